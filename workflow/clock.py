@@ -1,0 +1,44 @@
+"""The engine's clock: real time by default, fixed or advanced in tests, the demo and the CLI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
+
+_frozen: datetime | None = None
+
+
+def now() -> datetime:
+    """Return the current aware UTC time, or the frozen time if one is set."""
+    return _frozen if _frozen is not None else datetime.now(UTC)
+
+
+def set_time(moment: datetime | None) -> None:
+    """Freeze the clock at `moment` (aware), or release it with None."""
+    global _frozen
+    if moment is not None and moment.tzinfo is None:
+        raise ValueError("the clock needs an aware datetime")
+    _frozen = moment.astimezone(UTC) if moment is not None else None
+
+
+def advance(delta: timedelta) -> datetime:
+    """Move a frozen clock forward and return the new time."""
+    if _frozen is None:
+        raise RuntimeError("advance() needs a frozen clock; call set_time() first")
+    set_time(_frozen + delta)
+    return now()
+
+
+@contextmanager
+def frozen_at(moment: datetime) -> Iterator[None]:
+    """Run a block with the clock frozen at `moment`, restoring the previous setting after."""
+    previous = _frozen
+    set_time(moment)
+    try:
+        yield
+    finally:
+        set_time(previous)

@@ -1,0 +1,111 @@
+"""Deadlines a case carries, derived from its process definition and the meeting calendars."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Body, Case, Deadline, DeadlineKind, Meeting, MeetingStatus
+from workflow.calendar import end_of_day, local_date, subtract_days
+from workflow.definitions import DeadlineRule, StateSpec
+
+
+def next_meeting(session: Session, body_id: int, after: datetime) -> Meeting | None:
+    """Return the body's next meeting that is not cancelled, starting after `after`."""
+    return session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.body_id == body_id,
+            Meeting.starts_at > after,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+
+
+def material_deadline(meeting: Meeting, body: Body) -> datetime:
+    """Return the materialefrist of `meeting`: its date minus the body's N (working) days."""
+    due_day = subtract_days(
+        local_date(meeting.starts_at),
+        body.material_deadline_days,
+        working_days=body.material_deadline_working_days,
+    )
+    return end_of_day(due_day)
+
+
+def _field_date(case: Case, rule: DeadlineRule) -> date | None:
+    raw = case.extra.get(rule.field)
+    return date.fromisoformat(str(raw)) if raw else None
+
+
+def build_deadline(
+    session: Session, case: Case, state: StateSpec, entered_at: datetime
+) -> Deadline | None:
+    """Build (not add) the deadline `state` gives a case entering it at `entered_at`."""
+    rule = state.deadline
+    if rule is None:
+        return None
+    meeting_id: int | None = None
+    kind = DeadlineKind.STATE
+    if rule.kind == "days_after_entry":
+        due_at = end_of_day(local_date(entered_at + timedelta(days=rule.days)))
+    elif rule.kind == "material":
+        body = session.get(Body, case.current_body_id)
+        meeting = next_meeting(session, case.current_body_id, entered_at) if body else None
+        if body is None or meeting is None:
+            return None  # no meeting planned yet; scheduling one sets the deadline
+        due_at = material_deadline(meeting, body)
+        meeting_id = meeting.id
+        kind = DeadlineKind.MATERIAL
+    elif rule.kind == "field":
+        day = _field_date(case, rule)
+        if day is None:
+            return None
+        due_at = end_of_day(day)
+        kind = DeadlineKind.CONSULTATION
+    else:  # month_day, relative to the plan year
+        if case.plan_year is None:
+            return None
+        month, day_of_month = (int(part) for part in rule.month_day.split("-"))
+        due_at = end_of_day(date(case.plan_year + rule.year_offset, month, day_of_month))
+    return Deadline(
+        case_id=case.id,
+        kind=kind,
+        state=state.name,
+        body_id=case.current_body_id,
+        meeting_id=meeting_id,
+        due_at=due_at,
+        reminder_days=list(state.reminders),
+        created_at=entered_at,
+    )
+
+
+def close_open_deadlines(session: Session, case: Case, now: datetime, *, met: bool) -> None:
+    """Mark the case's open deadlines as met (left the state) or cancelled (re-planned)."""
+    open_deadlines = session.scalars(
+        select(Deadline).where(
+            Deadline.case_id == case.id,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.kind != DeadlineKind.FOLLOW_UP,
+        )
+    )
+    for deadline in open_deadlines:
+        if met:
+            deadline.met_at = now
+        else:
+            deadline.cancelled_at = now
+
+
+def recompute(
+    session: Session, case: Case, state: StateSpec, now: datetime, *, left_state: bool
+) -> Deadline | None:
+    """Close the deadlines of the state left (or re-planned) and add the new state's one."""
+    close_open_deadlines(session, case, now, met=left_state)
+    deadline = build_deadline(session, case, state, now)
+    if deadline is not None:
+        session.add(deadline)
+    return deadline

@@ -1,0 +1,68 @@
+"""Write notifications to the outbox, in the transaction of the change that caused them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Membership, Notification, Role
+
+MAIL_DOMAIN = "aftaleflow.local"
+CHAIRS_AND_SECRETARIAT = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
+
+
+def message_id_for(key: str) -> str:
+    """Derive a stable Message-ID from the idempotency key, so a resend carries the same one."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<{digest}@{MAIL_DOMAIN}>"
+
+
+def members_of(
+    session: Session, body_id: int, roles: Iterable[Role] | None = None
+) -> list[int]:
+    """Return the ids of active users with one of `roles` (all roles if None) in the body."""
+    query = select(Membership.user_id).where(
+        Membership.body_id == body_id, Membership.active.is_(True)
+    )
+    if roles is not None:
+        query = query.where(Membership.role.in_(list(roles)))
+    return sorted(set(session.scalars(query)))
+
+
+def enqueue(
+    session: Session,
+    *,
+    key: str,
+    recipient_id: int,
+    kind: str,
+    subject: str,
+    body: str,
+    case_id: int | None = None,
+    deadline_id: int | None = None,
+    send_after: datetime | None = None,
+    created_at: datetime | None = None,
+) -> Notification | None:
+    """Add one notification unless its idempotency key exists already; return it if added."""
+    existing = session.scalar(select(Notification.id).where(Notification.idempotency_key == key))
+    if existing is not None:
+        return None
+    notification = Notification(
+        idempotency_key=key,
+        message_id=message_id_for(key),
+        recipient_id=recipient_id,
+        kind=kind,
+        subject=subject[:300],
+        body=body,
+        case_id=case_id,
+        deadline_id=deadline_id,
+    )
+    if send_after is not None:
+        notification.send_after = send_after
+    if created_at is not None:
+        notification.created_at = created_at
+    session.add(notification)
+    return notification
