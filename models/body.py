@@ -33,6 +33,8 @@ class Body(Base):
     kind: Mapped[BodyKind] = mapped_column(enum_type(BodyKind), index=True)
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
     planning_area_id: Mapped[int | None] = mapped_column(ForeignKey("planning_areas.id"))
+    # A theme group works on one focus area.
+    focus_area_id: Mapped[int | None] = mapped_column(ForeignKey("focus_areas.id"))
     # Material deadline (materialefrist): meeting date minus this many days.
     material_deadline_days: Mapped[int] = mapped_column(default=7)
     material_deadline_working_days: Mapped[bool] = mapped_column(default=False)

@@ -31,8 +31,10 @@ class ProcessRegistry:
 
     def __init__(self, directory: Path | None = None) -> None:
         self.directory = directory
-        self._definitions: dict[tuple[str, int], ProcessDefinition] = {}
-        self._machines: dict[tuple[str, int], Machine] = {}
+        # Keyed by content hash too: a version number alone could name different texts in
+        # databases the same process talks to (tests roll back, databases are rebuilt).
+        self._definitions: dict[tuple[str, int, str], ProcessDefinition] = {}
+        self._machines: dict[tuple[str, int, str], Machine] = {}
         self._lock = Lock()
 
     def sync(self, session: Session) -> list[ProcessVersion]:
@@ -64,9 +66,6 @@ class ProcessRegistry:
 
     def get(self, session: Session, name: str, version: int) -> ProcessDefinition:
         """Return version `version` of process `name`."""
-        cached = self._definitions.get((name, version))
-        if cached is not None:
-            return cached
         row = session.scalar(
             select(ProcessVersion).where(
                 ProcessVersion.name == name, ProcessVersion.version == version
@@ -86,7 +85,7 @@ class ProcessRegistry:
 
     def machine(self, definition: ProcessDefinition) -> Machine:
         """Return the one shared machine of this definition version (never one per case)."""
-        key = (definition.name, definition.version)
+        key = (definition.name, definition.version, definition.sha256)
         with self._lock:
             machine = self._machines.get(key)
             if machine is None:
@@ -117,7 +116,7 @@ class ProcessRegistry:
         )
 
     def _parse(self, row: ProcessVersion) -> ProcessDefinition:
-        key = (row.name, row.version)
+        key = (row.name, row.version, row.sha256)
         cached = self._definitions.get(key)
         if cached is None:
             try:

@@ -69,10 +69,12 @@ def upgrade() -> None:
     sa.Column('kind', sa.Enum('political', 'steering', 'coordination_committee', 'forum', 'theme_group', 'working_group', 'observer', name='bodykind', native_enum=False, create_constraint=True, length=32), nullable=False),
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.Column('planning_area_id', sa.Integer(), nullable=True),
+    sa.Column('focus_area_id', sa.Integer(), nullable=True),
     sa.Column('material_deadline_days', sa.Integer(), nullable=False),
     sa.Column('material_deadline_working_days', sa.Boolean(), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['parent_id'], ['bodies.id'], name=op.f('fk_bodies_parent_id_bodies')),
+    sa.ForeignKeyConstraint(['focus_area_id'], ['focus_areas.id'], name=op.f('fk_bodies_focus_area_id_focus_areas')),
     sa.ForeignKeyConstraint(['planning_area_id'], ['planning_areas.id'], name=op.f('fk_bodies_planning_area_id_planning_areas')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_bodies')),
     sa.UniqueConstraint('code', name=op.f('uq_bodies_code'))
