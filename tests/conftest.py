@@ -4,13 +4,15 @@ test inside a rolled-back transaction, a controllable clock and factories."""
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, make_url, select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Membership, Role, User
@@ -20,27 +22,39 @@ from workflow.db import make_engine
 START = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 
 
-def _reset_postgres(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+@contextmanager
+def _scratch_postgres_database(server_url: str) -> Iterator[str]:
+    """Create a throw-away database on the server of `server_url`, so parallel runs never meet."""
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"aftaleflow_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The database under test: $TEST_DATABASE_URL (PostgreSQL) or a fresh SQLite file."""
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The database under test: a scratch database on $TEST_DATABASE_URL's PostgreSQL server,
+    or a fresh SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        return url.replace("postgresql://", "postgresql+psycopg://", 1)
-    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+        with _scratch_postgres_database(
+            url.replace("postgresql://", "postgresql+psycopg://", 1)
+        ) as scratch:
+            yield scratch
+        return
+    yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
 @pytest.fixture(scope="session")
 def db_engine(database_url: str) -> Iterator[Engine]:
     """A migrated database holding the real organisation and the process definitions."""
     engine = make_engine(database_url)
-    if engine.dialect.name == "postgresql":
-        _reset_postgres(engine)
     migrate.upgrade(engine)
     with Session(engine) as session:
         seed.run(session)

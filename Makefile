@@ -1,0 +1,45 @@
+# Two commands: `make run` (set up everything and serve the demo) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP_QUIET := --quiet --disable-pip-version-check
+
+.PHONY: install run test lint typecheck pytest bench wheel clean-db
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install $(PIP_QUIET) --upgrade pip
+	$(BIN)/pip install $(PIP_QUIET) -e '.[dev,postgres]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/aftaleflow init-db
+	$(BIN)/aftaleflow seed
+	$(BIN)/aftaleflow demo
+	$(BIN)/aftaleflow serve --with-scheduler
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+# The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL.
+pytest: install
+	env -u TEST_DATABASE_URL $(BIN)/pytest
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -m "not sqlite_only"; fi
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python -m bench.transitions
+
+wheel: install
+	$(BIN)/python -m build --wheel --outdir dist .
+
+clean-db:
+	rm -f var/aftaleflow.db var/aftaleflow.db-wal var/aftaleflow.db-shm

@@ -1,0 +1,339 @@
+"""The `aftaleflow` command: database, organisation, demo data, users, server and scheduler."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from models import Body, Case, Membership, Role, User
+from workflow import audit, migrate
+from workflow.db import database_url, make_engine, make_session_factory
+
+
+class Context:
+    """Lazily opened database shared by the subcommands."""
+
+    def __init__(self, url: str | None) -> None:
+        self.url = database_url(url)
+        self._engine: Engine | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.url)
+        return self._engine
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        if not migrate.is_initialised(self.engine):
+            raise click.ClickException(
+                "Databasen er ikke oprettet endnu. Kør 'aftaleflow init-db' først."
+            )
+        session = make_session_factory(self.engine)()
+        try:
+            yield session
+        finally:
+            session.close()
+
+
+pass_context = click.make_pass_decorator(Context)
+
+
+def say(message: str) -> None:
+    """Print a progress line."""
+    click.echo(f"  {message}")
+
+
+@click.group()
+@click.option(
+    "--database-url",
+    envvar="AFTALEFLOW_DATABASE_URL",
+    help="SQLAlchemy-URL (standard: SQLite-filen var/aftaleflow.db).",
+)
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None) -> None:
+    """Aftaleflow: sager, frister og beslutninger i sundhedsaftalen."""
+    ctx.obj = Context(database_url)
+
+
+@main.command("init-db")
+@pass_context
+def init_db(context: Context) -> None:
+    """Create or upgrade the database schema (Alembic migrations to head)."""
+    click.echo(f"Opgraderer databasen ({context.engine.url.render_as_string()}) …")
+    migrate.upgrade(context.engine)
+    click.echo("Databasen er klar.")
+
+
+@main.command()
+@pass_context
+def seed(context: Context) -> None:
+    """Load the real organisation, goals and process definitions (idempotent)."""
+    from workflow import seed as seeding
+
+    click.echo("Indlæser organisationen …")
+    with context.session() as session:
+        report = seeding.run(session, progress=say)
+    click.echo(report.summary())
+
+
+@main.command()
+@pass_context
+def demo(context: Context) -> None:
+    """Load demo users, meetings and cases in every state of every process (idempotent)."""
+    from workflow import demo as demo_data
+
+    click.echo("Indlæser demodata …")
+    with context.session() as session:
+        report = demo_data.run(session, progress=say)
+    click.echo(report.summary())
+    if report.logins:
+        click.echo("\nDemo-logins:")
+        for email, password, role in report.logins:
+            click.echo(f"  {email:<42} {password:<18} {role}")
+
+
+@main.group()
+def users() -> None:
+    """Manage users."""
+
+
+def _parse_role(session: Session, spec: str) -> tuple[Body, Role]:
+    role_name, _, code = spec.partition("@")
+    try:
+        role = Role(role_name)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise click.BadParameter(f"ukendt rolle '{role_name}'; brug en af: {roles}") from None
+    found = session.scalar(select(Body).where(Body.code == code))
+    if found is None:
+        raise click.BadParameter(f"organet '{code}' findes ikke; se 'aftaleflow seed'")
+    return found, role
+
+
+@users.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="Fulde navn.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--admin", is_flag=True, help="Giv administratorrettigheder.")
+@click.option("--role", "roles", multiple=True, help="Rolle som role@ORGAN, fx chair@TSS.")
+@pass_context
+def users_create(
+    context: Context, email: str, name: str, password: str, admin: bool, roles: tuple[str, ...]
+) -> None:
+    """Create a user with a password and roles."""
+    from workflow.passwords import hash_password
+
+    if len(password) < 10:
+        raise click.BadParameter("adgangskoden skal være mindst 10 tegn", param_hint="--password")
+    email = email.strip().lower()
+    with context.session() as session:
+        if session.scalar(select(User).where(User.email == email)) is not None:
+            raise click.ClickException(f"Der findes allerede en bruger med e-mailen {email}.")
+        parsed = [_parse_role(session, spec) for spec in roles]
+        user = User(email=email, name=name, password_hash=hash_password(password), is_admin=admin)
+        session.add(user)
+        session.flush()
+        for body, role in parsed:
+            session.add(Membership(user_id=user.id, body_id=body.id, role=role))
+        from models import AdminAuditEntry
+
+        session.add(
+            AdminAuditEntry(
+                action="create", object_type="user", object_id=str(user.id),
+                data={"email": email, "admin": admin, "roles": list(roles), "via": "cli"},
+            )
+        )  # fmt: skip
+        session.commit()
+    click.echo(f"Brugeren {email} er oprettet.")
+
+
+@users.command("list")
+@pass_context
+def users_list(context: Context) -> None:
+    """List users with their roles."""
+    with context.session() as session:
+        rows = session.execute(
+            select(User, Membership, Body)
+            .outerjoin(Membership, Membership.user_id == User.id)
+            .outerjoin(Body, Body.id == Membership.body_id)
+            .order_by(User.email, Body.code)
+        ).all()
+        roles: dict[str, list[str]] = {}
+        people: dict[str, User] = {}
+        for user, membership, body in rows:
+            people[user.email] = user
+            if membership is not None and body is not None:
+                roles.setdefault(user.email, []).append(f"{membership.role.value}@{body.code}")
+        for email, user in people.items():
+            flags = " (admin)" if user.is_admin else ""
+            flags += " (deaktiveret)" if not user.active else ""
+            click.echo(f"{email:<42} {user.name}{flags}  {' '.join(roles.get(email, []))}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=8, show_default=True, type=int)
+@click.option(
+    "--with-scheduler/--without-scheduler",
+    default=False,
+    help="Kør også planlæggeren i samme proces (kun til demo og én server).",
+)
+@pass_context
+def serve(context: Context, host: str, port: int, threads: int, with_scheduler: bool) -> None:
+    """Serve the web application (waitress), optionally with the scheduler."""
+    import waitress
+
+    from workflow.app import create_app
+
+    app = create_app({"DATABASE_URL": context.url})
+    runner = None
+    if with_scheduler:
+        from workflow.scheduler import start_background
+
+        runner = start_background(context.engine)
+    click.echo(f"Aftaleflow kører på http://{host}:{port}/ (stop med Ctrl+C)")
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="Aftaleflow")
+    finally:
+        if runner is not None:
+            runner.shutdown(wait=False)
+
+
+@main.command()
+@click.option("--interval", default=60, show_default=True, type=int, help="Sekunder mellem fej.")
+@click.option("--once", is_flag=True, help="Fej én gang og stop.")
+@pass_context
+def scheduler(context: Context, interval: int, once: bool) -> None:
+    """Run the scheduler: one sweep over due deadlines every interval (one process only)."""
+    from workflow import scheduler as sweeper
+
+    if once:
+        with context.session() as session:
+            report = sweeper.sweep(session)
+        click.echo(report.summary())
+        return
+    click.echo(f"Planlæggeren fejer hvert {interval}. sekund (stop med Ctrl+C).")
+    sweeper.run_blocking(context.engine, interval=interval)
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """Check the audit trail."""
+
+
+@audit_group.command("verify")
+@pass_context
+def audit_verify(context: Context) -> None:
+    """Verify every case's hash chain; exit 1 if anything was tampered with."""
+    with context.session() as session:
+        checked, problems = audit.verify(session)
+    for problem in problems:
+        click.echo(f"Sag {problem.case_id}, hændelse {problem.seq}: {problem.problem}", err=True)
+    if problems:
+        click.echo(f"{len(problems)} problemer i {checked} hændelser.", err=True)
+        sys.exit(1)
+    click.echo(f"Revisionssporet er intakt: {checked} hændelser kontrolleret.")
+
+
+@main.group()
+def processes() -> None:
+    """Process definitions and their versions."""
+
+
+@processes.command("list")
+@pass_context
+def processes_list(context: Context) -> None:
+    """List stored process versions and how many cases follow each."""
+    from sqlalchemy import func
+
+    from models import ProcessVersion
+
+    with context.session() as session:
+        counts: dict[tuple[str, int], int] = {
+            (p, v): n
+            for p, v, n in session.execute(
+                select(Case.process, Case.process_version, func.count()).group_by(
+                    Case.process, Case.process_version
+                )
+            ).tuples()
+        }
+        for row in session.scalars(
+            select(ProcessVersion).order_by(ProcessVersion.name, ProcessVersion.version)
+        ):
+            cases = counts.get((row.name, row.version), 0)
+            click.echo(f"{row.name:<24} version {row.version:<3} {cases:>5} sager")
+
+
+@processes.command("sync")
+@pass_context
+def processes_sync(context: Context) -> None:
+    """Store changed definition files in states/ as new versions."""
+    from workflow.processes import registry
+
+    with context.session() as session:
+        created = registry.sync(session)
+        session.commit()
+    for row in created:
+        click.echo(f"Ny version: {row.name} version {row.version}")
+    if not created:
+        click.echo("Ingen ændrede procesdefinitioner.")
+
+
+@processes.command("migrate")
+@click.argument("process")
+@click.option("--from", "from_version", type=int, required=True)
+@click.option("--to", "to_version", type=int, required=True)
+@click.option("--map", "mappings", multiple=True, help="Tilstandsafbildning gammel=ny.")
+@click.option("--actor", required=True, help="E-mail på den administrator, der flytter sagerne.")
+@click.option("--comment", default="", help="Begrundelse, skrives i sagernes historik.")
+@pass_context
+def processes_migrate(
+    context: Context,
+    process: str,
+    from_version: int,
+    to_version: int,
+    mappings: tuple[str, ...],
+    actor: str,
+    comment: str,
+) -> None:
+    """Move every case on one version of a process to another, through a state mapping."""
+    from workflow import engine
+    from workflow.errors import WorkflowError
+
+    state_map: dict[str, str] = {}
+    for mapping in mappings:
+        old, sep, new = mapping.partition("=")
+        if not sep:
+            raise click.BadParameter(f"'{mapping}' skal have formen gammel=ny", param_hint="--map")
+        state_map[old.strip()] = new.strip()
+    with context.session() as session:
+        admin = session.scalar(select(User).where(User.email == actor.strip().lower()))
+        if admin is None:
+            raise click.ClickException(f"Ingen bruger med e-mailen {actor}.")
+        cases = list(
+            session.scalars(
+                select(Case).where(Case.process == process, Case.process_version == from_version)
+            )
+        )
+        moved = 0
+        with click.progressbar(cases, label="Flytter sager") as bar:
+            for case in bar:
+                try:
+                    engine.migrate_case_version(case, to_version, state_map, admin, comment)
+                    moved += 1
+                except WorkflowError as exc:
+                    click.echo(f"\nSag {case.id} ikke flyttet: {exc.message}", err=True)
+    click.echo(f"{moved} af {len(cases)} sager flyttet til version {to_version}.")
+
+
+def run(argv: list[str] | None = None) -> Any:
+    """Run the command line (for tests)."""
+    return main.main(args=argv, standalone_mode=False)
