@@ -43,7 +43,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
+            url,
+            connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             **kwargs,
         )
         # pysqlite's own transaction handling is switched off so BEGIN IMMEDIATE is ours.
