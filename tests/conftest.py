@@ -4,37 +4,21 @@ test inside a rolled-back transaction, a controllable clock and factories."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, make_url, select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Membership, Role, User
-from workflow import clock, engine as workflow_engine, migrate, seed
-from workflow.db import make_engine
+from workflow import clock, migrate, seed
+from workflow import engine as workflow_engine
+from workflow.db import make_engine, scratch_postgres_database
 
 START = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
-
-
-@contextmanager
-def _scratch_postgres_database(server_url: str) -> Iterator[str]:
-    """Create a throw-away database on the server of `server_url`, so parallel runs never meet."""
-    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
-    name = f"aftaleflow_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -43,9 +27,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     or a fresh SQLite file."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
-        with _scratch_postgres_database(
-            url.replace("postgresql://", "postgresql+psycopg://", 1)
-        ) as scratch:
+        with scratch_postgres_database(url) as scratch:
             yield scratch
         return
     yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"

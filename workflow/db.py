@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("var") / "aftaleflow.db"
@@ -62,3 +65,22 @@ def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return a session factory; objects stay usable after commit (web views render them)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def scratch_postgres_database(server_url: str) -> Iterator[str]:
+    """Create a throw-away database on `server_url`'s server and drop it afterwards.
+
+    Test runs and benchmarks use one each, so parallel runs never share tables.
+    """
+    server_url = server_url.replace("postgresql://", "postgresql+psycopg://", 1)
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    name = f"aftaleflow_scratch_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
