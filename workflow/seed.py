@@ -26,6 +26,7 @@ from models import (
     PartyKind,
     PlanningArea,
 )
+from workflow.definitions import DefinitionError, ProcessDefinition, load_definitions
 from workflow.paths import resource_dir
 from workflow.processes import registry
 
@@ -151,6 +152,31 @@ def _seed_organisation(session: Session, report: SeedReport, data: dict[str, Any
             report.count("organer", created=False)
 
 
+def referenced_body_codes(definition: ProcessDefinition) -> dict[str, str]:
+    """Map each body code a definition names to the first key that names it."""
+    codes: dict[str, str] = {}
+    for state in definition.states.values():
+        codes.setdefault(state.body, f"states.{state.name}.body")
+    for index, transition in enumerate(definition.transitions):
+        for ref in transition.allowed:
+            codes.setdefault(ref.body, f"transitions[{index}].allowed")
+        for code in transition.inform:
+            codes.setdefault(code, f"transitions[{index}].inform")
+    return {c: key for c, key in codes.items() if c not in ("", "current", "originating")}
+
+
+def check_body_codes(session: Session) -> None:
+    """Refuse definitions that name bodies the organisation does not have."""
+    known = set(session.scalars(select(Body.code)))
+    for definition in load_definitions(registry.directory).values():
+        for code, key in referenced_body_codes(definition).items():
+            if code not in known:
+                raise DefinitionError(
+                    f"{definition.source_name}: {key}: organet '{code}' findes ikke i "
+                    "organisationen (data/organisation.toml)"
+                )
+
+
 def run(session: Session, progress: Callable[[str], None] | None = None) -> SeedReport:
     """Load goals, organisation and process definitions; commit; report what changed."""
     say = progress or (lambda _message: None)
@@ -163,6 +189,7 @@ def run(session: Session, progress: Callable[[str], None] | None = None) -> Seed
     say("Procesdefinitioner …")
     for version in registry.sync(session):
         report.count(f"procesversioner ({version.name})", created=True)
+    check_body_codes(session)
     if report.changed:
         session.add(
             AdminAuditEntry(

@@ -1,0 +1,56 @@
+"""The real organisation: bodies, parties, planning areas, goals — loaded idempotently."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from sqlalchemy import func, select
+
+from models import Body, BodyKind, FocusArea, NationalGoal, Party, PartyKind
+from workflow import seed
+from workflow.definitions import DefinitionError
+from workflow.processes import ProcessRegistry
+
+
+def test_the_organisation_of_the_health_agreement(session):
+    codes = set(session.scalars(select(Body.code)))
+    assert {"SKU", "PPU", "TSS", "KKR", "KKU"} <= codes
+    committees = session.scalars(
+        select(Body).where(Body.kind == BodyKind.COORDINATION_COMMITTEE)
+    ).all()
+    assert len(committees) == 10
+    forums = session.scalars(select(Body).where(Body.kind == BodyKind.FORUM)).all()
+    assert len(forums) == 5
+    assert all(forum.parent.code == "TSS" for forum in forums)
+    assert session.scalar(select(func.count()).select_from(FocusArea)) == 3
+    assert session.scalar(select(func.count()).select_from(NationalGoal)) == 8
+
+
+def test_29_municipalities_each_in_a_planning_area(session):
+    municipalities = session.scalars(
+        select(Party).where(Party.kind == PartyKind.MUNICIPALITY)
+    ).all()
+    assert len(municipalities) == 29
+    assert all(m.planning_area is not None for m in municipalities)
+    by_name = {m.name: m.planning_area.code for m in municipalities}
+    assert by_name["Hillerød Kommune"] == "NORD"
+    assert by_name["Bornholms Regionskommune"] == "BORNHOLM"
+
+
+def test_seed_twice_changes_nothing(session):
+    report = seed.run(session)
+    assert not report.changed
+    assert "intet ændret" in report.summary()
+
+
+def test_a_definition_naming_an_unknown_body_is_refused(session, states_dir, tmp_path, monkeypatch):
+    copy = tmp_path / "states"
+    shutil.copytree(states_dir, copy)
+    path = copy / "forum_matter.toml"
+    path.write_text(path.read_text().replace('"chair@TSS"', '"chair@TSSX"', 1))
+    monkeypatch.setattr(seed, "registry", ProcessRegistry(copy))
+    with pytest.raises(
+        DefinitionError, match=r"forum_matter.toml: transitions\[\d+\].allowed.*TSSX"
+    ):
+        seed.check_body_codes(session)
