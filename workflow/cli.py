@@ -287,6 +287,34 @@ def processes_sync(context: Context) -> None:
         click.echo("Ingen ændrede procesdefinitioner.")
 
 
+@processes.command("diagram")
+@click.argument("process")
+@click.option("--current", default=None, help="Tilstand, der fremhæves.")
+@click.option("--lang", type=click.Choice(["da", "en"]), default="da", show_default=True)
+@click.option("--version", "version", type=int, default=None, help="Standard: nyeste version.")
+@pass_context
+def processes_diagram(
+    context: Context, process: str, current: str | None, lang: str, version: int | None
+) -> None:
+    """Write a process's diagram as SVG to standard output."""
+    from workflow.diagram import render_svg
+    from workflow.processes import UnknownProcess, registry
+
+    with context.session() as session:
+        try:
+            definition = (
+                registry.get(session, process, version)
+                if version is not None
+                else registry.latest(session, process)
+            )
+        except UnknownProcess as exc:
+            raise click.ClickException(str(exc)) from None
+    try:
+        click.echo(render_svg(definition, current=current, lang=lang))
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @processes.command("migrate")
 @click.argument("process")
 @click.option("--from", "from_version", type=int, required=True)

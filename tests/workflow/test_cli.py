@@ -110,3 +110,15 @@ def test_scheduler_once_and_processes_list(cli):
     assert "signature_initiative" in listing.output
     assert "version 1" in listing.output
     assert "Ingen ændrede" in cli("processes", "sync").output
+
+
+def test_process_diagram_as_svg(cli):
+    cli("init-db")
+    cli("seed")
+    result = cli("processes", "diagram", "signature_initiative", "--current", "at_tss")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("<svg")
+    assert 'aria-current="step"' in result.output
+    unknown = cli("processes", "diagram", "ukendt")
+    assert unknown.exit_code != 0
+    assert "findes ikke" in unknown.output
