@@ -1,0 +1,169 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, render_template
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from jinja2 import StrictUndefined
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response as BaseResponse
+
+from workflow.db import database_url, make_engine, make_session_factory
+from workflow.paths import resource_dir
+from workflow.web import Database, auth, cases, dashboard, db, init_database
+from workflow.web.filters import init_filters
+from workflow.web.login import init_login
+
+SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
+SECRET_KEY_FILE = "secret_key"
+CSRF_REFUSED = (
+    "Formularen kunne ikke sendes, fordi dens sikkerhedsnøgle mangler eller er udløbet. "
+    "Gå tilbage, genindlæs siden, og send formularen igen."
+)
+ERROR_TEXTS = {
+    400: ("Forespørgslen kunne ikke behandles", "Gå tilbage, genindlæs siden, og prøv igen."),
+    401: ("Du er ikke logget ind", "Log ind, og prøv igen."),
+    403: ("Du har ikke adgang", "Kontakt sekretariatet, hvis du mener, du skal have adgang."),
+    404: ("Siden findes ikke", "Tjek adressen, eller gå til forsiden."),
+    405: ("Handlingen er ikke mulig her", "Gå tilbage til siden, og brug dens knapper."),
+}
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
+)
+
+
+class ConfigurationError(RuntimeError):
+    """The app cannot start with this configuration; the message says what to set."""
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web application.
+
+    Keys of `config`: DATABASE_URL (default `workflow.db.database_url()`), SECRET_KEY (default:
+    $AFTALEFLOW_SECRET_KEY, or a random key kept in `secret_key` next to the SQLite file),
+    SESSION_FACTORY (a callable returning the Session each request uses; the caller then owns
+    the sessions and the app neither creates an engine nor closes them), TESTING,
+    WTF_CSRF_ENABLED, and any other Flask setting.
+    """
+    templates = resource_dir("templates")
+    app = Flask(
+        "workflow",
+        template_folder=str(templates),
+        static_folder=str(templates / "static"),
+        static_url_path="/static",
+    )
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        WTF_CSRF_ENABLED=True,
+        # A login form left open over lunch still works; the session cookie outlives it.
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+    )
+    app.config.update(dict(config or {}))
+    app.config["DATABASE_URL"] = database_url(app.config.get("DATABASE_URL"))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(app.config["DATABASE_URL"], app.testing)
+    app.jinja_env.undefined = StrictUndefined
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    init_database(app, _database(app.config["DATABASE_URL"], app.config.get("SESSION_FACTORY")))
+    init_login(app)
+    CSRFProtect(app)
+    init_filters(app)
+    for blueprint in (auth.bp, dashboard.bp, cases.bp):
+        app.register_blueprint(blueprint)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    app.register_error_handler(CSRFError, _csrf_refused)
+    app.register_error_handler(HTTPException, _http_error)
+    app.after_request(_security_headers)
+    return app
+
+
+def _database(url: str, session_factory: Callable[[], Session] | None) -> Database:
+    if session_factory is not None:
+        return Database(session_factory, None, owns_sessions=False)
+    engine = make_engine(url)
+    return Database(make_session_factory(engine), engine, owns_sessions=True)
+
+
+def secret_key(url: str, testing: bool) -> str:
+    """Return $AFTALEFLOW_SECRET_KEY, or the key file beside the SQLite database (made once)."""
+    from_env = os.environ.get(SECRET_KEY_ENV, "").strip()
+    if from_env:
+        return from_env
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return read_or_create_key(Path(str(parsed.database)).parent / SECRET_KEY_FILE)
+    if testing:
+        return secrets.token_hex(32)
+    raise ConfigurationError(
+        f"Sæt miljøvariablen {SECRET_KEY_ENV} til en lang tilfældig værdi (fx fra "
+        "'python -c \"import secrets; print(secrets.token_hex(32))\"'). Alle app-servere, der "
+        "deler databasen, skal have den samme nøgle."
+    )
+
+
+def read_or_create_key(path: Path) -> str:
+    """Read the key in `path`, creating it (readable by the owner only) if it is missing."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_hex(32) + "\n")
+        try:
+            # link() refuses to overwrite: when several workers start at once, the first wins.
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise ConfigurationError(
+            f"Nøglefilen {path} er tom eller for kort. Slet den, så laves en ny "
+            "(alle brugere bliver logget ud)."
+        )
+    return key
+
+
+def healthz() -> Response:
+    """Answer 'ok' when the app can reach its database (for run scripts and load balancers)."""
+    try:
+        db().execute(text("SELECT 1"))
+    except Exception:
+        return Response("database utilgængelig", status=503, mimetype="text/plain")
+    return Response("ok", mimetype="text/plain")
+
+
+def _csrf_refused(_error: CSRFError) -> tuple[str, int]:
+    html = render_template(
+        "error.html", title="Formularen er udløbet", message=CSRF_REFUSED, status=400
+    )
+    return html, 400
+
+
+def _http_error(error: HTTPException) -> BaseResponse | tuple[str, int]:
+    code = error.code or 500
+    if code not in ERROR_TEXTS:
+        return error.get_response()
+    title, advice = ERROR_TEXTS[code]
+    return render_template("error.html", title=title, message=advice, status=code), code
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response

@@ -1,0 +1,43 @@
+"""Password hashing with Argon2id (argon2-cffi's recommended parameters)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """Return an Argon2id hash of `password` with the current parameters."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Say whether `password` matches `password_hash`; a missing or broken hash never matches."""
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    """Say whether the hash was made with other parameters than the current ones."""
+    try:
+        return _hasher.check_needs_rehash(password_hash)
+    except (InvalidHashError, ValueError):
+        return True
+
+
+@cache
+def _dummy_hash() -> str:
+    return _hasher.hash("ingen bruger har denne adgangskode")
+
+
+def burn_verification_time(password: str) -> None:
+    """Spend the time a real verification takes, so unknown e-mails are not told apart."""
+    verify_password(_dummy_hash(), password)

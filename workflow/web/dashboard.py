@@ -1,0 +1,19 @@
+"""The front page: the user's bodies and roles, and the cases waiting for them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from workflow import clock
+from workflow.web import db, queries
+from workflow.web.login import current_actor, login_required
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.get("/")
+@login_required
+def index() -> str:
+    """Show the dashboard sections that fit the user's roles."""
+    overview = queries.dashboard(db(), current_actor(), clock.now())
+    return render_template("dashboard/index.html", overview=overview)
