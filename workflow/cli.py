@@ -191,9 +191,12 @@ def serve(context: Context, host: str, port: int, threads: int, with_scheduler: 
     """Serve the web application (waitress), optionally with the scheduler."""
     import waitress
 
-    from workflow.app import create_app
+    from workflow.app import ConfigurationError, create_app
 
-    app = create_app({"DATABASE_URL": context.url})
+    try:
+        app = create_app({"DATABASE_URL": context.url})
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
     runner = None
     if with_scheduler:
         from workflow.scheduler import start_background

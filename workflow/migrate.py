@@ -17,8 +17,8 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Upgrade the database to `revision`."""
+def upgrade(engine: Engine, revision: str = "heads") -> None:
+    """Upgrade the database to `revision` (default: every branch head)."""
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
