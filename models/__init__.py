@@ -4,12 +4,22 @@ from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.base import Base, utcnow
 from models.body import Body, BodyKind
+from models.calendar_feed import CalendarFeedToken
 from models.case import Case, CaseExpense, case_national_goals
+from models.consultation import Consultation, ConsultationResponse, ResponseStatus
 from models.deadline import Deadline, DeadlineKind
+from models.decision import DecisionTemplate, FollowUpItem
 from models.event import GENESIS_HASH, CaseEvent
 from models.goal import FocusArea, FocusSubGoal, NationalGoal
 from models.implementation import ImplementationState, ImplementationStatus
 from models.meeting import AgendaItem, ItemKind, Meeting, MeetingStatus
+from models.meeting_series import (
+    DocumentVersion,
+    MeetingHistoryEntry,
+    MeetingSeries,
+    SeriesFrequency,
+    meeting_series_meetings,
+)
 from models.membership import Membership, Role
 from models.notification import Notification
 from models.party import Party, PartyKind, PlanningArea
@@ -24,17 +34,25 @@ __all__ = [
     "Base",
     "Body",
     "BodyKind",
+    "CalendarFeedToken",
     "Case",
     "CaseEvent",
     "CaseExpense",
+    "Consultation",
+    "ConsultationResponse",
     "Deadline",
     "DeadlineKind",
+    "DecisionTemplate",
+    "DocumentVersion",
     "FocusArea",
     "FocusSubGoal",
+    "FollowUpItem",
     "ImplementationState",
     "ImplementationStatus",
     "ItemKind",
     "Meeting",
+    "MeetingHistoryEntry",
+    "MeetingSeries",
     "MeetingStatus",
     "Membership",
     "NationalGoal",
@@ -43,8 +61,11 @@ __all__ = [
     "PartyKind",
     "PlanningArea",
     "ProcessVersion",
+    "ResponseStatus",
     "Role",
+    "SeriesFrequency",
     "User",
     "case_national_goals",
+    "meeting_series_meetings",
     "utcnow",
 ]

@@ -76,5 +76,12 @@ class AgendaItem(Base):
     economy: Mapped[str] = mapped_column(Text, default="")
     outcome: Mapped[str | None] = mapped_column(String(32))
     decision_text: Mapped[str] = mapped_column(Text, default="")
+    # What a closed item (lukket punkt) may say in public beside its title.
+    public_summary: Mapped[str] = mapped_column(Text, default="")
+    # Taken off the agenda before it was published; the row stays (nothing is deleted).
+    removed_at: Mapped[datetime | None]
+    # The transition approving the minutes fired, or why the engine refused it.
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("case_events.id"))
+    transition_error: Mapped[str | None] = mapped_column(Text)
 
     meeting: Mapped[Meeting] = relationship(back_populates="items")
