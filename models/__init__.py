@@ -12,6 +12,7 @@ from models.decision import DecisionTemplate, FollowUpItem
 from models.event import GENESIS_HASH, CaseEvent
 from models.goal import FocusArea, FocusSubGoal, NationalGoal
 from models.implementation import ImplementationState, ImplementationStatus
+from models.indicator import Indicator, IndicatorDirection, IndicatorValue, case_indicators
 from models.meeting import AgendaItem, ItemKind, Meeting, MeetingStatus
 from models.meeting_series import (
     DocumentVersion,
@@ -23,6 +24,7 @@ from models.meeting_series import (
 from models.membership import Membership, Role
 from models.notification import Notification
 from models.party import Party, PartyKind, PlanningArea
+from models.plan import PlanItem, plan_item_indicators
 from models.process import ProcessVersion
 from models.user import User
 
@@ -49,6 +51,9 @@ __all__ = [
     "FollowUpItem",
     "ImplementationState",
     "ImplementationStatus",
+    "Indicator",
+    "IndicatorDirection",
+    "IndicatorValue",
     "ItemKind",
     "Meeting",
     "MeetingHistoryEntry",
@@ -59,13 +64,16 @@ __all__ = [
     "Notification",
     "Party",
     "PartyKind",
+    "PlanItem",
     "PlanningArea",
     "ProcessVersion",
     "ResponseStatus",
     "Role",
     "SeriesFrequency",
     "User",
+    "case_indicators",
     "case_national_goals",
+    "plan_item_indicators",
     "meeting_series_meetings",
     "utcnow",
 ]

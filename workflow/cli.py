@@ -368,3 +368,80 @@ def processes_migrate(
 def run(argv: list[str] | None = None) -> Any:
     """Run the command line (for tests)."""
     return main.main(args=argv, standalone_mode=False)
+
+
+@main.group("indicators")
+def indicators_group() -> None:
+    """Indikatorer: registret og de årlige værdier."""
+
+
+@indicators_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@pass_context
+def indicators_import(context: Context, file: str) -> None:
+    """Indlæs årlige værdier fra en CSV-fil (indikator;år;område;værdi) – alt eller intet."""
+    from pathlib import Path
+
+    from workflow import indicators
+
+    raw = Path(file).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252")  # a file saved by Danish Excel
+    with context.session() as session:
+        try:
+            result = indicators.import_csv(session, text)
+        except indicators.IndicatorImportError as exc:
+            click.echo(
+                "Filen blev ikke indlæst – intet er gemt. Ret fejlene, og prøv igen:", err=True
+            )
+            for error in exc.errors:
+                click.echo(f"  {error}", err=True)
+            raise SystemExit(1) from None
+    click.echo(result.summary())
+
+
+@indicators_group.command("add")
+@click.argument("code")
+@click.argument("name")
+@click.option(
+    "--direction",
+    type=click.Choice(["up", "down"]),
+    required=True,
+    help="up: højere er bedre; down: lavere er bedre.",
+)
+@click.option("--definition", default="", help="Hvordan indikatoren opgøres.")
+@click.option("--source", "data_source", default="", help="Datakilde, fx eSundhed.")
+@click.option("--unit", default="", help="Enhed, fx % eller pr. 1.000 borgere.")
+@click.option("--goal", "goal", type=int, default=None, help="Nationalt mål nr. 1-8.")
+@pass_context
+def indicators_add(
+    context: Context,
+    code: str,
+    name: str,
+    direction: str,
+    definition: str,
+    data_source: str,
+    unit: str,
+    goal: int | None,
+) -> None:
+    """Opret eller ret en indikator i registret."""
+    from workflow import indicators
+    from workflow.errors import WorkflowError
+
+    with context.session() as session:
+        try:
+            indicator = indicators.define_indicator(
+                session,
+                code=code,
+                name=name,
+                direction=direction,
+                definition=definition,
+                data_source=data_source,
+                unit=unit,
+                national_goal_number=goal,
+            )
+        except WorkflowError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"Indikatoren {indicator.code} er gemt.")
