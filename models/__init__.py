@@ -1,5 +1,6 @@
 """Typed SQLAlchemy models of Aftaleflow, one module per aggregate."""
 
+from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.base import Base, utcnow
@@ -32,6 +33,7 @@ __all__ = [
     "GENESIS_HASH",
     "AdminAuditEntry",
     "AgendaItem",
+    "ApiToken",
     "Attachment",
     "Base",
     "Body",

@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from workflow.db import database_url, make_engine, make_session_factory
 from workflow.paths import resource_dir
 from workflow.web import Database, auth, cases, dashboard, db, init_database
+from workflow.web.api import register as register_api
 from workflow.web.filters import init_filters
 from workflow.web.login import init_login
 
@@ -83,6 +84,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_filters(app)
     for blueprint in (auth.bp, dashboard.bp, cases.bp):
         app.register_blueprint(blueprint)
+    register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(HTTPException, _http_error)

@@ -445,3 +445,69 @@ def indicators_add(
         except WorkflowError as exc:
             raise click.ClickException(exc.message) from None
         click.echo(f"Indikatoren {indicator.code} er gemt.")
+
+
+@main.group("tokens")
+def tokens_group() -> None:
+    """Manage personal API tokens (stored hashed; revoked, never deleted)."""
+
+
+@tokens_group.command("create")
+@click.argument("email")
+@click.option("--name", default="", help="Hvad nøglen bruges til, fx 'ESDH-integration'.")
+@pass_context
+def tokens_create(context: Context, email: str, name: str) -> None:
+    """Create a token for EMAIL and print it once."""
+    from sqlalchemy import func
+
+    from workflow import tokens as api_tokens
+
+    with context.session() as session:
+        user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+        if user is None:
+            raise click.ClickException(f"Brugeren {email} findes ikke; se 'aftaleflow users list'.")
+        try:
+            issued = api_tokens.create_token(session, user, name)
+        except api_tokens.TokenError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"API-nøgle nr. {issued.token.id} til {user.email}:")
+        click.echo(issued.plain)
+        click.echo("Gem nøglen nu: den vises ikke igen. Send den som 'Authorization: Bearer …'.")
+
+
+@tokens_group.command("list")
+@pass_context
+def tokens_list(context: Context) -> None:
+    """List every token: id, user, name, prefix, created, last used, revoked."""
+    from workflow import tokens as api_tokens
+
+    with context.session() as session:
+        for token in api_tokens.tokens_of(session):
+            used = token.last_used_at.isoformat(timespec="minutes") if token.last_used_at else "-"
+            state = (
+                f"tilbagekaldt {token.revoked_at.isoformat(timespec='minutes')}"
+                if token.revoked_at
+                else "aktiv"
+            )
+            click.echo(
+                f"{token.id:>5}  {token.user.email:<36} {token.prefix}…  {token.name or '-':<24} "
+                f"oprettet {token.created_at.isoformat(timespec='minutes')}  brugt {used}  {state}"
+            )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+@pass_context
+def tokens_revoke(context: Context, token_id: int) -> None:
+    """Revoke token TOKEN_ID; it stops working at once."""
+    from models import ApiToken
+    from workflow import tokens as api_tokens
+
+    with context.session() as session:
+        token = session.get(ApiToken, token_id)
+        if token is None:
+            raise click.ClickException(f"API-nøgle nr. {token_id} findes ikke; se 'tokens list'.")
+        if api_tokens.revoke_token(session, token):
+            click.echo(f"API-nøgle nr. {token_id} ({token.user.email}) er tilbagekaldt.")
+        else:
+            click.echo(f"API-nøgle nr. {token_id} var allerede tilbagekaldt.")
