@@ -18,8 +18,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from workflow.db import database_url, make_engine, make_session_factory
+from workflow.i18n import init_i18n
 from workflow.paths import resource_dir
-from workflow.web import Database, auth, cases, dashboard, db, init_database
+from workflow.web import Database, auth, bulk, cases, dashboard, db, export, init_database
 from workflow.web.api import register as register_api
 from workflow.web.filters import init_filters
 from workflow.web.login import init_login
@@ -80,9 +81,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     init_database(app, _database(app.config["DATABASE_URL"], app.config.get("SESSION_FACTORY")))
     init_login(app)
+    init_i18n(app)
     CSRFProtect(app)
     init_filters(app)
-    for blueprint in (auth.bp, dashboard.bp, cases.bp):
+    for blueprint in (auth.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
         app.register_blueprint(blueprint)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)

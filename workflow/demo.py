@@ -1,0 +1,893 @@
+"""`aftaleflow demo`: realistic demo data built through the engine, on the 2020 meeting calendar.
+
+The content lives in data/demo.toml. Users, memberships, meetings, expenses and implementation
+statuses are inserted directly; every case is opened with engine.create_case and moved only with
+engine.perform (or edit_case), with the clock set to the historical date of each step, so the
+timelines read like 2019-2021. Every row has a stable key (e-mail, body and start time, ESDH case
+number), so a second run creates nothing, and a run that stopped half-way continues where it
+stopped.
+"""
+
+from __future__ import annotations
+
+import time as timer
+import tomllib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import (
+    AdminAuditEntry,
+    Body,
+    Case,
+    CaseEvent,
+    CaseExpense,
+    FocusArea,
+    ImplementationState,
+    ImplementationStatus,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    NationalGoal,
+    Notification,
+    Party,
+    PartyKind,
+    PlanningArea,
+    Role,
+    User,
+)
+from workflow import clock, engine
+from workflow.calendar import local_date
+from workflow.clock import LOCAL_TZ
+from workflow.errors import WorkflowError
+from workflow.paths import resource_dir
+from workflow.processes import registry
+
+PASSWORD = "aftaleflow-demo"
+MAIL_DOMAIN = "demo.aftaleflow.dk"
+LOGIN_WORDS = {
+    Role.CHAIR: "formand",
+    Role.VICE_CHAIR: "naestformand",
+    Role.SECRETARIAT: "sekretariat",
+    Role.MEMBER: "medlem",
+    Role.OBSERVER: "observatoer",
+}
+ROLE_PHRASES = {
+    Role.CHAIR: "Formand for {}",
+    Role.VICE_CHAIR: "Næstformand for {}",
+    Role.SECRETARIAT: "Sekretariat for {}",
+    Role.MEMBER: "Medlem af {}",
+    Role.OBSERVER: "Observatør i {}",
+}
+# Fields a demo case may set besides its key, title and focus area (see engine.EDITABLE_FIELDS).
+CASE_FIELDS = engine.EDITABLE_FIELDS - {"title", "focus_area_id", "esdh_case_number"}
+DATE_FIELDS = frozenset({"received_on", "sent_on"})
+# Notifications of the story are history: older than this before the story's "today" are read.
+READ_AFTER = timedelta(days=30)
+
+
+class DemoError(Exception):
+    """The demo data cannot be built; the message says where and what to do, in Danish."""
+
+
+@dataclass(frozen=True)
+class PersonSpec:
+    login: str
+    name: str
+    party: str
+    title: str
+    memberships: tuple[tuple[Role, str], ...]
+    description: str
+    is_admin: bool = False
+
+    @property
+    def email(self) -> str:
+        return f"{self.login}@{MAIL_DOMAIN}"
+
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    body: str
+    starts_at: datetime
+    ends_at: datetime
+    title: str
+    location: str
+    cancelled: bool
+
+
+@dataclass(frozen=True)
+class ImplementationSpec:
+    default: ImplementationState
+    overrides: tuple[tuple[str, ImplementationState], ...]
+    reasons: dict[str, str]
+    line: str  # "somatik" or "psykiatri": which SU of a planning area is responsible
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    action: str
+    at: datetime
+    at_meeting: bool
+    explicit_time: bool
+    by: str
+    comment: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+    national_goals: tuple[int, ...] | None = None
+    implementation: ImplementationSpec | None = None
+
+    @property
+    def audited(self) -> bool:
+        """Whether the step leaves an event by its actor on the case's timeline."""
+        return self.action != "implementation"
+
+
+@dataclass(frozen=True)
+class ExpenseSpec:
+    parties: str  # a party code, a planning area code, or "kommuner" for all municipalities
+    amount_dkk: Decimal
+    note: str
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    key: str
+    process: str
+    origin: str
+    author: str
+    created: datetime
+    title: str
+    focus_area: str | None
+    national_goals: tuple[int, ...]
+    fields: dict[str, Any]
+    expenses: tuple[ExpenseSpec, ...]
+    steps: tuple[StepSpec, ...]
+
+
+@dataclass(frozen=True)
+class DemoScript:
+    today: datetime
+    epoch: datetime
+    people: tuple[PersonSpec, ...]
+    meetings: tuple[MeetingSpec, ...]
+    cases: tuple[CaseSpec, ...]
+
+
+@dataclass
+class DemoReport:
+    """What the demo created, and how to log in as the demo users."""
+
+    users: int = 0
+    memberships: int = 0
+    meetings: int = 0
+    cases: int = 0
+    events: int = 0
+    expenses: int = 0
+    implementation_statuses: int = 0
+    notifications: int = 0
+    cases_in_script: int = 0
+    seconds: float = 0.0
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return any(
+            (self.users, self.memberships, self.meetings, self.cases, self.events,
+             self.expenses, self.implementation_statuses, self.notifications)
+        )  # fmt: skip
+
+    def summary(self) -> str:
+        """Describe in Danish what the run created."""
+        if not self.changed:
+            return (
+                f"Demodata findes allerede ({self.cases_in_script} sager, "
+                f"{len(self.logins)} demobrugere); intet ændret."
+            )
+        return (
+            f"Demodata oprettet: {self.users} brugere, {self.memberships} medlemskaber, "
+            f"{self.meetings} møder, {self.cases} sager med {self.events} hændelser, "
+            f"{self.expenses} merudgifter og {self.implementation_statuses} "
+            f"implementeringsstatusser; {self.notifications} historiske notifikationer er "
+            f"markeret som afsendt. Demobrugerne har adgangskoden '{PASSWORD}'."
+        )
+
+
+# --- Reading data/demo.toml -------------------------------------------------------------------
+
+
+class _Reader:
+    """Typed access to the parsed TOML, with errors that name the key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, where: str, problem: str) -> DemoError:
+        return DemoError(f"{self.source}: {where}: {problem}")
+
+    def table(self, value: Any, where: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(where, "skal være en tabel")
+        return value
+
+    def tables(self, value: Any, where: str) -> list[dict[str, Any]]:
+        if not isinstance(value, list):
+            raise self.fail(where, "skal være en liste af tabeller")
+        return [self.table(item, f"{where}[{i}]") for i, item in enumerate(value)]
+
+    def text(self, table: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{where}.{key}", "skal være en tekst, der ikke er tom")
+        return value.strip()
+
+    def texts(self, table: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(f"{where}.{key}", "skal være en liste af tekster")
+        return tuple(value)
+
+    def numbers(self, table: dict[str, Any], key: str, where: str) -> tuple[int, ...]:
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in value
+        ):
+            raise self.fail(f"{where}.{key}", "skal være en liste af heltal")
+        return tuple(value)
+
+    def moment(self, text: str, where: str, default_time: time) -> tuple[datetime, bool]:
+        """Read 'ÅÅÅÅ-MM-DD' or 'ÅÅÅÅ-MM-DD TT:MM' in Danish time; say if a time was given."""
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise self.fail(
+                where, f"'{text}' er ikke en dato (ÅÅÅÅ-MM-DD eller ÅÅÅÅ-MM-DD TT:MM)"
+            ) from None
+        has_time = len(text.strip()) > 10
+        if not has_time:
+            parsed = datetime.combine(parsed.date(), default_time)
+        return parsed.replace(tzinfo=LOCAL_TZ).astimezone(UTC), has_time
+
+    def day(self, text: Any, where: str) -> date:
+        try:
+            return date.fromisoformat(str(text))
+        except ValueError:
+            raise self.fail(where, f"'{text}' er ikke en dato (ÅÅÅÅ-MM-DD)") from None
+
+
+def _read_people(reader: _Reader, raw: dict[str, Any]) -> tuple[PersonSpec, ...]:
+    people: list[PersonSpec] = []
+    admin = reader.table(raw.get("admin"), "admin")
+    people.append(
+        PersonSpec(
+            login=reader.text(admin, "login", "admin"),
+            name=reader.text(admin, "name", "admin"),
+            party=reader.text(admin, "party", "admin"),
+            title=reader.text(admin, "title", "admin"),
+            memberships=(),
+            description=reader.text(admin, "description", "admin"),
+            is_admin=True,
+        )
+    )
+    for index, group in enumerate(reader.tables(raw.get("bodies"), "bodies")):
+        where = f"bodies[{index}]"
+        code = reader.text(group, "code", where)
+        for number, person in enumerate(reader.tables(group.get("people"), f"{where}.people")):
+            at = f"{where}.people[{number}]"
+            try:
+                role = Role(reader.text(person, "role", at))
+            except ValueError:
+                raise reader.fail(
+                    f"{at}.role", f"kendte roller: {[r.value for r in Role]}"
+                ) from None
+            login = person.get("login") or f"{LOGIN_WORDS[role]}.{code.lower()}"
+            phrase = person.get("role_label") or ROLE_PHRASES[role]
+            name = reader.text(person, "name", at)
+            title = reader.text(person, "title", at)
+            people.append(
+                PersonSpec(
+                    login=str(login),
+                    name=name,
+                    party=reader.text(person, "party", at),
+                    title=title,
+                    memberships=((role, code),),
+                    description=f"{str(phrase).format(code)} – {name}, {title}",
+                )
+            )
+    logins = [p.login for p in people]
+    duplicates = sorted({login for login in logins if logins.count(login) > 1})
+    if duplicates:
+        raise reader.fail("bodies", f"login bruges flere gange: {', '.join(duplicates)}")
+    return tuple(people)
+
+
+def _read_meetings(reader: _Reader, raw: dict[str, Any]) -> tuple[MeetingSpec, ...]:
+    meetings: list[MeetingSpec] = []
+    for code, spec in reader.table(raw.get("meetings"), "meetings").items():
+        where = f"meetings.{code}"
+        spec = reader.table(spec, where)
+        try:
+            start = time.fromisoformat(reader.text(spec, "time", where))
+            hours = float(spec.get("hours", 2))
+        except (TypeError, ValueError):
+            raise reader.fail(where, "time skal være TT:MM og hours et tal") from None
+        location = reader.text(spec, "location", where)
+        online = set(reader.texts(spec, "online", where))
+        cancelled = set(reader.texts(spec, "cancelled", where))
+        titles = reader.table(spec.get("titles", {}), f"{where}.titles")
+        default_title = reader.text(spec, "title", where)
+        dates = reader.texts(spec, "dates", where)
+        for day in sorted(set(dates) | cancelled):
+            starts_at, _ = reader.moment(day, f"{where}.dates", start)
+            meetings.append(
+                MeetingSpec(
+                    body=code,
+                    starts_at=starts_at,
+                    ends_at=starts_at + timedelta(hours=hours),
+                    title=str(titles.get(day, default_title)),
+                    location="Virtuelt møde (Microsoft Teams)" if day in online else location,
+                    cancelled=day in cancelled,
+                )
+            )
+    return tuple(meetings)
+
+
+def _read_implementation(reader: _Reader, spec: dict[str, Any], where: str) -> ImplementationSpec:
+    try:
+        default = ImplementationState(spec.get("default", "not_started"))
+    except ValueError:
+        raise reader.fail(f"{where}.default", "ukendt status") from None
+    overrides: list[tuple[str, ImplementationState]] = []
+    for state in (
+        ImplementationState.NOT_STARTED,
+        ImplementationState.IN_PROGRESS,
+        ImplementationState.IMPLEMENTED,
+    ):
+        overrides += [(name, state) for name in reader.texts(spec, state.value, where)]
+    reasons = reader.table(spec.get("not_relevant", {}), f"{where}.not_relevant")
+    for name, reason in reasons.items():
+        if not isinstance(reason, str) or not reason.strip():
+            raise reader.fail(f"{where}.not_relevant.{name}", "kræver en begrundelse")
+        overrides.append((name, ImplementationState.NOT_RELEVANT))
+    line = str(spec.get("line", "somatik"))
+    if line not in ("somatik", "psykiatri"):
+        raise reader.fail(f"{where}.line", "skal være 'somatik' eller 'psykiatri'")
+    return ImplementationSpec(
+        default, tuple(overrides), {k: str(v) for k, v in reasons.items()}, line
+    )
+
+
+def _field_value(reader: _Reader, key: str, value: Any, where: str) -> Any:
+    if key in DATE_FIELDS:
+        return reader.day(value, f"{where}.{key}")
+    if not isinstance(value, str | bool | int):
+        raise reader.fail(f"{where}.{key}", "skal være tekst, heltal eller true/false")
+    return value.strip() if isinstance(value, str) else value
+
+
+def _read_step(reader: _Reader, spec: dict[str, Any], where: str) -> StepSpec:
+    action = reader.text(spec, "do", where)
+    at, explicit = reader.moment(reader.text(spec, "on", where), f"{where}.on", time(10, 0))
+    changes = {
+        key: _field_value(reader, key, value, f"{where}.set")
+        for key, value in reader.table(spec.get("set", {}), f"{where}.set").items()
+    }
+    unknown = set(changes) - engine.EDITABLE_FIELDS
+    if unknown:
+        raise reader.fail(f"{where}.set", f"ukendte felter: {', '.join(sorted(unknown))}")
+    goals = reader.numbers(spec, "national_goals", where) if "national_goals" in spec else None
+    implementation = None
+    if action == "implementation":
+        implementation = _read_implementation(reader, spec, where)
+    comment = spec.get("comment")
+    return StepSpec(
+        action=action,
+        at=at,
+        at_meeting=bool(spec.get("meeting", False)),
+        explicit_time=explicit,
+        by="" if action == "implementation" else reader.text(spec, "by", where),
+        comment=str(comment).strip() if comment is not None else None,
+        data=dict(reader.table(spec.get("data", {}), f"{where}.data")),
+        changes=changes,
+        national_goals=goals,
+        implementation=implementation,
+    )
+
+
+CASE_KEYS = frozenset(
+    {"key", "process", "origin", "author", "created", "title", "focus_area", "national_goals",
+     "expenses", "steps"}
+)  # fmt: skip
+
+
+def _read_case(reader: _Reader, spec: dict[str, Any], where: str) -> CaseSpec:
+    unknown = set(spec) - CASE_KEYS - CASE_FIELDS
+    if unknown:
+        raise reader.fail(where, f"ukendte nøgler: {', '.join(sorted(unknown))}")
+    expenses: list[ExpenseSpec] = []
+    for number, raw in enumerate(reader.tables(spec.get("expenses", []), f"{where}.expenses")):
+        at = f"{where}.expenses[{number}]"
+        try:
+            amount = Decimal(str(raw.get("amount_dkk")))
+        except InvalidOperation:
+            raise reader.fail(f"{at}.amount_dkk", "skal være et beløb i kroner") from None
+        expenses.append(
+            ExpenseSpec(reader.text(raw, "parties", at), amount, reader.text(raw, "note", at))
+        )
+    steps = tuple(
+        _read_step(reader, raw, f"{where}.steps[{number}]")
+        for number, raw in enumerate(reader.tables(spec.get("steps", []), f"{where}.steps"))
+    )
+    created, _ = reader.moment(reader.text(spec, "created", where), f"{where}.created", time(9))
+    moments = [created, *(s.at for s in steps)]
+    if any(later < earlier for earlier, later in pairwise(moments)):
+        raise reader.fail(f"{where}.steps", "trinene skal stå i tidsorden efter 'created'")
+    focus = spec.get("focus_area")
+    return CaseSpec(
+        key=reader.text(spec, "key", where),
+        process=reader.text(spec, "process", where),
+        origin=reader.text(spec, "origin", where),
+        author=reader.text(spec, "author", where),
+        created=created,
+        title=reader.text(spec, "title", where),
+        focus_area=str(focus) if focus else None,
+        national_goals=reader.numbers(spec, "national_goals", where),
+        fields={
+            key: _field_value(reader, key, value, where)
+            for key, value in spec.items()
+            if key in CASE_FIELDS
+        },
+        expenses=tuple(expenses),
+        steps=steps,
+    )
+
+
+def load_script(path: Path | None = None) -> DemoScript:
+    """Read and check the demo content (data/demo.toml by default)."""
+    path = path or resource_dir("data") / "demo.toml"
+    reader = _Reader(path.name)
+    try:
+        with path.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise DemoError(f"{path}: kan ikke læses: {exc}") from exc
+    story = reader.table(raw.get("story"), "story")
+    today, _ = reader.moment(reader.text(story, "today", "story"), "story.today", time(12))
+    epoch, _ = reader.moment(reader.text(story, "epoch", "story"), "story.epoch", time(8))
+    cases = tuple(
+        _read_case(reader, spec, f"cases[{i}]")
+        for i, spec in enumerate(reader.tables(raw.get("cases"), "cases"))
+    )
+    keys = [c.key for c in cases]
+    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    if duplicates:
+        raise reader.fail("cases", f"sagsnummer bruges flere gange: {', '.join(duplicates)}")
+    return DemoScript(
+        today=today,
+        epoch=epoch,
+        people=_read_people(reader, raw),
+        meetings=_read_meetings(reader, raw),
+        cases=cases,
+    )
+
+
+# --- Building the data ------------------------------------------------------------------------
+
+
+@dataclass
+class _World:
+    """The seeded organisation and the demo's users and meetings, looked up by key."""
+
+    bodies: dict[str, Body]
+    parties: dict[str, Party]
+    areas: dict[int, str]
+    users: dict[str, User] = field(default_factory=dict)
+    meetings: dict[tuple[int, date], Meeting] = field(default_factory=dict)
+
+    def municipalities(self) -> list[Party]:
+        found = [p for p in self.parties.values() if p.kind == PartyKind.MUNICIPALITY and p.active]
+        return sorted(found, key=lambda p: p.name)
+
+    def area_of(self, party: Party) -> str:
+        return self.areas.get(party.planning_area_id or 0, "")
+
+
+def _load_world(session: Session) -> _World:
+    bodies = {b.code: b for b in session.scalars(select(Body))}
+    if "TSS" not in bodies or "SKU" not in bodies:
+        raise DemoError(
+            "Organisationen er ikke indlæst. Kør 'aftaleflow seed', før du kører 'aftaleflow demo'."
+        )
+    return _World(
+        bodies=bodies,
+        parties={p.code: p for p in session.scalars(select(Party))},
+        areas={a.id: a.code for a in session.scalars(select(PlanningArea))},
+    )
+
+
+def _lookup(items: dict[str, Any], code: str, what: str) -> Any:
+    try:
+        return items[code]
+    except KeyError:
+        raise DemoError(
+            f"{what} '{code}' findes ikke. Kør 'aftaleflow seed', eller ret data/demo.toml."
+        ) from None
+
+
+def _ensure_people(session: Session, script: DemoScript, world: _World, report: DemoReport) -> None:
+    emails = [p.email for p in script.people]
+    existing = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
+    password_hash: str | None = None
+    for person in script.people:
+        user = existing.get(person.email)
+        if user is None:
+            # One hash for the shared, published demo password keeps the demo fast.
+            password_hash = password_hash or PasswordHasher().hash(PASSWORD)
+            user = User(
+                email=person.email,
+                name=person.name,
+                password_hash=password_hash,
+                is_admin=person.is_admin,
+                party_id=_lookup(world.parties, person.party, "Parten").id,
+                created_at=script.epoch,
+            )
+            session.add(user)
+            report.users += 1
+        world.users[person.login] = user
+    session.flush()
+    held = set(
+        session.execute(
+            select(Membership.user_id, Membership.body_id, Membership.role).where(
+                Membership.user_id.in_([u.id for u in world.users.values()])
+            )
+        ).tuples()
+    )
+    for person in script.people:
+        user = world.users[person.login]
+        for role, code in person.memberships:
+            body = _lookup(world.bodies, code, "Organet")
+            if (user.id, body.id, role) not in held:
+                session.add(
+                    Membership(
+                        user_id=user.id, body_id=body.id, role=role,
+                        since=local_date(script.epoch), active=True,
+                    )
+                )  # fmt: skip
+                report.memberships += 1
+    session.commit()
+
+
+def _meeting_status(spec: MeetingSpec, today: datetime) -> MeetingStatus:
+    if spec.cancelled:
+        return MeetingStatus.CANCELLED
+    if spec.starts_at < today:
+        return MeetingStatus.CLOSED
+    if spec.starts_at < today + timedelta(days=14):
+        return MeetingStatus.PUBLISHED
+    return MeetingStatus.PLANNED
+
+
+def _ensure_meetings(
+    session: Session, script: DemoScript, world: _World, report: DemoReport
+) -> None:
+    body_ids = {_lookup(world.bodies, m.body, "Organet").id for m in script.meetings}
+    existing = {
+        (m.body_id, m.starts_at): m
+        for m in session.scalars(select(Meeting).where(Meeting.body_id.in_(body_ids)))
+    }
+    for spec in script.meetings:
+        body = world.bodies[spec.body]
+        meeting = existing.get((body.id, spec.starts_at))
+        if meeting is None:
+            meeting = Meeting(
+                body_id=body.id,
+                title=spec.title,
+                starts_at=spec.starts_at,
+                ends_at=spec.ends_at,
+                location=spec.location,
+                status=_meeting_status(spec, script.today),
+                # A year's calendar is laid in December of the year before.
+                created_at=datetime(spec.starts_at.year - 1, 12, 1, 8, tzinfo=UTC),
+            )
+            session.add(meeting)
+            existing[(body.id, spec.starts_at)] = meeting
+            report.meetings += 1
+    session.commit()
+    for meeting in existing.values():
+        if meeting.status != MeetingStatus.CANCELLED:
+            world.meetings[(meeting.body_id, local_date(meeting.starts_at))] = meeting
+
+
+def _audited_events(session: Session, case: Case) -> int:
+    """Count the events users made after the case was created (edits and transitions)."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.actor_id.is_not(None),
+                CaseEvent.trigger != "create",
+            )
+        )
+        or 0
+    )
+
+
+def _expense_parties(world: _World, selector: str) -> list[Party]:
+    if selector == "kommuner":
+        return world.municipalities()
+    in_area = [p for p in world.municipalities() if world.area_of(p) == selector]
+    return in_area or [_lookup(world.parties, selector, "Parten")]
+
+
+def _ensure_expenses(
+    session: Session, case: Case, spec: CaseSpec, world: _World, report: DemoReport
+) -> None:
+    present = {e.party_id for e in case.expenses}
+    for expense in spec.expenses:
+        for party in _expense_parties(world, expense.parties):
+            if party.id not in present:
+                case.expenses.append(
+                    CaseExpense(party=party, amount_dkk=expense.amount_dkk, note=expense.note)
+                )
+                present.add(party.id)
+                report.expenses += 1
+    session.commit()
+
+
+def _open_case(session: Session, spec: CaseSpec, world: _World, report: DemoReport) -> Case:
+    focus_id = None
+    if spec.focus_area:
+        focus_id = session.scalar(select(FocusArea.id).where(FocusArea.code == spec.focus_area))
+        if focus_id is None:
+            raise DemoError(f"Demosag {spec.key}: fokusområdet '{spec.focus_area}' findes ikke.")
+    goal_ids = list(
+        session.scalars(select(NationalGoal.id).where(NationalGoal.number.in_(spec.national_goals)))
+    )
+    fields = dict(spec.fields)
+    fields.setdefault("received_on", local_date(spec.created))
+    definition = registry.latest(session, spec.process)
+    fields.setdefault("journal_description", f"{definition.title}: {spec.title}"[:300])
+    with clock.frozen_at(spec.created):
+        try:
+            case = engine.create_case(
+                session,
+                process=spec.process,
+                title=spec.title,
+                originating_body=_lookup(world.bodies, spec.origin, "Organet"),
+                actor=_lookup(world.users, spec.author, "Demobrugeren"),
+                national_goal_ids=goal_ids,
+                focus_area_id=focus_id,
+                esdh_case_number=spec.key,
+                **fields,
+            )
+        except WorkflowError as exc:
+            raise DemoError(f"Demosag {spec.key} «{spec.title}» kan ikke oprettes: {exc}") from exc
+    report.cases += 1
+    return case
+
+
+def _responsible_body(world: _World, party: Party, line: str) -> Body | None:
+    area = world.area_of(party)
+    if area == "BORNHOLM":
+        return world.bodies.get("SU-BORNHOLM")
+    suffix = "PSYK" if line == "psykiatri" else "SOM"
+    return world.bodies.get(f"SU-{area}-{suffix}")
+
+
+def _register_implementation(
+    session: Session,
+    case: Case,
+    spec: ImplementationSpec,
+    at: datetime,
+    world: _World,
+    report: DemoReport,
+) -> None:
+    """Record where each municipality stands; rows that exist are left as they are."""
+    municipalities = world.municipalities()
+    by_name = {p.name.removesuffix(" Kommune").removesuffix("s Regionskommune"): p
+               for p in municipalities}  # fmt: skip
+    states = {p.id: spec.default for p in municipalities}
+    # Planning areas first, so a municipality named on its own overrides its area.
+    for name, state in sorted(spec.overrides, key=lambda item: item[0] in by_name):
+        if name in by_name:
+            states[by_name[name].id] = state
+        elif name in world.areas.values():
+            for party in municipalities:
+                if world.area_of(party) == name:
+                    states[party.id] = state
+        else:
+            raise DemoError(f"Demosag {case.esdh_case_number}: kender ikke kommunen '{name}'.")
+    present = set(
+        session.scalars(
+            select(ImplementationStatus.party_id).where(ImplementationStatus.case_id == case.id)
+        )
+    )
+    unknown = sorted(set(spec.reasons) - set(by_name))
+    if unknown:
+        raise DemoError(
+            f"Demosag {case.esdh_case_number}: 'ikke relevant' gælder én kommune ad gangen med "
+            f"sin egen begrundelse; ret {', '.join(unknown)}."
+        )
+    reasons = {by_name[name].id: reason for name, reason in spec.reasons.items()}
+    day = local_date(at)
+    for party in municipalities:
+        if party.id in present:
+            continue
+        state = states[party.id]
+        body = _responsible_body(world, party, spec.line)
+        session.add(
+            ImplementationStatus(
+                case_id=case.id,
+                party_id=party.id,
+                responsible_body_id=body.id if body else None,
+                status=state,
+                reason=reasons.get(party.id, ""),
+                started_on=day if state in (
+                    ImplementationState.IN_PROGRESS, ImplementationState.IMPLEMENTED
+                ) else None,
+                implemented_on=day if state == ImplementationState.IMPLEMENTED else None,
+                updated_at=at,
+            )
+        )  # fmt: skip
+        report.implementation_statuses += 1
+    session.commit()
+
+
+def _step_time(step: StepSpec, meeting: Meeting | None, previous: datetime) -> datetime:
+    """The step's moment: an hour into its meeting unless a time is given, after the last step."""
+    at = step.at
+    if meeting is not None and not step.explicit_time:
+        at = meeting.starts_at + timedelta(hours=1)
+    return max(at, previous + timedelta(minutes=1))
+
+
+def _meeting_for(
+    session: Session, case: Case, actor: User, step: StepSpec, number: int, world: _World
+) -> Meeting:
+    """Find the meeting that day of the body deciding: the case's current body, or the actor's."""
+    day = local_date(step.at)
+    held = session.scalars(select(Membership.body_id).where(Membership.user_id == actor.id))
+    for body_id in (case.current_body_id, *held):
+        meeting = world.meetings.get((body_id, day))
+        if meeting is not None:
+            return meeting
+    body = session.get(Body, case.current_body_id)
+    raise DemoError(
+        f"Demosag {case.esdh_case_number}, trin {number}: {body.code if body else '?'} har intet "
+        f"møde den {day.isoformat()}; tilføj det under [meetings] i data/demo.toml."
+    )
+
+
+def _perform_step(
+    session: Session, case: Case, step: StepSpec, number: int, world: _World, previous: datetime
+) -> datetime:
+    actor = _lookup(world.users, step.by, "Demobrugeren")
+    meeting = _meeting_for(session, case, actor, step, number, world) if step.at_meeting else None
+    at = _step_time(step, meeting, previous)
+    clock.set_time(at)
+    try:
+        if step.action == "edit":
+            event = engine.edit_case(case, actor, step.changes, national_goal_ids=(
+                _goal_ids(session, step.national_goals) if step.national_goals else None
+            ))  # fmt: skip
+            if event is None:
+                raise DemoError(f"Demosag {case.esdh_case_number}, trin {number}: ændrer intet.")
+        else:
+            data = dict(step.data)
+            if meeting is not None:
+                data["meeting_id"] = meeting.id
+            engine.perform(case, step.action, actor, comment=step.comment, data=data or None)
+    except WorkflowError as exc:
+        raise DemoError(
+            f"Demosag {case.esdh_case_number} «{case.title}», trin {number} ({step.action}): "
+            f"{exc.message}"
+        ) from exc
+    return at
+
+
+def _goal_ids(session: Session, numbers: Iterable[int]) -> list[int]:
+    return list(
+        session.scalars(select(NationalGoal.id).where(NationalGoal.number.in_(list(numbers))))
+    )
+
+
+def _build_case(session: Session, spec: CaseSpec, world: _World, report: DemoReport) -> Case:
+    """Open the case if needed and play the steps it has not yet taken."""
+    case = session.scalar(
+        select(Case).where(Case.esdh_case_number == spec.key).order_by(Case.id).limit(1)
+    )
+    if case is None:
+        case = _open_case(session, spec, world, report)
+    _ensure_expenses(session, case, spec, world, report)
+    done = _audited_events(session, case)
+    seen = 0
+    previous = spec.created
+    for number, step in enumerate(spec.steps, start=1):
+        if not step.audited:
+            assert step.implementation is not None  # the only unaudited step
+            _register_implementation(session, case, step.implementation, step.at, world, report)
+            continue
+        seen += 1
+        if seen <= done:
+            previous = step.at
+            continue
+        previous = _perform_step(session, case, step, number, world, previous)
+    return case
+
+
+def _settle_notifications(
+    session: Session, case_ids: list[int], after_id: int, today: datetime, report: DemoReport
+) -> None:
+    """Mark this run's notifications as sent, so the story mails no one; old ones are read."""
+    pending = session.scalars(
+        select(Notification).where(
+            Notification.id > after_id,
+            Notification.case_id.in_(case_ids),
+            Notification.sent_at.is_(None),
+            Notification.failed_at.is_(None),
+        )
+    )
+    for notification in pending:
+        notification.sent_at = notification.created_at
+        if notification.created_at < today - READ_AFTER:
+            notification.read_at = notification.created_at
+        report.notifications += 1
+    session.commit()
+
+
+def _count_events(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(CaseEvent)) or 0
+
+
+def run(
+    session: Session,
+    progress: Callable[[str], None] | None = None,
+    script: DemoScript | None = None,
+) -> DemoReport:
+    """Build the demo users, meetings and cases (idempotently) and report what was created."""
+    say = progress or (lambda _message: None)
+    started = timer.perf_counter()
+    script = script or load_script()
+    report = DemoReport(
+        cases_in_script=len(script.cases),
+        logins=[(p.email, PASSWORD, p.description) for p in script.people],
+    )
+    world = _load_world(session)
+    events_before = _count_events(session)
+    # Only the notifications this run writes are history; later real ones must still be sent.
+    last_notification = session.scalar(select(func.max(Notification.id))) or 0
+    with clock.frozen_at(script.epoch):
+        say("Demobrugere og medlemskaber …")
+        _ensure_people(session, script, world, report)
+        say("Mødekalender 2019-2021 …")
+        _ensure_meetings(session, script, world, report)
+        case_ids: list[int] = []
+        current_process = ""
+        for spec in script.cases:
+            if spec.process != current_process:
+                current_process = spec.process
+                count = sum(1 for c in script.cases if c.process == spec.process)
+                title = registry.latest(session, spec.process).title
+                say(f"{title}: {count} sager …")
+            case_ids.append(_build_case(session, spec, world, report).id)
+        say("Historiske notifikationer markeres som afsendt …")
+        _settle_notifications(session, case_ids, last_notification, script.today, report)
+    report.events = _count_events(session) - events_before
+    if report.changed:
+        session.add(
+            AdminAuditEntry(
+                action="demo", object_type="demo", object_id="data/demo.toml",
+                data={"users": report.users, "meetings": report.meetings,
+                      "cases": report.cases, "events": report.events},
+            )
+        )  # fmt: skip
+        session.commit()
+    report.seconds = timer.perf_counter() - started
+    return report
