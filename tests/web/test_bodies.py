@@ -67,3 +67,15 @@ def test_a_body_page_shows_members_cases_meetings_and_relatives(
 def test_an_unknown_body_is_not_found(client, logged_in):
     logged_in("member@TSS")
     assert client.get("/organer/FINDES-IKKE").status_code == 404
+
+
+def test_the_organisation_page_leads_to_processes_and_for_admins_to_admin(
+    client, logged_in, make_app, make_login_user, password
+):
+    logged_in("member@TSS")
+    html = client.get("/organer").get_data(as_text=True)
+    assert 'href="/processer"' in html and 'href="/admin"' not in html
+    admin_client = make_app().test_client()
+    admin = make_login_user(is_admin=True)
+    admin_client.post("/login", data={"email": admin.email, "password": password})
+    assert 'href="/admin"' in admin_client.get("/organer").get_data(as_text=True)
