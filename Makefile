@@ -5,15 +5,22 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install run test lint typecheck pytest bench wheel clean-db
+.PHONY: install translations run test lint typecheck pytest bench wheel clean-db
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install $(PIP_QUIET) --upgrade pip
 	$(BIN)/pip install $(PIP_QUIET) -e '.[dev,postgres]'
+	$(BIN)/pybabel compile -d translations
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Collect the Danish source strings, merge them into the catalogues and compile them.
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -d translations -i translations/messages.pot
+	$(BIN)/pybabel compile -d translations
 
 run: install
 	$(BIN)/aftaleflow init-db

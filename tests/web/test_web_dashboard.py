@@ -137,3 +137,51 @@ def test_plain_member_sees_no_role_sections(client, logged_in, text_of):
     assert "Vores sager" not in html
     assert "Overskredne frister" not in html
     assert "Dine organer og roller" in html
+
+
+def test_chair_gets_one_click_to_the_decision_form(client, logged_in, make_case):
+    case = make_case(title="Klar til TSS", state="at_tss")
+    logged_in("chair@TSS")
+    section = _section(client.get("/").get_data(as_text=True), "til-beslutning")
+    link = f'href="/sager/{case.id}?handling=tss_recommend#handling-tss_recommend"'
+    assert link in section
+    page = client.get(f"/sager/{case.id}?handling=tss_recommend").get_data(as_text=True)
+    assert '<details class="action" id="handling-tss_recommend" open>' in page
+
+
+def test_our_cases_say_what_blocks_the_next_step(client, logged_in, make_case):
+    make_case(title="Mangler fordeling", role_distribution="", general_practice_role="")
+    make_case(title="Klar kladde")
+    logged_in("member@SU-NORD-SOM")
+    section = _section(client.get("/").get_data(as_text=True), "vores-sager")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    blocked = text[text.index("Mangler fordeling") : text.index("Klar kladde")]
+    assert "Indstil til TSS" in blocked
+    assert "Beskriv rolle- og opgavefordelingen" in blocked
+    assert "Intet i vejen." in text[text.index("Klar kladde") :]
+
+
+def test_secretariat_board_shows_the_week_material_per_meeting_and_cases_elsewhere(
+    client, logged_in, make_case, make_user, session, tss_meeting
+):
+    this_week = make_case(title="Frist på fredag", origin="SU-NORD-SOM", state="at_tss")
+    _add_deadline(session, this_week, datetime(2020, 9, 4, 21, 59, tzinfo=UTC))
+    material = make_case(title="Materiale til oktober", state="at_tss")
+    session.add(
+        Deadline(
+            case_id=material.id, kind=DeadlineKind.MATERIAL, state="at_tss",
+            body_id=material.current_body_id, meeting_id=tss_meeting.id,
+            due_at=datetime(2020, 9, 24, 21, 59, tzinfo=UTC), reminder_days=[],
+        )
+    )  # fmt: skip
+    session.flush()
+    ours_elsewhere = make_case(title="Vores sag i SKU", origin="SU-SYD-SOM", state="at_sku")
+    make_case(title="Hjemme hos os", origin="SU-SYD-SOM")
+    logged_in("secretariat@TSS", "secretariat@SU-SYD-SOM")
+    html = client.get("/").get_data(as_text=True)
+    week = _section(html, "denne-uge")
+    assert "Frist på fredag" in week and "Materiale til oktober" not in week
+    per_meeting = _section(html, "materialefrister")
+    assert "TSS-møde oktober" in per_meeting and "Materiale til oktober" in per_meeting
+    elsewhere = _section(html, "venter-andre")
+    assert ours_elsewhere.title in elsewhere and "Hjemme hos os" not in elsewhere

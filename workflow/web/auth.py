@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -15,18 +16,20 @@ from flask import (
 )
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from models import User
-from workflow import passwords
+from models import AdminAuditEntry, User
+from workflow import clock, passwords
+from workflow.i18n import LOCALES, _, _l
 from workflow.web import db
 from workflow.web.forms import LoginForm
-from workflow.web.login import current_user, login, login_required, logout
+from workflow.web.login import current_actor, current_user, login, login_required, logout
 
 bp = Blueprint("auth", __name__)
 
-WRONG_CREDENTIALS = "Forkert e-mail eller adgangskode. Prøv igen."
-INACTIVE_USER = (
+WRONG_CREDENTIALS = _l("Forkert e-mail eller adgangskode. Prøv igen.")
+INACTIVE_USER = _l(
     "Din bruger er deaktiveret og kan ikke logge ind. Kontakt en administrator, "
     "hvis du skal have adgang igen."
 )
@@ -42,7 +45,16 @@ def safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
         return None
-    return target
+    return target if _answers_get(parts.path) else None
+
+
+def _answers_get(path: str) -> bool:
+    """Whether a GET of `path` reaches a page (a form's POST address does not)."""
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
 
 
 def authenticate(session: Session, email: str, password: str) -> tuple[User | None, str | None]:
@@ -50,11 +62,11 @@ def authenticate(session: Session, email: str, password: str) -> tuple[User | No
     user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
     if user is None or not user.password_hash:
         passwords.burn_verification_time(password)
-        return None, WRONG_CREDENTIALS
+        return None, str(WRONG_CREDENTIALS)
     if not passwords.verify_password(user.password_hash, password):
-        return None, WRONG_CREDENTIALS
+        return None, str(WRONG_CREDENTIALS)
     if not user.active:
-        return None, INACTIVE_USER
+        return None, str(INACTIVE_USER)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash_password(password)
         session.commit()
@@ -75,7 +87,7 @@ def login_page() -> Response | tuple[str, int]:
             # A fresh session at login: nothing from before the login carries over.
             session.clear()
             login(user)
-            flash(f"Velkommen, {user.name}.", "success")
+            flash(_("Velkommen, %(name)s.", name=user.name), "success")
             return redirect(next_path or url_for("dashboard.index"), code=303)
     status = 422 if request.method == "POST" else 200
     action = url_for("auth.login", next=next_path) if next_path else url_for("auth.login")
@@ -89,5 +101,29 @@ def logout_page() -> Response:
     """Log out and return to the login page."""
     logout()
     session.clear()
-    flash("Du er logget ud.", "success")
+    flash(_("Du er logget ud."), "success")
     return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/sprog", endpoint="language")
+@login_required
+def language() -> Response:
+    """Save the user's choice of language (audited) and return to the page they were on."""
+    user = current_actor()
+    chosen = request.form.get("sprog", "")
+    if chosen in LOCALES and chosen != user.locale:
+        session_ = db()
+        session_.add(
+            AdminAuditEntry(
+                actor_id=user.id,
+                action="set_locale",
+                object_type="user",
+                object_id=str(user.id),
+                data={"from": user.locale, "to": chosen},
+                created_at=clock.now(),
+            )
+        )
+        user.locale = chosen
+        session_.commit()
+    back = safe_next(request.form.get("tilbage")) or url_for("dashboard.index")
+    return redirect(back, code=303)

@@ -1,47 +1,54 @@
-"""Jinja filters and globals: Danish dates, role names, yes/no."""
+"""Jinja filters and globals: dates, amounts, role names and yes/no in the user's language."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 from flask import Flask
 
 from models import DeadlineKind, Role
-from workflow.localtime import format_date, format_datetime
+from workflow import i18n
+from workflow.i18n import _l
 from workflow.web.queries import ROLE_LABELS
 
 
 def danish_date(value: date | datetime | None) -> str:
-    """Format a date like '13. november 2020'; nothing for None."""
-    return format_date(value) if value is not None else ""
+    """Format a date like '13. november 2020' (English: '13 November 2020'); nothing for None."""
+    return i18n.format_date(value) if value is not None else ""
 
 
 def danish_datetime(value: datetime | None) -> str:
-    """Format a moment like '13. november 2020 kl. 09:30'; nothing for None."""
-    return format_datetime(value) if value is not None else ""
+    """Format a moment like '13. november 2020 kl. 09:30' in Danish time; nothing for None."""
+    return i18n.format_datetime(value) if value is not None else ""
+
+
+def amount(value: Decimal | int | float | None) -> str:
+    """Format an amount like '1.234,50 kr.'; nothing for None."""
+    return i18n.format_amount(value) if value is not None else ""
 
 
 def role_label(role: Role | str) -> str:
-    """Name a membership role in Danish."""
-    return ROLE_LABELS.get(Role(role), str(role))
+    """Name a membership role in the user's language."""
+    return str(ROLE_LABELS.get(Role(role), str(role)))
 
 
 DEADLINE_KIND_LABELS = {
-    DeadlineKind.STATE: "Frist i tilstanden",
-    DeadlineKind.MATERIAL: "Materialefrist",
-    DeadlineKind.CONSULTATION: "Høringsfrist",
-    DeadlineKind.FOLLOW_UP: "Opfølgning",
+    DeadlineKind.STATE: _l("Frist i tilstanden"),
+    DeadlineKind.MATERIAL: _l("Materialefrist"),
+    DeadlineKind.CONSULTATION: _l("Høringsfrist"),
+    DeadlineKind.FOLLOW_UP: _l("Opfølgning"),
 }
 
 
 def deadline_kind_label(kind: DeadlineKind | str) -> str:
-    """Name a kind of deadline in Danish."""
-    return DEADLINE_KIND_LABELS.get(DeadlineKind(kind), str(kind))
+    """Name a kind of deadline in the user's language."""
+    return str(DEADLINE_KIND_LABELS.get(DeadlineKind(kind), str(kind)))
 
 
 def yes_no(value: bool | None) -> str:
     """Say 'Ja' or 'Nej'."""
-    return "Ja" if value else "Nej"
+    return i18n._("Ja") if value else i18n._("Nej")
 
 
 def init_filters(app: Flask) -> None:
@@ -49,6 +56,7 @@ def init_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         dato=danish_date,
         datotid=danish_datetime,
+        kr=amount,
         rolle=role_label,
         fristtype=deadline_kind_label,
         ja_nej=yes_no,

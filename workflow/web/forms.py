@@ -4,16 +4,32 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired, Length
+from wtforms import (
+    BooleanField,
+    DecimalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import Meeting
 from workflow.definitions import FieldSpec, TransitionSpec
 from workflow.guards import Failure
-from workflow.localtime import format_datetime
+from workflow.i18n import _, _l, format_datetime, label, pick
 
 MEETING_FIELD = "meeting_id"
 ALL_ANSWERED_FIELD = "all_answered"
@@ -24,16 +40,16 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
     """E-mail and password; the CSRF token comes with FlaskForm."""
 
     email = EmailField(
-        "E-mail",
+        _l("E-mail"),
         validators=[
-            InputRequired(message="Skriv din e-mailadresse."),
-            Length(max=254, message="E-mailadressen er for lang (højst 254 tegn)."),
+            InputRequired(message=_l("Skriv din e-mailadresse.")),
+            Length(max=254, message=_l("E-mailadressen er for lang (højst 254 tegn).")),
         ],
         render_kw={"autocomplete": "username", "spellcheck": "false"},
     )
     password = PasswordField(
-        "Adgangskode",
-        validators=[InputRequired(message="Skriv din adgangskode.")],
+        _l("Adgangskode"),
+        validators=[InputRequired(message=_l("Skriv din adgangskode."))],
         render_kw={"autocomplete": "current-password"},
     )
 
@@ -118,16 +134,17 @@ def _spec_field(trigger: str, spec: FieldSpec, meetings: Sequence[Option]) -> Ac
     if spec.type in ("choice", "meeting"):
         offered = [Option(c, c) for c in spec.choices] if spec.type == "choice" else meetings
         return ActionField(
-            spec.name, spec.label, "select", spec.required, input_id,
-            options=[Option("", "Vælg"), *offered],
+            spec.name, label(spec), "select", spec.required, input_id,
+            options=[Option("", _("Vælg")), *offered],
         )  # fmt: skip
-    return ActionField(spec.name, spec.label, _KINDS[spec.type], spec.required, input_id)
+    return ActionField(spec.name, label(spec), _KINDS[spec.type], spec.required, input_id)
 
 
 def meeting_options(meetings: Sequence[Meeting]) -> list[Option]:
     """Describe meetings for a select: title and Danish date and time."""
     return [
-        Option(str(m.id), f"{m.title or 'Møde'} – {format_datetime(m.starts_at)}") for m in meetings
+        Option(str(m.id), f"{m.title or _('Møde')} – {format_datetime(m.starts_at)}")
+        for m in meetings
     ]
 
 
@@ -143,20 +160,22 @@ def build_action_form(
     fields: list[ActionField] = []
     if transition.decision:
         empty = (
-            "Intet møde – formandskabet beslutter på organets vegne"
+            _("Intet møde – formandskabet beslutter på organets vegne")
             if as_chair
-            else "Vælg mødet, hvor beslutningen blev truffet"
+            else _("Vælg mødet, hvor beslutningen blev truffet")
         )
+        hint = _("Beslutningen knyttes til mødets referat.")
+        if as_chair:
+            hint += " " + _("Mellem møderne kan formandskabet beslutte uden møde.")
         fields.append(
             ActionField(
                 MEETING_FIELD,
-                "Møde",
+                _("Møde"),
                 "select",
                 not as_chair,
                 f"{transition.trigger}-{MEETING_FIELD}",
                 options=[Option("", empty), *options],
-                hint="Beslutningen knyttes til mødets referat."
-                + (" Mellem møderne kan formandskabet beslutte uden møde." if as_chair else ""),
+                hint=hint,
             )
         )
     fields += [_spec_field(transition.trigger, spec, options) for spec in transition.fields]
@@ -164,19 +183,19 @@ def build_action_form(
         fields.append(
             ActionField(
                 ALL_ANSWERED_FIELD,
-                "Alle parter har svaret på høringen",
+                _("Alle parter har svaret på høringen"),
                 "bool",
                 False,
                 f"{transition.trigger}-{ALL_ANSWERED_FIELD}",
-                hint="Sæt kryds, hvis høringen kan afsluttes før fristen.",
+                hint=_("Sæt kryds, hvis høringen kan afsluttes før fristen."),
             )
         )
     if not any(spec.name == COMMENT_FIELD for spec in transition.fields):
         fields.append(
             ActionField(
-                COMMENT_FIELD, "Kommentar", "textarea", False,
+                COMMENT_FIELD, _("Kommentar"), "textarea", False,
                 f"{transition.trigger}-{COMMENT_FIELD}",
-                hint="Valgfri. Vises i sagens historik.",
+                hint=_("Valgfri. Vises i sagens historik."),
             )
         )  # fmt: skip
     return ActionForm(transition, fields, expected_version)
@@ -223,7 +242,144 @@ def attach_failures(form: ActionForm, failures: Sequence[Failure]) -> None:
         elif failure.rule.startswith("field:"):
             name = failure.rule.removeprefix("field:")
         target = by_name.get(name) if name else None
+        message = pick(failure.message, failure.message_en)
         if target is not None:
-            target.errors.append(failure.message)
+            target.errors.append(message)
         else:
-            form.errors.append(failure.message)
+            form.errors.append(message)
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
+    """Several choices as checkboxes in a list (readable without JavaScript)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class AmountField(DecimalField):  # type: ignore[misc]
+    """An amount in kroner, written the Danish way (12.500,50) or with a decimal point."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        """Read '12.500,50', '12500,5' or '12500.50'; a blank stays None."""
+        raw = (valuelist[0] if valuelist else "").replace(" ", "").replace("kr.", "").strip()
+        if not raw:
+            self.data = None
+            return
+        if "," in raw:
+            raw = raw.replace(".", "").replace(",", ".")
+        try:
+            self.data = Decimal(raw).quantize(Decimal("0.01"))
+        except (ArithmeticError, ValueError):
+            self.data = None
+            raise ValueError(_("Skriv beløbet som et tal, fx 12500 eller 12.500,50.")) from None
+
+
+class ExpenseForm(Form):  # type: ignore[misc]
+    """One party's expected extra expense per year."""
+
+    party_id = SelectField(_l("Part"), coerce=str, validate_choice=False)
+    amount = AmountField(
+        _l("Merudgift pr. år (kr.)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Beløbet kan ikke være negativt."))],
+        render_kw={"inputmode": "decimal"},
+    )
+    note = StringField(_l("Note"), validators=[Length(max=500)])
+
+
+EXPENSE_ROWS = 3
+FLAG_FIELDS = ("principled", "political", "interface_change", "cost_driving", "large_task")
+TEXT_FIELDS = (
+    "summary", "role_distribution", "general_practice_role", "business_case",
+    "financing_proposal", "triple_aim_quality", "triple_aim_economy", "triple_aim_experience",
+)  # fmt: skip
+
+
+class CaseForm(FlaskForm):  # type: ignore[misc]
+    """Every field a case's guards read; any subset can be saved as a draft."""
+
+    expected_version = HiddenField()
+    originating_body = SelectField(_l("Organ, der rejser sagen"), coerce=str)
+    title = StringField(
+        _l("Titel"),
+        validators=[
+            InputRequired(message=_l("Giv sagen en titel, så den kan gemmes.")),
+            Length(max=300, message=_l("Titlen er for lang (højst 300 tegn).")),
+        ],
+    )
+    summary = TextAreaField(_l("Resumé"))
+    focus_area_id = SelectField(_l("Fokusområde"), coerce=str, validate_choice=False)
+    national_goals = MultiCheckboxField(_l("Nationale mål"), coerce=str, validate_choice=False)
+    plan_year = IntegerField(
+        _l("Planår"),
+        validators=[Optional(), NumberRange(min=2000, max=2100, message=_l("Skriv et årstal."))],
+    )
+    principled = BooleanField(_l("Sagen er principiel"))
+    political = BooleanField(_l("Sagen er af politisk karakter"))
+    interface_change = BooleanField(_l("Sagen ændrer en snitflade mellem sektorerne"))
+    cost_driving = BooleanField(_l("Sagen giver en eller flere parter nye opgaver med merudgift"))
+    large_task = BooleanField(_l("Sagen er en større opgave"))
+    role_distribution = TextAreaField(_l("Rolle- og opgavefordeling"))
+    general_practice_role = TextAreaField(_l("Almen praksis' rolle"))
+    expenses = FieldList(FormField(ExpenseForm), min_entries=EXPENSE_ROWS)
+    business_case = TextAreaField(_l("Businesscase"))
+    financing_proposal = TextAreaField(_l("Finansieringsforslag"))
+    triple_aim_quality = TextAreaField(_l("Kvalitet"))
+    triple_aim_economy = TextAreaField(_l("Økonomi"))
+    triple_aim_experience = TextAreaField(_l("Borgerens oplevelse"))
+    esdh_case_number = StringField(
+        _l("ESDH-sagsnummer"),
+        validators=[Length(max=64, message=_l("Sagsnummeret er for langt (højst 64 tegn)."))],
+    )
+
+
+@dataclass(frozen=True)
+class ExpenseInput:
+    """A party's extra expense as the form gives it."""
+
+    party_id: int
+    amount: Decimal
+    note: str
+
+
+def case_changes(form: CaseForm) -> dict[str, Any]:
+    """The engine's field values from a valid case form."""
+    changes: dict[str, Any] = {"title": (form.title.data or "").strip()}
+    for name in TEXT_FIELDS:
+        changes[name] = (getattr(form, name).data or "").strip()
+    for name in FLAG_FIELDS:
+        changes[name] = bool(getattr(form, name).data)
+    focus = form.focus_area_id.data or ""
+    changes["focus_area_id"] = int(focus) if focus.isdigit() else None
+    changes["plan_year"] = form.plan_year.data
+    changes["esdh_case_number"] = (form.esdh_case_number.data or "").strip() or None
+    return changes
+
+
+def goal_ids(form: CaseForm) -> list[int]:
+    """The chosen national goals' ids."""
+    return sorted(int(v) for v in form.national_goals.data or [] if str(v).isdigit())
+
+
+def expense_inputs(form: CaseForm) -> tuple[list[ExpenseInput], list[str]]:
+    """The filled expense rows, and a message for each row that cannot be saved."""
+    rows: list[ExpenseInput] = []
+    problems: list[str] = []
+    seen: set[int] = set()
+    for number, entry in enumerate(form.expenses.entries, start=1):
+        party = entry.form.party_id.data or ""
+        amount = entry.form.amount.data
+        if not party and amount is None:
+            continue
+        if not party.isdigit():
+            problems.append(_("Række %(row)s: vælg den part, merudgiften gælder.", row=number))
+            continue
+        if amount is None:
+            problems.append(_("Række %(row)s: skriv beløbet (0 eller mere).", row=number))
+            continue
+        if int(party) in seen:
+            problems.append(_("Række %(row)s: parten står allerede i en anden række.", row=number))
+            continue
+        seen.add(int(party))
+        rows.append(ExpenseInput(int(party), Decimal(amount), (entry.form.note.data or "").strip()))
+    return rows, problems

@@ -6,9 +6,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 import flask_login  # type: ignore[import-untyped,unused-ignore]
-from flask import Flask, abort
+from flask import Flask, abort, flash, redirect, request, url_for
+from werkzeug.wrappers import Response
 
 from models import User
+from workflow.i18n import _
 from workflow.web import db
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -18,12 +20,33 @@ def init_login(app: Flask) -> None:
     """Set up Flask-Login: strong session protection, no remember-me, Danish messages."""
     manager = flask_login.LoginManager()
     manager.login_view = "auth.login"
-    manager.login_message = "Log ind for at se siden."
-    manager.login_message_category = "info"
+    manager.unauthorized_handler(_unauthorized)
     # "strong" ends the session when the client's address or browser changes.
     manager.session_protection = "strong"
     manager.user_loader(_load_user)
     manager.init_app(app)
+
+
+def _unauthorized() -> Response:
+    """Send an anonymous visitor to the login page, to come back to a page they can GET."""
+    flash(_("Log ind for at se siden."), "info")
+    if request.method in ("GET", "HEAD"):
+        query = request.query_string.decode("utf-8", "replace")
+        target = request.path + (f"?{query}" if query else "")
+    else:
+        target = _page_behind_form()
+    return redirect(url_for("auth.login", next=target))
+
+
+def _page_behind_form() -> str:
+    """The page a refused POST came from: its case's page, else the page that sent it."""
+    case_id = (request.view_args or {}).get("case_id")
+    if isinstance(case_id, int):
+        return url_for("cases.detail", case_id=case_id)
+    referrer = request.referrer or ""
+    if referrer.startswith(request.host_url):
+        return "/" + referrer.removeprefix(request.host_url)
+    return url_for("dashboard.index")
 
 
 def _load_user(user_id: str) -> User | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -13,29 +14,40 @@ from models import (
     BodyKind,
     Case,
     CaseEvent,
+    CaseExpense,
     Deadline,
+    DeadlineKind,
+    FocusArea,
     Meeting,
     MeetingStatus,
     Membership,
+    NationalGoal,
+    Party,
     ProcessVersion,
     Role,
     User,
+    case_national_goals,
 )
+from workflow import engine
 from workflow.calendar import local_date
-from workflow.definitions import ProcessDefinition
+from workflow.definitions import ProcessDefinition, TransitionSpec
+from workflow.i18n import _, _l, label, pick
 from workflow.processes import registry
 
 CHAIR_ROLES = (Role.CHAIR, Role.VICE_CHAIR)
 ROLE_LABELS = {
-    Role.CHAIR: "Formand",
-    Role.VICE_CHAIR: "Næstformand",
-    Role.MEMBER: "Medlem",
-    Role.SECRETARIAT: "Sekretariat",
-    Role.OBSERVER: "Observatør",
+    Role.CHAIR: _l("Formand"),
+    Role.VICE_CHAIR: _l("Næstformand"),
+    Role.MEMBER: _l("Medlem"),
+    Role.SECRETARIAT: _l("Sekretariat"),
+    Role.OBSERVER: _l("Observatør"),
 }
 # Decisions are usually recorded shortly after the meeting; older meetings clutter the select.
 DECISION_MEETING_LOOKBACK = timedelta(days=180)
 CASE_LIST_LIMIT = 200
+PAGE_SIZE = 25
+EXPORT_LIMIT = 10_000
+BOARD_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -59,13 +71,59 @@ class OverdueRow:
 
 
 @dataclass(frozen=True)
+class DecisionRow:
+    """A case before a body the user chairs, and the decision form to open."""
+
+    row: CaseRow
+    trigger: str
+    trigger_label: str
+
+
+@dataclass(frozen=True)
+class OurCaseRow:
+    """A case of the user's committee: where it is, its next step and what blocks that."""
+
+    row: CaseRow
+    next_step: str | None
+    blockers: list[str]
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """An open deadline with its case and, for material deadlines, the meeting."""
+
+    deadline: Deadline
+    case: Case
+    state_label: str
+    meeting: Meeting | None
+
+
+@dataclass(frozen=True)
+class MeetingMaterial:
+    """A coming meeting of the secretariat's body and the material due for it."""
+
+    meeting: Meeting
+    rows: list[DeadlineRow]
+
+
+@dataclass(frozen=True)
+class Board:
+    """The secretariat's deadline board."""
+
+    overdue: list[OverdueRow]
+    this_week: list[DeadlineRow]
+    per_meeting: list[MeetingMaterial]
+    waiting_elsewhere: list[CaseRow]
+
+
+@dataclass(frozen=True)
 class Dashboard:
     """What the front page shows; a section is None when the user has no role for it."""
 
     memberships: list[Membership]
-    to_decide: list[CaseRow] | None
-    our_cases: list[CaseRow] | None
-    overdue: list[OverdueRow] | None
+    to_decide: list[DecisionRow] | None
+    our_cases: list[OurCaseRow] | None
+    board: Board | None
 
 
 @dataclass(frozen=True)
@@ -126,15 +184,25 @@ def _with_next_deadline(query: Select[tuple[Case]]) -> Select[tuple[Case, dateti
 
 
 def case_rows(
-    session: Session, query: Select[tuple[Case]], known: Definitions | None = None
+    session: Session,
+    query: Select[tuple[Case]],
+    known: Definitions | None = None,
+    *,
+    goals: bool = False,
 ) -> list[CaseRow]:
     """Run a case query and describe each case with its state label and next deadline."""
     known = known if known is not None else definitions(session)
+    full = _with_next_deadline(query)
+    if goals:
+        # The guards read a case's national goals; load them all in one statement.
+        full = full.options(selectinload(Case.national_goals))
     rows: list[CaseRow] = []
-    for case, due_at in session.execute(_with_next_deadline(query)).unique():
+    for case, due_at in session.execute(full).unique():
         definition = known[(case.process, case.process_version)]
         state = definition.states[case.state]
-        rows.append(CaseRow(case, definition.title, state.label, due_at))
+        rows.append(
+            CaseRow(case, pick(definition.title, definition.title_en), label(state), due_at)
+        )
     return rows
 
 
@@ -159,16 +227,118 @@ def dashboard(session: Session, user: User, now: datetime) -> Dashboard:
     secretariats = {m.body_id for m in memberships if m.role == Role.SECRETARIAT}
     known = definitions(session)
     is_open = open_case_condition(known)
-    to_decide = our_cases = overdue = None
+    to_decide = our_cases = board = None
     if chaired:
         query = select(Case).where(Case.current_body_id.in_(chaired), is_open)
-        to_decide = case_rows(session, query, known)
+        chaired_codes = {m.body.code for m in memberships if m.role in CHAIR_ROLES}
+        to_decide = decisions_for(case_rows(session, query, known), chaired_codes, known)
     if committees:
         query = select(Case).where(Case.originating_body_id.in_(committees), is_open)
-        our_cases = case_rows(session, query, known)
+        our_cases = [
+            _with_blockers(row, known) for row in case_rows(session, query, known, goals=True)
+        ]
     if secretariats:
-        overdue = overdue_deadlines(session, secretariats, now, known)
-    return Dashboard(memberships, to_decide, our_cases, overdue)
+        board = deadline_board(session, secretariats, now, known)
+    return Dashboard(memberships, to_decide, our_cases, board)
+
+
+def _body_code_of(case: Case, ref_body: str) -> str:
+    if ref_body == "current":
+        return case.current_body.code
+    if ref_body == "originating":
+        return case.originating_body.code
+    return ref_body
+
+
+def decisions_for(
+    rows: list[CaseRow], chaired_codes: set[str], known: Definitions
+) -> list[DecisionRow]:
+    """Keep the cases a chair can act on, each with its first decision (or other) action."""
+    decisions: list[DecisionRow] = []
+    for row in rows:
+        definition = known[(row.case.process, row.case.process_version)]
+        chair_actions = [
+            t
+            for t in definition.transitions_from(row.case.state)
+            if not t.automatic_only
+            and any(
+                ref.role in ("chair", "vice_chair")
+                and _body_code_of(row.case, ref.body) in chaired_codes
+                for ref in t.allowed
+            )
+        ]
+        if chair_actions:
+            first = next((t for t in chair_actions if t.decision), chair_actions[0])
+            decisions.append(DecisionRow(row, first.trigger, label(first)))
+    return decisions
+
+
+def next_step(definition: ProcessDefinition, state: str) -> TransitionSpec | None:
+    """The transition a case in `state` most likely takes next: the first forward one."""
+    return next(
+        (
+            t
+            for t in definition.transitions_from(state)
+            if not t.automatic_only and not t.is_self_loop
+        ),
+        None,
+    )
+
+
+def _with_blockers(row: CaseRow, known: Definitions) -> OurCaseRow:
+    definition = known[(row.case.process, row.case.process_version)]
+    step = next_step(definition, row.case.state)
+    if step is None:
+        return OurCaseRow(row, None, [])
+    # The rules that would refuse the next step now; a form's own fields are not blockers.
+    failures = engine.check(row.case, step.trigger, None)
+    blockers = [
+        pick(f.message, f.message_en)
+        for f in failures
+        if not f.rule.startswith("field:") and f.rule != "decision_at_meeting"
+    ]
+    return OurCaseRow(row, label(step), blockers)
+
+
+def deadline_board(
+    session: Session, body_ids: set[int], now: datetime, known: Definitions | None = None
+) -> Board:
+    """Overdue, due this week, material per coming meeting, and cases waiting elsewhere."""
+    known = known if known is not None else definitions(session)
+    week_end = now + timedelta(days=7)
+    coming = session.execute(
+        select(Deadline, Meeting)
+        .outerjoin(Meeting, Meeting.id == Deadline.meeting_id)
+        .where(open_deadline(), Deadline.due_at >= now, Deadline.body_id.in_(body_ids))
+        .where(or_(Deadline.due_at < week_end, Deadline.kind == DeadlineKind.MATERIAL))
+        .options(joinedload(Deadline.case), joinedload(Meeting.body))
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(BOARD_LIMIT)
+    ).all()
+    this_week: list[DeadlineRow] = []
+    per_meeting: dict[int, MeetingMaterial] = {}
+    for deadline, meeting in coming:
+        row = DeadlineRow(deadline, deadline.case, _state_label(deadline.case, known), meeting)
+        if deadline.due_at < week_end:
+            this_week.append(row)
+        if deadline.kind == DeadlineKind.MATERIAL and meeting is not None:
+            per_meeting.setdefault(meeting.id, MeetingMaterial(meeting, [])).rows.append(row)
+    elsewhere = select(Case).where(
+        Case.originating_body_id.in_(body_ids),
+        Case.current_body_id.not_in(body_ids),
+        open_case_condition(known),
+    )
+    return Board(
+        overdue=overdue_deadlines(session, body_ids, now, known),
+        this_week=this_week,
+        per_meeting=sorted(per_meeting.values(), key=lambda m: (m.meeting.starts_at, m.meeting.id)),
+        waiting_elsewhere=case_rows(session, elsewhere.limit(BOARD_LIMIT), known),
+    )
+
+
+def _state_label(case: Case, known: Definitions) -> str:
+    state = known[(case.process, case.process_version)].states.get(case.state)
+    return label(state) if state else case.state
 
 
 def overdue_deadlines(
@@ -181,13 +351,13 @@ def overdue_deadlines(
         .where(open_deadline(), Deadline.due_at < now, Deadline.body_id.in_(body_ids))
         .options(joinedload(Deadline.case))
         .order_by(Deadline.due_at, Deadline.id)
+        .limit(BOARD_LIMIT)
     )
     rows: list[OverdueRow] = []
     for deadline in deadlines:
         case: Case = deadline.case
-        state = known[(case.process, case.process_version)].states.get(case.state)
         days = (local_date(now) - local_date(deadline.due_at)).days
-        rows.append(OverdueRow(deadline, case, state.label if state else case.state, days))
+        rows.append(OverdueRow(deadline, case, _state_label(case, known), days))
     return rows
 
 
@@ -201,6 +371,19 @@ def find_case(session: Session, case_id: int) -> Case | None:
             joinedload(Case.originating_body),
             joinedload(Case.focus_area),
             selectinload(Case.national_goals),
+        )
+    )
+
+
+def case_expenses(session: Session, case: Case) -> list[CaseExpense]:
+    """List the case's extra expenses per party, by party name."""
+    return list(
+        session.scalars(
+            select(CaseExpense)
+            .join(CaseExpense.party)
+            .where(CaseExpense.case_id == case.id)
+            .options(joinedload(CaseExpense.party))
+            .order_by(Party.name)
         )
     )
 
@@ -232,41 +415,42 @@ def decision_meetings(session: Session, body_id: int, now: datetime) -> list[Mee
 
 
 ROLE_WORDS = {
-    "chair": "som formandskab",
-    "vice_chair": "som næstformand",
-    "member": "som medlem",
-    "secretariat": "som sekretariat",
-    "admin": "som administrator",
+    "chair": _l("som formandskab"),
+    "vice_chair": _l("som næstformand"),
+    "member": _l("som medlem"),
+    "secretariat": _l("som sekretariat"),
+    "admin": _l("som administrator"),
 }
 SPECIAL_TRIGGERS = {
-    "create": "Sagen blev oprettet",
-    "edit": "Sagens oplysninger blev ændret",
-    "migrate_version": "Sagen blev flyttet til en ny version af processen",
+    "create": _l("Sagen blev oprettet"),
+    "edit": _l("Sagens oplysninger blev ændret"),
+    "migrate_version": _l("Sagen blev flyttet til en ny version af processen"),
 }
 
 
 FIELD_WORDS = {
-    "title": "titel",
-    "summary": "resumé",
-    "focus_area_id": "fokusområde",
-    "national_goals": "nationale mål",
-    "plan_year": "planår",
-    "principled": "principiel",
-    "political": "politisk karakter",
-    "interface_change": "snitflade",
-    "cost_driving": "merudgifter",
-    "large_task": "større opgave",
-    "business_case": "businesscase",
-    "financing_proposal": "finansieringsforslag",
-    "role_distribution": "rolle- og opgavefordeling",
-    "general_practice_role": "almen praksis' rolle",
-    "triple_aim_quality": "Triple Aim: kvalitet",
-    "triple_aim_economy": "Triple Aim: økonomi",
-    "triple_aim_experience": "Triple Aim: borgerens oplevelse",
-    "esdh_case_number": "ESDH-sagsnummer",
-    "received_on": "modtaget",
-    "sent_on": "afsendt",
-    "journal_description": "journalbeskrivelse",
+    "title": _l("titel"),
+    "summary": _l("resumé"),
+    "focus_area_id": _l("fokusområde"),
+    "national_goals": _l("nationale mål"),
+    "expenses": _l("merudgifter pr. part"),
+    "plan_year": _l("planår"),
+    "principled": _l("principiel"),
+    "political": _l("politisk karakter"),
+    "interface_change": _l("snitflade"),
+    "cost_driving": _l("merudgifter"),
+    "large_task": _l("større opgave"),
+    "business_case": _l("businesscase"),
+    "financing_proposal": _l("finansieringsforslag"),
+    "role_distribution": _l("rolle- og opgavefordeling"),
+    "general_practice_role": _l("almen praksis' rolle"),
+    "triple_aim_quality": _l("Triple Aim: kvalitet"),
+    "triple_aim_economy": _l("Triple Aim: økonomi"),
+    "triple_aim_experience": _l("Triple Aim: borgerens oplevelse"),
+    "esdh_case_number": _l("ESDH-sagsnummer"),
+    "received_on": _l("modtaget"),
+    "sent_on": _l("afsendt"),
+    "journal_description": _l("journalbeskrivelse"),
 }
 
 
@@ -275,13 +459,20 @@ def _event_detail(event: CaseEvent) -> str:
     parts: list[str] = []
     role = str(data.get("role", "")).partition("@")[0]
     if role in ROLE_WORDS:
-        parts.append(ROLE_WORDS[role])
+        parts.append(str(ROLE_WORDS[role]))
     if data.get("on_behalf_of_body"):
-        parts.append("formandskabsbeslutning på organets vegne")
+        parts.append(_("formandskabsbeslutning på organets vegne"))
     if event.trigger == "edit" and data.get("fields"):
-        parts.append("ændret: " + ", ".join(FIELD_WORDS.get(f, f) for f in data["fields"]))
+        changed = ", ".join(str(FIELD_WORDS.get(f, f)) for f in data["fields"])
+        parts.append(_("ændret: %(fields)s", fields=changed))
     if event.trigger == "migrate_version":
-        parts.append(f"fra version {data.get('from_version')} til {data.get('to_version')}")
+        parts.append(
+            _(
+                "fra version %(old)s til %(new)s",
+                old=data.get("from_version"),
+                new=data.get("to_version"),
+            )
+        )
     return ", ".join(parts)
 
 
@@ -289,23 +480,22 @@ def _timeline_entry(
     event: CaseEvent, definition: ProcessDefinition, meeting: Meeting | None
 ) -> TimelineEntry:
     transition = definition.transition(event.trigger)
-    what = SPECIAL_TRIGGERS.get(event.trigger) or (
-        transition.label if transition else event.trigger
-    )
+    special = SPECIAL_TRIGGERS.get(event.trigger)
+    what = str(special) if special else (label(transition) if transition else event.trigger)
     if event.actor is not None:
         who = event.actor.name
     elif (event.data or {}).get("automatic"):
-        who = "Automatisk (efter processens regler)"
+        who = _("Automatisk (efter processens regler)")
     else:
-        who = "Systemet"
+        who = _("Systemet")
     from_state = definition.states.get(event.from_state or "")
     to_state = definition.states.get(event.to_state)
     return TimelineEntry(
         event=event,
         who=who,
         what=what,
-        from_label=from_state.label if from_state else event.from_state,
-        to_label=to_state.label if to_state else event.to_state,
+        from_label=label(from_state) if from_state else event.from_state,
+        to_label=label(to_state) if to_state else event.to_state,
         detail=_event_detail(event),
         meeting=meeting,
     )
@@ -333,32 +523,151 @@ def timeline(session: Session, case: Case, definition: ProcessDefinition) -> lis
     ]
 
 
-def list_cases(
-    session: Session, *, process: str = "", state: str = "", body_id: int | None = None
-) -> tuple[list[CaseRow], bool]:
-    """List cases matching the filters, most recently changed first; say if more exist."""
+@dataclass(frozen=True)
+class CaseFilter:
+    """The case list's filters, sort order and page, as parsed from the address."""
+
+    process: str = ""
+    state: str = ""
+    body_id: int | None = None
+    focus_area_id: int | None = None
+    national_goal_id: int | None = None
+    overdue: bool = False
+    text: str = ""
+    sort: str = "aendret"
+    descending: bool = True
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the filtered case list."""
+
+    rows: list[CaseRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _next_due() -> ColumnElement[Any]:
+    return (
+        select(func.min(Deadline.due_at))
+        .where(Deadline.case_id == Case.id, open_deadline())
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+SORT_COLUMNS = {
+    "nr": lambda: Case.id,
+    "titel": lambda: Case.title,
+    "aendret": lambda: Case.updated_at,
+    "oprettet": lambda: Case.created_at,
+    "frist": _next_due,
+}
+
+
+def filtered_cases(criteria: CaseFilter, now: datetime) -> Select[tuple[Case]]:
+    """The cases matching `criteria`, unordered."""
     query = select(Case)
-    if process:
-        query = query.where(Case.process == process)
-    if state:
-        query = query.where(Case.state == state)
-    if body_id is not None:
+    if criteria.process:
+        query = query.where(Case.process == criteria.process)
+    if criteria.state:
+        query = query.where(Case.state == criteria.state)
+    if criteria.body_id is not None:
         query = query.where(
-            or_(Case.current_body_id == body_id, Case.originating_body_id == body_id)
+            or_(
+                Case.current_body_id == criteria.body_id,
+                Case.originating_body_id == criteria.body_id,
+            )
         )
+    if criteria.focus_area_id is not None:
+        query = query.where(Case.focus_area_id == criteria.focus_area_id)
+    if criteria.national_goal_id is not None:
+        query = query.where(
+            Case.id.in_(
+                select(case_national_goals.c.case_id).where(
+                    case_national_goals.c.national_goal_id == criteria.national_goal_id
+                )
+            )
+        )
+    if criteria.overdue:
+        query = query.where(
+            Case.id.in_(select(Deadline.case_id).where(open_deadline(), Deadline.due_at < now))
+        )
+    if criteria.text.strip():
+        pattern = "%" + _escape_like(criteria.text.strip()) + "%"
+        query = query.where(
+            or_(Case.title.ilike(pattern, escape="\\"), Case.summary.ilike(pattern, escape="\\"))
+        )
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _ordered(query: Select[Any], criteria: CaseFilter) -> Select[Any]:
+    column = SORT_COLUMNS.get(criteria.sort, SORT_COLUMNS["aendret"])()
+    primary = column.desc() if criteria.descending else column.asc()
+    tie = Case.id.desc() if criteria.descending else Case.id.asc()
+    # Cases without a deadline go last whichever way the list is sorted.
+    if criteria.sort == "frist":
+        return query.order_by(column.is_(None), primary, tie)
+    return query.order_by(primary, tie)
+
+
+def list_cases(
+    session: Session, criteria: CaseFilter, now: datetime, page_size: int = PAGE_SIZE
+) -> CasePage:
+    """One page of the cases matching `criteria`, paginated in the database."""
+    query = filtered_cases(criteria, now)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, criteria.page), pages)
     ids = list(
         session.scalars(
-            query.with_only_columns(Case.id)
-            .order_by(Case.updated_at.desc(), Case.id.desc())
-            .limit(CASE_LIST_LIMIT + 1)
+            _ordered(query.with_only_columns(Case.id), criteria)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
         )
     )
-    more = len(ids) > CASE_LIST_LIMIT
-    ids = ids[:CASE_LIST_LIMIT]
     rows = case_rows(session, select(Case).where(Case.id.in_(ids))) if ids else []
     order = {case_id: index for index, case_id in enumerate(ids)}
     rows.sort(key=lambda row: order[row.case.id])
-    return rows, more
+    return CasePage(rows, total, page, pages)
+
+
+def export_cases(session: Session, criteria: CaseFilter, now: datetime) -> list[CaseRow]:
+    """Every case matching `criteria` (up to EXPORT_LIMIT), in the list's order."""
+    ids = list(
+        session.scalars(
+            _ordered(filtered_cases(criteria, now).with_only_columns(Case.id), criteria).limit(
+                EXPORT_LIMIT
+            )
+        )
+    )
+    if not ids:
+        return []
+    query = (
+        select(Case)
+        .where(Case.id.in_(ids))
+        .options(joinedload(Case.focus_area), selectinload(Case.national_goals))
+    )
+    rows = case_rows(session, query)
+    order = {case_id: index for index, case_id in enumerate(ids)}
+    rows.sort(key=lambda row: order[row.case.id])
+    return rows
+
+
+def focus_areas(session: Session) -> list[FocusArea]:
+    """List the focus areas by name."""
+    return list(session.scalars(select(FocusArea).order_by(FocusArea.name)))
+
+
+def national_goals(session: Session) -> list[NationalGoal]:
+    """List the national goals by number."""
+    return list(session.scalars(select(NationalGoal).order_by(NationalGoal.number)))
 
 
 def active_bodies(session: Session) -> list[Body]:

@@ -1,0 +1,213 @@
+"""Browser tests: Debian's Chromium through Playwright against a live server, and axe-core's
+WCAG 2.1 A/AA checks on the key pages. They skip, saying why, without /usr/bin/chromium."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from models import Body, FocusArea, Membership, Role, User
+from workflow import clock, engine, migrate, passwords, seed
+from workflow.app import create_app
+from workflow.db import make_engine
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PASSWORD = "browsertest adgangskode æøå"
+ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts" / "browser"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    sync_playwright = None
+
+pytestmark = [
+    pytest.mark.sqlite_only,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Browsertests springes over: /usr/bin/chromium findes ikke (apt install chromium)",
+    ),
+    pytest.mark.skipif(
+        sync_playwright is None, reason="Browsertests springes over: playwright er ikke installeret"
+    ),
+]
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    case_id: int
+    chair_email: str
+
+
+def _user(session: Session, email: str, name: str, *roles: tuple[str, Role]) -> User:
+    user = User(email=email, name=name, password_hash=passwords.hash_password(PASSWORD))
+    session.add(user)
+    session.flush()
+    for code, role in roles:
+        body = session.scalar(select(Body).where(Body.code == code))
+        assert body is not None
+        session.add(Membership(user_id=user.id, body_id=body.id, role=role))
+    session.flush()
+    return user
+
+
+def _seed(url: str) -> tuple[int, str]:
+    """A file database with the organisation, an SU chair and a complete draft."""
+    db_engine = make_engine(url)
+    migrate.upgrade(db_engine)
+    with Session(db_engine, expire_on_commit=False) as session:
+        seed.run(session)
+        session.commit()
+        chair = _user(session, "formand@su-nord.test", "Sofie Formand", ("SU-NORD-SOM", Role.CHAIR))
+        session.commit()
+        focus = session.scalar(select(FocusArea.id).order_by(FocusArea.id))
+        origin = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
+        assert origin is not None
+        case = engine.create_case(
+            session,
+            process="signature_initiative",
+            title="Fælles akutforløb for ældre",
+            originating_body=origin,
+            actor=chair,
+            national_goal_ids=[1, 2],
+            summary="Ét forløb på tværs af sektorer.",
+            focus_area_id=focus,
+            role_distribution="Kommunen visiterer, hospitalet rådgiver.",
+            general_practice_role="Egen læge henviser.",
+        )
+        case_id = case.id
+    db_engine.dispose()
+    return case_id, "formand@su-nord.test"
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """The app on 127.0.0.1 in a thread, on its own seeded SQLite file."""
+    clock.set_time(None)
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.db'}"
+    case_id, email = _seed(url)
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browsertest-" + "x" * 32})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", case_id, email)
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        engine_ = app.extensions["aftaleflow.database"].engine
+        if engine_ is not None:
+            engine_.dispose()
+
+
+@pytest.fixture
+def real_clock() -> Iterator[None]:
+    """The live server runs on real time (its data was made with it)."""
+    clock.set_time(None)
+    yield
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    assert sync_playwright is not None
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    # The app forbids inline scripts (CSP); axe is injected as one, so only tests bypass it.
+    context = browser.new_context(bypass_csp=True, locale="da-DK")
+    context.set_default_timeout(10_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+def _axe_violations(page: Page) -> list[dict[str, Any]]:
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return [
+        {
+            "id": v["id"],
+            "help": v["help"],
+            "targets": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+    ]
+
+
+def _log_in(page: Page, server: LiveServer) -> None:
+    page.goto(f"{server.url}/login")
+    page.get_by_label("E-mail").fill(server.chair_email)
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(f"{server.url}/")
+
+
+def test_chair_logs_in_opens_the_case_and_recommends_it(
+    page: Page, live_server: LiveServer, real_clock: None
+) -> None:
+    _log_in(page, live_server)
+    _shot(page, "1-overblik")
+    assert page.get_by_role("heading", name="Til beslutning").is_visible()
+    # The decision link names its case for screen readers (visually hidden).
+    page.get_by_role("link", name=re.compile(r"^Indstil til TSS\W+Fælles akutforløb")).click()
+    page.wait_for_url(f"**/sager/{live_server.case_id}?handling=submit*")
+    _shot(page, "2-sag")
+    form = page.locator("#handling-submit")
+    assert form.get_attribute("open") is not None
+    form.get_by_label("Kommentar").fill("Indstilles af formandskabet.")
+    form.get_by_role("button", name="Indstil til TSS").click()
+    page.wait_for_url(f"**/sager/{live_server.case_id}")
+    _shot(page, "3-indstillet")
+    assert page.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
+    assert (
+        page.locator("section[aria-labelledby=historik]")
+        .get_by_text("Indstilles af formandskabet.")
+        .is_visible()
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/login", "/", "/sager", "/sager/{case_id}", "/sager/ny/signature_initiative"],
+)
+def test_pages_have_no_wcag_violations(
+    page: Page, live_server: LiveServer, real_clock: None, path: str
+) -> None:
+    if path != "/login":
+        _log_in(page, live_server)
+    page.goto(live_server.url + path.format(case_id=live_server.case_id))
+    _shot(page, "axe" + path.replace("/", "_").replace("{case_id}", "sag"))
+    assert _axe_violations(page) == []

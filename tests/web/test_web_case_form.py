@@ -1,0 +1,149 @@
+"""The guided form: create a case as a draft, edit it, extra expenses, and conflicts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from models import Case, CaseEvent, FocusArea, Party, PartyKind
+from workflow import engine
+
+
+def _form_data(session, **overrides):
+    focus = session.scalar(select(FocusArea.id).order_by(FocusArea.id))
+    data = {
+        "originating_body": "SU-NORD-SOM",
+        "title": "Fælles akutforløb",
+        "summary": "Borgere med akut behov får ét forløb.",
+        "focus_area_id": str(focus),
+        "national_goals": ["1", "3"],
+        "role_distribution": "Kommunen visiterer, hospitalet rådgiver.",
+        "general_practice_role": "Egen læge henviser.",
+        "cost_driving": "y",
+        "expenses-0-party_id": "",
+        "expenses-0-amount": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def _municipality(session):
+    return session.scalar(select(Party).where(Party.kind == PartyKind.MUNICIPALITY))
+
+
+def test_member_creates_a_signature_initiative_as_a_draft(client, logged_in, session, text_of):
+    user = logged_in("member@SU-NORD-SOM")
+    form = client.get("/sager/ny/signature_initiative")
+    assert form.status_code == 200
+    page = text_of(form)
+    for label in ("Fokusområde", "Nationale mål", "Almen praksis' rolle", "Businesscase",
+                  "Finansieringsforslag", "Kvalitet", "ESDH-sagsnummer"):  # fmt: skip
+        assert label in page
+    kommune = _municipality(session)
+    data = _form_data(
+        session, **{"expenses-0-party_id": str(kommune.id), "expenses-0-amount": "12.500,50"}
+    )
+    response = client.post("/sager/ny/signature_initiative", data=data)
+    assert response.status_code == 303, text_of(response)
+    case = session.scalar(select(Case).where(Case.title == "Fælles akutforløb"))
+    assert case.state == "draft" and case.created_by_id == user.id
+    assert [g.number for g in case.national_goals] == [1, 3]
+    assert case.cost_driving
+    assert [(e.party_id, e.amount_dkk) for e in case.expenses] == [
+        (kommune.id, Decimal("12500.50"))
+    ]
+    detail = text_of(client.get(response.headers["Location"]))
+    assert "er gemt som kladde" in detail
+    assert f"{kommune.name}: 12.500,50 kr." in detail
+
+
+def test_draft_can_be_saved_with_only_a_title(client, logged_in, session):
+    logged_in("member@SU-NORD-SOM")
+    response = client.post(
+        "/sager/ny/signature_initiative",
+        data={"originating_body": "SU-NORD-SOM", "title": "Kun en titel"},
+    )
+    assert response.status_code == 303
+    assert session.scalar(select(Case).where(Case.title == "Kun en titel")) is not None
+
+
+def test_missing_title_is_explained_and_the_input_kept(client, logged_in, session, text_of):
+    logged_in("member@SU-NORD-SOM")
+    response = client.post("/sager/ny/signature_initiative", data=_form_data(session, title=""))
+    assert response.status_code == 422
+    assert "Giv sagen en titel, så den kan gemmes." in text_of(response)
+    assert "Kommunen visiterer, hospitalet rådgiver." in response.get_data(as_text=True)
+
+
+def test_member_of_no_body_cannot_create(client, logged_in, text_of):
+    logged_in()
+    response = client.get("/sager/ny/signature_initiative")
+    assert response.status_code == 403
+    assert "Du er ikke medlem af et organ" in text_of(response)
+
+
+def test_edit_saves_changes_and_audits_them(client, logged_in, make_case, session):
+    case = make_case(title="Før", business_case="")
+    logged_in("member@SU-NORD-SOM")
+    form = client.get(f"/sager/{case.id}/rediger").get_data(as_text=True)
+    assert 'value="Før"' in form
+    data = _form_data(session, title="Efter", expected_version=str(case.version))
+    data["business_case"] = "Gevinst på 2 mio. kr. om året"
+    response = client.post(f"/sager/{case.id}/rediger", data=data)
+    assert response.status_code == 303
+    session.refresh(case)
+    assert case.title == "Efter" and case.business_case.startswith("Gevinst")
+    events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
+    assert events[-1].trigger == "edit"
+
+
+def test_concurrent_edit_is_a_conflict_that_keeps_the_input(
+    client, logged_in, make_case, make_user, session, text_of
+):
+    case = make_case(title="Original")
+    logged_in("member@SU-NORD-SOM")
+    stale = case.version
+    engine.edit_case(case, make_user("member@SU-NORD-SOM"), {"summary": "Andens ændring"})
+    data = _form_data(session, title="Min titel", expected_version=str(stale))
+    response = client.post(f"/sager/{case.id}/rediger", data=data)
+    assert response.status_code == 409
+    assert "ændret af en anden" in text_of(response)
+    html = response.get_data(as_text=True)
+    assert 'value="Min titel"' in html
+    # The form now carries the current version: saving again overwrites deliberately.
+    assert f'name="expected_version" type="hidden" value="{case.version}"' in html
+    session.refresh(case)
+    assert case.title == "Original"
+
+
+def test_removing_an_expense_row_removes_the_expense(client, logged_in, make_case, session):
+    kommune = _municipality(session)
+    case = make_case(title="Med udgift")
+    logged_in("member@SU-NORD-SOM")
+    data = _form_data(
+        session, title="Med udgift", expected_version=str(case.version),
+        **{"expenses-0-party_id": str(kommune.id), "expenses-0-amount": "1000"},
+    )  # fmt: skip
+    assert client.post(f"/sager/{case.id}/rediger", data=data).status_code == 303
+    session.refresh(case)
+    assert len(case.expenses) == 1
+    data = _form_data(session, title="Med udgift", expected_version=str(case.version))
+    assert client.post(f"/sager/{case.id}/rediger", data=data).status_code == 303
+    session.expire_all()
+    assert session.get(Case, case.id).expenses == []
+
+
+def test_guards_read_the_form_fields(client, logged_in, make_case, session, text_of):
+    """The TSS chair's recommendation is refused until business case and financing are in."""
+    case = make_case(
+        title="Udgiftsdrivende", state="at_tss", cost_driving=True, business_case="",
+        financing_proposal="",
+    )  # fmt: skip
+    logged_in("chair@TSS")
+    response = client.post(
+        f"/sager/{case.id}/handlinger/tss_recommend",
+        data={"expected_version": str(case.version)},
+    )
+    assert response.status_code == 422
+    assert "mangler en businesscase og et finansieringsforslag" in text_of(response)
