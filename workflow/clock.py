@@ -10,11 +10,26 @@ from zoneinfo import ZoneInfo
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 
 _frozen: datetime | None = None
+# A running clock shifted into the past or future: the demo runs on its story's date.
+_offset = timedelta(0)
 
 
 def now() -> datetime:
-    """Return the current aware UTC time, or the frozen time if one is set."""
-    return _frozen if _frozen is not None else datetime.now(UTC)
+    """Return the current aware UTC time: frozen if set, else real time plus any offset."""
+    return _frozen if _frozen is not None else datetime.now(UTC) + _offset
+
+
+def run_from(moment: datetime) -> None:
+    """Let the clock run on from `moment` (aware) instead of the real time."""
+    global _offset
+    if moment.tzinfo is None:
+        raise ValueError("the clock needs an aware datetime")
+    _offset = moment - datetime.now(UTC)
+
+
+def is_shifted() -> bool:
+    """Tell whether the clock runs on a date other than the real one (demo mode)."""
+    return _offset != timedelta(0)
 
 
 def set_time(moment: datetime | None) -> None:
