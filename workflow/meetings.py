@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
@@ -465,8 +465,18 @@ def history(session: Session, meeting: Meeting) -> list[MeetingHistoryEntry]:
 
 def active_items(meeting: Meeting) -> list[AgendaItem]:
     """Return the items still on the agenda, in order."""
-    return sorted(
-        (item for item in meeting.items if item.removed_at is None), key=lambda i: i.position
+    session = object_session(meeting)
+    if session is None:
+        return sorted(
+            (item for item in meeting.items if item.removed_at is None), key=lambda i: i.position
+        )
+    # Query rather than use meeting.items: a long-lived session may hold a stale list.
+    return list(
+        session.scalars(
+            select(AgendaItem)
+            .where(AgendaItem.meeting_id == meeting.id, AgendaItem.removed_at.is_(None))
+            .order_by(AgendaItem.position)
+        )
     )
 
 

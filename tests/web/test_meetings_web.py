@@ -1,0 +1,170 @@
+"""A secretariat runs a whole meeting in the web app: plan, agenda, documents, minutes."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from docx import Document
+from flask.testing import FlaskClient
+from icalendar import Calendar
+from pypdf import PdfReader
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Case, CaseEvent, Meeting, User
+from workflow import clock
+
+
+def test_a_secretariat_runs_a_whole_tss_meeting_in_the_web_app(
+    client: FlaskClient,
+    session: Session,
+    make_login_user: Callable[..., User],
+    log_in: Callable[..., Any],
+    make_case: Callable[..., Case],
+    text_of: Callable[[Any], str],
+) -> None:
+    sec = make_login_user("secretariat@TSS")
+    chair = make_login_user("chair@TSS")
+    first = make_case(state="at_tss", title="Sammenhængende forløb for ældre")
+    second = make_case(state="at_tss", title="Fælles sprog om børns sundhed")
+    log_in(sec)
+
+    response = client.post(
+        "/moeder/planlaeg",
+        data={"body": "TSS", "title": "TSS-møde november", "day": "2020-11-13",
+              "start": "09:00", "minutes_long": "120", "location": "Regionsgården",
+              "frequency": "", "interval": "1", "count": "1"},
+    )  # fmt: skip
+    assert response.status_code == 302, text_of(response)
+    meeting = session.scalar(select(Meeting).where(Meeting.title == "TSS-møde november"))
+    assert meeting is not None
+    assert meeting.starts_at == datetime(2020, 11, 13, 8, 0, tzinfo=UTC)
+    page = text_of(client.get(f"/moeder/{meeting.id}"))
+    assert "Sager klar til TSS" in page and "Fælles sprog om børns sundhed" in page
+
+    for case in (first, second):
+        client.post(f"/moeder/{meeting.id}/punkter", data={"case_id": case.id, "kind": "decision"})
+    page = text_of(client.get(f"/moeder/{meeting.id}"))
+    agenda = page[page.index("Godkendelse af dagsorden (Beslutning)") :]
+    assert agenda.index("Sammenhængende forløb for ældre (Beslutning)") < agenda.index(
+        "Fælles sprog om børns sundhed (Beslutning)"
+    )
+    assert "Indstilling" in page and "Økonomi" in page
+
+    client.post(f"/moeder/{meeting.id}/status/send_for_review")
+    client.get("/logout")
+    client.post("/logout")
+    log_in(chair)
+    client.post(f"/moeder/{meeting.id}/status/publish")
+    pdf = client.get(f"/moeder/{meeting.id}/dagsorden.pdf")
+    assert pdf.mimetype == "application/pdf"
+    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Fælles sprog om børns sundhed" in re.sub(r"\s+", " ", text)
+
+    client.post("/logout")
+    log_in(sec)
+    clock.set_time(datetime(2020, 11, 13, 11, 0, tzinfo=UTC))
+    client.post(f"/moeder/{meeting.id}/status/hold")
+    items = {i.case_id: i for i in meeting.items}
+    client.post(
+        f"/moeder/{meeting.id}/punkter/{items[first.id].id}/udfald",
+        data={"outcome": "recommended", "decision_text": "TSS anbefaler indsatsen over for SKU."},
+    )
+    client.post(
+        f"/moeder/{meeting.id}/punkter/{items[second.id].id}/udfald",
+        data={"outcome": "returned", "decision_text": "Beskriv økonomien for kommunerne."},
+    )
+    refused = client.post(f"/moeder/{meeting.id}/status/approve_minutes", follow_redirects=True)
+    assert "Du kan ikke" in text_of(refused)
+
+    client.post("/logout")
+    log_in(chair)
+    client.post(f"/moeder/{meeting.id}/status/approve_minutes")
+    assert (first.state, second.state) == ("at_sku", "draft")
+    events = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == first.id, CaseEvent.meeting_id == meeting.id)
+    ).all()
+    assert any(e.trigger == "tss_recommend" for e in events)
+    docx = client.get(f"/moeder/{meeting.id}/referat.docx")
+    minutes = " ".join(p.text for p in Document(io.BytesIO(docx.data)).paragraphs)
+    assert minutes.count("Beslutning i TSS den 13. november 2020") == 2
+    assert "Beskriv økonomien for kommunerne." in minutes
+
+
+def test_the_calendar_feed_is_reached_with_the_token_shown_once(
+    client: FlaskClient,
+    logged_in: Callable[..., User],
+    text_of: Callable[[Any], str],
+) -> None:
+    logged_in("secretariat@TSS")
+    client.post(
+        "/moeder/planlaeg",
+        data={"body": "TSS", "title": "Serie", "day": "2020-10-01", "start": "13:00",
+              "minutes_long": "90", "frequency": "monthly", "interval": "1", "count": "3"},
+    )  # fmt: skip
+    page = client.post("/moeder/kalender/ny-noegle").get_data(as_text=True)
+    url = re.search(r"http://localhost(/moeder/kalender/[^<\s]+\.ics)", page)
+    assert url is not None
+    client.post("/logout")
+    feed = client.get(url.group(1))
+    assert feed.mimetype == "text/calendar"
+    events = Calendar.from_ical(feed.data).walk("VEVENT")
+    assert len(events) == 3
+    assert client.get("/moeder/kalender/forkert-noegle.ics").status_code == 404
+
+
+def test_kkr_sees_what_sku_approved_and_others_do_not(
+    client: FlaskClient,
+    make_login_user: Callable[..., User],
+    log_in: Callable[..., Any],
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    text_of: Callable[[Any], str],
+) -> None:
+    from workflow import engine
+
+    case = make_case(state="at_sku", title="Genoptræning efter udskrivelse")
+    engine.perform(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt af formanden.")
+    log_in(make_login_user("observer@KKR"))
+    page = text_of(client.get("/moeder/orientering"))
+    assert "Genoptræning efter udskrivelse" in page
+    client.post("/logout")
+    log_in(make_login_user("member@FORUM-DATA"))
+    assert client.get("/moeder/orientering").status_code == 403
+
+
+def test_the_meeting_calendar_page_offers_planning_to_the_secretariat_only(
+    client: FlaskClient, logged_in: Callable[..., User], text_of: Callable[[Any], str]
+) -> None:
+    logged_in("secretariat@TSS")
+    page = text_of(client.get("/moeder"))
+    assert "Planlæg møde eller mødeserie" in page and "Abonnér på kalenderen" in page
+    client.post("/logout")
+    logged_in("member@FORUM-DATA")
+    page = text_of(client.get("/moeder"))
+    assert "Planlæg møde" not in page
+    refused = client.post(
+        "/moeder/planlaeg", data={"body": "TSS", "day": "2020-11-13", "start": "09:00"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "Not a valid choice" in text_of(refused) or "gyldig" in text_of(refused)
+
+
+def test_planning_without_the_csrf_token_is_refused(
+    make_app: Callable[..., Any], make_login_user: Callable[..., User], password: str
+) -> None:
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    user = make_login_user("secretariat@TSS")
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+        r'name="csrf_token" value="([^"]+)"', page
+    )
+    assert token is not None
+    client.post("/login", data={"email": user.email, "password": password,
+                                "csrf_token": token.group(1)})  # fmt: skip
+    response = client.post("/moeder/planlaeg", data={"body": "TSS", "day": "2020-11-13"})
+    assert response.status_code == 400

@@ -1,0 +1,60 @@
+"""Attachments: type and size limits, stored outside the database, read only by those who may."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from models import Case, User
+from workflow import attachments
+from workflow.errors import NotAllowed, WorkflowError
+
+PDF = b"%PDF-1.4\n% svar\n"
+
+
+def test_a_file_is_stored_outside_the_database_and_read_back_by_those_who_see_the_case(
+    session: Session, tmp_path: Path, make_user: Callable[..., User], make_case: Callable[..., Case]
+) -> None:
+    case = make_case(state="at_tss")
+    author = make_user("secretariat@SU-NORD-SOM")
+    stored = attachments.upload(session, case, author, "Bilag æøå.pdf", PDF, folder=tmp_path)
+    assert (tmp_path / stored.storage_key).read_bytes() == PDF
+    assert stored.filename == "Bilag æøå.pdf" and stored.content_type == "application/pdf"
+    assert attachments.read(session, stored, make_user("member@TSS"), folder=tmp_path) == PDF
+    with pytest.raises(NotAllowed):
+        attachments.read(session, stored, make_user("member@FORUM-DATA"), folder=tmp_path)
+    assert [a.filename for a in attachments.listed(session, case)] == ["Bilag æøå.pdf"]
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("program.exe", b"MZ", "Filtypen er ikke tilladt"),
+        ("falsk.pdf", b"PK\x03\x04", "passer ikke til endelsen"),
+        ("tom.txt", b"", "tom"),
+        ("stor.txt", b"a" * (attachments.MAX_BYTES + 1), "for stor"),
+    ],
+)
+def test_files_outside_the_limits_are_refused_with_a_reason(
+    session: Session,
+    tmp_path: Path,
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    name: str,
+    data: bytes,
+    message: str,
+) -> None:
+    case = make_case(state="at_tss")
+    with pytest.raises(WorkflowError, match=message):
+        attachments.upload(session, case, make_user("secretariat@TSS"), name, data, folder=tmp_path)
+
+
+def test_only_those_who_work_on_the_case_may_attach(
+    session: Session, tmp_path: Path, make_user: Callable[..., User], make_case: Callable[..., Case]
+) -> None:
+    case = make_case(state="at_tss")
+    with pytest.raises(NotAllowed):
+        attachments.upload(session, case, make_user("observer@KKR"), "a.pdf", PDF, folder=tmp_path)

@@ -1,0 +1,95 @@
+"""Consultations: a party answers late, the other is reminded, the case waits for the deadline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Body, Case, Notification, Party, ResponseStatus, User
+from workflow import clock, consultations, engine
+from workflow.errors import GuardFailed, NotAllowed, WorkflowError
+
+
+def _party(session: Session, code_part: str) -> Party:
+    party = session.scalar(select(Party).where(Party.name.contains(code_part)).limit(1))
+    assert party is not None, code_part
+    return party
+
+
+def test_a_consultation_with_one_party_late_reminds_it_and_holds_the_case(
+    session: Session,
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    body: Callable[[str], Body],
+) -> None:
+    sec = make_user("secretariat@TSS")
+    case = make_case("joint_agreement", origin="TSS", state="drafting")
+    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    gentofte, plo = _party(session, "Gentofte"), _party(session, "PLO")
+    answerer = make_user()
+    answerer.party_id = gentofte.id
+    late = make_user()
+    late.party_id = plo.id
+    session.flush()
+    consultation = consultations.start(
+        session, case, sec, title="Høring om fælles aftale", parties=[gentofte, plo],
+        bodies=[], draft="Udkast til aftale om forløb for ældre.",
+    )  # fmt: skip
+    with pytest.raises(NotAllowed):
+        consultations.answer(session, consultation.responses[1], answerer, "Ikke min part.")
+    consultations.answer(session, consultation.responses[0], answerer, "Gentofte støtter udkastet.")
+
+    # Nobody is reminded two weeks before the deadline; three days before, PLO is.
+    assert consultations.send_reminders(session) == 0
+    clock.set_time(datetime(2020, 9, 27, 8, 0, tzinfo=UTC))
+    assert consultations.send_reminders(session) == 1
+    reminder = session.scalar(
+        select(Notification).where(Notification.kind == "consultation_reminder")
+    )
+    assert reminder is not None and reminder.recipient_id == late.id
+    assert consultations.send_reminders(session) == 0  # once only
+
+    # Before the deadline the case stays in consultation, unless everyone has answered.
+    assert not consultations.all_answered(session, case)
+    with pytest.raises(GuardFailed, match="Høringsfristen"):
+        engine.perform(
+            case, "end_consultation", sec,
+            data={"all_answered": consultations.all_answered(session, case)},
+        )  # fmt: skip
+    clock.set_time(datetime(2020, 10, 1, 8, 0, tzinfo=UTC))
+    engine.perform(case, "end_consultation", sec)
+    assert case.state == "at_tss"
+    lines = consultations.summary(session, consultation)
+    assert [(line.status, line.text) for line in lines] == [
+        ("Har svaret", "Gentofte støtter udkastet."), ("Afventer svar", "")
+    ]  # fmt: skip
+
+
+def test_when_all_have_answered_or_declined_the_case_may_leave_early(
+    session: Session,
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    body: Callable[[str], Body],
+) -> None:
+    sec = make_user("secretariat@TSS")
+    member = make_user("member@FORUM-DATA")
+    case = make_case("joint_agreement", origin="TSS", state="drafting")
+    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    consultation = consultations.start(
+        session, case, sec, title="Høring", parties=[_party(session, "PLO")],
+        bodies=[body("FORUM-DATA")], deadline=date(2020, 9, 30),
+    )  # fmt: skip
+    party_response = next(r for r in consultation.responses if r.party_id is not None)
+    body_response = next(r for r in consultation.responses if r.body_id is not None)
+    consultations.answer(session, body_response, member, "Forummet har ingen bemærkninger.")
+    consultations.mark_not_answering(session, party_response, sec)
+    assert party_response.status is ResponseStatus.NO_ANSWER
+    assert consultations.all_answered(session, case)
+    engine.perform(case, "end_consultation", sec, data={"all_answered": True})
+    assert case.state == "at_tss"
+    with pytest.raises(WorkflowError, match="afsluttet"):
+        consultations.answer(session, body_response, member, "For sent.")
