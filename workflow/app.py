@@ -21,6 +21,9 @@ from workflow.db import database_url, make_engine, make_session_factory
 from workflow.i18n import init_i18n
 from workflow.paths import resource_dir
 from workflow.web import Database, auth, bulk, cases, dashboard, db, export, init_database
+from workflow.web import implementation as implementation_web
+from workflow.web import indicators as indicators_web
+from workflow.web import reports as reports_web
 from workflow.web.api import register as register_api
 from workflow.web.filters import init_filters
 from workflow.web.login import init_login
@@ -85,6 +88,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     init_filters(app)
     for blueprint in (auth.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (implementation_web.bp, indicators_web.bp, reports_web.bp):
         app.register_blueprint(blueprint)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)

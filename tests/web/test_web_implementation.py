@@ -1,0 +1,99 @@
+"""Implementation pages: the chair's one-page overview, a case's units and the unit report."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from models import CaseEvent, ImplementationState
+from workflow import clock, implementation
+
+
+def implementing(make_case, session, **fields):
+    case = make_case(state="implementation", **fields)
+    implementation.create_units(session, case, None, clock.now())
+    session.commit()
+    return case
+
+
+def unit_of(session, case, code):
+    return next(u for u in implementation.units_of(session, case) if u.party.code == code)
+
+
+def test_a_chair_sees_every_initiative_in_every_municipality_on_one_page(
+    client, logged_in, make_case, session, make_user, text_of
+):
+    implementing(make_case, session, title="Akutfunktioner")
+    second = implementing(make_case, session, title="Sårbare gravide", origin="SU-SYD-SOM")
+    implementation.report_unit(
+        session, unit_of(session, second, "KOM-HVIDOVRE").id, make_user("secretariat@TSS"),
+        status="implemented",
+    )  # fmt: skip
+    logged_in("chair@SKU")
+    response = client.get("/implementering", query_string={"sag": second.id})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    text = text_of(response)
+    assert "Akutfunktioner" in text and "Sårbare gravide" in text
+    assert "Hvidovre Kommune Planområde Syd ○ Ikke startet ✓ Implementeret" in text
+    # The grid: an accessible SVG whose tiles say the status in words.
+    assert 'role="img"' in html and "<title>Hvidovre Kommune: Implementeret</title>" in html
+    assert "<title>Hillerød Kommune: Ikke startet</title>" in html
+    assert html.count("<title>") >= 29 + 1
+    # The legend explains each status in text, not colour alone.
+    for word in ("Implementeret", "I gang", "Ikke startet", "Ikke relevant"):
+        assert word in text
+
+
+def test_the_overview_without_initiatives_says_so(client, logged_in, text_of):
+    logged_in("member@TSS")
+    response = client.get("/implementering")
+    assert "Ingen indsatser er under implementering endnu." in text_of(response)
+
+
+def test_a_unit_reports_through_the_short_form(client, logged_in, make_case, session, text_of):
+    case = implementing(make_case, session)
+    unit = unit_of(session, case, "KOM-HILLEROED")
+    logged_in("member@SU-NORD-SOM")
+    page = client.get(f"/implementering/sag/{case.id}")
+    assert f"/implementering/enhed/{unit.id}" in page.get_data(as_text=True)
+    refused = client.post(
+        f"/implementering/enhed/{unit.id}", data={"status": "not_relevant", "reason": ""}
+    )
+    assert refused.status_code == 400
+    assert "Skriv en begrundelse" in text_of(refused)
+    assert unit.status == ImplementationState.NOT_STARTED
+    saved = client.post(
+        f"/implementering/enhed/{unit.id}",
+        data={"status": "implemented", "started_on": "2020-06-01", "implemented_on": "2020-08-20"},
+    )
+    assert saved.status_code == 302
+    session.refresh(unit)
+    assert unit.status == ImplementationState.IMPLEMENTED
+    assert unit.implemented_on == date(2020, 8, 20)
+    event = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq.desc())
+    ).first()
+    assert event.trigger == implementation.REPORT_TRIGGER
+
+
+def test_a_member_of_another_committee_cannot_report(client, logged_in, make_case, session):
+    case = implementing(make_case, session)
+    unit = unit_of(session, case, "KOM-HVIDOVRE")
+    logged_in("member@SU-NORD-SOM")
+    assert client.get(f"/implementering/enhed/{unit.id}").status_code == 403
+    assert (
+        client.post(f"/implementering/enhed/{unit.id}", data={"status": "implemented"}).status_code
+        == 403
+    )
+
+
+def test_the_secretariat_can_create_missing_units(client, logged_in, make_case, session, text_of):
+    case = make_case(state="implementation")
+    logged_in("secretariat@SU-NORD-SOM")
+    page = client.get(f"/implementering/sag/{case.id}")
+    assert "Opret enhederne" in text_of(page)
+    response = client.post(f"/implementering/sag/{case.id}/enheder")
+    assert response.status_code == 302
+    assert len(implementation.units_of(session, case)) == 36

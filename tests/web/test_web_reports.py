@@ -1,0 +1,152 @@
+"""Report pages: filters, print styles, CSV and XLSX exports, SKU's yearly follow-up, the
+annual cycle and the indicator pages."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime, timedelta
+
+from openpyxl import load_workbook
+
+from models import Meeting
+from workflow import clock, engine, indicators, reports
+
+
+def decided_case(make_case, make_user):
+    """A signature initiative SKU approved on the chairs' behalf 20 days after submission."""
+    start = clock.now()
+    case = make_case(title="Fælles akutindsats")
+    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    clock.set_time(start + timedelta(days=10))
+    engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+    clock.set_time(start + timedelta(days=20))
+    engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    return case
+
+
+def test_the_reports_page_lists_every_report(client, logged_in, text_of):
+    logged_in("observer@KKR")
+    text = text_of(client.get("/rapporter"))
+    for title in (
+        "Status pr. organ",
+        "Overskredne frister",
+        "Beslutninger i SKU og TSS",
+        "Gennemløbstid",
+        "Tid i hver tilstand pr. organ",
+        "Årlig opfølgning til SKU",
+    ):
+        assert title in text  # fmt: skip
+
+
+def test_a_report_is_filtered_printable_and_exported(
+    client, logged_in, make_case, make_user, text_of
+):
+    decided_case(make_case, make_user)
+    logged_in("secretariat@SKU")
+    page = client.get("/rapporter/beslutninger", query_string={"organ": "SKU"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    text = text_of(page)
+    assert "Fælles akutindsats" in text and "Godkend" in text
+    assert "Indstil til godkendelse i SKU" not in text  # TSS's decision is filtered away
+    assert "reports.css" in html and 'class="filters no-print"' in html
+    assert "/rapporter/beslutninger/csv?organ=SKU" in html
+    csv = client.get("/rapporter/gennemloebstid/csv")
+    assert csv.mimetype == "text/csv"
+    assert "Signaturindsats;SU-NORD-SOM;1;20,0" in csv.get_data(as_text=True)
+    xlsx = client.get("/rapporter/gennemloebstid/xlsx")
+    sheet = load_workbook(io.BytesIO(xlsx.data)).active
+    assert [c.value for c in sheet[5]][:4] == ["Signaturindsats", "SU-NORD-SOM", 1, 20.0]
+
+
+def test_print_styles_hide_navigation(client, logged_in):
+    logged_in("member@TSS")
+    with client.get("/rapporter/static/reports.css") as response:
+        css = response.get_data(as_text=True)
+    assert "@media print" in css and ".no-print" in css
+
+
+def test_a_bad_filter_is_explained_not_fatal(client, logged_in, text_of):
+    logged_in("member@TSS")
+    response = client.get("/rapporter/overskredne", query_string={"fra": "1. maj", "organ": "XYZ"})
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "Fra-datoen '1. maj' er ikke en dato; skriv den som ÅÅÅÅ-MM-DD." in text
+    assert "Organet 'XYZ' findes ikke." in text
+
+
+def test_an_unknown_report_is_not_found(client, logged_in):
+    logged_in("member@TSS")
+    assert client.get("/rapporter/findes-ikke").status_code == 404
+
+
+def test_the_secretariat_downloads_skus_yearly_follow_up(client, logged_in, make_case, make_user):
+    decided_case(make_case, make_user)
+    logged_in("secretariat@SKU")
+    response = client.get("/rapporter/aarsopfoelgning", query_string={"aar": 2020})
+    assert response.status_code == 200
+    assert "aarsopfoelgning-2020.xlsx" in response.headers["Content-Disposition"]
+    workbook = load_workbook(io.BytesIO(response.data))
+    assert {"Implementeringsplan 2020", "Indikatorer 2020", "Beslutninger i SKU"} <= set(
+        workbook.sheetnames
+    )
+    rows = [[c.value for c in r] for r in workbook["Beslutninger i SKU"].iter_rows(min_row=5)]
+    assert [r[3] for r in rows] == ["Fælles akutindsats"]
+
+
+def test_the_annual_cycle_shows_meetings_and_plan_milestones(
+    client, logged_in, session, body, text_of
+):
+    session.add(
+        Meeting(
+            body_id=body("SKU").id,
+            title="SKU-møde",
+            starts_at=datetime(2020, 10, 27, 13, tzinfo=UTC),
+        )
+    )
+    session.commit()
+    logged_in("secretariat@TSS")
+    text = text_of(client.get("/rapporter/aarshjul", query_string={"aar": 2020}))
+    assert "Årshjul 2020" in text
+    assert "SKU-møde" in text
+    assert "Implementeringsplan 2021: Til tiltrædelse i SKU (ultimo oktober)" in text
+    created = client.post("/rapporter/aarshjul/plan", data={"year": 2021})
+    assert created.status_code == 302
+    again = client.get("/rapporter/aarshjul", query_string={"aar": 2020})
+    assert "Implementeringsplan 2021" in text_of(again)
+    assert "Opret implementeringsplanen for 2021" not in text_of(again)
+
+
+def test_indicator_pages_chart_table_and_import(client, logged_in, session, text_of):
+    indicators.define_indicator(session, code="GENIND", name="Genindlæggelser", direction="down")
+    logged_in("secretariat@TSS")
+    good = "indikator;år;område;værdi\nGENIND;2019;REGION-H;8,4\nGENIND;2020;REGION-H;7,9\n"
+    imported = client.post(
+        "/indikatorer/indlaes", data={"file": (io.BytesIO(good.encode()), "v.csv")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert imported.status_code == 302
+    bad = "indikator;år;område;værdi\nGENIND;2021;REGION-H;otte\n"
+    refused = client.post(
+        "/indikatorer/indlaes", data={"file": (io.BytesIO(bad.encode()), "v.csv")},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert refused.status_code == 400
+    assert "Række 2: værdien 'otte' er ikke et tal" in text_of(refused)
+    page = client.get("/indikatorer/GENIND")
+    html = page.get_data(as_text=True)
+    assert 'role="img"' in html and "<title" in html and "<desc" in html
+    assert "8,4" in text_of(page) and "7,9" in text_of(page)
+
+
+def test_only_the_secretariats_import_values(client, logged_in):
+    logged_in("member@SU-NORD-SOM")
+    assert client.get("/indikatorer/indlaes").status_code == 403
+
+
+def test_reports_module_titles_match_the_index(session):
+    from workflow.web.reports import REPORT_TITLES
+
+    for key, build in reports.REPORTS.items():
+        if key != "beslutninger":
+            assert build(session, reports.Filters()).title == REPORT_TITLES[key]

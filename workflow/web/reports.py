@@ -1,0 +1,214 @@
+"""Reports: each one filterable, printable and exported as CSV and XLSX; SKU's yearly
+follow-up as a workbook; and the annual cycle (årshjul) as a calendar for all bodies."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import IntegerField
+from wtforms.validators import InputRequired, NumberRange
+
+from models import Body
+from workflow import annual_cycle, clock, reports
+from workflow.calendar import local_date
+from workflow.errors import WorkflowError
+from workflow.localtime import MONTHS_DA
+from workflow.paths import resource_dir
+from workflow.processes import registry
+from workflow.web import db
+from workflow.web.login import current_actor, login_required
+
+bp = Blueprint(
+    "reports",
+    __name__,
+    url_prefix="/rapporter",
+    static_folder=str(resource_dir("templates") / "reports" / "static"),
+    static_url_path="/static",
+)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class PlanForm(FlaskForm):  # type: ignore[misc]
+    """Open the implementation plan for a year."""
+
+    year = IntegerField("År", validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+
+
+def _parse_filters() -> tuple[reports.Filters, list[str]]:
+    """Read the period, process and body from the query string; say what could not be read."""
+    problems: list[str] = []
+    dates: dict[str, date | None] = {}
+    for key, label in (("fra", _("Fra-datoen")), ("til", _("Til-datoen"))):
+        raw = request.args.get(key, "").strip()
+        dates[key] = None
+        if raw:
+            try:
+                dates[key] = date.fromisoformat(raw)
+            except ValueError:
+                problems.append(
+                    _("%(label)s '%(raw)s' er ikke en dato; skriv den som ÅÅÅÅ-MM-DD.",
+                      label=label, raw=raw)
+                )  # fmt: skip
+    start, end = dates["fra"], dates["til"]
+    if start and end and end < start:
+        problems.append(_("Til-datoen ligger før fra-datoen; perioden er vendt om."))
+        start, end = end, start
+    session = db()
+    process = request.args.get("proces", "")
+    if process and process not in registry.names(session):
+        problems.append(_("Processen '%(name)s' findes ikke.", name=process))
+        process = ""
+    organ = request.args.get("organ", "")
+    if organ and session.scalar(select(Body.id).where(Body.code == organ)) is None:
+        problems.append(_("Organet '%(code)s' findes ikke.", code=organ))
+        organ = ""
+    return reports.Filters(start, end, process or None, organ or None), problems
+
+
+def _query(filters: reports.Filters) -> dict[str, str]:
+    return {
+        k: v
+        for k, v in {
+            "fra": filters.start.isoformat() if filters.start else "",
+            "til": filters.end.isoformat() if filters.end else "",
+            "proces": filters.process or "",
+            "organ": filters.body or "",
+        }.items()
+        if v
+    }
+
+
+def _build(key: str) -> tuple[reports.Report, list[str]]:
+    build = reports.REPORTS.get(key)
+    if build is None:
+        abort(404)
+    filters, problems = _parse_filters()
+    return build(db(), filters), problems
+
+
+@bp.get("")
+@login_required
+def index() -> str:
+    """List the reports and the yearly documents."""
+    return render_template(
+        "reports/index.html",
+        reports=REPORT_TITLES,
+        year=local_date(clock.now()).year,
+    )
+
+
+REPORT_TITLES = {
+    "status-organ": "Status pr. organ",
+    "status-fokusomraade": "Status pr. fokusområde",
+    "overskredne": "Overskredne frister",
+    "beslutninger": "Beslutninger i SKU og TSS",
+    "implementering": "Implementering og udbredelse",
+    "gennemloebstid": "Gennemløbstid fra indstilling til SKU's beslutning",
+    "ventetid": "Tid i hver tilstand pr. organ",
+}
+
+
+@bp.get("/<key>")
+@login_required
+def show(key: str) -> str:
+    """One report as a filterable, printable table."""
+    report, problems = _build(key)
+    session = db()
+    return render_template(
+        "reports/report.html",
+        report=report,
+        problems=problems,
+        query=_query(report.filters),
+        processes=registry.all_latest(session),
+        bodies=session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)).all(),
+        totals=report.totals(),
+    )
+
+
+@bp.get("/<key>/csv")
+@login_required
+def export_csv(key: str) -> Response:
+    """The report as CSV for Excel."""
+    report, _problems = _build(key)
+    return Response(
+        reports.to_csv(report),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{report.key}.csv"'},
+    )
+
+
+@bp.get("/<key>/xlsx")
+@login_required
+def export_xlsx(key: str) -> Response:
+    """The report as an XLSX workbook."""
+    report, _problems = _build(key)
+    return Response(
+        reports.to_xlsx([report], title=report.title),
+        mimetype=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{report.key}.xlsx"'},
+    )
+
+
+@bp.get("/aarsopfoelgning")
+@login_required
+def yearly_follow_up() -> Response:
+    """SKU's yearly follow-up as one workbook: plan, spread, indicators, decisions, delays."""
+    year = request.args.get("aar", type=int) or local_date(clock.now()).year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return Response(
+        reports.yearly_follow_up_xlsx(db(), year),
+        mimetype=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="aarsopfoelgning-{year}.xlsx"'},
+    )
+
+
+@bp.get("/aarshjul")
+@login_required
+def annual_cycle_view() -> str:
+    """The year's cycle for all bodies: meetings, material deadlines and plan milestones."""
+    session = db()
+    year = request.args.get("aar", type=int) or local_date(clock.now()).year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    organ = request.args.get("organ", "")
+    entries = annual_cycle.year_calendar(session, year, [organ] if organ else ())
+    plan = annual_cycle.plan_case(session, year)
+    months: list[tuple[str, list[annual_cycle.CalendarEntry]]] = [
+        (MONTHS_DA[m - 1], [e for e in entries if e.day.month == m]) for m in range(1, 13)
+    ]
+    plan = annual_cycle.plan_case(session, year)
+    return render_template(
+        "reports/annual_cycle.html",
+        year=year,
+        months=months,
+        organ=organ,
+        bodies=session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)).all(),
+        plan=plan,
+        plan_items=annual_cycle.plan_items(session, plan) if plan else [],
+        next_plan=annual_cycle.plan_case(session, year + 1),
+        next_milestones=annual_cycle.milestones(session, year + 1),
+        form=PlanForm(data={"year": year + 1}),
+    )
+
+
+@bp.post("/aarshjul/plan")
+@login_required
+def create_plan() -> Response:
+    """Open the implementation plan for a year in TSS."""
+    form = PlanForm()
+    if not form.validate_on_submit():
+        flash(_("Angiv et år mellem 2000 og 2100."), "error")
+        return redirect(url_for("reports.annual_cycle_view"))
+    try:
+        plan = annual_cycle.create_plan(db(), form.year.data, current_actor())
+    except WorkflowError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("reports.annual_cycle_view", aar=form.year.data - 1))
+    flash(_("Implementeringsplanen for %(year)d er oprettet.", year=form.year.data), "success")
+    return redirect(url_for("cases.detail", case_id=plan.id))
