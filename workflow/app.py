@@ -27,6 +27,7 @@ from workflow.web import reports as reports_web
 from workflow.web.api import register as register_api
 from workflow.web.filters import init_filters
 from workflow.web.login import init_login
+from workflow.web.meetings import blueprints as meeting_blueprints
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
@@ -88,6 +89,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     init_filters(app)
     for blueprint in (auth.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in meeting_blueprints():
         app.register_blueprint(blueprint)
     for blueprint in (implementation_web.bp, indicators_web.bp, reports_web.bp):
         app.register_blueprint(blueprint)
