@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, object_session
@@ -31,9 +31,12 @@ from models import (
     User,
     meeting_series_meetings,
 )
-from workflow import clock, meeting_deadlines
+from workflow import clock
 from workflow.clock import LOCAL_TZ
 from workflow.errors import NotAllowed, WorkflowError
+
+if TYPE_CHECKING:
+    from workflow.meeting_deadlines import MeetingChange
 
 CHAIRS = frozenset({Role.CHAIR, Role.VICE_CHAIR})
 SECRETARIAT = frozenset({Role.SECRETARIAT})
@@ -363,8 +366,11 @@ def update_details(
 
 def move_meeting(
     session: Session, meeting: Meeting, new_start: datetime, actor: User, *, comment: str = ""
-) -> meeting_deadlines.MeetingChange:
+) -> MeetingChange:
     """Move a meeting, its material deadlines and reminders, recorded in its history."""
+    # Imported on use: planning and agendas do not depend on the deadline mover.
+    from workflow import meeting_deadlines
+
     old_start = meeting.starts_at
     try:
         record(
@@ -382,13 +388,15 @@ def move_meeting(
 
 def cancel_meeting(
     session: Session, meeting: Meeting, actor: User, *, comment: str = ""
-) -> meeting_deadlines.MeetingChange:
+) -> MeetingChange:
     """Cancel a meeting (the row stays); its cases' deadlines go to the next meeting."""
     if not comment.strip():
         raise WorkflowError(
             "Skriv en begrundelse for aflysningen; den står i mødets historik.",
             "Give a reason for cancelling the meeting.",
         )
+    from workflow import meeting_deadlines
+
     from_status = meeting.status
     change = meeting_deadlines.cancel_meeting(session, meeting, actor, comment=comment)
     record(session, meeting, actor, "cancelled", from_status=from_status, comment=comment)
