@@ -35,9 +35,7 @@ def run_migrations_online() -> None:
 
 def _run(connection: object) -> None:
     # Batch mode lets SQLite alter tables (it rebuilds them); PostgreSQL alters in place.
-    context.configure(
-        connection=connection, target_metadata=target_metadata, render_as_batch=True
-    )
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -24,10 +24,13 @@ from workflow.web import Database, auth, bulk, cases, dashboard, db, export, ini
 from workflow.web import implementation as implementation_web
 from workflow.web import indicators as indicators_web
 from workflow.web import reports as reports_web
+from workflow.web.admin import bp as admin_bp
 from workflow.web.api import register as register_api
+from workflow.web.bodies import bp as bodies_bp
 from workflow.web.filters import init_filters
 from workflow.web.login import init_login
 from workflow.web.meetings import blueprints as meeting_blueprints
+from workflow.web.processes import bp as processes_bp
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
@@ -89,6 +92,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     CSRFProtect(app)
     init_filters(app)
     for blueprint in (auth.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (bodies_bp, processes_bp, admin_bp):
         app.register_blueprint(blueprint)
     for blueprint in meeting_blueprints():
         app.register_blueprint(blueprint)
