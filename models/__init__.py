@@ -27,6 +27,7 @@ from models.notification import Notification
 from models.party import Party, PartyKind, PlanningArea
 from models.plan import PlanItem, plan_item_indicators
 from models.process import ProcessVersion
+from models.scheduler_lock import SchedulerLock
 from models.user import User
 
 __all__ = [
@@ -71,6 +72,7 @@ __all__ = [
     "ProcessVersion",
     "ResponseStatus",
     "Role",
+    "SchedulerLock",
     "SeriesFrequency",
     "User",
     "case_indicators",

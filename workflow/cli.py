@@ -191,40 +191,89 @@ def serve(context: Context, host: str, port: int, threads: int, with_scheduler: 
     """Serve the web application (waitress), optionally with the scheduler."""
     import waitress
 
-    from workflow.app import ConfigurationError, create_app
+    from workflow.app import create_app
 
-    try:
-        app = create_app({"DATABASE_URL": context.url})
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
-    runner = None
+    app = create_app({"DATABASE_URL": context.url})
     if with_scheduler:
-        from workflow.scheduler import start_background
+        from workflow import scheduler as sweeper
 
-        runner = start_background(context.engine)
+        # One waitress process, so the scheduler starts exactly once (start_background
+        # refuses a second start in the same process).
+        smtp = _smtp_config()
+        sweeper.start_background(context.engine, _scheduler_config(None), smtp)
+        click.echo("Planlæggeren kører i samme proces. " + _mail_line(smtp))
     click.echo(f"Aftaleflow kører på http://{host}:{port}/ (stop med Ctrl+C)")
     try:
         waitress.serve(app, host=host, port=port, threads=threads, ident="Aftaleflow")
     finally:
-        if runner is not None:
-            runner.shutdown(wait=False)
+        if with_scheduler:
+            sweeper.stop_background(context.engine)
+
+
+def _scheduler_config(interval: int | None) -> Any:
+    from dataclasses import replace
+
+    from workflow.scheduler import SchedulerConfig
+
+    try:
+        config = SchedulerConfig.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    return replace(config, interval=interval) if interval else config
+
+
+def _smtp_config() -> Any:
+    from workflow.notify import SmtpConfig
+
+    try:
+        return SmtpConfig.from_env()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _mail_line(smtp: Any) -> str:
+    if smtp is None:
+        return (
+            "E-mail er slået fra (AFTALEFLOW_SMTP_HOST er ikke sat); beskeder vises kun i "
+            "Aftaleflow."
+        )
+    return f"E-mail sendes via {smtp.describe()}."
 
 
 @main.command()
-@click.option("--interval", default=60, show_default=True, type=int, help="Sekunder mellem fej.")
-@click.option("--once", is_flag=True, help="Fej én gang og stop.")
+@click.option(
+    "--interval",
+    default=None,
+    type=click.IntRange(min=1),
+    help="Sekunder mellem fej (standard: AFTALEFLOW_SCHEDULER_INTERVAL eller 60).",
+)
+@click.option("--once", is_flag=True, help="Fej og lever én gang, og stop.")
 @pass_context
-def scheduler(context: Context, interval: int, once: bool) -> None:
-    """Run the scheduler: one sweep over due deadlines every interval (one process only)."""
+def scheduler(context: Context, interval: int | None, once: bool) -> None:
+    """Run the scheduler: sweep due deadlines and deliver mail (one process only)."""
+    from workflow import notify
     from workflow import scheduler as sweeper
 
+    config = _scheduler_config(interval)
+    smtp = _smtp_config()
     if once:
         with context.session() as session:
-            report = sweeper.sweep(session)
-        click.echo(report.summary())
+            report = sweeper.sweep(session, config=config)
+            click.echo(report.summary())
+            if smtp is not None:
+                click.echo(notify.deliver_pending(session, smtp).summary())
+            else:
+                click.echo(_mail_line(smtp))
         return
-    click.echo(f"Planlæggeren fejer hvert {interval}. sekund (stop med Ctrl+C).")
-    sweeper.run_blocking(context.engine, interval=interval)
+    if not migrate.is_initialised(context.engine):
+        raise click.ClickException(
+            "Databasen er ikke oprettet endnu. Kør 'aftaleflow init-db' først."
+        )
+    click.echo(
+        f"Planlæggeren fejer hvert {config.interval:g}. sekund (stop med Ctrl+C). "
+        + _mail_line(smtp)
+    )
+    sweeper.run_blocking(context.engine, config, smtp)
 
 
 @main.group("audit")

@@ -1,34 +1,91 @@
-"""The scheduler's sweep: due reminders and overdue deadlines → outbox and audit trail.
+"""The scheduler: one periodic sweep writes due reminders, overdue notices, escalations and
+digests to the outbox; a second job delivers the outbox (workflow.notify).
 
-One periodic job, not one per case: each sweep queries open deadlines through the partial
-index on due_at, so its cost grows with what is due, not with the number of cases. Due work
-is found from our own rows, so a missed tick loses nothing; idempotency keys make a repeated
-or concurrent sweep harmless.
+One sweep, not a job per case. A sweep looks only at what became due since the previous one:
+deadlines whose reminder moment, due time or escalation point fell in (last sweep, now], and
+deadlines created since. So a tick's cost grows with what is due, not with the number of cases.
+Because a deadline can be moved in place, carry a reminder offset no stored process definition
+names, or (on PostgreSQL) commit after a later one, a full sweep over every open deadline near
+its due time runs once an hour (and on the first tick) as well. Due work is
+found from our own rows and every notification has an idempotency key, so a missed tick loses
+nothing and a repeated or concurrent one doubles nothing.
+
+One sweeper at a time: on PostgreSQL the holder of an advisory lock, on SQLite the holder of
+the lease in `scheduler_locks` (renewed each tick, taken over when it expires).
+
+Reminders go out at a configured hour of the Danish day (08:00 by default), computed per date
+in Europe/Copenhagen so daylight saving never shifts them; with `skip_weekends` a reminder that
+would fall on a Saturday, Sunday or Danish public holiday goes out on the working day before.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import Engine, or_, select, text
+from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
-from models import Body, Case, Deadline, Role
-from workflow import clock
+from models import Body, Case, Deadline, DeadlineKind, Meeting, ProcessVersion, Role, SchedulerLock
+from workflow import clock, digest, notify
+from workflow.calendar import is_working_day, local_date
 from workflow.clock import LOCAL_TZ
+from workflow.digest import at_local
 from workflow.engine import append_event, body_by_code, definition_of
-from workflow.localtime import format_datetime
+from workflow.localtime import format_date, format_datetime
+from workflow.notify import SmtpConfig, env_bool, env_int
 from workflow.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+from workflow.processes import registry
 
 log = logging.getLogger(__name__)
 
-# Reminders go out at most this many days before a deadline (the longest offset in states/).
-REMINDER_WINDOW = timedelta(days=60)
 SWEEP_LOCK_KEY = 0x4166_7466  # "Aftf": the PostgreSQL advisory lock electing one sweeper
+LOCK_NAME = "sweep"
+_TOKEN = uuid.uuid4().hex[:8]
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """When the scheduler sweeps and when its messages go out (Danish local time)."""
+
+    interval: float = 60.0
+    delivery_interval: float = 15.0
+    reminder_hour: int = 8
+    skip_weekends: bool = False
+    digest_hour: int = 8
+    weekly_weekday: int = 1  # ISO weekday: 1 = Monday
+    full_sweep_minutes: int = 60
+
+    @property
+    def lock_ttl(self) -> timedelta:
+        """How long a sweeper's lease lasts without renewal: three missed ticks."""
+        return timedelta(seconds=3 * self.interval)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SchedulerConfig:
+        """Read AFTALEFLOW_SCHEDULER_*, AFTALEFLOW_REMINDER_*, AFTALEFLOW_*DIGEST_* settings."""
+        env = os.environ if environ is None else environ
+        return cls(
+            interval=env_int(env, "AFTALEFLOW_SCHEDULER_INTERVAL", 60, minimum=1, maximum=3600),
+            delivery_interval=env_int(
+                env, "AFTALEFLOW_DELIVERY_INTERVAL", 15, minimum=1, maximum=3600
+            ),
+            reminder_hour=env_int(env, "AFTALEFLOW_REMINDER_HOUR", 8, maximum=23),
+            skip_weekends=env_bool(env, "AFTALEFLOW_REMINDER_SKIP_WEEKENDS", False),
+            digest_hour=env_int(env, "AFTALEFLOW_DIGEST_HOUR", 8, maximum=23),
+            weekly_weekday=env_int(env, "AFTALEFLOW_WEEKLY_DIGEST_WEEKDAY", 1, minimum=1,
+                                   maximum=7),
+            full_sweep_minutes=env_int(env, "AFTALEFLOW_FULL_SWEEP_MINUTES", 60, minimum=1),
+        )  # fmt: skip
 
 
 @dataclass
@@ -38,55 +95,275 @@ class SweepReport:
     reminders: int = 0
     overdue: int = 0
     escalated: int = 0
+    digests: int = 0
+    weekly: int = 0
+    examined: int = 0
+    full: bool = False
     skipped: bool = False
 
     def summary(self) -> str:
         """Describe the sweep in one Danish line."""
         if self.skipped:
             return "En anden planlægger fejer lige nu; intet gjort."
-        return (
+        line = (
             f"{self.reminders} påmindelser, {self.overdue} overskredne frister og "
-            f"{self.escalated} eskaleringer registreret."
+            f"{self.escalated} eskaleringer registreret"
         )
+        if self.digests or self.weekly:
+            line += f"; {self.digests} daglige og {self.weekly} ugentlige oversigter skrevet"
+        return line + "."
 
 
-def _is_leader(session: Session) -> bool:
-    if session.get_bind().dialect.name != "postgresql":
-        return True  # SQLite: BEGIN IMMEDIATE serialises sweepers; keys prevent doubles
-    return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": SWEEP_LOCK_KEY}))
+# --- time rules ---------------------------------------------------------------------------
 
 
-def _due_reminder(deadline: Deadline, now: datetime) -> int | None:
-    """Return the smallest reminder offset (days) that has come due, if the deadline is ahead."""
+def _previous_working_day(day: date) -> date:
+    while not is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def reminder_moment(due_at: datetime, offset: int, config: SchedulerConfig) -> datetime:
+    """When the reminder `offset` days before a deadline goes out: the hour, Danish time."""
+    day = local_date(due_at) - timedelta(days=offset)
+    if config.skip_weekends:
+        day = _previous_working_day(day)
+    return at_local(day, config.reminder_hour)
+
+
+def due_reminder(deadline: Deadline, now: datetime, config: SchedulerConfig) -> int | None:
+    """Return the most recent reminder offset (days) whose moment has come, if still ahead."""
     if deadline.due_at <= now:
         return None
-    passed = [d for d in deadline.reminder_days if deadline.due_at - timedelta(days=d) <= now]
+    passed = [
+        offset
+        for offset in deadline.reminder_days
+        if reminder_moment(deadline.due_at, offset, config) <= now
+        and reminder_moment(deadline.due_at, offset, config) < deadline.due_at
+    ]
     return min(passed) if passed else None
 
 
-def _remind(session: Session, case: Case, deadline: Deadline, offset: int) -> int:
-    sent = 0
+def _moment_dates(after: datetime, until: datetime, hour: int) -> tuple[date, date] | None:
+    """Return the first and last Danish dates whose `hour` falls in (after, until]."""
+    first = local_date(after)
+    if at_local(first, hour) <= after:
+        first += timedelta(days=1)
+    last = local_date(until)
+    if at_local(last, hour) > until:
+        last -= timedelta(days=1)
+    return (first, last) if first <= last else None
+
+
+def _start_of_day(day: date) -> datetime:
+    return at_local(day, 0)
+
+
+def reminder_windows(
+    after: datetime, until: datetime, offsets: frozenset[int], config: SchedulerConfig
+) -> list[tuple[datetime, datetime]]:
+    """Ranges [start, end) of due times whose reminder moment falls in (after, until]."""
+    dates = _moment_dates(after, until, config.reminder_hour)
+    if dates is None:
+        return []
+    first, last = dates
+    if config.skip_weekends:
+        # A moment on a working day also carries the days up to the next working day.
+        last += timedelta(days=1)
+        while not is_working_day(last):
+            last += timedelta(days=1)
+        last -= timedelta(days=1)
+    return [
+        (_start_of_day(first + timedelta(days=d)), _start_of_day(last + timedelta(days=d + 1)))
+        for d in sorted(offsets)
+    ]
+
+
+# --- leader election ----------------------------------------------------------------------
+
+
+def default_holder() -> str:
+    """Name this process as a lease holder (host, pid and a random token)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_TOKEN}"
+
+
+def _lease_is_free(row: SchedulerLock, holder: str, now: datetime, ttl: timedelta) -> bool:
+    if row.holder in (None, holder) or row.expires_at is None:
+        return True
+    # Expired, or set by a clock far ahead of ours (a lease never lasts longer than ttl).
+    return row.expires_at <= now or row.expires_at > now + ttl
+
+
+def _lead(
+    session: Session, holder: str, now: datetime, config: SchedulerConfig
+) -> SchedulerLock | None:
+    """Become the sweeper for this transaction, or return None if another process is."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres and not session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}
+    ):
+        return None
+    # On SQLite the transaction began with BEGIN IMMEDIATE, so reading the lease is safe.
+    row = session.get(SchedulerLock, LOCK_NAME, populate_existing=True)
+    if row is None:
+        row = SchedulerLock(name=LOCK_NAME, last_deadline_id=0)
+        session.add(row)
+    elif not postgres and not _lease_is_free(row, holder, now, config.lock_ttl):
+        return None
+    row.holder = holder
+    row.expires_at = now + config.lock_ttl
+    return row
+
+
+def release(session: Session, holder: str | None = None) -> None:
+    """Give up this process's lease so a standby sweeper can take over at once."""
+    row = session.get(SchedulerLock, LOCK_NAME, populate_existing=True)
+    if row is not None and row.holder == (holder or default_holder()):
+        row.holder = None
+        row.expires_at = None
+    session.commit()
+
+
+# --- what to look at ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Rules:
+    offsets: frozenset[int]
+    escalation_days: frozenset[int]
+
+
+_rules_cache: dict[tuple[tuple[str, int, str], ...], _Rules] = {}
+
+
+def _rules(session: Session) -> _Rules:
+    """Every reminder offset and escalation period of the stored process versions."""
+    versions = tuple(
+        session.execute(
+            select(ProcessVersion.name, ProcessVersion.version, ProcessVersion.sha256).order_by(
+                ProcessVersion.name, ProcessVersion.version
+            )
+        ).tuples()
+    )
+    cached = _rules_cache.get(versions)
+    if cached is not None:
+        return cached
+    offsets: set[int] = set()
+    escalation: set[int] = set()
+    for name, version, _sha in versions:
+        definition = registry.get(session, name, version)
+        escalation.add(definition.escalation_days)
+        for state in definition.states.values():
+            offsets.update(state.reminders)
+    rules = _Rules(frozenset(offsets), frozenset(escalation))
+    _rules_cache[versions] = rules
+    return rules
+
+
+def _open() -> ColumnElement[bool]:
+    return and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
+
+
+def _needs_full_sweep(row: SchedulerLock, now: datetime, config: SchedulerConfig) -> bool:
+    last = row.swept_until
+    if last is None or last > now or row.full_sweep_at is None or row.full_sweep_at > now:
+        return True  # first tick, or the clock went back
+    return now - row.full_sweep_at >= timedelta(minutes=config.full_sweep_minutes)
+
+
+def _full_candidates(session: Session, now: datetime, rules: _Rules) -> list[Deadline]:
+    # Reminders move at most a few days earlier past weekends and holidays.
+    horizon = now + timedelta(days=max(rules.offsets, default=0) + 7)
+    query = select(Deadline).where(
+        _open(),
+        Deadline.due_at <= horizon,
+        or_(Deadline.due_at > now, Deadline.escalation_level < 2),
+    )
+    return list(session.scalars(query.order_by(Deadline.due_at, Deadline.id)))
+
+
+def _window_candidates(
+    session: Session,
+    after: datetime,
+    now: datetime,
+    after_id: int,
+    rules: _Rules,
+    config: SchedulerConfig,
+) -> list[Deadline]:
+    """Open deadlines whose state may have changed in (after, now]: each through an index."""
+    conditions: list[ColumnElement[bool]] = [
+        Deadline.id > after_id,  # created (or re-planned) since the last sweep
+        and_(Deadline.due_at > after, Deadline.due_at <= now),  # became overdue
+    ]
+    for days in sorted(rules.escalation_days):
+        span = timedelta(days=days + 1)  # escalates when more than `days` whole days over
+        conditions.append(and_(Deadline.due_at > after - span, Deadline.due_at <= now - span))
+    for start, end in reminder_windows(after, now, rules.offsets, config):
+        conditions.append(and_(Deadline.due_at >= start, Deadline.due_at < end))
+    found: dict[int, Deadline] = {}
+    for condition in conditions:
+        for deadline in session.scalars(select(Deadline).where(_open(), condition)):
+            found[deadline.id] = deadline
+    return sorted(found.values(), key=lambda d: (d.due_at, d.id))
+
+
+# --- acting on a deadline -----------------------------------------------------------------
+
+
+def _days_left(due_at: datetime, now: datetime) -> str:
+    days = (local_date(due_at) - local_date(now)).days
+    if days <= 0:
+        return "i dag"
+    return "i morgen" if days == 1 else f"om {days} dage"
+
+
+def _what(session: Session, deadline: Deadline) -> str:
+    if deadline.kind is DeadlineKind.MATERIAL and deadline.meeting_id is not None:
+        meeting = session.get(Meeting, deadline.meeting_id)
+        if meeting is not None:
+            return f"Materialefristen til mødet {format_datetime(meeting.starts_at)}"
+    return {
+        DeadlineKind.MATERIAL: "Materialefristen",
+        DeadlineKind.STATE: "Fristen for behandlingen",
+        DeadlineKind.CONSULTATION: "Høringsfristen",
+        DeadlineKind.FOLLOW_UP: "Fristen for opfølgningen",
+    }[deadline.kind]
+
+
+def _remind(session: Session, case: Case, deadline: Deadline, offset: int, now: datetime) -> int:
     assert deadline.body_id is not None
+    body = session.get(Body, deadline.body_id)
+    assert body is not None
+    text_ = (
+        f"{_what(session, deadline)} for sagen '{case.title}' er "
+        f"{format_datetime(deadline.due_at)} – {_days_left(deadline.due_at, now)}.\n"
+        f"Sagen ligger hos {body.name}."
+    )
+    sent = 0
     for user_id in members_of(session, deadline.body_id, CHAIRS_AND_SECRETARIAT):
         added = enqueue(
             session,
             key=f"reminder:{case.id}:{deadline.id}:{offset}:{user_id}",
             recipient_id=user_id,
             kind="reminder",
-            subject=f"Påmindelse: frist {format_datetime(deadline.due_at)} – {case.title}",
-            body=(
-                f"Sagen '{case.title}' har frist {format_datetime(deadline.due_at)} "
-                f"({offset} dage til fristen)."
-            ),
+            subject=f"Påmindelse: frist {format_date(deadline.due_at)} – {case.title}",
+            body=text_,
             case_id=case.id,
             deadline_id=deadline.id,
+            send_after=now,
+            created_at=now,
         )
         sent += added is not None
     return sent
 
 
 def _escalate(
-    session: Session, case: Case, deadline: Deadline, body: Body, level: int, now: datetime
+    session: Session,
+    case: Case,
+    deadline: Deadline,
+    body: Body,
+    level: int,
+    now: datetime,
 ) -> None:
     trigger = "deadline_overdue" if level == 1 else "deadline_escalated"
     what = "er overskredet" if level == 1 else "er overskredet og eskaleret"
@@ -103,98 +380,198 @@ def _escalate(
             recipient_id=user_id,
             kind="escalation" if level > 1 else "overdue",
             subject=f"Frist overskredet: {case.title}",
-            body=comment,
+            body=f"{comment}\n{_what(session, deadline)} for sagen '{case.title}' er overskredet. "
+            "Følg op på sagen, eller ret fristen.",
             case_id=case.id,
             deadline_id=deadline.id,
+            send_after=now,
+            created_at=now,
         )
     deadline.escalation_level = level
 
 
-def sweep(session: Session, now: datetime | None = None) -> SweepReport:
-    """Find due reminders and overdue deadlines, write notifications, and commit."""
+def _act(
+    session: Session,
+    deadline: Deadline,
+    now: datetime,
+    config: SchedulerConfig,
+    report: SweepReport,
+) -> None:
+    """Remind about, or escalate, one deadline as its time demands — idempotently."""
+    case = session.get(Case, deadline.case_id)
+    if case is None or deadline.body_id is None:
+        return
+    offset = due_reminder(deadline, now, config)
+    if offset is not None:
+        report.reminders += _remind(session, case, deadline, offset, now)
+        return
+    if deadline.due_at > now:
+        return
+    body = session.get(Body, deadline.body_id)
+    assert body is not None
+    if deadline.escalation_level < 1:
+        _escalate(session, case, deadline, body, 1, now)
+        report.overdue += 1
+    days_over = (now - deadline.due_at).days
+    if deadline.escalation_level < 2 and days_over > definition_of(case).escalation_days:
+        # One level up: the parent body (TSS for an SU or forum), else TSS itself.
+        upper = session.get(Body, body.parent_id) if body.parent_id else None
+        _escalate(session, case, deadline, upper or body_by_code(session, "TSS"), 2, now)
+        report.escalated += 1
+
+
+# --- the sweep ----------------------------------------------------------------------------
+
+
+def sweep(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    config: SchedulerConfig | None = None,
+    holder: str | None = None,
+) -> SweepReport:
+    """Find what became due, write notifications and case events, and commit — or skip when
+    another process is the sweeper."""
+    config = config or SchedulerConfig.from_env()
     now = now or clock.now()
-    report = SweepReport()
-    if not _is_leader(session):
-        session.rollback()
-        return SweepReport(skipped=True)
-    due = session.scalars(
-        select(Deadline)
-        .where(
-            Deadline.met_at.is_(None),
-            Deadline.cancelled_at.is_(None),
-            Deadline.due_at <= now + REMINDER_WINDOW,
-            or_(Deadline.due_at > now, Deadline.escalation_level < 2),
+    try:
+        row = _lead(session, holder or default_holder(), now, config)
+        if row is None:
+            session.rollback()
+            return SweepReport(skipped=True)
+        report = SweepReport(full=_needs_full_sweep(row, now, config))
+        rules = _rules(session)
+        newest = session.scalar(select(func.max(Deadline.id))) or 0
+        after = row.swept_until
+        if report.full or after is None:
+            candidates = _full_candidates(session, now, rules)
+            row.full_sweep_at = now
+        else:
+            candidates = _window_candidates(
+                session, after, now, row.last_deadline_id, rules, config
+            )
+        report.examined = len(candidates)
+        for deadline in candidates:
+            _act(session, deadline, now, config, report)
+        if report.full or after is None or _moment_dates(after, now, config.digest_hour):
+            report.digests = digest.build_daily_digests(session, now, hour=config.digest_hour)
+        report.weekly = digest.build_weekly_digests(
+            session, now, hour=config.digest_hour, weekday=config.weekly_weekday
         )
-        .order_by(Deadline.due_at)
-    ).all()
-    for deadline in due:
-        case = session.get(Case, deadline.case_id)
-        if case is None or deadline.body_id is None:
-            continue
-        offset = _due_reminder(deadline, now)
-        if offset is not None:
-            report.reminders += _remind(session, case, deadline, offset)
-            continue
-        if deadline.due_at > now:
-            continue
-        body = session.get(Body, deadline.body_id)
-        assert body is not None
-        if deadline.escalation_level < 1:
-            _escalate(session, case, deadline, body, 1, now)
-            report.overdue += 1
-        days_over = (now - deadline.due_at).days
-        if deadline.escalation_level < 2 and days_over > definition_of(case).escalation_days:
-            # One level up: the parent body (TSS for an SU or forum), else TSS itself.
-            upper = session.get(Body, body.parent_id) if body.parent_id else None
-            _escalate(session, case, deadline, upper or body_by_code(session, "TSS"), 2, now)
-            report.escalated += 1
-    session.commit()
+        row.swept_until = now
+        row.last_deadline_id = max(newest, row.last_deadline_id)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
     return report
 
 
-def _sweep_job(engine: Engine) -> None:
+# --- running it ---------------------------------------------------------------------------
+
+
+def _sweep_job(engine: Engine, config: SchedulerConfig, holder: str) -> None:
     with Session(engine, expire_on_commit=False) as session:
         try:
-            report = sweep(session)
-            log.info("sweep: %s", report.summary())
+            report = sweep(session, config=config, holder=holder)
+            if not report.skipped:
+                log.info("sweep: %s", report.summary())
         except Exception:  # the next tick retries; a crash must not stop the scheduler
             log.exception("sweep failed")
-            session.rollback()
+
+
+def _deliver_job(engine: Engine, smtp: SmtpConfig) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            report = notify.deliver_pending(session, smtp)
+            if report.sent or report.retrying or report.failed:
+                log.info("delivery: %s", report.summary())
+        except Exception:  # as above: the next tick retries
+            log.exception("delivery failed")
 
 
 def _configure(
-    scheduler: BackgroundScheduler | BlockingScheduler, engine: Engine, interval: int
+    scheduler: BaseScheduler,
+    engine: Engine,
+    config: SchedulerConfig,
+    smtp: SmtpConfig | None,
+    holder: str,
 ) -> None:
     # coalesce: many missed ticks run once; the grace time lets a late tick still run (the
-    # default would drop a tick that is more than a second late). Due work comes from our
-    # rows, so a dropped tick would lose nothing anyway.
+    # default would drop a tick more than a second late). max_instances=1: a slow sweep is
+    # never overtaken by the next. Due work comes from our rows, so a dropped tick loses
+    # nothing anyway.
+    now = datetime.now(LOCAL_TZ)
     scheduler.add_job(
-        _sweep_job,
-        "interval",
-        seconds=interval,
-        args=[engine],
-        id="sweep",
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=interval * 5,
-        next_run_time=datetime.now(LOCAL_TZ),
+        _sweep_job, "interval", seconds=config.interval, args=[engine, config, holder],
+        id="sweep", coalesce=True, max_instances=1,
+        misfire_grace_time=max(1, int(config.interval * 5)), next_run_time=now,
         replace_existing=True,
-    )
+    )  # fmt: skip
+    if smtp is not None:
+        scheduler.add_job(
+            _deliver_job, "interval", seconds=config.delivery_interval, args=[engine, smtp],
+            id="deliver", coalesce=True, max_instances=1,
+            misfire_grace_time=max(1, int(config.delivery_interval * 5)), next_run_time=now,
+            replace_existing=True,
+        )  # fmt: skip
 
 
-def start_background(engine: Engine, interval: int = 60) -> BackgroundScheduler:
-    """Start the sweep in a background thread of this process (single-process demo)."""
-    scheduler = BackgroundScheduler(timezone=LOCAL_TZ)
-    _configure(scheduler, engine, interval)
-    scheduler.start()
-    return scheduler
+_background: BackgroundScheduler | None = None
+_background_lock = threading.Lock()
 
 
-def run_blocking(engine: Engine, interval: int = 60) -> None:
-    """Run the sweep in the foreground until interrupted (`aftaleflow scheduler`)."""
+def start_background(
+    engine: Engine, config: SchedulerConfig | None = None, smtp: SmtpConfig | None = None
+) -> BackgroundScheduler:
+    """Start the sweep (and delivery) in a background thread, once per process (demo only)."""
+    global _background
+    with _background_lock:
+        if _background is not None and _background.running:
+            return _background
+        config = config or SchedulerConfig.from_env()
+        # The job store is in memory and never shared: each process has its own scheduler,
+        # and the lease decides which one sweeps.
+        scheduler = BackgroundScheduler(timezone=LOCAL_TZ)
+        _configure(scheduler, engine, config, smtp, default_holder())
+        scheduler.start()
+        _background = scheduler
+        return scheduler
+
+
+def stop_background(engine: Engine) -> None:
+    """Stop the background scheduler of this process and give up its lease."""
+    global _background
+    with _background_lock:
+        if _background is None:
+            return
+        _background.shutdown(wait=True)
+        _background = None
+    with Session(engine) as session:
+        release(session)
+
+
+def run_process(url: str, config: SchedulerConfig, smtp: SmtpConfig | None) -> None:
+    """Entry point of a scheduler in a process of its own: open the database and run."""
+    from workflow.db import make_engine
+
+    run_blocking(make_engine(url), config, smtp)
+
+
+def run_blocking(
+    engine: Engine, config: SchedulerConfig | None = None, smtp: SmtpConfig | None = None
+) -> None:
+    """Run the sweep and delivery in the foreground until interrupted (`aftaleflow scheduler`)."""
+    config = config or SchedulerConfig.from_env()
+    holder = default_holder()
     scheduler = BlockingScheduler(timezone=LOCAL_TZ)
-    _configure(scheduler, engine, interval)
+    _configure(scheduler, engine, config, smtp, holder)
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
-        scheduler.shutdown(wait=False)
+        pass
+    finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        with Session(engine) as session:
+            release(session, holder)
