@@ -291,8 +291,16 @@ def _window_candidates(
     config: SchedulerConfig,
 ) -> list[Deadline]:
     """Open deadlines whose state may have changed in (after, now]: each through an index."""
+    # Created (or re-planned) since the last sweep: by primary key alone, so no planner is
+    # tempted to walk the due-time index instead; the few new rows are filtered here.
+    found: dict[int, Deadline] = {
+        deadline.id: deadline
+        for deadline in session.scalars(
+            select(Deadline).where(Deadline.id > after_id).order_by(Deadline.id)
+        )
+        if deadline.is_open
+    }
     conditions: list[ColumnElement[bool]] = [
-        Deadline.id > after_id,  # created (or re-planned) since the last sweep
         and_(Deadline.due_at > after, Deadline.due_at <= now),  # became overdue
     ]
     for days in sorted(rules.escalation_days):
@@ -300,7 +308,6 @@ def _window_candidates(
         conditions.append(and_(Deadline.due_at > after - span, Deadline.due_at <= now - span))
     for start, end in reminder_windows(after, now, rules.offsets, config):
         conditions.append(and_(Deadline.due_at >= start, Deadline.due_at < end))
-    found: dict[int, Deadline] = {}
     for condition in conditions:
         for deadline in session.scalars(select(Deadline).where(_open(), condition)):
             found[deadline.id] = deadline
