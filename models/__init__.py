@@ -77,7 +77,7 @@ __all__ = [
     "User",
     "case_indicators",
     "case_national_goals",
-    "plan_item_indicators",
     "meeting_series_meetings",
+    "plan_item_indicators",
     "utcnow",
 ]
