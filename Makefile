@@ -26,7 +26,7 @@ run: install
 	$(BIN)/aftaleflow init-db
 	$(BIN)/aftaleflow seed
 	$(BIN)/aftaleflow demo
-	$(BIN)/aftaleflow serve --with-scheduler
+	$(BIN)/aftaleflow serve --with-scheduler --demo-clock
 
 lint: install
 	$(BIN)/ruff check .
@@ -44,6 +44,7 @@ test: lint typecheck pytest
 
 bench: install
 	$(BIN)/python -m bench.transitions
+	$(BIN)/python -m bench.sweep
 
 wheel: install
 	$(BIN)/python -m build --wheel --outdir dist .

@@ -91,7 +91,10 @@ def demo(context: Context) -> None:
 
     click.echo("Indlæser demodata …")
     with context.session() as session:
-        report = demo_data.run(session, progress=say)
+        try:
+            report = demo_data.run(session, progress=say)
+        except demo_data.DemoError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
     if report.logins:
         click.echo("\nDemo-logins:")
@@ -186,14 +189,32 @@ def users_list(context: Context) -> None:
     default=False,
     help="Kør også planlæggeren i samme proces (kun til demo og én server).",
 )
+@click.option(
+    "--demo-clock",
+    is_flag=True,
+    help="Lad uret køre fra demodataenes dato (27. maj 2021), så frister ser levende ud.",
+)
 @pass_context
-def serve(context: Context, host: str, port: int, threads: int, with_scheduler: bool) -> None:
+def serve(
+    context: Context, host: str, port: int, threads: int, with_scheduler: bool, demo_clock: bool
+) -> None:
     """Serve the web application (waitress), optionally with the scheduler."""
     import waitress
 
-    from workflow.app import create_app
+    from workflow.app import ConfigurationError, create_app
 
-    app = create_app({"DATABASE_URL": context.url})
+    if demo_clock:
+        from workflow import clock
+        from workflow.demo import load_script
+        from workflow.localtime import format_date
+
+        today = load_script().today
+        clock.run_from(today)
+        click.echo(f"Demotilstand: uret kører fra demoens dato, {format_date(today)}.")
+    try:
+        app = create_app({"DATABASE_URL": context.url, "DEMO_CLOCK": demo_clock})
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
     if with_scheduler:
         from workflow import scheduler as sweeper
 

@@ -122,3 +122,11 @@ def test_process_diagram_as_svg(cli):
     unknown = cli("processes", "diagram", "ukendt")
     assert unknown.exit_code != 0
     assert "findes ikke" in unknown.output
+
+
+def test_serve_refuses_without_secret_key_on_postgresql(monkeypatch):
+    monkeypatch.delenv("AFTALEFLOW_SECRET_KEY", raising=False)
+    runner = CliRunner()
+    result = runner.invoke(main, ["--database-url", "postgresql+psycopg://127.0.0.1/test", "serve"])
+    assert result.exit_code != 0
+    assert "AFTALEFLOW_SECRET_KEY" in result.output

@@ -8,7 +8,7 @@ from decimal import Decimal
 from flask import Flask
 
 from models import DeadlineKind, Role
-from workflow import i18n
+from workflow import clock, i18n
 from workflow.i18n import _l
 from workflow.web.queries import ROLE_LABELS
 
@@ -61,3 +61,5 @@ def init_filters(app: Flask) -> None:
         fristtype=deadline_kind_label,
         ja_nej=yes_no,
     )
+    # The engine's clock, which runs on the demo's date in demo mode.
+    app.jinja_env.globals["clock_now"] = clock.now
