@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -10,13 +13,19 @@ from sqlalchemy.exc import DatabaseError
 
 from models import Base
 from workflow import migrate
-from workflow.db import make_engine
-
-pytestmark = pytest.mark.sqlite_only
+from workflow.db import make_engine, scratch_postgres_database
 
 
 @pytest.fixture
-def empty_engine(tmp_path) -> Engine:
+def empty_engine(tmp_path) -> Iterator[Engine]:
+    """An empty database: a scratch PostgreSQL database under $TEST_DATABASE_URL, else SQLite."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        with scratch_postgres_database(server) as url:
+            engine = make_engine(url)
+            yield engine
+            engine.dispose()
+        return
     engine = make_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
     yield engine
     engine.dispose()
@@ -60,13 +69,13 @@ def test_records_cannot_be_deleted_nor_the_audit_trail_changed(empty_engine, sta
         connection.execute(
             text(
                 "INSERT INTO users (email, name, is_admin, active, locale, digest, created_at) "
-                "VALUES ('a@b.dk', 'A', 0, 1, 'da', 0, '2020-01-01')"
+                "VALUES ('a@b.dk', 'A', FALSE, TRUE, 'da', FALSE, '2020-01-01')"
             )
         )
         connection.execute(
             text(
                 "INSERT INTO bodies (code, name, kind, material_deadline_days, "
-                "material_deadline_working_days, active) VALUES ('X', 'X', 'forum', 7, 0, 1)"
+                "material_deadline_working_days, active) VALUES ('X', 'X', 'forum', 7, FALSE, TRUE)"
             )
         )
         connection.execute(
@@ -77,8 +86,8 @@ def test_records_cannot_be_deleted_nor_the_audit_trail_changed(empty_engine, sta
                 "role_distribution, general_practice_role, triple_aim_quality, "
                 "triple_aim_economy, triple_aim_experience, journal_description, extra, "
                 "created_at, updated_at, state_entered_at, version) VALUES ('p', 1, 's', 't', "
-                "'', 1, 1, 0, 0, 0, 0, 0, '', '', '', '', '', '', '', '', '{}', '2020-01-01', "
-                "'2020-01-01', '2020-01-01', 1)"
+                "'', 1, 1, FALSE, FALSE, FALSE, FALSE, FALSE, '', '', '', '', '', '', '', '', "
+                "'{}', '2020-01-01', '2020-01-01', '2020-01-01', 1)"
             )
         )
         connection.execute(
