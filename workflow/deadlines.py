@@ -41,20 +41,47 @@ def _field_date(case: Case, rule: DeadlineRule) -> date | None:
     return date.fromisoformat(str(raw)) if raw else None
 
 
+def planned_meeting_start(session: Session, case: Case) -> datetime | None:
+    """Return the start of the meeting the case's open material deadline is for, if any."""
+    return session.scalar(
+        select(Meeting.starts_at)
+        .join(Deadline, Deadline.meeting_id == Meeting.id)
+        .where(
+            Deadline.case_id == case.id,
+            Deadline.kind == DeadlineKind.MATERIAL,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+
+
 def build_deadline(
-    session: Session, case: Case, state: StateSpec, entered_at: datetime
+    session: Session,
+    case: Case,
+    state: StateSpec,
+    entered_at: datetime,
+    *,
+    after: datetime | None = None,
 ) -> Deadline | None:
-    """Build (not add) the deadline `state` gives a case entering it at `entered_at`."""
+    """Build (not add) the deadline `state` gives a case entering it at `entered_at`.
+
+    `after` skips meetings up to that time (a case postponed past a meeting).
+    """
     rule = state.deadline
     if rule is None:
         return None
     meeting_id: int | None = None
     kind = DeadlineKind.STATE
     if rule.kind == "days_after_entry":
-        due_at = end_of_day(local_date(entered_at + timedelta(days=rule.days)))
+        # Count calendar days in Danish time: a UTC offset across daylight saving would
+        # otherwise move the due day.
+        due_at = end_of_day(local_date(entered_at) + timedelta(days=rule.days))
     elif rule.kind == "material":
         body = session.get(Body, case.current_body_id)
-        meeting = next_meeting(session, case.current_body_id, entered_at) if body else None
+        not_before = max(entered_at, after) if after is not None else entered_at
+        meeting = next_meeting(session, case.current_body_id, not_before) if body else None
         if body is None or meeting is None:
             return None  # no meeting planned yet; scheduling one sets the deadline
         due_at = material_deadline(meeting, body)
@@ -101,11 +128,17 @@ def close_open_deadlines(session: Session, case: Case, now: datetime, *, met: bo
 
 
 def recompute(
-    session: Session, case: Case, state: StateSpec, now: datetime, *, left_state: bool
+    session: Session,
+    case: Case,
+    state: StateSpec,
+    now: datetime,
+    *,
+    left_state: bool,
+    after: datetime | None = None,
 ) -> Deadline | None:
     """Close the deadlines of the state left (or re-planned) and add the new state's one."""
     close_open_deadlines(session, case, now, met=left_state)
-    deadline = build_deadline(session, case, state, now)
+    deadline = build_deadline(session, case, state, now, after=after)
     if deadline is not None:
         session.add(deadline)
     return deadline

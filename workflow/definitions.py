@@ -12,6 +12,7 @@ import re
 import tomllib
 from collections import deque
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,26 @@ BODY_REFS = ("current", "originating")
 FIELD_TYPES = ("text", "date", "bool", "int", "meeting", "choice")
 DEADLINE_KINDS = ("days_after_entry", "material", "field", "month_day")
 _BODY_CODE = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ0-9-]*$")
+# The keys each table may hold: a misspelt key ("guard" for "guards") would otherwise drop a
+# rule without a word.
+TOP_KEYS = frozenset(
+    {
+        "name", "title", "title_en", "description", "initial", "escalation_days",
+        "follow_up_months", "states", "transitions", "routes", "rules",
+    }
+)  # fmt: skip
+STATE_KEYS = frozenset(
+    {"label", "label_en", "body", "final", "deadline", "reminders", "description"}
+)
+DEADLINE_KEYS = frozenset({"kind", "days", "field", "month_day", "year_offset"})
+TRANSITION_KEYS = frozenset(
+    {
+        "trigger", "source", "dest", "label", "label_en", "allowed", "guards", "fields",
+        "decision", "inform", "clears_escalation", "automatic_only", "description",
+    }
+)  # fmt: skip
+FIELD_KEYS = frozenset({"name", "type", "required", "label", "label_en", "choices"})
+ROUTE_KEYS = frozenset({"state", "when", "trigger", "reason", "reason_en"})
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -142,9 +163,14 @@ class _Reader:
     def fail(self, key: str, message: str) -> DefinitionError:
         return DefinitionError(f"{self.source_name}: {key}: {message}")
 
-    def table(self, data: Any, key: str) -> dict[str, Any]:
+    def table(self, data: Any, key: str, allowed: frozenset[str] | None = None) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise self.fail(key, "skal være en tabel")
+        if allowed is not None:
+            unknown = sorted(set(data) - allowed)
+            if unknown:
+                where = f"{key}.{unknown[0]}" if key else unknown[0]
+                raise self.fail(where, f"ukendt nøgle; kendte nøgler: {', '.join(sorted(allowed))}")
         return data
 
     def string(self, table: dict[str, Any], key: str, path: str, default: str | None = None) -> str:
@@ -184,6 +210,7 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{source_name}: ugyldig TOML: {exc}") from exc
 
+    reader.table(raw, "", TOP_KEYS)
     name = reader.string(raw, "name", "")
     if not _NAME.match(name):
         raise reader.fail("name", f"'{name}' skal bestå af små bogstaver, tal og _")
@@ -192,6 +219,7 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
     if initial not in states:
         raise reader.fail("initial", f"ukendt tilstand '{initial}'")
     transitions = _parse_transitions(reader, raw, states)
+    _check_deadline_fields(reader, states, transitions)
     routes = _parse_routes(reader, raw, states, transitions)
     _check_reachable(reader, initial, states, transitions)
     _check_finals(reader, states, transitions)
@@ -222,7 +250,7 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
         path = f"states.{state_name}"
         if not _NAME.match(state_name):
             raise reader.fail(path, "navnet skal bestå af små bogstaver, tal og _")
-        spec = reader.table(spec, path)
+        spec = reader.table(spec, path, STATE_KEYS)
         body = reader.string(spec, "body", path, default="originating")
         _check_body_ref(reader, f"{path}.body", body, allow_current=False)
         reminders = spec.get("reminders", [])
@@ -247,7 +275,7 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
 def _parse_deadline(reader: _Reader, spec: Any, path: str) -> DeadlineRule | None:
     if spec is None:
         return None
-    spec = reader.table(spec, path)
+    spec = reader.table(spec, path, DEADLINE_KEYS)
     kind = reader.string(spec, "kind", path)
     if kind not in DEADLINE_KINDS:
         raise reader.fail(f"{path}.kind", f"ukendt fristtype '{kind}'; brug {DEADLINE_KINDS}")
@@ -262,9 +290,22 @@ def _parse_deadline(reader: _Reader, spec: Any, path: str) -> DeadlineRule | Non
         raise reader.fail(f"{path}.days", "skal være et positivt antal dage")
     if kind == "field" and not rule.field:
         raise reader.fail(f"{path}.field", "mangler (navnet på feltet med fristen)")
-    if kind == "month_day" and not re.fullmatch(r"\d\d-\d\d", rule.month_day):
-        raise reader.fail(f"{path}.month_day", "skal have formen MM-DD, fx 10-31")
+    if kind == "month_day" and not _valid_month_day(rule.month_day):
+        raise reader.fail(
+            f"{path}.month_day", f"'{rule.month_day}' skal være en dato på formen MM-DD, fx 10-31"
+        )
     return rule
+
+
+def _valid_month_day(text: str) -> bool:
+    """A month and day every year has (so not 02-29)."""
+    if not re.fullmatch(r"\d\d-\d\d", text):
+        return False
+    try:
+        date.fromisoformat(f"2001-{text}")
+    except ValueError:
+        return False
+    return True
 
 
 def _check_body_ref(reader: _Reader, key: str, ref: str, *, allow_current: bool) -> None:
@@ -290,16 +331,21 @@ def _parse_fields(reader: _Reader, spec: dict[str, Any], path: str) -> tuple[Fie
     fields: list[FieldSpec] = []
     for index, raw_field in enumerate(raw_fields):
         fpath = f"{path}.fields[{index}]"
-        raw_field = reader.table(raw_field, fpath)
+        raw_field = reader.table(raw_field, fpath, FIELD_KEYS)
         ftype = reader.string(raw_field, "type", fpath, default="text")
         if ftype not in FIELD_TYPES:
             raise reader.fail(f"{fpath}.type", f"ukendt felttype '{ftype}'; brug {FIELD_TYPES}")
         choices = reader.strings(raw_field, "choices", fpath)
         if ftype == "choice" and not choices:
             raise reader.fail(f"{fpath}.choices", "mangler (et valgfelt skal have valgmuligheder)")
+        field_name = reader.string(raw_field, "name", fpath)
+        if not _NAME.match(field_name):
+            raise reader.fail(f"{fpath}.name", "skal bestå af små bogstaver, tal og _")
+        if any(f.name == field_name for f in fields):
+            raise reader.fail(f"{fpath}.name", f"feltet '{field_name}' er allerede defineret")
         fields.append(
             FieldSpec(
-                name=reader.string(raw_field, "name", fpath),
+                name=field_name,
                 type=ftype,
                 required=reader.boolean(raw_field, "required", fpath),
                 label=reader.string(raw_field, "label", fpath),
@@ -320,7 +366,7 @@ def _parse_transitions(
     transitions: list[TransitionSpec] = []
     for index, spec in enumerate(raw_transitions):
         path = f"transitions[{index}]"
-        spec = reader.table(spec, path)
+        spec = reader.table(spec, path, TRANSITION_KEYS)
         trigger = reader.string(spec, "trigger", path)
         if not _NAME.match(trigger):
             raise reader.fail(f"{path}.trigger", "skal bestå af små bogstaver, tal og _")
@@ -347,7 +393,8 @@ def _parse_transitions(
         for guard_name in guard_names:
             if guard_name not in guards.GUARDS:
                 raise reader.fail(
-                    f"{path}.guards", f"ukendt regel '{guard_name}'; kendte: {sorted(guards.GUARDS)}"
+                    f"{path}.guards",
+                    f"ukendt regel '{guard_name}'; kendte: {sorted(guards.GUARDS)}",
                 )
         inform = reader.strings(spec, "inform", path)
         for code in inform:
@@ -385,7 +432,7 @@ def _parse_routes(
     by_trigger = {t.trigger: t for t in transitions}
     for index, spec in enumerate(raw_routes):
         path = f"routes[{index}]"
-        spec = reader.table(spec, path)
+        spec = reader.table(spec, path, ROUTE_KEYS)
         state = reader.string(spec, "state", path)
         if state not in states:
             raise reader.fail(f"{path}.state", f"ukendt tilstand '{state}'")
@@ -410,6 +457,28 @@ def _parse_routes(
             )
         )
     return tuple(routes)
+
+
+def _check_deadline_fields(
+    reader: _Reader, states: dict[str, StateSpec], transitions: tuple[TransitionSpec, ...]
+) -> None:
+    """A field deadline reads a date that a transition into the state asks for."""
+    for state in states.values():
+        rule = state.deadline
+        if rule is None or rule.kind != "field":
+            continue
+        declared = {
+            spec.name
+            for t in transitions
+            if t.dest == state.name
+            for spec in t.fields
+            if spec.type == "date"
+        }
+        if rule.field not in declared:
+            raise reader.fail(
+                f"states.{state.name}.deadline.field",
+                f"'{rule.field}' er ikke et datofelt på en overgang til tilstanden",
+            )
 
 
 def _check_reachable(

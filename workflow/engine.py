@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
     GENESIS_HASH,
+    AdminAuditEntry,
     Body,
     Case,
     CaseEvent,
@@ -103,9 +104,13 @@ def _ref_body_id(session: Session, case: Case, ref: str) -> int:
     return body_by_code(session, ref).id
 
 
+def _body_code(session: Session, body_id: int) -> str:
+    body = session.get(Body, body_id)
+    return body.code if body else str(body_id)
+
+
 def _ref_body_code(session: Session, case: Case, ref: str) -> str:
-    body = session.get(Body, _ref_body_id(session, case, ref))
-    return body.code if body else ref
+    return _body_code(session, _ref_body_id(session, case, ref))
 
 
 def describe_roles(session: Session, case: Case, roles: tuple[RoleRef, ...]) -> tuple[str, str]:
@@ -211,11 +216,25 @@ def _coerce(spec: FieldSpec, value: Any) -> tuple[Any, Failure | None]:
         return None, _field_failure(spec, f"skal være {da}", f"must be {en}")
 
 
+ALL_ANSWERED = FieldSpec(
+    "all_answered", "bool", False, "Alle parter har svaret", "All parties have answered"
+)
+
+
 def _validate_fields(
     transition: TransitionSpec, comment: str | None, data: dict[str, Any]
 ) -> tuple[dict[str, Any], list[Failure]]:
+    """Check and coerce the submitted fields; `data['all_answered']` becomes a real bool."""
     failures: list[Failure] = []
     values: dict[str, Any] = {}
+    if data.get("all_answered") is not None:
+        # A form sends "false" or "nej" as text: read it as the bool it means.
+        answered, failure = _coerce(ALL_ANSWERED, data["all_answered"])
+        if failure is not None:
+            failures.append(failure)
+            data.pop("all_answered")
+        else:
+            data["all_answered"] = answered
     declared = {spec.name for spec in transition.fields}
     for key in sorted(set(data) - declared - ENGINE_DATA_KEYS):
         failures.append(
@@ -239,6 +258,11 @@ def _validate_fields(
     return values, failures
 
 
+def deciding_body_id(case: Case, permission: Permission) -> int:
+    """Return the body that takes a decision: the one whose role lets the actor act."""
+    return permission.body_id if permission.body_id is not None else case.current_body_id
+
+
 def _decision_failures(
     session: Session, case: Case, permission: Permission, data: dict[str, Any]
 ) -> tuple[list[Failure], Meeting | None]:
@@ -256,13 +280,16 @@ def _decision_failures(
                 "Between meetings the chairs may decide on the body's behalf.",
             )
         ], None
+    body_id = deciding_body_id(case, permission)
     meeting = session.get(Meeting, int(meeting_id)) if str(meeting_id).isdigit() else None
-    if meeting is None or meeting.body_id != case.current_body_id:
+    if meeting is None or meeting.body_id != body_id:
+        code = _body_code(session, body_id)
         return [
             Failure(
                 "decision_at_meeting",
-                "Mødet findes ikke eller hører ikke til det organ, der behandler sagen.",
-                "The meeting does not exist or belongs to another body.",
+                f"Mødet findes ikke eller er ikke et møde i {code}, som træffer beslutningen. "
+                f"Angiv et af {code}s møder.",
+                f"The meeting does not exist or is not a meeting of {code}, which decides.",
             )
         ], None
     if meeting.status == MeetingStatus.CANCELLED:
@@ -287,11 +314,12 @@ def check(
     session = _session(case)
     transition = _transition_for(definition_of(case), case, trigger)
     permission = find_permission(session, case, transition, actor)
-    _values, failures = _validate_fields(transition, comment, dict(data or {}))
-    context = GuardContext(case, actor, session, clock.now(), dict(data or {}))
+    data = dict(data or {})
+    _values, failures = _validate_fields(transition, comment, data)
+    context = GuardContext(case, actor, session, clock.now(), data)
     failures += [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
     if transition.decision and permission is not None:
-        failures += _decision_failures(session, case, permission, dict(data or {}))[0]
+        failures += _decision_failures(session, case, permission, data)[0]
     return failures
 
 
@@ -319,9 +347,10 @@ def perform(
     now = clock.now()
     data = dict(data or {})
     definition = definition_of(case)
-    transition = _transition_for(definition, case, trigger)
+    # A stale form is a conflict even when its action is no longer valid: say what happened.
     if expected_version is not None and expected_version != case.version:
         raise Conflict(expected_version, case.version)
+    transition = _transition_for(definition, case, trigger)
     permission = find_permission(session, case, transition, actor)
     if permission is None:
         da, en = describe_roles(session, case, transition.allowed)
@@ -341,10 +370,12 @@ def perform(
         raise GuardFailed(failures)
 
     extra: dict[str, Any] = {"role": str(permission.role), **values}
-    if transition.decision and meeting is None:
-        extra["on_behalf_of_body"] = True  # formandskabsbeslutning between meetings
-    if "all_answered" in data:
-        extra["all_answered"] = bool(data["all_answered"])
+    if transition.decision:
+        extra["decision_body"] = _body_code(session, deciding_body_id(case, permission))
+        if meeting is None:
+            extra["on_behalf_of_body"] = True  # formandskabsbeslutning between meetings
+    if data.get("all_answered") is not None:
+        extra["all_answered"] = data["all_answered"]
     case_id, version_read = case.id, case.version
     try:
         event = _apply(
@@ -368,6 +399,15 @@ def _state_body_id(session: Session, case: Case, state_body: str) -> int:
     return body_by_code(session, state_body).id
 
 
+def _move_to_body(session: Session, case: Case, body_id: int) -> None:
+    """Hand the case to a body, keeping `case.current_body` in step with its id."""
+    body = session.get(Body, body_id)
+    assert body is not None  # the id comes from a seeded body
+    case.current_body_id = body_id
+    # Without this a relationship loaded earlier in the session would name the old body.
+    case.current_body = body
+
+
 def append_event(
     session: Session,
     case: Case,
@@ -381,6 +421,10 @@ def append_event(
     meeting_id: int | None = None,
 ) -> CaseEvent:
     """Append one hash-chained event to the case's audit trail."""
+    # Lock the case row first (PostgreSQL; SQLite's writer lock already serialises): a writer
+    # that appends without changing the case, like the scheduler, must not read the same
+    # last event as a concurrent transition and fork the chain.
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
     last = session.execute(
         select(CaseEvent.seq, CaseEvent.hash)
         .where(CaseEvent.case_id == case.id)
@@ -416,12 +460,15 @@ def _apply(
     extra: dict[str, Any],
     meeting: Meeting | None,
     now: datetime,
+    caused_by: User | None = None,
 ) -> CaseEvent:
     from_state = case.state
     from_body_id = case.current_body_id
+    # A self-loop (udsættelse) moves the case to a meeting after the one it was planned for.
+    postponed_past = _postponed_past(session, case, meeting) if transition.is_self_loop else None
     registry.machine(definition).events[transition.trigger].trigger(case)
     dest = definition.states[case.state]
-    case.current_body_id = _state_body_id(session, case, dest.body)
+    _move_to_body(session, case, _state_body_id(session, case, dest.body))
     case.updated_at = now
     case.state_entered_at = now
     if transition.clears_escalation:
@@ -441,12 +488,23 @@ def _apply(
         now=now,
         meeting_id=meeting.id if meeting else None,
     )
-    deadlines.recompute(session, case, dest, now, left_state=from_state != case.state)
-    notifications.after_transition(
-        session, case, event, definition, transition, actor, body_changed=from_body_id
-        != case.current_body_id,
+    deadlines.recompute(
+        session, case, dest, now, left_state=from_state != case.state, after=postponed_past
     )
+    notifications.after_transition(
+        session, case, event, definition, transition, actor,
+        body_changed=from_body_id != case.current_body_id, caused_by=caused_by,
+    )  # fmt: skip
     return event
+
+
+def _postponed_past(session: Session, case: Case, meeting: Meeting | None) -> datetime | None:
+    """Return the start of the meeting a postponed case is no longer planned for."""
+    starts = [deadlines.planned_meeting_start(session, case)]
+    if meeting is not None:
+        starts.append(meeting.starts_at)
+    known = [start for start in starts if start is not None]
+    return max(known) if known else None
 
 
 def _follow_routes(
@@ -465,7 +523,10 @@ def _follow_routes(
         extra = {"automatic": True, "reason_en": route.reason_en}
         if actor is not None:
             extra["caused_by"] = actor.id
-        _apply(session, definition, case, transition, None, route.reason, extra, None, now)
+        _apply(
+            session, definition, case, transition, None, route.reason, extra, None, now,
+            caused_by=actor,
+        )  # fmt: skip
 
 
 def create_case(
@@ -589,6 +650,8 @@ def edit_case(
             session, case, trigger="edit", actor=actor, from_state=case.state, comment="",
             data={"fields": fields_changed}, now=now,
         )  # fmt: skip
+        # A matter flagged (say) principled after it reached the forum goes to TSS now.
+        _follow_routes(session, definition, case, actor, now)
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -601,7 +664,12 @@ def edit_case(
 
 
 def migrate_case_version(
-    case: Case, to_version: int, state_map: dict[str, str], actor: User, comment: str = ""
+    case: Case,
+    to_version: int,
+    state_map: dict[str, str],
+    actor: User,
+    comment: str = "",
+    expected_version: int | None = None,
 ) -> CaseEvent:
     """Move a case to another version of its process through an explicit state mapping."""
     session = _session(case)
@@ -611,6 +679,8 @@ def migrate_case_version(
             "Only administrators may move cases to a new process version.",
             ["admin"],
         )
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(expected_version, case.version)
     target = registry.get(session, case.process, to_version)
     new_state = state_map.get(case.state)
     if new_state is None or new_state not in target.states:
@@ -626,22 +696,36 @@ def migrate_case_version(
         )
     now = clock.now()
     from_state, from_version = case.state, case.process_version
+    case_id, version_read = case.id, case.version
     try:
         case.process_version = to_version
         case.state = new_state
-        case.current_body_id = _state_body_id(session, case, target.states[new_state].body)
+        _move_to_body(session, case, _state_body_id(session, case, target.states[new_state].body))
         case.updated_at = now
         if new_state != from_state:
             case.state_entered_at = now
         session.flush()
+        data = {"from_version": from_version, "to_version": to_version, "state_map": state_map}
         event = append_event(
             session, case, trigger="migrate_version", actor=actor, from_state=from_state,
-            comment=comment,
-            data={"from_version": from_version, "to_version": to_version, "state_map": state_map},
-            now=now,
+            comment=comment, data=data, now=now,
         )  # fmt: skip
+        session.add(
+            AdminAuditEntry(
+                actor_id=actor.id,
+                action="migrate_case_version",
+                object_type="case",
+                object_id=str(case.id),
+                data={**data, "from_state": from_state, "to_state": new_state},
+                created_at=now,
+            )
+        )
         deadlines.recompute(session, case, target.states[new_state], now, left_state=False)
         session.commit()
+    except StaleDataError:
+        session.rollback()
+        actual = session.scalar(select(Case.version).where(Case.id == case_id))
+        raise Conflict(expected_version or version_read, actual) from None
     except BaseException:
         session.rollback()
         raise

@@ -12,10 +12,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, object_session
 
-from models import Case, ImplementationStatus, PartyKind, User
+from models import (
+    Body,
+    Case,
+    CaseExpense,
+    Consultation,
+    ConsultationResponse,
+    ImplementationStatus,
+    Party,
+    PartyKind,
+    ResponseStatus,
+    User,
+)
+from workflow.calendar import local_date
 from workflow.localtime import format_date
 
 
@@ -45,12 +57,21 @@ Predicate = Callable[[GuardContext], bool]
 GUARDS: dict[str, Guard] = {}
 PREDICATES: dict[str, Predicate] = {}
 
+# Each reason completes the sentence "Sagen …" / "The matter …".
 FLAG_LABELS = {
-    "principled": ("principiel", "principled"),
-    "political": ("af politisk karakter", "political"),
-    "interface_change": ("ændrer en snitflade", "changes an interface between sectors"),
-    "cost_driving": ("medfører merudgifter for en eller flere parter", "creates extra expense"),
+    "principled": ("er principiel", "is principled"),
+    "political": ("er af politisk karakter", "is political"),
+    "interface_change": ("ændrer en snitflade mellem sektorerne", "changes an interface"),
+    "cost_driving": (
+        "medfører merudgifter for en eller flere parter",
+        "creates extra expense for a party",
+    ),
 }
+
+
+def _join(words: list[str], conjunction: str) -> str:
+    """Join 'a', 'b' and 'c' as a sentence does."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
 
 
 def guard(name: str) -> Callable[[Guard], Guard]:
@@ -77,18 +98,45 @@ def _blank(text: str | None) -> bool:
     return not (text or "").strip()
 
 
-def municipal_extra_expense(case: Case) -> Decimal:
-    """Sum the extra expense the case puts on municipalities."""
-    return sum(
-        (e.amount_dkk for e in case.expenses if e.party.kind == PartyKind.MUNICIPALITY),
-        Decimal(0),
+def _first_names(names: list[str], shown: int = 5) -> str:
+    """List the first names, and say how many more there are."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" og {more} andre" if more > 0 else "")
+
+
+def _extra_expense(case: Case, kind: PartyKind | None = None) -> Decimal:
+    """Sum the extra expense the case records, for parties of `kind` (all if None)."""
+    session = object_session(case)
+    if session is None or case.id is None:
+        amounts = [e.amount_dkk for e in case.expenses if kind is None or e.party.kind == kind]
+        return sum(amounts, Decimal(0))
+    # Query rather than trust case.expenses: an expense added by id after the relationship
+    # was loaded would otherwise be missed, and the rule silently skipped.
+    query = select(func.coalesce(func.sum(CaseExpense.amount_dkk), 0)).where(
+        CaseExpense.case_id == case.id
     )
+    if kind is not None:
+        query = query.join(Party, Party.id == CaseExpense.party_id).where(Party.kind == kind)
+    return Decimal(session.scalar(query) or 0)
+
+
+def municipal_extra_expense(case: Case) -> Decimal:
+    """Sum the extra expense the case puts on municipalities, as stored now."""
+    return _extra_expense(case, PartyKind.MUNICIPALITY)
+
+
+def escalation_reasons(case: Case) -> list[str]:
+    """Name why the matter must go to TSS: its flags, or a recorded extra expense for a party."""
+    reasons = list(case.escalation_reasons)
+    if "cost_driving" not in reasons and _extra_expense(case) > 0:
+        reasons.append("cost_driving")
+    return reasons
 
 
 @predicate("escalation_required")
 def escalation_required(ctx: GuardContext) -> bool:
     """A principled, political, interface-changing or cost-driving matter not yet at TSS."""
-    return bool(ctx.case.escalation_reasons) and ctx.case.tss_cleared_at is None
+    return ctx.case.tss_cleared_at is None and bool(escalation_reasons(ctx.case))
 
 
 @predicate("large_task_not_raised")
@@ -102,13 +150,14 @@ def within_mandate(ctx: GuardContext) -> Failure | None:
     """Principled, political, interface or cost matters cannot be decided below TSS."""
     if not escalation_required(ctx):
         return None
-    reasons_da = ", ".join(FLAG_LABELS[f][0] for f in ctx.case.escalation_reasons)
-    reasons_en = ", ".join(FLAG_LABELS[f][1] for f in ctx.case.escalation_reasons)
+    reasons = escalation_reasons(ctx.case)
+    reasons_da = _join([FLAG_LABELS[f][0] for f in reasons], "og")
+    reasons_en = _join([FLAG_LABELS[f][1] for f in reasons], "and")
     return Failure(
         "within_mandate",
-        f"Sagen er {reasons_da} og kan ikke afgøres under TSS. "
-        "Send den til drøftelse i TSS først (kommissorium for samarbejdsfora).",
-        f"The matter is {reasons_en} and cannot be decided below TSS. Send it to TSS first.",
+        f"Sagen {reasons_da}. Derfor kan den ikke afgøres under TSS: send den til drøftelse "
+        "i TSS først (kommissorium for samarbejdsfora).",
+        f"The matter {reasons_en}, so it cannot be decided below TSS. Send it to TSS first.",
     )
 
 
@@ -209,18 +258,58 @@ def focus_and_goals_stated(ctx: GuardContext) -> Failure | None:
     )
 
 
+def _pending_answers(ctx: GuardContext) -> list[str] | None:
+    """Name who has not answered in the round recorded since the case entered its state.
+
+    None when no round is recorded in the app (it was run by mail, say).
+    """
+    consultation_id = ctx.session.scalar(
+        select(Consultation.id)
+        .where(
+            Consultation.case_id == ctx.case.id,
+            Consultation.created_at >= ctx.case.state_entered_at,
+        )
+        .order_by(Consultation.id.desc())
+        .limit(1)
+    )
+    if consultation_id is None:
+        return None
+    rows = ctx.session.execute(
+        select(Party.name, Body.name)
+        .select_from(ConsultationResponse)
+        .outerjoin(Party, Party.id == ConsultationResponse.party_id)
+        .outerjoin(Body, Body.id == ConsultationResponse.body_id)
+        .where(
+            ConsultationResponse.consultation_id == consultation_id,
+            ConsultationResponse.status == ResponseStatus.PENDING,
+        )
+    ).all()
+    return sorted(party or body or "?" for party, body in rows)
+
+
 @guard("consultation_closed")
 def consultation_closed(ctx: GuardContext) -> Failure | None:
-    """The comment round runs to its response deadline."""
+    """The comment round runs to its response deadline, unless everyone has answered."""
     raw = ctx.case.extra.get("consultation_deadline")
     if not raw:
         return None
     deadline = date.fromisoformat(str(raw))
-    if ctx.now.date() > deadline or ctx.data.get("all_answered") is True:
+    # The deadline runs to the end of the day in Danish time, not UTC.
+    if local_date(ctx.now) > deadline:
         return None
+    pending = _pending_answers(ctx)
+    if pending is None and ctx.data.get("all_answered") is True:
+        return None  # a round run outside the app: the secretariat's word that all answered
+    if pending == []:
+        return None
+    if pending:
+        missing_da = f"{len(pending)} har endnu ikke svaret: {_first_names(pending)}"
+    else:
+        missing_da = "ikke alle parter har svaret"
     return Failure(
         "consultation_closed",
-        f"Høringsfristen {format_date(deadline)} er ikke udløbet, og ikke alle parter har svaret.",
+        f"Høringsfristen {format_date(deadline)} er ikke udløbet, og {missing_da}. Vent til "
+        "fristen er udløbet, eller til alle har svaret.",
         f"The consultation deadline {deadline.isoformat()} has not passed and not all have "
         "answered.",
     )
@@ -235,16 +324,18 @@ def implementation_complete(ctx: GuardContext) -> Failure | None:
     if not units:
         return Failure(
             "implementation_complete",
-            "Der er ikke registreret nogen enheder, der skal implementere sagen.",
+            "Der er ikke registreret nogen enheder, der skal implementere sagen. Registrér "
+            "kommunerne og hospitalerne under implementering.",
             "No units have been registered to implement the case.",
         )
-    pending = [u.party.name for u in units if not u.is_done]
+    pending = sorted(u.party.name for u in units if not u.is_done)
     if not pending:
         return None
-    shown = ", ".join(sorted(pending)[:5]) + (" m.fl." if len(pending) > 5 else "")
+    count = "1 enhed" if len(pending) == 1 else f"{len(pending)} enheder"
     return Failure(
         "implementation_complete",
-        f"{len(pending)} enheder har endnu ikke implementeret: {shown}.",
+        f"{count} har endnu ikke implementeret sagen: {_first_names(pending)}. Registrér dem "
+        "som implementeret, eller som ikke relevant med en begrundelse.",
         f"{len(pending)} units have not yet implemented the case.",
     )
 
@@ -260,7 +351,7 @@ def after_budget_adoption(ctx: GuardContext) -> Failure | None:
             "The implementation plan lacks the year it applies to.",
         )
     budgets_adopted = date(plan_year - 1, 10, 1)
-    if ctx.now.date() >= budgets_adopted:
+    if local_date(ctx.now) >= budgets_adopted:
         return None
     return Failure(
         "after_budget_adoption",

@@ -24,8 +24,13 @@ def after_transition(
     actor: User | None,
     *,
     body_changed: bool,
+    caused_by: User | None = None,
 ) -> None:
-    """Tell the new body, the originating body and the informed bodies — once each."""
+    """Tell the new body, the originating body and the informed bodies — once each.
+
+    Whoever acted (or caused an automatic route) sees the result at once and is not told.
+    """
+    skip = {user.id for user in (actor, caused_by) if user is not None}
     state = definition.states[case.state]
     current = _body(session, case.current_body_id)
     messages: dict[int, tuple[str, str, str]] = {}
@@ -66,7 +71,7 @@ def after_transition(
                 ),
             )
     for user_id, (kind, subject, body_text) in sorted(messages.items()):
-        if actor is not None and user_id == actor.id:
+        if user_id in skip:
             continue
         enqueue(
             session,

@@ -21,9 +21,7 @@ def message_id_for(key: str) -> str:
     return f"<{digest}@{MAIL_DOMAIN}>"
 
 
-def members_of(
-    session: Session, body_id: int, roles: Iterable[Role] | None = None
-) -> list[int]:
+def members_of(session: Session, body_id: int, roles: Iterable[Role] | None = None) -> list[int]:
     """Return the ids of active users with one of `roles` (all roles if None) in the body."""
     query = select(Membership.user_id).where(
         Membership.body_id == body_id, Membership.active.is_(True)

@@ -1,0 +1,343 @@
+"""Every named guard, holding and failing, with the rule named in Danish; and the decision
+rule: chairs may decide on the body's behalf, the secretariat records decisions at meetings."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from models import (
+    CaseExpense,
+    Consultation,
+    ConsultationResponse,
+    ImplementationState,
+    ImplementationStatus,
+    MeetingStatus,
+    Notification,
+    Party,
+    PartyKind,
+    ResponseStatus,
+)
+from workflow import clock, engine, guards
+from workflow.errors import GuardFailed
+from workflow.guards import GUARDS, GuardContext
+
+TESTED_GUARDS = {
+    "within_mandate",
+    "large_task_raised_in_tss",
+    "financing_follows",
+    "role_distribution_stated",
+    "triple_aim_described",
+    "focus_and_goals_stated",
+    "consultation_closed",
+    "implementation_complete",
+    "after_budget_adoption",
+}
+
+
+def test_every_guard_has_tests_here():
+    assert set(GUARDS) == TESTED_GUARDS
+
+
+@pytest.fixture
+def run(session):
+    """Run one guard on a case: None when it holds, else the Failure."""
+
+    def call(name, case, **data):
+        failure = GUARDS[name](GuardContext(case, None, session, clock.now(), data))
+        assert failure is None or failure.rule == name
+        return failure
+
+    return call
+
+
+def _party(session, kind, offset=0):
+    return session.scalars(select(Party).where(Party.kind == kind).order_by(Party.id)).all()[offset]
+
+
+def _expense(session, case, kind, amount="100000"):
+    party = _party(session, kind)
+    session.add(CaseExpense(case_id=case.id, party_id=party.id, amount_dkk=Decimal(amount)))
+    session.commit()
+
+
+# --- Escalation (seed 000) --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("flag", "words"),
+    [
+        ("principled", "Sagen er principiel."),
+        ("political", "Sagen er af politisk karakter."),
+        ("interface_change", "Sagen ændrer en snitflade mellem sektorerne."),
+        ("cost_driving", "Sagen medfører merudgifter for en eller flere parter."),
+    ],
+)
+def test_within_mandate_names_why_the_matter_belongs_in_tss(make_case, run, flag, words):
+    case = make_case("forum_matter", origin="FORUM-DATA", **{flag: True})
+    failure = run("within_mandate", case)
+    assert failure.message.startswith(words)
+    assert "kan den ikke afgøres under TSS" in failure.message
+    case.tss_cleared_at = clock.now()
+    assert run("within_mandate", case) is None
+
+
+def test_within_mandate_holds_for_a_plain_matter(make_case, run):
+    assert run("within_mandate", make_case("forum_matter", origin="FORUM-DATA")) is None
+
+
+def test_recorded_extra_expense_for_any_party_makes_the_matter_cost_driving(
+    session, make_case, run
+):
+    case = make_case("forum_matter", origin="FORUM-DATA")
+    _expense(session, case, PartyKind.REGION)
+    failure = run("within_mandate", case)
+    assert "medfører merudgifter" in failure.message
+
+
+def test_large_task_must_be_raised_in_tss_before_it_starts(make_case, run):
+    case = make_case("forum_matter", origin="FORUM-DATA", large_task=True)
+    failure = run("large_task_raised_in_tss", case)
+    assert "større opgave skal rejses i TSS, før den igangsættes" in failure.message
+    case.tss_cleared_at = clock.now()
+    assert run("large_task_raised_in_tss", case) is None
+    assert run("large_task_raised_in_tss", make_case("forum_matter", origin="FORUM-DATA")) is None
+
+
+# --- Financing follows (seed 001) ---------------------------------------------------------
+
+
+def test_cost_driving_proposal_lacks_business_case_and_financing(make_case, run):
+    case = make_case(cost_driving=True)
+    failure = run("financing_follows", case)
+    assert "mangler en businesscase og et finansieringsforslag" in failure.message
+    assert "Finansiering skal følge med" in failure.message
+    case.business_case = "Gevinst efter to år."
+    assert "mangler et finansieringsforslag." in run("financing_follows", case).message
+    case.financing_proposal = "Regionen finansierer år 1."
+    assert run("financing_follows", case) is None
+
+
+def test_municipal_extra_expense_needs_business_case_and_financing(session, make_case, run):
+    case = make_case()
+    assert case.expenses == []  # loaded before the expense is added, as a web form would
+    assert run("financing_follows", case) is None
+    _expense(session, case, PartyKind.MUNICIPALITY)
+    assert "mangler en businesscase" in run("financing_follows", case).message
+    case.business_case, case.financing_proposal = "Se bilag.", "Deles efter befolkningstal."
+    assert run("financing_follows", case) is None
+
+
+def test_extra_expense_for_the_region_alone_is_not_a_municipal_task(session, make_case, run):
+    case = make_case()
+    _expense(session, case, PartyKind.REGION)
+    assert run("financing_follows", case) is None
+    assert guards.municipal_extra_expense(case) == 0
+
+
+# --- Role distribution and decision basis -----------------------------------------------
+
+
+def test_role_distribution_including_general_practice(make_case, run):
+    case = make_case(role_distribution="", general_practice_role="")
+    failure = run("role_distribution_stated", case)
+    assert failure.message.startswith("Beskriv rolle- og opgavefordelingen og almen praksis' rolle")
+    case.role_distribution = "Kommunen følger op."
+    failure = run("role_distribution_stated", case)
+    assert "rolle- og opgavefordelingen" not in failure.message
+    assert "skriv 'ikke relevant' med begrundelse" in failure.message
+    case.general_practice_role = "Ikke relevant: indsatsen ligger efter udskrivning."
+    assert run("role_distribution_stated", case) is None
+
+
+def test_triple_aim_before_tss_recommends(make_case, run):
+    case = make_case(triple_aim_quality="", triple_aim_experience="  ")
+    failure = run("triple_aim_described", case)
+    assert failure.message == (
+        "Beslutningsgrundlaget (Triple Aim) mangler en beskrivelse af kvalitet, "
+        "borgerens oplevelse."
+    )
+    case.triple_aim_quality, case.triple_aim_experience = "Bedre forløb.", "Tryghed."
+    assert run("triple_aim_described", case) is None
+
+
+def test_focus_area_and_national_goal(make_case, run):
+    case = make_case(goals=False)
+    failure = run("focus_and_goals_stated", case)
+    assert (
+        failure.message
+        == "Angiv fokusområde og mindst ét nationalt mål, som forslaget understøtter."
+    )
+    assert run("focus_and_goals_stated", make_case()) is None
+
+
+# --- Consultation, implementation, plan year --------------------------------------------
+
+
+def test_consultation_cannot_close_before_its_deadline_unless_all_answered(make_case, run):
+    case = make_case("joint_agreement", origin="SU-MIDT-SOM")
+    assert run("consultation_closed", case) is None  # no consultation held
+    case.extra = {"consultation_deadline": "2020-09-15"}
+    failure = run("consultation_closed", case)
+    assert "Høringsfristen 15. september 2020 er ikke udløbet" in failure.message
+    assert "ikke alle parter har svaret" in failure.message
+    assert run("consultation_closed", case, all_answered=True) is None
+    clock.set_time(datetime(2020, 9, 15, 21, 59, tzinfo=UTC))  # 23:59 on the day itself
+    assert run("consultation_closed", case) is not None
+    clock.set_time(datetime(2020, 9, 15, 22, 0, tzinfo=UTC))  # midnight in Denmark
+    assert run("consultation_closed", case) is None
+
+
+def _consultation(session, case, *statuses, created_at=None):
+    round_ = Consultation(
+        case_id=case.id, title="Høring", deadline=date(2020, 10, 2),
+        created_at=created_at or clock.now(),
+    )  # fmt: skip
+    session.add(round_)
+    session.flush()
+    for offset, status in enumerate(statuses):
+        party = _party(session, PartyKind.MUNICIPALITY, offset)
+        session.add(
+            ConsultationResponse(consultation_id=round_.id, party_id=party.id, status=status)
+        )
+    session.commit()
+    return round_
+
+
+def test_answers_recorded_in_the_app_decide_whether_all_have_answered(
+    session, make_case, make_user, run
+):
+    case = make_case("joint_agreement", origin="SU-MIDT-SOM", state="drafting")
+    chair = make_user("chair@SU-MIDT-SOM")
+    _consultation(session, case, ResponseStatus.ANSWERED, created_at=clock.now())  # old round
+    clock.advance(timedelta(days=1))
+    engine.perform(case, "start_consultation", chair, data={"consultation_deadline": "2020-10-02"})
+    assert run("consultation_closed", case, all_answered=True) is None  # round run by mail
+    round_ = _consultation(session, case, ResponseStatus.ANSWERED, ResponseStatus.PENDING)
+    failure = run("consultation_closed", case, all_answered=True)
+    waiting = _party(session, PartyKind.MUNICIPALITY, 1).name
+    assert f"og 1 har endnu ikke svaret: {waiting}." in failure.message
+    round_.responses[1].status = ResponseStatus.NO_ANSWER  # declined: the round may close
+    session.commit()
+    assert run("consultation_closed", case) is None
+    engine.perform(case, "end_consultation", chair)
+    assert case.state == "at_tss"
+
+
+def _units(session, case, *states):
+    parties = session.scalars(
+        select(Party).where(Party.kind == PartyKind.MUNICIPALITY).order_by(Party.name)
+    ).all()
+    for party, state in zip(parties, states, strict=False):
+        reason = "Ingen målgruppe." if state == ImplementationState.NOT_RELEVANT else ""
+        session.add(
+            ImplementationStatus(case_id=case.id, party_id=party.id, status=state, reason=reason)
+        )
+    session.commit()
+    return parties
+
+
+def test_implementation_completes_only_when_every_unit_is_done(session, make_case, run):
+    case = make_case(state="implementation")
+    failure = run("implementation_complete", case)
+    assert "ikke registreret nogen enheder" in failure.message
+    parties = _units(
+        session, case, ImplementationState.IMPLEMENTED, ImplementationState.NOT_RELEVANT,
+        ImplementationState.IN_PROGRESS,
+    )  # fmt: skip
+    failure = run("implementation_complete", case)
+    assert failure.message.startswith(
+        f"1 enhed har endnu ikke implementeret sagen: {parties[2].name}."
+    )
+    unit = session.scalar(
+        select(ImplementationStatus).where(ImplementationStatus.party_id == parties[2].id)
+    )
+    unit.status = ImplementationState.IMPLEMENTED
+    session.commit()
+    assert run("implementation_complete", case) is None
+
+
+def test_many_pending_units_are_summarised(session, make_case, run):
+    case = make_case(state="implementation")
+    _units(session, case, *[ImplementationState.NOT_STARTED] * 7)
+    message = run("implementation_complete", case).message
+    assert message.startswith("7 enheder har endnu ikke implementeret sagen: ")
+    assert " og 2 andre. " in message
+
+
+def test_plan_is_adopted_only_after_1_october_the_year_before(make_case, run):
+    case = make_case("implementation_plan", origin="TSS", plan_year=2021)
+    failure = run("after_budget_adoption", case)
+    assert "tiltrædes først efter kommunernes og regionens budgetvedtagelse" in failure.message
+    assert "tidligst 1. oktober 2020" in failure.message
+    clock.set_time(datetime(2020, 10, 1, 8, tzinfo=UTC))
+    assert run("after_budget_adoption", case) is None
+    case.plan_year = None
+    assert "mangler det år" in run("after_budget_adoption", case).message
+
+
+# --- Decisions: at a meeting, or by the chairs on the body's behalf ------------------------
+
+
+def test_chair_decides_on_the_bodys_behalf_between_meetings(make_case, make_user):
+    case = make_case(state="at_sku")
+    event = engine.perform(case, "sku_approve", make_user("vice_chair@SKU"))
+    assert event.data["on_behalf_of_body"] is True
+    assert event.data["decision_body"] == "SKU"
+    assert event.meeting_id is None
+
+
+def test_secretariat_records_a_decision_at_a_meeting_of_the_body(
+    make_case, make_user, make_meeting
+):
+    case = make_case(state="at_sku")
+    secretariat = make_user("secretariat@SKU")
+    with pytest.raises(GuardFailed) as refused:
+        engine.perform(case, "sku_approve", secretariat)
+    assert refused.value.failures[0].rule == "decision_at_meeting"
+    assert (
+        "Sekretariatet registrerer beslutninger, der er truffet på et møde" in refused.value.message
+    )
+    for meeting in (make_meeting("TSS"), make_meeting("SKU", status=MeetingStatus.CANCELLED)):
+        with pytest.raises(GuardFailed):
+            engine.perform(case, "sku_approve", secretariat, data={"meeting_id": meeting.id})
+    with pytest.raises(GuardFailed):
+        engine.perform(case, "sku_approve", secretariat, data={"meeting_id": "det sidste"})
+    meeting = make_meeting("SKU")
+    event = engine.perform(case, "sku_approve", secretariat, data={"meeting_id": str(meeting.id)})
+    assert event.meeting_id == meeting.id
+    assert "on_behalf_of_body" not in event.data
+
+
+def test_chair_may_also_name_the_meeting(make_case, make_user, make_meeting):
+    case = make_case(state="at_sku")
+    meeting = make_meeting("SKU")
+    event = engine.perform(
+        case, "sku_approve", make_user("chair@SKU"), data={"meeting_id": meeting.id}
+    )
+    assert event.meeting_id == meeting.id
+    assert "on_behalf_of_body" not in event.data
+
+
+# --- Observers are informed once ------------------------------------------------------
+
+
+def test_kkr_and_kku_observers_are_informed_exactly_once_on_sku_approval(
+    session, make_case, make_user
+):
+    case = make_case(state="at_sku")
+    kkr, kku, both = (
+        make_user("observer@KKR"),
+        make_user("observer@KKU"),
+        make_user("observer@KKR", "observer@KKU"),
+    )
+    engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    for observer in (kkr, kku, both):
+        [informed] = session.scalars(
+            select(Notification).where(Notification.recipient_id == observer.id)
+        ).all()
+        assert informed.kind == "information"
+        assert informed.subject == f"Til orientering: {case.title} – Godkend"
