@@ -36,6 +36,25 @@ def material_deadline(meeting: Meeting, body: Body) -> datetime:
     return end_of_day(due_day)
 
 
+def reachable_meeting(session: Session, body: Body, after: datetime) -> Meeting | None:
+    """Return the body's first meeting whose material deadline has not passed at `after`.
+
+    A case that arrives after one meeting's deadline is treated at the meeting after it,
+    so its material deadline is that meeting's, not one already missed.
+    """
+    upcoming = session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.body_id == body.id,
+            Meeting.starts_at > after,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(12)
+    )
+    return next((m for m in upcoming if material_deadline(m, body) >= after), None)
+
+
 def _field_date(case: Case, rule: DeadlineRule) -> date | None:
     raw = case.extra.get(rule.field)
     return date.fromisoformat(str(raw)) if raw else None
@@ -81,7 +100,7 @@ def build_deadline(
     elif rule.kind == "material":
         body = session.get(Body, case.current_body_id)
         not_before = max(entered_at, after) if after is not None else entered_at
-        meeting = next_meeting(session, case.current_body_id, not_before) if body else None
+        meeting = reachable_meeting(session, body, not_before) if body else None
         if body is None or meeting is None:
             return None  # no meeting planned yet; scheduling one sets the deadline
         due_at = material_deadline(meeting, body)

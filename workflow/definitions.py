@@ -16,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from workflow import guards
+from workflow import actions, guards
 from workflow.paths import resource_dir
 
 ROLES = ("chair", "vice_chair", "member", "secretariat", "observer", "admin")
@@ -33,7 +33,7 @@ TOP_KEYS = frozenset(
     }
 )  # fmt: skip
 STATE_KEYS = frozenset(
-    {"label", "label_en", "body", "final", "deadline", "reminders", "description"}
+    {"label", "label_en", "body", "final", "deadline", "reminders", "description", "on_enter"}
 )
 DEADLINE_KEYS = frozenset({"kind", "days", "field", "month_day", "year_offset"})
 TRANSITION_KEYS = frozenset(
@@ -80,6 +80,8 @@ class StateSpec:
     deadline: DeadlineRule | None
     reminders: tuple[int, ...]
     description: str = ""
+    # Actions (workflow.actions) the engine runs when a case enters the state.
+    on_enter: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -259,6 +261,13 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
         ):
             raise reader.fail(f"{path}.reminders", "skal være en liste af positive heltal (dage)")
         deadline = _parse_deadline(reader, spec.get("deadline"), f"{path}.deadline")
+        on_enter = reader.strings(spec, "on_enter", path)
+        for action_name in on_enter:
+            if action_name not in actions.ACTIONS:
+                raise reader.fail(
+                    f"{path}.on_enter",
+                    f"ukendt handling '{action_name}'; kendte: {sorted(actions.ACTIONS)}",
+                )
         states[state_name] = StateSpec(
             name=state_name,
             label=reader.string(spec, "label", path),
@@ -268,6 +277,7 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
             deadline=deadline,
             reminders=tuple(sorted(set(reminders), reverse=True)),
             description=reader.string(spec, "description", path, default=""),
+            on_enter=on_enter,
         )
     return states
 

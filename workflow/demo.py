@@ -47,6 +47,7 @@ from models import (
 from workflow import clock, engine
 from workflow.calendar import local_date
 from workflow.clock import LOCAL_TZ
+from workflow.engine import append_event
 from workflow.errors import WorkflowError
 from workflow.paths import resource_dir
 from workflow.processes import registry
@@ -704,11 +705,13 @@ def _register_implementation(
                     states[party.id] = state
         else:
             raise DemoError(f"Demosag {case.esdh_case_number}: kender ikke kommunen '{name}'.")
-    present = set(
-        session.scalars(
-            select(ImplementationStatus.party_id).where(ImplementationStatus.case_id == case.id)
+    # Approval created the units (the on_enter action); the demo records their reports.
+    present = {
+        unit.party_id: unit
+        for unit in session.scalars(
+            select(ImplementationStatus).where(ImplementationStatus.case_id == case.id)
         )
-    )
+    }
     unknown = sorted(set(spec.reasons) - set(by_name))
     if unknown:
         raise DemoError(
@@ -717,26 +720,44 @@ def _register_implementation(
         )
     reasons = {by_name[name].id: reason for name, reason in spec.reasons.items()}
     day = local_date(at)
-    for party in municipalities:
-        if party.id in present:
-            continue
-        state = states[party.id]
-        body = _responsible_body(world, party, spec.line)
-        session.add(
-            ImplementationStatus(
+    reported = 0
+    for party_id in sorted(set(present) | set(states)):
+        state = states.get(party_id, spec.default)
+        started = day if state in (
+            ImplementationState.IN_PROGRESS, ImplementationState.IMPLEMENTED
+        ) else None  # fmt: skip
+        implemented = day if state == ImplementationState.IMPLEMENTED else None
+        unit = present.get(party_id)
+        if unit is None:
+            unit_party = session.get(Party, party_id)
+            assert unit_party is not None
+            body = _responsible_body(world, unit_party, spec.line)
+            unit = ImplementationStatus(
                 case_id=case.id,
-                party_id=party.id,
+                party_id=party_id,
                 responsible_body_id=body.id if body else None,
-                status=state,
-                reason=reasons.get(party.id, ""),
-                started_on=day if state in (
-                    ImplementationState.IN_PROGRESS, ImplementationState.IMPLEMENTED
-                ) else None,
-                implemented_on=day if state == ImplementationState.IMPLEMENTED else None,
-                updated_at=at,
+                status=ImplementationState.NOT_STARTED,
             )
+            session.add(unit)
+            report.implementation_statuses += 1
+        elif unit.status != ImplementationState.NOT_STARTED:
+            continue  # reported before: a second run changes nothing
+        if state == ImplementationState.NOT_STARTED:
+            continue
+        unit.status = state
+        unit.reason = reasons.get(party_id, "")
+        unit.started_on = started
+        unit.implemented_on = implemented
+        unit.updated_at = at
+        reported += 1
+    report.implementation_statuses += reported
+    if reported:
+        session.flush()
+        append_event(
+            session, case, trigger="implementation_report", actor=None, from_state=case.state,
+            comment=f"Demodata: status for {reported} enheder registreret.",
+            data={"units": reported, "demo": True}, now=at,
         )  # fmt: skip
-        report.implementation_statuses += 1
     session.commit()
 
 

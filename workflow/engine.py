@@ -28,7 +28,7 @@ from models import (
     Role,
     User,
 )
-from workflow import clock, deadlines, notifications
+from workflow import actions, clock, deadlines, notifications
 from workflow.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
 from workflow.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
 from workflow.guards import GUARDS, PREDICATES, Failure, GuardContext
@@ -44,6 +44,7 @@ ROLE_MATCHES: dict[str, frozenset[Role]] = {
     "secretariat": frozenset({Role.SECRETARIAT}),
     "observer": frozenset({Role.OBSERVER}),
 }
+ROLE_PRECEDENCE = {"chair": 0, "vice_chair": 0, "secretariat": 1, "member": 2, "observer": 3}
 ROLE_WORDS = {
     "chair": ("formandskabet for {}", "the chairs of {}"),
     "vice_chair": ("næstformanden for {}", "the vice chair of {}"),
@@ -154,7 +155,8 @@ def find_permission(
         body_id = _ref_body_id(session, case, ref.body)
         if any((body_id, role) in held for role in ROLE_MATCHES[ref.role]):
             matches.append(Permission(ref, body_id))
-    matches.sort(key=lambda p: not p.as_chair)
+    # The most specific role names how the actor acted: chairs, then the secretariat.
+    matches.sort(key=lambda p: ROLE_PRECEDENCE.get(p.role.role, len(ROLE_PRECEDENCE)))
     return matches[0] if matches else None
 
 
@@ -491,6 +493,8 @@ def _apply(
     deadlines.recompute(
         session, case, dest, now, left_state=from_state != case.state, after=postponed_past
     )
+    if dest.on_enter and from_state != case.state:
+        actions.run_on_enter(session, case, dest.on_enter, caused_by or actor, now)
     notifications.after_transition(
         session, case, event, definition, transition, actor,
         body_changed=from_body_id != case.current_body_id, caused_by=caused_by,

@@ -104,13 +104,24 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _add_units(session: Session, case: Case, states: list[ImplementationState]) -> None:
-    parties = session.scalars(
-        select(Party).where(Party.kind == PartyKind.MUNICIPALITY).order_by(Party.id)
+    """Give the case's units these statuses in turn, creating municipal units if it has none."""
+    units = session.scalars(
+        select(ImplementationStatus)
+        .where(ImplementationStatus.case_id == case.id)
+        .order_by(ImplementationStatus.id)
     ).all()
-    for party, state in zip(parties, states, strict=False):
-        reason = "Ingen borgere i målgruppen." if state == ImplementationState.NOT_RELEVANT else ""
-        session.add(
-            ImplementationStatus(case_id=case.id, party_id=party.id, status=state, reason=reason)
+    if not units:
+        parties = session.scalars(
+            select(Party).where(Party.kind == PartyKind.MUNICIPALITY).order_by(Party.id)
+        ).all()
+        units = [ImplementationStatus(case_id=case.id, party_id=p.id) for p in parties]
+        units = units[: len(states)]
+        session.add_all(units)
+    for index, unit in enumerate(units):
+        state = states[index % len(states)]
+        unit.status = state
+        unit.reason = (
+            "Ingen borgere i målgruppen." if state == ImplementationState.NOT_RELEVANT else ""
         )
 
 

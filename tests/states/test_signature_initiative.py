@@ -170,7 +170,7 @@ def test_draft_through_revision_postponement_and_follow_up_to_completed(session,
     events = driver.events(case)
     assert [e.trigger for e in events] == [
         "create", "submit", "tss_return", "edit", "submit", "tss_recommend", "sku_postpone",
-        "sku_approve", "report_implemented", "complete",
+        "sku_approve", "implementation_units", "report_implemented", "complete",
     ]  # fmt: skip
     assert events[0].prev_hash == GENESIS_HASH
     for previous, event in pairwise(events):

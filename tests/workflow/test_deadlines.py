@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from models import Deadline, DeadlineKind, MeetingStatus
+from models import Deadline, DeadlineKind, Meeting, MeetingStatus
 from workflow import calendar, clock, deadlines, engine
 from workflow.clock import LOCAL_TZ
 
@@ -196,3 +196,22 @@ def test_migration_keeps_the_planned_meeting(session, make_case, make_user, make
     cancelled, replanned = _deadlines(session, case)
     assert cancelled.cancelled_at is not None
     assert replanned.meeting_id == october.id
+
+
+def test_a_case_arriving_after_a_material_deadline_aims_at_the_next_meeting(
+    session, body, make_case, make_user
+):
+    tss = body("TSS")  # 8 working days' material deadline
+    soon = datetime(2020, 9, 7, 9, 0, tzinfo=UTC)  # deadline 26 August: already passed
+    later = datetime(2020, 10, 5, 9, 0, tzinfo=UTC)
+    session.add_all(
+        [Meeting(body_id=tss.id, starts_at=soon), Meeting(body_id=tss.id, starts_at=later)]
+    )
+    session.commit()
+    case = make_case()
+    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    deadline = session.scalar(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.met_at.is_(None))
+    )
+    assert session.get(Meeting, deadline.meeting_id).starts_at == later
+    assert deadline.due_at > clock.now()

@@ -422,3 +422,9 @@ def test_notifying_twice_for_one_event_adds_nothing(session, make_case, make_use
         enqueue(session, key=again.idempotency_key, recipient_id=1, kind="x", subject="", body="")
         is None
     )
+
+
+def test_the_secretariat_is_recorded_as_secretariat_not_as_member(make_case, make_user):
+    case = make_case("forum_matter", origin="FORUM-DATA")
+    event = engine.perform(case, "raise", make_user("secretariat@FORUM-DATA"))
+    assert event.data["role"] == "secretariat@originating"
