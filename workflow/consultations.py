@@ -37,7 +37,8 @@ STATUS_LABELS = {
 }
 
 
-def _may_run(session: Session, actor: User, case: Case) -> bool:
+def may_run(session: Session, actor: User, case: Case) -> bool:
+    """Tell whether the actor runs consultations on the case (its secretariat or chairs)."""
     return actor.is_admin or any(
         meetings.may(session, actor, body_id, meetings.PLANNERS)
         for body_id in {case.originating_body_id, case.current_body_id}
@@ -52,6 +53,11 @@ def _recipients(session: Session, response: ConsultationResponse) -> list[int]:
             select(User.id).where(User.party_id == response.party_id, User.active.is_(True))
         )
     )
+
+
+def name_of(session: Session, response: ConsultationResponse) -> str:
+    """Return the name of the consulted party or body."""
+    return _name(session, response)
 
 
 def _name(session: Session, response: ConsultationResponse) -> str:
@@ -76,7 +82,7 @@ def start(
     reminder_days: int = 3,
 ) -> Consultation:
     """Send the case's draft to the parties and bodies; each is told of the deadline."""
-    if not _may_run(session, actor, case):
+    if not may_run(session, actor, case):
         raise NotAllowed(
             "Kun sekretariatet eller formandskabet for sagens organ kan sende den i høring.",
             "Only the case's secretariat or chairs may start a consultation.",
@@ -129,7 +135,8 @@ def start(
     return consultation
 
 
-def _may_answer(session: Session, actor: User, response: ConsultationResponse) -> bool:
+def may_answer(session: Session, actor: User, response: ConsultationResponse) -> bool:
+    """Tell whether the actor answers for the consulted party or body."""
     if response.party_id is not None:
         return actor.party_id == response.party_id
     assert response.body_id is not None
@@ -147,7 +154,7 @@ def answer(
     """Record a consulted party's answer (text and/or an attachment)."""
     case = session.get(Case, response.consultation.case_id)
     assert case is not None
-    if not _may_answer(session, actor, response):
+    if not may_answer(session, actor, response):
         raise NotAllowed(
             f"Du kan kun svare på vegne af {_name(session, response)}, hvis du hører til dér.",
             "You may answer only for your own party or body.",
@@ -182,7 +189,7 @@ def mark_not_answering(session: Session, response: ConsultationResponse, actor: 
     """Record that a party will not answer (the secretariat or chairs of the case do this)."""
     case = session.get(Case, response.consultation.case_id)
     assert case is not None
-    if not _may_run(session, actor, case):
+    if not may_run(session, actor, case):
         raise NotAllowed(
             "Kun sekretariatet eller formandskabet for sagens organ kan registrere det.",
             "Only the case's secretariat or chairs may do this.",
@@ -207,6 +214,17 @@ def current(session: Session, case: Case) -> Consultation | None:
     )
 
 
+def rounds(session: Session, case: Case) -> list[Consultation]:
+    """Return every consultation run on the case, newest first."""
+    return list(
+        session.scalars(
+            select(Consultation)
+            .where(Consultation.case_id == case.id)
+            .order_by(Consultation.id.desc())
+        )
+    )
+
+
 def all_answered(session: Session, case: Case) -> bool:
     """Tell whether everyone consulted in the latest round has answered or declined."""
     consultation = current(session, case)
@@ -215,8 +233,8 @@ def all_answered(session: Session, case: Case) -> bool:
     return all(r.status is not ResponseStatus.PENDING for r in consultation.responses)
 
 
-def send_reminders(session: Session, now: datetime | None = None) -> int:
-    """Remind those who have not answered, `reminder_days` before the deadline; commit."""
+def send_reminders(session: Session, now: datetime | None = None, *, commit: bool = True) -> int:
+    """Remind those who have not answered, `reminder_days` before the deadline, once each."""
     now = now or clock.now()
     today = local_date(now)
     pending = session.scalars(
@@ -237,9 +255,10 @@ def send_reminders(session: Session, now: datetime | None = None) -> int:
         assert case is not None
         if case.state != CONSULTATION_STATE:
             continue
+        offset = consultation.reminder_days
         for user_id in _recipients(session, response):
             if enqueue(
-                session, key=f"consultation_reminder:{response.id}:{user_id}",
+                session, key=f"consultation_reminder:{response.id}:{offset}:{user_id}",
                 recipient_id=user_id, kind="consultation_reminder",
                 subject=f"Påmindelse: høringssvar om {consultation.title}",
                 body=f"{_name(session, response)} har ikke svaret i høringen om »{case.title}«. "
@@ -248,7 +267,8 @@ def send_reminders(session: Session, now: datetime | None = None) -> int:
             ):  # fmt: skip
                 sent += 1
         response.reminded_at = now
-    session.commit()
+    if commit:
+        session.commit()
     return sent
 
 
@@ -261,6 +281,7 @@ class ResponseLine:
     text: str
     answered_at: datetime | None
     late: bool
+    attachment_id: int | None = None
 
 
 def summary(session: Session, consultation: Consultation) -> list[ResponseLine]:
@@ -272,6 +293,7 @@ def summary(session: Session, consultation: Consultation) -> list[ResponseLine]:
             text=r.text,
             answered_at=r.answered_at,
             late=r.answered_at is not None and local_date(r.answered_at) > consultation.deadline,
+            attachment_id=r.attachment_id,
         )
         for r in consultation.responses
     ]

@@ -8,12 +8,13 @@ still go through. Outcomes that fire nothing are still written to the case's tim
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from models import (
+    AdminAuditEntry,
     AgendaItem,
     Body,
     Case,
@@ -27,9 +28,10 @@ from models import (
     User,
 )
 from workflow import agenda, clock, engine, meetings
-from workflow.calendar import end_of_day
+from workflow.calendar import end_of_day, local_date
 from workflow.errors import WorkflowError
 from workflow.localtime import format_date
+from workflow.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
 from workflow.outcomes import OUTCOME_LABELS, Outcome, possible_outcomes, trigger_for
 
 FOLLOW_UP_REMINDERS = [7, 1]
@@ -106,13 +108,96 @@ def add_template(
             "Kun administratorer kan lave skabeloner for alle organer.",
             "Only administrators may add templates for all bodies.",
         )
+    if not name.strip() or not text.strip():
+        raise WorkflowError(
+            "Skabelonen skal have et navn og en beslutningstekst.", "Give a name and a text."
+        )
     template = DecisionTemplate(
         body_id=body.id if body else None, name=name.strip(), outcome=str(outcome),
         text=text.strip(), created_at=clock.now(),
     )  # fmt: skip
     session.add(template)
+    session.flush()
+    _audit_template(session, template, actor, "decision_template_added", {})
     meetings.commit(session)
     return template
+
+
+def _require_template_rights(session: Session, actor: User, body_id: int | None) -> None:
+    body = session.get(Body, body_id) if body_id is not None else None
+    if body is not None:
+        meetings.require(session, actor, body, meetings.SECRETARIAT, "ændre beslutningsskabeloner")
+    elif not actor.is_admin:
+        raise WorkflowError(
+            "Kun administratorer kan ændre skabeloner for alle organer.",
+            "Only administrators may change templates for all bodies.",
+        )
+
+
+def _audit_template(
+    session: Session, template: DecisionTemplate, actor: User, action: str, before: dict[str, str]
+) -> None:
+    session.add(
+        AdminAuditEntry(
+            actor_id=actor.id, action=action, object_type="decision_template",
+            object_id=str(template.id), created_at=clock.now(),
+            data={"before": before, "after": _template_fields(template)},
+        )
+    )  # fmt: skip
+
+
+def _template_fields(template: DecisionTemplate) -> dict[str, str]:
+    return {"name": template.name, "outcome": template.outcome, "text": template.text,
+            "active": str(template.active)}  # fmt: skip
+
+
+def edit_template(
+    session: Session,
+    template: DecisionTemplate,
+    actor: User,
+    *,
+    name: str,
+    outcome: Outcome,
+    text: str,
+) -> None:
+    """Change a template's name, outcome and text (audited); commit."""
+    _require_template_rights(session, actor, template.body_id)
+    if not name.strip() or not text.strip():
+        raise WorkflowError(
+            "Skabelonen skal have et navn og en beslutningstekst.", "Give a name and a text."
+        )
+    before = _template_fields(template)
+    template.name, template.outcome, template.text = name.strip(), str(outcome), text.strip()
+    _audit_template(session, template, actor, "decision_template_changed", before)
+    meetings.commit(session)
+
+
+def set_template_active(
+    session: Session, template: DecisionTemplate, actor: User, active: bool
+) -> None:
+    """Archive a template (or take it back into use); templates are never deleted."""
+    _require_template_rights(session, actor, template.body_id)
+    before = _template_fields(template)
+    template.active = active
+    action = "decision_template_restored" if active else "decision_template_archived"
+    _audit_template(session, template, actor, action, before)
+    meetings.commit(session)
+
+
+def all_templates(
+    session: Session, body_ids: list[int], include_shared: bool
+) -> list[DecisionTemplate]:
+    """Return the templates of the bodies (and the shared ones), archived ones last."""
+    condition: ColumnElement[bool] = DecisionTemplate.body_id.in_(body_ids)
+    if include_shared:
+        condition = condition | DecisionTemplate.body_id.is_(None)
+    return list(
+        session.scalars(
+            select(DecisionTemplate)
+            .where(condition)
+            .order_by(DecisionTemplate.active.desc(), DecisionTemplate.name, DecisionTemplate.id)
+        )
+    )
 
 
 def templates_for(session: Session, body_id: int) -> list[DecisionTemplate]:
@@ -264,13 +349,17 @@ def complete_follow_up(session: Session, follow_up: FollowUpItem, actor: User) -
     """Mark a follow-up done (by its owner or the secretariat); its deadline is met."""
     case = session.get(Case, follow_up.case_id)
     assert case is not None
-    if actor.id != follow_up.owner_id and not meetings.may(
-        session, actor, case.current_body_id, meetings.SECRETARIAT
+    meeting = session.get(Meeting, follow_up.meeting_id) if follow_up.meeting_id else None
+    bodies = {case.current_body_id} | ({meeting.body_id} if meeting else set())
+    if actor.id != follow_up.owner_id and not any(
+        meetings.may(session, actor, body_id, meetings.SECRETARIAT) for body_id in bodies
     ):
         raise WorkflowError(
             "Kun den ansvarlige eller sekretariatet kan melde opfølgningen udført.",
             "Only the owner or the secretariat may complete the follow-up.",
         )
+    if follow_up.done_at is not None:
+        raise WorkflowError("Opfølgningen er allerede meldt udført.", "Already done.")
     now = clock.now()
     follow_up.done_at = now
     if follow_up.deadline_id is not None:
@@ -298,3 +387,58 @@ def decision_register(session: Session, body_id: int | None = None) -> list[Foll
 def info_kind_default(item: AgendaItem) -> Outcome | None:
     """Suggest 'noted' for an information item."""
     return Outcome.NOTED if item.kind is ItemKind.INFORMATION else None
+
+
+def follow_ups(
+    session: Session, body_ids: list[int] | None, *, done: bool = False
+) -> list[FollowUpItem]:
+    """Return the follow-ups of the bodies' meetings (all when None), open or done."""
+    query = select(FollowUpItem).where(
+        FollowUpItem.done_at.is_not(None) if done else FollowUpItem.done_at.is_(None)
+    )
+    if body_ids is not None:
+        query = query.join(Meeting, Meeting.id == FollowUpItem.meeting_id).where(
+            Meeting.body_id.in_(body_ids)
+        )
+    order = (FollowUpItem.done_at.desc(),) if done else (FollowUpItem.due_on, FollowUpItem.id)
+    return list(session.scalars(query.order_by(*order)))
+
+
+def send_follow_up_reminders(session: Session, now: datetime | None = None) -> int:
+    """Remind each open follow-up's owner before its due date, once per reminder offset.
+
+    The body's chairs and secretariat are reminded through the follow-up's deadline; the
+    owner, who may sit elsewhere, is reminded here.
+    """
+    now = now or clock.now()
+    today = local_date(now)
+    due = session.scalars(
+        select(FollowUpItem).where(
+            FollowUpItem.done_at.is_(None),
+            FollowUpItem.due_on >= today,
+            FollowUpItem.due_on <= today + timedelta(days=max(FOLLOW_UP_REMINDERS)),
+        )
+    )
+    sent = 0
+    for item in due:
+        deadline = session.get(Deadline, item.deadline_id) if item.deadline_id else None
+        if (
+            deadline is not None
+            and deadline.body_id is not None
+            and item.owner_id in members_of(session, deadline.body_id, CHAIRS_AND_SECRETARIAT)
+        ):
+            continue  # reminded through the deadline already
+        days = (item.due_on - today).days
+        offset = min(o for o in FOLLOW_UP_REMINDERS if o >= days)
+        case = session.get(Case, item.case_id)
+        title = case.title if case else ""
+        left = "i dag" if days == 0 else ("i morgen" if days == 1 else f"om {days} dage")
+        if enqueue(
+            session, key=f"follow_up_reminder:{item.id}:{offset}", recipient_id=item.owner_id,
+            kind="reminder", subject=f"Påmindelse: opfølgning på {title}"[:300],
+            body=f"Du er ansvarlig for opfølgningen »{item.description}« på sagen »{title}«. "
+            f"Fristen er {format_date(item.due_on)} – {left}.",
+            case_id=item.case_id, deadline_id=item.deadline_id, send_after=now, created_at=now,
+        ):  # fmt: skip
+            sent += 1
+    return sent

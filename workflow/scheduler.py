@@ -36,7 +36,7 @@ from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, ProcessVersion, Role, SchedulerLock
-from workflow import clock, digest, notify
+from workflow import clock, consultations, digest, minutes, notify
 from workflow.calendar import is_working_day, local_date
 from workflow.clock import LOCAL_TZ
 from workflow.digest import at_local
@@ -460,6 +460,8 @@ def sweep(
         report.examined = len(candidates)
         for deadline in candidates:
             _act(session, deadline, now, config, report)
+        report.reminders += consultations.send_reminders(session, now, commit=False)
+        report.reminders += minutes.send_follow_up_reminders(session, now)
         if report.full or after is None or _moment_dates(after, now, config.digest_hour):
             report.digests = digest.build_daily_digests(session, now, hour=config.digest_hour)
         report.weekly = digest.build_weekly_digests(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Notification, Party, ResponseStatus, User
-from workflow import clock, consultations, engine
+from workflow import clock, consultations, engine, scheduler
 from workflow.errors import GuardFailed, NotAllowed, WorkflowError
 
 
@@ -93,3 +93,66 @@ def test_when_all_have_answered_or_declined_the_case_may_leave_early(
     assert case.state == "at_tss"
     with pytest.raises(WorkflowError, match="afsluttet"):
         consultations.answer(session, body_response, member, "For sent.")
+
+
+def _reminders(session: Session) -> list[Notification]:
+    return list(
+        session.scalars(
+            select(Notification).where(Notification.kind == "consultation_reminder")
+        ).all()
+    )
+
+
+def test_the_sweep_reminds_each_party_that_has_not_answered_once(
+    session: Session,
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+) -> None:
+    sec = make_user("secretariat@TSS")
+    case = make_case("joint_agreement", origin="TSS", state="drafting")
+    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    gentofte, plo = _party(session, "Gentofte Kommune"), _party(session, "PLO")
+    users = {}
+    for party in (gentofte, plo):
+        users[party.code] = make_user()
+        users[party.code].party_id = party.id
+    session.flush()
+    consultation = consultations.start(
+        session, case, sec, title="Høring", parties=[gentofte, plo], bodies=[],
+        deadline=date(2020, 9, 30), reminder_days=3,
+    )  # fmt: skip
+    consultations.answer(session, consultation.responses[0], users[gentofte.code], "Enig.")
+
+    scheduler.sweep(session)
+    assert _reminders(session) == []  # four weeks before the deadline
+    for day in (27, 28, 29, 30):
+        clock.set_time(datetime(2020, 9, day, 6, 0, tzinfo=UTC))
+        scheduler.sweep(session)
+        scheduler.sweep(session)
+    sent = _reminders(session)
+    assert [n.recipient_id for n in sent] == [users[plo.code].id]  # PLO once, Gentofte never
+    assert "Fristen er 30. september 2020" in sent[0].body
+
+
+def test_the_guard_reads_the_recorded_answers_not_the_secretariats_word(
+    session: Session,
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+) -> None:
+    sec = make_user("secretariat@TSS")
+    case = make_case("joint_agreement", origin="TSS", state="drafting")
+    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    plo = _party(session, "PLO")
+    answerer = make_user()
+    answerer.party_id = plo.id
+    session.flush()
+    consultation = consultations.start(
+        session, case, sec, title="Høring", parties=[plo], bodies=[], deadline=date(2020, 9, 30)
+    )
+    # A round recorded in the app: saying "all answered" does not override the records.
+    with pytest.raises(GuardFailed, match="Almen praksis"):
+        engine.perform(case, "end_consultation", sec, data={"all_answered": True})
+    assert case.state == "consultation"
+    consultations.answer(session, consultation.responses[0], answerer, "Ingen bemærkninger.")
+    engine.perform(case, "end_consultation", sec)
+    assert case.state == "at_tss"

@@ -27,6 +27,8 @@ from models import (
     AgendaItem,
     Body,
     Case,
+    DecisionTemplate,
+    FollowUpItem,
     ItemKind,
     Meeting,
     MeetingStatus,
@@ -35,6 +37,7 @@ from models import (
     User,
 )
 from workflow import agenda, clock, documents, ical, meetings, minutes, observers
+from workflow.calendar import local_date
 from workflow.clock import LOCAL_TZ
 from workflow.errors import WorkflowError
 from workflow.outcomes import OUTCOME_LABELS, Outcome, possible_outcomes
@@ -557,6 +560,186 @@ def document(meeting_id: int, kind: str, fmt: str) -> Response:
     )
 
 
+class TemplateForm(FlaskForm):  # type: ignore[misc]
+    """A decision template: the outcome and text the secretariat gives many items alike."""
+
+    # The engine says who may keep a body's templates, in Danish; WTForms would not.
+    body = SelectField(_l("Organ"), validators=[InputRequired()], validate_choice=False)
+    name = StringField(_l("Navn"), validators=[InputRequired(_l("Giv skabelonen et navn."))])
+    outcome = SelectField(
+        _l("Udfald"), choices=[SelectChoice(o.value, lbl) for o, lbl in OUTCOME_LABELS.items()]
+    )
+    text = TextAreaField(
+        _l("Beslutningstekst"), validators=[InputRequired(_l("Skriv beslutningsteksten."))]
+    )
+
+
+def _secretariat_bodies(session: Session, user: User) -> list[Body]:
+    if user.is_admin:
+        return list(session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)))
+    return [
+        b
+        for b in _my_bodies(session, user)
+        if meetings.may(session, user, b.id, meetings.SECRETARIAT)
+    ]
+
+
+def _template_form(session: Session, user: User) -> TemplateForm:
+    form = TemplateForm()
+    choices = [SelectChoice(str(b.id), f"{b.code} – {b.name}")
+               for b in _secretariat_bodies(session, user)]  # fmt: skip
+    if user.is_admin:
+        choices.insert(0, SelectChoice("alle", _("Alle organer")))
+    form.body.choices = choices
+    return form
+
+
+def _template(session: Session, template_id: int) -> DecisionTemplate:
+    template = session.get(DecisionTemplate, template_id)
+    if template is None:
+        abort(404)
+    return template
+
+
+def _form_errors(form: FlaskForm) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(str(message), "error")
+
+
+@bp.get("/beslutningsskabeloner")
+@login_required
+def templates() -> str:
+    """The decision templates of the user's bodies: add, change, archive."""
+    session = db()
+    user = current_actor()
+    bodies = _secretariat_bodies(session, user)
+    return render_template(
+        "meetings/templates.html",
+        templates=minutes.all_templates(session, [b.id for b in bodies], user.is_admin),
+        bodies={b.id: b for b in session.scalars(select(Body))},
+        form=_template_form(session, user),
+        outcome_labels={o.value: lbl for o, lbl in OUTCOME_LABELS.items()},
+    )
+
+
+@bp.post("/beslutningsskabeloner")
+@login_required
+def add_template() -> BaseResponse:
+    """Save a new decision template."""
+    session = db()
+    user = current_actor()
+    form = _template_form(session, user)
+    if not form.validate():
+        _form_errors(form)
+        return redirect(url_for("meetings.templates"), code=303)
+    body = session.get(Body, int(form.body.data)) if form.body.data.isdigit() else None
+    try:
+        minutes.add_template(session, body, form.name.data, Outcome(form.outcome.data),
+                             form.text.data, user)  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+        return redirect(url_for("meetings.templates"), code=303)
+    flash(_("Skabelonen »%(name)s« er gemt.", name=form.name.data.strip()), "success")
+    return redirect(url_for("meetings.templates"), code=303)
+
+
+@bp.post("/beslutningsskabeloner/<int:template_id>")
+@login_required
+def edit_template(template_id: int) -> BaseResponse:
+    """Change a template's name, outcome and text."""
+    session = db()
+    template = _template(session, template_id)
+    form = TemplateForm()
+    if not form.validate():
+        _form_errors(form)
+        return redirect(url_for("meetings.templates") + f"#skabelon-{template.id}", code=303)
+    try:
+        minutes.edit_template(session, template, current_actor(), name=form.name.data,
+                              outcome=Outcome(form.outcome.data), text=form.text.data)  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+    else:
+        flash(_("Skabelonen »%(name)s« er ændret.", name=template.name), "success")
+    return redirect(url_for("meetings.templates") + f"#skabelon-{template.id}", code=303)
+
+
+@bp.post("/beslutningsskabeloner/<int:template_id>/<action>")
+@login_required
+def archive_template(template_id: int, action: str) -> BaseResponse:
+    """Archive a template, or take an archived one back into use (never delete)."""
+    session = db()
+    template = _template(session, template_id)
+    if action not in ("arkiver", "genbrug"):
+        abort(404)
+    CommentForm().validate()
+    try:
+        minutes.set_template_active(session, template, current_actor(), action == "genbrug")
+    except WorkflowError as error:
+        _fail(error)
+    else:
+        done = _("arkiveret") if action == "arkiver" else _("taget i brug igen")
+        flash(_("Skabelonen »%(name)s« er %(done)s.", name=template.name, done=done), "success")
+    return redirect(url_for("meetings.templates"), code=303)
+
+
+@bp.get("/beslutningsregister")
+@login_required
+def register() -> str:
+    """The decision register: follow-ups of the user's bodies and those the user owns."""
+    session = db()
+    user = current_actor()
+    body_ids = None if user.is_admin else [b.id for b in _secretariat_bodies(session, user)]
+    open_items = _with_own(session, user, minutes.follow_ups(session, body_ids), done=False)
+    done_items = _with_own(session, user, minutes.follow_ups(session, body_ids, done=True),
+                           done=True)[:50]  # fmt: skip
+    shown = open_items + done_items
+    return render_template(
+        "meetings/register.html",
+        open_items=open_items,
+        done_items=done_items,
+        cases={f.case_id: session.get(Case, f.case_id) for f in shown},
+        owners={f.owner_id: session.get(User, f.owner_id) for f in shown},
+        meetings_by_id={f.meeting_id: session.get(Meeting, f.meeting_id) for f in shown},
+        today=local_date(clock.now()),
+        confirm_form=CommentForm(),
+    )
+
+
+def _with_own(
+    session: Session, user: User, items: list[FollowUpItem], *, done: bool
+) -> list[FollowUpItem]:
+    """Add the follow-ups the user owns in other bodies to the register's rows."""
+    owned = session.scalars(
+        select(FollowUpItem).where(
+            FollowUpItem.owner_id == user.id,
+            FollowUpItem.done_at.is_not(None) if done else FollowUpItem.done_at.is_(None),
+        )
+    )
+    rows = {f.id: f for f in items} | {f.id: f for f in owned}
+    if done:
+        return sorted(rows.values(), key=lambda f: f.done_at or clock.now(), reverse=True)
+    return sorted(rows.values(), key=lambda f: (f.due_on, f.id))
+
+
+@bp.post("/opfoelgning/<int:follow_up_id>/udfoert")
+@login_required
+def complete_follow_up(follow_up_id: int) -> BaseResponse:
+    """Mark a follow-up done (written to the case's timeline)."""
+    session = db()
+    follow_up = session.get(FollowUpItem, follow_up_id)
+    if follow_up is None:
+        abort(404)
+    CommentForm().validate()
+    try:
+        minutes.complete_follow_up(session, follow_up, current_actor())
+    except WorkflowError as error:
+        _fail(error)
+    else:
+        flash(_("Opfølgningen er meldt udført."), "success")
+    return redirect(url_for("meetings.register"), code=303)
+
+
 @bp.post("/kalender/ny-noegle")
 @login_required
 def new_feed_token() -> str:
@@ -620,5 +803,6 @@ def informed_feed(token: str) -> Response:
 def blueprints() -> list[Blueprint]:
     """Return the blueprints of meetings, attachments and consultations, for create_app."""
     from workflow.web import attachments as attachments_web
+    from workflow.web import consultations as consultations_web
 
-    return [bp, attachments_web.bp]
+    return [bp, attachments_web.bp, consultations_web.bp]
