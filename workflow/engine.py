@@ -8,8 +8,10 @@ database transaction. On any failure nothing is written and the case is as it wa
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -22,6 +24,7 @@ from models import (
     Body,
     Case,
     CaseEvent,
+    CaseExpense,
     Meeting,
     MeetingStatus,
     Membership,
@@ -533,6 +536,50 @@ def _follow_routes(
         )  # fmt: skip
 
 
+@dataclass(frozen=True)
+class ExpenseLine:
+    """A party's expected extra expense (merudgift) per year, in DKK."""
+
+    party_id: int
+    amount: Decimal
+    note: str = ""
+
+
+def _sync_expenses(
+    session: Session, case: Case, wanted: Sequence[ExpenseLine]
+) -> dict[str, list[list[str]]] | None:
+    """Make the case's expenses match `wanted`; return before/after for the audit, if changed."""
+    stored = {
+        e.party_id: e
+        for e in session.scalars(select(CaseExpense).where(CaseExpense.case_id == case.id))
+    }
+
+    def snapshot(lines: Iterable[tuple[int, Decimal, str]]) -> list[list[str]]:
+        return sorted([str(party), f"{Decimal(amount):.2f}", note] for party, amount, note in lines)
+
+    before = snapshot((e.party_id, e.amount_dkk, e.note) for e in stored.values())
+    after = snapshot((w.party_id, w.amount, w.note) for w in wanted)
+    if before == after:
+        return None
+    wanted_by_party = {w.party_id: w for w in wanted}
+    for party_id, dropped in stored.items():
+        if party_id not in wanted_by_party:
+            session.delete(dropped)  # the audit event keeps the old figures
+    for party_id, line in wanted_by_party.items():
+        row = stored.get(party_id)
+        if row is None:
+            session.add(
+                CaseExpense(
+                    case_id=case.id, party_id=party_id, amount_dkk=line.amount, note=line.note
+                )
+            )
+        else:
+            row.amount_dkk, row.note = line.amount, line.note
+    session.flush()
+    session.expire(case, ["expenses"])
+    return {"before": before, "after": after}
+
+
 def create_case(
     session: Session,
     *,
@@ -541,6 +588,7 @@ def create_case(
     originating_body: Body,
     actor: User,
     national_goal_ids: list[int] | None = None,
+    expenses: Sequence[ExpenseLine] = (),
     **fields: Any,
 ) -> Case:
     """Open a case in its process's initial state, audited as the 'create' event."""
@@ -585,9 +633,12 @@ def create_case(
                 session.scalars(select(NationalGoal).where(NationalGoal.id.in_(national_goal_ids)))
             )
         session.flush()
+        created: dict[str, Any] = {"process_version": definition.version}
+        if expenses and (figures := _sync_expenses(session, case, expenses)):
+            created["expenses"] = figures["after"]
         append_event(
             session, case, trigger="create", actor=actor, from_state=None,
-            comment="", data={"process_version": definition.version}, now=now,
+            comment="", data=created, now=now,
         )  # fmt: skip
         deadlines.recompute(session, case, initial, now, left_state=False)
         session.commit()
@@ -603,8 +654,9 @@ def edit_case(
     changes: dict[str, Any],
     expected_version: int | None = None,
     national_goal_ids: list[int] | None = None,
+    expenses: Sequence[ExpenseLine] | None = None,
 ) -> CaseEvent | None:
-    """Change a case's content fields (not its state), audited as an 'edit' event."""
+    """Change a case's content fields and expenses (not its state), audited as an 'edit'."""
     session = _session(case)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -632,11 +684,12 @@ def edit_case(
     goals_changed = national_goal_ids is not None and sorted(national_goal_ids) != sorted(
         g.id for g in case.national_goals
     )
-    if not changed and not goals_changed:
-        return None
     now = clock.now()
     case_id, version_read = case.id, case.version
     try:
+        figures = _sync_expenses(session, case, expenses) if expenses is not None else None
+        if not changed and not goals_changed and figures is None:
+            return None
         for key, value in changed.items():
             setattr(case, key, value)
         if goals_changed:
@@ -650,9 +703,13 @@ def edit_case(
         case.updated_at = now
         session.flush()
         fields_changed = sorted(changed) + (["national_goals"] if goals_changed else [])
+        edited: dict[str, Any] = {"fields": fields_changed}
+        if figures is not None:
+            fields_changed.append("expenses")
+            edited["expenses"] = figures
         event = append_event(
             session, case, trigger="edit", actor=actor, from_state=case.state, comment="",
-            data={"fields": fields_changed}, now=now,
+            data=edited, now=now,
         )  # fmt: skip
         # A matter flagged (say) principled after it reached the forum goes to TSS now.
         _follow_routes(session, definition, case, actor, now)

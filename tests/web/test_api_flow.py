@@ -130,4 +130,5 @@ def test_signature_initiative_from_draft_to_sku_approval_through_the_api(
         "submit",
         "tss_recommend",
         "sku_approve",
+        "implementation_units",  # approval creates the units that must implement it
     ]

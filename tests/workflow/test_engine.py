@@ -428,3 +428,26 @@ def test_the_secretariat_is_recorded_as_secretariat_not_as_member(make_case, mak
     case = make_case("forum_matter", origin="FORUM-DATA")
     event = engine.perform(case, "raise", make_user("secretariat@FORUM-DATA"))
     assert event.data["role"] == "secretariat@originating"
+
+
+def test_expenses_are_saved_with_the_edit_in_one_audited_event(session, make_case, make_user):
+    from decimal import Decimal
+
+    from models import CaseEvent, Party, PartyKind
+
+    case = make_case()
+    author = make_user("member@SU-NORD-SOM")
+    municipality = session.scalar(select(Party).where(Party.kind == PartyKind.MUNICIPALITY))
+    line = engine.ExpenseLine(municipality.id, Decimal("125000.50"), "Hjemmesygepleje")
+    event = engine.edit_case(case, author, {"summary": "Ny tekst"}, case.version, expenses=[line])
+    assert event.data["fields"] == ["summary", "expenses"]
+    assert event.data["expenses"]["after"] == [
+        [str(municipality.id), "125000.50", "Hjemmesygepleje"]
+    ]
+    assert [e.amount_dkk for e in case.expenses] == [Decimal("125000.50")]
+    version = case.version
+    removed = engine.edit_case(case, author, {}, version, expenses=[])
+    assert removed.data["expenses"]["before"][0][1] == "125000.50"  # the old figure is kept
+    assert case.expenses == []
+    assert engine.edit_case(case, author, {}, case.version, expenses=[]) is None
+    assert session.query(CaseEvent).filter_by(case_id=case.id, trigger="edit").count() == 2

@@ -4,7 +4,6 @@ guided form that creates and edits a case (saved as a draft at any point)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
@@ -453,10 +452,9 @@ def create(process: str) -> Response | tuple[str, int]:
             originating_body=body,
             actor=user,
             national_goal_ids=goal_ids(form),
+            expenses=expense_lines(expenses),
             **changes,
         )
-        if expenses:
-            save_expenses(session, case, user, expenses)
     except WorkflowError as refusal:
         return _render_form(
             form, definition, case=None, problems=[refusal_message(refusal)], status=422
@@ -493,8 +491,9 @@ def edit(case_id: int) -> Response | tuple[str, int]:
     if not form.validate() or problems:
         return _render_form(form, definition, case=case, problems=problems, status=422)
     try:
-        engine.edit_case(case, user, case_changes(form), expected, goal_ids(form))
-        save_expenses(session, case, user, expenses)
+        engine.edit_case(
+            case, user, case_changes(form), expected, goal_ids(form), expense_lines(expenses)
+        )
     except Conflict as conflict:
         fresh = _case_or_404(session, case_id)
         # Saving again now overwrites the other change on purpose; the input is kept.
@@ -514,33 +513,6 @@ def edit(case_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("cases.detail", case_id=case.id), code=303)
 
 
-def save_expenses(session: Session, case: Case, user: User, wanted: list[ExpenseInput]) -> None:
-    """Make the case's extra expenses match `wanted`, audited as an 'edit' event."""
-    stored = {e.party_id: e for e in queries.case_expenses(session, case)}
-    wanted_by_party = {w.party_id: w for w in wanted}
-    changed = False
-    for party_id, dropped in stored.items():
-        if party_id not in wanted_by_party:
-            session.delete(dropped)
-            changed = True
-    for party_id, row in wanted_by_party.items():
-        expense = stored.get(party_id)
-        if expense is None:
-            added = CaseExpense(case_id=case.id, party_id=party_id, amount_dkk=row.amount)
-            added.note = row.note
-            session.add(added)
-            changed = True
-        elif Decimal(expense.amount_dkk) != row.amount or expense.note != row.note:
-            expense.amount_dkk, expense.note = row.amount, row.note
-            changed = True
-    if not changed:
-        return
-    now = clock.now()
-    # Touching the case bumps its version, so a form opened before this change is stale.
-    case.updated_at = now
-    session.flush()
-    engine.append_event(
-        session, case, trigger="edit", actor=user, from_state=case.state, comment="",
-        data={"fields": ["expenses"]}, now=now,
-    )  # fmt: skip
-    session.commit()
+def expense_lines(rows: list[ExpenseInput]) -> list[engine.ExpenseLine]:
+    """Turn the form's expense rows into the engine's expense lines."""
+    return [engine.ExpenseLine(row.party_id, row.amount, row.note) for row in rows]
