@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -19,8 +19,10 @@ from models import (
     Case,
     Consultation,
     ConsultationResponse,
+    Membership,
     Party,
     ResponseStatus,
+    Role,
     User,
 )
 from workflow import clock, engine, meetings
@@ -221,6 +223,35 @@ def rounds(session: Session, case: Case) -> list[Consultation]:
             select(Consultation)
             .where(Consultation.case_id == case.id)
             .order_by(Consultation.id.desc())
+        )
+    )
+
+
+def open_for(session: Session, user: User) -> list[ConsultationResponse]:
+    """Return the answers the user may give in rounds whose case is still in consultation."""
+    body_ids = set(
+        session.scalars(
+            select(Membership.body_id).where(
+                Membership.user_id == user.id,
+                Membership.active.is_(True),
+                Membership.role != Role.OBSERVER,
+            )
+        )
+    )
+    mine: ColumnElement[bool] = ConsultationResponse.body_id.in_(body_ids)
+    if user.party_id is not None:
+        mine = mine | (ConsultationResponse.party_id == user.party_id)
+    return list(
+        session.scalars(
+            select(ConsultationResponse)
+            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+            .join(Case, Case.id == Consultation.case_id)
+            .where(
+                mine,
+                Case.state == CONSULTATION_STATE,
+                Consultation.created_at >= Case.state_entered_at,
+            )
+            .order_by(Consultation.deadline, ConsultationResponse.id)
         )
     )
 

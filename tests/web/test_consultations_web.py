@@ -90,6 +90,8 @@ def test_the_secretariat_sends_a_draft_parties_answer_and_the_summary_lists_them
     assert "Send i høring" not in page  # one round per consultation state
 
     _as(web, answerer, password)
+    listed = text_of(web.get("/hoering"))
+    assert "Høring om fælles aftale (Fælles aftale om forløb for ældre) Gentofte Kommune" in listed
     page = text_of(web.get(f"/hoering/sag/{case.id}"))
     assert "Svar på vegne af Gentofte Kommune" in page
     assert "Svar på vegne af Almen praksis" not in page
@@ -201,3 +203,35 @@ def test_forms_without_the_csrf_token_are_refused(
     assert refused.status_code == 400
     page = client.get(f"/hoering/sag/{case.id}").get_data(as_text=True)
     assert 'name="csrf_token"' in page
+
+
+def test_the_list_of_open_consultations_forgets_rounds_whose_case_moved_on(
+    web: FlaskClient,
+    session: Session,
+    in_consultation: tuple[Case, User],
+    make_login_user: Callable[..., User],
+    body: Callable[[str], Body],
+    password: str,
+    text_of: Callable[[Any], str],
+) -> None:
+    case, sec = in_consultation
+    forum_member = make_login_user("member@FORUM-DATA")
+    observer = make_login_user("observer@FORUM-DATA")
+    consultations.start(session, case, sec, title="Høring om data", parties=[],
+                        bodies=[body("FORUM-DATA")])  # fmt: skip
+    _as(web, forum_member, password)
+    assert "Høring om data" in text_of(web.get("/hoering"))
+    forum_member.locale = "en"
+    session.commit()
+    english = text_of(web.get(f"/hoering/sag/{case.id}"))
+    assert "Answer on behalf of" in english and "Awaiting answer" in english
+    forum_member.locale = "da"
+    session.commit()
+    _as(web, observer, password)
+    assert "Der er ingen åbne høringer til dig." in text_of(web.get("/hoering"))
+    consultation = consultations.current(session, case)
+    assert consultation is not None
+    consultations.mark_not_answering(session, consultation.responses[0], sec)
+    engine.perform(case, "end_consultation", sec)
+    _as(web, forum_member, password)
+    assert "Der er ingen åbne høringer til dig." in text_of(web.get("/hoering"))

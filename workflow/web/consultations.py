@@ -116,6 +116,21 @@ def _choices(session: Session) -> tuple[list[Party], list[Body]]:
     return parties, bodies
 
 
+@bp.get("")
+@login_required
+def index() -> str:
+    """The consultations the user's party or bodies are asked to answer."""
+    session = db()
+    responses = consultations.open_for(session, current_actor())
+    return render_template(
+        "consultations/index.html",
+        responses=responses,
+        cases={r.id: session.get(Case, r.consultation.case_id) for r in responses},
+        names={r.id: consultations.name_of(session, r) for r in responses},
+        labels=status_labels(),
+    )
+
+
 @bp.get("/sag/<int:case_id>")
 @login_required
 def case(case_id: int) -> str:
