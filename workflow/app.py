@@ -18,11 +18,13 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from workflow.db import database_url, make_engine, make_session_factory
-from workflow.i18n import init_i18n
+from workflow.i18n import _l, init_i18n
 from workflow.paths import resource_dir
 from workflow.web import Database, auth, bulk, cases, dashboard, db, export, init_database
 from workflow.web import implementation as implementation_web
 from workflow.web import indicators as indicators_web
+from workflow.web import notifications as notifications_web
+from workflow.web import profile as profile_web
 from workflow.web import reports as reports_web
 from workflow.web.admin import bp as admin_bp
 from workflow.web.api import register as register_api
@@ -34,16 +36,23 @@ from workflow.web.processes import bp as processes_bp
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
-CSRF_REFUSED = (
+CSRF_TITLE = _l("Formularen er udløbet")
+CSRF_REFUSED = _l(
     "Formularen kunne ikke sendes, fordi dens sikkerhedsnøgle mangler eller er udløbet. "
     "Gå tilbage, genindlæs siden, og send formularen igen."
 )
 ERROR_TEXTS = {
-    400: ("Forespørgslen kunne ikke behandles", "Gå tilbage, genindlæs siden, og prøv igen."),
-    401: ("Du er ikke logget ind", "Log ind, og prøv igen."),
-    403: ("Du har ikke adgang", "Kontakt sekretariatet, hvis du mener, du skal have adgang."),
-    404: ("Siden findes ikke", "Tjek adressen, eller gå til forsiden."),
-    405: ("Handlingen er ikke mulig her", "Gå tilbage til siden, og brug dens knapper."),
+    400: (
+        _l("Forespørgslen kunne ikke behandles"),
+        _l("Gå tilbage, genindlæs siden, og prøv igen."),
+    ),
+    401: (_l("Du er ikke logget ind"), _l("Log ind, og prøv igen.")),
+    403: (
+        _l("Du har ikke adgang"),
+        _l("Kontakt sekretariatet, hvis du mener, du skal have adgang."),
+    ),
+    404: (_l("Siden findes ikke"), _l("Tjek adressen, eller gå til forsiden.")),
+    405: (_l("Handlingen er ikke mulig her"), _l("Gå tilbage til siden, og brug dens knapper.")),
 }
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; form-action 'self'; "
@@ -98,6 +107,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in meeting_blueprints():
         app.register_blueprint(blueprint)
     for blueprint in (implementation_web.bp, indicators_web.bp, reports_web.bp):
+        app.register_blueprint(blueprint)
+    for blueprint in (notifications_web.bp, profile_web.bp):
         app.register_blueprint(blueprint)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
@@ -166,7 +177,7 @@ def healthz() -> Response:
 
 def _csrf_refused(_error: CSRFError) -> tuple[str, int]:
     html = render_template(
-        "error.html", title="Formularen er udløbet", message=CSRF_REFUSED, status=400
+        "error.html", title=str(CSRF_TITLE), message=str(CSRF_REFUSED), status=400
     )
     return html, 400
 
@@ -176,7 +187,8 @@ def _http_error(error: HTTPException) -> BaseResponse | tuple[str, int]:
     if code not in ERROR_TEXTS:
         return error.get_response()
     title, advice = ERROR_TEXTS[code]
-    return render_template("error.html", title=title, message=advice, status=code), code
+    html = render_template("error.html", title=str(title), message=str(advice), status=code)
+    return html, code
 
 
 def _security_headers(response: Response) -> Response:

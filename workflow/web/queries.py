@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,13 +22,14 @@ from models import (
     MeetingStatus,
     Membership,
     NationalGoal,
+    Notification,
     Party,
     ProcessVersion,
     Role,
     User,
     case_national_goals,
 )
-from workflow import engine
+from workflow import engine, notify
 from workflow.calendar import local_date
 from workflow.definitions import ProcessDefinition, TransitionSpec
 from workflow.i18n import _, _l, label, pick
@@ -48,6 +49,12 @@ CASE_LIST_LIMIT = 200
 PAGE_SIZE = 25
 EXPORT_LIMIT = 10_000
 BOARD_LIMIT = 200
+# Each row of "Vores sager" runs the next step's guards (a few statements per case), so the
+# section shows one page, nearest deadline first, and links to the full list.
+OUR_CASES_LIMIT = PAGE_SIZE
+FAILED_DELIVERIES_LIMIT = 50
+# Follow-ups and implementation deadlines months ahead: the nearest ones are enough.
+LATER_LIMIT = 50
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,8 @@ class Board:
     this_week: list[DeadlineRow]
     per_meeting: list[MeetingMaterial]
     waiting_elsewhere: list[CaseRow]
+    later: list[DeadlineRow] = field(default_factory=list)
+    failed_deliveries: list[Notification] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,7 @@ class Dashboard:
     to_decide: list[DecisionRow] | None
     our_cases: list[OurCaseRow] | None
     board: Board | None
+    our_cases_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -228,18 +238,19 @@ def dashboard(session: Session, user: User, now: datetime) -> Dashboard:
     known = definitions(session)
     is_open = open_case_condition(known)
     to_decide = our_cases = board = None
+    our_total = 0
     if chaired:
         query = select(Case).where(Case.current_body_id.in_(chaired), is_open)
         chaired_codes = {m.body.code for m in memberships if m.role in CHAIR_ROLES}
         to_decide = decisions_for(case_rows(session, query, known), chaired_codes, known)
     if committees:
         query = select(Case).where(Case.originating_body_id.in_(committees), is_open)
-        our_cases = [
-            _with_blockers(row, known) for row in case_rows(session, query, known, goals=True)
-        ]
+        our_total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = case_rows(session, query.limit(OUR_CASES_LIMIT), known, goals=True)
+        our_cases = [_with_blockers(row, known) for row in rows]
     if secretariats:
         board = deadline_board(session, secretariats, now, known)
-    return Dashboard(memberships, to_decide, our_cases, board)
+    return Dashboard(memberships, to_decide, our_cases, board, our_total)
 
 
 def _body_code_of(case: Case, ref_body: str) -> str:
@@ -323,6 +334,14 @@ def deadline_board(
             this_week.append(row)
         if deadline.kind == DeadlineKind.MATERIAL and meeting is not None:
             per_meeting.setdefault(meeting.id, MeetingMaterial(meeting, [])).rows.append(row)
+    later = session.scalars(
+        select(Deadline)
+        .where(open_deadline(), Deadline.due_at >= week_end, Deadline.body_id.in_(body_ids))
+        .where(Deadline.kind.in_([DeadlineKind.FOLLOW_UP, DeadlineKind.STATE]))
+        .options(joinedload(Deadline.case))
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(LATER_LIMIT)
+    )
     elsewhere = select(Case).where(
         Case.originating_body_id.in_(body_ids),
         Case.current_body_id.not_in(body_ids),
@@ -333,6 +352,10 @@ def deadline_board(
         this_week=this_week,
         per_meeting=sorted(per_meeting.values(), key=lambda m: (m.meeting.starts_at, m.meeting.id)),
         waiting_elsewhere=case_rows(session, elsewhere.limit(BOARD_LIMIT), known),
+        later=[DeadlineRow(d, d.case, _state_label(d.case, known), None) for d in later],
+        failed_deliveries=notify.failed_notifications(
+            session, body_ids, limit=FAILED_DELIVERIES_LIMIT
+        ),
     )
 
 
@@ -421,10 +444,28 @@ ROLE_WORDS = {
     "secretariat": _l("som sekretariat"),
     "admin": _l("som administrator"),
 }
+# Events that are not transitions of the process: written by workflow/*.py through
+# engine.append_event (grep 'trigger=' there when adding one).
 SPECIAL_TRIGGERS = {
     "create": _l("Sagen blev oprettet"),
     "edit": _l("Sagens oplysninger blev ændret"),
     "migrate_version": _l("Sagen blev flyttet til en ny version af processen"),
+    "deadline_overdue": _l("En frist blev overskredet"),
+    "deadline_escalated": _l("En overskredet frist blev eskaleret"),
+    "material_deadline_moved": _l("Materialefristen blev flyttet med mødet"),
+    "added_to_agenda": _l("Sagen blev sat på en dagsorden"),
+    "meeting_outcome": _l("Mødets beslutning blev noteret i referatet"),
+    "follow_up_added": _l("En opfølgning blev tilføjet"),
+    "follow_up_done": _l("En opfølgning blev afsluttet"),
+    "attachment_added": _l("Et bilag blev tilføjet"),
+    "consultation_started": _l("En høring blev sendt ud"),
+    "consultation_answered": _l("Et høringssvar blev modtaget"),
+    "consultation_no_answer": _l("En part svarer ikke på høringen"),
+    "implementation_units": _l("Implementeringsenhederne blev fastlagt"),
+    "implementation_report": _l("En enhed rapporterede om implementeringen"),
+    "indicator_linked": _l("En indikator blev knyttet til sagen"),
+    "indicator_unlinked": _l("En indikator blev fjernet fra sagen"),
+    "plan_item_added": _l("En indsats blev føjet til planen"),
 }
 
 

@@ -1,0 +1,154 @@
+"""Shared pieces of the browser tests: the app on a live port with its own seeded SQLite file,
+Debian's Chromium through Playwright, log-in, screenshots and axe-core's WCAG 2.1 A/AA run."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from models import Body, Membership, Role, User
+from workflow import clock, migrate, passwords, seed
+from workflow.app import create_app
+from workflow.db import make_engine
+
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+PASSWORD = "browsertest adgangskode æøå"
+ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts" / "browser"
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+try:
+    from playwright.sync_api import Browser, Page, sync_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    sync_playwright = None
+
+BROWSER_MARKS = [
+    pytest.mark.sqlite_only,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Browsertests springes over: /usr/bin/chromium findes ikke (apt install chromium)",
+    ),
+    pytest.mark.skipif(
+        sync_playwright is None, reason="Browsertests springes over: playwright er ikke installeret"
+    ),
+]
+
+
+def add_user(
+    session: Session, email: str, name: str, *roles: tuple[str, Role], is_admin: bool = False
+) -> User:
+    """A user who logs in with PASSWORD, holding `roles` as (body code, role)."""
+    user = User(
+        email=email,
+        name=name,
+        password_hash=passwords.hash_password(PASSWORD),
+        is_admin=is_admin,
+    )
+    session.add(user)
+    session.flush()
+    for code, role in roles:
+        body = session.scalar(select(Body).where(Body.code == code))
+        assert body is not None, code
+        session.add(Membership(user_id=user.id, body_id=body.id, role=role))
+    session.flush()
+    return user
+
+
+@contextmanager
+def live_app(url: str, populate: Callable[[Session], Any]) -> Iterator[tuple[str, Any]]:
+    """Migrate, seed and `populate` the SQLite file at `url`, then serve the app on a port."""
+    clock.set_time(None)
+    db_engine = make_engine(url)
+    migrate.upgrade(db_engine)
+    with Session(db_engine, expire_on_commit=False) as session:
+        seed.run(session)
+        session.commit()
+        extra = populate(session)
+        session.commit()
+    db_engine.dispose()
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browsertest-" + "x" * 32})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", extra
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+        engine_ = app.extensions["aftaleflow.database"].engine
+        if engine_ is not None:
+            engine_.dispose()
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless (never a downloaded browser)."""
+    assert sync_playwright is not None
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@contextmanager
+def new_page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (its own cookies), Danish, with short timeouts."""
+    # The app forbids inline scripts (CSP); axe is injected as one, so only tests bypass it.
+    context = browser.new_context(bypass_csp=True, locale="da-DK")
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def shot(page: Page, name: str) -> None:
+    """Keep a full-page screenshot as a test artefact."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    """Run axe-core's WCAG 2.1 A/AA rules on the page; describe each violation briefly."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
+    )
+    return [
+        {
+            "id": v["id"],
+            "help": v["help"],
+            "targets": [n["target"] for n in v["nodes"]][:5],
+            "html": [n["html"][:200] for n in v["nodes"]][:3],
+        }
+        for v in result["violations"]
+    ]
+
+
+def log_in(page: Page, base_url: str, email: str) -> None:
+    """Log in through the login form and land on the dashboard."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Adgangskode").fill(PASSWORD)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(f"{base_url}/")

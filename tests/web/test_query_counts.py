@@ -1,0 +1,162 @@
+"""The key pages issue a fixed number of SQL statements whatever the amount of data: an N+1
+query (one statement per case, deadline or event) makes these counts grow and fails here."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from models import Case, CaseExpense, Deadline, DeadlineKind, Meeting, Notification, Party, User
+from workflow import clock, engine
+from workflow.web.queries import OUR_CASES_LIMIT
+
+NOW = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
+
+
+@contextmanager
+def counted(session: Session) -> Iterator[list[str]]:
+    """Collect the SQL statements run on the session's connection meanwhile."""
+    statements: list[str] = []
+    connection = session.connection()
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def page_statements(client, session) -> Callable[[str], list[str]]:
+    """GET a page on a cold session (nothing cached) and return the statements it ran."""
+
+    def get(path: str) -> list[str]:
+        # The test and the app share one session: start the request with nothing loaded.
+        session.expunge_all()
+        with counted(session) as statements:
+            response = client.get(path)
+        assert response.status_code == 200, response.get_data(as_text=True)[:500]
+        get.last_response = response  # type: ignore[attr-defined]
+        return statements
+
+    return get
+
+
+@pytest.fixture
+def world(session, body, make_case, make_user) -> Callable[[int], list[Case]]:
+    """Add `n` cases in every place the dashboard looks, each with deadlines and events."""
+    tss, su = body("TSS"), body("SU-NORD-SOM")
+    meeting = Meeting(body_id=tss.id, title="TSS-møde", starts_at=NOW + timedelta(days=20))
+    session.add(meeting)
+    session.flush()
+    party = session.query(Party).order_by(Party.id).first()
+    staff = make_user("secretariat@TSS")
+
+    def add(n: int) -> list[Case]:
+        made: list[Case] = []
+        for index in range(n):
+            draft = make_case(title=f"Kladde {index}", cost_driving=True)
+            at_tss = make_case(title=f"Hos TSS {index}", state="at_tss")
+            for case, body_id in ((draft, su.id), (at_tss, tss.id)):
+                for due, kind, meeting_id in (
+                    (NOW - timedelta(days=3), DeadlineKind.STATE, None),
+                    (NOW + timedelta(days=2), DeadlineKind.STATE, None),
+                    (NOW + timedelta(days=15), DeadlineKind.MATERIAL, meeting.id),
+                ):
+                    session.add(
+                        Deadline(case_id=case.id, kind=kind, state=case.state, body_id=body_id,
+                                 meeting_id=meeting_id, due_at=due, reminder_days=[])
+                    )  # fmt: skip
+                if party is not None:
+                    session.add(CaseExpense(case_id=case.id, party_id=party.id, amount_dkk=1000))
+                session.add(
+                    Notification(
+                        idempotency_key=f"test:{case.id}", message_id=f"<{case.id}@test>",
+                        recipient_id=staff.id, case_id=case.id, kind="overdue",
+                        subject=f"Frist: {case.title}", body="…", attempts=8,
+                        last_error="Mailserveren svarede 550", failed_at=NOW,
+                    )
+                )  # fmt: skip
+            made += [draft, at_tss]
+        session.commit()
+        return made
+
+    return add
+
+
+def _viewer(logged_in, *roles: str) -> User:
+    """A TSS chair and secretariat (decisions and the deadline board), plus `roles`."""
+    user: User = logged_in("chair@TSS", "secretariat@TSS", *roles)
+    return user
+
+
+def test_dashboard_statements_do_not_grow_with_cases(world, logged_in, page_statements):
+    _viewer(logged_in)
+    world(2)
+    few = page_statements("/")
+    world(40)
+    many = page_statements("/")
+    assert len(many) == len(few), _diff(few, many)
+    assert len(few) <= 25, "\n".join(s[:150] for s in few)
+
+
+def test_our_cases_check_at_most_one_page_of_cases(world, logged_in, page_statements, text_of):
+    # "Vores sager" runs the next step's guards per case, so it shows one page of cases.
+    # Any role in a committee shows its cases; its secretariat also gets them on the board.
+    _viewer(logged_in, "secretariat@SU-NORD-SOM")
+    world(OUR_CASES_LIMIT // 2 + 1)
+    full = page_statements("/")
+    world(40)
+    more = page_statements("/")
+    assert len(more) == len(full), _diff(full, more)
+    total = 2 * (OUR_CASES_LIMIT // 2 + 1 + 40)
+    assert f"Viser de {OUR_CASES_LIMIT} sager med nærmeste frist af i alt {total}." in text_of(
+        page_statements.last_response
+    )
+
+
+def test_case_list_statements_do_not_grow_with_cases(world, logged_in, page_statements):
+    _viewer(logged_in, "member@SU-NORD-SOM")
+    world(2)
+    few = page_statements("/sager")
+    world(30)  # 64 cases: more than one page
+    many = page_statements("/sager")
+    assert len(many) == len(few), _diff(few, many)
+    assert len(few) <= 30, "\n".join(s[:150] for s in few)
+    assert len(page_statements("/sager?side=2")) == len(few)
+
+
+def test_case_page_statements_do_not_grow_with_events(
+    world, logged_in, page_statements, make_user, session
+):
+    _viewer(logged_in, "member@SU-NORD-SOM")
+    quiet, busy = world(1)[1], world(1)[1]
+    # The busy case gets many events by different people and a longer history.
+    for index in range(12):
+        editor = make_user("member@SU-NORD-SOM", name=f"Redaktør {index}")
+        engine.edit_case(busy, editor, {"summary": f"Version {index}"}, busy.version, None)
+    clock.advance(timedelta(minutes=1))
+    few = page_statements(f"/sager/{quiet.id}")
+    many = page_statements(f"/sager/{busy.id}")
+    assert len(many) == len(few), _diff(few, many)
+    assert len(few) <= 40, few
+
+
+def _diff(few: list[str], many: list[str]) -> str:
+    """Show the statements the bigger page ran more often, to point at the N+1."""
+    counts: dict[str, int] = {}
+    for statement in many:
+        counts[statement] = counts.get(statement, 0) + 1
+    for statement in few:
+        counts[statement] = counts.get(statement, 0) - 1
+    extra = [f"{n}x {s[:300]}" for s, n in counts.items() if n > 0]
+    return f"{len(few)} -> {len(many)} statements; extra:\n" + "\n".join(extra)
