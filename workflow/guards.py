@@ -24,6 +24,7 @@ from models import (
     ImplementationStatus,
     Party,
     PartyKind,
+    PlanningArea,
     ResponseStatus,
     User,
 )
@@ -337,6 +338,28 @@ def implementation_complete(ctx: GuardContext) -> Failure | None:
         f"{count} har endnu ikke implementeret sagen: {_first_names(pending)}. Registrér dem "
         "som implementeret, eller som ikke relevant med en begrundelse.",
         f"{len(pending)} units have not yet implemented the case.",
+    )
+
+
+@guard("implementation_scope_valid")
+def implementation_scope_valid(ctx: GuardContext) -> Failure | None:
+    """The planning areas an approved case is spread to exist (empty: the whole region)."""
+    from workflow.implementation import SCOPE_KEY, parse_scope
+
+    raw = ctx.data.get(SCOPE_KEY)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raw = ctx.case.extra.get(SCOPE_KEY)
+    known = set(ctx.session.scalars(select(PlanningArea.code)))
+    unknown = [code for code in parse_scope(raw) if code not in known]
+    if not unknown:
+        return None
+    word = "Planområdet" if len(unknown) == 1 else "Planområderne"
+    return Failure(
+        "implementation_scope_valid",
+        f"{word} {_join(unknown, 'og')} findes ikke. Skriv planområdernes koder adskilt af "
+        f"komma ({', '.join(sorted(known))}), eller lad feltet stå tomt for hele regionen.",
+        f"Unknown planning area {', '.join(unknown)}. Use {', '.join(sorted(known))}, or leave "
+        "the field empty for the whole region.",
     )
 
 

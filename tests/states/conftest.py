@@ -30,6 +30,7 @@ from models import (
     MeetingStatus,
     Party,
     PartyKind,
+    PlanningArea,
     Role,
     User,
 )
@@ -162,6 +163,7 @@ SATISFIERS: dict[str, Mutator] = {
         s, c, [ImplementationState.IMPLEMENTED, ImplementationState.NOT_RELEVANT]
     ),
     "after_budget_adoption": lambda s, c: clock.set_time(AFTER_BUDGETS),
+    "implementation_scope_valid": lambda s, c: None,
 }
 
 # Make each guard fail, and only that guard, for a case that otherwise satisfies it.
@@ -177,11 +179,19 @@ VIOLATORS: dict[str, Mutator] = {
     ),
     "implementation_complete": _unit_not_done,
     "after_budget_adoption": lambda s, c: clock.set_time(datetime(2020, 9, 1, 8, tzinfo=UTC)),
+    # The filled-in scope names NORD (FIELD_VALUES): make that area unknown.
+    "implementation_scope_valid": lambda s, c: setattr(
+        s.scalar(select(PlanningArea).where(PlanningArea.code == "NORD")), "code", "NORD-OLD"
+    ),
 }
+# Fields whose generic value would not be valid.
+FIELD_VALUES: dict[str, Any] = {"implementation_scope": "NORD"}
 
 
 def field_value(spec: FieldSpec) -> Any:
     """Return a valid value for a declared field."""
+    if spec.name in FIELD_VALUES:
+        return FIELD_VALUES[spec.name]
     values: dict[str, Any] = {
         "text": f"{spec.label}: udfyldt i testen.",
         "date": (clock.now().date() + timedelta(days=21)).isoformat(),

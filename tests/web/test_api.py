@@ -488,7 +488,7 @@ def test_processes_definition_and_diagram(api):
     definition = caller.get("/processes/signature_initiative").get_json()
     approve = next(t for t in definition["transitions"] if t["trigger"] == "sku_approve")
     assert approve["allowed"] == ["chair@SKU", "secretariat@SKU"]
-    assert approve["guards"] == ["financing_follows"]
+    assert approve["guards"] == ["financing_follows", "implementation_scope_valid"]
     assert {s["name"] for s in definition["states"]} >= {"draft", "at_tss", "at_sku"}
     svg = caller.get("/processes/signature_initiative/diagram.svg", query_string={"lang": "en"})
     assert svg.status_code == 200

@@ -35,6 +35,7 @@ TESTED_GUARDS = {
     "consultation_closed",
     "implementation_complete",
     "after_budget_adoption",
+    "implementation_scope_valid",
 }
 
 
@@ -277,6 +278,22 @@ def test_plan_is_adopted_only_after_1_october_the_year_before(make_case, run):
     assert run("after_budget_adoption", case) is None
     case.plan_year = None
     assert "mangler det år" in run("after_budget_adoption", case).message
+
+
+def test_implementation_scope_valid_names_the_unknown_planning_area(make_case, run):
+    case = make_case(state="at_sku")
+    assert run("implementation_scope_valid", case) is None
+    assert run("implementation_scope_valid", case, implementation_scope="") is None
+    assert run("implementation_scope_valid", case, implementation_scope="nord; Midt") is None
+    failure = run("implementation_scope_valid", case, implementation_scope="NORD, ØST")
+    assert failure.message.startswith("Planområdet ØST findes ikke.")
+    assert "BORNHOLM, BYEN, MIDT, NORD, SYD" in failure.message
+    # An empty field keeps the scope the case already names, so that is checked too.
+    case.extra = {"implementation_scope": "VEST, ØST"}
+    assert (
+        "Planområderne VEST og ØST findes ikke" in run("implementation_scope_valid", case).message
+    )
+    assert run("implementation_scope_valid", case, implementation_scope="SYD") is None
 
 
 # --- Decisions: at a meeting, or by the chairs on the body's behalf ------------------------

@@ -112,6 +112,39 @@ def test_an_unknown_planning_area_is_refused_by_name(make_case, session):
         implementation.create_units(session, case, None, clock.now(), ["VEST"])
 
 
+def test_sku_chooses_the_scope_when_it_approves(make_case, session, make_user):
+    case = make_case(state="at_sku")
+    engine.perform(
+        case, "sku_approve", make_user("chair@SKU"), data={"implementation_scope": "nord"}
+    )
+    assert case.extra[implementation.SCOPE_KEY] == "nord"
+    expected = implementation.scope_parties(session, case, ["NORD"])
+    units = units_by_code(session, case)
+    assert set(units) == {p.code for p in expected}
+    assert {c for c in units if c.startswith("HOSP")} == {"HOSP-NOH"}
+    assert "KOM-KOEBENHAVN" not in units and "PLO-H" in units
+    [created] = session.scalars(
+        select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.trigger == implementation.UNITS_TRIGGER
+        )
+    ).all()
+    assert created.comment == f"{len(expected)} enheder skal implementere sagen (NORD)."
+
+
+def test_an_unknown_scope_at_approval_writes_nothing(make_case, session, make_user):
+    case = make_case(state="at_sku")
+    version = case.version
+    with pytest.raises(GuardFailed) as refused:
+        engine.perform(
+            case, "sku_approve", make_user("chair@SKU"), data={"implementation_scope": "NORD, VEST"}
+        )
+    assert "Planområdet VEST findes ikke" in refused.value.message
+    session.refresh(case)
+    assert (case.state, case.version) == ("at_sku", version)
+    assert implementation.SCOPE_KEY not in case.extra
+    assert implementation.units_of(session, case) == []
+
+
 def test_a_psychiatric_case_is_carried_by_the_psychiatric_committees(implementing, session):
     case = implementing(origin="SU-NORD-PSYK")
     units = units_by_code(session, case)
