@@ -157,3 +157,13 @@ def make_case(
 def states_dir() -> Path:
     """The states/ folder of this checkout."""
     return Path(__file__).resolve().parent.parent / "states"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip tests of SQLite itself when the suite runs on PostgreSQL."""
+    if not os.environ.get("TEST_DATABASE_URL"):
+        return
+    skip = pytest.mark.skip(reason="tests SQLite itself; this run uses PostgreSQL")
+    for item in items:
+        if "sqlite_only" in item.keywords:
+            item.add_marker(skip)
