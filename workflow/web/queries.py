@@ -242,7 +242,8 @@ def dashboard(session: Session, user: User, now: datetime) -> Dashboard:
     if chaired:
         query = select(Case).where(Case.current_body_id.in_(chaired), is_open)
         chaired_codes = {m.body.code for m in memberships if m.role in CHAIR_ROLES}
-        to_decide = decisions_for(case_rows(session, query, known), chaired_codes, known)
+        rows = case_rows(session, query.limit(BOARD_LIMIT), known)
+        to_decide = decisions_for(rows, chaired_codes, known)
     if committees:
         query = select(Case).where(Case.originating_body_id.in_(committees), is_open)
         our_total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -466,6 +467,7 @@ SPECIAL_TRIGGERS = {
     "indicator_linked": _l("En indikator blev knyttet til sagen"),
     "indicator_unlinked": _l("En indikator blev fjernet fra sagen"),
     "plan_item_added": _l("En indsats blev føjet til planen"),
+    "plan_item_changed": _l("En indsats i planen blev ændret"),
 }
 
 
