@@ -42,6 +42,7 @@ EDITABLE_STATES = frozenset(
 )
 EDITING_BODIES = ("TSS", "SKU")
 ITEM_TRIGGER = "plan_item_added"
+ITEM_CHANGED_TRIGGER = "plan_item_changed"
 # How far before a milestone the meeting that treats it may lie (a quarter).
 MEETING_WINDOW_DAYS = 92
 
@@ -230,24 +231,35 @@ def plan_items(session: Session, plan: Case) -> list[PlanItem]:
     )
 
 
-def add_plan_item(
-    session: Session,
-    plan: Case,
-    actor: User,
-    *,
-    title: str,
-    purpose: str,
-    anchoring: str = "",
-    responsible_start: str = "",
-    responsible_delivery: str = "",
-    starts_on: date | None = None,
-    ends_on: date | None = None,
-    economy: str = "",
-    economy_dkk: Decimal | None = None,
-    initiative: Case | None = None,
-    indicator_ids: Sequence[int] = (),
-) -> PlanItem:
-    """Add an initiative to the plan (audited on the plan case) and commit."""
+@dataclass(frozen=True)
+class PlanLine:
+    """What a plan line says (seed 004 §1.2.2): the content of an add or an edit."""
+
+    title: str
+    purpose: str
+    anchoring: str = ""
+    responsible_start: str = ""
+    responsible_delivery: str = ""
+    starts_on: date | None = None
+    ends_on: date | None = None
+    economy: str = ""
+    economy_dkk: Decimal | None = None
+    initiative_case_id: int | None = None
+    indicator_ids: tuple[int, ...] = ()
+
+
+TEXT_FIELDS = ("title", "purpose", "anchoring", "responsible_start", "responsible_delivery",
+               "economy")  # fmt: skip
+VALUE_FIELDS = ("starts_on", "ends_on", "economy_dkk", "initiative_case_id")
+
+
+def is_editable(session: Session, plan: Case, actor: User) -> bool:
+    """True when `actor` may change the plan's lines now (before SKU adopts it)."""
+    return plan.state in EDITABLE_STATES and _may_edit(session, actor)
+
+
+def _check_line(session: Session, plan: Case, actor: User, line: PlanLine) -> None:
+    """Refuse an edit by someone outside TSS/SKU, after adoption, or with a faulty line."""
     if plan.process != PROCESS:
         raise ValueError("plan must be an implementation_plan case")
     if not _may_edit(session, actor):
@@ -266,13 +278,13 @@ def add_plan_item(
                 "The plan is adopted and can no longer change.",
             )
         )
-    if not title.strip():
+    if not line.title.strip():
         failures.append(Failure("field:title", "Indsatsen skal have en titel.", "Title needed."))
-    if not purpose.strip():
+    if not line.purpose.strip():
         failures.append(
             Failure("field:purpose", "Beskriv indsatsens formål.", "Describe the purpose.")
         )
-    if starts_on and ends_on and ends_on < starts_on:
+    if line.starts_on and line.ends_on and line.ends_on < line.starts_on:
         failures.append(
             Failure(
                 "field:ends_on",
@@ -280,26 +292,69 @@ def add_plan_item(
                 "The end date is before the start date.",
             )
         )
-    if economy_dkk is not None and economy_dkk < 0:
+    if line.economy_dkk is not None and line.economy_dkk < 0:
         failures.append(
             Failure("field:economy_dkk", "Beløbet kan ikke være negativt.", "Negative amount.")
         )
+    if line.initiative_case_id is not None and session.get(Case, line.initiative_case_id) is None:
+        failures.append(
+            Failure(
+                "field:initiative_case_id",
+                f"Der er ingen sag nr. {line.initiative_case_id}. Ret sagsnummeret, eller lad "
+                "feltet stå tomt.",
+                f"There is no case {line.initiative_case_id}.",
+            )
+        )
     if failures:
         raise GuardFailed(failures)
+
+
+def _indicators(session: Session, ids: Sequence[int]) -> list[Indicator]:
+    if not ids:
+        return []
+    return list(session.scalars(select(Indicator).where(Indicator.id.in_(list(ids)))))
+
+
+def add_plan_item(
+    session: Session,
+    plan: Case,
+    actor: User,
+    *,
+    title: str,
+    purpose: str,
+    anchoring: str = "",
+    responsible_start: str = "",
+    responsible_delivery: str = "",
+    starts_on: date | None = None,
+    ends_on: date | None = None,
+    economy: str = "",
+    economy_dkk: Decimal | None = None,
+    initiative: Case | None = None,
+    indicator_ids: Sequence[int] = (),
+) -> PlanItem:
+    """Add an initiative to the plan (audited on the plan case) and commit."""
+    line = PlanLine(
+        title, purpose, anchoring, responsible_start, responsible_delivery, starts_on, ends_on,
+        economy, economy_dkk, initiative.id if initiative else None, tuple(indicator_ids),
+    )  # fmt: skip
+    return add_plan_line(session, plan, actor, line)
+
+
+def add_plan_line(session: Session, plan: Case, actor: User, line: PlanLine) -> PlanItem:
+    """Add a line to the plan (audited on the plan case) and commit."""
+    _check_line(session, plan, actor, line)
     now: datetime = clock.now()
     position = len(plan_items(session, plan)) + 1
     try:
         item = PlanItem(
-            plan_case_id=plan.id, initiative_case_id=initiative.id if initiative else None,
-            position=position, title=title.strip(), purpose=purpose.strip(),
-            anchoring=anchoring.strip(), responsible_start=responsible_start.strip(),
-            responsible_delivery=responsible_delivery.strip(), starts_on=starts_on,
-            ends_on=ends_on, economy=economy.strip(), economy_dkk=economy_dkk, created_at=now,
+            plan_case_id=plan.id, initiative_case_id=line.initiative_case_id,
+            position=position, title=line.title.strip(), purpose=line.purpose.strip(),
+            anchoring=line.anchoring.strip(), responsible_start=line.responsible_start.strip(),
+            responsible_delivery=line.responsible_delivery.strip(), starts_on=line.starts_on,
+            ends_on=line.ends_on, economy=line.economy.strip(), economy_dkk=line.economy_dkk,
+            created_at=now,
         )  # fmt: skip
-        if indicator_ids:
-            item.indicators = list(
-                session.scalars(select(Indicator).where(Indicator.id.in_(list(indicator_ids))))
-            )
+        item.indicators = _indicators(session, line.indicator_ids)
         session.add(item)
         session.flush()
         engine.append_event(
@@ -312,3 +367,60 @@ def add_plan_item(
         session.rollback()
         raise
     return item
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def update_plan_line(
+    session: Session, item: PlanItem, actor: User, line: PlanLine
+) -> dict[str, tuple[object, object]]:
+    """Change a plan line before adoption, audited on the plan case with the old values; commit.
+
+    Returns the changed fields as {name: (old, new)}; nothing is written when none changed.
+    """
+    plan = session.get(Case, item.plan_case_id)
+    assert plan is not None  # a line always belongs to a plan
+    _check_line(session, plan, actor, line)
+    new: dict[str, object] = {name: str(getattr(line, name)).strip() for name in TEXT_FIELDS}
+    new.update({name: getattr(line, name) for name in VALUE_FIELDS})
+    changed = {
+        name: (getattr(item, name), value)
+        for name, value in new.items()
+        if getattr(item, name) != value
+    }
+    old_codes = sorted(i.code for i in item.indicators)
+    indicators = _indicators(session, line.indicator_ids)
+    new_codes = sorted(i.code for i in indicators)
+    if old_codes != new_codes:
+        changed["indicators"] = (", ".join(old_codes), ", ".join(new_codes))
+    if not changed:
+        return {}
+    now: datetime = clock.now()
+    try:
+        for name, value in new.items():
+            setattr(item, name, value)
+        item.indicators = indicators
+        session.flush()
+        engine.append_event(
+            session, plan, trigger=ITEM_CHANGED_TRIGGER, actor=actor, from_state=plan.state,
+            comment=f"Indsatsen '{item.title}' i planen er ændret.",
+            data={
+                "plan_item": item.id,
+                "changed": {
+                    name: {"old": _jsonable(old), "new": _jsonable(value)}
+                    for name, (old, value) in sorted(changed.items())
+                },
+            },
+            now=now,
+        )  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return changed

@@ -361,7 +361,35 @@ def define_indicator(
     return indicator
 
 
-def _may_link(session: Session, case: Case, actor: User) -> bool:
+def create_indicator(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    direction: IndicatorDirection | str,
+    definition: str = "",
+    data_source: str = "",
+    unit: str = "",
+    national_goal_number: int | None = None,
+    actor: User | None = None,
+) -> Indicator:
+    """Add a new indicator to the registry (audited) and commit; an existing code is refused."""
+    code = code.strip().upper()
+    if session.scalar(select(Indicator.id).where(Indicator.code == code)) is not None:
+        raise WorkflowError(
+            f"Der findes allerede en indikator med koden {code}. Vælg en anden kode, eller ret "
+            "den eksisterende indikator.",
+            f"An indicator with the code {code} already exists.",
+        )
+    return define_indicator(
+        session, code=code, name=name, direction=direction, definition=definition,
+        data_source=data_source, unit=unit, national_goal_number=national_goal_number,
+        actor=actor,
+    )  # fmt: skip
+
+
+def may_link(session: Session, case: Case, actor: User) -> bool:
+    """True when `actor` may link indicators to the case (a member of a body that holds it)."""
     if actor.is_admin:
         return True
     return (
@@ -412,7 +440,7 @@ def set_link(session: Session, case: Case, indicator: Indicator, actor: User, li
     """
     from models import case_indicators
 
-    if not _may_link(session, case, actor):
+    if not may_link(session, case, actor):
         raise NotAllowed(
             "Kun medlemmer af det organ, der har sagen, kan knytte indikatorer til den.",
             "Only members of a body that holds the case may link indicators to it.",

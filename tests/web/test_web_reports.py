@@ -150,3 +150,37 @@ def test_reports_module_titles_match_the_index(session):
     for key, build in reports.REPORTS.items():
         if key != "beslutninger":
             assert build(session, reports.Filters()).title == REPORT_TITLES[key]
+
+
+def test_the_yearly_follow_up_is_also_a_word_document_with_the_same_figures(
+    client, logged_in, make_case, make_user
+):
+    from docx import Document
+
+    decided_case(make_case, make_user)
+    logged_in("secretariat@SKU")
+    assert "/rapporter/aarsopfoelgning/docx" in client.get("/rapporter").get_data(as_text=True)
+    response = client.get("/rapporter/aarsopfoelgning/docx", query_string={"aar": 2020})
+    assert response.status_code == 200
+    assert "aarsopfoelgning-2020.docx" in response.headers["Content-Disposition"]
+    document = Document(io.BytesIO(response.data))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:3] == ["Implementeringsplan 2020", "Implementering og udbredelse",
+                            "Indikatorer 2020"]  # fmt: skip
+    workbook = load_workbook(
+        io.BytesIO(client.get("/rapporter/aarsopfoelgning", query_string={"aar": 2020}).data)
+    )
+    sheet = workbook["Gennemløbstid fra indstilling t"]
+    xlsx_rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=4) if r[0].value]
+    [table] = [
+        t
+        for t in document.tables
+        if [c.text for c in t.rows[0].cells] == xlsx_rows[0] and len(t.rows) == len(xlsx_rows)
+    ]
+    word_rows = [[c.text for c in row.cells] for row in table.rows]
+    assert word_rows[1][:4] == ["Signaturindsats", "SU-NORD-SOM", "1", "20,0"]
+    assert xlsx_rows[1][:4] == ["Signaturindsats", "SU-NORD-SOM", 1, 20.0]
+    decisions = next(
+        t for t in document.tables if any("Fælles akutindsats" in c.text for c in t.rows[-1].cells)
+    )
+    assert "Godkend" in [c.text for c in decisions.rows[-1].cells]

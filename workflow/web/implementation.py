@@ -13,7 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from models import Body, Case, ImplementationState, ImplementationStatus
-from workflow import charts, engine, implementation
+from workflow import annual_cycle, charts, engine, implementation, indicators
 from workflow.errors import GuardFailed, WorkflowError
 from workflow.processes import registry
 from workflow.web import db
@@ -46,6 +46,16 @@ class UnitReportForm(FlaskForm):  # type: ignore[misc]
 
 class EnsureUnitsForm(FlaskForm):  # type: ignore[misc]
     """Create the units of a case already in implementation (CSRF only)."""
+
+
+@bp.app_template_global("case_implementation_link")
+def case_implementation_link(case: Case) -> tuple[str, str] | None:
+    """Where the case page links for implementation: the units, or a plan's lines."""
+    if case.process in implementation.IMPLEMENTATION_STATES:
+        return url_for("implementation.case_units", case_id=case.id), _("Implementering pr. enhed")
+    if case.process == annual_cycle.PROCESS and case.plan_year is not None:
+        return url_for("reports.plan", year=case.plan_year), _("Planens indsatser")
+    return None
 
 
 def _grid_groups(
@@ -142,9 +152,14 @@ def case_units(case_id: int) -> str:
         and trigger is not None
         and any(t.trigger == trigger for t in engine.allowed_triggers(case, actor))
     )
+    from workflow.web.indicators import case_link_form
+
     return render_template(
         "implementation/case.html",
         case=case,
+        linked_indicators=indicators.linked_indicators(session, case),
+        can_link=indicators.may_link(session, case, actor),
+        link_form=case_link_form(case),
         state_label=engine.definition_of(case).states[case.state].label,
         units=units,
         bodies=bodies,

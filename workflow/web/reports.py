@@ -7,16 +7,24 @@ from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from models import Body
-from workflow import annual_cycle, clock, reports
+from models import Body, Case, Indicator, PlanItem
+from workflow import annual_cycle, clock, engine, reports
 from workflow.calendar import local_date
-from workflow.errors import WorkflowError
+from workflow.errors import GuardFailed, NotAllowed, WorkflowError
 from workflow.localtime import MONTHS_DA
 from workflow.paths import resource_dir
 from workflow.processes import registry
@@ -31,12 +39,55 @@ bp = Blueprint(
     static_url_path="/static",
 )
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 class PlanForm(FlaskForm):  # type: ignore[misc]
     """Open the implementation plan for a year."""
 
     year = IntegerField("År", validators=[InputRequired(), NumberRange(min=2000, max=2100)])
+
+
+class PlanItemForm(FlaskForm):  # type: ignore[misc]
+    """A line of the implementation plan (seed 004 §1.2.2)."""
+
+    title = StringField(
+        _l("Indsats"), validators=[InputRequired(_l("Skriv indsatsens titel.")), Length(max=300)]
+    )
+    purpose = TextAreaField(
+        _l("Formål"), validators=[InputRequired(_l("Beskriv indsatsens formål."))]
+    )
+    anchoring = TextAreaField(_l("Organisatorisk forankring"))
+    responsible_start = TextAreaField(_l("Ansvar for igangsættelse"))
+    responsible_delivery = TextAreaField(_l("Ansvar for gennemførelse"))
+    starts_on = DateField(_l("Start"), validators=[Optional()])
+    ends_on = DateField(_l("Slut"), validators=[Optional()])
+    economy = TextAreaField(_l("Økonomi"))
+    economy_dkk = DecimalField(
+        _l("Økonomi (kr.)"),
+        places=2,
+        validators=[Optional(), NumberRange(min=0, message=_l("Beløbet kan ikke være negativt."))],
+        description=_l("Et beløb i hele kroner, fx 250000. Tom: intet beløb."),
+    )
+    initiative_case_id = IntegerField(
+        _l("Sag nr. (indsatsen i Aftaleflow)"),
+        validators=[Optional()],
+        description=_l("Tom, hvis indsatsen ikke er en sag i Aftaleflow."),
+    )
+    indicator_ids = SelectMultipleField(_l("Indikatorer, indsatsen skal påvirke"), coerce=int)
+
+    def line(self) -> annual_cycle.PlanLine:
+        """The submitted line."""
+        return annual_cycle.PlanLine(
+            title=self.title.data or "", purpose=self.purpose.data or "",
+            anchoring=self.anchoring.data or "",
+            responsible_start=self.responsible_start.data or "",
+            responsible_delivery=self.responsible_delivery.data or "",
+            starts_on=self.starts_on.data, ends_on=self.ends_on.data,
+            economy=self.economy.data or "", economy_dkk=self.economy_dkk.data,
+            initiative_case_id=self.initiative_case_id.data,
+            indicator_ids=tuple(self.indicator_ids.data or ()),
+        )  # fmt: skip
 
 
 def _parse_filters() -> tuple[reports.Filters, list[str]]:
@@ -154,13 +205,30 @@ def export_xlsx(key: str) -> Response:
     )
 
 
+def _follow_up_year() -> int:
+    year = request.args.get("aar", type=int) or local_date(clock.now()).year
+    if not 2000 <= year <= 2100:
+        abort(404)
+    return year
+
+
+@bp.get("/aarsopfoelgning/docx")
+@login_required
+def yearly_follow_up_docx() -> Response:
+    """SKU's yearly follow-up as a Word document with the same figures as the workbook."""
+    year = _follow_up_year()
+    return Response(
+        reports.yearly_follow_up_docx(db(), year),
+        mimetype=DOCX,
+        headers={"Content-Disposition": f'attachment; filename="aarsopfoelgning-{year}.docx"'},
+    )
+
+
 @bp.get("/aarsopfoelgning")
 @login_required
 def yearly_follow_up() -> Response:
     """SKU's yearly follow-up as one workbook: plan, spread, indicators, decisions, delays."""
-    year = request.args.get("aar", type=int) or local_date(clock.now()).year
-    if not 2000 <= year <= 2100:
-        abort(404)
+    year = _follow_up_year()
     return Response(
         reports.yearly_follow_up_xlsx(db(), year),
         mimetype=XLSX,
@@ -212,3 +280,102 @@ def create_plan() -> Response:
         return redirect(url_for("reports.annual_cycle_view", aar=form.year.data - 1))
     flash(_("Implementeringsplanen for %(year)d er oprettet.", year=form.year.data), "success")
     return redirect(url_for("cases.detail", case_id=plan.id))
+
+
+def _plan_or_404(year: int) -> Case:
+    plan = annual_cycle.plan_case(db(), year)
+    if plan is None:
+        abort(404)
+    return plan
+
+
+@bp.get("/plan/<int:year>")
+@login_required
+def plan(year: int) -> str:
+    """The year's implementation plan: its lines, and links to add or change them."""
+    session = db()
+    plan_case = _plan_or_404(year)
+    return render_template(
+        "reports/plan.html",
+        year=year,
+        plan=plan_case,
+        items=annual_cycle.plan_items(session, plan_case),
+        editable=annual_cycle.is_editable(session, plan_case, current_actor()),
+        locked=plan_case.state not in annual_cycle.EDITABLE_STATES,
+        state_label=engine.definition_of(plan_case).states[plan_case.state].label,
+    )
+
+
+def _item_form(item: PlanItem | None) -> PlanItemForm:
+    data = None
+    if item is not None and request.method == "GET":
+        data = {
+            name: getattr(item, name)
+            for name in annual_cycle.TEXT_FIELDS + annual_cycle.VALUE_FIELDS
+        }
+        data["indicator_ids"] = [i.id for i in item.indicators]
+    form = PlanItemForm(data=data)
+    form.indicator_ids.choices = [
+        (i.id, f"{i.code} – {i.name}")
+        for i in db().scalars(
+            select(Indicator).where(Indicator.active.is_(True)).order_by(Indicator.code)
+        )
+    ]
+    return form
+
+
+def _edit_item(year: int, item: PlanItem | None) -> Response | tuple[str, int] | str:
+    """Show the line form; save the line through annual_cycle, which checks and audits it."""
+    session = db()
+    plan_case = _plan_or_404(year)
+    actor = current_actor()
+    if request.method == "GET" and not annual_cycle.is_editable(session, plan_case, actor):
+        if plan_case.state in annual_cycle.EDITABLE_STATES:
+            abort(403)
+        flash(_("Planen er tiltrådt af SKU og kan ikke ændres."), "error")
+        return redirect(url_for("reports.plan", year=year))
+    form = _item_form(item)
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            if item is None:
+                saved = annual_cycle.add_plan_line(session, plan_case, actor, form.line())
+                flash(_("Indsatsen '%(title)s' er føjet til planen.", title=saved.title), "success")
+            else:
+                changed = annual_cycle.update_plan_line(session, item, actor, form.line())
+                if changed:
+                    flash(_("Indsatsen '%(title)s' er gemt.", title=item.title), "success")
+                else:
+                    flash(_("Intet ændret."), "info")
+        except NotAllowed:
+            abort(403)
+        except GuardFailed as exc:
+            problems = [f.message for f in exc.failures]
+        except WorkflowError as exc:
+            problems = [exc.message]
+        else:
+            return redirect(url_for("reports.plan", year=year))
+    status = 400 if request.method == "POST" else 200
+    html = render_template(
+        "reports/plan_item.html", year=year, plan=plan_case, item=item, form=form,
+        problems=problems,
+    )  # fmt: skip
+    return (html, status) if status != 200 else html
+
+
+@bp.route("/plan/<int:year>/ny", methods=["GET", "POST"])
+@login_required
+def add_plan_item(year: int) -> Response | tuple[str, int] | str:
+    """Add a line to the year's plan (until SKU adopts it)."""
+    return _edit_item(year, None)
+
+
+@bp.route("/plan/<int:year>/indsats/<int:item_id>", methods=["GET", "POST"])
+@login_required
+def edit_plan_item(year: int, item_id: int) -> Response | tuple[str, int] | str:
+    """Change a line of the year's plan (until SKU adopts it)."""
+    item = db().get(PlanItem, item_id)
+    plan_case = _plan_or_404(year)
+    if item is None or item.plan_case_id != plan_case.id:
+        abort(404)
+    return _edit_item(year, item)
