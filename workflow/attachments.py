@@ -12,7 +12,7 @@ import os
 import secrets
 from pathlib import Path, PurePath
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -170,12 +170,21 @@ def upload(
 
 
 def _works_on(session: Session, actor: User, case: Case) -> bool:
-    """Members of a body that has the case, or a party consulted on it, may add files."""
-    if may_see_case(session, actor, case) and actor.party_id is not None:
+    """Members of a body that has the case, or a party or body consulted on it, may add files."""
+    if may_see_case(session, actor, case):
+        member_of = select(Membership.body_id).where(
+            Membership.user_id == actor.id,
+            Membership.active.is_(True),
+            Membership.role != "observer",
+        )
+        asked: ColumnElement[bool] = ConsultationResponse.body_id.in_(member_of)
+        if actor.party_id is not None:
+            asked = or_(asked, ConsultationResponse.party_id == actor.party_id)
         consulted = session.scalar(
             select(ConsultationResponse.id)
             .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
-            .where(Consultation.case_id == case.id, ConsultationResponse.party_id == actor.party_id)
+            .where(Consultation.case_id == case.id, asked)
+            .limit(1)
         )
         if consulted is not None:
             return True

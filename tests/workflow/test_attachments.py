@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -58,3 +59,26 @@ def test_only_those_who_work_on_the_case_may_attach(
     case = make_case(state="at_tss")
     with pytest.raises(NotAllowed):
         attachments.upload(session, case, make_user("observer@KKR"), "a.pdf", PDF, folder=tmp_path)
+
+
+def test_a_member_of_a_consulted_body_may_attach_a_file_to_the_answer(
+    session: Session,
+    tmp_path: Path,
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    body: Callable[[str], object],
+) -> None:
+    from workflow import consultations
+
+    case = make_case("joint_agreement", origin="SU-MIDT-SOM", state="drafting")
+    forum_member = make_user("member@FORUM-HJERNE")
+    with pytest.raises(NotAllowed):
+        attachments.upload(session, case, forum_member, "svar.pdf", PDF, folder=tmp_path)
+    case.state = "consultation"
+    session.commit()
+    consultations.start(
+        session, case, make_user("secretariat@SU-MIDT-SOM"), title="Høring",
+        parties=[], bodies=[body("FORUM-HJERNE")], deadline=date(2020, 10, 1),
+    )  # fmt: skip
+    stored = attachments.upload(session, case, forum_member, "svar.pdf", PDF, folder=tmp_path)
+    assert stored.filename == "svar.pdf"
