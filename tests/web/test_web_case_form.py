@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from models import Case, CaseEvent, FocusArea, Party, PartyKind
@@ -147,3 +148,23 @@ def test_guards_read_the_form_fields(client, logged_in, make_case, session, text
     )
     assert response.status_code == 422
     assert "mangler en businesscase og et finansieringsforslag" in text_of(response)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kroner"),
+    [
+        ("250.000", Decimal("250000.00")),
+        ("1.250.000,75", Decimal("1250000.75")),
+        ("250000", Decimal("250000.00")),
+        ("12500.5", Decimal("12500.50")),
+        ("250 000 kr.", Decimal("250000.00")),
+    ],
+)
+def test_amounts_are_read_the_danish_way(app, typed, kroner):
+    from werkzeug.datastructures import MultiDict
+
+    from workflow.web.forms import ExpenseForm
+
+    with app.test_request_context():
+        form = ExpenseForm(formdata=MultiDict({"amount": typed}))
+        assert form.amount.data == kroner

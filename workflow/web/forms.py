@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -256,17 +257,23 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
+# Dots between groups of three digits are thousands separators in Danish: 1.250.000.
+DANISH_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
+
+
 class AmountField(DecimalField):  # type: ignore[misc]
     """An amount in kroner, written the Danish way (12.500,50) or with a decimal point."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        """Read '12.500,50', '12500,5' or '12500.50'; a blank stays None."""
+        """Read '12.500,50', '250.000', '12500,5' or '12500.50'; a blank stays None."""
         raw = (valuelist[0] if valuelist else "").replace(" ", "").replace("kr.", "").strip()
         if not raw:
             self.data = None
             return
         if "," in raw:
             raw = raw.replace(".", "").replace(",", ".")
+        elif DANISH_THOUSANDS.fullmatch(raw):
+            raw = raw.replace(".", "")  # '250.000' is 250 000 kr., as Danes write it
         try:
             self.data = Decimal(raw).quantize(Decimal("0.01"))
         except (ArithmeticError, ValueError):
