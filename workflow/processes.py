@@ -66,6 +66,14 @@ class ProcessRegistry:
 
     def get(self, session: Session, name: str, version: int) -> ProcessDefinition:
         """Return version `version` of process `name`."""
+        # Stored versions never change (a trigger forbids it), so one look-up per session
+        # serves every case on that version: lists don't query once per case.
+        seen: dict[tuple[str, int], ProcessDefinition] = session.info.setdefault(
+            "process_versions", {}
+        )
+        definition = seen.get((name, version))
+        if definition is not None:
+            return definition
         row = session.scalar(
             select(ProcessVersion).where(
                 ProcessVersion.name == name, ProcessVersion.version == version
@@ -73,7 +81,8 @@ class ProcessRegistry:
         )
         if row is None:
             raise UnknownProcess(f"Processen '{name}' findes ikke i version {version}.")
-        return self._parse(row)
+        definition = seen[(name, version)] = self._parse(row)
+        return definition
 
     def names(self, session: Session) -> list[str]:
         """List the names of every stored process."""

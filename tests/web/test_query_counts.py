@@ -42,6 +42,7 @@ def page_statements(client, session) -> Callable[[str], list[str]]:
     def get(path: str) -> list[str]:
         # The test and the app share one session: start the request with nothing loaded.
         session.expunge_all()
+        session.info.clear()  # and no per-request caches left by the test's own engine calls
         with counted(session) as statements:
             response = client.get(path)
         assert response.status_code == 200, response.get_data(as_text=True)[:500]

@@ -40,6 +40,9 @@ def db() -> Session:
 def _end_session(_error: BaseException | None) -> None:
     session: Session | None = g.pop("db_session", None)
     database: Database = current_app.extensions[EXTENSION_KEY]
+    if session is not None:
+        # Per-request caches kept on the session (process versions) end with the request.
+        session.info.pop("process_versions", None)
     # A session handed in by the caller (tests, embedding) is the caller's to close.
     if session is not None and database.owns_sessions:
         session.close()
