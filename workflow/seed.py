@@ -132,6 +132,7 @@ def _seed_organisation(session: Session, report: SeedReport, data: dict[str, Any
         )  # fmt: skip
 
     focus_ids = {a.code: a.id for a in session.scalars(select(FocusArea))}
+    existing_codes = set(session.scalars(select(Body.code)))
     bodies: dict[str, Body] = {}
     # Two passes: every body exists before parents are linked.
     for spec in data["bodies"]:
@@ -148,8 +149,10 @@ def _seed_organisation(session: Session, report: SeedReport, data: dict[str, Any
         parent = bodies[spec["parent"]].id if spec.get("parent") else None
         body = bodies[spec["code"]]
         if body.parent_id != parent:
+            # Linking a body created in this run is part of creating it, not an update.
+            if body.code in existing_codes:
+                report.count("organer", created=False)
             body.parent_id = parent
-            report.count("organer", created=False)
 
 
 def referenced_body_codes(definition: ProcessDefinition) -> dict[str, str]:

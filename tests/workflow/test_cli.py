@@ -35,6 +35,7 @@ def test_init_db_and_seed_are_idempotent(cli):
     first = cli("seed")
     assert first.exit_code == 0, first.output
     assert "29 kommuner oprettet" in first.output
+    assert "opdateret" not in first.output  # linking new bodies to parents is no update
     second = cli("seed")
     assert "intet ændret" in second.output
 
