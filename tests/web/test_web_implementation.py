@@ -97,3 +97,13 @@ def test_the_secretariat_can_create_missing_units(client, logged_in, make_case, 
     response = client.post(f"/implementering/sag/{case.id}/enheder")
     assert response.status_code == 302
     assert len(implementation.units_of(session, case)) == 36
+
+
+def test_the_case_page_links_to_implementation_only_once_it_has_begun(
+    client, logged_in, make_case, session, text_of
+):
+    logged_in("member@SU-NORD-SOM")
+    draft = make_case()
+    assert "Implementering pr. enhed" not in text_of(client.get(f"/sager/{draft.id}"))
+    approved = implementing(make_case, session)
+    assert "Implementering pr. enhed" in text_of(client.get(f"/sager/{approved.id}"))

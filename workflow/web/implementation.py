@@ -51,7 +51,10 @@ class EnsureUnitsForm(FlaskForm):  # type: ignore[misc]
 @bp.app_template_global("case_implementation_link")
 def case_implementation_link(case: Case) -> tuple[str, str] | None:
     """Where the case page links for implementation: the units, or a plan's lines."""
-    if case.process in implementation.IMPLEMENTATION_STATES:
+    # Only once implementation has begun: before approval there is nothing to show.
+    if case.process in implementation.IMPLEMENTATION_STATES and (
+        implementation.is_implementing(case) or implementation.units_of(db(), case)
+    ):
         return url_for("implementation.case_units", case_id=case.id), _("Implementering pr. enhed")
     if case.process == annual_cycle.PROCESS and case.plan_year is not None:
         return url_for("reports.plan", year=case.plan_year), _("Planens indsatser")
