@@ -8,7 +8,8 @@ database transaction. On any failure nothing is written and the case is as it wa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -381,12 +382,21 @@ def perform(
             extra["on_behalf_of_body"] = True  # formandskabsbeslutning between meetings
     if data.get("all_answered") is not None:
         extra["all_answered"] = data["all_answered"]
-    case_id, version_read = case.id, case.version
-    try:
+    with _one_transaction(session, case, expected_version):
         event = _apply(
             session, definition, case, transition, actor, comment or "", extra, meeting, now
         )
         _follow_routes(session, definition, case, actor, now)
+    return event
+
+
+@contextmanager
+def _one_transaction(session: Session, case: Case, expected_version: int | None) -> Iterator[None]:
+    """Commit the block as one transaction; on any failure write nothing, and report a
+    concurrent change of the case (its version moved under us) as a Conflict."""
+    case_id, version_read = case.id, case.version
+    try:
+        yield
         session.commit()
     except StaleDataError:
         session.rollback()
@@ -395,7 +405,6 @@ def perform(
     except BaseException:
         session.rollback()
         raise
-    return event
 
 
 def _state_body_id(session: Session, case: Case, state_body: str) -> int:
@@ -685,8 +694,7 @@ def edit_case(
         g.id for g in case.national_goals
     )
     now = clock.now()
-    case_id, version_read = case.id, case.version
-    try:
+    with _one_transaction(session, case, expected_version):
         figures = _sync_expenses(session, case, expenses) if expenses is not None else None
         if not changed and not goals_changed and figures is None:
             return None
@@ -713,14 +721,6 @@ def edit_case(
         )  # fmt: skip
         # A matter flagged (say) principled after it reached the forum goes to TSS now.
         _follow_routes(session, definition, case, actor, now)
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        actual = session.scalar(select(Case.version).where(Case.id == case_id))
-        raise Conflict(expected_version or version_read, actual) from None
-    except BaseException:
-        session.rollback()
-        raise
     return event
 
 
@@ -757,8 +757,7 @@ def migrate_case_version(
         )
     now = clock.now()
     from_state, from_version = case.state, case.process_version
-    case_id, version_read = case.id, case.version
-    try:
+    with _one_transaction(session, case, expected_version):
         case.process_version = to_version
         case.state = new_state
         _move_to_body(session, case, _state_body_id(session, case, target.states[new_state].body))
@@ -782,12 +781,4 @@ def migrate_case_version(
             )
         )
         deadlines.recompute(session, case, target.states[new_state], now, left_state=False)
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        actual = session.scalar(select(Case.version).where(Case.id == case_id))
-        raise Conflict(expected_version or version_read, actual) from None
-    except BaseException:
-        session.rollback()
-        raise
     return event
