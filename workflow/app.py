@@ -26,6 +26,7 @@ from workflow.web import indicators as indicators_web
 from workflow.web import notifications as notifications_web
 from workflow.web import profile as profile_web
 from workflow.web import reports as reports_web
+from workflow.web.accessibility import bp as accessibility_bp
 from workflow.web.admin import bp as admin_bp
 from workflow.web.api import register as register_api
 from workflow.web.bodies import bp as bodies_bp
@@ -110,6 +111,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for blueprint in (notifications_web.bp, profile_web.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(accessibility_bp)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(CSRFError, _csrf_refused)

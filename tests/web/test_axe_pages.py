@@ -1,5 +1,6 @@
 """axe-core's WCAG 2.1 A/AA rules find no violations on the body, process, admin, meeting,
-report, implementation, API documentation, inbox and settings pages (Debian's Chromium)."""
+report, implementation, API documentation, inbox, settings and accessibility statement pages
+(Debian's Chromium)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ PAGES = [
     "/beskeder",
     "/profil",
     "/profil/tokens",
+    "/tilgaengelighed",
 ]
 
 
