@@ -16,7 +16,6 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, MeetingStatus, Membership, User
 from workflow import clock, notify
@@ -24,6 +23,7 @@ from workflow.deadlines import material_deadline, next_meeting
 from workflow.engine import append_event
 from workflow.errors import NotAllowed, WorkflowError
 from workflow.localtime import format_datetime
+from workflow.meetings import commit as commit_meeting_change
 from workflow.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
 
 PLANNERS = frozenset(CHAIRS_AND_SECRETARIAT)
@@ -139,20 +139,6 @@ def _tell(
         )
 
 
-def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise WorkflowError(
-            "Mødet er blevet ændret af en anden imens. Genindlæs mødet, og prøv igen.",
-            "The meeting was changed by someone else meanwhile. Reload it and try again.",
-        ) from None
-    except BaseException:
-        session.rollback()
-        raise
-
-
 def reschedule_meeting(
     session: Session, meeting: Meeting, new_start: datetime, actor: User, *, comment: str = ""
 ) -> MeetingChange:
@@ -197,7 +183,7 @@ def reschedule_meeting(
                 session, case, new, actor, f"Materialefristen er flyttet: {case.title}", text,
                 f"deadline_moved:{new.id}", now,
             )  # fmt: skip
-        _commit(session)
+        commit_meeting_change(session)
     except BaseException:
         session.rollback()
         raise
@@ -254,7 +240,7 @@ def cancel_meeting(
                 session, case, told, actor, f"Mødet er aflyst: {case.title}", text,
                 f"meeting_cancelled:{meeting.id}:{old.id}", now,
             )  # fmt: skip
-        _commit(session)
+        commit_meeting_change(session)
     except BaseException:
         session.rollback()
         raise
