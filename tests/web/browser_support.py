@@ -111,10 +111,10 @@ def chromium() -> Iterator[Browser]:
 
 
 @contextmanager
-def new_page(browser: Browser) -> Iterator[Page]:
+def new_page(browser: Browser, javascript: bool = True) -> Iterator[Page]:
     """A fresh browser context (its own cookies), Danish, with short timeouts."""
     # The app forbids inline scripts (CSP); axe is injected as one, so only tests bypass it.
-    context = browser.new_context(bypass_csp=True, locale="da-DK")
+    context = browser.new_context(bypass_csp=True, locale="da-DK", java_script_enabled=javascript)
     context.set_default_timeout(10_000)
     try:
         yield context.new_page()
