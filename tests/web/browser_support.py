@@ -3,6 +3,7 @@ Debian's Chromium through Playwright, log-in, screenshots and axe-core's WCAG 2.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -33,21 +34,46 @@ LAUNCH_ARGS = [
 ]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
+REQUIRE_ENV = "AFTALEFLOW_REQUIRE_BROWSER"
+
 try:
     from playwright.sync_api import Browser, Page, sync_playwright
 except ImportError:  # pragma: no cover - the dev extra installs it
     sync_playwright = None
 
+
+def browser_decision(
+    required: str | None, chromium_exists: bool, playwright_installed: bool
+) -> tuple[str, str | None]:
+    """Whether the browser tests "run", "skip" or "fail" here, and why not when they don't.
+
+    `required` is $AFTALEFLOW_REQUIRE_BROWSER: CI sets it to 1, so a missing browser fails
+    the run there instead of skipping unnoticed; elsewhere the tests skip with the reason.
+    """
+    if not chromium_exists:
+        missing = f"{CHROMIUM} findes ikke (apt install chromium)"
+    elif not playwright_installed:
+        missing = "playwright er ikke installeret (pip install -e '.[dev]')"
+    else:
+        return "run", None
+    if (required or "").strip().lower() in ("1", "true", "yes"):
+        return "fail", f"Browsertestene er påkrævet ({REQUIRE_ENV}=1), men {missing}"
+    return "skip", f"Browsertests springes over: {missing}"
+
+
+DECISION, REASON = browser_decision(
+    os.environ.get(REQUIRE_ENV), CHROMIUM.exists(), sync_playwright is not None
+)
 BROWSER_MARKS = [
     pytest.mark.sqlite_only,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Browsertests springes over: /usr/bin/chromium findes ikke (apt install chromium)",
-    ),
-    pytest.mark.skipif(
-        sync_playwright is None, reason="Browsertests springes over: playwright er ikke installeret"
-    ),
+    pytest.mark.skipif(DECISION == "skip", reason=REASON or ""),
 ]
+
+
+def require_browser() -> None:
+    """Fail the test, saying why, when the browser is required here but missing."""
+    if DECISION == "fail":
+        pytest.fail(REASON or "", pytrace=False)
 
 
 def add_user(
@@ -99,6 +125,7 @@ def live_app(url: str, populate: Callable[[Session], Any]) -> Iterator[tuple[str
 @contextmanager
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium, headless (never a downloaded browser)."""
+    require_browser()
     assert sync_playwright is not None
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(

@@ -8,9 +8,10 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from browser_support import BROWSER_MARKS, chromium
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -20,35 +21,16 @@ from workflow import clock, engine, migrate, passwords, seed
 from workflow.app import create_app
 from workflow.db import make_engine
 
-CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 PASSWORD = "browsertest adgangskode æøå"
 ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts" / "browser"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
-try:
-    from playwright.sync_api import Browser, Page, sync_playwright
-except ImportError:  # pragma: no cover - the dev extra installs it
-    sync_playwright = None
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
 
-pytestmark = [
-    pytest.mark.sqlite_only,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Browsertests springes over: /usr/bin/chromium findes ikke (apt install chromium)",
-    ),
-    pytest.mark.skipif(
-        sync_playwright is None, reason="Browsertests springes over: playwright er ikke installeret"
-    ),
-]
+# Skip with the reason, or fail where $AFTALEFLOW_REQUIRE_BROWSER=1 (CI), as the others do.
+pytestmark = BROWSER_MARKS
 
 
 @dataclass(frozen=True)
@@ -128,13 +110,8 @@ def real_clock() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert sync_playwright is not None
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture
