@@ -35,18 +35,24 @@ def admin(logged_in):
 def test_admin_pages_are_for_admins_only(client, logged_in, text_of):
     assert client.get("/admin").status_code == 302
     logged_in("chair@TSS")
-    for path in ("/admin", "/admin/brugere", "/admin/organer/TSS", "/admin/parter"):
+    for path in (
+        "/admin", "/admin/brugere", "/admin/organer/TSS", "/admin/parter",
+        "/admin/parter/ny", "/admin/planomraader/ny", "/admin/planomraader/NORD",
+    ):  # fmt: skip
         response = client.get(path)
         assert response.status_code == 403, path
         assert "forbeholdt administratorer" in text_of(response)
     assert client.post("/admin/organer/ny", data={"code": "X"}).status_code == 403
+    assert client.post("/admin/planomraader/ny", data={"code": "X"}).status_code == 403
+    assert client.post("/admin/parter/ny", data={"code": "X"}).status_code == 403
 
 
 def test_admin_pages_render(client, admin, text_of):
     for path in (
         "/admin", "/admin/brugere", "/admin/brugere/ny", f"/admin/brugere/{admin.id}",
         "/admin/organer", "/admin/organer/ny", "/admin/organer/TSS", "/admin/parter",
-        "/admin/parter/REGION-H",
+        "/admin/parter/REGION-H", "/admin/parter/ny", "/admin/planomraader/ny",
+        "/admin/planomraader/NORD",
     ):  # fmt: skip
         assert client.get(path).status_code == 200, path
 
@@ -282,3 +288,133 @@ def test_admin_posts_without_a_csrf_token_are_refused(make_app, make_login_user,
         == 303
     )
     assert user.active is False
+
+
+def _area(session, code):
+    return session.scalar(select(PlanningArea).where(PlanningArea.code == code))
+
+
+def test_a_planning_area_is_created_and_renamed_with_both_audited(client, admin, session, text_of):
+    response = client.post(
+        "/admin/planomraader/ny", data={"code": "VEST", "name": "Planområde Vest"}
+    )
+    assert response.status_code == 303
+    area = _area(session, "VEST")
+    assert area is not None and area.name == "Planområde Vest"
+    (created,) = _entries(session, "planning_area_created")
+    assert created.actor_id == admin.id and created.object_id == str(area.id)
+    assert created.data == {"before": None, "after": {"code": "VEST", "name": "Planområde Vest"}}
+    listing = text_of(client.get("/admin/parter"))
+    assert "Planområde Vest VEST 0" in listing
+
+    form = client.get("/admin/planomraader/VEST").get_data(as_text=True)
+    response = client.post(
+        "/admin/planomraader/VEST",
+        data={"name": "Planområde Vestegnen", "fingerprint": _fingerprint(form)},
+    )
+    assert response.status_code == 303
+    assert area.name == "Planområde Vestegnen" and area.code == "VEST"
+    (renamed,) = _entries(session, "planning_area_updated")
+    assert renamed.data["before"]["name"] == "Planområde Vest"
+    assert renamed.data["after"]["name"] == "Planområde Vestegnen"
+    assert "Planområde omdøbt" in text_of(client.get("/admin"))
+
+
+def test_a_planning_area_code_or_name_in_use_is_refused_with_the_input_kept(
+    client, admin, session, text_of
+):
+    response = client.post(
+        "/admin/planomraader/ny", data={"code": "NORD", "name": "planområde midt"}
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Der findes allerede et planområde med koden NORD." in page
+    assert "Der findes allerede et planområde med det navn." in page
+    assert 'value="planområde midt"' in response.get_data(as_text=True)
+    response = client.post("/admin/planomraader/ny", data={"code": "vest", "name": ""})
+    assert response.status_code == 422
+    assert "Koden skal begynde med et stort bogstav" in text_of(response)
+    assert 'aria-describedby="name-fejl"' in response.get_data(as_text=True)
+    assert _entries(session, "planning_area_created") == []
+
+
+def test_a_stale_planning_area_rename_is_refused(client, admin, session, text_of):
+    form = client.get("/admin/planomraader/SYD").get_data(as_text=True)
+    area = _area(session, "SYD")
+    area.name = "Planområde Syd (ny)"
+    session.commit()
+    response = client.post(
+        "/admin/planomraader/SYD",
+        data={"name": "Sydområdet", "fingerprint": _fingerprint(form)},
+    )
+    assert response.status_code == 409
+    assert "Planområdet er blevet ændret af en anden" in text_of(response)
+    assert area.name == "Planområde Syd (ny)"
+    assert _entries(session, "planning_area_updated") == []
+    # The refused form carries the current fingerprint: saving again is a deliberate choice.
+    again = client.post(
+        "/admin/planomraader/SYD",
+        data={"name": "Sydområdet", "fingerprint": _fingerprint(response.get_data(as_text=True))},
+    )
+    assert again.status_code == 303 and area.name == "Sydområdet"
+
+
+def test_a_party_is_created_with_code_kind_and_planning_area_and_audited(
+    client, admin, session, text_of
+):
+    nord = _area(session, "NORD")
+    response = client.post(
+        "/admin/parter/ny",
+        data={"code": "HOSP-NYT", "name": "Nyt Hospital Nordsjælland", "kind": "hospital",
+              "planning_area_id": str(nord.id), "active": "y"},
+    )  # fmt: skip
+    assert response.status_code == 303
+    party = session.scalar(select(Party).where(Party.code == "HOSP-NYT"))
+    assert party is not None and party.kind == "hospital" and party.planning_area_id == nord.id
+    assert party.active is True
+    (entry,) = _entries(session, "party_created")
+    assert entry.actor_id == admin.id and entry.data["before"] is None
+    assert entry.data["after"] == {
+        "code": "HOSP-NYT", "kind": "hospital", "name": "Nyt Hospital Nordsjælland",
+        "planning_area_id": nord.id, "active": True,
+    }  # fmt: skip
+    listing = text_of(client.get("/admin/parter"))
+    assert "Nyt Hospital Nordsjælland HOSP-NYT Hospital Planområde Nord Aktiv" in listing
+    # The new party is editable like the seeded ones.
+    assert client.get("/admin/parter/HOSP-NYT").status_code == 200
+
+
+def test_a_party_code_in_use_is_refused(client, admin, session, text_of):
+    response = client.post(
+        "/admin/parter/ny",
+        data={"code": "REGION-H", "name": "Endnu en region", "kind": "region",
+              "planning_area_id": "0"},
+    )  # fmt: skip
+    assert response.status_code == 422
+    assert "Der findes allerede en part med koden REGION-H." in text_of(response)
+    assert 'value="Endnu en region"' in response.get_data(as_text=True)
+    assert _entries(session, "party_created") == []
+
+
+def test_new_party_and_planning_area_posts_without_csrf_are_refused(
+    make_app, make_login_user, session, password
+):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    admin = make_login_user(is_admin=True)
+    page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    client.post(
+        "/login", data={"email": admin.email, "password": password, "csrf_token": token.group(1)}
+    )
+    data = {"code": "VEST", "name": "Planområde Vest"}
+    assert client.post("/admin/planomraader/ny", data=data).status_code == 400
+    assert _area(session, "VEST") is None
+    party = {"code": "HOSP-X", "name": "X", "kind": "hospital", "planning_area_id": "0"}
+    assert client.post("/admin/parter/ny", data=party).status_code == 400
+    assert client.post("/admin/planomraader/NORD", data={"name": "Nord"}).status_code == 400
+    assert _area(session, "NORD").name == "Planområde Nord"
+    html = client.get("/admin/planomraader/ny").get_data(as_text=True)
+    form_token = re.findall(r'name="csrf_token" value="([^"]+)"', html)[-1]
+    response = client.post("/admin/planomraader/ny", data={**data, "csrf_token": form_token})
+    assert response.status_code == 303 and _area(session, "VEST") is not None

@@ -1,4 +1,4 @@
-"""Administration: users, memberships, bodies and parties; every change audited.
+"""Administration: users, memberships, bodies, parties and planning areas; all audited.
 
 Users are deactivated, never deleted; an ended membership keeps its row with `until` set.
 Two admins editing the same object are told when their form is stale: each form carries a
@@ -24,6 +24,7 @@ from models import (
     BodyKind,
     Membership,
     Party,
+    PartyKind,
     PlanningArea,
     Role,
     User,
@@ -41,8 +42,11 @@ from workflow.web.admin_forms import (
     FingerprintForm,
     MembershipForm,
     NewBodyForm,
+    NewPartyForm,
+    NewPlanningAreaForm,
     NewUserForm,
     PartyForm,
+    PlanningAreaForm,
 )
 from workflow.web.bodies import kind_label
 from workflow.web.filters import role_label
@@ -128,6 +132,16 @@ def party_values(party: Party) -> dict[str, Any]:
     }
 
 
+def new_party_values(party: Party) -> dict[str, Any]:
+    """The audited values of a party when it is created (its code and kind never change)."""
+    return {"code": party.code, "kind": str(party.kind), **party_values(party)}
+
+
+def planning_area_values(area: PlanningArea) -> dict[str, Any]:
+    """The audited values of a planning area."""
+    return {"code": area.code, "name": area.name}
+
+
 def fingerprint(values: dict[str, Any]) -> str:
     """A short digest of the values a form was opened with."""
     text = json.dumps(values, sort_keys=True, default=str)
@@ -189,7 +203,10 @@ ACTION_WORDS = {
     "membership_ended": _l("Medlemskab afsluttet"),
     "body_created": _l("Organ oprettet"),
     "body_updated": _l("Organ ændret"),
+    "party_created": _l("Part oprettet"),
     "party_updated": _l("Part ændret"),
+    "planning_area_created": _l("Planområde oprettet"),
+    "planning_area_updated": _l("Planområde omdøbt"),
     "migrate_case_version": _l("Sag flyttet til ny procesversion"),
 }
 
@@ -571,21 +588,80 @@ def edit_body(code: str) -> Page:
 # Parties and planning areas -----------------------------------------------------------------
 
 
+PARTY_KIND_LABELS = {
+    PartyKind.REGION: _l("Region"),
+    PartyKind.MUNICIPALITY: _l("Kommune"),
+    PartyKind.GENERAL_PRACTICE: _l("Almen praksis"),
+    PartyKind.USER_ORGANISATION: _l("Brugerorganisation"),
+    PartyKind.HOSPITAL: _l("Hospital"),
+}
+
+
+def party_kind_label(kind: PartyKind | str) -> str:
+    """Name a kind of party in the user's language."""
+    return str(PARTY_KIND_LABELS.get(PartyKind(kind), str(kind)))
+
+
 @bp.get("/parter")
 def parties() -> str:
-    """List the parties with their planning areas."""
-    rows = (
-        db()
-        .scalars(
-            select(Party).options(joinedload(Party.planning_area)).order_by(Party.kind, Party.name)
-        )
-        .all()
+    """List the parties with their planning areas, and the planning areas with their counts."""
+    session = db()
+    rows = session.scalars(
+        select(Party).options(joinedload(Party.planning_area)).order_by(Party.kind, Party.name)
+    ).all()
+    areas = session.execute(
+        select(PlanningArea, func.count(Party.id))
+        .outerjoin(Party, Party.planning_area_id == PlanningArea.id)
+        .group_by(PlanningArea.id)
+        .order_by(PlanningArea.code)
+    ).all()
+    return render_template(
+        "admin/parties.html", parties=rows, areas=areas, party_kind_label=party_kind_label
     )
-    return render_template("admin/parties.html", parties=rows)
+
+
+def _area_choices(session: Session, form: PartyForm) -> None:
+    areas = session.scalars(select(PlanningArea).order_by(PlanningArea.code)).all()
+    form.planning_area_id.choices = [SelectChoice(NONE, _("Intet planområde"))] + [
+        SelectChoice(a.id, a.name) for a in areas
+    ]
+
+
+@bp.route("/parter/ny", methods=["GET", "POST"])
+def new_party() -> Page:
+    """Create a party: code, name, kind and planning area."""
+    session = db()
+    form = NewPartyForm()
+    _area_choices(session, form)
+    form.kind.choices = [SelectChoice(k.value, party_kind_label(k)) for k in PartyKind]
+    if request.method == "GET":
+        form.active.data = True
+        return _render_party(form, None)
+    if not form.validate_on_submit():
+        return _render_party(form, None, 422)
+    code = (form.code.data or "").strip()
+    if session.scalar(select(Party.id).where(Party.code == code)) is not None:
+        form.code.errors.append(_("Der findes allerede en part med koden %(code)s.", code=code))
+        return _render_party(form, None, 422)
+    party = Party(
+        code=code,
+        name=(form.name.data or "").strip(),
+        kind=PartyKind(form.kind.data),
+        planning_area_id=form.planning_area_id.data or None,
+        active=bool(form.active.data),
+    )
+    session.add(party)
+    session.flush()
+    audit(
+        session, current_actor(), "party_created", "party", party.id, None, new_party_values(party)
+    )
+    session.commit()
+    flash(_("Parten %(name)s er oprettet.", name=party.name), "success")
+    return redirect(url_for("admin.parties"), code=303)
 
 
 def _render_party(
-    form: PartyForm, party: Party, status: int = 200, stale: bool = False
+    form: PartyForm, party: Party | None, status: int = 200, stale: bool = False
 ) -> tuple[str, int]:
     html = render_template(
         "admin/party_form.html",
@@ -604,10 +680,7 @@ def edit_party(code: str) -> Page:
     if party is None:
         abort(404)
     form = PartyForm(obj=party if request.method == "GET" else None)
-    areas = session.scalars(select(PlanningArea).order_by(PlanningArea.code)).all()
-    form.planning_area_id.choices = [SelectChoice(NONE, _("Intet planområde"))] + [
-        SelectChoice(a.id, a.name) for a in areas
-    ]
+    _area_choices(session, form)
     if request.method == "GET":
         form.planning_area_id.data = party.planning_area_id or NONE
         form.fingerprint.data = fingerprint(party_values(party))
@@ -625,4 +698,86 @@ def edit_party(code: str) -> Page:
         audit(session, current_actor(), "party_updated", "party", party.id, before, after)
         session.commit()
     flash(_("Ændringerne af %(name)s er gemt.", name=party.name), "success")
+    return redirect(url_for("admin.parties"), code=303)
+
+
+def _name_taken(session: Session, name: str, except_id: int | None = None) -> bool:
+    query = select(PlanningArea.id).where(func.lower(PlanningArea.name) == name.lower())
+    if except_id is not None:
+        query = query.where(PlanningArea.id != except_id)
+    return session.scalar(query) is not None
+
+
+def _render_area(
+    form: PlanningAreaForm, area: PlanningArea | None, status: int = 200, stale: bool = False
+) -> tuple[str, int]:
+    html = render_template(
+        "admin/planning_area_form.html",
+        form=form,
+        area=area,
+        stale=stale_message(_("Planområdet")) if stale else None,
+    )
+    return html, status
+
+
+@bp.route("/planomraader/ny", methods=["GET", "POST"])
+def new_planning_area() -> Page:
+    """Create a planning area."""
+    session = db()
+    form = NewPlanningAreaForm()
+    if request.method == "GET":
+        return _render_area(form, None)
+    if not form.validate_on_submit():
+        return _render_area(form, None, 422)
+    code = (form.code.data or "").strip()
+    name = (form.name.data or "").strip()
+    if session.scalar(select(PlanningArea.id).where(PlanningArea.code == code)) is not None:
+        form.code.errors.append(
+            _("Der findes allerede et planområde med koden %(code)s.", code=code)
+        )
+    if _name_taken(session, name):
+        form.name.errors.append(_("Der findes allerede et planområde med det navn."))
+    if form.errors:
+        return _render_area(form, None, 422)
+    area = PlanningArea(code=code, name=name)
+    session.add(area)
+    session.flush()
+    audit(
+        session, current_actor(), "planning_area_created", "planning_area", area.id,
+        None, planning_area_values(area),
+    )  # fmt: skip
+    session.commit()
+    flash(_("Planområdet %(name)s er oprettet.", name=area.name), "success")
+    return redirect(url_for("admin.parties"), code=303)
+
+
+@bp.route("/planomraader/<code>", methods=["GET", "POST"])
+def edit_planning_area(code: str) -> Page:
+    """Rename a planning area (its code stays: implementation scopes refer to it)."""
+    session = db()
+    area = session.scalar(select(PlanningArea).where(PlanningArea.code == code))
+    if area is None:
+        abort(404)
+    form = PlanningAreaForm(obj=area if request.method == "GET" else None)
+    if request.method == "GET":
+        form.fingerprint.data = fingerprint(planning_area_values(area))
+        return _render_area(form, area)
+    if not form.validate_on_submit():
+        return _render_area(form, area, 422)
+    before = planning_area_values(area)
+    if is_stale(form, before):
+        return _render_area(form, area, 409, stale=True)
+    name = (form.name.data or "").strip()
+    if _name_taken(session, name, except_id=area.id):
+        form.name.errors.append(_("Der findes allerede et planområde med det navn."))
+        return _render_area(form, area, 422)
+    area.name = name
+    after = planning_area_values(area)
+    if after != before:
+        audit(
+            session, current_actor(), "planning_area_updated", "planning_area", area.id,
+            before, after,
+        )  # fmt: skip
+        session.commit()
+    flash(_("Ændringerne af %(name)s er gemt.", name=area.name), "success")
     return redirect(url_for("admin.parties"), code=303)

@@ -1,4 +1,5 @@
-"""The admin pages' forms: users, memberships, bodies and parties (all with CSRF)."""
+"""The admin pages' forms: users, memberships, bodies, parties and planning areas (all with
+CSRF)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
-from models import BodyKind, Role
+from models import BodyKind, PartyKind, Role
 from workflow.i18n import LANGUAGE_NAMES, _l
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -157,3 +158,48 @@ class PartyForm(FingerprintForm):
     )
     planning_area_id = SelectField(_l("Planområde"), coerce=int)
     active = BooleanField(_l("Aktiv part"))
+
+
+class NewPartyForm(PartyForm):
+    """A new party, with the code and kind it is known by."""
+
+    code = StringField(
+        _l("Kode"),
+        validators=[
+            InputRequired(message=_l("Skriv partens kode, fx HOSP-BOH.")),
+            Length(max=64, message=_l("Koden er for lang (højst 64 tegn).")),
+            Regexp(
+                BODY_CODE,
+                message=_l("Koden skal begynde med et stort bogstav og bestå af A-Å, 0-9 og -."),
+            ),
+        ],
+    )
+    kind = SelectField(_l("Art"), choices=[SelectChoice(k.value, k.value) for k in PartyKind])
+
+
+class PlanningAreaForm(FingerprintForm):
+    """A planning area's name."""
+
+    name = StringField(
+        _l("Navn"),
+        validators=[
+            InputRequired(message=_l("Skriv planområdets navn, fx Planområde Nord.")),
+            Length(max=200, message=_l("Navnet er for langt (højst 200 tegn).")),
+        ],
+    )
+
+
+class NewPlanningAreaForm(PlanningAreaForm):
+    """A new planning area, with the code implementation scopes refer to."""
+
+    code = StringField(
+        _l("Kode"),
+        validators=[
+            InputRequired(message=_l("Skriv planområdets kode, fx NORD.")),
+            Length(max=32, message=_l("Koden er for lang (højst 32 tegn).")),
+            Regexp(
+                BODY_CODE,
+                message=_l("Koden skal begynde med et stort bogstav og bestå af A-Å, 0-9 og -."),
+            ),
+        ],
+    )
