@@ -72,14 +72,19 @@ def init_db(context: Context) -> None:
 
 
 @main.command()
+@click.option(
+    "--update",
+    is_flag=True,
+    help="Overskriv eksisterende rækker med datafilens værdier (ellers bevares rettelser).",
+)
 @pass_context
-def seed(context: Context) -> None:
+def seed(context: Context, update: bool) -> None:
     """Load the real organisation, goals and process definitions (idempotent)."""
     from workflow import seed as seeding
 
     click.echo("Indlæser organisationen …")
     with context.session() as session:
-        report = seeding.run(session, progress=say)
+        report = seeding.run(session, progress=say, update=update)
     click.echo(report.summary())
 
 

@@ -37,9 +37,13 @@ class SeedReport:
 
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    # Rows that differ from the data file but were left as an admin set them.
+    kept: dict[str, int] = field(default_factory=dict)
+    # Overwrite existing rows with the data file's values (aftaleflow seed --update).
+    update: bool = False
 
     def count(self, kind: str, *, created: bool) -> None:
-        target = self.created if created else self.updated
+        target = self.created if created else self.updated if self.update else self.kept
         target[kind] = target.get(kind, 0) + 1
 
     @property
@@ -48,11 +52,19 @@ class SeedReport:
 
     def summary(self) -> str:
         """Describe the changes in one Danish line."""
+        kept = ""
+        if self.kept:
+            total = sum(self.kept.values())
+            kept = (
+                f" {total} eksisterende rækker afviger fra datafilen og er bevaret, som de er "
+                "rettet i Aftaleflow; kør 'aftaleflow seed --update' for at bruge datafilens "
+                "værdier."
+            )
         if not self.changed:
-            return "Organisationen er allerede indlæst; intet ændret."
+            return "Organisationen er allerede indlæst; intet ændret." + kept
         parts = [f"{n} {kind} oprettet" for kind, n in sorted(self.created.items())]
         parts += [f"{n} {kind} opdateret" for kind, n in sorted(self.updated.items())]
-        return ", ".join(parts) + "."
+        return ", ".join(parts) + "." + kept
 
 
 def municipality_code(name: str) -> str:
@@ -74,7 +86,11 @@ def _upsert(
     key: dict[str, Any],
     values: dict[str, Any],
 ) -> Any:
-    """Create the row matching `key`, or update the values that differ."""
+    """Create the row matching `key`; with report.update, also overwrite values that differ.
+
+    Without --update an existing row is left alone: an admin may have corrected it in the
+    web app, and `make run` seeds on every start.
+    """
     row = session.scalar(select(model).filter_by(**key))
     if row is None:
         row = model(**key, **values)
@@ -83,8 +99,9 @@ def _upsert(
         report.count(kind, created=True)
         return row
     if any(getattr(row, name) != value for name, value in values.items()):
-        for name, value in values.items():
-            setattr(row, name, value)
+        if report.update:
+            for name, value in values.items():
+                setattr(row, name, value)
         report.count(kind, created=False)
     return row
 
@@ -152,6 +169,8 @@ def _seed_organisation(session: Session, report: SeedReport, data: dict[str, Any
             # Linking a body created in this run is part of creating it, not an update.
             if body.code in existing_codes:
                 report.count("organer", created=False)
+                if not report.update:
+                    continue
             body.parent_id = parent
 
 
@@ -180,11 +199,13 @@ def check_body_codes(session: Session) -> None:
                 )
 
 
-def run(session: Session, progress: Callable[[str], None] | None = None) -> SeedReport:
+def run(
+    session: Session, progress: Callable[[str], None] | None = None, *, update: bool = False
+) -> SeedReport:
     """Load goals, organisation and process definitions; commit; report what changed."""
     say = progress or (lambda _message: None)
     data_dir = resource_dir("data")
-    report = SeedReport()
+    report = SeedReport(update=update)
     say("Fokusområder og nationale mål …")
     _seed_goals(session, report, _read(data_dir / "goals.toml"))
     say("Planområder, parter, kommuner og organer …")

@@ -7,7 +7,7 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
-from models import Body, BodyKind, FocusArea, NationalGoal, Party, PartyKind
+from models import Body, BodyKind, FocusArea, NationalGoal, Party, PartyKind, PlanningArea
 from workflow import seed
 from workflow.definitions import DefinitionError
 from workflow.processes import ProcessRegistry
@@ -54,3 +54,19 @@ def test_a_definition_naming_an_unknown_body_is_refused(session, states_dir, tmp
         DefinitionError, match=r"forum_matter.toml: transitions\[\d+\].allowed.*TSSX"
     ):
         seed.check_body_codes(session)
+
+
+def test_a_plain_seed_keeps_an_admins_correction_and_update_applies_the_file(session):
+    hilleroed = session.scalar(select(Party).where(Party.name == "Hillerød Kommune"))
+    midt = session.scalar(select(PlanningArea).where(PlanningArea.code == "MIDT"))
+    hilleroed.planning_area_id = midt.id  # corrected in the admin pages
+    session.commit()
+
+    report = seed.run(session)
+    assert hilleroed.planning_area.code == "MIDT"
+    assert "bevaret" in report.summary() and "--update" in report.summary()
+
+    report = seed.run(session, update=True)
+    session.refresh(hilleroed)
+    assert hilleroed.planning_area.code == "NORD"
+    assert report.updated == {"kommuner": 1}
