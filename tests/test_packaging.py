@@ -20,7 +20,7 @@ import workflow
 from workflow.paths import resource_dir
 site = Path(sys.argv[1]).resolve()
 assert Path(workflow.__file__).resolve().is_relative_to(site), workflow.__file__
-for name in ("templates", "states", "data", "migrations"):
+for name in ("templates", "states", "data", "migrations", "translations"):
     assert resource_dir(name).resolve().is_relative_to(site), name
 from workflow.definitions import load_definitions
 print("processes", len(load_definitions()))
@@ -29,6 +29,10 @@ app = create_app({"DATABASE_URL": sys.argv[2], "TESTING": True})
 response = app.test_client().get("/login")
 assert response.status_code == 200, response.status_code
 print("login page", response.status_code)
+from flask_babel import force_locale, gettext
+with app.test_request_context(), force_locale("en"):
+    assert gettext("Log ind") == "Log in", gettext("Log ind")
+print("english ok")
 """
 
 
@@ -50,6 +54,7 @@ def test_wheel_carries_the_top_level_folders(wheel):
         "workflow/_data/data/organisation.toml",
         "workflow/_data/migrations/env.py",
         "workflow/_data/templates/base.html",
+        "workflow/_data/translations/en/LC_MESSAGES/messages.po",
         "models/case.py",
     ):
         assert expected in names, expected
