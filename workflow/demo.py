@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     AdminAuditEntry,
+    AgendaItem,
     Body,
     Case,
     CaseEvent,
@@ -33,6 +34,7 @@ from models import (
     FocusArea,
     ImplementationState,
     ImplementationStatus,
+    ItemKind,
     Meeting,
     MeetingStatus,
     Membership,
@@ -44,11 +46,12 @@ from models import (
     Role,
     User,
 )
-from workflow import clock, engine
+from workflow import agenda, clock, engine, meetings, minutes
 from workflow.calendar import local_date
 from workflow.clock import LOCAL_TZ
 from workflow.engine import append_event
 from workflow.errors import WorkflowError
+from workflow.outcomes import Outcome, trigger_for
 from workflow.paths import resource_dir
 from workflow.processes import registry
 
@@ -73,6 +76,13 @@ CASE_FIELDS = engine.EDITABLE_FIELDS - {"title", "focus_area_id", "esdh_case_num
 DATE_FIELDS = frozenset({"received_on", "sent_on"})
 # Notifications of the story are history: older than this before the story's "today" are read.
 READ_AFTER = timedelta(days=30)
+# Events the agenda and minutes write beside the steps' own: not steps of the script.
+AGENDA_RECORDS = ("added_to_agenda", "meeting_outcome")
+# How a step's trigger is read back as an outcome in the minutes, first match wins.
+OUTCOME_PREFERENCE = (
+    Outcome.RECOMMENDED, Outcome.NOTED, Outcome.APPROVED,
+    Outcome.RETURNED, Outcome.REJECTED, Outcome.POSTPONED,
+)  # fmt: skip
 
 
 class DemoError(Exception):
@@ -102,6 +112,7 @@ class MeetingSpec:
     title: str
     location: str
     cancelled: bool
+    run_as_meeting: bool = False  # its decisions go through agenda and minutes
 
 
 @dataclass(frozen=True)
@@ -325,6 +336,12 @@ def _read_meetings(reader: _Reader, raw: dict[str, Any]) -> tuple[MeetingSpec, .
         titles = reader.table(spec.get("titles", {}), f"{where}.titles")
         default_title = reader.text(spec, "title", where)
         dates = reader.texts(spec, "dates", where)
+        as_meeting = set(reader.texts(spec, "run_as_meeting", where))
+        if as_meeting - set(dates):
+            raise reader.fail(
+                f"{where}.run_as_meeting",
+                f"{', '.join(sorted(as_meeting - set(dates)))} står ikke under dates",
+            )
         for day in sorted(set(dates) | cancelled):
             starts_at, _ = reader.moment(day, f"{where}.dates", start)
             meetings.append(
@@ -335,6 +352,7 @@ def _read_meetings(reader: _Reader, raw: dict[str, Any]) -> tuple[MeetingSpec, .
                     title=str(titles.get(day, default_title)),
                     location="Virtuelt møde (Microsoft Teams)" if day in online else location,
                     cancelled=day in cancelled,
+                    run_as_meeting=day in as_meeting,
                 )
             )
     return tuple(meetings)
@@ -491,6 +509,7 @@ class _World:
     areas: dict[int, str]
     users: dict[str, User] = field(default_factory=dict)
     meetings: dict[tuple[int, date], Meeting] = field(default_factory=dict)
+    run_as_meeting: set[int] = field(default_factory=set)  # meeting ids
 
     def municipalities(self) -> list[Party]:
         found = [p for p in self.parties.values() if p.kind == PartyKind.MUNICIPALITY and p.active]
@@ -587,23 +606,48 @@ def _ensure_meetings(
         body = world.bodies[spec.body]
         meeting = existing.get((body.id, spec.starts_at))
         if meeting is None:
+            # A meeting run through agenda and minutes starts as a draft agenda.
+            status = (
+                MeetingStatus.PLANNED
+                if spec.run_as_meeting and not spec.cancelled
+                else _meeting_status(spec, script.today)
+            )
             meeting = Meeting(
                 body_id=body.id,
                 title=spec.title,
                 starts_at=spec.starts_at,
                 ends_at=spec.ends_at,
                 location=spec.location,
-                status=_meeting_status(spec, script.today),
+                status=status,
                 # A year's calendar is laid in December of the year before.
                 created_at=datetime(spec.starts_at.year - 1, 12, 1, 8, tzinfo=UTC),
             )
             session.add(meeting)
             existing[(body.id, spec.starts_at)] = meeting
             report.meetings += 1
+            if status is MeetingStatus.PLANNED:
+                _start_agenda(session, meeting)
+        if spec.run_as_meeting:
+            world.run_as_meeting.add(meeting.id)
     session.commit()
     for meeting in existing.values():
         if meeting.status != MeetingStatus.CANCELLED:
             world.meetings[(meeting.body_id, local_date(meeting.starts_at))] = meeting
+
+
+def _start_agenda(session: Session, meeting: Meeting) -> None:
+    """Give a new draft meeting its first item and history entry, as plan_meeting does."""
+    session.flush()
+    session.add(
+        AgendaItem(
+            meeting_id=meeting.id, position=1, title=meetings.APPROVAL_TITLE,
+            kind=ItemKind.DECISION, recommendation="Det indstilles, at dagsordenen godkendes.",
+        )
+    )  # fmt: skip
+    with clock.frozen_at(meeting.created_at):
+        meetings.record(
+            session, meeting, None, "planned", data={"starts_at": meeting.starts_at.isoformat()}
+        )
 
 
 def _audited_events(session: Session, case: Case) -> int:
@@ -614,6 +658,7 @@ def _audited_events(session: Session, case: Case) -> int:
                 CaseEvent.case_id == case.id,
                 CaseEvent.actor_id.is_not(None),
                 CaseEvent.trigger != "create",
+                CaseEvent.trigger.not_in(AGENDA_RECORDS),
             )
         )
         or 0
@@ -819,28 +864,212 @@ def _goal_ids(session: Session, numbers: Iterable[int]) -> list[int]:
     )
 
 
-def _build_case(session: Session, spec: CaseSpec, world: _World, report: DemoReport) -> Case:
-    """Open the case if needed and play the steps it has not yet taken."""
+@dataclass
+class _CaseRun:
+    """A case being played: the next step, and where a meeting's minutes are awaited."""
+
+    spec: CaseSpec
+    case: Case
+    done: int  # audited steps the case had taken before this run
+    previous: datetime
+    index: int = 0
+    seen: int = 0
+
+
+def _start_case(session: Session, spec: CaseSpec, world: _World, report: DemoReport) -> _CaseRun:
+    """Open the case if needed and count the steps it has already taken."""
     case = session.scalar(
         select(Case).where(Case.esdh_case_number == spec.key).order_by(Case.id).limit(1)
     )
     if case is None:
         case = _open_case(session, spec, world, report)
     _ensure_expenses(session, case, spec, world, report)
-    done = _audited_events(session, case)
-    seen = 0
-    previous = spec.created
-    for number, step in enumerate(spec.steps, start=1):
+    return _CaseRun(spec, case, _audited_events(session, case), spec.created)
+
+
+def _awaits_minutes(session: Session, run: _CaseRun, world: _World) -> Meeting | None:
+    """Return the meeting whose minutes are to decide the next step, if it is run as a meeting."""
+    step = run.spec.steps[run.index]
+    if not step.at_meeting or step.action == "edit":
+        return None
+    actor = _lookup(world.users, step.by, "Demobrugeren")
+    meeting = _meeting_for(session, run.case, actor, step, run.index + 1, world)
+    if meeting.id not in world.run_as_meeting:
+        return None
+    on_agenda = session.scalar(
+        select(AgendaItem.id).where(
+            AgendaItem.meeting_id == meeting.id,
+            AgendaItem.case_id == run.case.id,
+            AgendaItem.removed_at.is_(None),
+            AgendaItem.event_id.is_(None),
+        )
+    )
+    if meeting.status not in meetings.AGENDA_OPEN and on_agenda is None:
+        # The minutes are written (e.g. a case added to the script later): decide directly.
+        return None
+    where = f"Demosag {run.spec.key}, trin {run.index + 1} ({step.action})"
+    if step.data:
+        raise DemoError(f"{where}: et referat kan ikke give data med; fjern 'data' fra trinnet.")
+    if _outcome_for(run.case, step.action) is None:
+        raise DemoError(
+            f"{where}: intet udfald i referatet giver denne overgang; lad trinnet ske uden "
+            f"for mødet, eller fjern mødet fra run_as_meeting i data/demo.toml."
+        )
+    return meeting
+
+
+def _outcome_for(case: Case, trigger: str) -> Outcome | None:
+    return next(
+        (o for o in OUTCOME_PREFERENCE if trigger_for(case.process, case.state, o) == trigger),
+        None,
+    )
+
+
+def _advance(session: Session, run: _CaseRun, world: _World, report: DemoReport) -> Meeting | None:
+    """Play the case's steps until one awaits a meeting's minutes (returned) or all are done."""
+    steps = run.spec.steps
+    while run.index < len(steps):
+        step = steps[run.index]
         if not step.audited:
             assert step.implementation is not None  # the only unaudited step
-            _register_implementation(session, case, step.implementation, step.at, world, report)
-            continue
-        seen += 1
-        if seen <= done:
-            previous = step.at
-            continue
-        previous = _perform_step(session, case, step, number, world, previous)
-    return case
+            _register_implementation(session, run.case, step.implementation, step.at, world, report)
+        elif run.seen < run.done:
+            run.seen += 1
+            run.previous = step.at
+        else:
+            meeting = _awaits_minutes(session, run, world)
+            if meeting is not None:
+                return meeting
+            run.previous = _perform_step(
+                session, run.case, step, run.index + 1, world, run.previous
+            )
+            run.seen += 1
+        run.index += 1
+    return None
+
+
+def _body_user(session: Session, world: _World, body_id: int, role: Role) -> User:
+    """Return the first demo user holding `role` in the body."""
+    held = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.body_id == body_id,
+                Membership.role == role,
+                Membership.active.is_(True),
+            )
+        )
+    )
+    for user in world.users.values():
+        if user.id in held:
+            return user
+    body = session.get(Body, body_id)
+    raise DemoError(f"{body.code if body else '?'} har ingen demobruger med rollen {role}.")
+
+
+def _run_meeting(session: Session, meeting: Meeting, runs: list[_CaseRun], world: _World) -> None:
+    """Run a meeting as its secretariat does: agenda, review, publishing, minutes, approval."""
+    secretariat = _body_user(session, world, meeting.body_id, Role.SECRETARIAT)
+    chair = _body_user(session, world, meeting.body_id, Role.CHAIR)
+    steps = [run.spec.steps[run.index] for run in runs]
+    decided = [
+        _step_time(step, meeting, run.previous) for step, run in zip(steps, runs, strict=True)
+    ]
+    decided_at = max(decided, default=meeting.starts_at + timedelta(hours=1))
+    # The material goes on the agenda ten days ahead, or as soon as the last case is ready.
+    agenda_at = max(
+        meeting.starts_at - timedelta(days=10),
+        max((r.previous for r in runs), default=meeting.starts_at) + timedelta(minutes=1),
+    )
+    lead = max(min(timedelta(days=1), (meeting.starts_at - agenda_at) / 3), timedelta(0))
+    held_at = max(meeting.starts_at, decided_at - timedelta(minutes=3))
+    decided_at = max(decided_at, held_at + timedelta(minutes=2))
+    items: dict[int, AgendaItem] = {
+        item.case_id: item for item in meetings.active_items(meeting) if item.case_id
+    }
+    try:
+        if meeting.status in meetings.AGENDA_OPEN:
+            clock.set_time(agenda_at)
+            for run in runs:
+                if run.case.id not in items:
+                    items[run.case.id] = agenda.add_case(session, meeting, run.case, secretariat)
+        if meeting.status is MeetingStatus.PLANNED:
+            clock.set_time(agenda_at + lead)
+            meetings.change_status(session, meeting, "send_for_review", secretariat)
+            meetings.commit(session)
+        if meeting.status is MeetingStatus.AGENDA_REVIEW:
+            clock.set_time(agenda_at + 2 * lead)
+            agenda.publish(session, meeting, chair)
+        if meeting.status is MeetingStatus.PUBLISHED:
+            clock.set_time(held_at)
+            meetings.change_status(session, meeting, "hold", secretariat)
+            meetings.commit(session)
+        if meeting.status is MeetingStatus.HELD:
+            clock.set_time(held_at + timedelta(minutes=1))
+            for step, run in zip(steps, runs, strict=True):
+                outcome = _outcome_for(run.case, step.action)
+                assert outcome is not None  # checked when the case stopped at the meeting
+                minutes.record_outcome(
+                    session, items[run.case.id], secretariat, outcome, step.comment or ""
+                )
+            clock.set_time(decided_at)
+            result = minutes.approve_minutes(session, meeting, chair)
+            if result.refused:
+                problems = "; ".join(f"»{i.title}«: {i.transition_error}" for i in result.refused)
+                raise DemoError(f"Referatet fra {meeting.title} kunne ikke gennemføres: {problems}")
+        if meeting.status is MeetingStatus.MINUTES_APPROVED:
+            clock.set_time(decided_at + timedelta(minutes=1))
+            meetings.change_status(session, meeting, "close", secretariat)
+            meetings.commit(session)
+    except WorkflowError as exc:
+        raise DemoError(
+            f"{meeting.title} ({local_date(meeting.starts_at)}): {exc.message}"
+        ) from exc
+    for run in runs:
+        run.previous = decided_at
+        run.seen += 1
+        run.index += 1
+
+
+def _build_cases(
+    session: Session,
+    script: DemoScript,
+    world: _World,
+    report: DemoReport,
+    say: Callable[[str], None],
+) -> list[int]:
+    """Play every case; steps at a meeting run as a meeting wait for that meeting's minutes."""
+    waiting: dict[int, list[_CaseRun]] = {}
+    current_process = ""
+    case_ids: list[int] = []
+
+    def advance(run: _CaseRun) -> None:
+        meeting = _advance(session, run, world, report)
+        if meeting is not None:
+            waiting.setdefault(meeting.id, []).append(run)
+
+    for spec in script.cases:
+        if spec.process != current_process:
+            current_process = spec.process
+            count = sum(1 for c in script.cases if c.process == spec.process)
+            title = registry.latest(session, spec.process).title
+            say(f"{title}: {count} sager …")
+        run = _start_case(session, spec, world, report)
+        case_ids.append(run.case.id)
+        advance(run)
+    # Earliest meeting first: every case deciding there has played its earlier steps by then.
+    while waiting:
+        meeting = min(
+            session.scalars(select(Meeting).where(Meeting.id.in_(list(waiting)))),
+            key=lambda m: m.starts_at,
+        )
+        runs = waiting.pop(meeting.id)
+        say(
+            f"{meeting.title} ({local_date(meeting.starts_at).isoformat()}): dagsorden og referat …"
+        )
+        _run_meeting(session, meeting, runs, world)
+        for run in runs:
+            advance(run)
+    return case_ids
 
 
 def _settle_notifications(
@@ -889,15 +1118,7 @@ def run(
         _ensure_people(session, script, world, report)
         say("Mødekalender 2019-2021 …")
         _ensure_meetings(session, script, world, report)
-        case_ids: list[int] = []
-        current_process = ""
-        for spec in script.cases:
-            if spec.process != current_process:
-                current_process = spec.process
-                count = sum(1 for c in script.cases if c.process == spec.process)
-                title = registry.latest(session, spec.process).title
-                say(f"{title}: {count} sager …")
-            case_ids.append(_build_case(session, spec, world, report).id)
+        case_ids = _build_cases(session, script, world, report, say)
         say("Historiske notifikationer markeres som afsendt …")
         _settle_notifications(session, case_ids, last_notification, script.today, report)
     report.events = _count_events(session) - events_before

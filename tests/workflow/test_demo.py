@@ -22,16 +22,18 @@ from models import (
     ImplementationState,
     ImplementationStatus,
     Meeting,
+    MeetingStatus,
     Membership,
     Notification,
     PartyKind,
     Role,
     User,
 )
-from workflow import clock, demo
+from workflow import agenda, clock, demo, meetings, observers
 from workflow.calendar import local_date
 from workflow.definitions import load_definitions
 from workflow.guards import GuardContext, implementation_complete
+from workflow.outcomes import Outcome
 from workflow.processes import registry
 
 SCRIPT = demo.load_script()
@@ -108,7 +110,7 @@ def test_every_state_of_every_process_has_a_resting_case(db):
     assert missing == []
 
 
-RECORDS = frozenset({"edit", "implementation_units", "implementation_report"})
+RECORDS = frozenset({"edit", "implementation_units", "implementation_report", *demo.AGENDA_RECORDS})
 
 
 def test_every_timeline_is_hash_chained_and_made_by_the_engine(db):
@@ -379,3 +381,64 @@ def test_a_mistake_in_the_demo_file_names_the_key(tmp_path: Path):
         demo.load_script(path)
     assert "cases[0].steps" in str(error.value)
     assert "tidsorden" in str(error.value)
+
+
+def meeting_on(db: Session, code: str, day: date) -> Meeting:
+    found = [
+        m
+        for m in db.scalars(
+            select(Meeting).join(Body, Body.id == Meeting.body_id).where(Body.code == code)
+        )
+        if local_date(m.starts_at) == day
+    ]
+    assert len(found) == 1, (code, day)
+    return found[0]
+
+
+def test_the_seed_001_cycle_on_demo_data(db):
+    tss = meeting_on(db, "TSS", date(2020, 11, 13))
+    items = meetings.active_items(tss)
+    assert items[0].title == "Godkendelse af dagsorden"
+    signature = [
+        item
+        for item in items[1:]
+        if item.case_id and db.get(Case, item.case_id).process == "signature_initiative"
+    ]
+    assert len(signature) >= 3
+    assert tss.status is MeetingStatus.CLOSED
+    assert agenda.latest_version(db, tss, "agenda") is not None
+    assert agenda.latest_version(db, tss, "minutes") is not None
+    approval = next(h for h in meetings.history(db, tss) if h.action == "approve_minutes")
+    assert approval.actor_id == user(db, "formand.tss").id
+    recommended = [i for i in signature if i.outcome == Outcome.RECOMMENDED]
+    returned = [i for i in signature if i.outcome == Outcome.RETURNED]
+    assert len(recommended) >= 2 and returned
+    for item in signature:
+        event = db.get(CaseEvent, item.event_id)
+        assert event.case_id == item.case_id and event.meeting_id == tss.id
+        assert event.comment.startswith("Beslutning i TSS den 13. november 2020: ")
+        assert event.comment.endswith(item.decision_text)
+    assert {db.get(CaseEvent, i.event_id).to_state for i in recommended} == {"at_sku"}
+    assert {db.get(CaseEvent, i.event_id).to_state for i in returned} == {"draft"}
+
+    sku = meeting_on(db, "SKU", date(2020, 12, 16))
+    assert sku.starts_at > tss.starts_at
+    sku_items = {i.case_id: i for i in meetings.active_items(sku) if i.case_id}
+    approved = [
+        sku_items[i.case_id]
+        for i in recommended
+        if i.case_id in sku_items and sku_items[i.case_id].outcome == Outcome.APPROVED
+    ]
+    assert len(approved) >= 2
+    kkr_feed = observers.approved_by_sku(db, user(db, "observatoer.kkr"))
+    seen = {row.event.id for row in kkr_feed}
+    for item in approved:
+        event = db.get(CaseEvent, item.event_id)
+        assert event.trigger == "sku_approve" and event.meeting_id == sku.id
+        assert event.actor_id == user(db, "formand.sku").id
+        assert event.to_state == "implementation"
+        units = db.scalars(
+            select(ImplementationStatus).where(ImplementationStatus.case_id == item.case_id)
+        ).all()
+        assert len([u for u in units if u.party.kind is PartyKind.MUNICIPALITY]) == 29
+        assert event.id in seen
