@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,9 +21,24 @@ NAMING_CONVENTION = {
 }
 
 
-def utcnow() -> datetime:
-    """Return the current time as an aware UTC datetime (bypasses the engine clock)."""
+def _real_time() -> datetime:
     return datetime.now(UTC)
+
+
+# The application's clock (workflow.clock registers itself), so column defaults follow a
+# frozen test clock or the demo's running date like every other timestamp.
+_clock: Callable[[], datetime] = _real_time
+
+
+def use_clock(source: Callable[[], datetime]) -> None:
+    """Take column-default timestamps from `source` instead of the real time."""
+    global _clock
+    _clock = source
+
+
+def utcnow() -> datetime:
+    """Return the current aware UTC time from the application's clock."""
+    return _clock()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

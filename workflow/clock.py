@@ -7,6 +7,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import models.base
+
 LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 
 _frozen: datetime | None = None
@@ -57,3 +59,7 @@ def frozen_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         set_time(previous)
+
+
+# Column defaults (created_at, updated_at …) read the same clock as the engine.
+models.base.use_clock(now)

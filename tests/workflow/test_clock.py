@@ -21,3 +21,12 @@ def test_shifted_clock_runs_from_the_demo_date(monkeypatch):
     first = clock.now()
     assert abs(first - story_today) < timedelta(seconds=5)
     assert clock.now() >= first  # it keeps running
+
+
+def test_column_defaults_follow_the_engine_clock(session, frozen_clock):
+    from models import User
+
+    user = User(email="ur@test.dk", name="Ur")
+    session.add(user)
+    session.flush()
+    assert user.created_at == frozen_clock
