@@ -7,11 +7,10 @@ import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from browser_support import BROWSER_MARKS, chromium
+from browser_support import BROWSER_MARKS, axe_violations, chromium, new_page, shot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
@@ -21,10 +20,7 @@ from workflow import clock, engine, migrate, passwords, seed
 from workflow.app import create_app
 from workflow.db import make_engine
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 PASSWORD = "browsertest adgangskode æøå"
-ARTEFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artefacts" / "browser"
-WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -116,32 +112,8 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    # The app forbids inline scripts (CSP); axe is injected as one, so only tests bypass it.
-    context = browser.new_context(bypass_csp=True, locale="da-DK")
-    context.set_default_timeout(10_000)
-    opened = context.new_page()
-    yield opened
-    context.close()
-
-
-def _shot(page: Page, name: str) -> None:
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
-
-
-def _axe_violations(page: Page) -> list[dict[str, Any]]:
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate(
-        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS
-    )
-    return [
-        {
-            "id": v["id"],
-            "help": v["help"],
-            "targets": [n["target"] for n in v["nodes"]][:5],
-        }
-        for v in result["violations"]
-    ]
+    with new_page(browser) as opened:
+        yield opened
 
 
 def _log_in(page: Page, server: LiveServer) -> None:
@@ -156,18 +128,18 @@ def test_chair_logs_in_opens_the_case_and_recommends_it(
     page: Page, live_server: LiveServer, real_clock: None
 ) -> None:
     _log_in(page, live_server)
-    _shot(page, "1-overblik")
+    shot(page, "1-overblik")
     assert page.get_by_role("heading", name="Til beslutning").is_visible()
     # The decision link names its case for screen readers (visually hidden).
     page.get_by_role("link", name=re.compile(r"^Indstil til TSS\W+Fælles akutforløb")).click()
     page.wait_for_url(f"**/sager/{live_server.case_id}?handling=submit*")
-    _shot(page, "2-sag")
+    shot(page, "2-sag")
     form = page.locator("#handling-submit")
     assert form.get_attribute("open") is not None
     form.get_by_label("Kommentar").fill("Indstilles af formandskabet.")
     form.get_by_role("button", name="Indstil til TSS").click()
     page.wait_for_url(f"**/sager/{live_server.case_id}")
-    _shot(page, "3-indstillet")
+    shot(page, "3-indstillet")
     assert page.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
     assert (
         page.locator("section[aria-labelledby=historik]")
@@ -186,5 +158,5 @@ def test_pages_have_no_wcag_violations(
     if path != "/login":
         _log_in(page, live_server)
     page.goto(live_server.url + path.format(case_id=live_server.case_id))
-    _shot(page, "axe" + path.replace("/", "_").replace("{case_id}", "sag"))
-    assert _axe_violations(page) == []
+    shot(page, "axe" + path.replace("/", "_").replace("{case_id}", "sag"))
+    assert axe_violations(page) == []
