@@ -21,10 +21,11 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Membership, Role, User
-from workflow import clock, migrate, seed
-from workflow.calendar import end_of_day
-from workflow.clock import LOCAL_TZ
-from workflow.db import make_engine, scratch_postgres_database
+from workflow.engine import clock, migrate
+from workflow.engine.calendar import end_of_day
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.organisation import seed
 from workflow.scheduler import SchedulerConfig, SweepReport, sweep
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_CASES", "100,20000").split(","))

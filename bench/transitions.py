@@ -16,9 +16,10 @@ from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session
 
 from models import Body, Membership, Role, User
-from workflow import engine as workflow_engine
-from workflow import migrate, seed
-from workflow.db import make_engine, scratch_postgres_database
+from workflow.engine import core as workflow_engine
+from workflow.engine import migrate
+from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.organisation import seed
 
 CASES = int(os.environ.get("BENCH_CASES", "150"))
 

@@ -1,11 +1,11 @@
-"""Alembic environment: runs against the connection or URL workflow.migrate hands it."""
+"""Alembic environment: runs against the connection or URL workflow.engine.migrate hands it."""
 
 from __future__ import annotations
 
 from alembic import context
 
 from models import Base
-from workflow.db import database_url, make_engine
+from workflow.engine.db import database_url, make_engine
 
 config = context.config
 target_metadata = Base.metadata

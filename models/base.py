@@ -25,7 +25,7 @@ def _real_time() -> datetime:
     return datetime.now(UTC)
 
 
-# The application's clock (workflow.clock registers itself), so column defaults follow a
+# The application's clock (workflow.engine.clock registers itself), so column defaults follow a
 # frozen test clock or the demo's running date like every other timestamp.
 _clock: Callable[[], datetime] = _real_time
 

@@ -35,7 +35,7 @@ case_national_goals = Table(
 
 
 class Case(Base):
-    """A case. Its state changes only through workflow.engine.perform()."""
+    """A case. Its state changes only through workflow.engine.core.perform()."""
 
     __tablename__ = "cases"
     __table_args__ = (

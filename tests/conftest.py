@@ -14,9 +14,10 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Membership, Role, User
-from workflow import clock, migrate, seed
-from workflow import engine as workflow_engine
-from workflow.db import make_engine, scratch_postgres_database
+from workflow.engine import clock, migrate
+from workflow.engine import core as workflow_engine
+from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.organisation import seed
 
 START = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 

@@ -12,8 +12,8 @@ from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DatabaseError
 
 from models import Base
-from workflow import migrate
-from workflow.db import make_engine, scratch_postgres_database
+from workflow.engine import migrate
+from workflow.engine.db import make_engine, scratch_postgres_database
 
 
 @pytest.fixture

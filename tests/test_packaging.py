@@ -17,12 +17,12 @@ CHECK = """
 import sys
 from pathlib import Path
 import workflow
-from workflow.paths import resource_dir
+from workflow.engine.paths import resource_dir
 site = Path(sys.argv[1]).resolve()
 assert Path(workflow.__file__).resolve().is_relative_to(site), workflow.__file__
 for name in ("templates", "states", "data", "migrations", "translations"):
     assert resource_dir(name).resolve().is_relative_to(site), name
-from workflow.definitions import load_definitions
+from workflow.engine.definitions import load_definitions
 print("processes", len(load_definitions()))
 from workflow.app import create_app
 app = create_app({"DATABASE_URL": sys.argv[2], "TESTING": True})

@@ -17,23 +17,27 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from workflow.db import database_url, make_engine, make_session_factory
-from workflow.i18n import _l, init_i18n
-from workflow.paths import resource_dir
-from workflow.web import Database, auth, bulk, cases, dashboard, db, export, init_database
-from workflow.web import implementation as implementation_web
-from workflow.web import indicators as indicators_web
-from workflow.web import notifications as notifications_web
-from workflow.web import profile as profile_web
-from workflow.web import reports as reports_web
+from workflow.admin.views import bp as admin_bp
+from workflow.api import register as register_api
+from workflow.auth import profile_views as profile_web
+from workflow.auth import views as auth
+from workflow.auth.login import init_login
+from workflow.cases import bulk_views as bulk
+from workflow.cases import export_views as export
+from workflow.cases import views as cases
+from workflow.engine.db import database_url, make_engine, make_session_factory
+from workflow.engine.paths import resource_dir
+from workflow.implementation import indicator_views as indicators_web
+from workflow.implementation import views as implementation_web
+from workflow.meetings.views import blueprints as meeting_blueprints
+from workflow.notifications import views as notifications_web
+from workflow.organisation.views import bp as bodies_bp
+from workflow.processes.views import bp as processes_bp
+from workflow.reports import views as reports_web
+from workflow.web import Database, dashboard, db, init_database
 from workflow.web.accessibility import bp as accessibility_bp
-from workflow.web.admin import bp as admin_bp
-from workflow.web.api import register as register_api
-from workflow.web.bodies import bp as bodies_bp
 from workflow.web.filters import init_filters
-from workflow.web.login import init_login
-from workflow.web.meetings import blueprints as meeting_blueprints
-from workflow.web.processes import bp as processes_bp
+from workflow.web.i18n import _l, init_i18n
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
@@ -68,8 +72,8 @@ class ConfigurationError(RuntimeError):
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web application.
 
-    Keys of `config`: DATABASE_URL (default `workflow.db.database_url()`), SECRET_KEY (default:
-    $AFTALEFLOW_SECRET_KEY, or a random key kept in `secret_key` next to the SQLite file),
+    Keys of `config`: DATABASE_URL (default `workflow.engine.db.database_url()`), SECRET_KEY
+    (default: $AFTALEFLOW_SECRET_KEY, or a random key kept in `secret_key` next to the SQLite file),
     SESSION_FACTORY (a callable returning the Session each request uses; the caller then owns
     the sessions and the app neither creates an engine nor closes them), TESTING,
     WTF_CSRF_ENABLED, and any other Flask setting.

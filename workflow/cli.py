@@ -12,8 +12,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Membership, Role, User
-from workflow import audit, migrate
-from workflow.db import database_url, make_engine, make_session_factory
+from workflow.engine import audit, migrate
+from workflow.engine.db import database_url, make_engine, make_session_factory
 
 
 class Context:
@@ -80,7 +80,7 @@ def init_db(context: Context) -> None:
 @pass_context
 def seed(context: Context, update: bool) -> None:
     """Load the real organisation, goals and process definitions (idempotent)."""
-    from workflow import seed as seeding
+    from workflow.organisation import seed as seeding
 
     click.echo("Indlæser organisationen …")
     with context.session() as session:
@@ -136,7 +136,7 @@ def users_create(
     context: Context, email: str, name: str, password: str, admin: bool, roles: tuple[str, ...]
 ) -> None:
     """Create a user with a password and roles."""
-    from workflow.passwords import hash_password
+    from workflow.auth.passwords import hash_password
 
     if len(password) < 10:
         raise click.BadParameter("adgangskoden skal være mindst 10 tegn", param_hint="--password")
@@ -209,9 +209,9 @@ def serve(
     from workflow.app import ConfigurationError, create_app
 
     if demo_clock:
-        from workflow import clock
         from workflow.demo import load_script
-        from workflow.localtime import format_date
+        from workflow.engine import clock
+        from workflow.engine.localtime import format_date
 
         today = load_script().today
         clock.run_from(today)
@@ -249,7 +249,7 @@ def _scheduler_config(interval: int | None) -> Any:
 
 
 def _smtp_config() -> Any:
-    from workflow.notify import SmtpConfig
+    from workflow.notifications.delivery import SmtpConfig
 
     try:
         return SmtpConfig.from_env()
@@ -277,8 +277,8 @@ def _mail_line(smtp: Any) -> str:
 @pass_context
 def scheduler(context: Context, interval: int | None, once: bool) -> None:
     """Run the scheduler: sweep due deadlines and deliver mail (one process only)."""
-    from workflow import notify
     from workflow import scheduler as sweeper
+    from workflow.notifications import delivery as notify
 
     config = _scheduler_config(interval)
     smtp = _smtp_config()
@@ -354,7 +354,7 @@ def processes_list(context: Context) -> None:
 @pass_context
 def processes_sync(context: Context) -> None:
     """Store changed definition files in states/ as new versions."""
-    from workflow.processes import registry
+    from workflow.engine.processes import registry
 
     with context.session() as session:
         created = registry.sync(session)
@@ -375,8 +375,8 @@ def processes_diagram(
     context: Context, process: str, current: str | None, lang: str, version: int | None
 ) -> None:
     """Write a process's diagram as SVG to standard output."""
-    from workflow.diagram import render_svg
-    from workflow.processes import UnknownProcess, registry
+    from workflow.engine.diagram import render_svg
+    from workflow.engine.processes import UnknownProcess, registry
 
     with context.session() as session:
         try:
@@ -411,8 +411,8 @@ def processes_migrate(
     comment: str,
 ) -> None:
     """Move every case on one version of a process to another, through a state mapping."""
-    from workflow import engine
-    from workflow.errors import WorkflowError
+    from workflow.engine import core as engine
+    from workflow.engine.errors import WorkflowError
 
     state_map: dict[str, str] = {}
     for mapping in mappings:
@@ -457,7 +457,7 @@ def indicators_import(context: Context, file: str) -> None:
     """Indlæs årlige værdier fra en CSV-fil (indikator;år;område;værdi) – alt eller intet."""
     from pathlib import Path
 
-    from workflow import indicators
+    from workflow.implementation import indicators
 
     raw = Path(file).read_bytes()
     try:
@@ -502,8 +502,8 @@ def indicators_add(
     goal: int | None,
 ) -> None:
     """Opret eller ret en indikator i registret."""
-    from workflow import indicators
-    from workflow.errors import WorkflowError
+    from workflow.engine.errors import WorkflowError
+    from workflow.implementation import indicators
 
     with context.session() as session:
         try:
@@ -535,7 +535,7 @@ def tokens_create(context: Context, email: str, name: str) -> None:
     """Create a token for EMAIL and print it once."""
     from sqlalchemy import func
 
-    from workflow import tokens as api_tokens
+    from workflow.auth import tokens as api_tokens
 
     with context.session() as session:
         user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
@@ -554,7 +554,7 @@ def tokens_create(context: Context, email: str, name: str) -> None:
 @pass_context
 def tokens_list(context: Context) -> None:
     """List every token: id, user, name, prefix, created, last used, revoked."""
-    from workflow import tokens as api_tokens
+    from workflow.auth import tokens as api_tokens
 
     with context.session() as session:
         for token in api_tokens.tokens_of(session):
@@ -576,7 +576,7 @@ def tokens_list(context: Context) -> None:
 def tokens_revoke(context: Context, token_id: int) -> None:
     """Revoke token TOKEN_ID; it stops working at once."""
     from models import ApiToken
-    from workflow import tokens as api_tokens
+    from workflow.auth import tokens as api_tokens
 
     with context.session() as session:
         token = session.get(ApiToken, token_id)

@@ -46,14 +46,17 @@ from models import (
     Role,
     User,
 )
-from workflow import agenda, clock, engine, meetings, minutes
-from workflow.calendar import local_date
-from workflow.clock import LOCAL_TZ
-from workflow.engine import append_event
-from workflow.errors import WorkflowError
-from workflow.outcomes import Outcome, trigger_for
-from workflow.paths import resource_dir
-from workflow.processes import registry
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.calendar import local_date
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.core import append_event
+from workflow.engine.errors import WorkflowError
+from workflow.engine.paths import resource_dir
+from workflow.engine.processes import registry
+from workflow.meetings import agenda, minutes
+from workflow.meetings import operations as meetings
+from workflow.meetings.outcomes import Outcome, trigger_for
 
 PASSWORD = "aftaleflow-demo"
 MAIL_DOMAIN = "demo.aftaleflow.dk"

@@ -1,5 +1,5 @@
 """The scheduler: one periodic sweep writes due reminders, overdue notices, escalations and
-digests to the outbox; a second job delivers the outbox (workflow.notify).
+digests to the outbox; a second job delivers the outbox (workflow.notifications.delivery).
 
 One sweep, not a job per case. A sweep looks only at what became due since the previous one:
 deadlines whose reminder moment, due time or escalation point fell in (last sweep, now], and
@@ -36,15 +36,19 @@ from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, ProcessVersion, Role, SchedulerLock
-from workflow import clock, consultations, digest, minutes, notify
-from workflow.calendar import is_working_day, local_date
-from workflow.clock import LOCAL_TZ
-from workflow.digest import at_local
-from workflow.engine import append_event, body_by_code, definition_of
-from workflow.localtime import format_date, format_datetime
-from workflow.notify import SmtpConfig, env_bool, env_int
-from workflow.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
-from workflow.processes import registry
+from workflow.consultations import operations as consultations
+from workflow.engine import clock
+from workflow.engine.calendar import is_working_day, local_date
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.core import append_event, body_by_code, definition_of
+from workflow.engine.localtime import format_date, format_datetime
+from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+from workflow.engine.processes import registry
+from workflow.meetings import minutes
+from workflow.notifications import delivery as notify
+from workflow.notifications import digest
+from workflow.notifications.delivery import SmtpConfig, env_bool, env_int
+from workflow.notifications.digest import at_local
 
 log = logging.getLogger(__name__)
 
@@ -562,7 +566,7 @@ def stop_background(engine: Engine) -> None:
 
 def run_process(url: str, config: SchedulerConfig, smtp: SmtpConfig | None) -> None:
     """Entry point of a scheduler in a process of its own: open the database and run."""
-    from workflow.db import make_engine
+    from workflow.engine.db import make_engine
 
     run_blocking(make_engine(url), config, smtp)
 

@@ -34,8 +34,8 @@ from models import (
     Role,
     User,
 )
-from workflow import clock
-from workflow.definitions import (
+from workflow.engine import clock
+from workflow.engine.definitions import (
     FieldSpec,
     ProcessDefinition,
     RoleRef,

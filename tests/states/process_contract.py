@@ -9,8 +9,8 @@ from __future__ import annotations
 import pytest
 
 from models import MeetingStatus
-from workflow import engine
-from workflow.errors import GuardFailed, InvalidTrigger, NotAllowed
+from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed
 
 
 def test_allowed_role_fires_the_transition(driver, firing):

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from models import (
     Notification,
 )
-from workflow import engine
-from workflow.errors import GuardFailed, InvalidTrigger
+from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed, InvalidTrigger
 
 PROCESS = "forum_matter"
 

@@ -21,8 +21,9 @@ from models import (
     Deadline,
     Notification,
 )
-from workflow import clock, engine
-from workflow.errors import GuardFailed
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed
 
 PROCESS = "implementation_plan"
 

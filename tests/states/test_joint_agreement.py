@@ -22,8 +22,9 @@ from models import (
     ImplementationState,
     Notification,
 )
-from workflow import clock, engine
-from workflow.errors import GuardFailed
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed
 
 PROCESS = "joint_agreement"
 

@@ -23,8 +23,8 @@ from models import (
     ImplementationState,
     Notification,
 )
-from workflow import engine
-from workflow.errors import InvalidTrigger
+from workflow.engine import core as engine
+from workflow.engine.errors import InvalidTrigger
 
 PROCESS = "signature_initiative"
 

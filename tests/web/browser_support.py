@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from models import Body, Membership, Role, User
-from workflow import clock, migrate, passwords, seed
 from workflow.app import create_app
-from workflow.db import make_engine
+from workflow.auth import passwords
+from workflow.engine import clock, migrate
+from workflow.engine.db import make_engine
+from workflow.organisation import seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"

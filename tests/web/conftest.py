@@ -14,8 +14,8 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from models import User
-from workflow import passwords
 from workflow.app import create_app
+from workflow.auth import passwords
 
 PASSWORD = "korrekt hest batteri hæfteklamme"
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import AdminAuditEntry, Body, Membership, Party, PlanningArea, User
-from workflow import engine
+from workflow.engine import core as engine
 
 
 def _entries(session, action):

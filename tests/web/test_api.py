@@ -27,8 +27,9 @@ from models import (
     PartyKind,
     User,
 )
-from workflow import clock, tokens
-from workflow.web.api.spec import openapi_path
+from workflow.api.spec import openapi_path
+from workflow.auth import tokens
+from workflow.engine import clock
 
 PROBLEM = "application/problem+json"
 

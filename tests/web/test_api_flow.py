@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 from models import Meeting, MeetingStatus
-from workflow import clock, tokens
+from workflow.auth import tokens
+from workflow.engine import clock
 
 
 class Script:

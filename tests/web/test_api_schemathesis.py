@@ -19,8 +19,9 @@ from schemathesis import checks
 from sqlalchemy.orm import Session
 
 from models import Meeting, MeetingStatus, Notification, User
-from workflow import clock, tokens
-from workflow.web.api.spec import openapi_document
+from workflow.api.spec import openapi_document
+from workflow.auth import tokens
+from workflow.engine import clock
 
 MAX_EXAMPLES = 10
 Seeded = tuple[Flask, str, dict[str, list[Any]]]

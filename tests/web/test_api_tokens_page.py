@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from models import ApiToken
-from workflow import tokens
+from workflow.auth import tokens
 
 
 def test_page_needs_login(client):

@@ -24,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Body, Meeting, Notification, Role
-from workflow import clock, engine
+from workflow.engine import clock
+from workflow.engine import core as engine
 
 pytestmark = BROWSER_MARKS
 

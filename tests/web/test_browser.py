@@ -16,9 +16,12 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from models import Body, FocusArea, Membership, Role, User
-from workflow import clock, engine, migrate, passwords, seed
 from workflow.app import create_app
-from workflow.db import make_engine
+from workflow.auth import passwords
+from workflow.engine import clock, migrate
+from workflow.engine import core as engine
+from workflow.engine.db import make_engine
+from workflow.organisation import seed
 
 PASSWORD = "browsertest adgangskode æøå"
 

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Consultation, Party, ResponseStatus, User
-from workflow import consultations, engine
+from workflow.consultations import operations as consultations
+from workflow.engine import core as engine
 
 PDF = b"%PDF-1.4\n% svar fra Gentofte\n"
 

@@ -24,7 +24,9 @@ from models import (
     Notification,
     User,
 )
-from workflow import clock, minutes, scheduler
+from workflow import scheduler
+from workflow.engine import clock
+from workflow.meetings import minutes
 
 
 @pytest.fixture

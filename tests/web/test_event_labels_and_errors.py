@@ -6,8 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from workflow import clock, engine
-from workflow.web.queries import SPECIAL_TRIGGERS
+from workflow.cases.queries import SPECIAL_TRIGGERS
+from workflow.engine import clock
+from workflow.engine import core as engine
 
 WORKFLOW = Path(__file__).resolve().parents[2] / "workflow"
 

@@ -68,7 +68,7 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
 @pytest.fixture
 def real_clock() -> Iterator[None]:
     """The live server runs on real time, like its users."""
-    from workflow import clock
+    from workflow.engine import clock
 
     clock.set_time(None)
     yield

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from models import Case, User
-from workflow import attachments
+from workflow.cases import attachments
 
 PDF = b"%PDF-1.4\n% svar\n"
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Case, CaseEvent, Meeting, User
-from workflow import clock
+from workflow.engine import clock
 
 
 def test_a_secretariat_runs_a_whole_tss_meeting_in_the_web_app(
@@ -125,7 +125,7 @@ def test_kkr_sees_what_sku_approved_and_others_do_not(
     make_case: Callable[..., Case],
     text_of: Callable[[Any], str],
 ) -> None:
-    from workflow import engine
+    from workflow.engine import core as engine
 
     case = make_case(state="at_sku", title="Genoptræning efter udskrivelse")
     engine.perform(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt af formanden.")

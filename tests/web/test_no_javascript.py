@@ -14,7 +14,7 @@ from browser_support import BROWSER_MARKS, add_user, chromium, live_app, log_in,
 from sqlalchemy.orm import Session
 
 from models import Role
-from workflow import clock
+from workflow.engine import clock
 
 pytestmark = BROWSER_MARKS
 

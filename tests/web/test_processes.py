@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from models import Meeting, ProcessVersion
-from workflow.clock import LOCAL_TZ
+from workflow.engine.clock import LOCAL_TZ
 
 
 def test_the_process_list_needs_a_login_and_names_every_process(client, logged_in, text_of):

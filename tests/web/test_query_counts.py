@@ -13,8 +13,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from models import Case, CaseExpense, Deadline, DeadlineKind, Meeting, Notification, Party, User
-from workflow import clock, engine
-from workflow.web.queries import OUR_CASES_LIMIT
+from workflow.cases.queries import OUR_CASES_LIMIT
+from workflow.engine import clock
+from workflow.engine import core as engine
 
 NOW = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 

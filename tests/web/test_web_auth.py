@@ -8,9 +8,9 @@ import stat
 import pytest
 from argon2 import PasswordHasher
 
-from workflow import passwords
 from workflow.app import ConfigurationError, create_app, secret_key
-from workflow.web.auth import safe_next
+from workflow.auth import passwords
+from workflow.auth.views import safe_next
 
 
 def test_login_with_the_right_password_opens_the_dashboard(client, make_login_user, log_in):

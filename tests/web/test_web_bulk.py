@@ -42,7 +42,7 @@ def test_chair_returns_several_cases_with_one_templated_comment(
 def test_stale_selection_is_refused_for_that_case_only(
     client, logged_in, make_case, make_user, text_of
 ):
-    from workflow import engine
+    from workflow.engine import core as engine
 
     stale = make_case(title="Ændret imens", state="at_tss")
     fresh = make_case(title="Uændret", state="at_tss")

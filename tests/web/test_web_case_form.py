@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from models import Case, CaseEvent, FocusArea, Party, PartyKind
-from workflow import engine
+from workflow.engine import core as engine
 
 
 def _form_data(session, **overrides):
@@ -163,7 +163,7 @@ def test_guards_read_the_form_fields(client, logged_in, make_case, session, text
 def test_amounts_are_read_the_danish_way(app, typed, kroner):
     from werkzeug.datastructures import MultiDict
 
-    from workflow.web.forms import ExpenseForm
+    from workflow.cases.forms import ExpenseForm
 
     with app.test_request_context():
         form = ExpenseForm(formdata=MultiDict({"amount": typed}))

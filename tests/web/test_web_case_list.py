@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 
 from models import Deadline, DeadlineKind, FocusArea
-from workflow.web import queries
+from workflow.cases import queries
 
 
 def _titles(html: str) -> list[str]:

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from models import CaseEvent, Meeting, MeetingStatus
-from workflow import clock, engine
+from workflow.engine import clock
+from workflow.engine import core as engine
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from models import Deadline, DeadlineKind, Meeting
-from workflow import engine
+from workflow.engine import core as engine
 
 
 @pytest.fixture

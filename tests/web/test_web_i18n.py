@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from models import AdminAuditEntry
-from workflow import i18n
+from workflow.web import i18n
 
 
 def test_pages_are_danish_by_default(client, logged_in, text_of):
@@ -92,7 +92,7 @@ def test_catalogues_are_compiled_when_missing(tmp_path):
 def test_every_message_has_an_english_translation():
     from babel.messages.pofile import read_po
 
-    from workflow.paths import resource_dir
+    from workflow.engine.paths import resource_dir
 
     with (resource_dir("translations") / "en" / "LC_MESSAGES" / "messages.po").open("rb") as f:
         catalog = read_po(f)

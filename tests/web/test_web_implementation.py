@@ -7,7 +7,8 @@ from datetime import date
 from sqlalchemy import select
 
 from models import CaseEvent, ImplementationState
-from workflow import clock, implementation
+from workflow.engine import clock
+from workflow.implementation import operations as implementation
 
 
 def implementing(make_case, session, **fields):

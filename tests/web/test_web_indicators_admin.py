@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from models import AdminAuditEntry, CaseEvent, Indicator
-from workflow import indicators
+from workflow.implementation import indicators
 
 NEW = {
     "code": "genind",
@@ -128,7 +128,7 @@ def test_a_member_of_another_body_may_not_link(client, logged_in, session, make_
 
 
 def test_the_plan_case_page_links_to_the_plans_lines(client, logged_in, session, make_user):
-    from workflow import annual_cycle
+    from workflow.implementation import annual_cycle
 
     plan = annual_cycle.create_plan(session, 2021, make_user("secretariat@TSS"))
     logged_in("member@TSS")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from models import CaseEvent, PlanItem
-from workflow import annual_cycle, indicators
+from workflow.implementation import annual_cycle, indicators
 
 LINE = {
     "title": "Akutfunktioner i kommunerne",

@@ -9,7 +9,10 @@ from datetime import UTC, datetime, timedelta
 from openpyxl import load_workbook
 
 from models import Meeting
-from workflow import clock, engine, indicators, reports
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.implementation import indicators
+from workflow.reports import queries as reports
 
 
 def decided_case(make_case, make_user):
@@ -145,7 +148,7 @@ def test_only_the_secretariats_import_values(client, logged_in):
 
 
 def test_reports_module_titles_match_the_index(session):
-    from workflow.web.reports import REPORT_TITLES
+    from workflow.reports.views import REPORT_TITLES
 
     for key, build in reports.REPORTS.items():
         if key != "beslutninger":

@@ -12,8 +12,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, Deadline, Meeting, MeetingStatus, Notification
-from workflow import clock, migrate, seed
-from workflow.db import make_engine, scratch_postgres_database
+from workflow.engine import clock, migrate
+from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.organisation import seed
 
 
 @pytest.fixture(scope="session")

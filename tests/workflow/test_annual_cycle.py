@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from models import CaseEvent, Meeting
-from workflow import annual_cycle, indicators
-from workflow.calendar import subtract_days
-from workflow.errors import GuardFailed, NotAllowed
+from workflow.engine.calendar import subtract_days
+from workflow.engine.errors import GuardFailed, NotAllowed
+from workflow.implementation import annual_cycle, indicators
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from models import Case, User
-from workflow import attachments
-from workflow.errors import NotAllowed, WorkflowError
+from workflow.cases import attachments
+from workflow.engine.errors import NotAllowed, WorkflowError
 
 PDF = b"%PDF-1.4\n% svar\n"
 
@@ -68,7 +68,7 @@ def test_a_member_of_a_consulted_body_may_attach_a_file_to_the_answer(
     make_case: Callable[..., Case],
     body: Callable[[str], object],
 ) -> None:
-    from workflow import consultations
+    from workflow.consultations import operations as consultations
 
     case = make_case("joint_agreement", origin="SU-MIDT-SOM", state="drafting")
     forum_member = make_user("member@FORUM-HJERNE")

@@ -74,8 +74,8 @@ def test_audit_verify_finds_tampering(cli):
     from sqlalchemy.orm import Session
 
     from models import Body, User
-    from workflow import engine as workflow_engine
-    from workflow.db import make_engine
+    from workflow.engine import core as workflow_engine
+    from workflow.engine.db import make_engine
 
     engine = make_engine(cli.url)
     with Session(engine) as session:

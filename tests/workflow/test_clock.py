@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from workflow import clock
+from workflow.engine import clock
 
 
 def test_frozen_clock_advances_only_when_told(frozen_clock):

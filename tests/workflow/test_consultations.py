@@ -10,8 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Notification, Party, ResponseStatus, User
-from workflow import clock, consultations, engine, scheduler
-from workflow.errors import GuardFailed, NotAllowed, WorkflowError
+from workflow import scheduler
+from workflow.consultations import operations as consultations
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed, NotAllowed, WorkflowError
 
 
 def _party(session: Session, code_part: str) -> Party:

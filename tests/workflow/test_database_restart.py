@@ -34,9 +34,11 @@ from sqlalchemy.pool import QueuePool
 from test_scheduler import EIGHT, Recorder, _people_and_deadlines, _prepare
 
 from models import CaseEvent, Deadline, Notification, SchedulerLock, User
-from workflow import audit, clock, notify, outbox, scheduler
-from workflow.db import make_engine, scratch_postgres_database
-from workflow.notify import SmtpConfig, SmtpSecurity
+from workflow import scheduler
+from workflow.engine import audit, clock, outbox
+from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.notifications import delivery as notify
+from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
 
 HOLDER = "scheduler-1"
 WAIT = 10.0  # seconds a paused job or the test waits at most: keeps a broken run bounded

@@ -9,9 +9,10 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Membership, Role, User
-from workflow import engine as workflow_engine
-from workflow import migrate, seed
-from workflow.db import make_engine, make_session_factory
+from workflow.engine import core as workflow_engine
+from workflow.engine import migrate
+from workflow.engine.db import make_engine, make_session_factory
+from workflow.organisation import seed
 
 pytestmark = pytest.mark.sqlite_only
 

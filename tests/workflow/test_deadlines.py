@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from models import Deadline, DeadlineKind, Meeting, MeetingStatus
-from workflow import calendar, clock, deadlines, engine
-from workflow.clock import LOCAL_TZ
+from workflow.engine import calendar, clock, deadlines
+from workflow.engine import core as engine
+from workflow.engine.clock import LOCAL_TZ
 
 
 def _deadlines(session, case):

@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from workflow.definitions import DefinitionError, load_definitions, parse_definition
-from workflow.guards import GUARDS, PREDICATES
+from workflow.engine.definitions import DefinitionError, load_definitions, parse_definition
+from workflow.engine.guards import GUARDS, PREDICATES
 
 SOURCE = "states/x.toml"
 

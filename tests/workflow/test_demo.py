@@ -29,12 +29,17 @@ from models import (
     Role,
     User,
 )
-from workflow import agenda, clock, demo, meetings, observers
-from workflow.calendar import local_date
-from workflow.definitions import load_definitions
-from workflow.guards import GuardContext, implementation_complete
-from workflow.outcomes import Outcome
-from workflow.processes import registry
+from workflow import demo
+from workflow.cases.rules import implementation_complete
+from workflow.engine import clock
+from workflow.engine.calendar import local_date
+from workflow.engine.definitions import load_definitions
+from workflow.engine.guards import GuardContext
+from workflow.engine.processes import registry
+from workflow.meetings import agenda
+from workflow.meetings import operations as meetings
+from workflow.meetings.outcomes import Outcome
+from workflow.notifications import observers
 
 SCRIPT = demo.load_script()
 DEMO_KEYS = [spec.key for spec in SCRIPT.cases]

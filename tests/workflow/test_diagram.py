@@ -8,8 +8,8 @@ from itertools import combinations
 
 import pytest
 
-from workflow.definitions import ProcessDefinition, load_definitions, parse_definition
-from workflow.diagram import render_svg
+from workflow.engine.definitions import ProcessDefinition, load_definitions, parse_definition
+from workflow.engine.diagram import render_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 DEFINITIONS = load_definitions()

@@ -9,10 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from models import Deadline, DeadlineKind, Meeting, Notification
-from workflow import clock, engine, scheduler
-from workflow.calendar import end_of_day
-from workflow.clock import LOCAL_TZ
-from workflow.outbox import enqueue
+from workflow import scheduler
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.calendar import end_of_day
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.outbox import enqueue
 from workflow.scheduler import SchedulerConfig
 
 CONFIG = SchedulerConfig()

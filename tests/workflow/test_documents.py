@@ -13,8 +13,10 @@ from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from models import Body, Case, User
-from workflow import agenda, clock, documents, meetings, minutes
-from workflow.outcomes import Outcome
+from workflow.engine import clock
+from workflow.meetings import agenda, documents, minutes
+from workflow.meetings import operations as meetings
+from workflow.meetings.outcomes import Outcome
 
 MEETING = datetime(2020, 11, 13, 8, 0, tzinfo=UTC)
 

@@ -21,11 +21,13 @@ from models import (
     Role,
     User,
 )
-from workflow import clock, deadlines, engine, notifications
-from workflow.db import make_session_factory
-from workflow.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
-from workflow.outbox import enqueue
-from workflow.processes import registry
+from workflow.engine import clock, deadlines
+from workflow.engine import core as engine
+from workflow.engine import notices as notifications
+from workflow.engine.db import make_session_factory
+from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
+from workflow.engine.outbox import enqueue
+from workflow.engine.processes import registry
 
 
 def _events(session, case):

@@ -11,11 +11,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from models import Meeting, MeetingStatus
-from workflow import clock
-from workflow.calendar import local_date
-from workflow.clock import LOCAL_TZ
-from workflow.forecast import NoDecisionReason, Outcome, decision_path, forecast
-from workflow.processes import registry
+from workflow.engine import clock
+from workflow.engine.calendar import local_date
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.processes import registry
+from workflow.meetings.forecast import NoDecisionReason, Outcome, decision_path, forecast
 
 
 def at_ten(day: date) -> datetime:

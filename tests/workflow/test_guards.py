@@ -21,9 +21,11 @@ from models import (
     PartyKind,
     ResponseStatus,
 )
-from workflow import clock, engine, guards
-from workflow.errors import GuardFailed
-from workflow.guards import GUARDS, GuardContext
+from workflow.cases import rules as guards
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed
+from workflow.engine.guards import GUARDS, GuardContext
 
 TESTED_GUARDS = {
     "within_mandate",

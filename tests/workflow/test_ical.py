@@ -11,9 +11,10 @@ from icalendar import Calendar
 from sqlalchemy.orm import Session
 
 from models import Body, Case, SeriesFrequency, User
-from workflow import agenda, ical, meetings
-from workflow.clock import LOCAL_TZ
-from workflow.deadlines import material_deadline
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.deadlines import material_deadline
+from workflow.meetings import agenda, ical
+from workflow.meetings import operations as meetings
 
 
 @pytest.fixture

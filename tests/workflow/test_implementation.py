@@ -16,8 +16,10 @@ from models import (
     DeadlineKind,
     ImplementationState,
 )
-from workflow import actions, clock, engine, implementation
-from workflow.errors import GuardFailed, InvalidTrigger, NotAllowed
+from workflow.engine import actions, clock
+from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed
+from workflow.implementation import operations as implementation
 
 SOMATIC_HOSPITALS = {"HOSP-NOH", "HOSP-HGH", "HOSP-AHH", "HOSP-BFH", "HOSP-RH", "HOSP-BOH"}
 

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AdminAuditEntry, CaseEvent, IndicatorValue
-from workflow import indicators
-from workflow.errors import NotAllowed
+from workflow.engine.errors import NotAllowed
+from workflow.implementation import indicators
 
 GOOD = """indikator;år;område;værdi
 GENIND;2019;Region Hovedstaden;8,4

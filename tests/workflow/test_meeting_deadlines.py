@@ -9,11 +9,14 @@ import pytest
 from sqlalchemy import select
 
 from models import CaseEvent, Deadline, DeadlineKind, Meeting, MeetingStatus, Notification
-from workflow import clock, engine, notify, scheduler
-from workflow.calendar import end_of_day
-from workflow.clock import LOCAL_TZ
-from workflow.errors import NotAllowed, WorkflowError
-from workflow.meeting_deadlines import cancel_meeting, reschedule_meeting
+from workflow import scheduler
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.calendar import end_of_day
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.meetings.material_deadlines import cancel_meeting, reschedule_meeting
+from workflow.notifications import delivery as notify
 from workflow.scheduler import SchedulerConfig
 
 

@@ -21,9 +21,13 @@ from models import (
     MeetingStatus,
     User,
 )
-from workflow import agenda, clock, engine, meetings, minutes, observers
-from workflow.errors import NotAllowed, WorkflowError
-from workflow.outcomes import Outcome
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.meetings import agenda, minutes
+from workflow.meetings import operations as meetings
+from workflow.meetings.outcomes import Outcome
+from workflow.notifications import observers
 
 TSS_MEETING = datetime(2020, 11, 13, 8, 0, tzinfo=UTC)  # 09:00 Danish time
 SKU_MEETING = datetime(2020, 12, 10, 14, 0, tzinfo=UTC)

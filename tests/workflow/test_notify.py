@@ -22,10 +22,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Notification, User
-from workflow import clock, migrate, notify, seed
-from workflow.db import make_engine
-from workflow.notify import SmtpConfig, SmtpSecurity
-from workflow.outbox import enqueue
+from workflow.engine import clock, migrate
+from workflow.engine.db import make_engine
+from workflow.engine.outbox import enqueue
+from workflow.notifications import delivery as notify
+from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
+from workflow.organisation import seed
 
 
 def free_port() -> int:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from workflow import engine, implementation
-from workflow.definitions import DefinitionError, parse_definition
+from workflow.engine import core as engine
+from workflow.engine.definitions import DefinitionError, parse_definition
+from workflow.implementation import operations as implementation
 
 
 def test_approval_creates_the_implementation_units(make_case, make_user, session):

@@ -9,8 +9,11 @@ import pytest
 from openpyxl import load_workbook
 
 from models import Deadline, DeadlineKind
-from workflow import clock, engine, implementation, reports
-from workflow.reports import Filters
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.implementation import operations as implementation
+from workflow.reports import queries as reports
+from workflow.reports.queries import Filters
 
 T0 = clock.now  # the frozen clock's start, read inside the fixture
 
@@ -173,7 +176,7 @@ def test_the_xlsx_opens_with_openpyxl_and_holds_the_same_numbers(data_set, sessi
 
 
 def test_the_yearly_follow_up_is_a_workbook_for_sku(data_set, session):
-    from workflow import indicators
+    from workflow.implementation import indicators
 
     indicators.define_indicator(session, code="GENIND", name="Genindlæggelser", direction="down")
     indicators.import_csv(

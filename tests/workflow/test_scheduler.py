@@ -30,11 +30,15 @@ from models import (
     SchedulerLock,
     User,
 )
-from workflow import clock, engine, migrate, notify, scheduler, seed
-from workflow.calendar import end_of_day, local_date
-from workflow.clock import LOCAL_TZ
-from workflow.db import make_engine, scratch_postgres_database
-from workflow.notify import SmtpConfig, SmtpSecurity
+from workflow import scheduler
+from workflow.engine import clock, migrate
+from workflow.engine import core as engine
+from workflow.engine.calendar import end_of_day, local_date
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.notifications import delivery as notify
+from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
+from workflow.organisation import seed
 from workflow.scheduler import SchedulerConfig
 
 EIGHT = SchedulerConfig()

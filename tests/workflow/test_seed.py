@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Body, BodyKind, FocusArea, NationalGoal, Party, PartyKind, PlanningArea
-from workflow import seed
-from workflow.definitions import DefinitionError
-from workflow.processes import ProcessRegistry
+from workflow.engine.definitions import DefinitionError
+from workflow.engine.processes import ProcessRegistry
+from workflow.organisation import seed
 
 
 def test_the_organisation_of_the_health_agreement(session):

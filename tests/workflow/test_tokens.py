@@ -11,8 +11,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
 from models import AdminAuditEntry, ApiToken
-from workflow import clock, tokens
+from workflow.auth import tokens
 from workflow.cli import main
+from workflow.engine import clock
 
 
 def test_a_token_is_random_stored_hashed_and_audited(session, make_user):
@@ -94,7 +95,7 @@ def test_tokens_cli_creates_lists_and_revokes(tmp_path):
     assert "a@b.dk" in listing.output and "ESDH" in listing.output and "aktiv" in listing.output
     assert plain not in listing.output
 
-    from workflow.db import make_engine
+    from workflow.engine.db import make_engine
 
     engine = make_engine(url)
     with engine.connect() as connection:

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from models import AdminAuditEntry, Deadline, ProcessVersion
-from workflow import engine
-from workflow.errors import Conflict, GuardFailed, NotAllowed
-from workflow.processes import ProcessRegistry, UnknownProcess, registry
+from workflow.engine import core as engine
+from workflow.engine.errors import Conflict, GuardFailed, NotAllowed
+from workflow.engine.processes import ProcessRegistry, UnknownProcess, registry
 
 # Version 2 lets only the secretariat withdraw a draft.
 OLD_WITHDRAW = """trigger = "withdraw"

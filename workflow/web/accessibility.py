@@ -11,7 +11,7 @@ from datetime import date
 
 from flask import Blueprint, render_template
 
-from workflow.i18n import _
+from workflow.web.i18n import _
 
 bp = Blueprint("accessibility", __name__)
 

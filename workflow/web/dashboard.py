@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
-from workflow import clock
-from workflow.web import db, queries
-from workflow.web.login import current_actor, login_required
+from workflow.auth.login import current_actor, login_required
+from workflow.cases import queries
+from workflow.engine import clock
+from workflow.web import db
 
 bp = Blueprint("dashboard", __name__)
 

@@ -8,9 +8,10 @@ from decimal import Decimal
 from flask import Flask
 
 from models import DeadlineKind, Role
-from workflow import clock, i18n
-from workflow.i18n import _l
-from workflow.web.queries import ROLE_LABELS
+from workflow.cases.queries import ROLE_LABELS
+from workflow.engine import clock
+from workflow.web import i18n
+from workflow.web.i18n import _l
 
 
 def danish_date(value: date | datetime | None) -> str:

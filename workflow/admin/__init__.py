@@ -1,0 +1,1 @@
+"""Administration: users, memberships, bodies, parties and planning areas."""

@@ -1,0 +1,334 @@
+"""Cases through the API: list, open, read, edit and act — all through the engine."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Response, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from models import Body, Case, CaseEvent, FocusArea, NationalGoal
+from workflow.api.listing import DEFAULT_LIMIT, MAX_LIMIT, CaseFilter, case_page, cursor_id
+from workflow.api.problems import ApiProblem, json_response
+from workflow.api.refusals import refusal
+from workflow.api.schema import (
+    INT32_MAX,
+    JSON_INT_MAX,
+    Schema,
+    integer,
+    nullable,
+    obj,
+    parse_date_time,
+    string,
+)
+from workflow.api.serialize import (
+    CASE,
+    CASE_FIELDS,
+    CASE_SUMMARY,
+    EVENT,
+    NATIONAL_GOAL_IDS,
+    TRANSITION_RESULT,
+    body_ref,
+    case_field_input,
+    case_json,
+    case_summary,
+    event_json,
+    out,
+    page,
+)
+from workflow.api.spec import Call, Param, Reply, operation
+from workflow.cases import queries
+from workflow.cases.queries import definitions
+from workflow.engine import core as engine
+from workflow.engine.errors import Conflict, WorkflowError
+from workflow.engine.processes import registry
+from workflow.web import db
+
+NAME = string(64, 1, pattern="^[a-z0-9_]+$")
+LIMIT = Param("limit", integer(1, MAX_LIMIT, default=DEFAULT_LIMIT), "Højst så mange pr. side.")
+CURSOR = Param(
+    "cursor", string(500, 1, pattern="^[A-Za-z0-9_-]+$"), "'next_cursor' fra det forrige svar."
+)
+
+CASE_QUERY = (
+    Param("process", NAME, "Kun sager i denne proces (fx signature_initiative)."),
+    Param("state", NAME, "Kun sager i denne tilstand (fx at_tss)."),
+    Param("body", string(32, 1), "Kun sager, der stammer fra eller behandles i organet (kode)."),
+    Param("focus_area", integer(), "Kun sager under fokusområdet (id)."),
+    Param("national_goal", integer(), "Kun sager, der adresserer det nationale mål (id)."),
+    Param("overdue", {"type": "boolean"}, "true: kun sager med en overskredet frist; false: uden."),
+    Param("q", string(200, 1), "Fritekst i titel, resumé og ESDH-nummer, eller sagsnummer."),
+    Param("updated_since", {"type": "string", "format": "date-time"}, "Kun sager ændret siden."),
+    LIMIT,
+    CURSOR,
+)
+
+FIELD_INPUTS: dict[str, Schema] = {name: case_field_input(name) for name in CASE_FIELDS}
+CREATE_BODY = obj(
+    {
+        "process": NAME,
+        "originating_body": string(32, 1),
+        **FIELD_INPUTS,
+        "national_goal_ids": NATIONAL_GOAL_IDS,
+    },
+    required=("process", "originating_body", "title"),
+    description="Opret en kladde; felterne er sagens felter.",
+)
+EDIT_BODY = obj(
+    {
+        "expected_version": integer(1),
+        **FIELD_INPUTS,
+        "national_goal_ids": NATIONAL_GOAL_IDS,
+    },
+    required=("expected_version",),
+    description="Ret sagens felter (ikke dens tilstand); udeladte felter bevares.",
+)
+DATA_VALUE: Schema = {
+    "type": ["string", "integer", "number", "boolean", "null"],
+    "maxLength": 20_000,
+    "pattern": "^[^\\x00]*$",
+    "minimum": -JSON_INT_MAX,
+    "maximum": JSON_INT_MAX,
+}
+TRANSITION_BODY = obj(
+    {
+        "trigger": NAME,
+        "comment": nullable(string(20_000)),
+        "data": {
+            "type": "object",
+            "properties": {
+                "meeting_id": nullable(integer()),
+                "all_answered": nullable({"type": ["boolean", "string"], "maxLength": 10}),
+            },
+            "additionalProperties": DATA_VALUE,
+            "maxProperties": 50,
+            "description": "Handlingens felter; 'meeting_id' for en beslutning på et møde.",
+        },
+        "expected_version": integer(1),
+    },
+    required=("trigger", "expected_version"),
+)
+CASE_PAGE = page(CASE_SUMMARY, "CasePage")
+EVENTS = out({"items": {"type": "array", "items": EVENT}}, "EventList")
+
+
+def find_case(session: Session, case_id: int) -> Case:
+    """Load the case or answer 404."""
+    case = queries.find_case(session, case_id) if case_id <= INT32_MAX else None
+    if case is None:
+        raise ApiProblem(
+            "not-found",
+            f"Sag nr. {case_id} findes ikke.",
+            f"Case {case_id} does not exist.",
+        )
+    return case
+
+
+def body_codes(session: Session) -> dict[int, str]:
+    return dict(session.execute(select(Body.id, Body.code)).tuples().all())
+
+
+def _case_response(session: Session, case: Case, actor: Any, status: int = 200) -> Response:
+    deadlines = queries.case_deadlines(session, case)
+    response = json_response(
+        case_json(session, case, actor, deadlines, body_codes(session)), status
+    )
+    response.headers["Location"] = url_for("api.get_case", case_id=case.id)
+    return response
+
+
+@operation(
+    "/cases", "get", tag="Sager", summary="List sager",
+    query=CASE_QUERY, ok={200: Reply("En side af sager, nyeste først.", CASE_PAGE)},
+)  # fmt: skip
+def list_cases(call: Call) -> Response:
+    """List cases with the web list's filters; page on with `cursor`."""
+    session = db()
+    args = call.args
+    since = args.get("updated_since")
+    case_filter = CaseFilter(
+        process=args.get("process"),
+        state=args.get("state"),
+        body=args.get("body"),
+        focus_area=args.get("focus_area"),
+        national_goal=args.get("national_goal"),
+        overdue=args.get("overdue"),
+        q=args.get("q"),
+        updated_since=parse_date_time(since) if since else None,
+    )
+    rows, next_cursor = case_page(
+        session, case_filter, args["limit"], cursor_id(args.get("cursor"))
+    )
+    known = definitions(session)
+    items = [
+        case_summary(case, known[(case.process, case.process_version)], due_at)
+        for case, due_at in rows
+    ]
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+def _unknown_reference(field: str, da: str, en: str) -> ApiProblem:
+    return ApiProblem(
+        "unprocessable",
+        da,
+        en,
+        errors=[{"field": field, "message": da, "message_da": da, "message_en": en}],
+    )
+
+
+def _content_changes(session: Session, body: dict[str, Any]) -> dict[str, Any]:
+    """The case fields in `body` as the model stores them; unknown references answer 422."""
+    changes = {name: body[name] for name in CASE_FIELDS if name in body}
+    for name in ("received_on", "sent_on"):
+        if changes.get(name) is not None:
+            changes[name] = date.fromisoformat(changes[name])
+    for name in ("title", "summary", "business_case", "financing_proposal", "journal_description"):
+        if isinstance(changes.get(name), str):
+            changes[name] = changes[name].strip()
+    focus = changes.get("focus_area_id")
+    if focus is not None and session.get(FocusArea, focus) is None:
+        raise _unknown_reference(
+            "focus_area_id",
+            f"Fokusområde {focus} findes ikke. Se fokusområderne i sagens proces.",
+            f"Focus area {focus} does not exist.",
+        )
+    return changes
+
+
+def _goal_ids(session: Session, body: dict[str, Any]) -> list[int] | None:
+    wanted: list[int] | None = body.get("national_goal_ids")
+    if wanted is None:
+        return None
+    found = set(session.scalars(select(NationalGoal.id).where(NationalGoal.id.in_(wanted))))
+    missing = sorted(set(wanted) - found)
+    if missing:
+        listed = ", ".join(str(m) for m in missing)
+        raise _unknown_reference(
+            "national_goal_ids",
+            f"De nationale mål {listed} findes ikke.",
+            f"National goals {listed} do not exist.",
+        )
+    return wanted
+
+
+@operation(
+    "/cases", "post", tag="Sager", summary="Opret en kladde",
+    body=CREATE_BODY, ok={201: Reply("Sagen er oprettet i sin process første tilstand.", CASE)},
+    errors=(403, 422),
+)  # fmt: skip
+def create_case(call: Call) -> Response:
+    """Open a case (a draft) for a body the caller is a member of."""
+    session = db()
+    body = call.body
+    if body["process"] not in registry.names(session):
+        raise _unknown_reference(
+            "process",
+            f"Processen '{body['process']}' findes ikke. Se GET /api/v1/processes.",
+            f"The process '{body['process']}' does not exist.",
+        )
+    origin = session.scalar(select(Body).where(Body.code == body["originating_body"]))
+    if origin is None:
+        raise _unknown_reference(
+            "originating_body",
+            f"Organet '{body['originating_body']}' findes ikke. Se GET /api/v1/bodies.",
+            f"The body '{body['originating_body']}' does not exist.",
+        )
+    fields = _content_changes(session, body)
+    title = fields.pop("title")
+    try:
+        case = engine.create_case(
+            session,
+            process=body["process"],
+            title=title,
+            originating_body=origin,
+            actor=call.actor,
+            national_goal_ids=_goal_ids(session, body),
+            **fields,
+        )
+    except WorkflowError as error:
+        raise refusal(error) from None
+    return _case_response(session, case, call.actor, 201)
+
+
+@operation(
+    "/cases/<int:case_id>", "get", tag="Sager", summary="Hent en sag",
+    ok={200: Reply("Sagen med felter, frister og kalderens mulige handlinger.", CASE)},
+)  # fmt: skip
+def get_case(call: Call) -> Response:
+    """Read a case: fields, state, version, open deadlines and `allowed_triggers`."""
+    session = db()
+    return _case_response(session, find_case(session, call.path["case_id"]), call.actor)
+
+
+@operation(
+    "/cases/<int:case_id>", "patch", tag="Sager", summary="Ret en sags felter",
+    body=EDIT_BODY, ok={200: Reply("Sagen efter rettelsen.", CASE)}, errors=(403, 409, 422),
+)  # fmt: skip
+def edit_case(call: Call) -> Response:
+    """Change a case's fields through the engine (audited), refused if the version is stale."""
+    session = db()
+    case = find_case(session, call.path["case_id"])
+    changes = _content_changes(session, call.body)
+    goal_ids = _goal_ids(session, call.body)
+    try:
+        engine.edit_case(case, call.actor, changes, call.body["expected_version"], goal_ids)
+    except WorkflowError as error:
+        raise refusal(error) from None
+    return _case_response(session, case, call.actor)
+
+
+@operation(
+    "/cases/<int:case_id>/transitions", "post", tag="Sager", summary="Udfør en handling",
+    body=TRANSITION_BODY,
+    ok={200: Reply("Handlingen er udført; sagens nye tilstand og version.", TRANSITION_RESULT)},
+    errors=(403, 409, 422),
+)  # fmt: skip
+def perform(call: Call) -> Response:
+    """Fire a trigger through engine.perform(): 403 who may, 409 stale or invalid, 422 rules."""
+    session = db()
+    case = find_case(session, call.path["case_id"])
+    body = call.body
+    data = {k: v for k, v in (body.get("data") or {}).items() if v is not None}
+    try:
+        event = engine.perform(
+            case,
+            body["trigger"],
+            call.actor,
+            comment=body.get("comment"),
+            data=data,
+            expected_version=body["expected_version"],
+        )
+    except Conflict as error:
+        raise refusal(error, case) from None
+    except WorkflowError as error:
+        raise refusal(error) from None
+    state = engine.definition_of(case).states[case.state]
+    result = {
+        "case_id": case.id,
+        "state": case.state,
+        "state_label": state.label,
+        "state_label_en": state.label_en,
+        "version": case.version,
+        "current_body": body_ref(case.current_body),
+        "event": event_json(event),
+    }
+    return json_response(result)
+
+
+@operation(
+    "/cases/<int:case_id>/events", "get", tag="Sager", summary="Sagens historik",
+    ok={200: Reply("Alle sagens hændelser, ældste først.", EVENTS)},
+)  # fmt: skip
+def case_events(call: Call) -> Response:
+    """List the case's audit trail, oldest first."""
+    session = db()
+    case = find_case(session, call.path["case_id"])
+    events = session.scalars(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == case.id)
+        .options(joinedload(CaseEvent.actor))
+        .order_by(CaseEvent.seq)
+    )
+    return json_response({"items": [event_json(e) for e in events]})

@@ -1,0 +1,189 @@
+"""Bodies, meetings, process definitions (and diagrams) and the caller's notifications."""
+
+from __future__ import annotations
+
+from flask import Response
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from models import Body, Meeting, MeetingStatus, Notification
+from workflow.api.cases import CURSOR, LIMIT, find_case
+from workflow.api.listing import cursor_id, encode_cursor
+from workflow.api.problems import ApiProblem, json_response
+from workflow.api.schema import INT32_MAX, integer, string
+from workflow.api.serialize import (
+    BODY,
+    MEETING,
+    MEETING_SUMMARY,
+    NOTIFICATION,
+    PROCESS,
+    PROCESS_SUMMARY,
+    agenda_item_json,
+    body_json,
+    meeting_summary,
+    notification_json,
+    out,
+    page,
+    process_json,
+    process_summary,
+)
+from workflow.api.spec import Call, Param, Reply, operation
+from workflow.engine.definitions import ProcessDefinition
+from workflow.engine.diagram import render_svg
+from workflow.engine.processes import UnknownProcess, registry
+from workflow.web import db
+
+BODIES = out({"items": {"type": "array", "items": BODY}}, "BodyList")
+MEETING_PAGE = page(MEETING_SUMMARY, "MeetingPage")
+PROCESSES = out({"items": {"type": "array", "items": PROCESS_SUMMARY}}, "ProcessList")
+NOTIFICATION_PAGE = page(NOTIFICATION, "NotificationPage")
+VERSION = Param("version", integer(1), "En bestemt version (standard: den nyeste).")
+
+
+@operation(
+    "/bodies", "get", tag="Organisation", summary="List organer",
+    ok={200: Reply("Alle organer, efter kode.", BODIES)},
+)  # fmt: skip
+def list_bodies(call: Call) -> Response:
+    """List every body (also inactive ones, marked so) by code."""
+    bodies = list(db().scalars(select(Body).order_by(Body.code)))
+    codes = {b.id: b.code for b in bodies}
+    return json_response({"items": [body_json(b, codes) for b in bodies]})
+
+
+@operation(
+    "/meetings", "get", tag="Møder", summary="List møder",
+    query=(
+        Param("body", string(32, 1), "Kun møder i organet (kode)."),
+        Param("status", {"type": "string", "enum": [s.value for s in MeetingStatus]},
+              "Kun møder med denne status."),
+        LIMIT,
+        CURSOR,
+    ),
+    ok={200: Reply("En side af møder, nyeste først.", MEETING_PAGE)},
+)  # fmt: skip
+def list_meetings(call: Call) -> Response:
+    """List meetings, the newest first; filter by body and status."""
+    session = db()
+    query = select(Meeting).options(joinedload(Meeting.body))
+    if call.args.get("body"):
+        query = query.join(Meeting.body).where(Body.code == call.args["body"])
+    if call.args.get("status"):
+        query = query.where(Meeting.status == MeetingStatus(call.args["status"]))
+    after = cursor_id(call.args.get("cursor"))
+    if after is not None:
+        query = query.where(Meeting.id < after)
+    limit = call.args["limit"]
+    meetings = list(session.scalars(query.order_by(Meeting.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(meetings[limit - 1].id) if len(meetings) > limit else None
+    items = [meeting_summary(m) for m in meetings[:limit]]
+    return json_response({"items": items, "next_cursor": next_cursor})
+
+
+@operation(
+    "/meetings/<int:meeting_id>", "get", tag="Møder", summary="Hent et møde",
+    ok={200: Reply("Mødet med dagsordenens punkter.", MEETING)},
+)  # fmt: skip
+def get_meeting(call: Call) -> Response:
+    """Read a meeting and its agenda items."""
+    meeting_id = call.path["meeting_id"]
+    meeting = (
+        db().scalar(
+            select(Meeting)
+            .where(Meeting.id == meeting_id)
+            .options(joinedload(Meeting.body), selectinload(Meeting.items))
+        )
+        if meeting_id <= INT32_MAX
+        else None
+    )
+    if meeting is None:
+        raise ApiProblem(
+            "not-found",
+            f"Møde nr. {meeting_id} findes ikke.",
+            f"Meeting {meeting_id} does not exist.",
+        )
+    return json_response(
+        {**meeting_summary(meeting), "items": [agenda_item_json(i) for i in meeting.items]}
+    )
+
+
+@operation(
+    "/processes", "get", tag="Processer", summary="List processer",
+    ok={200: Reply("Den nyeste version af hver proces.", PROCESSES)},
+)  # fmt: skip
+def list_processes(call: Call) -> Response:
+    """List the newest version of every process definition."""
+    return json_response({"items": [process_summary(d) for d in registry.all_latest(db())]})
+
+
+def _definition(name: str, version: int | None) -> ProcessDefinition:
+    session = db()
+    try:
+        if version is None:
+            return registry.latest(session, name)
+        return registry.get(session, name, version)
+    except UnknownProcess:
+        raise ApiProblem(
+            "not-found",
+            f"Processen '{name}'{f' i version {version}' if version else ''} findes ikke. "
+            "Se GET /api/v1/processes.",
+            f"The process '{name}' does not exist in that version.",
+        ) from None
+
+
+@operation(
+    "/processes/<name>", "get", tag="Processer", summary="Hent en procesdefinition",
+    query=(VERSION,),
+    ok={200: Reply("Tilstande, handlinger (hvem må, regler, felter) og ruter.", PROCESS)},
+)  # fmt: skip
+def get_process(call: Call) -> Response:
+    """Read a process definition as JSON."""
+    return json_response(process_json(_definition(call.path["name"], call.args.get("version"))))
+
+
+@operation(
+    "/processes/<name>/diagram.svg", "get", tag="Processer", summary="Procesdiagram (SVG)",
+    query=(
+        VERSION,
+        Param("lang", {"type": "string", "enum": ["da", "en"], "default": "da"}, "Sprog."),
+        Param("case", integer(), "Fremhæv denne sags tilstand."),
+    ),
+    ok={200: Reply("Diagrammet som SVG.", {"type": "string"}, "image/svg+xml")},
+)  # fmt: skip
+def process_diagram(call: Call) -> Response:
+    """Draw the process as an accessible SVG, optionally with a case's state highlighted."""
+    definition = _definition(call.path["name"], call.args.get("version"))
+    current = None
+    if call.args.get("case") is not None:
+        case = find_case(db(), call.args["case"])
+        if (case.process, case.process_version) == (definition.name, definition.version):
+            current = case.state
+    svg = render_svg(definition, current=current, lang=call.args["lang"])
+    return Response(svg, content_type="image/svg+xml; charset=utf-8")
+
+
+@operation(
+    "/me/notifications", "get", tag="Mig", summary="Mine notifikationer",
+    query=(
+        Param("unread", {"type": "boolean"}, "true: kun ulæste; false: kun læste."),
+        LIMIT,
+        CURSOR,
+    ),
+    ok={200: Reply("En side af kalderens notifikationer, nyeste først.", NOTIFICATION_PAGE)},
+)  # fmt: skip
+def my_notifications(call: Call) -> Response:
+    """List the notifications addressed to the token's user, the newest first."""
+    query = select(Notification).where(Notification.recipient_id == call.actor.id)
+    unread = call.args.get("unread")
+    if unread is not None:
+        query = query.where(
+            Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None)
+        )
+    after = cursor_id(call.args.get("cursor"))
+    if after is not None:
+        query = query.where(Notification.id < after)
+    limit = call.args["limit"]
+    found = list(db().scalars(query.order_by(Notification.id.desc()).limit(limit + 1)))
+    next_cursor = encode_cursor(found[limit - 1].id) if len(found) > limit else None
+    items = [notification_json(n) for n in found[:limit]]
+    return json_response({"items": items, "next_cursor": next_cursor})

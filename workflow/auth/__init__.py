@@ -1,0 +1,1 @@
+"""Who the user is: login, passwords, personal API tokens and the user's own settings."""

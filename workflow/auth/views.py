@@ -1,0 +1,130 @@
+"""Login and logout: e-mail and password, Argon2 hashes, local `next` redirects only."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from models import AdminAuditEntry, User
+from workflow.auth import passwords
+from workflow.auth.login import current_actor, current_user, login, login_required, logout
+from workflow.cases.forms import LoginForm
+from workflow.engine import clock
+from workflow.web import db
+from workflow.web.i18n import LOCALES, _, _l
+
+bp = Blueprint("auth", __name__)
+
+WRONG_CREDENTIALS = _l("Forkert e-mail eller adgangskode. Prøv igen.")
+INACTIVE_USER = _l(
+    "Din bruger er deaktiveret og kan ikke logge ind. Kontakt en administrator, "
+    "hvis du skal have adgang igen."
+)
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return `target` if it is a path on this site, else None (no open redirects)."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    # Browsers read '\' as '/' and drop tabs and newlines, so '/\evil' would leave the site.
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target if _answers_get(parts.path) else None
+
+
+def _answers_get(path: str) -> bool:
+    """Whether a GET of `path` reaches a page (a form's POST address does not)."""
+    try:
+        current_app.url_map.bind("localhost").match(path, method="GET")
+    except HTTPException:
+        return False
+    return True
+
+
+def authenticate(session: Session, email: str, password: str) -> tuple[User | None, str | None]:
+    """Return the user the credentials belong to, or None and the message to show."""
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None or not user.password_hash:
+        passwords.burn_verification_time(password)
+        return None, str(WRONG_CREDENTIALS)
+    if not passwords.verify_password(user.password_hash, password):
+        return None, str(WRONG_CREDENTIALS)
+    if not user.active:
+        return None, str(INACTIVE_USER)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        session.commit()
+    return user, None
+
+
+@bp.route("/login", methods=["GET", "POST"], endpoint="login")
+def login_page() -> Response | tuple[str, int]:
+    """Show the login form, and log the user in when the credentials match."""
+    next_path = safe_next(request.args.get("next"))
+    if current_user() is not None:
+        return redirect(next_path or url_for("dashboard.index"))
+    form = LoginForm()
+    problem: str | None = None
+    if form.validate_on_submit():
+        user, problem = authenticate(db(), form.email.data or "", form.password.data or "")
+        if user is not None:
+            # A fresh session at login: nothing from before the login carries over.
+            session.clear()
+            login(user)
+            flash(_("Velkommen, %(name)s.", name=user.name), "success")
+            return redirect(next_path or url_for("dashboard.index"), code=303)
+    status = 422 if request.method == "POST" else 200
+    action = url_for("auth.login", next=next_path) if next_path else url_for("auth.login")
+    html = render_template("auth/login.html", form=form, problem=problem, action=action)
+    return html, status
+
+
+@bp.post("/logout", endpoint="logout")
+@login_required
+def logout_page() -> Response:
+    """Log out and return to the login page."""
+    logout()
+    session.clear()
+    flash(_("Du er logget ud."), "success")
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.post("/sprog", endpoint="language")
+@login_required
+def language() -> Response:
+    """Save the user's choice of language (audited) and return to the page they were on."""
+    user = current_actor()
+    chosen = request.form.get("sprog", "")
+    if chosen in LOCALES and chosen != user.locale:
+        session_ = db()
+        session_.add(
+            AdminAuditEntry(
+                actor_id=user.id,
+                action="set_locale",
+                object_type="user",
+                object_id=str(user.id),
+                data={"from": user.locale, "to": chosen},
+                created_at=clock.now(),
+            )
+        )
+        user.locale = chosen
+        session_.commit()
+    back = safe_next(request.form.get("tilbage")) or url_for("dashboard.index")
+    return redirect(back, code=303)

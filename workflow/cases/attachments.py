@@ -1,0 +1,236 @@
+"""Attachments: files on a case, stored outside the database, readable by those who see the case.
+
+The bytes live under AFTALEFLOW_ATTACHMENTS_DIR (default var/attachments), named by a random
+storage key; the database keeps the name, type, size and SHA-256. Files are archived, never
+deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path, PurePath
+
+from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Attachment,
+    Body,
+    Case,
+    CaseEvent,
+    Consultation,
+    ConsultationResponse,
+    Membership,
+    User,
+)
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.errors import NotAllowed, WorkflowError
+
+ENV_DIR = "AFTALEFLOW_ATTACHMENTS_DIR"
+DEFAULT_DIR = Path("var/attachments")
+MAX_BYTES = 25 * 1024 * 1024
+# Extension -> (content type, magic prefix or None when any text is fine).
+ALLOWED: dict[str, tuple[str, bytes | None]] = {
+    ".pdf": ("application/pdf", b"%PDF"),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        b"PK\x03\x04",
+    ),
+    ".xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b"PK\x03\x04"),
+    ".pptx": (
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        b"PK\x03\x04",
+    ),
+    ".odt": ("application/vnd.oasis.opendocument.text", b"PK\x03\x04"),
+    ".png": ("image/png", b"\x89PNG"),
+    ".jpg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".jpeg": ("image/jpeg", b"\xff\xd8\xff"),
+    ".txt": ("text/plain", None),
+    ".csv": ("text/csv", None),
+}
+# Bodies that oversee every case of the agreement.
+OVERSEEING = ("TSS", "SKU")
+
+
+def storage_dir(configured: str | os.PathLike[str] | None = None) -> Path:
+    """Return the folder attachments are stored in (created on first use)."""
+    folder = Path(configured or os.environ.get(ENV_DIR) or DEFAULT_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def may_see_case(session: Session, user: User | None, case: Case) -> bool:
+    """Tell whether the user may see the case: admins, TSS/SKU, the bodies it passed
+    through, and the parties and bodies consulted on it."""
+    if user is None or not user.active:
+        return False
+    if user.is_admin:
+        return True
+    held = set(
+        session.scalars(
+            select(Membership.body_id).where(
+                Membership.user_id == user.id, Membership.active.is_(True)
+            )
+        )
+    )
+    involved = {case.originating_body_id, case.current_body_id}
+    involved |= set(session.scalars(select(Body.id).where(Body.code.in_(OVERSEEING))))
+    for data in session.scalars(select(CaseEvent.data).where(CaseEvent.case_id == case.id)):
+        code = data.get("decision_body") if isinstance(data, dict) else None
+        if code:
+            involved |= set(session.scalars(select(Body.id).where(Body.code == code)))
+    if held & involved:
+        return True
+    consulted = session.execute(
+        select(ConsultationResponse.body_id, ConsultationResponse.party_id)
+        .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+        .where(Consultation.case_id == case.id)
+    ).all()
+    return any(
+        (body_id in held) or (party_id is not None and party_id == user.party_id)
+        for body_id, party_id in consulted
+    )
+
+
+def _check_file(filename: str, data: bytes) -> tuple[str, str]:
+    """Return a safe file name and its content type, or explain what is wrong."""
+    name = PurePath(filename.replace("\\", "/")).name.strip()
+    suffix = PurePath(name).suffix.lower()
+    if not name or suffix not in ALLOWED:
+        kinds = ", ".join(sorted(ALLOWED))
+        raise WorkflowError(
+            f"Filtypen er ikke tilladt. Brug en af: {kinds}.",
+            f"File type not allowed; use one of: {kinds}.",
+        )
+    if not data:
+        raise WorkflowError("Filen er tom. Vælg filen igen.", "The file is empty.")
+    if len(data) > MAX_BYTES:
+        raise WorkflowError(
+            f"Filen er for stor ({len(data) // (1024 * 1024)} MB). Den må højst fylde "
+            f"{MAX_BYTES // (1024 * 1024)} MB.",
+            "The file is too large.",
+        )
+    content_type, magic = ALLOWED[suffix]
+    if magic is not None and not data.startswith(magic):
+        raise WorkflowError(
+            f"Filens indhold passer ikke til endelsen {suffix}. Gem filen igen i det rigtige "
+            "format.",
+            "The file's content does not match its extension.",
+        )
+    if magic is None:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise WorkflowError(
+                "Tekstfilen skal være gemt som UTF-8.", "Text files must be UTF-8."
+            ) from None
+    return name[:255], content_type
+
+
+def upload(
+    session: Session,
+    case: Case,
+    actor: User,
+    filename: str,
+    data: bytes,
+    *,
+    folder: str | os.PathLike[str] | None = None,
+    commit: bool = True,
+) -> Attachment:
+    """Store a file on the case (audited on its timeline)."""
+    if not may_see_case(session, actor, case) or not (
+        actor.is_admin or _works_on(session, actor, case)
+    ):
+        raise NotAllowed(
+            "Du kan kun vedhæfte filer til sager, du arbejder med.",
+            "You may attach files only to cases you work on.",
+            ["member@originating", "member@current"],
+        )
+    name, content_type = _check_file(filename, data)
+    key = secrets.token_hex(16)
+    path = storage_dir(folder) / key
+    path.write_bytes(data)
+    now = clock.now()
+    attachment = Attachment(
+        case_id=case.id, filename=name, content_type=content_type, size_bytes=len(data),
+        sha256=hashlib.sha256(data).hexdigest(), storage_key=key, uploaded_by_id=actor.id,
+        created_at=now,
+    )  # fmt: skip
+    session.add(attachment)
+    session.flush()
+    engine.append_event(
+        session, case, trigger="attachment_added", actor=actor, from_state=case.state,
+        comment=f"Bilag vedhæftet: {name}", data={"attachment_id": attachment.id}, now=now,
+    )  # fmt: skip
+    if commit:
+        session.commit()
+    return attachment
+
+
+def _works_on(session: Session, actor: User, case: Case) -> bool:
+    """Members of a body that has the case, or a party or body consulted on it, may add files."""
+    if may_see_case(session, actor, case):
+        member_of = select(Membership.body_id).where(
+            Membership.user_id == actor.id,
+            Membership.active.is_(True),
+            Membership.role != "observer",
+        )
+        asked: ColumnElement[bool] = ConsultationResponse.body_id.in_(member_of)
+        if actor.party_id is not None:
+            asked = or_(asked, ConsultationResponse.party_id == actor.party_id)
+        consulted = session.scalar(
+            select(ConsultationResponse.id)
+            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+            .where(Consultation.case_id == case.id, asked)
+            .limit(1)
+        )
+        if consulted is not None:
+            return True
+    return bool(
+        session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == actor.id,
+                Membership.active.is_(True),
+                Membership.body_id.in_({case.originating_body_id, case.current_body_id}),
+                Membership.role != "observer",
+            )
+        )
+    )
+
+
+def read(
+    session: Session,
+    attachment: Attachment,
+    user: User | None,
+    *,
+    folder: str | os.PathLike[str] | None = None,
+) -> bytes:
+    """Return the file's bytes for a user who may see its case, checking its hash."""
+    case = session.get(Case, attachment.case_id)
+    if case is None or not may_see_case(session, user, case):
+        raise NotAllowed(
+            "Du har ikke adgang til sagen, som bilaget hører til.",
+            "You may not see the case this attachment belongs to.",
+            [],
+        )
+    data = (storage_dir(folder) / attachment.storage_key).read_bytes()
+    if hashlib.sha256(data).hexdigest() != attachment.sha256:
+        raise WorkflowError(
+            "Filen på disken er ændret eller beskadiget. Kontakt driften.",
+            "The stored file does not match its checksum.",
+        )
+    return data
+
+
+def listed(session: Session, case: Case) -> list[Attachment]:
+    """Return the case's attachments that are not archived."""
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.case_id == case.id, Attachment.archived_at.is_(None))
+            .order_by(Attachment.id)
+        )
+    )

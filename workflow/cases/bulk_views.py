@@ -1,0 +1,165 @@
+"""Act on several cases at once: one trigger and one templated comment, each case through
+engine.perform() on its own, each result shown."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, abort, render_template, request
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from models import Case, Meeting, MeetingStatus, Membership
+from workflow.auth.login import current_actor, current_user, login_required
+from workflow.cases import queries
+from workflow.cases.forms import MEETING_FIELD, Option
+from workflow.cases.views import ACTING_ROLES, may_act_in_bulk
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.definitions import TransitionSpec
+from workflow.engine.errors import WorkflowError
+from workflow.engine.processes import registry
+from workflow.web import db
+from workflow.web.i18n import _, format_datetime, label, pick
+
+bp = Blueprint("bulk", __name__, url_prefix="/sager")
+
+MAX_CASES = 100
+PLACEHOLDERS = ("{titel}", "{nr}", "{organ}")
+# The meetings a bulk decision can be recorded on: recent ones (minutes come afterwards) and
+# the coming weeks' meetings of the bodies the user chairs or is secretariat for.
+MEETINGS_BEFORE = timedelta(days=90)
+MEETINGS_AFTER = timedelta(days=60)
+MEETINGS_LIMIT = 60
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    """What happened to one case."""
+
+    case_id: int
+    title: str
+    ok: bool
+    message: str
+
+
+def fill_template(template: str, case: Case) -> str:
+    """Put the case's title, number and current body into the comment's placeholders."""
+    return (
+        template.replace("{titel}", case.title)
+        .replace("{nr}", str(case.id))
+        .replace("{organ}", case.current_body.code)
+    )
+
+
+def _selection(values: list[str]) -> list[tuple[int, int]]:
+    """Read 'case_id:version' checkbox values, ignoring anything else."""
+    chosen: list[tuple[int, int]] = []
+    for value in values[:MAX_CASES]:
+        case_id, _sep, version = value.partition(":")
+        if case_id.isdigit() and version.isdigit():
+            chosen.append((int(case_id), int(version)))
+    return chosen
+
+
+def bulk_meetings() -> list[Option]:
+    """The meetings of the user's chaired and secretariat bodies a decision can be put on."""
+    user = current_user()
+    if user is None:
+        return []
+    now = clock.now()
+    bodies = select(Membership.body_id).where(
+        Membership.user_id == user.id,
+        Membership.active.is_(True),
+        Membership.role.in_(ACTING_ROLES),
+    )
+    meetings = db().scalars(
+        select(Meeting)
+        .where(
+            Meeting.body_id.in_(bodies),
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at >= now - MEETINGS_BEFORE,
+            Meeting.starts_at <= now + MEETINGS_AFTER,
+        )
+        .options(joinedload(Meeting.body))
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(MEETINGS_LIMIT)
+    )
+    # Several bodies' meetings share the select: name each one's body.
+    return [
+        Option(str(m.id), f"{m.body.code}: {m.title or _('Møde')} – {format_datetime(m.starts_at)}")
+        for m in meetings
+    ]
+
+
+@bp.app_context_processor
+def _bulk_meetings() -> dict[str, Callable[[], list[Option]]]:
+    """Give the case list's bulk form `bulk_meetings()`, queried only when it is shown."""
+    return {"bulk_meetings": bulk_meetings}
+
+
+def _meeting_data(transition: TransitionSpec, raw: str) -> dict[str, Any] | None:
+    """The engine data for the chosen meeting, if the action is a decision or asks for one."""
+    wants_meeting = transition.decision or any(f.type == "meeting" for f in transition.fields)
+    if not wants_meeting or not raw.isdigit():
+        return None
+    return {MEETING_FIELD: int(raw)}
+
+
+def act_on(
+    case: Case, trigger: str, version: int, comment: str, data: dict[str, Any] | None = None
+) -> BulkResult:
+    """Fire `trigger` on one case as the current user and describe the outcome."""
+    user = current_actor()
+    try:
+        engine.perform(
+            case, trigger, user, comment=fill_template(comment, case) or None,
+            data=dict(data) if data else None, expected_version=version,
+        )  # fmt: skip
+    except WorkflowError as refusal:
+        return BulkResult(case.id, case.title, False, pick(refusal.message, refusal.message_en))
+    state = label(engine.definition_of(case).states[case.state])
+    return BulkResult(case.id, case.title, True, _("Udført. Sagen er nu: %(state)s.", state=state))
+
+
+@bp.post("/samlet-handling")
+@login_required
+def perform_many() -> tuple[str, int]:
+    """Fire one action on each selected case and show each case's result."""
+    session = db()
+    if not may_act_in_bulk(session, current_actor()):
+        abort(403)
+    process, _sep, trigger = request.form.get("handling", "").partition(":")
+    chosen = _selection(request.form.getlist("sag"))
+    comment = request.form.get("kommentar", "").strip()
+    raw_meeting = request.form.get(MEETING_FIELD, "").strip()
+    definition = next((p for p in registry.all_latest(session) if p.name == process), None)
+    transition = definition.transition(trigger) if definition else None
+    problems: list[str] = []
+    if transition is None:
+        problems.append(_("Vælg den handling, der skal udføres."))
+    if not chosen:
+        problems.append(_("Vælg mindst én sag i listen."))
+    results: list[BulkResult] = []
+    if transition is not None and chosen:
+        for case_id, version in chosen:
+            case = queries.find_case(session, case_id)
+            if case is None:
+                results.append(BulkResult(case_id, "", False, _("Sagen findes ikke.")))
+            elif case.process != process:
+                message = _("Handlingen hører til en anden proces end sagens.")
+                results.append(BulkResult(case.id, case.title, False, message))
+            else:
+                data = _meeting_data(transition, raw_meeting)
+                results.append(act_on(case, trigger, version, comment, data))
+    html = render_template(
+        "cases/bulk_result.html",
+        action=label(transition) if transition else "",
+        results=results,
+        problems=problems,
+        done=sum(r.ok for r in results),
+    )
+    return html, 422 if problems else 200

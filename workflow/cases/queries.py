@@ -1,0 +1,719 @@
+"""Read-side queries of the web pages: the dashboard's sections, a case's timeline, lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from models import (
+    Body,
+    BodyKind,
+    Case,
+    CaseEvent,
+    CaseExpense,
+    Deadline,
+    DeadlineKind,
+    FocusArea,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    NationalGoal,
+    Notification,
+    Party,
+    ProcessVersion,
+    Role,
+    User,
+    case_national_goals,
+)
+from workflow.engine import core as engine
+from workflow.engine.calendar import local_date
+from workflow.engine.definitions import ProcessDefinition, TransitionSpec
+from workflow.engine.processes import registry
+from workflow.notifications import delivery as notify
+from workflow.web.i18n import _, _l, label, pick
+
+CHAIR_ROLES = (Role.CHAIR, Role.VICE_CHAIR)
+ROLE_LABELS = {
+    Role.CHAIR: _l("Formand"),
+    Role.VICE_CHAIR: _l("Næstformand"),
+    Role.MEMBER: _l("Medlem"),
+    Role.SECRETARIAT: _l("Sekretariat"),
+    Role.OBSERVER: _l("Observatør"),
+}
+# Decisions are usually recorded shortly after the meeting; older meetings clutter the select.
+DECISION_MEETING_LOOKBACK = timedelta(days=180)
+CASE_LIST_LIMIT = 200
+PAGE_SIZE = 25
+EXPORT_LIMIT = 10_000
+BOARD_LIMIT = 200
+# Each row of "Vores sager" runs the next step's guards (a few statements per case), so the
+# section shows one page, nearest deadline first, and links to the full list.
+OUR_CASES_LIMIT = PAGE_SIZE
+FAILED_DELIVERIES_LIMIT = 50
+# Follow-ups and implementation deadlines months ahead: the nearest ones are enough.
+LATER_LIMIT = 50
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as a list shows it: its state's label and its next open deadline."""
+
+    case: Case
+    process_title: str
+    state_label: str
+    next_deadline: datetime | None
+
+
+@dataclass(frozen=True)
+class OverdueRow:
+    """An open deadline that has passed, with the case it belongs to."""
+
+    deadline: Deadline
+    case: Case
+    state_label: str
+    days_overdue: int
+
+
+@dataclass(frozen=True)
+class DecisionRow:
+    """A case before a body the user chairs, and the decision form to open."""
+
+    row: CaseRow
+    trigger: str
+    trigger_label: str
+
+
+@dataclass(frozen=True)
+class OurCaseRow:
+    """A case of the user's committee: where it is, its next step and what blocks that."""
+
+    row: CaseRow
+    next_step: str | None
+    blockers: list[str]
+
+
+@dataclass(frozen=True)
+class DeadlineRow:
+    """An open deadline with its case and, for material deadlines, the meeting."""
+
+    deadline: Deadline
+    case: Case
+    state_label: str
+    meeting: Meeting | None
+
+
+@dataclass(frozen=True)
+class MeetingMaterial:
+    """A coming meeting of the secretariat's body and the material due for it."""
+
+    meeting: Meeting
+    rows: list[DeadlineRow]
+
+
+@dataclass(frozen=True)
+class Board:
+    """The secretariat's deadline board."""
+
+    overdue: list[OverdueRow]
+    this_week: list[DeadlineRow]
+    per_meeting: list[MeetingMaterial]
+    waiting_elsewhere: list[CaseRow]
+    later: list[DeadlineRow] = field(default_factory=list)
+    failed_deliveries: list[Notification] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """What the front page shows; a section is None when the user has no role for it."""
+
+    memberships: list[Membership]
+    to_decide: list[DecisionRow] | None
+    our_cases: list[OurCaseRow] | None
+    board: Board | None
+    our_cases_total: int = 0
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One event of a case's history, in words."""
+
+    event: CaseEvent
+    who: str
+    what: str
+    from_label: str | None
+    to_label: str
+    detail: str
+    meeting: Meeting | None
+
+
+Definitions = dict[tuple[str, int], ProcessDefinition]
+
+
+def open_deadline() -> ColumnElement[bool]:
+    """The condition for a deadline that is neither met nor cancelled."""
+    return and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
+
+
+def definitions(session: Session) -> Definitions:
+    """Return every stored process definition version, keyed by (name, version)."""
+    rows = session.execute(select(ProcessVersion.name, ProcessVersion.version)).all()
+    return {(name, version): registry.get(session, name, version) for name, version in rows}
+
+
+def open_case_condition(known: Definitions) -> ColumnElement[bool]:
+    """The condition for a case that is not in a final state of the version it follows."""
+    clauses = []
+    for (name, version), definition in known.items():
+        open_states = [s.name for s in definition.states.values() if not s.final]
+        clauses.append(
+            and_(
+                Case.process == name,
+                Case.process_version == version,
+                Case.state.in_(open_states),
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def _with_next_deadline(query: Select[tuple[Case]]) -> Select[tuple[Case, datetime | None]]:
+    due = (
+        select(Deadline.case_id, func.min(Deadline.due_at).label("due_at"))
+        .where(open_deadline())
+        .group_by(Deadline.case_id)
+        .subquery()
+    )
+    return (
+        query.add_columns(due.c.due_at)
+        .outerjoin(due, due.c.case_id == Case.id)
+        .options(joinedload(Case.current_body), joinedload(Case.originating_body))
+        .order_by(due.c.due_at.is_(None), due.c.due_at, Case.id)
+    )
+
+
+def case_rows(
+    session: Session,
+    query: Select[tuple[Case]],
+    known: Definitions | None = None,
+    *,
+    goals: bool = False,
+) -> list[CaseRow]:
+    """Run a case query and describe each case with its state label and next deadline."""
+    known = known if known is not None else definitions(session)
+    full = _with_next_deadline(query)
+    if goals:
+        # The guards read a case's national goals; load them all in one statement.
+        full = full.options(selectinload(Case.national_goals))
+    rows: list[CaseRow] = []
+    for case, due_at in session.execute(full).unique():
+        definition = known[(case.process, case.process_version)]
+        state = definition.states[case.state]
+        rows.append(
+            CaseRow(case, pick(definition.title, definition.title_en), label(state), due_at)
+        )
+    return rows
+
+
+def active_memberships(session: Session, user: User) -> list[Membership]:
+    """List the user's active memberships of active bodies, by body code."""
+    return list(
+        session.scalars(
+            select(Membership)
+            .join(Membership.body)
+            .where(Membership.user_id == user.id, Membership.active.is_(True), Body.active)
+            .options(joinedload(Membership.body))
+            .order_by(Body.code, Membership.role)
+        )
+    )
+
+
+def dashboard(session: Session, user: User, now: datetime) -> Dashboard:
+    """Gather the front page's sections for `user`, according to their roles."""
+    memberships = active_memberships(session, user)
+    chaired = {m.body_id for m in memberships if m.role in CHAIR_ROLES}
+    committees = {m.body_id for m in memberships if m.body.kind == BodyKind.COORDINATION_COMMITTEE}
+    secretariats = {m.body_id for m in memberships if m.role == Role.SECRETARIAT}
+    known = definitions(session)
+    is_open = open_case_condition(known)
+    to_decide = our_cases = board = None
+    our_total = 0
+    if chaired:
+        query = select(Case).where(Case.current_body_id.in_(chaired), is_open)
+        chaired_codes = {m.body.code for m in memberships if m.role in CHAIR_ROLES}
+        rows = case_rows(session, query.limit(BOARD_LIMIT), known)
+        to_decide = decisions_for(rows, chaired_codes, known)
+    if committees:
+        query = select(Case).where(Case.originating_body_id.in_(committees), is_open)
+        our_total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        rows = case_rows(session, query.limit(OUR_CASES_LIMIT), known, goals=True)
+        our_cases = [_with_blockers(row, known) for row in rows]
+    if secretariats:
+        board = deadline_board(session, secretariats, now, known)
+    return Dashboard(memberships, to_decide, our_cases, board, our_total)
+
+
+def _body_code_of(case: Case, ref_body: str) -> str:
+    if ref_body == "current":
+        return case.current_body.code
+    if ref_body == "originating":
+        return case.originating_body.code
+    return ref_body
+
+
+def decisions_for(
+    rows: list[CaseRow], chaired_codes: set[str], known: Definitions
+) -> list[DecisionRow]:
+    """Keep the cases a chair can act on, each with its first decision (or other) action."""
+    decisions: list[DecisionRow] = []
+    for row in rows:
+        definition = known[(row.case.process, row.case.process_version)]
+        chair_actions = [
+            t
+            for t in definition.transitions_from(row.case.state)
+            if not t.automatic_only
+            and any(
+                ref.role in ("chair", "vice_chair")
+                and _body_code_of(row.case, ref.body) in chaired_codes
+                for ref in t.allowed
+            )
+        ]
+        if chair_actions:
+            first = next((t for t in chair_actions if t.decision), chair_actions[0])
+            decisions.append(DecisionRow(row, first.trigger, label(first)))
+    return decisions
+
+
+def next_step(definition: ProcessDefinition, state: str) -> TransitionSpec | None:
+    """The transition a case in `state` most likely takes next: the first forward one."""
+    return next(
+        (
+            t
+            for t in definition.transitions_from(state)
+            if not t.automatic_only and not t.is_self_loop
+        ),
+        None,
+    )
+
+
+def _with_blockers(row: CaseRow, known: Definitions) -> OurCaseRow:
+    definition = known[(row.case.process, row.case.process_version)]
+    step = next_step(definition, row.case.state)
+    if step is None:
+        return OurCaseRow(row, None, [])
+    # The rules that would refuse the next step now; a form's own fields are not blockers.
+    failures = engine.check(row.case, step.trigger, None)
+    blockers = [
+        pick(f.message, f.message_en)
+        for f in failures
+        if not f.rule.startswith("field:") and f.rule != "decision_at_meeting"
+    ]
+    return OurCaseRow(row, label(step), blockers)
+
+
+def deadline_board(
+    session: Session, body_ids: set[int], now: datetime, known: Definitions | None = None
+) -> Board:
+    """Overdue, due this week, material per coming meeting, and cases waiting elsewhere."""
+    known = known if known is not None else definitions(session)
+    week_end = now + timedelta(days=7)
+    coming = session.execute(
+        select(Deadline, Meeting)
+        .outerjoin(Meeting, Meeting.id == Deadline.meeting_id)
+        .where(open_deadline(), Deadline.due_at >= now, Deadline.body_id.in_(body_ids))
+        .where(or_(Deadline.due_at < week_end, Deadline.kind == DeadlineKind.MATERIAL))
+        .options(joinedload(Deadline.case), joinedload(Meeting.body))
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(BOARD_LIMIT)
+    ).all()
+    this_week: list[DeadlineRow] = []
+    per_meeting: dict[int, MeetingMaterial] = {}
+    for deadline, meeting in coming:
+        row = DeadlineRow(deadline, deadline.case, _state_label(deadline.case, known), meeting)
+        if deadline.due_at < week_end:
+            this_week.append(row)
+        if deadline.kind == DeadlineKind.MATERIAL and meeting is not None:
+            per_meeting.setdefault(meeting.id, MeetingMaterial(meeting, [])).rows.append(row)
+    later = session.scalars(
+        select(Deadline)
+        .where(open_deadline(), Deadline.due_at >= week_end, Deadline.body_id.in_(body_ids))
+        .where(Deadline.kind.in_([DeadlineKind.FOLLOW_UP, DeadlineKind.STATE]))
+        .options(joinedload(Deadline.case))
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(LATER_LIMIT)
+    )
+    elsewhere = select(Case).where(
+        Case.originating_body_id.in_(body_ids),
+        Case.current_body_id.not_in(body_ids),
+        open_case_condition(known),
+    )
+    return Board(
+        overdue=overdue_deadlines(session, body_ids, now, known),
+        this_week=this_week,
+        per_meeting=sorted(per_meeting.values(), key=lambda m: (m.meeting.starts_at, m.meeting.id)),
+        waiting_elsewhere=case_rows(session, elsewhere.limit(BOARD_LIMIT), known),
+        later=[DeadlineRow(d, d.case, _state_label(d.case, known), None) for d in later],
+        failed_deliveries=notify.failed_notifications(
+            session, body_ids, limit=FAILED_DELIVERIES_LIMIT
+        ),
+    )
+
+
+def _state_label(case: Case, known: Definitions) -> str:
+    state = known[(case.process, case.process_version)].states.get(case.state)
+    return label(state) if state else case.state
+
+
+def overdue_deadlines(
+    session: Session, body_ids: set[int], now: datetime, known: Definitions | None = None
+) -> list[OverdueRow]:
+    """List the open deadlines of `body_ids` that have passed, the oldest first."""
+    known = known if known is not None else definitions(session)
+    deadlines = session.scalars(
+        select(Deadline)
+        .where(open_deadline(), Deadline.due_at < now, Deadline.body_id.in_(body_ids))
+        .options(joinedload(Deadline.case))
+        .order_by(Deadline.due_at, Deadline.id)
+        .limit(BOARD_LIMIT)
+    )
+    rows: list[OverdueRow] = []
+    for deadline in deadlines:
+        case: Case = deadline.case
+        days = (local_date(now) - local_date(deadline.due_at)).days
+        rows.append(OverdueRow(deadline, case, _state_label(case, known), days))
+    return rows
+
+
+def find_case(session: Session, case_id: int) -> Case | None:
+    """Load a case with what its page shows."""
+    return session.scalar(
+        select(Case)
+        .where(Case.id == case_id)
+        .options(
+            joinedload(Case.current_body),
+            joinedload(Case.originating_body),
+            joinedload(Case.focus_area),
+            selectinload(Case.national_goals),
+        )
+    )
+
+
+def case_expenses(session: Session, case: Case) -> list[CaseExpense]:
+    """List the case's extra expenses per party, by party name."""
+    return list(
+        session.scalars(
+            select(CaseExpense)
+            .join(CaseExpense.party)
+            .where(CaseExpense.case_id == case.id)
+            .options(joinedload(CaseExpense.party))
+            .order_by(Party.name)
+        )
+    )
+
+
+def case_deadlines(session: Session, case: Case) -> list[Deadline]:
+    """List the case's open deadlines, the nearest first."""
+    return list(
+        session.scalars(
+            select(Deadline)
+            .where(Deadline.case_id == case.id, open_deadline())
+            .order_by(Deadline.due_at, Deadline.id)
+        )
+    )
+
+
+def decision_meetings(session: Session, body_id: int, now: datetime) -> list[Meeting]:
+    """List the meetings a decision of the body can be recorded on (recent and coming)."""
+    return list(
+        session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.body_id == body_id,
+                Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.starts_at >= now - DECISION_MEETING_LOOKBACK,
+            )
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+    )
+
+
+ROLE_WORDS = {
+    "chair": _l("som formandskab"),
+    "vice_chair": _l("som næstformand"),
+    "member": _l("som medlem"),
+    "secretariat": _l("som sekretariat"),
+    "admin": _l("som administrator"),
+}
+# Events that are not transitions of the process: written by workflow/*.py through
+# engine.append_event (grep 'trigger=' there when adding one).
+SPECIAL_TRIGGERS = {
+    "create": _l("Sagen blev oprettet"),
+    "edit": _l("Sagens oplysninger blev ændret"),
+    "migrate_version": _l("Sagen blev flyttet til en ny version af processen"),
+    "deadline_overdue": _l("En frist blev overskredet"),
+    "deadline_escalated": _l("En overskredet frist blev eskaleret"),
+    "material_deadline_moved": _l("Materialefristen blev flyttet med mødet"),
+    "added_to_agenda": _l("Sagen blev sat på en dagsorden"),
+    "meeting_outcome": _l("Mødets beslutning blev noteret i referatet"),
+    "follow_up_added": _l("En opfølgning blev tilføjet"),
+    "follow_up_done": _l("En opfølgning blev afsluttet"),
+    "attachment_added": _l("Et bilag blev tilføjet"),
+    "consultation_started": _l("En høring blev sendt ud"),
+    "consultation_answered": _l("Et høringssvar blev modtaget"),
+    "consultation_no_answer": _l("En part svarer ikke på høringen"),
+    "implementation_units": _l("Implementeringsenhederne blev fastlagt"),
+    "implementation_report": _l("En enhed rapporterede om implementeringen"),
+    "indicator_linked": _l("En indikator blev knyttet til sagen"),
+    "indicator_unlinked": _l("En indikator blev fjernet fra sagen"),
+    "plan_item_added": _l("En indsats blev føjet til planen"),
+    "plan_item_changed": _l("En indsats i planen blev ændret"),
+}
+
+
+FIELD_WORDS = {
+    "title": _l("titel"),
+    "summary": _l("resumé"),
+    "focus_area_id": _l("fokusområde"),
+    "national_goals": _l("nationale mål"),
+    "expenses": _l("merudgifter pr. part"),
+    "plan_year": _l("planår"),
+    "principled": _l("principiel"),
+    "political": _l("politisk karakter"),
+    "interface_change": _l("snitflade"),
+    "cost_driving": _l("merudgifter"),
+    "large_task": _l("større opgave"),
+    "business_case": _l("businesscase"),
+    "financing_proposal": _l("finansieringsforslag"),
+    "role_distribution": _l("rolle- og opgavefordeling"),
+    "general_practice_role": _l("almen praksis' rolle"),
+    "triple_aim_quality": _l("Triple Aim: kvalitet"),
+    "triple_aim_economy": _l("Triple Aim: økonomi"),
+    "triple_aim_experience": _l("Triple Aim: borgerens oplevelse"),
+    "esdh_case_number": _l("ESDH-sagsnummer"),
+    "received_on": _l("modtaget"),
+    "sent_on": _l("afsendt"),
+    "journal_description": _l("journalbeskrivelse"),
+}
+
+
+def _event_detail(event: CaseEvent) -> str:
+    data = event.data or {}
+    parts: list[str] = []
+    role = str(data.get("role", "")).partition("@")[0]
+    if role in ROLE_WORDS:
+        parts.append(str(ROLE_WORDS[role]))
+    if data.get("on_behalf_of_body"):
+        parts.append(_("formandskabsbeslutning på organets vegne"))
+    if event.trigger == "edit" and data.get("fields"):
+        changed = ", ".join(str(FIELD_WORDS.get(f, f)) for f in data["fields"])
+        parts.append(_("ændret: %(fields)s", fields=changed))
+    if event.trigger == "migrate_version":
+        parts.append(
+            _(
+                "fra version %(old)s til %(new)s",
+                old=data.get("from_version"),
+                new=data.get("to_version"),
+            )
+        )
+    return ", ".join(parts)
+
+
+def _timeline_entry(
+    event: CaseEvent, definition: ProcessDefinition, meeting: Meeting | None
+) -> TimelineEntry:
+    transition = definition.transition(event.trigger)
+    special = SPECIAL_TRIGGERS.get(event.trigger)
+    what = str(special) if special else (label(transition) if transition else event.trigger)
+    if event.actor is not None:
+        who = event.actor.name
+    elif (event.data or {}).get("automatic"):
+        who = _("Automatisk (efter processens regler)")
+    else:
+        who = _("Systemet")
+    from_state = definition.states.get(event.from_state or "")
+    to_state = definition.states.get(event.to_state)
+    return TimelineEntry(
+        event=event,
+        who=who,
+        what=what,
+        from_label=label(from_state) if from_state else event.from_state,
+        to_label=label(to_state) if to_state else event.to_state,
+        detail=_event_detail(event),
+        meeting=meeting,
+    )
+
+
+def timeline(session: Session, case: Case, definition: ProcessDefinition) -> list[TimelineEntry]:
+    """Describe every event of the case, oldest first."""
+    events = list(
+        session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case.id)
+            .options(joinedload(CaseEvent.actor))
+            .order_by(CaseEvent.seq)
+        )
+    )
+    meeting_ids = {e.meeting_id for e in events if e.meeting_id is not None}
+    meetings = (
+        {m.id: m for m in session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))}
+        if meeting_ids
+        else {}
+    )
+    return [
+        _timeline_entry(e, definition, meetings.get(e.meeting_id) if e.meeting_id else None)
+        for e in events
+    ]
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """The case list's filters, sort order and page, as parsed from the address."""
+
+    process: str = ""
+    state: str = ""
+    body_id: int | None = None
+    focus_area_id: int | None = None
+    national_goal_id: int | None = None
+    overdue: bool = False
+    text: str = ""
+    sort: str = "aendret"
+    descending: bool = True
+    page: int = 1
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of the filtered case list."""
+
+    rows: list[CaseRow]
+    total: int
+    page: int
+    pages: int
+
+
+def _next_due() -> ColumnElement[Any]:
+    return (
+        select(func.min(Deadline.due_at))
+        .where(Deadline.case_id == Case.id, open_deadline())
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+SORT_COLUMNS = {
+    "nr": lambda: Case.id,
+    "titel": lambda: Case.title,
+    "aendret": lambda: Case.updated_at,
+    "oprettet": lambda: Case.created_at,
+    "frist": _next_due,
+}
+
+
+def filtered_cases(criteria: CaseFilter, now: datetime) -> Select[tuple[Case]]:
+    """The cases matching `criteria`, unordered."""
+    query = select(Case)
+    if criteria.process:
+        query = query.where(Case.process == criteria.process)
+    if criteria.state:
+        query = query.where(Case.state == criteria.state)
+    if criteria.body_id is not None:
+        query = query.where(
+            or_(
+                Case.current_body_id == criteria.body_id,
+                Case.originating_body_id == criteria.body_id,
+            )
+        )
+    if criteria.focus_area_id is not None:
+        query = query.where(Case.focus_area_id == criteria.focus_area_id)
+    if criteria.national_goal_id is not None:
+        query = query.where(
+            Case.id.in_(
+                select(case_national_goals.c.case_id).where(
+                    case_national_goals.c.national_goal_id == criteria.national_goal_id
+                )
+            )
+        )
+    if criteria.overdue:
+        query = query.where(
+            Case.id.in_(select(Deadline.case_id).where(open_deadline(), Deadline.due_at < now))
+        )
+    if criteria.text.strip():
+        pattern = "%" + _escape_like(criteria.text.strip()) + "%"
+        query = query.where(
+            or_(Case.title.ilike(pattern, escape="\\"), Case.summary.ilike(pattern, escape="\\"))
+        )
+    return query
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _ordered(query: Select[Any], criteria: CaseFilter) -> Select[Any]:
+    column = SORT_COLUMNS.get(criteria.sort, SORT_COLUMNS["aendret"])()
+    primary = column.desc() if criteria.descending else column.asc()
+    tie = Case.id.desc() if criteria.descending else Case.id.asc()
+    # Cases without a deadline go last whichever way the list is sorted.
+    if criteria.sort == "frist":
+        return query.order_by(column.is_(None), primary, tie)
+    return query.order_by(primary, tie)
+
+
+def list_cases(
+    session: Session, criteria: CaseFilter, now: datetime, page_size: int = PAGE_SIZE
+) -> CasePage:
+    """One page of the cases matching `criteria`, paginated in the database."""
+    query = filtered_cases(criteria, now)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // page_size))
+    page = min(max(1, criteria.page), pages)
+    ids = list(
+        session.scalars(
+            _ordered(query.with_only_columns(Case.id), criteria)
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+    )
+    rows = case_rows(session, select(Case).where(Case.id.in_(ids))) if ids else []
+    order = {case_id: index for index, case_id in enumerate(ids)}
+    rows.sort(key=lambda row: order[row.case.id])
+    return CasePage(rows, total, page, pages)
+
+
+def export_cases(session: Session, criteria: CaseFilter, now: datetime) -> list[CaseRow]:
+    """Every case matching `criteria` (up to EXPORT_LIMIT), in the list's order."""
+    ids = list(
+        session.scalars(
+            _ordered(filtered_cases(criteria, now).with_only_columns(Case.id), criteria).limit(
+                EXPORT_LIMIT
+            )
+        )
+    )
+    if not ids:
+        return []
+    query = (
+        select(Case)
+        .where(Case.id.in_(ids))
+        .options(joinedload(Case.focus_area), selectinload(Case.national_goals))
+    )
+    rows = case_rows(session, query)
+    order = {case_id: index for index, case_id in enumerate(ids)}
+    rows.sort(key=lambda row: order[row.case.id])
+    return rows
+
+
+def focus_areas(session: Session) -> list[FocusArea]:
+    """List the focus areas by name."""
+    return list(session.scalars(select(FocusArea).order_by(FocusArea.name)))
+
+
+def national_goals(session: Session) -> list[NationalGoal]:
+    """List the national goals by number."""
+    return list(session.scalars(select(NationalGoal).order_by(NationalGoal.number)))
+
+
+def active_bodies(session: Session) -> list[Body]:
+    """List the active bodies by code."""
+    return list(session.scalars(select(Body).where(Body.active).order_by(Body.code)))

@@ -1,0 +1,335 @@
+"""The agreement's rules: the guards and routing predicates the process definitions name.
+
+Each is registered with the engine's registries (workflow.engine.guards) when the domains are
+installed; a guard returns None when its rule holds, or a Failure that explains itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import object_session
+
+from models import (
+    Body,
+    Case,
+    CaseExpense,
+    Consultation,
+    ConsultationResponse,
+    ImplementationStatus,
+    Party,
+    PartyKind,
+    PlanningArea,
+    ResponseStatus,
+)
+from workflow.engine.calendar import local_date
+from workflow.engine.guards import Failure, GuardContext, guard, predicate
+from workflow.engine.localtime import format_date
+
+# Each reason completes the sentence "Sagen …" / "The matter …".
+FLAG_LABELS = {
+    "principled": ("er principiel", "is principled"),
+    "political": ("er af politisk karakter", "is political"),
+    "interface_change": ("ændrer en snitflade mellem sektorerne", "changes an interface"),
+    "cost_driving": (
+        "medfører merudgifter for en eller flere parter",
+        "creates extra expense for a party",
+    ),
+}
+
+
+def _join(words: list[str], conjunction: str) -> str:
+    """Join 'a', 'b' and 'c' as a sentence does."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+
+def _blank(text: str | None) -> bool:
+    return not (text or "").strip()
+
+
+def _first_names(names: list[str], shown: int = 5) -> str:
+    """List the first names, and say how many more there are."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" og {more} andre" if more > 0 else "")
+
+
+def _extra_expense(case: Case, kind: PartyKind | None = None) -> Decimal:
+    """Sum the extra expense the case records, for parties of `kind` (all if None)."""
+    session = object_session(case)
+    if session is None or case.id is None:
+        amounts = [e.amount_dkk for e in case.expenses if kind is None or e.party.kind == kind]
+        return sum(amounts, Decimal(0))
+    # Query rather than trust case.expenses: an expense added by id after the relationship
+    # was loaded would otherwise be missed, and the rule silently skipped.
+    query = select(func.coalesce(func.sum(CaseExpense.amount_dkk), 0)).where(
+        CaseExpense.case_id == case.id
+    )
+    if kind is not None:
+        query = query.join(Party, Party.id == CaseExpense.party_id).where(Party.kind == kind)
+    return Decimal(session.scalar(query) or 0)
+
+
+def municipal_extra_expense(case: Case) -> Decimal:
+    """Sum the extra expense the case puts on municipalities, as stored now."""
+    return _extra_expense(case, PartyKind.MUNICIPALITY)
+
+
+def escalation_reasons(case: Case) -> list[str]:
+    """Name why the matter must go to TSS: its flags, or a recorded extra expense for a party."""
+    reasons = list(case.escalation_reasons)
+    if "cost_driving" not in reasons and _extra_expense(case) > 0:
+        reasons.append("cost_driving")
+    return reasons
+
+
+@predicate("escalation_required")
+def escalation_required(ctx: GuardContext) -> bool:
+    """A principled, political, interface-changing or cost-driving matter not yet at TSS."""
+    return ctx.case.tss_cleared_at is None and bool(escalation_reasons(ctx.case))
+
+
+@predicate("large_task_not_raised")
+def large_task_not_raised(ctx: GuardContext) -> bool:
+    """A large task that TSS has not yet seen (seed 000: raise it before starting)."""
+    return ctx.case.large_task and ctx.case.tss_cleared_at is None
+
+
+@guard("within_mandate")
+def within_mandate(ctx: GuardContext) -> Failure | None:
+    """Principled, political, interface or cost matters cannot be decided below TSS."""
+    if not escalation_required(ctx):
+        return None
+    reasons = escalation_reasons(ctx.case)
+    reasons_da = _join([FLAG_LABELS[f][0] for f in reasons], "og")
+    reasons_en = _join([FLAG_LABELS[f][1] for f in reasons], "and")
+    return Failure(
+        "within_mandate",
+        f"Sagen {reasons_da}. Derfor kan den ikke afgøres under TSS: send den til drøftelse "
+        "i TSS først (kommissorium for samarbejdsfora).",
+        f"The matter {reasons_en}, so it cannot be decided below TSS. Send it to TSS first.",
+    )
+
+
+@guard("large_task_raised_in_tss")
+def large_task_raised_in_tss(ctx: GuardContext) -> Failure | None:
+    """A large task must be raised in TSS before it is started."""
+    if not large_task_not_raised(ctx):
+        return None
+    return Failure(
+        "large_task_raised_in_tss",
+        "En større opgave skal rejses i TSS, før den igangsættes. Send sagen til TSS først.",
+        "A large task must be raised in TSS before it is started. Send the case to TSS first.",
+    )
+
+
+@guard("financing_follows")
+def financing_follows(ctx: GuardContext) -> Failure | None:
+    """New municipal tasks with extra expense need a business case and financing (seed 001)."""
+    case = ctx.case
+    if municipal_extra_expense(case) <= 0 and not case.cost_driving:
+        return None
+    missing = []
+    if _blank(case.business_case):
+        missing.append(("en businesscase", "a business case"))
+    if _blank(case.financing_proposal):
+        missing.append(("et finansieringsforslag", "a financing proposal"))
+    if not missing:
+        return None
+    return Failure(
+        "financing_follows",
+        "Forslaget giver kommunerne nye opgaver med merudgift, men mangler "
+        + " og ".join(m[0] for m in missing)
+        + ". Finansiering skal følge med (rammer for signaturindsatser).",
+        "The proposal gives municipalities new tasks with extra expense but lacks "
+        + " and ".join(m[1] for m in missing)
+        + ". Financing must follow the task.",
+    )
+
+
+@guard("role_distribution_stated")
+def role_distribution_stated(ctx: GuardContext) -> Failure | None:
+    """The role and task distribution, including general practice, must be described."""
+    missing = []
+    if _blank(ctx.case.role_distribution):
+        missing.append(("rolle- og opgavefordelingen", "the role and task distribution"))
+    if _blank(ctx.case.general_practice_role):
+        missing.append(
+            (
+                "almen praksis' rolle (skriv 'ikke relevant' med begrundelse, hvis det gælder)",
+                "general practice's role (write 'not relevant' and why, if so)",
+            )
+        )
+    if not missing:
+        return None
+    return Failure(
+        "role_distribution_stated",
+        "Beskriv " + " og ".join(m[0] for m in missing) + ".",
+        "Describe " + " and ".join(m[1] for m in missing) + ".",
+    )
+
+
+@guard("triple_aim_described")
+def triple_aim_described(ctx: GuardContext) -> Failure | None:
+    """Quality, economy and the citizen's experience are described before TSS recommends."""
+    parts = [
+        ("kvalitet", "quality", ctx.case.triple_aim_quality),
+        ("økonomi", "economy", ctx.case.triple_aim_economy),
+        ("borgerens oplevelse", "the citizen's experience", ctx.case.triple_aim_experience),
+    ]
+    missing = [(da, en) for da, en, text in parts if _blank(text)]
+    if not missing:
+        return None
+    return Failure(
+        "triple_aim_described",
+        "Beslutningsgrundlaget (Triple Aim) mangler en beskrivelse af "
+        + ", ".join(m[0] for m in missing)
+        + ".",
+        "The decision basis (Triple Aim) lacks a description of "
+        + ", ".join(m[1] for m in missing)
+        + ".",
+    )
+
+
+@guard("focus_and_goals_stated")
+def focus_and_goals_stated(ctx: GuardContext) -> Failure | None:
+    """A proposal names its focus area and at least one national quality goal."""
+    missing = []
+    if ctx.case.focus_area_id is None:
+        missing.append(("fokusområde", "focus area"))
+    if not ctx.case.national_goals:
+        missing.append(("mindst ét nationalt mål", "at least one national goal"))
+    if not missing:
+        return None
+    return Failure(
+        "focus_and_goals_stated",
+        "Angiv " + " og ".join(m[0] for m in missing) + ", som forslaget understøtter.",
+        "State the " + " and ".join(m[1] for m in missing) + " the proposal addresses.",
+    )
+
+
+def _pending_answers(ctx: GuardContext) -> list[str] | None:
+    """Name who has not answered in the round recorded since the case entered its state.
+
+    None when no round is recorded in the app (it was run by mail, say).
+    """
+    consultation_id = ctx.session.scalar(
+        select(Consultation.id)
+        .where(
+            Consultation.case_id == ctx.case.id,
+            Consultation.created_at >= ctx.case.state_entered_at,
+        )
+        .order_by(Consultation.id.desc())
+        .limit(1)
+    )
+    if consultation_id is None:
+        return None
+    rows = ctx.session.execute(
+        select(Party.name, Body.name)
+        .select_from(ConsultationResponse)
+        .outerjoin(Party, Party.id == ConsultationResponse.party_id)
+        .outerjoin(Body, Body.id == ConsultationResponse.body_id)
+        .where(
+            ConsultationResponse.consultation_id == consultation_id,
+            ConsultationResponse.status == ResponseStatus.PENDING,
+        )
+    ).all()
+    return sorted(party or body or "?" for party, body in rows)
+
+
+@guard("consultation_closed")
+def consultation_closed(ctx: GuardContext) -> Failure | None:
+    """The comment round runs to its response deadline, unless everyone has answered."""
+    raw = ctx.case.extra.get("consultation_deadline")
+    if not raw:
+        return None
+    deadline = date.fromisoformat(str(raw))
+    # The deadline runs to the end of the day in Danish time, not UTC.
+    if local_date(ctx.now) > deadline:
+        return None
+    pending = _pending_answers(ctx)
+    if pending is None and ctx.data.get("all_answered") is True:
+        return None  # a round run outside the app: the secretariat's word that all answered
+    if pending == []:
+        return None
+    if pending:
+        missing_da = f"{len(pending)} har endnu ikke svaret: {_first_names(pending)}"
+    else:
+        missing_da = "ikke alle parter har svaret"
+    return Failure(
+        "consultation_closed",
+        f"Høringsfristen {format_date(deadline)} er ikke udløbet, og {missing_da}. Vent til "
+        "fristen er udløbet, eller til alle har svaret.",
+        f"The consultation deadline {deadline.isoformat()} has not passed and not all have "
+        "answered.",
+    )
+
+
+@guard("implementation_complete")
+def implementation_complete(ctx: GuardContext) -> Failure | None:
+    """Every required unit has implemented the case or is not relevant, with a reason."""
+    units = ctx.session.scalars(
+        select(ImplementationStatus).where(ImplementationStatus.case_id == ctx.case.id)
+    ).all()
+    if not units:
+        return Failure(
+            "implementation_complete",
+            "Der er ikke registreret nogen enheder, der skal implementere sagen. Registrér "
+            "kommunerne og hospitalerne under implementering.",
+            "No units have been registered to implement the case.",
+        )
+    pending = sorted(u.party.name for u in units if not u.is_done)
+    if not pending:
+        return None
+    count = "1 enhed" if len(pending) == 1 else f"{len(pending)} enheder"
+    return Failure(
+        "implementation_complete",
+        f"{count} har endnu ikke implementeret sagen: {_first_names(pending)}. Registrér dem "
+        "som implementeret, eller som ikke relevant med en begrundelse.",
+        f"{len(pending)} units have not yet implemented the case.",
+    )
+
+
+@guard("implementation_scope_valid")
+def implementation_scope_valid(ctx: GuardContext) -> Failure | None:
+    """The planning areas an approved case is spread to exist (empty: the whole region)."""
+    from workflow.implementation.operations import SCOPE_KEY, parse_scope
+
+    raw = ctx.data.get(SCOPE_KEY)
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raw = ctx.case.extra.get(SCOPE_KEY)
+    known = set(ctx.session.scalars(select(PlanningArea.code)))
+    unknown = [code for code in parse_scope(raw) if code not in known]
+    if not unknown:
+        return None
+    word = "Planområdet" if len(unknown) == 1 else "Planområderne"
+    return Failure(
+        "implementation_scope_valid",
+        f"{word} {_join(unknown, 'og')} findes ikke. Skriv planområdernes koder adskilt af "
+        f"komma ({', '.join(sorted(known))}), eller lad feltet stå tomt for hele regionen.",
+        f"Unknown planning area {', '.join(unknown)}. Use {', '.join(sorted(known))}, or leave "
+        "the field empty for the whole region.",
+    )
+
+
+@guard("after_budget_adoption")
+def after_budget_adoption(ctx: GuardContext) -> Failure | None:
+    """The implementation plan is adopted at the end of October, after the budgets (seed 004)."""
+    plan_year = ctx.case.plan_year
+    if plan_year is None:
+        return Failure(
+            "after_budget_adoption",
+            "Implementeringsplanen mangler det år, den gælder for.",
+            "The implementation plan lacks the year it applies to.",
+        )
+    budgets_adopted = date(plan_year - 1, 10, 1)
+    if local_date(ctx.now) >= budgets_adopted:
+        return None
+    return Failure(
+        "after_budget_adoption",
+        f"Implementeringsplanen for {plan_year} tiltrædes først efter kommunernes og regionens "
+        f"budgetvedtagelse, dvs. tidligst {format_date(budgets_adopted)}.",
+        f"The implementation plan for {plan_year} is adopted after the budgets, on or after "
+        f"{budgets_adopted.isoformat()}.",
+    )

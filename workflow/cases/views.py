@@ -1,0 +1,520 @@
+"""Cases: the filtered list, a case's page, its actions through engine.perform(), and the
+guided form that creates and edits a case (saved as a draft at any point)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response
+
+from models import Body, Case, CaseExpense, Party, Role, User
+from workflow.auth.login import current_actor, login_required
+from workflow.cases import queries
+from workflow.cases.forms import (
+    EXPENSE_ROWS,
+    ActionForm,
+    CaseForm,
+    ExpenseInput,
+    attach_failures,
+    build_action_form,
+    case_changes,
+    expense_inputs,
+    fill,
+    goal_ids,
+    read_action_input,
+)
+from workflow.engine import clock, diagram
+from workflow.engine import core as engine
+from workflow.engine.definitions import ProcessDefinition
+from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
+from workflow.engine.processes import registry
+from workflow.web import db
+from workflow.web.i18n import _, current_locale, label, pick
+
+bp = Blueprint("cases", __name__, url_prefix="/sager")
+
+SORT_KEYS = ("aendret", "oprettet", "frist", "titel", "nr")
+ACTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
+
+
+def missing_version() -> str:
+    """The message for a form that lacks the case's version."""
+    return _(
+        "Formularen mangler sagens version, så en samtidig ændring kan ikke opdages. "
+        "Genindlæs sagen, og prøv igen."
+    )
+
+
+@dataclass(frozen=True)
+class StateOption:
+    """A state in the list filter; its value names the process too."""
+
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class ParsedFilter:
+    """The list's criteria and the values the filter form shows as selected."""
+
+    criteria: queries.CaseFilter
+    selected: dict[str, str]
+
+
+def _int_arg(args: MultiDict[str, str], name: str) -> int | None:
+    value = args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilter:
+    """Read the list's filters, sort order and page from the query string."""
+    names = {p.name for p in registry.all_latest(session)}
+    process = args.get("proces", "")
+    if process not in names:
+        process = ""
+    state_process, _sep, state = args.get("tilstand", "").partition(":")
+    if state_process not in names or (process and state_process != process):
+        state = ""
+    process = process or (state_process if state else "")
+    organ = args.get("organ", "")
+    body = session.scalar(select(Body).where(Body.code == organ)) if organ else None
+    sort = args.get("sortering", "aendret")
+    descending = sort.startswith("-") or sort == "aendret"
+    sort_key = sort.removeprefix("-")
+    if sort_key not in SORT_KEYS:
+        sort_key, descending = "aendret", True
+    elif sort_key != "aendret":
+        descending = sort.startswith("-")
+    criteria = queries.CaseFilter(
+        process=process,
+        state=state,
+        body_id=body.id if body else None,
+        focus_area_id=_int_arg(args, "fokus"),
+        national_goal_id=_int_arg(args, "maal"),
+        overdue=args.get("overskredet") == "1",
+        text=args.get("q", "").strip()[:200],
+        sort=sort_key,
+        descending=descending,
+        page=_int_arg(args, "side") or 1,
+    )
+    selected = {
+        "proces": process,
+        "tilstand": f"{process}:{state}" if state else "",
+        "organ": body.code if body else "",
+        "fokus": str(criteria.focus_area_id or ""),
+        "maal": str(criteria.national_goal_id or ""),
+        "overskredet": "1" if criteria.overdue else "",
+        "q": criteria.text,
+        "sortering": ("-" if descending else "") + sort_key,
+    }
+    return ParsedFilter(criteria, selected)
+
+
+def bulk_triggers(processes: list[ProcessDefinition]) -> list[tuple[str, list[StateOption]]]:
+    """The actions offered for several cases at once, grouped by process."""
+    return [
+        (
+            pick(p.title, p.title_en),
+            [
+                StateOption(f"{p.name}:{t.trigger}", label(t))
+                for t in p.transitions
+                if not t.automatic_only
+            ],
+        )
+        for p in processes
+    ]
+
+
+def may_act_in_bulk(session: Session, user: User) -> bool:
+    """Chairs and secretariats act on several cases at once."""
+    return any(m.role in ACTING_ROLES for m in queries.active_memberships(session, user))
+
+
+@bp.get("")
+@login_required
+def index() -> str:
+    """List cases with filters, sorting and pages; chairs and secretariats may select several."""
+    session = db()
+    processes = registry.all_latest(session)
+    parsed = parse_case_filter(session, request.args)
+    page = queries.list_cases(session, parsed.criteria, clock.now())
+    state_groups = [
+        (
+            pick(p.title, p.title_en),
+            [StateOption(f"{p.name}:{s.name}", label(s)) for s in p.states.values()],
+        )
+        for p in processes
+        if not parsed.criteria.process or p.name == parsed.criteria.process
+    ]
+    bulk = may_act_in_bulk(session, current_actor())
+    return render_template(
+        "cases/index.html",
+        page=page,
+        processes=processes,
+        state_groups=state_groups,
+        bodies=queries.active_bodies(session),
+        focus_areas=queries.focus_areas(session),
+        goals=queries.national_goals(session),
+        selected=parsed.selected,
+        filter_args={k: v for k, v in parsed.selected.items() if v and k != "sortering"},
+        bulk_groups=bulk_triggers(processes) if bulk else None,
+    )
+
+
+def _case_or_404(session: Session, case_id: int) -> Case:
+    case = queries.find_case(session, case_id)
+    if case is None:
+        abort(404)
+    return case
+
+
+def action_forms(session: Session, case: Case, user: User) -> list[ActionForm]:
+    """Build a form for each action the user may take on the case now."""
+    forms: list[ActionForm] = []
+    meetings = None
+    for transition in engine.allowed_triggers(case, user):
+        permission = engine.find_permission(session, case, transition, user)
+        if meetings is None and (
+            transition.decision or any(f.type == "meeting" for f in transition.fields)
+        ):
+            meetings = queries.decision_meetings(session, case.current_body_id, clock.now())
+        forms.append(
+            build_action_form(
+                transition,
+                case.version,
+                meetings or [],
+                as_chair=permission is not None and permission.as_chair,
+            )
+        )
+    return forms
+
+
+def may_edit(session: Session, case: Case, user: User, definition: ProcessDefinition) -> bool:
+    """Whether the engine would let `user` change the case's fields (not final, involved)."""
+    if definition.states[case.state].final:
+        return False
+    if user.is_admin:
+        return True
+    involved = {case.originating_body_id, case.current_body_id}
+    return any(
+        m.body_id in involved and m.role != Role.OBSERVER
+        for m in queries.active_memberships(session, user)
+    )
+
+
+def process_diagram(definition: ProcessDefinition, state: str) -> Markup:
+    """The process as inline SVG with `state` highlighted."""
+    svg = diagram.render_svg(definition, current=state, lang=current_locale())
+    # The standalone document's XML declaration is not allowed inside HTML.
+    if svg.startswith("<?xml"):
+        svg = svg[svg.index("?>") + 2 :].lstrip()
+    return Markup(svg)
+
+
+def render_case(
+    session: Session,
+    case: Case,
+    user: User,
+    *,
+    forms: list[ActionForm] | None = None,
+    problem: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """Render the case page; `forms` carry the user's input after a refused action."""
+    definition = engine.definition_of(case)
+    forms = forms if forms is not None else action_forms(session, case, user)
+    wanted = request.args.get("handling", "")
+    for form in forms:
+        if form.trigger == wanted:
+            form.is_open = True
+    html = render_template(
+        "cases/detail.html",
+        case=case,
+        definition=definition,
+        state=definition.states[case.state],
+        timeline=queries.timeline(session, case, definition),
+        deadlines=queries.case_deadlines(session, case),
+        expenses=queries.case_expenses(session, case),
+        forms=forms,
+        problem=problem,
+        now=clock.now(),
+        diagram=process_diagram(definition, case.state),
+        may_edit=may_edit(session, case, user, definition),
+    )
+    return html, status
+
+
+@bp.get("/<int:case_id>")
+@login_required
+def detail(case_id: int) -> tuple[str, int]:
+    """Show a case: its fields, its history, its deadlines and the user's actions."""
+    session = db()
+    return render_case(session, _case_or_404(session, case_id), current_actor())
+
+
+def _expected_version(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+@bp.post("/<int:case_id>/handlinger/<trigger>")
+@login_required
+def perform(case_id: int, trigger: str) -> Response | tuple[str, int]:
+    """Fire an action through the engine; on refusal show why and keep the input."""
+    session = db()
+    case = _case_or_404(session, case_id)
+    user = current_actor()
+    form = next((f for f in action_forms(session, case, user) if f.trigger == trigger), None)
+    expected_version = _expected_version(request.form.get("expected_version"))
+    if expected_version is None:
+        return render_case(session, case, user, problem=missing_version(), status=400)
+    submitted = read_action_input(form, request.form) if form is not None else None
+    try:
+        engine.perform(
+            case,
+            trigger,
+            user,
+            comment=submitted.comment if submitted else None,
+            data=submitted.data if submitted else None,
+            expected_version=expected_version,
+        )
+    except WorkflowError as refusal:
+        raw = submitted.raw if submitted else {}
+        return _refused(session, case_id, user, trigger, refusal, raw)
+    action = label(form.transition) if form is not None else trigger
+    state_label = label(engine.definition_of(case).states[case.state])
+    done = _("Handlingen »%(action)s« er udført.", action=action)
+    flash(done + " " + _("Sagen er nu: %(state)s.", state=state_label), "success")
+    return redirect(url_for("cases.detail", case_id=case.id), code=303)
+
+
+STATUS_OF_REFUSAL: dict[type[WorkflowError], int] = {
+    GuardFailed: 422,
+    NotAllowed: 403,
+    Conflict: 409,
+    InvalidTrigger: 409,
+}
+
+
+def refusal_message(refusal: WorkflowError) -> str:
+    """The engine's reason in the user's language."""
+    return pick(refusal.message, refusal.message_en)
+
+
+def _refused(
+    session: Session,
+    case_id: int,
+    user: User,
+    trigger: str,
+    refusal: WorkflowError,
+    raw: dict[str, str],
+) -> tuple[str, int]:
+    """Re-render the case as it is now, with the refused form open, filled and explained."""
+    case = _case_or_404(session, case_id)
+    forms = action_forms(session, case, user)
+    form = next((f for f in forms if f.trigger == trigger), None)
+    status = STATUS_OF_REFUSAL.get(type(refusal), 422)
+    if form is None:
+        problem = refusal_message(refusal)
+        return render_case(session, case, user, forms=forms, problem=problem, status=status)
+    fill(form, raw)
+    if isinstance(refusal, GuardFailed):
+        attach_failures(form, refusal.failures)
+    else:
+        form.errors.append(refusal.message if current_locale() == "da" else refusal.message_en)
+    return render_case(session, case, user, forms=forms, status=status)
+
+
+# The guided form ----------------------------------------------------------------------------
+
+
+def _creating_bodies(session: Session, user: User) -> list[Body]:
+    if user.is_admin:
+        return queries.active_bodies(session)
+    bodies = {
+        m.body.id: m.body
+        for m in queries.active_memberships(session, user)
+        if m.role != Role.OBSERVER
+    }
+    return sorted(bodies.values(), key=lambda b: b.code)
+
+
+def _fill_choices(session: Session, form: CaseForm, bodies: list[Body]) -> None:
+    form.originating_body.choices = [(b.code, f"{b.code} – {b.name}") for b in bodies]
+    form.focus_area_id.choices = [("", _("Vælg fokusområde"))] + [
+        (str(f.id), f.name) for f in queries.focus_areas(session)
+    ]
+    form.national_goals.choices = [
+        (str(g.id), f"{g.number}. {g.name}") for g in queries.national_goals(session)
+    ]
+    parties = [("", _("Vælg part"))] + [
+        (str(p.id), p.name)
+        for p in session.scalars(select(Party).where(Party.active).order_by(Party.kind, Party.name))
+    ]
+    for entry in form.expenses.entries:
+        entry.form.party_id.choices = parties
+
+
+def _load_case_into(form: CaseForm, case: Case, expenses: list[CaseExpense]) -> None:
+    """Put a stored case's values into an unsubmitted form."""
+    form.expected_version.data = str(case.version)
+    form.originating_body.data = case.originating_body.code
+    form.title.data = case.title
+    for name in (
+        "summary", "role_distribution", "general_practice_role", "business_case",
+        "financing_proposal", "triple_aim_quality", "triple_aim_economy",
+        "triple_aim_experience", "principled", "political", "interface_change",
+        "cost_driving", "large_task", "plan_year",
+    ):  # fmt: skip
+        getattr(form, name).data = getattr(case, name)
+    form.esdh_case_number.data = case.esdh_case_number or ""
+    form.focus_area_id.data = str(case.focus_area_id or "")
+    form.national_goals.data = [str(g.id) for g in case.national_goals]
+    while len(form.expenses.entries) < len(expenses) + 1:
+        form.expenses.append_entry()
+    for entry, expense in zip(form.expenses.entries, expenses, strict=False):
+        entry.form.party_id.data = str(expense.party_id)
+        entry.form.amount.data = expense.amount_dkk
+        entry.form.note.data = expense.note
+
+
+def _process_or_404(session: Session, name: str) -> ProcessDefinition:
+    if name not in {p.name for p in registry.all_latest(session)}:
+        abort(404)
+    return registry.latest(session, name)
+
+
+def _render_form(
+    form: CaseForm,
+    definition: ProcessDefinition,
+    *,
+    case: Case | None,
+    problems: list[str],
+    status: int = 200,
+) -> tuple[str, int]:
+    html = render_template(
+        "cases/form.html",
+        form=form,
+        definition=definition,
+        case=case,
+        problems=problems,
+        shows_plan_year=definition.name == "implementation_plan",
+    )
+    return html, status
+
+
+@bp.get("/ny")
+@login_required
+def choose_process() -> str | Response:
+    """Ask which kind of case to create (a signature initiative is the usual one)."""
+    session = db()
+    name = request.args.get("proces")
+    if name:
+        return redirect(url_for("cases.create", process=name))
+    return render_template(
+        "cases/choose.html",
+        processes=registry.all_latest(session),
+        may_create=bool(_creating_bodies(session, current_actor())),
+    )
+
+
+@bp.route("/ny/<process>", methods=["GET", "POST"])
+@login_required
+def create(process: str) -> Response | tuple[str, int]:
+    """Create a case from the guided form; it starts as a draft and can be edited later."""
+    session = db()
+    user = current_actor()
+    definition = _process_or_404(session, process)
+    bodies = _creating_bodies(session, user)
+    form = CaseForm()
+    _fill_choices(session, form, bodies)
+    if not bodies:
+        problem = _(
+            "Du er ikke medlem af et organ, der kan rejse sager. Kontakt sekretariatet for "
+            "at blive tilknyttet."
+        )
+        return _render_form(form, definition, case=None, problems=[problem], status=403)
+    if request.method == "GET":
+        return _render_form(form, definition, case=None, problems=[])
+    expenses, problems = expense_inputs(form)
+    if not form.validate() or problems:
+        return _render_form(form, definition, case=None, problems=problems, status=422)
+    body = next((b for b in bodies if b.code == form.originating_body.data), bodies[0])
+    changes = case_changes(form)
+    title = changes.pop("title")
+    try:
+        case = engine.create_case(
+            session,
+            process=definition.name,
+            title=title,
+            originating_body=body,
+            actor=user,
+            national_goal_ids=goal_ids(form),
+            expenses=expense_lines(expenses),
+            **changes,
+        )
+    except WorkflowError as refusal:
+        return _render_form(
+            form, definition, case=None, problems=[refusal_message(refusal)], status=422
+        )
+    flash(_("Sagen »%(title)s« er gemt som kladde.", title=case.title), "success")
+    return redirect(url_for("cases.detail", case_id=case.id), code=303)
+
+
+@bp.route("/<int:case_id>/rediger", methods=["GET", "POST"])
+@login_required
+def edit(case_id: int) -> Response | tuple[str, int]:
+    """Edit a case's fields; a concurrent change is reported and the user's input kept."""
+    session = db()
+    user = current_actor()
+    case = _case_or_404(session, case_id)
+    definition = engine.definition_of(case)
+    stored = queries.case_expenses(session, case)
+    extra_rows = max(EXPENSE_ROWS, len(stored) + 1)
+    if not may_edit(session, case, user, definition):
+        abort(403)
+    form = CaseForm() if request.method == "POST" else CaseForm(formdata=None)
+    while len(form.expenses.entries) < extra_rows:
+        form.expenses.append_entry()
+    _fill_choices(session, form, [case.originating_body])
+    if request.method == "GET":
+        _load_case_into(form, case, stored)
+        _fill_choices(session, form, [case.originating_body])
+        return _render_form(form, definition, case=case, problems=[])
+    form.originating_body.data = case.originating_body.code
+    expected = _expected_version(form.expected_version.data)
+    if expected is None:
+        return _render_form(form, definition, case=case, problems=[missing_version()], status=400)
+    expenses, problems = expense_inputs(form)
+    if not form.validate() or problems:
+        return _render_form(form, definition, case=case, problems=problems, status=422)
+    try:
+        engine.edit_case(
+            case, user, case_changes(form), expected, goal_ids(form), expense_lines(expenses)
+        )
+    except Conflict as conflict:
+        fresh = _case_or_404(session, case_id)
+        # Saving again now overwrites the other change on purpose; the input is kept.
+        form.expected_version.data = str(fresh.version)
+        message = _(
+            "Sagen er blevet ændret af en anden, mens du redigerede (version %(old)s, nu "
+            "%(new)s). Dine ændringer er ikke gemt, men står stadig i formularen. Se sagen i "
+            "en anden fane, og gem igen, hvis dine ændringer skal gælde.",
+            old=conflict.expected,
+            new=conflict.actual,
+        )
+        return _render_form(form, definition, case=fresh, problems=[message], status=409)
+    except WorkflowError as refusal:
+        problems = [refusal_message(refusal)]
+        return _render_form(form, definition, case=case, problems=problems, status=422)
+    flash(_("Ændringerne er gemt."), "success")
+    return redirect(url_for("cases.detail", case_id=case.id), code=303)
+
+
+def expense_lines(rows: list[ExpenseInput]) -> list[engine.ExpenseLine]:
+    """Turn the form's expense rows into the engine's expense lines."""
+    return [engine.ExpenseLine(row.party_id, row.amount, row.note) for row in rows]

@@ -1,0 +1,1 @@
+"""Consultations (høring): rounds, answers and summaries."""

@@ -1,0 +1,332 @@
+"""Consultations (høring): a draft sent to parties and bodies with a response deadline.
+
+Each consulted party or body answers in the app (text and an attachment) or is marked as not
+answering; those who have not answered are reminded before the deadline. The case may leave
+its consultation state before the deadline only when everyone has answered
+(`all_answered()`, which the guard `consultation_closed` reads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from models import (
+    Body,
+    Case,
+    Consultation,
+    ConsultationResponse,
+    Membership,
+    Party,
+    ResponseStatus,
+    Role,
+    User,
+)
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.calendar import local_date
+from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.engine.localtime import format_date
+from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+from workflow.meetings import operations as meetings
+
+CONSULTATION_STATE = "consultation"
+STATUS_LABELS = {
+    ResponseStatus.PENDING: "Afventer svar",
+    ResponseStatus.ANSWERED: "Har svaret",
+    ResponseStatus.NO_ANSWER: "Svarer ikke",
+}
+
+
+def may_run(session: Session, actor: User, case: Case) -> bool:
+    """Tell whether the actor runs consultations on the case (its secretariat or chairs)."""
+    return actor.is_admin or any(
+        meetings.may(session, actor, body_id, meetings.PLANNERS)
+        for body_id in {case.originating_body_id, case.current_body_id}
+    )
+
+
+def _recipients(session: Session, response: ConsultationResponse) -> list[int]:
+    if response.body_id is not None:
+        return members_of(session, response.body_id, CHAIRS_AND_SECRETARIAT)
+    return list(
+        session.scalars(
+            select(User.id).where(User.party_id == response.party_id, User.active.is_(True))
+        )
+    )
+
+
+def name_of(session: Session, response: ConsultationResponse) -> str:
+    """Return the name of the consulted party or body."""
+    return _name(session, response)
+
+
+def _name(session: Session, response: ConsultationResponse) -> str:
+    if response.body_id is not None:
+        body = session.get(Body, response.body_id)
+        return body.name if body else "?"
+    party = session.get(Party, response.party_id)
+    return party.name if party else "?"
+
+
+def start(
+    session: Session,
+    case: Case,
+    actor: User,
+    *,
+    title: str,
+    parties: list[Party],
+    bodies: list[Body],
+    draft: str = "",
+    deadline: date | None = None,
+    attachment_id: int | None = None,
+    reminder_days: int = 3,
+) -> Consultation:
+    """Send the case's draft to the parties and bodies; each is told of the deadline."""
+    if not may_run(session, actor, case):
+        raise NotAllowed(
+            "Kun sekretariatet eller formandskabet for sagens organ kan sende den i høring.",
+            "Only the case's secretariat or chairs may start a consultation.",
+            ["secretariat@originating", "chair@originating"],
+        )
+    if case.state != CONSULTATION_STATE:
+        raise WorkflowError(
+            "Sagen skal først sendes i høring (handlingen på sagen), så høringsfristen er sat.",
+            "Move the case to its consultation state first.",
+        )
+    raw = case.extra.get("consultation_deadline")
+    deadline = deadline or (date.fromisoformat(str(raw)) if raw else None)
+    if deadline is None or deadline < local_date(clock.now()):
+        raise WorkflowError(
+            "Angiv en høringsfrist, der ikke er overskredet.", "Give a future response deadline."
+        )
+    if not parties and not bodies:
+        raise WorkflowError(
+            "Vælg mindst én part eller ét organ, der skal høres.", "Choose whom to consult."
+        )
+    now = clock.now()
+    consultation = Consultation(
+        case_id=case.id, title=title.strip() or case.title, draft=draft.strip(),
+        attachment_id=attachment_id, deadline=deadline, reminder_days=reminder_days,
+        created_by_id=actor.id, created_at=now,
+    )  # fmt: skip
+    session.add(consultation)
+    session.flush()
+    responses = [
+        ConsultationResponse(consultation_id=consultation.id, party_id=p.id) for p in parties
+    ] + [ConsultationResponse(consultation_id=consultation.id, body_id=b.id) for b in bodies]
+    session.add_all(responses)
+    session.flush()
+    for response in responses:
+        for user_id in _recipients(session, response):
+            enqueue(
+                session, key=f"consultation:{response.id}:{user_id}", recipient_id=user_id,
+                kind="consultation", subject=f"Høring: {consultation.title}",
+                body=f"{_name(session, response)} er hørt om »{case.title}«. Svar i Aftaleflow "
+                f"senest {format_date(deadline)}.",
+                case_id=case.id, send_after=now, created_at=now,
+            )  # fmt: skip
+    names = ", ".join(_name(session, r) for r in responses)
+    engine.append_event(
+        session, case, trigger="consultation_started", actor=actor, from_state=case.state,
+        comment=f"Sendt i høring hos {names} med frist {format_date(deadline)}.",
+        data={"consultation_id": consultation.id}, now=now,
+    )  # fmt: skip
+    session.commit()
+    return consultation
+
+
+def may_answer(session: Session, actor: User, response: ConsultationResponse) -> bool:
+    """Tell whether the actor answers for the consulted party or body."""
+    if response.party_id is not None:
+        return actor.party_id == response.party_id
+    assert response.body_id is not None
+    return bool(meetings.roles_in(session, actor, response.body_id) - {"observer"})
+
+
+def answer(
+    session: Session,
+    response: ConsultationResponse,
+    actor: User,
+    text: str,
+    *,
+    attachment_id: int | None = None,
+) -> None:
+    """Record a consulted party's answer (text and/or an attachment)."""
+    case = session.get(Case, response.consultation.case_id)
+    assert case is not None
+    if not may_answer(session, actor, response):
+        raise NotAllowed(
+            f"Du kan kun svare på vegne af {_name(session, response)}, hvis du hører til dér.",
+            "You may answer only for your own party or body.",
+            [],
+        )
+    if case.state != CONSULTATION_STATE:
+        raise WorkflowError(
+            "Høringen er afsluttet; svaret kan ikke længere registreres.",
+            "The consultation is over.",
+        )
+    if not text.strip() and attachment_id is None:
+        raise WorkflowError(
+            "Skriv et svar eller vedhæft et høringssvar.", "Write an answer or attach one."
+        )
+    now = clock.now()
+    response.status = ResponseStatus.ANSWERED
+    response.text = text.strip()
+    response.attachment_id = attachment_id
+    response.answered_by_id = actor.id
+    response.answered_at = now
+    late = local_date(now) > response.consultation.deadline
+    engine.append_event(
+        session, case, trigger="consultation_answered", actor=actor, from_state=case.state,
+        comment=f"Høringssvar fra {_name(session, response)}" + (" (efter fristen)." if late
+                                                                   else "."),
+        data={"response_id": response.id, "late": late}, now=now,
+    )  # fmt: skip
+    session.commit()
+
+
+def mark_not_answering(session: Session, response: ConsultationResponse, actor: User) -> None:
+    """Record that a party will not answer (the secretariat or chairs of the case do this)."""
+    case = session.get(Case, response.consultation.case_id)
+    assert case is not None
+    if not may_run(session, actor, case):
+        raise NotAllowed(
+            "Kun sekretariatet eller formandskabet for sagens organ kan registrere det.",
+            "Only the case's secretariat or chairs may do this.",
+            [],
+        )
+    response.status = ResponseStatus.NO_ANSWER
+    engine.append_event(
+        session, case, trigger="consultation_no_answer", actor=actor, from_state=case.state,
+        comment=f"{_name(session, response)} svarer ikke i høringen.",
+        data={"response_id": response.id}, now=clock.now(),
+    )  # fmt: skip
+    session.commit()
+
+
+def current(session: Session, case: Case) -> Consultation | None:
+    """Return the case's latest consultation."""
+    return session.scalar(
+        select(Consultation)
+        .where(Consultation.case_id == case.id)
+        .order_by(Consultation.id.desc())
+        .limit(1)
+    )
+
+
+def rounds(session: Session, case: Case) -> list[Consultation]:
+    """Return every consultation run on the case, newest first."""
+    return list(
+        session.scalars(
+            select(Consultation)
+            .where(Consultation.case_id == case.id)
+            .order_by(Consultation.id.desc())
+        )
+    )
+
+
+def open_for(session: Session, user: User) -> list[ConsultationResponse]:
+    """Return the answers the user may give in rounds whose case is still in consultation."""
+    body_ids = set(
+        session.scalars(
+            select(Membership.body_id).where(
+                Membership.user_id == user.id,
+                Membership.active.is_(True),
+                Membership.role != Role.OBSERVER,
+            )
+        )
+    )
+    mine: ColumnElement[bool] = ConsultationResponse.body_id.in_(body_ids)
+    if user.party_id is not None:
+        mine = mine | (ConsultationResponse.party_id == user.party_id)
+    return list(
+        session.scalars(
+            select(ConsultationResponse)
+            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+            .join(Case, Case.id == Consultation.case_id)
+            .where(
+                mine,
+                Case.state == CONSULTATION_STATE,
+                Consultation.created_at >= Case.state_entered_at,
+            )
+            .order_by(Consultation.deadline, ConsultationResponse.id)
+        )
+    )
+
+
+def all_answered(session: Session, case: Case) -> bool:
+    """Tell whether everyone consulted in the latest round has answered or declined."""
+    consultation = current(session, case)
+    if consultation is None or not consultation.responses:
+        return False
+    return all(r.status is not ResponseStatus.PENDING for r in consultation.responses)
+
+
+def send_reminders(session: Session, now: datetime | None = None, *, commit: bool = True) -> int:
+    """Remind those who have not answered, `reminder_days` before the deadline, once each."""
+    now = now or clock.now()
+    today = local_date(now)
+    pending = session.scalars(
+        select(ConsultationResponse)
+        .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+        .where(
+            ConsultationResponse.status == ResponseStatus.PENDING,
+            ConsultationResponse.reminded_at.is_(None),
+            Consultation.deadline >= today,
+        )
+    ).all()
+    sent = 0
+    for response in pending:
+        consultation = response.consultation
+        if today < consultation.deadline - timedelta(days=consultation.reminder_days):
+            continue
+        case = session.get(Case, consultation.case_id)
+        assert case is not None
+        if case.state != CONSULTATION_STATE:
+            continue
+        offset = consultation.reminder_days
+        for user_id in _recipients(session, response):
+            if enqueue(
+                session, key=f"consultation_reminder:{response.id}:{offset}:{user_id}",
+                recipient_id=user_id, kind="consultation_reminder",
+                subject=f"Påmindelse: høringssvar om {consultation.title}",
+                body=f"{_name(session, response)} har ikke svaret i høringen om »{case.title}«. "
+                f"Fristen er {format_date(consultation.deadline)}.",
+                case_id=case.id, send_after=now, created_at=now,
+            ):  # fmt: skip
+                sent += 1
+        response.reminded_at = now
+    if commit:
+        session.commit()
+    return sent
+
+
+@dataclass(frozen=True)
+class ResponseLine:
+    """One consulted party or body in the summary."""
+
+    name: str
+    status: str
+    text: str
+    answered_at: datetime | None
+    late: bool
+    attachment_id: int | None = None
+
+
+def summary(session: Session, consultation: Consultation) -> list[ResponseLine]:
+    """Summarise the responses for the case: who answered what, and who did not."""
+    return [
+        ResponseLine(
+            name=_name(session, r),
+            status=STATUS_LABELS[r.status],
+            text=r.text,
+            answered_at=r.answered_at,
+            late=r.answered_at is not None and local_date(r.answered_at) > consultation.deadline,
+            attachment_id=r.attachment_id,
+        )
+        for r in consultation.responses
+    ]

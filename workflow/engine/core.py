@@ -1,0 +1,785 @@
+"""The engine: the one place a case's state changes.
+
+`perform()` checks the trigger, the version, the actor's permission, the declared fields and
+the guards; then applies the transition on the process's shared machine, writes the audit
+event, recomputes deadlines, follows automatic routes and enqueues notifications — in one
+database transaction. On any failure nothing is written and the case is as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import (
+    GENESIS_HASH,
+    AdminAuditEntry,
+    Body,
+    Case,
+    CaseEvent,
+    CaseExpense,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    Role,
+    User,
+)
+from workflow.engine import actions, clock, deadlines
+from workflow.engine import notices as notifications
+from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
+from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
+from workflow.engine.guards import GUARDS, PREDICATES, Failure, GuardContext
+from workflow.engine.processes import registry
+
+# Data keys the engine itself understands, beside the fields a transition declares.
+ENGINE_DATA_KEYS = frozenset({"meeting_id", "all_answered"})
+
+ROLE_MATCHES: dict[str, frozenset[Role]] = {
+    "chair": frozenset({Role.CHAIR, Role.VICE_CHAIR}),
+    "vice_chair": frozenset({Role.VICE_CHAIR}),
+    "member": frozenset({Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER, Role.SECRETARIAT}),
+    "secretariat": frozenset({Role.SECRETARIAT}),
+    "observer": frozenset({Role.OBSERVER}),
+}
+ROLE_PRECEDENCE = {"chair": 0, "vice_chair": 0, "secretariat": 1, "member": 2, "observer": 3}
+ROLE_WORDS = {
+    "chair": ("formandskabet for {}", "the chairs of {}"),
+    "vice_chair": ("næstformanden for {}", "the vice chair of {}"),
+    "member": ("medlemmer af {}", "members of {}"),
+    "secretariat": ("sekretariatet for {}", "the secretariat of {}"),
+    "observer": ("observatører i {}", "observers in {}"),
+}
+EDITABLE_FIELDS = frozenset(
+    {
+        "title", "summary", "focus_area_id", "plan_year", "principled", "political",
+        "interface_change", "cost_driving", "large_task", "business_case", "financing_proposal",
+        "role_distribution", "general_practice_role", "triple_aim_quality", "triple_aim_economy",
+        "triple_aim_experience", "esdh_case_number", "received_on", "sent_on",
+        "journal_description",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Permission:
+    """The role through which an actor may fire a transition."""
+
+    role: RoleRef
+    body_id: int | None
+
+    @property
+    def as_chair(self) -> bool:
+        return self.role.role in ("chair", "vice_chair")
+
+
+def _session(case: Case) -> Session:
+    session = object_session(case)
+    if session is None:
+        raise ValueError("the case must belong to a session")
+    return session
+
+
+def definition_of(case: Case) -> ProcessDefinition:
+    """Return the definition version the case follows."""
+    return registry.get(_session(case), case.process, case.process_version)
+
+
+def body_by_code(session: Session, code: str) -> Body:
+    """Return the body with `code`, or explain that the organisation must be seeded."""
+    body = session.scalar(select(Body).where(Body.code == code))
+    if body is None:
+        raise LookupError(
+            f"Organet '{code}' findes ikke. Kør 'aftaleflow seed' for at oprette organisationen."
+        )
+    return body
+
+
+def _ref_body_id(session: Session, case: Case, ref: str) -> int:
+    if ref == "current":
+        return case.current_body_id
+    if ref == "originating":
+        return case.originating_body_id
+    return body_by_code(session, ref).id
+
+
+def _body_code(session: Session, body_id: int) -> str:
+    body = session.get(Body, body_id)
+    return body.code if body else str(body_id)
+
+
+def _ref_body_code(session: Session, case: Case, ref: str) -> str:
+    return _body_code(session, _ref_body_id(session, case, ref))
+
+
+def describe_roles(session: Session, case: Case, roles: tuple[RoleRef, ...]) -> tuple[str, str]:
+    """Say in Danish and English who holds `roles` for this case."""
+    danish: list[str] = []
+    english: list[str] = []
+    for ref in roles:
+        if ref.role == "admin":
+            danish.append("administratorer")
+            english.append("administrators")
+            continue
+        code = _ref_body_code(session, case, ref.body)
+        da, en = ROLE_WORDS[ref.role]
+        danish.append(da.format(code))
+        english.append(en.format(code))
+    return " eller ".join(danish), " or ".join(english)
+
+
+def _memberships(session: Session, actor: User) -> set[tuple[int, Role]]:
+    rows = session.execute(
+        select(Membership.body_id, Membership.role).where(
+            Membership.user_id == actor.id, Membership.active.is_(True)
+        )
+    )
+    return {(body_id, role) for body_id, role in rows}
+
+
+def find_permission(
+    session: Session, case: Case, transition: TransitionSpec, actor: User | None
+) -> Permission | None:
+    """Return how `actor` may fire `transition` (chairs first), or None."""
+    if actor is None or not actor.active or transition.automatic_only:
+        return None
+    held = _memberships(session, actor)
+    matches: list[Permission] = []
+    for ref in transition.allowed:
+        if ref.role == "admin":
+            if actor.is_admin:
+                matches.append(Permission(ref, None))
+            continue
+        body_id = _ref_body_id(session, case, ref.body)
+        if any((body_id, role) in held for role in ROLE_MATCHES[ref.role]):
+            matches.append(Permission(ref, body_id))
+    # The most specific role names how the actor acted: chairs, then the secretariat.
+    matches.sort(key=lambda p: ROLE_PRECEDENCE.get(p.role.role, len(ROLE_PRECEDENCE)))
+    return matches[0] if matches else None
+
+
+def _transition_for(definition: ProcessDefinition, case: Case, trigger: str) -> TransitionSpec:
+    valid = [t.trigger for t in definition.transitions_from(case.state) if not t.automatic_only]
+    transition = definition.transition(trigger)
+    if transition is None or case.state not in transition.sources or transition.automatic_only:
+        state = definition.states[case.state]
+        what = "findes ikke i processen" if transition is None else "er ikke mulig nu"
+        listed = ", ".join(valid) if valid else "ingen (sluttilstand)"
+        raise InvalidTrigger(
+            f"Handlingen '{trigger}' {what}: sagen er i tilstanden '{state.label}'. "
+            f"Mulige handlinger nu: {listed}.",
+            f"The action '{trigger}' is not possible in state '{state.label_en}'. "
+            f"Valid now: {', '.join(valid) or 'none (final state)'}.",
+            valid,
+        )
+    return transition
+
+
+def _field_failure(spec: FieldSpec, problem_da: str, problem_en: str) -> Failure:
+    return Failure(
+        f"field:{spec.name}",
+        f"Feltet '{spec.label}' {problem_da}.",
+        f"The field '{spec.label_en}' {problem_en}.",
+    )
+
+
+def _coerce(spec: FieldSpec, value: Any) -> tuple[Any, Failure | None]:
+    """Return the value in its stored (JSON) form, or a failure that explains the problem."""
+    try:
+        if spec.type == "date":
+            parsed = value if isinstance(value, date) else date.fromisoformat(str(value))
+            return parsed.isoformat(), None
+        if spec.type in ("int", "meeting"):
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value), None
+        if spec.type == "bool":
+            if isinstance(value, bool):
+                return value, None
+            if str(value).lower() in ("true", "1", "ja", "yes", "on"):
+                return True, None
+            if str(value).lower() in ("false", "0", "nej", "no", "off"):
+                return False, None
+            raise ValueError
+        if spec.type == "choice" and str(value) not in spec.choices:
+            return None, _field_failure(
+                spec,
+                f"skal være en af: {', '.join(spec.choices)}",
+                f"must be one of: {', '.join(spec.choices)}",
+            )
+        return str(value).strip(), None
+    except (TypeError, ValueError):
+        formats = {"date": ("en dato (ÅÅÅÅ-MM-DD)", "a date (YYYY-MM-DD)")}
+        da, en = formats.get(spec.type, ("et heltal", "a whole number"))
+        if spec.type == "bool":
+            da, en = "ja eller nej", "yes or no"
+        return None, _field_failure(spec, f"skal være {da}", f"must be {en}")
+
+
+ALL_ANSWERED = FieldSpec(
+    "all_answered", "bool", False, "Alle parter har svaret", "All parties have answered"
+)
+
+
+def _validate_fields(
+    transition: TransitionSpec, comment: str | None, data: dict[str, Any]
+) -> tuple[dict[str, Any], list[Failure]]:
+    """Check and coerce the submitted fields; `data['all_answered']` becomes a real bool."""
+    failures: list[Failure] = []
+    values: dict[str, Any] = {}
+    if data.get("all_answered") is not None:
+        # A form sends "false" or "nej" as text: read it as the bool it means.
+        answered, failure = _coerce(ALL_ANSWERED, data["all_answered"])
+        if failure is not None:
+            failures.append(failure)
+            data.pop("all_answered")
+        else:
+            data["all_answered"] = answered
+    declared = {spec.name for spec in transition.fields}
+    for key in sorted(set(data) - declared - ENGINE_DATA_KEYS):
+        failures.append(
+            Failure(
+                f"field:{key}",
+                f"Feltet '{key}' hører ikke til handlingen '{transition.label}'.",
+                f"The field '{key}' does not belong to '{transition.label_en}'.",
+            )
+        )
+    for spec in transition.fields:
+        raw = comment if spec.name == "comment" else data.get(spec.name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if spec.required:
+                failures.append(_field_failure(spec, "skal udfyldes", "is required"))
+            continue
+        value, failure = _coerce(spec, raw)
+        if failure is not None:
+            failures.append(failure)
+        elif spec.name != "comment":
+            values[spec.name] = value
+    return values, failures
+
+
+def deciding_body_id(case: Case, permission: Permission) -> int:
+    """Return the body that takes a decision: the one whose role lets the actor act."""
+    return permission.body_id if permission.body_id is not None else case.current_body_id
+
+
+def _decision_failures(
+    session: Session, case: Case, permission: Permission, data: dict[str, Any]
+) -> tuple[list[Failure], Meeting | None]:
+    """Decisions are taken at a meeting of the deciding body, or by its chairs on its behalf."""
+    meeting_id = data.get("meeting_id")
+    if meeting_id is None:
+        if permission.as_chair:
+            return [], None
+        return [
+            Failure(
+                "decision_at_meeting",
+                "Sekretariatet registrerer beslutninger, der er truffet på et møde: angiv mødet. "
+                "Mellem møderne kan formandskabet beslutte på organets vegne.",
+                "The secretariat records decisions taken at a meeting: give the meeting. "
+                "Between meetings the chairs may decide on the body's behalf.",
+            )
+        ], None
+    body_id = deciding_body_id(case, permission)
+    meeting = session.get(Meeting, int(meeting_id)) if str(meeting_id).isdigit() else None
+    if meeting is None or meeting.body_id != body_id:
+        code = _body_code(session, body_id)
+        return [
+            Failure(
+                "decision_at_meeting",
+                f"Mødet findes ikke eller er ikke et møde i {code}, som træffer beslutningen. "
+                f"Angiv et af {code}s møder.",
+                f"The meeting does not exist or is not a meeting of {code}, which decides.",
+            )
+        ], None
+    if meeting.status == MeetingStatus.CANCELLED:
+        return [
+            Failure(
+                "decision_at_meeting",
+                "Mødet er aflyst; en beslutning kan ikke knyttes til det.",
+                "The meeting is cancelled; no decision can be recorded on it.",
+            )
+        ], None
+    return [], meeting
+
+
+def check(
+    case: Case,
+    trigger: str,
+    actor: User | None,
+    comment: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> list[Failure]:
+    """Dry-run `perform()`'s guards: the rules that would refuse this action now."""
+    session = _session(case)
+    transition = _transition_for(definition_of(case), case, trigger)
+    permission = find_permission(session, case, transition, actor)
+    data = dict(data or {})
+    _values, failures = _validate_fields(transition, comment, data)
+    context = GuardContext(case, actor, session, clock.now(), data)
+    failures += [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
+    if transition.decision and permission is not None:
+        failures += _decision_failures(session, case, permission, data)[0]
+    return failures
+
+
+def allowed_triggers(case: Case, actor: User | None) -> list[TransitionSpec]:
+    """List the transitions `actor` may fire from the case's current state (guards aside)."""
+    session = _session(case)
+    definition = definition_of(case)
+    return [
+        t
+        for t in definition.transitions_from(case.state)
+        if find_permission(session, case, t, actor) is not None
+    ]
+
+
+def perform(
+    case: Case,
+    trigger: str,
+    actor: User | None,
+    comment: str | None = None,
+    data: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> CaseEvent:
+    """Fire `trigger` on `case` as `actor`, audited and committed as one transaction."""
+    session = _session(case)
+    now = clock.now()
+    data = dict(data or {})
+    definition = definition_of(case)
+    # A stale form is a conflict even when its action is no longer valid: say what happened.
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(expected_version, case.version)
+    transition = _transition_for(definition, case, trigger)
+    permission = find_permission(session, case, transition, actor)
+    if permission is None:
+        da, en = describe_roles(session, case, transition.allowed)
+        raise NotAllowed(
+            f"Du kan ikke udføre '{transition.label}' på denne sag. Det kan kun {da}.",
+            f"You may not '{transition.label_en}' on this case. Only {en} may.",
+            [str(ref) for ref in transition.allowed],
+        )
+    values, failures = _validate_fields(transition, comment, data)
+    context = GuardContext(case, actor, session, now, data)
+    failures += [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
+    meeting: Meeting | None = None
+    if transition.decision:
+        decision_failures, meeting = _decision_failures(session, case, permission, data)
+        failures += decision_failures
+    if failures:
+        raise GuardFailed(failures)
+
+    extra: dict[str, Any] = {"role": str(permission.role), **values}
+    if transition.decision:
+        extra["decision_body"] = _body_code(session, deciding_body_id(case, permission))
+        if meeting is None:
+            extra["on_behalf_of_body"] = True  # formandskabsbeslutning between meetings
+    if data.get("all_answered") is not None:
+        extra["all_answered"] = data["all_answered"]
+    with _one_transaction(session, case, expected_version):
+        event = _apply(
+            session, definition, case, transition, actor, comment or "", extra, meeting, now
+        )
+        _follow_routes(session, definition, case, actor, now)
+    return event
+
+
+@contextmanager
+def _one_transaction(session: Session, case: Case, expected_version: int | None) -> Iterator[None]:
+    """Commit the block as one transaction; on any failure write nothing, and report a
+    concurrent change of the case (its version moved under us) as a Conflict."""
+    case_id, version_read = case.id, case.version
+    try:
+        yield
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        actual = session.scalar(select(Case.version).where(Case.id == case_id))
+        raise Conflict(expected_version or version_read, actual) from None
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _state_body_id(session: Session, case: Case, state_body: str) -> int:
+    if state_body == "originating":
+        return case.originating_body_id
+    return body_by_code(session, state_body).id
+
+
+def _move_to_body(session: Session, case: Case, body_id: int) -> None:
+    """Hand the case to a body, keeping `case.current_body` in step with its id."""
+    body = session.get(Body, body_id)
+    assert body is not None  # the id comes from a seeded body
+    case.current_body_id = body_id
+    # Without this a relationship loaded earlier in the session would name the old body.
+    case.current_body = body
+
+
+def append_event(
+    session: Session,
+    case: Case,
+    *,
+    trigger: str,
+    actor: User | None,
+    from_state: str | None,
+    comment: str,
+    data: dict[str, Any],
+    now: datetime,
+    meeting_id: int | None = None,
+) -> CaseEvent:
+    """Append one hash-chained event to the case's audit trail."""
+    # Lock the case row first (PostgreSQL; SQLite's writer lock already serialises): a writer
+    # that appends without changing the case, like the scheduler, must not read the same
+    # last event as a concurrent transition and fork the chain.
+    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    last = session.execute(
+        select(CaseEvent.seq, CaseEvent.hash)
+        .where(CaseEvent.case_id == case.id)
+        .order_by(CaseEvent.seq.desc())
+        .limit(1)
+    ).first()
+    event = CaseEvent(
+        case_id=case.id,
+        seq=(last.seq + 1) if last else 1,
+        actor_id=actor.id if actor else None,
+        trigger=trigger,
+        from_state=from_state,
+        to_state=case.state,
+        comment=comment,
+        data=data,
+        meeting_id=meeting_id,
+        created_at=now,
+        prev_hash=last.hash if last else GENESIS_HASH,
+    )
+    event.hash = event.compute_hash()
+    session.add(event)
+    session.flush()
+    return event
+
+
+def _apply(
+    session: Session,
+    definition: ProcessDefinition,
+    case: Case,
+    transition: TransitionSpec,
+    actor: User | None,
+    comment: str,
+    extra: dict[str, Any],
+    meeting: Meeting | None,
+    now: datetime,
+    caused_by: User | None = None,
+) -> CaseEvent:
+    from_state = case.state
+    from_body_id = case.current_body_id
+    # A self-loop (udsættelse) moves the case to a meeting after the one it was planned for.
+    postponed_past = _postponed_past(session, case, meeting) if transition.is_self_loop else None
+    registry.machine(definition).events[transition.trigger].trigger(case)
+    dest = definition.states[case.state]
+    _move_to_body(session, case, _state_body_id(session, case, dest.body))
+    case.updated_at = now
+    case.state_entered_at = now
+    if transition.clears_escalation:
+        case.tss_cleared_at = now
+    stored = {k: v for k, v in extra.items() if k in {f.name for f in transition.fields}}
+    if stored:
+        case.extra = {**case.extra, **stored}
+    session.flush()
+    event = append_event(
+        session,
+        case,
+        trigger=transition.trigger,
+        actor=actor,
+        from_state=from_state,
+        comment=comment,
+        data=extra,
+        now=now,
+        meeting_id=meeting.id if meeting else None,
+    )
+    deadlines.recompute(
+        session, case, dest, now, left_state=from_state != case.state, after=postponed_past
+    )
+    if dest.on_enter and from_state != case.state:
+        actions.run_on_enter(session, case, dest.on_enter, caused_by or actor, now)
+    notifications.after_transition(
+        session, case, event, definition, transition, actor,
+        body_changed=from_body_id != case.current_body_id, caused_by=caused_by,
+    )  # fmt: skip
+    return event
+
+
+def _postponed_past(session: Session, case: Case, meeting: Meeting | None) -> datetime | None:
+    """Return the start of the meeting a postponed case is no longer planned for."""
+    starts = [deadlines.planned_meeting_start(session, case)]
+    if meeting is not None:
+        starts.append(meeting.starts_at)
+    known = [start for start in starts if start is not None]
+    return max(known) if known else None
+
+
+def _follow_routes(
+    session: Session, definition: ProcessDefinition, case: Case, actor: User | None, now: datetime
+) -> None:
+    """Fire the definition's automatic routes from the state the case arrived in."""
+    for _ in range(len(definition.routes) + 1):
+        context = GuardContext(case, actor, session, now)
+        route = next(
+            (r for r in definition.routes if r.state == case.state and PREDICATES[r.when](context)),
+            None,
+        )
+        if route is None:
+            return
+        transition = _transition_for(definition, case, route.trigger)
+        extra = {"automatic": True, "reason_en": route.reason_en}
+        if actor is not None:
+            extra["caused_by"] = actor.id
+        _apply(
+            session, definition, case, transition, None, route.reason, extra, None, now,
+            caused_by=actor,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExpenseLine:
+    """A party's expected extra expense (merudgift) per year, in DKK."""
+
+    party_id: int
+    amount: Decimal
+    note: str = ""
+
+
+def _sync_expenses(
+    session: Session, case: Case, wanted: Sequence[ExpenseLine]
+) -> dict[str, list[list[str]]] | None:
+    """Make the case's expenses match `wanted`; return before/after for the audit, if changed."""
+    stored = {
+        e.party_id: e
+        for e in session.scalars(select(CaseExpense).where(CaseExpense.case_id == case.id))
+    }
+
+    def snapshot(lines: Iterable[tuple[int, Decimal, str]]) -> list[list[str]]:
+        return sorted([str(party), f"{Decimal(amount):.2f}", note] for party, amount, note in lines)
+
+    before = snapshot((e.party_id, e.amount_dkk, e.note) for e in stored.values())
+    after = snapshot((w.party_id, w.amount, w.note) for w in wanted)
+    if before == after:
+        return None
+    wanted_by_party = {w.party_id: w for w in wanted}
+    for party_id, dropped in stored.items():
+        if party_id not in wanted_by_party:
+            session.delete(dropped)  # the audit event keeps the old figures
+    for party_id, line in wanted_by_party.items():
+        row = stored.get(party_id)
+        if row is None:
+            session.add(
+                CaseExpense(
+                    case_id=case.id, party_id=party_id, amount_dkk=line.amount, note=line.note
+                )
+            )
+        else:
+            row.amount_dkk, row.note = line.amount, line.note
+    session.flush()
+    session.expire(case, ["expenses"])
+    return {"before": before, "after": after}
+
+
+def create_case(
+    session: Session,
+    *,
+    process: str,
+    title: str,
+    originating_body: Body,
+    actor: User,
+    national_goal_ids: list[int] | None = None,
+    expenses: Sequence[ExpenseLine] = (),
+    **fields: Any,
+) -> Case:
+    """Open a case in its process's initial state, audited as the 'create' event."""
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Ukendte felter: {', '.join(sorted(unknown))}")
+    if not title.strip():
+        raise GuardFailed([Failure("field:title", "Sagen skal have en titel.", "Title required.")])
+    held = _memberships(session, actor)
+    if not actor.is_admin and not any(
+        body_id == originating_body.id and role != Role.OBSERVER for body_id, role in held
+    ):
+        raise NotAllowed(
+            f"Kun medlemmer af {originating_body.code} kan oprette sager for organet.",
+            f"Only members of {originating_body.code} may open cases for it.",
+            [f"member@{originating_body.code}"],
+        )
+    definition = registry.latest(session, process)
+    now = clock.now()
+    initial = definition.states[definition.initial]
+    case = Case(
+        process=definition.name,
+        process_version=definition.version,
+        state=definition.initial,
+        title=title.strip(),
+        originating_body_id=originating_body.id,
+        current_body_id=originating_body.id,
+        created_by_id=actor.id,
+        created_at=now,
+        updated_at=now,
+        state_entered_at=now,
+        extra={},
+        **fields,
+    )
+    try:
+        case.current_body_id = _state_body_id(session, case, initial.body)
+        session.add(case)
+        if national_goal_ids:
+            from models import NationalGoal
+
+            case.national_goals = list(
+                session.scalars(select(NationalGoal).where(NationalGoal.id.in_(national_goal_ids)))
+            )
+        session.flush()
+        created: dict[str, Any] = {"process_version": definition.version}
+        if expenses and (figures := _sync_expenses(session, case, expenses)):
+            created["expenses"] = figures["after"]
+        append_event(
+            session, case, trigger="create", actor=actor, from_state=None,
+            comment="", data=created, now=now,
+        )  # fmt: skip
+        deadlines.recompute(session, case, initial, now, left_state=False)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return case
+
+
+def edit_case(
+    case: Case,
+    actor: User,
+    changes: dict[str, Any],
+    expected_version: int | None = None,
+    national_goal_ids: list[int] | None = None,
+    expenses: Sequence[ExpenseLine] | None = None,
+) -> CaseEvent | None:
+    """Change a case's content fields and expenses (not its state), audited as an 'edit'."""
+    session = _session(case)
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ValueError(f"Ukendte felter: {', '.join(sorted(unknown))}")
+    definition = definition_of(case)
+    if definition.states[case.state].final:
+        raise NotAllowed(
+            "Sagen er afsluttet og kan ikke ændres; oplysningerne er bevaret i sagens historik.",
+            "The case is closed and cannot be changed.",
+            [],
+        )
+    held = _memberships(session, actor)
+    involved = {case.originating_body_id, case.current_body_id}
+    if not actor.is_admin and not any(
+        body_id in involved and role != Role.OBSERVER for body_id, role in held
+    ):
+        raise NotAllowed(
+            "Kun medlemmer af det organ, der har sagen, kan ændre den.",
+            "Only members of a body that holds the case may change it.",
+            ["member@originating", "member@current"],
+        )
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(expected_version, case.version)
+    changed = {k: v for k, v in changes.items() if getattr(case, k) != v}
+    goals_changed = national_goal_ids is not None and sorted(national_goal_ids) != sorted(
+        g.id for g in case.national_goals
+    )
+    now = clock.now()
+    with _one_transaction(session, case, expected_version):
+        figures = _sync_expenses(session, case, expenses) if expenses is not None else None
+        if not changed and not goals_changed and figures is None:
+            return None
+        for key, value in changed.items():
+            setattr(case, key, value)
+        if goals_changed:
+            from models import NationalGoal
+
+            case.national_goals = list(
+                session.scalars(
+                    select(NationalGoal).where(NationalGoal.id.in_(national_goal_ids or []))
+                )
+            )
+        case.updated_at = now
+        session.flush()
+        fields_changed = sorted(changed) + (["national_goals"] if goals_changed else [])
+        edited: dict[str, Any] = {"fields": fields_changed}
+        if figures is not None:
+            fields_changed.append("expenses")
+            edited["expenses"] = figures
+        event = append_event(
+            session, case, trigger="edit", actor=actor, from_state=case.state, comment="",
+            data=edited, now=now,
+        )  # fmt: skip
+        # A matter flagged (say) principled after it reached the forum goes to TSS now.
+        _follow_routes(session, definition, case, actor, now)
+    return event
+
+
+def migrate_case_version(
+    case: Case,
+    to_version: int,
+    state_map: dict[str, str],
+    actor: User,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> CaseEvent:
+    """Move a case to another version of its process through an explicit state mapping."""
+    session = _session(case)
+    if not actor.is_admin:
+        raise NotAllowed(
+            "Kun administratorer kan flytte sager til en ny procesversion.",
+            "Only administrators may move cases to a new process version.",
+            ["admin"],
+        )
+    if expected_version is not None and expected_version != case.version:
+        raise Conflict(expected_version, case.version)
+    target = registry.get(session, case.process, to_version)
+    new_state = state_map.get(case.state)
+    if new_state is None or new_state not in target.states:
+        raise GuardFailed(
+            [
+                Failure(
+                    "state_map",
+                    f"Tilstanden '{case.state}' skal afbildes på en tilstand i version "
+                    f"{to_version} ({', '.join(target.states)}).",
+                    f"State '{case.state}' must map to a state of version {to_version}.",
+                )
+            ]
+        )
+    now = clock.now()
+    from_state, from_version = case.state, case.process_version
+    with _one_transaction(session, case, expected_version):
+        case.process_version = to_version
+        case.state = new_state
+        _move_to_body(session, case, _state_body_id(session, case, target.states[new_state].body))
+        case.updated_at = now
+        if new_state != from_state:
+            case.state_entered_at = now
+        session.flush()
+        data = {"from_version": from_version, "to_version": to_version, "state_map": state_map}
+        event = append_event(
+            session, case, trigger="migrate_version", actor=actor, from_state=from_state,
+            comment=comment, data=data, now=now,
+        )  # fmt: skip
+        session.add(
+            AdminAuditEntry(
+                actor_id=actor.id,
+                action="migrate_case_version",
+                object_type="case",
+                object_id=str(case.id),
+                data={**data, "from_state": from_state, "to_state": new_state},
+                created_at=now,
+            )
+        )
+        deadlines.recompute(session, case, target.states[new_state], now, left_state=False)
+    return event

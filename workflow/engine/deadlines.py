@@ -1,0 +1,163 @@
+"""Deadlines a case carries, derived from its process definition and the meeting calendars."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Body, Case, Deadline, DeadlineKind, Meeting, MeetingStatus
+from workflow.engine.calendar import end_of_day, local_date, subtract_days
+from workflow.engine.definitions import DeadlineRule, StateSpec
+
+
+def next_meeting(session: Session, body_id: int, after: datetime) -> Meeting | None:
+    """Return the body's next meeting that is not cancelled, starting after `after`."""
+    return session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.body_id == body_id,
+            Meeting.starts_at > after,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+
+
+def material_deadline(meeting: Meeting, body: Body) -> datetime:
+    """Return the materialefrist of `meeting`: its date minus the body's N (working) days."""
+    due_day = subtract_days(
+        local_date(meeting.starts_at),
+        body.material_deadline_days,
+        working_days=body.material_deadline_working_days,
+    )
+    return end_of_day(due_day)
+
+
+def reachable_meeting(session: Session, body: Body, after: datetime) -> Meeting | None:
+    """Return the body's first meeting whose material deadline has not passed at `after`.
+
+    A case that arrives after one meeting's deadline is treated at the meeting after it,
+    so its material deadline is that meeting's, not one already missed.
+    """
+    upcoming = session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.body_id == body.id,
+            Meeting.starts_at > after,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(12)
+    )
+    return next((m for m in upcoming if material_deadline(m, body) >= after), None)
+
+
+def _field_date(case: Case, rule: DeadlineRule) -> date | None:
+    raw = case.extra.get(rule.field)
+    return date.fromisoformat(str(raw)) if raw else None
+
+
+def planned_meeting_start(session: Session, case: Case) -> datetime | None:
+    """Return the start of the meeting the case's open material deadline is for, if any."""
+    return session.scalar(
+        select(Meeting.starts_at)
+        .join(Deadline, Deadline.meeting_id == Meeting.id)
+        .where(
+            Deadline.case_id == case.id,
+            Deadline.kind == DeadlineKind.MATERIAL,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+
+
+def build_deadline(
+    session: Session,
+    case: Case,
+    state: StateSpec,
+    entered_at: datetime,
+    *,
+    after: datetime | None = None,
+) -> Deadline | None:
+    """Build (not add) the deadline `state` gives a case entering it at `entered_at`.
+
+    `after` skips meetings up to that time (a case postponed past a meeting).
+    """
+    rule = state.deadline
+    if rule is None:
+        return None
+    meeting_id: int | None = None
+    kind = DeadlineKind.STATE
+    if rule.kind == "days_after_entry":
+        # Count calendar days in Danish time: a UTC offset across daylight saving would
+        # otherwise move the due day.
+        due_at = end_of_day(local_date(entered_at) + timedelta(days=rule.days))
+    elif rule.kind == "material":
+        body = session.get(Body, case.current_body_id)
+        not_before = max(entered_at, after) if after is not None else entered_at
+        meeting = reachable_meeting(session, body, not_before) if body else None
+        if body is None or meeting is None:
+            return None  # no meeting planned yet; scheduling one sets the deadline
+        due_at = material_deadline(meeting, body)
+        meeting_id = meeting.id
+        kind = DeadlineKind.MATERIAL
+    elif rule.kind == "field":
+        day = _field_date(case, rule)
+        if day is None:
+            return None
+        due_at = end_of_day(day)
+        kind = DeadlineKind.CONSULTATION
+    else:  # month_day, relative to the plan year
+        if case.plan_year is None:
+            return None
+        month, day_of_month = (int(part) for part in rule.month_day.split("-"))
+        due_at = end_of_day(date(case.plan_year + rule.year_offset, month, day_of_month))
+    return Deadline(
+        case_id=case.id,
+        kind=kind,
+        state=state.name,
+        body_id=case.current_body_id,
+        meeting_id=meeting_id,
+        due_at=due_at,
+        reminder_days=list(state.reminders),
+        created_at=entered_at,
+    )
+
+
+def close_open_deadlines(session: Session, case: Case, now: datetime, *, met: bool) -> None:
+    """Mark the case's open deadlines as met (left the state) or cancelled (re-planned)."""
+    open_deadlines = session.scalars(
+        select(Deadline).where(
+            Deadline.case_id == case.id,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.kind != DeadlineKind.FOLLOW_UP,
+        )
+    )
+    for deadline in open_deadlines:
+        if met:
+            deadline.met_at = now
+        else:
+            deadline.cancelled_at = now
+
+
+def recompute(
+    session: Session,
+    case: Case,
+    state: StateSpec,
+    now: datetime,
+    *,
+    left_state: bool,
+    after: datetime | None = None,
+) -> Deadline | None:
+    """Close the deadlines of the state left (or re-planned) and add the new state's one."""
+    close_open_deadlines(session, case, now, met=left_state)
+    deadline = build_deadline(session, case, state, now, after=after)
+    if deadline is not None:
+        session.add(deadline)
+    return deadline

@@ -1,0 +1,86 @@
+"""Who hears about a transition: written to the outbox in the transition's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from models import Body, Case, CaseEvent, User
+from workflow.engine.definitions import ProcessDefinition, TransitionSpec
+from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+
+
+def _body(session: Session, body_id: int) -> Body:
+    body = session.get(Body, body_id)
+    assert body is not None  # foreign keys guarantee it
+    return body
+
+
+def after_transition(
+    session: Session,
+    case: Case,
+    event: CaseEvent,
+    definition: ProcessDefinition,
+    transition: TransitionSpec,
+    actor: User | None,
+    *,
+    body_changed: bool,
+    caused_by: User | None = None,
+) -> None:
+    """Tell the new body, the originating body and the informed bodies — once each.
+
+    Whoever acted (or caused an automatic route) sees the result at once and is not told.
+    """
+    skip = {user.id for user in (actor, caused_by) if user is not None}
+    state = definition.states[case.state]
+    current = _body(session, case.current_body_id)
+    messages: dict[int, tuple[str, str, str]] = {}
+    reason = f"\n\nBegrundelse: {event.comment}" if event.comment else ""
+
+    if body_changed or transition.is_self_loop:
+        for user_id in members_of(session, current.id, CHAIRS_AND_SECRETARIAT):
+            messages.setdefault(
+                user_id,
+                (
+                    "case_arrived",
+                    f"Ny sag til behandling i {current.code}: {case.title}",
+                    f"Sagen '{case.title}' er nu hos {current.name} ({state.label}).{reason}",
+                ),
+            )
+    if case.originating_body_id != current.id:
+        for user_id in members_of(session, case.originating_body_id, CHAIRS_AND_SECRETARIAT):
+            messages.setdefault(
+                user_id,
+                (
+                    "status_changed",
+                    f"Status på '{case.title}': {state.label}",
+                    f"{transition.label}: sagen er nu '{state.label}' hos {current.code}.{reason}",
+                ),
+            )
+    for code in transition.inform:
+        body = session.query(Body).filter_by(code=code).one_or_none()
+        if body is None:
+            continue  # an organisation without this observer body informs no one
+        for user_id in members_of(session, body.id):
+            messages.setdefault(
+                user_id,
+                (
+                    "information",
+                    f"Til orientering: {case.title} – {transition.label}",
+                    f"{definition.title} '{case.title}': {transition.label.lower()} "
+                    f"({state.label}).{reason}",
+                ),
+            )
+    for user_id, (kind, subject, body_text) in sorted(messages.items()):
+        if user_id in skip:
+            continue
+        enqueue(
+            session,
+            key=f"event:{event.id}:user:{user_id}",
+            recipient_id=user_id,
+            kind=kind,
+            subject=subject,
+            body=body_text,
+            case_id=case.id,
+            created_at=event.created_at,
+            send_after=event.created_at,
+        )

@@ -1,0 +1,140 @@
+"""Versioned process definitions: files in states/ are stored as versions in the database.
+
+A case records the version it started on and keeps following it after the file changes.
+One `transitions` machine is built per (process, version) and shared by all its cases.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from threading import Lock
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from transitions import Machine
+
+from models import ProcessVersion
+from workflow.engine.definitions import (
+    DefinitionError,
+    ProcessDefinition,
+    load_definitions,
+    parse_definition,
+)
+
+
+class UnknownProcess(LookupError):
+    """No stored definition has this name (or version)."""
+
+
+class ProcessRegistry:
+    """Cache of parsed definitions and their shared machines, keyed by (name, version)."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        self.directory = directory
+        # Keyed by content hash too: a version number alone could name different texts in
+        # databases the same process talks to (tests roll back, databases are rebuilt).
+        self._definitions: dict[tuple[str, int, str], ProcessDefinition] = {}
+        self._machines: dict[tuple[str, int, str], Machine] = {}
+        self._lock = Lock()
+
+    def sync(self, session: Session) -> list[ProcessVersion]:
+        """Store each file whose content differs from its latest version as a new version."""
+        created: list[ProcessVersion] = []
+        for name, definition in load_definitions(self.directory).items():
+            latest = self._latest_row(session, name)
+            if latest is not None and latest.sha256 == definition.sha256:
+                continue
+            row = ProcessVersion(
+                name=name,
+                version=(latest.version + 1) if latest else 1,
+                source=definition.source,
+                sha256=definition.sha256,
+            )
+            session.add(row)
+            created.append(row)
+        session.flush()
+        return created
+
+    def latest(self, session: Session, name: str) -> ProcessDefinition:
+        """Return the newest stored version of process `name`."""
+        row = self._latest_row(session, name)
+        if row is None:
+            raise UnknownProcess(
+                f"Processen '{name}' findes ikke. Kendte: {', '.join(self.names(session))}."
+            )
+        return self._parse(row)
+
+    def get(self, session: Session, name: str, version: int) -> ProcessDefinition:
+        """Return version `version` of process `name`."""
+        # Stored versions never change (a trigger forbids it), so one look-up per session
+        # serves every case on that version: lists don't query once per case.
+        seen: dict[tuple[str, int], ProcessDefinition] = session.info.setdefault(
+            "process_versions", {}
+        )
+        definition = seen.get((name, version))
+        if definition is not None:
+            return definition
+        row = session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.name == name, ProcessVersion.version == version
+            )
+        )
+        if row is None:
+            raise UnknownProcess(f"Processen '{name}' findes ikke i version {version}.")
+        definition = seen[(name, version)] = self._parse(row)
+        return definition
+
+    def names(self, session: Session) -> list[str]:
+        """List the names of every stored process."""
+        return list(session.scalars(select(ProcessVersion.name).distinct().order_by("name")))
+
+    def all_latest(self, session: Session) -> list[ProcessDefinition]:
+        """Return the newest version of every process, by name."""
+        return [self.latest(session, name) for name in self.names(session)]
+
+    def machine(self, definition: ProcessDefinition) -> Machine:
+        """Return the one shared machine of this definition version (never one per case)."""
+        key = (definition.name, definition.version, definition.sha256)
+        with self._lock:
+            machine = self._machines.get(key)
+            if machine is None:
+                machine = Machine(
+                    model=None,
+                    states=list(definition.states),
+                    initial=definition.initial,
+                    transitions=[
+                        {"trigger": t.trigger, "source": list(t.sources), "dest": t.dest}
+                        for t in definition.transitions
+                    ],
+                    auto_transitions=False,
+                    ignore_invalid_triggers=False,
+                )
+                self._machines[key] = machine
+            return machine
+
+    def _latest_row(self, session: Session, name: str) -> ProcessVersion | None:
+        newest = (
+            select(func.max(ProcessVersion.version))
+            .where(ProcessVersion.name == name)
+            .scalar_subquery()
+        )
+        return session.scalar(
+            select(ProcessVersion).where(
+                ProcessVersion.name == name, ProcessVersion.version == newest
+            )
+        )
+
+    def _parse(self, row: ProcessVersion) -> ProcessDefinition:
+        key = (row.name, row.version, row.sha256)
+        cached = self._definitions.get(key)
+        if cached is None:
+            try:
+                parsed = parse_definition(row.source, f"{row.name} version {row.version}")
+            except DefinitionError as exc:  # a stored version that no longer validates
+                raise DefinitionError(f"{exc} (gemt version)") from exc
+            cached = parsed.with_version(row.version)
+            self._definitions[key] = cached
+        return cached
+
+
+registry = ProcessRegistry()

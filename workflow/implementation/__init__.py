@@ -1,0 +1,1 @@
+"""Implementation: units, the annual cycle and plan, indicators."""

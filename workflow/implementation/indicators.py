@@ -1,0 +1,503 @@
+"""Indicators and goals: the registry, yearly values imported from CSV, links to initiatives.
+
+A CSV file holds one value per row: indicator code, year, region or municipality, value.
+Semicolon (Danish Excel) or comma separated; decimal comma or point. The whole file is
+checked first; if any row is wrong nothing is imported and every wrong row is named.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    AdminAuditEntry,
+    Case,
+    Indicator,
+    IndicatorDirection,
+    IndicatorValue,
+    Membership,
+    NationalGoal,
+    Party,
+    PartyKind,
+    Role,
+    User,
+)
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.errors import NotAllowed, WorkflowError
+
+# Header names accepted for each column (lower case, Danish first).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "indicator": ("indikator", "indicator", "kode"),
+    "year": ("år", "aar", "year"),
+    "party": ("område", "omraade", "kommune", "enhed", "party", "area"),
+    "value": ("værdi", "vaerdi", "value"),
+}
+COLUMN_NAMES = {"indicator": "indikator", "year": "år", "party": "område", "value": "værdi"}
+MIN_YEAR, MAX_YEAR = 1990, 2100
+MAX_SHOWN_ERRORS = 20
+DIRECTION_LABELS = {
+    IndicatorDirection.UP: "Højere er bedre",
+    IndicatorDirection.DOWN: "Lavere er bedre",
+}
+LINK_TRIGGER = "indicator_linked"
+UNLINK_TRIGGER = "indicator_unlinked"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """What is wrong with one row of the file (row 1 is the header)."""
+
+    row: int
+    problem: str
+
+    def __str__(self) -> str:
+        return f"Række {self.row}: {self.problem}"
+
+
+class IndicatorImportError(WorkflowError):
+    """The file was refused; nothing was imported. `errors` names every wrong row."""
+
+    def __init__(self, errors: Sequence[RowError]) -> None:
+        self.errors = list(errors)
+        shown = "; ".join(str(e) for e in self.errors[:MAX_SHOWN_ERRORS])
+        more = len(self.errors) - MAX_SHOWN_ERRORS
+        if more > 0:
+            shown += f"; og {more} fejl mere"
+        count = "1 fejl" if len(self.errors) == 1 else f"{len(self.errors)} fejl"
+        super().__init__(
+            f"Filen blev ikke indlæst – intet er gemt. Ret {count}, og indlæs hele filen igen. "
+            f"{shown}.",
+            f"The file was not imported; nothing was saved. {len(self.errors)} errors.",
+        )
+
+
+@dataclass
+class ImportResult:
+    """What an import stored."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    indicators: set[str] = field(default_factory=set)
+    years: set[int] = field(default_factory=set)
+
+    @property
+    def rows(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    def summary(self) -> str:
+        """Describe the import in one Danish sentence."""
+        years = sorted(self.years)
+        span = f"{years[0]}-{years[-1]}" if len(years) > 1 else (str(years[0]) if years else "")
+        return (
+            f"{self.rows} værdier indlæst for {len(self.indicators)} indikatorer ({span}): "
+            f"{self.created} nye, {self.updated} ændrede, {self.unchanged} uændrede."
+        )
+
+
+@dataclass(frozen=True)
+class _Row:
+    number: int
+    indicator: Indicator
+    year: int
+    party: Party
+    value: Decimal
+
+
+def _party_index(session: Session) -> dict[str, Party]:
+    """Index regions and municipalities by code, full name and bare municipality name."""
+    index: dict[str, Party] = {}
+    parties = session.scalars(
+        select(Party).where(Party.kind.in_([PartyKind.REGION, PartyKind.MUNICIPALITY]))
+    )
+    for party in parties:
+        index[party.code.casefold()] = party
+        index[party.name.casefold()] = party
+        if party.kind == PartyKind.MUNICIPALITY:
+            bare = party.name.removesuffix(" Kommune").removesuffix("s Regionskommune")
+            index[bare.casefold()] = party
+    index.setdefault("region", next(p for p in index.values() if p.kind == PartyKind.REGION))
+    return index
+
+
+def _header_map(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Map each needed column to its position; list the columns that are missing."""
+    names = [h.strip().lstrip("\ufeff").casefold() for h in header]
+    positions: dict[str, int] = {}
+    for column, aliases in COLUMNS.items():
+        for alias in aliases:
+            if alias in names:
+                positions[column] = names.index(alias)
+                break
+    missing = [COLUMN_NAMES[c] for c in COLUMNS if c not in positions]
+    return positions, missing
+
+
+def _dialect(text: str) -> str:
+    first = text.splitlines()[0] if text else ""
+    return ";" if first.count(";") >= first.count(",") else ","
+
+
+def parse_value(raw: str) -> Decimal:
+    """Read '12,5', '12.5' or '1.234,5' as a Decimal; raise ValueError otherwise."""
+    text = raw.strip().replace(" ", "").replace("\u00a0", "")
+    if "," in text:
+        text = text.replace(".", "").replace(",", ".")
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(raw) from None
+    if not value.is_finite():
+        raise ValueError(raw)
+    return value
+
+
+def _check_row(
+    number: int,
+    cells: list[str],
+    positions: dict[str, int],
+    indicators: dict[str, Indicator],
+    parties: dict[str, Party],
+) -> tuple[_Row | None, list[RowError]]:
+    problems: list[str] = []
+
+    def cell(column: str) -> str:
+        index = positions[column]
+        return cells[index].strip() if index < len(cells) else ""
+
+    code = cell("indicator")
+    indicator = indicators.get(code.casefold())
+    if not code:
+        problems.append("indikatoren mangler")
+    elif indicator is None:
+        problems.append(f"indikatoren '{code}' findes ikke (opret den først, eller ret koden)")
+    year_text = cell("year")
+    year: int | None = None
+    if not year_text:
+        problems.append("året mangler")
+    elif not year_text.isdigit() or not MIN_YEAR <= int(year_text) <= MAX_YEAR:
+        problems.append(f"året '{year_text}' skal være et årstal mellem {MIN_YEAR} og {MAX_YEAR}")
+    else:
+        year = int(year_text)
+    area = cell("party")
+    party = parties.get(area.casefold())
+    if not area:
+        problems.append("området (regionen eller en kommune) mangler")
+    elif party is None:
+        problems.append(f"området '{area}' er hverken regionen eller en af de 29 kommuner")
+    value_text = cell("value")
+    value: Decimal | None = None
+    if not value_text:
+        problems.append("værdien mangler")
+    else:
+        try:
+            value = parse_value(value_text)
+        except ValueError:
+            problems.append(f"værdien '{value_text}' er ikke et tal (brug fx 12,5)")
+    errors = [RowError(number, problem) for problem in problems]
+    if errors or indicator is None or year is None or party is None or value is None:
+        return None, errors
+    return _Row(number, indicator, year, party, value), []
+
+
+def read_rows(session: Session, text: str) -> list[_Row]:
+    """Parse and check every row of a CSV text; raise IndicatorImportError naming bad rows."""
+    if not text.strip():
+        raise IndicatorImportError([RowError(1, "filen er tom")])
+    reader = csv.reader(io.StringIO(text), delimiter=_dialect(text))
+    header = next(reader)
+    positions, missing = _header_map(header)
+    if missing:
+        raise IndicatorImportError(
+            [
+                RowError(
+                    1,
+                    f"overskriften mangler kolonnen {', '.join(missing)} (forventet: "
+                    "indikator;år;område;værdi)",
+                )
+            ]
+        )
+    indicators = {i.code.casefold(): i for i in session.scalars(select(Indicator))}
+    parties = _party_index(session)
+    rows: list[_Row] = []
+    errors: list[RowError] = []
+    seen: dict[tuple[int, int, int], int] = {}
+    for number, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue
+        row, row_errors = _check_row(number, cells, positions, indicators, parties)
+        errors += row_errors
+        if row is None:
+            continue
+        key = (row.indicator.id, row.year, row.party.id)
+        if key in seen:
+            errors.append(
+                RowError(
+                    number,
+                    f"samme indikator, år og område som række {seen[key]} – en værdi må kun "
+                    "stå én gang",
+                )
+            )
+            continue
+        seen[key] = number
+        rows.append(row)
+    if errors:
+        raise IndicatorImportError(errors)
+    if not rows:
+        raise IndicatorImportError([RowError(2, "filen har ingen værdier under overskriften")])
+    return rows
+
+
+def import_csv(session: Session, text: str, actor: User | None = None) -> ImportResult:
+    """Import a CSV text of yearly values in one transaction: all rows or none."""
+    rows = read_rows(session, text)
+    now = clock.now()
+    result = ImportResult()
+    existing = {
+        (v.indicator_id, v.year, v.party_id): v
+        for v in session.scalars(
+            select(IndicatorValue).where(
+                IndicatorValue.indicator_id.in_({r.indicator.id for r in rows})
+            )
+        )
+    }
+    try:
+        for row in rows:
+            current = existing.get((row.indicator.id, row.year, row.party.id))
+            if current is None:
+                session.add(
+                    IndicatorValue(
+                        indicator_id=row.indicator.id, year=row.year, party_id=row.party.id,
+                        value=row.value, imported_at=now,
+                    )
+                )  # fmt: skip
+                result.created += 1
+            elif current.value != row.value:
+                current.value = row.value
+                current.imported_at = now
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            result.indicators.add(row.indicator.code)
+            result.years.add(row.year)
+        session.add(
+            AdminAuditEntry(
+                actor_id=actor.id if actor else None, action="import_indicator_values",
+                object_type="indicator_values", object_id=",".join(sorted(result.indicators)),
+                data={"created": result.created, "updated": result.updated,
+                      "unchanged": result.unchanged, "years": sorted(result.years)},
+                created_at=now,
+            )
+        )  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def define_indicator(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    direction: IndicatorDirection | str,
+    definition: str = "",
+    data_source: str = "",
+    unit: str = "",
+    national_goal_number: int | None = None,
+    actor: User | None = None,
+) -> Indicator:
+    """Create or update an indicator of the registry (audited) and commit."""
+    code = code.strip().upper()
+    if not code or not name.strip():
+        raise WorkflowError(
+            "En indikator skal have en kode og et navn.", "An indicator needs a code and a name."
+        )
+    goal_id: int | None = None
+    if national_goal_number is not None:
+        goal_id = session.scalar(
+            select(NationalGoal.id).where(NationalGoal.number == national_goal_number)
+        )
+        if goal_id is None:
+            raise WorkflowError(
+                f"Der er intet nationalt mål nr. {national_goal_number}; brug 1-8.",
+                f"No national goal number {national_goal_number}.",
+            )
+    indicator = session.scalar(select(Indicator).where(Indicator.code == code))
+    created = indicator is None
+    if indicator is None:
+        indicator = Indicator(code=code)
+        session.add(indicator)
+    indicator.name = name.strip()
+    indicator.direction = IndicatorDirection(direction)
+    indicator.definition = definition.strip()
+    indicator.data_source = data_source.strip()
+    indicator.unit = unit.strip()
+    indicator.national_goal_id = goal_id
+    try:
+        session.flush()
+        session.add(
+            AdminAuditEntry(
+                actor_id=actor.id if actor else None,
+                action="create_indicator" if created else "update_indicator",
+                object_type="indicator", object_id=code,
+                data={"name": indicator.name, "direction": indicator.direction.value},
+                created_at=clock.now(),
+            )
+        )  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return indicator
+
+
+def create_indicator(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    direction: IndicatorDirection | str,
+    definition: str = "",
+    data_source: str = "",
+    unit: str = "",
+    national_goal_number: int | None = None,
+    actor: User | None = None,
+) -> Indicator:
+    """Add a new indicator to the registry (audited) and commit; an existing code is refused."""
+    code = code.strip().upper()
+    if session.scalar(select(Indicator.id).where(Indicator.code == code)) is not None:
+        raise WorkflowError(
+            f"Der findes allerede en indikator med koden {code}. Vælg en anden kode, eller ret "
+            "den eksisterende indikator.",
+            f"An indicator with the code {code} already exists.",
+        )
+    return define_indicator(
+        session, code=code, name=name, direction=direction, definition=definition,
+        data_source=data_source, unit=unit, national_goal_number=national_goal_number,
+        actor=actor,
+    )  # fmt: skip
+
+
+def may_link(session: Session, case: Case, actor: User) -> bool:
+    """True when `actor` may link indicators to the case (a member of a body that holds it)."""
+    if actor.is_admin:
+        return True
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == actor.id,
+                Membership.active.is_(True),
+                Membership.body_id.in_([case.originating_body_id, case.current_body_id]),
+                Membership.role != Role.OBSERVER,
+            )
+        )
+        is not None
+    )
+
+
+def linked_indicators(session: Session, case: Case) -> list[Indicator]:
+    """Return the indicators a case aims to move."""
+    from models import case_indicators
+
+    return list(
+        session.scalars(
+            select(Indicator)
+            .join(case_indicators, case_indicators.c.indicator_id == Indicator.id)
+            .where(case_indicators.c.case_id == case.id)
+            .order_by(Indicator.code)
+        )
+    )
+
+
+def linked_cases(session: Session, indicator: Indicator) -> list[Case]:
+    """Return the initiatives that aim to move an indicator."""
+    from models import case_indicators
+
+    return list(
+        session.scalars(
+            select(Case)
+            .join(case_indicators, case_indicators.c.case_id == Case.id)
+            .where(case_indicators.c.indicator_id == indicator.id)
+            .order_by(Case.id)
+        )
+    )
+
+
+def set_link(session: Session, case: Case, indicator: Indicator, actor: User, linked: bool) -> bool:
+    """Link (or unlink) an initiative and an indicator, audited on the case; commit.
+
+    Returns False when nothing changed.
+    """
+    from models import case_indicators
+
+    if not may_link(session, case, actor):
+        raise NotAllowed(
+            "Kun medlemmer af det organ, der har sagen, kan knytte indikatorer til den.",
+            "Only members of a body that holds the case may link indicators to it.",
+            ["member@originating", "member@current"],
+        )
+    present = indicator in linked_indicators(session, case)
+    if present == linked:
+        return False
+    now: datetime = clock.now()
+    try:
+        if linked:
+            session.execute(
+                case_indicators.insert().values(case_id=case.id, indicator_id=indicator.id)
+            )
+        else:
+            session.execute(
+                case_indicators.delete().where(
+                    case_indicators.c.case_id == case.id,
+                    case_indicators.c.indicator_id == indicator.id,
+                )
+            )
+        verb = "knyttet til" if linked else "fjernet fra"
+        engine.append_event(
+            session, case, trigger=LINK_TRIGGER if linked else UNLINK_TRIGGER, actor=actor,
+            from_state=case.state, comment=f"Indikatoren {indicator.code} {verb} sagen.",
+            data={"indicator": indicator.code}, now=now,
+        )  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return True
+
+
+@dataclass(frozen=True)
+class Series:
+    """An indicator's values over the years for one area."""
+
+    party: Party
+    points: list[tuple[int, Decimal]]
+
+
+def series_for(
+    session: Session, indicator: Indicator, party_codes: Sequence[str] = ()
+) -> list[Series]:
+    """Return the indicator's yearly values per area (the region first), oldest year first."""
+    query = (
+        select(IndicatorValue)
+        .join(Party, Party.id == IndicatorValue.party_id)
+        .where(IndicatorValue.indicator_id == indicator.id)
+        .order_by(IndicatorValue.year)
+    )
+    if party_codes:
+        query = query.where(Party.code.in_(list(party_codes)))
+    by_party: dict[int, Series] = {}
+    for value in session.scalars(query):
+        series = by_party.setdefault(value.party_id, Series(value.party, []))
+        series.points.append((value.year, value.value))
+    return sorted(by_party.values(), key=lambda s: (s.party.kind != PartyKind.REGION, s.party.name))

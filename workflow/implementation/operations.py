@@ -1,0 +1,640 @@
+"""Implementation of an approved case, tracked per unit (seed 001: spread to all of the region).
+
+When a case enters its implementation state the units that must implement it are created
+from its scope: the municipalities of the chosen planning areas (all 29 by default), the
+hospitals and general practice, each with the samordningsudvalg that answers for it. Units
+report through a short form; each report is an audited case event (no state change). Every
+N months (the process's `follow_up_months`) each responsible body gets a follow-up deadline
+with reminders. When every unit has implemented the case (or is not relevant, with a reason)
+the case moves on through engine.perform().
+"""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, object_session
+
+from models import (
+    Body,
+    Case,
+    CaseEvent,
+    Deadline,
+    DeadlineKind,
+    ImplementationState,
+    ImplementationStatus,
+    Membership,
+    Party,
+    PartyKind,
+    PlanningArea,
+    Role,
+    User,
+)
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.calendar import end_of_day, local_date
+from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
+from workflow.engine.guards import Failure
+from workflow.engine.localtime import format_date
+
+# The state in which each process tracks implementation, and the trigger that ends it.
+IMPLEMENTATION_STATES: dict[str, tuple[str, str]] = {
+    "signature_initiative": ("implementation", "report_implemented"),
+    "joint_agreement": ("implementation", "report_implemented"),
+    "development_task": ("spreading", "report_spread"),
+}
+FOLLOW_UP_REMINDER_DAYS = [14, 3]
+REPORT_TRIGGER = "implementation_report"
+UNITS_TRIGGER = "implementation_units"
+# Where a case may name its scope: planning area codes, e.g. "NORD, MIDT" (default: all).
+SCOPE_KEY = "implementation_scope"
+
+STATUS_LABELS: dict[ImplementationState, str] = {
+    ImplementationState.NOT_STARTED: "Ikke startet",
+    ImplementationState.IN_PROGRESS: "I gang",
+    ImplementationState.IMPLEMENTED: "Implementeret",
+    ImplementationState.NOT_RELEVANT: "Ikke relevant",
+}
+STATUS_LABELS_EN: dict[ImplementationState, str] = {
+    ImplementationState.NOT_STARTED: "Not started",
+    ImplementationState.IN_PROGRESS: "In progress",
+    ImplementationState.IMPLEMENTED: "Implemented",
+    ImplementationState.NOT_RELEVANT: "Not relevant",
+}
+KIND_ORDER = {PartyKind.MUNICIPALITY: 0, PartyKind.HOSPITAL: 1, PartyKind.GENERAL_PRACTICE: 2}
+REPORTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER, Role.SECRETARIAT)
+OVERSEEING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a case's implementation has come, counted per status."""
+
+    total: int
+    not_started: int
+    in_progress: int
+    implemented: int
+    not_relevant: int
+
+    @property
+    def done(self) -> int:
+        return self.implemented + self.not_relevant
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+    @property
+    def percent(self) -> int:
+        """Share of units done, in whole percent (0 without units)."""
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """A unit's audited report and, if it finished the implementation, the case's move on."""
+
+    event: CaseEvent
+    completed: CaseEvent | None
+    progress: Progress
+
+
+def implementation_state(process: str) -> str | None:
+    """Return the state in which `process` tracks implementation, or None."""
+    entry = IMPLEMENTATION_STATES.get(process)
+    return entry[0] if entry else None
+
+
+def completion_trigger(process: str) -> str | None:
+    """Return the trigger that ends implementation tracking in `process`, or None."""
+    entry = IMPLEMENTATION_STATES.get(process)
+    return entry[1] if entry else None
+
+
+def is_implementing(case: Case) -> bool:
+    """True while the case is in its process's implementation state."""
+    return implementation_state(case.process) == case.state
+
+
+def add_months(day: date, months: int) -> date:
+    """Return the same day `months` later, clamped to the end of a shorter month."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return date(year, month, min(day.day, month_calendar.monthrange(year, month)[1]))
+
+
+def is_psychiatric(session: Session, case: Case) -> bool:
+    """A case raised by a psychiatric samordningsudvalg is implemented through psychiatry."""
+    body = session.get(Body, case.originating_body_id)
+    return body is not None and "PSYK" in body.code
+
+
+def parse_scope(raw: object) -> tuple[str, ...]:
+    """Read a scope of planning area codes from text ("NORD, MIDT") or a list; () means all."""
+    if raw is None:
+        return ()
+    if isinstance(raw, str):
+        items: list[object] = list(raw.replace(";", ",").split(","))
+    elif isinstance(raw, list | tuple):
+        items = list(raw)
+    else:
+        items = [raw]
+    return tuple(sorted({str(item).strip().upper() for item in items if str(item).strip()}))
+
+
+def _check_scope(session: Session, areas: Sequence[str]) -> None:
+    known = set(session.scalars(select(PlanningArea.code)))
+    unknown = sorted(set(areas) - known)
+    if unknown:
+        raise GuardFailed(
+            [
+                Failure(
+                    "implementation_scope",
+                    f"Planområdet {', '.join(unknown)} findes ikke. Brug et af: "
+                    f"{', '.join(sorted(known))}.",
+                    f"Unknown planning area {', '.join(unknown)}.",
+                )
+            ]
+        )
+
+
+def scope_parties(session: Session, case: Case, areas: Sequence[str] = ()) -> list[Party]:
+    """List the parties that must implement the case: municipalities, hospitals, practice."""
+    psychiatric = is_psychiatric(session, case)
+    parties = session.scalars(
+        select(Party).options(joinedload(Party.planning_area)).where(Party.active.is_(True))
+    ).all()
+    chosen: list[Party] = []
+    for party in parties:
+        area = party.planning_area.code if party.planning_area else None
+        in_scope = not areas or area in areas
+        if party.kind == PartyKind.MUNICIPALITY and in_scope:
+            chosen.append(party)
+        elif party.kind == PartyKind.HOSPITAL:
+            # Region Hovedstadens Psykiatri has no planning area: it serves every area.
+            serves_all = area is None
+            if (psychiatric and serves_all) or (not psychiatric and not serves_all and in_scope):
+                chosen.append(party)
+        elif party.kind == PartyKind.GENERAL_PRACTICE:
+            chosen.append(party)
+    return sorted(chosen, key=unit_sort_key)
+
+
+def unit_sort_key(party: Party) -> tuple[int, str, str]:
+    """Order units: municipalities, hospitals, general practice; then by area and name."""
+    area = party.planning_area.code if party.planning_area else "~"
+    return KIND_ORDER.get(party.kind, 9), area, party.name
+
+
+def responsible_body_code(party: Party, psychiatric: bool) -> str:
+    """Name the body that answers for a unit's implementation (seed 001: the local SU)."""
+    area = party.planning_area.code if party.planning_area else None
+    if area == "BORNHOLM":
+        return "SU-BORNHOLM"
+    if area is None:
+        # General practice and regional psychiatry span the areas.
+        return "SU-PSYK-REG" if psychiatric and party.kind == PartyKind.HOSPITAL else "TSS"
+    return f"SU-{area}-{'PSYK' if psychiatric else 'SOM'}"
+
+
+def units_of(session: Session, case: Case) -> list[ImplementationStatus]:
+    """Return the case's units in display order."""
+    units = session.scalars(
+        select(ImplementationStatus)
+        .options(joinedload(ImplementationStatus.party).joinedload(Party.planning_area))
+        .where(ImplementationStatus.case_id == case.id)
+    ).all()
+    return sorted(units, key=lambda u: unit_sort_key(u.party))
+
+
+def progress_of(units: Iterable[ImplementationStatus]) -> Progress:
+    """Count the units per status."""
+    counts = dict.fromkeys(ImplementationState, 0)
+    for unit in units:
+        counts[unit.status] += 1
+    return Progress(
+        total=sum(counts.values()),
+        not_started=counts[ImplementationState.NOT_STARTED],
+        in_progress=counts[ImplementationState.IN_PROGRESS],
+        implemented=counts[ImplementationState.IMPLEMENTED],
+        not_relevant=counts[ImplementationState.NOT_RELEVANT],
+    )
+
+
+def create_units(
+    session: Session,
+    case: Case,
+    actor: User | None,
+    now: datetime,
+    areas: Sequence[str] | None = None,
+) -> list[ImplementationStatus]:
+    """Create the missing units for the case's scope and their follow-up deadlines (no commit).
+
+    `areas` overrides the scope the case names in `extra['implementation_scope']`.
+    """
+    scope = parse_scope(case.extra.get(SCOPE_KEY)) if areas is None else parse_scope(areas)
+    _check_scope(session, scope)
+    psychiatric = is_psychiatric(session, case)
+    existing = set(
+        session.scalars(
+            select(ImplementationStatus.party_id).where(ImplementationStatus.case_id == case.id)
+        )
+    )
+    bodies = {b.code: b.id for b in session.scalars(select(Body))}
+    created: list[ImplementationStatus] = []
+    for party in scope_parties(session, case, scope):
+        if party.id in existing:
+            continue
+        unit = ImplementationStatus(
+            case_id=case.id,
+            party_id=party.id,
+            responsible_body_id=bodies.get(responsible_body_code(party, psychiatric)),
+            status=ImplementationState.NOT_STARTED,
+            reason="",
+            updated_at=now,
+        )
+        session.add(unit)
+        created.append(unit)
+    if not created:
+        return []
+    session.flush()
+    area_text = ", ".join(scope) if scope else "hele regionen"
+    engine.append_event(
+        session, case, trigger=UNITS_TRIGGER, actor=actor, from_state=case.state,
+        comment=f"{len(created)} enheder skal implementere sagen ({area_text}).",
+        data={"units": sorted(u.party.code for u in created), "scope": list(scope)}, now=now,
+    )  # fmt: skip
+    open_follow_ups(session, case, now)
+    return created
+
+
+def _follow_up_months(session: Session, case: Case) -> int:
+    return engine.definition_of(case).follow_up_months
+
+
+def _open_follow_ups(session: Session, case: Case) -> list[Deadline]:
+    return list(
+        session.scalars(
+            select(Deadline).where(
+                Deadline.case_id == case.id,
+                Deadline.kind == DeadlineKind.FOLLOW_UP,
+                Deadline.met_at.is_(None),
+                Deadline.cancelled_at.is_(None),
+            )
+        )
+    )
+
+
+def _follow_up(session: Session, case: Case, body_id: int | None, due: date, now: datetime) -> None:
+    session.add(
+        Deadline(
+            case_id=case.id,
+            kind=DeadlineKind.FOLLOW_UP,
+            state=case.state,
+            body_id=body_id,
+            due_at=end_of_day(due),
+            reminder_days=list(FOLLOW_UP_REMINDER_DAYS),
+            created_at=now,
+        )
+    )
+
+
+def open_follow_ups(session: Session, case: Case, now: datetime) -> None:
+    """Give each responsible body with unfinished units a follow-up deadline N months out."""
+    months = _follow_up_months(session, case)
+    covered = {d.body_id for d in _open_follow_ups(session, case)}
+    pending = {u.responsible_body_id for u in units_of(session, case) if not u.is_done}
+    for body_id in sorted(pending - covered, key=lambda b: b or 0):
+        _follow_up(session, case, body_id, add_months(local_date(now), months), now)
+
+
+def close_follow_ups(session: Session, case: Case, now: datetime) -> None:
+    """Meet every open follow-up deadline of the case."""
+    for deadline in _open_follow_ups(session, case):
+        deadline.met_at = now
+
+
+def _advance_follow_up(
+    session: Session, case: Case, unit: ImplementationStatus, now: datetime
+) -> None:
+    """Meet a body's follow-up when all its units reported this round; open the next round."""
+    body_units = [
+        u for u in units_of(session, case) if u.responsible_body_id == unit.responsible_body_id
+    ]
+    current = next(
+        (d for d in _open_follow_ups(session, case) if d.body_id == unit.responsible_body_id), None
+    )
+    if current is None:
+        return
+    if all(u.is_done for u in body_units):
+        current.met_at = now
+        return
+    reported = set(
+        session.scalars(
+            select(CaseEvent.data["unit"].as_string()).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.trigger == REPORT_TRIGGER,
+                CaseEvent.created_at >= current.created_at,
+            )
+        )
+    )
+    if all(u.is_done or u.party.code in reported for u in body_units):
+        current.met_at = now
+        months = _follow_up_months(session, case)
+        _follow_up(
+            session, case, unit.responsible_body_id,
+            add_months(local_date(current.due_at), months), now,
+        )  # fmt: skip
+
+
+def may_report(session: Session, case: Case, unit: ImplementationStatus, actor: User) -> bool:
+    """Members of the unit's responsible body, chairs and secretariats of the originating
+    body and TSS, and admins may report a unit's status."""
+    if actor.is_admin:
+        return True
+    tss = session.scalar(select(Body.id).where(Body.code == "TSS"))
+    rows = session.execute(
+        select(Membership.body_id, Membership.role).where(
+            Membership.user_id == actor.id, Membership.active.is_(True)
+        )
+    ).all()
+    for body_id, role in rows:
+        if body_id == unit.responsible_body_id and role in REPORTING_ROLES:
+            return True
+        if body_id in (case.originating_body_id, tss) and role in OVERSEEING_ROLES:
+            return True
+    return False
+
+
+def _report_failures(
+    status: ImplementationState,
+    reason: str,
+    started_on: date | None,
+    implemented_on: date | None,
+    today: date,
+) -> list[Failure]:
+    failures: list[Failure] = []
+    if status == ImplementationState.NOT_RELEVANT and not reason.strip():
+        failures.append(
+            Failure(
+                "not_relevant_reason",
+                "Skriv en begrundelse, når enheden meldes 'ikke relevant'.",
+                "Give a reason when the unit is reported 'not relevant'.",
+            )
+        )
+    for name, label, value in (
+        ("started_on", "Startdatoen", started_on),
+        ("implemented_on", "Implementeringsdatoen", implemented_on),
+    ):
+        if value is not None and value > today:
+            failures.append(
+                Failure(
+                    f"field:{name}",
+                    f"{label} ({format_date(value)}) ligger i fremtiden. Meld status, når "
+                    "det er sket.",
+                    f"The date {value.isoformat()} is in the future.",
+                )
+            )
+    if started_on and implemented_on and implemented_on < started_on:
+        failures.append(
+            Failure(
+                "field:implemented_on",
+                "Implementeringsdatoen ligger før startdatoen. Ret en af datoerne.",
+                "The implementation date is before the start date.",
+            )
+        )
+    return failures
+
+
+def report_unit(
+    session: Session,
+    unit_id: int,
+    actor: User,
+    *,
+    status: ImplementationState | str,
+    reason: str = "",
+    started_on: date | None = None,
+    implemented_on: date | None = None,
+) -> ReportResult:
+    """Record a unit's status as an audited event and commit; move the case on when all are done.
+
+    Raises NotAllowed, InvalidTrigger (the case is not being implemented) or GuardFailed.
+    """
+    unit = session.get(ImplementationStatus, unit_id)
+    if unit is None:
+        raise LookupError(f"Enheden {unit_id} findes ikke.")
+    case = session.get(Case, unit.case_id)
+    assert case is not None  # a unit always belongs to a case
+    if not is_implementing(case):
+        raise InvalidTrigger(
+            "Sagen er ikke under implementering, så enhedernes status kan ikke ændres nu.",
+            "The case is not being implemented; units cannot report now.",
+            [],
+        )
+    if not may_report(session, case, unit, actor):
+        body = session.get(Body, unit.responsible_body_id) if unit.responsible_body_id else None
+        who = body.code if body else "det ansvarlige organ"
+        raise NotAllowed(
+            f"Kun medlemmer af {who} eller sekretariatet for sagen kan melde status for "
+            f"{unit.party.name}.",
+            f"Only members of {who} or the case's secretariat may report for {unit.party.name}.",
+            [f"member@{who}"],
+        )
+    status = ImplementationState(status)
+    now = clock.now()
+    today = local_date(now)
+    reason = reason.strip()
+    if status == ImplementationState.IN_PROGRESS:
+        started_on = started_on or unit.started_on or today
+    if status == ImplementationState.IMPLEMENTED:
+        started_on = started_on or unit.started_on
+        implemented_on = implemented_on or today
+    failures = _report_failures(status, reason, started_on, implemented_on, today)
+    if failures:
+        raise GuardFailed(failures)
+    previous = unit.status
+    try:
+        unit.status = status
+        unit.reason = reason
+        unit.started_on = started_on if status != ImplementationState.NOT_STARTED else None
+        unit.implemented_on = implemented_on if status == ImplementationState.IMPLEMENTED else None
+        unit.updated_at = now
+        session.flush()
+        comment = f"{unit.party.name}: {STATUS_LABELS[status]}"
+        if reason:
+            comment += f" – {reason}"
+        event = engine.append_event(
+            session, case, trigger=REPORT_TRIGGER, actor=actor, from_state=case.state,
+            comment=comment,
+            data={
+                "unit": unit.party.code,
+                "status": status.value,
+                "previous": previous.value,
+                "reason": reason,
+                "started_on": unit.started_on.isoformat() if unit.started_on else None,
+                "implemented_on": (
+                    unit.implemented_on.isoformat() if unit.implemented_on else None
+                ),
+            },
+            now=now,
+        )  # fmt: skip
+        _advance_follow_up(session, case, unit, now)
+        progress = progress_of(units_of(session, case))
+        if progress.complete:
+            close_follow_ups(session, case, now)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise WorkflowError(
+            "En anden meldte status på sagen samtidig. Genindlæs siden, og meld igen.",
+            "Someone else reported on the case at the same time. Reload and try again.",
+        ) from None
+    except BaseException:
+        session.rollback()
+        raise
+    completed = complete_if_done(case, actor) if progress.complete else None
+    return ReportResult(event, completed, progress)
+
+
+def complete_if_done(case: Case, actor: User | None) -> CaseEvent | None:
+    """Fire the process's completion trigger when every unit is done and `actor` may do so.
+
+    Returns None when the trigger needs someone else, a meeting or more fields: the
+    implementation page then tells the responsible body to move the case on.
+    """
+    trigger = completion_trigger(case.process)
+    session = object_session(case)
+    if trigger is None or session is None or actor is None or not is_implementing(case):
+        return None
+    transition = engine.definition_of(case).transition(trigger)
+    if transition is None or transition.decision or any(f.required for f in transition.fields):
+        return None
+    if engine.find_permission(session, case, transition, actor) is None:
+        return None
+    if engine.check(case, trigger, actor):
+        return None
+    return engine.perform(case, trigger, actor)
+
+
+def ensure_units(session: Session, case: Case, actor: User) -> list[ImplementationStatus]:
+    """Create missing units for a case already in implementation (committed); for cases that
+    reached the state before units were created automatically."""
+    if not is_implementing(case):
+        raise InvalidTrigger(
+            "Enheder oprettes, når sagen er under implementering.",
+            "Units are created when the case is being implemented.",
+            [],
+        )
+    if not actor.is_admin and not _oversees(session, case, actor):
+        raise NotAllowed(
+            "Kun sekretariatet eller formandskabet for sagen eller TSS kan oprette enhederne.",
+            "Only the case's secretariat or chairs, or TSS's, may create the units.",
+            ["secretariat@originating", "secretariat@TSS"],
+        )
+    try:
+        created = create_units(session, case, actor, clock.now())
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return created
+
+
+def _oversees(session: Session, case: Case, actor: User) -> bool:
+    tss = session.scalar(select(Body.id).where(Body.code == "TSS"))
+    return (
+        session.scalar(
+            select(Membership.id).where(
+                Membership.user_id == actor.id,
+                Membership.active.is_(True),
+                Membership.body_id.in_([case.originating_body_id, tss]),
+                Membership.role.in_(OVERSEEING_ROLES),
+            )
+        )
+        is not None
+    )
+
+
+@dataclass(frozen=True)
+class SpreadColumn:
+    """An initiative in the region-wide overview."""
+
+    case: Case
+    state_label: str
+    progress: Progress
+
+
+@dataclass(frozen=True)
+class SpreadRow:
+    """A unit in the region-wide overview with its status per initiative (None: not in scope)."""
+
+    party: Party
+    area_code: str
+    area_name: str
+    cells: list[ImplementationStatus | None]
+
+
+@dataclass(frozen=True)
+class SpreadOverview:
+    """Units × initiatives: where every approved initiative stands in every unit."""
+
+    columns: list[SpreadColumn]
+    rows: list[SpreadRow]
+
+
+def spread_overview(
+    session: Session,
+    *,
+    processes: Sequence[str] = (),
+    body_id: int | None = None,
+    include_closed: bool = True,
+) -> SpreadOverview:
+    """Build the overview of every case with implementation units."""
+    query = (
+        select(Case)
+        .where(Case.id.in_(select(ImplementationStatus.case_id).distinct()))
+        .order_by(Case.id)
+    )
+    if processes:
+        query = query.where(Case.process.in_(list(processes)))
+    if body_id is not None:
+        query = query.where(Case.originating_body_id == body_id)
+    if not include_closed:
+        query = query.where(
+            Case.state.in_(sorted({state for state, _ in IMPLEMENTATION_STATES.values()}))
+        )
+    cases = list(session.scalars(query))
+    units = session.scalars(
+        select(ImplementationStatus)
+        .options(joinedload(ImplementationStatus.party).joinedload(Party.planning_area))
+        .where(ImplementationStatus.case_id.in_([c.id for c in cases]))
+    ).all()
+    by_case: dict[int, list[ImplementationStatus]] = {}
+    parties: dict[int, Party] = {}
+    for unit in units:
+        by_case.setdefault(unit.case_id, []).append(unit)
+        parties[unit.party_id] = unit.party
+    columns = [
+        SpreadColumn(
+            case,
+            engine.definition_of(case).states[case.state].label,
+            progress_of(by_case.get(case.id, [])),
+        )
+        for case in cases
+    ]
+    cell = {(u.case_id, u.party_id): u for u in units}
+    rows = [
+        SpreadRow(
+            party,
+            party.planning_area.code if party.planning_area else "",
+            party.planning_area.name if party.planning_area else "Hele regionen",
+            [cell.get((case.id, party.id)) for case in cases],
+        )
+        for party in sorted(parties.values(), key=unit_sort_key)
+    ]
+    return SpreadOverview(columns, rows)

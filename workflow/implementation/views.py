@@ -1,0 +1,249 @@
+"""Implementation pages: the region-wide spread, a case's units, and a unit's short report."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+from wtforms import DateField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, Optional
+
+from models import Body, Case, ImplementationState, ImplementationStatus
+from workflow.auth.login import current_actor, login_required
+from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed, WorkflowError
+from workflow.engine.processes import registry
+from workflow.implementation import annual_cycle, charts, indicators
+from workflow.implementation import operations as implementation
+from workflow.web import db
+
+bp = Blueprint("implementation", __name__, url_prefix="/implementering")
+
+
+class UnitReportForm(FlaskForm):  # type: ignore[misc]
+    """A unit's status: how far it is, why it is not relevant, and when."""
+
+    status = SelectField(
+        _l("Status"),
+        choices=[
+            SelectChoice(s.value, implementation.STATUS_LABELS[s]) for s in ImplementationState
+        ],
+    )
+    reason = TextAreaField(
+        _l("Begrundelse eller bemærkning"),
+        validators=[Length(max=2000)],
+        description=_l("Skal udfyldes, når enheden meldes 'ikke relevant'."),
+    )
+    started_on = DateField(_l("Startet den"), validators=[Optional()])
+    implemented_on = DateField(
+        _l("Implementeret den"),
+        validators=[Optional()],
+        description=_l("Tom: i dag, når status er 'implementeret'."),
+    )
+
+
+class EnsureUnitsForm(FlaskForm):  # type: ignore[misc]
+    """Create the units of a case already in implementation (CSRF only)."""
+
+
+@bp.app_template_global("case_implementation_link")
+def case_implementation_link(case: Case) -> tuple[str, str] | None:
+    """Where the case page links for implementation: the units, or a plan's lines."""
+    # Only once implementation has begun: before approval there is nothing to show.
+    if case.process in implementation.IMPLEMENTATION_STATES and (
+        implementation.is_implementing(case) or implementation.units_of(db(), case)
+    ):
+        return url_for("implementation.case_units", case_id=case.id), _("Implementering pr. enhed")
+    if case.process == annual_cycle.PROCESS and case.plan_year is not None:
+        return url_for("reports.plan", year=case.plan_year), _("Planens indsatser")
+    return None
+
+
+def _grid_groups(
+    overview: implementation.SpreadOverview, column: int | None
+) -> list[charts.GridGroup]:
+    """Municipalities by planning area, with their status in the chosen initiative."""
+    groups: dict[str, list[charts.GridCell]] = {}
+    names: dict[str, str] = {}
+    for row in overview.rows:
+        if row.party.kind != "municipality":
+            continue
+        cell = row.cells[column] if column is not None else None
+        groups.setdefault(row.area_code, []).append(
+            charts.GridCell(row.party.name, cell.status if cell else None)
+        )
+        names[row.area_code] = row.area_name
+    return [charts.GridGroup(names[code], cells) for code, cells in groups.items()]
+
+
+@bp.get("")
+@login_required
+def overview() -> str:
+    """Where every approved initiative stands in every unit: map-like grid and table."""
+    session = db()
+    process = request.args.get("proces", "")
+    processes = [
+        d for d in registry.all_latest(session) if d.name in implementation.IMPLEMENTATION_STATES
+    ]
+    if process not in {p.name for p in processes}:
+        process = ""
+    organ = request.args.get("organ", "")
+    body = session.scalar(select(Body).where(Body.code == organ)) if organ else None
+    spread = implementation.spread_overview(
+        session, processes=(process,) if process else (), body_id=body.id if body else None
+    )
+    chosen_id = request.args.get("sag", type=int)
+    ids = [c.case.id for c in spread.columns]
+    column = ids.index(chosen_id) if chosen_id in ids else (0 if ids else None)
+    chosen = spread.columns[column] if column is not None else None
+    grid = None
+    if chosen is not None:
+        grid = charts.status_grid(
+            "kort",
+            _("Kommunernes status for %(title)s", title=chosen.case.title),
+            _(
+                "De 29 kommuner grupperet efter planområde. Hver kommune viser sin status med "
+                "et symbol og et mønster: ✓ implementeret, … i gang, ○ ikke startet, – ikke "
+                "relevant. Tabellen nedenfor har de samme oplysninger."
+            ),
+            _grid_groups(spread, column),
+        )
+    bodies = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)).all()
+    return render_template(
+        "implementation/overview.html",
+        spread=spread,
+        chosen=chosen,
+        grid=grid,
+        legend=charts.status_legend(),
+        processes=processes,
+        bodies=bodies,
+        selected={"proces": process, "organ": body.code if body else ""},
+        labels=implementation.STATUS_LABELS,
+        symbols={s: charts.STATUS_STYLES[s][2] for s in ImplementationState},
+    )
+
+
+def _case_or_404(case_id: int) -> Case:
+    case = db().get(Case, case_id)
+    if case is None or case.process not in implementation.IMPLEMENTATION_STATES:
+        abort(404)
+    return case
+
+
+@bp.get("/sag/<int:case_id>")
+@login_required
+def case_units(case_id: int) -> str:
+    """A case's units, their status and who answers for them."""
+    session = db()
+    case = _case_or_404(case_id)
+    actor = current_actor()
+    units = implementation.units_of(session, case)
+    bodies = {b.id: b for b in session.scalars(select(Body))}
+    reportable = {
+        u.id
+        for u in units
+        if implementation.is_implementing(case)
+        and implementation.may_report(session, case, u, actor)
+    }
+    progress = implementation.progress_of(units)
+    trigger = implementation.completion_trigger(case.process)
+    can_complete = (
+        progress.complete
+        and implementation.is_implementing(case)
+        and trigger is not None
+        and any(t.trigger == trigger for t in engine.allowed_triggers(case, actor))
+    )
+    from workflow.implementation.indicator_views import case_link_form
+
+    return render_template(
+        "implementation/case.html",
+        case=case,
+        linked_indicators=indicators.linked_indicators(session, case),
+        can_link=indicators.may_link(session, case, actor),
+        link_form=case_link_form(case),
+        state_label=engine.definition_of(case).states[case.state].label,
+        units=units,
+        bodies=bodies,
+        progress=progress,
+        reportable=reportable,
+        implementing=implementation.is_implementing(case),
+        can_complete=can_complete,
+        ensure_form=EnsureUnitsForm(),
+        labels=implementation.STATUS_LABELS,
+        symbols={s: charts.STATUS_STYLES[s][2] for s in ImplementationState},
+    )
+
+
+@bp.post("/sag/<int:case_id>/enheder")
+@login_required
+def ensure_units(case_id: int) -> Response:
+    """Create the units of a case that reached implementation before units were automatic."""
+    session = db()
+    case = _case_or_404(case_id)
+    form = EnsureUnitsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        created = implementation.ensure_units(session, case, current_actor())
+    except WorkflowError as exc:
+        flash(exc.message, "error")
+    else:
+        flash(_("%(count)d enheder er oprettet.", count=len(created)), "success")
+    return redirect(url_for("implementation.case_units", case_id=case.id))
+
+
+def _unit_or_404(unit_id: int) -> tuple[ImplementationStatus, Case]:
+    session = db()
+    unit = session.get(ImplementationStatus, unit_id)
+    if unit is None:
+        abort(404)
+    case = session.get(Case, unit.case_id)
+    assert case is not None
+    return unit, case
+
+
+@bp.route("/enhed/<int:unit_id>", methods=["GET", "POST"])
+@login_required
+def report(unit_id: int) -> Response | tuple[str, int] | str:
+    """The short form through which a unit reports its status."""
+    session = db()
+    unit, case = _unit_or_404(unit_id)
+    actor = current_actor()
+    if not implementation.may_report(session, case, unit, actor):
+        abort(403)
+    form = UnitReportForm(
+        data={
+            "status": unit.status.value,
+            "reason": unit.reason,
+            "started_on": unit.started_on,
+            "implemented_on": unit.implemented_on,
+        }
+        if request.method == "GET"
+        else None
+    )
+    problems: list[str] = []
+    if form.validate_on_submit():
+        try:
+            result = implementation.report_unit(
+                session, unit.id, actor, status=form.status.data,
+                reason=form.reason.data or "", started_on=form.started_on.data,
+                implemented_on=form.implemented_on.data,
+            )  # fmt: skip
+        except GuardFailed as exc:
+            problems = [f.message for f in exc.failures]
+        except WorkflowError as exc:
+            problems = [exc.message]
+        else:
+            flash(_("Status for %(unit)s er gemt.", unit=unit.party.name), "success")
+            if result.completed is not None:
+                flash(_("Alle enheder er færdige, og sagen er meldt videre."), "success")
+            return redirect(url_for("implementation.case_units", case_id=case.id))
+    status = 400 if request.method == "POST" else 200
+    html = render_template(
+        "implementation/report.html", unit=unit, case=case, form=form, problems=problems
+    )
+    return (html, status) if status != 200 else html

@@ -1,0 +1,1 @@
+"""Meetings: calendars, agendas, minutes, material deadlines, documents and feeds."""

@@ -1,0 +1,499 @@
+"""Building a meeting's agenda: candidates, items filled from the case, order, and versions.
+
+Adding a case sets its material deadline (materialefrist) for the meeting; an item whose case
+is not ready when that deadline has passed is flagged. Publishing freezes the agenda as a
+numbered version; a change after publishing makes the next version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    AgendaItem,
+    Attachment,
+    Body,
+    Case,
+    CaseEvent,
+    Deadline,
+    DeadlineKind,
+    DocumentVersion,
+    ItemKind,
+    Meeting,
+    MeetingStatus,
+    User,
+)
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.engine.deadlines import material_deadline
+from workflow.engine.errors import WorkflowError
+from workflow.engine.localtime import format_date, format_datetime
+from workflow.meetings import operations as meetings
+from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaiting_states, trigger_for
+
+KIND_LABELS = {
+    ItemKind.DECISION: "Beslutning",
+    ItemKind.DISCUSSION: "Drøftelse",
+    ItemKind.INFORMATION: "Orientering",
+}
+SECTIONS = (
+    ("recommendation", "Indstilling"),
+    ("background", "Baggrund"),
+    ("presentation", "Sagsfremstilling"),
+    ("consequences", "Konsekvenser"),
+    ("risk", "Risikovurdering"),
+    ("economy", "Økonomi"),
+)
+RECOMMENDATIONS = {
+    ItemKind.DECISION: "Det indstilles, at {body} godkender indstillingen om »{title}«.",
+    ItemKind.DISCUSSION: "Det indstilles, at {body} drøfter »{title}«.",
+    ItemKind.INFORMATION: "Det indstilles, at {body} tager orienteringen om »{title}« til "
+    "efterretning.",
+}
+CLOSED_NOTE = "Punktet behandles for lukkede døre; sagens indhold er fortroligt."
+
+
+def _require_editable(session: Session, meeting: Meeting, actor: User) -> Body:
+    body = session.get(Body, meeting.body_id)
+    assert body is not None
+    meetings.require(session, actor, body, meetings.SECRETARIAT, "ændre dagsordenen")
+    if meeting.status not in meetings.AGENDA_OPEN:
+        raise WorkflowError(
+            f"Dagsordenen kan ikke ændres, når mødet har status "
+            f"»{meetings.STATUS_LABELS[meeting.status]}«.",
+            "The agenda can no longer be changed.",
+        )
+    return body
+
+
+def _on_pending_agenda(session: Session, exclude_meeting_id: int | None = None) -> set[int]:
+    """Return the ids of cases on an agenda of a meeting that has not decided on them yet."""
+    query = (
+        select(AgendaItem.case_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(
+            AgendaItem.case_id.is_not(None),
+            AgendaItem.removed_at.is_(None),
+            AgendaItem.outcome.is_(None),
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+    )
+    if exclude_meeting_id is not None:
+        query = query.where(Meeting.id != exclude_meeting_id)
+    return {case_id for case_id in session.scalars(query) if case_id is not None}
+
+
+def candidates(session: Session, meeting: Meeting) -> list[Case]:
+    """Return the cases ready for the meeting's body and not yet on an undecided agenda.
+
+    Cases postponed or refused at an earlier meeting come back here.
+    """
+    on_agenda = _on_pending_agenda(session)
+    cases = session.scalars(
+        select(Case).where(Case.current_body_id == meeting.body_id).order_by(Case.id)
+    )
+    return [c for c in cases if c.state in awaiting_states(c.process) and c.id not in on_agenda]
+
+
+def _join(*parts: str) -> str:
+    return "\n\n".join(p.strip() for p in parts if p and p.strip())
+
+
+def sections_from_case(case: Case, body: Body, kind: ItemKind) -> dict[str, str]:
+    """Fill the agenda's sections from the case's content."""
+    goals = ", ".join(f"{g.number}. {g.name}" for g in case.national_goals)
+    background = _join(
+        case.summary,
+        f"Sagen er rejst af {case.originating_body.name}.",
+        f"Nationale mål: {goals}." if goals else "",
+    )
+    presentation = _join(
+        f"Kvalitet: {case.triple_aim_quality}" if case.triple_aim_quality else "",
+        f"Borgerens oplevelse: {case.triple_aim_experience}" if case.triple_aim_experience else "",
+        f"Opgave- og rollefordeling: {case.role_distribution}" if case.role_distribution else "",
+        f"Almen praksis: {case.general_practice_role}" if case.general_practice_role else "",
+    )
+    flags = {
+        "principled": "sagen er principiel",
+        "political": "sagen er politisk",
+        "interface_change": "sagen ændrer snitflader mellem sektorerne",
+        "cost_driving": "sagen giver merudgifter for en eller flere parter",
+    }
+    consequences = "; ".join(flags[f] for f in case.escalation_reasons)
+    expenses = "; ".join(f"{e.party.name}: {e.amount_dkk:,.0f} kr." for e in case.expenses)
+    economy = _join(
+        f"Økonomi (Triple Aim): {case.triple_aim_economy}" if case.triple_aim_economy else "",
+        f"Businesscase: {case.business_case}" if case.business_case else "",
+        f"Finansiering: {case.financing_proposal}" if case.financing_proposal else "",
+        f"Forventede merudgifter: {expenses}." if expenses else "",
+    )
+    return {
+        "recommendation": RECOMMENDATIONS[kind].format(body=body.code, title=case.title),
+        "background": background,
+        "presentation": presentation,
+        "consequences": (consequences[:1].upper() + consequences[1:] + ".") if consequences else "",
+        "risk": str(case.extra.get("risk", "")),
+        "economy": economy,
+    }
+
+
+def _set_material_deadline(session: Session, case: Case, meeting: Meeting, body: Body) -> None:
+    """Give the case the material deadline of this meeting, replacing another meeting's."""
+    now = clock.now()
+    open_material = session.scalars(
+        select(Deadline).where(
+            Deadline.case_id == case.id,
+            Deadline.kind == DeadlineKind.MATERIAL,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+    ).all()
+    if any(d.meeting_id == meeting.id for d in open_material):
+        return
+    for deadline in open_material:
+        deadline.cancelled_at = now
+    definition = engine.definition_of(case)
+    session.add(
+        Deadline(
+            case_id=case.id,
+            kind=DeadlineKind.MATERIAL,
+            state=case.state,
+            body_id=body.id,
+            meeting_id=meeting.id,
+            due_at=material_deadline(meeting, body),
+            reminder_days=list(definition.states[case.state].reminders),
+            created_at=now,
+        )
+    )
+
+
+def add_case(
+    session: Session,
+    meeting: Meeting,
+    case: Case,
+    actor: User,
+    *,
+    kind: ItemKind = ItemKind.DECISION,
+    closed: bool = False,
+    public_summary: str = "",
+) -> AgendaItem:
+    """Put a case on the agenda with sections filled from it; set its material deadline."""
+    body = _require_editable(session, meeting, actor)
+    if case.current_body_id != meeting.body_id:
+        raise WorkflowError(
+            f"Sagen behandles i {case.current_body.code}, ikke i {body.code}, og kan derfor ikke "
+            "komme på dette møde.",
+            "The case is not before this body.",
+        )
+    if case.id in _on_pending_agenda(session):
+        raise WorkflowError(
+            "Sagen står allerede på en dagsorden, der ikke er behandlet. Fjern den dér først.",
+            "The case is already on an undecided agenda.",
+        )
+    if closed and not public_summary.strip():
+        raise WorkflowError(
+            "Et lukket punkt skal have et offentligt resumé, der siger så meget, som "
+            "fortroligheden tillader.",
+            "A closed item needs a public summary.",
+        )
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        case_id=case.id,
+        position=meetings.next_position(session, meeting),
+        title=case.title,
+        kind=kind,
+        closed=closed,
+        public_summary=public_summary.strip(),
+        **sections_from_case(case, body, kind),
+    )
+    session.add(item)
+    _set_material_deadline(session, case, meeting, body)
+    session.flush()
+    engine.append_event(
+        session, case, trigger="added_to_agenda", actor=actor, from_state=case.state,
+        comment=f"Sat på dagsordenen for {body.code}s møde {format_datetime(meeting.starts_at)}.",
+        data={"agenda_item_id": item.id}, now=clock.now(), meeting_id=meeting.id,
+    )  # fmt: skip
+    _after_change(session, meeting, actor, "item_added", {"item_id": item.id, "case_id": case.id})
+    meetings.commit(session)
+    return item
+
+
+def add_item(
+    session: Session,
+    meeting: Meeting,
+    actor: User,
+    *,
+    title: str,
+    kind: ItemKind = ItemKind.INFORMATION,
+    recommendation: str = "",
+) -> AgendaItem:
+    """Add an item without a case (e.g. meddelelser, eventuelt)."""
+    _require_editable(session, meeting, actor)
+    if not title.strip():
+        raise WorkflowError("Punktet skal have en titel.", "The item needs a title.")
+    item = AgendaItem(
+        meeting_id=meeting.id,
+        position=meetings.next_position(session, meeting),
+        title=title.strip(),
+        kind=kind,
+        recommendation=recommendation.strip(),
+    )
+    session.add(item)
+    session.flush()
+    _after_change(session, meeting, actor, "item_added", {"item_id": item.id})
+    meetings.commit(session)
+    return item
+
+
+EDITABLE = frozenset({name for name, _ in SECTIONS} | {"title", "public_summary"})
+
+
+def update_item(
+    session: Session,
+    item: AgendaItem,
+    actor: User,
+    *,
+    kind: ItemKind | None = None,
+    closed: bool | None = None,
+    **texts: str,
+) -> None:
+    """Change an item's texts, kind or openness."""
+    meeting = item.meeting
+    _require_editable(session, meeting, actor)
+    unknown = set(texts) - EDITABLE
+    if unknown:
+        raise ValueError(f"Ukendte felter: {', '.join(sorted(unknown))}")
+    for name, value in texts.items():
+        setattr(item, name, value.strip())
+    if kind is not None:
+        item.kind = kind
+    if closed is not None:
+        item.closed = closed
+    if item.closed and not item.public_summary.strip():
+        raise WorkflowError(
+            "Et lukket punkt skal have et offentligt resumé, der siger så meget, som "
+            "fortroligheden tillader.",
+            "A closed item needs a public summary.",
+        )
+    _after_change(session, meeting, actor, "item_changed", {"item_id": item.id})
+    meetings.commit(session)
+
+
+def remove_item(session: Session, item: AgendaItem, actor: User, *, comment: str = "") -> None:
+    """Take an item off the agenda (kept as removed); the approval item stays."""
+    meeting = item.meeting
+    _require_editable(session, meeting, actor)
+    if item.position == 1 and item.case_id is None:
+        raise WorkflowError(
+            "Godkendelse af dagsorden er altid første punkt og kan ikke fjernes.",
+            "The approval of the agenda cannot be removed.",
+        )
+    item.removed_at = clock.now()
+    item.position = -item.id  # frees the position; unique per meeting
+    session.flush()
+    _renumber(session, meeting)
+    _after_change(session, meeting, actor, "item_removed", {"item_id": item.id}, comment)
+    meetings.commit(session)
+
+
+def _renumber(session: Session, meeting: Meeting, order: list[AgendaItem] | None = None) -> None:
+    items = order if order is not None else meetings.active_items(meeting)
+    # Two passes: positions are unique per meeting, so move everything out of the way first.
+    for item in items:
+        item.position = -1000 - item.id
+    session.flush()
+    for number, item in enumerate(items, start=1):
+        item.position = number
+    session.flush()
+    session.expire(meeting, ["items"])
+
+
+def move_item(session: Session, item: AgendaItem, actor: User, offset: int) -> None:
+    """Move an item up (negative) or down (positive); the approval item stays first."""
+    meeting = item.meeting
+    _require_editable(session, meeting, actor)
+    items = meetings.active_items(meeting)
+    index = items.index(item)
+    target = max(1, min(len(items) - 1, index + offset))
+    if index == 0 or target == index:
+        return
+    items.insert(target, items.pop(index))
+    _renumber(session, meeting, items)
+    _after_change(session, meeting, actor, "item_moved", {"item_id": item.id, "to": target + 1})
+    meetings.commit(session)
+
+
+def _after_change(
+    session: Session,
+    meeting: Meeting,
+    actor: User,
+    action: str,
+    data: dict[str, Any],
+    comment: str = "",
+) -> None:
+    """Audit an agenda change; after publishing it makes a new version of the agenda."""
+    meetings.record(session, meeting, actor, action, comment=comment, data=data)
+    if meeting.status is MeetingStatus.PUBLISHED:
+        session.flush()
+        session.expire(meeting, ["items"])
+        freeze(session, meeting, actor, "agenda")
+
+
+def publish(session: Session, meeting: Meeting, actor: User) -> DocumentVersion:
+    """Publish the agenda: the meeting's state changes and version 1 is frozen."""
+    meetings.change_status(session, meeting, "publish", actor)
+    version = freeze(session, meeting, actor, "agenda")
+    meetings.commit(session)
+    return version
+
+
+def freeze(session: Session, meeting: Meeting, actor: User | None, kind: str) -> DocumentVersion:
+    """Store the agenda or minutes as it is now, as the next numbered version."""
+    latest = latest_version(session, meeting, kind)
+    version = DocumentVersion(
+        meeting_id=meeting.id,
+        kind=kind,
+        number=(latest.number + 1) if latest else 1,
+        snapshot=snapshot(session, meeting, kind),
+        created_by_id=actor.id if actor else None,
+        created_at=clock.now(),
+    )
+    session.add(version)
+    session.flush()
+    return version
+
+
+def latest_version(session: Session, meeting: Meeting, kind: str) -> DocumentVersion | None:
+    """Return the newest frozen version of the meeting's agenda or minutes."""
+    return session.scalar(
+        select(DocumentVersion)
+        .where(DocumentVersion.meeting_id == meeting.id, DocumentVersion.kind == kind)
+        .order_by(DocumentVersion.number.desc())
+        .limit(1)
+    )
+
+
+def attachments_of(session: Session, case_id: int | None) -> list[Attachment]:
+    """Return the case's attachments that are not archived, oldest first."""
+    if case_id is None:
+        return []
+    return list(
+        session.scalars(
+            select(Attachment)
+            .where(Attachment.case_id == case_id, Attachment.archived_at.is_(None))
+            .order_by(Attachment.id)
+        )
+    )
+
+
+def chair_decisions_since(session: Session, meeting: Meeting) -> list[tuple[CaseEvent, Case]]:
+    """Return decisions the body's chairs took on its behalf since its previous meeting."""
+    body = session.get(Body, meeting.body_id)
+    assert body is not None
+    previous = meetings.previous_meeting(session, meeting)
+    query = (
+        select(CaseEvent, Case)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.meeting_id.is_(None), CaseEvent.created_at < meeting.starts_at)
+        .order_by(CaseEvent.created_at, CaseEvent.id)
+    )
+    if previous is not None:
+        query = query.where(CaseEvent.created_at >= previous.starts_at)
+    rows = session.execute(query).all()
+    return [
+        (event, case)
+        for event, case in rows
+        if event.data.get("on_behalf_of_body") and event.data.get("decision_body") == body.code
+    ]
+
+
+@dataclass(frozen=True)
+class ItemStatus:
+    """Whether an item's case is ready, and what is wrong when it is not."""
+
+    late: bool
+    problems: list[str]
+
+
+def readiness(session: Session, item: AgendaItem, now: datetime | None = None) -> ItemStatus:
+    """Flag an item whose case does not meet its rules once the material deadline has passed."""
+    if item.case_id is None:
+        return ItemStatus(False, [])
+    case = session.get(Case, item.case_id)
+    assert case is not None
+    deadline = session.scalar(
+        select(Deadline.due_at).where(
+            Deadline.case_id == case.id,
+            Deadline.meeting_id == item.meeting_id,
+            Deadline.kind == DeadlineKind.MATERIAL,
+        )
+    )
+    if deadline is None or (now or clock.now()) <= deadline:
+        return ItemStatus(False, [])
+    trigger = trigger_for(case.process, case.state, Outcome.APPROVED) or trigger_for(
+        case.process, case.state, Outcome.RECOMMENDED
+    )
+    problems: list[str] = []
+    if trigger is not None:
+        failures = engine.check(case, trigger, None, comment="-")
+        problems = [f.message for f in failures if not f.rule.startswith("field:")]
+    if not item.recommendation.strip():
+        problems.append("Punktet har ingen indstilling.")
+    return ItemStatus(bool(problems), problems)
+
+
+def snapshot(session: Session, meeting: Meeting, kind: str) -> dict[str, Any]:
+    """Return the agenda (or minutes) as plain data: what the documents print."""
+    body = session.get(Body, meeting.body_id)
+    assert body is not None
+    session.refresh(meeting, ["items"])
+    items = []
+    for number, item in enumerate(meetings.active_items(meeting), start=1):
+        outcome = Outcome(item.outcome) if item.outcome else None
+        items.append(
+            {
+                "number": number,
+                "item_id": item.id,
+                "case_id": item.case_id,
+                "title": item.title,
+                "kind": str(item.kind),
+                "kind_label": KIND_LABELS[item.kind],
+                "closed": item.closed,
+                "public_summary": item.public_summary,
+                "sections": [[label, getattr(item, name)] for name, label in SECTIONS],
+                "attachments": [a.filename for a in attachments_of(session, item.case_id)],
+                "outcome": str(outcome) if outcome else None,
+                "outcome_label": OUTCOME_LABELS[outcome] if outcome else None,
+                "decision_text": item.decision_text,
+                "transition_error": item.transition_error,
+            }
+        )
+    chair_decisions = [
+        {
+            "case_id": case.id,
+            "title": case.title,
+            "date": format_date(event.created_at),
+            "text": event.comment,
+            "trigger": event.trigger,
+        }
+        for event, case in chair_decisions_since(session, meeting)
+    ]
+    return {
+        "kind": kind,
+        "body_code": body.code,
+        "body_name": body.name,
+        "title": meeting.title,
+        "starts_at": meeting.starts_at.isoformat(),
+        "date": format_date(meeting.starts_at),
+        "when": format_datetime(meeting.starts_at),
+        "location": meeting.location,
+        "online_url": meeting.online_url or "",
+        "items": items,
+        "chair_decisions": chair_decisions,
+    }

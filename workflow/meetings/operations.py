@@ -1,0 +1,520 @@
+"""Meeting calendars and the meeting's own small state machine (not a case process).
+
+A meeting is planned alone or as part of a series; its agenda is drafted, sent to the chairs
+for review, published, the meeting is held, its minutes are approved by the chair, and it is
+closed (and may be reopened). Every change is written to the meeting's history; moving and
+cancelling go through material_deadlines, which moves the cases' material deadlines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.exc import StaleDataError
+
+from models import (
+    AgendaItem,
+    Body,
+    ItemKind,
+    Meeting,
+    MeetingHistoryEntry,
+    MeetingSeries,
+    MeetingStatus,
+    Membership,
+    Role,
+    SeriesFrequency,
+    User,
+    meeting_series_meetings,
+)
+from workflow.engine import clock
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.errors import NotAllowed, WorkflowError
+
+if TYPE_CHECKING:
+    from workflow.meetings.material_deadlines import MeetingChange
+
+CHAIRS = frozenset({Role.CHAIR, Role.VICE_CHAIR})
+SECRETARIAT = frozenset({Role.SECRETARIAT})
+PLANNERS = CHAIRS | SECRETARIAT
+APPROVAL_TITLE = "Godkendelse af dagsorden"
+MAX_SERIES = 52
+
+STATUS_LABELS = {
+    MeetingStatus.PLANNED: "Dagsorden i kladde",
+    MeetingStatus.AGENDA_REVIEW: "Dagsorden til gennemsyn hos formandskabet",
+    MeetingStatus.PUBLISHED: "Dagsorden udsendt",
+    MeetingStatus.HELD: "Mødet er afholdt",
+    MeetingStatus.MINUTES_APPROVED: "Referat godkendt",
+    MeetingStatus.CLOSED: "Afsluttet",
+    MeetingStatus.CANCELLED: "Aflyst",
+}
+# The states in which the agenda may still change (after publishing: as a new version).
+AGENDA_OPEN = frozenset(
+    {MeetingStatus.PLANNED, MeetingStatus.AGENDA_REVIEW, MeetingStatus.PUBLISHED}
+)
+
+
+@dataclass(frozen=True)
+class MeetingTransition:
+    """One step of a meeting's life: from which states, to which, and who may take it."""
+
+    name: str
+    label: str
+    sources: frozenset[MeetingStatus]
+    dest: MeetingStatus
+    roles: frozenset[Role]
+    needs_comment: bool = False
+
+
+TRANSITIONS: dict[str, MeetingTransition] = {
+    t.name: t
+    for t in (
+        MeetingTransition(
+            "send_for_review", "Send dagsordenen til formandskabet",
+            frozenset({MeetingStatus.PLANNED}), MeetingStatus.AGENDA_REVIEW, SECRETARIAT,
+        ),
+        MeetingTransition(
+            "return_to_draft", "Send dagsordenen tilbage til sekretariatet",
+            frozenset({MeetingStatus.AGENDA_REVIEW}), MeetingStatus.PLANNED, PLANNERS,
+        ),
+        MeetingTransition(
+            "publish", "Udsend dagsordenen",
+            frozenset({MeetingStatus.AGENDA_REVIEW}), MeetingStatus.PUBLISHED, PLANNERS,
+        ),
+        MeetingTransition(
+            "hold", "Registrér mødet som afholdt",
+            frozenset({MeetingStatus.PUBLISHED}), MeetingStatus.HELD, PLANNERS,
+        ),
+        MeetingTransition(
+            "approve_minutes", "Godkend referatet",
+            frozenset({MeetingStatus.HELD}), MeetingStatus.MINUTES_APPROVED, CHAIRS,
+        ),
+        MeetingTransition(
+            "close", "Afslut mødet",
+            frozenset({MeetingStatus.MINUTES_APPROVED}), MeetingStatus.CLOSED, PLANNERS,
+        ),
+        MeetingTransition(
+            "reopen", "Genåbn mødet",
+            frozenset({MeetingStatus.CLOSED, MeetingStatus.MINUTES_APPROVED}),
+            MeetingStatus.HELD, PLANNERS, needs_comment=True,
+        ),
+    )
+}  # fmt: skip
+
+
+def roles_in(session: Session, actor: User, body_id: int) -> set[Role]:
+    """Return the active roles `actor` holds in the body."""
+    return set(
+        session.scalars(
+            select(Membership.role).where(
+                Membership.user_id == actor.id,
+                Membership.body_id == body_id,
+                Membership.active.is_(True),
+            )
+        )
+    )
+
+
+def may(session: Session, actor: User | None, body_id: int, roles: Iterable[Role]) -> bool:
+    """Tell whether `actor` holds one of `roles` in the body (admins may plan too)."""
+    if actor is None or not actor.active:
+        return False
+    wanted = frozenset(roles)
+    if actor.is_admin and wanted & SECRETARIAT:
+        return True
+    return bool(roles_in(session, actor, body_id) & wanted)
+
+
+def require(session: Session, actor: User, body: Body, roles: Iterable[Role], what: str) -> None:
+    """Raise NotAllowed unless `actor` holds one of `roles` in `body`."""
+    wanted = frozenset(roles)
+    if may(session, actor, body.id, wanted):
+        return
+    who = {
+        CHAIRS: f"formandskabet for {body.code}",
+        SECRETARIAT: f"sekretariatet for {body.code}",
+    }.get(wanted, f"sekretariatet eller formandskabet for {body.code}")
+    raise NotAllowed(
+        f"Du kan ikke {what}. Det kan kun {who}.",
+        f"You may not do this; only the {'/'.join(sorted(wanted))} of {body.code} may.",
+        [f"{role}@{body.code}" for role in sorted(wanted)],
+    )
+
+
+def record(
+    session: Session,
+    meeting: Meeting,
+    actor: User | None,
+    action: str,
+    *,
+    from_status: MeetingStatus | None = None,
+    comment: str = "",
+    data: dict[str, Any] | None = None,
+) -> MeetingHistoryEntry:
+    """Append one entry to the meeting's history (the audit of non-case changes)."""
+    entry = MeetingHistoryEntry(
+        meeting_id=meeting.id,
+        actor_id=actor.id if actor else None,
+        action=action,
+        from_status=str(from_status) if from_status else None,
+        to_status=str(meeting.status),
+        comment=comment,
+        data=data or {},
+        created_at=clock.now(),
+    )
+    session.add(entry)
+    return entry
+
+
+def commit(session: Session) -> None:
+    """Commit, turning a concurrent change of the meeting into a clear error."""
+    try:
+        session.commit()
+    except StaleDataError:
+        session.rollback()
+        raise WorkflowError(
+            "Mødet er blevet ændret af en anden imens. Genindlæs mødet, og prøv igen.",
+            "The meeting was changed by someone else meanwhile. Reload it and try again.",
+        ) from None
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
+    if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
+        raise ValueError("meeting times must be aware datetimes")
+    if ends_at is not None and ends_at <= starts_at:
+        raise WorkflowError(
+            "Mødet skal slutte efter, det er begyndt. Ret sluttidspunktet.",
+            "The meeting must end after it starts.",
+        )
+
+
+def _new_meeting(
+    session: Session,
+    body: Body,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    title: str,
+    location: str,
+    online_url: str | None,
+    actor: User,
+) -> Meeting:
+    meeting = Meeting(
+        body_id=body.id,
+        title=title.strip() or f"Møde i {body.name}",
+        starts_at=starts_at,
+        ends_at=ends_at,
+        location=location.strip(),
+        online_url=(online_url or "").strip() or None,
+        status=MeetingStatus.PLANNED,
+        created_at=clock.now(),
+    )
+    session.add(meeting)
+    session.flush()
+    # The first item of every agenda is the approval of the agenda itself.
+    session.add(
+        AgendaItem(
+            meeting_id=meeting.id,
+            position=1,
+            title=APPROVAL_TITLE,
+            kind=ItemKind.DECISION,
+            recommendation="Det indstilles, at dagsordenen godkendes.",
+        )
+    )
+    record(session, meeting, actor, "planned", data={"starts_at": starts_at.isoformat()})
+    return meeting
+
+
+def plan_meeting(
+    session: Session,
+    body: Body,
+    starts_at: datetime,
+    actor: User,
+    *,
+    ends_at: datetime | None = None,
+    title: str = "",
+    location: str = "",
+    online_url: str | None = None,
+) -> Meeting:
+    """Plan one meeting of `body` with its agenda's first item; commit."""
+    require(session, actor, body, PLANNERS, f"planlægge møder i {body.code}")
+    _check_times(starts_at, ends_at)
+    meeting = _new_meeting(session, body, starts_at, ends_at, title, location, online_url, actor)
+    commit(session)
+    return meeting
+
+
+def occurrences(
+    first: datetime, frequency: SeriesFrequency, interval: int, count: int
+) -> list[datetime]:
+    """Return the start times of a series, keeping the Danish wall-clock time across DST."""
+    local = first.astimezone(LOCAL_TZ)
+    starts: list[datetime] = []
+    for n in range(count):
+        if frequency is SeriesFrequency.WEEKLY:
+            day = local.date() + timedelta(weeks=n * interval)
+        else:
+            month_index = local.month - 1 + n * interval
+            year, month = local.year + month_index // 12, month_index % 12 + 1
+            day = _clamped_day(year, month, local.day)
+        moment = datetime.combine(day, local.timetz().replace(tzinfo=None), tzinfo=LOCAL_TZ)
+        starts.append(moment.astimezone(first.tzinfo))
+    return starts
+
+
+def _clamped_day(year: int, month: int, day: int) -> Any:
+    from calendar import monthrange
+    from datetime import date
+
+    return date(year, month, min(day, monthrange(year, month)[1]))
+
+
+def plan_series(
+    session: Session,
+    body: Body,
+    first_starts_at: datetime,
+    actor: User,
+    *,
+    frequency: SeriesFrequency,
+    count: int,
+    interval: int = 1,
+    duration_minutes: int = 120,
+    title: str = "",
+    location: str = "",
+    online_url: str | None = None,
+) -> tuple[MeetingSeries, list[Meeting]]:
+    """Plan a recurring series of meetings (every `interval` weeks or months); commit."""
+    require(session, actor, body, PLANNERS, f"planlægge møder i {body.code}")
+    _check_times(first_starts_at, None)
+    if not 1 <= count <= MAX_SERIES or interval < 1 or duration_minutes < 1:
+        raise WorkflowError(
+            f"En mødeserie skal have mellem 1 og {MAX_SERIES} møder, et interval på mindst 1 "
+            "og en varighed på mindst 1 minut.",
+            f"A series needs 1 to {MAX_SERIES} meetings, interval >= 1 and a duration.",
+        )
+    series = MeetingSeries(
+        body_id=body.id,
+        title=title.strip(),
+        frequency=frequency,
+        interval=interval,
+        count=count,
+        first_starts_at=first_starts_at,
+        duration_minutes=duration_minutes,
+        location=location.strip(),
+        online_url=(online_url or "").strip() or None,
+        created_by_id=actor.id,
+        created_at=clock.now(),
+    )
+    session.add(series)
+    session.flush()
+    meetings = []
+    for start in occurrences(first_starts_at, frequency, interval, count):
+        end = start + timedelta(minutes=duration_minutes)
+        meeting = _new_meeting(session, body, start, end, title, location, online_url, actor)
+        session.execute(
+            insert(meeting_series_meetings).values(meeting_id=meeting.id, series_id=series.id)
+        )
+        meetings.append(meeting)
+    commit(session)
+    return series, meetings
+
+
+def series_of(session: Session, meeting: Meeting) -> MeetingSeries | None:
+    """Return the series the meeting was planned in, if any."""
+    return session.scalar(
+        select(MeetingSeries)
+        .join(meeting_series_meetings, meeting_series_meetings.c.series_id == MeetingSeries.id)
+        .where(meeting_series_meetings.c.meeting_id == meeting.id)
+    )
+
+
+def update_details(
+    session: Session,
+    meeting: Meeting,
+    actor: User,
+    *,
+    title: str | None = None,
+    location: str | None = None,
+    online_url: str | None = None,
+    ends_at: datetime | None = None,
+) -> None:
+    """Change a meeting's title, place or end time (audited); commit."""
+    body = _body(session, meeting)
+    require(session, actor, body, PLANNERS, f"ændre møder i {body.code}")
+    _require_not_cancelled(meeting)
+    _check_times(meeting.starts_at, ends_at)
+    before = {"title": meeting.title, "location": meeting.location, "url": meeting.online_url}
+    if title is not None and title.strip():
+        meeting.title = title.strip()
+    if location is not None:
+        meeting.location = location.strip()
+    if online_url is not None:
+        meeting.online_url = online_url.strip() or None
+    if ends_at is not None:
+        meeting.ends_at = ends_at
+    after = {"title": meeting.title, "location": meeting.location, "url": meeting.online_url}
+    record(session, meeting, actor, "details_changed", data={"before": before, "after": after})
+    commit(session)
+
+
+def move_meeting(
+    session: Session, meeting: Meeting, new_start: datetime, actor: User, *, comment: str = ""
+) -> MeetingChange:
+    """Move a meeting, its material deadlines and reminders, recorded in its history."""
+    # Imported on use: planning and agendas do not depend on the deadline mover.
+    from workflow.meetings import material_deadlines as meeting_deadlines
+
+    old_start = meeting.starts_at
+    try:
+        record(
+            session, meeting, actor, "moved", comment=comment,
+            data={"from": old_start.isoformat(), "to": new_start.isoformat()},
+        )  # fmt: skip
+        # reschedule_meeting commits the history entry together with the moved deadlines.
+        return meeting_deadlines.reschedule_meeting(
+            session, meeting, new_start, actor, comment=comment
+        )
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def cancel_meeting(
+    session: Session, meeting: Meeting, actor: User, *, comment: str = ""
+) -> MeetingChange:
+    """Cancel a meeting (the row stays); its cases' deadlines go to the next meeting."""
+    if not comment.strip():
+        raise WorkflowError(
+            "Skriv en begrundelse for aflysningen; den står i mødets historik.",
+            "Give a reason for cancelling the meeting.",
+        )
+    from workflow.meetings import material_deadlines as meeting_deadlines
+
+    from_status = meeting.status
+    change = meeting_deadlines.cancel_meeting(session, meeting, actor, comment=comment)
+    record(session, meeting, actor, "cancelled", from_status=from_status, comment=comment)
+    commit(session)
+    return change
+
+
+def _body(session: Session, meeting: Meeting) -> Body:
+    body = session.get(Body, meeting.body_id)
+    assert body is not None  # foreign key
+    return body
+
+
+def _require_not_cancelled(meeting: Meeting) -> None:
+    if meeting.status is MeetingStatus.CANCELLED:
+        raise WorkflowError(
+            "Mødet er aflyst og kan ikke ændres. Planlæg et nyt møde i stedet.",
+            "The meeting is cancelled and cannot be changed.",
+        )
+
+
+def available_transitions(session: Session, meeting: Meeting, actor: User) -> list[str]:
+    """List the meeting transitions `actor` may take now."""
+    return [
+        t.name
+        for t in TRANSITIONS.values()
+        if meeting.status in t.sources and may(session, actor, meeting.body_id, t.roles)
+    ]
+
+
+def change_status(
+    session: Session, meeting: Meeting, name: str, actor: User, *, comment: str = ""
+) -> MeetingHistoryEntry:
+    """Take one step of the meeting's state machine (audited), without committing.
+
+    Callers with more to do in the same transaction (publishing, approving minutes) commit.
+    """
+    transition = TRANSITIONS.get(name)
+    if transition is None:
+        raise WorkflowError(f"Ukendt mødehandling '{name}'.", f"Unknown meeting action '{name}'.")
+    body = _body(session, meeting)
+    require(session, actor, body, transition.roles, transition.label.lower())
+    if meeting.status not in transition.sources:
+        raise WorkflowError(
+            f"»{transition.label}« er ikke mulig, når mødet har status "
+            f"»{STATUS_LABELS[meeting.status]}«.",
+            f"'{name}' is not possible in status '{meeting.status}'.",
+        )
+    if transition.needs_comment and not comment.strip():
+        raise WorkflowError(
+            "Skriv en begrundelse; den står i mødets historik.", "A reason is required."
+        )
+    if name == "hold" and clock.now() < meeting.starts_at:
+        raise WorkflowError(
+            "Mødet kan først registreres som afholdt, når det er begyndt.",
+            "The meeting can be recorded as held only once it has started.",
+        )
+    from_status = meeting.status
+    meeting.status = transition.dest
+    session.flush()
+    return record(session, meeting, actor, name, from_status=from_status, comment=comment)
+
+
+def history(session: Session, meeting: Meeting) -> list[MeetingHistoryEntry]:
+    """Return the meeting's history, oldest first."""
+    return list(
+        session.scalars(
+            select(MeetingHistoryEntry)
+            .where(MeetingHistoryEntry.meeting_id == meeting.id)
+            .order_by(MeetingHistoryEntry.id)
+        )
+    )
+
+
+def active_items(meeting: Meeting) -> list[AgendaItem]:
+    """Return the items still on the agenda, in order."""
+    session = object_session(meeting)
+    if session is None:
+        return sorted(
+            (item for item in meeting.items if item.removed_at is None), key=lambda i: i.position
+        )
+    # Query rather than use meeting.items: a long-lived session may hold a stale list.
+    return list(
+        session.scalars(
+            select(AgendaItem)
+            .where(AgendaItem.meeting_id == meeting.id, AgendaItem.removed_at.is_(None))
+            .order_by(AgendaItem.position)
+        )
+    )
+
+
+def meetings_of(
+    session: Session, body_ids: Iterable[int], *, since: datetime | None = None
+) -> list[Meeting]:
+    """Return the meetings of the bodies (cancelled ones too), by start time."""
+    query = select(Meeting).where(Meeting.body_id.in_(list(body_ids)))
+    if since is not None:
+        query = query.where(Meeting.starts_at >= since)
+    return list(session.scalars(query.order_by(Meeting.starts_at)))
+
+
+def previous_meeting(session: Session, meeting: Meeting) -> Meeting | None:
+    """Return the body's last meeting before this one that was not cancelled."""
+    return session.scalar(
+        select(Meeting)
+        .where(
+            Meeting.body_id == meeting.body_id,
+            Meeting.starts_at < meeting.starts_at,
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+
+
+def next_position(session: Session, meeting: Meeting) -> int:
+    """Return the position after the agenda's last item."""
+    highest = session.scalar(
+        select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)
+    )
+    return (highest or 0) + 1

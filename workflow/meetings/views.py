@@ -1,0 +1,811 @@
+"""Meetings in the web app: calendars, agenda building, documents, minutes and feeds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, NumberRange, Optional
+
+from models import (
+    AgendaItem,
+    Body,
+    Case,
+    DecisionTemplate,
+    FollowUpItem,
+    ItemKind,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    SeriesFrequency,
+    User,
+)
+from workflow.auth.login import current_actor, login_required
+from workflow.engine import clock
+from workflow.engine.calendar import local_date
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.errors import WorkflowError
+from workflow.meetings import agenda, documents, ical, minutes
+from workflow.meetings import operations as meetings
+from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, possible_outcomes
+from workflow.notifications import observers
+from workflow.web import db
+
+bp = Blueprint("meetings", __name__, url_prefix="/moeder")
+
+KIND_CHOICES = [SelectChoice(k.value, label) for k, label in agenda.KIND_LABELS.items()]
+
+
+class PlanMeetingForm(FlaskForm):  # type: ignore[misc]
+    """Plan one meeting, or a series when `count` is above 1."""
+
+    body = SelectField(_l("Organ"), validators=[InputRequired()])
+    title = StringField(_l("Titel"), validators=[Optional()])
+    day = DateField(_l("Dato"), validators=[InputRequired(_l("Angiv mødets dato."))])
+    start = TimeField(_l("Starttid"), validators=[InputRequired(_l("Angiv starttiden."))])
+    minutes_long = IntegerField(_l("Varighed (minutter)"), default=120,
+                                validators=[NumberRange(1, 24 * 60)])  # fmt: skip
+    location = StringField(_l("Sted"), validators=[Optional()])
+    online_url = StringField(_l("Link til onlinemøde"), validators=[Optional()])
+    frequency = SelectField(
+        _l("Gentagelse"),
+        choices=[SelectChoice("", _l("Enkelt møde")), SelectChoice("weekly", _l("Ugentligt")),
+                 SelectChoice("monthly", _l("Månedligt"))],
+        validators=[Optional()],
+    )  # fmt: skip
+    interval = IntegerField(_l("Hver (antal uger/måneder)"), default=1,
+                            validators=[Optional(), NumberRange(1, 12)])  # fmt: skip
+    count = IntegerField(_l("Antal møder"), default=1,
+                         validators=[Optional(), NumberRange(1, meetings.MAX_SERIES)])  # fmt: skip
+
+
+class AddCaseForm(FlaskForm):  # type: ignore[misc]
+    case_id = IntegerField(validators=[InputRequired()])
+    kind = SelectField(_l("Punktets art"), choices=KIND_CHOICES)
+    closed = BooleanField(_l("Lukket punkt"))
+    public_summary = TextAreaField(_l("Offentligt resumé (for lukkede punkter)"))
+
+
+class ItemForm(FlaskForm):  # type: ignore[misc]
+    title = StringField(_l("Titel"), validators=[InputRequired()])
+    kind = SelectField(_l("Punktets art"), choices=KIND_CHOICES)
+    closed = BooleanField(_l("Lukket punkt"))
+    public_summary = TextAreaField(_l("Offentligt resumé"))
+    recommendation = TextAreaField(_l("Indstilling"))
+    background = TextAreaField(_l("Baggrund"))
+    presentation = TextAreaField(_l("Sagsfremstilling"))
+    consequences = TextAreaField(_l("Konsekvenser"))
+    risk = TextAreaField(_l("Risikovurdering"))
+    economy = TextAreaField(_l("Økonomi"))
+
+
+class OutcomeForm(FlaskForm):  # type: ignore[misc]
+    outcome = SelectField(
+        _l("Udfald"), choices=[SelectChoice(o.value, lbl) for o, lbl in OUTCOME_LABELS.items()]
+    )
+    decision_text = TextAreaField(_l("Beslutning"))
+
+
+class FollowUpForm(FlaskForm):  # type: ignore[misc]
+    description = TextAreaField(_l("Hvad skal følges op"), validators=[InputRequired()])
+    owner_email = StringField(_l("Ansvarlig (e-mail)"), validators=[InputRequired()])
+    due_on = DateField(_l("Frist"), validators=[InputRequired()])
+
+
+class MoveForm(FlaskForm):  # type: ignore[misc]
+    day = DateField(_l("Ny dato"), validators=[InputRequired()])
+    start = TimeField(_l("Ny starttid"), validators=[InputRequired()])
+    comment = TextAreaField(_l("Begrundelse"))
+
+
+class CommentForm(FlaskForm):  # type: ignore[misc]
+    comment = TextAreaField(_l("Begrundelse"))
+
+
+class FreeItemForm(FlaskForm):  # type: ignore[misc]
+    title = StringField(_l("Titel"), validators=[InputRequired()])
+    kind = SelectField(_l("Punktets art"), choices=KIND_CHOICES, default="information")
+
+
+def _local(day: date, start: time) -> datetime:
+    return datetime.combine(day, start, tzinfo=LOCAL_TZ).astimezone(clock.now().tzinfo)
+
+
+def _meeting(session: Session, meeting_id: int) -> Meeting:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _my_bodies(session: Session, user: User) -> list[Body]:
+    return list(
+        session.scalars(
+            select(Body)
+            .join(Membership, Membership.body_id == Body.id)
+            .where(Membership.user_id == user.id, Membership.active.is_(True))
+            .distinct()
+            .order_by(Body.code)
+        )
+    )
+
+
+def _planner_bodies(session: Session, user: User) -> list[Body]:
+    if user.is_admin:
+        return list(session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)))
+    return [
+        b for b in _my_bodies(session, user) if meetings.may(session, user, b.id, meetings.PLANNERS)
+    ]
+
+
+def _sees_closed(session: Session, user: User, meeting: Meeting) -> bool:
+    """Members of the body see closed items in full; everyone else the public edition."""
+    return user.is_admin or bool(meetings.roles_in(session, user, meeting.body_id))
+
+
+def _outcomes(case: Case | None) -> list[Outcome]:
+    return possible_outcomes(case.process, case.state) if case is not None else list(Outcome)
+
+
+def _fail(error: WorkflowError) -> None:
+    flash(error.message, "error")
+
+
+@bp.get("")
+@login_required
+def index() -> str:
+    """The user's bodies' meetings, and the form to plan new ones."""
+    session = db()
+    user = current_actor()
+    bodies = _my_bodies(session, user)
+    shown = meetings.meetings_of(
+        session, [b.id for b in bodies], since=clock.now() - timedelta(days=60)
+    )
+    form = PlanMeetingForm()
+    form.body.choices = [
+        SelectChoice(b.code, f"{b.code} – {b.name}") for b in _planner_bodies(session, user)
+    ]
+    return render_template(
+        "meetings/index.html",
+        meetings=shown,
+        bodies=bodies,
+        form=form,
+        labels=meetings.STATUS_LABELS,
+        has_token=ical.has_token(session, user),
+    )
+
+
+@bp.post("/planlaeg")
+@login_required
+def plan() -> BaseResponse:
+    """Plan a meeting or a series."""
+    session = db()
+    user = current_actor()
+    form = PlanMeetingForm()
+    form.body.choices = [SelectChoice(b.code, b.code) for b in _planner_bodies(session, user)]
+    if not form.validate():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(str(message), "error")
+        return redirect(url_for("meetings.index"))
+    body = session.scalar(select(Body).where(Body.code == form.body.data))
+    assert body is not None
+    starts = _local(form.day.data, form.start.data)
+    duration = form.minutes_long.data or 120
+    try:
+        if form.frequency.data and (form.count.data or 1) > 1:
+            _series, planned = meetings.plan_series(
+                session, body, starts, user, frequency=SeriesFrequency(form.frequency.data),
+                count=form.count.data or 1, interval=form.interval.data or 1,
+                duration_minutes=duration, title=form.title.data or "",
+                location=form.location.data or "", online_url=form.online_url.data,
+            )  # fmt: skip
+            flash(_("%(n)s møder er planlagt.", n=len(planned)), "success")
+            return redirect(url_for("meetings.index"))
+        meeting = meetings.plan_meeting(
+            session, body, starts, user, ends_at=starts + timedelta(minutes=duration),
+            title=form.title.data or "", location=form.location.data or "",
+            online_url=form.online_url.data,
+        )  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+        return redirect(url_for("meetings.index"))
+    flash(_("Mødet er planlagt."), "success")
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+
+@bp.get("/<int:meeting_id>")
+@login_required
+def detail(meeting_id: int) -> str:
+    """A meeting: its agenda, candidates, minutes and history."""
+    session = db()
+    user = current_actor()
+    meeting = _meeting(session, meeting_id)
+    body = session.get(Body, meeting.body_id)
+    assert body is not None
+    is_secretariat = meetings.may(session, user, body.id, meetings.SECRETARIAT)
+    items = meetings.active_items(meeting)
+    cases = {i.case_id: session.get(Case, i.case_id) for i in items if i.case_id is not None}
+    outcome_choices = {
+        item.id: [(o.value, OUTCOME_LABELS[o]) for o in _outcomes(cases.get(item.case_id))]
+        for item in items
+        if item.case_id is not None
+    }
+    return render_template(
+        "meetings/detail.html",
+        meeting=meeting,
+        body=body,
+        items=items,
+        cases=cases,
+        readiness={i.id: agenda.readiness(session, i) for i in items},
+        attachments={i.id: agenda.attachments_of(session, i.case_id) for i in items},
+        candidates=agenda.candidates(session, meeting) if is_secretariat else [],
+        actions=[
+            meetings.TRANSITIONS[n] for n in meetings.available_transitions(session, meeting, user)
+        ],
+        is_secretariat=is_secretariat,
+        agenda_open=meeting.status in meetings.AGENDA_OPEN,
+        minutes_open=meeting.status is MeetingStatus.HELD,
+        sees_closed=_sees_closed(session, user, meeting),
+        outcome_choices=outcome_choices,
+        outcome_labels={o.value: lbl for o, lbl in OUTCOME_LABELS.items()},
+        templates=minutes.templates_for(session, body.id),
+        history=meetings.history(session, meeting),
+        labels=meetings.STATUS_LABELS,
+        kind_labels=agenda.KIND_LABELS,
+        sections=agenda.SECTIONS,
+        agenda_version=agenda.latest_version(session, meeting, "agenda"),
+        minutes_version=agenda.latest_version(session, meeting, "minutes"),
+        chair_decisions=agenda.chair_decisions_since(session, meeting),
+        add_form=AddCaseForm(),
+        free_form=FreeItemForm(),
+        move_form=MoveForm(),
+        comment_form=CommentForm(),
+        follow_form=FollowUpForm(),
+    )
+
+
+def _back(meeting: Meeting, anchor: str = "") -> BaseResponse:
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id) + anchor)
+
+
+@bp.post("/<int:meeting_id>/status/<name>")
+@login_required
+def change_status(meeting_id: int, name: str) -> BaseResponse:
+    """Take a step of the meeting's own state machine (approving minutes fires decisions)."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    user = current_actor()
+    form = CommentForm()
+    try:
+        if name == "publish":
+            agenda.publish(session, meeting, user)
+        elif name == "approve_minutes":
+            result = minutes.approve_minutes(session, meeting, user)
+            if result.refused:
+                flash(
+                    _("Referatet er godkendt, men %(n)s beslutninger kunne ikke gennemføres på "
+                      "sagen. Se punkterne markeret nedenfor.", n=len(result.refused)),
+                    "error",
+                )  # fmt: skip
+        else:
+            meetings.change_status(session, meeting, name, user, comment=form.comment.data or "")
+            meetings.commit(session)
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting)
+    flash(_("Mødet har nu status »%(s)s«.", s=meetings.STATUS_LABELS[meeting.status]), "success")
+    return _back(meeting)
+
+
+@bp.post("/<int:meeting_id>/flyt")
+@login_required
+def move(meeting_id: int) -> BaseResponse:
+    """Move the meeting (and the material deadlines of its cases)."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    form = MoveForm()
+    if not form.validate():
+        flash(_("Angiv ny dato og starttid."), "error")
+        return _back(meeting)
+    try:
+        change = meetings.move_meeting(
+            session, meeting, _local(form.day.data, form.start.data), current_actor(),
+            comment=form.comment.data or "",
+        )  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting)
+    flash(_("Mødet er flyttet. %(s)s", s=change.summary()), "success")
+    return _back(meeting)
+
+
+@bp.post("/<int:meeting_id>/aflys")
+@login_required
+def cancel(meeting_id: int) -> BaseResponse:
+    """Cancel the meeting."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    form = CommentForm()
+    try:
+        change = meetings.cancel_meeting(
+            session, meeting, current_actor(), comment=form.comment.data or ""
+        )
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting)
+    flash(_("Mødet er aflyst. %(s)s", s=change.summary()), "success")
+    return _back(meeting)
+
+
+@bp.post("/<int:meeting_id>/punkter")
+@login_required
+def add_case(meeting_id: int) -> BaseResponse:
+    """Put a case on the agenda."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    form = AddCaseForm()
+    case = session.get(Case, form.case_id.data) if form.validate() else None
+    if case is None:
+        flash(_("Vælg en sag at sætte på dagsordenen."), "error")
+        return _back(meeting)
+    try:
+        agenda.add_case(
+            session, meeting, case, current_actor(), kind=ItemKind(form.kind.data),
+            closed=bool(form.closed.data), public_summary=form.public_summary.data or "",
+        )  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting, "#kandidater")
+    flash(_("»%(t)s« er sat på dagsordenen.", t=case.title), "success")
+    return _back(meeting, "#dagsorden")
+
+
+@bp.post("/<int:meeting_id>/punkter/nyt")
+@login_required
+def add_free_item(meeting_id: int) -> BaseResponse:
+    """Add an item without a case."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    form = FreeItemForm()
+    if not form.validate():
+        flash(_("Punktet skal have en titel."), "error")
+        return _back(meeting)
+    try:
+        agenda.add_item(session, meeting, current_actor(), title=form.title.data,
+                        kind=ItemKind(form.kind.data))  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+    return _back(meeting, "#dagsorden")
+
+
+def _item(session: Session, meeting: Meeting, item_id: int) -> AgendaItem:
+    item = session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        abort(404)
+    return item
+
+
+@bp.post("/<int:meeting_id>/punkter/<int:item_id>")
+@login_required
+def update_item(meeting_id: int, item_id: int) -> BaseResponse:
+    """Change an item's texts, kind or openness."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    item = _item(session, meeting, item_id)
+    form = ItemForm()
+    if not form.validate():
+        flash(_("Punktet skal have en titel."), "error")
+        return _back(meeting, f"#punkt-{item.id}")
+    texts = {name: getattr(form, name).data or "" for name, _label in agenda.SECTIONS}
+    try:
+        agenda.update_item(
+            session, item, current_actor(), kind=ItemKind(form.kind.data),
+            closed=bool(form.closed.data), title=form.title.data,
+            public_summary=form.public_summary.data or "", **texts,
+        )  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting, f"#punkt-{item.id}")
+    flash(_("Punktet er gemt."), "success")
+    return _back(meeting, f"#punkt-{item.id}")
+
+
+@bp.post("/<int:meeting_id>/punkter/<int:item_id>/flyt/<direction>")
+@login_required
+def move_item(meeting_id: int, item_id: int, direction: str) -> BaseResponse:
+    """Move an item one place up or down."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    item = _item(session, meeting, item_id)
+    try:
+        agenda.move_item(session, item, current_actor(), -1 if direction == "op" else 1)
+    except WorkflowError as error:
+        _fail(error)
+    return _back(meeting, "#dagsorden")
+
+
+@bp.post("/<int:meeting_id>/punkter/<int:item_id>/fjern")
+@login_required
+def remove_item(meeting_id: int, item_id: int) -> BaseResponse:
+    """Take an item off the agenda."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    item = _item(session, meeting, item_id)
+    try:
+        agenda.remove_item(session, item, current_actor(), comment=CommentForm().comment.data or "")
+    except WorkflowError as error:
+        _fail(error)
+    return _back(meeting, "#dagsorden")
+
+
+@bp.post("/<int:meeting_id>/punkter/<int:item_id>/udfald")
+@login_required
+def record_outcome(meeting_id: int, item_id: int) -> BaseResponse:
+    """Record an item's outcome and decision text in the minutes."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    item = _item(session, meeting, item_id)
+    form = OutcomeForm()
+    template_id = request.form.get("template_id", "")
+    try:
+        if template_id.isdigit():
+            template = next(
+                (
+                    t
+                    for t in minutes.templates_for(session, meeting.body_id)
+                    if t.id == int(template_id)
+                ),
+                None,
+            )
+            if template is None:
+                abort(404)
+            minutes.apply_template(session, template, [item], current_actor())
+        else:
+            if not form.validate():
+                flash(_("Vælg et udfald."), "error")
+                return _back(meeting, f"#punkt-{item.id}")
+            minutes.record_outcome(
+                session, item, current_actor(), Outcome(form.outcome.data),
+                form.decision_text.data or "",
+            )  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+    return _back(meeting, f"#punkt-{item.id}")
+
+
+@bp.post("/<int:meeting_id>/punkter/<int:item_id>/opfoelgning")
+@login_required
+def follow_up(meeting_id: int, item_id: int) -> BaseResponse:
+    """Register a follow-up item in the decision register."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    item = _item(session, meeting, item_id)
+    form = FollowUpForm()
+    owner = session.scalar(select(User).where(User.email == (form.owner_email.data or "").strip()))
+    if not form.validate() or owner is None:
+        flash(_("Udfyld beskrivelse, frist og en ansvarlig brugers e-mail."), "error")
+        return _back(meeting, f"#punkt-{item.id}")
+    try:
+        minutes.add_follow_up(session, item, current_actor(), description=form.description.data,
+                              owner=owner, due_on=form.due_on.data)  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting, f"#punkt-{item.id}")
+    flash(_("Opfølgningen er registreret."), "success")
+    return _back(meeting, f"#punkt-{item.id}")
+
+
+@bp.post("/<int:meeting_id>/gennemfoer-igen")
+@login_required
+def retry(meeting_id: int) -> BaseResponse:
+    """Fire again the decisions the engine refused (after the cases were corrected)."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    try:
+        result = minutes.retry_refused(session, meeting, current_actor())
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting)
+    flash(
+        _("%(a)s gennemført, %(b)s afvist.", a=len(result.fired), b=len(result.refused)), "success"
+    )
+    return _back(meeting)
+
+
+@bp.get("/<int:meeting_id>/<kind>.<fmt>")
+@login_required
+def document(meeting_id: int, kind: str, fmt: str) -> Response:
+    """Download the agenda (dagsorden) or minutes (referat) as PDF or DOCX."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    kinds = {"dagsorden": "agenda", "referat": "minutes"}
+    if kind not in kinds or fmt not in ("pdf", "docx"):
+        abort(404)
+    user = current_actor()
+    version = agenda.latest_version(session, meeting, kinds[kind])
+    if version is not None:
+        snap = {**version.snapshot, "version": version.number}
+    elif meetings.may(session, user, meeting.body_id, meetings.PLANNERS):
+        snap = {**agenda.snapshot(session, meeting, kinds[kind]), "version": _("udkast")}
+    else:
+        abort(404)
+    public = not _sees_closed(session, user, meeting)
+    body = session.get(Body, meeting.body_id)
+    assert body is not None
+    name = f"{kind}-{body.code}-{meeting.starts_at.astimezone(LOCAL_TZ):%Y-%m-%d}.{fmt}"
+    if fmt == "pdf":
+        return Response(
+            documents.to_pdf(snap, public=public),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return Response(
+        documents.to_docx(snap, public=public),
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+class TemplateForm(FlaskForm):  # type: ignore[misc]
+    """A decision template: the outcome and text the secretariat gives many items alike."""
+
+    # The engine says who may keep a body's templates, in Danish; WTForms would not.
+    body = SelectField(_l("Organ"), validators=[InputRequired()], validate_choice=False)
+    name = StringField(_l("Navn"), validators=[InputRequired(_l("Giv skabelonen et navn."))])
+    outcome = SelectField(
+        _l("Udfald"), choices=[SelectChoice(o.value, lbl) for o, lbl in OUTCOME_LABELS.items()]
+    )
+    text = TextAreaField(
+        _l("Beslutningstekst"), validators=[InputRequired(_l("Skriv beslutningsteksten."))]
+    )
+
+
+def _secretariat_bodies(session: Session, user: User) -> list[Body]:
+    if user.is_admin:
+        return list(session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)))
+    return [
+        b
+        for b in _my_bodies(session, user)
+        if meetings.may(session, user, b.id, meetings.SECRETARIAT)
+    ]
+
+
+def _template_form(session: Session, user: User) -> TemplateForm:
+    form = TemplateForm()
+    choices = [SelectChoice(str(b.id), f"{b.code} – {b.name}")
+               for b in _secretariat_bodies(session, user)]  # fmt: skip
+    if user.is_admin:
+        choices.insert(0, SelectChoice("alle", _("Alle organer")))
+    form.body.choices = choices
+    return form
+
+
+def _template(session: Session, template_id: int) -> DecisionTemplate:
+    template = session.get(DecisionTemplate, template_id)
+    if template is None:
+        abort(404)
+    return template
+
+
+def _form_errors(form: FlaskForm) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(str(message), "error")
+
+
+@bp.get("/beslutningsskabeloner")
+@login_required
+def templates() -> str:
+    """The decision templates of the user's bodies: add, change, archive."""
+    session = db()
+    user = current_actor()
+    bodies = _secretariat_bodies(session, user)
+    return render_template(
+        "meetings/templates.html",
+        templates=minutes.all_templates(session, [b.id for b in bodies], user.is_admin),
+        bodies={b.id: b for b in session.scalars(select(Body))},
+        form=_template_form(session, user),
+        outcome_labels={o.value: lbl for o, lbl in OUTCOME_LABELS.items()},
+    )
+
+
+@bp.post("/beslutningsskabeloner")
+@login_required
+def add_template() -> BaseResponse:
+    """Save a new decision template."""
+    session = db()
+    user = current_actor()
+    form = _template_form(session, user)
+    if not form.validate():
+        _form_errors(form)
+        return redirect(url_for("meetings.templates"), code=303)
+    body = session.get(Body, int(form.body.data)) if form.body.data.isdigit() else None
+    try:
+        minutes.add_template(session, body, form.name.data, Outcome(form.outcome.data),
+                             form.text.data, user)  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+        return redirect(url_for("meetings.templates"), code=303)
+    flash(_("Skabelonen »%(name)s« er gemt.", name=form.name.data.strip()), "success")
+    return redirect(url_for("meetings.templates"), code=303)
+
+
+@bp.post("/beslutningsskabeloner/<int:template_id>")
+@login_required
+def edit_template(template_id: int) -> BaseResponse:
+    """Change a template's name, outcome and text."""
+    session = db()
+    template = _template(session, template_id)
+    form = TemplateForm()
+    if not form.validate():
+        _form_errors(form)
+        return redirect(url_for("meetings.templates") + f"#skabelon-{template.id}", code=303)
+    try:
+        minutes.edit_template(session, template, current_actor(), name=form.name.data,
+                              outcome=Outcome(form.outcome.data), text=form.text.data)  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+    else:
+        flash(_("Skabelonen »%(name)s« er ændret.", name=template.name), "success")
+    return redirect(url_for("meetings.templates") + f"#skabelon-{template.id}", code=303)
+
+
+@bp.post("/beslutningsskabeloner/<int:template_id>/<action>")
+@login_required
+def archive_template(template_id: int, action: str) -> BaseResponse:
+    """Archive a template, or take an archived one back into use (never delete)."""
+    session = db()
+    template = _template(session, template_id)
+    if action not in ("arkiver", "genbrug"):
+        abort(404)
+    CommentForm().validate()
+    try:
+        minutes.set_template_active(session, template, current_actor(), action == "genbrug")
+    except WorkflowError as error:
+        _fail(error)
+    else:
+        done = _("arkiveret") if action == "arkiver" else _("taget i brug igen")
+        flash(_("Skabelonen »%(name)s« er %(done)s.", name=template.name, done=done), "success")
+    return redirect(url_for("meetings.templates"), code=303)
+
+
+@bp.get("/beslutningsregister")
+@login_required
+def register() -> str:
+    """The decision register: follow-ups of the user's bodies and those the user owns."""
+    session = db()
+    user = current_actor()
+    body_ids = None if user.is_admin else [b.id for b in _secretariat_bodies(session, user)]
+    open_items = _with_own(session, user, minutes.follow_ups(session, body_ids), done=False)
+    done_items = _with_own(session, user, minutes.follow_ups(session, body_ids, done=True),
+                           done=True)[:50]  # fmt: skip
+    shown = open_items + done_items
+    return render_template(
+        "meetings/register.html",
+        open_items=open_items,
+        done_items=done_items,
+        cases={f.case_id: session.get(Case, f.case_id) for f in shown},
+        owners={f.owner_id: session.get(User, f.owner_id) for f in shown},
+        meetings_by_id={f.meeting_id: session.get(Meeting, f.meeting_id) for f in shown},
+        today=local_date(clock.now()),
+        confirm_form=CommentForm(),
+    )
+
+
+def _with_own(
+    session: Session, user: User, items: list[FollowUpItem], *, done: bool
+) -> list[FollowUpItem]:
+    """Add the follow-ups the user owns in other bodies to the register's rows."""
+    owned = session.scalars(
+        select(FollowUpItem).where(
+            FollowUpItem.owner_id == user.id,
+            FollowUpItem.done_at.is_not(None) if done else FollowUpItem.done_at.is_(None),
+        )
+    )
+    rows = {f.id: f for f in items} | {f.id: f for f in owned}
+    if done:
+        return sorted(rows.values(), key=lambda f: f.done_at or clock.now(), reverse=True)
+    return sorted(rows.values(), key=lambda f: (f.due_on, f.id))
+
+
+@bp.post("/opfoelgning/<int:follow_up_id>/udfoert")
+@login_required
+def complete_follow_up(follow_up_id: int) -> BaseResponse:
+    """Mark a follow-up done (written to the case's timeline)."""
+    session = db()
+    follow_up = session.get(FollowUpItem, follow_up_id)
+    if follow_up is None:
+        abort(404)
+    CommentForm().validate()
+    try:
+        minutes.complete_follow_up(session, follow_up, current_actor())
+    except WorkflowError as error:
+        _fail(error)
+    else:
+        flash(_("Opfølgningen er meldt udført."), "success")
+    return redirect(url_for("meetings.register"), code=303)
+
+
+@bp.post("/kalender/ny-noegle")
+@login_required
+def new_feed_token() -> str:
+    """Issue a new calendar token and show the subscription address once."""
+    session = db()
+    user = current_actor()
+    token = ical.issue_token(session, user)
+    bodies = _my_bodies(session, user)
+    return render_template("meetings/feed_token.html", token=token, bodies=bodies)
+
+
+@bp.get("/kalender/<token>.ics")
+def user_feed(token: str) -> Response:
+    """The user's iCalendar feed (no login: the token is the key)."""
+    session = db()
+    user = ical.user_for_token(session, token)
+    if user is None:
+        abort(404)
+    return Response(ical.user_feed(session, user), mimetype="text/calendar")
+
+
+@bp.get("/kalender/<token>/<code>.ics")
+def body_feed(token: str, code: str) -> Response:
+    """A body's meeting calendar, for holders of a feed token."""
+    session = db()
+    if ical.user_for_token(session, token) is None:
+        abort(404)
+    body = session.scalar(select(Body).where(Body.code == code))
+    if body is None:
+        abort(404)
+    return Response(ical.body_feed(session, body), mimetype="text/calendar")
+
+
+@bp.get("/orientering")
+@login_required
+def informed() -> str:
+    """What SKU approved, for KKR Hovedstaden and KKU (read-only)."""
+    session = db()
+    try:
+        rows = observers.approved_by_sku(session, current_actor())
+    except WorkflowError:
+        abort(403)
+    return render_template("observers/index.html", rows=rows)
+
+
+@bp.get("/orientering/<token>.atom")
+def informed_feed(token: str) -> Response:
+    """The same list as an Atom feed, reached with the user's feed token."""
+    session = db()
+    user = ical.user_for_token(session, token)
+    if user is None:
+        abort(404)
+    try:
+        rows = observers.approved_by_sku(session, user)
+    except WorkflowError:
+        abort(404)
+    xml = render_template("observers/feed.xml", rows=rows, updated=clock.now())
+    return Response(xml, mimetype="application/atom+xml")
+
+
+def blueprints() -> list[Blueprint]:
+    """Return the blueprints of meetings, attachments and consultations, for create_app."""
+    from workflow.cases import attachment_views as attachments_web
+    from workflow.consultations import views as consultations_web
+
+    return [bp, attachments_web.bp, consultations_web.bp]

@@ -1,0 +1,1 @@
+"""Notifications: delivery over SMTP, digests, the in-app inbox and what observers are told."""

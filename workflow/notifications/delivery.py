@@ -1,0 +1,573 @@
+"""Outbox delivery over SMTP, and the in-app view of the same notifications.
+
+Delivery claims rows with a lease (`locked_until`, and `FOR UPDATE SKIP LOCKED` on
+PostgreSQL), commits the claim, sends each mail with the row's stable Message-ID and marks it
+sent in its own transaction right after the server accepted it. A crash before the send leaves
+the row to be claimed again when the lease runs out; a crash between the server's acceptance
+and the commit is the only way a mail goes out twice, and then with the same Message-ID.
+Failed attempts are retried with exponential backoff; after `max_attempts` (or at once on a
+permanent 5xx answer) the row is marked failed and the secretariat sees it.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import logging
+import os
+import smtplib
+import ssl
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822_datetime
+from email.utils import formataddr
+
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from models import Case, Membership, Notification, User
+from workflow.engine import clock
+from workflow.engine.clock import LOCAL_TZ
+
+log = logging.getLogger(__name__)
+
+# Summaries are notifications themselves; they are mailed even to digest users and are not
+# shown again in the in-app list, whose items they summarise.
+DIGEST_KINDS = frozenset({"digest", "weekly_digest"})
+# A notification withdrawn before delivery (its deadline moved or went away) is closed with
+# failed_at and this prefix, because rows are never deleted.
+CANCELLED_PREFIX = "Annulleret: "
+
+
+# --- configuration ------------------------------------------------------------------------
+
+
+def env_int(
+    environ: Mapping[str, str], name: str, default: int, *, minimum: int = 0, maximum: int = 10**9
+) -> int:
+    """Read an integer setting, explaining in Danish what is wrong with a bad value."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} skal være et heltal, ikke '{raw}'.") from None
+    if not minimum <= value <= maximum:
+        raise ValueError(f"{name} skal ligge mellem {minimum} og {maximum}, ikke {value}.")
+    return value
+
+
+def env_bool(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    """Read a yes/no setting (1/0, true/false, ja/nej, yes/no, on/off)."""
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "ja", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "nej", "no", "off"}:
+        return False
+    raise ValueError(f"{name} skal være ja eller nej (1/0), ikke '{raw}'.")
+
+
+class SmtpSecurity(enum.StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+DEFAULT_PORTS = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.SSL: 465}
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    """How and where mail is delivered, and how hard delivery is retried."""
+
+    host: str
+    port: int
+    security: SmtpSecurity = SmtpSecurity.STARTTLS
+    username: str | None = None
+    password: str | None = None
+    sender: str = "Aftaleflow <noreply@aftaleflow.local>"
+    cafile: str | None = None
+    timeout: float = 30.0
+    max_attempts: int = 8
+    backoff_seconds: int = 60
+    max_backoff_seconds: int = 6 * 3600
+    lease_seconds: float = 300.0
+    batch_size: int = 50
+    base_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> SmtpConfig | None:
+        """Read AFTALEFLOW_SMTP_*; None when no host is set (notifications stay in-app)."""
+        env = os.environ if environ is None else environ
+        host = env.get("AFTALEFLOW_SMTP_HOST", "").strip()
+        if not host:
+            return None
+        raw_security = env.get("AFTALEFLOW_SMTP_SECURITY", "starttls").strip().lower()
+        try:
+            security = SmtpSecurity(raw_security)
+        except ValueError:
+            raise ValueError(
+                "AFTALEFLOW_SMTP_SECURITY skal være starttls, ssl eller none, "
+                f"ikke '{raw_security}'."
+            ) from None
+        return cls(
+            host=host,
+            port=env_int(env, "AFTALEFLOW_SMTP_PORT", DEFAULT_PORTS[security], minimum=1,
+                         maximum=65535),
+            security=security,
+            username=env.get("AFTALEFLOW_SMTP_USER") or None,
+            password=env.get("AFTALEFLOW_SMTP_PASSWORD") or None,
+            sender=env.get("AFTALEFLOW_SMTP_FROM") or cls.sender,
+            cafile=env.get("AFTALEFLOW_SMTP_CAFILE") or None,
+            timeout=float(env_int(env, "AFTALEFLOW_SMTP_TIMEOUT", 30, minimum=1, maximum=600)),
+            max_attempts=env_int(env, "AFTALEFLOW_SMTP_MAX_ATTEMPTS", 8, minimum=1, maximum=100),
+            backoff_seconds=env_int(env, "AFTALEFLOW_SMTP_BACKOFF_SECONDS", 60, minimum=1),
+            lease_seconds=env_int(env, "AFTALEFLOW_SMTP_LEASE_SECONDS", 300, minimum=60),
+            base_url=(env.get("AFTALEFLOW_BASE_URL") or "").rstrip("/") or None,
+        )  # fmt: skip
+
+    def backoff(self, attempts: int) -> timedelta:
+        """Wait before attempt `attempts + 1`: doubling from backoff_seconds, capped."""
+        seconds = self.backoff_seconds * 2 ** max(attempts - 1, 0)
+        return timedelta(seconds=min(seconds, self.max_backoff_seconds))
+
+    @property
+    def lease_margin(self) -> timedelta:
+        """Stop using a claim this long before its lease runs out, so no one else holds it then."""
+        return timedelta(seconds=min(30.0, self.lease_seconds / 10))
+
+    def describe(self) -> str:
+        """Say in Danish where mail goes (without the password)."""
+        user = f" som {self.username}" if self.username else ""
+        return f"{self.host}:{self.port} ({self.security.value}){user}"
+
+
+# --- delivery -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A notification this deliverer holds the lease on, with what it needs to send it."""
+
+    id: int
+    lease: datetime
+    attempts: int
+    message_id: str
+    subject: str
+    body: str
+    case_id: int | None
+    created_at: datetime
+    email: str
+    name: str
+    active: bool
+
+
+@dataclass
+class DeliveryReport:
+    """What one delivery run did."""
+
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    released: int = 0
+
+    def summary(self) -> str:
+        """Describe the run in one Danish line."""
+        return (
+            f"{self.sent} mails sendt, {self.retrying} forsøges igen senere og "
+            f"{self.failed} kunne ikke leveres."
+        )
+
+
+def _pending(now: datetime) -> ColumnElement[bool]:
+    return and_(
+        Notification.sent_at.is_(None),
+        Notification.failed_at.is_(None),
+        Notification.send_after <= now,
+        or_(Notification.locked_until.is_(None), Notification.locked_until <= now),
+    )
+
+
+def claim(session: Session, config: SmtpConfig, now: datetime | None = None) -> list[Claimed]:
+    """Lease up to one batch of due notifications to this deliverer and commit the lease."""
+    now = now or clock.now()
+    lease = now + timedelta(seconds=config.lease_seconds)
+    query = (
+        select(Notification.id)
+        .join(User, User.id == Notification.recipient_id)
+        .where(
+            _pending(now),
+            # A digest user's notifications wait for the daily summary.
+            or_(User.digest.is_(False), Notification.kind.in_(DIGEST_KINDS)),
+        )
+        .order_by(Notification.send_after, Notification.id)
+        .limit(config.batch_size)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=Notification)
+    try:
+        ids = list(session.scalars(query))
+        if not ids:
+            session.commit()
+            return []
+        session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids))
+            .values(locked_until=lease)
+            .execution_options(synchronize_session=False)
+        )
+        # Columns, not entities: this session's identity map may hold stale copies.
+        rows = session.execute(
+            select(
+                Notification.id,
+                Notification.attempts,
+                Notification.message_id,
+                Notification.subject,
+                Notification.body,
+                Notification.case_id,
+                Notification.created_at,
+                User.email,
+                User.name,
+                User.active,
+            )
+            .join(User, User.id == Notification.recipient_id)
+            .where(Notification.id.in_(ids))
+            .order_by(Notification.send_after, Notification.id)
+        ).tuples()
+        claimed = [
+            Claimed(
+                id=id_, lease=lease, attempts=attempts, message_id=message_id, subject=subject,
+                body=body, case_id=case_id, created_at=created_at, email=email, name=name,
+                active=active,
+            )
+            for (id_, attempts, message_id, subject, body, case_id, created_at, email, name,
+                 active) in rows
+        ]  # fmt: skip
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return claimed
+
+
+def build_message(config: SmtpConfig, item: Claimed) -> EmailMessage:
+    """Compose the mail for one notification, in Danish, with its stable Message-ID."""
+    message = EmailMessage()
+    message["From"] = config.sender
+    message["To"] = formataddr((item.name, item.email))
+    message["Subject"] = item.subject
+    message["Message-ID"] = item.message_id
+    message["Date"] = rfc2822_datetime(item.created_at.astimezone(LOCAL_TZ))
+    message["Auto-Submitted"] = "auto-generated"
+    message["Content-Language"] = "da"
+    footer = ["", "-- ", "Denne besked er sendt automatisk af Aftaleflow. Svar ikke på den."]
+    if item.case_id is not None and config.base_url:
+        footer.insert(1, f"Se sagen: {config.base_url}/sager/{item.case_id}")
+    message.set_content(item.body.rstrip() + "\n" + "\n".join(footer) + "\n")
+    return message
+
+
+@functools.lru_cache(maxsize=4)
+def _tls_context(cafile: str | None) -> ssl.SSLContext:
+    # Loading the system's CA store takes tens of milliseconds: do it once per CA file.
+    return ssl.create_default_context(cafile=cafile)
+
+
+def _connect(config: SmtpConfig) -> smtplib.SMTP:
+    smtp: smtplib.SMTP
+    if config.security is SmtpSecurity.SSL:
+        smtp = smtplib.SMTP_SSL(
+            config.host, config.port, timeout=config.timeout, context=_tls_context(config.cafile)
+        )
+    else:
+        smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
+    try:
+        if config.security is SmtpSecurity.STARTTLS:
+            smtp.starttls(context=_tls_context(config.cafile))
+        if config.username:
+            smtp.login(config.username, config.password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _smtp_code(exc: Exception) -> int | None:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in exc.recipients.values()]
+        return min(codes) if codes else None
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code
+    return None
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        answers = "; ".join(
+            f"{address}: {code} {message.decode(errors='replace')}"
+            for address, (code, message) in exc.recipients.items()
+        )
+        return f"Modtageren blev afvist af mailserveren ({answers})."
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
+            else (str(exc.smtp_error))
+        )
+        return f"Mailserveren svarede {exc.smtp_code}: {text}"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS-forbindelsen til mailserveren fejlede: {exc}"
+    if isinstance(exc, OSError):
+        return f"Kunne ikke forbinde til mailserveren: {exc}"
+    return f"Mailfejl: {exc}"
+
+
+def _mark_sent(session: Session, item: Claimed) -> bool:
+    """Record that the server accepted the mail; False if our lease was lost meanwhile."""
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.id == item.id,
+            Notification.locked_until == item.lease,
+            Notification.sent_at.is_(None),
+        )
+        .values(sent_at=clock.now(), locked_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return bool(getattr(result, "rowcount", 0))
+
+
+def _record_failure(
+    session: Session, config: SmtpConfig, item: Claimed, error: str, *, permanent: bool
+) -> bool:
+    """Count a failed attempt; return True if the notification is now given up on."""
+    now = clock.now()
+    attempts = item.attempts + 1
+    give_up = permanent or attempts >= config.max_attempts
+    values: dict[str, object] = {
+        "attempts": attempts, "last_error": error[:2000], "locked_until": None,
+    }  # fmt: skip
+    if give_up:
+        values["failed_at"] = now
+    else:
+        values["send_after"] = now + config.backoff(attempts)
+    session.execute(
+        update(Notification)
+        .where(
+            Notification.id == item.id,
+            Notification.locked_until == item.lease,
+            Notification.sent_at.is_(None),
+        )
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return give_up
+
+
+def _release(session: Session, items: Sequence[Claimed]) -> None:
+    """Give back claims that were not attempted, so the next run takes them at once."""
+    for item in items:
+        session.execute(
+            update(Notification)
+            .where(Notification.id == item.id, Notification.locked_until == item.lease)
+            .values(locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
+
+
+def _count_failure(report: DeliveryReport, given_up: bool) -> None:
+    if given_up:
+        report.failed += 1
+    else:
+        report.retrying += 1
+
+
+def send_claimed(
+    session: Session, config: SmtpConfig, items: Sequence[Claimed], report: DeliveryReport
+) -> None:
+    """Send claimed notifications over one SMTP connection, recording each outcome at once."""
+    if not items:
+        return
+    try:
+        smtp = _connect(config)
+    except (OSError, smtplib.SMTPException) as exc:
+        # The server is down or refuses us: every claimed mail had its attempt.
+        error = _describe(exc)
+        for item in items:
+            _count_failure(report, _record_failure(session, config, item, error, permanent=False))
+        return
+    try:
+        for index, item in enumerate(items):
+            if clock.now() >= item.lease - config.lease_margin:
+                _release(session, items[index:])
+                report.released += len(items) - index
+                return
+            if not item.active:
+                error = "Ikke sendt: modtageren er deaktiveret i Aftaleflow."
+                given_up = _record_failure(session, config, item, error, permanent=True)
+                _count_failure(report, given_up)
+                continue
+            try:
+                smtp.send_message(build_message(config, item))
+            except smtplib.SMTPServerDisconnected as exc:
+                _count_failure(report, _record_failure(session, config, item, _describe(exc),
+                                                       permanent=False))  # fmt: skip
+                _release(session, items[index + 1 :])
+                report.released += len(items) - index - 1
+                return
+            except smtplib.SMTPException as exc:
+                code = _smtp_code(exc)
+                permanent = code is not None and code >= 500
+                given_up = _record_failure(session, config, item, _describe(exc),
+                                           permanent=permanent)  # fmt: skip
+                _count_failure(report, given_up)
+                if code == 421:  # the server closes the connection after 421
+                    _release(session, items[index + 1 :])
+                    report.released += len(items) - index - 1
+                    return
+                continue
+            except OSError as exc:
+                _count_failure(report, _record_failure(session, config, item, _describe(exc),
+                                                       permanent=False))  # fmt: skip
+                _release(session, items[index + 1 :])
+                report.released += len(items) - index - 1
+                return
+            if _mark_sent(session, item):
+                report.sent += 1
+            else:
+                log.warning("notification %s: lease lost before it was marked sent", item.id)
+    finally:
+        _quit(smtp)
+
+
+def deliver_pending(
+    session: Session, config: SmtpConfig, *, max_batches: int = 20
+) -> DeliveryReport:
+    """Claim and send due notifications, batch by batch, until none are left or the cap."""
+    report = DeliveryReport()
+    for _ in range(max_batches):
+        items = claim(session, config)
+        send_claimed(session, config, items, report)
+        if len(items) < config.batch_size:
+            break
+    return report
+
+
+# --- in the application -------------------------------------------------------------------
+
+
+def _cancelled() -> ColumnElement[bool]:
+    return and_(
+        Notification.failed_at.is_not(None), Notification.last_error.like(f"{CANCELLED_PREFIX}%")
+    )
+
+
+def _in_app(user_id: int) -> ColumnElement[bool]:
+    return and_(
+        Notification.recipient_id == user_id,
+        Notification.kind.not_in(DIGEST_KINDS),
+        not_(_cancelled()),
+    )
+
+
+def inbox(
+    session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50
+) -> list[Notification]:
+    """Return a user's notifications in the application, newest first."""
+    query = select(Notification).where(_in_app(user_id))
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    return list(session.scalars(query))
+
+
+def unread_count(session: Session, user_id: int) -> int:
+    """Count the user's unread notifications (the number beside the bell)."""
+    query = select(func.count()).where(_in_app(user_id), Notification.read_at.is_(None))
+    return int(session.scalar(query) or 0)
+
+
+def mark_read(session: Session, user_id: int, notification_ids: Iterable[int] | None = None) -> int:
+    """Mark the user's own notifications read (all, or those given) and commit; return how many."""
+    query = (
+        update(Notification)
+        .where(_in_app(user_id), Notification.read_at.is_(None))
+        .values(read_at=clock.now())
+        .execution_options(synchronize_session="fetch")
+    )
+    if notification_ids is not None:
+        query = query.where(Notification.id.in_(list(notification_ids)))
+    result = session.execute(query)
+    session.commit()
+    return int(getattr(result, "rowcount", 0))
+
+
+def failed_notifications(
+    session: Session, body_ids: Iterable[int], *, since: datetime | None = None, limit: int = 200
+) -> list[Notification]:
+    """Notifications given up on that concern these bodies' members or their cases.
+
+    This is what a secretariat sees: who did not get which message, and why.
+    """
+    ids = list(body_ids)
+    if not ids:
+        return []
+    members = select(Membership.user_id).where(
+        Membership.body_id.in_(ids), Membership.active.is_(True)
+    )
+    cases_here = select(Case.id).where(Case.current_body_id.in_(ids))
+    query = select(Notification).where(
+        Notification.failed_at.is_not(None),
+        not_(_cancelled()),
+        or_(Notification.recipient_id.in_(members), Notification.case_id.in_(cases_here)),
+    )
+    if since is not None:
+        query = query.where(Notification.failed_at >= since)
+    query = (
+        query.options(selectinload(Notification.recipient))
+        .order_by(Notification.failed_at.desc(), Notification.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def cancel_pending(
+    session: Session,
+    *,
+    deadline_ids: Iterable[int],
+    reason: str,
+    kinds: Iterable[str] = ("reminder",),
+) -> int:
+    """Withdraw undelivered notifications about these deadlines (no commit); return how many."""
+    ids = list(deadline_ids)
+    if not ids:
+        return 0
+    now = clock.now()
+    result = session.execute(
+        update(Notification)
+        .where(
+            Notification.deadline_id.in_(ids),
+            Notification.kind.in_(list(kinds)),
+            Notification.sent_at.is_(None),
+            Notification.failed_at.is_(None),
+        )
+        .values(failed_at=now, read_at=now, locked_until=None,
+                last_error=f"{CANCELLED_PREFIX}{reason}")
+        .execution_options(synchronize_session="fetch")
+    )  # fmt: skip
+    return int(getattr(result, "rowcount", 0))

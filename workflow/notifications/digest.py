@@ -1,0 +1,256 @@
+"""Summaries in Danish: a daily digest for users who want one, a weekly one for secretariats.
+
+Both are notifications in the outbox with idempotency keys per recipient and day (or week), so
+a repeated or concurrent sweep never makes a second one. A daily digest takes over the user's
+waiting notifications: they are marked sent when the digest that carries them is written.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from models import Body, Case, Deadline, DeadlineKind, Meeting, Membership, Notification, Role, User
+from workflow.engine.calendar import local_date
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.localtime import format_date, format_datetime
+from workflow.engine.outbox import enqueue
+from workflow.notifications.delivery import DIGEST_KINDS, failed_notifications
+
+PROFILE_HINT = (
+    "Du får én samlet mail om dagen, fordi du har valgt daglig oversigt. Vil du hellere have "
+    "hver besked med det samme, kan du ændre det under din profil i Aftaleflow."
+)
+
+
+def at_local(day: date, hour: int) -> datetime:
+    """Return `hour`:00 Danish time on `day`, as an aware datetime."""
+    return datetime.combine(day, time(hour), tzinfo=LOCAL_TZ)
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def daily_key(user_id: int, day: date) -> str:
+    """The idempotency key of a user's digest for one Danish calendar day."""
+    return f"digest:{user_id}:{day.isoformat()}"
+
+
+def weekly_key(body_id: int, user_id: int, day: date) -> str:
+    """The idempotency key of a secretariat member's weekly summary for the ISO week of `day`."""
+    year, week, _ = day.isocalendar()
+    return f"weekly:{year}-W{week:02d}:{body_id}:{user_id}"
+
+
+def _daily_body(user: User, items: list[Notification], day: date) -> str:
+    lines = [
+        f"Goddag {user.name}",
+        "",
+        f"Her er dine beskeder fra Aftaleflow til {format_date(day)} "
+        f"({_plural(len(items), 'ny besked', 'nye beskeder')}):",
+    ]
+    for number, item in enumerate(items, start=1):
+        lines += ["", f"{number}. {item.subject}"]
+        lines += [f"   {line}" if line else "" for line in item.body.strip().splitlines()]
+    lines += ["", PROFILE_HINT]
+    return "\n".join(lines)
+
+
+def build_daily_digests(session: Session, now: datetime, *, hour: int) -> int:
+    """Write today's digest for each digest user with waiting notifications; return how many.
+
+    Nothing happens before `hour` Danish time; notifications arriving after today's digest
+    wait for tomorrow's. No commit: the sweep's transaction carries it.
+    """
+    today = local_date(now)
+    if now < at_local(today, hour):
+        return 0
+    rows = session.execute(
+        select(Notification, User)
+        .join(User, User.id == Notification.recipient_id)
+        .where(
+            Notification.sent_at.is_(None),
+            Notification.failed_at.is_(None),
+            Notification.send_after <= now,
+            or_(Notification.locked_until.is_(None), Notification.locked_until <= now),
+            Notification.kind.not_in(DIGEST_KINDS),
+            User.digest.is_(True),
+            User.active.is_(True),
+        )
+        .order_by(Notification.recipient_id, Notification.created_at, Notification.id)
+        .execution_options(populate_existing=True)
+    ).tuples()
+    waiting: dict[int, tuple[User, list[Notification]]] = {}
+    for notification, user in rows:
+        waiting.setdefault(user.id, (user, []))[1].append(notification)
+    made = 0
+    for user, items in waiting.values():
+        digest = enqueue(
+            session,
+            key=daily_key(user.id, today),
+            recipient_id=user.id,
+            kind="digest",
+            subject=f"Aftaleflow: dagens oversigt {format_date(today)} – "
+            f"{_plural(len(items), 'ny besked', 'nye beskeder')}",
+            body=_daily_body(user, items, today),
+            send_after=now,
+            created_at=now,
+        )
+        if digest is None:
+            continue  # today's digest went out already; these wait for tomorrow's
+        for item in items:
+            item.sent_at = now
+            item.locked_until = None
+        made += 1
+    return made
+
+
+@dataclass(frozen=True)
+class WeeklyContent:
+    """What a body's secretariat is told about the coming week."""
+
+    material: list[tuple[Deadline, Case, Meeting | None]]
+    overdue: list[tuple[Deadline, Case]]
+    failed: list[Notification]
+
+
+KIND_LABELS = {
+    DeadlineKind.MATERIAL: "materialefrist",
+    DeadlineKind.STATE: "behandlingsfrist",
+    DeadlineKind.CONSULTATION: "høringsfrist",
+    DeadlineKind.FOLLOW_UP: "opfølgning",
+}
+
+
+def weekly_content(session: Session, body: Body, now: datetime) -> WeeklyContent:
+    """Collect a body's material deadlines in the next seven days and its overdue items."""
+    week_end = datetime.combine(local_date(now) + timedelta(days=7), time(0), tzinfo=LOCAL_TZ)
+    open_here = and_(
+        Deadline.body_id == body.id, Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None)
+    )
+    material: list[tuple[Deadline, Case, Meeting | None]] = [
+        (deadline, case, meeting)
+        for deadline, case, meeting in session.execute(
+            select(Deadline, Case, Meeting)
+            .join(Case, Case.id == Deadline.case_id)
+            .outerjoin(Meeting, Meeting.id == Deadline.meeting_id)
+            .where(
+                open_here,
+                Deadline.kind == DeadlineKind.MATERIAL,
+                Deadline.due_at >= now,
+                Deadline.due_at < week_end,
+            )
+            .order_by(Deadline.due_at, Case.id)
+        ).tuples()
+    ]
+    overdue = [
+        (deadline, case)
+        for deadline, case in session.execute(
+            select(Deadline, Case)
+            .join(Case, Case.id == Deadline.case_id)
+            .where(open_here, Deadline.due_at < now)
+            .order_by(Deadline.due_at, Case.id)
+        ).tuples()
+    ]
+    failed = failed_notifications(session, [body.id], since=now - timedelta(days=7))
+    return WeeklyContent(material, overdue, failed)
+
+
+def _weekly_body(user: User, body: Body, content: WeeklyContent, now: datetime) -> str:
+    today = local_date(now)
+    _, week, _ = today.isocalendar()
+    lines = [
+        f"Goddag {user.name}",
+        "",
+        f"Ugeoversigt for {body.name} ({body.code}), uge {week}: "
+        f"{format_date(today)} – {format_date(today + timedelta(days=6))}.",
+        "",
+        f"Materialefrister i den kommende uge ({len(content.material)}):",
+    ]
+    if not content.material:
+        lines.append("  Ingen materialefrister i den kommende uge.")
+    for deadline, case, meeting in content.material:
+        to_meeting = f" til mødet {format_datetime(meeting.starts_at)}" if meeting else ""
+        lines.append(f"  - {format_datetime(deadline.due_at)}: {case.title}{to_meeting}")
+    lines += ["", f"Overskredne frister ({len(content.overdue)}):"]
+    if not content.overdue:
+        lines.append("  Ingen overskredne frister.")
+    for deadline, case in content.overdue:
+        days = (today - local_date(deadline.due_at)).days
+        lines.append(
+            f"  - {case.title}: {KIND_LABELS[deadline.kind]} {format_date(deadline.due_at)}, "
+            f"overskredet for {_plural(days, 'dag', 'dage')} siden"
+        )
+    if content.failed:
+        lines += ["", f"Beskeder, der ikke kunne leveres den seneste uge ({len(content.failed)}):"]
+        for notification in content.failed:
+            lines.append(
+                f"  - {notification.recipient.email}: {notification.subject} "
+                f"({notification.last_error or 'ukendt fejl'})"
+            )
+        lines.append("  Kontakt modtagerne, eller ret deres e-mailadresse i Aftaleflow.")
+    lines += ["", "Oversigten sendes hver uge til organets sekretariat."]
+    return "\n".join(lines)
+
+
+def build_weekly_digests(session: Session, now: datetime, *, hour: int, weekday: int) -> int:
+    """On `weekday` (ISO, 1 = Monday) from `hour`, write each secretariat's weekly summary.
+
+    Return how many were written. No commit: the sweep's transaction carries it.
+    """
+    today = local_date(now)
+    if today.isoweekday() != weekday or now < at_local(today, hour):
+        return 0
+    recipients: dict[int, list[int]] = defaultdict(list)
+    for user_id, body_id in session.execute(
+        select(Membership.user_id, Membership.body_id)
+        .join(User, User.id == Membership.user_id)
+        .where(
+            Membership.role == Role.SECRETARIAT,
+            Membership.active.is_(True),
+            User.active.is_(True),
+        )
+        .order_by(Membership.body_id, Membership.user_id)
+    ).tuples():
+        recipients[body_id].append(user_id)
+    keys = {
+        weekly_key(body_id, user_id, today)
+        for body_id, users in recipients.items()
+        for user_id in users
+    }
+    done = set(
+        session.scalars(
+            select(Notification.idempotency_key).where(Notification.idempotency_key.in_(keys))
+        )
+    ) if keys else set()  # fmt: skip
+    made = 0
+    for body_id, users in recipients.items():
+        missing = [u for u in users if weekly_key(body_id, u, today) not in done]
+        if not missing:
+            continue
+        body = session.get(Body, body_id)
+        assert body is not None  # foreign keys guarantee it
+        content = weekly_content(session, body, now)
+        _, week, _ = today.isocalendar()
+        for user_id in missing:
+            user = session.get(User, user_id)
+            assert user is not None
+            added = enqueue(
+                session,
+                key=weekly_key(body_id, user_id, today),
+                recipient_id=user_id,
+                kind="weekly_digest",
+                subject=f"Aftaleflow: ugeoversigt for {body.code}, uge {week} – "
+                f"{_plural(len(content.material), 'materialefrist', 'materialefrister')}, "
+                f"{len(content.overdue)} overskredne",
+                body=_weekly_body(user, body, content, now),
+                send_after=now,
+                created_at=now,
+            )
+            made += added is not None
+    return made

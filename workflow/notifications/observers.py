@@ -1,0 +1,66 @@
+"""What observers (KKR Hovedstaden, KKU) are informed of: the decisions that name them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Body, Case, CaseEvent, Membership, User
+from workflow.engine.processes import registry
+
+OBSERVER_BODIES = ("KKR", "KKU")
+FEED_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class InformedDecision:
+    """A decision an observer body is to be informed of."""
+
+    event: CaseEvent
+    case: Case
+    label: str
+    process_title: str
+
+
+def observer_codes(session: Session, actor: User) -> set[str]:
+    """Return the observer bodies (or SKU) whose information the actor may read."""
+    rows = session.scalars(
+        select(Body.code)
+        .join(Membership, Membership.body_id == Body.id)
+        .where(Membership.user_id == actor.id, Membership.active.is_(True))
+    )
+    codes = set(rows) & {*OBSERVER_BODIES, "SKU"}
+    if actor.is_admin:
+        codes |= set(OBSERVER_BODIES)
+    return codes
+
+
+def approved_by_sku(session: Session, actor: User) -> list[InformedDecision]:
+    """Return, newest first, the decisions whose transition informs KKR or KKU."""
+    from workflow.engine.errors import NotAllowed
+
+    if not observer_codes(session, actor):
+        raise NotAllowed(
+            "Siden er for KKR Hovedstaden, KKU og SKU. Kontakt sekretariatet, hvis du skal "
+            "have adgang.",
+            "This page is for KKR, KKU and SKU members.",
+            ["observer@KKR", "observer@KKU"],
+        )
+    rows = session.execute(
+        select(CaseEvent, Case)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(CaseEvent.from_state.is_not(None))
+        .order_by(CaseEvent.created_at.desc(), CaseEvent.id.desc())
+    ).all()
+    found: list[InformedDecision] = []
+    for event, case in rows:
+        definition = registry.get(session, case.process, case.process_version)
+        transition = definition.transition(event.trigger)
+        if transition is None or not set(transition.inform) & set(OBSERVER_BODIES):
+            continue
+        found.append(InformedDecision(event, case, transition.label, definition.title))
+        if len(found) >= FEED_LIMIT:
+            break
+    return found

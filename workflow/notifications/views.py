@@ -1,0 +1,72 @@
+"""The in-app inbox: the user's notifications, the unread count in the header, mark as read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField
+
+from workflow.auth.login import current_actor, current_user, login_required
+from workflow.notifications import delivery as notify
+from workflow.web import db
+from workflow.web.i18n import _
+
+bp = Blueprint("notifications", __name__, url_prefix="/beskeder")
+
+INBOX_LIMIT = 100
+
+
+class MarkReadForm(FlaskForm):  # type: ignore[misc]
+    """Mark one notification read (`besked`), or all of them when it is empty."""
+
+    besked = HiddenField()
+
+
+@bp.app_context_processor
+def _unread_in_header() -> dict[str, Callable[[], int]]:
+    """Give templates `unread_notifications()`, counted only when a page shows it."""
+
+    def unread_notifications() -> int:
+        user = current_user()
+        return notify.unread_count(db(), user.id) if user is not None else 0
+
+    return {"unread_notifications": unread_notifications}
+
+
+@bp.get("")
+@login_required
+def index() -> str:
+    """List the user's notifications, newest first; ?ulaeste=1 shows only the unread."""
+    unread_only = request.args.get("ulaeste") == "1"
+    user = current_actor()
+    items = notify.inbox(db(), user.id, unread_only=unread_only, limit=INBOX_LIMIT)
+    return render_template(
+        "notifications/index.html",
+        items=items,
+        unread_only=unread_only,
+        unread=notify.unread_count(db(), user.id),
+    )
+
+
+@bp.post("/laest")
+@login_required
+def mark_read() -> Response:
+    """Mark one notification (or all of them) read, and go back to the inbox."""
+    form = MarkReadForm()
+    back = url_for("notifications.index", ulaeste="1" if request.args.get("ulaeste") else None)
+    if not form.validate_on_submit():
+        flash(_("Formularen kunne ikke sendes. Genindlæs siden, og prøv igen."), "error")
+        return redirect(back, code=303)
+    raw = (form.besked.data or "").strip()
+    user = current_actor()
+    if raw.isdigit():
+        count = notify.mark_read(db(), user.id, [int(raw)])
+        message = _("Beskeden er markeret som læst.") if count else _("Beskeden var allerede læst.")
+    else:
+        count = notify.mark_read(db(), user.id)
+        message = _("%(count)s beskeder er markeret som læst.", count=count)
+    flash(message, "success")
+    return redirect(back, code=303)

@@ -1,0 +1,1 @@
+"""The organisation: bodies and their pages, and the seed that loads the real organisation."""

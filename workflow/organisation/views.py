@@ -1,0 +1,115 @@
+"""Bodies: the organisation's list, and a page per body with members, cases and meetings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import Blueprint, abort, render_template
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from models import Body, BodyKind, Case, Meeting, MeetingStatus, Membership, User
+from workflow.auth.login import login_required
+from workflow.cases import queries
+from workflow.engine import clock
+from workflow.engine.deadlines import material_deadline
+from workflow.web import db
+from workflow.web.i18n import _l
+
+bp = Blueprint("bodies", __name__, url_prefix="/organer")
+bp.add_app_template_global(material_deadline, "materialefrist")
+
+UPCOMING_MEETINGS = 12
+KIND_LABELS = {
+    BodyKind.POLITICAL: _l("Politiske udvalg"),
+    BodyKind.STEERING: _l("Styregruppe"),
+    BodyKind.COORDINATION_COMMITTEE: _l("Samordningsudvalg"),
+    BodyKind.FORUM: _l("Samarbejdsfora"),
+    BodyKind.THEME_GROUP: _l("Temagrupper"),
+    BodyKind.WORKING_GROUP: _l("Arbejdsgrupper"),
+    BodyKind.OBSERVER: _l("Orienteres"),
+}
+
+
+@dataclass(frozen=True)
+class BodyPage:
+    """What a body's page shows."""
+
+    body: Body
+    children: list[Body]
+    members: list[Membership]
+    cases: list[queries.CaseRow]
+    meetings: list[Meeting]
+
+
+def kind_label(kind: BodyKind | str) -> str:
+    """Name a kind of body in the user's language."""
+    return str(KIND_LABELS.get(BodyKind(kind), str(kind)))
+
+
+def grouped_bodies(session: Session) -> list[tuple[str, list[Body]]]:
+    """The active bodies by kind, in the organisation's order (political first)."""
+    bodies = session.scalars(
+        select(Body).where(Body.active).options(joinedload(Body.parent)).order_by(Body.code)
+    ).all()
+    return [
+        (kind_label(kind), [b for b in bodies if b.kind == kind])
+        for kind in BodyKind
+        if any(b.kind == kind for b in bodies)
+    ]
+
+
+def body_page(session: Session, body: Body, now: datetime) -> BodyPage:
+    """Gather a body's members, its open cases (held or raised) and its coming meetings."""
+    children = list(
+        session.scalars(
+            select(Body).where(Body.parent_id == body.id, Body.active).order_by(Body.code)
+        )
+    )
+    members = list(
+        session.scalars(
+            select(Membership)
+            .join(Membership.user)
+            .where(Membership.body_id == body.id, Membership.active, User.active)
+            .options(joinedload(Membership.user))
+            .order_by(Membership.role, User.name)
+        )
+    )
+    known = queries.definitions(session)
+    held_or_raised = or_(Case.current_body_id == body.id, Case.originating_body_id == body.id)
+    cases = queries.case_rows(
+        session, select(Case).where(held_or_raised, queries.open_case_condition(known)), known
+    )
+    meetings = list(
+        session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.body_id == body.id,
+                Meeting.starts_at >= now,
+                Meeting.status != MeetingStatus.CANCELLED,
+            )
+            .order_by(Meeting.starts_at)
+            .limit(UPCOMING_MEETINGS)
+        )
+    )
+    return BodyPage(body, children, members, cases, meetings)
+
+
+@bp.get("")
+@login_required
+def index() -> str:
+    """List the organisation's bodies by kind."""
+    return render_template("bodies/index.html", groups=grouped_bodies(db()))
+
+
+@bp.get("/<code>")
+@login_required
+def detail(code: str) -> str:
+    """Show a body: members and roles, open cases, coming meetings, parent and children."""
+    session = db()
+    body = session.scalar(select(Body).where(Body.code == code).options(joinedload(Body.parent)))
+    if body is None:
+        abort(404)
+    page = body_page(session, body, clock.now())
+    return render_template("bodies/detail.html", page=page, kind=kind_label(body.kind))

@@ -1,0 +1,1 @@
+"""Reports for the secretariats and SKU, and their exports."""

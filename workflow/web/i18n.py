@@ -1,0 +1,158 @@
+"""Danish first, English per user: Flask-Babel, compiled catalogues and local formats.
+
+Write user-visible strings in Danish and wrap them: `_("…")` in Python
+(`from flask_babel import gettext as _`, `lazy_gettext` at module level) and `{{ _("…") }}`
+in templates. `pybabel extract -F babel.cfg -o translations/messages.pot .` collects them;
+`translations/en/LC_MESSAGES/messages.po` holds the English. The `.mo` files are built by
+`make install` and, when missing or older than their `.po`, by the app at start-up.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+import flask_babel
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import Flask, has_request_context
+from flask_babel import Babel, get_locale
+
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.localtime import format_date as danish_date
+from workflow.engine.localtime import format_datetime as danish_datetime
+from workflow.engine.paths import resource_dir
+
+DEFAULT_LOCALE = "da"
+LOCALES = ("da", "en")
+# Each language named in itself, so a user who reads only one can find it.
+LANGUAGE_NAMES = {"da": "Dansk", "en": "English"}
+TIMEZONE = "Europe/Copenhagen"
+
+
+def _(text: str, **variables: Any) -> str:
+    """Translate the Danish `text` into this request's language (typed gettext)."""
+    return str(flask_babel.gettext(text, **variables))
+
+
+def _l(text: str, **variables: Any) -> str:
+    """Translate `text` when it is shown, not when it is defined (module level, forms)."""
+    return cast(str, flask_babel.lazy_gettext(text, **variables))
+
+
+class Labelled(Protocol):
+    """A process definition part with a Danish label and an English one."""
+
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def label_en(self) -> str: ...
+
+
+def select_locale() -> str:
+    """The logged-in user's language, else Danish."""
+    from workflow.auth.login import current_user
+
+    user = current_user() if has_request_context() else None
+    locale = user.locale if user is not None else DEFAULT_LOCALE
+    return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+def current_locale() -> str:
+    """The language of this request ('da' outside a request)."""
+    if not has_request_context():
+        return DEFAULT_LOCALE
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LOCALE
+
+
+def is_english() -> bool:
+    """Whether this request is shown in English."""
+    return current_locale() == "en"
+
+
+def pick(danish: str, english: str) -> str:
+    """Choose the engine's Danish or English wording for this request."""
+    return english if is_english() and english else danish
+
+
+def label(spec: Labelled) -> str:
+    """A state's, transition's or field's label in this request's language."""
+    return pick(spec.label, spec.label_en)
+
+
+def format_date(value: date | datetime) -> str:
+    """'13. november 2020', or '13 November 2020' in English (Danish calendar day)."""
+    if not is_english():
+        return danish_date(value)
+    day = value.astimezone(LOCAL_TZ).date() if isinstance(value, datetime) else value
+    return babel_dates.format_date(day, "d MMMM y", locale="en")
+
+
+def format_datetime(value: datetime) -> str:
+    """'13. november 2020 kl. 09:30', or '13 November 2020 at 09:30', in Danish time."""
+    if not is_english():
+        return danish_datetime(value)
+    local = value.astimezone(LOCAL_TZ)
+    return f"{format_date(local)} at {local:%H:%M}"
+
+
+def format_amount(value: Decimal | int | float) -> str:
+    """'1.234,50 kr.', or 'DKK 1,234.50' in English."""
+    if is_english():
+        return "DKK " + babel_numbers.format_decimal(value, "#,##0.00", locale="en")
+    return babel_numbers.format_decimal(value, "#,##0.00", locale="da") + " kr."
+
+
+def compile_catalogues(source: Path) -> Path:
+    """Build each missing or stale `.mo` from its `.po`; return the folder that holds them.
+
+    The `.mo` files go beside the `.po` files, or (read-only installation) into a folder in
+    the temporary directory keyed by the source path.
+    """
+    catalogues = sorted(source.glob("*/LC_MESSAGES/messages.po"))
+    try:
+        for po in catalogues:
+            _compile(po, po.with_suffix(".mo"))
+        return source
+    except OSError:
+        digest = hashlib.sha256(str(source).encode()).hexdigest()[:12]
+        target = Path(tempfile.gettempdir()) / f"aftaleflow-translations-{digest}"
+        for po in catalogues:
+            _compile(po, target / po.relative_to(source).with_suffix(".mo"))
+        return target
+
+
+def _compile(po: Path, mo: Path) -> None:
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        return
+    with po.open("rb") as handle:
+        catalog = read_po(handle, locale=po.parent.parent.name)
+    mo.parent.mkdir(parents=True, exist_ok=True)
+    # Write then rename, so a worker starting alongside never reads half a file.
+    partial = mo.with_name(f".{mo.name}.{id(catalog)}.tmp")
+    with partial.open("wb") as handle:
+        write_mo(handle, catalog)
+    partial.replace(mo)
+
+
+def init_i18n(app: Flask) -> None:
+    """Set up Flask-Babel with Danish as default and the compiled catalogues."""
+    directory = compile_catalogues(resource_dir("translations"))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
+    Babel(app, locale_selector=select_locale)
+    app.jinja_env.globals.update(
+        label=label,
+        pick=pick,
+        current_locale=current_locale,
+        language_names=LANGUAGE_NAMES,
+    )
