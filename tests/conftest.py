@@ -19,6 +19,10 @@ from workflow.engine import core as workflow_engine
 from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.organisation import seed
 
+# Fixtures shared by every folder of the suite: meetings and footprints (support.engine), and
+# the app, client and logged-in users (support.web).
+pytest_plugins = ["support.engine", "support.web"]
+
 START = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 
 
