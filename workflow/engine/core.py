@@ -8,8 +8,7 @@ database transaction. On any failure nothing is written and the case is as it wa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,7 +16,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
     GENESIS_HASH,
@@ -38,6 +36,7 @@ from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, T
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
 from workflow.engine.guards import GUARDS, PREDICATES, Failure, GuardContext
 from workflow.engine.processes import registry
+from workflow.engine.unit_of_work import case_conflict, unit_of_work
 
 # Data keys the engine itself understands, beside the fields a transition declares.
 ENGINE_DATA_KEYS = frozenset({"meeting_id", "all_answered"})
@@ -391,21 +390,10 @@ def perform(
     return event
 
 
-@contextmanager
-def _one_transaction(session: Session, case: Case, expected_version: int | None) -> Iterator[None]:
-    """Commit the block as one transaction; on any failure write nothing, and report a
-    concurrent change of the case (its version moved under us) as a Conflict."""
-    case_id, version_read = case.id, case.version
-    try:
-        yield
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        actual = session.scalar(select(Case.version).where(Case.id == case_id))
-        raise Conflict(expected_version or version_read, actual) from None
-    except BaseException:
-        session.rollback()
-        raise
+def _one_transaction(session: Session, case: Case, expected_version: int | None) -> Any:
+    """The unit of work of a change to `case`; a concurrent change of the case (its version
+    moved under us) is reported as a Conflict with the version the caller read."""
+    return unit_of_work(session, case_conflict(session, case.id, expected_version or case.version))
 
 
 def _state_body_id(session: Session, case: Case, state_body: str) -> int:
@@ -633,7 +621,7 @@ def create_case(
         extra={},
         **fields,
     )
-    try:
+    with unit_of_work(session):
         case.current_body_id = _state_body_id(session, case, initial.body)
         session.add(case)
         if national_goal_ids:
@@ -651,10 +639,6 @@ def create_case(
             comment="", data=created, now=now,
         )  # fmt: skip
         deadlines.recompute(session, case, initial, now, left_state=False)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return case
 
 

@@ -35,7 +35,20 @@ class GuardFailed(WorkflowError):
         )
 
 
-class Conflict(WorkflowError):
+class StaleChange(WorkflowError):
+    """Someone else changed the same record meanwhile (optimistic locking refused the write)."""
+
+    def __init__(
+        self,
+        message: str = "Oplysningerne er blevet ændret af en anden imens. Genindlæs siden, og "
+        "prøv igen; dine ændringer er ikke gemt.",
+        message_en: str = "Someone else changed this meanwhile. Reload the page and try again; "
+        "your changes were not saved.",
+    ) -> None:
+        super().__init__(message, message_en)
+
+
+class Conflict(StaleChange):
     """The case changed since the caller read it (optimistic locking)."""
 
     def __init__(self, expected: int | None, actual: int | None) -> None:

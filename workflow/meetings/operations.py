@@ -9,13 +9,13 @@ cancelling go through material_deadlines, which moves the cases' material deadli
 from __future__ import annotations
 
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import (
     AgendaItem,
@@ -33,7 +33,8 @@ from models import (
 )
 from workflow.engine import clock
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.engine.errors import NotAllowed, StaleChange, WorkflowError
+from workflow.engine.unit_of_work import unit_of_work
 
 if TYPE_CHECKING:
     from workflow.meetings.material_deadlines import MeetingChange
@@ -171,19 +172,26 @@ def record(
     return entry
 
 
+MEETING_CHANGED = (
+    "Mødet er blevet ændret af en anden imens. Genindlæs mødet, og prøv igen.",
+    "The meeting was changed by someone else meanwhile. Reload it and try again.",
+)
+
+
+def meeting_changed() -> WorkflowError:
+    """The error for a concurrent change of a meeting (its version moved under us)."""
+    return StaleChange(*MEETING_CHANGED)
+
+
+def meeting_unit(session: Session) -> AbstractContextManager[Session]:
+    """The unit of work of a change to a meeting."""
+    return unit_of_work(session, meeting_changed)
+
+
 def commit(session: Session) -> None:
-    """Commit, turning a concurrent change of the meeting into a clear error."""
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise WorkflowError(
-            "Mødet er blevet ændret af en anden imens. Genindlæs mødet, og prøv igen.",
-            "The meeting was changed by someone else meanwhile. Reload it and try again.",
-        ) from None
-    except BaseException:
-        session.rollback()
-        raise
+    """Transitional: end the changes made so far as a meeting's unit of work."""
+    with meeting_unit(session):
+        pass
 
 
 def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 import flask_babel
+import flask_login  # type: ignore[import-untyped,unused-ignore]
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
@@ -58,10 +59,10 @@ class Labelled(Protocol):
 
 def select_locale() -> str:
     """The logged-in user's language, else Danish."""
-    from workflow.auth.login import current_user
-
-    user = current_user() if has_request_context() else None
-    locale = user.locale if user is not None else DEFAULT_LOCALE
+    # Flask-Login's proxy directly: auth.login itself translates its messages through here.
+    user = flask_login.current_user if has_request_context() else None
+    authenticated = user is not None and user.is_authenticated
+    locale = getattr(user, "locale", DEFAULT_LOCALE) if authenticated else DEFAULT_LOCALE
     return locale if locale in LOCALES else DEFAULT_LOCALE
 
 
