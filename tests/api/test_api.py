@@ -183,7 +183,8 @@ def test_a_logged_in_browser_session_does_not_authenticate_the_api(client, logge
 def test_list_cases_filters_and_pages_with_an_opaque_cursor(api, make_case, body):
     caller = api("member@SU-NORD-SOM")
     ours = [make_case(title=f"Nordsag {n}") for n in range(3)]
-    other = make_case(origin="SU-SYD-SOM", title="Sydsag")
+    other = make_case(origin="SU-SYD-SOM", title="Sydsag", state="at_tss")
+    make_case(origin="SU-SYD-SOM", title="Sydkladde")  # another body's draft: not shown
     at_tss = make_case(state="at_tss", title="Ved TSS")
 
     response = caller.get("/cases", query_string={"body": "SU-SYD-SOM"})
@@ -357,9 +358,14 @@ def test_patch_edits_fields_through_the_engine_with_the_version(api, make_case, 
     assert events[-1]["trigger"] == "edit"
     assert events[-1]["data"]["fields"] == ["business_case", "received_on"]
 
+    # Another body's draft does not exist for an outsider; a shared case is readable but not
+    # theirs to change.
     outsider = api("member@SU-SYD-SOM")
     payload = {"expected_version": case.version, "summary": "Udefra"}
-    problem_of(outsider.patch(f"/cases/{case.id}", json=payload), 403)
+    problem_of(outsider.patch(f"/cases/{case.id}", json=payload), 404)
+    shared = make_case(state="at_tss")
+    payload = {"expected_version": shared.version, "summary": "Udefra"}
+    problem_of(outsider.patch(f"/cases/{shared.id}", json=payload), 403)
 
 
 def test_patch_with_a_stale_version_is_409(api, make_case):

@@ -25,9 +25,24 @@ def test_a_file_is_stored_outside_the_database_and_read_back_by_those_who_see_th
     assert (tmp_path / stored.storage_key).read_bytes() == PDF
     assert stored.filename == "Bilag æøå.pdf" and stored.content_type == "application/pdf"
     assert attachments.read(session, stored, make_user("member@TSS"), folder=tmp_path) == PDF
+    # Past the draft, the case and its papers are open to everyone in the organisation …
+    assert attachments.read(session, stored, make_user("member@FORUM-DATA"), folder=tmp_path)
+    # … but not to an account that holds no membership.
     with pytest.raises(NotAllowed):
-        attachments.read(session, stored, make_user("member@FORUM-DATA"), folder=tmp_path)
+        attachments.read(session, stored, make_user(), folder=tmp_path)
     assert [a.filename for a in attachments.listed(session, case)] == ["Bilag æøå.pdf"]
+
+
+def test_a_drafts_files_are_read_only_by_its_own_body(
+    session: Session, tmp_path: Path, make_user: Callable[..., User], make_case: Callable[..., Case]
+) -> None:
+    draft = make_case(state="draft")
+    stored = attachments.upload(
+        session, draft, make_user("member@SU-NORD-SOM"), "Udkast.pdf", PDF, folder=tmp_path
+    )
+    assert attachments.read(session, stored, make_user("observer@SU-NORD-SOM"), folder=tmp_path)
+    with pytest.raises(NotAllowed):
+        attachments.read(session, stored, make_user("chair@TSS"), folder=tmp_path)
 
 
 @pytest.mark.parametrize(

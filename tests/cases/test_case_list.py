@@ -19,7 +19,7 @@ def test_free_text_searches_title_and_summary(client, logged_in, make_case):
     make_case(title="Hjemmebehandling af KOL", summary="")
     make_case(title="Andet forslag", summary="Telemedicinsk opfølgning på KOL-patienter")
     make_case(title="Demens", summary="Pårørende")
-    logged_in("member@TSS")
+    logged_in("member@SU-NORD-SOM")
     titles = _titles(client.get("/sager", query_string={"q": "kol"}).get_data(as_text=True))
     assert sorted(titles) == ["Andet forslag", "Hjemmebehandling af KOL"]
 
@@ -28,7 +28,7 @@ def test_filters_by_focus_area_goal_and_overdue(client, logged_in, make_case, se
     areas = session.query(FocusArea).order_by(FocusArea.id).limit(2).all()
     in_area = make_case(title="I området", focus_area_id=areas[1].id)
     make_case(title="Andet område", focus_area_id=areas[0].id)
-    logged_in("member@TSS")
+    logged_in("member@SU-NORD-SOM")
     html = client.get("/sager", query_string={"fokus": areas[1].id}).get_data(as_text=True)
     assert _titles(html) == ["I området"]
     goal_only = make_case(title="Uden mål", goals=False)
@@ -50,7 +50,7 @@ def test_filters_by_focus_area_goal_and_overdue(client, logged_in, make_case, se
 def test_sorting_by_title_both_ways(client, logged_in, make_case):
     for title in ("Beta", "Alfa", "Gamma"):
         make_case(title=title)
-    logged_in("member@TSS")
+    logged_in("member@SU-NORD-SOM")
     ascending = _titles(client.get("/sager?sortering=titel").get_data(as_text=True))
     descending = _titles(client.get("/sager?sortering=-titel").get_data(as_text=True))
     assert ascending == ["Alfa", "Beta", "Gamma"]
@@ -62,7 +62,7 @@ def test_pages_are_cut_in_the_database(client, logged_in, make_case, monkeypatch
     monkeypatch.setattr(queries.list_cases, "__defaults__", (2,))
     for number in range(5):
         make_case(title=f"Sag {number}")
-    logged_in("member@TSS")
+    logged_in("member@SU-NORD-SOM")
     first = client.get("/sager?sortering=titel")
     assert _titles(first.get_data(as_text=True)) == ["Sag 0", "Sag 1"]
     assert "Side 1 af 3" in text_of(first)
@@ -74,7 +74,7 @@ def test_pages_are_cut_in_the_database(client, logged_in, make_case, monkeypatch
 def test_csv_export_has_danish_headers_semicolons_and_a_bom(client, logged_in, make_case):
     make_case(title="Æblegrød og rødgrød", summary="Søde sager; med semikolon")
     make_case(title="Andet", origin="SU-SYD-SOM")
-    logged_in("member@TSS")
+    logged_in("member@SU-NORD-SOM")
     response = client.get("/sager/eksport.csv", query_string={"organ": "SU-NORD-SOM"})
     assert response.status_code == 200
     assert response.mimetype == "text/csv"

@@ -287,9 +287,11 @@ def test_case_page_lists_open_deadlines(client, logged_in, make_case, make_user,
 def test_case_list_filters_by_process_state_and_body(client, logged_in, make_case):
     make_case(title="Kladde i Nord")
     make_case(title="Hos TSS fra Syd", origin="SU-SYD-SOM", state="at_tss")
-    logged_in("member@TSS")
+    make_case(title="Kladde i Syd", origin="SU-SYD-SOM")
+    logged_in("member@SU-NORD-SOM")
     everything = client.get("/sager").get_data(as_text=True)
     assert "Kladde i Nord" in everything and "Hos TSS fra Syd" in everything
+    assert "Kladde i Syd" not in everything  # another body's draft
     at_tss = client.get("/sager?tilstand=signature_initiative:at_tss").get_data(as_text=True)
     assert "Hos TSS fra Syd" in at_tss and "Kladde i Nord" not in at_tss
     north = client.get("/sager?organ=SU-NORD-SOM").get_data(as_text=True)

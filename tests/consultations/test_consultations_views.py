@@ -186,8 +186,13 @@ def test_outsiders_do_not_see_the_consultation(
     password: str,
 ) -> None:
     case, _sec = in_consultation
-    _as(web, make_login_user("member@SU-BYEN-PSYK"), password)
+    _as(web, make_login_user(), password)
     assert web.get(f"/hoering/sag/{case.id}").status_code == 404
+    # A member of an unrelated body reads the round but has nothing to answer.
+    _as(web, make_login_user("member@SU-BYEN-PSYK"), password)
+    page = web.get(f"/hoering/sag/{case.id}")
+    assert page.status_code == 200
+    assert "Svar på vegne af" not in page.get_data(as_text=True)
 
 
 def test_forms_without_the_csrf_token_are_refused(

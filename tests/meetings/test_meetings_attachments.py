@@ -40,6 +40,12 @@ def test_upload_and_download_through_the_web(
     attachment = attachments.listed(session, case)[0]
     assert client.get(f"/bilag/{attachment.id}").data == PDF
     client.post("/logout")
-    outsider = make_login_user("member@FORUM-DATA")
+    # Everyone in the organisation reads a shared case's files; an account without any
+    # membership reads none (docs/access.md).
+    colleague = make_login_user("member@FORUM-DATA")
+    client.post("/login", data={"email": colleague.email, "password": password})
+    assert client.get(f"/bilag/{attachment.id}").data == PDF
+    client.post("/logout")
+    outsider = make_login_user()
     client.post("/login", data={"email": outsider.email, "password": password})
     assert client.get(f"/bilag/{attachment.id}").status_code == 404

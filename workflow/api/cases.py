@@ -9,7 +9,8 @@ from flask import Response, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import Body, Case, CaseEvent, FocusArea, NationalGoal
+from models import Body, Case, CaseEvent, FocusArea, NationalGoal, User
+from workflow import policy
 from workflow.api.listing import DEFAULT_LIMIT, MAX_LIMIT, CaseFilter, case_page, cursor_id
 from workflow.api.problems import ApiProblem, json_response
 from workflow.api.refusals import refusal
@@ -114,10 +115,10 @@ CASE_PAGE = page(CASE_SUMMARY, "CasePage")
 EVENTS = out({"items": {"type": "array", "items": EVENT}}, "EventList")
 
 
-def find_case(session: Session, case_id: int) -> Case:
-    """Load the case or answer 404."""
+def find_case(session: Session, case_id: int, actor: User) -> Case:
+    """Load the case the caller may see, or answer 404 (as for a case that does not exist)."""
     case = queries.find_case(session, case_id) if case_id <= INT32_MAX else None
-    if case is None:
+    if case is None or not policy.may(actor, "view", case, session):
         raise ApiProblem(
             "not-found",
             f"Sag nr. {case_id} findes ikke.",
@@ -158,8 +159,9 @@ def list_cases(call: Call) -> Response:
         q=args.get("q"),
         updated_since=parse_date_time(since) if since else None,
     )
+    visible = policy.visible_cases(session, call.actor)
     rows, next_cursor = case_page(
-        session, case_filter, args["limit"], cursor_id(args.get("cursor"))
+        session, case_filter, args["limit"], cursor_id(args.get("cursor")), visible
     )
     known = definitions(session)
     items = [
@@ -259,7 +261,7 @@ def create_case(call: Call) -> Response:
 def get_case(call: Call) -> Response:
     """Read a case: fields, state, version, open deadlines and `allowed_triggers`."""
     session = db()
-    return _case_response(session, find_case(session, call.path["case_id"]), call.actor)
+    return _case_response(session, find_case(session, call.path["case_id"], call.actor), call.actor)
 
 
 @operation(
@@ -269,7 +271,7 @@ def get_case(call: Call) -> Response:
 def edit_case(call: Call) -> Response:
     """Change a case's fields through the engine (audited), refused if the version is stale."""
     session = db()
-    case = find_case(session, call.path["case_id"])
+    case = find_case(session, call.path["case_id"], call.actor)
     changes = _content_changes(session, call.body)
     goal_ids = _goal_ids(session, call.body)
     try:
@@ -288,7 +290,7 @@ def edit_case(call: Call) -> Response:
 def perform(call: Call) -> Response:
     """Fire a trigger through engine.perform(): 403 who may, 409 stale or invalid, 422 rules."""
     session = db()
-    case = find_case(session, call.path["case_id"])
+    case = find_case(session, call.path["case_id"], call.actor)
     body = call.body
     data = {k: v for k, v in (body.get("data") or {}).items() if v is not None}
     try:
@@ -324,7 +326,7 @@ def perform(call: Call) -> Response:
 def case_events(call: Call) -> Response:
     """List the case's audit trail, oldest first."""
     session = db()
-    case = find_case(session, call.path["case_id"])
+    case = find_case(session, call.path["case_id"], call.actor)
     events = session.scalars(
         select(CaseEvent)
         .where(CaseEvent.case_id == case.id)

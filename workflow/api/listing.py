@@ -120,10 +120,14 @@ def filtered_cases(session: Session, f: CaseFilter) -> Select[tuple[Case]]:
 
 
 def case_page(
-    session: Session, f: CaseFilter, limit: int, after_id: int | None
+    session: Session,
+    f: CaseFilter,
+    limit: int,
+    after_id: int | None,
+    visible: ColumnElement[bool],
 ) -> tuple[list[tuple[Case, datetime | None]], str | None]:
-    """Return one page of matching cases, the newest first, and the cursor to the next."""
-    query = filtered_cases(session, f)
+    """Return one page of the visible matching cases, the newest first, and the next cursor."""
+    query = filtered_cases(session, f).where(visible)
     if after_id is not None:
         query = query.where(Case.id < after_id)
     ids = list(

@@ -155,7 +155,7 @@ def process_diagram(call: Call) -> Response:
     definition = _definition(call.path["name"], call.args.get("version"))
     current = None
     if call.args.get("case") is not None:
-        case = find_case(db(), call.args["case"])
+        case = find_case(db(), call.args["case"], call.actor)
         if (case.process, case.process_version) == (definition.name, definition.version):
             current = case.state
     svg = render_svg(definition, current=current, lang=call.args["lang"])

@@ -10,6 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.wrappers import Response as BaseResponse
 
 from models import Attachment, Case
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import attachments
 from workflow.engine.errors import NotAllowed, WorkflowError
@@ -30,7 +31,7 @@ def folder() -> str | None:
 
 def _case(case_id: int) -> Case:
     case = db().get(Case, case_id)
-    if case is None or not attachments.may_see_case(db(), current_actor(), case):
+    if case is None or not policy.may(current_actor(), "view", case, db()):
         abort(404)
     return case
 

@@ -12,22 +12,18 @@ import os
 import secrets
 from pathlib import Path, PurePath
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
     Attachment,
-    Body,
     Case,
-    CaseEvent,
-    Consultation,
-    ConsultationResponse,
-    Membership,
     User,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine import core as engine
-from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.engine.errors import WorkflowError
 
 ENV_DIR = "AFTALEFLOW_ATTACHMENTS_DIR"
 DEFAULT_DIR = Path("var/attachments")
@@ -52,7 +48,6 @@ ALLOWED: dict[str, tuple[str, bytes | None]] = {
     ".csv": ("text/csv", None),
 }
 # Bodies that oversee every case of the agreement.
-OVERSEEING = ("TSS", "SKU")
 
 
 def storage_dir(configured: str | os.PathLike[str] | None = None) -> Path:
@@ -60,39 +55,6 @@ def storage_dir(configured: str | os.PathLike[str] | None = None) -> Path:
     folder = Path(configured or os.environ.get(ENV_DIR) or DEFAULT_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-def may_see_case(session: Session, user: User | None, case: Case) -> bool:
-    """Tell whether the user may see the case: admins, TSS/SKU, the bodies it passed
-    through, and the parties and bodies consulted on it."""
-    if user is None or not user.active:
-        return False
-    if user.is_admin:
-        return True
-    held = set(
-        session.scalars(
-            select(Membership.body_id).where(
-                Membership.user_id == user.id, Membership.active.is_(True)
-            )
-        )
-    )
-    involved = {case.originating_body_id, case.current_body_id}
-    involved |= set(session.scalars(select(Body.id).where(Body.code.in_(OVERSEEING))))
-    for data in session.scalars(select(CaseEvent.data).where(CaseEvent.case_id == case.id)):
-        code = data.get("decision_body") if isinstance(data, dict) else None
-        if code:
-            involved |= set(session.scalars(select(Body.id).where(Body.code == code)))
-    if held & involved:
-        return True
-    consulted = session.execute(
-        select(ConsultationResponse.body_id, ConsultationResponse.party_id)
-        .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
-        .where(Consultation.case_id == case.id)
-    ).all()
-    return any(
-        (body_id in held) or (party_id is not None and party_id == user.party_id)
-        for body_id, party_id in consulted
-    )
 
 
 def _check_file(filename: str, data: bytes) -> tuple[str, str]:
@@ -141,14 +103,7 @@ def upload(
     commit: bool = True,
 ) -> Attachment:
     """Store a file on the case (audited on its timeline)."""
-    if not may_see_case(session, actor, case) or not (
-        actor.is_admin or _works_on(session, actor, case)
-    ):
-        raise NotAllowed(
-            "Du kan kun vedhæfte filer til sager, du arbejder med.",
-            "You may attach files only to cases you work on.",
-            ["member@originating", "member@current"],
-        )
+    policy.require(actor, "attach", case, session)
     name, content_type = _check_file(filename, data)
     key = secrets.token_hex(16)
     path = storage_dir(folder) / key
@@ -170,37 +125,6 @@ def upload(
     return attachment
 
 
-def _works_on(session: Session, actor: User, case: Case) -> bool:
-    """Members of a body that has the case, or a party or body consulted on it, may add files."""
-    if may_see_case(session, actor, case):
-        member_of = select(Membership.body_id).where(
-            Membership.user_id == actor.id,
-            Membership.active.is_(True),
-            Membership.role != "observer",
-        )
-        asked: ColumnElement[bool] = ConsultationResponse.body_id.in_(member_of)
-        if actor.party_id is not None:
-            asked = or_(asked, ConsultationResponse.party_id == actor.party_id)
-        consulted = session.scalar(
-            select(ConsultationResponse.id)
-            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
-            .where(Consultation.case_id == case.id, asked)
-            .limit(1)
-        )
-        if consulted is not None:
-            return True
-    return bool(
-        session.scalar(
-            select(Membership.id).where(
-                Membership.user_id == actor.id,
-                Membership.active.is_(True),
-                Membership.body_id.in_({case.originating_body_id, case.current_body_id}),
-                Membership.role != "observer",
-            )
-        )
-    )
-
-
 def read(
     session: Session,
     attachment: Attachment,
@@ -210,12 +134,9 @@ def read(
 ) -> bytes:
     """Return the file's bytes for a user who may see its case, checking its hash."""
     case = session.get(Case, attachment.case_id)
-    if case is None or not may_see_case(session, user, case):
-        raise NotAllowed(
-            "Du har ikke adgang til sagen, som bilaget hører til.",
-            "You may not see the case this attachment belongs to.",
-            [],
-        )
+    if case is None:
+        raise LookupError(f"attachment {attachment.id} has no case")
+    policy.require(user, "view", attachment, session)
     data = (storage_dir(folder) / attachment.storage_key).read_bytes()
     if hashlib.sha256(data).hexdigest() != attachment.sha256:
         raise WorkflowError(

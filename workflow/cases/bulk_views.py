@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from models import Case, Meeting, MeetingStatus, Membership
+from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.cases import queries
 from workflow.cases.forms import MEETING_FIELD, Option
-from workflow.cases.views import ACTING_ROLES, may_act_in_bulk
+from workflow.cases.views import ACTING_ROLES
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.definitions import TransitionSpec
@@ -130,7 +131,7 @@ def act_on(
 def perform_many() -> tuple[str, int]:
     """Fire one action on each selected case and show each case's result."""
     session = db()
-    if not may_act_in_bulk(session, current_actor()):
+    if not policy.may(current_actor(), "act_in_bulk", None, session):
         abort(403)
     process, _sep, trigger = request.form.get("handling", "").partition(":")
     chosen = _selection(request.form.getlist("sag"))

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 
-from workflow.auth.login import login_required
+from workflow import policy
+from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.cases.views import parse_case_filter
 from workflow.engine import clock
@@ -67,7 +68,8 @@ def export() -> Response:
     session = db()
     now = clock.now()
     criteria = parse_case_filter(session, request.args).criteria
-    text = to_csv(queries.export_cases(session, criteria, now))
+    visible = policy.visible_cases(session, current_actor())
+    text = to_csv(queries.export_cases(session, criteria, now, visible))
     filename = f"sager-{now:%Y-%m-%d}.csv"
     return Response(
         text.encode("utf-8"),

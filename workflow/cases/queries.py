@@ -611,9 +611,11 @@ SORT_COLUMNS = {
 }
 
 
-def filtered_cases(criteria: CaseFilter, now: datetime) -> Select[tuple[Case]]:
-    """The cases matching `criteria`, unordered."""
-    query = select(Case)
+def filtered_cases(
+    criteria: CaseFilter, now: datetime, visible: ColumnElement[bool]
+) -> Select[tuple[Case]]:
+    """The cases matching `criteria` among the `visible` ones (workflow.policy), unordered."""
+    query = select(Case).where(visible)
     if criteria.process:
         query = query.where(Case.process == criteria.process)
     if criteria.state:
@@ -662,10 +664,14 @@ def _ordered(query: Select[Any], criteria: CaseFilter) -> Select[Any]:
 
 
 def list_cases(
-    session: Session, criteria: CaseFilter, now: datetime, page_size: int = PAGE_SIZE
+    session: Session,
+    criteria: CaseFilter,
+    now: datetime,
+    visible: ColumnElement[bool],
+    page_size: int = PAGE_SIZE,
 ) -> CasePage:
-    """One page of the cases matching `criteria`, paginated in the database."""
-    query = filtered_cases(criteria, now)
+    """One page of the visible cases matching `criteria`, paginated in the database."""
+    query = filtered_cases(criteria, now, visible)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     pages = max(1, -(-total // page_size))
     page = min(max(1, criteria.page), pages)
@@ -682,15 +688,12 @@ def list_cases(
     return CasePage(rows, total, page, pages)
 
 
-def export_cases(session: Session, criteria: CaseFilter, now: datetime) -> list[CaseRow]:
-    """Every case matching `criteria` (up to EXPORT_LIMIT), in the list's order."""
-    ids = list(
-        session.scalars(
-            _ordered(filtered_cases(criteria, now).with_only_columns(Case.id), criteria).limit(
-                EXPORT_LIMIT
-            )
-        )
-    )
+def export_cases(
+    session: Session, criteria: CaseFilter, now: datetime, visible: ColumnElement[bool]
+) -> list[CaseRow]:
+    """Every visible case matching `criteria` (up to EXPORT_LIMIT), in the list's order."""
+    matching = filtered_cases(criteria, now, visible).with_only_columns(Case.id)
+    ids = list(session.scalars(_ordered(matching, criteria).limit(EXPORT_LIMIT)))
     if not ids:
         return []
     query = (

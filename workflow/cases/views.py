@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from models import Body, Case, CaseExpense, Party, Role, User
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.cases.forms import (
@@ -130,11 +131,6 @@ def bulk_triggers(processes: list[ProcessDefinition]) -> list[tuple[str, list[St
     ]
 
 
-def may_act_in_bulk(session: Session, user: User) -> bool:
-    """Chairs and secretariats act on several cases at once."""
-    return any(m.role in ACTING_ROLES for m in queries.active_memberships(session, user))
-
-
 @bp.get("")
 @login_required
 def index() -> str:
@@ -142,7 +138,9 @@ def index() -> str:
     session = db()
     processes = registry.all_latest(session)
     parsed = parse_case_filter(session, request.args)
-    page = queries.list_cases(session, parsed.criteria, clock.now())
+    user = current_actor()
+    visible = policy.visible_cases(session, user)
+    page = queries.list_cases(session, parsed.criteria, clock.now(), visible)
     state_groups = [
         (
             pick(p.title, p.title_en),
@@ -151,7 +149,7 @@ def index() -> str:
         for p in processes
         if not parsed.criteria.process or p.name == parsed.criteria.process
     ]
-    bulk = may_act_in_bulk(session, current_actor())
+    bulk = policy.may(user, "act_in_bulk", None, session)
     return render_template(
         "cases/index.html",
         page=page,
@@ -167,8 +165,9 @@ def index() -> str:
 
 
 def _case_or_404(session: Session, case_id: int) -> Case:
+    """The case, if the user may see it; else 404, as for a case that does not exist."""
     case = queries.find_case(session, case_id)
-    if case is None:
+    if case is None or not policy.may(current_actor(), "view", case, session):
         abort(404)
     return case
 
@@ -192,19 +191,6 @@ def action_forms(session: Session, case: Case, user: User) -> list[ActionForm]:
             )
         )
     return forms
-
-
-def may_edit(session: Session, case: Case, user: User, definition: ProcessDefinition) -> bool:
-    """Whether the engine would let `user` change the case's fields (not final, involved)."""
-    if definition.states[case.state].final:
-        return False
-    if user.is_admin:
-        return True
-    involved = {case.originating_body_id, case.current_body_id}
-    return any(
-        m.body_id in involved and m.role != Role.OBSERVER
-        for m in queries.active_memberships(session, user)
-    )
 
 
 def process_diagram(definition: ProcessDefinition, state: str) -> Markup:
@@ -244,7 +230,7 @@ def render_case(
         problem=problem,
         now=clock.now(),
         diagram=process_diagram(definition, case.state),
-        may_edit=may_edit(session, case, user, definition),
+        may_edit=policy.may(user, "edit", case, session),
     )
     return html, status
 
@@ -418,7 +404,7 @@ def choose_process() -> str | Response:
     return render_template(
         "cases/choose.html",
         processes=registry.all_latest(session),
-        may_create=bool(_creating_bodies(session, current_actor())),
+        may_create=policy.may(current_actor(), "create_case", None, session),
     )
 
 
@@ -475,7 +461,7 @@ def edit(case_id: int) -> Response | tuple[str, int]:
     definition = engine.definition_of(case)
     stored = queries.case_expenses(session, case)
     extra_rows = max(EXPENSE_ROWS, len(stored) + 1)
-    if not may_edit(session, case, user, definition):
+    if not policy.may(user, "edit", case, session):
         abort(403)
     form = CaseForm() if request.method == "POST" else CaseForm(formdata=None)
     while len(form.expenses.entries) < extra_rows:

@@ -25,13 +25,13 @@ from models import (
     Role,
     User,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.engine.localtime import format_date
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
-from workflow.meetings import operations as meetings
 
 CONSULTATION_STATE = "consultation"
 STATUS_LABELS = {
@@ -39,14 +39,6 @@ STATUS_LABELS = {
     ResponseStatus.ANSWERED: "Har svaret",
     ResponseStatus.NO_ANSWER: "Svarer ikke",
 }
-
-
-def may_run(session: Session, actor: User, case: Case) -> bool:
-    """Tell whether the actor runs consultations on the case (its secretariat or chairs)."""
-    return actor.is_admin or any(
-        meetings.may(session, actor, body_id, meetings.PLANNERS)
-        for body_id in {case.originating_body_id, case.current_body_id}
-    )
 
 
 def _recipients(session: Session, response: ConsultationResponse) -> list[int]:
@@ -86,7 +78,7 @@ def start(
     reminder_days: int = 3,
 ) -> Consultation:
     """Send the case's draft to the parties and bodies; each is told of the deadline."""
-    if not may_run(session, actor, case):
+    if not policy.may(actor, "run_consultation", case, session):
         raise NotAllowed(
             "Kun sekretariatet eller formandskabet for sagens organ kan sende den i høring.",
             "Only the case's secretariat or chairs may start a consultation.",
@@ -139,14 +131,6 @@ def start(
     return consultation
 
 
-def may_answer(session: Session, actor: User, response: ConsultationResponse) -> bool:
-    """Tell whether the actor answers for the consulted party or body."""
-    if response.party_id is not None:
-        return actor.party_id == response.party_id
-    assert response.body_id is not None
-    return bool(meetings.roles_in(session, actor, response.body_id) - {"observer"})
-
-
 def answer(
     session: Session,
     response: ConsultationResponse,
@@ -158,7 +142,7 @@ def answer(
     """Record a consulted party's answer (text and/or an attachment)."""
     case = session.get(Case, response.consultation.case_id)
     assert case is not None
-    if not may_answer(session, actor, response):
+    if not policy.may(actor, "answer", response, session):
         raise NotAllowed(
             f"Du kan kun svare på vegne af {_name(session, response)}, hvis du hører til dér.",
             "You may answer only for your own party or body.",
@@ -193,7 +177,7 @@ def mark_not_answering(session: Session, response: ConsultationResponse, actor: 
     """Record that a party will not answer (the secretariat or chairs of the case do this)."""
     case = session.get(Case, response.consultation.case_id)
     assert case is not None
-    if not may_run(session, actor, case):
+    if not policy.may(actor, "run_consultation", case, session):
         raise NotAllowed(
             "Kun sekretariatet eller formandskabet for sagens organ kan registrere det.",
             "Only the case's secretariat or chairs may do this.",

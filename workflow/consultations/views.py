@@ -16,6 +16,7 @@ from wtforms import DateField, IntegerField, SelectMultipleField, StringField, T
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from models import Body, Case, Consultation, ConsultationResponse, Party, ResponseStatus, User
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import attachments
 from workflow.cases.attachment_views import folder
@@ -76,7 +77,7 @@ def case_consultation(case: Case) -> dict[str, Any] | None:
 
 def _case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
-    if case is None or not attachments.may_see_case(session, current_actor(), case):
+    if case is None or not policy.may(current_actor(), "view", case, session):
         abort(404)
     return case
 
@@ -142,9 +143,9 @@ def case(case_id: int) -> str:
     rounds = consultations.rounds(session, found)
     latest = rounds[0] if rounds else None
     running = found.state == consultations.CONSULTATION_STATE
-    can_run = consultations.may_run(session, user, found)
+    can_run = policy.may(user, "run_consultation", found, session)
     mine = (
-        [r for r in latest.responses if consultations.may_answer(session, user, r)]
+        [r for r in latest.responses if policy.may(user, "answer", r, session)]
         if latest is not None and running
         else []
     )

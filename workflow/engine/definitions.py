@@ -34,8 +34,14 @@ TOP_KEYS = frozenset(
     }
 )  # fmt: skip
 STATE_KEYS = frozenset(
-    {"label", "label_en", "body", "final", "deadline", "reminders", "description", "on_enter"}
-)
+    {
+        "label", "label_en", "body", "final", "deadline", "reminders", "description", "on_enter",
+        "visibility",
+    }
+)  # fmt: skip
+# Who may read a case in the state (workflow.policy): the whole organisation, or only the
+# body it comes from (a draft).
+VISIBILITIES = ("organisation", "originating")
 DEADLINE_KEYS = frozenset({"kind", "days", "field", "month_day", "year_offset"})
 TRANSITION_KEYS = frozenset(
     {
@@ -83,6 +89,7 @@ class StateSpec:
     description: str = ""
     # Actions (workflow.engine.actions) the engine runs when a case enters the state.
     on_enter: tuple[str, ...] = ()
+    visibility: str = "organisation"
 
 
 @dataclass(frozen=True)
@@ -270,6 +277,12 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
                     f"{path}.on_enter",
                     f"ukendt handling '{action_name}'; kendte: {sorted(actions.ACTIONS)}",
                 )
+        visibility = reader.string(spec, "visibility", path, default="organisation")
+        if visibility not in VISIBILITIES:
+            raise reader.fail(
+                f"{path}.visibility",
+                f"skal være en af {', '.join(VISIBILITIES)}, ikke '{visibility}'",
+            )
         states[state_name] = StateSpec(
             name=state_name,
             label=reader.string(spec, "label", path),
@@ -280,6 +293,7 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
             reminders=tuple(sorted(set(reminders), reverse=True)),
             description=reader.string(spec, "description", path, default=""),
             on_enter=on_enter,
+            visibility=visibility,
         )
     return states
 

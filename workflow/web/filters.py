@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from flask import Flask
 
 from models import DeadlineKind, Role
+from workflow import policy
+from workflow.auth.login import current_user
 from workflow.cases.queries import ROLE_LABELS
 from workflow.engine import clock
 from workflow.web import i18n
@@ -52,6 +55,11 @@ def yes_no(value: bool | None) -> str:
     return i18n._("Ja") if value else i18n._("Nej")
 
 
+def may(action: str, subject: Any = None) -> bool:
+    """The access policy's answer for the logged-in user (templates: `may("edit", case)`)."""
+    return policy.may(current_user(), action, subject)
+
+
 def init_filters(app: Flask) -> None:
     """Register the filters with the app's Jinja environment."""
     app.jinja_env.filters.update(
@@ -64,3 +72,5 @@ def init_filters(app: Flask) -> None:
     )
     # The engine's clock, which runs on the demo's date in demo mode.
     app.jinja_env.globals["clock_now"] = clock.now
+    # Templates show a link or a button only where the access policy lets the user follow it.
+    app.jinja_env.globals["may"] = may

@@ -1,0 +1,423 @@
+"""Who may see and do what: the one access decision for every surface.
+
+Views, links and buttons (templates call `may`), the API, documents, feeds, the timeline and
+exports ask this module; no other module decides access. The rules are the table `RULES`: each
+(action, subject kind) lists the grants that allow it, any one of which is enough. A grant is
+written in the vocabulary of the process definitions, `<roles>@<where>`, optionally followed by
+` if <condition>`:
+
+- roles: `any` (every active membership, observers included), `worker` (any role but
+  observer), `planner` (chair, vice-chair or secretariat), `chair` (chair or vice-chair),
+  `secretariat`, `observer`, `party` (the user's party, e.g. a municipality);
+- where: `anywhere`, `originating` / `current` (the case's bodies), `body` (the subject's own
+  body: a meeting's, a unit's, a consulted body's), `consulted` (the bodies and parties asked in
+  the case's consultation), or a body code such as `TSS`;
+- `admin` alone grants to administrators;
+- conditions: `shared` (the case's state is not private to its originating body: see
+  `visibility` in states/*.toml), `open` (the case is not closed).
+
+Transitions are not listed here: who may fire each one is part of its process definition
+(`allowed = [...]`), checked by the engine; `may(user, "act", case)` asks the engine.
+docs/access.md explains every rule and why read access is as wide as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import g, has_app_context
+from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
+from sqlalchemy.orm import Session, object_session
+
+from models import (
+    Attachment,
+    Body,
+    Case,
+    Consultation,
+    ConsultationResponse,
+    ImplementationStatus,
+    Meeting,
+    Membership,
+    ProcessVersion,
+    Role,
+    User,
+)
+from workflow.engine import core as engine
+from workflow.engine.errors import NotAllowed
+from workflow.engine.processes import registry
+
+ROLE_GROUPS: dict[str, frozenset[Role]] = {
+    "any": frozenset(Role),
+    "worker": frozenset(Role) - {Role.OBSERVER},
+    "planner": frozenset({Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT}),
+    "chair": frozenset({Role.CHAIR, Role.VICE_CHAIR}),
+    "secretariat": frozenset({Role.SECRETARIAT}),
+    "observer": frozenset({Role.OBSERVER}),
+}
+PLACES = ("anywhere", "originating", "current", "body", "consulted")
+CONDITIONS = ("shared", "open")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may take `action` on a subject of `kind`, and the refusal in words."""
+
+    grants: tuple[str, ...]
+    refusal: str
+    refusal_en: str
+
+
+# (action, subject kind) -> Rule. Subject kinds: site (the application as a whole), case,
+# attachment, meeting, body, response (one party's or body's part of a consultation), unit
+# (an implementation unit).
+RULES: dict[tuple[str, str], Rule] = {
+    ("administer", "site"): Rule(
+        ("admin",),
+        "Kun administratorer kan ændre brugere, organer og parter.",
+        "Only administrators may change users, bodies and parties.",
+    ),
+    ("view_cases", "site"): Rule(
+        ("admin", "any@anywhere"),
+        "Du er ikke medlem af noget organ og kan derfor ikke se sager. Kontakt sekretariatet.",
+        "You are not a member of any body, so you cannot see cases. Contact the secretariat.",
+    ),
+    ("create_case", "site"): Rule(
+        ("admin", "worker@anywhere"),
+        "Kun medlemmer af et organ (ikke observatører) kan oprette sager.",
+        "Only members of a body (not observers) may create cases.",
+    ),
+    ("act_in_bulk", "site"): Rule(
+        ("admin", "planner@anywhere"),
+        "Kun formandskaber og sekretariater kan handle på flere sager på én gang.",
+        "Only chairs and secretariats may act on several cases at once.",
+    ),
+    ("keep_indicators", "site"): Rule(
+        ("admin", "secretariat@TSS", "secretariat@SKU"),
+        "Kun sekretariaterne for TSS og SKU kan vedligeholde indikatorerne.",
+        "Only the secretariats of TSS and SKU may keep the indicators.",
+    ),
+    ("edit_plan", "site"): Rule(
+        ("admin", "any@TSS", "any@SKU"),
+        "Kun TSS og SKU kan ændre implementeringsplanen.",
+        "Only TSS and SKU may change the implementation plan.",
+    ),
+    ("read_informed", "site"): Rule(
+        ("admin", "any@KKR", "any@KKU", "any@SKU"),
+        "Siden er for KKR Hovedstaden, KKU og SKU. Kontakt sekretariatet, hvis du skal have "
+        "adgang.",
+        "This page is for KKR, KKU and SKU members.",
+    ),
+    ("view", "case"): Rule(
+        ("admin", "any@originating", "any@anywhere if shared", "party@consulted"),
+        "Sagen findes ikke, eller du har ikke adgang til den.",
+        "The case does not exist, or you have no access to it.",
+    ),
+    ("act", "case"): Rule(
+        ("transition",),
+        "Du har ingen handlinger på sagen nu.",
+        "You have no actions on this case now.",
+    ),
+    ("edit", "case"): Rule(
+        ("admin if open", "worker@originating if open", "worker@current if open"),
+        "Kun medlemmer af det organ, der har sagen, kan ændre den, og kun mens den er åben.",
+        "Only members of a body that holds the case may change it, and only while it is open.",
+    ),
+    ("attach", "case"): Rule(
+        ("admin", "worker@originating", "worker@current", "worker@consulted", "party@consulted"),
+        "Du kan kun vedhæfte filer til sager, du arbejder med.",
+        "You may attach files only to cases you work on.",
+    ),
+    ("run_consultation", "case"): Rule(
+        ("admin", "planner@originating", "planner@current"),
+        "Kun sagens sekretariat eller formandskab kan sende den i høring.",
+        "Only the case's secretariat or chairs may run its consultation.",
+    ),
+    ("link_indicators", "case"): Rule(
+        ("admin", "worker@originating", "worker@current"),
+        "Kun medlemmer af et organ, der har sagen, kan knytte indikatorer til den.",
+        "Only members of a body that holds the case may link indicators to it.",
+    ),
+    ("create_units", "case"): Rule(
+        ("admin", "planner@originating", "planner@TSS"),
+        "Kun sekretariatet eller formandskabet for sagen eller TSS kan oprette enhederne.",
+        "Only the case's secretariat or chairs, or TSS's, may create the units.",
+    ),
+    ("view", "attachment"): Rule(
+        ("case:view",),
+        "Bilaget findes ikke, eller du har ikke adgang til sagen.",
+        "The attachment does not exist, or you have no access to its case.",
+    ),
+    ("answer", "response"): Rule(
+        ("party@body", "worker@body"),
+        "Kun den hørte part eller det hørte organ kan svare.",
+        "Only the consulted party or body may answer.",
+    ),
+    ("report", "unit"): Rule(
+        ("admin", "worker@body", "planner@originating", "planner@TSS"),
+        "Kun den ansvarlige enhed, sagens formandskab eller sekretariat og TSS kan rapportere.",
+        "Only the responsible unit, the case's chairs or secretariat and TSS may report.",
+    ),
+    ("view", "meeting"): Rule(
+        ("admin", "any@anywhere"),
+        "Mødet findes ikke, eller du har ikke adgang til det.",
+        "The meeting does not exist, or you have no access to it.",
+    ),
+    ("view_closed_items", "meeting"): Rule(
+        ("admin", "any@body"),
+        "Lukkede punkter kan kun ses af organets medlemmer.",
+        "Closed items are for the body's members only.",
+    ),
+    ("plan", "meeting"): Rule(
+        ("admin", "planner@body"),
+        "Kun organets sekretariat og formandskab kan forberede mødet.",
+        "Only the body's secretariat and chairs may prepare the meeting.",
+    ),
+    ("plan_meetings", "body"): Rule(
+        ("admin", "planner@body"),
+        "Kun organets sekretariat og formandskab kan planlægge dets møder.",
+        "Only the body's secretariat and chairs may plan its meetings.",
+    ),
+    ("keep_templates", "body"): Rule(
+        ("admin", "secretariat@body"),
+        "Kun organets sekretariat kan vedligeholde dets beslutningsskabeloner.",
+        "Only the body's secretariat may keep its decision templates.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Standing:
+    """What the policy knows of a user: active, admin, party and active memberships."""
+
+    user_id: int | None
+    active: bool
+    is_admin: bool
+    party_id: int | None
+    roles: frozenset[tuple[int, Role]]
+    codes: dict[str, int]
+
+    def holds(self, group: str, body_ids: Iterable[int | None]) -> bool:
+        wanted = ROLE_GROUPS[group]
+        ids = {b for b in body_ids if b is not None}
+        return any(body_id in ids and role in wanted for body_id, role in self.roles)
+
+    def holds_anywhere(self, group: str) -> bool:
+        wanted = ROLE_GROUPS[group]
+        return any(role in wanted for _body_id, role in self.roles)
+
+    @property
+    def body_ids(self) -> set[int]:
+        return {body_id for body_id, _role in self.roles}
+
+
+NOBODY = Standing(None, False, False, None, frozenset(), {})
+
+
+def standing(session: Session, user: User | None) -> Standing:
+    """The user's standing, read once per request (memberships change between requests)."""
+    if user is None or not user.active:
+        return NOBODY
+    cache: dict[int, Standing] | None = None
+    if has_app_context():
+        cache = g.setdefault("policy_standing", {})
+        if user.id in cache:
+            return cache[user.id]
+    rows = session.execute(
+        select(Membership.body_id, Membership.role, Body.code)
+        .join(Body, Body.id == Membership.body_id)
+        .where(Membership.user_id == user.id, Membership.active.is_(True))
+    ).all()
+    found = Standing(
+        user.id,
+        True,
+        user.is_admin,
+        user.party_id,
+        frozenset((body_id, Role(role)) for body_id, role, _code in rows),
+        {code: body_id for body_id, _role, code in rows},
+    )
+    if cache is not None:
+        cache[user.id] = found
+    return found
+
+
+def kind_of(subject: Any) -> str:
+    """The subject kind a rule names for `subject` (None is the application as a whole)."""
+    kinds: dict[type, str] = {
+        Case: "case",
+        Attachment: "attachment",
+        Meeting: "meeting",
+        Body: "body",
+        ConsultationResponse: "response",
+        ImplementationStatus: "unit",
+    }
+    if subject is None:
+        return "site"
+    for cls, kind in kinds.items():
+        if isinstance(subject, cls):
+            return kind
+    raise TypeError(f"the access policy knows no subject of type {type(subject).__name__}")
+
+
+def _case_of(session: Session, subject: Any) -> Case | None:
+    if isinstance(subject, Case):
+        return subject
+    if isinstance(subject, (Attachment, ImplementationStatus)):
+        return session.get(Case, subject.case_id)
+    if isinstance(subject, ConsultationResponse):
+        return session.get(Case, subject.consultation.case_id)
+    return None
+
+
+def _own_body(subject: Any) -> int | None:
+    if isinstance(subject, Meeting):
+        return subject.body_id
+    if isinstance(subject, Body):
+        return subject.id
+    if isinstance(subject, ConsultationResponse):
+        return subject.body_id
+    if isinstance(subject, ImplementationStatus):
+        return subject.responsible_body_id
+    return None
+
+
+def _consulted(session: Session, case: Case) -> tuple[set[int], set[int]]:
+    """The bodies and the parties asked in the case's consultations."""
+    rows = session.execute(
+        select(ConsultationResponse.body_id, ConsultationResponse.party_id)
+        .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+        .where(Consultation.case_id == case.id)
+    ).all()
+    return {b for b, _p in rows if b is not None}, {p for _b, p in rows if p is not None}
+
+
+def is_shared(case: Case) -> bool:
+    """Whether the case's state is visible beyond its originating body (not a draft)."""
+    state = engine.definition_of(case).states.get(case.state)
+    return state is None or state.visibility != "originating"
+
+
+def _is_open(case: Case) -> bool:
+    state = engine.definition_of(case).states.get(case.state)
+    return state is None or not state.final
+
+
+class _Check:
+    """Evaluates grants for one user and one subject, reading only what a grant needs."""
+
+    def __init__(self, session: Session, user: User | None, who: Standing, subject: Any) -> None:
+        self.session, self.user, self.who, self.subject = session, user, who, subject
+        self.case = _case_of(session, subject)
+
+    def condition(self, name: str) -> bool:
+        if self.case is None:
+            return False
+        return is_shared(self.case) if name == "shared" else _is_open(self.case)
+
+    def bodies(self, place: str) -> set[int | None]:
+        case = self.case
+        if place == "originating":
+            return {case.originating_body_id} if case else set()
+        if place == "current":
+            return {case.current_body_id} if case else set()
+        if place == "body":
+            return {_own_body(self.subject)}
+        if place == "consulted":
+            return set(_consulted(self.session, case)[0]) if case else set()
+        # A body code: the user holds a role there only if it is among their bodies.
+        return {self.who.codes[place]} if place in self.who.codes else set()
+
+    def party_asked(self, place: str) -> bool:
+        if self.who.party_id is None:
+            return False
+        if place == "body" and isinstance(self.subject, ConsultationResponse):
+            return self.subject.party_id == self.who.party_id
+        if place == "consulted" and self.case is not None:
+            return self.who.party_id in _consulted(self.session, self.case)[1]
+        return False
+
+    def grant(self, text: str) -> bool:
+        grant, _sep, condition = text.partition(" if ")
+        if condition and not self.condition(condition):
+            return False
+        if grant == "admin":
+            return self.who.is_admin
+        if grant == "transition":
+            return self.case is not None and bool(engine.allowed_triggers(self.case, self.user))
+        if grant.startswith("case:"):
+            return self.case is not None and may(self.user, grant[5:], self.case, self.session)
+        roles, _at, place = grant.partition("@")
+        if roles == "party":
+            return self.party_asked(place)
+        if place == "anywhere":
+            return self.who.holds_anywhere(roles)
+        return self.who.holds(roles, self.bodies(place))
+
+
+def _session_of(subject: Any, user: User | None) -> Session:
+    session = object_session(subject) if subject is not None else None
+    session = session or (object_session(user) if user is not None else None)
+    if session is None:
+        from workflow.web import db  # a request's session, for checks about the site
+
+        return db()
+    return session
+
+
+def may(
+    user: User | None, action: str, subject: Any = None, session: Session | None = None
+) -> bool:
+    """Whether `user` may take `action` on `subject` (None: the application as a whole)."""
+    rule = RULES[(action, kind_of(subject))]
+    session = session or _session_of(subject, user)
+    who = standing(session, user)
+    if not who.active:
+        return False
+    check = _Check(session, user, who, subject)
+    return any(check.grant(grant) for grant in rule.grants)
+
+
+def require(
+    user: User | None, action: str, subject: Any = None, session: Session | None = None
+) -> None:
+    """Raise NotAllowed, with the rule's explanation, unless `user` may take `action`."""
+    if not may(user, action, subject, session):
+        rule = RULES[(action, kind_of(subject))]
+        raise NotAllowed(rule.refusal, rule.refusal_en, list(rule.grants))
+
+
+def _private_states(session: Session) -> list[tuple[str, int, str]]:
+    """(process, version, state) of every stored version's states private to the originating
+    body: a case keeps the rules of its own version."""
+    if has_app_context() and "policy_private_states" in g:
+        return list(g.policy_private_states)
+    found = [
+        (name, version, state.name)
+        for name, version in session.execute(select(ProcessVersion.name, ProcessVersion.version))
+        for state in registry.get(session, name, version).states.values()
+        if state.visibility == "originating"
+    ]
+    if has_app_context():
+        g.policy_private_states = found
+    return found
+
+
+def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
+    """A WHERE clause for the cases `user` may see (the same rule as `may(user, "view", case)`):
+    admins all; a user without memberships none; others every shared case and the drafts of
+    their own bodies."""
+    who = standing(session, user)
+    if not who.active:
+        return false()
+    if who.is_admin:
+        return true()
+    if not who.roles:
+        return false()
+    private = [
+        and_(Case.process == name, Case.process_version == version, Case.state == state)
+        for name, version, state in _private_states(session)
+    ]
+    if not private:
+        return true()
+    return or_(not_(or_(*private)), Case.originating_body_id.in_(sorted(who.body_ids)))
