@@ -187,3 +187,16 @@ def test_the_yearly_follow_up_is_also_a_word_document_with_the_same_figures(
         t for t in document.tables if any("Fælles akutindsats" in c.text for c in t.rows[-1].cells)
     )
     assert "Godkend" in [c.text for c in decisions.rows[-1].cells]
+
+
+def test_the_implementation_report_shows_its_per_cent_column(
+    client, logged_in, make_case, make_user, text_of
+):
+    """A column heading with a per cent sign once broke the translation call (500)."""
+    decided_case(make_case, make_user)
+    user = logged_in("secretariat@TSS")
+    page = client.get("/rapporter/implementering")
+    assert page.status_code == 200
+    assert "Færdige (pct.)" in text_of(page) and "Fælles akutindsats" in text_of(page)
+    user.locale = "en"
+    assert "Done (per cent)" in text_of(client.get("/rapporter/implementering"))

@@ -36,6 +36,7 @@ from models import (
     SeriesFrequency,
     User,
 )
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.engine import clock
 from workflow.engine.calendar import local_date
@@ -156,7 +157,7 @@ def _planner_bodies(session: Session, user: User) -> list[Body]:
 
 def _sees_closed(session: Session, user: User, meeting: Meeting) -> bool:
     """Members of the body see closed items in full; everyone else the public edition."""
-    return user.is_admin or bool(meetings.roles_in(session, user, meeting.body_id))
+    return policy.may(user, "view_closed_items", meeting, session)
 
 
 def _outcomes(case: Case | None) -> list[Outcome]:
@@ -542,7 +543,7 @@ def document(meeting_id: int, kind: str, fmt: str) -> Response:
     version = agenda.latest_version(session, meeting, kinds[kind])
     if version is not None:
         snap = {**version.snapshot, "version": version.number}
-    elif meetings.may(session, user, meeting.body_id, meetings.PLANNERS):
+    elif policy.may(user, "plan", meeting, session):
         snap = {**agenda.snapshot(session, meeting, kinds[kind]), "version": _("udkast")}
     else:
         abort(404)

@@ -10,7 +10,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import Body, BodyKind, Case, Meeting, MeetingStatus, Membership, User
-from workflow.auth.login import login_required
+from workflow import policy
+from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.engine import clock
 from workflow.engine.deadlines import material_deadline
@@ -78,8 +79,11 @@ def body_page(session: Session, body: Body, now: datetime) -> BodyPage:
     )
     known = queries.definitions(session)
     held_or_raised = or_(Case.current_body_id == body.id, Case.originating_body_id == body.id)
+    visible = policy.visible_cases(session, current_actor())
     cases = queries.case_rows(
-        session, select(Case).where(held_or_raised, queries.open_case_condition(known)), known
+        session,
+        select(Case).where(held_or_raised, queries.open_case_condition(known), visible),
+        known,
     )
     meetings = list(
         session.scalars(

@@ -339,7 +339,7 @@ def implementation_spread(session: Session, filters: Filters = Filters()) -> Rep
         "Enheder (kommuner, hospitaler, almen praksis) pr. indsats. Organ afgrænser, hvor "
         "indsatsen stammer fra. 'Færdige' tæller implementerede og ikke relevante.",
         ["Sag nr.", "Indsats", "Proces", "Tilstand", "Enheder", "Implementeret",
-         "Ikke relevant", "I gang", "Ikke startet", "Færdige %"],
+         "Ikke relevant", "I gang", "Ikke startet", "Færdige (pct.)"],
         rows, filters, (4, 5, 6, 7, 8),
     )  # fmt: skip
 
