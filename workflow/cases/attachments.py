@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from sqlalchemy import ColumnElement, or_, select
@@ -28,6 +29,7 @@ from models import (
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.engine.unit_of_work import unit_of_work
 
 ENV_DIR = "AFTALEFLOW_ATTACHMENTS_DIR"
 DEFAULT_DIR = Path("var/attachments")
@@ -53,6 +55,14 @@ ALLOWED: dict[str, tuple[str, bytes | None]] = {
 }
 # Bodies that oversee every case of the agreement.
 OVERSEEING = ("TSS", "SKU")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the user sent it, not yet checked or stored."""
+
+    filename: str
+    data: bytes
 
 
 def storage_dir(configured: str | os.PathLike[str] | None = None) -> Path:
@@ -138,9 +148,9 @@ def upload(
     data: bytes,
     *,
     folder: str | os.PathLike[str] | None = None,
-    commit: bool = True,
 ) -> Attachment:
-    """Store a file on the case (audited on its timeline)."""
+    """Store a file on the case (audited on its timeline), as a unit of work; an operation that
+    attaches a file and does more opens its unit around both."""
     if not may_see_case(session, actor, case) or not (
         actor.is_admin or _works_on(session, actor, case)
     ):
@@ -159,14 +169,13 @@ def upload(
         sha256=hashlib.sha256(data).hexdigest(), storage_key=key, uploaded_by_id=actor.id,
         created_at=now,
     )  # fmt: skip
-    session.add(attachment)
-    session.flush()
-    engine.append_event(
-        session, case, trigger="attachment_added", actor=actor, from_state=case.state,
-        comment=f"Bilag vedhæftet: {name}", data={"attachment_id": attachment.id}, now=now,
-    )  # fmt: skip
-    if commit:
-        session.commit()
+    with unit_of_work(session):
+        session.add(attachment)
+        session.flush()
+        engine.append_event(
+            session, case, trigger="attachment_added", actor=actor, from_state=case.state,
+            comment=f"Bilag vedhæftet: {name}", data={"attachment_id": attachment.id}, now=now,
+        )  # fmt: skip
     return attachment
 
 
