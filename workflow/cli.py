@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from models import Body, Case, Membership, Role, User
 from workflow.engine import audit, migrate
 from workflow.engine.db import database_url, make_engine, make_session_factory
+from workflow.engine.unit_of_work import unit_of_work
 
 
 class Context:
@@ -145,20 +146,22 @@ def users_create(
         if session.scalar(select(User).where(User.email == email)) is not None:
             raise click.ClickException(f"Der findes allerede en bruger med e-mailen {email}.")
         parsed = [_parse_role(session, spec) for spec in roles]
-        user = User(email=email, name=name, password_hash=hash_password(password), is_admin=admin)
-        session.add(user)
-        session.flush()
-        for body, role in parsed:
-            session.add(Membership(user_id=user.id, body_id=body.id, role=role))
-        from models import AdminAuditEntry
-
-        session.add(
-            AdminAuditEntry(
-                action="create", object_type="user", object_id=str(user.id),
-                data={"email": email, "admin": admin, "roles": list(roles), "via": "cli"},
+        with unit_of_work(session):
+            user = User(
+                email=email, name=name, password_hash=hash_password(password), is_admin=admin
             )
-        )  # fmt: skip
-        session.commit()
+            session.add(user)
+            session.flush()
+            for body, role in parsed:
+                session.add(Membership(user_id=user.id, body_id=body.id, role=role))
+            from models import AdminAuditEntry
+
+            session.add(
+                AdminAuditEntry(
+                    action="create", object_type="user", object_id=str(user.id),
+                    data={"email": email, "admin": admin, "roles": list(roles), "via": "cli"},
+                )
+            )  # fmt: skip
     click.echo(f"Brugeren {email} er oprettet.")
 
 
@@ -356,9 +359,8 @@ def processes_sync(context: Context) -> None:
     """Store changed definition files in states/ as new versions."""
     from workflow.engine.processes import registry
 
-    with context.session() as session:
+    with context.session() as session, unit_of_work(session):
         created = registry.sync(session)
-        session.commit()
     for row in created:
         click.echo(f"Ny version: {row.name} version {row.version}")
     if not created:

@@ -54,6 +54,7 @@ from workflow.engine.core import append_event
 from workflow.engine.errors import WorkflowError
 from workflow.engine.paths import resource_dir
 from workflow.engine.processes import registry
+from workflow.engine.unit_of_work import unit_of_work
 from workflow.meetings import agenda, minutes
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import Outcome, trigger_for
@@ -545,46 +546,46 @@ def _lookup(items: dict[str, Any], code: str, what: str) -> Any:
 
 
 def _ensure_people(session: Session, script: DemoScript, world: _World, report: DemoReport) -> None:
-    emails = [p.email for p in script.people]
-    existing = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
-    password_hash: str | None = None
-    for person in script.people:
-        user = existing.get(person.email)
-        if user is None:
-            # One hash for the shared, published demo password keeps the demo fast.
-            password_hash = password_hash or PasswordHasher().hash(PASSWORD)
-            user = User(
-                email=person.email,
-                name=person.name,
-                password_hash=password_hash,
-                is_admin=person.is_admin,
-                party_id=_lookup(world.parties, person.party, "Parten").id,
-                created_at=script.epoch,
-            )
-            session.add(user)
-            report.users += 1
-        world.users[person.login] = user
-    session.flush()
-    held = set(
-        session.execute(
-            select(Membership.user_id, Membership.body_id, Membership.role).where(
-                Membership.user_id.in_([u.id for u in world.users.values()])
-            )
-        ).tuples()
-    )
-    for person in script.people:
-        user = world.users[person.login]
-        for role, code in person.memberships:
-            body = _lookup(world.bodies, code, "Organet")
-            if (user.id, body.id, role) not in held:
-                session.add(
-                    Membership(
-                        user_id=user.id, body_id=body.id, role=role,
-                        since=local_date(script.epoch), active=True,
-                    )
-                )  # fmt: skip
-                report.memberships += 1
-    session.commit()
+    with unit_of_work(session):
+        emails = [p.email for p in script.people]
+        existing = {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))}
+        password_hash: str | None = None
+        for person in script.people:
+            user = existing.get(person.email)
+            if user is None:
+                # One hash for the shared, published demo password keeps the demo fast.
+                password_hash = password_hash or PasswordHasher().hash(PASSWORD)
+                user = User(
+                    email=person.email,
+                    name=person.name,
+                    password_hash=password_hash,
+                    is_admin=person.is_admin,
+                    party_id=_lookup(world.parties, person.party, "Parten").id,
+                    created_at=script.epoch,
+                )
+                session.add(user)
+                report.users += 1
+            world.users[person.login] = user
+        session.flush()
+        held = set(
+            session.execute(
+                select(Membership.user_id, Membership.body_id, Membership.role).where(
+                    Membership.user_id.in_([u.id for u in world.users.values()])
+                )
+            ).tuples()
+        )
+        for person in script.people:
+            user = world.users[person.login]
+            for role, code in person.memberships:
+                body = _lookup(world.bodies, code, "Organet")
+                if (user.id, body.id, role) not in held:
+                    session.add(
+                        Membership(
+                            user_id=user.id, body_id=body.id, role=role,
+                            since=local_date(script.epoch), active=True,
+                        )
+                    )  # fmt: skip
+                    report.memberships += 1
 
 
 def _meeting_status(spec: MeetingSpec, today: datetime) -> MeetingStatus:
@@ -600,39 +601,39 @@ def _meeting_status(spec: MeetingSpec, today: datetime) -> MeetingStatus:
 def _ensure_meetings(
     session: Session, script: DemoScript, world: _World, report: DemoReport
 ) -> None:
-    body_ids = {_lookup(world.bodies, m.body, "Organet").id for m in script.meetings}
-    existing = {
-        (m.body_id, m.starts_at): m
-        for m in session.scalars(select(Meeting).where(Meeting.body_id.in_(body_ids)))
-    }
-    for spec in script.meetings:
-        body = world.bodies[spec.body]
-        meeting = existing.get((body.id, spec.starts_at))
-        if meeting is None:
-            # A meeting run through agenda and minutes starts as a draft agenda.
-            status = (
-                MeetingStatus.PLANNED
-                if spec.run_as_meeting and not spec.cancelled
-                else _meeting_status(spec, script.today)
-            )
-            meeting = Meeting(
-                body_id=body.id,
-                title=spec.title,
-                starts_at=spec.starts_at,
-                ends_at=spec.ends_at,
-                location=spec.location,
-                status=status,
-                # A year's calendar is laid in December of the year before.
-                created_at=datetime(spec.starts_at.year - 1, 12, 1, 8, tzinfo=UTC),
-            )
-            session.add(meeting)
-            existing[(body.id, spec.starts_at)] = meeting
-            report.meetings += 1
-            if status is MeetingStatus.PLANNED:
-                _start_agenda(session, meeting)
-        if spec.run_as_meeting:
-            world.run_as_meeting.add(meeting.id)
-    session.commit()
+    with unit_of_work(session):
+        body_ids = {_lookup(world.bodies, m.body, "Organet").id for m in script.meetings}
+        existing = {
+            (m.body_id, m.starts_at): m
+            for m in session.scalars(select(Meeting).where(Meeting.body_id.in_(body_ids)))
+        }
+        for spec in script.meetings:
+            body = world.bodies[spec.body]
+            meeting = existing.get((body.id, spec.starts_at))
+            if meeting is None:
+                # A meeting run through agenda and minutes starts as a draft agenda.
+                status = (
+                    MeetingStatus.PLANNED
+                    if spec.run_as_meeting and not spec.cancelled
+                    else _meeting_status(spec, script.today)
+                )
+                meeting = Meeting(
+                    body_id=body.id,
+                    title=spec.title,
+                    starts_at=spec.starts_at,
+                    ends_at=spec.ends_at,
+                    location=spec.location,
+                    status=status,
+                    # A year's calendar is laid in December of the year before.
+                    created_at=datetime(spec.starts_at.year - 1, 12, 1, 8, tzinfo=UTC),
+                )
+                session.add(meeting)
+                existing[(body.id, spec.starts_at)] = meeting
+                report.meetings += 1
+                if status is MeetingStatus.PLANNED:
+                    _start_agenda(session, meeting)
+            if spec.run_as_meeting:
+                world.run_as_meeting.add(meeting.id)
     for meeting in existing.values():
         if meeting.status != MeetingStatus.CANCELLED:
             world.meetings[(meeting.body_id, local_date(meeting.starts_at))] = meeting
@@ -678,16 +679,16 @@ def _expense_parties(world: _World, selector: str) -> list[Party]:
 def _ensure_expenses(
     session: Session, case: Case, spec: CaseSpec, world: _World, report: DemoReport
 ) -> None:
-    present = {e.party_id for e in case.expenses}
-    for expense in spec.expenses:
-        for party in _expense_parties(world, expense.parties):
-            if party.id not in present:
-                case.expenses.append(
-                    CaseExpense(party=party, amount_dkk=expense.amount_dkk, note=expense.note)
-                )
-                present.add(party.id)
-                report.expenses += 1
-    session.commit()
+    with unit_of_work(session):
+        present = {e.party_id for e in case.expenses}
+        for expense in spec.expenses:
+            for party in _expense_parties(world, expense.parties):
+                if party.id not in present:
+                    case.expenses.append(
+                        CaseExpense(party=party, amount_dkk=expense.amount_dkk, note=expense.note)
+                    )
+                    present.add(party.id)
+                    report.expenses += 1
 
 
 def _open_case(session: Session, spec: CaseSpec, world: _World, report: DemoReport) -> Case:
@@ -768,45 +769,45 @@ def _register_implementation(
         )
     reasons = {by_name[name].id: reason for name, reason in spec.reasons.items()}
     day = local_date(at)
-    reported = 0
-    for party_id in sorted(set(present) | set(states)):
-        state = states.get(party_id, spec.default)
-        started = day if state in (
-            ImplementationState.IN_PROGRESS, ImplementationState.IMPLEMENTED
-        ) else None  # fmt: skip
-        implemented = day if state == ImplementationState.IMPLEMENTED else None
-        unit = present.get(party_id)
-        if unit is None:
-            unit_party = session.get(Party, party_id)
-            assert unit_party is not None
-            body = _responsible_body(world, unit_party, spec.line)
-            unit = ImplementationStatus(
-                case_id=case.id,
-                party_id=party_id,
-                responsible_body_id=body.id if body else None,
-                status=ImplementationState.NOT_STARTED,
-            )
-            session.add(unit)
-            report.implementation_statuses += 1
-        elif unit.status != ImplementationState.NOT_STARTED:
-            continue  # reported before: a second run changes nothing
-        if state == ImplementationState.NOT_STARTED:
-            continue
-        unit.status = state
-        unit.reason = reasons.get(party_id, "")
-        unit.started_on = started
-        unit.implemented_on = implemented
-        unit.updated_at = at
-        reported += 1
-    report.implementation_statuses += reported
-    if reported:
-        session.flush()
-        append_event(
-            session, case, trigger="implementation_report", actor=None, from_state=case.state,
-            comment=f"Demodata: status for {reported} enheder registreret.",
-            data={"units": reported, "demo": True}, now=at,
-        )  # fmt: skip
-    session.commit()
+    with unit_of_work(session):
+        reported = 0
+        for party_id in sorted(set(present) | set(states)):
+            state = states.get(party_id, spec.default)
+            started = day if state in (
+                ImplementationState.IN_PROGRESS, ImplementationState.IMPLEMENTED
+            ) else None  # fmt: skip
+            implemented = day if state == ImplementationState.IMPLEMENTED else None
+            unit = present.get(party_id)
+            if unit is None:
+                unit_party = session.get(Party, party_id)
+                assert unit_party is not None
+                body = _responsible_body(world, unit_party, spec.line)
+                unit = ImplementationStatus(
+                    case_id=case.id,
+                    party_id=party_id,
+                    responsible_body_id=body.id if body else None,
+                    status=ImplementationState.NOT_STARTED,
+                )
+                session.add(unit)
+                report.implementation_statuses += 1
+            elif unit.status != ImplementationState.NOT_STARTED:
+                continue  # reported before: a second run changes nothing
+            if state == ImplementationState.NOT_STARTED:
+                continue
+            unit.status = state
+            unit.reason = reasons.get(party_id, "")
+            unit.started_on = started
+            unit.implemented_on = implemented
+            unit.updated_at = at
+            reported += 1
+        report.implementation_statuses += reported
+        if reported:
+            session.flush()
+            append_event(
+                session, case, trigger="implementation_report", actor=None, from_state=case.state,
+                comment=f"Demodata: status for {reported} enheder registreret.",
+                data={"units": reported, "demo": True}, now=at,
+            )  # fmt: skip
 
 
 def _step_time(step: StepSpec, meeting: Meeting | None, previous: datetime) -> datetime:
@@ -997,15 +998,13 @@ def _run_meeting(session: Session, meeting: Meeting, runs: list[_CaseRun], world
                     items[run.case.id] = agenda.add_case(session, meeting, run.case, secretariat)
         if meeting.status is MeetingStatus.PLANNED:
             clock.set_time(agenda_at + lead)
-            meetings.change_status(session, meeting, "send_for_review", secretariat)
-            meetings.commit(session)
+            meetings.step(session, meeting, "send_for_review", secretariat)
         if meeting.status is MeetingStatus.AGENDA_REVIEW:
             clock.set_time(agenda_at + 2 * lead)
             agenda.publish(session, meeting, chair)
         if meeting.status is MeetingStatus.PUBLISHED:
             clock.set_time(held_at)
-            meetings.change_status(session, meeting, "hold", secretariat)
-            meetings.commit(session)
+            meetings.step(session, meeting, "hold", secretariat)
         if meeting.status is MeetingStatus.HELD:
             clock.set_time(held_at + timedelta(minutes=1))
             for step, run in zip(steps, runs, strict=True):
@@ -1021,8 +1020,7 @@ def _run_meeting(session: Session, meeting: Meeting, runs: list[_CaseRun], world
                 raise DemoError(f"Referatet fra {meeting.title} kunne ikke gennemføres: {problems}")
         if meeting.status is MeetingStatus.MINUTES_APPROVED:
             clock.set_time(decided_at + timedelta(minutes=1))
-            meetings.change_status(session, meeting, "close", secretariat)
-            meetings.commit(session)
+            meetings.step(session, meeting, "close", secretariat)
     except WorkflowError as exc:
         raise DemoError(
             f"{meeting.title} ({local_date(meeting.starts_at)}): {exc.message}"
@@ -1079,20 +1077,20 @@ def _settle_notifications(
     session: Session, case_ids: list[int], after_id: int, today: datetime, report: DemoReport
 ) -> None:
     """Mark this run's notifications as sent, so the story mails no one; old ones are read."""
-    pending = session.scalars(
-        select(Notification).where(
-            Notification.id > after_id,
-            Notification.case_id.in_(case_ids),
-            Notification.sent_at.is_(None),
-            Notification.failed_at.is_(None),
+    with unit_of_work(session):
+        pending = session.scalars(
+            select(Notification).where(
+                Notification.id > after_id,
+                Notification.case_id.in_(case_ids),
+                Notification.sent_at.is_(None),
+                Notification.failed_at.is_(None),
+            )
         )
-    )
-    for notification in pending:
-        notification.sent_at = notification.created_at
-        if notification.created_at < today - READ_AFTER:
-            notification.read_at = notification.created_at
-        report.notifications += 1
-    session.commit()
+        for notification in pending:
+            notification.sent_at = notification.created_at
+            if notification.created_at < today - READ_AFTER:
+                notification.read_at = notification.created_at
+            report.notifications += 1
 
 
 def _count_events(session: Session) -> int:
@@ -1126,13 +1124,13 @@ def run(
         _settle_notifications(session, case_ids, last_notification, script.today, report)
     report.events = _count_events(session) - events_before
     if report.changed:
-        session.add(
-            AdminAuditEntry(
-                action="demo", object_type="demo", object_id="data/demo.toml",
-                data={"users": report.users, "meetings": report.meetings,
-                      "cases": report.cases, "events": report.events},
-            )
-        )  # fmt: skip
-        session.commit()
+        with unit_of_work(session):
+            session.add(
+                AdminAuditEntry(
+                    action="demo", object_type="demo", object_id="data/demo.toml",
+                    data={"users": report.users, "meetings": report.meetings,
+                          "cases": report.cases, "events": report.events},
+                )
+            )  # fmt: skip
     report.seconds = timer.perf_counter() - started
     return report

@@ -44,6 +44,7 @@ from workflow.engine.core import append_event, body_by_code, definition_of
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
 from workflow.engine.processes import registry
+from workflow.engine.unit_of_work import unit_of_work
 from workflow.meetings import minutes
 from workflow.notifications import delivery as notify
 from workflow.notifications import digest
@@ -221,11 +222,11 @@ def _lead(
 
 def release(session: Session, holder: str | None = None) -> None:
     """Give up this process's lease so a standby sweeper can take over at once."""
-    row = session.get(SchedulerLock, LOCK_NAME, populate_existing=True)
-    if row is not None and row.holder == (holder or default_holder()):
-        row.holder = None
-        row.expires_at = None
-    session.commit()
+    with unit_of_work(session):
+        row = session.get(SchedulerLock, LOCK_NAME, populate_existing=True)
+        if row is not None and row.holder == (holder or default_holder()):
+            row.holder = None
+            row.expires_at = None
 
 
 # --- what to look at ----------------------------------------------------------------------
@@ -434,6 +435,10 @@ def _act(
 # --- the sweep ----------------------------------------------------------------------------
 
 
+class _NotTheSweeper(Exception):
+    """Another process holds the sweeper's lease: this sweep writes nothing."""
+
+
 def sweep(
     session: Session,
     now: datetime | None = None,
@@ -446,37 +451,35 @@ def sweep(
     config = config or SchedulerConfig.from_env()
     now = now or clock.now()
     try:
-        row = _lead(session, holder or default_holder(), now, config)
-        if row is None:
-            session.rollback()
-            return SweepReport(skipped=True)
-        report = SweepReport(full=_needs_full_sweep(row, now, config))
-        rules = _rules(session)
-        newest = session.scalar(select(func.max(Deadline.id))) or 0
-        after = row.swept_until
-        if report.full or after is None:
-            candidates = _full_candidates(session, now, rules)
-            row.full_sweep_at = now
-        else:
-            candidates = _window_candidates(
-                session, after, now, row.last_deadline_id, rules, config
+        with unit_of_work(session):
+            row = _lead(session, holder or default_holder(), now, config)
+            if row is None:
+                raise _NotTheSweeper  # the unit rolls back, ending the lock attempt
+            report = SweepReport(full=_needs_full_sweep(row, now, config))
+            rules = _rules(session)
+            newest = session.scalar(select(func.max(Deadline.id))) or 0
+            after = row.swept_until
+            if report.full or after is None:
+                candidates = _full_candidates(session, now, rules)
+                row.full_sweep_at = now
+            else:
+                candidates = _window_candidates(
+                    session, after, now, row.last_deadline_id, rules, config
+                )
+            report.examined = len(candidates)
+            for deadline in candidates:
+                _act(session, deadline, now, config, report)
+            report.reminders += consultations.send_reminders(session, now)
+            report.reminders += minutes.send_follow_up_reminders(session, now)
+            if report.full or after is None or _moment_dates(after, now, config.digest_hour):
+                report.digests = digest.build_daily_digests(session, now, hour=config.digest_hour)
+            report.weekly = digest.build_weekly_digests(
+                session, now, hour=config.digest_hour, weekday=config.weekly_weekday
             )
-        report.examined = len(candidates)
-        for deadline in candidates:
-            _act(session, deadline, now, config, report)
-        report.reminders += consultations.send_reminders(session, now, commit=False)
-        report.reminders += minutes.send_follow_up_reminders(session, now)
-        if report.full or after is None or _moment_dates(after, now, config.digest_hour):
-            report.digests = digest.build_daily_digests(session, now, hour=config.digest_hour)
-        report.weekly = digest.build_weekly_digests(
-            session, now, hour=config.digest_hour, weekday=config.weekly_weekday
-        )
-        row.swept_until = now
-        row.last_deadline_id = max(newest, row.last_deadline_id)
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+            row.swept_until = now
+            row.last_deadline_id = max(newest, row.last_deadline_id)
+    except _NotTheSweeper:
+        return SweepReport(skipped=True)
     return report
 
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, Case, Notification, Party, ResponseStatus, User
+from models import Attachment, Body, Case, CaseEvent, Notification, Party, ResponseStatus, User
 from workflow import scheduler
+from workflow.cases.attachments import Upload
 from workflow.consultations import operations as consultations
 from workflow.engine import clock
 from workflow.engine import core as engine
@@ -159,3 +161,65 @@ def test_the_guard_reads_the_recorded_answers_not_the_secretariats_word(
     consultations.answer(session, consultation.responses[0], answerer, "Ingen bemærkninger.")
     engine.perform(case, "end_consultation", sec)
     assert case.state == "at_tss"
+
+
+PDF = b"%PDF-1.4\n% svar\n"
+
+
+def _attachments(session: Session, case: Case) -> list[str]:
+    return list(session.scalars(select(Attachment.filename).where(Attachment.case_id == case.id)))
+
+
+def test_an_answer_with_a_file_stores_both_in_one_unit_and_a_refused_one_neither(
+    session: Session,
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    tmp_path: Path,
+) -> None:
+    sec = make_user("secretariat@TSS")
+    case = make_case("joint_agreement", origin="TSS", state="drafting")
+    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    gentofte, plo = _party(session, "Gentofte"), _party(session, "PLO")
+    answerer, late = make_user(), make_user()
+    answerer.party_id, late.party_id = gentofte.id, plo.id
+    session.flush()
+    consultation = consultations.start(
+        session, case, sec, title="Høring", parties=[gentofte, plo], bodies=[]
+    )
+    on_time, too_late = consultation.responses
+    consultations.answer(
+        session, on_time, answerer, "", file=Upload("Svar Gentofte.pdf", PDF), folder=tmp_path
+    )
+    assert on_time.attachment_id is not None
+    assert _attachments(session, case) == ["Svar Gentofte.pdf"]
+
+    # The case leaves its consultation; PLO's answer arrives with a file after all.
+    clock.set_time(datetime(2020, 10, 1, 8, 0, tzinfo=UTC))
+    engine.perform(case, "end_consultation", sec)
+    with pytest.raises(WorkflowError, match="Høringen er afsluttet"):
+        consultations.answer(
+            session, too_late, late, "For sent.", file=Upload("Svar PLO.pdf", PDF),
+            folder=tmp_path,
+        )  # fmt: skip
+    # The file was stored before the answer was refused; the refusal rolled back both.
+    assert _attachments(session, case) == ["Svar Gentofte.pdf"]
+    assert too_late.status is ResponseStatus.PENDING
+    triggers = session.scalars(select(CaseEvent.trigger).where(CaseEvent.case_id == case.id))
+    assert list(triggers).count("attachment_added") == 1
+
+
+def test_a_refused_round_leaves_no_draft_attachment(
+    session: Session,
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    tmp_path: Path,
+) -> None:
+    sec = make_user("secretariat@TSS")
+    case = make_case("joint_agreement", origin="TSS", state="drafting")
+    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    with pytest.raises(WorkflowError, match="mindst én part"):
+        consultations.start(
+            session, case, sec, title="Høring", parties=[], bodies=[],
+            file=Upload("Udkast.pdf", PDF), folder=tmp_path,
+        )  # fmt: skip
+    assert _attachments(session, case) == []

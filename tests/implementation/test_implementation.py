@@ -6,7 +6,7 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
@@ -15,10 +15,11 @@ from models import (
     Deadline,
     DeadlineKind,
     ImplementationState,
+    ImplementationStatus,
 )
 from workflow.engine import actions, clock
 from workflow.engine import core as engine
-from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed
+from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
 from workflow.implementation import operations as implementation
 
 SOMATIC_HOSPITALS = {"HOSP-NOH", "HOSP-HGH", "HOSP-AHH", "HOSP-BFH", "HOSP-RH", "HOSP-BOH"}
@@ -363,3 +364,37 @@ def test_spread_overview_is_units_by_initiatives(implementing, session, make_use
     hilleroed = next(r for r in overview.rows if r.party.code == "KOM-HILLEROED")
     assert hilleroed.cells[index] is None
     assert overview.columns[index].progress.implemented == 1
+
+
+def test_the_last_report_and_the_transition_it_completes_are_one_transaction(
+    implementing, session, make_user, monkeypatch
+):
+    case = implementing()
+    secretariat = make_user("secretariat@SU-NORD-SOM")
+    units = implementation.units_of(session, case)
+    last = units[-1]
+    for unit in units[:-1]:
+        implementation.report_unit(session, unit.id, secretariat, status="implemented")
+
+    def broken(context):
+        raise WorkflowError("Opfølgningen kunne ikke startes.", "The follow-up failed.")
+
+    # Entering follow-up fails, so the transition the last report fires is rolled back ...
+    monkeypatch.setitem(actions.ACTIONS, "close_follow_ups", broken)
+    reports_before = _reports(session, case)
+    with pytest.raises(WorkflowError, match="kunne ikke startes"):
+        implementation.report_unit(session, last.id, secretariat, status="implemented")
+    # ... and the report with it: no event, the unit as it was, the follow-ups still open.
+    assert _reports(session, case) == reports_before
+    session.expire_all()
+    assert session.get(ImplementationStatus, last.id).status == ImplementationState.NOT_STARTED
+    assert case.state == "implementation"
+    assert any(d.is_open for d in follow_ups(session, case))
+
+
+def _reports(session, case):
+    return session.scalar(
+        select(func.count()).where(
+            CaseEvent.case_id == case.id, CaseEvent.trigger == implementation.REPORT_TRIGGER
+        )
+    )

@@ -171,3 +171,21 @@ def test_a_cancelled_or_held_meeting_cannot_be_moved(session, tss_meeting, secre
     session.commit()
     with pytest.raises(WorkflowError, match="allerede afholdt"):
         cancel_meeting(session, tss_meeting, secretary)
+
+
+def test_a_cancellation_whose_history_entry_fails_leaves_the_deadlines_as_they_were(
+    session, planned_case, tss_meeting, secretary, monkeypatch
+):
+    from workflow.meetings import operations as meetings
+
+    [before] = _open_material(session, planned_case)
+
+    def failing_record(session, meeting, actor, action, **kwargs):
+        raise RuntimeError("the history could not be written")
+
+    # The deadlines move first, then the history entry fails: one unit, so nothing stays.
+    monkeypatch.setattr(meetings, "record", failing_record)
+    with pytest.raises(RuntimeError):
+        meetings.cancel_meeting(session, tss_meeting, secretary, comment="Ingen sager")
+    assert [d.id for d in _open_material(session, planned_case)] == [before.id]
+    assert session.get(Meeting, tss_meeting.id).status is MeetingStatus.PLANNED

@@ -47,12 +47,10 @@ def people(make_user: Callable[..., User]) -> dict[str, User]:
 
 def _hold(session: Session, meeting_obj: object, sec: User, chair: User) -> None:
     meeting = meeting_obj
-    meetings.change_status(session, meeting, "send_for_review", sec)  # type: ignore[arg-type]
-    meetings.commit(session)
+    meetings.step(session, meeting, "send_for_review", sec)  # type: ignore[arg-type]
     agenda.publish(session, meeting, chair)  # type: ignore[arg-type]
     clock.set_time(meeting.starts_at + timedelta(hours=2))  # type: ignore[attr-defined]
-    meetings.change_status(session, meeting, "hold", sec)  # type: ignore[arg-type]
-    meetings.commit(session)
+    meetings.step(session, meeting, "hold", sec)  # type: ignore[arg-type]
 
 
 def test_the_seed_001_cycle_from_tss_to_kkr(
@@ -204,12 +202,10 @@ def test_meeting_states_are_audited_and_closed_meetings_can_be_reopened(
         meetings.change_status(session, tss, "hold", people["tss_sec"])
     _hold(session, tss, people["tss_sec"], people["tss_chair"])
     minutes.approve_minutes(session, tss, people["tss_chair"])
-    meetings.change_status(session, tss, "close", people["tss_sec"])
-    meetings.commit(session)
+    meetings.step(session, tss, "close", people["tss_sec"])
     with pytest.raises(WorkflowError, match="begrundelse"):
         meetings.change_status(session, tss, "reopen", people["tss_sec"])
-    meetings.change_status(session, tss, "reopen", people["tss_sec"], comment="Fejl i referatet.")
-    meetings.commit(session)
+    meetings.step(session, tss, "reopen", people["tss_sec"], comment="Fejl i referatet.")
     assert tss.status is MeetingStatus.HELD
     actions = [h.action for h in session.scalars(
         select(MeetingHistoryEntry).where(MeetingHistoryEntry.meeting_id == tss.id)

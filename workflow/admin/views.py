@@ -29,6 +29,7 @@ from models import (
     Role,
     User,
 )
+from workflow.admin import operations
 from workflow.admin.forms import (
     NONE,
     BodyForm,
@@ -44,7 +45,12 @@ from workflow.admin.forms import (
     PartyForm,
     PlanningAreaForm,
 )
-from workflow.auth import passwords
+from workflow.admin.operations import (
+    body_values,
+    party_values,
+    planning_area_values,
+    user_values,
+)
 from workflow.auth.login import current_actor, current_user
 from workflow.engine import clock
 from workflow.engine.calendar import local_date
@@ -83,92 +89,13 @@ def admins_only() -> Response | tuple[str, int] | None:
     return None
 
 
-# Audit and fingerprints ---------------------------------------------------------------------
-
-
-def user_values(user: User) -> dict[str, Any]:
-    """The audited values of a user (never the password hash)."""
-    return {
-        "name": user.name,
-        "email": user.email,
-        "locale": user.locale,
-        "is_admin": user.is_admin,
-        "active": user.active,
-    }
-
-
-def membership_values(membership: Membership) -> dict[str, Any]:
-    """The audited values of a membership."""
-    return {
-        "user_id": membership.user_id,
-        "body_id": membership.body_id,
-        "role": str(membership.role),
-        "since": membership.since.isoformat() if membership.since else None,
-        "until": membership.until.isoformat() if membership.until else None,
-        "active": membership.active,
-    }
-
-
-def body_values(body: Body) -> dict[str, Any]:
-    """The audited values of a body."""
-    return {
-        "code": body.code,
-        "name": body.name,
-        "name_en": body.name_en,
-        "kind": str(body.kind),
-        "parent_id": body.parent_id,
-        "planning_area_id": body.planning_area_id,
-        "material_deadline_days": body.material_deadline_days,
-        "material_deadline_working_days": body.material_deadline_working_days,
-        "active": body.active,
-    }
-
-
-def party_values(party: Party) -> dict[str, Any]:
-    """The audited values of a party."""
-    return {
-        "name": party.name,
-        "planning_area_id": party.planning_area_id,
-        "active": party.active,
-    }
-
-
-def new_party_values(party: Party) -> dict[str, Any]:
-    """The audited values of a party when it is created (its code and kind never change)."""
-    return {"code": party.code, "kind": str(party.kind), **party_values(party)}
-
-
-def planning_area_values(area: PlanningArea) -> dict[str, Any]:
-    """The audited values of a planning area."""
-    return {"code": area.code, "name": area.name}
+# Fingerprints -------------------------------------------------------------------------------
 
 
 def fingerprint(values: dict[str, Any]) -> str:
     """A short digest of the values a form was opened with."""
     text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
-
-
-def audit(
-    session: Session,
-    actor: User,
-    action: str,
-    object_type: str,
-    object_id: int,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-) -> None:
-    """Record one admin change: who, what, and the values before and after."""
-    session.add(
-        AdminAuditEntry(
-            actor_id=actor.id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            data={"before": before, "after": after},
-            created_at=clock.now(),
-        )
-    )
 
 
 def is_stale(form: FingerprintForm, current: dict[str, Any]) -> bool:
@@ -268,19 +195,15 @@ def new_user() -> Page:
         if _email_taken(session, email):
             form.email.errors.append(_("Der findes allerede en bruger med den e-mailadresse."))
         else:
-            user = User(
-                name=(form.name.data or "").strip(),
+            user = operations.create_user(
+                session,
+                current_actor(),
+                name=form.name.data or "",
                 email=email,
                 locale=form.locale.data,
                 is_admin=bool(form.is_admin.data),
-                password_hash=passwords.hash_password(form.password.data or ""),
+                password=form.password.data or "",
             )
-            session.add(user)
-            session.flush()
-            audit(
-                session, current_actor(), "user_created", "user", user.id, None, user_values(user)
-            )
-            session.commit()
             flash(_("Brugeren %(name)s er oprettet.", name=user.name), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     status = 422 if request.method == "POST" else 200
@@ -342,17 +265,16 @@ def edit_user(user_id: int) -> Page:
             _("Du kan ikke fjerne din egen administratorret. Bed en anden administrator om det.")
         )
         return _render_user(session, user, form, 422)
-    user.name = (form.name.data or "").strip()
-    user.email = email
-    user.locale = form.locale.data or "da"
-    user.is_admin = bool(form.is_admin.data)
-    after = user_values(user)
-    if after != before:
-        audit(session, actor, "user_updated", "user", user.id, before, after)
-    if form.new_password.data:
-        user.password_hash = passwords.hash_password(form.new_password.data)
-        audit(session, actor, "user_password_set", "user", user.id, None, None)
-    session.commit()
+    operations.update_user(
+        session,
+        actor,
+        user,
+        name=form.name.data or "",
+        email=email,
+        locale=form.locale.data or "da",
+        is_admin=bool(form.is_admin.data),
+        new_password=form.new_password.data or "",
+    )
     flash(_("Ændringerne af %(name)s er gemt.", name=user.name), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
 
@@ -366,12 +288,7 @@ def _set_active(user_id: int, active: bool) -> Response | tuple[str, int]:
     if user.id == actor.id and not active:
         flash(_("Du kan ikke deaktivere dig selv. Bed en anden administrator om det."), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
-    if user.active != active:
-        before = user_values(user)
-        user.active = active
-        action = "user_reactivated" if active else "user_deactivated"
-        audit(session, actor, action, "user", user.id, before, user_values(user))
-        session.commit()
+    operations.set_user_active(session, actor, user, active)
     if active:
         flash(_("%(name)s kan logge ind igen.", name=user.name), "success")
     else:
@@ -415,32 +332,17 @@ def add_membership(user_id: int) -> Page:
         edit.fingerprint.data = fingerprint(user_values(user))
         flash(_("Medlemskabet blev ikke tilføjet: vælg et organ og en rolle."), "error")
         return _render_user(session, user, edit, 422)
-    role = Role(form.role.data)
-    existing = session.scalar(
-        select(Membership).where(
-            Membership.user_id == user.id,
-            Membership.body_id == form.body_id.data,
-            Membership.role == role,
-        )
+    membership = operations.add_membership(
+        session,
+        actor,
+        user,
+        body_id=form.body_id.data,
+        role=Role(form.role.data),
+        since=form.since.data or local_date(clock.now()),
     )
-    since = form.since.data or local_date(clock.now())
-    if existing is not None and existing.active:
+    if membership is None:
         flash(_("Brugeren har allerede den rolle i organet."), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
-    if existing is not None:
-        before = membership_values(existing)
-        existing.active, existing.since, existing.until = True, since, None
-        membership, action = existing, "membership_reactivated"
-    else:
-        before = None
-        membership = Membership(user_id=user.id, body_id=form.body_id.data, role=role, since=since)
-        session.add(membership)
-        action = "membership_added"
-    session.flush()
-    audit(
-        session, actor, action, "membership", membership.id, before, membership_values(membership)
-    )
-    session.commit()
     flash(_("Medlemskabet er tilføjet."), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
 
@@ -456,15 +358,9 @@ def end_membership(membership_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Skriv slutdatoen som en dato, eller lad feltet stå tomt."), "error")
         return redirect(url_for("admin.edit_user", user_id=membership.user_id), code=303)
-    if membership.active:
-        before = membership_values(membership)
-        membership.active = False
-        membership.until = form.until.data or local_date(clock.now())
-        audit(
-            session, current_actor(), "membership_ended", "membership", membership.id,
-            before, membership_values(membership),
-        )  # fmt: skip
-        session.commit()
+    operations.end_membership(
+        session, current_actor(), membership, form.until.data or local_date(clock.now())
+    )
     flash(_("Medlemskabet er afsluttet."), "success")
     return redirect(url_for("admin.edit_user", user_id=membership.user_id), code=303)
 
@@ -508,15 +404,17 @@ def _descendants(session: Session, body_id: int) -> set[int]:
     return found
 
 
-def _apply_body(form: BodyForm, body: Body) -> None:
-    body.name = (form.name.data or "").strip()
-    body.name_en = (form.name_en.data or "").strip() or None
-    body.kind = BodyKind(form.kind.data)
-    body.parent_id = form.parent_id.data or None
-    body.planning_area_id = form.planning_area_id.data or None
-    body.material_deadline_days = int(form.material_deadline_days.data or 0)
-    body.material_deadline_working_days = bool(form.material_deadline_working_days.data)
-    body.active = bool(form.active.data)
+def _body_fields(form: BodyForm) -> operations.BodyFields:
+    return operations.BodyFields(
+        name=form.name.data or "",
+        name_en=form.name_en.data,
+        kind=BodyKind(form.kind.data),
+        parent_id=form.parent_id.data or None,
+        planning_area_id=form.planning_area_id.data or None,
+        material_deadline_days=int(form.material_deadline_days.data or 0),
+        material_deadline_working_days=bool(form.material_deadline_working_days.data),
+        active=bool(form.active.data),
+    )
 
 
 def _render_body(
@@ -548,12 +446,7 @@ def new_body() -> Page:
     if session.scalar(select(Body.id).where(Body.code == code)) is not None:
         form.code.errors.append(_("Der findes allerede et organ med koden %(code)s.", code=code))
         return _render_body(form, None, 422)
-    body = Body(code=code)
-    _apply_body(form, body)
-    session.add(body)
-    session.flush()
-    audit(session, current_actor(), "body_created", "body", body.id, None, body_values(body))
-    session.commit()
+    body = operations.create_body(session, current_actor(), code, _body_fields(form))
     flash(_("Organet %(code)s er oprettet.", code=body.code), "success")
     return redirect(url_for("admin.edit_body", code=body.code), code=303)
 
@@ -577,11 +470,7 @@ def edit_body(code: str) -> Page:
     before = body_values(body)
     if is_stale(form, before):
         return _render_body(form, body, 409, stale=True)
-    _apply_body(form, body)
-    after = body_values(body)
-    if after != before:
-        audit(session, current_actor(), "body_updated", "body", body.id, before, after)
-        session.commit()
+    operations.update_body(session, current_actor(), body, _body_fields(form))
     flash(_("Ændringerne af %(code)s er gemt.", code=body.code), "success")
     return redirect(url_for("admin.edit_body", code=body.code), code=303)
 
@@ -644,19 +533,15 @@ def new_party() -> Page:
     if session.scalar(select(Party.id).where(Party.code == code)) is not None:
         form.code.errors.append(_("Der findes allerede en part med koden %(code)s.", code=code))
         return _render_party(form, None, 422)
-    party = Party(
+    party = operations.create_party(
+        session,
+        current_actor(),
         code=code,
-        name=(form.name.data or "").strip(),
+        name=form.name.data or "",
         kind=PartyKind(form.kind.data),
         planning_area_id=form.planning_area_id.data or None,
         active=bool(form.active.data),
     )
-    session.add(party)
-    session.flush()
-    audit(
-        session, current_actor(), "party_created", "party", party.id, None, new_party_values(party)
-    )
-    session.commit()
     flash(_("Parten %(name)s er oprettet.", name=party.name), "success")
     return redirect(url_for("admin.parties"), code=303)
 
@@ -691,13 +576,14 @@ def edit_party(code: str) -> Page:
     before = party_values(party)
     if is_stale(form, before):
         return _render_party(form, party, 409, stale=True)
-    party.name = (form.name.data or "").strip()
-    party.planning_area_id = form.planning_area_id.data or None
-    party.active = bool(form.active.data)
-    after = party_values(party)
-    if after != before:
-        audit(session, current_actor(), "party_updated", "party", party.id, before, after)
-        session.commit()
+    operations.update_party(
+        session,
+        current_actor(),
+        party,
+        name=form.name.data or "",
+        planning_area_id=form.planning_area_id.data or None,
+        active=bool(form.active.data),
+    )
     flash(_("Ændringerne af %(name)s er gemt.", name=party.name), "success")
     return redirect(url_for("admin.parties"), code=303)
 
@@ -740,14 +626,7 @@ def new_planning_area() -> Page:
         form.name.errors.append(_("Der findes allerede et planområde med det navn."))
     if form.errors:
         return _render_area(form, None, 422)
-    area = PlanningArea(code=code, name=name)
-    session.add(area)
-    session.flush()
-    audit(
-        session, current_actor(), "planning_area_created", "planning_area", area.id,
-        None, planning_area_values(area),
-    )  # fmt: skip
-    session.commit()
+    area = operations.create_planning_area(session, current_actor(), code=code, name=name)
     flash(_("Planområdet %(name)s er oprettet.", name=area.name), "success")
     return redirect(url_for("admin.parties"), code=303)
 
@@ -772,13 +651,6 @@ def edit_planning_area(code: str) -> Page:
     if _name_taken(session, name, except_id=area.id):
         form.name.errors.append(_("Der findes allerede et planområde med det navn."))
         return _render_area(form, area, 422)
-    area.name = name
-    after = planning_area_values(area)
-    if after != before:
-        audit(
-            session, current_actor(), "planning_area_updated", "planning_area", area.id,
-            before, after,
-        )  # fmt: skip
-        session.commit()
+    operations.rename_planning_area(session, current_actor(), area, name)
     flash(_("Ændringerne af %(name)s er gemt.", name=area.name), "success")
     return redirect(url_for("admin.parties"), code=303)

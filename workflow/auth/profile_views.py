@@ -9,9 +9,8 @@ from wtforms import RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from models import AdminAuditEntry, User
+from workflow.auth import operations
 from workflow.auth.login import current_actor, login_required
-from workflow.engine import clock
 from workflow.web import db
 from workflow.web.i18n import LANGUAGE_NAMES, _, _l
 
@@ -43,35 +42,6 @@ class PreferencesForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-def _audit(user: User, action: str, old: object, new: object) -> None:
-    db().add(
-        AdminAuditEntry(
-            actor_id=user.id,
-            action=action,
-            object_type="user",
-            object_id=str(user.id),
-            data={"from": old, "to": new},
-            created_at=clock.now(),
-        )
-    )
-
-
-def save_preferences(user: User, digest: bool, locale: str) -> list[str]:
-    """Store the user's choices, one audit entry per changed setting; return what changed."""
-    changed: list[str] = []
-    if digest != user.digest:
-        _audit(user, "set_digest", user.digest, digest)
-        user.digest = digest
-        changed.append("digest")
-    if locale != user.locale:
-        _audit(user, "set_locale", user.locale, locale)
-        user.locale = locale
-        changed.append("locale")
-    if changed:
-        db().commit()
-    return changed
-
-
 @bp.route("", methods=["GET", "POST"])
 @login_required
 def index() -> Response | tuple[str, int]:
@@ -81,7 +51,9 @@ def index() -> Response | tuple[str, int]:
         data={"levering": DAILY if user.digest else IMMEDIATE, "sprog": user.locale}
     )
     if form.validate_on_submit():
-        changed = save_preferences(user, form.levering.data == DAILY, form.sprog.data)
+        changed = operations.save_preferences(
+            db(), user, form.levering.data == DAILY, form.sprog.data
+        )
         if changed:
             flash(_("Dine indstillinger er gemt."), "success")
         else:

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from models import AdminAuditEntry, ApiToken, User
 from workflow.engine import clock
+from workflow.engine.unit_of_work import unit_of_work
 
 TOKEN_PREFIX = "afl_"
 SECRET_BYTES = 32
@@ -58,10 +59,10 @@ def create_token(
         prefix=plain[:SHOWN_PREFIX_LENGTH],
         created_at=clock.now(),
     )
-    session.add(token)
-    session.flush()
-    _audit(session, actor or user, "api_token_create", token)
-    session.commit()
+    with unit_of_work(session):
+        session.add(token)
+        session.flush()
+        _audit(session, actor or user, "api_token_create", token)
     return IssuedToken(token, plain)
 
 
@@ -69,9 +70,9 @@ def revoke_token(session: Session, token: ApiToken, actor: User | None = None) -
     """Revoke `token` (audited, committed); False if it was already revoked."""
     if token.revoked_at is not None:
         return False
-    token.revoked_at = clock.now()
-    _audit(session, actor or token.user, "api_token_revoke", token)
-    session.commit()
+    with unit_of_work(session):
+        token.revoked_at = clock.now()
+        _audit(session, actor or token.user, "api_token_revoke", token)
     return True
 
 
@@ -90,8 +91,8 @@ def authenticate(session: Session, plain: str) -> User | None:
         return None
     now = clock.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        token.last_used_at = now
-        session.commit()
+        with unit_of_work(session):
+            token.last_used_at = now
     return token.user
 
 

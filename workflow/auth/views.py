@@ -19,11 +19,10 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from models import AdminAuditEntry, User
-from workflow.auth import passwords
+from models import User
+from workflow.auth import operations, passwords
 from workflow.auth.login import current_actor, current_user, login, login_required, logout
 from workflow.cases.forms import LoginForm
-from workflow.engine import clock
 from workflow.web import db
 from workflow.web.i18n import LOCALES, _, _l
 
@@ -69,8 +68,7 @@ def authenticate(session: Session, email: str, password: str) -> tuple[User | No
     if not user.active:
         return None, str(INACTIVE_USER)
     if passwords.needs_rehash(user.password_hash):
-        user.password_hash = passwords.hash_password(password)
-        session.commit()
+        operations.rehash_password(session, user, password)
     return user, None
 
 
@@ -112,19 +110,7 @@ def language() -> Response:
     """Save the user's choice of language (audited) and return to the page they were on."""
     user = current_actor()
     chosen = request.form.get("sprog", "")
-    if chosen in LOCALES and chosen != user.locale:
-        session_ = db()
-        session_.add(
-            AdminAuditEntry(
-                actor_id=user.id,
-                action="set_locale",
-                object_type="user",
-                object_id=str(user.id),
-                data={"from": user.locale, "to": chosen},
-                created_at=clock.now(),
-            )
-        )
-        user.locale = chosen
-        session_.commit()
+    if chosen in LOCALES:
+        operations.set_locale(db(), user, chosen)
     back = safe_next(request.form.get("tilbage")) or url_for("dashboard.index")
     return redirect(back, code=303)

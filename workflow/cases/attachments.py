@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from workflow import policy
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.errors import WorkflowError
+from workflow.engine.unit_of_work import unit_of_work
 
 ENV_DIR = "AFTALEFLOW_ATTACHMENTS_DIR"
 DEFAULT_DIR = Path("var/attachments")
@@ -47,7 +49,14 @@ ALLOWED: dict[str, tuple[str, bytes | None]] = {
     ".txt": ("text/plain", None),
     ".csv": ("text/csv", None),
 }
-# Bodies that oversee every case of the agreement.
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the user sent it, not yet checked or stored."""
+
+    filename: str
+    data: bytes
 
 
 def storage_dir(configured: str | os.PathLike[str] | None = None) -> Path:
@@ -100,9 +109,9 @@ def upload(
     data: bytes,
     *,
     folder: str | os.PathLike[str] | None = None,
-    commit: bool = True,
 ) -> Attachment:
-    """Store a file on the case (audited on its timeline)."""
+    """Store a file on the case (audited on its timeline), as a unit of work; an operation that
+    attaches a file and does more opens its unit around both."""
     policy.require(actor, "attach", case, session)
     name, content_type = _check_file(filename, data)
     key = secrets.token_hex(16)
@@ -114,14 +123,13 @@ def upload(
         sha256=hashlib.sha256(data).hexdigest(), storage_key=key, uploaded_by_id=actor.id,
         created_at=now,
     )  # fmt: skip
-    session.add(attachment)
-    session.flush()
-    engine.append_event(
-        session, case, trigger="attachment_added", actor=actor, from_state=case.state,
-        comment=f"Bilag vedhæftet: {name}", data={"attachment_id": attachment.id}, now=now,
-    )  # fmt: skip
-    if commit:
-        session.commit()
+    with unit_of_work(session):
+        session.add(attachment)
+        session.flush()
+        engine.append_event(
+            session, case, trigger="attachment_added", actor=actor, from_state=case.state,
+            comment=f"Bilag vedhæftet: {name}", data={"attachment_id": attachment.id}, now=now,
+        )  # fmt: skip
     return attachment
 
 

@@ -8,6 +8,7 @@ its consultation state before the deadline only when everyone has answered
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -26,12 +27,15 @@ from models import (
     User,
 )
 from workflow import policy
+from workflow.cases import attachments
+from workflow.cases.attachments import Upload
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.engine.localtime import format_date
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+from workflow.engine.unit_of_work import unit_of_work
 
 CONSULTATION_STATE = "consultation"
 STATUS_LABELS = {
@@ -76,8 +80,35 @@ def start(
     deadline: date | None = None,
     attachment_id: int | None = None,
     reminder_days: int = 3,
+    file: Upload | None = None,
+    folder: str | os.PathLike[str] | None = None,
 ) -> Consultation:
-    """Send the case's draft to the parties and bodies; each is told of the deadline."""
+    """Send the case's draft (given as an attachment or a `file` to attach) to the parties and
+    bodies; each is told of the deadline. One unit of work, the attached file included."""
+    with unit_of_work(session):
+        if file is not None:
+            attachment_id = attachments.upload(
+                session, case, actor, file.filename, file.data, folder=folder
+            ).id
+        return _start(
+            session, case, actor, title=title, parties=parties, bodies=bodies, draft=draft,
+            deadline=deadline, attachment_id=attachment_id, reminder_days=reminder_days,
+        )  # fmt: skip
+
+
+def _start(
+    session: Session,
+    case: Case,
+    actor: User,
+    *,
+    title: str,
+    parties: list[Party],
+    bodies: list[Body],
+    draft: str,
+    deadline: date | None,
+    attachment_id: int | None,
+    reminder_days: int,
+) -> Consultation:
     if not policy.may(actor, "run_consultation", case, session):
         raise NotAllowed(
             "Kun sekretariatet eller formandskabet for sagens organ kan sende den i høring.",
@@ -127,7 +158,6 @@ def start(
         comment=f"Sendt i høring hos {names} med frist {format_date(deadline)}.",
         data={"consultation_id": consultation.id}, now=now,
     )  # fmt: skip
-    session.commit()
     return consultation
 
 
@@ -138,10 +168,29 @@ def answer(
     text: str,
     *,
     attachment_id: int | None = None,
+    file: Upload | None = None,
+    folder: str | os.PathLike[str] | None = None,
 ) -> None:
-    """Record a consulted party's answer (text and/or an attachment)."""
-    case = session.get(Case, response.consultation.case_id)
-    assert case is not None
+    """Record a consulted party's answer (text and/or an attachment, or a `file` to attach):
+    one unit of work, the attached file included."""
+    with unit_of_work(session):
+        case = session.get(Case, response.consultation.case_id)
+        assert case is not None
+        if file is not None:
+            attachment_id = attachments.upload(
+                session, case, actor, file.filename, file.data, folder=folder
+            ).id
+        _answer(session, case, response, actor, text, attachment_id)
+
+
+def _answer(
+    session: Session,
+    case: Case,
+    response: ConsultationResponse,
+    actor: User,
+    text: str,
+    attachment_id: int | None,
+) -> None:
     if not policy.may(actor, "answer", response, session):
         raise NotAllowed(
             f"Du kan kun svare på vegne af {_name(session, response)}, hvis du hører til dér.",
@@ -170,7 +219,6 @@ def answer(
                                                                    else "."),
         data={"response_id": response.id, "late": late}, now=now,
     )  # fmt: skip
-    session.commit()
 
 
 def mark_not_answering(session: Session, response: ConsultationResponse, actor: User) -> None:
@@ -183,13 +231,13 @@ def mark_not_answering(session: Session, response: ConsultationResponse, actor: 
             "Only the case's secretariat or chairs may do this.",
             [],
         )
-    response.status = ResponseStatus.NO_ANSWER
-    engine.append_event(
-        session, case, trigger="consultation_no_answer", actor=actor, from_state=case.state,
-        comment=f"{_name(session, response)} svarer ikke i høringen.",
-        data={"response_id": response.id}, now=clock.now(),
-    )  # fmt: skip
-    session.commit()
+    with unit_of_work(session):
+        response.status = ResponseStatus.NO_ANSWER
+        engine.append_event(
+            session, case, trigger="consultation_no_answer", actor=actor, from_state=case.state,
+            comment=f"{_name(session, response)} svarer ikke i høringen.",
+            data={"response_id": response.id}, now=clock.now(),
+        )  # fmt: skip
 
 
 def current(session: Session, case: Case) -> Consultation | None:
@@ -250,42 +298,41 @@ def all_answered(session: Session, case: Case) -> bool:
     return all(r.status is not ResponseStatus.PENDING for r in consultation.responses)
 
 
-def send_reminders(session: Session, now: datetime | None = None, *, commit: bool = True) -> int:
+def send_reminders(session: Session, now: datetime | None = None) -> int:
     """Remind those who have not answered, `reminder_days` before the deadline, once each."""
     now = now or clock.now()
     today = local_date(now)
-    pending = session.scalars(
-        select(ConsultationResponse)
-        .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
-        .where(
-            ConsultationResponse.status == ResponseStatus.PENDING,
-            ConsultationResponse.reminded_at.is_(None),
-            Consultation.deadline >= today,
-        )
-    ).all()
-    sent = 0
-    for response in pending:
-        consultation = response.consultation
-        if today < consultation.deadline - timedelta(days=consultation.reminder_days):
-            continue
-        case = session.get(Case, consultation.case_id)
-        assert case is not None
-        if case.state != CONSULTATION_STATE:
-            continue
-        offset = consultation.reminder_days
-        for user_id in _recipients(session, response):
-            if enqueue(
-                session, key=f"consultation_reminder:{response.id}:{offset}:{user_id}",
-                recipient_id=user_id, kind="consultation_reminder",
-                subject=f"Påmindelse: høringssvar om {consultation.title}",
-                body=f"{_name(session, response)} har ikke svaret i høringen om »{case.title}«. "
-                f"Fristen er {format_date(consultation.deadline)}.",
-                case_id=case.id, send_after=now, created_at=now,
-            ):  # fmt: skip
-                sent += 1
-        response.reminded_at = now
-    if commit:
-        session.commit()
+    with unit_of_work(session):
+        pending = session.scalars(
+            select(ConsultationResponse)
+            .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+            .where(
+                ConsultationResponse.status == ResponseStatus.PENDING,
+                ConsultationResponse.reminded_at.is_(None),
+                Consultation.deadline >= today,
+            )
+        ).all()
+        sent = 0
+        for response in pending:
+            consultation = response.consultation
+            if today < consultation.deadline - timedelta(days=consultation.reminder_days):
+                continue
+            case = session.get(Case, consultation.case_id)
+            assert case is not None
+            if case.state != CONSULTATION_STATE:
+                continue
+            offset = consultation.reminder_days
+            for user_id in _recipients(session, response):
+                if enqueue(
+                    session, key=f"consultation_reminder:{response.id}:{offset}:{user_id}",
+                    recipient_id=user_id, kind="consultation_reminder",
+                    subject=f"Påmindelse: høringssvar om {consultation.title}",
+                    body=f"{_name(session, response)} har ikke svaret i høringen om "
+                    f"»{case.title}«. Fristen er {format_date(consultation.deadline)}.",
+                    case_id=case.id, send_after=now, created_at=now,
+                ):  # fmt: skip
+                    sent += 1
+            response.reminded_at = now
     return sent
 
 

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
-from models import Body, Case, Consultation, ConsultationResponse, Party, ResponseStatus, User
+from models import Body, Case, Consultation, ConsultationResponse, Party, ResponseStatus
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import attachments
@@ -98,11 +98,12 @@ def _uploaded(form_file: Any) -> FileStorage | None:
     return data if isinstance(data, FileStorage) and data.filename else None
 
 
-def _store(session: Session, case: Case, user: User, storage: FileStorage) -> int:
-    data = storage.read(attachments.MAX_BYTES + 1)
-    stored = attachments.upload(session, case, user, storage.filename or "", data,
-                                folder=folder(), commit=False)  # fmt: skip
-    return stored.id
+def _file(form_file: Any) -> attachments.Upload | None:
+    """The uploaded file, read for the operation that attaches it (None when none was sent)."""
+    storage = _uploaded(form_file)
+    if storage is None:
+        return None
+    return attachments.Upload(storage.filename or "", storage.read(attachments.MAX_BYTES + 1))
 
 
 def _round_open(case: Case, consultation: Consultation | None) -> bool:
@@ -197,15 +198,12 @@ def start(case_id: int) -> BaseResponse:
     parties = [p for p in (session.get(Party, i) for i in form.parties.data or []) if p]
     bodies = [b for b in (session.get(Body, i) for i in form.bodies.data or []) if b]
     try:
-        storage = _uploaded(form.file)
-        attachment_id = _store(session, found, user, storage) if storage else None
         consultations.start(
             session, found, user, title=form.title.data or "", parties=parties, bodies=bodies,
             draft=form.draft.data or "", deadline=form.deadline.data,
-            attachment_id=attachment_id, reminder_days=form.reminder_days.data or 0,
+            reminder_days=form.reminder_days.data or 0, file=_file(form.file), folder=folder(),
         )  # fmt: skip
     except WorkflowError as error:
-        session.rollback()
         flash(error.message, "error")
         return _back(found, "#start")
     flash(_("Høringen er sendt til %(n)s parter og organer.", n=len(parties) + len(bodies)),
@@ -223,12 +221,9 @@ def answer(response_id: int) -> BaseResponse:
     form = AnswerForm()
     form.validate()
     try:
-        storage = _uploaded(form.file)
-        attachment_id = _store(session, found, user, storage) if storage else None
         consultations.answer(session, response, user, form.text.data or "",
-                             attachment_id=attachment_id)  # fmt: skip
+                             file=_file(form.file), folder=folder())  # fmt: skip
     except WorkflowError as error:
-        session.rollback()
         flash(error.message, "error")
         return _back(found, f"#svar-{response_id}")
     flash(_("Høringssvaret fra %(name)s er registreret.",

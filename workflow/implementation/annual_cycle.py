@@ -35,6 +35,7 @@ from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import GuardFailed, NotAllowed
 from workflow.engine.guards import Failure
 from workflow.engine.processes import registry
+from workflow.engine.unit_of_work import unit_of_work
 
 PROCESS = "implementation_plan"
 # Plan lines may change until SKU adopts the plan.
@@ -346,7 +347,7 @@ def add_plan_line(session: Session, plan: Case, actor: User, line: PlanLine) -> 
     _check_line(session, plan, actor, line)
     now: datetime = clock.now()
     position = len(plan_items(session, plan)) + 1
-    try:
+    with unit_of_work(session):
         item = PlanItem(
             plan_case_id=plan.id, initiative_case_id=line.initiative_case_id,
             position=position, title=line.title.strip(), purpose=line.purpose.strip(),
@@ -363,10 +364,6 @@ def add_plan_line(session: Session, plan: Case, actor: User, line: PlanLine) -> 
             comment=f"Indsatsen '{item.title}' er føjet til planen.",
             data={"plan_item": item.id, "initiative": item.initiative_case_id}, now=now,
         )  # fmt: skip
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return item
 
 
@@ -403,7 +400,7 @@ def update_plan_line(
     if not changed:
         return {}
     now: datetime = clock.now()
-    try:
+    with unit_of_work(session):
         for name, value in new.items():
             setattr(item, name, value)
         item.indicators = indicators
@@ -420,8 +417,4 @@ def update_plan_line(
             },
             now=now,
         )  # fmt: skip
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return changed

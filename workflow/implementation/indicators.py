@@ -33,6 +33,7 @@ from models import (
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.engine.unit_of_work import unit_of_work
 
 # Header names accepted for each column (lower case, Danish first).
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -270,7 +271,7 @@ def import_csv(session: Session, text: str, actor: User | None = None) -> Import
             )
         )
     }
-    try:
+    with unit_of_work(session):
         for row in rows:
             current = existing.get((row.indicator.id, row.year, row.party.id))
             if current is None:
@@ -298,10 +299,6 @@ def import_csv(session: Session, text: str, actor: User | None = None) -> Import
                 created_at=now,
             )
         )  # fmt: skip
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return result
 
 
@@ -344,7 +341,7 @@ def define_indicator(
     indicator.data_source = data_source.strip()
     indicator.unit = unit.strip()
     indicator.national_goal_id = goal_id
-    try:
+    with unit_of_work(session):
         session.flush()
         session.add(
             AdminAuditEntry(
@@ -355,10 +352,6 @@ def define_indicator(
                 created_at=clock.now(),
             )
         )  # fmt: skip
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return indicator
 
 
@@ -451,7 +444,7 @@ def set_link(session: Session, case: Case, indicator: Indicator, actor: User, li
     if present == linked:
         return False
     now: datetime = clock.now()
-    try:
+    with unit_of_work(session):
         if linked:
             session.execute(
                 case_indicators.insert().values(case_id=case.id, indicator_id=indicator.id)
@@ -469,10 +462,6 @@ def set_link(session: Session, case: Case, indicator: Indicator, actor: User, li
             from_state=case.state, comment=f"Indikatoren {indicator.code} {verb} sagen.",
             data={"indicator": indicator.code}, now=now,
         )  # fmt: skip
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return True
 
 

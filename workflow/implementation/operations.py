@@ -41,6 +41,7 @@ from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
 from workflow.engine.guards import Failure
 from workflow.engine.localtime import format_date
+from workflow.engine.unit_of_work import case_conflict, unit_of_work
 
 # The state in which each process tracks implementation, and the trigger that ends it.
 IMPLEMENTATION_STATES: dict[str, tuple[str, str]] = {
@@ -421,7 +422,8 @@ def report_unit(
     started_on: date | None = None,
     implemented_on: date | None = None,
 ) -> ReportResult:
-    """Record a unit's status as an audited event and commit; move the case on when all are done.
+    """Record a unit's status as an audited event; when all are done, move the case on in the
+    same transaction.
 
     Raises NotAllowed, InvalidTrigger (the case is not being implemented) or GuardFailed.
     """
@@ -459,45 +461,45 @@ def report_unit(
         raise GuardFailed(failures)
     previous = unit.status
     try:
-        unit.status = status
-        unit.reason = reason
-        unit.started_on = started_on if status != ImplementationState.NOT_STARTED else None
-        unit.implemented_on = implemented_on if status == ImplementationState.IMPLEMENTED else None
-        unit.updated_at = now
-        session.flush()
-        comment = f"{unit.party.name}: {STATUS_LABELS[status]}"
-        if reason:
-            comment += f" – {reason}"
-        event = engine.append_event(
-            session, case, trigger=REPORT_TRIGGER, actor=actor, from_state=case.state,
-            comment=comment,
-            data={
-                "unit": unit.party.code,
-                "status": status.value,
-                "previous": previous.value,
-                "reason": reason,
-                "started_on": unit.started_on.isoformat() if unit.started_on else None,
-                "implemented_on": (
-                    unit.implemented_on.isoformat() if unit.implemented_on else None
-                ),
-            },
-            now=now,
-        )  # fmt: skip
-        _advance_follow_up(session, case, unit, now)
-        progress = progress_of(units_of(session, case))
-        if progress.complete:
-            close_follow_ups(session, case, now)
-        session.commit()
+        # One unit of work: the report and, when it was the last, the transition it completes.
+        with unit_of_work(session, case_conflict(session, case.id, case.version)):
+            unit.status = status
+            unit.reason = reason
+            unit.started_on = started_on if status != ImplementationState.NOT_STARTED else None
+            unit.implemented_on = (
+                implemented_on if status == ImplementationState.IMPLEMENTED else None
+            )
+            unit.updated_at = now
+            session.flush()
+            comment = f"{unit.party.name}: {STATUS_LABELS[status]}"
+            if reason:
+                comment += f" – {reason}"
+            event = engine.append_event(
+                session, case, trigger=REPORT_TRIGGER, actor=actor, from_state=case.state,
+                comment=comment,
+                data={
+                    "unit": unit.party.code,
+                    "status": status.value,
+                    "previous": previous.value,
+                    "reason": reason,
+                    "started_on": unit.started_on.isoformat() if unit.started_on else None,
+                    "implemented_on": (
+                        unit.implemented_on.isoformat() if unit.implemented_on else None
+                    ),
+                },
+                now=now,
+            )  # fmt: skip
+            _advance_follow_up(session, case, unit, now)
+            progress = progress_of(units_of(session, case))
+            completed = None
+            if progress.complete:
+                close_follow_ups(session, case, now)
+                completed = complete_if_done(case, actor)
     except IntegrityError:
-        session.rollback()
         raise WorkflowError(
             "En anden meldte status på sagen samtidig. Genindlæs siden, og meld igen.",
             "Someone else reported on the case at the same time. Reload and try again.",
         ) from None
-    except BaseException:
-        session.rollback()
-        raise
-    completed = complete_if_done(case, actor) if progress.complete else None
     return ReportResult(event, completed, progress)
 
 
@@ -536,13 +538,8 @@ def ensure_units(session: Session, case: Case, actor: User) -> list[Implementati
             "Only the case's secretariat or chairs, or TSS's, may create the units.",
             ["secretariat@originating", "secretariat@TSS"],
         )
-    try:
-        created = create_units(session, case, actor, clock.now())
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    return created
+    with unit_of_work(session):
+        return create_units(session, case, actor, clock.now())
 
 
 def _oversees(session: Session, case: Case, actor: User) -> bool:

@@ -35,6 +35,7 @@ from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaiting_states, trigger_for
+from workflow.meetings.unit import meeting_unit
 
 KIND_LABELS = {
     ItemKind.DECISION: "Beslutning",
@@ -201,26 +202,29 @@ def add_case(
             "fortroligheden tillader.",
             "A closed item needs a public summary.",
         )
-    item = AgendaItem(
-        meeting_id=meeting.id,
-        case_id=case.id,
-        position=meetings.next_position(session, meeting),
-        title=case.title,
-        kind=kind,
-        closed=closed,
-        public_summary=public_summary.strip(),
-        **sections_from_case(case, body, kind),
-    )
-    session.add(item)
-    _set_material_deadline(session, case, meeting, body)
-    session.flush()
-    engine.append_event(
-        session, case, trigger="added_to_agenda", actor=actor, from_state=case.state,
-        comment=f"Sat på dagsordenen for {body.code}s møde {format_datetime(meeting.starts_at)}.",
-        data={"agenda_item_id": item.id}, now=clock.now(), meeting_id=meeting.id,
-    )  # fmt: skip
-    _after_change(session, meeting, actor, "item_added", {"item_id": item.id, "case_id": case.id})
-    meetings.commit(session)
+    with meeting_unit(session):
+        item = AgendaItem(
+            meeting_id=meeting.id,
+            case_id=case.id,
+            position=meetings.next_position(session, meeting),
+            title=case.title,
+            kind=kind,
+            closed=closed,
+            public_summary=public_summary.strip(),
+            **sections_from_case(case, body, kind),
+        )
+        session.add(item)
+        _set_material_deadline(session, case, meeting, body)
+        session.flush()
+        engine.append_event(
+            session, case, trigger="added_to_agenda", actor=actor, from_state=case.state,
+            comment=f"Sat på dagsordenen for {body.code}s møde "
+            f"{format_datetime(meeting.starts_at)}.",
+            data={"agenda_item_id": item.id}, now=clock.now(), meeting_id=meeting.id,
+        )  # fmt: skip
+        _after_change(
+            session, meeting, actor, "item_added", {"item_id": item.id, "case_id": case.id}
+        )
     return item
 
 
@@ -237,17 +241,17 @@ def add_item(
     _require_editable(session, meeting, actor)
     if not title.strip():
         raise WorkflowError("Punktet skal have en titel.", "The item needs a title.")
-    item = AgendaItem(
-        meeting_id=meeting.id,
-        position=meetings.next_position(session, meeting),
-        title=title.strip(),
-        kind=kind,
-        recommendation=recommendation.strip(),
-    )
-    session.add(item)
-    session.flush()
-    _after_change(session, meeting, actor, "item_added", {"item_id": item.id})
-    meetings.commit(session)
+    with meeting_unit(session):
+        item = AgendaItem(
+            meeting_id=meeting.id,
+            position=meetings.next_position(session, meeting),
+            title=title.strip(),
+            kind=kind,
+            recommendation=recommendation.strip(),
+        )
+        session.add(item)
+        session.flush()
+        _after_change(session, meeting, actor, "item_added", {"item_id": item.id})
     return item
 
 
@@ -269,20 +273,20 @@ def update_item(
     unknown = set(texts) - EDITABLE
     if unknown:
         raise ValueError(f"Ukendte felter: {', '.join(sorted(unknown))}")
-    for name, value in texts.items():
-        setattr(item, name, value.strip())
-    if kind is not None:
-        item.kind = kind
-    if closed is not None:
-        item.closed = closed
-    if item.closed and not item.public_summary.strip():
-        raise WorkflowError(
-            "Et lukket punkt skal have et offentligt resumé, der siger så meget, som "
-            "fortroligheden tillader.",
-            "A closed item needs a public summary.",
-        )
-    _after_change(session, meeting, actor, "item_changed", {"item_id": item.id})
-    meetings.commit(session)
+    with meeting_unit(session):
+        for name, value in texts.items():
+            setattr(item, name, value.strip())
+        if kind is not None:
+            item.kind = kind
+        if closed is not None:
+            item.closed = closed
+        if item.closed and not item.public_summary.strip():
+            raise WorkflowError(
+                "Et lukket punkt skal have et offentligt resumé, der siger så meget, som "
+                "fortroligheden tillader.",
+                "A closed item needs a public summary.",
+            )
+        _after_change(session, meeting, actor, "item_changed", {"item_id": item.id})
 
 
 def remove_item(session: Session, item: AgendaItem, actor: User, *, comment: str = "") -> None:
@@ -294,12 +298,12 @@ def remove_item(session: Session, item: AgendaItem, actor: User, *, comment: str
             "Godkendelse af dagsorden er altid første punkt og kan ikke fjernes.",
             "The approval of the agenda cannot be removed.",
         )
-    item.removed_at = clock.now()
-    item.position = -item.id  # frees the position; unique per meeting
-    session.flush()
-    _renumber(session, meeting)
-    _after_change(session, meeting, actor, "item_removed", {"item_id": item.id}, comment)
-    meetings.commit(session)
+    with meeting_unit(session):
+        item.removed_at = clock.now()
+        item.position = -item.id  # frees the position; unique per meeting
+        session.flush()
+        _renumber(session, meeting)
+        _after_change(session, meeting, actor, "item_removed", {"item_id": item.id}, comment)
 
 
 def _renumber(session: Session, meeting: Meeting, order: list[AgendaItem] | None = None) -> None:
@@ -323,10 +327,10 @@ def move_item(session: Session, item: AgendaItem, actor: User, offset: int) -> N
     target = max(1, min(len(items) - 1, index + offset))
     if index == 0 or target == index:
         return
-    items.insert(target, items.pop(index))
-    _renumber(session, meeting, items)
-    _after_change(session, meeting, actor, "item_moved", {"item_id": item.id, "to": target + 1})
-    meetings.commit(session)
+    with meeting_unit(session):
+        items.insert(target, items.pop(index))
+        _renumber(session, meeting, items)
+        _after_change(session, meeting, actor, "item_moved", {"item_id": item.id, "to": target + 1})
 
 
 def _after_change(
@@ -347,9 +351,9 @@ def _after_change(
 
 def publish(session: Session, meeting: Meeting, actor: User) -> DocumentVersion:
     """Publish the agenda: the meeting's state changes and version 1 is frozen."""
-    meetings.change_status(session, meeting, "publish", actor)
-    version = freeze(session, meeting, actor, "agenda")
-    meetings.commit(session)
+    with meeting_unit(session):
+        meetings.change_status(session, meeting, "publish", actor)
+        version = freeze(session, meeting, actor, "agenda")
     return version
 
 

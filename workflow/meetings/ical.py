@@ -29,6 +29,7 @@ from models import (
 from workflow.engine import clock
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.localtime import format_date
+from workflow.engine.unit_of_work import unit_of_work
 
 PRODID = "-//Aftaleflow//Sundhedsaftalen Region Hovedstaden//DA"
 UID_DOMAIN = "aftaleflow"
@@ -43,15 +44,15 @@ def _hash(token: str) -> str:
 def issue_token(session: Session, user: User) -> str:
     """Give the user a new feed token (revoking the old); return it — it is shown once."""
     now = clock.now()
-    for old in session.scalars(
-        select(CalendarFeedToken).where(
-            CalendarFeedToken.user_id == user.id, CalendarFeedToken.revoked_at.is_(None)
-        )
-    ):
-        old.revoked_at = now
-    token = secrets.token_urlsafe(32)
-    session.add(CalendarFeedToken(user_id=user.id, token_hash=_hash(token), created_at=now))
-    session.commit()
+    with unit_of_work(session):
+        for old in session.scalars(
+            select(CalendarFeedToken).where(
+                CalendarFeedToken.user_id == user.id, CalendarFeedToken.revoked_at.is_(None)
+            )
+        ):
+            old.revoked_at = now
+        token = secrets.token_urlsafe(32)
+        session.add(CalendarFeedToken(user_id=user.id, token_hash=_hash(token), created_at=now))
     return token
 
 

@@ -24,7 +24,7 @@ from workflow.engine.deadlines import material_deadline, next_meeting
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.engine.localtime import format_datetime
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
-from workflow.meetings.operations import commit as commit_meeting_change
+from workflow.meetings.unit import meeting_unit
 from workflow.notifications import delivery as notify
 
 PLANNERS = frozenset(CHAIRS_AND_SECRETARIAT)
@@ -151,7 +151,7 @@ def reschedule_meeting(
     now = clock.now()
     change = MeetingChange()
     old_start = meeting.starts_at
-    try:
+    with meeting_unit(session):
         meeting.starts_at = new_start
         if meeting.ends_at is not None:
             meeting.ends_at += new_start - old_start
@@ -184,10 +184,6 @@ def reschedule_meeting(
                 session, case, new, actor, f"Materialefristen er flyttet: {case.title}", text,
                 f"deadline_moved:{new.id}", now,
             )  # fmt: skip
-        commit_meeting_change(session)
-    except BaseException:
-        session.rollback()
-        raise
     return change
 
 
@@ -199,7 +195,7 @@ def cancel_meeting(
     _require_open(meeting)
     now = clock.now()
     change = MeetingChange()
-    try:
+    with meeting_unit(session):
         meeting.status = MeetingStatus.CANCELLED
         session.flush()
         why = f" Begrundelse: {comment}" if comment else ""
@@ -241,8 +237,4 @@ def cancel_meeting(
                 session, case, told, actor, f"Mødet er aflyst: {case.title}", text,
                 f"meeting_cancelled:{meeting.id}:{old.id}", now,
             )  # fmt: skip
-        commit_meeting_change(session)
-    except BaseException:
-        session.rollback()
-        raise
     return change

@@ -33,9 +33,11 @@ from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+from workflow.engine.unit_of_work import case_conflict, unit_of_work
 from workflow.meetings import agenda
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, possible_outcomes, trigger_for
+from workflow.meetings.unit import meeting_unit
 
 FOLLOW_UP_REMINDERS = [7, 1]
 
@@ -79,25 +81,27 @@ def record_outcome(
                 f"Mulige udfald: {names}.",
                 f"The outcome '{outcome}' does not fit the case's state.",
             )
-    item.outcome = str(outcome)
-    item.decision_text = decision_text.strip()
-    item.transition_error = None
-    meetings.record(
-        session, item.meeting, actor, "outcome_recorded",
-        data={"item_id": item.id, "outcome": str(outcome)},
-    )  # fmt: skip
-    meetings.commit(session)
+    with meeting_unit(session):
+        item.outcome = str(outcome)
+        item.decision_text = decision_text.strip()
+        item.transition_error = None
+        meetings.record(
+            session, item.meeting, actor, "outcome_recorded",
+            data={"item_id": item.id, "outcome": str(outcome)},
+        )  # fmt: skip
 
 
 def apply_template(
     session: Session, template: DecisionTemplate, items: list[AgendaItem], actor: User
 ) -> None:
-    """Give several items the template's outcome and text ({title} names each item)."""
-    for item in items:
-        record_outcome(
-            session, item, actor, Outcome(template.outcome),
-            template.text.replace("{title}", item.title),
-        )  # fmt: skip
+    """Give several items the template's outcome and text ({title} names each item), all in
+    one unit of work."""
+    with meeting_unit(session):
+        for item in items:
+            record_outcome(
+                session, item, actor, Outcome(template.outcome),
+                template.text.replace("{title}", item.title),
+            )  # fmt: skip
 
 
 def add_template(
@@ -115,14 +119,14 @@ def add_template(
         raise WorkflowError(
             "Skabelonen skal have et navn og en beslutningstekst.", "Give a name and a text."
         )
-    template = DecisionTemplate(
-        body_id=body.id if body else None, name=name.strip(), outcome=str(outcome),
-        text=text.strip(), created_at=clock.now(),
-    )  # fmt: skip
-    session.add(template)
-    session.flush()
-    _audit_template(session, template, actor, "decision_template_added", {})
-    meetings.commit(session)
+    with meeting_unit(session):
+        template = DecisionTemplate(
+            body_id=body.id if body else None, name=name.strip(), outcome=str(outcome),
+            text=text.strip(), created_at=clock.now(),
+        )  # fmt: skip
+        session.add(template)
+        session.flush()
+        _audit_template(session, template, actor, "decision_template_added", {})
     return template
 
 
@@ -170,9 +174,9 @@ def edit_template(
             "Skabelonen skal have et navn og en beslutningstekst.", "Give a name and a text."
         )
     before = _template_fields(template)
-    template.name, template.outcome, template.text = name.strip(), str(outcome), text.strip()
-    _audit_template(session, template, actor, "decision_template_changed", before)
-    meetings.commit(session)
+    with meeting_unit(session):
+        template.name, template.outcome, template.text = name.strip(), str(outcome), text.strip()
+        _audit_template(session, template, actor, "decision_template_changed", before)
 
 
 def set_template_active(
@@ -181,10 +185,10 @@ def set_template_active(
     """Archive a template (or take it back into use); templates are never deleted."""
     _require_template_rights(session, actor, template.body_id)
     before = _template_fields(template)
-    template.active = active
-    action = "decision_template_restored" if active else "decision_template_archived"
-    _audit_template(session, template, actor, action, before)
-    meetings.commit(session)
+    with meeting_unit(session):
+        template.active = active
+        action = "decision_template_restored" if active else "decision_template_archived"
+        _audit_template(session, template, actor, action, before)
 
 
 def all_templates(
@@ -243,16 +247,17 @@ def approve_minutes(session: Session, meeting: Meeting, chair: User) -> Approval
             f"Referatet kan ikke godkendes, før alle sager har et udfald. Mangler: {titles}.",
             "Every case on the agenda needs an outcome before the minutes are approved.",
         )
-    meetings.change_status(session, meeting, "approve_minutes", chair)
-    meetings.commit(session)
+    with meeting_unit(session):
+        meetings.change_status(session, meeting, "approve_minutes", chair)
+    # Each decision is its own unit: a refused one is marked on its item, the others stand.
     result = apply_decisions(session, meeting, chair)
-    agenda.freeze(session, meeting, chair, "minutes")
-    meetings.commit(session)
+    with meeting_unit(session):
+        agenda.freeze(session, meeting, chair, "minutes")
     return result
 
 
 def apply_decisions(session: Session, meeting: Meeting, chair: User) -> ApprovalResult:
-    """Fire the transition of each decided item not yet applied; one commit per case."""
+    """Fire the transition of each decided item not yet applied; one unit of work per case."""
     body = session.get(Body, meeting.body_id)
     assert body is not None
     heading = decision_heading(body.code, format_date(meeting.starts_at))
@@ -267,29 +272,30 @@ def apply_decisions(session: Session, meeting: Meeting, chair: User) -> Approval
         comment = f"{heading}: {item.decision_text or OUTCOME_LABELS[outcome]}"
         trigger = trigger_for(case.process, case.state, outcome)
         if trigger is None:
-            event = engine.append_event(
-                session, case, trigger="meeting_outcome", actor=chair, from_state=case.state,
-                comment=comment, data={"outcome": str(outcome), "agenda_item_id": item.id},
-                now=clock.now(), meeting_id=meeting.id,
-            )  # fmt: skip
-            item.event_id = event.id
-            item.transition_error = None
-            meetings.commit(session)
+            with meeting_unit(session):
+                event = engine.append_event(
+                    session, case, trigger="meeting_outcome", actor=chair, from_state=case.state,
+                    comment=comment, data={"outcome": str(outcome), "agenda_item_id": item.id},
+                    now=clock.now(), meeting_id=meeting.id,
+                )  # fmt: skip
+                item.event_id = event.id
+                item.transition_error = None
             result.recorded.append(item)
             continue
         try:
-            event = engine.perform(case, trigger, chair, comment=comment,
-                                   data={"meeting_id": meeting.id})  # fmt: skip
+            # The transition and the item that names its event are one unit of work.
+            with unit_of_work(session, case_conflict(session, case.id, case.version)):
+                event = engine.perform(case, trigger, chair, comment=comment,
+                                       data={"meeting_id": meeting.id})  # fmt: skip
+                item.event_id = event.id
+                item.transition_error = None
         except WorkflowError as error:
             item = session.get(AgendaItem, item_id)
             assert item is not None
-            item.transition_error = error.message
-            meetings.commit(session)
+            with meeting_unit(session):
+                item.transition_error = error.message
             result.refused.append(item)
             continue
-        item.event_id = event.id
-        item.transition_error = None
-        meetings.commit(session)
         result.fired.append(item)
     return result
 
@@ -325,26 +331,26 @@ def add_follow_up(
     case = session.get(Case, item.case_id)
     assert case is not None
     now = clock.now()
-    deadline = Deadline(
-        case_id=case.id, kind=DeadlineKind.FOLLOW_UP, state=case.state, body_id=body.id,
-        due_at=end_of_day(due_on), reminder_days=list(FOLLOW_UP_REMINDERS), created_at=now,
-    )  # fmt: skip
-    session.add(deadline)
-    session.flush()
-    follow_up = FollowUpItem(
-        case_id=case.id, meeting_id=meeting.id, agenda_item_id=item.id,
-        description=description.strip(), owner_id=owner.id, due_on=due_on,
-        deadline_id=deadline.id, created_by_id=actor.id, created_at=now,
-    )  # fmt: skip
-    session.add(follow_up)
-    session.flush()
-    engine.append_event(
-        session, case, trigger="follow_up_added", actor=actor, from_state=case.state,
-        comment=f"Opfølgning: {description.strip()} (ansvarlig: {owner.name}, frist "
-        f"{format_date(due_on)}).",
-        data={"follow_up_id": follow_up.id}, now=now, meeting_id=meeting.id,
-    )  # fmt: skip
-    meetings.commit(session)
+    with meeting_unit(session):
+        deadline = Deadline(
+            case_id=case.id, kind=DeadlineKind.FOLLOW_UP, state=case.state, body_id=body.id,
+            due_at=end_of_day(due_on), reminder_days=list(FOLLOW_UP_REMINDERS), created_at=now,
+        )  # fmt: skip
+        session.add(deadline)
+        session.flush()
+        follow_up = FollowUpItem(
+            case_id=case.id, meeting_id=meeting.id, agenda_item_id=item.id,
+            description=description.strip(), owner_id=owner.id, due_on=due_on,
+            deadline_id=deadline.id, created_by_id=actor.id, created_at=now,
+        )  # fmt: skip
+        session.add(follow_up)
+        session.flush()
+        engine.append_event(
+            session, case, trigger="follow_up_added", actor=actor, from_state=case.state,
+            comment=f"Opfølgning: {description.strip()} (ansvarlig: {owner.name}, frist "
+            f"{format_date(due_on)}).",
+            data={"follow_up_id": follow_up.id}, now=now, meeting_id=meeting.id,
+        )  # fmt: skip
     return follow_up
 
 
@@ -364,17 +370,17 @@ def complete_follow_up(session: Session, follow_up: FollowUpItem, actor: User) -
     if follow_up.done_at is not None:
         raise WorkflowError("Opfølgningen er allerede meldt udført.", "Already done.")
     now = clock.now()
-    follow_up.done_at = now
-    if follow_up.deadline_id is not None:
-        deadline = session.get(Deadline, follow_up.deadline_id)
-        if deadline is not None and deadline.is_open:
-            deadline.met_at = now
-    engine.append_event(
-        session, case, trigger="follow_up_done", actor=actor, from_state=case.state,
-        comment=f"Opfølgning udført: {follow_up.description}",
-        data={"follow_up_id": follow_up.id}, now=now,
-    )  # fmt: skip
-    meetings.commit(session)
+    with meeting_unit(session):
+        follow_up.done_at = now
+        if follow_up.deadline_id is not None:
+            deadline = session.get(Deadline, follow_up.deadline_id)
+            if deadline is not None and deadline.is_open:
+                deadline.met_at = now
+        engine.append_event(
+            session, case, trigger="follow_up_done", actor=actor, from_state=case.state,
+            comment=f"Opfølgning udført: {follow_up.description}",
+            data={"follow_up_id": follow_up.id}, now=now,
+        )  # fmt: skip
 
 
 def decision_register(session: Session, body_id: int | None = None) -> list[FollowUpItem]:

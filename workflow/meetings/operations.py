@@ -9,7 +9,6 @@ cancelling go through material_deadlines, which moves the cases' material deadli
 from __future__ import annotations
 
 from collections.abc import Iterable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,8 +32,8 @@ from models import (
 )
 from workflow.engine import clock
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.errors import NotAllowed, StaleChange, WorkflowError
-from workflow.engine.unit_of_work import unit_of_work
+from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.meetings.unit import meeting_unit
 
 if TYPE_CHECKING:
     from workflow.meetings.material_deadlines import MeetingChange
@@ -172,28 +171,6 @@ def record(
     return entry
 
 
-MEETING_CHANGED = (
-    "Mødet er blevet ændret af en anden imens. Genindlæs mødet, og prøv igen.",
-    "The meeting was changed by someone else meanwhile. Reload it and try again.",
-)
-
-
-def meeting_changed() -> WorkflowError:
-    """The error for a concurrent change of a meeting (its version moved under us)."""
-    return StaleChange(*MEETING_CHANGED)
-
-
-def meeting_unit(session: Session) -> AbstractContextManager[Session]:
-    """The unit of work of a change to a meeting."""
-    return unit_of_work(session, meeting_changed)
-
-
-def commit(session: Session) -> None:
-    """Transitional: end the changes made so far as a meeting's unit of work."""
-    with meeting_unit(session):
-        pass
-
-
 def _check_times(starts_at: datetime, ends_at: datetime | None) -> None:
     if starts_at.tzinfo is None or (ends_at is not None and ends_at.tzinfo is None):
         raise ValueError("meeting times must be aware datetimes")
@@ -254,9 +231,8 @@ def plan_meeting(
     """Plan one meeting of `body` with its agenda's first item; commit."""
     require(session, actor, body, PLANNERS, f"planlægge møder i {body.code}")
     _check_times(starts_at, ends_at)
-    meeting = _new_meeting(session, body, starts_at, ends_at, title, location, online_url, actor)
-    commit(session)
-    return meeting
+    with meeting_unit(session):
+        return _new_meeting(session, body, starts_at, ends_at, title, location, online_url, actor)
 
 
 def occurrences(
@@ -320,17 +296,17 @@ def plan_series(
         created_by_id=actor.id,
         created_at=clock.now(),
     )
-    session.add(series)
-    session.flush()
     meetings = []
-    for start in occurrences(first_starts_at, frequency, interval, count):
-        end = start + timedelta(minutes=duration_minutes)
-        meeting = _new_meeting(session, body, start, end, title, location, online_url, actor)
-        session.execute(
-            insert(meeting_series_meetings).values(meeting_id=meeting.id, series_id=series.id)
-        )
-        meetings.append(meeting)
-    commit(session)
+    with meeting_unit(session):
+        session.add(series)
+        session.flush()
+        for start in occurrences(first_starts_at, frequency, interval, count):
+            end = start + timedelta(minutes=duration_minutes)
+            meeting = _new_meeting(session, body, start, end, title, location, online_url, actor)
+            session.execute(
+                insert(meeting_series_meetings).values(meeting_id=meeting.id, series_id=series.id)
+            )
+            meetings.append(meeting)
     return series, meetings
 
 
@@ -359,17 +335,17 @@ def update_details(
     _require_not_cancelled(meeting)
     _check_times(meeting.starts_at, ends_at)
     before = {"title": meeting.title, "location": meeting.location, "url": meeting.online_url}
-    if title is not None and title.strip():
-        meeting.title = title.strip()
-    if location is not None:
-        meeting.location = location.strip()
-    if online_url is not None:
-        meeting.online_url = online_url.strip() or None
-    if ends_at is not None:
-        meeting.ends_at = ends_at
-    after = {"title": meeting.title, "location": meeting.location, "url": meeting.online_url}
-    record(session, meeting, actor, "details_changed", data={"before": before, "after": after})
-    commit(session)
+    with meeting_unit(session):
+        if title is not None and title.strip():
+            meeting.title = title.strip()
+        if location is not None:
+            meeting.location = location.strip()
+        if online_url is not None:
+            meeting.online_url = online_url.strip() or None
+        if ends_at is not None:
+            meeting.ends_at = ends_at
+        after = {"title": meeting.title, "location": meeting.location, "url": meeting.online_url}
+        record(session, meeting, actor, "details_changed", data={"before": before, "after": after})
 
 
 def move_meeting(
@@ -380,18 +356,15 @@ def move_meeting(
     from workflow.meetings import material_deadlines as meeting_deadlines
 
     old_start = meeting.starts_at
-    try:
+    # One unit: the history entry is committed together with the moved deadlines.
+    with meeting_unit(session):
         record(
             session, meeting, actor, "moved", comment=comment,
             data={"from": old_start.isoformat(), "to": new_start.isoformat()},
         )  # fmt: skip
-        # reschedule_meeting commits the history entry together with the moved deadlines.
         return meeting_deadlines.reschedule_meeting(
             session, meeting, new_start, actor, comment=comment
         )
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def cancel_meeting(
@@ -406,10 +379,19 @@ def cancel_meeting(
     from workflow.meetings import material_deadlines as meeting_deadlines
 
     from_status = meeting.status
-    change = meeting_deadlines.cancel_meeting(session, meeting, actor, comment=comment)
-    record(session, meeting, actor, "cancelled", from_status=from_status, comment=comment)
-    commit(session)
+    # One unit: the cancellation, the deadlines it moves and the history entry.
+    with meeting_unit(session):
+        change = meeting_deadlines.cancel_meeting(session, meeting, actor, comment=comment)
+        record(session, meeting, actor, "cancelled", from_status=from_status, comment=comment)
     return change
+
+
+def step(
+    session: Session, meeting: Meeting, name: str, actor: User, *, comment: str = ""
+) -> MeetingHistoryEntry:
+    """Take one step of the meeting's state machine (`change_status`) as its own unit of work."""
+    with meeting_unit(session):
+        return change_status(session, meeting, name, actor, comment=comment)
 
 
 def _body(session: Session, meeting: Meeting) -> Body:
@@ -440,7 +422,8 @@ def change_status(
 ) -> MeetingHistoryEntry:
     """Take one step of the meeting's state machine (audited), without committing.
 
-    Callers with more to do in the same transaction (publishing, approving minutes) commit.
+    Callers open the unit of work around it and what else belongs to the step (publishing,
+    approving minutes); `step` takes it alone.
     """
     transition = TRANSITIONS.get(name)
     if transition is None:

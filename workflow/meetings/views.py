@@ -306,8 +306,7 @@ def change_status(meeting_id: int, name: str) -> BaseResponse:
                     "error",
                 )  # fmt: skip
         else:
-            meetings.change_status(session, meeting, name, user, comment=form.comment.data or "")
-            meetings.commit(session)
+            meetings.step(session, meeting, name, user, comment=form.comment.data or "")
     except WorkflowError as error:
         _fail(error)
         return _back(meeting)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Case, Membership, Notification, User
 from workflow.engine import clock
 from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.unit_of_work import in_unit_of_work, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -210,10 +211,9 @@ def claim(session: Session, config: SmtpConfig, now: datetime | None = None) -> 
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True, of=Notification)
-    try:
+    with unit_of_work(session):
         ids = list(session.scalars(query))
         if not ids:
-            session.commit()
             return []
         session.execute(
             update(Notification)
@@ -248,10 +248,6 @@ def claim(session: Session, config: SmtpConfig, now: datetime | None = None) -> 
             for (id_, attempts, message_id, subject, body, case_id, created_at, email, name,
                  active) in rows
         ]  # fmt: skip
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
     return claimed
 
 
@@ -336,17 +332,17 @@ def _describe(exc: BaseException) -> str:
 
 def _mark_sent(session: Session, item: Claimed) -> bool:
     """Record that the server accepted the mail; False if our lease was lost meanwhile."""
-    result = session.execute(
-        update(Notification)
-        .where(
-            Notification.id == item.id,
-            Notification.locked_until == item.lease,
-            Notification.sent_at.is_(None),
+    with unit_of_work(session):
+        result = session.execute(
+            update(Notification)
+            .where(
+                Notification.id == item.id,
+                Notification.locked_until == item.lease,
+                Notification.sent_at.is_(None),
+            )
+            .values(sent_at=clock.now(), locked_until=None, last_error=None)
+            .execution_options(synchronize_session=False)
         )
-        .values(sent_at=clock.now(), locked_until=None, last_error=None)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -364,30 +360,30 @@ def _record_failure(
         values["failed_at"] = now
     else:
         values["send_after"] = now + config.backoff(attempts)
-    session.execute(
-        update(Notification)
-        .where(
-            Notification.id == item.id,
-            Notification.locked_until == item.lease,
-            Notification.sent_at.is_(None),
+    with unit_of_work(session):
+        session.execute(
+            update(Notification)
+            .where(
+                Notification.id == item.id,
+                Notification.locked_until == item.lease,
+                Notification.sent_at.is_(None),
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    session.commit()
     return give_up
 
 
 def _release(session: Session, items: Sequence[Claimed]) -> None:
     """Give back claims that were not attempted, so the next run takes them at once."""
-    for item in items:
-        session.execute(
-            update(Notification)
-            .where(Notification.id == item.id, Notification.locked_until == item.lease)
-            .values(locked_until=None)
-            .execution_options(synchronize_session=False)
-        )
-    session.commit()
+    with unit_of_work(session):
+        for item in items:
+            session.execute(
+                update(Notification)
+                .where(Notification.id == item.id, Notification.locked_until == item.lease)
+                .values(locked_until=None)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def _count_failure(report: DeliveryReport, given_up: bool) -> None:
@@ -400,7 +396,10 @@ def _count_failure(report: DeliveryReport, given_up: bool) -> None:
 def send_claimed(
     session: Session, config: SmtpConfig, items: Sequence[Claimed], report: DeliveryReport
 ) -> None:
-    """Send claimed notifications over one SMTP connection, recording each outcome at once."""
+    """Send claimed notifications over one SMTP connection, recording each outcome at once
+    (one unit of work per mail, so a crash never forgets a mail the server accepted)."""
+    if in_unit_of_work(session):
+        raise RuntimeError("Mail is delivered outside a unit of work: each outcome commits.")
     if not items:
         return
     try:
@@ -512,8 +511,8 @@ def mark_read(session: Session, user_id: int, notification_ids: Iterable[int] | 
     )
     if notification_ids is not None:
         query = query.where(Notification.id.in_(list(notification_ids)))
-    result = session.execute(query)
-    session.commit()
+    with unit_of_work(session):
+        result = session.execute(query)
     return int(getattr(result, "rowcount", 0))
 
 

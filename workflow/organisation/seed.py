@@ -29,6 +29,7 @@ from models import (
 from workflow.engine.definitions import DefinitionError, ProcessDefinition, load_definitions
 from workflow.engine.paths import resource_dir
 from workflow.engine.processes import registry
+from workflow.engine.unit_of_work import unit_of_work
 
 
 @dataclass
@@ -206,20 +207,20 @@ def run(
     say = progress or (lambda _message: None)
     data_dir = resource_dir("data")
     report = SeedReport(update=update)
-    say("Fokusområder og nationale mål …")
-    _seed_goals(session, report, _read(data_dir / "goals.toml"))
-    say("Planområder, parter, kommuner og organer …")
-    _seed_organisation(session, report, _read(data_dir / "organisation.toml"))
-    say("Procesdefinitioner …")
-    for version in registry.sync(session):
-        report.count(f"procesversioner ({version.name})", created=True)
-    check_body_codes(session)
-    if report.changed:
-        session.add(
-            AdminAuditEntry(
-                action="seed", object_type="organisation", object_id="data",
-                data={"created": report.created, "updated": report.updated},
-            )
-        )  # fmt: skip
-    session.commit()
+    with unit_of_work(session):
+        say("Fokusområder og nationale mål …")
+        _seed_goals(session, report, _read(data_dir / "goals.toml"))
+        say("Planområder, parter, kommuner og organer …")
+        _seed_organisation(session, report, _read(data_dir / "organisation.toml"))
+        say("Procesdefinitioner …")
+        for version in registry.sync(session):
+            report.count(f"procesversioner ({version.name})", created=True)
+        check_body_codes(session)
+        if report.changed:
+            session.add(
+                AdminAuditEntry(
+                    action="seed", object_type="organisation", object_id="data",
+                    data={"created": report.created, "updated": report.updated},
+                )
+            )  # fmt: skip
     return report
