@@ -44,6 +44,7 @@ from models import (
     Role,
     User,
 )
+from workflow.engine import access
 from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed
 from workflow.engine.processes import registry
@@ -99,7 +100,7 @@ RULES: dict[tuple[str, str], Rule] = {
         "Only the secretariats of TSS and SKU may keep the indicators.",
     ),
     ("edit_plan", "site"): Rule(
-        ("admin", "any@TSS", "any@SKU"),
+        ("admin", "worker@TSS", "worker@SKU"),
         "Kun TSS og SKU kan ændre implementeringsplanen.",
         "Only TSS and SKU may change the implementation plan.",
     ),
@@ -108,6 +109,11 @@ RULES: dict[tuple[str, str], Rule] = {
         "Siden er for KKR Hovedstaden, KKU og SKU. Kontakt sekretariatet, hvis du skal have "
         "adgang.",
         "This page is for KKR, KKU and SKU members.",
+    ),
+    ("open_case", "body"): Rule(
+        ("admin", "worker@body"),
+        "Kun medlemmer af {body} kan oprette sager for organet.",
+        "Only members of {body} may open cases for it.",
     ),
     ("view", "case"): Rule(
         ("admin", "any@originating", "any@anywhere if shared", "party@consulted"),
@@ -128,6 +134,11 @@ RULES: dict[tuple[str, str], Rule] = {
         ("admin", "worker@originating", "worker@current", "worker@consulted", "party@consulted"),
         "Du kan kun vedhæfte filer til sager, du arbejder med.",
         "You may attach files only to cases you work on.",
+    ),
+    ("migrate_version", "case"): Rule(
+        ("admin",),
+        "Kun administratorer kan flytte sager til en ny procesversion.",
+        "Only administrators may move cases to a new process version.",
     ),
     ("run_consultation", "case"): Rule(
         ("admin", "planner@originating", "planner@current"),
@@ -174,6 +185,36 @@ RULES: dict[tuple[str, str], Rule] = {
         "Kun organets sekretariat og formandskab kan forberede mødet.",
         "Only the body's secretariat and chairs may prepare the meeting.",
     ),
+    ("edit_agenda", "meeting"): Rule(
+        ("admin", "secretariat@body"),
+        "Du kan ikke ændre dagsordenen. Det kan kun sekretariatet for {body}.",
+        "Only the secretariat of {body} may change the agenda.",
+    ),
+    ("write_minutes", "meeting"): Rule(
+        ("admin", "secretariat@body"),
+        "Du kan ikke skrive referat. Det kan kun sekretariatet for {body}.",
+        "Only the secretariat of {body} may write the minutes.",
+    ),
+    ("apply_decisions", "meeting"): Rule(
+        ("chair@body",),
+        "Du kan ikke gennemføre beslutninger. Det kan kun formandskabet for {body}.",
+        "Only the chairs of {body} may carry out the decisions.",
+    ),
+    ("record_follow_up", "meeting"): Rule(
+        ("admin", "secretariat@body"),
+        "Du kan ikke registrere opfølgning. Det kan kun sekretariatet for {body}.",
+        "Only the secretariat of {body} may record follow-ups.",
+    ),
+    ("close_follow_ups", "body"): Rule(
+        ("admin", "secretariat@body"),
+        "Kun den ansvarlige eller sekretariatet kan melde opfølgningen udført.",
+        "Only the owner or the secretariat may complete the follow-up.",
+    ),
+    ("keep_templates", "site"): Rule(
+        ("admin",),
+        "Kun administratorer kan ændre skabeloner for alle organer.",
+        "Only administrators may change templates for all bodies.",
+    ),
     ("plan_meetings", "body"): Rule(
         ("admin", "planner@body"),
         "Kun organets sekretariat og formandskab kan planlægge dets møder.",
@@ -181,8 +222,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("keep_templates", "body"): Rule(
         ("admin", "secretariat@body"),
-        "Kun organets sekretariat kan vedligeholde dets beslutningsskabeloner.",
-        "Only the body's secretariat may keep its decision templates.",
+        "Du kan ikke ændre beslutningsskabeloner. Det kan kun sekretariatet for {body}.",
+        "Only the secretariat of {body} may keep its decision templates.",
     ),
 }
 
@@ -382,9 +423,15 @@ def require(
     user: User | None, action: str, subject: Any = None, session: Session | None = None
 ) -> None:
     """Raise NotAllowed, with the rule's explanation, unless `user` may take `action`."""
+    session = session or _session_of(subject, user)
     if not may(user, action, subject, session):
         rule = RULES[(action, kind_of(subject))]
-        raise NotAllowed(rule.refusal, rule.refusal_en, list(rule.grants))
+        body_id = _own_body(subject)
+        body = session.get(Body, body_id) if body_id is not None else None
+        code = body.code if body is not None else ""
+        raise NotAllowed(
+            rule.refusal.format(body=code), rule.refusal_en.format(body=code), list(rule.grants)
+        )
 
 
 def _private_states(session: Session) -> list[tuple[str, int, str]]:
@@ -421,3 +468,7 @@ def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
     if not private:
         return true()
     return or_(not_(or_(*private)), Case.originating_body_id.in_(sorted(who.body_ids)))
+
+
+# The engine asks this policy before it changes a case's content (workflow.engine.access).
+access.install_policy(may)

@@ -137,7 +137,7 @@ def test_only_the_bodys_secretariat_changes_its_templates(
         data={"body": str(body("TSS").id), "name": "Egen", "outcome": "noted", "text": "Noteret."},
         follow_redirects=True,
     )
-    assert "Du kan ikke gemme beslutningsskabeloner. Det kan kun sekretariatet" in text_of(refused)
+    assert "Du kan ikke ændre beslutningsskabeloner. Det kan kun sekretariatet" in text_of(refused)
     assert session.scalar(select(DecisionTemplate).where(DecisionTemplate.name == "Egen")) is None
 
 

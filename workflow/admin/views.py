@@ -29,6 +29,7 @@ from models import (
     Role,
     User,
 )
+from workflow import policy
 from workflow.admin import operations
 from workflow.admin.forms import (
     NONE,
@@ -75,7 +76,7 @@ def admins_only() -> Response | tuple[str, int] | None:
     user = current_user()
     if user is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if not user.is_admin:
+    if not policy.may(user, "administer"):
         html = render_template(
             "error.html",
             title=_("Kun for administratorer"),

@@ -319,14 +319,8 @@ def _refused(
 
 
 def _creating_bodies(session: Session, user: User) -> list[Body]:
-    if user.is_admin:
-        return queries.active_bodies(session)
-    bodies = {
-        m.body.id: m.body
-        for m in queries.active_memberships(session, user)
-        if m.role != Role.OBSERVER
-    }
-    return sorted(bodies.values(), key=lambda b: b.code)
+    """The bodies the user may open cases for (the access policy's "open_case")."""
+    return [b for b in queries.active_bodies(session) if policy.may(user, "open_case", b, session)]
 
 
 def _fill_choices(session: Session, form: CaseForm, bodies: list[Body]) -> None:

@@ -30,7 +30,7 @@ from models import (
     Role,
     User,
 )
-from workflow.engine import actions, clock, deadlines
+from workflow.engine import access, actions, clock, deadlines
 from workflow.engine import notices as notifications
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
@@ -595,10 +595,7 @@ def create_case(
         raise ValueError(f"Ukendte felter: {', '.join(sorted(unknown))}")
     if not title.strip():
         raise GuardFailed([Failure("field:title", "Sagen skal have en titel.", "Title required.")])
-    held = _memberships(session, actor)
-    if not actor.is_admin and not any(
-        body_id == originating_body.id and role != Role.OBSERVER for body_id, role in held
-    ):
+    if not access.may(actor, "open_case", originating_body, session):
         raise NotAllowed(
             f"Kun medlemmer af {originating_body.code} kan oprette sager for organet.",
             f"Only members of {originating_body.code} may open cases for it.",
@@ -662,11 +659,7 @@ def edit_case(
             "The case is closed and cannot be changed.",
             [],
         )
-    held = _memberships(session, actor)
-    involved = {case.originating_body_id, case.current_body_id}
-    if not actor.is_admin and not any(
-        body_id in involved and role != Role.OBSERVER for body_id, role in held
-    ):
+    if not access.may(actor, "edit", case, session):
         raise NotAllowed(
             "Kun medlemmer af det organ, der har sagen, kan ændre den.",
             "Only members of a body that holds the case may change it.",
@@ -719,7 +712,7 @@ def migrate_case_version(
 ) -> CaseEvent:
     """Move a case to another version of its process through an explicit state mapping."""
     session = _session(case)
-    if not actor.is_admin:
+    if not access.may(actor, "migrate_version", case, session):
         raise NotAllowed(
             "Kun administratorer kan flytte sager til en ny procesversion.",
             "Only administrators may move cases to a new process version.",

@@ -23,11 +23,10 @@ from models import (
     Indicator,
     Meeting,
     MeetingStatus,
-    Membership,
     PlanItem,
-    Role,
     User,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
@@ -42,7 +41,6 @@ PROCESS = "implementation_plan"
 EDITABLE_STATES = frozenset(
     {"preparation", "initial_discussion", "kkr_dialogue", "awaiting_adoption"}
 )
-EDITING_BODIES = ("TSS", "SKU")
 ITEM_TRIGGER = "plan_item_added"
 ITEM_CHANGED_TRIGGER = "plan_item_changed"
 # How far before a milestone the meeting that treats it may lie (a quarter).
@@ -203,24 +201,6 @@ def year_calendar(
     return sorted(entries, key=lambda e: (e.day, order[e.kind], e.body_code))
 
 
-def _may_edit(session: Session, actor: User) -> bool:
-    if actor.is_admin:
-        return True
-    return (
-        session.scalar(
-            select(Membership.id)
-            .join(Body, Body.id == Membership.body_id)
-            .where(
-                Membership.user_id == actor.id,
-                Membership.active.is_(True),
-                Body.code.in_(EDITING_BODIES),
-                Membership.role != Role.OBSERVER,
-            )
-        )
-        is not None
-    )
-
-
 def plan_items(session: Session, plan: Case) -> list[PlanItem]:
     """Return the plan's lines in order."""
     return list(
@@ -257,14 +237,14 @@ VALUE_FIELDS = ("starts_on", "ends_on", "economy_dkk", "initiative_case_id")
 
 def is_editable(session: Session, plan: Case, actor: User) -> bool:
     """True when `actor` may change the plan's lines now (before SKU adopts it)."""
-    return plan.state in EDITABLE_STATES and _may_edit(session, actor)
+    return plan.state in EDITABLE_STATES and policy.may(actor, "edit_plan", None, session)
 
 
 def _check_line(session: Session, plan: Case, actor: User, line: PlanLine) -> None:
     """Refuse an edit by someone outside TSS/SKU, after adoption, or with a faulty line."""
     if plan.process != PROCESS:
         raise ValueError("plan must be an implementation_plan case")
-    if not _may_edit(session, actor):
+    if not policy.may(actor, "edit_plan", None, session):
         raise NotAllowed(
             "Kun medlemmer af TSS og SKU kan skrive i implementeringsplanen.",
             "Only members of TSS and SKU may edit the implementation plan.",

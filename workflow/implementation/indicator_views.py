@@ -14,14 +14,14 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
-from models import Body, Case, Indicator, Membership, NationalGoal, Party, PartyKind, Role, User
+from models import Case, Indicator, NationalGoal, Party, PartyKind
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.engine.errors import WorkflowError
 from workflow.implementation import charts, indicators
 from workflow.web import db
 
 bp = Blueprint("indicators", __name__, url_prefix="/indikatorer")
-IMPORT_BODIES = ("TSS", "SKU")
 MAX_UPLOAD_BYTES = 5_000_000
 
 
@@ -76,25 +76,6 @@ class CaseLinkForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-def may_import(user: User) -> bool:
-    """Admins and the secretariats of TSS and SKU keep the indicator values."""
-    if user.is_admin:
-        return True
-    return (
-        db().scalar(
-            select(Membership.id)
-            .join(Body, Body.id == Membership.body_id)
-            .where(
-                Membership.user_id == user.id,
-                Membership.active.is_(True),
-                Membership.role == Role.SECRETARIAT,
-                Body.code.in_(IMPORT_BODIES),
-            )
-        )
-        is not None
-    )
-
-
 @bp.get("")
 @login_required
 def index() -> str:
@@ -118,7 +99,7 @@ def index() -> str:
         linked=linked,
         goals=session.scalars(select(NationalGoal).order_by(NationalGoal.number)).all(),
         directions=indicators.DIRECTION_LABELS,
-        can_import=may_import(current_actor()),
+        can_import=policy.may(current_actor(), "keep_indicators"),
     )
 
 
@@ -173,7 +154,7 @@ def _render_detail(indicator: Indicator, form: LinkForm) -> str:
         direction=direction,
         cases=indicators.linked_cases(session, indicator),
         form=form,
-        can_edit=may_import(current_actor()),
+        can_edit=policy.may(current_actor(), "keep_indicators"),
     )
 
 
@@ -207,7 +188,7 @@ def link(code: str) -> Response | tuple[str, int]:
 @login_required
 def import_values() -> Response | tuple[str, int] | str:
     """Upload a CSV of yearly values; all rows are imported or none, bad rows are named."""
-    if not may_import(current_actor()):
+    if not policy.may(current_actor(), "keep_indicators"):
         abort(403)
     form = ImportForm()
     errors: list[str] = []
@@ -239,7 +220,7 @@ def _goal_choices() -> list[tuple[str, str]]:
 
 def _edit(indicator: Indicator | None) -> Response | tuple[str, int] | str:
     """Show the indicator form; save through the indicators module, which audits the change."""
-    if not may_import(current_actor()):
+    if not policy.may(current_actor(), "keep_indicators"):
         abort(403)
     data = None
     if indicator is not None and request.method == "GET":

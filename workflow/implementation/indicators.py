@@ -23,13 +23,12 @@ from models import (
     Indicator,
     IndicatorDirection,
     IndicatorValue,
-    Membership,
     NationalGoal,
     Party,
     PartyKind,
-    Role,
     User,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed, WorkflowError
@@ -382,23 +381,6 @@ def create_indicator(
     )  # fmt: skip
 
 
-def may_link(session: Session, case: Case, actor: User) -> bool:
-    """True when `actor` may link indicators to the case (a member of a body that holds it)."""
-    if actor.is_admin:
-        return True
-    return (
-        session.scalar(
-            select(Membership.id).where(
-                Membership.user_id == actor.id,
-                Membership.active.is_(True),
-                Membership.body_id.in_([case.originating_body_id, case.current_body_id]),
-                Membership.role != Role.OBSERVER,
-            )
-        )
-        is not None
-    )
-
-
 def linked_indicators(session: Session, case: Case) -> list[Indicator]:
     """Return the indicators a case aims to move."""
     from models import case_indicators
@@ -434,7 +416,7 @@ def set_link(session: Session, case: Case, indicator: Indicator, actor: User, li
     """
     from models import case_indicators
 
-    if not may_link(session, case, actor):
+    if not policy.may(actor, "link_indicators", case, session):
         raise NotAllowed(
             "Kun medlemmer af det organ, der har sagen, kan knytte indikatorer til den.",
             "Only members of a body that holds the case may link indicators to it.",

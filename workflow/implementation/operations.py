@@ -28,13 +28,12 @@ from models import (
     DeadlineKind,
     ImplementationState,
     ImplementationStatus,
-    Membership,
     Party,
     PartyKind,
     PlanningArea,
-    Role,
     User,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
@@ -68,8 +67,6 @@ STATUS_LABELS_EN: dict[ImplementationState, str] = {
     ImplementationState.NOT_RELEVANT: "Not relevant",
 }
 KIND_ORDER = {PartyKind.MUNICIPALITY: 0, PartyKind.HOSPITAL: 1, PartyKind.GENERAL_PRACTICE: 2}
-REPORTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.MEMBER, Role.SECRETARIAT)
-OVERSEEING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
 
 
 @dataclass(frozen=True)
@@ -353,25 +350,6 @@ def _advance_follow_up(
         )  # fmt: skip
 
 
-def may_report(session: Session, case: Case, unit: ImplementationStatus, actor: User) -> bool:
-    """Members of the unit's responsible body, chairs and secretariats of the originating
-    body and TSS, and admins may report a unit's status."""
-    if actor.is_admin:
-        return True
-    tss = session.scalar(select(Body.id).where(Body.code == "TSS"))
-    rows = session.execute(
-        select(Membership.body_id, Membership.role).where(
-            Membership.user_id == actor.id, Membership.active.is_(True)
-        )
-    ).all()
-    for body_id, role in rows:
-        if body_id == unit.responsible_body_id and role in REPORTING_ROLES:
-            return True
-        if body_id in (case.originating_body_id, tss) and role in OVERSEEING_ROLES:
-            return True
-    return False
-
-
 def _report_failures(
     status: ImplementationState,
     reason: str,
@@ -438,7 +416,7 @@ def report_unit(
             "The case is not being implemented; units cannot report now.",
             [],
         )
-    if not may_report(session, case, unit, actor):
+    if not policy.may(actor, "report", unit, session):
         body = session.get(Body, unit.responsible_body_id) if unit.responsible_body_id else None
         who = body.code if body else "det ansvarlige organ"
         raise NotAllowed(
@@ -532,7 +510,7 @@ def ensure_units(session: Session, case: Case, actor: User) -> list[Implementati
             "Units are created when the case is being implemented.",
             [],
         )
-    if not actor.is_admin and not _oversees(session, case, actor):
+    if not policy.may(actor, "create_units", case, session):
         raise NotAllowed(
             "Kun sekretariatet eller formandskabet for sagen eller TSS kan oprette enhederne.",
             "Only the case's secretariat or chairs, or TSS's, may create the units.",
@@ -540,21 +518,6 @@ def ensure_units(session: Session, case: Case, actor: User) -> list[Implementati
         )
     with unit_of_work(session):
         return create_units(session, case, actor, clock.now())
-
-
-def _oversees(session: Session, case: Case, actor: User) -> bool:
-    tss = session.scalar(select(Body.id).where(Body.code == "TSS"))
-    return (
-        session.scalar(
-            select(Membership.id).where(
-                Membership.user_id == actor.id,
-                Membership.active.is_(True),
-                Membership.body_id.in_([case.originating_body_id, tss]),
-                Membership.role.in_(OVERSEEING_ROLES),
-            )
-        )
-        is not None
-    )
 
 
 @dataclass(frozen=True)

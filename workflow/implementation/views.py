@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from models import Body, Case, ImplementationState, ImplementationStatus
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed, WorkflowError
@@ -146,8 +147,7 @@ def case_units(case_id: int) -> str:
     reportable = {
         u.id
         for u in units
-        if implementation.is_implementing(case)
-        and implementation.may_report(session, case, u, actor)
+        if implementation.is_implementing(case) and policy.may(actor, "report", u, session)
     }
     progress = implementation.progress_of(units)
     trigger = implementation.completion_trigger(case.process)
@@ -163,7 +163,7 @@ def case_units(case_id: int) -> str:
         "implementation/case.html",
         case=case,
         linked_indicators=indicators.linked_indicators(session, case),
-        can_link=indicators.may_link(session, case, actor),
+        can_link=policy.may(actor, "link_indicators", case, session),
         link_form=case_link_form(case),
         state_label=engine.definition_of(case).states[case.state].label,
         units=units,
@@ -213,7 +213,7 @@ def report(unit_id: int) -> Response | tuple[str, int] | str:
     session = db()
     unit, case = _unit_or_404(unit_id)
     actor = current_actor()
-    if not implementation.may_report(session, case, unit, actor):
+    if not policy.may(actor, "report", unit, session):
         abort(403)
     form = UnitReportForm(
         data={

@@ -28,6 +28,7 @@ from models import (
     MeetingStatus,
     User,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.deadlines import material_deadline
@@ -62,7 +63,7 @@ CLOSED_NOTE = "Punktet behandles for lukkede døre; sagens indhold er fortroligt
 def _require_editable(session: Session, meeting: Meeting, actor: User) -> Body:
     body = session.get(Body, meeting.body_id)
     assert body is not None
-    meetings.require(session, actor, body, meetings.SECRETARIAT, "ændre dagsordenen")
+    policy.require(actor, "edit_agenda", meeting, session)
     if meeting.status not in meetings.AGENDA_OPEN:
         raise WorkflowError(
             f"Dagsordenen kan ikke ændres, når mødet har status "

@@ -17,7 +17,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, Case, Deadline, DeadlineKind, Meeting, MeetingStatus, Membership, User
+from models import Body, Case, Deadline, DeadlineKind, Meeting, MeetingStatus, User
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine.core import append_event
 from workflow.engine.deadlines import material_deadline, next_meeting
@@ -50,16 +51,7 @@ class MeetingChange:
 def _require_planner(session: Session, meeting: Meeting, actor: User) -> Body:
     body = session.get(Body, meeting.body_id)
     assert body is not None  # foreign keys guarantee it
-    if actor.is_admin and actor.active:
-        return body
-    held = session.scalars(
-        select(Membership.role).where(
-            Membership.user_id == actor.id,
-            Membership.body_id == body.id,
-            Membership.active.is_(True),
-        )
-    ).all()
-    if actor.active and PLANNERS.intersection(held):
+    if policy.may(actor, "plan", meeting, session):
         return body
     raise NotAllowed(
         f"Kun sekretariatet eller formandskabet for {body.code} eller en administrator kan "

@@ -27,6 +27,7 @@ from models import (
     MeetingStatus,
     User,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
@@ -50,7 +51,7 @@ def decision_heading(body_code: str, when: str) -> str:
 def _require_minutes_open(session: Session, meeting: Meeting, actor: User) -> Body:
     body = session.get(Body, meeting.body_id)
     assert body is not None
-    meetings.require(session, actor, body, meetings.SECRETARIAT, "skrive referat")
+    policy.require(actor, "write_minutes", meeting, session)
     if meeting.status is not MeetingStatus.HELD:
         raise WorkflowError(
             "Referatet kan kun skrives, når mødet er registreret som afholdt og referatet ikke "
@@ -109,8 +110,8 @@ def add_template(
 ) -> DecisionTemplate:
     """Save a decision template for a body (or all bodies, for admins); commit."""
     if body is not None:
-        meetings.require(session, actor, body, meetings.SECRETARIAT, "gemme beslutningsskabeloner")
-    elif not actor.is_admin:
+        policy.require(actor, "keep_templates", body, session)
+    elif not policy.may(actor, "keep_templates", None, session):
         raise WorkflowError(
             "Kun administratorer kan lave skabeloner for alle organer.",
             "Only administrators may add templates for all bodies.",
@@ -133,8 +134,8 @@ def add_template(
 def _require_template_rights(session: Session, actor: User, body_id: int | None) -> None:
     body = session.get(Body, body_id) if body_id is not None else None
     if body is not None:
-        meetings.require(session, actor, body, meetings.SECRETARIAT, "ændre beslutningsskabeloner")
-    elif not actor.is_admin:
+        policy.require(actor, "keep_templates", body, session)
+    elif not policy.may(actor, "keep_templates", None, session):
         raise WorkflowError(
             "Kun administratorer kan ændre skabeloner for alle organer.",
             "Only administrators may change templates for all bodies.",
@@ -304,7 +305,7 @@ def retry_refused(session: Session, meeting: Meeting, chair: User) -> ApprovalRe
     """Fire again the items whose transition was refused (after the case was corrected)."""
     body = session.get(Body, meeting.body_id)
     assert body is not None
-    meetings.require(session, chair, body, meetings.CHAIRS, "gennemføre beslutninger")
+    policy.require(chair, "apply_decisions", meeting, session)
     if meeting.status not in (MeetingStatus.MINUTES_APPROVED, MeetingStatus.CLOSED):
         raise WorkflowError("Referatet er ikke godkendt endnu.", "Minutes not approved yet.")
     return apply_decisions(session, meeting, chair)
@@ -323,7 +324,7 @@ def add_follow_up(
     meeting = item.meeting
     body = session.get(Body, meeting.body_id)
     assert body is not None
-    meetings.require(session, actor, body, meetings.SECRETARIAT, "registrere opfølgning")
+    policy.require(actor, "record_follow_up", meeting, session)
     if item.case_id is None:
         raise WorkflowError("Opfølgning hører til et punkt med en sag.", "Needs a case item.")
     if not description.strip():
@@ -360,8 +361,9 @@ def complete_follow_up(session: Session, follow_up: FollowUpItem, actor: User) -
     assert case is not None
     meeting = session.get(Meeting, follow_up.meeting_id) if follow_up.meeting_id else None
     bodies = {case.current_body_id} | ({meeting.body_id} if meeting else set())
+    secretariat_of = [session.get(Body, body_id) for body_id in bodies]
     if actor.id != follow_up.owner_id and not any(
-        meetings.may(session, actor, body_id, meetings.SECRETARIAT) for body_id in bodies
+        policy.may(actor, "close_follow_ups", body, session) for body in secretariat_of if body
     ):
         raise WorkflowError(
             "Kun den ansvarlige eller sekretariatet kan melde opfølgningen udført.",

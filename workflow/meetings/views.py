@@ -147,12 +147,14 @@ def _my_bodies(session: Session, user: User) -> list[Body]:
     )
 
 
+def _bodies_where(session: Session, user: User, action: str) -> list[Body]:
+    """The active bodies on which the access policy lets `user` take `action`."""
+    bodies = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code))
+    return [b for b in bodies if policy.may(user, action, b, session)]
+
+
 def _planner_bodies(session: Session, user: User) -> list[Body]:
-    if user.is_admin:
-        return list(session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)))
-    return [
-        b for b in _my_bodies(session, user) if meetings.may(session, user, b.id, meetings.PLANNERS)
-    ]
+    return _bodies_where(session, user, "plan_meetings")
 
 
 def _sees_closed(session: Session, user: User, meeting: Meeting) -> bool:
@@ -240,7 +242,7 @@ def detail(meeting_id: int) -> str:
     meeting = _meeting(session, meeting_id)
     body = session.get(Body, meeting.body_id)
     assert body is not None
-    is_secretariat = meetings.may(session, user, body.id, meetings.SECRETARIAT)
+    is_secretariat = policy.may(user, "edit_agenda", meeting, session)
     items = meetings.active_items(meeting)
     cases = {i.case_id: session.get(Case, i.case_id) for i in items if i.case_id is not None}
     outcome_choices = {
@@ -578,20 +580,14 @@ class TemplateForm(FlaskForm):  # type: ignore[misc]
 
 
 def _secretariat_bodies(session: Session, user: User) -> list[Body]:
-    if user.is_admin:
-        return list(session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)))
-    return [
-        b
-        for b in _my_bodies(session, user)
-        if meetings.may(session, user, b.id, meetings.SECRETARIAT)
-    ]
+    return _bodies_where(session, user, "keep_templates")
 
 
 def _template_form(session: Session, user: User) -> TemplateForm:
     form = TemplateForm()
     choices = [SelectChoice(str(b.id), f"{b.code} – {b.name}")
                for b in _secretariat_bodies(session, user)]  # fmt: skip
-    if user.is_admin:
+    if policy.may(user, "keep_templates", None, session):
         choices.insert(0, SelectChoice("alle", _("Alle organer")))
     form.body.choices = choices
     return form
@@ -619,7 +615,9 @@ def templates() -> str:
     bodies = _secretariat_bodies(session, user)
     return render_template(
         "meetings/templates.html",
-        templates=minutes.all_templates(session, [b.id for b in bodies], user.is_admin),
+        templates=minutes.all_templates(
+            session, [b.id for b in bodies], policy.may(user, "keep_templates", None, session)
+        ),
         bodies={b.id: b for b in session.scalars(select(Body))},
         form=_template_form(session, user),
         outcome_labels={o.value: lbl for o, lbl in OUTCOME_LABELS.items()},
@@ -692,7 +690,9 @@ def register() -> str:
     """The decision register: follow-ups of the user's bodies and those the user owns."""
     session = db()
     user = current_actor()
-    body_ids = None if user.is_admin else [b.id for b in _secretariat_bodies(session, user)]
+    # Keepers of every body's templates (admins) see every body's follow-ups.
+    every_body = policy.may(user, "keep_templates", None, session)
+    body_ids = None if every_body else [b.id for b in _secretariat_bodies(session, user)]
     open_items = _with_own(session, user, minutes.follow_ups(session, body_ids), done=False)
     done_items = _with_own(session, user, minutes.follow_ups(session, body_ids, done=True),
                            done=True)[:50]  # fmt: skip

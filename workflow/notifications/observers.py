@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, Case, CaseEvent, Membership, User
+from models import Case, CaseEvent, User
+from workflow import policy
 from workflow.engine.processes import registry
 
 OBSERVER_BODIES = ("KKR", "KKU")
@@ -24,30 +25,9 @@ class InformedDecision:
     process_title: str
 
 
-def observer_codes(session: Session, actor: User) -> set[str]:
-    """Return the observer bodies (or SKU) whose information the actor may read."""
-    rows = session.scalars(
-        select(Body.code)
-        .join(Membership, Membership.body_id == Body.id)
-        .where(Membership.user_id == actor.id, Membership.active.is_(True))
-    )
-    codes = set(rows) & {*OBSERVER_BODIES, "SKU"}
-    if actor.is_admin:
-        codes |= set(OBSERVER_BODIES)
-    return codes
-
-
 def approved_by_sku(session: Session, actor: User) -> list[InformedDecision]:
     """Return, newest first, the decisions whose transition informs KKR or KKU."""
-    from workflow.engine.errors import NotAllowed
-
-    if not observer_codes(session, actor):
-        raise NotAllowed(
-            "Siden er for KKR Hovedstaden, KKU og SKU. Kontakt sekretariatet, hvis du skal "
-            "have adgang.",
-            "This page is for KKR, KKU and SKU members.",
-            ["observer@KKR", "observer@KKU"],
-        )
+    policy.require(actor, "read_informed", None, session)
     rows = session.execute(
         select(CaseEvent, Case)
         .join(Case, Case.id == CaseEvent.case_id)
