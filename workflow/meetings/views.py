@@ -160,7 +160,7 @@ def _sees_closed(session: Session, user: User, meeting: Meeting) -> bool:
 
 
 def _outcomes(case: Case | None) -> list[Outcome]:
-    return possible_outcomes(case.process, case.state) if case is not None else list(Outcome)
+    return possible_outcomes(case) if case is not None else list(Outcome)
 
 
 def _fail(error: WorkflowError) -> None:
