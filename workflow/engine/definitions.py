@@ -110,7 +110,7 @@ class StateSpec:
     # Actions (workflow.engine.actions) the engine runs when a case enters the state.
     on_enter: tuple[str, ...] = ()
     # The state awaits a meeting of its body: meeting outcome -> the trigger it fires.
-    outcomes: Mapping[str, str] = field(default_factory=dict)
+    outcomes: Mapping[str, str] = field(default_factory=dict, hash=False)
     # Implementation is tracked per unit in this state; `completes_implementation` ends it.
     tracks_implementation: bool = False
     completes_implementation: str = ""

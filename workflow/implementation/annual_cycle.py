@@ -1,11 +1,11 @@
 """The annual cycle (årshjul) of the implementation plan (seed 004 §1.2).
 
 A year's plan is one case of the process that declares `plan_year = true` in states/
-(implementation_plan). Its milestones come from the dates in the
-process definition (month_day deadlines relative to the plan year): preparation in TSS, SKU's
-initial discussion in Q2 of the year before, dialogue with the municipalities via KKR, adoption
-at SKU's meeting at the end of October after the budgets, the plan in effect, and the yearly
-follow-up. Each milestone is matched with the body's meeting that will treat it, if planned.
+(implementation_plan). Its milestones come from the dates in the process definition
+(month_day deadlines relative to the plan year): preparation in TSS, SKU's initial discussion
+in Q2 of the year before, dialogue with the municipalities via KKR, adoption at SKU's meeting
+at the end of October after the budgets, the plan in effect, and the yearly follow-up. Each
+milestone is matched with the body's meeting that will treat it, if planned.
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Implementation of an approved case, tracked per unit (seed 001: spread to all of the region).
 
 When a case enters the state its process marks `tracks_implementation` (states/*.toml) the
-units that must implement it are created
-from its scope: the municipalities of the chosen planning areas (all 29 by default), the
-hospitals and general practice, each with the samordningsudvalg that answers for it. Units
-report through a short form; each report is an audited case event (no state change). Every
-N months (the process's `follow_up_months`) each responsible body gets a follow-up deadline
-with reminders. When every unit has implemented the case (or is not relevant, with a reason)
-the case moves on through engine.perform(), by the state's `completes_implementation` trigger.
+units that must implement it are created from its scope: the municipalities of the chosen
+planning areas (all 29 by default), the hospitals and general practice, each with the
+samordningsudvalg that answers for it. Units report through a short form; each report is an
+audited case event (no state change). Every N months (the process's `follow_up_months`) each
+responsible body gets a follow-up deadline with reminders. When every unit has implemented the
+case (or is not relevant, with a reason) the case moves on through engine.perform(), by the
+state's `completes_implementation` trigger.
 """
 
 from __future__ import annotations
