@@ -923,10 +923,7 @@ def _awaits_minutes(session: Session, run: _CaseRun, world: _World) -> Meeting |
 
 
 def _outcome_for(case: Case, trigger: str) -> Outcome | None:
-    return next(
-        (o for o in OUTCOME_PREFERENCE if trigger_for(case.process, case.state, o) == trigger),
-        None,
-    )
+    return next((o for o in OUTCOME_PREFERENCE if trigger_for(case, o) == trigger), None)
 
 
 def _advance(session: Session, run: _CaseRun, world: _World, report: DemoReport) -> Meeting | None:

@@ -182,8 +182,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("plan", "meeting"): Rule(
         ("admin", "planner@body"),
-        "Kun organets sekretariat og formandskab kan forberede mødet.",
-        "Only the body's secretariat and chairs may prepare the meeting.",
+        "Du kan ikke ændre møder i {body}. Det kan kun sekretariatet eller formandskabet for "
+        "{body}.",
+        "Only the secretariat or chairs of {body} may prepare and change its meetings.",
     ),
     ("edit_agenda", "meeting"): Rule(
         ("admin", "secretariat@body"),
@@ -217,8 +218,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("plan_meetings", "body"): Rule(
         ("admin", "planner@body"),
-        "Kun organets sekretariat og formandskab kan planlægge dets møder.",
-        "Only the body's secretariat and chairs may plan its meetings.",
+        "Du kan ikke planlægge møder i {body}. Det kan kun sekretariatet eller formandskabet "
+        "for {body}.",
+        "Only the secretariat or chairs of {body} may plan its meetings.",
     ),
     ("keep_templates", "body"): Rule(
         ("admin", "secretariat@body"),

@@ -7,7 +7,12 @@ import shutil
 
 import pytest
 
-from workflow.engine.definitions import DefinitionError, load_definitions, parse_definition
+from workflow.engine.definitions import (
+    DefinitionError,
+    load_definitions,
+    parse_definition,
+    parse_lifecycle,
+)
 from workflow.engine.guards import GUARDS, PREDICATES
 
 SOURCE = "states/x.toml"
@@ -225,3 +230,245 @@ def test_every_process_has_its_transition_tests(states_dir):
     tests = states_dir.parent / "tests" / "states"
     missing = [n for n in load_definitions(states_dir) if not (tests / f"test_{n}.py").exists()]
     assert missing == [], "add tests/states/test_<process>.py with PROCESS = '<process>'"
+
+
+# --- What the domains read from a definition: meeting outcomes, implementation, plan year ----
+
+REVIEW_REMINDERS = "reminders = [7, 2]"
+CONSULTATION_DEADLINE = 'deadline = { kind = "field", field = "consultation_deadline" }'
+TRACKING = 'tracks_implementation = true\ncompletes_implementation = "close"'
+
+
+def _with(anchor: str, lines: str) -> str:
+    return _replace(anchor, f"{anchor}\n{lines}")
+
+
+def test_outcomes_implementation_and_plan_year_are_read():
+    text = _with(REVIEW_REMINDERS, 'outcomes = { approved = "close", returned = "consult" }')
+    text = text.replace(CONSULTATION_DEADLINE, f"{CONSULTATION_DEADLINE}\n{TRACKING}")
+    definition = parse_definition("plan_year = true\n" + text, SOURCE)
+    review = definition.states["review"]
+    assert dict(review.outcomes) == {"approved": "close", "returned": "consult"}
+    assert review.awaits_meeting and not definition.states["draft"].awaits_meeting
+    assert definition.implementation_state is definition.states["consultation"]
+    assert definition.states["consultation"].completes_implementation == "close"
+    assert definition.plan_year and definition.declares_domain_keys
+    assert not parse_definition(VALID, SOURCE).declares_domain_keys
+
+
+@pytest.mark.parametrize(
+    ("anchor", "lines", "key", "words"),
+    [
+        # outcomes: a table of known outcomes, each firing a transition from the state
+        (REVIEW_REMINDERS, 'outcomes = "close"', "states.review.outcomes", "skal være en tabel"),
+        (REVIEW_REMINDERS, "outcomes = {}", "states.review.outcomes", "mindst ét udfald"),
+        (REVIEW_REMINDERS, 'outcomes = { approvd = "close" }', "states.review.outcomes.approvd",
+         "ukendt mødeudfald"),
+        (REVIEW_REMINDERS, "outcomes = { approved = 3 }", "states.review.outcomes.approved",
+         "skal være tekst"),
+        (REVIEW_REMINDERS, 'outcomes = { approved = "finish" }',
+         "states.review.outcomes.approved", "ukendt overgang 'finish'"),
+        (REVIEW_REMINDERS, 'outcomes = { approved = "submit" }',
+         "states.review.outcomes.approved", "'submit' er ikke en overgang fra tilstanden 'review'"),
+        # implementation: one tracking state, ended by a transition from it
+        (CONSULTATION_DEADLINE, 'completes_implementation = "close"',
+         "states.consultation.completes_implementation", "kræver tracks_implementation = true"),
+        (CONSULTATION_DEADLINE, "tracks_implementation = true",
+         "states.consultation.completes_implementation", "mangler"),
+        (CONSULTATION_DEADLINE, TRACKING.replace('"close"', '"consult"'),
+         "states.consultation.completes_implementation",
+         "'consult' er ikke en overgang fra tilstanden 'consultation'"),
+        (CONSULTATION_DEADLINE, "tracks_implementation = 1",
+         "states.consultation.tracks_implementation", "true eller false"),
+    ],
+)  # fmt: skip
+def test_each_domain_key_error_names_the_file_and_the_key(anchor, lines, key, words):
+    message = _error(_with(anchor, lines))
+    assert f"{SOURCE}: {key}: " in message
+    assert words in message
+
+
+def test_an_outcome_cannot_fire_an_automatic_transition():
+    text = _with(REVIEW_REMINDERS, 'outcomes = { approved = "consult" }')
+    text = text.replace('allowed = ["secretariat@TSS"]', "automatic_only = true")
+    assert "states.review.outcomes.approved: 'consult' udføres kun automatisk" in _error(text)
+
+
+def test_only_one_state_tracks_implementation():
+    text = _with(REVIEW_REMINDERS, TRACKING).replace(
+        CONSULTATION_DEADLINE, f"{CONSULTATION_DEADLINE}\n{TRACKING}"
+    )
+    assert (
+        f"{SOURCE}: states.consultation.tracks_implementation: kun én tilstand kan følge "
+        "implementeringen (også 'review')"
+    ) in _error(text)
+
+
+def test_plan_year_and_kind_are_checked():
+    assert f"{SOURCE}: plan_year: skal være true eller" in _error('plan_year = "ja"\n' + VALID)
+    assert f"{SOURCE}: kind: ukendt slags 'meeting'" in _error('kind = "meeting"\n' + VALID)
+    assert f"{SOURCE}: kind: 'lifecycle' er ikke en sagsproces" in _error(
+        'kind = "lifecycle"\n' + VALID
+    )
+
+
+def test_only_one_process_has_a_plan_year(tmp_path, states_dir):
+    for path in states_dir.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    plan = (tmp_path / "implementation_plan.toml").read_text(encoding="utf-8")
+    (tmp_path / "plan_copy.toml").write_text(
+        plan.replace('name = "implementation_plan"', 'name = "plan_copy"'), encoding="utf-8"
+    )
+    with pytest.raises(DefinitionError) as raised:
+        load_definitions(tmp_path)
+    assert str(raised.value).startswith(
+        "states/plan_copy.toml: plan_year: kun én proces kan have en sag pr. planår"
+    )
+
+
+def test_the_real_definitions_declare_their_meeting_outcomes_and_implementation(states_dir):
+    definitions = load_definitions(states_dir)
+    assert "meeting" not in definitions  # a lifecycle, not a process
+    for definition in definitions.values():
+        for state in definition.states.values():
+            for outcome, trigger in state.outcomes.items():
+                transition = definition.transition(trigger)
+                assert transition is not None, (definition.name, state.name, outcome)
+                assert state.name in transition.sources, (definition.name, state.name, outcome)
+    tracking = {
+        name: (d.implementation_state.name, d.implementation_state.completes_implementation)
+        for name, d in definitions.items()
+        if d.implementation_state is not None
+    }
+    assert tracking == {
+        "signature_initiative": ("implementation", "report_implemented"),
+        "joint_agreement": ("implementation", "report_implemented"),
+        "development_task": ("spreading", "report_spread"),
+    }
+    assert [name for name, d in definitions.items() if d.plan_year] == ["implementation_plan"]
+
+
+# --- Lifecycles: the life of a record that is not a case (states/meeting.toml) ---------------
+
+LIFECYCLE = """
+kind = "lifecycle"
+name = "thing"
+title = "Ting"
+initial = "open"
+
+[states.open]
+label = "Åben"
+label_en = "Open"
+
+[states.shut]
+label = "Lukket"
+label_en = "Shut"
+
+[states.gone]
+label = "Væk"
+label_en = "Gone"
+final = true
+
+[[transitions]]
+trigger = "close"
+source = "open"
+dest = "shut"
+label = "Luk"
+label_en = "Close"
+allowed = ["secretariat@current", "admin"]
+guards = ["started"]
+
+[[transitions]]
+trigger = "reopen"
+source = "shut"
+dest = "open"
+label = "Genåbn"
+label_en = "Reopen"
+allowed = ["chair@current"]
+needs_comment = true
+
+[[transitions]]
+trigger = "remove"
+source = ["open", "shut"]
+dest = "gone"
+label = "Fjern"
+label_en = "Remove"
+allowed = ["chair@current"]
+own_operation = true
+"""
+LIFECYCLE_STATES = ("open", "shut", "gone")
+
+
+def _lifecycle_error(text: str, states=LIFECYCLE_STATES, guards=("started",)) -> str:
+    with pytest.raises(DefinitionError) as raised:
+        parse_lifecycle(text, SOURCE, states=states, guards=guards)
+    message = str(raised.value)
+    assert message.startswith(f"{SOURCE}: ")
+    return message
+
+
+def test_a_lifecycle_is_read_and_skipped_by_the_process_loader(tmp_path):
+    lifecycle = parse_lifecycle(LIFECYCLE, SOURCE, states=LIFECYCLE_STATES, guards=("started",))
+    assert lifecycle.initial == "open"
+    assert [t.trigger for t in lifecycle.transitions_from("shut")] == ["reopen", "remove"]
+    close = lifecycle.transition("close")
+    assert close is not None and close.name == "close"
+    assert [str(r) for r in close.allowed] == ["secretariat@current", "admin"]
+    assert close.guards == ("started",) and not close.needs_comment
+    assert lifecycle.transition("reopen").needs_comment
+    assert lifecycle.transition("remove").own_operation
+    assert lifecycle.states["gone"].final
+    (tmp_path / "thing.toml").write_text(LIFECYCLE, encoding="utf-8")
+    (tmp_path / "x.toml").write_text(VALID, encoding="utf-8")
+    assert list(load_definitions(tmp_path)) == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "words"),
+    [
+        ('kind = "lifecycle"\n', "", "kind", 'skal være "lifecycle"'),
+        ('initial = "open"', 'initial = "ajar"', "initial", "ukendt tilstand 'ajar'"),
+        ('source = "open"', 'source = "ajar"', "transitions[0].source", "ukendt tilstand 'ajar'"),
+        ('dest = "shut"', 'dest = "ajar"', "transitions[0].dest", "ukendt tilstand 'ajar'"),
+        ('allowed = ["chair@current"]', 'allowed = ["chair@TSS"]', "transitions[1].allowed",
+         "brug chair@current"),
+        ('allowed = ["chair@current"]', 'allowed = ["chair@originating"]',
+         "transitions[1].allowed", "brug chair@current"),
+        ('allowed = ["chair@current"]', 'allowed = ["boss@current"]', "transitions[1].allowed",
+         "ukendt rolle 'boss@current'"),
+        ('allowed = ["chair@current"]\n', "", "transitions[1].allowed", "mangler"),
+        ('guards = ["started"]', 'guards = ["begun"]', "transitions[0].guards",
+         "ukendt regel 'begun'"),
+        ("needs_comment = true", 'needs_comment = "ja"', "transitions[1].needs_comment",
+         "true eller false"),
+        ("needs_comment = true", "needs_reason = true", "transitions[1].needs_reason",
+         "ukendt nøgle"),
+        ("own_operation = true", "own_operation = 1", "transitions[2].own_operation",
+         "true eller false"),
+        ('label_en = "Open"', 'label_en = "Open"\nbody = "TSS"', "states.open.body",
+         "ukendt nøgle"),
+        ('trigger = "reopen"', 'trigger = "close"', "transitions[1].trigger",
+         "'close' er allerede defineret"),
+        ('source = ["open", "shut"]', 'source = ["open", "shut", "gone"]', "states.gone.final",
+         "en sluttilstand kan ikke have udgående overgange (remove)"),
+        ('name = "thing"', 'name = "Thing"', "name", "små bogstaver"),
+    ],
+)  # fmt: skip
+def test_each_lifecycle_error_names_the_file_and_the_key(old, new, key, words):
+    assert old in LIFECYCLE, old
+    message = _lifecycle_error(LIFECYCLE.replace(old, new, 1))
+    assert f"{SOURCE}: {key}: " in message
+    assert words in message
+
+
+def test_a_lifecycle_has_exactly_the_owners_states():
+    assert f"{SOURCE}: states.gone: ukendt tilstand; tilstandene er netop: open, shut" in (
+        _lifecycle_error(LIFECYCLE, states=("open", "shut"))
+    )
+    assert f"{SOURCE}: states: mangler tilstanden 'archived'" in _lifecycle_error(
+        LIFECYCLE, states=(*LIFECYCLE_STATES, "archived")
+    )
+    limbo = LIFECYCLE + '\n[states.limbo]\nlabel = "L"\nlabel_en = "L"\nfinal = true\n'
+    assert f"{SOURCE}: states.limbo: kan ikke nås fra starttilstanden 'open'" in (
+        _lifecycle_error(limbo, states=None)
+    )

@@ -382,7 +382,7 @@ def _render_form(
         definition=definition,
         case=case,
         problems=problems,
-        shows_plan_year=definition.name == "implementation_plan",
+        shows_plan_year=registry.declaring(db(), definition).plan_year,
     )
     return html, status
 

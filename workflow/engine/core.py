@@ -91,6 +91,14 @@ def definition_of(case: Case) -> ProcessDefinition:
     return registry.get(_session(case), case.process, case.process_version)
 
 
+def declarations_of(case: Case) -> ProcessDefinition:
+    """Return the definition whose meeting outcomes, implementation and plan year the case has.
+
+    Its own version, or the newest for a version stored before definitions declared them.
+    """
+    return registry.declaring(_session(case), definition_of(case))
+
+
 def body_by_code(session: Session, code: str) -> Body:
     """Return the body with `code`, or explain that the organisation must be seeded."""
     body = session.scalar(select(Body).where(Body.code == code))

@@ -2,7 +2,14 @@
 
 A definition names its states, its transitions (trigger, sources, destination), who may fire
 each one, the guards that must hold, the fields it requires, each state's deadline and
-reminders, and automatic routes. Errors name the file and the key, so an admin can fix them.
+reminders, and automatic routes. It also declares what the domains read from it: which
+meeting outcome fires which trigger in a state that awaits a meeting, the state that tracks
+implementation and the trigger that ends it, and whether a case belongs to a plan year.
+Errors name the file and the key, so an admin can fix them.
+
+A file with `kind = "lifecycle"` is not a case process but the life of another record (a
+meeting): `load_definitions` skips it and its owner loads it with `load_lifecycle`, which
+validates it with the same rules for names, roles, reachability and final states.
 """
 
 from __future__ import annotations
@@ -11,12 +18,13 @@ import hashlib
 import re
 import tomllib
 from collections import deque
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from workflow.engine import actions, guards
+from workflow.engine import actions, guards, outcomes
 from workflow.engine.paths import resource_dir
 from workflow.engine.plugins import install_domains
 
@@ -29,14 +37,14 @@ _BODY_CODE = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ0-9-]*$")
 # rule without a word.
 TOP_KEYS = frozenset(
     {
-        "name", "title", "title_en", "description", "initial", "escalation_days",
-        "follow_up_months", "states", "transitions", "routes", "rules",
+        "kind", "name", "title", "title_en", "description", "initial", "escalation_days",
+        "follow_up_months", "states", "transitions", "routes", "rules", "plan_year",
     }
 )  # fmt: skip
 STATE_KEYS = frozenset(
     {
         "label", "label_en", "body", "final", "deadline", "reminders", "description", "on_enter",
-        "visibility",
+        "visibility", "outcomes", "tracks_implementation", "completes_implementation",
     }
 )  # fmt: skip
 # Who may read a case in the state (workflow.policy): the whole organisation, or only the
@@ -51,6 +59,21 @@ TRANSITION_KEYS = frozenset(
 )  # fmt: skip
 FIELD_KEYS = frozenset({"name", "type", "required", "label", "label_en", "choices"})
 ROUTE_KEYS = frozenset({"state", "when", "trigger", "reason", "reason_en"})
+PROCESS_KIND = "process"
+LIFECYCLE_KIND = "lifecycle"
+KINDS = (PROCESS_KIND, LIFECYCLE_KIND)
+LIFECYCLE_TOP_KEYS = frozenset(
+    {"kind", "name", "title", "title_en", "description", "initial", "states", "transitions"}
+)
+LIFECYCLE_STATE_KEYS = frozenset({"label", "label_en", "description", "final"})
+LIFECYCLE_TRANSITION_KEYS = frozenset(
+    {
+        "trigger", "source", "dest", "label", "label_en", "allowed", "guards", "needs_comment",
+        "own_operation", "description",
+    }
+)  # fmt: skip
+# In a lifecycle the roles are held in the record's own body (a meeting's body).
+LIFECYCLE_BODY = "current"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -90,6 +113,15 @@ class StateSpec:
     # Actions (workflow.engine.actions) the engine runs when a case enters the state.
     on_enter: tuple[str, ...] = ()
     visibility: str = "organisation"
+    # The state awaits a meeting of its body: meeting outcome -> the trigger it fires.
+    outcomes: Mapping[str, str] = field(default_factory=dict, hash=False)
+    # Implementation is tracked per unit in this state; `completes_implementation` ends it.
+    tracks_implementation: bool = False
+    completes_implementation: str = ""
+
+    @property
+    def awaits_meeting(self) -> bool:
+        return bool(self.outcomes)
 
 
 @dataclass(frozen=True)
@@ -148,6 +180,24 @@ class ProcessDefinition:
     sha256: str
     version: int = 0
     rules: tuple[str, ...] = field(default=())
+    # A case of this process belongs to a calendar year (one case per year, e.g. the annual
+    # implementation plan): the case form asks for the year.
+    plan_year: bool = False
+
+    @property
+    def implementation_state(self) -> StateSpec | None:
+        """Return the state in which implementation is tracked, or None."""
+        return next((s for s in self.states.values() if s.tracks_implementation), None)
+
+    @property
+    def declares_domain_keys(self) -> bool:
+        """Whether the definition declares meeting outcomes, implementation or a plan year.
+
+        Versions stored before definitions declared them declare none of them.
+        """
+        return self.plan_year or any(
+            s.outcomes or s.tracks_implementation for s in self.states.values()
+        )
 
     def transitions_from(self, state: str) -> list[TransitionSpec]:
         """List the transitions whose sources include `state`, in file order."""
@@ -200,7 +250,7 @@ class _Reader:
     def boolean(self, table: dict[str, Any], key: str, path: str) -> bool:
         value = table.get(key, False)
         if not isinstance(value, bool):
-            raise self.fail(f"{path}.{key}", "skal være true eller false")
+            raise self.fail(f"{path}.{key}" if path else key, "skal være true eller false")
         return value
 
     def strings(self, table: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
@@ -222,16 +272,19 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
         raise DefinitionError(f"{source_name}: ugyldig TOML: {exc}") from exc
 
     reader.table(raw, "", TOP_KEYS)
-    name = reader.string(raw, "name", "")
-    if not _NAME.match(name):
-        raise reader.fail("name", f"'{name}' skal bestå af små bogstaver, tal og _")
+    kind = _kind(reader, raw)
+    if kind != PROCESS_KIND:
+        raise reader.fail(
+            "kind", f"'{kind}' er ikke en sagsproces; filen indlæses af sin ejer (load_lifecycle)"
+        )
+    name = _name(reader, raw)
     states = _parse_states(reader, raw)
-    initial = reader.string(raw, "initial", "")
-    if initial not in states:
-        raise reader.fail("initial", f"ukendt tilstand '{initial}'")
+    initial = _initial(reader, raw, states)
     transitions = _parse_transitions(reader, raw, states)
     _check_deadline_fields(reader, states, transitions)
     routes = _parse_routes(reader, raw, states, transitions)
+    _check_outcomes(reader, states, transitions)
+    _check_implementation(reader, states, transitions)
     _check_reachable(reader, initial, states, transitions)
     _check_finals(reader, states, transitions)
     return ProcessDefinition(
@@ -249,7 +302,29 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
         source_name=source_name,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         rules=reader.strings(raw, "rules", "rules") if "rules" in raw else (),
+        plan_year=reader.boolean(raw, "plan_year", ""),
     )
+
+
+def _kind(reader: _Reader, raw: dict[str, Any]) -> str:
+    kind = reader.string(raw, "kind", "", default=PROCESS_KIND)
+    if kind not in KINDS:
+        raise reader.fail("kind", f"ukendt slags '{kind}'; brug {KINDS}")
+    return kind
+
+
+def _name(reader: _Reader, raw: dict[str, Any]) -> str:
+    name = reader.string(raw, "name", "")
+    if not _NAME.match(name):
+        raise reader.fail("name", f"'{name}' skal bestå af små bogstaver, tal og _")
+    return name
+
+
+def _initial(reader: _Reader, raw: dict[str, Any], states: Collection[str]) -> str:
+    initial = reader.string(raw, "initial", "")
+    if initial not in states:
+        raise reader.fail("initial", f"ukendt tilstand '{initial}'")
+    return initial
 
 
 def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
@@ -294,8 +369,32 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
             description=reader.string(spec, "description", path, default=""),
             on_enter=on_enter,
             visibility=visibility,
+            outcomes=_parse_outcomes(reader, spec, path),
+            tracks_implementation=reader.boolean(spec, "tracks_implementation", path),
+            completes_implementation=reader.string(
+                spec, "completes_implementation", path, default=""
+            ),
         )
     return states
+
+
+def _parse_outcomes(reader: _Reader, spec: dict[str, Any], path: str) -> dict[str, str]:
+    """Read `outcomes = { approved = "trigger", ... }`: each name a registered meeting outcome."""
+    if "outcomes" not in spec:
+        return {}
+    key = f"{path}.outcomes"
+    table = reader.table(spec["outcomes"], key)
+    if not table:
+        raise reader.fail(key, 'mindst ét udfald (fx approved = "..."), eller udelad tabellen')
+    known = outcomes.OUTCOMES
+    mapping: dict[str, str] = {}
+    for outcome in table:
+        if outcome not in known:
+            raise reader.fail(
+                f"{key}.{outcome}", f"ukendt mødeudfald; kendte: {', '.join(sorted(known))}"
+            )
+        mapping[outcome] = reader.string(table, outcome, key)
+    return mapping
 
 
 def _parse_deadline(reader: _Reader, spec: Any, path: str) -> DeadlineRule | None:
@@ -485,6 +584,60 @@ def _parse_routes(
     return tuple(routes)
 
 
+def _check_outcomes(
+    reader: _Reader, states: dict[str, StateSpec], transitions: tuple[TransitionSpec, ...]
+) -> None:
+    """Each outcome fires a transition that a person may take from the state it is declared in."""
+    by_trigger = {t.trigger: t for t in transitions}
+    for state in states.values():
+        for outcome, trigger in state.outcomes.items():
+            key = f"states.{state.name}.outcomes.{outcome}"
+            transition = by_trigger.get(trigger)
+            if transition is None:
+                raise reader.fail(key, f"ukendt overgang '{trigger}'")
+            if state.name not in transition.sources:
+                raise reader.fail(
+                    key, f"'{trigger}' er ikke en overgang fra tilstanden '{state.name}'"
+                )
+            if transition.automatic_only:
+                raise reader.fail(key, f"'{trigger}' udføres kun automatisk (automatic_only)")
+
+
+def _check_implementation(
+    reader: _Reader, states: dict[str, StateSpec], transitions: tuple[TransitionSpec, ...]
+) -> None:
+    """One state at most tracks implementation, and a transition from it ends the tracking."""
+    by_trigger = {t.trigger: t for t in transitions}
+    tracking: list[str] = []
+    for state in states.values():
+        path = f"states.{state.name}"
+        trigger = state.completes_implementation
+        if not state.tracks_implementation:
+            if trigger:
+                raise reader.fail(
+                    f"{path}.completes_implementation",
+                    "kræver tracks_implementation = true i samme tilstand",
+                )
+            continue
+        tracking.append(state.name)
+        if len(tracking) > 1:
+            raise reader.fail(
+                f"{path}.tracks_implementation",
+                f"kun én tilstand kan følge implementeringen (også '{tracking[0]}')",
+            )
+        if not trigger:
+            raise reader.fail(
+                f"{path}.completes_implementation",
+                "mangler (overgangen der afslutter implementeringen)",
+            )
+        transition = by_trigger.get(trigger)
+        if transition is None or state.name not in transition.sources:
+            raise reader.fail(
+                f"{path}.completes_implementation",
+                f"'{trigger}' er ikke en overgang fra tilstanden '{state.name}'",
+            )
+
+
 def _check_deadline_fields(
     reader: _Reader, states: dict[str, StateSpec], transitions: tuple[TransitionSpec, ...]
 ) -> None:
@@ -507,11 +660,34 @@ def _check_deadline_fields(
             )
 
 
+class _Node(Protocol):
+    """What the shape checks read of a state (of a process or a lifecycle)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def final(self) -> bool: ...
+
+
+class _Edge(Protocol):
+    """What the shape checks read of a transition."""
+
+    @property
+    def trigger(self) -> str: ...
+
+    @property
+    def sources(self) -> tuple[str, ...]: ...
+
+    @property
+    def dest(self) -> str: ...
+
+
 def _check_reachable(
     reader: _Reader,
     initial: str,
-    states: dict[str, StateSpec],
-    transitions: tuple[TransitionSpec, ...],
+    states: Mapping[str, _Node],
+    transitions: Iterable[_Edge],
 ) -> None:
     reached = {initial}
     queue = deque([initial])
@@ -527,7 +703,7 @@ def _check_reachable(
 
 
 def _check_finals(
-    reader: _Reader, states: dict[str, StateSpec], transitions: tuple[TransitionSpec, ...]
+    reader: _Reader, states: Mapping[str, _Node], transitions: Iterable[_Edge]
 ) -> None:
     for state in states.values():
         outgoing = [t for t in transitions if state.name in t.sources]
@@ -547,15 +723,239 @@ def load_definition_file(path: Path) -> ProcessDefinition:
     return parse_definition(path.read_text(encoding="utf-8"), f"states/{path.name}")
 
 
+def is_lifecycle_file(path: Path) -> bool:
+    """Whether the file declares `kind = "lifecycle"` (not a case process)."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError:
+        return False  # parse_definition reports the error with the file's name
+    return raw.get("kind") == LIFECYCLE_KIND
+
+
 def load_definitions(directory: Path | None = None) -> dict[str, ProcessDefinition]:
-    """Load every *.toml in states/ (or `directory`), keyed by process name."""
+    """Load every case process in states/ (or `directory`), keyed by process name.
+
+    Lifecycle files (`kind = "lifecycle"`, e.g. meeting.toml) are skipped: they are no process
+    a case can follow, and their owners load them with `load_lifecycle`.
+    """
     directory = directory or resource_dir("states")
     definitions: dict[str, ProcessDefinition] = {}
     for path in sorted(directory.glob("*.toml")):
+        if is_lifecycle_file(path):
+            continue
         definition = load_definition_file(path)
         if definition.name in definitions:
             raise DefinitionError(f"states/{path.name}: name: '{definition.name}' findes allerede")
+        planned = next((d for d in definitions.values() if d.plan_year), None)
+        if definition.plan_year and planned is not None:
+            raise DefinitionError(
+                f"states/{path.name}: plan_year: kun én proces kan have en sag pr. planår "
+                f"(også {planned.source_name})"
+            )
         definitions[definition.name] = definition
     if not definitions:
         raise DefinitionError(f"{directory}: ingen procesdefinitioner (*.toml) fundet")
     return definitions
+
+
+# --- Lifecycles: the life of a record that is not a case (a meeting) ---------------------------
+
+
+@dataclass(frozen=True)
+class LifecycleState:
+    name: str
+    label: str
+    label_en: str
+    final: bool
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class LifecycleTransition:
+    trigger: str
+    sources: tuple[str, ...]
+    dest: str
+    label: str
+    label_en: str
+    # Roles held in the record's own body (`chair@current`), or "admin".
+    allowed: tuple[RoleRef, ...]
+    guards: tuple[str, ...] = ()
+    needs_comment: bool = False
+    # Taken only by its own operation (which does more than change the state), never offered
+    # or taken as a plain step.
+    own_operation: bool = False
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        """The transition's name: its trigger."""
+        return self.trigger
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """A validated lifecycle definition: states and the transitions between them."""
+
+    name: str
+    title: str
+    title_en: str
+    description: str
+    initial: str
+    states: dict[str, LifecycleState]
+    transitions: tuple[LifecycleTransition, ...]
+    source_name: str
+    sha256: str
+
+    def transitions_from(self, state: str) -> list[LifecycleTransition]:
+        """List the transitions whose sources include `state`, in file order."""
+        return [t for t in self.transitions if state in t.sources]
+
+    def transition(self, trigger: str) -> LifecycleTransition | None:
+        """Return the transition named `trigger`, or None."""
+        return next((t for t in self.transitions if t.trigger == trigger), None)
+
+
+def parse_lifecycle(
+    text: str,
+    source_name: str,
+    *,
+    states: Collection[str] | None = None,
+    guards: Collection[str] = (),
+) -> Lifecycle:
+    """Parse and validate a lifecycle; raise DefinitionError naming file and key.
+
+    `states`, when given, are exactly the states the owner's records can be in (its status
+    column); `guards` are the names of the owner's guards a transition may use.
+    """
+    reader = _Reader(source_name)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{source_name}: ugyldig TOML: {exc}") from exc
+    reader.table(raw, "", LIFECYCLE_TOP_KEYS)
+    if reader.string(raw, "kind", "", default="") != LIFECYCLE_KIND:
+        raise reader.fail("kind", f'skal være "{LIFECYCLE_KIND}" i en livscyklus')
+    name = _name(reader, raw)
+    parsed_states = _parse_lifecycle_states(reader, raw, states)
+    initial = _initial(reader, raw, parsed_states)
+    transitions = _parse_lifecycle_transitions(reader, raw, parsed_states, guards)
+    _check_reachable(reader, initial, parsed_states, transitions)
+    _check_finals(reader, parsed_states, transitions)
+    return Lifecycle(
+        name=name,
+        title=reader.string(raw, "title", ""),
+        title_en=reader.string(raw, "title_en", "", default=""),
+        description=reader.string(raw, "description", "", default=""),
+        initial=initial,
+        states=parsed_states,
+        transitions=transitions,
+        source_name=source_name,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _parse_lifecycle_states(
+    reader: _Reader, raw: dict[str, Any], expected: Collection[str] | None
+) -> dict[str, LifecycleState]:
+    table = reader.table(raw.get("states"), "states")
+    if not table:
+        raise reader.fail("states", "mindst én tilstand skal defineres")
+    states: dict[str, LifecycleState] = {}
+    for state_name, spec in table.items():
+        path = f"states.{state_name}"
+        if not _NAME.match(state_name):
+            raise reader.fail(path, "navnet skal bestå af små bogstaver, tal og _")
+        if expected is not None and state_name not in expected:
+            raise reader.fail(
+                path, f"ukendt tilstand; tilstandene er netop: {', '.join(sorted(expected))}"
+            )
+        spec = reader.table(spec, path, LIFECYCLE_STATE_KEYS)
+        states[state_name] = LifecycleState(
+            name=state_name,
+            label=reader.string(spec, "label", path),
+            label_en=reader.string(spec, "label_en", path),
+            final=reader.boolean(spec, "final", path),
+            description=reader.string(spec, "description", path, default=""),
+        )
+    missing = sorted(set(expected or ()) - set(states))
+    if missing:
+        raise reader.fail("states", f"mangler tilstanden '{missing[0]}'")
+    return states
+
+
+def _parse_lifecycle_transitions(
+    reader: _Reader,
+    raw: dict[str, Any],
+    states: dict[str, LifecycleState],
+    known_guards: Collection[str],
+) -> tuple[LifecycleTransition, ...]:
+    raw_transitions = raw.get("transitions")
+    if not isinstance(raw_transitions, list) or not raw_transitions:
+        raise reader.fail("transitions", "mindst én overgang skal defineres ([[transitions]])")
+    seen: set[str] = set()
+    transitions: list[LifecycleTransition] = []
+    for index, spec in enumerate(raw_transitions):
+        path = f"transitions[{index}]"
+        spec = reader.table(spec, path, LIFECYCLE_TRANSITION_KEYS)
+        trigger = reader.string(spec, "trigger", path)
+        if not _NAME.match(trigger):
+            raise reader.fail(f"{path}.trigger", "skal bestå af små bogstaver, tal og _")
+        if trigger in seen:
+            raise reader.fail(f"{path}.trigger", f"'{trigger}' er allerede defineret")
+        seen.add(trigger)
+        sources = reader.strings(spec, "source", path)
+        if not sources:
+            raise reader.fail(f"{path}.source", "mangler (mindst én kildetilstand)")
+        for source in sources:
+            if source not in states:
+                raise reader.fail(f"{path}.source", f"ukendt tilstand '{source}'")
+        dest = reader.string(spec, "dest", path)
+        if dest not in states:
+            raise reader.fail(f"{path}.dest", f"ukendt tilstand '{dest}'")
+        allowed = tuple(
+            _parse_lifecycle_role(reader, f"{path}.allowed", role)
+            for role in reader.strings(spec, "allowed", path)
+        )
+        if not allowed:
+            raise reader.fail(f"{path}.allowed", "mangler (hvem må udføre overgangen)")
+        guard_names = reader.strings(spec, "guards", path)
+        for guard_name in guard_names:
+            if guard_name not in known_guards:
+                raise reader.fail(
+                    f"{path}.guards",
+                    f"ukendt regel '{guard_name}'; kendte: {sorted(known_guards)}",
+                )
+        transitions.append(
+            LifecycleTransition(
+                trigger=trigger,
+                sources=sources,
+                dest=dest,
+                label=reader.string(spec, "label", path),
+                label_en=reader.string(spec, "label_en", path),
+                allowed=allowed,
+                guards=guard_names,
+                needs_comment=reader.boolean(spec, "needs_comment", path),
+                own_operation=reader.boolean(spec, "own_operation", path),
+                description=reader.string(spec, "description", path, default=""),
+            )
+        )
+    return tuple(transitions)
+
+
+def _parse_lifecycle_role(reader: _Reader, key: str, text: str) -> RoleRef:
+    ref = _parse_role(reader, key, text)
+    if ref.role != "admin" and ref.body != LIFECYCLE_BODY:
+        raise reader.fail(
+            key,
+            f"'{text}': rollerne gælder postens eget organ; brug {ref.role}@{LIFECYCLE_BODY}",
+        )
+    return ref
+
+
+def load_lifecycle(
+    path: Path, *, states: Collection[str] | None = None, guards: Collection[str] = ()
+) -> Lifecycle:
+    """Load one lifecycle file, naming it relative to states/ in errors."""
+    return parse_lifecycle(
+        path.read_text(encoding="utf-8"), f"states/{path.name}", states=states, guards=guards
+    )

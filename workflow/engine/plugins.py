@@ -1,10 +1,10 @@
 """Domains plug into the engine at start-up; the engine never imports them.
 
-Each domain that adds guards, routing predicates or on-enter actions names the module that
-registers them under the `aftaleflow.domains` entry-point group in pyproject.toml (the way
-pytest and Flask load their plugins). `install_domains()` loads them once per process; the
-definition loader calls it before it checks the names a definition uses, so any way into the
-engine (app, CLI, scheduler, tests) sees the same registries.
+Each domain that adds guards, routing predicates, on-enter actions or meeting outcomes names
+the module that registers them under the `aftaleflow.domains` entry-point group in
+pyproject.toml (the way pytest and Flask load their plugins). `install_domains()` loads them
+once per process; the definition loader calls it before it checks the names a definition
+uses, so any way into the engine (app, CLI, scheduler, tests) sees the same registries.
 """
 
 from __future__ import annotations

@@ -84,6 +84,18 @@ class ProcessRegistry:
         definition = seen[(name, version)] = self._parse(row)
         return definition
 
+    def declaring(self, session: Session, definition: ProcessDefinition) -> ProcessDefinition:
+        """Return the version whose meeting outcomes, implementation and plan year apply.
+
+        That is `definition` itself, unless it was stored before the definitions declared these
+        (it declares none of them): its cases then read them from the newest version of their
+        process, for the states and triggers their own version has.
+        """
+        if definition.declares_domain_keys:
+            return definition
+        latest = self.latest(session, definition.name)
+        return latest if latest.declares_domain_keys else definition
+
     def names(self, session: Session) -> list[str]:
         """List the names of every stored process."""
         return list(session.scalars(select(ProcessVersion.name).distinct().order_by("name")))

@@ -1,10 +1,11 @@
 """The annual cycle (årshjul) of the implementation plan (seed 004 §1.2).
 
-A year's plan is one `implementation_plan` case. Its milestones come from the dates in the
-process definition (month_day deadlines relative to the plan year): preparation in TSS, SKU's
-initial discussion in Q2 of the year before, dialogue with the municipalities via KKR, adoption
-at SKU's meeting at the end of October after the budgets, the plan in effect, and the yearly
-follow-up. Each milestone is matched with the body's meeting that will treat it, if planned.
+A year's plan is one case of the process that declares `plan_year = true` in states/
+(implementation_plan). Its milestones come from the dates in the process definition
+(month_day deadlines relative to the plan year): preparation in TSS, SKU's initial discussion
+in Q2 of the year before, dialogue with the municipalities via KKR, adoption at SKU's meeting
+at the end of October after the budgets, the plan in effect, and the yearly follow-up. Each
+milestone is matched with the body's meeting that will treat it, if planned.
 """
 
 from __future__ import annotations
@@ -33,10 +34,9 @@ from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import GuardFailed, NotAllowed
 from workflow.engine.guards import Failure
-from workflow.engine.processes import registry
+from workflow.engine.processes import UnknownProcess, registry
 from workflow.engine.unit_of_work import unit_of_work
 
-PROCESS = "implementation_plan"
 # Plan lines may change until SKU adopts the plan.
 EDITABLE_STATES = frozenset(
     {"preparation", "initial_discussion", "kkr_dialogue", "awaiting_adoption"}
@@ -72,10 +72,37 @@ class CalendarEntry:
     meeting_id: int | None = None
 
 
+def plan_process(session: Session) -> str | None:
+    """Return the process whose cases are the yearly plans: the one declaring `plan_year`."""
+    cached = session.info.get("plan_process")
+    if isinstance(cached, str):
+        return cached
+    for definition in registry.all_latest(session):
+        if definition.plan_year:
+            session.info["plan_process"] = definition.name
+            return definition.name
+    return None
+
+
+def _require_plan_process(session: Session) -> str:
+    name = plan_process(session)
+    if name is None:
+        raise UnknownProcess("Ingen proces i states/ har plan_year = true (implementeringsplanen).")
+    return name
+
+
+def is_plan(case: Case) -> bool:
+    """True when the case is a yearly plan (its process declares `plan_year`)."""
+    return engine.declarations_of(case).plan_year
+
+
 def plan_case(session: Session, year: int) -> Case | None:
     """Return the implementation plan case for `year`, if one exists."""
+    process = plan_process(session)
+    if process is None:
+        return None
     return session.scalar(
-        select(Case).where(Case.process == PROCESS, Case.plan_year == year).order_by(Case.id)
+        select(Case).where(Case.process == process, Case.plan_year == year).order_by(Case.id)
     )
 
 
@@ -95,8 +122,8 @@ def create_plan(session: Session, year: int, actor: User) -> Case:
         )
     tss = engine.body_by_code(session, "TSS")
     return engine.create_case(
-        session, process=PROCESS, title=f"Implementeringsplan {year}", originating_body=tss,
-        actor=actor, plan_year=year,
+        session, process=_require_plan_process(session), title=f"Implementeringsplan {year}",
+        originating_body=tss, actor=actor, plan_year=year,
         summary=f"Implementeringsplan for sundhedsaftalen for kalenderåret {year}.",
     )  # fmt: skip
 
@@ -119,7 +146,10 @@ def _meeting_for(session: Session, body_id: int, due: date) -> Meeting | None:
 def milestones(session: Session, year: int) -> list[Milestone]:
     """List the plan's milestones for `year`, from the process definition's dates."""
     case = plan_case(session, year)
-    definition = engine.definition_of(case) if case else registry.latest(session, PROCESS)
+    if case is not None:
+        definition = engine.definition_of(case)
+    else:
+        definition = registry.latest(session, _require_plan_process(session))
     bodies = {b.code: b for b in session.scalars(select(Body))}
     order = list(definition.states)
     current_index = order.index(case.state) if case else -1
@@ -242,8 +272,8 @@ def is_editable(session: Session, plan: Case, actor: User) -> bool:
 
 def _check_line(session: Session, plan: Case, actor: User, line: PlanLine) -> None:
     """Refuse an edit by someone outside TSS/SKU, after adoption, or with a faulty line."""
-    if plan.process != PROCESS:
-        raise ValueError("plan must be an implementation_plan case")
+    if not is_plan(plan):
+        raise ValueError("plan must be a case of the plan_year process (implementation_plan)")
     if not policy.may(actor, "edit_plan", None, session):
         raise NotAllowed(
             "Kun medlemmer af TSS og SKU kan skrive i implementeringsplanen.",

@@ -1,12 +1,13 @@
 """Implementation of an approved case, tracked per unit (seed 001: spread to all of the region).
 
-When a case enters its implementation state the units that must implement it are created
-from its scope: the municipalities of the chosen planning areas (all 29 by default), the
-hospitals and general practice, each with the samordningsudvalg that answers for it. Units
-report through a short form; each report is an audited case event (no state change). Every
-N months (the process's `follow_up_months`) each responsible body gets a follow-up deadline
-with reminders. When every unit has implemented the case (or is not relevant, with a reason)
-the case moves on through engine.perform().
+When a case enters the state its process marks `tracks_implementation` (states/*.toml) the
+units that must implement it are created from its scope: the municipalities of the chosen
+planning areas (all 29 by default), the hospitals and general practice, each with the
+samordningsudvalg that answers for it. Units report through a short form; each report is an
+audited case event (no state change). Every N months (the process's `follow_up_months`) each
+responsible body gets a follow-up deadline with reminders. When every unit has implemented the
+case (or is not relevant, with a reason) the case moves on through engine.perform(), by the
+state's `completes_implementation` trigger.
 """
 
 from __future__ import annotations
@@ -40,14 +41,9 @@ from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
 from workflow.engine.guards import Failure
 from workflow.engine.localtime import format_date
+from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import case_conflict, unit_of_work
 
-# The state in which each process tracks implementation, and the trigger that ends it.
-IMPLEMENTATION_STATES: dict[str, tuple[str, str]] = {
-    "signature_initiative": ("implementation", "report_implemented"),
-    "joint_agreement": ("implementation", "report_implemented"),
-    "development_task": ("spreading", "report_spread"),
-}
 FOLLOW_UP_REMINDER_DAYS = [14, 3]
 REPORT_TRIGGER = "implementation_report"
 UNITS_TRIGGER = "implementation_units"
@@ -102,21 +98,35 @@ class ReportResult:
     progress: Progress
 
 
-def implementation_state(process: str) -> str | None:
-    """Return the state in which `process` tracks implementation, or None."""
-    entry = IMPLEMENTATION_STATES.get(process)
-    return entry[0] if entry else None
+def implementation_state(case: Case) -> str | None:
+    """Return the state in which the case's process tracks implementation, or None."""
+    state = engine.declarations_of(case).implementation_state
+    return state.name if state else None
 
 
-def completion_trigger(process: str) -> str | None:
-    """Return the trigger that ends implementation tracking in `process`, or None."""
-    entry = IMPLEMENTATION_STATES.get(process)
-    return entry[1] if entry else None
+def tracks_implementation(case: Case) -> bool:
+    """True when the case's process tracks implementation per unit in one of its states."""
+    return implementation_state(case) is not None
+
+
+def completion_trigger(case: Case) -> str | None:
+    """Return the trigger that ends the case's implementation tracking, or None."""
+    state = engine.declarations_of(case).implementation_state
+    return state.completes_implementation if state else None
 
 
 def is_implementing(case: Case) -> bool:
     """True while the case is in its process's implementation state."""
-    return implementation_state(case.process) == case.state
+    return implementation_state(case) == case.state
+
+
+def implementing_processes(session: Session) -> dict[str, str]:
+    """Return each process that tracks implementation, with the state it does so in."""
+    return {
+        definition.name: state.name
+        for definition in registry.all_latest(session)
+        if (state := definition.implementation_state) is not None
+    }
 
 
 def add_months(day: date, months: int) -> date:
@@ -487,7 +497,7 @@ def complete_if_done(case: Case, actor: User | None) -> CaseEvent | None:
     Returns None when the trigger needs someone else, a meeting or more fields: the
     implementation page then tells the responsible body to move the case on.
     """
-    trigger = completion_trigger(case.process)
+    trigger = completion_trigger(case)
     session = object_session(case)
     if trigger is None or session is None or actor is None or not is_implementing(case):
         return None
@@ -565,9 +575,7 @@ def spread_overview(
     if body_id is not None:
         query = query.where(Case.originating_body_id == body_id)
     if not include_closed:
-        query = query.where(
-            Case.state.in_(sorted({state for state, _ in IMPLEMENTATION_STATES.values()}))
-        )
+        query = query.where(Case.state.in_(sorted(set(implementing_processes(session).values()))))
     cases = list(session.scalars(query))
     units = session.scalars(
         select(ImplementationStatus)

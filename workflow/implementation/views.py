@@ -55,11 +55,11 @@ class EnsureUnitsForm(FlaskForm):  # type: ignore[misc]
 def case_implementation_link(case: Case) -> tuple[str, str] | None:
     """Where the case page links for implementation: the units, or a plan's lines."""
     # Only once implementation has begun: before approval there is nothing to show.
-    if case.process in implementation.IMPLEMENTATION_STATES and (
+    if implementation.tracks_implementation(case) and (
         implementation.is_implementing(case) or implementation.units_of(db(), case)
     ):
         return url_for("implementation.case_units", case_id=case.id), _("Implementering pr. enhed")
-    if case.process == annual_cycle.PROCESS and case.plan_year is not None:
+    if case.plan_year is not None and annual_cycle.is_plan(case):
         return url_for("reports.plan", year=case.plan_year), _("Planens indsatser")
     return None
 
@@ -87,9 +87,8 @@ def overview() -> str:
     """Where every approved initiative stands in every unit: map-like grid and table."""
     session = db()
     process = request.args.get("proces", "")
-    processes = [
-        d for d in registry.all_latest(session) if d.name in implementation.IMPLEMENTATION_STATES
-    ]
+    tracking = implementation.implementing_processes(session)
+    processes = [d for d in registry.all_latest(session) if d.name in tracking]
     if process not in {p.name for p in processes}:
         process = ""
     organ = request.args.get("organ", "")
@@ -130,7 +129,7 @@ def overview() -> str:
 
 def _case_or_404(case_id: int) -> Case:
     case = db().get(Case, case_id)
-    if case is None or case.process not in implementation.IMPLEMENTATION_STATES:
+    if case is None or not implementation.tracks_implementation(case):
         abort(404)
     return case
 
@@ -150,7 +149,7 @@ def case_units(case_id: int) -> str:
         if implementation.is_implementing(case) and policy.may(actor, "report", u, session)
     }
     progress = implementation.progress_of(units)
-    trigger = implementation.completion_trigger(case.process)
+    trigger = implementation.completion_trigger(case)
     can_complete = (
         progress.complete
         and implementation.is_implementing(case)

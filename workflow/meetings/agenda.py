@@ -35,7 +35,7 @@ from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.meetings import operations as meetings
-from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaiting_states, trigger_for
+from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaits_meeting, trigger_for
 from workflow.meetings.unit import meeting_unit
 
 KIND_LABELS = {
@@ -99,7 +99,7 @@ def candidates(session: Session, meeting: Meeting) -> list[Case]:
     cases = session.scalars(
         select(Case).where(Case.current_body_id == meeting.body_id).order_by(Case.id)
     )
-    return [c for c in cases if c.state in awaiting_states(c.process) and c.id not in on_agenda]
+    return [c for c in cases if c.id not in on_agenda and awaits_meeting(c)]
 
 
 def _join(*parts: str) -> str:
@@ -441,9 +441,7 @@ def readiness(session: Session, item: AgendaItem, now: datetime | None = None) -
     )
     if deadline is None or (now or clock.now()) <= deadline:
         return ItemStatus(False, [])
-    trigger = trigger_for(case.process, case.state, Outcome.APPROVED) or trigger_for(
-        case.process, case.state, Outcome.RECOMMENDED
-    )
+    trigger = trigger_for(case, Outcome.APPROVED) or trigger_for(case, Outcome.RECOMMENDED)
     problems: list[str] = []
     if trigger is not None:
         failures = engine.check(case, trigger, None, comment="-")

@@ -74,7 +74,7 @@ def record_outcome(
     if item.case_id is not None:
         case = session.get(Case, item.case_id)
         assert case is not None
-        allowed = possible_outcomes(case.process, case.state)
+        allowed = possible_outcomes(case)
         if outcome not in allowed:
             names = ", ".join(OUTCOME_LABELS[o].lower() for o in allowed)
             raise WorkflowError(
@@ -271,7 +271,7 @@ def apply_decisions(session: Session, meeting: Meeting, chair: User) -> Approval
         assert case is not None
         outcome = Outcome(item.outcome)
         comment = f"{heading}: {item.decision_text or OUTCOME_LABELS[outcome]}"
-        trigger = trigger_for(case.process, case.state, outcome)
+        trigger = trigger_for(case, outcome)
         if trigger is None:
             with meeting_unit(session):
                 event = engine.append_event(

@@ -1,15 +1,16 @@
-"""Meeting calendars and the meeting's own small state machine (not a case process).
+"""Meeting calendars and the steps of a meeting's life (not a case process).
 
 A meeting is planned alone or as part of a series; its agenda is drafted, sent to the chairs
 for review, published, the meeting is held, its minutes are approved by the chair, and it is
-closed (and may be reopened). Every change is written to the meeting's history; moving and
-cancelling go through material_deadlines, which moves the cases' material deadlines.
+closed (and may be reopened). Those steps, who may take them and their labels are data in
+states/meeting.toml, run by the machine of workflow.meetings.lifecycle. Every change is written
+to the meeting's history; moving and cancelling go through material_deadlines, which moves the
+cases' material deadlines.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -30,9 +31,13 @@ from models import (
     User,
     meeting_series_meetings,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.engine.core import ROLE_MATCHES, ROLE_WORDS
+from workflow.engine.definitions import LifecycleTransition
+from workflow.engine.errors import GuardFailed, NotAllowed, WorkflowError
+from workflow.meetings import lifecycle
 from workflow.meetings.unit import meeting_unit
 
 if TYPE_CHECKING:
@@ -44,67 +49,13 @@ PLANNERS = CHAIRS | SECRETARIAT
 APPROVAL_TITLE = "Godkendelse af dagsorden"
 MAX_SERIES = 52
 
-STATUS_LABELS = {
-    MeetingStatus.PLANNED: "Dagsorden i kladde",
-    MeetingStatus.AGENDA_REVIEW: "Dagsorden til gennemsyn hos formandskabet",
-    MeetingStatus.PUBLISHED: "Dagsorden udsendt",
-    MeetingStatus.HELD: "Mødet er afholdt",
-    MeetingStatus.MINUTES_APPROVED: "Referat godkendt",
-    MeetingStatus.CLOSED: "Afsluttet",
-    MeetingStatus.CANCELLED: "Aflyst",
-}
+# Labels and steps come from states/meeting.toml (read when first asked).
+STATUS_LABELS: Mapping[str, str] = lifecycle.StatusLabels()
+TRANSITIONS: Mapping[str, LifecycleTransition] = lifecycle.Transitions()
 # The states in which the agenda may still change (after publishing: as a new version).
 AGENDA_OPEN = frozenset(
     {MeetingStatus.PLANNED, MeetingStatus.AGENDA_REVIEW, MeetingStatus.PUBLISHED}
 )
-
-
-@dataclass(frozen=True)
-class MeetingTransition:
-    """One step of a meeting's life: from which states, to which, and who may take it."""
-
-    name: str
-    label: str
-    sources: frozenset[MeetingStatus]
-    dest: MeetingStatus
-    roles: frozenset[Role]
-    needs_comment: bool = False
-
-
-TRANSITIONS: dict[str, MeetingTransition] = {
-    t.name: t
-    for t in (
-        MeetingTransition(
-            "send_for_review", "Send dagsordenen til formandskabet",
-            frozenset({MeetingStatus.PLANNED}), MeetingStatus.AGENDA_REVIEW, SECRETARIAT,
-        ),
-        MeetingTransition(
-            "return_to_draft", "Send dagsordenen tilbage til sekretariatet",
-            frozenset({MeetingStatus.AGENDA_REVIEW}), MeetingStatus.PLANNED, PLANNERS,
-        ),
-        MeetingTransition(
-            "publish", "Udsend dagsordenen",
-            frozenset({MeetingStatus.AGENDA_REVIEW}), MeetingStatus.PUBLISHED, PLANNERS,
-        ),
-        MeetingTransition(
-            "hold", "Registrér mødet som afholdt",
-            frozenset({MeetingStatus.PUBLISHED}), MeetingStatus.HELD, PLANNERS,
-        ),
-        MeetingTransition(
-            "approve_minutes", "Godkend referatet",
-            frozenset({MeetingStatus.HELD}), MeetingStatus.MINUTES_APPROVED, CHAIRS,
-        ),
-        MeetingTransition(
-            "close", "Afslut mødet",
-            frozenset({MeetingStatus.MINUTES_APPROVED}), MeetingStatus.CLOSED, PLANNERS,
-        ),
-        MeetingTransition(
-            "reopen", "Genåbn mødet",
-            frozenset({MeetingStatus.CLOSED, MeetingStatus.MINUTES_APPROVED}),
-            MeetingStatus.HELD, PLANNERS, needs_comment=True,
-        ),
-    )
-}  # fmt: skip
 
 
 def roles_in(session: Session, actor: User, body_id: int) -> set[Role]:
@@ -117,32 +68,6 @@ def roles_in(session: Session, actor: User, body_id: int) -> set[Role]:
                 Membership.active.is_(True),
             )
         )
-    )
-
-
-def may(session: Session, actor: User | None, body_id: int, roles: Iterable[Role]) -> bool:
-    """Tell whether `actor` holds one of `roles` in the body (admins may plan too)."""
-    if actor is None or not actor.active:
-        return False
-    wanted = frozenset(roles)
-    if actor.is_admin and wanted & SECRETARIAT:
-        return True
-    return bool(roles_in(session, actor, body_id) & wanted)
-
-
-def require(session: Session, actor: User, body: Body, roles: Iterable[Role], what: str) -> None:
-    """Raise NotAllowed unless `actor` holds one of `roles` in `body`."""
-    wanted = frozenset(roles)
-    if may(session, actor, body.id, wanted):
-        return
-    who = {
-        CHAIRS: f"formandskabet for {body.code}",
-        SECRETARIAT: f"sekretariatet for {body.code}",
-    }.get(wanted, f"sekretariatet eller formandskabet for {body.code}")
-    raise NotAllowed(
-        f"Du kan ikke {what}. Det kan kun {who}.",
-        f"You may not do this; only the {'/'.join(sorted(wanted))} of {body.code} may.",
-        [f"{role}@{body.code}" for role in sorted(wanted)],
     )
 
 
@@ -198,7 +123,7 @@ def _new_meeting(
         ends_at=ends_at,
         location=location.strip(),
         online_url=(online_url or "").strip() or None,
-        status=MeetingStatus.PLANNED,
+        status=lifecycle.initial_status(),
         created_at=clock.now(),
     )
     session.add(meeting)
@@ -229,7 +154,7 @@ def plan_meeting(
     online_url: str | None = None,
 ) -> Meeting:
     """Plan one meeting of `body` with its agenda's first item; commit."""
-    require(session, actor, body, PLANNERS, f"planlægge møder i {body.code}")
+    policy.require(actor, "plan_meetings", body, session)
     _check_times(starts_at, ends_at)
     with meeting_unit(session):
         return _new_meeting(session, body, starts_at, ends_at, title, location, online_url, actor)
@@ -275,7 +200,7 @@ def plan_series(
     online_url: str | None = None,
 ) -> tuple[MeetingSeries, list[Meeting]]:
     """Plan a recurring series of meetings (every `interval` weeks or months); commit."""
-    require(session, actor, body, PLANNERS, f"planlægge møder i {body.code}")
+    policy.require(actor, "plan_meetings", body, session)
     _check_times(first_starts_at, None)
     if not 1 <= count <= MAX_SERIES or interval < 1 or duration_minutes < 1:
         raise WorkflowError(
@@ -330,8 +255,7 @@ def update_details(
     ends_at: datetime | None = None,
 ) -> None:
     """Change a meeting's title, place or end time (audited); commit."""
-    body = _body(session, meeting)
-    require(session, actor, body, PLANNERS, f"ændre møder i {body.code}")
+    policy.require(actor, "plan", meeting, session)
     _require_not_cancelled(meeting)
     _check_times(meeting.starts_at, ends_at)
     before = {"title": meeting.title, "location": meeting.location, "url": meeting.online_url}
@@ -371,11 +295,8 @@ def cancel_meeting(
     session: Session, meeting: Meeting, actor: User, *, comment: str = ""
 ) -> MeetingChange:
     """Cancel a meeting (the row stays); its cases' deadlines go to the next meeting."""
-    if not comment.strip():
-        raise WorkflowError(
-            "Skriv en begrundelse for aflysningen; den står i mødets historik.",
-            "Give a reason for cancelling the meeting.",
-        )
+    # The step of states/meeting.toml is checked here; the deadline mover sets the status.
+    check_step(session, meeting, "cancel", actor, comment=comment, own_operation=True)
     from workflow.meetings import material_deadlines as meeting_deadlines
 
     from_status = meeting.status
@@ -408,29 +329,86 @@ def _require_not_cancelled(meeting: Meeting) -> None:
         )
 
 
+def may_take(
+    session: Session, actor: User | None, meeting: Meeting, transition: LifecycleTransition
+) -> bool:
+    """Tell whether `actor` holds a role that may take the step in the meeting's body."""
+    if actor is None or not actor.active:
+        return False
+    held: set[Role] | None = None
+    for ref in transition.allowed:
+        if ref.role == "admin":
+            if actor.is_admin:
+                return True
+            continue
+        if held is None:
+            held = roles_in(session, actor, meeting.body_id)
+        if held & ROLE_MATCHES[ref.role]:
+            return True
+    return False
+
+
+def _who_may(transition: LifecycleTransition, code: str) -> tuple[str, str, list[str]]:
+    """Say in Danish and English who may take the step in body `code`."""
+    danish: list[str] = []
+    english: list[str] = []
+    refs: list[str] = []
+    for ref in transition.allowed:
+        if ref.role == "admin":
+            danish.append("administratorer")
+            english.append("administrators")
+            refs.append("admin")
+            continue
+        da, en = ROLE_WORDS[ref.role]
+        danish.append(da.format(code))
+        english.append(en.format(code))
+        refs.append(f"{ref.role}@{code}")
+
+    def listed(words: list[str], conjunction: str) -> str:
+        return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} {conjunction} {words[-1]}"
+
+    return listed(danish, "eller"), listed(english, "or"), refs
+
+
 def available_transitions(session: Session, meeting: Meeting, actor: User) -> list[str]:
-    """List the meeting transitions `actor` may take now."""
+    """List the meeting's steps `actor` may take now (not those with their own operation)."""
     return [
-        t.name
-        for t in TRANSITIONS.values()
-        if meeting.status in t.sources and may(session, actor, meeting.body_id, t.roles)
+        t.trigger
+        for t in lifecycle.definition().transitions_from(str(meeting.status))
+        if not t.own_operation and may_take(session, actor, meeting, t)
     ]
 
 
-def change_status(
-    session: Session, meeting: Meeting, name: str, actor: User, *, comment: str = ""
-) -> MeetingHistoryEntry:
-    """Take one step of the meeting's state machine (audited), without committing.
+def check_step(
+    session: Session,
+    meeting: Meeting,
+    name: str,
+    actor: User,
+    *,
+    comment: str = "",
+    own_operation: bool = False,
+) -> LifecycleTransition:
+    """Check that `actor` may take the step `name` of states/meeting.toml now; return it.
 
-    Callers open the unit of work around it and what else belongs to the step (publishing,
-    approving minutes); `step` takes it alone.
+    A step marked `own_operation` is checked only by that operation (`own_operation=True`).
     """
-    transition = TRANSITIONS.get(name)
+    transition = lifecycle.definition().transition(name)
     if transition is None:
         raise WorkflowError(f"Ukendt mødehandling '{name}'.", f"Unknown meeting action '{name}'.")
     body = _body(session, meeting)
-    require(session, actor, body, transition.roles, transition.label.lower())
-    if meeting.status not in transition.sources:
+    if not may_take(session, actor, meeting, transition):
+        who, who_en, refs = _who_may(transition, body.code)
+        raise NotAllowed(
+            f"Du kan ikke {transition.label.lower()}. Det kan kun {who}.",
+            f"You may not do this; only {who_en} may.",
+            refs,
+        )
+    if transition.own_operation and not own_operation:
+        raise WorkflowError(
+            f"»{transition.label}« har sin egen formular på mødets side; brug den.",
+            f"'{transition.label_en}' has its own form on the meeting's page.",
+        )
+    if str(meeting.status) not in transition.sources:
         raise WorkflowError(
             f"»{transition.label}« er ikke mulig, når mødet har status "
             f"»{STATUS_LABELS[meeting.status]}«.",
@@ -440,13 +418,23 @@ def change_status(
         raise WorkflowError(
             "Skriv en begrundelse; den står i mødets historik.", "A reason is required."
         )
-    if name == "hold" and clock.now() < meeting.starts_at:
-        raise WorkflowError(
-            "Mødet kan først registreres som afholdt, når det er begyndt.",
-            "The meeting can be recorded as held only once it has started.",
-        )
+    failed = lifecycle.failures(meeting, transition, clock.now())
+    if failed:
+        raise GuardFailed(failed)
+    return transition
+
+
+def change_status(
+    session: Session, meeting: Meeting, name: str, actor: User, *, comment: str = ""
+) -> MeetingHistoryEntry:
+    """Take one step of the meeting's life (states/meeting.toml), audited, without committing.
+
+    Callers open the unit of work around it and what else belongs to the step (publishing,
+    approving minutes); `step` takes it alone.
+    """
+    transition = check_step(session, meeting, name, actor, comment=comment)
     from_status = meeting.status
-    meeting.status = transition.dest
+    lifecycle.machine().events[transition.trigger].trigger(meeting)
     session.flush()
     return record(session, meeting, actor, name, from_status=from_status, comment=comment)
 

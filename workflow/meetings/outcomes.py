@@ -1,12 +1,18 @@
-"""What a meeting's outcome for an item means for the case: the trigger it fires per process.
+"""What a meeting's outcome for an item means for the case: the trigger it fires.
 
-Kept here, beside the meetings, rather than in states/*.toml: it describes how minutes are
-read, not the process. A state listed here is one that awaits a meeting of its current body.
+The outcomes are the minutes' vocabulary and live here. Which trigger each one fires is process
+knowledge: each state that awaits a meeting of its current body declares it in states/*.toml
+(`outcomes = { approved = "sku_approve", ... }`), and the definition loader checks that every
+outcome is one registered below and every trigger a transition from that state.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+from models import Case
+from workflow.engine import core as engine
+from workflow.engine.outcomes import register_outcomes
 
 
 class Outcome(StrEnum):
@@ -27,78 +33,42 @@ OUTCOME_LABELS = {
     Outcome.NOTED: "Taget til efterretning",
 }
 
-# process -> state -> outcome -> trigger
-OUTCOME_TRIGGERS: dict[str, dict[str, dict[Outcome, str]]] = {
-    "signature_initiative": {
-        "draft": {Outcome.RECOMMENDED: "submit", Outcome.APPROVED: "submit"},
-        "at_tss": {
-            Outcome.RECOMMENDED: "tss_recommend",
-            Outcome.APPROVED: "tss_recommend",
-            Outcome.RETURNED: "tss_return",
-            Outcome.REJECTED: "tss_reject",
-        },
-        "at_sku": {
-            Outcome.APPROVED: "sku_approve",
-            Outcome.REJECTED: "sku_reject",
-            Outcome.POSTPONED: "sku_postpone",
-            Outcome.RETURNED: "sku_return",
-        },
-    },
-    "joint_agreement": {
-        "terms_of_reference": {Outcome.APPROVED: "approve_terms", Outcome.REJECTED: "reject_terms"},
-        "at_tss": {
-            Outcome.APPROVED: "tss_approve",
-            Outcome.RECOMMENDED: "tss_approve",
-            Outcome.RETURNED: "tss_return",
-            Outcome.REJECTED: "cancel",
-        },
-        "at_sku": {
-            Outcome.APPROVED: "sku_approve",
-            Outcome.POSTPONED: "sku_postpone",
-            Outcome.RETURNED: "sku_return",
-            Outcome.REJECTED: "sku_reject",
-        },
-    },
-    "development_task": {
-        "assignment_frame": {Outcome.APPROVED: "approve_frame", Outcome.REJECTED: "reject_frame"},
-        "at_tss": {
-            Outcome.APPROVED: "approve_spreading",
-            Outcome.RECOMMENDED: "refer_to_sku",
-            Outcome.RETURNED: "tss_return",
-            Outcome.REJECTED: "tss_reject",
-        },
-        "at_sku": {Outcome.APPROVED: "sku_approve", Outcome.REJECTED: "sku_reject"},
-    },
-    "forum_matter": {
-        "in_forum": {Outcome.APPROVED: "decide", Outcome.REJECTED: "reject"},
-        "at_tss": {
-            Outcome.APPROVED: "tss_decide",
-            Outcome.RETURNED: "tss_return_to_forum",
-            Outcome.REJECTED: "tss_reject",
-        },
-    },
-    "implementation_plan": {
-        "initial_discussion": {Outcome.NOTED: "discuss", Outcome.APPROVED: "discuss"},
-        "awaiting_adoption": {Outcome.APPROVED: "adopt", Outcome.RETURNED: "return_to_dialogue"},
-        "follow_up": {Outcome.APPROVED: "complete", Outcome.NOTED: "complete"},
-    },
-}
+# The definitions may name these outcomes (installed with the domains, see pyproject.toml).
+register_outcomes(o.value for o in Outcome)
 
 # Outcomes that need no transition: the case simply stays where it is.
 WITHOUT_TRANSITION = frozenset({Outcome.NOTED, Outcome.POSTPONED})
 
 
-def trigger_for(process: str, state: str, outcome: Outcome) -> str | None:
-    """Return the trigger an outcome fires for a case in `state`, or None."""
-    return OUTCOME_TRIGGERS.get(process, {}).get(state, {}).get(outcome)
+def outcome_triggers(case: Case) -> dict[Outcome, str]:
+    """Return the trigger each outcome fires for the case in its current state.
+
+    Only triggers its own process version can fire from that state count (a version stored
+    before the definitions declared outcomes reads them from the newest version).
+    """
+    state = engine.declarations_of(case).states.get(case.state)
+    if state is None:
+        return {}
+    own = engine.definition_of(case)
+    triggers: dict[Outcome, str] = {}
+    for name, trigger in state.outcomes.items():
+        transition = own.transition(trigger)
+        if transition is not None and case.state in transition.sources:
+            triggers[Outcome(name)] = trigger
+    return triggers
 
 
-def awaiting_states(process: str) -> frozenset[str]:
-    """Return the states of a process in which a case awaits a meeting."""
-    return frozenset(OUTCOME_TRIGGERS.get(process, {}))
+def trigger_for(case: Case, outcome: Outcome) -> str | None:
+    """Return the trigger an outcome fires for the case in its current state, or None."""
+    return outcome_triggers(case).get(outcome)
 
 
-def possible_outcomes(process: str, state: str) -> list[Outcome]:
-    """Return the outcomes that make sense for a case in `state` (always incl. noted/postponed)."""
-    mapped = OUTCOME_TRIGGERS.get(process, {}).get(state, {})
+def awaits_meeting(case: Case) -> bool:
+    """Tell whether the case is in a state that awaits a meeting of its current body."""
+    return bool(outcome_triggers(case))
+
+
+def possible_outcomes(case: Case) -> list[Outcome]:
+    """Return the outcomes that make sense for the case now (always incl. noted/postponed)."""
+    mapped = outcome_triggers(case)
     return [o for o in Outcome if o in mapped or o in WITHOUT_TRANSITION]

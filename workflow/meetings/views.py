@@ -163,7 +163,7 @@ def _sees_closed(session: Session, user: User, meeting: Meeting) -> bool:
 
 
 def _outcomes(case: Case | None) -> list[Outcome]:
-    return possible_outcomes(case.process, case.state) if case is not None else list(Outcome)
+    return possible_outcomes(case) if case is not None else list(Outcome)
 
 
 def _fail(error: WorkflowError) -> None:
@@ -804,8 +804,14 @@ def informed_feed(token: str) -> Response:
 
 
 def blueprints() -> list[Blueprint]:
-    """Return the blueprints of meetings, attachments and consultations, for create_app."""
+    """Return the blueprints of meetings, attachments and consultations, for create_app.
+
+    The meeting lifecycle (states/meeting.toml) is loaded and validated here, so an invalid
+    file stops the app at start with its file and key named.
+    """
     from workflow.cases import attachment_views as attachments_web
     from workflow.consultations import views as consultations_web
+    from workflow.meetings import lifecycle
 
+    lifecycle.definition()
     return [bp, attachments_web.bp, consultations_web.bp]

@@ -35,6 +35,7 @@ from workflow.engine import clock
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.processes import registry
+from workflow.implementation import annual_cycle
 from workflow.implementation import operations as implementation
 
 Cell = str | int | float | Decimal | date | None
@@ -632,7 +633,9 @@ def indicator_follow_up(session: Session, year: int) -> Report:
 
 def plan_report(session: Session, year: int) -> Report:
     """The lines of the implementation plan for `year` (seed 004 §1.2.2)."""
-    plan_ids = select(Case.id).where(Case.process == "implementation_plan", Case.plan_year == year)
+    plan_ids = select(Case.id).where(
+        Case.process == annual_cycle.plan_process(session), Case.plan_year == year
+    )
     items = session.scalars(
         select(PlanItem)
         .options(joinedload(PlanItem.indicators))
