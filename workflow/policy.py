@@ -23,6 +23,7 @@ docs/access.md explains every rule and why read access is as wide as it is.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -78,11 +79,6 @@ RULES: dict[tuple[str, str], Rule] = {
         ("admin",),
         "Kun administratorer kan ændre brugere, organer og parter.",
         "Only administrators may change users, bodies and parties.",
-    ),
-    ("view_cases", "site"): Rule(
-        ("admin", "any@anywhere"),
-        "Du er ikke medlem af noget organ og kan derfor ikke se sager. Kontakt sekretariatet.",
-        "You are not a member of any body, so you cannot see cases. Contact the secretariat.",
     ),
     ("create_case", "site"): Rule(
         ("admin", "worker@anywhere"),
@@ -228,6 +224,39 @@ RULES: dict[tuple[str, str], Rule] = {
         "Only the secretariat of {body} may keep its decision templates.",
     ),
 }
+
+
+SUBJECT_KINDS = ("site", "case", "attachment", "meeting", "body", "response", "unit")
+SPECIAL_GRANTS = ("admin", "transition", "case:view")
+_BODY_CODE = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ0-9-]*$")
+
+
+class PolicyError(ValueError):
+    """The rules table names something the policy does not know."""
+
+
+def check_rules(rules: dict[tuple[str, str], Rule]) -> None:
+    """Validate the table at load: known subject kinds, role groups, places and conditions."""
+    for (action, kind), rule in rules.items():
+        where = f"RULES[({action!r}, {kind!r})]"
+        if kind not in SUBJECT_KINDS:
+            raise PolicyError(f"{where}: ukendt slags emne {kind!r}; kendte: {SUBJECT_KINDS}")
+        if not rule.grants or not rule.refusal or not rule.refusal_en:
+            raise PolicyError(f"{where}: mangler tilladelser eller en dansk og engelsk afvisning")
+        for text in rule.grants:
+            grant, _sep, condition = text.partition(" if ")
+            if condition and condition not in CONDITIONS:
+                raise PolicyError(f"{where}: ukendt betingelse {condition!r} i {text!r}")
+            if grant in SPECIAL_GRANTS:
+                continue
+            roles, at, place = grant.partition("@")
+            if not at or (roles not in ROLE_GROUPS and roles != "party"):
+                raise PolicyError(f"{where}: ukendt rolle {roles!r} i {text!r}")
+            if place not in PLACES and not _BODY_CODE.match(place):
+                raise PolicyError(f"{where}: ukendt sted {place!r} i {text!r}")
+
+
+check_rules(RULES)
 
 
 @dataclass(frozen=True)
@@ -454,22 +483,31 @@ def _private_states(session: Session) -> list[tuple[str, int, str]]:
 
 def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
     """A WHERE clause for the cases `user` may see (the same rule as `may(user, "view", case)`):
-    admins all; a user without memberships none; others every shared case and the drafts of
-    their own bodies."""
+    admins all; others every shared case, the drafts of their own bodies and the cases their
+    party is consulted on; a user without memberships only the last."""
     who = standing(session, user)
     if not who.active:
         return false()
     if who.is_admin:
         return true()
+    # A party consulted on a case reads it, membership or not (the "party@consulted" grant).
+    consulted: ColumnElement[bool] = false()
+    if who.party_id is not None:
+        consulted = Case.id.in_(
+            select(Consultation.case_id)
+            .join(ConsultationResponse, ConsultationResponse.consultation_id == Consultation.id)
+            .where(ConsultationResponse.party_id == who.party_id)
+        )
     if not who.roles:
-        return false()
+        return consulted
     private = [
         and_(Case.process == name, Case.process_version == version, Case.state == state)
         for name, version, state in _private_states(session)
     ]
     if not private:
         return true()
-    return or_(not_(or_(*private)), Case.originating_body_id.in_(sorted(who.body_ids)))
+    own_body = Case.originating_body_id.in_(sorted(who.body_ids))
+    return or_(not_(or_(*private)), own_body, consulted)
 
 
 # The engine asks this policy before it changes a case's content (workflow.engine.access).

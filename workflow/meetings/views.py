@@ -129,8 +129,9 @@ def _local(day: date, start: time) -> datetime:
 
 
 def _meeting(session: Session, meeting_id: int) -> Meeting:
+    """The meeting, if the user may see it; else 404, as for one that does not exist."""
     meeting = session.get(Meeting, meeting_id)
-    if meeting is None:
+    if meeting is None or not policy.may(current_actor(), "view", meeting, session):
         abort(404)
     return meeting
 
