@@ -481,6 +481,28 @@ def _parse_fields(reader: _Reader, spec: dict[str, Any], path: str) -> tuple[Fie
     return tuple(fields)
 
 
+def _transition_head(
+    reader: _Reader, spec: dict[str, Any], path: str, states: Collection[str], seen: set[str]
+) -> tuple[str, tuple[str, ...], str]:
+    """A transition's trigger (new and well-formed), its source states and its destination."""
+    trigger = reader.string(spec, "trigger", path)
+    if not _NAME.match(trigger):
+        raise reader.fail(f"{path}.trigger", "skal bestå af små bogstaver, tal og _")
+    if trigger in seen:
+        raise reader.fail(f"{path}.trigger", f"'{trigger}' er allerede defineret")
+    seen.add(trigger)
+    sources = reader.strings(spec, "source", path)
+    if not sources:
+        raise reader.fail(f"{path}.source", "mangler (mindst én kildetilstand)")
+    for source in sources:
+        if source not in states:
+            raise reader.fail(f"{path}.source", f"ukendt tilstand '{source}'")
+    dest = reader.string(spec, "dest", path)
+    if dest not in states:
+        raise reader.fail(f"{path}.dest", f"ukendt tilstand '{dest}'")
+    return trigger, sources, dest
+
+
 def _parse_transitions(
     reader: _Reader, raw: dict[str, Any], states: dict[str, StateSpec]
 ) -> tuple[TransitionSpec, ...]:
@@ -492,21 +514,7 @@ def _parse_transitions(
     for index, spec in enumerate(raw_transitions):
         path = f"transitions[{index}]"
         spec = reader.table(spec, path, TRANSITION_KEYS)
-        trigger = reader.string(spec, "trigger", path)
-        if not _NAME.match(trigger):
-            raise reader.fail(f"{path}.trigger", "skal bestå af små bogstaver, tal og _")
-        if trigger in seen:
-            raise reader.fail(f"{path}.trigger", f"'{trigger}' er allerede defineret")
-        seen.add(trigger)
-        sources = reader.strings(spec, "source", path)
-        if not sources:
-            raise reader.fail(f"{path}.source", "mangler (mindst én kildetilstand)")
-        for source in sources:
-            if source not in states:
-                raise reader.fail(f"{path}.source", f"ukendt tilstand '{source}'")
-        dest = reader.string(spec, "dest", path)
-        if dest not in states:
-            raise reader.fail(f"{path}.dest", f"ukendt tilstand '{dest}'")
+        trigger, sources, dest = _transition_head(reader, spec, path, states, seen)
         automatic_only = reader.boolean(spec, "automatic_only", path)
         allowed = tuple(
             _parse_role(reader, f"{path}.allowed", role)
@@ -897,21 +905,7 @@ def _parse_lifecycle_transitions(
     for index, spec in enumerate(raw_transitions):
         path = f"transitions[{index}]"
         spec = reader.table(spec, path, LIFECYCLE_TRANSITION_KEYS)
-        trigger = reader.string(spec, "trigger", path)
-        if not _NAME.match(trigger):
-            raise reader.fail(f"{path}.trigger", "skal bestå af små bogstaver, tal og _")
-        if trigger in seen:
-            raise reader.fail(f"{path}.trigger", f"'{trigger}' er allerede defineret")
-        seen.add(trigger)
-        sources = reader.strings(spec, "source", path)
-        if not sources:
-            raise reader.fail(f"{path}.source", "mangler (mindst én kildetilstand)")
-        for source in sources:
-            if source not in states:
-                raise reader.fail(f"{path}.source", f"ukendt tilstand '{source}'")
-        dest = reader.string(spec, "dest", path)
-        if dest not in states:
-            raise reader.fail(f"{path}.dest", f"ukendt tilstand '{dest}'")
+        trigger, sources, dest = _transition_head(reader, spec, path, states, seen)
         allowed = tuple(
             _parse_lifecycle_role(reader, f"{path}.allowed", role)
             for role in reader.strings(spec, "allowed", path)
