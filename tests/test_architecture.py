@@ -146,3 +146,30 @@ def test_only_the_unit_of_work_commits() -> None:
         if pattern.search(line)
     ]
     assert offenders == []
+
+
+# Who may read the administrator flag: the policy decides with it; the admin pages and the CLI
+# and demo set it; the engine and the meeting machine match the definitions' "admin" role.
+ADMIN_FLAG_READERS = {
+    "workflow/policy.py",
+    "workflow/admin/forms.py",
+    "workflow/admin/operations.py",
+    "workflow/admin/views.py",
+    "workflow/cli.py",
+    "workflow/demo.py",
+    "workflow/engine/core.py",
+    "workflow/meetings/operations.py",
+    "templates/admin/user_new.html",
+    "templates/admin/user_edit.html",
+    "templates/admin/users.html",
+}
+
+
+def test_access_is_decided_by_the_policy_not_by_the_admin_flag_here_and_there() -> None:
+    readers = {
+        str(path.relative_to(ROOT))
+        for package in (*PACKAGES, "templates")
+        for path in (ROOT / package).rglob("*")
+        if path.suffix in (".py", ".html") and "is_admin" in path.read_text("utf-8")
+    }
+    assert readers - ADMIN_FLAG_READERS == set()
