@@ -304,6 +304,26 @@ def test_only_one_state_tracks_implementation():
     ) in _error(text)
 
 
+def test_visibility_consultation_and_open_plan_lines_are_read_and_checked():
+    text = _with(CONSULTATION_DEADLINE, "consultation = true")
+    text = text.replace("[states.draft]\n", '[states.draft]\nvisibility = "originating"\n')
+    definition = parse_definition(text, SOURCE)
+    assert definition.states["consultation"].consultation
+    assert not definition.states["review"].consultation
+    assert definition.states["draft"].visibility == "originating"
+    assert definition.states["review"].visibility == "organisation"
+    plan = parse_definition(
+        "plan_year = true\n" + _with(REVIEW_REMINDERS, "plan_lines_open = true"), SOURCE
+    )
+    assert plan.states["review"].plan_lines_open
+    assert f"{SOURCE}: states.review.plan_lines_open: kræver plan_year = true" in _error(
+        _with(REVIEW_REMINDERS, "plan_lines_open = true")
+    )
+    assert f"{SOURCE}: states.review.visibility: skal være en af organisation, originating" in (
+        _error(_with(REVIEW_REMINDERS, 'visibility = "hemmelig"'))
+    )
+
+
 def test_plan_year_and_kind_are_checked():
     assert f"{SOURCE}: plan_year: skal være true eller" in _error('plan_year = "ja"\n' + VALID)
     assert f"{SOURCE}: kind: ukendt slags 'meeting'" in _error('kind = "meeting"\n' + VALID)

@@ -34,7 +34,14 @@ ORIGIN = {
     "implementation_plan": "TSS",
 }
 # The keys a stored version written before they existed does not have.
-DOMAIN_KEYS = ("outcomes", "tracks_implementation", "completes_implementation", "plan_year")
+DOMAIN_KEYS = (
+    "outcomes",
+    "tracks_implementation",
+    "completes_implementation",
+    "plan_year",
+    "plan_lines_open",
+    "consultation =",
+)
 
 
 def test_the_definitions_name_exactly_the_outcomes_the_minutes_know():
@@ -86,3 +93,4 @@ def test_a_version_stored_before_the_keys_existed_reads_them_from_the_newest_ver
     assert implementation.is_implementing(implementing)
     assert implementation.completion_trigger(implementing) == "report_implemented"
     assert annual_cycle.is_plan(plan)
+    assert annual_cycle.plan_lines_open(plan)

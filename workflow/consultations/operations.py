@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -35,9 +35,28 @@ from workflow.engine.calendar import local_date
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.engine.localtime import format_date
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import unit_of_work
 
-CONSULTATION_STATE = "consultation"
+
+def runs_consultation(case: Case) -> bool:
+    """Whether the case is in the state where its process runs a consultation round
+    (`consultation = true` in states/*.toml)."""
+    state = engine.declarations_of(case).states.get(case.state)
+    return state is not None and state.consultation
+
+
+def in_consultation_state(session: Session) -> ColumnElement[bool]:
+    """SQL: the case is in a state that runs a consultation round, in any process."""
+    pairs = [
+        and_(Case.process == definition.name, Case.state == state.name)
+        for definition in registry.all_latest(session)
+        for state in definition.states.values()
+        if state.consultation
+    ]
+    return or_(*pairs) if pairs else false()
+
+
 STATUS_LABELS = {
     ResponseStatus.PENDING: "Afventer svar",
     ResponseStatus.ANSWERED: "Har svaret",
@@ -115,7 +134,7 @@ def _start(
             "Only the case's secretariat or chairs may start a consultation.",
             ["secretariat@originating", "chair@originating"],
         )
-    if case.state != CONSULTATION_STATE:
+    if not runs_consultation(case):
         raise WorkflowError(
             "Sagen skal først sendes i høring (handlingen på sagen), så høringsfristen er sat.",
             "Move the case to its consultation state first.",
@@ -197,7 +216,7 @@ def _answer(
             "You may answer only for your own party or body.",
             [],
         )
-    if case.state != CONSULTATION_STATE:
+    if not runs_consultation(case):
         raise WorkflowError(
             "Høringen er afsluttet; svaret kan ikke længere registreres.",
             "The consultation is over.",
@@ -282,7 +301,7 @@ def open_for(session: Session, user: User) -> list[ConsultationResponse]:
             .join(Case, Case.id == Consultation.case_id)
             .where(
                 mine,
-                Case.state == CONSULTATION_STATE,
+                in_consultation_state(session),
                 Consultation.created_at >= Case.state_entered_at,
             )
             .order_by(Consultation.deadline, ConsultationResponse.id)
@@ -319,7 +338,7 @@ def send_reminders(session: Session, now: datetime | None = None) -> int:
                 continue
             case = session.get(Case, consultation.case_id)
             assert case is not None
-            if case.state != CONSULTATION_STATE:
+            if not runs_consultation(case):
                 continue
             offset = consultation.reminder_days
             for user_id in _recipients(session, response):

@@ -64,6 +64,12 @@ def status_labels() -> dict[ResponseStatus, str]:
     }
 
 
+@bp.app_template_global("runs_consultation")
+def runs_consultation(case: Case) -> bool:
+    """Whether the case is where its process runs a consultation round (for the case page)."""
+    return consultations.runs_consultation(case)
+
+
 @bp.app_template_global("hoering_status")
 def case_consultation(case: Case) -> dict[str, Any] | None:
     """The latest round's counts for the case page, or None when no round was run."""
@@ -143,7 +149,7 @@ def case(case_id: int) -> str:
     found = _case(session, case_id)
     rounds = consultations.rounds(session, found)
     latest = rounds[0] if rounds else None
-    running = found.state == consultations.CONSULTATION_STATE
+    running = consultations.runs_consultation(found)
     can_run = policy.may(user, "run_consultation", found, session)
     mine = (
         [r for r in latest.responses if policy.may(user, "answer", r, session)]

@@ -45,6 +45,7 @@ STATE_KEYS = frozenset(
     {
         "label", "label_en", "body", "final", "deadline", "reminders", "description", "on_enter",
         "visibility", "outcomes", "tracks_implementation", "completes_implementation",
+        "consultation", "plan_lines_open",
     }
 )  # fmt: skip
 # Who may read a case in the state (workflow.policy): the whole organisation, or only the
@@ -118,6 +119,10 @@ class StateSpec:
     # Implementation is tracked per unit in this state; `completes_implementation` ends it.
     tracks_implementation: bool = False
     completes_implementation: str = ""
+    # A consultation round (høring) is run while a case is in this state.
+    consultation: bool = False
+    # The plan's lines may still change in this state (a plan_year process, until adoption).
+    plan_lines_open: bool = False
 
     @property
     def awaits_meeting(self) -> bool:
@@ -191,12 +196,13 @@ class ProcessDefinition:
 
     @property
     def declares_domain_keys(self) -> bool:
-        """Whether the definition declares meeting outcomes, implementation or a plan year.
+        """Whether the definition declares meeting outcomes, implementation, a consultation
+        state or a plan year.
 
         Versions stored before definitions declared them declare none of them.
         """
         return self.plan_year or any(
-            s.outcomes or s.tracks_implementation for s in self.states.values()
+            s.outcomes or s.tracks_implementation or s.consultation for s in self.states.values()
         )
 
     def transitions_from(self, state: str) -> list[TransitionSpec]:
@@ -285,6 +291,7 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
     routes = _parse_routes(reader, raw, states, transitions)
     _check_outcomes(reader, states, transitions)
     _check_implementation(reader, states, transitions)
+    _check_plan_lines(reader, states, plan_year=reader.boolean(raw, "plan_year", ""))
     _check_reachable(reader, initial, states, transitions)
     _check_finals(reader, states, transitions)
     return ProcessDefinition(
@@ -374,6 +381,8 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
             completes_implementation=reader.string(
                 spec, "completes_implementation", path, default=""
             ),
+            consultation=reader.boolean(spec, "consultation", path),
+            plan_lines_open=reader.boolean(spec, "plan_lines_open", path),
         )
     return states
 
@@ -609,6 +618,15 @@ def _check_outcomes(
                 )
             if transition.automatic_only:
                 raise reader.fail(key, f"'{trigger}' udføres kun automatisk (automatic_only)")
+
+
+def _check_plan_lines(reader: _Reader, states: dict[str, StateSpec], *, plan_year: bool) -> None:
+    """Only a plan_year process has plan lines that may be open."""
+    for state in states.values():
+        if state.plan_lines_open and not plan_year:
+            raise reader.fail(
+                f"states.{state.name}.plan_lines_open", "kræver plan_year = true for processen"
+            )
 
 
 def _check_implementation(

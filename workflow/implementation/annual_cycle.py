@@ -37,10 +37,6 @@ from workflow.engine.guards import Failure
 from workflow.engine.processes import UnknownProcess, registry
 from workflow.engine.unit_of_work import unit_of_work
 
-# Plan lines may change until SKU adopts the plan.
-EDITABLE_STATES = frozenset(
-    {"preparation", "initial_discussion", "kkr_dialogue", "awaiting_adoption"}
-)
 ITEM_TRIGGER = "plan_item_added"
 ITEM_CHANGED_TRIGGER = "plan_item_changed"
 # How far before a milestone the meeting that treats it may lie (a quarter).
@@ -267,7 +263,14 @@ VALUE_FIELDS = ("starts_on", "ends_on", "economy_dkk", "initiative_case_id")
 
 def is_editable(session: Session, plan: Case, actor: User) -> bool:
     """True when `actor` may change the plan's lines now (before SKU adopts it)."""
-    return plan.state in EDITABLE_STATES and policy.may(actor, "edit_plan", None, session)
+    return plan_lines_open(plan) and policy.may(actor, "edit_plan", None, session)
+
+
+def plan_lines_open(plan: Case) -> bool:
+    """Whether the plan's lines may still change (`plan_lines_open` on its state: until SKU
+    adopts the plan)."""
+    state = engine.declarations_of(plan).states.get(plan.state)
+    return state is not None and state.plan_lines_open
 
 
 def _check_line(session: Session, plan: Case, actor: User, line: PlanLine) -> None:
@@ -281,7 +284,7 @@ def _check_line(session: Session, plan: Case, actor: User, line: PlanLine) -> No
             ["member@TSS", "member@SKU"],
         )
     failures: list[Failure] = []
-    if plan.state not in EDITABLE_STATES:
+    if not plan_lines_open(plan):
         failures.append(
             Failure(
                 "plan_adopted",

@@ -304,7 +304,7 @@ def plan(year: int) -> str:
         plan=plan_case,
         items=annual_cycle.plan_items(session, plan_case),
         editable=annual_cycle.is_editable(session, plan_case, current_actor()),
-        locked=plan_case.state not in annual_cycle.EDITABLE_STATES,
+        locked=not annual_cycle.plan_lines_open(plan_case),
         state_label=engine.definition_of(plan_case).states[plan_case.state].label,
     )
 
@@ -333,7 +333,7 @@ def _edit_item(year: int, item: PlanItem | None) -> Response | tuple[str, int] |
     plan_case = _plan_or_404(year)
     actor = current_actor()
     if request.method == "GET" and not annual_cycle.is_editable(session, plan_case, actor):
-        if plan_case.state in annual_cycle.EDITABLE_STATES:
+        if annual_cycle.plan_lines_open(plan_case):
             abort(403)
         flash(_("Planen er tiltrådt af SKU og kan ikke ændres."), "error")
         return redirect(url_for("reports.plan", year=year))
