@@ -257,3 +257,44 @@ def test_the_informed_feed_leaves_out_a_case_the_observer_may_not_see(
     client.post("/logout")
     log_in(make_login_user("observer@KKR", "member@SU-SYD-SOM"))
     assert "Senere en kladde igen" in text_of(client.get("/moeder/orientering"))
+
+
+def test_the_meeting_page_links_only_the_cases_the_reader_may_open(
+    client: FlaskClient,
+    session: Session,
+    make_user: Callable[..., User],
+    logged_in: Callable[..., User],
+    make_case: Callable[..., Case],
+    text_of: Callable[[Any], str],
+) -> None:
+    """SU-SYD-SOM's meeting treats its own draft; TSS's chair returned another case to the
+    committee between meetings. The page keeps the body's text but links only what one may
+    open."""
+    from datetime import timedelta
+
+    from workflow.engine import core as engine
+    from workflow.meetings import agenda
+    from workflow.meetings import operations as meetings
+
+    su = session.scalar(select(Body).where(Body.code == "SU-SYD-SOM"))
+    tss = session.scalar(select(Body).where(Body.code == "TSS"))
+    su_sec = make_user("secretariat@SU-SYD-SOM")
+    su_meeting = meetings.plan_meeting(session, su, clock.now() + timedelta(days=20), su_sec)
+    draft = make_case(title="Syds kladde", origin="SU-SYD-SOM")
+    agenda.add_case(session, su_meeting, draft, su_sec)
+    tss_meeting = meetings.plan_meeting(
+        session, tss, clock.now() + timedelta(days=20), make_user("secretariat@TSS")
+    )
+    returned = make_case(title="Sendt tilbage til Syd", origin="SU-SYD-SOM", state="at_tss")
+    engine.perform(returned, "tss_return", make_user("chair@TSS"), comment="Mere om økonomien.")
+    assert returned.state == "draft"
+    logged_in("member@TSS")
+    su_page = client.get(f"/moeder/{su_meeting.id}").get_data(as_text=True)
+    tss_page = client.get(f"/moeder/{tss_meeting.id}").get_data(as_text=True)
+    assert f'href="/sager/{draft.id}"' not in su_page
+    assert f'href="/sager/{returned.id}"' not in tss_page
+    assert "Sendt tilbage til Syd" in tss_page  # TSS's own record of its chair's decision
+    client.post("/logout")
+    logged_in("member@SU-SYD-SOM")
+    assert f'href="/sager/{draft.id}"' in client.get(f"/moeder/{su_meeting.id}").text
+    assert f'href="/sager/{returned.id}"' in client.get(f"/moeder/{tss_meeting.id}").text

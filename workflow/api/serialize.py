@@ -389,29 +389,29 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-# The meeting page's wording for a closed item, and for an item on a case the caller may not
-# see: such items are given in their public edition (no title of the case, no case, no outcome).
+# The meeting page's wording for a closed item (lukket punkt), given to callers who are no
+# members of the meeting's body in place of its title.
 CLOSED_ITEM = "Lukket punkt"
-UNSEEN_CASE_ITEM = "Punkt om en sag, du ikke har adgang til"
 
 
 def agenda_item_json(item: AgendaItem, *, sees_closed: bool, sees_case: bool) -> dict[str, Any]:
-    """An agenda item as the caller may read it (both decided by workflow.policy): in full, or
-    in its public edition when it is closed and the caller is no member of the meeting's body
-    (`view_closed_items`), or when its case is one the caller may not see."""
-    closed_to_caller = item.closed and not sees_closed
-    public = closed_to_caller or (item.case_id is not None and not sees_case)
+    """An agenda item as the caller may read it (both decided by workflow.policy).
+
+    A closed item is given to a caller who is no member of the meeting's body
+    (`view_closed_items`) in its public edition: the page's closed-item wording and public
+    summary for its title, no case and no outcome. An item names its case only to a caller who
+    may see that case (as the page links it); its text is the body's agenda and stays.
+    """
+    public = item.closed and not sees_closed
     title = item.title
-    if closed_to_caller:
+    if public:
         title = f"{CLOSED_ITEM}: {item.public_summary}" if item.public_summary else CLOSED_ITEM
-    elif public:
-        title = UNSEEN_CASE_ITEM
     return {
         "id": item.id,
         "position": item.position,
         "title": title,
         "kind": str(item.kind),
-        "case_id": None if public else item.case_id,
+        "case_id": item.case_id if sees_case and not public else None,
         "closed": item.closed,
         "outcome": None if public else item.outcome,
     }
