@@ -131,8 +131,11 @@ def overview() -> str:
 
 
 def _case_or_404(case_id: int) -> Case:
+    """The case, if it tracks implementation and the user may see it; else 404."""
     case = db().get(Case, case_id)
     if case is None or not implementation.tracks_implementation(case):
+        abort(404)
+    if not policy.may(current_actor(), "view", case, db()):
         abort(404)
     return case
 
@@ -205,6 +208,8 @@ def _unit_or_404(unit_id: int) -> tuple[ImplementationStatus, Case]:
         abort(404)
     case = session.get(Case, unit.case_id)
     assert case is not None
+    if not policy.may(current_actor(), "view", case, session):
+        abort(404)
     return unit, case
 
 
