@@ -30,6 +30,8 @@ from models import (
 from workflow.api.spec import openapi_path
 from workflow.auth import tokens
 from workflow.engine import clock
+from workflow.meetings import agenda
+from workflow.meetings import operations as meetings
 
 PROBLEM = "application/problem+json"
 
@@ -486,6 +488,87 @@ def test_meetings_list_and_detail(api, meeting):
     assert detail["starts_at"].endswith("+00:00")
     problem_of(caller.get("/meetings/999999"), 404)
     problem_of(caller.get("/meetings", query_string={"status": "glemt"}), 400)
+
+
+@pytest.fixture
+def agenda_with_secrets(session, make_user, make_case, body):
+    """A planned TSS meeting with an open item, a closed item (decided) and a removed item,
+    and an SU-SYD-SOM meeting with the committee's own draft on its agenda."""
+    sec = make_user("secretariat@TSS")
+    tss = meetings.plan_meeting(session, body("TSS"), clock.now() + timedelta(days=30), sec)
+    shared = make_case(state="at_tss", title="Åbent punkt om forløb")
+    secret = make_case(state="at_tss", title="Fortrolig økonomiforhandling")
+    gone = make_case(state="at_tss", title="Fjernet punkt")
+    agenda.add_case(session, tss, shared, sec)
+    closed = agenda.add_case(
+        session, tss, secret, sec, closed=True, public_summary="Udgiftsfordeling for hjælpemidler."
+    )
+    removed = agenda.add_case(session, tss, gone, sec)
+    agenda.remove_item(session, removed, sec)
+    closed.outcome, closed.decision_text = "rejected", "Afvist i lukket møde."
+    su_sec = make_user("secretariat@SU-SYD-SOM")
+    su = meetings.plan_meeting(
+        session, body("SU-SYD-SOM"), clock.now() + timedelta(days=30), su_sec
+    )
+    draft = make_case(origin="SU-SYD-SOM", title="Syds kladde")
+    agenda.add_case(session, su, draft, su_sec)
+    session.commit()
+    return {"tss": tss, "su": su, "secret": secret, "shared": shared, "draft": draft}
+
+
+def test_a_closed_item_is_given_to_non_members_in_its_public_edition(api, agenda_with_secrets):
+    tss = agenda_with_secrets["tss"]
+    outsider = api("member@SU-NORD-SOM").get(f"/meetings/{tss.id}").get_json()["items"]
+    titles = [i["title"] for i in outsider]
+    assert "Fortrolig økonomiforhandling" not in str(outsider)
+    assert "Fjernet punkt" not in titles  # removed items are not on the agenda
+    closed = next(i for i in outsider if i["closed"])
+    assert closed["title"] == "Lukket punkt: Udgiftsfordeling for hjælpemidler."
+    assert (closed["case_id"], closed["outcome"]) == (None, None)
+    shared = next(i for i in outsider if i["title"] == "Åbent punkt om forløb")
+    assert shared["case_id"] == agenda_with_secrets["shared"].id
+    for member in (api("member@TSS"), api(is_admin=True)):
+        items = member.get(f"/meetings/{tss.id}").get_json()["items"]
+        closed = next(i for i in items if i["closed"])
+        assert closed["title"] == "Fortrolig økonomiforhandling"
+        assert closed["case_id"] == agenda_with_secrets["secret"].id
+        assert closed["outcome"] == "rejected"
+
+
+def test_an_item_on_a_case_the_caller_may_not_see_names_no_case(api, agenda_with_secrets):
+    su, draft = agenda_with_secrets["su"], agenda_with_secrets["draft"]
+    items = api("member@TSS").get(f"/meetings/{su.id}").get_json()["items"]
+    assert draft.id not in [i["case_id"] for i in items]
+    # The agenda's text is the committee's, as its meeting page shows it to everyone.
+    assert (items[-1]["title"], items[-1]["case_id"]) == ("Syds kladde", None)
+    items = api("member@SU-SYD-SOM").get(f"/meetings/{su.id}").get_json()["items"]
+    assert (items[-1]["title"], items[-1]["case_id"]) == ("Syds kladde", draft.id)
+
+
+def test_a_user_without_memberships_sees_no_meetings(api, meeting):
+    held = meeting("TSS")
+    nobody = api()
+    problem_of(nobody.get(f"/meetings/{held.id}"), 404)
+    assert nobody.get("/meetings").get_json()["items"] == []
+
+
+def test_notifications_of_a_case_the_caller_may_not_see_are_left_out(
+    api, session, make_case, make_user
+):
+    caller = api("chair@TSS")
+    draft = make_case(origin="SU-SYD-SOM", title="Syds kladde")
+    shared = make_case(origin="SU-SYD-SOM", state="at_tss", title="Til TSS")
+    for index, case in enumerate([draft, shared, None]):
+        session.add(
+            Notification(
+                idempotency_key=f"api-visible-{index}", message_id=f"<api-visible-{index}@af>",
+                recipient_id=caller.user.id, kind="reminder", subject=f"Besked {index}",
+                body="…", case_id=case.id if case else None,
+            )
+        )  # fmt: skip
+    session.commit()
+    mine = caller.get("/me/notifications").get_json()["items"]
+    assert [n["subject"] for n in mine] == ["Besked 2", "Besked 1"]
 
 
 def test_processes_definition_and_diagram(api):

@@ -108,3 +108,13 @@ def test_the_case_page_links_to_implementation_only_once_it_has_begun(
     assert "Implementering pr. enhed" not in text_of(client.get(f"/sager/{draft.id}"))
     approved = implementing(make_case, session)
     assert "Implementering pr. enhed" in text_of(client.get(f"/sager/{approved.id}"))
+
+
+def test_the_implementation_page_of_a_draft_is_for_its_body(client, logged_in, make_case):
+    draft = make_case(title="Syds kladde", origin="SU-SYD-SOM")
+    logged_in("member@TSS")
+    assert client.get(f"/implementering/sag/{draft.id}").status_code == 404
+    client.post("/logout")
+    logged_in("member@SU-SYD-SOM")
+    page = client.get(f"/implementering/sag/{draft.id}")
+    assert page.status_code == 200 and "Syds kladde" in page.text

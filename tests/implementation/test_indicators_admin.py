@@ -134,3 +134,18 @@ def test_the_plan_case_page_links_to_the_plans_lines(client, logged_in, session,
     logged_in("member@TSS")
     html = client.get(f"/sager/{plan.id}").get_data(as_text=True)
     assert 'href="/rapporter/plan/2021"' in html
+
+
+def test_an_indicator_names_only_the_initiatives_the_reader_may_see(
+    client, logged_in, session, make_case, make_user, text_of
+):
+    genind = indicators.define_indicator(
+        session, code="GENIND", name="Genindlæggelser", direction="down"
+    )
+    draft = make_case(title="Syds kladde om genindlæggelser", origin="SU-SYD-SOM")
+    indicators.set_link(session, draft, genind, make_user("member@SU-SYD-SOM"), True)
+    logged_in("member@TSS")
+    assert "Syds kladde om genindlæggelser" not in text_of(client.get("/indikatorer/GENIND"))
+    client.post("/logout")
+    logged_in("member@SU-SYD-SOM")
+    assert "Syds kladde om genindlæggelser" in text_of(client.get("/indikatorer/GENIND"))

@@ -150,3 +150,25 @@ def test_the_plan_form_needs_its_csrf_token(
     saved = client.post("/rapporter/plan/2021/ny", data={**LINE, "csrf_token": token})
     assert saved.status_code == 302
     assert len(annual_cycle.plan_items(session, plan)) == 1
+
+
+def test_a_plan_line_links_its_initiative_only_for_those_who_may_open_it(
+    client, logged_in, session, make_user, make_case, text_of
+):
+    plan = _plan(session, make_user)
+    draft = make_case(title="Syds kladde", origin="SU-SYD-SOM")
+    member = make_user("secretariat@TSS", "member@SU-SYD-SOM")
+    annual_cycle.add_plan_line(
+        session, plan, member,
+        annual_cycle.PlanLine(title="Akutfunktioner", purpose="Færre indlæggelser",
+                              initiative_case_id=draft.id),
+    )  # fmt: skip
+    link = f'href="/sager/{draft.id}"'
+    logged_in("secretariat@TSS")
+    page = client.get("/rapporter/plan/2021").get_data(as_text=True)
+    assert "Akutfunktioner" in page and link not in page
+    cycle = client.get("/rapporter/aarshjul", query_string={"aar": 2020}).get_data(as_text=True)
+    assert link not in cycle
+    client.post("/logout")
+    logged_in("secretariat@TSS", "member@SU-SYD-SOM")
+    assert link in client.get("/rapporter/plan/2021").get_data(as_text=True)

@@ -10,7 +10,7 @@ import vobject
 from icalendar import Calendar
 from sqlalchemy.orm import Session
 
-from models import Body, Case, SeriesFrequency, User
+from models import Body, Case, Deadline, DeadlineKind, Meeting, SeriesFrequency, User
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.deadlines import material_deadline
 from workflow.meetings import agenda, ical
@@ -97,3 +97,34 @@ def test_a_users_feed_needs_their_token_and_lists_material_deadlines(
     assert ical.user_for_token(session, newer) == sec
     outsider = make_user("member@FORUM-DATA")
     assert list(Calendar.from_ical(ical.user_feed(session, outsider)).walk("VEVENT")) == []
+
+
+def test_a_users_feed_leaves_out_the_material_deadlines_of_cases_they_may_not_see(
+    session: Session,
+    planned: dict[str, object],
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    body: Callable[[str], Body],
+) -> None:
+    """A material deadline of TSS left on a case that is a draft of SU-SYD-SOM again."""
+    winter = planned["winter"]
+    assert isinstance(winter, Meeting)
+    draft = make_case(origin="SU-SYD-SOM", title="Syds kladde")
+    session.add(
+        Deadline(
+            case_id=draft.id, kind=DeadlineKind.MATERIAL, state="draft", body_id=body("TSS").id,
+            meeting_id=winter.id, due_at=material_deadline(winter, body("TSS")), reminder_days=[],
+        )
+    )  # fmt: skip
+    session.commit()
+
+    def summaries(user: User) -> str:
+        return " ".join(
+            str(e["summary"])
+            for e in Calendar.from_ical(ical.user_feed(session, user)).walk("VEVENT")
+        )
+
+    assert "Syds kladde" not in summaries(make_user("secretariat@TSS"))
+    assert "Sammenhængende forløb for ældre" in summaries(make_user("secretariat@TSS"))
+    assert "Syds kladde" in summaries(make_user("member@SU-SYD-SOM"))
+    assert "Syds kladde" in summaries(make_user("secretariat@TSS", is_admin=True))

@@ -15,7 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Case, CaseEvent, Meeting, User
+from models import Body, Case, CaseEvent, Meeting, User
 from workflow.engine import clock
 
 
@@ -168,3 +168,133 @@ def test_planning_without_the_csrf_token_is_refused(
                                 "csrf_token": token.group(1)})  # fmt: skip
     response = client.post("/moeder/planlaeg", data={"body": "TSS", "day": "2020-11-13"})
     assert response.status_code == 400
+
+
+def _sku_decides_a_closed_item(
+    session: Session, make_user: Callable[..., User], make_case: Callable[..., Case]
+) -> tuple[Meeting, Case]:
+    """SKU approves an initiative on a closed item, with a follow-up, and KKR is informed."""
+    from datetime import timedelta
+
+    from workflow.meetings import agenda, minutes
+    from workflow.meetings import operations as meetings
+    from workflow.meetings.outcomes import Outcome
+
+    sec, chair = make_user("secretariat@SKU"), make_user("chair@SKU")
+    body = session.scalar(select(Body).where(Body.code == "SKU"))
+    starts = clock.now() + timedelta(days=30)
+    meeting = meetings.plan_meeting(session, body, starts, sec)
+    case = make_case(state="at_sku", title="Genoptræning i eget hjem")
+    item = agenda.add_case(
+        session, meeting, case, sec, closed=True, public_summary="Finansiering af genoptræning."
+    )
+    meetings.change_status(session, meeting, "send_for_review", sec)
+    agenda.publish(session, meeting, chair)
+    clock.set_time(starts + timedelta(hours=3))
+    meetings.change_status(session, meeting, "hold", sec)
+    minutes.record_outcome(session, item, sec, Outcome.APPROVED, "Godkendt med 4,2 mio. kr.")
+    minutes.add_follow_up(
+        session, item, sec, description="Forhandl prisen med Novo", owner=sec,
+        due_on=(starts + timedelta(days=60)).date(),
+    )  # fmt: skip
+    result = minutes.approve_minutes(session, meeting, chair)
+    assert not result.refused and case.state == "implementation"
+    return meeting, case
+
+
+def test_a_closed_items_decision_stays_with_the_bodys_members(
+    client: FlaskClient,
+    session: Session,
+    make_user: Callable[..., User],
+    make_login_user: Callable[..., User],
+    log_in: Callable[..., Any],
+    make_case: Callable[..., Case],
+    text_of: Callable[[Any], str],
+) -> None:
+    from workflow.meetings import ical
+
+    meeting, case = _sku_decides_a_closed_item(session, make_user, make_case)
+    secrets = ("Godkendt med 4,2 mio. kr.", "Forhandl prisen med Novo")
+    kkr = make_login_user("observer@KKR")
+    log_in(kkr)
+    feed = client.get(f"/moeder/orientering/{ical.issue_token(session, kkr)}.atom")
+    assert "Genoptræning i eget hjem" in feed.text  # the approval itself is news for KKR
+    for page in (
+        feed.text,
+        text_of(client.get(f"/sager/{case.id}")),
+        text_of(client.get(f"/moeder/{meeting.id}")),
+        text_of(client.get("/beskeder")),
+    ):
+        assert not any(secret in page for secret in secrets)  # fmt: skip
+    assert "beslutningens ordlyd står i referatet" in text_of(client.get(f"/sager/{case.id}"))
+    client.post("/logout")
+    log_in(make_login_user("member@SKU"))
+    page = text_of(client.get(f"/moeder/{meeting.id}"))
+    assert "Godkendt med 4,2 mio. kr." in page
+
+
+def test_the_informed_feed_leaves_out_a_case_the_observer_may_not_see(
+    client: FlaskClient,
+    session: Session,
+    make_login_user: Callable[..., User],
+    log_in: Callable[..., Any],
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    text_of: Callable[[Any], str],
+) -> None:
+    from workflow.engine import core as engine
+    from workflow.meetings import ical
+
+    case = make_case(state="at_sku", title="Senere en kladde igen", origin="SU-SYD-SOM")
+    engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    case.state, case.current_body_id = "draft", case.originating_body_id  # a test shortcut
+    session.commit()
+    kkr = make_login_user("observer@KKR")
+    log_in(kkr)
+    assert "Senere en kladde igen" not in text_of(client.get("/moeder/orientering"))
+    feed = client.get(f"/moeder/orientering/{ical.issue_token(session, kkr)}.atom")
+    assert feed.status_code == 200 and "Senere en kladde igen" not in feed.text
+    client.post("/logout")
+    log_in(make_login_user("observer@KKR", "member@SU-SYD-SOM"))
+    assert "Senere en kladde igen" in text_of(client.get("/moeder/orientering"))
+
+
+def test_the_meeting_page_links_only_the_cases_the_reader_may_open(
+    client: FlaskClient,
+    session: Session,
+    make_user: Callable[..., User],
+    logged_in: Callable[..., User],
+    make_case: Callable[..., Case],
+    text_of: Callable[[Any], str],
+) -> None:
+    """SU-SYD-SOM's meeting treats its own draft; TSS's chair returned another case to the
+    committee between meetings. The page keeps the body's text but links only what one may
+    open."""
+    from datetime import timedelta
+
+    from workflow.engine import core as engine
+    from workflow.meetings import agenda
+    from workflow.meetings import operations as meetings
+
+    su = session.scalar(select(Body).where(Body.code == "SU-SYD-SOM"))
+    tss = session.scalar(select(Body).where(Body.code == "TSS"))
+    su_sec = make_user("secretariat@SU-SYD-SOM")
+    su_meeting = meetings.plan_meeting(session, su, clock.now() + timedelta(days=20), su_sec)
+    draft = make_case(title="Syds kladde", origin="SU-SYD-SOM")
+    agenda.add_case(session, su_meeting, draft, su_sec)
+    tss_meeting = meetings.plan_meeting(
+        session, tss, clock.now() + timedelta(days=20), make_user("secretariat@TSS")
+    )
+    returned = make_case(title="Sendt tilbage til Syd", origin="SU-SYD-SOM", state="at_tss")
+    engine.perform(returned, "tss_return", make_user("chair@TSS"), comment="Mere om økonomien.")
+    assert returned.state == "draft"
+    logged_in("member@TSS")
+    su_page = client.get(f"/moeder/{su_meeting.id}").get_data(as_text=True)
+    tss_page = client.get(f"/moeder/{tss_meeting.id}").get_data(as_text=True)
+    assert f'href="/sager/{draft.id}"' not in su_page
+    assert f'href="/sager/{returned.id}"' not in tss_page
+    assert "Sendt tilbage til Syd" in tss_page  # TSS's own record of its chair's decision
+    client.post("/logout")
+    logged_in("member@SU-SYD-SOM")
+    assert f'href="/sager/{draft.id}"' in client.get(f"/moeder/{su_meeting.id}").text
+    assert f'href="/sager/{returned.id}"' in client.get(f"/moeder/{tss_meeting.id}").text

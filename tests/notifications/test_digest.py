@@ -88,10 +88,10 @@ def week_of_work(session, body, make_case, make_user):
     session.commit()
     planned = make_case(title="Fælles akutfunktion")
     engine.perform(planned, "submit", make_user("chair@SU-NORD-SOM"))
-    late = make_case(title="Sengepladser på tværs")
+    late = make_case(title="Sengepladser på tværs", state="at_tss")
     session.add(
         Deadline(
-            case_id=late.id, kind=DeadlineKind.STATE, state="draft", body_id=tss.id,
+            case_id=late.id, kind=DeadlineKind.STATE, state="at_tss", body_id=tss.id,
             due_at=end_of_day(date(2020, 8, 31)), reminder_days=[], created_at=clock.now(),
         )
     )  # fmt: skip
@@ -141,3 +141,27 @@ def test_weekly_overview_lists_failed_deliveries(session, make_user, body):
     [overview] = _digests(session, secretary, "weekly_digest")
     assert "Beskeder, der ikke kunne leveres den seneste uge (1):" in overview.body
     assert f"{member.email}: Kronisk sygdom (Mailserveren svarede 550" in overview.body
+
+
+def test_weekly_overview_leaves_out_the_drafts_of_other_bodies(
+    session, make_user, body, make_case, week_of_work
+):
+    """A follow-up of TSS stays open on a case TSS returned: a draft of SU-SYD-SOM again."""
+    draft = make_case(title="Syds kladde", origin="SU-SYD-SOM")
+    session.add(
+        Deadline(
+            case_id=draft.id, kind=DeadlineKind.FOLLOW_UP, state="draft", body_id=body("TSS").id,
+            due_at=end_of_day(date(2020, 9, 1)), reminder_days=[], created_at=clock.now(),
+        )
+    )  # fmt: skip
+    session.commit()
+    outsider = make_user("secretariat@TSS")
+    insider = make_user("secretariat@TSS", "member@SU-SYD-SOM")
+    clock.set_time(_local(2020, 9, 7, 8, 0))
+    scheduler.sweep(session, config=CONFIG)
+    [theirs] = _digests(session, outsider, "weekly_digest")
+    assert "Syds kladde" not in theirs.body and "Overskredne frister (1):" in theirs.body
+    assert theirs.subject.endswith("1 overskredne")
+    [ours] = _digests(session, insider, "weekly_digest")
+    assert "Syds kladde: opfølgning 1. september 2020" in ours.body
+    assert ours.subject.endswith("2 overskredne")

@@ -171,3 +171,29 @@ def test_unread_count_is_shown_in_english(client, logged_in, notify_user, sessio
     assert _badge(html) == "1 unread"
     assert ">Notifications" in html
     assert session.scalar(select(Notification.id).where(Notification.recipient_id == user.id))
+
+
+def test_the_inbox_leaves_out_notifications_of_cases_the_user_may_not_see(
+    client, logged_in, notify_user, make_case, text_of
+):
+    """A TSS chair was told of a case that TSS later returned: it is a draft of SU-SYD-SOM now."""
+    user = logged_in("chair@TSS")
+    draft = make_case(title="Syds kladde", origin="SU-SYD-SOM")
+    shared = make_case(title="Fælles sag", origin="SU-SYD-SOM", state="at_tss")
+    notify_user(user, "Ny sag til behandling i TSS: Syds kladde", case=draft)
+    notify_user(user, "Ny sag til behandling i TSS: Fælles sag", case=shared)
+    page = client.get("/beskeder")
+    assert "Syds kladde" not in text_of(page) and "Fælles sag" in text_of(page)
+    assert _badge(page.get_data(as_text=True)) == "1 ulæst"
+
+
+def test_failed_deliveries_leave_out_the_cases_the_secretariat_may_not_see(
+    client, logged_in, make_user, notify_user, make_case, text_of
+):
+    logged_in("secretariat@TSS")
+    both = make_user("chair@TSS", "chair@SU-SYD-SOM", name="Tove Formand")
+    draft = make_case(title="Syds kladde", origin="SU-SYD-SOM")
+    notify_user(both, "Påmindelse: Syds kladde", case=draft, failed=True, last_error="550")
+    notify_user(both, "Opgivet uden sag", failed=True, last_error="550")
+    text = text_of(client.get("/"))
+    assert "Opgivet uden sag" in text and "Syds kladde" not in text

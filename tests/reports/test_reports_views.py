@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from openpyxl import load_workbook
 
-from models import Meeting
+from models import Deadline, DeadlineKind, Meeting
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.implementation import indicators
@@ -200,3 +200,81 @@ def test_the_implementation_report_shows_its_per_cent_column(
     assert "Færdige (pct.)" in text_of(page) and "Fælles akutindsats" in text_of(page)
     user.locale = "en"
     assert "Done (per cent)" in text_of(client.get("/rapporter/implementering"))
+
+
+def returned_draft(make_case, make_user, session, body):
+    """A signature initiative of SU-SYD-SOM that TSS returned for revision (a draft again),
+    with a follow-up deadline of TSS that stays open and is now overdue."""
+    case = make_case(origin="SU-SYD-SOM", title="Syds fortrolige kladde")
+    engine.perform(case, "submit", make_user("chair@SU-SYD-SOM"))
+    engine.perform(case, "tss_return", make_user("chair@TSS"), comment="Beskriv økonomien.")
+    session.add(
+        Deadline(
+            case_id=case.id, kind=DeadlineKind.FOLLOW_UP, state="draft", body_id=body("TSS").id,
+            due_at=clock.now() - timedelta(days=3), reminder_days=[], created_at=clock.now(),
+        )
+    )  # fmt: skip
+    session.commit()
+    assert case.state == "draft"
+    return case
+
+
+REPORT_KEYS = ("overskredne", "beslutninger", "status-organ", "status-fokusomraade", "ventetid")
+
+
+def test_reports_leave_out_the_drafts_of_other_bodies(
+    client, logged_in, make_case, make_user, session, body, text_of
+):
+    returned_draft(make_case, make_user, session, body)
+    logged_in("secretariat@TSS")
+    overdue = text_of(client.get("/rapporter/overskredne"))
+    assert "Syds fortrolige kladde" not in overdue
+    decided = text_of(client.get("/rapporter/beslutninger"))
+    assert "Syds fortrolige kladde" not in decided
+    assert "Send tilbage til revision" not in decided
+    assert "Kladde i samordningsudvalget" not in text_of(client.get("/rapporter/status-organ"))
+    # The draft's stays (with SU-SYD-SOM and TSS) are the only ones: nothing is left to count.
+    assert "Ingen rækker" in text_of(client.get("/rapporter/ventetid"))
+    for key in REPORT_KEYS:
+        assert "Syds fortrolige kladde" not in client.get(f"/rapporter/{key}/csv").text
+        sheet = load_workbook(io.BytesIO(client.get(f"/rapporter/{key}/xlsx").data)).active
+        assert not any("Syds" in str(c.value) for row in sheet.iter_rows() for c in row)
+
+
+def test_the_body_of_a_draft_and_admins_still_see_it_in_the_reports(
+    client, logged_in, make_case, make_user, session, body, text_of
+):
+    returned_draft(make_case, make_user, session, body)
+    for roles, kwargs in ((("member@SU-SYD-SOM",), {}), ((), {"is_admin": True})):
+        logged_in(*roles, **kwargs)
+        assert "Syds fortrolige kladde" in text_of(client.get("/rapporter/overskredne"))
+        decided = text_of(client.get("/rapporter/beslutninger"))
+        assert "Syds fortrolige kladde" in decided and "Send tilbage til revision" in decided
+        assert "Syds fortrolige kladde" in client.get("/rapporter/overskredne/csv").text
+        client.post("/logout")
+
+
+def test_the_yearly_follow_up_leaves_out_the_drafts_of_other_bodies(
+    client, logged_in, make_case, make_user, session, body
+):
+    from docx import Document
+
+    returned_draft(make_case, make_user, session, body)
+    logged_in("secretariat@SKU")
+    workbook = load_workbook(
+        io.BytesIO(client.get("/rapporter/aarsopfoelgning", query_string={"aar": 2020}).data)
+    )
+    cells = [str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row]
+    assert not any("Syds fortrolige kladde" in c for c in cells)
+    document = Document(
+        io.BytesIO(client.get("/rapporter/aarsopfoelgning/docx", query_string={"aar": 2020}).data)
+    )
+    words = [c.text for t in document.tables for row in t.rows for c in row.cells]
+    assert not any("Syds fortrolige kladde" in w for w in words)
+    client.post("/logout")
+    logged_in("member@SU-SYD-SOM")
+    workbook = load_workbook(
+        io.BytesIO(client.get("/rapporter/aarsopfoelgning", query_string={"aar": 2020}).data)
+    )
+    cells = [str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row]
+    assert any("Syds fortrolige kladde" in c for c in cells)

@@ -185,3 +185,32 @@ def test_secretariat_board_shows_the_week_material_per_meeting_and_cases_elsewhe
     assert "TSS-møde oktober" in per_meeting and "Materiale til oktober" in per_meeting
     elsewhere = _section(html, "venter-andre")
     assert ours_elsewhere.title in elsewhere and "Hjemme hos os" not in elsewhere
+
+
+def test_the_secretariat_board_leaves_out_the_drafts_of_other_bodies(
+    client, logged_in, make_case, make_user, session, tss_meeting, text_of
+):
+    """TSS returned the case for revision: its TSS follow-up and a stale material deadline stay
+    open, but the draft is SU-SYD-SOM's own again."""
+    draft = make_case(title="Syds kladde igen", origin="SU-SYD-SOM")
+    for kind, due in (
+        (DeadlineKind.FOLLOW_UP, datetime(2020, 8, 28, 21, 59, tzinfo=UTC)),
+        (DeadlineKind.FOLLOW_UP, datetime(2020, 9, 3, 21, 59, tzinfo=UTC)),
+        (DeadlineKind.FOLLOW_UP, datetime(2020, 12, 3, 21, 59, tzinfo=UTC)),
+        (DeadlineKind.MATERIAL, datetime(2020, 9, 24, 21, 59, tzinfo=UTC)),
+    ):
+        session.add(
+            Deadline(
+                case_id=draft.id, kind=kind, state="draft", body_id=tss_meeting.body_id,
+                meeting_id=tss_meeting.id if kind == DeadlineKind.MATERIAL else None,
+                due_at=due, reminder_days=[],
+            )
+        )  # fmt: skip
+    session.flush()
+    logged_in("secretariat@TSS")
+    assert "Syds kladde igen" not in text_of(client.get("/"))
+    client.post("/logout")
+    logged_in("secretariat@TSS", is_admin=True)
+    html = client.get("/").get_data(as_text=True)
+    for section in ("overskredne-frister", "denne-uge", "materialefrister"):
+        assert "Syds kladde igen" in _section(html, section)

@@ -6,7 +6,8 @@ from flask import Response
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from models import Body, Meeting, MeetingStatus, Notification
+from models import Body, Case, Meeting, MeetingStatus, Notification
+from workflow import policy
 from workflow.api.cases import CURSOR, LIMIT, find_case
 from workflow.api.listing import cursor_id, encode_cursor
 from workflow.api.problems import ApiProblem, json_response
@@ -31,6 +32,7 @@ from workflow.api.spec import Call, Param, Reply, operation
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.diagram import render_svg
 from workflow.engine.processes import UnknownProcess, registry
+from workflow.notifications.delivery import about_visible
 from workflow.web import db
 
 BODIES = out({"items": {"type": "array", "items": BODY}}, "BodyList")
@@ -76,7 +78,9 @@ def list_meetings(call: Call) -> Response:
     limit = call.args["limit"]
     meetings = list(session.scalars(query.order_by(Meeting.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(meetings[limit - 1].id) if len(meetings) > limit else None
-    items = [meeting_summary(m) for m in meetings[:limit]]
+    items = [
+        meeting_summary(m) for m in meetings[:limit] if policy.may(call.actor, "view", m, session)
+    ]
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -85,10 +89,12 @@ def list_meetings(call: Call) -> Response:
     ok={200: Reply("Mødet med dagsordenens punkter.", MEETING)},
 )  # fmt: skip
 def get_meeting(call: Call) -> Response:
-    """Read a meeting and its agenda items."""
+    """Read a meeting and its agenda items; closed items (for a caller who is no member of the
+    meeting's body) and items on cases the caller may not see in their public edition."""
+    session = db()
     meeting_id = call.path["meeting_id"]
     meeting = (
-        db().scalar(
+        session.scalar(
             select(Meeting)
             .where(Meeting.id == meeting_id)
             .options(joinedload(Meeting.body), selectinload(Meeting.items))
@@ -96,14 +102,34 @@ def get_meeting(call: Call) -> Response:
         if meeting_id <= INT32_MAX
         else None
     )
-    if meeting is None:
+    if meeting is None or not policy.may(call.actor, "view", meeting, session):
         raise ApiProblem(
             "not-found",
             f"Møde nr. {meeting_id} findes ikke.",
             f"Meeting {meeting_id} does not exist.",
         )
+    items = sorted((i for i in meeting.items if i.removed_at is None), key=lambda i: i.position)
+    case_ids = {i.case_id for i in items if i.case_id is not None}
+    seen = (
+        set(
+            session.scalars(
+                select(Case.id).where(
+                    Case.id.in_(case_ids), policy.visible_cases(session, call.actor)
+                )
+            )
+        )
+        if case_ids
+        else set()
+    )
+    sees_closed = policy.may(call.actor, "view_closed_items", meeting, session)
     return json_response(
-        {**meeting_summary(meeting), "items": [agenda_item_json(i) for i in meeting.items]}
+        {
+            **meeting_summary(meeting),
+            "items": [
+                agenda_item_json(i, sees_closed=sees_closed, sees_case=i.case_id in seen)
+                for i in items
+            ],
+        }
     )
 
 
@@ -172,8 +198,13 @@ def process_diagram(call: Call) -> Response:
     ok={200: Reply("En side af kalderens notifikationer, nyeste først.", NOTIFICATION_PAGE)},
 )  # fmt: skip
 def my_notifications(call: Call) -> Response:
-    """List the notifications addressed to the token's user, the newest first."""
-    query = select(Notification).where(Notification.recipient_id == call.actor.id)
+    """List the notifications addressed to the token's user, the newest first; those of a
+    case the user may not see (now) are left out."""
+    session = db()
+    query = select(Notification).where(
+        Notification.recipient_id == call.actor.id,
+        about_visible(policy.visible_cases(session, call.actor)),
+    )
     unread = call.args.get("unread")
     if unread is not None:
         query = query.where(
@@ -183,7 +214,7 @@ def my_notifications(call: Call) -> Response:
     if after is not None:
         query = query.where(Notification.id < after)
     limit = call.args["limit"]
-    found = list(db().scalars(query.order_by(Notification.id.desc()).limit(limit + 1)))
+    found = list(session.scalars(query.order_by(Notification.id.desc()).limit(limit + 1)))
     next_cursor = encode_cursor(found[limit - 1].id) if len(found) > limit else None
     items = [notification_json(n) for n in found[:limit]]
     return json_response({"items": items, "next_cursor": next_cursor})

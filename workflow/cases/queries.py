@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from models import (
     Body,
@@ -230,8 +230,11 @@ def active_memberships(session: Session, user: User) -> list[Membership]:
     )
 
 
-def dashboard(session: Session, user: User, now: datetime) -> Dashboard:
-    """Gather the front page's sections for `user`, according to their roles."""
+def dashboard(
+    session: Session, user: User, now: datetime, visible: ColumnElement[bool]
+) -> Dashboard:
+    """Gather the front page's sections for `user`, according to their roles, of the cases
+    `visible` to them (the access policy's clause, `workflow.policy.visible_cases`)."""
     memberships = active_memberships(session, user)
     chaired = {m.body_id for m in memberships if m.role in CHAIR_ROLES}
     committees = {m.body_id for m in memberships if m.body.kind == BodyKind.COORDINATION_COMMITTEE}
@@ -241,17 +244,17 @@ def dashboard(session: Session, user: User, now: datetime) -> Dashboard:
     to_decide = our_cases = board = None
     our_total = 0
     if chaired:
-        query = select(Case).where(Case.current_body_id.in_(chaired), is_open)
+        query = select(Case).where(Case.current_body_id.in_(chaired), is_open, visible)
         chaired_codes = {m.body.code for m in memberships if m.role in CHAIR_ROLES}
         rows = case_rows(session, query.limit(BOARD_LIMIT), known)
         to_decide = decisions_for(rows, chaired_codes, known)
     if committees:
-        query = select(Case).where(Case.originating_body_id.in_(committees), is_open)
+        query = select(Case).where(Case.originating_body_id.in_(committees), is_open, visible)
         our_total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = case_rows(session, query.limit(OUR_CASES_LIMIT), known, goals=True)
         our_cases = [_with_blockers(row, known) for row in rows]
     if secretariats:
-        board = deadline_board(session, secretariats, now, known)
+        board = deadline_board(session, secretariats, now, visible, known)
     return Dashboard(memberships, to_decide, our_cases, board, our_total)
 
 
@@ -314,17 +317,24 @@ def _with_blockers(row: CaseRow, known: Definitions) -> OurCaseRow:
 
 
 def deadline_board(
-    session: Session, body_ids: set[int], now: datetime, known: Definitions | None = None
+    session: Session,
+    body_ids: set[int],
+    now: datetime,
+    visible: ColumnElement[bool],
+    known: Definitions | None = None,
 ) -> Board:
-    """Overdue, due this week, material per coming meeting, and cases waiting elsewhere."""
+    """Overdue, due this week, material per coming meeting, and cases waiting elsewhere, of the
+    `visible` cases (a deadline of the body can outlive the case's visibility: a follow-up
+    stays open when the case goes back to a draft of another body)."""
     known = known if known is not None else definitions(session)
     week_end = now + timedelta(days=7)
     coming = session.execute(
         select(Deadline, Meeting)
+        .join(Case, Case.id == Deadline.case_id)
         .outerjoin(Meeting, Meeting.id == Deadline.meeting_id)
-        .where(open_deadline(), Deadline.due_at >= now, Deadline.body_id.in_(body_ids))
+        .where(open_deadline(), Deadline.due_at >= now, Deadline.body_id.in_(body_ids), visible)
         .where(or_(Deadline.due_at < week_end, Deadline.kind == DeadlineKind.MATERIAL))
-        .options(joinedload(Deadline.case), joinedload(Meeting.body))
+        .options(contains_eager(Deadline.case), joinedload(Meeting.body))
         .order_by(Deadline.due_at, Deadline.id)
         .limit(BOARD_LIMIT)
     ).all()
@@ -338,9 +348,10 @@ def deadline_board(
             per_meeting.setdefault(meeting.id, MeetingMaterial(meeting, [])).rows.append(row)
     later = session.scalars(
         select(Deadline)
+        .join(Case, Case.id == Deadline.case_id)
         .where(open_deadline(), Deadline.due_at >= week_end, Deadline.body_id.in_(body_ids))
-        .where(Deadline.kind.in_([DeadlineKind.FOLLOW_UP, DeadlineKind.STATE]))
-        .options(joinedload(Deadline.case))
+        .where(Deadline.kind.in_([DeadlineKind.FOLLOW_UP, DeadlineKind.STATE]), visible)
+        .options(contains_eager(Deadline.case))
         .order_by(Deadline.due_at, Deadline.id)
         .limit(LATER_LIMIT)
     )
@@ -348,15 +359,16 @@ def deadline_board(
         Case.originating_body_id.in_(body_ids),
         Case.current_body_id.not_in(body_ids),
         open_case_condition(known),
+        visible,
     )
     return Board(
-        overdue=overdue_deadlines(session, body_ids, now, known),
+        overdue=overdue_deadlines(session, body_ids, now, visible, known),
         this_week=this_week,
         per_meeting=sorted(per_meeting.values(), key=lambda m: (m.meeting.starts_at, m.meeting.id)),
         waiting_elsewhere=case_rows(session, elsewhere.limit(BOARD_LIMIT), known),
         later=[DeadlineRow(d, d.case, _state_label(d.case, known), None) for d in later],
         failed_deliveries=notify.failed_notifications(
-            session, body_ids, limit=FAILED_DELIVERIES_LIMIT
+            session, body_ids, limit=FAILED_DELIVERIES_LIMIT, visible=visible
         ),
     )
 
@@ -367,14 +379,20 @@ def _state_label(case: Case, known: Definitions) -> str:
 
 
 def overdue_deadlines(
-    session: Session, body_ids: set[int], now: datetime, known: Definitions | None = None
+    session: Session,
+    body_ids: set[int],
+    now: datetime,
+    visible: ColumnElement[bool],
+    known: Definitions | None = None,
 ) -> list[OverdueRow]:
-    """List the open deadlines of `body_ids` that have passed, the oldest first."""
+    """List the open deadlines of `body_ids` that have passed, of `visible` cases, the oldest
+    first."""
     known = known if known is not None else definitions(session)
     deadlines = session.scalars(
         select(Deadline)
-        .where(open_deadline(), Deadline.due_at < now, Deadline.body_id.in_(body_ids))
-        .options(joinedload(Deadline.case))
+        .join(Case, Case.id == Deadline.case_id)
+        .where(open_deadline(), Deadline.due_at < now, Deadline.body_id.in_(body_ids), visible)
+        .options(contains_eager(Deadline.case))
         .order_by(Deadline.due_at, Deadline.id)
         .limit(BOARD_LIMIT)
     )

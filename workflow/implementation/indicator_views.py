@@ -88,9 +88,10 @@ def index() -> str:
     linked = {
         indicator_id: count
         for indicator_id, count in session.execute(
-            select(case_indicators.c.indicator_id, func.count()).group_by(
-                case_indicators.c.indicator_id
-            )
+            select(case_indicators.c.indicator_id, func.count())
+            .join(Case, Case.id == case_indicators.c.case_id)
+            .where(policy.visible_cases(session, current_actor()))
+            .group_by(case_indicators.c.indicator_id)
         ).tuples()
     }
     return render_template(
@@ -152,7 +153,9 @@ def _render_detail(indicator: Indicator, form: LinkForm) -> str:
         municipalities=municipalities,
         compare=compare,
         direction=direction,
-        cases=indicators.linked_cases(session, indicator),
+        cases=indicators.linked_cases(
+            session, indicator, policy.visible_cases(session, current_actor())
+        ),
         form=form,
         can_edit=policy.may(current_actor(), "keep_indicators"),
     )

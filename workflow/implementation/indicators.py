@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -395,18 +395,22 @@ def linked_indicators(session: Session, case: Case) -> list[Indicator]:
     )
 
 
-def linked_cases(session: Session, indicator: Indicator) -> list[Case]:
-    """Return the initiatives that aim to move an indicator."""
+def linked_cases(
+    session: Session, indicator: Indicator, visible: ColumnElement[bool] | None = None
+) -> list[Case]:
+    """Return the initiatives that aim to move an indicator (with `visible`, the access
+    policy's clause for the reader, only those the reader may see)."""
     from models import case_indicators
 
-    return list(
-        session.scalars(
-            select(Case)
-            .join(case_indicators, case_indicators.c.case_id == Case.id)
-            .where(case_indicators.c.indicator_id == indicator.id)
-            .order_by(Case.id)
-        )
+    query = (
+        select(Case)
+        .join(case_indicators, case_indicators.c.case_id == Case.id)
+        .where(case_indicators.c.indicator_id == indicator.id)
+        .order_by(Case.id)
     )
+    if visible is not None:
+        query = query.where(visible)
+    return list(session.scalars(query))
 
 
 def set_link(session: Session, case: Case, indicator: Indicator, actor: User, linked: bool) -> bool:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, object_session
 
@@ -563,13 +563,17 @@ def spread_overview(
     processes: Sequence[str] = (),
     body_id: int | None = None,
     include_closed: bool = True,
+    visible: ColumnElement[bool] | None = None,
 ) -> SpreadOverview:
-    """Build the overview of every case with implementation units."""
+    """Build the overview of every case with implementation units (among the `visible` ones:
+    the access policy's clause for the viewer, `workflow.policy.visible_cases`)."""
     query = (
         select(Case)
         .where(Case.id.in_(select(ImplementationStatus.case_id).distinct()))
         .order_by(Case.id)
     )
+    if visible is not None:
+        query = query.where(visible)
     if processes:
         query = query.where(Case.process.in_(list(processes)))
     if body_id is not None:

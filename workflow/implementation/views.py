@@ -94,7 +94,10 @@ def overview() -> str:
     organ = request.args.get("organ", "")
     body = session.scalar(select(Body).where(Body.code == organ)) if organ else None
     spread = implementation.spread_overview(
-        session, processes=(process,) if process else (), body_id=body.id if body else None
+        session,
+        processes=(process,) if process else (),
+        body_id=body.id if body else None,
+        visible=policy.visible_cases(session, current_actor()),
     )
     chosen_id = request.args.get("sag", type=int)
     ids = [c.case.id for c in spread.columns]
@@ -128,7 +131,7 @@ def overview() -> str:
 
 
 def _case_or_404(case_id: int) -> Case:
-    """A case with implementation units the user may see; else 404."""
+    """The case, if it tracks implementation and the user may see it; else 404."""
     case = db().get(Case, case_id)
     if case is None or not implementation.tracks_implementation(case):
         abort(404)

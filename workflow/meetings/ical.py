@@ -26,6 +26,7 @@ from models import (
     Membership,
     User,
 )
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.localtime import format_date
@@ -182,7 +183,7 @@ def body_feed(session: Session, body: Body) -> bytes:
 
 def user_feed(session: Session, user: User) -> bytes:
     """Return the user's feed: their bodies' meetings and the open material deadlines of
-    cases before or raised by those bodies."""
+    cases before or raised by those bodies that the user may see (workflow.policy)."""
     body_ids = set(
         session.scalars(
             select(Membership.body_id).where(
@@ -202,6 +203,7 @@ def user_feed(session: Session, user: User) -> bytes:
             Deadline.met_at.is_(None),
             Deadline.cancelled_at.is_(None),
             or_(Deadline.body_id.in_(body_ids), Case.originating_body_id.in_(body_ids)),
+            policy.visible_cases(session, user),
         )
         .order_by(Deadline.due_at, Deadline.id)
     ).all()

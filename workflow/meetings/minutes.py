@@ -43,6 +43,13 @@ from workflow.meetings.unit import meeting_unit
 FOLLOW_UP_REMINDERS = [7, 1]
 
 
+# What a case's history says of a decision taken on a closed item (lukket punkt).
+CLOSED_DECISION = (
+    "Punktet blev behandlet for lukkede døre; beslutningens ordlyd står i referatet for "
+    "organets medlemmer."
+)
+
+
 def decision_heading(body_code: str, when: str) -> str:
     """Return the heading every decision in the minutes carries."""
     return f"Beslutning i {body_code} den {when}"
@@ -271,6 +278,11 @@ def apply_decisions(session: Session, meeting: Meeting, chair: User) -> Approval
         assert case is not None
         outcome = Outcome(item.outcome)
         comment = f"{heading}: {item.decision_text or OUTCOME_LABELS[outcome]}"
+        if item.closed:
+            # The case's history (its page, the API, reports, feeds and the notifications the
+            # decision sends) is read by everyone who may see the case; a closed item's
+            # decision text is for the body's members, in the full edition of the minutes.
+            comment = f"{heading}: {CLOSED_DECISION}"
         trigger = trigger_for(case, outcome)
         if trigger is None:
             with meeting_unit(session):
@@ -311,6 +323,13 @@ def retry_refused(session: Session, meeting: Meeting, chair: User) -> ApprovalRe
     return apply_decisions(session, meeting, chair)
 
 
+def _follow_up_words(item: AgendaItem | None, description: str, *, done: bool = False) -> str:
+    """How the case's history names a follow-up: a closed item's is not described there."""
+    if item is not None and item.closed:
+        return "Opfølgning på et lukket punkt" + (" udført." if done else "")
+    return f"Opfølgning udført: {description}" if done else f"Opfølgning: {description}"
+
+
 def add_follow_up(
     session: Session,
     item: AgendaItem,
@@ -348,8 +367,8 @@ def add_follow_up(
         session.flush()
         engine.append_event(
             session, case, trigger="follow_up_added", actor=actor, from_state=case.state,
-            comment=f"Opfølgning: {description.strip()} (ansvarlig: {owner.name}, frist "
-            f"{format_date(due_on)}).",
+            comment=f"{_follow_up_words(item, description.strip())} (ansvarlig: {owner.name}, "
+            f"frist {format_date(due_on)}).",
             data={"follow_up_id": follow_up.id}, now=now, meeting_id=meeting.id,
         )  # fmt: skip
     return follow_up
@@ -380,7 +399,13 @@ def complete_follow_up(session: Session, follow_up: FollowUpItem, actor: User) -
                 deadline.met_at = now
         engine.append_event(
             session, case, trigger="follow_up_done", actor=actor, from_state=case.state,
-            comment=f"Opfølgning udført: {follow_up.description}",
+            comment=_follow_up_words(
+                session.get(AgendaItem, follow_up.agenda_item_id)
+                if follow_up.agenda_item_id
+                else None,
+                follow_up.description,
+                done=True,
+            ),
             data={"follow_up_id": follow_up.id}, now=now,
         )  # fmt: skip
 

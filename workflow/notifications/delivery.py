@@ -24,7 +24,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
 from email.utils import formataddr
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import Case, Membership, Notification, User
@@ -484,20 +484,39 @@ def _in_app(user_id: int) -> ColumnElement[bool]:
     )
 
 
+def about_visible(visible: ColumnElement[bool] | None) -> ColumnElement[bool]:
+    """Notifications of no case, or of a case among the `visible` ones (the access policy's
+    clause for the reader, `workflow.policy.visible_cases`; None: every case)."""
+    if visible is None:
+        return true()
+    return or_(
+        Notification.case_id.is_(None), Notification.case_id.in_(select(Case.id).where(visible))
+    )
+
+
 def inbox(
-    session: Session, user_id: int, *, unread_only: bool = False, limit: int = 50
+    session: Session,
+    user_id: int,
+    *,
+    unread_only: bool = False,
+    limit: int = 50,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[Notification]:
-    """Return a user's notifications in the application, newest first."""
-    query = select(Notification).where(_in_app(user_id))
+    """Return a user's notifications in the application, newest first; with `visible`, only
+    those of no case or of a case the user may see."""
+    query = select(Notification).where(_in_app(user_id), about_visible(visible))
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     query = query.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
     return list(session.scalars(query))
 
 
-def unread_count(session: Session, user_id: int) -> int:
-    """Count the user's unread notifications (the number beside the bell)."""
-    query = select(func.count()).where(_in_app(user_id), Notification.read_at.is_(None))
+def unread_count(session: Session, user_id: int, visible: ColumnElement[bool] | None = None) -> int:
+    """Count the user's unread notifications (the number beside the bell), as `inbox` shows
+    them."""
+    query = select(func.count()).where(
+        _in_app(user_id), Notification.read_at.is_(None), about_visible(visible)
+    )
     return int(session.scalar(query) or 0)
 
 
@@ -517,9 +536,15 @@ def mark_read(session: Session, user_id: int, notification_ids: Iterable[int] | 
 
 
 def failed_notifications(
-    session: Session, body_ids: Iterable[int], *, since: datetime | None = None, limit: int = 200
+    session: Session,
+    body_ids: Iterable[int],
+    *,
+    since: datetime | None = None,
+    limit: int = 200,
+    visible: ColumnElement[bool] | None = None,
 ) -> list[Notification]:
-    """Notifications given up on that concern these bodies' members or their cases.
+    """Notifications given up on that concern these bodies' members or their cases (with
+    `visible`, only those of no case or of a case the reader may see).
 
     This is what a secretariat sees: who did not get which message, and why.
     """
@@ -534,6 +559,7 @@ def failed_notifications(
         Notification.failed_at.is_not(None),
         not_(_cancelled()),
         or_(Notification.recipient_id.in_(members), Notification.case_id.in_(cases_here)),
+        about_visible(visible),
     )
     if since is not None:
         query = query.where(Notification.failed_at >= since)

@@ -15,6 +15,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, Membership, Notification, Role, User
+from workflow import policy
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.localtime import format_date, format_datetime
@@ -161,6 +162,28 @@ def weekly_content(session: Session, body: Body, now: datetime) -> WeeklyContent
     return WeeklyContent(material, overdue, failed)
 
 
+def seen_by(session: Session, user: User, content: WeeklyContent) -> WeeklyContent:
+    """The part of a body's weekly content about cases `user` may see (workflow.policy): a
+    deadline of the body can outlive the case's visibility (a follow-up of a case returned to
+    a draft of another body)."""
+    ids = {case.id for _d, case, _m in content.material} | {case.id for _d, case in content.overdue}
+    ids |= {n.case_id for n in content.failed if n.case_id is not None}
+    seen = (
+        set(
+            session.scalars(
+                select(Case.id).where(Case.id.in_(ids), policy.visible_cases(session, user))
+            )
+        )
+        if ids
+        else set()
+    )
+    return WeeklyContent(
+        [row for row in content.material if row[1].id in seen],
+        [row for row in content.overdue if row[1].id in seen],
+        [n for n in content.failed if n.case_id is None or n.case_id in seen],
+    )
+
+
 def _weekly_body(user: User, body: Body, content: WeeklyContent, now: datetime) -> str:
     today = local_date(now)
     _, week, _ = today.isocalendar()
@@ -235,11 +258,12 @@ def build_weekly_digests(session: Session, now: datetime, *, hour: int, weekday:
             continue
         body = session.get(Body, body_id)
         assert body is not None  # foreign keys guarantee it
-        content = weekly_content(session, body, now)
+        everything = weekly_content(session, body, now)
         _, week, _ = today.isocalendar()
         for user_id in missing:
             user = session.get(User, user_id)
             assert user is not None
+            content = seen_by(session, user, everything)
             added = enqueue(
                 session,
                 key=weekly_key(body_id, user_id, today),

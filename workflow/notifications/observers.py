@@ -26,12 +26,13 @@ class InformedDecision:
 
 
 def approved_by_sku(session: Session, actor: User) -> list[InformedDecision]:
-    """Return, newest first, the decisions whose transition informs KKR or KKU."""
+    """Return, newest first, the decisions whose transition informs KKR or KKU, of the cases
+    the actor may see."""
     policy.require(actor, "read_informed", None, session)
     rows = session.execute(
         select(CaseEvent, Case)
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.from_state.is_not(None))
+        .where(CaseEvent.from_state.is_not(None), policy.visible_cases(session, actor))
         .order_by(CaseEvent.created_at.desc(), CaseEvent.id.desc())
     ).all()
     found: list[InformedDecision] = []

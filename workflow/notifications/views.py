@@ -9,6 +9,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
+from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.notifications import delivery as notify
 from workflow.web import db
@@ -31,7 +32,9 @@ def _unread_in_header() -> dict[str, Callable[[], int]]:
 
     def unread_notifications() -> int:
         user = current_user()
-        return notify.unread_count(db(), user.id) if user is not None else 0
+        if user is None:
+            return 0
+        return notify.unread_count(db(), user.id, policy.visible_cases(db(), user))
 
     return {"unread_notifications": unread_notifications}
 
@@ -42,12 +45,15 @@ def index() -> str:
     """List the user's notifications, newest first; ?ulaeste=1 shows only the unread."""
     unread_only = request.args.get("ulaeste") == "1"
     user = current_actor()
-    items = notify.inbox(db(), user.id, unread_only=unread_only, limit=INBOX_LIMIT)
+    # A notification of a case the user may no longer see (a draft again, a membership ended)
+    # is left out: its subject names the case.
+    visible = policy.visible_cases(db(), user)
+    items = notify.inbox(db(), user.id, unread_only=unread_only, limit=INBOX_LIMIT, visible=visible)
     return render_template(
         "notifications/index.html",
         items=items,
         unread_only=unread_only,
-        unread=notify.unread_count(db(), user.id),
+        unread=notify.unread_count(db(), user.id, visible),
     )
 
 

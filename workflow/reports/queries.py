@@ -2,7 +2,9 @@
 
 Every report is a `Report` (title, columns, rows of plain values), so the web page, the CSV
 and the XLSX show the same numbers. Filters: a period (Danish calendar dates, both days
-included), a process and a body. Durations are in days (one decimal).
+included), a process and a body, and the cases the viewer may see (`Filters.visible`, the
+access policy's WHERE clause: the views pass `policy.visible_cases`). Durations are in days
+(one decimal).
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ import io
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import ColumnElement, select, true
+from sqlalchemy.orm import Session, contains_eager, joinedload
 
 from models import (
     Body,
@@ -50,12 +52,18 @@ KIND_LABELS = {
 
 @dataclass(frozen=True)
 class Filters:
-    """What a report is limited to; None means no limit."""
+    """What a report is limited to; None means no limit.
+
+    `visible` is a WHERE clause on `Case` for the cases the viewer may see
+    (`workflow.policy.visible_cases`); every report that lists or counts cases applies it.
+    The default, every case, is for the command line and tests, never for a viewer.
+    """
 
     start: date | None = None
     end: date | None = None
     process: str | None = None
     body: str | None = None
+    visible: ColumnElement[bool] = field(default_factory=true, compare=False, repr=False)
 
     def contains(self, moment: datetime) -> bool:
         """True when `moment` falls within the period (Danish dates, inclusive)."""
@@ -121,7 +129,9 @@ def _body_id(session: Session, code: str | None) -> int | None:
 
 
 def _cases(session: Session, filters: Filters, *, by: str = "current") -> list[Case]:
-    query = select(Case).options(joinedload(Case.focus_area)).order_by(Case.id)
+    query = (
+        select(Case).options(joinedload(Case.focus_area)).where(filters.visible).order_by(Case.id)
+    )
     if filters.process:
         query = query.where(Case.process == filters.process)
     body_id = _body_id(session, filters.body)
@@ -209,8 +219,10 @@ def overdue(session: Session, filters: Filters = Filters()) -> Report:
     bodies = _bodies(session)
     query = (
         select(Deadline)
-        .options(joinedload(Deadline.case))
+        .join(Case, Case.id == Deadline.case_id)
+        .options(contains_eager(Deadline.case))
         .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at < now)
+        .where(filters.visible)
         .order_by(Deadline.due_at, Deadline.id)
     )
     body_id = _body_id(session, filters.body)
@@ -280,6 +292,7 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
     query = (
         select(CaseEvent, Case)
         .join(Case, Case.id == CaseEvent.case_id)
+        .where(filters.visible)
         .order_by(CaseEvent.created_at, CaseEvent.id)
     )
     if filters.process:
@@ -327,6 +340,7 @@ def implementation_spread(session: Session, filters: Filters = Filters()) -> Rep
         session,
         processes=(filters.process,) if filters.process else (),
         body_id=_body_id(session, filters.body) if filters.body else None,
+        visible=filters.visible,
     )
     rows: list[list[Cell]] = []
     for column in overview.columns:
@@ -474,7 +488,7 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
     """
     now = clock.now()
     bodies = _bodies(session)
-    cases = _cases(session, Filters(process=filters.process))
+    cases = _cases(session, replace(filters, start=None, end=None, body=None))
     events = _events_by_case(session, [c.id for c in cases])
     late = _overdue_by_state(session, [c.id for c in cases], now)
     groups: dict[tuple[str, str, str], list[tuple[float, int]]] = defaultdict(list)
@@ -636,10 +650,11 @@ def indicator_follow_up(session: Session, year: int) -> Report:
     )  # fmt: skip
 
 
-def plan_report(session: Session, year: int) -> Report:
-    """The lines of the implementation plan for `year` (seed 004 §1.2.2)."""
+def plan_report(session: Session, year: int, filters: Filters = Filters()) -> Report:
+    """The lines of the implementation plan for `year` (seed 004 §1.2.2), if the viewer may
+    see the plan's case (`filters.visible`)."""
     plan_ids = select(Case.id).where(
-        Case.process == annual_cycle.plan_process(session), Case.plan_year == year
+        Case.process == annual_cycle.plan_process(session), Case.plan_year == year, filters.visible
     )
     items = session.scalars(
         select(PlanItem)
@@ -663,24 +678,26 @@ def plan_report(session: Session, year: int) -> Report:
     )  # fmt: skip
 
 
-def yearly_follow_up(session: Session, year: int) -> list[Report]:
-    """The reports of SKU's yearly follow-up on the agreement for `year`."""
-    period = Filters(date(year, 1, 1), date(year, 12, 31))
+def yearly_follow_up(session: Session, year: int, seen: Filters = Filters()) -> list[Report]:
+    """The reports of SKU's yearly follow-up on the agreement for `year`, of the cases
+    `seen.visible` lets the viewer see."""
+    every = Filters(visible=seen.visible)
+    period = replace(every, start=date(year, 1, 1), end=date(year, 12, 31))
     return [
-        plan_report(session, year),
-        implementation_spread(session),
+        plan_report(session, year, every),
+        implementation_spread(session, every),
         indicator_follow_up(session, year),
-        decisions(session, Filters(period.start, period.end, body="SKU")),
-        decisions(session, Filters(period.start, period.end, body="TSS")),
+        decisions(session, replace(period, body="SKU")),
+        decisions(session, replace(period, body="TSS")),
         throughput(session, period),
-        overdue(session),
+        overdue(session, every),
     ]
 
 
-def yearly_follow_up_xlsx(session: Session, year: int) -> bytes:
+def yearly_follow_up_xlsx(session: Session, year: int, seen: Filters = Filters()) -> bytes:
     """The yearly follow-up as one workbook SKU's secretariat can hand out."""
     return to_xlsx(
-        yearly_follow_up(session, year), title=f"Årlig opfølgning på sundhedsaftalen {year}"
+        yearly_follow_up(session, year, seen), title=f"Årlig opfølgning på sundhedsaftalen {year}"
     )
 
 
@@ -729,8 +746,8 @@ def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
     return buffer.getvalue()
 
 
-def yearly_follow_up_docx(session: Session, year: int) -> bytes:
+def yearly_follow_up_docx(session: Session, year: int, seen: Filters = Filters()) -> bytes:
     """The yearly follow-up as a Word document with the same tables as the workbook."""
     return to_docx(
-        yearly_follow_up(session, year), title=f"Årlig opfølgning på sundhedsaftalen {year}"
+        yearly_follow_up(session, year, seen), title=f"Årlig opfølgning på sundhedsaftalen {year}"
     )

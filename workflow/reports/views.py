@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from models import Body, Case, Indicator, PlanItem
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.engine import clock
 from workflow.engine import core as engine
@@ -121,7 +122,13 @@ def _parse_filters() -> tuple[reports.Filters, list[str]]:
     if organ and session.scalar(select(Body.id).where(Body.code == organ)) is None:
         problems.append(_("Organet '%(code)s' findes ikke.", code=organ))
         organ = ""
-    return reports.Filters(start, end, process or None, organ or None), problems
+    filters = reports.Filters(start, end, process or None, organ or None, _seen().visible)
+    return filters, problems
+
+
+def _seen() -> reports.Filters:
+    """No limit but the access policy's: the cases the current user may see."""
+    return reports.Filters(visible=policy.visible_cases(db(), current_actor()))
 
 
 def _query(filters: reports.Filters) -> dict[str, str]:
@@ -221,7 +228,7 @@ def yearly_follow_up_docx() -> Response:
     """SKU's yearly follow-up as a Word document with the same figures as the workbook."""
     year = _follow_up_year()
     return Response(
-        reports.yearly_follow_up_docx(db(), year),
+        reports.yearly_follow_up_docx(db(), year, _seen()),
         mimetype=DOCX,
         headers={"Content-Disposition": f'attachment; filename="aarsopfoelgning-{year}.docx"'},
     )
@@ -233,7 +240,7 @@ def yearly_follow_up() -> Response:
     """SKU's yearly follow-up as one workbook: plan, spread, indicators, decisions, delays."""
     year = _follow_up_year()
     return Response(
-        reports.yearly_follow_up_xlsx(db(), year),
+        reports.yearly_follow_up_xlsx(db(), year, _seen()),
         mimetype=XLSX,
         headers={"Content-Disposition": f'attachment; filename="aarsopfoelgning-{year}.xlsx"'},
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template
 
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.engine import clock
@@ -16,5 +17,6 @@ bp = Blueprint("dashboard", __name__)
 @login_required
 def index() -> str:
     """Show the dashboard sections that fit the user's roles."""
-    overview = queries.dashboard(db(), current_actor(), clock.now())
+    user = current_actor()
+    overview = queries.dashboard(db(), user, clock.now(), policy.visible_cases(db(), user))
     return render_template("dashboard/index.html", overview=overview)
