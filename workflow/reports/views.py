@@ -256,11 +256,19 @@ def annual_cycle_view() -> str:
         abort(404)
     organ = request.args.get("organ", "")
     entries = annual_cycle.year_calendar(session, year, [organ] if organ else ())
-    plan = annual_cycle.plan_case(session, year)
     months: list[tuple[str, list[annual_cycle.CalendarEntry]]] = [
         (MONTHS_DA[m - 1], [e for e in entries if e.day.month == m]) for m in range(1, 13)
     ]
     plan = annual_cycle.plan_case(session, year)
+    # The cases the entries name, linked only where the user may open them.
+    named = {e.case_id for e in entries if e.case_id is not None}
+    linked = set(
+        session.scalars(
+            select(Case.id).where(
+                Case.id.in_(named), policy.visible_cases(session, current_actor())
+            )
+        )
+    )
     return render_template(
         "reports/annual_cycle.html",
         year=year,
@@ -272,6 +280,7 @@ def annual_cycle_view() -> str:
         next_plan=annual_cycle.plan_case(session, year + 1),
         next_milestones=annual_cycle.milestones(session, year + 1),
         form=PlanForm(data={"year": year + 1}),
+        linked_cases=linked,
     )
 
 
