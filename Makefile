@@ -35,10 +35,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL.
+# The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL. Both runs
+# spread the tests over PYTEST_WORKERS processes (pytest-xdist; each gets its own database).
+PYTEST_WORKERS ?= 2
 pytest: install
-	env -u TEST_DATABASE_URL $(BIN)/pytest
-	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest; fi
+	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(PYTEST_WORKERS); fi
 
 test: lint typecheck pytest
 

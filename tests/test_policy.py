@@ -26,6 +26,7 @@ from models import (
 )
 from workflow import policy
 from workflow.engine import clock
+from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed
 
 # The demo's kinds of user (data/demo.toml), each as the memberships it holds.
@@ -85,6 +86,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("keep_templates", "body:su"): allow("admin", "sekretariat.su"),
     # A draft is its own body's; past the draft a case is open to the whole organisation.
     ("view", "case:draft"): allow("admin", SU),
+    # A draft once sent on stays shared when TSS returns it for revision.
+    ("view", "case:returned"): allow(MEMBERS),
     ("view", "case:at_tss"): allow(MEMBERS),
     ("view", "case:hoering"): allow(MEMBERS, "kommune"),
     ("view", "case:closed"): allow(MEMBERS),
@@ -151,12 +154,17 @@ def subjects(
     make_case: Callable[..., Case],
     body: Callable[[str], Body],
     make_meeting: Callable[..., Meeting],
+    make_user: Callable[..., User],
 ) -> dict[str, Any]:
     draft = make_case(title="Kladde")
     at_tss = make_case(state="at_tss", title="Hos TSS")
     hoering = make_case("joint_agreement", state="consultation", title="I høring")
     impl = make_case(state="implementation", title="Udbredes")
     closed = make_case(state="completed", title="Afsluttet")
+    returned = make_case(title="Sendt tilbage")
+    engine.perform(returned, "submit", make_user("chair@SU-NORD-SOM"))
+    engine.perform(returned, "tss_return", make_user("chair@TSS"), comment="Uddyb økonomien.")
+    assert returned.state == "draft"
     gentofte = session.scalar(select(Party).where(Party.name == "Gentofte Kommune"))
     assert gentofte is not None
     consultation = Consultation(
@@ -191,6 +199,7 @@ def subjects(
         "case:hoering": hoering,
         "case:impl": impl,
         "case:closed": closed,
+        "case:returned": returned,
         "attachment:draft": files["draft"],
         "attachment:at_tss": files["at_tss"],
         "response:kommune": to_kommune,

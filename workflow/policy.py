@@ -13,8 +13,9 @@ written in the vocabulary of the process definitions, `<roles>@<where>`, optiona
   body: a meeting's, a unit's, a consulted body's), `consulted` (the bodies and parties asked in
   the case's consultation), or a body code such as `TSS`;
 - `admin` alone grants to administrators;
-- conditions: `shared` (the case's state is not private to its originating body: see
-  `visibility` in states/*.toml), `open` (the case is not closed).
+- conditions: `shared` (the case's state is not private to its originating body, see
+  `visibility` in states/*.toml, or the case has been sent on from it before), `open` (the
+  case is not closed).
 
 Transitions are not listed here: who may fire each one is part of its process definition
 (`allowed = [...]`), checked by the engine; `may(user, "act", case)` asks the engine.
@@ -29,13 +30,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import ColumnElement, and_, false, not_, or_, select, true
-from sqlalchemy.orm import Session, object_session
+from sqlalchemy import ColumnElement, Exists, and_, exists, false, not_, or_, select, true
+from sqlalchemy.orm import Session, aliased, object_session
 
 from models import (
     Attachment,
     Body,
     Case,
+    CaseEvent,
     Consultation,
     ConsultationResponse,
     ImplementationStatus,
@@ -364,10 +366,28 @@ def _consulted(session: Session, case: Case) -> tuple[set[int], set[int]]:
     return {b for b, _p in rows if b is not None}, {p for _b, p in rows if p is not None}
 
 
-def is_shared(case: Case) -> bool:
-    """Whether the case's state is visible beyond its originating body (not a draft)."""
+def is_shared(case: Case, session: Session) -> bool:
+    """Whether the case is visible beyond its originating body: it is not in a draft state, or
+    it has been sent on from one before (a case TSS returns for revision stays shared)."""
     state = engine.definition_of(case).states.get(case.state)
-    return state is None or state.visibility != "originating"
+    if state is None or state.visibility != "originating":
+        return True
+    return session.scalar(select(_sent_on(case.id, [case.state]))) is True
+
+
+def _sent_on(case_id: Any, private_names: list[str]) -> Exists:
+    """EXISTS: the case has left a private state for another state at least once."""
+    # Its own alias, correlated only to the cases: reports join the case events themselves.
+    event = aliased(CaseEvent)
+    return (
+        exists()
+        .where(
+            event.case_id == case_id,
+            event.from_state.in_(private_names),
+            event.to_state.not_in(private_names),
+        )
+        .correlate(Case)
+    )
 
 
 def _is_open(case: Case) -> bool:
@@ -385,7 +405,7 @@ class _Check:
     def condition(self, name: str) -> bool:
         if self.case is None:
             return False
-        return is_shared(self.case) if name == "shared" else _is_open(self.case)
+        return is_shared(self.case, self.session) if name == "shared" else _is_open(self.case)
 
     def bodies(self, place: str) -> set[int | None]:
         case = self.case
@@ -507,7 +527,10 @@ def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
     if not private:
         return true()
     own_body = Case.originating_body_id.in_(sorted(who.body_ids))
-    return or_(not_(or_(*private)), own_body, consulted)
+    sent_on = _sent_on(
+        Case.id, sorted({state for _name, _version, state in _private_states(session)})
+    )
+    return or_(not_(or_(*private)), own_body, consulted, sent_on)
 
 
 # The engine asks this policy before it changes a case's content (workflow.engine.access).

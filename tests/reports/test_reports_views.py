@@ -203,11 +203,24 @@ def test_the_implementation_report_shows_its_per_cent_column(
 
 
 def returned_draft(make_case, make_user, session, body):
-    """A signature initiative of SU-SYD-SOM that TSS returned for revision (a draft again),
-    with a follow-up deadline of TSS that stays open and is now overdue."""
-    case = make_case(origin="SU-SYD-SOM", title="Syds fortrolige kladde")
+    """A signature initiative of SU-SYD-SOM that TSS returned for revision (a draft again,
+    but one that was shared), with a follow-up deadline of TSS that is now overdue."""
+    case = make_case(origin="SU-SYD-SOM", title="Syds returnerede kladde")
     engine.perform(case, "submit", make_user("chair@SU-SYD-SOM"))
     engine.perform(case, "tss_return", make_user("chair@TSS"), comment="Beskriv økonomien.")
+    _overdue_follow_up(session, body, case)
+    assert case.state == "draft"
+    return case
+
+
+def private_draft(make_case, make_user, session, body):
+    """A draft of SU-SYD-SOM that was never sent on, with an overdue deadline of TSS's."""
+    case = make_case(origin="SU-SYD-SOM", title="Syds fortrolige kladde")
+    _overdue_follow_up(session, body, case)
+    return case
+
+
+def _overdue_follow_up(session, body, case):
     session.add(
         Deadline(
             case_id=case.id, kind=DeadlineKind.FOLLOW_UP, state="draft", body_id=body("TSS").id,
@@ -215,8 +228,6 @@ def returned_draft(make_case, make_user, session, body):
         )
     )  # fmt: skip
     session.commit()
-    assert case.state == "draft"
-    return case
 
 
 REPORT_KEYS = ("overskredne", "beslutninger", "status-organ", "status-fokusomraade", "ventetid")
@@ -225,13 +236,11 @@ REPORT_KEYS = ("overskredne", "beslutninger", "status-organ", "status-fokusomraa
 def test_reports_leave_out_the_drafts_of_other_bodies(
     client, logged_in, make_case, make_user, session, body, text_of
 ):
-    returned_draft(make_case, make_user, session, body)
+    private_draft(make_case, make_user, session, body)
     logged_in("secretariat@TSS")
     overdue = text_of(client.get("/rapporter/overskredne"))
     assert "Syds fortrolige kladde" not in overdue
-    decided = text_of(client.get("/rapporter/beslutninger"))
-    assert "Syds fortrolige kladde" not in decided
-    assert "Send tilbage til revision" not in decided
+    assert "Syds fortrolige kladde" not in text_of(client.get("/rapporter/beslutninger"))
     assert "Kladde i samordningsudvalget" not in text_of(client.get("/rapporter/status-organ"))
     # The draft's stays (with SU-SYD-SOM and TSS) are the only ones: nothing is left to count.
     assert "Ingen rækker" in text_of(client.get("/rapporter/ventetid"))
@@ -244,12 +253,10 @@ def test_reports_leave_out_the_drafts_of_other_bodies(
 def test_the_body_of_a_draft_and_admins_still_see_it_in_the_reports(
     client, logged_in, make_case, make_user, session, body, text_of
 ):
-    returned_draft(make_case, make_user, session, body)
+    private_draft(make_case, make_user, session, body)
     for roles, kwargs in ((("member@SU-SYD-SOM",), {}), ((), {"is_admin": True})):
         logged_in(*roles, **kwargs)
         assert "Syds fortrolige kladde" in text_of(client.get("/rapporter/overskredne"))
-        decided = text_of(client.get("/rapporter/beslutninger"))
-        assert "Syds fortrolige kladde" in decided and "Send tilbage til revision" in decided
         assert "Syds fortrolige kladde" in client.get("/rapporter/overskredne/csv").text
         client.post("/logout")
 
@@ -259,7 +266,7 @@ def test_the_yearly_follow_up_leaves_out_the_drafts_of_other_bodies(
 ):
     from docx import Document
 
-    returned_draft(make_case, make_user, session, body)
+    private_draft(make_case, make_user, session, body)
     logged_in("secretariat@SKU")
     workbook = load_workbook(
         io.BytesIO(client.get("/rapporter/aarsopfoelgning", query_string={"aar": 2020}).data)
@@ -278,3 +285,14 @@ def test_the_yearly_follow_up_leaves_out_the_drafts_of_other_bodies(
     )
     cells = [str(c.value) for sheet in workbook for row in sheet.iter_rows() for c in row]
     assert any("Syds fortrolige kladde" in c for c in cells)
+
+
+def test_a_draft_returned_for_revision_stays_in_the_reports_of_those_who_saw_it(
+    client, logged_in, make_case, make_user, session, body, text_of
+):
+    """It was shared when it was sent on; TSS's own decision on it stays readable."""
+    returned_draft(make_case, make_user, session, body)
+    logged_in("secretariat@TSS")
+    assert "Syds returnerede kladde" in text_of(client.get("/rapporter/overskredne"))
+    decided = text_of(client.get("/rapporter/beslutninger"))
+    assert "Syds returnerede kladde" in decided and "Send tilbage til revision" in decided

@@ -389,27 +389,19 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
     }
 
 
-# The meeting page's wording for a closed item (lukket punkt), given to callers who are no
-# members of the meeting's body in place of its title.
-CLOSED_ITEM = "Lukket punkt"
-
-
 def agenda_item_json(item: AgendaItem, *, sees_closed: bool, sees_case: bool) -> dict[str, Any]:
     """An agenda item as the caller may read it (both decided by workflow.policy).
 
     A closed item is given to a caller who is no member of the meeting's body
-    (`view_closed_items`) in its public edition: the page's closed-item wording and public
-    summary for its title, no case and no outcome. An item names its case only to a caller who
-    may see that case (as the page links it); its text is the body's agenda and stays.
+    (`view_closed_items`) in its public edition, as the meeting page and the public agenda
+    documents give it: its title, no case and no outcome. An item names its case only to a
+    caller who may see that case (as the page links it).
     """
     public = item.closed and not sees_closed
-    title = item.title
-    if public:
-        title = f"{CLOSED_ITEM}: {item.public_summary}" if item.public_summary else CLOSED_ITEM
     return {
         "id": item.id,
         "position": item.position,
-        "title": title,
+        "title": item.title,
         "kind": str(item.kind),
         "case_id": item.case_id if sees_case and not public else None,
         "closed": item.closed,
