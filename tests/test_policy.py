@@ -80,6 +80,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ),
     ("read_informed", "site"): allow("admin", "formand.sku", "naestformand.sku", "observatoer.kkr"),
     ("keep_templates", "site"): allow("admin"),
+    ("view_meetings", "site"): allow(MEMBERS),
     ("open_case", "body:su"): allow("admin", SU_WORKERS),
     ("close_follow_ups", "body:su"): allow("admin", "sekretariat.su"),
     ("plan_meetings", "body:su"): allow("admin", SU_PLANNERS),

@@ -168,6 +168,11 @@ RULES: dict[tuple[str, str], Rule] = {
         "Kun den ansvarlige enhed, sagens formandskab eller sekretariat og TSS kan rapportere.",
         "Only the responsible unit, the case's chairs or secretariat and TSS may report.",
     ),
+    ("view_meetings", "site"): Rule(
+        ("admin", "any@anywhere"),
+        "Du er ikke medlem af noget organ og kan derfor ikke se møder. Kontakt sekretariatet.",
+        "You are not a member of any body, so you cannot see meetings. Contact the secretariat.",
+    ),
     ("view", "meeting"): Rule(
         ("admin", "any@anywhere"),
         "Mødet findes ikke, eller du har ikke adgang til det.",

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, Meeting, User
 from workflow.engine import clock
+from workflow.meetings import ical
 
 
 def test_a_secretariat_runs_a_whole_tss_meeting_in_the_web_app(
@@ -298,3 +299,15 @@ def test_the_meeting_page_links_only_the_cases_the_reader_may_open(
     logged_in("member@SU-SYD-SOM")
     assert f'href="/sager/{draft.id}"' in client.get(f"/moeder/{su_meeting.id}").text
     assert f'href="/sager/{returned.id}"' in client.get(f"/moeder/{tss_meeting.id}").text
+
+
+def test_a_bodys_calendar_feed_needs_a_member_behind_the_token(
+    client: FlaskClient, session: Session, make_user: Callable[..., User]
+) -> None:
+    member_token = ical.issue_token(session, make_user("observer@KKR"))
+    stranger_token = ical.issue_token(session, make_user())
+    session.commit()
+    feed = client.get(f"/moeder/kalender/{member_token}/TSS.ics")
+    assert feed.status_code == 200 and feed.mimetype == "text/calendar"
+    assert client.get(f"/moeder/kalender/{stranger_token}/TSS.ics").status_code == 404
+    assert client.get(f"/moeder/kalender/{member_token}/FINDES-IKKE.ics").status_code == 404

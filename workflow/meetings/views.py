@@ -697,12 +697,17 @@ def register() -> str:
     open_items = _with_own(session, user, minutes.follow_ups(session, body_ids), done=False)
     done_items = _with_own(session, user, minutes.follow_ups(session, body_ids, done=True),
                            done=True)[:50]  # fmt: skip
+    cases = {f.case_id: session.get(Case, f.case_id) for f in open_items + done_items}
+    # Only follow-ups on cases the user may open are listed (their titles link to the case).
+    seen = {i for i, c in cases.items() if c and policy.may(user, "view", c, session)}
+    open_items = [f for f in open_items if f.case_id in seen]
+    done_items = [f for f in done_items if f.case_id in seen]
     shown = open_items + done_items
     return render_template(
         "meetings/register.html",
         open_items=open_items,
         done_items=done_items,
-        cases={f.case_id: session.get(Case, f.case_id) for f in shown},
+        cases=cases,
         owners={f.owner_id: session.get(User, f.owner_id) for f in shown},
         meetings_by_id={f.meeting_id: session.get(Meeting, f.meeting_id) for f in shown},
         today=local_date(clock.now()),
@@ -769,10 +774,10 @@ def user_feed(token: str) -> Response:
 def body_feed(token: str, code: str) -> Response:
     """A body's meeting calendar, for holders of a feed token."""
     session = db()
-    if ical.user_for_token(session, token) is None:
-        abort(404)
+    user = ical.user_for_token(session, token)
     body = session.scalar(select(Body).where(Body.code == code))
-    if body is None:
+    # The same rule as the meetings pages: an account without any membership sees no meetings.
+    if user is None or body is None or not policy.may(user, "view_meetings", None, session):
         abort(404)
     return Response(ical.body_feed(session, body), mimetype="text/calendar")
 
