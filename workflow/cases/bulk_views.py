@@ -12,12 +12,11 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from models import Case, Meeting, MeetingStatus, Membership
+from models import Body, Case, Meeting, MeetingStatus
 from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.cases import queries
 from workflow.cases.forms import MEETING_FIELD, Option
-from workflow.cases.views import ACTING_ROLES
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.definitions import TransitionSpec
@@ -72,12 +71,10 @@ def bulk_meetings() -> list[Option]:
     if user is None:
         return []
     now = clock.now()
-    bodies = select(Membership.body_id).where(
-        Membership.user_id == user.id,
-        Membership.active.is_(True),
-        Membership.role.in_(ACTING_ROLES),
-    )
-    meetings = db().scalars(
+    session = db()
+    active = session.scalars(select(Body).where(Body.active.is_(True)))
+    bodies = [b.id for b in active if policy.may(user, "plan_meetings", b, session)]
+    meetings = session.scalars(
         select(Meeting)
         .where(
             Meeting.body_id.in_(bodies),

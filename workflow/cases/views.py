@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from models import Body, Case, CaseExpense, Party, Role, User
+from models import Body, Case, CaseExpense, Party, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
@@ -40,7 +40,6 @@ from workflow.web.i18n import _, current_locale, label, pick
 bp = Blueprint("cases", __name__, url_prefix="/sager")
 
 SORT_KEYS = ("aendret", "oprettet", "frist", "titel", "nr")
-ACTING_ROLES = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
 
 
 def missing_version() -> str:
