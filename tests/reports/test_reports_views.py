@@ -296,3 +296,19 @@ def test_a_draft_returned_for_revision_stays_in_the_reports_of_those_who_saw_it(
     assert "Syds returnerede kladde" in text_of(client.get("/rapporter/overskredne"))
     decided = text_of(client.get("/rapporter/beslutninger"))
     assert "Syds returnerede kladde" in decided and "Send tilbage til revision" in decided
+
+
+def test_every_report_heading_has_an_english_translation(session):
+    """The pages translate a report's headings as they render them; each one is in the
+    catalogue (marked with N_ for `make translations`)."""
+    from babel.messages.pofile import read_po
+
+    from workflow.engine.paths import resource_dir
+
+    with (resource_dir("translations") / "en" / "LC_MESSAGES" / "messages.po").open("rb") as po:
+        catalogue = read_po(po)
+    reports_shown = [reports.REPORTS[key](session, reports.Filters()) for key in reports.REPORTS]
+    reports_shown += reports.yearly_follow_up(session, 2020)
+    headings = {c for r in reports_shown for c in r.columns if not c.isdigit()}
+    untranslated = {h for h in headings if h not in catalogue or not catalogue[h].string}
+    assert len(headings) > 40 and untranslated == set()

@@ -187,7 +187,7 @@ def status_by_body(session: Session, filters: Filters = Filters()) -> Report:
         "status-organ", "Status pr. organ",
         "Åbne sager efter det organ, der har dem nu, proces og tilstand. "
         "Perioden afgrænser, hvornår sagen blev oprettet.",
-        ["Organ", "Proces", "Tilstand", "Sager", "Heraf med overskredet frist"],
+        [N_("Organ"), N_("Proces"), N_("Tilstand"), N_("Sager"), N_("Heraf med overskredet frist")],
         rows, filters, (3, 4),
     )  # fmt: skip
 
@@ -206,7 +206,7 @@ def status_by_focus_area(session: Session, filters: Filters = Filters()) -> Repo
         "status-fokusomraade", "Status pr. fokusområde",
         "Alle sager efter fokusområde, proces og tilstand. Organ afgrænser, hvor sagen "
         "stammer fra; perioden, hvornår den blev oprettet.",
-        ["Fokusområde", "Proces", "Tilstand", "Sager"], rows, filters, (3,),
+        [N_("Fokusområde"), N_("Proces"), N_("Tilstand"), N_("Sager")], rows, filters, (3,),
     )  # fmt: skip
 
 
@@ -258,7 +258,8 @@ def _empty_overdue(filters: Filters) -> Report:
         "overskredne", "Overskredne frister",
         "Åbne frister, der er overskredet nu. Perioden afgrænser fristens dato; organ det organ, "
         "fristen påhviler.",
-        ["Sag nr.", "Titel", "Proces", "Tilstand", "Organ", "Frist", "Forfaldt", "Dage over"],
+        [N_("Sag nr."), N_("Titel"), N_("Proces"), N_("Tilstand"), N_("Organ"), N_("Frist"),
+         N_("Forfaldt"), N_("Dage over")],
         [], filters,
     )  # fmt: skip
 
@@ -325,8 +326,8 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
     return Report(
         "beslutninger", f"Beslutninger i {' og '.join(wanted)}",
         "Beslutninger truffet i perioden, på møder eller af formandskabet mellem møderne.",
-        ["Dato", "Organ", "Sag nr.", "Titel", "Proces", "Beslutning", "Ny tilstand",
-         "Truffet", "Bemærkning"],
+        [N_("Dato"), N_("Organ"), N_("Sag nr."), N_("Titel"), N_("Proces"), N_("Beslutning"),
+         N_("Ny tilstand"), N_("Truffet"), N_("Bemærkning")],
         rows, filters,
     )  # fmt: skip
 
@@ -358,8 +359,9 @@ def implementation_spread(session: Session, filters: Filters = Filters()) -> Rep
         "implementering", "Implementering og udbredelse",
         "Enheder (kommuner, hospitaler, almen praksis) pr. indsats. Organ afgrænser, hvor "
         "indsatsen stammer fra. 'Færdige' tæller implementerede og ikke relevante.",
-        ["Sag nr.", "Indsats", "Proces", "Tilstand", "Enheder", "Implementeret",
-         "Ikke relevant", "I gang", "Ikke startet", N_("Færdige (pct.)")],
+        [N_("Sag nr."), N_("Indsats"), N_("Proces"), N_("Tilstand"), N_("Enheder"),
+         N_("Implementeret"), N_("Ikke relevant"), N_("I gang"), N_("Ikke startet"),
+         N_("Færdige (pct.)")],
         rows, filters, (4, 5, 6, 7, 8),
     )  # fmt: skip
 
@@ -432,8 +434,8 @@ def throughput(session: Session, filters: Filters = Filters()) -> Report:
         "gennemloebstid", "Gennemløbstid fra indstilling til SKU's beslutning",
         "Dage fra sagen forlod sin første tilstand (indstillingen) til SKU's første beslutning. "
         "Perioden afgrænser beslutningens dato; organ det organ, sagen stammer fra.",
-        ["Proces", "Stammer fra", "Sager", "Gennemsnit (dage)", "Median (dage)",
-         "Korteste (dage)", "Længste (dage)"],
+        [N_("Proces"), N_("Stammer fra"), N_("Sager"), N_("Gennemsnit (dage)"), N_("Median (dage)"),
+         N_("Korteste (dage)"), N_("Længste (dage)")],
         rows, filters, (2,),
     )  # fmt: skip
 
@@ -517,8 +519,8 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
         "Hvor sagerne venter: dage i hver tilstand hos det organ, der havde sagen. Et ophold, "
         "der stadig varer, tæller til nu. Overskredne frister tæller frister i tilstanden, "
         "der blev eller er overskredet.",
-        ["Organ", "Proces", "Tilstand", "Ophold", "Gennemsnit (dage)", "Længste (dage)",
-         "Overskredne frister"],
+        [N_("Organ"), N_("Proces"), N_("Tilstand"), N_("Ophold"), N_("Gennemsnit (dage)"),
+         N_("Længste (dage)"), N_("Overskredne frister")],
         rows, filters, (3, 6),
     )  # fmt: skip
 
@@ -644,8 +646,8 @@ def indicator_follow_up(session: Session, year: int) -> Report:
     return Report(
         "indikatorer", f"Indikatorer {year}",
         f"Regionens værdi for {year - 1} og {year} og udviklingen i den ønskede retning.",
-        ["Kode", "Indikator", "Enhed", "Retning", str(year - 1), str(year), "Udvikling",
-         "Datakilde"],
+        [N_("Kode"), N_("Indikator"), N_("Enhed"), N_("Retning"), str(year - 1), str(year),
+         N_("Udvikling"), N_("Datakilde")],
         rows, Filters(date(year, 1, 1), date(year, 12, 31)),
     )  # fmt: skip
 
@@ -672,8 +674,9 @@ def plan_report(session: Session, year: int, filters: Filters = Filters()) -> Re
         "plan", f"Implementeringsplan {year}",
         "Indsatserne i årets plan: formål, forankring, ansvar, tidsplan, økonomi og de "
         "indikatorer, de skal påvirke.",
-        ["Indsats", "Formål", "Organisatorisk forankring", "Ansvar for igangsættelse",
-         "Ansvar for gennemførelse", "Start", "Slut", "Økonomi", "Økonomi (kr.)", "Indikatorer"],
+        [N_("Indsats"), N_("Formål"), N_("Organisatorisk forankring"),
+         N_("Ansvar for igangsættelse"), N_("Ansvar for gennemførelse"), N_("Start"), N_("Slut"),
+         N_("Økonomi"), N_("Økonomi (kr.)"), N_("Indikatorer")],
         rows, Filters(date(year, 1, 1), date(year, 12, 31)), (8,),
     )  # fmt: skip
 
