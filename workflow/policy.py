@@ -52,13 +52,14 @@ from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed
 from workflow.engine.processes import registry
 
+# chair, secretariat and observer mean what they mean in the process definitions.
 ROLE_GROUPS: dict[str, frozenset[Role]] = {
     "any": frozenset(Role),
     "worker": frozenset(Role) - {Role.OBSERVER},
-    "planner": frozenset({Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT}),
-    "chair": frozenset({Role.CHAIR, Role.VICE_CHAIR}),
-    "secretariat": frozenset({Role.SECRETARIAT}),
-    "observer": frozenset({Role.OBSERVER}),
+    "planner": engine.ROLE_MATCHES["chair"] | engine.ROLE_MATCHES["secretariat"],
+    "chair": engine.ROLE_MATCHES["chair"],
+    "secretariat": engine.ROLE_MATCHES["secretariat"],
+    "observer": engine.ROLE_MATCHES["observer"],
 }
 PLACES = ("anywhere", "originating", "current", "body", "consulted")
 CONDITIONS = ("shared", "open")
@@ -473,6 +474,12 @@ def may(
         return False
     check = _Check(session, user, who, subject)
     return any(check.grant(grant) for grant in rule.grants)
+
+
+def bodies_where(session: Session, user: User | None, action: str) -> list[Body]:
+    """The active bodies, by code, on which `user` may take `action` (for form choices)."""
+    bodies = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code))
+    return [body for body in bodies if may(user, action, body, session)]
 
 
 def require(

@@ -12,7 +12,7 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from models import Body, Case, Meeting, MeetingStatus
+from models import Case, Meeting, MeetingStatus
 from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.cases import queries
@@ -72,8 +72,7 @@ def bulk_meetings() -> list[Option]:
         return []
     now = clock.now()
     session = db()
-    active = session.scalars(select(Body).where(Body.active.is_(True)))
-    bodies = [b.id for b in active if policy.may(user, "plan_meetings", b, session)]
+    bodies = [b.id for b in policy.bodies_where(session, user, "plan_meetings")]
     meetings = session.scalars(
         select(Meeting)
         .where(

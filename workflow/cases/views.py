@@ -317,11 +317,6 @@ def _refused(
 # The guided form ----------------------------------------------------------------------------
 
 
-def _creating_bodies(session: Session, user: User) -> list[Body]:
-    """The bodies the user may open cases for (the access policy's "open_case")."""
-    return [b for b in queries.active_bodies(session) if policy.may(user, "open_case", b, session)]
-
-
 def _fill_choices(session: Session, form: CaseForm, bodies: list[Body]) -> None:
     form.originating_body.choices = [(b.code, f"{b.code} – {b.name}") for b in bodies]
     form.focus_area_id.choices = [("", _("Vælg fokusområde"))] + [
@@ -408,7 +403,7 @@ def create(process: str) -> Response | tuple[str, int]:
     session = db()
     user = current_actor()
     definition = _process_or_404(session, process)
-    bodies = _creating_bodies(session, user)
+    bodies = policy.bodies_where(session, user, "open_case")
     form = CaseForm()
     _fill_choices(session, form, bodies)
     if not bodies:

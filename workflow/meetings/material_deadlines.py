@@ -28,7 +28,6 @@ from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
 from workflow.meetings.unit import meeting_unit
 from workflow.notifications import delivery as notify
 
-PLANNERS = frozenset(CHAIRS_AND_SECRETARIAT)
 FINISHED = frozenset({MeetingStatus.HELD, MeetingStatus.MINUTES_APPROVED, MeetingStatus.CLOSED})
 
 

@@ -43,9 +43,6 @@ from workflow.meetings.unit import meeting_unit
 if TYPE_CHECKING:
     from workflow.meetings.material_deadlines import MeetingChange
 
-CHAIRS = frozenset({Role.CHAIR, Role.VICE_CHAIR})
-SECRETARIAT = frozenset({Role.SECRETARIAT})
-PLANNERS = CHAIRS | SECRETARIAT
 APPROVAL_TITLE = "Godkendelse af dagsorden"
 MAX_SERIES = 52
 

@@ -148,14 +148,8 @@ def _my_bodies(session: Session, user: User) -> list[Body]:
     )
 
 
-def _bodies_where(session: Session, user: User, action: str) -> list[Body]:
-    """The active bodies on which the access policy lets `user` take `action`."""
-    bodies = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code))
-    return [b for b in bodies if policy.may(user, action, b, session)]
-
-
 def _planner_bodies(session: Session, user: User) -> list[Body]:
-    return _bodies_where(session, user, "plan_meetings")
+    return policy.bodies_where(session, user, "plan_meetings")
 
 
 def _sees_closed(session: Session, user: User, meeting: Meeting) -> bool:
@@ -581,7 +575,7 @@ class TemplateForm(FlaskForm):  # type: ignore[misc]
 
 
 def _secretariat_bodies(session: Session, user: User) -> list[Body]:
-    return _bodies_where(session, user, "keep_templates")
+    return policy.bodies_where(session, user, "keep_templates")
 
 
 def _template_form(session: Session, user: User) -> TemplateForm:
