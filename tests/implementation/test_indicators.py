@@ -178,3 +178,20 @@ def test_the_command_line_imports_a_file_or_names_the_bad_row(tmp_path):
     refused = cli("indicators", "import", str(bad))
     assert refused.exit_code == 1
     assert "Række 2: værdien 'x' er ikke et tal" in refused.output
+
+
+def test_a_refused_definition_leaves_the_registry_as_it_was(registry):
+    """The change and its audit row are one unit: an unknown direction writes neither, and a
+    later commit of the same session does not carry half an indicator with it."""
+    from models import Indicator
+
+    with pytest.raises(ValueError):
+        indicators.define_indicator(registry, code="NY", name="Ny", direction="sidelæns")
+    registry.commit()
+    assert registry.scalar(select(Indicator).where(Indicator.code == "NY")) is None
+    before = registry.scalar(select(Indicator).where(Indicator.code == "FOREB"))
+    with pytest.raises(ValueError):
+        indicators.define_indicator(registry, code="FOREB", name="Omdøbt", direction="sidelæns")
+    registry.commit()
+    registry.refresh(before)
+    assert before.name == "Forebyggelige indlæggelser"

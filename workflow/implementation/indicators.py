@@ -329,18 +329,19 @@ def define_indicator(
                 f"Der er intet nationalt mål nr. {national_goal_number}; brug 1-8.",
                 f"No national goal number {national_goal_number}.",
             )
-    indicator = session.scalar(select(Indicator).where(Indicator.code == code))
-    created = indicator is None
-    if indicator is None:
-        indicator = Indicator(code=code)
-        session.add(indicator)
-    indicator.name = name.strip()
-    indicator.direction = IndicatorDirection(direction)
-    indicator.definition = definition.strip()
-    indicator.data_source = data_source.strip()
-    indicator.unit = unit.strip()
-    indicator.national_goal_id = goal_id
+    # The change and its audit row are one unit: a failure leaves the registry as it was.
     with unit_of_work(session):
+        indicator = session.scalar(select(Indicator).where(Indicator.code == code))
+        created = indicator is None
+        if indicator is None:
+            indicator = Indicator(code=code)
+            session.add(indicator)
+        indicator.name = name.strip()
+        indicator.direction = IndicatorDirection(direction)
+        indicator.definition = definition.strip()
+        indicator.data_source = data_source.strip()
+        indicator.unit = unit.strip()
+        indicator.national_goal_id = goal_id
         session.flush()
         session.add(
             AdminAuditEntry(
