@@ -212,7 +212,6 @@ def test_a_closed_items_decision_stays_with_the_bodys_members(
     make_case: Callable[..., Case],
     text_of: Callable[[Any], str],
 ) -> None:
-    from workflow.meetings import ical
 
     meeting, case = _sku_decides_a_closed_item(session, make_user, make_case)
     secrets = ("Godkendt med 4,2 mio. kr.", "Forhandl prisen med Novo")
@@ -244,7 +243,6 @@ def test_the_informed_feed_leaves_out_a_case_the_observer_may_not_see(
     text_of: Callable[[Any], str],
 ) -> None:
     from workflow.engine import core as engine
-    from workflow.meetings import ical
 
     case = make_case(state="at_sku", title="Senere en kladde igen", origin="SU-SYD-SOM")
     engine.perform(case, "sku_approve", make_user("chair@SKU"))

@@ -268,16 +268,21 @@ class _Reader:
         return tuple(value)
 
 
-def parse_definition(text: str, source_name: str) -> ProcessDefinition:
-    """Parse and validate one definition; raise DefinitionError naming file and key."""
-    install_domains()  # the guard, predicate and action names are checked against them
+def _read(text: str, source_name: str, keys: frozenset[str]) -> tuple[_Reader, dict[str, Any]]:
+    """Read a TOML definition whose top level may hold `keys`; errors name the file."""
     reader = _Reader(source_name)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DefinitionError(f"{source_name}: ugyldig TOML: {exc}") from exc
+    reader.table(raw, "", keys)
+    return reader, raw
 
-    reader.table(raw, "", TOP_KEYS)
+
+def parse_definition(text: str, source_name: str) -> ProcessDefinition:
+    """Parse and validate one definition; raise DefinitionError naming file and key."""
+    install_domains()  # the guard, predicate and action names are checked against them
+    reader, raw = _read(text, source_name, TOP_KEYS)
     kind = _kind(reader, raw)
     if kind != PROCESS_KIND:
         raise reader.fail(
@@ -291,7 +296,8 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
     routes = _parse_routes(reader, raw, states, transitions)
     _check_outcomes(reader, states, transitions)
     _check_implementation(reader, states, transitions)
-    _check_plan_lines(reader, states, plan_year=reader.boolean(raw, "plan_year", ""))
+    plan_year = reader.boolean(raw, "plan_year", "")
+    _check_plan_lines(reader, states, plan_year=plan_year)
     _check_reachable(reader, initial, states, transitions)
     _check_finals(reader, states, transitions)
     return ProcessDefinition(
@@ -309,7 +315,7 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
         source_name=source_name,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         rules=reader.strings(raw, "rules", "rules") if "rules" in raw else (),
-        plan_year=reader.boolean(raw, "plan_year", ""),
+        plan_year=plan_year,
     )
 
 
@@ -853,12 +859,7 @@ def parse_lifecycle(
     `states`, when given, are exactly the states the owner's records can be in (its status
     column); `guards` are the names of the owner's guards a transition may use.
     """
-    reader = _Reader(source_name)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise DefinitionError(f"{source_name}: ugyldig TOML: {exc}") from exc
-    reader.table(raw, "", LIFECYCLE_TOP_KEYS)
+    reader, raw = _read(text, source_name, LIFECYCLE_TOP_KEYS)
     if reader.string(raw, "kind", "", default="") != LIFECYCLE_KIND:
         raise reader.fail("kind", f'skal være "{LIFECYCLE_KIND}" i en livscyklus')
     name = _name(reader, raw)
