@@ -1,14 +1,13 @@
-"""CSV export of the case list's current filter, readable by Excel (semicolons, UTF-8 BOM)."""
+"""CSV export of the case list's current filter, readable by Excel (semicolons, UTF-8 BOM);
+user text that a spreadsheet would run as a formula is neutralised (workflow.spreadsheets)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 
-from workflow import policy
+from workflow import policy, spreadsheets
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.cases.views import parse_case_filter
@@ -17,9 +16,6 @@ from workflow.web import db
 from workflow.web.i18n import _, format_date, format_datetime
 
 bp = Blueprint("export", __name__, url_prefix="/sager")
-
-# Danish Excel reads ';' as the column separator, and needs the BOM to read UTF-8 (æøå).
-BOM = "\ufeff"
 
 
 def headers() -> list[str]:
@@ -31,12 +27,12 @@ def headers() -> list[str]:
     ]  # fmt: skip
 
 
-def rows(found: list[queries.CaseRow]) -> Iterator[list[str]]:
+def rows(found: list[queries.CaseRow]) -> Iterator[list[spreadsheets.Value]]:
     """One line per case, in the columns of `headers()`."""
     for row in found:
         case = row.case
         yield [
-            str(case.id),
+            case.id,
             case.title,
             row.process_title,
             row.state_label,
@@ -54,11 +50,7 @@ def rows(found: list[queries.CaseRow]) -> Iterator[list[str]]:
 
 def to_csv(found: list[queries.CaseRow]) -> str:
     """The cases as CSV text with a BOM, ';'-separated, CRLF line ends."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(headers())
-    writer.writerows(rows(found))
-    return BOM + buffer.getvalue()
+    return spreadsheets.to_csv([headers(), *rows(found)])
 
 
 @bp.get("/eksport.csv")

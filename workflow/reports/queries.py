@@ -9,7 +9,6 @@ access policy's WHERE clause: the views pass `policy.visible_cases`). Durations 
 
 from __future__ import annotations
 
-import csv
 import io
 import statistics
 from collections import defaultdict
@@ -33,6 +32,7 @@ from models import (
     PartyKind,
     PlanItem,
 )
+from workflow import spreadsheets
 from workflow.engine import clock
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.definitions import ProcessDefinition
@@ -538,27 +538,11 @@ REPORTS: dict[str, Callable[[Session, Filters], Report]] = {
 }
 
 
-def _text(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float | Decimal):
-        return f"{value}".replace(".", ",")
-    return str(value)
-
-
 def to_csv(report: Report) -> str:
-    """Render a report as CSV for Danish Excel: semicolons, decimal commas, a BOM."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(report.columns)
-    for row in report.rows:
-        writer.writerow([_text(cell) for cell in row])
+    """Render a report as CSV for Danish Excel: semicolons, decimal commas, a BOM, and no
+    text a spreadsheet would run as a formula."""
     totals = report.totals()
-    if totals:
-        writer.writerow([_text(cell) for cell in totals])
-    return "\ufeff" + buffer.getvalue()
+    return spreadsheets.to_csv([report.columns, *report.rows, *([totals] if totals else [])])
 
 
 def _sheet_title(title: str, used: set[str]) -> str:
@@ -572,7 +556,8 @@ def _sheet_title(title: str, used: set[str]) -> str:
 
 
 def to_xlsx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
-    """Render reports as an XLSX workbook, one sheet each, numbers kept as numbers."""
+    """Render reports as an XLSX workbook, one sheet each, numbers kept as numbers and text
+    stored as text (never a formula)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -587,22 +572,27 @@ def to_xlsx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
         assert sheet is not None
         first = False
         sheet.title = _sheet_title(report.title, used)
-        sheet.append([report.title])
+        spreadsheets.append_row(sheet, [report.title])
         sheet["A1"].font = Font(bold=True, size=14)
-        sheet.append([f"{report.description} Afgrænsning: {report.filters.describe()}."])
-        sheet.append([])
-        sheet.append(report.columns)
+        spreadsheets.append_row(
+            sheet, [f"{report.description} Afgrænsning: {report.filters.describe()}."]
+        )
+        spreadsheets.append_row(sheet, [])
+        spreadsheets.append_row(sheet, report.columns)
         for cell in sheet[4]:
             cell.font = Font(bold=True)
         for row in report.rows:
-            sheet.append([float(c) if isinstance(c, Decimal) else c for c in row])
+            spreadsheets.append_row(sheet, row)
         totals = report.totals()
         if totals:
-            sheet.append([float(c) if isinstance(c, Decimal) else c for c in totals])
+            spreadsheets.append_row(sheet, totals)
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
         for index, column in enumerate(report.columns, start=1):
-            widest = max([len(column)] + [len(_text(r[index - 1])) for r in report.rows[:200]])
+            widest = max(
+                [len(column)]
+                + [len(spreadsheets.plain_text(r[index - 1])) for r in report.rows[:200]]
+            )
             sheet.column_dimensions[get_column_letter(index)].width = min(max(10, widest + 2), 60)
         for row_cells in sheet.iter_rows(min_row=5):
             for cell in row_cells:
@@ -735,7 +725,7 @@ def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
         for row in report.rows + ([totals] if totals else []):
             cells = table.add_row().cells
             for cell, value in zip(cells, row, strict=True):
-                cell.text = _text(value)
+                cell.text = spreadsheets.plain_text(value)
         if totals:
             for cell in table.rows[-1].cells:
                 for run in cell.paragraphs[0].runs:
