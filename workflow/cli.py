@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -588,3 +589,78 @@ def tokens_revoke(context: Context, token_id: int) -> None:
             click.echo(f"API-nøgle nr. {token_id} ({token.user.email}) er tilbagekaldt.")
         else:
             click.echo(f"API-nøgle nr. {token_id} var allerede tilbagekaldt.")
+
+
+# Exit code of a restore that worked but left the schema at another revision than this code's.
+RESTORED_NOT_AT_HEAD = 3
+
+
+def _attachments_option(function: Any) -> Any:
+    return click.option(
+        "--attachments-dir",
+        envvar="AFTALEFLOW_ATTACHMENTS_DIR",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Bilagsmappen (standard: AFTALEFLOW_ATTACHMENTS_DIR eller var/attachments).",
+    )(function)
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@_attachments_option
+@pass_context
+def backup_command(context: Context, file: Path, attachments_dir: Path | None) -> None:
+    """Tag backup af databasen og bilagene til FILE (et tar-arkiv), mens appen kører.
+
+    SQLite kopieres med SQLites online-backup, PostgreSQL med pg_dump. Nøglerne (sessions- og
+    revisionsnøglen) kommer ikke med: gem dem for sig. Exit 0: backuppen er skrevet; 1: fejl
+    (en eksisterende FILE er urørt).
+    """
+    from workflow import backup
+    from workflow.cases.attachments import storage_dir
+
+    click.echo(f"Tager backup af {context.engine.url.render_as_string()} …")
+    try:
+        report = backup.create_backup(context.engine, file, storage_dir(attachments_dir))
+    except backup.BackupError as exc:
+        raise click.ClickException(f"Backuppen blev ikke lavet: {exc}") from None
+    click.echo(report.summary())
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overskriv en database og bilag, der har data.")
+@_attachments_option
+@pass_context
+def restore_command(
+    context: Context, file: Path, force: bool, attachments_dir: Path | None
+) -> None:
+    """Gendan databasen og bilagene fra en backup lavet med 'aftaleflow backup'.
+
+    Stop webserverne og planlæggeren først. En database med data overskrives kun med --force.
+    Exit 0: gendannet og på denne versions skema; 1: fejl eller afvist (intet ændret);
+    3: gendannet, men skemaet er på en anden version (kør 'aftaleflow init-db').
+    """
+    from workflow import backup
+    from workflow.cases.attachments import storage_dir
+
+    click.echo(f"Gendanner {file} i {context.engine.url.render_as_string()} …")
+    try:
+        report = backup.restore_backup(
+            context.engine, file, storage_dir(attachments_dir), force=force
+        )
+    except backup.BackupError as exc:
+        raise click.ClickException(f"Intet er gendannet: {exc}") from None
+    click.echo(report.summary())
+    if report.at_head:
+        click.echo("Databasens skema passer til denne version af Aftaleflow.")
+        return
+    found = ", ".join(sorted(report.current)) or "ingen"
+    wanted = ", ".join(sorted(report.heads))
+    click.echo(
+        f"Databasens skema er på version {found}, denne version af Aftaleflow bruger {wanted}. "
+        "Kør 'aftaleflow init-db' for at opgradere (er backuppen fra en nyere version, så "
+        "opgradér Aftaleflow i stedet).",
+        err=True,
+    )
+    sys.exit(RESTORED_NOT_AT_HEAD)

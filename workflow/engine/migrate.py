@@ -36,3 +36,14 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 def is_initialised(engine: Engine) -> bool:
     """Tell whether the migrations have been applied at all."""
     return inspect(engine).has_table("alembic_version")
+
+
+def revisions(engine: Engine) -> tuple[set[str], set[str]]:
+    """Return the revisions the database is at and the heads this code's migrations reach."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    return current, heads
