@@ -31,6 +31,11 @@ class Context:
             self._engine = make_engine(self.url)
         return self._engine
 
+    def close(self) -> None:
+        """Close the pooled connections (a command run in-process leaves none open)."""
+        if self._engine is not None:
+            self._engine.dispose()
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         if not migrate.is_initialised(self.engine):
@@ -62,6 +67,7 @@ def say(message: str) -> None:
 def main(ctx: click.Context, database_url: str | None) -> None:
     """Aftaleflow: sager, frister og beslutninger i sundhedsaftalen."""
     ctx.obj = Context(database_url)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command("init-db")

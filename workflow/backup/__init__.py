@@ -93,9 +93,6 @@ def _attachment_files(folder: Path) -> list[tuple[str, Path]]:
 def create_backup(engine: Engine, target: Path, attachments_dir: Path) -> BackupReport:
     """Write the database and the attachment files to the archive `target` (replaced whole)."""
     dialect = dialect_of(engine.url)
-    if not migrate.is_initialised(engine):
-        raise BackupError("Databasen er ikke oprettet endnu; der er intet at tage backup af.")
-    current, _heads = migrate.revisions(engine)
     target.parent.mkdir(parents=True, exist_ok=True)
     # Written beside the target and renamed at the end: an interrupted backup never leaves a
     # half archive under the name of a good one.
@@ -103,27 +100,43 @@ def create_backup(engine: Engine, target: Path, attachments_dir: Path) -> Backup
     try:
         with tempfile.TemporaryDirectory(prefix="aftaleflow-backup-") as work:
             copy = Path(work) / archive.DATABASE_MEMBER[dialect]
-            try:
-                if dialect == "sqlite":
-                    database = _sqlite_file(engine.url)
-                    if not database.is_file():
-                        raise BackupError(f"Databasefilen {database} findes ikke.")
-                    sqlite_copy.snapshot(database, copy)
-                else:
-                    postgres.dump(engine.url, copy)
-            except postgres.ToolError as exc:
-                raise BackupError(str(exc)) from None
+            revisions = _copy_database(engine, copy)
+            if not revisions:
+                raise BackupError(
+                    "Databasen er ikke oprettet endnu (kør 'aftaleflow init-db'); der er intet "
+                    "at tage backup af."
+                )
             files = _attachment_files(attachments_dir)
             manifest = archive.Manifest(
                 format=archive.FORMAT, dialect=dialect,
                 created_at=clock.now().isoformat(timespec="seconds"),
-                revisions=sorted(current), attachments=len(files),
+                revisions=revisions, attachments=len(files),
             )  # fmt: skip
             archive.write(partial, manifest, copy, files)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     return BackupReport(target, dialect, len(files), target.stat().st_size)
+
+
+def _copy_database(engine: Engine, copy: Path) -> list[str]:
+    """Copy the database to `copy`; return the migration revisions the copy is at."""
+    try:
+        if engine.url.get_backend_name() == "sqlite":
+            database = _sqlite_file(engine.url)
+            if not database.is_file():
+                raise BackupError(f"Databasefilen {database} findes ikke.")
+            # Read from the copy, not the live file: the copy describes itself, and the
+            # backup takes no lock the app's writers would wait for.
+            sqlite_copy.snapshot(database, copy)
+            return sqlite_copy.revisions(copy)
+        if not migrate.is_initialised(engine):
+            return []
+        current, _heads = migrate.revisions(engine)
+        postgres.dump(engine.url, copy)
+        return sorted(current)
+    except postgres.ToolError as exc:
+        raise BackupError(str(exc)) from None
 
 
 def has_data(engine: Engine) -> bool:

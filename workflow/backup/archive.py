@@ -16,6 +16,7 @@ import io
 import json
 import shutil
 import tarfile
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
@@ -49,7 +50,7 @@ def write(
     with tarfile.open(target, "w", format=tarfile.PAX_FORMAT) as archive:
         data = json.dumps(asdict(manifest), indent=2).encode("utf-8")
         info = tarfile.TarInfo(MANIFEST)
-        info.size = len(data)
+        info.size, info.mtime = len(data), int(time.time())
         archive.addfile(info, io.BytesIO(data))
         archive.add(database_copy, arcname=DATABASE_MEMBER[manifest.dialect], recursive=False)
         for name, path in attachments:

@@ -24,3 +24,16 @@ def load(copy: Path, database: Path) -> None:
         source.backup(target)
         # The app runs SQLite in WAL mode (workflow.engine.db); keep the restored file so.
         target.execute("PRAGMA journal_mode=WAL")
+
+
+def revisions(copy: Path) -> list[str]:
+    """The Alembic revisions recorded in a copy ([] when it was never migrated)."""
+    with closing(sqlite3.connect(copy)) as connection:
+        found = connection.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'"
+        ).fetchone()
+        if found is None:
+            return []
+        return sorted(
+            row[0] for row in connection.execute("SELECT version_num FROM alembic_version")
+        )
