@@ -20,6 +20,7 @@ import enum
 import functools
 import logging
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
@@ -29,7 +30,6 @@ from email import policy as email_policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
-from email.utils import parseaddr
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
@@ -307,17 +307,25 @@ def _is_clean_address(address: str) -> bool:
     )
 
 
+# "Name <address>" or a bare address; anything more would be a second address or header.
+_SENDER = re.compile(
+    r'^(?:"?(?P<name>[^"<>@,;]*?)"?\s*<(?P<address>[^<>\s]+)>|(?P<bare>[^<>\s,;]+))$'
+)
+
+
 @functools.lru_cache(maxsize=8)
 def sender_address(sender: str) -> Address:
     """The configured sender as an address, or a ValueError saying what to write instead."""
-    name, address = parseaddr(sender)
-    if not _is_clean_address(address) or name != one_line(name):
+    text = sender.strip()
+    found = _SENDER.match(text) if text.isprintable() else None
+    address = (found["address"] or found["bare"]) if found else ""
+    if found is None or not _is_clean_address(address):
         raise ValueError(
             f"AFTALEFLOW_SMTP_FROM skal være én afsenderadresse som 'Aftaleflow "
             f"<aftaleflow@regionh.dk>', ikke '{sender}'."
         )
     local, _at, domain = address.rpartition("@")
-    return Address(display_name=name, username=local, domain=domain)
+    return Address(display_name=(found["name"] or "").strip(), username=local, domain=domain)
 
 
 def recipient_address(name: str, email: str) -> Address:
