@@ -10,6 +10,7 @@ import random
 import socket
 import threading
 import time
+import uuid
 import warnings
 from datetime import UTC, date, datetime, timedelta
 
@@ -36,6 +37,7 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.engine.outbox import enqueue
 from workflow.notifications import delivery as notify
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
 from workflow.organisation import seed
@@ -411,6 +413,25 @@ class Recorder:
         return "250 2.0.0 OK"
 
 
+def _poison_notification(session: Session) -> Notification:
+    """A notification that cannot be built (its recipient's stored address would add a Bcc
+    header), due before every other one, so it is first in every batch it is claimed in."""
+    user = User(
+        email=f"gift-{uuid.uuid4().hex}@test.aftaleflow.dk\r\nBcc: angriber@evil.example",
+        name="Gift",
+    )
+    session.add(user)
+    session.flush()
+    earlier = clock.now() - timedelta(days=1)
+    poison = enqueue(
+        session, key=f"poison:{uuid.uuid4().hex}", recipient_id=user.id, kind="reminder",
+        subject="Påmindelse", body="Kan ikke sendes.", send_after=earlier, created_at=earlier,
+    )  # fmt: skip
+    assert poison is not None
+    session.commit()
+    return poison
+
+
 def _fork(target, *args) -> multiprocessing.Process:
     """Start `target` in a forked child: it inherits this warmed-up process, so it sweeps
     within milliseconds and random kills land in sweeps and deliveries, not in start-up."""
@@ -442,6 +463,7 @@ def test_scheduler_killed_at_random_moments_loses_nothing_and_doubles_only_in_fl
         setup.execute(delete(SchedulerLock))
         setup.commit()
         expected = _people_and_deadlines(setup, clock.now())
+        poison = _poison_notification(setup)
     if database.dialect.name == "postgresql":
         # Two at once: the advisory lock and SKIP LOCKED must keep them apart. A new server
         # backend needs a few hundred milliseconds to warm its caches, so each lives longer.
@@ -486,16 +508,24 @@ def test_scheduler_killed_at_random_moments_loses_nothing_and_doubles_only_in_fl
                 CaseEvent.trigger.in_(["deadline_overdue", "deadline_escalated"])
             )
         ).all()
+        poisoned = check.get_one(Notification, poison.id)
     database.dispose()
 
-    assert {key for key, _, _ in rows} == expected  # nothing lost, nothing extra
-    assert all(sent_at is not None for _, _, sent_at in rows)
+    assert {key for key, _, _ in rows} == expected | {poison.idempotency_key}  # nothing lost
+    # The poison notification, first in line, held back none of the others.
+    assert all(sent_at is not None for key, _, sent_at in rows if key != poison.idempotency_key)
+    assert (poisoned.sent_at, poisoned.attempts > 0) == (None, True)
+    assert "Beskeden kunne ikke dannes" in (poisoned.last_error or "")
     assert len(events) == len(set(events)) == 8  # each overdue case: one notice, one escalation
-    assert set(server.message_ids) == {message_id for _, message_id, _ in rows}
+    assert set(server.message_ids) == {
+        message_id for key, message_id, _ in rows if key != poison.idempotency_key
+    }
     duplicates = len(server.message_ids) - len(set(server.message_ids))
     with capsys.disabled():
         print(
-            f"\n{kills} SIGKILLs (seed {seed_}): {len(rows)} notifications, all delivered, "
+            f"\n{kills} SIGKILLs (seed {seed_}): {len(rows) - 1} notifications, all delivered "
+            f"past a poison one ({poisoned.attempts} attempts, failed: "
+            f"{poisoned.failed_at is not None}), "
             f"{sent_before_last} of them before the last restart; {duplicates} sent twice with "
             "the same Message-ID (killed between the server's acceptance and the commit)."
         )

@@ -226,6 +226,16 @@ RULES: dict[tuple[str, str], Rule] = {
         "for {body}.",
         "Only the secretariat or chairs of {body} may plan its meetings.",
     ),
+    ("see_failed_deliveries", "body"): Rule(
+        ("admin", "secretariat@body"),
+        "Kun sekretariatet for {body} kan se de beskeder til organet, der ikke kunne leveres.",
+        "Only the secretariat of {body} may see the notifications to it that failed.",
+    ),
+    ("retry_delivery", "site"): Rule(
+        ("admin",),
+        "Kun administratorer kan sende en opgivet besked igen. Kontakt en administrator.",
+        "Only administrators may send a failed notification again. Contact an administrator.",
+    ),
     ("keep_templates", "body"): Rule(
         ("admin", "secretariat@body"),
         "Du kan ikke ændre beslutningsskabeloner. Det kan kun sekretariatet for {body}.",

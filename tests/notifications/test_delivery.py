@@ -1,8 +1,10 @@
 """Delivery: a real SMTP server on 127.0.0.1 receives each mail once, with its stable
-Message-ID, through outages, 421 answers, crashes and two deliverers at once."""
+Message-ID, through outages, 421 answers, time-outs, refusals, crashes, notifications that
+cannot be built and two deliverers at once."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import ssl
@@ -18,14 +20,17 @@ from email.utils import parseaddr
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Notification, User
+from models import AdminAuditEntry, Case, Notification, User
 from workflow.engine import clock, migrate
+from workflow.engine import core as engine
 from workflow.engine.db import make_engine
+from workflow.engine.errors import NotAllowed
 from workflow.engine.outbox import enqueue
 from workflow.notifications import delivery as notify
+from workflow.notifications import operations
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
 from workflow.organisation import seed
 
@@ -42,6 +47,7 @@ class MailServer:
     def __init__(self, **controller_options) -> None:
         self.port = free_port()
         self.messages: list[EmailMessage] = []
+        self.recipients: list[str] = []  # the envelope's, as the server was asked to deliver
         self.answer_421 = 0
         self._options = controller_options
         self._controller: Controller | None = None
@@ -51,6 +57,7 @@ class MailServer:
             self.answer_421 -= 1
             return "421 4.3.2 Service not available, try again later"
         self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        self.recipients.extend(envelope.rcpt_tos)
         return "250 2.0.0 OK"
 
     def start(self) -> None:
@@ -81,7 +88,8 @@ def smtp(mail_server) -> SmtpConfig:
         port=mail_server.port,
         security=SmtpSecurity.NONE,
         timeout=5,
-        max_attempts=3,
+        max_attempts=4,
+        permanent_attempts=3,
         backoff_seconds=60,
         lease_seconds=300,
         base_url="https://aftaleflow.example.dk",
@@ -124,9 +132,11 @@ def test_configuration_comes_from_the_environment():
             "AFTALEFLOW_SMTP_PASSWORD": "hemmeligt",
             "AFTALEFLOW_SMTP_FROM": "Aftaleflow <aftaleflow@regionh.dk>",
             "AFTALEFLOW_SMTP_MAX_ATTEMPTS": "5",
+            "AFTALEFLOW_SMTP_PERMANENT_ATTEMPTS": "2",
         }
     )
     assert (config.port, config.security, config.max_attempts) == (465, SmtpSecurity.SSL, 5)
+    assert config.permanent_attempts == 2
     assert config.sender == "Aftaleflow <aftaleflow@regionh.dk>"
     assert "hemmeligt" not in config.describe()
     assert SmtpConfig.from_env({"AFTALEFLOW_SMTP_HOST": "x"}).port == 587  # STARTTLS default
@@ -134,6 +144,11 @@ def test_configuration_comes_from_the_environment():
         SmtpConfig.from_env({"AFTALEFLOW_SMTP_HOST": "x", "AFTALEFLOW_SMTP_SECURITY": "tls"})
     with pytest.raises(ValueError, match="AFTALEFLOW_SMTP_PORT skal være et heltal"):
         SmtpConfig.from_env({"AFTALEFLOW_SMTP_HOST": "x", "AFTALEFLOW_SMTP_PORT": "smtp"})
+    # A sender that would put a second header (or address) into every mail is refused at start.
+    with pytest.raises(ValueError, match="AFTALEFLOW_SMTP_FROM skal være én afsenderadresse"):
+        SmtpConfig.from_env(
+            {"AFTALEFLOW_SMTP_HOST": "x", "AFTALEFLOW_SMTP_FROM": "a@b.dk\nBcc: c@d.dk"}
+        )
 
 
 def test_backoff_doubles_and_is_capped():
@@ -222,7 +237,7 @@ def test_after_max_attempts_the_failure_is_shown_to_the_secretariat(
         notify.deliver_pending(session, smtp)
         clock.advance(timedelta(hours=1))
     row = _fresh(session, made[0])
-    assert (row.attempts, row.failed_at is not None, row.sent_at) == (3, True, None)
+    assert (row.attempts, row.failed_at is not None, row.sent_at) == (4, True, None)
 
     failed = notify.failed_notifications(session, [body("SU-NORD-SOM").id])
     assert [n.id for n in failed] == [row.id]
@@ -234,20 +249,212 @@ def test_after_max_attempts_the_failure_is_shown_to_the_secretariat(
     assert notify.deliver_pending(session, smtp).sent == 0  # given up: never sent later
 
 
-def test_a_permanently_refused_recipient_fails_at_once(session, make_user, mail_server, smtp):
-    user = make_user("secretariat@TSS")
-    user.email = "ukendt@test.aftaleflow.dk"
-    made = notify_users(session, [user])
+def _poison_recipient(session, make_user) -> User:
+    """A user whose stored address would smuggle a Bcc header into a mail (written straight to
+    the database, past every form, as an import or an old row could)."""
+    user = make_user("secretariat@TSS", name="Gift\r\nBcc: angriber@evil.example")
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(email=f"gift{user.id}@test.aftaleflow.dk\r\nBcc: angriber@evil.example")
+    )
+    session.commit()
+    session.expire(user)
+    return user
 
-    async def refuse(server, session_, envelope, address, options):
-        return "550 5.1.1 Ingen sådan postkasse"
 
-    mail_server.handle_RCPT = refuse
+def _advance_past_backoff(smtp, attempts: int) -> None:
+    clock.advance(smtp.backoff(attempts))
+
+
+def test_a_case_title_with_a_line_break_goes_out_on_one_line_and_adds_no_header(
+    session, make_user, make_case, mail_server, smtp
+):
+    """Before: the title's CR/LF reached the Subject header, building the mail raised and the
+    whole batch stalled; now the subject is one line and no header can be smuggled in."""
+    secretariat = make_user("secretariat@TSS")
+    case = make_case(title="Akutforløb")
+    hostile = "Akutforløb\r\nBcc: angriber@evil.example\r\n\r\nFalsk brødtekst"
+    session.execute(update(Case).where(Case.id == case.id).values(title=hostile))
+    session.commit()
+    session.expire(case)
+    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    # A row written before the fix, with the line break still in its subject.
+    old = notify_users(session, [secretariat])[0]
+    session.execute(
+        update(Notification).where(Notification.id == old.id).values(subject=f"Status: {hostile}")
+    )
+    session.commit()
+
     report = notify.deliver_pending(session, smtp)
-    assert report.failed == 1
-    row = _fresh(session, made[0])
-    assert row.attempts == 1 and row.failed_at is not None
+    assert report.failed == report.retrying == 0
+    assert report.sent == len(mail_server.messages) >= 2
+    assert "angriber@evil.example" not in mail_server.recipients
+    subjects = [str(mail["Subject"]) for mail in mail_server.messages]
+    assert "Ny sag til behandling i TSS: Akutforløb Bcc: angriber@evil.example Falsk brødtekst" in (
+        subjects
+    )
+    assert "Status: Akutforløb Bcc: angriber@evil.example Falsk brødtekst" in subjects
+    assert all(mail["Bcc"] is None for mail in mail_server.messages)
+
+
+def test_a_notification_that_cannot_be_built_fails_alone_and_the_others_are_delivered(
+    session, make_user, body, mail_server, smtp
+):
+    """Before: the poison notification raised out of the delivery run on every attempt, held
+    back every notification behind it and never counted an attempt."""
+    poison = notify_users(session, [_poison_recipient(session, make_user)])[0]
+    good_users = [make_user("secretariat@TSS") for _ in range(4)]
+    good = notify_users(session, good_users)
+
+    report = notify.deliver_pending(session, smtp)
+    assert (report.sent, report.retrying, report.failed) == (4, 1, 0)
+    assert sorted(mail_server.message_ids()) == sorted(n.message_id for n in good)
+    row = _fresh(session, poison)
+    assert (row.attempts, row.sent_at, row.failed_at) == (1, None, None)
+    assert row.send_after == clock.now() + smtp.backoff(1)
+    assert "Beskeden kunne ikke dannes" in row.last_error
+    assert "e-mailadresse" in row.last_error and "Ret den under Administration" in row.last_error
+
+    for attempts in range(1, smtp.permanent_attempts):
+        _advance_past_backoff(smtp, attempts)
+        notify.deliver_pending(session, smtp)
+    row = _fresh(session, poison)
+    assert row.attempts == smtp.permanent_attempts
+    assert row.failed_at is not None and row.sent_at is None
+    assert "angriber@evil.example" not in mail_server.recipients
+    assert len(mail_server.messages) == 4  # the good ones, once each
+    assert [n.id for n in notify.failed_notifications(session, [body("TSS").id])] == [poison.id]
+
+
+def test_a_permanent_refusal_fails_that_recipient_after_its_attempts_and_others_get_theirs(
+    session, make_user, mail_server, smtp
+):
+    """Before: one 550 answer gave the notification up after a single attempt."""
+    refused = make_user("secretariat@TSS")
+    refused.email = "ukendt@test.aftaleflow.dk"
+    others = [make_user("secretariat@TSS") for _ in range(3)]
+    mine = notify_users(session, [refused])[0]
+    theirs = notify_users(session, others)
+
+    async def refuse_one(server, session_, envelope, address, options):
+        if address == "ukendt@test.aftaleflow.dk":
+            return "550 5.1.1 Ingen sådan postkasse"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    mail_server.handle_RCPT = refuse_one
+    report = notify.deliver_pending(session, smtp)
+    assert (report.sent, report.retrying, report.failed) == (3, 1, 0)
+    assert sorted(mail_server.message_ids()) == sorted(n.message_id for n in theirs)
+    row = _fresh(session, mine)
+    assert (row.attempts, row.failed_at) == (1, None)
     assert "550" in row.last_error and "Ingen sådan postkasse" in row.last_error
+
+    for attempts in range(1, smtp.permanent_attempts):
+        _advance_past_backoff(smtp, attempts)
+        notify.deliver_pending(session, smtp)
+    row = _fresh(session, mine)
+    assert (row.attempts, row.failed_at is not None) == (smtp.permanent_attempts, True)
+    assert len(mail_server.messages) == 3
+
+
+def test_an_outage_with_a_poison_notification_loses_nothing_and_sends_nothing_twice(
+    session, make_user, mail_server, smtp
+):
+    poison = notify_users(session, [_poison_recipient(session, make_user)])[0]
+    good = notify_users(session, [make_user("chair@TSS") for _ in range(3)])
+    mail_server.stop()
+    for attempts in (1, 2):
+        report = notify.deliver_pending(session, smtp)
+        assert (report.sent, report.retrying) == (0, 4)  # every failure counts an attempt
+        assert {_fresh(session, n).attempts for n in [poison, *good]} == {attempts}
+        assert _fresh(session, good[0]).send_after == clock.now() + smtp.backoff(attempts)
+        _advance_past_backoff(smtp, attempts)
+    mail_server.start()
+    report = notify.deliver_pending(session, smtp)
+    assert (report.sent, report.failed) == (3, 1)  # the poison's third permanent attempt
+    assert notify.deliver_pending(session, smtp).sent == 0
+    clock.advance(timedelta(days=1))
+    assert notify.deliver_pending(session, smtp).sent == 0
+    assert sorted(mail_server.message_ids()) == sorted(n.message_id for n in good)
+
+
+def test_a_server_that_stops_answering_is_retried_later_and_nothing_is_sent_twice(
+    session, make_user, mail_server, smtp
+):
+    made = notify_users(session, [make_user("secretariat@TSS") for _ in range(3)])
+    hang = {"times": 1}
+
+    async def slow_rcpt(server, session_, envelope, address, options):
+        if hang["times"]:
+            hang["times"] -= 1
+            await asyncio.sleep(3)  # longer than the deliverer waits
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    mail_server.handle_RCPT = slow_rcpt
+    impatient = SmtpConfig(**{**smtp.__dict__, "timeout": 0.5})
+    report = notify.deliver_pending(session, impatient)
+    assert (report.sent, report.retrying, report.released) == (0, 1, 2)
+    waiting = _fresh(session, made[0])
+    assert waiting.attempts == 1 and "timed out" in waiting.last_error
+    # The two handed back were not attempted: the next run takes them without a mark.
+    assert notify.deliver_pending(session, impatient).sent == 2
+    assert all(_fresh(session, n).attempts == 0 for n in made[1:])
+    _advance_past_backoff(smtp, 1)
+    assert notify.deliver_pending(session, impatient).sent == 1
+    assert sorted(mail_server.message_ids()) == sorted(n.message_id for n in made)
+
+
+def _given_up(session, make_user, mail_server, smtp) -> Notification:
+    made = notify_users(session, [make_user("chair@TSS")])[0]
+    mail_server.stop()
+    for attempts in range(1, smtp.max_attempts + 1):
+        notify.deliver_pending(session, smtp)
+        _advance_past_backoff(smtp, attempts)
+    assert _fresh(session, made).failed_at is not None
+    mail_server.start()
+    return made
+
+
+def test_an_admin_sends_a_failed_notification_again_once_and_it_is_audited(
+    session, make_user, mail_server, smtp
+):
+    made = _given_up(session, make_user, mail_server, smtp)
+    admin = make_user(is_admin=True)
+    assert notify.deliver_pending(session, smtp).sent == 0  # given up: not sent by itself
+
+    operations.retry_delivery(session, admin, made.id)
+    row = _fresh(session, made)
+    assert (row.failed_at, row.attempts, row.send_after) == (None, 0, clock.now())
+    entry = session.scalars(
+        select(AdminAuditEntry).where(
+            AdminAuditEntry.action == "notification_retried",
+            AdminAuditEntry.object_id == str(made.id),
+        )
+    ).one()
+    assert entry.actor_id == admin.id
+    assert entry.data["before"]["attempts"] == smtp.max_attempts
+    assert "Kunne ikke forbinde" in entry.data["before"]["last_error"]
+    assert entry.data["after"]["attempts"] == 0
+
+    with pytest.raises(operations.NotRetryable, match="allerede på vej"):
+        operations.retry_delivery(session, admin, made.id)  # a second click
+    assert notify.deliver_pending(session, smtp).sent == 1
+    assert notify.deliver_pending(session, smtp).sent == 0
+    assert mail_server.message_ids() == [made.message_id]
+    with pytest.raises(operations.NotRetryable, match="allerede leveret"):
+        operations.retry_delivery(session, admin, made.id)
+
+
+def test_only_an_admin_may_send_a_failed_notification_again(session, make_user, mail_server, smtp):
+    made = _given_up(session, make_user, mail_server, smtp)
+    with pytest.raises(NotAllowed, match="Kun administratorer"):
+        operations.retry_delivery(session, make_user("secretariat@TSS"), made.id)
+    assert _fresh(session, made).failed_at is not None
+    with pytest.raises(operations.NotificationNotFound):
+        operations.retry_delivery(session, make_user(is_admin=True), made.id + 10_000)
 
 
 def test_a_deactivated_recipient_is_not_mailed(session, make_user, mail_server, smtp):

@@ -10,7 +10,7 @@ from itertools import count
 import pytest
 from sqlalchemy import select
 
-from models import Notification
+from models import AdminAuditEntry, Notification
 
 NOW = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 _numbers = count(1)
@@ -197,3 +197,91 @@ def test_failed_deliveries_leave_out_the_cases_the_secretariat_may_not_see(
     notify_user(both, "Opgivet uden sag", failed=True, last_error="550")
     text = text_of(client.get("/"))
     assert "Opgivet uden sag" in text and "Syds kladde" not in text
+
+
+def _failed_section(html: str) -> str:
+    section = re.search(r'aria-labelledby="fejlede-beskeder">(.*?)</section>', html, re.S)
+    assert section is not None
+    return section.group(1)
+
+
+def test_an_admin_sees_every_failed_delivery_and_a_button_to_send_it_again(
+    client, logged_in, make_user, notify_user, session
+):
+    """Before: a mail given up on to someone outside the secretariats' bodies was seen by no
+    one, and nothing could send it again."""
+    logged_in(is_admin=True)
+    loner = make_user(name="Ulla Uden Organ")
+    item = notify_user(loner, "Opgivet uden organ", failed=True, attempts=3, last_error="550")
+    html = _failed_section(client.get("/").get_data(as_text=True))
+    assert "Ulla Uden Organ" in html and "Opgivet uden organ" in html
+    assert f'action="/beskeder/{item.id}/send-igen"' in html
+    assert "Send igen" in html
+
+
+def test_the_secretariat_sees_its_failed_deliveries_without_the_admins_button(
+    client, logged_in, make_user, notify_user
+):
+    logged_in("secretariat@TSS")
+    notify_user(make_user("chair@TSS"), "Opgivet i TSS", failed=True, last_error="550")
+    html = _failed_section(client.get("/").get_data(as_text=True))
+    assert "Opgivet i TSS" in html and "send-igen" not in html
+
+
+def test_an_admin_sends_a_failed_notification_again_from_the_overview(
+    make_app, make_login_user, password, make_user, notify_user, session, text_of
+):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    client = app.test_client()
+    admin = make_login_user(is_admin=True)
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', login_page)
+    assert token is not None
+    client.post(
+        "/login", data={"email": admin.email, "password": password, "csrf_token": token.group(1)}
+    )
+    item = notify_user(
+        make_user("chair@TSS", name="Tove Formand"), "Opgivet", failed=True, attempts=8,
+        last_error="Mailserveren svarede 550: mailbox unavailable",
+    )  # fmt: skip
+
+    refused = client.post(f"/beskeder/{item.id}/send-igen")  # no CSRF token
+    assert refused.status_code == 400
+    session.refresh(item)
+    assert item.failed_at is not None
+
+    overview = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', _failed_section(overview))
+    assert token is not None
+    response = client.post(
+        f"/beskeder/{item.id}/send-igen", data={"csrf_token": token.group(1)},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "Beskeden til Tove Formand er sat til at blive sendt igen." in text_of(response)
+    session.refresh(item)
+    assert (item.failed_at, item.attempts) == (None, 0)
+    assert "Opgivet" not in text_of(client.get("/")).split("Beskeder, der ikke kunne leveres")[1]
+    entry = session.scalars(
+        select(AdminAuditEntry).where(AdminAuditEntry.action == "notification_retried")
+    ).one()
+    assert (entry.actor_id, entry.object_id) == (admin.id, str(item.id))
+
+    again = client.post(
+        f"/beskeder/{item.id}/send-igen", data={"csrf_token": token.group(1)},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "allerede på vej" in text_of(again)
+    missing = client.post("/beskeder/99999999999999999999/send-igen",
+                          data={"csrf_token": token.group(1)})  # fmt: skip
+    assert missing.status_code == 404
+
+
+def test_only_an_admin_may_send_a_failed_notification_again_from_the_overview(
+    client, logged_in, make_user, notify_user, session
+):
+    logged_in("secretariat@TSS")
+    item = notify_user(make_user("chair@TSS"), "Opgivet", failed=True, last_error="550")
+    assert client.post(f"/beskeder/{item.id}/send-igen").status_code == 403
+    session.refresh(item)
+    assert item.failed_at is not None

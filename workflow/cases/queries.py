@@ -22,7 +22,6 @@ from models import (
     MeetingStatus,
     Membership,
     NationalGoal,
-    Notification,
     Party,
     ProcessVersion,
     Role,
@@ -33,7 +32,6 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
 from workflow.engine.processes import registry
-from workflow.notifications import delivery as notify
 from workflow.web.i18n import _, _l, label, pick
 
 CHAIR_ROLES = (Role.CHAIR, Role.VICE_CHAIR)
@@ -53,7 +51,6 @@ BOARD_LIMIT = 200
 # Each row of "Vores sager" runs the next step's guards (a few statements per case), so the
 # section shows one page, nearest deadline first, and links to the full list.
 OUR_CASES_LIMIT = PAGE_SIZE
-FAILED_DELIVERIES_LIMIT = 50
 # Follow-ups and implementation deadlines months ahead: the nearest ones are enough.
 LATER_LIMIT = 50
 
@@ -123,7 +120,6 @@ class Board:
     per_meeting: list[MeetingMaterial]
     waiting_elsewhere: list[CaseRow]
     later: list[DeadlineRow] = field(default_factory=list)
-    failed_deliveries: list[Notification] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -367,9 +363,6 @@ def deadline_board(
         per_meeting=sorted(per_meeting.values(), key=lambda m: (m.meeting.starts_at, m.meeting.id)),
         waiting_elsewhere=case_rows(session, elsewhere.limit(BOARD_LIMIT), known),
         later=[DeadlineRow(d, d.case, _state_label(d.case, known), None) for d in later],
-        failed_deliveries=notify.failed_notifications(
-            session, body_ids, limit=FAILED_DELIVERIES_LIMIT, visible=visible
-        ),
     )
 
 

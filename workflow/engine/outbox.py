@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -13,6 +14,13 @@ from models import Membership, Notification, Role
 
 MAIL_DOMAIN = "aftaleflow.local"
 CHAIRS_AND_SECRETARIAT = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def one_line(text: str) -> str:
+    """`text` as one line: control characters (CR and LF among them) and runs of white space
+    become single spaces, so a case title can never start a new mail header."""
+    return " ".join(_CONTROL_CHARACTERS.sub(" ", text).split())
 
 
 def message_id_for(key: str) -> str:
@@ -53,7 +61,7 @@ def enqueue(
         message_id=message_id_for(key),
         recipient_id=recipient_id,
         kind=kind,
-        subject=subject[:300],
+        subject=one_line(subject)[:300],
         body=body,
         case_id=case_id,
         deadline_id=deadline_id,

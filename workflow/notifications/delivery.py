@@ -5,8 +5,13 @@ PostgreSQL), commits the claim, sends each mail with the row's stable Message-ID
 sent in its own transaction right after the server accepted it. A crash before the send leaves
 the row to be claimed again when the lease runs out; a crash between the server's acceptance
 and the commit is the only way a mail goes out twice, and then with the same Message-ID.
-Failed attempts are retried with exponential backoff; after `max_attempts` (or at once on a
-permanent 5xx answer) the row is marked failed and the secretariat sees it.
+
+Each notification is handled on its own: one that cannot be built, or that the server refuses,
+counts an attempt of its own and never holds back the others. Every failure counts an attempt
+and is retried with exponential backoff (`send_after`); a permanent one (the mail cannot be
+built, or a 5xx answer) is given up after `permanent_attempts`, any other after
+`max_attempts`. A notification given up on is marked failed with its reason, the secretariat
+sees it on its board and an admin can send it again (workflow.notifications.operations).
 """
 
 from __future__ import annotations
@@ -15,14 +20,16 @@ import enum
 import functools
 import logging
 import os
+import re
 import smtplib
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import policy as email_policy
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
-from email.utils import formataddr
 
 from sqlalchemy import ColumnElement, and_, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
@@ -30,6 +37,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Case, Membership, Notification, User
 from workflow.engine import clock
 from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.outbox import one_line
 from workflow.engine.unit_of_work import in_unit_of_work, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -95,6 +103,8 @@ class SmtpConfig:
     cafile: str | None = None
     timeout: float = 30.0
     max_attempts: int = 8
+    # A refusal (5xx) or a mail that cannot be built rarely heals by itself: give up sooner.
+    permanent_attempts: int = 3
     backoff_seconds: int = 60
     max_backoff_seconds: int = 6 * 3600
     lease_seconds: float = 300.0
@@ -127,10 +137,15 @@ class SmtpConfig:
             cafile=env.get("AFTALEFLOW_SMTP_CAFILE") or None,
             timeout=float(env_int(env, "AFTALEFLOW_SMTP_TIMEOUT", 30, minimum=1, maximum=600)),
             max_attempts=env_int(env, "AFTALEFLOW_SMTP_MAX_ATTEMPTS", 8, minimum=1, maximum=100),
+            permanent_attempts=env_int(env, "AFTALEFLOW_SMTP_PERMANENT_ATTEMPTS", 3, minimum=1,
+                                       maximum=100),
             backoff_seconds=env_int(env, "AFTALEFLOW_SMTP_BACKOFF_SECONDS", 60, minimum=1),
             lease_seconds=env_int(env, "AFTALEFLOW_SMTP_LEASE_SECONDS", 300, minimum=60),
             base_url=(env.get("AFTALEFLOW_BASE_URL") or "").rstrip("/") or None,
         )  # fmt: skip
+
+    def __post_init__(self) -> None:
+        sender_address(self.sender)  # a sender no mail can carry is refused at start-up
 
     def backoff(self, attempts: int) -> timedelta:
         """Wait before attempt `attempts + 1`: doubling from backoff_seconds, capped."""
@@ -176,6 +191,8 @@ class DeliveryReport:
     retrying: int = 0
     failed: int = 0
     released: int = 0
+    # The connection failed or was in doubt: stop, the rest waits for the next run.
+    interrupted: bool = False
 
     def summary(self) -> str:
         """Describe the run in one Danish line."""
@@ -251,12 +268,88 @@ def claim(session: Session, config: SmtpConfig, now: datetime | None = None) -> 
     return claimed
 
 
+class FailureKind(enum.Enum):
+    """How a failed attempt counts towards giving up."""
+
+    TRANSIENT = "transient"  # no connection, 4xx, time-outs: worth `max_attempts`
+    PERMANENT = "permanent"  # cannot be built, or 5xx: worth `permanent_attempts`
+    FINAL = "final"  # nothing to retry (the recipient is deactivated): given up at once
+
+
+class UnbuildableMessage(ValueError):
+    """The notification's data cannot make a mail (the reason in Danish, and what to do)."""
+
+
+# The wire format of every mail: CRLF line ends, headers folded, 7-bit bodies (quoted-printable)
+# so any server takes them; a header value with CR or LF is refused, never passed on.
+WIRE_POLICY = email_policy.SMTP.clone(cte_type="7bit")
+INTERNATIONAL_POLICY = email_policy.SMTPUTF8
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A mail ready for the wire: the envelope's addresses and the exact bytes to send."""
+
+    sender: str
+    recipient: str
+    data: bytes
+    international: bool
+
+
+def _is_clean_address(address: str) -> bool:
+    local, at, domain = address.rpartition("@")
+    return bool(
+        at
+        and local
+        and domain
+        and "@" not in local
+        and not any(ch.isspace() or not ch.isprintable() for ch in address)
+    )
+
+
+# "Name <address>" or a bare address; anything more would be a second address or header.
+_SENDER = re.compile(
+    r'^(?:"?(?P<name>[^"<>@,;]*?)"?\s*<(?P<address>[^<>\s]+)>|(?P<bare>[^<>\s,;]+))$'
+)
+
+
+@functools.lru_cache(maxsize=8)
+def sender_address(sender: str) -> Address:
+    """The configured sender as an address, or a ValueError saying what to write instead."""
+    text = sender.strip()
+    found = _SENDER.match(text) if text.isprintable() else None
+    address = (found["address"] or found["bare"]) if found else ""
+    if found is None or not _is_clean_address(address):
+        raise ValueError(
+            f"AFTALEFLOW_SMTP_FROM skal være én afsenderadresse som 'Aftaleflow "
+            f"<aftaleflow@regionh.dk>', ikke '{sender}'."
+        )
+    local, _at, domain = address.rpartition("@")
+    return Address(display_name=(found["name"] or "").strip(), username=local, domain=domain)
+
+
+def recipient_address(name: str, email: str) -> Address:
+    """The recipient's address with their name on one line; an address that is not exactly
+    one mailbox (white space, line breaks, no domain) is refused, never sent."""
+    address = email.strip()
+    if not _is_clean_address(address):
+        raise UnbuildableMessage(
+            f"Modtagerens e-mailadresse '{one_line(address)}' er ugyldig. Ret den under "
+            "Administration → Brugere, og send beskeden igen."
+        )
+    local, _at, domain = address.rpartition("@")
+    return Address(display_name=one_line(name), username=local, domain=domain)
+
+
 def build_message(config: SmtpConfig, item: Claimed) -> EmailMessage:
-    """Compose the mail for one notification, in Danish, with its stable Message-ID."""
-    message = EmailMessage()
-    message["From"] = config.sender
-    message["To"] = formataddr((item.name, item.email))
-    message["Subject"] = item.subject
+    """Compose the mail for one notification, in Danish, with its stable Message-ID.
+
+    Every header value is one line (a subject made from a case title with a line break in it is
+    joined, not split into headers), and the wire policy refuses any CR or LF left."""
+    message = EmailMessage(policy=WIRE_POLICY)
+    message["From"] = sender_address(config.sender)
+    message["To"] = recipient_address(item.name, item.email)
+    message["Subject"] = one_line(item.subject)
     message["Message-ID"] = item.message_id
     message["Date"] = rfc2822_datetime(item.created_at.astimezone(LOCAL_TZ))
     message["Auto-Submitted"] = "auto-generated"
@@ -266,6 +359,23 @@ def build_message(config: SmtpConfig, item: Claimed) -> EmailMessage:
         footer.insert(1, f"Se sagen: {config.base_url}/sager/{item.case_id}")
     message.set_content(item.body.rstrip() + "\n" + "\n".join(footer) + "\n")
     return message
+
+
+def prepare(config: SmtpConfig, item: Claimed) -> Outgoing:
+    """Build the mail and turn it into bytes now, so whatever the data makes impossible fails
+    here, for this notification alone, and never on the open connection."""
+    message = build_message(config, item)
+    sender = sender_address(config.sender).addr_spec
+    recipient = recipient_address(item.name, item.email).addr_spec
+    international = not (sender + recipient).isascii()
+    data = message.as_bytes(policy=INTERNATIONAL_POLICY if international else WIRE_POLICY)
+    return Outgoing(sender, recipient, data, international)
+
+
+def _send(smtp: smtplib.SMTP, outgoing: Outgoing) -> None:
+    # An address beyond ASCII needs the server's SMTPUTF8; smtplib refuses it otherwise.
+    options = ("SMTPUTF8", "BODY=8BITMIME") if outgoing.international else ()
+    smtp.sendmail(outgoing.sender, [outgoing.recipient], outgoing.data, mail_options=options)
 
 
 @functools.lru_cache(maxsize=4)
@@ -323,11 +433,22 @@ def _describe(exc: BaseException) -> str:
             else (str(exc.smtp_error))
         )
         return f"Mailserveren svarede {exc.smtp_code}: {text}"
+    if isinstance(exc, smtplib.SMTPNotSupportedError):
+        return f"Mailserveren kan ikke modtage adressen: {exc}"
     if isinstance(exc, ssl.SSLError):
         return f"TLS-forbindelsen til mailserveren fejlede: {exc}"
     if isinstance(exc, OSError):
         return f"Kunne ikke forbinde til mailserveren: {exc}"
     return f"Mailfejl: {exc}"
+
+
+def _describe_unbuildable(exc: Exception) -> str:
+    if isinstance(exc, UnbuildableMessage):
+        return f"Beskeden kunne ikke dannes: {exc}"
+    return (
+        f"Beskeden kunne ikke dannes ({type(exc).__name__}: {exc}). Ret sagens eller "
+        "modtagerens oplysninger, og send beskeden igen."
+    )
 
 
 def _mark_sent(session: Session, item: Claimed) -> bool:
@@ -346,13 +467,21 @@ def _mark_sent(session: Session, item: Claimed) -> bool:
     return bool(getattr(result, "rowcount", 0))
 
 
+def _attempts_allowed(config: SmtpConfig, kind: FailureKind) -> int:
+    if kind is FailureKind.FINAL:
+        return 1
+    if kind is FailureKind.PERMANENT:
+        return min(config.permanent_attempts, config.max_attempts)
+    return config.max_attempts
+
+
 def _record_failure(
-    session: Session, config: SmtpConfig, item: Claimed, error: str, *, permanent: bool
+    session: Session, config: SmtpConfig, item: Claimed, error: str, kind: FailureKind
 ) -> bool:
     """Count a failed attempt; return True if the notification is now given up on."""
     now = clock.now()
     attempts = item.attempts + 1
-    give_up = permanent or attempts >= config.max_attempts
+    give_up = attempts >= _attempts_allowed(config, kind)
     values: dict[str, object] = {
         "attempts": attempts, "last_error": error[:2000], "locked_until": None,
     }  # fmt: skip
@@ -386,30 +515,40 @@ def _release(session: Session, items: Sequence[Claimed]) -> None:
             )
 
 
-def _count_failure(report: DeliveryReport, given_up: bool) -> None:
-    if given_up:
+def _failed(
+    session: Session,
+    config: SmtpConfig,
+    report: DeliveryReport,
+    item: Claimed,
+    error: str,
+    kind: FailureKind,
+) -> None:
+    if _record_failure(session, config, item, error, kind):
         report.failed += 1
+        log.warning("notification %s given up: %s", item.id, error)
     else:
         report.retrying += 1
+
+
+def _give_back(session: Session, report: DeliveryReport, rest: Sequence[Claimed]) -> None:
+    """The connection is gone or in doubt: hand the rest back for the next run, uncounted."""
+    _release(session, rest)
+    report.released += len(rest)
+    report.interrupted = True
 
 
 def send_claimed(
     session: Session, config: SmtpConfig, items: Sequence[Claimed], report: DeliveryReport
 ) -> None:
     """Send claimed notifications over one SMTP connection, recording each outcome at once
-    (one unit of work per mail, so a crash never forgets a mail the server accepted)."""
+    (one unit of work per mail, so a crash never forgets a mail the server accepted).
+
+    A notification that cannot be built or that the server refuses is charged alone and the
+    next one follows on the same connection; when the connection itself fails, the one being
+    sent is charged and the rest are handed back untouched."""
     if in_unit_of_work(session):
         raise RuntimeError("Mail is delivered outside a unit of work: each outcome commits.")
-    if not items:
-        return
-    try:
-        smtp = _connect(config)
-    except (OSError, smtplib.SMTPException) as exc:
-        # The server is down or refuses us: every claimed mail had its attempt.
-        error = _describe(exc)
-        for item in items:
-            _count_failure(report, _record_failure(session, config, item, error, permanent=False))
-        return
+    smtp: smtplib.SMTP | None = None
     try:
         for index, item in enumerate(items):
             if clock.now() >= item.lease - config.lease_margin:
@@ -418,51 +557,65 @@ def send_claimed(
                 return
             if not item.active:
                 error = "Ikke sendt: modtageren er deaktiveret i Aftaleflow."
-                given_up = _record_failure(session, config, item, error, permanent=True)
-                _count_failure(report, given_up)
+                _failed(session, config, report, item, error, FailureKind.FINAL)
                 continue
             try:
-                smtp.send_message(build_message(config, item))
+                outgoing = prepare(config, item)
+            except Exception as exc:  # whatever the data makes impossible: this one only
+                error = _describe_unbuildable(exc)
+                _failed(session, config, report, item, error, FailureKind.PERMANENT)
+                continue
+            if smtp is None:
+                try:
+                    smtp = _connect(config)
+                except (OSError, smtplib.SMTPException) as exc:
+                    # The server is down or refuses us: every mail still to go had its attempt.
+                    for rest in items[index:]:
+                        _failed(session, config, report, rest, _describe(exc),
+                                FailureKind.TRANSIENT)  # fmt: skip
+                    report.interrupted = True
+                    return
+            try:
+                _send(smtp, outgoing)
+            except smtplib.SMTPNotSupportedError as exc:  # raised before MAIL: still usable
+                _failed(session, config, report, item, _describe(exc), FailureKind.PERMANENT)
+                continue
             except smtplib.SMTPServerDisconnected as exc:
-                _count_failure(report, _record_failure(session, config, item, _describe(exc),
-                                                       permanent=False))  # fmt: skip
-                _release(session, items[index + 1 :])
-                report.released += len(items) - index - 1
+                _failed(session, config, report, item, _describe(exc), FailureKind.TRANSIENT)
+                _give_back(session, report, items[index + 1 :])
                 return
             except smtplib.SMTPException as exc:
                 code = _smtp_code(exc)
                 permanent = code is not None and code >= 500
-                given_up = _record_failure(session, config, item, _describe(exc),
-                                           permanent=permanent)  # fmt: skip
-                _count_failure(report, given_up)
-                if code == 421:  # the server closes the connection after 421
-                    _release(session, items[index + 1 :])
-                    report.released += len(items) - index - 1
+                kind = FailureKind.PERMANENT if permanent else FailureKind.TRANSIENT
+                _failed(session, config, report, item, _describe(exc), kind)
+                if code is None or code == 421:  # 421: the server closes the connection
+                    _give_back(session, report, items[index + 1 :])
                     return
                 continue
-            except OSError as exc:
-                _count_failure(report, _record_failure(session, config, item, _describe(exc),
-                                                       permanent=False))  # fmt: skip
-                _release(session, items[index + 1 :])
-                report.released += len(items) - index - 1
+            except Exception as exc:  # time-outs, resets and the unforeseen: the line is in doubt
+                _failed(session, config, report, item, _describe(exc), FailureKind.TRANSIENT)
+                _give_back(session, report, items[index + 1 :])
                 return
             if _mark_sent(session, item):
                 report.sent += 1
             else:
                 log.warning("notification %s: lease lost before it was marked sent", item.id)
     finally:
-        _quit(smtp)
+        if smtp is not None:
+            _quit(smtp)
 
 
 def deliver_pending(
     session: Session, config: SmtpConfig, *, max_batches: int = 20
 ) -> DeliveryReport:
-    """Claim and send due notifications, batch by batch, until none are left or the cap."""
+    """Claim and send due notifications, batch by batch, until none are left, the cap, or the
+    server gives trouble (what was handed back waits for the next run)."""
     report = DeliveryReport()
     for _ in range(max_batches):
         items = claim(session, config)
         send_claimed(session, config, items, report)
-        if len(items) < config.batch_size:
+        if len(items) < config.batch_size or report.interrupted:
             break
     return report
 
@@ -537,30 +690,31 @@ def mark_read(session: Session, user_id: int, notification_ids: Iterable[int] | 
 
 def failed_notifications(
     session: Session,
-    body_ids: Iterable[int],
+    body_ids: Iterable[int] | None,
     *,
     since: datetime | None = None,
     limit: int = 200,
     visible: ColumnElement[bool] | None = None,
 ) -> list[Notification]:
-    """Notifications given up on that concern these bodies' members or their cases (with
-    `visible`, only those of no case or of a case the reader may see).
+    """Notifications given up on that concern these bodies' members or their cases (None:
+    every one; with `visible`, only those of no case or of a case the reader may see).
 
     This is what a secretariat sees: who did not get which message, and why.
     """
-    ids = list(body_ids)
-    if not ids:
-        return []
-    members = select(Membership.user_id).where(
-        Membership.body_id.in_(ids), Membership.active.is_(True)
-    )
-    cases_here = select(Case.id).where(Case.current_body_id.in_(ids))
     query = select(Notification).where(
-        Notification.failed_at.is_not(None),
-        not_(_cancelled()),
-        or_(Notification.recipient_id.in_(members), Notification.case_id.in_(cases_here)),
-        about_visible(visible),
+        Notification.failed_at.is_not(None), not_(_cancelled()), about_visible(visible)
     )
+    if body_ids is not None:
+        ids = list(body_ids)
+        if not ids:
+            return []
+        members = select(Membership.user_id).where(
+            Membership.body_id.in_(ids), Membership.active.is_(True)
+        )
+        cases_here = select(Case.id).where(Case.current_body_id.in_(ids))
+        query = query.where(
+            or_(Notification.recipient_id.in_(members), Notification.case_id.in_(cases_here))
+        )
     if since is not None:
         query = query.where(Notification.failed_at >= since)
     query = (

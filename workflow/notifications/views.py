@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import HiddenField
 
 from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
+from workflow.engine.errors import NotAllowed
 from workflow.notifications import delivery as notify
+from workflow.notifications import operations
 from workflow.web import db
-from workflow.web.i18n import _
+from workflow.web.i18n import _, pick
 
 bp = Blueprint("notifications", __name__, url_prefix="/beskeder")
 
 INBOX_LIMIT = 100
+# Row ids are integers of the database's widest type; anything larger names no notification.
+LARGEST_ID = 2**31 - 1
 
 
 class MarkReadForm(FlaskForm):  # type: ignore[misc]
@@ -75,4 +79,39 @@ def mark_read() -> Response:
         count = notify.mark_read(db(), user.id)
         message = _("%(count)s beskeder er markeret som læst.", count=count)
     flash(message, "success")
+    return redirect(back, code=303)
+
+
+class RetryForm(FlaskForm):  # type: ignore[misc]
+    """Send one notification given up on again (the form carries only its CSRF token)."""
+
+
+@bp.post("/<int:notification_id>/send-igen")
+@login_required
+def retry(notification_id: int) -> Response:
+    """Put a notification given up on back in the outbox (admins; audited), and go back to
+    the overview's list of failed deliveries."""
+    user = current_actor()
+    if not policy.may(user, "retry_delivery", None, db()):
+        abort(403)
+    back = url_for("dashboard.index") + "#fejlede-beskeder"
+    if not RetryForm().validate_on_submit():
+        flash(_("Formularen kunne ikke sendes. Genindlæs siden, og prøv igen."), "error")
+        return redirect(back, code=303)
+    if notification_id > LARGEST_ID:
+        abort(404)
+    try:
+        item = operations.retry_delivery(db(), user, notification_id)
+    except operations.NotificationNotFound:
+        abort(404)
+    except (operations.NotRetryable, NotAllowed) as refused:
+        flash(pick(refused.message, refused.message_en), "error")
+        return redirect(back, code=303)
+    flash(
+        _(
+            "Beskeden til %(name)s er sat til at blive sendt igen.",
+            name=item.recipient.name,
+        ),
+        "success",
+    )
     return redirect(back, code=303)
