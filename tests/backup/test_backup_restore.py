@@ -257,3 +257,22 @@ def test_a_missing_pg_dump_is_explained(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(postgres.ToolError, match=r"pg_dump findes ikke.*postgresql-client"):
         postgres.dump(make_url("postgresql+psycopg://aftaleflow@db/aftaleflow"), tmp_path / "x")
+
+
+def test_restore_does_not_overwrite_other_attachment_files_unless_forced(
+    new_database, tmp_path, engines
+):
+    url = new_database()
+    populate(url, tmp_path / "a", engines)
+    assert cli(url, "backup", str(tmp_path / "a.tar"), folder=tmp_path / "a").exit_code == 0
+    name = next(iter(files_of(tmp_path / "a")))
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / name).write_bytes(b"et andet indhold")
+    target = new_database()
+    refused = cli(target, "restore", str(tmp_path / "a.tar"), folder=tmp_path / "b")
+    assert refused.exit_code == 1
+    assert "har et andet indhold end backuppens" in refused.output
+    assert (tmp_path / "b" / name).read_bytes() == b"et andet indhold"
+    forced = cli(target, "restore", "--force", str(tmp_path / "a.tar"), folder=tmp_path / "b")
+    assert forced.exit_code == 0, forced.output
+    assert files_of(tmp_path / "b") == files_of(tmp_path / "a")

@@ -188,8 +188,8 @@ def restore_backup(
                     "Gendan i en tom database, eller brug --force, hvis den skal overskrives."
                 )
             members = [(str(name), member) for name, member in archive.attachment_members(bundle)]
-            clashes = _conflicts(bundle, members, attachments_dir)
-            if clashes and not force:
+            clashes = [] if force else _conflicts(bundle, members, attachments_dir)
+            if clashes:
                 raise NotEmpty(
                     f"{len(clashes)} bilagsfiler i {attachments_dir} har et andet indhold end "
                     f"backuppens (fx {clashes[0]}). Gendan i en tom bilagsmappe, eller brug "

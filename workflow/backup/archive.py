@@ -101,7 +101,7 @@ def attachment_members(archive: tarfile.TarFile) -> Iterator[tuple[PurePosixPath
     archive cannot write outside the folder."""
     for member in archive.getmembers():
         path = PurePosixPath(member.name)
-        if path.parts[:1] != (ATTACHMENTS,) or len(path.parts) < 2:
+        if path.parts[:1] != (ATTACHMENTS,) or len(path.parts) < 2 or member.isdir():
             continue
         relative = PurePosixPath(*path.parts[1:])
         if not member.isfile() or relative.is_absolute() or ".." in relative.parts:
