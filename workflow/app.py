@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from workflow.admin.views import bp as admin_bp
 from workflow.api import register as register_api
+from workflow.auth import password_views as password_web
 from workflow.auth import profile_views as profile_web
 from workflow.auth import views as auth
 from workflow.auth.login import init_login
@@ -105,7 +106,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_i18n(app)
     CSRFProtect(app)
     init_filters(app)
-    for blueprint in (auth.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
+    for blueprint in (auth.bp, password_web.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
         app.register_blueprint(blueprint)
     for blueprint in (bodies_bp, processes_bp, admin_bp):
         app.register_blueprint(blueprint)
