@@ -58,9 +58,7 @@ def test_the_lock_grows_with_each_further_failure(client, make_login_user, text_
         clock.set_time(now)
 
 
-def test_an_unknown_account_is_locked_and_told_exactly_the_same(
-    client, make_login_user, text_of
-):
+def test_an_unknown_account_is_locked_and_told_exactly_the_same(client, make_login_user, text_of):
     user = make_login_user("member@TSS")
     unknown = "findes.ikke@test.aftaleflow.dk"
     known_answers = _fail(client, user.email, 6, REMOTE_ADDR="10.0.0.1")
@@ -125,9 +123,7 @@ def test_a_successful_login_clears_the_accounts_failures(client, make_login_user
     assert [a.status_code for a in _fail(client, user.email, 4)] == [422] * 4
 
 
-def test_failures_are_forgotten_an_hour_after_the_last_lock(
-    client, make_login_user, frozen_clock
-):
+def test_failures_are_forgotten_an_hour_after_the_last_lock(client, make_login_user, frozen_clock):
     user = make_login_user("member@TSS")
     _fail(client, user.email, 5)
     clock.set_time(frozen_clock + timedelta(minutes=62))

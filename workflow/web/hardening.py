@@ -61,7 +61,8 @@ def init_hardening(app: Flask, environ: Mapping[str, str] | None = None) -> None
     app.config.setdefault("SECURE_COOKIES", secure_cookies_mode(env))
     app.config.setdefault("BASE_URL", (env.get("AFTALEFLOW_BASE_URL") or "").rstrip("/") or None)
     app.config.setdefault("TRUSTED_PROXIES", env_int(env, TRUSTED_PROXIES_ENV, 0, maximum=10))
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_CONTENT_LENGTH)
+    if app.config.get("MAX_CONTENT_LENGTH") is None:  # Flask's own default is None: no limit
+        app.config["MAX_CONTENT_LENGTH"] = MAX_CONTENT_LENGTH
     app.config.update(
         REMEMBER_COOKIE_SECURE=app.config["SECURE_COOKIES"] is True,
         REMEMBER_COOKIE_HTTPONLY=True,
