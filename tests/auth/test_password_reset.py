@@ -173,3 +173,22 @@ def test_the_reset_link_uses_the_configured_address_not_the_host_header(
     text = mail_server.messages[-1].get_content()
     assert "angriber.example" not in text
     assert f"{BASE_URL}/nulstil-adgangskode/" in text
+
+
+def test_the_password_forms_need_their_csrf_token(make_app, make_login_user):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    user = make_login_user("member@TSS")
+    assert client.post("/glemt-adgangskode", data={"email": user.email}).status_code == 400
+    page = client.get("/glemt-adgangskode").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token is not None
+    answer = client.post(
+        "/glemt-adgangskode", data={"email": user.email, "csrf_token": token.group(1)}
+    )
+    assert answer.status_code == 303
+    # CSRF is checked before anything else, so a forged change is refused as such.
+    change = client.post(
+        "/profil/adgangskode",
+        data={"current_password": "x", "new_password": "x" * 20, "repeat": "x" * 20},
+    )
+    assert change.status_code == 400
