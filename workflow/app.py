@@ -104,7 +104,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
-    init_hardening(app)
+    try:
+        init_hardening(app)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
     init_database(app, _database(app.config["DATABASE_URL"], app.config.get("SESSION_FACTORY")))
     init_login(app)
     init_i18n(app)

@@ -13,6 +13,7 @@ import time
 import pytest
 from support.mail import free_port
 
+from workflow.app import ConfigurationError, create_app
 from workflow.auth import tokens
 from workflow.web import hardening
 
@@ -223,3 +224,9 @@ def test_a_body_within_the_limit_still_reaches_the_app(client, logged_in):
     logged_in("member@TSS")
     answer = client.post("/sager/ny/signature_initiative", data={"title": "x"})
     assert answer.status_code != 413
+
+
+def test_a_bad_proxy_setting_stops_the_app_with_a_danish_explanation(monkeypatch, database_url):
+    monkeypatch.setenv("AFTALEFLOW_TRUSTED_PROXIES", "mange")
+    with pytest.raises(ConfigurationError, match="AFTALEFLOW_TRUSTED_PROXIES skal være et heltal"):
+        create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "x" * 64})
