@@ -14,6 +14,7 @@ from models.event import GENESIS_HASH, CaseEvent
 from models.goal import FocusArea, FocusSubGoal, NationalGoal
 from models.implementation import ImplementationState, ImplementationStatus
 from models.indicator import Indicator, IndicatorDirection, IndicatorValue, case_indicators
+from models.login_throttle import LoginThrottle
 from models.meeting import AgendaItem, ItemKind, Meeting, MeetingStatus
 from models.meeting_series import (
     DocumentVersion,
@@ -58,6 +59,7 @@ __all__ = [
     "IndicatorDirection",
     "IndicatorValue",
     "ItemKind",
+    "LoginThrottle",
     "Meeting",
     "MeetingHistoryEntry",
     "MeetingSeries",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, String
@@ -9,6 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
 from models.party import Party
+
+
+def new_session_token() -> str:
+    """A fresh random session token (see `User.session_token`)."""
+    return secrets.token_urlsafe(32)
 
 
 class User(Base):
@@ -27,6 +33,12 @@ class User(Base):
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"))
     digest: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Part of the id kept in the login cookie: a new token (at logout, password change or
+    # reset) ends every session that carries the old one, copied cookies included. Rows made
+    # outside the ORM get "", which no session accepts until a login sets a token.
+    session_token: Mapped[str] = mapped_column(
+        String(64), default=new_session_token, server_default=""
+    )
 
     party: Mapped[Party | None] = relationship()
 
@@ -44,7 +56,8 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # Flask-Login's "alternative id": the loader accepts it only while the token is current.
+        return f"{self.id}:{self.session_token}"
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, render_template
+from flask import Flask, Response, current_app, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import StrictUndefined
 from sqlalchemy import text
@@ -19,9 +19,11 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from workflow.admin.views import bp as admin_bp
 from workflow.api import register as register_api
+from workflow.auth import password_views as password_web
 from workflow.auth import profile_views as profile_web
 from workflow.auth import views as auth
 from workflow.auth.login import init_login
+from workflow.cases import attachments
 from workflow.cases import bulk_views as bulk
 from workflow.cases import export_views as export
 from workflow.cases import views as cases
@@ -37,7 +39,8 @@ from workflow.reports import views as reports_web
 from workflow.web import Database, dashboard, db, init_database
 from workflow.web.accessibility import bp as accessibility_bp
 from workflow.web.filters import init_filters
-from workflow.web.i18n import _l, init_i18n
+from workflow.web.hardening import init_hardening
+from workflow.web.i18n import _, _l, init_i18n
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
@@ -59,6 +62,7 @@ ERROR_TEXTS = {
     404: (_l("Siden findes ikke"), _l("Tjek adressen, eller gå til forsiden.")),
     405: (_l("Handlingen er ikke mulig her"), _l("Gå tilbage til siden, og brug dens knapper.")),
 }
+TOO_LARGE_TITLE = _l("Det, du sendte, er for stort")
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'self'; object-src 'none'"
@@ -100,12 +104,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    try:
+        init_hardening(app)
+    except ValueError as exc:
+        raise ConfigurationError(str(exc)) from None
     init_database(app, _database(app.config["DATABASE_URL"], app.config.get("SESSION_FACTORY")))
     init_login(app)
     init_i18n(app)
     CSRFProtect(app)
     init_filters(app)
-    for blueprint in (auth.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
+    for blueprint in (auth.bp, password_web.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
         app.register_blueprint(blueprint)
     for blueprint in (bodies_bp, processes_bp, admin_bp):
         app.register_blueprint(blueprint)
@@ -190,11 +198,25 @@ def _csrf_refused(_error: CSRFError) -> tuple[str, int]:
 
 def _http_error(error: HTTPException) -> BaseResponse | tuple[str, int]:
     code = error.code or 500
+    if code == 413:
+        return _too_large()
     if code not in ERROR_TEXTS:
         return error.get_response()
     title, advice = ERROR_TEXTS[code]
     html = render_template("error.html", title=str(title), message=str(advice), status=code)
     return html, code
+
+
+def _too_large() -> tuple[str, int]:
+    limit_mb = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) // (1024 * 1024)
+    message = _(
+        "Der kan højst sendes %(limit)s MB ad gangen, og et bilag må højst fylde %(file)s MB. "
+        "Gør filen mindre, eller del den op i flere, og prøv igen.",
+        limit=limit_mb,
+        file=attachments.MAX_BYTES // (1024 * 1024),
+    )
+    html = render_template("error.html", title=str(TOO_LARGE_TITLE), message=message, status=413)
+    return html, 413
 
 
 def _security_headers(response: Response) -> Response:

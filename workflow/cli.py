@@ -214,9 +214,8 @@ def serve(
     context: Context, host: str, port: int, threads: int, with_scheduler: bool, demo_clock: bool
 ) -> None:
     """Serve the web application (waitress), optionally with the scheduler."""
-    import waitress
-
     from workflow.app import ConfigurationError, create_app
+    from workflow.web.server import serve as serve_app
 
     if demo_clock:
         from workflow.demo import load_script
@@ -240,7 +239,7 @@ def serve(
         click.echo("Planlæggeren kører i samme proces. " + _mail_line(smtp))
     click.echo(f"Aftaleflow kører på http://{host}:{port}/ (stop med Ctrl+C)")
     try:
-        waitress.serve(app, host=host, port=port, threads=threads, ident="Aftaleflow")
+        serve_app(app, host=host, port=port, threads=threads, ident="Aftaleflow")
     finally:
         if with_scheduler:
             sweeper.stop_background(context.engine)

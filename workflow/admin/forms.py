@@ -18,11 +18,11 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from models import BodyKind, PartyKind, Role
+from workflow.auth.passwords import MIN_LENGTH as MIN_PASSWORD
 from workflow.web.i18n import LANGUAGE_NAMES, _l
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 BODY_CODE = r"^[A-ZÆØÅ][A-ZÆØÅ0-9-]*$"
-MIN_PASSWORD = 12
 NONE = 0  # the value of "none" in a select of ids
 
 

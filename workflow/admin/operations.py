@@ -25,6 +25,7 @@ from models import (
     Role,
     User,
 )
+from models.user import new_session_token
 from workflow.auth import passwords
 from workflow.engine import clock
 from workflow.engine.unit_of_work import unit_of_work
@@ -163,6 +164,8 @@ def update_user(
             audit(session, actor, "user_updated", "user", user.id, before, after)
         if new_password:
             user.password_hash = passwords.hash_password(new_password)
+            # Whoever was logged in as the user with the old password is logged out.
+            user.session_token = new_session_token()
             audit(session, actor, "user_password_set", "user", user.id, None, None)
 
 

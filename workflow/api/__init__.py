@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from flask import Flask, Response, current_app, request
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map
 
 from workflow.api import cases, docs, reference
@@ -48,6 +48,13 @@ def _http_problem(error: HTTPException) -> Response:
         ).response()
     if isinstance(error, MethodNotAllowed):
         return _method_not_allowed(error.valid_methods or [])
+    if isinstance(error, RequestEntityTooLarge):
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return ApiProblem(
+            "too-large",
+            f"Indholdet er større end de {limit} byte, API'et modtager. Send mindre indhold.",
+            f"The content is larger than the {limit} bytes the API accepts.",
+        ).response()
     return ApiProblem(
         "bad-request",
         "Forespørgslen kunne ikke behandles.",

@@ -51,6 +51,9 @@ PROBLEM_TYPES = {
         ProblemType("invalid-trigger", 409, "Handlingen er ikke mulig nu", "Invalid trigger",
                     "Handlingen findes ikke eller er ikke mulig i sagens tilstand; "
                     "`valid_triggers` nævner de mulige."),
+        ProblemType("too-large", 413, "Indholdet er for stort", "Content too large",
+                    "Forespørgslens krop er større end grænsen; den er afvist uden at blive "
+                    "læst. Send mindre indhold."),
         ProblemType("guard-failed", 422, "Reglerne er ikke opfyldt", "Rules not satisfied",
                     "En eller flere af processens regler holder ikke; `errors` nævner hver "
                     "regel (`rule`) med besked på dansk og engelsk."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -10,6 +11,7 @@ from flask import Flask, abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from models import User
+from workflow.auth import operations
 from workflow.web import db
 from workflow.web.i18n import _
 
@@ -49,12 +51,19 @@ def _page_behind_form() -> str:
     return url_for("dashboard.index")
 
 
-def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+def _load_user(session_id: str) -> User | None:
+    """The user of a login cookie's "id:token", while the token is the user's current one."""
+    user_id, _colon, token = session_id.partition(":")
+    if not token or not user_id.isdigit() or len(user_id) > 18:
         return None
     user = db().get(User, int(user_id))
-    # A deactivated user's open session ends at their next request.
-    return user if user is not None and user.active else None
+    # A deactivated user's open session ends at their next request; so does every session
+    # from before a logout or a password change, which gave the user a new token.
+    if user is None or not user.active or not user.session_token:
+        return None
+    if not hmac.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    return user
 
 
 def login_required(view: View) -> View:
@@ -64,11 +73,13 @@ def login_required(view: View) -> View:
 
 def login(user: User) -> bool:
     """Log `user` in for this browser session only (remember-me is off)."""
+    operations.start_session(db(), user)
     return bool(flask_login.login_user(user, remember=False))
 
 
-def logout() -> None:
-    """Log the current user out."""
+def logout(user: User) -> None:
+    """Log `user` out here and everywhere: a copy of the login cookie stops working too."""
+    operations.end_sessions(db(), user)
     flask_login.logout_user()
 
 

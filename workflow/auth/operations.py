@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from models import AdminAuditEntry, User
+from models.user import new_session_token
 from workflow.auth import passwords
 from workflow.engine import clock
 from workflow.engine.unit_of_work import unit_of_work
@@ -28,6 +29,29 @@ def rehash_password(session: Session, user: User, password: str) -> None:
     """Store a fresh hash of the password the user just logged in with (stronger parameters)."""
     with unit_of_work(session):
         user.password_hash = passwords.hash_password(password)
+
+
+def start_session(session: Session, user: User) -> None:
+    """Give a user who has no session token yet (a row made outside the app) one."""
+    if not user.session_token:
+        with unit_of_work(session):
+            user.session_token = new_session_token()
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of `user` (logout): a new token makes the old login cookies void."""
+    with unit_of_work(session):
+        user.session_token = new_session_token()
+
+
+def change_password(session: Session, user: User, new_password: str, action: str) -> None:
+    """Store the new password (Argon2id) and end every session of `user`, audited as `action`
+    (`password_changed` by the user, `password_reset` by a mailed link); the audit row names
+    no password, not even a hash."""
+    with unit_of_work(session):
+        user.password_hash = passwords.hash_password(new_password)
+        user.session_token = new_session_token()
+        _audit(session, user, action, None, None)
 
 
 def set_locale(session: Session, user: User, locale: str) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -20,7 +23,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from models import User
-from workflow.auth import operations, passwords
+from workflow.auth import operations, passwords, throttle
 from workflow.auth.login import current_actor, current_user, login, login_required, logout
 from workflow.cases.forms import LoginForm
 from workflow.web import db
@@ -72,33 +75,74 @@ def authenticate(session: Session, email: str, password: str) -> tuple[User | No
     return user, None
 
 
+def client_address() -> str:
+    """The client's address (the proxy's view of it when AFTALEFLOW_TRUSTED_PROXIES is set)."""
+    return request.remote_addr or "ukendt"
+
+
+def too_many_attempts(remaining: timedelta) -> str:
+    """The refusal of a locked account or address, the same whether the account exists."""
+    minutes = throttle.minutes_left(remaining)
+    if minutes == 1:
+        return _("For mange forsøg – prøv igen om 1 minut.")
+    return _("For mange forsøg – prøv igen om %(minutes)s minutter.", minutes=minutes)
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The outcome of one login: the user, or the message to show and the HTTP status."""
+
+    user: User | None
+    problem: str | None = None
+    status: int = 422
+    retry_after: timedelta | None = None
+
+
+def attempt_login(email: str, password: str) -> LoginAttempt:
+    """Check the credentials unless the account or the address is locked; count failures."""
+    address = client_address()
+    keys = [throttle.LOGIN_ACCOUNT.key(email), throttle.LOGIN_ADDRESS.key(address)]
+    remaining = throttle.locked_for(db(), keys)
+    if remaining is not None:
+        return LoginAttempt(None, too_many_attempts(remaining), 429, remaining)
+    user, problem = authenticate(db(), email, password)
+    if user is not None:
+        throttle.clear(db(), throttle.LOGIN_ACCOUNT, email)
+    elif problem == str(WRONG_CREDENTIALS):
+        throttle.record_failure(db(), throttle.LOGIN_ACCOUNT, email)
+        throttle.record_failure(db(), throttle.LOGIN_ADDRESS, address)
+    return LoginAttempt(user, problem)
+
+
 @bp.route("/login", methods=["GET", "POST"], endpoint="login")
-def login_page() -> Response | tuple[str, int]:
+def login_page() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]:
     """Show the login form, and log the user in when the credentials match."""
     next_path = safe_next(request.args.get("next"))
     if current_user() is not None:
         return redirect(next_path or url_for("dashboard.index"))
     form = LoginForm()
-    problem: str | None = None
+    attempt = LoginAttempt(None, status=422 if request.method == "POST" else 200)
     if form.validate_on_submit():
-        user, problem = authenticate(db(), form.email.data or "", form.password.data or "")
-        if user is not None:
+        attempt = attempt_login(form.email.data or "", form.password.data or "")
+        if attempt.user is not None:
             # A fresh session at login: nothing from before the login carries over.
             session.clear()
-            login(user)
-            flash(_("Velkommen, %(name)s.", name=user.name), "success")
+            login(attempt.user)
+            flash(_("Velkommen, %(name)s.", name=attempt.user.name), "success")
             return redirect(next_path or url_for("dashboard.index"), code=303)
-    status = 422 if request.method == "POST" else 200
     action = url_for("auth.login", next=next_path) if next_path else url_for("auth.login")
-    html = render_template("auth/login.html", form=form, problem=problem, action=action)
-    return html, status
+    html = render_template("auth/login.html", form=form, problem=attempt.problem, action=action)
+    if attempt.retry_after is not None:
+        seconds = str(math.ceil(attempt.retry_after.total_seconds()))
+        return html, attempt.status, {"Retry-After": seconds}
+    return html, attempt.status
 
 
 @bp.post("/logout", endpoint="logout")
 @login_required
 def logout_page() -> Response:
-    """Log out and return to the login page."""
-    logout()
+    """Log out, here and in every other browser, and return to the login page."""
+    logout(current_actor())
     session.clear()
     flash(_("Du er logget ud."), "success")
     return redirect(url_for("auth.login"), code=303)

@@ -43,8 +43,9 @@ from workflow.engine.unit_of_work import in_unit_of_work, unit_of_work
 log = logging.getLogger(__name__)
 
 # Summaries are notifications themselves; they are mailed even to digest users and are not
-# shown again in the in-app list, whose items they summarise.
-DIGEST_KINDS = frozenset({"digest", "weekly_digest"})
+# shown again in the in-app list, whose items they summarise. A password-reset link
+# (workflow.auth.reset) goes the same way: at once, and never into a summary or the list.
+DIGEST_KINDS = frozenset({"digest", "weekly_digest", "password_reset"})
 # A notification withdrawn before delivery (its deadline moved or went away) is closed with
 # failed_at and this prefix, because rows are never deleted.
 CANCELLED_PREFIX = "Annulleret: "
