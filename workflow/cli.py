@@ -31,6 +31,12 @@ class Context:
             self._engine = make_engine(self.url)
         return self._engine
 
+    def close(self) -> None:
+        """Close the pooled connections (a PostgreSQL server would otherwise see them dropped)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     @contextmanager
     def session(self) -> Iterator[Session]:
         if not migrate.is_initialised(self.engine):
@@ -62,6 +68,7 @@ def say(message: str) -> None:
 def main(ctx: click.Context, database_url: str | None) -> None:
     """Aftaleflow: sager, frister og beslutninger i sundhedsaftalen."""
     ctx.obj = Context(database_url)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @main.command("init-db")
