@@ -13,6 +13,9 @@ nothing and a repeated or concurrent one doubles nothing.
 One sweeper at a time: on PostgreSQL the holder of an advisory lock, on SQLite the holder of
 the lease in `scheduler_locks` (renewed each tick, taken over when it expires).
 
+Once a Danish day a third job appends a signed checkpoint of every audit chain's head to the
+checkpoint file (workflow.engine.checkpoints), under a lease of its own chosen the same way.
+
 Reminders go out at a configured hour of the Danish day (08:00 by default), computed per date
 in Europe/Copenhagen so daylight saving never shifts them; with `skip_weekends` a reminder that
 would fall on a Saturday, Sunday or Danish public holiday goes out on the working day before.
