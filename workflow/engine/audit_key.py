@@ -18,7 +18,7 @@ KEY_FILE_ENV = "AFTALEFLOW_AUDIT_KEY_FILE"
 DEFAULT_KEY_FILE = Path("var") / "audit.key"
 MIN_LENGTH = 32
 
-_cache: dict[tuple[str | None, str], bytes] = {}
+_cache: dict[tuple[str | None, str | None, str], bytes] = {}
 
 
 class AuditKeyError(Exception):
@@ -55,11 +55,13 @@ def _create(path: Path) -> None:
 def load_key(*, create: bool = True) -> bytes:
     """Return the audit key, creating the key file on first use when `create` is true."""
     from_env = os.environ.get(KEY_ENV)
-    path = key_file()
-    cache_key = (from_env, str(path.resolve()))
+    # Sealed on every event: remember the key per setting instead of reading the file each time
+    # (the working folder counts, since the default file is relative to it).
+    cache_key = (from_env, os.environ.get(KEY_FILE_ENV), os.getcwd())
     cached = _cache.get(cache_key)
     if cached is not None:
         return cached
+    path = key_file()
     if from_env:
         key = _checked(from_env, f"${KEY_ENV}")
     else:
