@@ -303,3 +303,15 @@ def test_a_too_short_key_is_refused_with_advice(monkeypatch):
     monkeypatch.setenv(audit_key.KEY_ENV, "kort")
     with pytest.raises(audit_key.AuditKeyError, match="mindst 32 tegn"):
         audit_key.load_key()
+
+
+def test_a_postgresql_server_without_the_audit_key_refuses_to_start(tmp_path, monkeypatch):
+    """Servers sharing a database must seal with one key: none may quietly make its own."""
+    monkeypatch.setenv("AFTALEFLOW_SECRET_KEY", "s" * 64)
+    monkeypatch.delenv(audit_key.KEY_ENV)
+    monkeypatch.setenv(audit_key.KEY_FILE_ENV, str(tmp_path / "audit.key"))
+    url = "postgresql+psycopg://127.0.0.1/test"
+    result = CliRunner().invoke(main, ["--database-url", url, "serve"])
+    assert result.exit_code != 0
+    assert f"Revisionsnøglen {tmp_path / 'audit.key'} findes ikke" in result.output
+    assert not (tmp_path / "audit.key").exists()
