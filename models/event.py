@@ -1,9 +1,7 @@
-"""The append-only, hash-chained audit trail of every case."""
+"""The append-only, hash-chained audit trail of every case (sealed by workflow.engine.chain)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
 from typing import Any
 
@@ -13,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base
 from models.user import User
 
+# The `prev_hash` of the first row of a chain.
 GENESIS_HASH = "0" * 64
 
 
@@ -37,24 +36,3 @@ class CaseEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()
-
-    def payload(self) -> dict[str, Any]:
-        """Return the fields the hash covers, in a canonical form."""
-        return {
-            "case_id": self.case_id,
-            "seq": self.seq,
-            "actor_id": self.actor_id,
-            "trigger": self.trigger,
-            "from_state": self.from_state,
-            "to_state": self.to_state,
-            "comment": self.comment,
-            "data": self.data,
-            "meeting_id": self.meeting_id,
-            "created_at": self.created_at.isoformat(timespec="microseconds"),
-            "prev_hash": self.prev_hash,
-        }
-
-    def compute_hash(self) -> str:
-        """Hash this event together with its predecessor's hash."""
-        canonical = json.dumps(self.payload(), sort_keys=True, ensure_ascii=False, default=str)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

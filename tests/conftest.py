@@ -19,6 +19,9 @@ from workflow.engine import core as workflow_engine
 from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.organisation import seed
 
+# The suite seals its audit chains with a key of its own, never a developer's var/audit.key.
+os.environ["AFTALEFLOW_AUDIT_KEY"] = "aftaleflow-test-audit-key-" + "0" * 32
+
 # Fixtures shared by every folder of the suite: meetings and footprints (support.engine), and
 # the app, client and logged-in users (support.web).
 pytest_plugins = ["support.engine", "support.web"]
@@ -61,6 +64,14 @@ def session(db_engine: Engine) -> Iterator[Session]:
     session.close()
     transaction.rollback()
     connection.close()
+
+
+@pytest.fixture(autouse=True)
+def audit_checkpoint_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A checkpoint folder per test, so no test writes to var/ or sees another's checkpoints."""
+    folder = tmp_path / "audit-checkpoints"
+    monkeypatch.setenv("AFTALEFLOW_AUDIT_CHECKPOINT_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(autouse=True)

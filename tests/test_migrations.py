@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session
 
-from models import Base
-from workflow.engine import migrate
+from models import AdminAuditEntry, Base, Body, Membership, Role, User
+from workflow.engine import audit, migrate
+from workflow.engine import core as engine
 from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.organisation import seed
 
 
 @pytest.fixture
@@ -99,3 +105,67 @@ def test_records_cannot_be_deleted_nor_the_audit_trail_changed(empty_engine, sta
         )
     with pytest.raises(DatabaseError, match="never deleted"), empty_engine.begin() as connection:
         connection.execute(text(statement))
+
+
+LEGACY_FIELDS = ("case_id", "seq", "actor_id", "trigger", "from_state", "to_state", "comment",
+                 "meeting_id", "prev_hash")  # fmt: skip
+
+
+def _legacy_chain_intact(connection) -> bool:
+    """The plain SHA-256 chain every database had before 0008."""
+    rows = connection.execute(text("SELECT * FROM case_events ORDER BY case_id, seq")).mappings()
+    previous: dict[int, str] = {}
+    for row in rows:
+        payload = {k: row[k] for k in LEGACY_FIELDS}
+        payload["data"] = json.loads(row["data"]) if isinstance(row["data"], str) else row["data"]
+        created = row["created_at"]
+        created = datetime.fromisoformat(created) if isinstance(created, str) else created
+        created = created.astimezone(UTC) if created.tzinfo else created.replace(tzinfo=UTC)
+        payload["created_at"] = created.isoformat(timespec="microseconds")
+        canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+        if row["prev_hash"] != previous.get(row["case_id"], "0" * 64):
+            return False
+        if hashlib.sha256(canonical.encode()).hexdigest() != row["hash"]:
+            return False
+        previous[row["case_id"]] = row["hash"]
+    return True
+
+
+def test_an_old_database_is_resealed_with_the_key_and_the_resealing_recorded(empty_engine):
+    migrate.upgrade(empty_engine)
+    with Session(empty_engine, expire_on_commit=False) as session:
+        seed.run(session)
+        forum = session.scalars(select(Body).where(Body.code == "FORUM-DATA")).one()
+        chair = User(email="chair@test.aftaleflow.dk", name="Formand")
+        session.add(chair)
+        session.flush()
+        session.add(Membership(user_id=chair.id, body_id=forum.id, role=Role.CHAIR))
+        session.commit()
+        case = engine.create_case(
+            session, process="forum_matter", title="Data", originating_body=forum, actor=chair
+        )
+        engine.perform(case, "raise", chair)
+    # Back to the plain SHA-256 chain and an unchained admin log, as before 0008.
+    migrate.downgrade(empty_engine, "0006")
+    postgres = empty_engine.dialect.name == "postgresql"
+    with empty_engine.begin() as connection:
+        assert _legacy_chain_intact(connection)
+        assert "seq" not in {c["name"] for c in inspect(connection).get_columns("admin_audit")}
+        # An edit the old chain shows; re-sealing must not hide it without a word.
+        connection.execute(
+            text("DROP TRIGGER case_events_no_update" + (" ON case_events" if postgres else ""))
+        )
+        connection.execute(text("UPDATE case_events SET comment = 'Rettet' WHERE seq = 1"))
+
+    migrate.upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        report = audit.verify(session)
+        resealed = session.scalars(
+            select(AdminAuditEntry).where(AdminAuditEntry.action == "reseal_audit")
+        ).one()
+    assert report.problems == []
+    assert report.admin_entries == resealed.seq  # the record is the admin chain's head
+    assert resealed.data["case_events"] == report.events
+    assert resealed.data["broken_before"] == [f"sag {case.id}, hændelse 1"]
+    with pytest.raises(DatabaseError, match="never deleted"), empty_engine.begin() as connection:
+        connection.execute(text("UPDATE admin_audit SET action = 'x'"))

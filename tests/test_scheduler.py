@@ -32,7 +32,7 @@ from models import (
     User,
 )
 from workflow import scheduler
-from workflow.engine import clock, migrate
+from workflow.engine import checkpoints, clock, migrate
 from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.clock import LOCAL_TZ
@@ -293,6 +293,63 @@ def test_on_postgresql_the_advisory_lock_holder_sweeps(session, db_engine):
         assert scheduler.sweep(session, config=EIGHT).skipped
         other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": scheduler.SWEEP_LOCK_KEY})
     assert not scheduler.sweep(session, config=EIGHT).skipped
+
+
+# --- the daily audit checkpoint ----------------------------------------------------------
+
+
+def _checkpoints_written(folder) -> int:
+    path = folder / checkpoints.FILE_NAME
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+def test_the_audit_checkpoint_is_written_once_a_danish_day(session, audit_checkpoint_dir):
+    clock.set_time(_local(2021, 5, 3, 0, 30))
+    assert scheduler.checkpoint_daily(session, config=EIGHT, holder="a") is not None
+    clock.set_time(_local(2021, 5, 3, 23, 59))  # later ticks the same day write nothing
+    assert scheduler.checkpoint_daily(session, config=EIGHT, holder="a") is None
+    assert _checkpoints_written(audit_checkpoint_dir) == 1
+    clock.set_time(_local(2021, 5, 4, 0, 1))
+    assert scheduler.checkpoint_daily(session, config=EIGHT, holder="a") is not None
+    assert _checkpoints_written(audit_checkpoint_dir) == 2
+    written = checkpoints.read()
+    assert written.problems == [] and written.latest is not None
+    assert written.latest.written_at == _local(2021, 5, 4, 0, 1)
+
+
+@pytest.mark.sqlite_only
+def test_on_sqlite_only_the_checkpoint_lease_holder_writes_it(session, audit_checkpoint_dir):
+    clock.set_time(_local(2021, 5, 3, 23, 59, 30))
+    assert scheduler.checkpoint_daily(session, config=EIGHT, holder="a") is not None
+    clock.set_time(_local(2021, 5, 4, 0, 0, 30))  # a new day, but a's lease still runs
+    assert scheduler.checkpoint_daily(session, config=EIGHT, holder="b") is None
+    assert scheduler.checkpoint_daily(session, config=EIGHT, holder="a") is not None
+    clock.set_time(_local(2021, 5, 5, 8, 0))  # a has died; b takes over the next day
+    assert scheduler.checkpoint_daily(session, config=EIGHT, holder="b") is not None
+    assert _checkpoints_written(audit_checkpoint_dir) == 3
+
+
+def test_on_postgresql_only_the_checkpoint_lock_holder_writes_it(
+    session, db_engine, audit_checkpoint_dir
+):
+    if db_engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's advisory lock")
+    clock.set_time(_local(2021, 5, 3, 9, 0))
+    with db_engine.connect() as other:
+        other.execute(text("SELECT pg_advisory_lock(:k)"), {"k": scheduler.CHECKPOINT_LOCK_KEY})
+        assert scheduler.checkpoint_daily(session, config=EIGHT) is None
+        other.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": scheduler.CHECKPOINT_LOCK_KEY})
+    assert scheduler.checkpoint_daily(session, config=EIGHT) is not None
+    assert scheduler.checkpoint_daily(session, config=EIGHT) is None
+    assert _checkpoints_written(audit_checkpoint_dir) == 1
+
+
+def test_the_scheduler_runs_the_checkpoint_job_beside_the_sweep(db_engine):
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    background = BackgroundScheduler(timezone=LOCAL_TZ)
+    scheduler._configure(background, db_engine, EIGHT, None, "test")
+    assert {job.id for job in background.get_jobs()} == {"sweep", "audit_checkpoint"}
 
 
 @pytest.fixture

@@ -27,6 +27,7 @@ from workflow.cases import attachments
 from workflow.cases import bulk_views as bulk
 from workflow.cases import export_views as export
 from workflow.cases import views as cases
+from workflow.engine.audit_key import AuditKeyError, load_key
 from workflow.engine.db import database_url, make_engine, make_session_factory
 from workflow.engine.paths import resource_dir
 from workflow.implementation import indicator_views as indicators_web
@@ -100,6 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["DATABASE_URL"] = database_url(app.config.get("DATABASE_URL"))
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(app.config["DATABASE_URL"], app.testing)
+    require_audit_key(app.config["DATABASE_URL"])
     app.jinja_env.undefined = StrictUndefined
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
@@ -154,6 +156,23 @@ def secret_key(url: str, testing: bool) -> str:
         "'python -c \"import secrets; print(secrets.token_hex(32))\"'). Alle app-servere, der "
         "deler databasen, skal have den samme nøgle."
     )
+
+
+def require_audit_key(url: str) -> None:
+    """Make sure the audit key is there before the first event is sealed.
+
+    With SQLite (one machine) the key file is made on first use. With PostgreSQL several
+    servers share the database, and a server making a key of its own would seal events the
+    others cannot verify, so the key must exist already: set by init-db or given in the
+    environment.
+    """
+    postgres = make_url(url).get_backend_name() == "postgresql"
+    try:
+        load_key(create=not postgres)
+    except AuditKeyError as error:
+        raise ConfigurationError(
+            f"{error} Alle app-servere og planlæggeren skal bruge den samme revisionsnøgle."
+        ) from None
 
 
 def read_or_create_key(path: Path) -> str:

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Membership, Role, User
-from workflow.engine import audit, migrate
+from workflow.engine import admin_audit, audit, audit_key, migrate
+from workflow.engine.audit_key import AuditKeyError, load_key
 from workflow.engine.db import database_url, make_engine, make_session_factory
 from workflow.engine.unit_of_work import unit_of_work
 
@@ -32,9 +33,10 @@ class Context:
         return self._engine
 
     def close(self) -> None:
-        """Close the pooled connections (a command run in-process leaves none open)."""
+        """Close the pooled connections (a PostgreSQL server would otherwise see them dropped)."""
         if self._engine is not None:
             self._engine.dispose()
+            self._engine = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -75,8 +77,16 @@ def main(ctx: click.Context, database_url: str | None) -> None:
 def init_db(context: Context) -> None:
     """Create or upgrade the database schema (Alembic migrations to head)."""
     click.echo(f"Opgraderer databasen ({context.engine.url.render_as_string()}) …")
-    migrate.upgrade(context.engine)
+    try:
+        migrate.upgrade(context.engine)
+        load_key()
+    except AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo("Databasen er klar.")
+    click.echo(
+        f"Revisionsnøglen ligger i {audit_key.describe()}; tag sikkerhedskopi af den adskilt fra "
+        "databasen – uden den kan revisionssporet ikke kontrolleres."
+    )
 
 
 @main.command()
@@ -161,13 +171,9 @@ def users_create(
             session.flush()
             for body, role in parsed:
                 session.add(Membership(user_id=user.id, body_id=body.id, role=role))
-            from models import AdminAuditEntry
-
-            session.add(
-                AdminAuditEntry(
-                    action="create", object_type="user", object_id=str(user.id),
-                    data={"email": email, "admin": admin, "roles": list(roles), "via": "cli"},
-                )
+            admin_audit.record(
+                session, action="create", object_type="user", object_id=user.id,
+                data={"email": email, "admin": admin, "roles": list(roles), "via": "cli"},
             )  # fmt: skip
     click.echo(f"Brugeren {email} er oprettet.")
 
@@ -316,18 +322,55 @@ def audit_group() -> None:
     """Check the audit trail."""
 
 
+_CHECKPOINTS_OPTION = click.option(
+    "--checkpoints",
+    "checkpoint_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Mappe med kontrolpunkter (standard: AFTALEFLOW_AUDIT_CHECKPOINT_DIR eller "
+    "var/audit-checkpoints).",
+)
+
+
 @audit_group.command("verify")
+@_CHECKPOINTS_OPTION
 @pass_context
-def audit_verify(context: Context) -> None:
-    """Verify every case's hash chain; exit 1 if anything was tampered with."""
+def audit_verify(context: Context, checkpoint_dir: str | None) -> None:
+    """Verify every chain, each case's state and the checkpoints; exit 1 on any problem."""
     with context.session() as session:
-        checked, problems = audit.verify(session)
-    for problem in problems:
-        click.echo(f"Sag {problem.case_id}, hændelse {problem.seq}: {problem.problem}", err=True)
-    if problems:
-        click.echo(f"{len(problems)} problemer i {checked} hændelser.", err=True)
+        try:
+            report = audit.verify(session, checkpoint_dir)
+        except AuditKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
+    click.echo(report.checkpoint_line(), err=bool(report.problems))
+    if report.problems:
+        click.echo(report.summary(), err=True)
         sys.exit(1)
-    click.echo(f"Revisionssporet er intakt: {checked} hændelser kontrolleret.")
+    click.echo(report.summary())
+
+
+@audit_group.command("checkpoint")
+@_CHECKPOINTS_OPTION
+@pass_context
+def audit_checkpoint(context: Context, checkpoint_dir: str | None) -> None:
+    """Append a signed checkpoint of every chain's head to the checkpoint file."""
+    from workflow.engine import checkpoints
+
+    with context.session() as session:
+        try:
+            path, checkpoint = checkpoints.write(session, checkpoint_dir)
+        except AuditKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+        except OSError as exc:
+            raise click.ClickException(
+                f"Kontrolpunktet kunne ikke skrives: {exc}. Tjek at mappen findes og kan skrives."
+            ) from None
+    click.echo(
+        f"Kontrolpunkt skrevet i {path}: {len(checkpoint.cases)} sager, {checkpoint.events} "
+        f"hændelser og {checkpoint.admin.seq if checkpoint.admin else 0} administrative poster."
+    )
 
 
 @main.group()

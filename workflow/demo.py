@@ -25,7 +25,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
-    AdminAuditEntry,
     AgendaItem,
     Body,
     Case,
@@ -46,7 +45,7 @@ from models import (
     Role,
     User,
 )
-from workflow.engine import clock
+from workflow.engine import admin_audit, clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
@@ -1122,12 +1121,11 @@ def run(
     report.events = _count_events(session) - events_before
     if report.changed:
         with unit_of_work(session):
-            session.add(
-                AdminAuditEntry(
-                    action="demo", object_type="demo", object_id="data/demo.toml",
-                    data={"users": report.users, "meetings": report.meetings,
-                          "cases": report.cases, "events": report.events},
-                )
+            admin_audit.record(
+                session,
+                action="demo", object_type="demo", object_id="data/demo.toml",
+                data={"users": report.users, "meetings": report.meetings,
+                      "cases": report.cases, "events": report.events},
             )  # fmt: skip
     report.seconds = timer.perf_counter() - started
     return report

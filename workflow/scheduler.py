@@ -13,6 +13,9 @@ nothing and a repeated or concurrent one doubles nothing.
 One sweeper at a time: on PostgreSQL the holder of an advisory lock, on SQLite the holder of
 the lease in `scheduler_locks` (renewed each tick, taken over when it expires).
 
+Once a Danish day a third job appends a signed checkpoint of every audit chain's head to the
+checkpoint file (workflow.engine.checkpoints), under a lease of its own chosen the same way.
+
 Reminders go out at a configured hour of the Danish day (08:00 by default), computed per date
 in Europe/Copenhagen so daylight saving never shifts them; with `skip_weekends` a reminder that
 would fall on a Saturday, Sunday or Danish public holiday goes out on the working day before.
@@ -28,6 +31,7 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -37,7 +41,7 @@ from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, ProcessVersion, Role, SchedulerLock
 from workflow.consultations import operations as consultations
-from workflow.engine import clock
+from workflow.engine import checkpoints, clock
 from workflow.engine.calendar import is_working_day, local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.core import append_event, body_by_code, definition_of
@@ -55,6 +59,10 @@ log = logging.getLogger(__name__)
 
 SWEEP_LOCK_KEY = 0x4166_7466  # "Aftf": the PostgreSQL advisory lock electing one sweeper
 LOCK_NAME = "sweep"
+# The daily audit checkpoint has a lease of its own, so it never waits for (or skips because
+# of) a sweep running at the same moment; its row's swept_until is the last checkpoint.
+CHECKPOINT_LOCK_KEY = 0x4166_7463  # "Aftc"
+CHECKPOINT_LOCK_NAME = "audit_checkpoint"
 _TOKEN = uuid.uuid4().hex[:8]
 
 
@@ -200,18 +208,23 @@ def _lease_is_free(row: SchedulerLock, holder: str, now: datetime, ttl: timedelt
 
 
 def _lead(
-    session: Session, holder: str, now: datetime, config: SchedulerConfig
+    session: Session,
+    holder: str,
+    now: datetime,
+    config: SchedulerConfig,
+    name: str = LOCK_NAME,
+    key: int = SWEEP_LOCK_KEY,
 ) -> SchedulerLock | None:
-    """Become the sweeper for this transaction, or return None if another process is."""
+    """Take the lease `name` for this transaction, or return None if another process has it."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if postgres and not session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
     ):
         return None
     # On SQLite the transaction began with BEGIN IMMEDIATE, so reading the lease is safe.
-    row = session.get(SchedulerLock, LOCK_NAME, populate_existing=True)
+    row = session.get(SchedulerLock, name, populate_existing=True)
     if row is None:
-        row = SchedulerLock(name=LOCK_NAME, last_deadline_id=0)
+        row = SchedulerLock(name=name, last_deadline_id=0)
         session.add(row)
     elif not postgres and not _lease_is_free(row, holder, now, config.lock_ttl):
         return None
@@ -483,6 +496,42 @@ def sweep(
     return report
 
 
+# --- the daily audit checkpoint -----------------------------------------------------------
+
+
+def checkpoint_daily(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    config: SchedulerConfig | None = None,
+    holder: str | None = None,
+    directory: str | None = None,
+) -> Path | None:
+    """Write the day's signed checkpoint of the audit chains once per Danish day, under its
+    lease; return the checkpoint file, or None when it was done today or another process
+    holds the lease."""
+    config = config or SchedulerConfig.from_env()
+    now = now or clock.now()
+    try:
+        with unit_of_work(session):
+            row = _lead(
+                session, holder or default_holder(), now, config,
+                name=CHECKPOINT_LOCK_NAME, key=CHECKPOINT_LOCK_KEY,
+            )  # fmt: skip
+            if row is None:
+                raise _NotTheSweeper
+            done = row.swept_until
+            if done is not None and done <= now and local_date(done) == local_date(now):
+                raise _NotTheSweeper  # today's checkpoint is written; the lease is left as is
+            # Written before the commit: should the commit fail, the next tick writes one
+            # more checkpoint, which does no harm.
+            path, _checkpoint = checkpoints.write(session, directory)
+            row.swept_until = now
+    except _NotTheSweeper:
+        return None
+    return path
+
+
 # --- running it ---------------------------------------------------------------------------
 
 
@@ -506,6 +555,16 @@ def _deliver_job(engine: Engine, smtp: SmtpConfig) -> None:
             log.exception("delivery failed")
 
 
+def _checkpoint_job(engine: Engine, config: SchedulerConfig, holder: str) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            path = checkpoint_daily(session, config=config, holder=holder)
+            if path is not None:
+                log.info("audit checkpoint written to %s", path)
+        except Exception:  # the next tick retries; a full disk must not stop the sweeps
+            log.exception("audit checkpoint failed")
+
+
 def _configure(
     scheduler: BaseScheduler,
     engine: Engine,
@@ -521,6 +580,13 @@ def _configure(
     scheduler.add_job(
         _sweep_job, "interval", seconds=config.interval, args=[engine, config, holder],
         id="sweep", coalesce=True, max_instances=1,
+        misfire_grace_time=max(1, int(config.interval * 5)), next_run_time=now,
+        replace_existing=True,
+    )  # fmt: skip
+    # Checked every tick, written once a day: a scheduler down at any fixed hour still writes.
+    scheduler.add_job(
+        _checkpoint_job, "interval", seconds=config.interval, args=[engine, config, holder],
+        id="audit_checkpoint", coalesce=True, max_instances=1,
         misfire_grace_time=max(1, int(config.interval * 5)), next_run_time=now,
         replace_existing=True,
     )  # fmt: skip

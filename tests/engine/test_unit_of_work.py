@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import AdminAuditEntry, Case
+from workflow.engine import admin_audit
 from workflow.engine.errors import Conflict, StaleChange, WorkflowError
 from workflow.engine.unit_of_work import case_conflict, in_unit_of_work, unit_of_work
 
@@ -42,8 +43,7 @@ def calls(session: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[Calls]:
 
 
 def _write(session: Session, marker: str) -> None:
-    session.add(AdminAuditEntry(action="uow_test", object_type="test", object_id=marker, data={}))
-    session.flush()
+    admin_audit.record(session, action="uow_test", object_type="test", object_id=marker)
 
 
 def _stored(session: Session) -> list[str]:

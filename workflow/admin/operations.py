@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
-    AdminAuditEntry,
     Body,
     BodyKind,
     Membership,
@@ -27,7 +26,7 @@ from models import (
 )
 from models.user import new_session_token
 from workflow.auth import passwords
-from workflow.engine import clock
+from workflow.engine import admin_audit, clock
 from workflow.engine.unit_of_work import unit_of_work
 
 # Audited values -----------------------------------------------------------------------------
@@ -100,15 +99,14 @@ def audit(
     after: dict[str, Any] | None,
 ) -> None:
     """Record one admin change: who, what, and the values before and after."""
-    session.add(
-        AdminAuditEntry(
-            actor_id=actor.id,
-            action=action,
-            object_type=object_type,
-            object_id=str(object_id),
-            data={"before": before, "after": after},
-            created_at=clock.now(),
-        )
+    admin_audit.record(
+        session,
+        actor_id=actor.id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        data={"before": before, "after": after},
+        created_at=clock.now(),
     )
 
 

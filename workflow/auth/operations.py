@@ -5,23 +5,22 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from models import AdminAuditEntry, User
+from models import User
 from models.user import new_session_token
 from workflow.auth import passwords
-from workflow.engine import clock
+from workflow.engine import admin_audit, clock
 from workflow.engine.unit_of_work import unit_of_work
 
 
 def _audit(session: Session, user: User, action: str, old: object, new: object) -> None:
-    session.add(
-        AdminAuditEntry(
-            actor_id=user.id,
-            action=action,
-            object_type="user",
-            object_id=str(user.id),
-            data={"from": old, "to": new},
-            created_at=clock.now(),
-        )
+    admin_audit.record(
+        session,
+        actor_id=user.id,
+        action=action,
+        object_type="user",
+        object_id=str(user.id),
+        data={"from": old, "to": new},
+        created_at=clock.now(),
     )
 
 

@@ -11,8 +11,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import AdminAuditEntry, ApiToken, User
-from workflow.engine import clock
+from models import ApiToken, User
+from workflow.engine import admin_audit, clock
 from workflow.engine.unit_of_work import unit_of_work
 
 TOKEN_PREFIX = "afl_"
@@ -105,13 +105,12 @@ def tokens_of(session: Session, user: User | None = None) -> list[ApiToken]:
 
 
 def _audit(session: Session, actor: User, action: str, token: ApiToken) -> None:
-    session.add(
-        AdminAuditEntry(
-            actor_id=actor.id,
-            action=action,
-            object_type="api_token",
-            object_id=str(token.id),
-            data={"user_id": token.user_id, "name": token.name, "prefix": token.prefix},
-            created_at=clock.now(),
-        )
+    admin_audit.record(
+        session,
+        actor_id=actor.id,
+        action=action,
+        object_type="api_token",
+        object_id=str(token.id),
+        data={"user_id": token.user_id, "name": token.name, "prefix": token.prefix},
+        created_at=clock.now(),
     )

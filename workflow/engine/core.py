@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session, object_session
 
 from models import (
     GENESIS_HASH,
-    AdminAuditEntry,
     Body,
     Case,
     CaseEvent,
@@ -30,8 +29,9 @@ from models import (
     Role,
     User,
 )
-from workflow.engine import access, actions, clock, deadlines
+from workflow.engine import access, actions, admin_audit, clock, deadlines
 from workflow.engine import notices as notifications
+from workflow.engine.chain import case_event_hash
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
 from workflow.engine.guards import GUARDS, PREDICATES, Failure, GuardContext
@@ -431,7 +431,7 @@ def append_event(
     now: datetime,
     meeting_id: int | None = None,
 ) -> CaseEvent:
-    """Append one hash-chained event to the case's audit trail."""
+    """Append one event, sealed onto the case's chain, to its audit trail."""
     # Lock the case row first (PostgreSQL; SQLite's writer lock already serialises): a writer
     # that appends without changing the case, like the scheduler, must not read the same
     # last event as a concurrent transition and fork the chain.
@@ -455,7 +455,7 @@ def append_event(
         created_at=now,
         prev_hash=last.hash if last else GENESIS_HASH,
     )
-    event.hash = event.compute_hash()
+    event.hash = case_event_hash(event)
     session.add(event)
     session.flush()
     return event
@@ -756,15 +756,14 @@ def migrate_case_version(
             session, case, trigger="migrate_version", actor=actor, from_state=from_state,
             comment=comment, data=data, now=now,
         )  # fmt: skip
-        session.add(
-            AdminAuditEntry(
-                actor_id=actor.id,
-                action="migrate_case_version",
-                object_type="case",
-                object_id=str(case.id),
-                data={**data, "from_state": from_state, "to_state": new_state},
-                created_at=now,
-            )
+        admin_audit.record(
+            session,
+            actor_id=actor.id,
+            action="migrate_case_version",
+            object_type="case",
+            object_id=str(case.id),
+            data={**data, "from_state": from_state, "to_state": new_state},
+            created_at=now,
         )
         deadlines.recompute(session, case, target.states[new_state], now, left_state=False)
     return event

@@ -18,7 +18,6 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from models import (
-    AdminAuditEntry,
     Case,
     Indicator,
     IndicatorDirection,
@@ -29,7 +28,7 @@ from models import (
     User,
 )
 from workflow import policy
-from workflow.engine import clock
+from workflow.engine import admin_audit, clock
 from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.engine.unit_of_work import unit_of_work
@@ -289,14 +288,13 @@ def import_csv(session: Session, text: str, actor: User | None = None) -> Import
                 result.unchanged += 1
             result.indicators.add(row.indicator.code)
             result.years.add(row.year)
-        session.add(
-            AdminAuditEntry(
-                actor_id=actor.id if actor else None, action="import_indicator_values",
-                object_type="indicator_values", object_id=",".join(sorted(result.indicators)),
-                data={"created": result.created, "updated": result.updated,
-                      "unchanged": result.unchanged, "years": sorted(result.years)},
-                created_at=now,
-            )
+        admin_audit.record(
+            session,
+            actor_id=actor.id if actor else None, action="import_indicator_values",
+            object_type="indicator_values", object_id=",".join(sorted(result.indicators)),
+            data={"created": result.created, "updated": result.updated,
+                  "unchanged": result.unchanged, "years": sorted(result.years)},
+            created_at=now,
         )  # fmt: skip
     return result
 
@@ -343,14 +341,13 @@ def define_indicator(
         indicator.unit = unit.strip()
         indicator.national_goal_id = goal_id
         session.flush()
-        session.add(
-            AdminAuditEntry(
-                actor_id=actor.id if actor else None,
-                action="create_indicator" if created else "update_indicator",
-                object_type="indicator", object_id=code,
-                data={"name": indicator.name, "direction": indicator.direction.value},
-                created_at=clock.now(),
-            )
+        admin_audit.record(
+            session,
+            actor_id=actor.id if actor else None,
+            action="create_indicator" if created else "update_indicator",
+            object_type="indicator", object_id=code,
+            data={"name": indicator.name, "direction": indicator.direction.value},
+            created_at=clock.now(),
         )  # fmt: skip
     return indicator
 

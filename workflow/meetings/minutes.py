@@ -14,7 +14,6 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from models import (
-    AdminAuditEntry,
     AgendaItem,
     Body,
     Case,
@@ -28,7 +27,7 @@ from models import (
     User,
 )
 from workflow import policy
-from workflow.engine import clock
+from workflow.engine import admin_audit, clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.errors import WorkflowError
@@ -152,12 +151,11 @@ def _require_template_rights(session: Session, actor: User, body_id: int | None)
 def _audit_template(
     session: Session, template: DecisionTemplate, actor: User, action: str, before: dict[str, str]
 ) -> None:
-    session.add(
-        AdminAuditEntry(
-            actor_id=actor.id, action=action, object_type="decision_template",
-            object_id=str(template.id), created_at=clock.now(),
-            data={"before": before, "after": _template_fields(template)},
-        )
+    admin_audit.record(
+        session,
+        actor_id=actor.id, action=action, object_type="decision_template",
+        object_id=str(template.id), created_at=clock.now(),
+        data={"before": before, "after": _template_fields(template)},
     )  # fmt: skip
 
 

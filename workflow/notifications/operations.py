@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from models import AdminAuditEntry, Notification, User
+from models import Notification, User
 from workflow import policy
-from workflow.engine import clock
+from workflow.engine import admin_audit, clock
 from workflow.engine.errors import WorkflowError
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.notifications.delivery import CANCELLED_PREFIX
@@ -91,14 +91,13 @@ def retry_delivery(session: Session, actor: User, notification_id: int) -> Notif
                 "The notification has been put back in the outbox already.",
             )
         session.refresh(item)
-        session.add(
-            AdminAuditEntry(
-                actor_id=actor.id,
-                action="notification_retried",
-                object_type="notification",
-                object_id=str(item.id),
-                data={"before": before, "after": _values(item)},
-                created_at=now,
-            )
+        admin_audit.record(
+            session,
+            actor_id=actor.id,
+            action="notification_retried",
+            object_type="notification",
+            object_id=item.id,
+            data={"before": before, "after": _values(item)},
+            created_at=now,
         )
     return item

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import (
-    AdminAuditEntry,
     Body,
     BodyKind,
     FocusArea,
@@ -26,6 +25,7 @@ from models import (
     PartyKind,
     PlanningArea,
 )
+from workflow.engine import admin_audit
 from workflow.engine.definitions import DefinitionError, ProcessDefinition, load_definitions
 from workflow.engine.paths import resource_dir
 from workflow.engine.processes import registry
@@ -217,10 +217,9 @@ def run(
             report.count(f"procesversioner ({version.name})", created=True)
         check_body_codes(session)
         if report.changed:
-            session.add(
-                AdminAuditEntry(
-                    action="seed", object_type="organisation", object_id="data",
-                    data={"created": report.created, "updated": report.updated},
-                )
+            admin_audit.record(
+                session,
+                action="seed", object_type="organisation", object_id="data",
+                data={"created": report.created, "updated": report.updated},
             )  # fmt: skip
     return report
