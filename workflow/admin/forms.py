@@ -12,12 +12,12 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
-    StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from models import BodyKind, PartyKind, Role
+from workflow.web.fields import LineField
 from workflow.web.i18n import LANGUAGE_NAMES, _l
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -35,7 +35,7 @@ class FingerprintForm(FlaskForm):  # type: ignore[misc]
 class UserForm(FingerprintForm):
     """A user's name, e-mail, language and admin flag."""
 
-    name = StringField(
+    name = LineField(
         _l("Navn"),
         validators=[
             InputRequired(message=_l("Skriv brugerens navn.")),
@@ -110,13 +110,11 @@ class EndMembershipForm(FlaskForm):  # type: ignore[misc]
 class BodyForm(FingerprintForm):
     """A body's names, kind, place in the organisation and material deadline."""
 
-    name = StringField(
+    name = LineField(
         _l("Navn"),
         validators=[InputRequired(message=_l("Skriv organets navn.")), Length(max=200)],
     )
-    name_en = StringField(
-        _l("Navn på engelsk (valgfrit)"), validators=[Optional(), Length(max=200)]
-    )
+    name_en = LineField(_l("Navn på engelsk (valgfrit)"), validators=[Optional(), Length(max=200)])
     kind = SelectField(_l("Art"), choices=[SelectChoice(k.value, k.value) for k in BodyKind])
     parent_id = SelectField(_l("Hører under"), coerce=int)
     planning_area_id = SelectField(_l("Planområde"), coerce=int)
@@ -136,7 +134,7 @@ class BodyForm(FingerprintForm):
 class NewBodyForm(BodyForm):
     """A new body, with the code processes will know it by."""
 
-    code = StringField(
+    code = LineField(
         _l("Kode"),
         validators=[
             InputRequired(message=_l("Skriv organets kode, fx SU-NORD-SOM.")),
@@ -152,7 +150,7 @@ class NewBodyForm(BodyForm):
 class PartyForm(FingerprintForm):
     """A party's name, planning area and whether it is active."""
 
-    name = StringField(
+    name = LineField(
         _l("Navn"),
         validators=[InputRequired(message=_l("Skriv partens navn.")), Length(max=200)],
     )
@@ -163,7 +161,7 @@ class PartyForm(FingerprintForm):
 class NewPartyForm(PartyForm):
     """A new party, with the code and kind it is known by."""
 
-    code = StringField(
+    code = LineField(
         _l("Kode"),
         validators=[
             InputRequired(message=_l("Skriv partens kode, fx HOSP-BOH.")),
@@ -180,7 +178,7 @@ class NewPartyForm(PartyForm):
 class PlanningAreaForm(FingerprintForm):
     """A planning area's name."""
 
-    name = StringField(
+    name = LineField(
         _l("Navn"),
         validators=[
             InputRequired(message=_l("Skriv planområdets navn, fx Planområde Nord.")),
@@ -192,7 +190,7 @@ class PlanningAreaForm(FingerprintForm):
 class NewPlanningAreaForm(PlanningAreaForm):
     """A new planning area, with the code implementation scopes refer to."""
 
-    code = StringField(
+    code = LineField(
         _l("Kode"),
         validators=[
             InputRequired(message=_l("Skriv planområdets kode, fx NORD.")),

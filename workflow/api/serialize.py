@@ -17,7 +17,7 @@ from models import (
     Meeting,
     Notification,
 )
-from workflow.api.schema import TEXT_MAX_LENGTH, Schema, array, integer, nullable, string
+from workflow.api.schema import TEXT_MAX_LENGTH, Schema, array, integer, nullable, string, text
 from workflow.api.spec import component
 from workflow.engine import clock
 from workflow.engine import core as engine
@@ -68,6 +68,8 @@ def case_field_input(name: str) -> Schema:
         schema = integer(1) if column.foreign_keys else integer(1900, 2200)
     elif isinstance(kind, Date):
         schema = {"type": "string", "format": "date"}
+    elif isinstance(kind, String) and kind.length is None:
+        schema = text()
     elif isinstance(kind, String):
         schema = string(kind.length or TEXT_MAX_LENGTH, 1 if name == "title" else 0)
     else:  # pragma: no cover - a new column type must be described here first
