@@ -38,6 +38,7 @@ from workflow.web import Database, dashboard, db, init_database
 from workflow.web.accessibility import bp as accessibility_bp
 from workflow.web.filters import init_filters
 from workflow.web.i18n import _l, init_i18n
+from workflow.web.routing import init_routing
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
@@ -100,6 +101,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    init_routing(app)
     init_database(app, _database(app.config["DATABASE_URL"], app.config.get("SESSION_FACTORY")))
     init_login(app)
     init_i18n(app)

@@ -19,7 +19,7 @@ from models import (
 )
 from workflow.api.schema import TEXT_MAX_LENGTH, Schema, array, integer, nullable, string, text
 from workflow.api.spec import component
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, TransitionSpec
 
@@ -386,7 +386,7 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
         "starts_at": iso(meeting.starts_at),
         "ends_at": iso(meeting.ends_at),
         "location": meeting.location,
-        "online_url": meeting.online_url,
+        "online_url": values.safe_link(meeting.online_url),
         "status": str(meeting.status),
     }
 

@@ -28,6 +28,7 @@ SINGLE_LINE_PATTERN = f"^[^{_CONTROL}]*$"
 LONG_TEXT_PATTERN = f"^[^{_LONG_TEXT_CONTROL}]*$"
 _SINGLE_LINE = re.compile(SINGLE_LINE_PATTERN)
 _LONG_TEXT = re.compile(LONG_TEXT_PATTERN)
+_CONTROL_CHARACTER = re.compile(f"[{_CONTROL}]")
 
 WEB_SCHEMES = ("http", "https")
 URL_MAX_LENGTH = 500
@@ -70,6 +71,16 @@ def long_text(value: str, max_length: int | None = None) -> str:
         )
     _check_length(value, max_length)
     return value
+
+
+def file_name(value: str) -> str:
+    """A file name as a browser sent it, without folders and control characters.
+
+    Names are only shown and offered back on download, so a NUL or line break is dropped
+    rather than refused: the file itself is what the user meant to send.
+    """
+    base = value.replace("\\", "/").rsplit("/", 1)[-1]
+    return _CONTROL_CHARACTER.sub("", base).strip()
 
 
 def _check_length(value: str, max_length: int | None) -> None:
