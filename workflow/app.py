@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from workflow.admin.views import bp as admin_bp
+from workflow.api import http_problem, is_api_request
 from workflow.api import register as register_api
 from workflow.auth import profile_views as profile_web
 from workflow.auth import views as auth
@@ -191,6 +192,8 @@ def _csrf_refused(_error: CSRFError) -> tuple[str, int]:
 
 
 def _http_error(error: HTTPException) -> BaseResponse | tuple[str, int]:
+    if is_api_request():
+        return http_problem(error)
     code = error.code or 500
     if code not in ERROR_TEXTS:
         return error.get_response()

@@ -126,6 +126,8 @@ def amount(
     and not below `minimum` (None: negative amounts allowed)."""
     try:
         number = Decimal(value)
+        if number.is_nan():
+            raise InvalidOperation
     except (InvalidOperation, ValueError, TypeError):
         raise InvalidValue(
             "Skriv beløbet som et tal, fx 12500 eller 12.500,50.",

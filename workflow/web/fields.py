@@ -6,6 +6,7 @@ what the API refuses, with the same Danish or English sentence.
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -102,6 +103,12 @@ class AmountField(DecimalField):  # type: ignore[misc]
         super().__init__(label, validators, places=values.AMOUNT_PLACES, **kwargs)
         self.digits = digits
         self.minimum = minimum
+
+    def _value(self) -> str:
+        # An amount stored before amounts were bounded may have more digits than the default
+        # decimal context rounds; show it so the user can correct it.
+        with decimal.localcontext(prec=100):
+            return str(super()._value())
 
     def process_formdata(self, valuelist: list[str]) -> None:
         """Read '12.500,50', '250.000', '12500,5' or '12500.50'; a blank stays None."""
