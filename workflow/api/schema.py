@@ -186,7 +186,7 @@ def _validate_string(schema: Schema, value: str, name: str) -> list[Issue]:
             )
         )
     pattern = schema.get("pattern")
-    if pattern is not None and re.search(pattern, value) is None:
+    if pattern is not None and re.search(_python_pattern(pattern), value) is None:
         da, en = PATTERN_ISSUES.get(pattern, ("indeholder ugyldige tegn", "has invalid characters"))
         issues.append(Issue(name, f"'{name}' {da}.", f"'{name}' {en}."))
     if not _valid_utf8(value):
@@ -211,6 +211,13 @@ def _validate_string(schema: Schema, value: str, name: str) -> list[Issue]:
             )
         )
     return issues
+
+
+def _python_pattern(pattern: str) -> str:
+    """JSON Schema's `$` ends the text; Python's also matches before a final line break."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
 
 
 def _valid_utf8(value: str) -> bool:

@@ -24,6 +24,7 @@ _CONTROL = "\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029"
 # Long text keeps its line breaks and tabs (CR only as part of a line break; see long_text).
 _LONG_TEXT_CONTROL = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u2028\\u2029"
 # The same rules as regular expressions both Python and JSON Schema (ECMA-262) understand.
+# In Python `$` also matches before a final line break: match them with fullmatch().
 SINGLE_LINE_PATTERN = f"^[^{_CONTROL}]*$"
 LONG_TEXT_PATTERN = f"^[^{_LONG_TEXT_CONTROL}]*$"
 _SINGLE_LINE = re.compile(SINGLE_LINE_PATTERN)
@@ -49,7 +50,7 @@ class InvalidValue(ValueError):
 
 def single_line(value: str, max_length: int | None = None) -> str:
     """A one-line text (a title, a name, a note): no line breaks or other control characters."""
-    if _SINGLE_LINE.match(value) is None:
+    if _SINGLE_LINE.fullmatch(value) is None:
         raise InvalidValue(
             "Teksten må ikke indeholde linjeskift eller andre kontroltegn. Skriv den på én linje.",
             "The text must not contain line breaks or other control characters. "
@@ -62,7 +63,7 @@ def single_line(value: str, max_length: int | None = None) -> str:
 def long_text(value: str, max_length: int | None = None) -> str:
     """A text of several lines: line breaks (CR/LF as sent by browsers become LF) and tabs."""
     value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if _LONG_TEXT.match(value) is None:
+    if _LONG_TEXT.fullmatch(value) is None:
         raise InvalidValue(
             "Teksten indeholder kontroltegn. Kun linjeskift og tabulatorer er tilladt; "
             "skriv teksten igen eller sæt den ind som ren tekst.",
@@ -96,7 +97,7 @@ def record_id(value: object) -> int:
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, str) and re.fullmatch(r"\s*\d{1,20}\s*", value):
+    elif isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,20}\s*", value):
         number = int(value)
     if number is None or not 1 <= number <= ID_MAX:
         raise InvalidValue(
@@ -153,7 +154,7 @@ def calendar_date(value: str) -> date:
     """A real calendar date written YYYY-MM-DD (what a date input and the API send)."""
     text = value.strip()
     try:
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
@@ -176,7 +177,7 @@ def web_url(value: str, max_length: int = URL_MAX_LENGTH) -> str:
 
 def is_web_url(value: str) -> bool:
     """Whether `value` is an absolute http(s) address with a host and no control characters."""
-    if _SINGLE_LINE.match(value) is None or value != value.strip() or " " in value:
+    if _SINGLE_LINE.fullmatch(value) is None or value != value.strip() or " " in value:
         return False
     try:
         parts = urlsplit(value)
