@@ -330,7 +330,7 @@ def case_changes(form: CaseForm) -> dict[str, Any]:
     for name in FLAG_FIELDS:
         changes[name] = bool(getattr(form, name).data)
     focus = form.focus_area_id.data or ""
-    changes["focus_area_id"] = int(focus) if focus.isdigit() else None
+    changes["focus_area_id"] = values.parse_id(focus)
     changes["plan_year"] = form.plan_year.data
     changes["esdh_case_number"] = (form.esdh_case_number.data or "").strip() or None
     return changes
@@ -338,7 +338,8 @@ def case_changes(form: CaseForm) -> dict[str, Any]:
 
 def goal_ids(form: CaseForm) -> list[int]:
     """The chosen national goals' ids."""
-    return sorted(int(v) for v in form.national_goals.data or [] if str(v).isdigit())
+    chosen = (values.parse_id(v) for v in form.national_goals.data or [])
+    return sorted(number for number in chosen if number is not None)
 
 
 def expense_inputs(form: CaseForm) -> tuple[list[ExpenseInput], list[str]]:

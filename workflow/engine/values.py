@@ -107,6 +107,14 @@ def record_id(value: object) -> int:
     return number
 
 
+def parse_id(value: object) -> int | None:
+    """The id (or count, version, page) in `value`, or None if it is not one in range."""
+    try:
+        return record_id(value)
+    except InvalidValue:
+        return None
+
+
 def is_record_id(value: object) -> bool:
     """Whether `value` is a whole number in the range of an id."""
     try:

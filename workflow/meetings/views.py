@@ -36,7 +36,7 @@ from models import (
 )
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
@@ -461,7 +461,7 @@ def record_outcome(meeting_id: int, item_id: int) -> BaseResponse:
     form = OutcomeForm()
     template_id = request.form.get("template_id", "")
     try:
-        if template_id.isdigit():
+        if values.is_record_id(template_id):
             template = next(
                 (
                     t
@@ -628,7 +628,8 @@ def add_template() -> BaseResponse:
     if not form.validate():
         _form_errors(form)
         return redirect(url_for("meetings.templates"), code=303)
-    body = session.get(Body, int(form.body.data)) if form.body.data.isdigit() else None
+    body_id = values.parse_id(form.body.data)
+    body = session.get(Body, body_id) if body_id is not None else None
     try:
         minutes.add_template(session, body, form.name.data, Outcome(form.outcome.data),
                              form.text.data, user)  # fmt: skip
