@@ -112,3 +112,11 @@ def test_web_addresses_are_kept() -> None:
 def test_file_names_lose_folders_and_control_characters() -> None:
     assert values.file_name("C:\\Users\\x\\Svar\x00.pdf") == "Svar.pdf"
     assert values.file_name("../../etc/pass\r\nwd.txt") == "passwd.txt"
+
+
+def test_dates_lie_within_the_years_the_app_plans_with() -> None:
+    assert values.calendar_date("2200-12-31") == date(2200, 12, 31)
+    for raw in ("9999-12-31", "0001-01-01", "1899-12-31"):
+        with pytest.raises(values.InvalidValue) as refused:
+            values.calendar_date(raw)
+        assert "mellem år 1900 og 2200" in refused.value.message_da

@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     EmailField,
     HiddenField,
     IntegerField,
@@ -17,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from models import BodyKind, PartyKind, Role
-from workflow.web.fields import LineField
+from workflow.web.fields import DayField, LineField
 from workflow.web.i18n import LANGUAGE_NAMES, _l
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -98,13 +97,13 @@ class MembershipForm(FlaskForm):  # type: ignore[misc]
 
     body_id = SelectField(_l("Organ"), coerce=int)
     role = SelectField(_l("Rolle"), choices=[SelectChoice(r.value, r.value) for r in Role])
-    since = DateField(_l("Fra (valgfri)"), validators=[Optional()])
+    since = DayField(_l("Fra (valgfri)"), validators=[Optional()])
 
 
 class EndMembershipForm(FlaskForm):  # type: ignore[misc]
     """End a membership on a date (today if none)."""
 
-    until = DateField(_l("Til og med (valgfri, ellers i dag)"), validators=[Optional()])
+    until = DayField(_l("Til og med (valgfri, ellers i dag)"), validators=[Optional()])
 
 
 class BodyForm(FingerprintForm):

@@ -248,7 +248,7 @@ def _is_date_time(value: str) -> bool:
         parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         return False
-    return parsed.tzinfo is not None
+    return parsed.tzinfo is not None and values.FIRST_YEAR <= parsed.year <= values.LAST_YEAR
 
 
 def parse_date_time(value: str) -> datetime:

@@ -34,6 +34,11 @@ _CONTROL_CHARACTER = re.compile(f"[{_CONTROL}]")
 WEB_SCHEMES = ("http", "https")
 URL_MAX_LENGTH = 500
 
+# Dates people work with: far enough either way for history and plans, near enough that a
+# series, a deadline or a time zone added to them stays inside the calendar (years 1–9999).
+FIRST_YEAR = 1900
+LAST_YEAR = 2200
+
 # Amounts in kroner as the columns store them: Numeric(14, 2) holds up to 999 999 999 999,99.
 AMOUNT_DIGITS = 14
 AMOUNT_PLACES = 2
@@ -164,12 +169,23 @@ def calendar_date(value: str) -> date:
     try:
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             raise ValueError(text)
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise InvalidValue(
             "Skriv en gyldig dato som ÅÅÅÅ-MM-DD, fx 2021-03-31.",
             "Write a valid date as YYYY-MM-DD, e.g. 2021-03-31.",
         ) from None
+    return within_calendar(day)
+
+
+def within_calendar(day: date) -> date:
+    """A date between FIRST_YEAR and LAST_YEAR (a year like 9999 is a typing error)."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidValue(
+            f"Datoen skal ligge mellem år {FIRST_YEAR} og {LAST_YEAR}. Ret årstallet.",
+            f"The date must be between the years {FIRST_YEAR} and {LAST_YEAR}. Correct the year.",
+        )
+    return day
 
 
 def web_url(value: str, max_length: int = URL_MAX_LENGTH) -> str:

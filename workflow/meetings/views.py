@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     SelectField,
     TimeField,
@@ -45,7 +44,7 @@ from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, possible_outcomes
 from workflow.notifications import observers
 from workflow.web import db
-from workflow.web.fields import IdField, LineField, TextField, UrlField
+from workflow.web.fields import DayField, IdField, LineField, TextField, UrlField
 
 bp = Blueprint("meetings", __name__, url_prefix="/moeder")
 
@@ -57,7 +56,7 @@ class PlanMeetingForm(FlaskForm):  # type: ignore[misc]
 
     body = SelectField(_l("Organ"), validators=[InputRequired()])
     title = LineField(_l("Titel"), validators=[Optional()])
-    day = DateField(_l("Dato"), validators=[InputRequired(_l("Angiv mødets dato."))])
+    day = DayField(_l("Dato"), validators=[InputRequired(_l("Angiv mødets dato."))])
     start = TimeField(_l("Starttid"), validators=[InputRequired(_l("Angiv starttiden."))])
     minutes_long = IntegerField(_l("Varighed (minutter)"), default=120,
                                 validators=[NumberRange(1, 24 * 60)])  # fmt: skip
@@ -105,11 +104,11 @@ class OutcomeForm(FlaskForm):  # type: ignore[misc]
 class FollowUpForm(FlaskForm):  # type: ignore[misc]
     description = TextField(_l("Hvad skal følges op"), validators=[InputRequired()])
     owner_email = LineField(_l("Ansvarlig (e-mail)"), validators=[InputRequired()])
-    due_on = DateField(_l("Frist"), validators=[InputRequired()])
+    due_on = DayField(_l("Frist"), validators=[InputRequired()])
 
 
 class MoveForm(FlaskForm):  # type: ignore[misc]
-    day = DateField(_l("Ny dato"), validators=[InputRequired()])
+    day = DayField(_l("Ny dato"), validators=[InputRequired()])
     start = TimeField(_l("Ny starttid"), validators=[InputRequired()])
     comment = TextField(_l("Begrundelse"))
 

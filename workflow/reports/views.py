@@ -12,7 +12,6 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
-    DateField,
     IntegerField,
     SelectMultipleField,
 )
@@ -31,7 +30,7 @@ from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.reports import queries as reports
 from workflow.web import db
-from workflow.web.fields import AmountField, IdField, LineField, TextField
+from workflow.web.fields import AmountField, DayField, IdField, LineField, TextField
 
 bp = Blueprint(
     "reports",
@@ -60,8 +59,8 @@ class PlanItemForm(FlaskForm):  # type: ignore[misc]
     anchoring = TextField(_l("Organisatorisk forankring"))
     responsible_start = TextField(_l("Ansvar for igangsættelse"))
     responsible_delivery = TextField(_l("Ansvar for gennemførelse"))
-    starts_on = DateField(_l("Start"), validators=[Optional()])
-    ends_on = DateField(_l("Slut"), validators=[Optional()])
+    starts_on = DayField(_l("Start"), validators=[Optional()])
+    ends_on = DayField(_l("Slut"), validators=[Optional()])
     economy = TextField(_l("Økonomi"))
     economy_dkk = AmountField(
         _l("Økonomi (kr.)"),

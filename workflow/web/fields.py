@@ -9,10 +9,18 @@ from __future__ import annotations
 import decimal
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from wtforms import DecimalField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    DecimalField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import ValidationError
 
 from workflow.engine import values
@@ -85,6 +93,17 @@ class IdSelectField(SelectField):  # type: ignore[misc]
         if self.data not in (None, ""):
             _checked(lambda: values.record_id(self.data))
         super().pre_validate(form)
+
+
+class DayField(DateField):  # type: ignore[misc]
+    """A calendar date within the years the app plans with (see values.within_calendar)."""
+
+    data: Any
+
+    def pre_validate(self, form: Any) -> None:
+        day = self.data
+        if isinstance(day, date):
+            _checked(lambda: values.within_calendar(day))
 
 
 class AmountField(DecimalField):  # type: ignore[misc]
