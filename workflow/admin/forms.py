@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
@@ -16,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from models import BodyKind, PartyKind, Role
-from workflow.web.fields import DayField, LineField
+from workflow.web.fields import DayField, EmailLineField, LineField
 from workflow.web.i18n import LANGUAGE_NAMES, _l
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -41,7 +40,7 @@ class UserForm(FingerprintForm):
             Length(max=200, message=_l("Navnet er for langt (højst 200 tegn).")),
         ],
     )
-    email = EmailField(
+    email = EmailLineField(
         _l("E-mail"),
         validators=[
             InputRequired(message=_l("Skriv brugerens e-mailadresse.")),

@@ -10,7 +10,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    EmailField,
     FieldList,
     Form,
     FormField,
@@ -27,7 +26,7 @@ from models import Meeting
 from workflow.engine import values
 from workflow.engine.definitions import FieldSpec, TransitionSpec
 from workflow.engine.guards import Failure
-from workflow.web.fields import AmountField, LineField, TextField
+from workflow.web.fields import AmountField, EmailLineField, LineField, TextField
 from workflow.web.i18n import _, _l, format_datetime, label, pick
 
 MEETING_FIELD = "meeting_id"
@@ -38,7 +37,7 @@ COMMENT_FIELD = "comment"
 class LoginForm(FlaskForm):  # type: ignore[misc]
     """E-mail and password; the CSRF token comes with FlaskForm."""
 
-    email = EmailField(
+    email = EmailLineField(
         _l("E-mail"),
         validators=[
             InputRequired(message=_l("Skriv din e-mailadresse.")),

@@ -202,10 +202,15 @@ def _coerce(spec: FieldSpec, value: Any) -> tuple[Any, Failure | None]:
     """Return the value in its stored (JSON) form, or a failure that explains the problem."""
     try:
         if spec.type == "date":
-            parsed = value if isinstance(value, date) else boundary.calendar_date(str(value))
-            return parsed.isoformat(), None
+            try:
+                parsed = value if isinstance(value, date) else boundary.iso_date(str(value))
+            except boundary.InvalidValue:
+                raise ValueError(value) from None  # said as "must be a date" below
+            return boundary.within_calendar(parsed).isoformat(), None
         if spec.type == "meeting":
-            return boundary.record_id(value), None
+            if not boundary.is_record_id(value):
+                raise ValueError(value)
+            return int(value), None
         if spec.type == "int":
             if isinstance(value, bool) or not -boundary.ID_MAX <= int(value) <= boundary.ID_MAX:
                 raise ValueError

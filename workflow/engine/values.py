@@ -164,18 +164,23 @@ def amount(
 
 
 def calendar_date(value: str) -> date:
-    """A real calendar date written YYYY-MM-DD (what a date input and the API send)."""
+    """A real calendar date written YYYY-MM-DD (what a date input and the API send), within
+    the years the app plans with."""
+    return within_calendar(iso_date(value))
+
+
+def iso_date(value: str) -> date:
+    """A date that exists, written YYYY-MM-DD."""
     text = value.strip()
     try:
         if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             raise ValueError(text)
-        day = date.fromisoformat(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise InvalidValue(
             "Skriv en gyldig dato som ÅÅÅÅ-MM-DD, fx 2021-03-31.",
             "Write a valid date as YYYY-MM-DD, e.g. 2021-03-31.",
         ) from None
-    return within_calendar(day)
 
 
 def within_calendar(day: date) -> date:

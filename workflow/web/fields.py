@@ -16,6 +16,7 @@ from typing import Any
 from wtforms import (
     DateField,
     DecimalField,
+    EmailField,
     IntegerField,
     SelectField,
     StringField,
@@ -40,6 +41,17 @@ def _checked(parse: Callable[[], Any]) -> Any:
 
 class LineField(StringField):  # type: ignore[misc]
     """One line of text: refuses line breaks and other control characters."""
+
+    data: Any
+
+    def pre_validate(self, form: Any) -> None:
+        text = str(self.data or "")
+        if text:
+            self.data = _checked(lambda: values.single_line(text))
+
+
+class EmailLineField(EmailField):  # type: ignore[misc]
+    """An e-mail address: one line (a line break would end a mail header early)."""
 
     data: Any
 
