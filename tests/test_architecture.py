@@ -174,3 +174,24 @@ def test_access_is_decided_by_the_policy_not_by_the_admin_flag_here_and_there() 
         if path.suffix in (".py", ".html") and "is_admin" in path.read_text("utf-8")
     }
     assert readers - ADMIN_FLAG_READERS == set()
+
+
+# Fields that take free input without the boundary's checks (workflow/engine/values.py): forms
+# use the fields in workflow/web/fields.py instead (docs/architecture.md).
+UNCHECKED_FIELDS = (
+    "StringField", "TextAreaField", "EmailField", "DateField", "DecimalField", "URLField",
+)  # fmt: skip
+FIELDS_MODULE = ROOT / "workflow" / "web" / "fields.py"
+
+
+def test_forms_take_input_through_the_validated_fields() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}: {alias.name}"
+        for path in sorted((ROOT / "workflow").rglob("*.py"))
+        if path != FIELDS_MODULE
+        for node in ast.walk(ast.parse(path.read_text("utf-8")))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("wtforms")
+        for alias in node.names
+        if alias.name in UNCHECKED_FIELDS
+    ]
+    assert offenders == []

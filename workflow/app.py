@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
 from workflow.admin.views import bp as admin_bp
+from workflow.api import http_problem, is_api_request
 from workflow.api import register as register_api
 from workflow.auth import password_views as password_web
 from workflow.auth import profile_views as profile_web
@@ -42,6 +43,7 @@ from workflow.web.accessibility import bp as accessibility_bp
 from workflow.web.filters import init_filters
 from workflow.web.hardening import init_hardening
 from workflow.web.i18n import _, _l, init_i18n
+from workflow.web.routing import init_routing
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
@@ -110,6 +112,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         init_hardening(app)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
+    init_routing(app)
     init_database(app, _database(app.config["DATABASE_URL"], app.config.get("SESSION_FACTORY")))
     init_login(app)
     init_i18n(app)
@@ -216,6 +219,8 @@ def _csrf_refused(_error: CSRFError) -> tuple[str, int]:
 
 
 def _http_error(error: HTTPException) -> BaseResponse | tuple[str, int]:
+    if is_api_request():
+        return http_problem(error)
     code = error.code or 500
     if code == 413:
         return _too_large()

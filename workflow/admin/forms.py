@@ -6,19 +6,17 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    EmailField,
     HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
-    StringField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
 
 from models import BodyKind, PartyKind, Role
 from workflow.auth.passwords import MIN_LENGTH as MIN_PASSWORD
+from workflow.web.fields import DayField, EmailLineField, LineField
 from workflow.web.i18n import LANGUAGE_NAMES, _l
 
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -35,14 +33,14 @@ class FingerprintForm(FlaskForm):  # type: ignore[misc]
 class UserForm(FingerprintForm):
     """A user's name, e-mail, language and admin flag."""
 
-    name = StringField(
+    name = LineField(
         _l("Navn"),
         validators=[
             InputRequired(message=_l("Skriv brugerens navn.")),
             Length(max=200, message=_l("Navnet er for langt (højst 200 tegn).")),
         ],
     )
-    email = EmailField(
+    email = EmailLineField(
         _l("E-mail"),
         validators=[
             InputRequired(message=_l("Skriv brugerens e-mailadresse.")),
@@ -98,25 +96,23 @@ class MembershipForm(FlaskForm):  # type: ignore[misc]
 
     body_id = SelectField(_l("Organ"), coerce=int)
     role = SelectField(_l("Rolle"), choices=[SelectChoice(r.value, r.value) for r in Role])
-    since = DateField(_l("Fra (valgfri)"), validators=[Optional()])
+    since = DayField(_l("Fra (valgfri)"), validators=[Optional()])
 
 
 class EndMembershipForm(FlaskForm):  # type: ignore[misc]
     """End a membership on a date (today if none)."""
 
-    until = DateField(_l("Til og med (valgfri, ellers i dag)"), validators=[Optional()])
+    until = DayField(_l("Til og med (valgfri, ellers i dag)"), validators=[Optional()])
 
 
 class BodyForm(FingerprintForm):
     """A body's names, kind, place in the organisation and material deadline."""
 
-    name = StringField(
+    name = LineField(
         _l("Navn"),
         validators=[InputRequired(message=_l("Skriv organets navn.")), Length(max=200)],
     )
-    name_en = StringField(
-        _l("Navn på engelsk (valgfrit)"), validators=[Optional(), Length(max=200)]
-    )
+    name_en = LineField(_l("Navn på engelsk (valgfrit)"), validators=[Optional(), Length(max=200)])
     kind = SelectField(_l("Art"), choices=[SelectChoice(k.value, k.value) for k in BodyKind])
     parent_id = SelectField(_l("Hører under"), coerce=int)
     planning_area_id = SelectField(_l("Planområde"), coerce=int)
@@ -136,7 +132,7 @@ class BodyForm(FingerprintForm):
 class NewBodyForm(BodyForm):
     """A new body, with the code processes will know it by."""
 
-    code = StringField(
+    code = LineField(
         _l("Kode"),
         validators=[
             InputRequired(message=_l("Skriv organets kode, fx SU-NORD-SOM.")),
@@ -152,7 +148,7 @@ class NewBodyForm(BodyForm):
 class PartyForm(FingerprintForm):
     """A party's name, planning area and whether it is active."""
 
-    name = StringField(
+    name = LineField(
         _l("Navn"),
         validators=[InputRequired(message=_l("Skriv partens navn.")), Length(max=200)],
     )
@@ -163,7 +159,7 @@ class PartyForm(FingerprintForm):
 class NewPartyForm(PartyForm):
     """A new party, with the code and kind it is known by."""
 
-    code = StringField(
+    code = LineField(
         _l("Kode"),
         validators=[
             InputRequired(message=_l("Skriv partens kode, fx HOSP-BOH.")),
@@ -180,7 +176,7 @@ class NewPartyForm(PartyForm):
 class PlanningAreaForm(FingerprintForm):
     """A planning area's name."""
 
-    name = StringField(
+    name = LineField(
         _l("Navn"),
         validators=[
             InputRequired(message=_l("Skriv planområdets navn, fx Planområde Nord.")),
@@ -192,7 +188,7 @@ class PlanningAreaForm(FingerprintForm):
 class NewPlanningAreaForm(PlanningAreaForm):
     """A new planning area, with the code implementation scopes refer to."""
 
-    code = StringField(
+    code = LineField(
         _l("Kode"),
         validators=[
             InputRequired(message=_l("Skriv planområdets kode, fx NORD.")),

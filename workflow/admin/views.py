@@ -53,7 +53,7 @@ from workflow.admin.operations import (
     user_values,
 )
 from workflow.auth.login import current_actor, current_user
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine.calendar import local_date
 from workflow.organisation.views import kind_label
 from workflow.web import db
@@ -161,7 +161,7 @@ def index() -> str:
 
 def _page_number() -> int:
     raw = request.args.get("side", "1")
-    return max(int(raw), 1) if raw.isdigit() else 1
+    return values.parse_id(raw) or 1
 
 
 # Users --------------------------------------------------------------------------------------

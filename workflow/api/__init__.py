@@ -18,7 +18,7 @@ from workflow.api.i18n import gettext
 from workflow.api.problems import ApiProblem
 from workflow.api.spec import API_PREFIX, OPERATIONS, bp
 
-__all__ = ["bp", "cases", "docs", "reference", "register"]
+__all__ = ["bp", "cases", "docs", "http_problem", "is_api_request", "reference", "register"]
 
 CATCH_ALL = "not_found"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -40,8 +40,15 @@ def _problem(problem: ApiProblem) -> Response:
     return problem.response()
 
 
+def is_api_request() -> bool:
+    """Whether the request is for the API (also when no API rule matched its address)."""
+    return request.path == API_PREFIX or request.path.startswith(API_PREFIX + "/")
+
+
 @bp.errorhandler(HTTPException)
-def _http_problem(error: HTTPException) -> Response:
+def http_problem(error: HTTPException) -> Response:
+    """Answer an HTTP error as a problem document (the app's handler calls this for API
+    addresses that matched no rule, e.g. an id beyond the bounded `<int:…>` converter)."""
     if isinstance(error, NotFound):
         return ApiProblem(
             "not-found", "Adressen findes ikke i API'et.", "No such API address."

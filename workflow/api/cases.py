@@ -17,12 +17,14 @@ from workflow.api.refusals import refusal
 from workflow.api.schema import (
     INT32_MAX,
     JSON_INT_MAX,
+    LONG_TEXT,
     Schema,
     integer,
     nullable,
     obj,
     parse_date_time,
     string,
+    text,
 )
 from workflow.api.serialize import (
     CASE,
@@ -43,6 +45,7 @@ from workflow.api.spec import Call, Param, Reply, operation
 from workflow.cases import queries
 from workflow.cases.queries import definitions
 from workflow.engine import core as engine
+from workflow.engine import values
 from workflow.engine.errors import Conflict, WorkflowError
 from workflow.engine.processes import registry
 from workflow.web import db
@@ -89,14 +92,14 @@ EDIT_BODY = obj(
 DATA_VALUE: Schema = {
     "type": ["string", "integer", "number", "boolean", "null"],
     "maxLength": 20_000,
-    "pattern": "^[^\\x00]*$",
+    "pattern": LONG_TEXT,
     "minimum": -JSON_INT_MAX,
     "maximum": JSON_INT_MAX,
 }
 TRANSITION_BODY = obj(
     {
         "trigger": NAME,
-        "comment": nullable(string(20_000)),
+        "comment": nullable(text()),
         "data": {
             "type": "object",
             "properties": {
@@ -186,9 +189,10 @@ def _content_changes(session: Session, body: dict[str, Any]) -> dict[str, Any]:
     for name in ("received_on", "sent_on"):
         if changes.get(name) is not None:
             changes[name] = date.fromisoformat(changes[name])
-    for name in ("title", "summary", "business_case", "financing_proposal", "journal_description"):
-        if isinstance(changes.get(name), str):
-            changes[name] = changes[name].strip()
+    for name, value in changes.items():
+        if isinstance(value, str) and name not in ("received_on", "sent_on"):
+            # The schema refused control characters; CR/LF line breaks are stored as LF.
+            changes[name] = values.long_text(value).strip()
     focus = changes.get("focus_area_id")
     if focus is not None and session.get(FocusArea, focus) is None:
         raise _unknown_reference(

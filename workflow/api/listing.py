@@ -16,7 +16,7 @@ from models import Body, Case, Deadline, case_national_goals
 from workflow.api.problems import ApiProblem
 from workflow.api.schema import INT32_MAX
 from workflow.cases.queries import open_deadline
-from workflow.engine import clock
+from workflow.engine import clock, values
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -111,8 +111,8 @@ def filtered_cases(session: Session, f: CaseFilter) -> Select[tuple[Case]]:
             func.lower(Case.summary).like(pattern, escape="\\"),
             func.lower(func.coalesce(Case.esdh_case_number, "")).like(pattern, escape="\\"),
         ]
-        if f.q.strip().isdigit() and len(f.q.strip()) < 10:
-            conditions.append(Case.id == int(f.q.strip()))
+        if (case_id := values.parse_id(f.q)) is not None:
+            conditions.append(Case.id == case_id)
         query = query.where(or_(*conditions))
     if f.updated_since is not None:
         query = query.where(Case.updated_at >= f.updated_since)

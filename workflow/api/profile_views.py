@@ -5,13 +5,13 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import StringField
 
 from models import ApiToken
 from workflow.api.i18n import _
 from workflow.auth import tokens
 from workflow.auth.login import current_actor, login_required
 from workflow.web import db
+from workflow.web.fields import LineField
 
 bp = Blueprint("api_tokens", __name__, url_prefix="/profil/tokens")
 
@@ -19,7 +19,7 @@ bp = Blueprint("api_tokens", __name__, url_prefix="/profil/tokens")
 class CreateTokenForm(FlaskForm):  # type: ignore[misc]
     """A name for the new token; the CSRF token comes with FlaskForm."""
 
-    name = StringField(render_kw={"maxlength": tokens.NAME_MAX_LENGTH, "autocomplete": "off"})
+    name = LineField(render_kw={"maxlength": tokens.NAME_MAX_LENGTH, "autocomplete": "off"})
 
 
 class RevokeTokenForm(FlaskForm):  # type: ignore[misc]

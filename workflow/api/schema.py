@@ -9,16 +9,30 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
+
+from workflow.engine import values
 
 Schema = dict[str, Any]
 
-INT32_MAX = 2**31 - 1
+INT32_MAX = values.ID_MAX
 JSON_INT_MAX = 2**53
-# No NUL: PostgreSQL cannot store it in text, and no person types it.
-NO_NUL = "^[^\\x00]*$"
+# The text rules of the web forms (workflow.engine.values): one line refuses every control
+# character, NUL included (PostgreSQL cannot store it); long text keeps line breaks and tabs.
+SINGLE_LINE = values.SINGLE_LINE_PATTERN
+LONG_TEXT = values.LONG_TEXT_PATTERN
 TEXT_MAX_LENGTH = 20_000
+PATTERN_ISSUES = {
+    SINGLE_LINE: (
+        "må ikke indeholde linjeskift eller andre kontroltegn; skriv den på én linje",
+        "must not contain line breaks or other control characters; write it on one line",
+    ),
+    LONG_TEXT: (
+        "indeholder kontroltegn; kun linjeskift og tabulatorer er tilladt",
+        "contains control characters; only line breaks and tabs are allowed",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -38,11 +52,16 @@ def nullable(schema: Schema) -> Schema:
 
 
 def string(max_length: int = TEXT_MAX_LENGTH, min_length: int = 0, **extra: Any) -> Schema:
-    """A text without NUL characters, at most `max_length` long."""
-    schema: Schema = {"type": "string", "maxLength": max_length, "pattern": NO_NUL, **extra}
+    """One line of text without control characters, at most `max_length` long."""
+    schema: Schema = {"type": "string", "maxLength": max_length, "pattern": SINGLE_LINE, **extra}
     if min_length:
         schema["minLength"] = min_length
     return schema
+
+
+def text(max_length: int = TEXT_MAX_LENGTH, **extra: Any) -> Schema:
+    """Text of several lines (line breaks and tabs, no other control characters)."""
+    return {"type": "string", "maxLength": max_length, "pattern": LONG_TEXT, **extra}
 
 
 def integer(minimum: int = 1, maximum: int = INT32_MAX, **extra: Any) -> Schema:
@@ -166,16 +185,16 @@ def _validate_string(schema: Schema, value: str, name: str) -> list[Issue]:
                 f"'{name}' is too long (max {limit}).",
             )
         )
-    if "pattern" in schema and re.search(schema["pattern"], value) is None:
-        issues.append(
-            Issue(name, f"'{name}' indeholder ugyldige tegn.", f"'{name}' has invalid characters.")
-        )
+    pattern = schema.get("pattern")
+    if pattern is not None and re.search(_python_pattern(pattern), value) is None:
+        da, en = PATTERN_ISSUES.get(pattern, ("indeholder ugyldige tegn", "has invalid characters"))
+        issues.append(Issue(name, f"'{name}' {da}.", f"'{name}' {en}."))
     if not _valid_utf8(value):
         issues.append(
             Issue(name, f"'{name}' er ikke gyldig tekst.", f"'{name}' is not valid text.")
         )
     fmt = schema.get("format")
-    if fmt == "date" and not _parses(date.fromisoformat, value, 10):
+    if fmt == "date" and not _parses(values.calendar_date, value, 10):
         issues.append(
             Issue(
                 name,
@@ -192,6 +211,13 @@ def _validate_string(schema: Schema, value: str, name: str) -> list[Issue]:
             )
         )
     return issues
+
+
+def _python_pattern(pattern: str) -> str:
+    """JSON Schema's `$` ends the text; Python's also matches before a final line break."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        return pattern[:-1] + "\\Z"
+    return pattern
 
 
 def _valid_utf8(value: str) -> bool:
@@ -222,7 +248,7 @@ def _is_date_time(value: str) -> bool:
         parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
         return False
-    return parsed.tzinfo is not None
+    return parsed.tzinfo is not None and values.FIRST_YEAR <= parsed.year <= values.LAST_YEAR
 
 
 def parse_date_time(value: str) -> datetime:

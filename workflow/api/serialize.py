@@ -17,9 +17,9 @@ from models import (
     Meeting,
     Notification,
 )
-from workflow.api.schema import TEXT_MAX_LENGTH, Schema, array, integer, nullable, string
+from workflow.api.schema import TEXT_MAX_LENGTH, Schema, array, integer, nullable, string, text
 from workflow.api.spec import component
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, TransitionSpec
 
@@ -68,6 +68,8 @@ def case_field_input(name: str) -> Schema:
         schema = integer(1) if column.foreign_keys else integer(1900, 2200)
     elif isinstance(kind, Date):
         schema = {"type": "string", "format": "date"}
+    elif isinstance(kind, String) and kind.length is None:
+        schema = text()
     elif isinstance(kind, String):
         schema = string(kind.length or TEXT_MAX_LENGTH, 1 if name == "title" else 0)
     else:  # pragma: no cover - a new column type must be described here first
@@ -384,7 +386,7 @@ def meeting_summary(meeting: Meeting) -> dict[str, Any]:
         "starts_at": iso(meeting.starts_at),
         "ends_at": iso(meeting.ends_at),
         "location": meeting.location,
-        "online_url": meeting.online_url,
+        "online_url": values.safe_link(meeting.online_url),
         "status": str(meeting.status),
     }
 

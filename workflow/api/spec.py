@@ -26,6 +26,7 @@ from workflow.api.problems import (
 )
 from workflow.api.schema import Issue, Schema, normalise, ref, validate
 from workflow.auth import tokens
+from workflow.engine import values
 from workflow.web import db
 
 API_PREFIX = "/api/v1"
@@ -146,7 +147,7 @@ OPERATIONS: list[Operation] = []
 
 CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 PATH_SCHEMAS = {
-    "int": {"type": "integer", "minimum": 1},
+    "int": {"type": "integer", "minimum": 1, "maximum": values.ID_MAX},
     None: {"type": "string", "minLength": 1, "pattern": "^[a-z0-9_]+$"},
 }
 
@@ -256,6 +257,16 @@ def read_body(schema: Schema | None) -> dict[str, Any]:
     try:
         # NaN and Infinity are not JSON; refuse them rather than store them.
         value = json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+    except RecursionError:
+        raise bad_request(
+            [
+                Issue(
+                    "(body)",
+                    "JSON-indholdet er for dybt indlejret. Send et objekt som i dokumentationen.",
+                    "The JSON body is nested too deeply. Send an object as documented.",
+                )
+            ]
+        ) from None
     except (UnicodeDecodeError, ValueError):
         raise bad_request(
             [

@@ -22,7 +22,7 @@ from models import (
     User,
 )
 from workflow import policy
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.errors import WorkflowError
 from workflow.engine.unit_of_work import unit_of_work
@@ -68,7 +68,7 @@ def storage_dir(configured: str | os.PathLike[str] | None = None) -> Path:
 
 def _check_file(filename: str, data: bytes) -> tuple[str, str]:
     """Return a safe file name and its content type, or explain what is wrong."""
-    name = PurePath(filename.replace("\\", "/")).name.strip()
+    name = values.file_name(filename)
     suffix = PurePath(name).suffix.lower()
     if not name or suffix not in ALLOWED:
         kinds = ", ".join(sorted(ALLOWED))

@@ -17,7 +17,7 @@ from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.cases import queries
 from workflow.cases.forms import MEETING_FIELD, Option
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.definitions import TransitionSpec
 from workflow.engine.errors import WorkflowError
@@ -55,13 +55,14 @@ def fill_template(template: str, case: Case) -> str:
     )
 
 
-def _selection(values: list[str]) -> list[tuple[int, int]]:
+def _selection(checked: list[str]) -> list[tuple[int, int]]:
     """Read 'case_id:version' checkbox values, ignoring anything else."""
     chosen: list[tuple[int, int]] = []
-    for value in values[:MAX_CASES]:
+    for value in checked[:MAX_CASES]:
         case_id, _sep, version = value.partition(":")
-        if case_id.isdigit() and version.isdigit():
-            chosen.append((int(case_id), int(version)))
+        number, seen = values.parse_id(case_id), values.parse_id(version)
+        if number is not None and seen is not None:
+            chosen.append((number, seen))
     return chosen
 
 
@@ -101,9 +102,10 @@ def _bulk_meetings() -> dict[str, Callable[[], list[Option]]]:
 def _meeting_data(transition: TransitionSpec, raw: str) -> dict[str, Any] | None:
     """The engine data for the chosen meeting, if the action is a decision or asks for one."""
     wants_meeting = transition.decision or any(f.type == "meeting" for f in transition.fields)
-    if not wants_meeting or not raw.isdigit():
+    meeting_id = values.parse_id(raw)
+    if not wants_meeting or meeting_id is None:
         return None
-    return {MEETING_FIELD: int(raw)}
+    return {MEETING_FIELD: meeting_id}
 
 
 def act_on(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -11,8 +10,6 @@ from typing import Any
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DecimalField,
-    EmailField,
     FieldList,
     Form,
     FormField,
@@ -21,15 +18,15 @@ from wtforms import (
     PasswordField,
     SelectField,
     SelectMultipleField,
-    StringField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import Meeting
+from workflow.engine import values
 from workflow.engine.definitions import FieldSpec, TransitionSpec
 from workflow.engine.guards import Failure
+from workflow.web.fields import AmountField, EmailLineField, LineField, TextField
 from workflow.web.i18n import _, _l, format_datetime, label, pick
 
 MEETING_FIELD = "meeting_id"
@@ -40,7 +37,7 @@ COMMENT_FIELD = "comment"
 class LoginForm(FlaskForm):  # type: ignore[misc]
     """E-mail and password; the CSRF token comes with FlaskForm."""
 
-    email = EmailField(
+    email = EmailLineField(
         _l("E-mail"),
         validators=[
             InputRequired(message=_l("Skriv din e-mailadresse.")),
@@ -257,41 +254,16 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
-# Dots between groups of three digits are thousands separators in Danish: 1.250.000.
-DANISH_THOUSANDS = re.compile(r"\d{1,3}(\.\d{3})+")
-
-
-class AmountField(DecimalField):  # type: ignore[misc]
-    """An amount in kroner, written the Danish way (12.500,50) or with a decimal point."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        """Read '12.500,50', '250.000', '12500,5' or '12500.50'; a blank stays None."""
-        raw = (valuelist[0] if valuelist else "").replace(" ", "").replace("kr.", "").strip()
-        if not raw:
-            self.data = None
-            return
-        if "," in raw:
-            raw = raw.replace(".", "").replace(",", ".")
-        elif DANISH_THOUSANDS.fullmatch(raw):
-            raw = raw.replace(".", "")  # '250.000' is 250 000 kr., as Danes write it
-        try:
-            self.data = Decimal(raw).quantize(Decimal("0.01"))
-        except (ArithmeticError, ValueError):
-            self.data = None
-            raise ValueError(_("Skriv beløbet som et tal, fx 12500 eller 12.500,50.")) from None
-
-
 class ExpenseForm(Form):  # type: ignore[misc]
     """One party's expected extra expense per year."""
 
     party_id = SelectField(_l("Part"), coerce=str, validate_choice=False)
     amount = AmountField(
         _l("Merudgift pr. år (kr.)"),
-        places=2,
-        validators=[Optional(), NumberRange(min=0, message=_l("Beløbet kan ikke være negativt."))],
+        validators=[Optional()],
         render_kw={"inputmode": "decimal"},
     )
-    note = StringField(_l("Note"), validators=[Length(max=500)])
+    note = LineField(_l("Note"), validators=[Length(max=500)])
 
 
 EXPENSE_ROWS = 3
@@ -307,14 +279,14 @@ class CaseForm(FlaskForm):  # type: ignore[misc]
 
     expected_version = HiddenField()
     originating_body = SelectField(_l("Organ, der rejser sagen"), coerce=str)
-    title = StringField(
+    title = LineField(
         _l("Titel"),
         validators=[
             InputRequired(message=_l("Giv sagen en titel, så den kan gemmes.")),
             Length(max=300, message=_l("Titlen er for lang (højst 300 tegn).")),
         ],
     )
-    summary = TextAreaField(_l("Resumé"))
+    summary = TextField(_l("Resumé"))
     focus_area_id = SelectField(_l("Fokusområde"), coerce=str, validate_choice=False)
     national_goals = MultiCheckboxField(_l("Nationale mål"), coerce=str, validate_choice=False)
     plan_year = IntegerField(
@@ -326,15 +298,15 @@ class CaseForm(FlaskForm):  # type: ignore[misc]
     interface_change = BooleanField(_l("Sagen ændrer en snitflade mellem sektorerne"))
     cost_driving = BooleanField(_l("Sagen giver en eller flere parter nye opgaver med merudgift"))
     large_task = BooleanField(_l("Sagen er en større opgave"))
-    role_distribution = TextAreaField(_l("Rolle- og opgavefordeling"))
-    general_practice_role = TextAreaField(_l("Almen praksis' rolle"))
+    role_distribution = TextField(_l("Rolle- og opgavefordeling"))
+    general_practice_role = TextField(_l("Almen praksis' rolle"))
     expenses = FieldList(FormField(ExpenseForm), min_entries=EXPENSE_ROWS)
-    business_case = TextAreaField(_l("Businesscase"))
-    financing_proposal = TextAreaField(_l("Finansieringsforslag"))
-    triple_aim_quality = TextAreaField(_l("Kvalitet"))
-    triple_aim_economy = TextAreaField(_l("Økonomi"))
-    triple_aim_experience = TextAreaField(_l("Borgerens oplevelse"))
-    esdh_case_number = StringField(
+    business_case = TextField(_l("Businesscase"))
+    financing_proposal = TextField(_l("Finansieringsforslag"))
+    triple_aim_quality = TextField(_l("Kvalitet"))
+    triple_aim_economy = TextField(_l("Økonomi"))
+    triple_aim_experience = TextField(_l("Borgerens oplevelse"))
+    esdh_case_number = LineField(
         _l("ESDH-sagsnummer"),
         validators=[Length(max=64, message=_l("Sagsnummeret er for langt (højst 64 tegn)."))],
     )
@@ -357,7 +329,7 @@ def case_changes(form: CaseForm) -> dict[str, Any]:
     for name in FLAG_FIELDS:
         changes[name] = bool(getattr(form, name).data)
     focus = form.focus_area_id.data or ""
-    changes["focus_area_id"] = int(focus) if focus.isdigit() else None
+    changes["focus_area_id"] = values.parse_id(focus)
     changes["plan_year"] = form.plan_year.data
     changes["esdh_case_number"] = (form.esdh_case_number.data or "").strip() or None
     return changes
@@ -365,7 +337,8 @@ def case_changes(form: CaseForm) -> dict[str, Any]:
 
 def goal_ids(form: CaseForm) -> list[int]:
     """The chosen national goals' ids."""
-    return sorted(int(v) for v in form.national_goals.data or [] if str(v).isdigit())
+    chosen = (values.parse_id(v) for v in form.national_goals.data or [])
+    return sorted(number for number in chosen if number is not None)
 
 
 def expense_inputs(form: CaseForm) -> tuple[list[ExpenseInput], list[str]]:
@@ -378,8 +351,14 @@ def expense_inputs(form: CaseForm) -> tuple[list[ExpenseInput], list[str]]:
         amount = entry.form.amount.data
         if not party and amount is None:
             continue
-        if not party.isdigit():
+        if not party:
             problems.append(_("Række %(row)s: vælg den part, merudgiften gælder.", row=number))
+            continue
+        offered = {str(value) for value, *_label in entry.form.party_id.choices or []}
+        if party not in offered or not values.is_record_id(party):
+            problems.append(
+                _("Række %(row)s: parten findes ikke. Vælg en part på listen.", row=number)
+            )
             continue
         if amount is None:
             problems.append(_("Række %(row)s: skriv beløbet (0 eller mere).", row=number))

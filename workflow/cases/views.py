@@ -29,7 +29,7 @@ from workflow.cases.forms import (
     goal_ids,
     read_action_input,
 )
-from workflow.engine import clock, diagram
+from workflow.engine import clock, diagram, values
 from workflow.engine import core as engine
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
@@ -67,8 +67,7 @@ class ParsedFilter:
 
 
 def _int_arg(args: MultiDict[str, str], name: str) -> int | None:
-    value = args.get(name, "")
-    return int(value) if value.isdigit() else None
+    return values.parse_id(args.get(name, ""))
 
 
 def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilter:
@@ -243,7 +242,7 @@ def detail(case_id: int) -> tuple[str, int]:
 
 
 def _expected_version(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() else None
+    return values.parse_id(raw)
 
 
 @bp.post("/<int:case_id>/handlinger/<trigger>")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import DateField, IntegerField, SelectMultipleField, StringField, TextAreaField
+from wtforms import IntegerField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange, Optional
 
 from models import Body, Case, Consultation, ConsultationResponse, Party, ResponseStatus
@@ -23,6 +23,7 @@ from workflow.cases.attachment_views import folder
 from workflow.consultations import operations as consultations
 from workflow.engine.errors import WorkflowError
 from workflow.web import db
+from workflow.web.fields import DayField, LineField, TextField
 from workflow.web.i18n import _, _l
 
 bp = Blueprint("consultations", __name__, url_prefix="/hoering")
@@ -31,11 +32,9 @@ bp = Blueprint("consultations", __name__, url_prefix="/hoering")
 class StartForm(FlaskForm):  # type: ignore[misc]
     """Send the case's draft to parties and bodies with a response deadline."""
 
-    title = StringField(_l("Høringens titel"), validators=[Optional()])
-    draft = TextAreaField(_l("Udkast eller følgebrev"), validators=[Optional()])
-    deadline = DateField(
-        _l("Høringsfrist"), validators=[InputRequired(_l("Angiv høringsfristen."))]
-    )
+    title = LineField(_l("Høringens titel"), validators=[Optional()])
+    draft = TextField(_l("Udkast eller følgebrev"), validators=[Optional()])
+    deadline = DayField(_l("Høringsfrist"), validators=[InputRequired(_l("Angiv høringsfristen."))])
     reminder_days = IntegerField(
         _l("Påmindelse (dage før fristen)"), default=3, validators=[Optional(), NumberRange(0, 60)]
     )
@@ -47,7 +46,7 @@ class StartForm(FlaskForm):  # type: ignore[misc]
 class AnswerForm(FlaskForm):  # type: ignore[misc]
     """A consulted party's answer: text and/or a file."""
 
-    text = TextAreaField(_l("Høringssvar"), validators=[Optional()])
+    text = TextField(_l("Høringssvar"), validators=[Optional()])
     file = FileField(_l("Høringssvar som fil (valgfrit)"))
 
 

@@ -31,6 +31,7 @@ from models import (
 )
 from workflow.engine import access, actions, admin_audit, clock, deadlines
 from workflow.engine import notices as notifications
+from workflow.engine import values as boundary
 from workflow.engine.chain import case_event_hash
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
@@ -201,10 +202,17 @@ def _coerce(spec: FieldSpec, value: Any) -> tuple[Any, Failure | None]:
     """Return the value in its stored (JSON) form, or a failure that explains the problem."""
     try:
         if spec.type == "date":
-            parsed = value if isinstance(value, date) else date.fromisoformat(str(value))
-            return parsed.isoformat(), None
-        if spec.type in ("int", "meeting"):
-            if isinstance(value, bool):
+            try:
+                parsed = value if isinstance(value, date) else boundary.iso_date(str(value))
+            except boundary.InvalidValue:
+                raise ValueError(value) from None  # said as "must be a date" below
+            return boundary.within_calendar(parsed).isoformat(), None
+        if spec.type == "meeting":
+            if not boundary.is_record_id(value):
+                raise ValueError(value)
+            return int(value), None
+        if spec.type == "int":
+            if isinstance(value, bool) or not -boundary.ID_MAX <= int(value) <= boundary.ID_MAX:
                 raise ValueError
             return int(value), None
         if spec.type == "bool":
@@ -221,8 +229,14 @@ def _coerce(spec: FieldSpec, value: Any) -> tuple[Any, Failure | None]:
                 f"skal være en af: {', '.join(spec.choices)}",
                 f"must be one of: {', '.join(spec.choices)}",
             )
-        return str(value).strip(), None
-    except (TypeError, ValueError):
+        return boundary.long_text(str(value)).strip(), None
+    except boundary.InvalidValue as problem:
+        return None, Failure(
+            f"field:{spec.name}",
+            f"{spec.label}: {problem.message_da}",
+            f"{spec.label_en}: {problem.message_en}",
+        )
+    except (TypeError, ValueError, OverflowError):
         formats = {"date": ("en dato (ÅÅÅÅ-MM-DD)", "a date (YYYY-MM-DD)")}
         da, en = formats.get(spec.type, ("et heltal", "a whole number"))
         if spec.type == "bool":
@@ -249,6 +263,11 @@ def _validate_fields(
             data.pop("all_answered")
         else:
             data["all_answered"] = answered
+    if comment:
+        try:
+            boundary.long_text(comment)
+        except boundary.InvalidValue as problem:
+            failures.append(Failure("field:comment", problem.message_da, problem.message_en))
     declared = {spec.name for spec in transition.fields}
     for key in sorted(set(data) - declared - ENGINE_DATA_KEYS):
         failures.append(
@@ -295,7 +314,7 @@ def _decision_failures(
             )
         ], None
     body_id = deciding_body_id(case, permission)
-    meeting = session.get(Meeting, int(meeting_id)) if str(meeting_id).isdigit() else None
+    meeting = session.get(Meeting, int(meeting_id)) if boundary.is_record_id(meeting_id) else None
     if meeting is None or meeting.body_id != body_id:
         code = _body_code(session, body_id)
         return [

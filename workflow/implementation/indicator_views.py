@@ -10,7 +10,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, Regexp
 
@@ -20,6 +20,7 @@ from workflow.auth.login import current_actor, login_required
 from workflow.engine.errors import WorkflowError
 from workflow.implementation import charts, indicators
 from workflow.web import db
+from workflow.web.fields import IdField, LineField, TextField
 
 bp = Blueprint("indicators", __name__, url_prefix="/indikatorer")
 MAX_UPLOAD_BYTES = 5_000_000
@@ -34,7 +35,7 @@ class ImportForm(FlaskForm):  # type: ignore[misc]
 class LinkForm(FlaskForm):  # type: ignore[misc]
     """Link an initiative (by case number) to the indicator, or remove the link."""
 
-    case_id = IntegerField(_l("Sag nr."), validators=[InputRequired(_l("Skriv sagens nummer."))])
+    case_id = IdField(_l("Sag nr."), validators=[InputRequired(_l("Skriv sagens nummer."))])
     action = SelectField(
         _l("Handling"),
         choices=[SelectChoice("link", _l("Knyt til")), SelectChoice("unlink", _l("Fjern fra"))],
@@ -44,7 +45,7 @@ class LinkForm(FlaskForm):  # type: ignore[misc]
 class IndicatorForm(FlaskForm):  # type: ignore[misc]
     """An indicator of the registry: what it is, where its data come from, which way is good."""
 
-    code = StringField(
+    code = LineField(
         _l("Kode"),
         validators=[
             InputRequired(_l("Giv indikatoren en kode.")),
@@ -53,16 +54,16 @@ class IndicatorForm(FlaskForm):  # type: ignore[misc]
         ],
         description=_l("Kort og fast, fx GENIND. Bruges i CSV-filerne."),
     )
-    name = StringField(
+    name = LineField(
         _l("Navn"), validators=[InputRequired(_l("Giv indikatoren et navn.")), Length(max=300)]
     )
-    definition = TextAreaField(_l("Definition"))
-    data_source = StringField(_l("Datakilde"), validators=[Length(max=300)])
+    definition = TextField(_l("Definition"))
+    data_source = LineField(_l("Datakilde"), validators=[Length(max=300)])
     direction = SelectField(
         _l("Ønsket retning"),
         choices=[SelectChoice(d.value, label) for d, label in indicators.DIRECTION_LABELS.items()],
     )
-    unit = StringField(_l("Enhed"), validators=[Length(max=32)])
+    unit = LineField(_l("Enhed"), validators=[Length(max=32)])
     national_goal = SelectField(_l("Nationalt mål"), coerce=str, validators=[Optional()])
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ from models import (
     User,
 )
 from workflow import policy
-from workflow.engine import admin_audit, clock
+from workflow.engine import admin_audit, clock, values
 from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.engine.unit_of_work import unit_of_work
@@ -147,17 +148,13 @@ def _dialect(text: str) -> str:
 
 
 def parse_value(raw: str) -> Decimal:
-    """Read '12,5', '12.5' or '1.234,5' as a Decimal; raise ValueError otherwise."""
+    """Read '12,5', '12.5' or '1.234,5' as a Decimal; raise ValueError otherwise (also
+    for a number the column cannot hold)."""
     text = raw.strip().replace(" ", "").replace("\u00a0", "")
     if "," in text:
         text = text.replace(".", "").replace(",", ".")
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(raw) from None
-    if not value.is_finite():
-        raise ValueError(raw)
-    return value
+    # Within the column (Numeric(14, 4)); a value may be negative (a fall, a difference).
+    return values.amount(text, digits=14, places=4, minimum=None)
 
 
 def _check_row(
@@ -183,7 +180,7 @@ def _check_row(
     year: int | None = None
     if not year_text:
         problems.append("året mangler")
-    elif not year_text.isdigit() or not MIN_YEAR <= int(year_text) <= MAX_YEAR:
+    elif not re.fullmatch("[0-9]{4}", year_text) or not MIN_YEAR <= int(year_text) <= MAX_YEAR:
         problems.append(f"året '{year_text}' skal være et årstal mellem {MIN_YEAR} og {MAX_YEAR}")
     else:
         year = int(year_text)

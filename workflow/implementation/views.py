@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
-from wtforms import DateField, SelectField, TextAreaField
+from wtforms import SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
@@ -21,6 +21,7 @@ from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle, charts, indicators
 from workflow.implementation import operations as implementation
 from workflow.web import db
+from workflow.web.fields import DayField, TextField
 
 bp = Blueprint("implementation", __name__, url_prefix="/implementering")
 
@@ -34,13 +35,13 @@ class UnitReportForm(FlaskForm):  # type: ignore[misc]
             SelectChoice(s.value, implementation.STATUS_LABELS[s]) for s in ImplementationState
         ],
     )
-    reason = TextAreaField(
+    reason = TextField(
         _l("Begrundelse eller bemærkning"),
         validators=[Length(max=2000)],
         description=_l("Skal udfyldes, når enheden meldes 'ikke relevant'."),
     )
-    started_on = DateField(_l("Startet den"), validators=[Optional()])
-    implemented_on = DateField(
+    started_on = DayField(_l("Startet den"), validators=[Optional()])
+    implemented_on = DayField(
         _l("Implementeret den"),
         validators=[Optional()],
         description=_l("Tom: i dag, når status er 'implementeret'."),

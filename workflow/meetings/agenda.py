@@ -29,7 +29,7 @@ from models import (
     User,
 )
 from workflow import policy
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import WorkflowError
@@ -496,7 +496,7 @@ def snapshot(session: Session, meeting: Meeting, kind: str) -> dict[str, Any]:
         "date": format_date(meeting.starts_at),
         "when": format_datetime(meeting.starts_at),
         "location": meeting.location,
-        "online_url": meeting.online_url or "",
+        "online_url": values.safe_link(meeting.online_url) or "",
         "items": items,
         "chair_decisions": chair_decisions,
     }

@@ -13,6 +13,7 @@ from typing import Any
 from docx import Document
 from fpdf import FPDF
 
+from workflow.engine import values
 from workflow.engine.paths import resource_dir
 
 FONT_DIR = ("static", "fonts")
@@ -28,8 +29,9 @@ def _place(snapshot: dict[str, Any]) -> str:
     parts = [snapshot["when"]]
     if snapshot["location"]:
         parts.append(snapshot["location"])
-    if snapshot["online_url"]:
-        parts.append(f"Online: {snapshot['online_url']}")
+    # Agendas frozen before links were checked may hold a javascript: link; leave it out.
+    if online_url := values.safe_link(snapshot["online_url"]):
+        parts.append(f"Online: {online_url}")
     return " · ".join(parts)
 
 

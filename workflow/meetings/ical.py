@@ -27,7 +27,7 @@ from models import (
     User,
 )
 from workflow import policy
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.localtime import format_date
 from workflow.engine.unit_of_work import unit_of_work
@@ -133,11 +133,12 @@ def meeting_event(meeting: Meeting, body: Body) -> Event:
     event.add("dtend", ends.astimezone(LOCAL_TZ))
     if meeting.location:
         event.add("location", meeting.location)
-    if meeting.online_url:
-        event.add("url", meeting.online_url)
+    online_url = values.safe_link(meeting.online_url)
+    if online_url:
+        event.add("url", online_url)
     lines = [f"Møde i {body.name}."]
-    if meeting.online_url:
-        lines.append(f"Online: {meeting.online_url}")
+    if online_url:
+        lines.append(f"Online: {online_url}")
     event.add("description", "\n".join(lines))
     cancelled = meeting.status is MeetingStatus.CANCELLED
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")

@@ -13,11 +13,8 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     SelectField,
-    StringField,
-    TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -38,7 +35,7 @@ from models import (
 )
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
@@ -47,6 +44,7 @@ from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, possible_outcomes
 from workflow.notifications import observers
 from workflow.web import db
+from workflow.web.fields import DayField, IdField, LineField, TextField, UrlField
 
 bp = Blueprint("meetings", __name__, url_prefix="/moeder")
 
@@ -57,13 +55,13 @@ class PlanMeetingForm(FlaskForm):  # type: ignore[misc]
     """Plan one meeting, or a series when `count` is above 1."""
 
     body = SelectField(_l("Organ"), validators=[InputRequired()])
-    title = StringField(_l("Titel"), validators=[Optional()])
-    day = DateField(_l("Dato"), validators=[InputRequired(_l("Angiv mødets dato."))])
+    title = LineField(_l("Titel"), validators=[Optional()])
+    day = DayField(_l("Dato"), validators=[InputRequired(_l("Angiv mødets dato."))])
     start = TimeField(_l("Starttid"), validators=[InputRequired(_l("Angiv starttiden."))])
     minutes_long = IntegerField(_l("Varighed (minutter)"), default=120,
                                 validators=[NumberRange(1, 24 * 60)])  # fmt: skip
-    location = StringField(_l("Sted"), validators=[Optional()])
-    online_url = StringField(_l("Link til onlinemøde"), validators=[Optional()])
+    location = LineField(_l("Sted"), validators=[Optional()])
+    online_url = UrlField(_l("Link til onlinemøde"), validators=[Optional()])
     frequency = SelectField(
         _l("Gentagelse"),
         choices=[SelectChoice("", _l("Enkelt møde")), SelectChoice("weekly", _l("Ugentligt")),
@@ -77,50 +75,50 @@ class PlanMeetingForm(FlaskForm):  # type: ignore[misc]
 
 
 class AddCaseForm(FlaskForm):  # type: ignore[misc]
-    case_id = IntegerField(validators=[InputRequired()])
+    case_id = IdField(validators=[InputRequired()])
     kind = SelectField(_l("Punktets art"), choices=KIND_CHOICES)
     closed = BooleanField(_l("Lukket punkt"))
-    public_summary = TextAreaField(_l("Offentligt resumé (for lukkede punkter)"))
+    public_summary = TextField(_l("Offentligt resumé (for lukkede punkter)"))
 
 
 class ItemForm(FlaskForm):  # type: ignore[misc]
-    title = StringField(_l("Titel"), validators=[InputRequired()])
+    title = LineField(_l("Titel"), validators=[InputRequired()])
     kind = SelectField(_l("Punktets art"), choices=KIND_CHOICES)
     closed = BooleanField(_l("Lukket punkt"))
-    public_summary = TextAreaField(_l("Offentligt resumé"))
-    recommendation = TextAreaField(_l("Indstilling"))
-    background = TextAreaField(_l("Baggrund"))
-    presentation = TextAreaField(_l("Sagsfremstilling"))
-    consequences = TextAreaField(_l("Konsekvenser"))
-    risk = TextAreaField(_l("Risikovurdering"))
-    economy = TextAreaField(_l("Økonomi"))
+    public_summary = TextField(_l("Offentligt resumé"))
+    recommendation = TextField(_l("Indstilling"))
+    background = TextField(_l("Baggrund"))
+    presentation = TextField(_l("Sagsfremstilling"))
+    consequences = TextField(_l("Konsekvenser"))
+    risk = TextField(_l("Risikovurdering"))
+    economy = TextField(_l("Økonomi"))
 
 
 class OutcomeForm(FlaskForm):  # type: ignore[misc]
     outcome = SelectField(
         _l("Udfald"), choices=[SelectChoice(o.value, lbl) for o, lbl in OUTCOME_LABELS.items()]
     )
-    decision_text = TextAreaField(_l("Beslutning"))
+    decision_text = TextField(_l("Beslutning"))
 
 
 class FollowUpForm(FlaskForm):  # type: ignore[misc]
-    description = TextAreaField(_l("Hvad skal følges op"), validators=[InputRequired()])
-    owner_email = StringField(_l("Ansvarlig (e-mail)"), validators=[InputRequired()])
-    due_on = DateField(_l("Frist"), validators=[InputRequired()])
+    description = TextField(_l("Hvad skal følges op"), validators=[InputRequired()])
+    owner_email = LineField(_l("Ansvarlig (e-mail)"), validators=[InputRequired()])
+    due_on = DayField(_l("Frist"), validators=[InputRequired()])
 
 
 class MoveForm(FlaskForm):  # type: ignore[misc]
-    day = DateField(_l("Ny dato"), validators=[InputRequired()])
+    day = DayField(_l("Ny dato"), validators=[InputRequired()])
     start = TimeField(_l("Ny starttid"), validators=[InputRequired()])
-    comment = TextAreaField(_l("Begrundelse"))
+    comment = TextField(_l("Begrundelse"))
 
 
 class CommentForm(FlaskForm):  # type: ignore[misc]
-    comment = TextAreaField(_l("Begrundelse"))
+    comment = TextField(_l("Begrundelse"))
 
 
 class FreeItemForm(FlaskForm):  # type: ignore[misc]
-    title = StringField(_l("Titel"), validators=[InputRequired()])
+    title = LineField(_l("Titel"), validators=[InputRequired()])
     kind = SelectField(_l("Punktets art"), choices=KIND_CHOICES, default="information")
 
 
@@ -462,7 +460,7 @@ def record_outcome(meeting_id: int, item_id: int) -> BaseResponse:
     form = OutcomeForm()
     template_id = request.form.get("template_id", "")
     try:
-        if template_id.isdigit():
+        if values.is_record_id(template_id):
             template = next(
                 (
                     t
@@ -565,11 +563,11 @@ class TemplateForm(FlaskForm):  # type: ignore[misc]
 
     # The engine says who may keep a body's templates, in Danish; WTForms would not.
     body = SelectField(_l("Organ"), validators=[InputRequired()], validate_choice=False)
-    name = StringField(_l("Navn"), validators=[InputRequired(_l("Giv skabelonen et navn."))])
+    name = LineField(_l("Navn"), validators=[InputRequired(_l("Giv skabelonen et navn."))])
     outcome = SelectField(
         _l("Udfald"), choices=[SelectChoice(o.value, lbl) for o, lbl in OUTCOME_LABELS.items()]
     )
-    text = TextAreaField(
+    text = TextField(
         _l("Beslutningstekst"), validators=[InputRequired(_l("Skriv beslutningsteksten."))]
     )
 
@@ -629,7 +627,8 @@ def add_template() -> BaseResponse:
     if not form.validate():
         _form_errors(form)
         return redirect(url_for("meetings.templates"), code=303)
-    body = session.get(Body, int(form.body.data)) if form.body.data.isdigit() else None
+    body_id = values.parse_id(form.body.data)
+    body = session.get(Body, body_id) if body_id is not None else None
     try:
         minutes.add_template(session, body, form.name.data, Outcome(form.outcome.data),
                              form.text.data, user)  # fmt: skip

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import HiddenField
+from wtforms.widgets import HiddenInput
 
 from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
@@ -15,6 +15,7 @@ from workflow.engine.errors import NotAllowed
 from workflow.notifications import delivery as notify
 from workflow.notifications import operations
 from workflow.web import db
+from workflow.web.fields import IdField
 from workflow.web.i18n import _, pick
 
 bp = Blueprint("notifications", __name__, url_prefix="/beskeder")
@@ -27,7 +28,7 @@ LARGEST_ID = 2**31 - 1
 class MarkReadForm(FlaskForm):  # type: ignore[misc]
     """Mark one notification read (`besked`), or all of them when it is empty."""
 
-    besked = HiddenField()
+    besked = IdField(widget=HiddenInput())
 
 
 @bp.app_context_processor
@@ -70,10 +71,10 @@ def mark_read() -> Response:
     if not form.validate_on_submit():
         flash(_("Formularen kunne ikke sendes. Genindlæs siden, og prøv igen."), "error")
         return redirect(back, code=303)
-    raw = (form.besked.data or "").strip()
+    chosen = form.besked.data
     user = current_actor()
-    if raw.isdigit():
-        count = notify.mark_read(db(), user.id, [int(raw)])
+    if chosen is not None:
+        count = notify.mark_read(db(), user.id, [chosen])
         message = _("Beskeden er markeret som læst.") if count else _("Beskeden var allerede læst.")
     else:
         count = notify.mark_read(db(), user.id)

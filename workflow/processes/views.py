@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import Body, Case, ProcessVersion
 from workflow.auth.login import login_required
-from workflow.engine import clock, diagram, guards
+from workflow.engine import clock, diagram, guards, values
 from workflow.engine import core as engine
 from workflow.engine.definitions import DeadlineRule, ProcessDefinition, RoleRef, StateSpec
 from workflow.engine.localtime import MONTHS_DA
@@ -256,9 +256,10 @@ def detail(name: str) -> str:
         abort(404)
     wanted = request.args.get("version", "")
     try:
+        version = values.parse_id(wanted)
         definition = (
-            registry.get(session, name, int(wanted))
-            if wanted.isdigit()
+            registry.get(session, name, version)
+            if version is not None
             else registry.latest(session, name)
         )
     except UnknownProcess:

@@ -12,12 +12,8 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import (
-    DateField,
-    DecimalField,
     IntegerField,
     SelectMultipleField,
-    StringField,
-    TextAreaField,
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
@@ -34,6 +30,7 @@ from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.reports import queries as reports
 from workflow.web import db
+from workflow.web.fields import AmountField, DayField, IdField, LineField, TextField
 
 bp = Blueprint(
     "reports",
@@ -55,25 +52,22 @@ class PlanForm(FlaskForm):  # type: ignore[misc]
 class PlanItemForm(FlaskForm):  # type: ignore[misc]
     """A line of the implementation plan (seed 004 §1.2.2)."""
 
-    title = StringField(
+    title = LineField(
         _l("Indsats"), validators=[InputRequired(_l("Skriv indsatsens titel.")), Length(max=300)]
     )
-    purpose = TextAreaField(
-        _l("Formål"), validators=[InputRequired(_l("Beskriv indsatsens formål."))]
-    )
-    anchoring = TextAreaField(_l("Organisatorisk forankring"))
-    responsible_start = TextAreaField(_l("Ansvar for igangsættelse"))
-    responsible_delivery = TextAreaField(_l("Ansvar for gennemførelse"))
-    starts_on = DateField(_l("Start"), validators=[Optional()])
-    ends_on = DateField(_l("Slut"), validators=[Optional()])
-    economy = TextAreaField(_l("Økonomi"))
-    economy_dkk = DecimalField(
+    purpose = TextField(_l("Formål"), validators=[InputRequired(_l("Beskriv indsatsens formål."))])
+    anchoring = TextField(_l("Organisatorisk forankring"))
+    responsible_start = TextField(_l("Ansvar for igangsættelse"))
+    responsible_delivery = TextField(_l("Ansvar for gennemførelse"))
+    starts_on = DayField(_l("Start"), validators=[Optional()])
+    ends_on = DayField(_l("Slut"), validators=[Optional()])
+    economy = TextField(_l("Økonomi"))
+    economy_dkk = AmountField(
         _l("Økonomi (kr.)"),
-        places=2,
-        validators=[Optional(), NumberRange(min=0, message=_l("Beløbet kan ikke være negativt."))],
+        validators=[Optional()],
         description=_l("Et beløb i hele kroner, fx 250000. Tom: intet beløb."),
     )
-    initiative_case_id = IntegerField(
+    initiative_case_id = IdField(
         _l("Sag nr. (indsatsen i Aftaleflow)"),
         validators=[Optional()],
         description=_l("Tom, hvis indsatsen ikke er en sag i Aftaleflow."),

@@ -12,7 +12,7 @@ from models import DeadlineKind, Role
 from workflow import policy
 from workflow.auth.login import current_user
 from workflow.cases.queries import ROLE_LABELS
-from workflow.engine import clock
+from workflow.engine import clock, values
 from workflow.web import i18n
 from workflow.web.i18n import _l
 
@@ -69,6 +69,8 @@ def init_filters(app: Flask) -> None:
         rolle=role_label,
         fristtype=deadline_kind_label,
         ja_nej=yes_no,
+        # A stored link only if it is http(s): never a javascript: href.
+        weblink=values.safe_link,
     )
     # The engine's clock, which runs on the demo's date in demo mode.
     app.jinja_env.globals["clock_now"] = clock.now

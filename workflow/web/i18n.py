@@ -9,6 +9,7 @@ in templates. `pybabel extract -F babel.cfg -o translations/messages.pot .` coll
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import tempfile
 from datetime import date, datetime
@@ -107,9 +108,12 @@ def format_datetime(value: datetime) -> str:
 
 def format_amount(value: Decimal | int | float) -> str:
     """'1.234,50 kr.', or 'DKK 1,234.50' in English."""
-    if is_english():
-        return "DKK " + babel_numbers.format_decimal(value, "#,##0.00", locale="en")
-    return babel_numbers.format_decimal(value, "#,##0.00", locale="da") + " kr."
+    # Room for every digit: an amount stored before amounts were bounded (SQLite keeps what
+    # it is given) must still show, not stop the page at rounding.
+    with decimal.localcontext(prec=100):
+        if is_english():
+            return "DKK " + babel_numbers.format_decimal(value, "#,##0.00", locale="en")
+        return babel_numbers.format_decimal(value, "#,##0.00", locale="da") + " kr."
 
 
 def compile_catalogues(source: Path) -> Path:

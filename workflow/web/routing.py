@@ -1,0 +1,41 @@
+"""URL converters: every `<int:…>` in the app's addresses stops at the database's id range."""
+
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from workflow.engine import values
+
+
+def at_most(limit: int) -> str:
+    """A regular expression for the whole numbers 0 to `limit`, written without leading zeros.
+
+    Bounding the number in the pattern (not in `to_python`) lets a larger number match no
+    rule at all, so it is a plain 404 (and the API's catch-all answers it), never a 405.
+    """
+    digits = str(limit)
+    shorter = [f"[1-9][0-9]{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    same_length = []
+    for position, digit in enumerate(digits):
+        rest = len(digits) - position - 1
+        low = "1" if position == 0 else "0"
+        top = int(digit) - (0 if rest == 0 else 1)
+        if top >= int(low):
+            same_length.append(
+                f"{digits[:position]}[{low}-{top}]" + (f"[0-9]{{{rest}}}" if rest else "")
+            )
+    return "|".join(["0", *shorter, *same_length])
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` up to the id bound: a number beyond any stored id matches no route (404)
+    instead of reaching the database, which cannot compare it (SQLite's 2**63, PostgreSQL's
+    2**31) and answers with an error."""
+
+    regex = f"(?:{at_most(values.ID_MAX)})"
+
+
+def init_routing(app: Flask) -> None:
+    """Use the bounded converter for every rule registered after this call."""
+    app.url_map.converters["int"] = BoundedIntConverter
