@@ -4,10 +4,11 @@ CSRF comes with FlaskForm; the password policy is checked in the views (it needs
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
+from wtforms import PasswordField
 from wtforms.validators import EqualTo, InputRequired, Length
 
 from workflow.auth.passwords import MAX_LENGTH
+from workflow.web.fields import EmailLineField
 from workflow.web.i18n import _l
 
 TOO_LONG = _l("Adgangskoden må højst være %(count)s tegn.", count=MAX_LENGTH)
@@ -53,7 +54,7 @@ class ChangePasswordForm(NewPasswordForm):
 class ForgotPasswordForm(FlaskForm):  # type: ignore[misc]
     """The e-mail address to send a reset link to."""
 
-    email = EmailField(
+    email = EmailLineField(
         _l("E-mail"),
         validators=[
             InputRequired(message=_l("Skriv din e-mailadresse.")),
