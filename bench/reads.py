@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import multiprocessing
 import os
 import re
 import statistics
@@ -26,7 +27,6 @@ from urllib.parse import urlencode
 import waitress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from waitress import wasyncore
 
 from models import Body, Membership, Role, User
 from workflow.app import create_app
@@ -118,11 +118,12 @@ class Results:
 
 def _measure(url: str) -> Results:
     token, ids = _populate(url, READERS + WRITERS)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 32})
-    server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    loop = threading.Thread(target=server.run, daemon=True)
-    loop.start()
-    address = ("127.0.0.1", server.effective_port)
+    # The server runs in a process of its own, as `aftaleflow serve` does, so the clients here
+    # do not compete with it for the interpreter lock.
+    ports: Any = multiprocessing.get_context("spawn").Queue()
+    serving = multiprocessing.get_context("spawn").Process(target=_serve, args=(url, ports))
+    serving.start()
+    address = ("127.0.0.1", ports.get(timeout=120))
     results = Results()
     cookie = {"Cookie": _log_in(address)}
     api = {"Authorization": f"Bearer {token}"}
@@ -172,11 +173,17 @@ def _measure(url: str) -> Results:
     start.wait()
     for thread in threads:
         thread.join()
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    loop.join(timeout=10)
-    server.task_dispatcher.shutdown()
-    app.extensions["aftaleflow.database"].engine.dispose()
+    serving.terminate()
+    serving.join()
     return results
+
+
+def _serve(url: str, ports: Any) -> None:
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # busy is the point here
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 32})
+    server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
+    ports.put(server.effective_port)
+    server.run()
 
 
 def _report(name: str, results: Results) -> None:
@@ -195,7 +202,6 @@ def _report(name: str, results: Results) -> None:
 
 def main() -> None:
     """Print page and transition rates under a mixed load for each database."""
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # busy is the point here
     with tempfile.TemporaryDirectory() as tmp:
         _report("SQLite", _measure(f"sqlite:///{Path(tmp) / 'reads.db'}"))
     server = os.environ.get("TEST_DATABASE_URL")
