@@ -47,6 +47,7 @@ test: lint typecheck pytest
 bench: install
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.sweep
+	$(BIN)/python -m bench.reads
 
 wheel: install
 	$(BIN)/python -m build --wheel --outdir dist .

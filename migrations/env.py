@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 from models import Base
-from workflow.engine.db import database_url, make_engine
+from workflow.engine.db import database_url, make_engine, write_transaction
 
 config = context.config
 target_metadata = Base.metadata
@@ -28,7 +28,7 @@ def run_migrations_online() -> None:
         _run(connection)
         return
     engine = make_engine(config.get_main_option("sqlalchemy.url") or None)
-    with engine.connect() as connection:
+    with write_transaction(engine) as connection:
         _run(connection)
     engine.dispose()
 

@@ -449,6 +449,20 @@ def test_two_sweepers_at_once_write_each_notification_once(fresh_url):
     assert sum(r.reminders for r in reports) == 12  # written once, by whichever swept first
 
 
+@pytest.mark.sqlite_only
+def test_a_sweeper_whose_session_read_an_old_lease_sees_the_new_one_and_stands_by(fresh_url):
+    """SQLite reads begin deferred and keep their snapshot; the sweep's unit of work begins
+    anew under the write lock, so it reads the lease another process took meanwhile."""
+    database = make_engine(fresh_url)
+    with Session(database) as standby, Session(database) as leader:
+        assert standby.get(SchedulerLock, scheduler.LOCK_NAME) is None  # read before the lease
+        assert not scheduler.sweep(leader, config=EIGHT, holder="leader").skipped
+        assert scheduler.sweep(standby, config=EIGHT, holder="standby").skipped
+        scheduler.release(leader, "leader")
+        assert not scheduler.sweep(standby, config=EIGHT, holder="standby").skipped
+    database.dispose()
+
+
 # --- killed and restarted -----------------------------------------------------------------
 
 

@@ -221,7 +221,8 @@ def _lead(
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}
     ):
         return None
-    # On SQLite the transaction began with BEGIN IMMEDIATE, so reading the lease is safe.
+    # On SQLite the unit of work holds the write lock from its start (BEGIN IMMEDIATE), so
+    # no other sweeper can take the lease between this read and our write.
     row = session.get(SchedulerLock, name, populate_existing=True)
     if row is None:
         row = SchedulerLock(name=name, last_deadline_id=0)

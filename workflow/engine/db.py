@@ -1,4 +1,11 @@
-"""Database engine and sessions; SQLite gets WAL, synchronous=NORMAL and a busy timeout."""
+"""Database engine and sessions; SQLite gets WAL, synchronous=NORMAL and a busy timeout.
+
+SQLite transactions begin deferred: a reader takes no lock and, in WAL mode, reads a snapshot
+while the one writer works, so a page is never queued behind a write. A writer asks for the
+write lock when its transaction begins (`WRITE_LOCK`, which the unit of work sets), so writers
+queue on the busy timeout instead of failing when a read transaction tries to become a write
+transaction after another writer committed (SQLITE_BUSY_SNAPSHOT, which no timeout waits out).
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,11 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("var") / "aftaleflow.db"
@@ -32,10 +40,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn: Any) -> None:
-    # Take the write lock at BEGIN, so two writers queue on the busy timeout instead of one
-    # failing when it upgrades a read lock (SQLite's deferred-transaction deadlock).
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+# The execution option that makes a SQLite transaction begin with the write lock.
+WRITE_LOCK = "aftaleflow_write_lock"
+# Where a connection notes how its current SQLite transaction began.
+_BEGUN = "aftaleflow.sqlite_begun"
+
+
+@dataclass(frozen=True)
+class _Begun:
+    immediate: bool
+    changes: int  # the connection's total_changes at BEGIN: more later means it has written
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # A reader begins deferred (no lock); a writer immediate, waiting on the busy timeout.
+    begin_sqlite_transaction(conn, immediate=bool(conn.get_execution_options().get(WRITE_LOCK)))
+
+
+def begin_sqlite_transaction(conn: Connection, *, immediate: bool) -> None:
+    """Emit BEGIN (or BEGIN IMMEDIATE) on a SQLite connection and note how it began."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    conn.info[_BEGUN] = _Begun(immediate, _total_changes(conn))
+
+
+def holds_write_lock(conn: Connection) -> bool:
+    """Whether `conn`'s transaction holds the write lock: always on other databases; on SQLite
+    when it began immediate or has written since it began."""
+    if conn.dialect.name != "sqlite":
+        return True
+    begun: _Begun | None = conn.info.get(_BEGUN)
+    return begun is None or begun.immediate or _total_changes(conn) != begun.changes
+
+
+def _total_changes(conn: Connection) -> int:
+    return int(conn.connection.dbapi_connection.total_changes)  # type: ignore[union-attr]
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -50,12 +88,22 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             **kwargs,
         )
-        # pysqlite's own transaction handling is switched off so BEGIN IMMEDIATE is ours.
+        # pysqlite's own transaction handling is switched off so BEGIN is ours.
         event.listen(engine, "connect", _disable_pysqlite_begin)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A connection whose transaction holds the write lock from BEGIN, committed at the end
+    (migrations: they read the schema version, then change the schema)."""
+    with engine.connect() as connection:
+        connection.execution_options(**{WRITE_LOCK: True})
+        with connection.begin():
+            yield connection
 
 
 def _disable_pysqlite_begin(dbapi_connection: Any, _record: Any) -> None:

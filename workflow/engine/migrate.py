@@ -6,6 +6,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, inspect
 
+from workflow.engine.db import write_transaction
 from workflow.engine.paths import resource_dir
 
 
@@ -20,7 +21,7 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Upgrade the database to `revision` (default: every branch head)."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
@@ -28,7 +29,7 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 def downgrade(engine: Engine, revision: str = "base") -> None:
     """Downgrade the database to `revision`."""
     config = alembic_config(engine)
-    with engine.begin() as connection:
+    with write_transaction(engine) as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
 

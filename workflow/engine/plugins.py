@@ -9,11 +9,14 @@ uses, so any way into the engine (app, CLI, scheduler, tests) sees the same regi
 
 from __future__ import annotations
 
+import threading
 from importlib.metadata import entry_points
 
 ENTRY_POINT_GROUP = "aftaleflow.domains"
 
 _installed = False
+_loading = False  # true only for the thread holding _lock, while it loads the domains
+_lock = threading.RLock()
 
 
 class DomainsMissing(RuntimeError):
@@ -22,19 +25,25 @@ class DomainsMissing(RuntimeError):
 
 def install_domains() -> None:
     """Import every registered domain module once, filling the engine's registries."""
-    global _installed
+    global _installed, _loading
     if _installed:
         return
-    _installed = True  # set first: a domain module may itself load definitions
-    try:
-        found = entry_points(group=ENTRY_POINT_GROUP)
-        if not found:
-            raise DomainsMissing(
-                "Ingen domæner er registreret hos motoren. Installer pakken (make install eller "
-                "pip install -e .), så dens entry points under 'aftaleflow.domains' findes."
-            )
-        for entry in found:
-            entry.load()
-    except BaseException:
-        _installed = False
-        raise
+    # The first requests of a fresh server arrive at once: the others wait until every domain
+    # is loaded, instead of checking a definition against half-filled registries.
+    with _lock:
+        if _installed or _loading:
+            return  # done meanwhile, or a domain module of ours loads definitions itself
+        _loading = True
+        try:
+            found = entry_points(group=ENTRY_POINT_GROUP)
+            if not found:
+                raise DomainsMissing(
+                    "Ingen domæner er registreret hos motoren. Installer pakken (make install "
+                    "eller pip install -e .), så dens entry points under 'aftaleflow.domains' "
+                    "findes."
+                )
+            for entry in found:
+                entry.load()
+            _installed = True
+        finally:
+            _loading = False
