@@ -23,6 +23,7 @@ from workflow.cli import main
 from workflow.engine import admin_audit, audit, audit_key, checkpoints, migrate
 from workflow.engine import core as engine
 from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.engine.unit_of_work import unit_of_work
 from workflow.organisation import seed
 
 
@@ -265,8 +266,10 @@ def test_concurrent_admin_writers_never_fork_the_chain(database):
         try:
             with Session(database) as session:
                 barrier.wait()
-                admin_audit.record(session, action="test", object_type="writer", object_id=number)
-                session.commit()
+                with unit_of_work(session):  # as the app writes: the unit takes the write lock
+                    admin_audit.record(
+                        session, action="test", object_type="writer", object_id=number
+                    )
         except BaseException as error:  # reported below; a thread must not swallow it
             errors.append(error)
 

@@ -11,8 +11,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from models import AdminAuditEntry, Body, Case, Membership, Role, User
+from workflow.engine import admin_audit, migrate
 from workflow.engine import core as workflow_engine
-from workflow.engine import migrate
 from workflow.engine.db import make_engine, make_session_factory
 from workflow.engine.errors import Conflict
 from workflow.engine.unit_of_work import unit_of_work
@@ -111,7 +111,7 @@ def test_a_read_takes_no_lock_and_a_unit_of_work_holds_the_write_lock_from_its_s
         with unit_of_work(session):
             # Before the unit has written anything, no one else may begin to write.
             assert not _can_take_write_lock(file_engine)
-            session.add(_marker("held"))
+            _marker(session, "held")
         assert _can_take_write_lock(file_engine)
 
 
@@ -143,12 +143,12 @@ def test_a_unit_of_work_after_a_read_waits_for_the_writer_and_writes_after_it(fi
                 with unit_of_work(first):
                     seen = set(first.scalars(select(AdminAuditEntry.object_id)))
                     assert "second" in seen  # it began after the other writer committed
-                    first.add(_marker("first"))
+                    _marker(first, "first")
             except BaseException as exc:  # collected and asserted below
                 errors.append(exc)
 
         with unit_of_work(second):
-            second.add(_marker("second"))
+            _marker(second, "second")
             second.flush()
             waiting = threading.Thread(target=wait_then_write)
             waiting.start()
@@ -191,5 +191,5 @@ def test_a_case_read_before_another_writer_changed_it_is_refused_as_a_conflict(f
         assert check.get(Case, case_id).state == "withdrawn"
 
 
-def _marker(name: str) -> AdminAuditEntry:
-    return AdminAuditEntry(action="lock_test", object_type="test", object_id=name, data={})
+def _marker(session: Session, name: str) -> AdminAuditEntry:
+    return admin_audit.record(session, action="lock_test", object_type="test", object_id=name)

@@ -31,7 +31,7 @@ def record(
     if session.get_bind().dialect.name == "postgresql":
         # Two transactions must not both read the same head and fork the chain: the lock holds
         # until commit, and the statement after it sees the head the previous holder committed.
-        # (SQLite's transactions begin with the write lock, which serialises them already;
+        # (On SQLite the unit of work holds the write lock from its start, which serialises them;
         # the unique seq is the last line of defence on both.)
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADMIN_CHAIN_LOCK_KEY})
     last = session.execute(
