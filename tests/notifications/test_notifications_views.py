@@ -200,8 +200,14 @@ def test_failed_deliveries_leave_out_the_cases_the_secretariat_may_not_see(
 
 
 def _failed_section(html: str) -> str:
-    section = re.search(r'aria-labelledby="fejlede-beskeder">(.*?)</section>', html, re.S)
+    """The board's section of failed deliveries, which must sit in the page's main content
+    (it once landed inside <title>, where a browser shows it as the tab's text)."""
+    main = re.search(r"<main\b.*?</main>", html, re.S)
+    assert main is not None
+    section = re.search(r'aria-labelledby="fejlede-beskeder">(.*?)</section>', main.group(0), re.S)
     assert section is not None
+    title = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert title is not None and "fejlede-beskeder" not in title.group(1)
     return section.group(1)
 
 
