@@ -334,10 +334,23 @@ def move(meeting_id: int) -> BaseResponse:
 @bp.post("/<int:meeting_id>/aflys")
 @login_required
 def cancel(meeting_id: int) -> BaseResponse:
-    """Cancel the meeting."""
+    """Cancel the meeting after a confirmation page (a second POST), as it cannot be undone."""
     session = db()
     meeting = _meeting(session, meeting_id)
     form = CommentForm()
+    if request.form.get("confirmed") != "ja":
+        try:
+            meetings.check_step(
+                session, meeting, "cancel", current_actor(),
+                comment=form.comment.data or "", own_operation=True,
+            )  # fmt: skip
+        except WorkflowError as error:
+            _fail(error)
+            return _back(meeting)
+        page = render_template(
+            "meetings/confirm_cancel.html", meeting=meeting, comment=form.comment.data or ""
+        )
+        return Response(page, mimetype="text/html")
     try:
         change = meetings.cancel_meeting(
             session, meeting, current_actor(), comment=form.comment.data or ""
@@ -429,6 +442,8 @@ def move_item(meeting_id: int, item_id: int, direction: str) -> BaseResponse:
     session = db()
     meeting = _meeting(session, meeting_id)
     item = _item(session, meeting, item_id)
+    if direction not in ("op", "ned"):
+        abort(404)
     try:
         agenda.move_item(session, item, current_actor(), -1 if direction == "op" else 1)
     except WorkflowError as error:
