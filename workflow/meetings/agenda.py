@@ -36,6 +36,7 @@ from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaits_meeting, trigger_for
+from workflow.meetings.roll import roll
 from workflow.meetings.unit import meeting_unit
 
 KIND_LABELS = {
@@ -495,7 +496,11 @@ def snapshot(session: Session, meeting: Meeting, kind: str) -> dict[str, Any]:
         }
         for event, case in chair_decisions_since(session, meeting)
     ]
+    present = roll(session, meeting)
     return {
+        "present": [user.name for user in present.present],
+        "absent": [user.name for user in present.absent],
+        "minute_taker": present.minute_taker.name if present.minute_taker else "",
         "kind": kind,
         "body_code": body.code,
         "body_name": body.name,
