@@ -52,8 +52,8 @@ def test_past_meetings_are_listed_and_searched_by_words_and_dates(
     found = _section(text_of(client.get("/moeder", query_string={"q": "ÆLDRE"})))
     assert "Temamøde om ældre" in found and "Budgetmøde" not in found
 
-    dated = _section(text_of(client.get("/moeder", query_string={"fra": "2020-03-01",
-                                                                 "til": "2020-03-31"})))  # fmt: skip
+    march = {"fra": "2020-03-01", "til": "2020-03-31"}
+    dated = _section(text_of(client.get("/moeder", query_string=march)))
     assert "Budgetmøde i TSS" in dated and "Temamøde" not in dated
 
     bad = client.get("/moeder", query_string={"fra": "2020-13-45"}, follow_redirects=True)

@@ -219,7 +219,7 @@ def _past_search() -> queries.PastSearch:
     except values.InvalidValue as problem:
         flash(pick(problem.message_da, problem.message_en), "error")
     if since and until and until < since:
-        flash(_("Slutdatoen ligger før startdatoen; byt om på dem."), "error")
+        flash(_("Slutdatoen lå før startdatoen; datoerne er byttet om."), "error")
         since, until = until, since
     return queries.PastSearch(text, since, until, values.parse_id(args.get("side", "1")) or 1)
 
