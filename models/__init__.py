@@ -16,6 +16,7 @@ from models.implementation import ImplementationState, ImplementationStatus
 from models.indicator import Indicator, IndicatorDirection, IndicatorValue, case_indicators
 from models.login_throttle import LoginThrottle
 from models.meeting import AgendaItem, ItemKind, Meeting, MeetingStatus
+from models.meeting_attendance import Attendance, MeetingAttendee, MinutesApproval
 from models.meeting_series import (
     DocumentVersion,
     MeetingHistoryEntry,
@@ -37,6 +38,7 @@ __all__ = [
     "AgendaItem",
     "ApiToken",
     "Attachment",
+    "Attendance",
     "Base",
     "Body",
     "BodyKind",
@@ -61,10 +63,12 @@ __all__ = [
     "ItemKind",
     "LoginThrottle",
     "Meeting",
+    "MeetingAttendee",
     "MeetingHistoryEntry",
     "MeetingSeries",
     "MeetingStatus",
     "Membership",
+    "MinutesApproval",
     "NationalGoal",
     "Notification",
     "Party",

@@ -46,6 +46,8 @@ class Meeting(Base):
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
+    # Who takes the minutes (referent); participants and apologies are in meeting_attendees.
+    minute_taker_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     body: Mapped[Body] = relationship()
     items: Mapped[list[AgendaItem]] = relationship(

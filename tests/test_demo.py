@@ -448,3 +448,20 @@ def test_the_seed_001_cycle_on_demo_data(db):
         ).all()
         assert len([u for u in units if u.party.kind is PartyKind.MUNICIPALITY]) == 29
         assert event.id in seen
+
+
+def test_every_published_or_held_demo_meeting_has_a_released_agenda(db):
+    """Issue 11: "published" demo meetings had an empty draft agenda and no released version."""
+    released = db.scalars(
+        select(Meeting).where(
+            Meeting.status.in_(
+                [MeetingStatus.PUBLISHED, MeetingStatus.HELD, MeetingStatus.CLOSED,
+                 MeetingStatus.MINUTES_APPROVED]
+            )
+        )
+    ).all()  # fmt: skip
+    assert released
+    for meeting in released:
+        version = agenda.latest_version(db, meeting, "agenda")
+        assert version is not None, meeting.title
+        assert version.snapshot["items"], meeting.title

@@ -124,6 +124,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("plan", "meeting:su"): allow("admin", SU_PLANNERS),
     ("edit_agenda", "meeting:su"): allow("admin", "sekretariat.su"),
     ("write_minutes", "meeting:su"): allow("admin", "sekretariat.su"),
+    ("record_attendance", "meeting:su"): allow("admin", "sekretariat.su"),
+    ("approve_minutes_as_participant", "meeting:su"): allow(SU_WORKERS),
     ("apply_decisions", "meeting:su"): allow("formand.su"),
     ("record_follow_up", "meeting:su"): allow("admin", "sekretariat.su"),
 }

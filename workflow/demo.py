@@ -629,8 +629,10 @@ def _ensure_meetings(
                 session.add(meeting)
                 existing[(body.id, spec.starts_at)] = meeting
                 report.meetings += 1
-                if status is MeetingStatus.PLANNED:
+                if status in (MeetingStatus.PLANNED, *RELEASED):
                     _start_agenda(session, meeting)
+                if status in RELEASED:
+                    _release_agenda(session, meeting)
             if spec.run_as_meeting:
                 world.run_as_meeting.add(meeting.id)
     for meeting in existing.values():
@@ -651,6 +653,23 @@ def _start_agenda(session: Session, meeting: Meeting) -> None:
         meetings.record(
             session, meeting, None, "planned", data={"starts_at": meeting.starts_at.isoformat()}
         )
+
+
+# A meeting in these states has sent out its agenda, so it has a released (frozen) version.
+RELEASED = (MeetingStatus.PUBLISHED, MeetingStatus.CLOSED)
+
+
+def _release_agenda(session: Session, meeting: Meeting) -> None:
+    """Freeze the agenda a week ahead (and a held meeting's minutes), as publishing does."""
+    session.flush()
+    released_at = max(meeting.created_at, meeting.starts_at - timedelta(days=7))
+    with clock.frozen_at(released_at):
+        agenda.freeze(session, meeting, None, "agenda")
+        meetings.record(session, meeting, None, "publish", from_status=MeetingStatus.AGENDA_REVIEW)
+    if meeting.status is MeetingStatus.CLOSED:
+        with clock.frozen_at(meeting.starts_at + timedelta(days=1)):
+            agenda.freeze(session, meeting, None, "minutes")
+            meetings.record(session, meeting, None, "close", from_status=MeetingStatus.HELD)
 
 
 def _audited_events(session: Session, case: Case) -> int:

@@ -195,6 +195,16 @@ RULES: dict[tuple[str, str], Rule] = {
         "Du kan ikke ændre dagsordenen. Det kan kun sekretariatet for {body}.",
         "Only the secretariat of {body} may change the agenda.",
     ),
+    ("record_attendance", "meeting"): Rule(
+        ("admin", "secretariat@body"),
+        "Du kan ikke registrere fremmøde. Det kan kun sekretariatet for {body}.",
+        "Only the secretariat of {body} may record who attended.",
+    ),
+    ("approve_minutes_as_participant", "meeting"): Rule(
+        ("worker@body",),
+        "Kun mødets deltagere fra {body} kan godkende referatet.",
+        "Only the participants from {body} may approve the minutes.",
+    ),
     ("write_minutes", "meeting"): Rule(
         ("admin", "secretariat@body"),
         "Du kan ikke skrive referat. Det kan kun sekretariatet for {body}.",

@@ -36,6 +36,7 @@ from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaits_meeting, trigger_for
+from workflow.meetings.roll import roll
 from workflow.meetings.unit import meeting_unit
 
 KIND_LABELS = {
@@ -291,13 +292,16 @@ def update_item(
 
 
 def remove_item(session: Session, item: AgendaItem, actor: User, *, comment: str = "") -> None:
-    """Take an item off the agenda (kept as removed); the approval item stays."""
+    """Take an item off the agenda (kept as removed); any item, the first one too.
+
+    The approval of the agenda is only the first item a new agenda gets: a body that does not
+    approve its agendas (or an extraordinary meeting) may remove it like any other item.
+    """
     meeting = item.meeting
     _require_editable(session, meeting, actor)
-    if item.position == 1 and item.case_id is None:
+    if item.removed_at is not None:
         raise WorkflowError(
-            "Godkendelse af dagsorden er altid første punkt og kan ikke fjernes.",
-            "The approval of the agenda cannot be removed.",
+            "Punktet er allerede fjernet fra dagsordenen.", "The item is already removed."
         )
     with meeting_unit(session):
         item.removed_at = clock.now()
@@ -320,13 +324,18 @@ def _renumber(session: Session, meeting: Meeting, order: list[AgendaItem] | None
 
 
 def move_item(session: Session, item: AgendaItem, actor: User, offset: int) -> None:
-    """Move an item up (negative) or down (positive); the approval item stays first."""
+    """Move an item up (negative) or down (positive); every item, the first one too."""
     meeting = item.meeting
     _require_editable(session, meeting, actor)
     items = meetings.active_items(meeting)
+    if item not in items:
+        raise WorkflowError(
+            "Punktet er fjernet fra dagsordenen og kan ikke flyttes.",
+            "The item has been removed from the agenda.",
+        )
     index = items.index(item)
-    target = max(1, min(len(items) - 1, index + offset))
-    if index == 0 or target == index:
+    target = max(0, min(len(items) - 1, index + offset))
+    if target == index:
         return
     with meeting_unit(session):
         items.insert(target, items.pop(index))
@@ -487,7 +496,11 @@ def snapshot(session: Session, meeting: Meeting, kind: str) -> dict[str, Any]:
         }
         for event, case in chair_decisions_since(session, meeting)
     ]
+    present = roll(session, meeting)
     return {
+        "present": [user.name for user in present.present],
+        "absent": [user.name for user in present.absent],
+        "minute_taker": present.minute_taker.name if present.minute_taker else "",
         "kind": kind,
         "body_code": body.code,
         "body_name": body.name,

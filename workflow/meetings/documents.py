@@ -35,11 +35,23 @@ def _place(snapshot: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def _attendance(snapshot: dict[str, Any]) -> list[tuple[str, str]]:
+    """Deltagere, afbud and referent; versions frozen before attendance was kept have none."""
+    lines = [
+        ("Deltagere", ", ".join(snapshot.get("present") or [])),
+        ("Afbud", ", ".join(snapshot.get("absent") or [])),
+        ("Referent", snapshot.get("minute_taker") or ""),
+    ]
+    shown = [("p", f"{label}: {names}") for label, names in lines if names]
+    return [("h2", "Fremmøde"), *shown] if shown else []
+
+
 def blocks(snapshot: dict[str, Any], *, public: bool) -> list[tuple[str, str]]:
     """Return the document as (style, text) blocks: title, meta, h1, h2, p."""
     out: list[tuple[str, str]] = [("title", _heading(snapshot)), ("meta", _place(snapshot))]
     if snapshot.get("version"):
         out.append(("meta", f"Version {snapshot['version']}"))
+    out.extend(_attendance(snapshot))
     decision_heading = f"Beslutning i {snapshot['body_code']} den {snapshot['date']}"
     for item in snapshot["items"]:
         out.append(("h1", f"{item['number']}. {item['title']} ({item['kind_label']})"))

@@ -15,6 +15,7 @@ from wtforms import (
     BooleanField,
     IntegerField,
     SelectField,
+    SelectMultipleField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
@@ -39,12 +40,14 @@ from workflow.engine import clock, values
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
-from workflow.meetings import agenda, documents, ical, minutes
+from workflow.meetings import agenda, attendance, documents, ical, minutes, minutes_steps, queries
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, possible_outcomes
+from workflow.meetings.roll import roll
 from workflow.notifications import observers
 from workflow.web import db
 from workflow.web.fields import DayField, IdField, LineField, TextField, UrlField
+from workflow.web.i18n import pick
 
 bp = Blueprint("meetings", __name__, url_prefix="/moeder")
 
@@ -117,6 +120,14 @@ class CommentForm(FlaskForm):  # type: ignore[misc]
     comment = TextField(_l("Begrundelse"))
 
 
+class AttendanceForm(FlaskForm):  # type: ignore[misc]
+    """Deltagere and afbud (checkboxes per member) and the referent; choices set per meeting."""
+
+    present = SelectMultipleField(_l("Deltagere"), coerce=values.record_id, choices=[])
+    absent = SelectMultipleField(_l("Afbud"), coerce=values.record_id, choices=[])
+    minute_taker = SelectField(_l("Referent"), choices=[])
+
+
 class FreeItemForm(FlaskForm):  # type: ignore[misc]
     title = LineField(_l("Titel"), validators=[InputRequired()])
     kind = SelectField(_l("Punktets art"), choices=KIND_CHOICES, default="information")
@@ -177,14 +188,40 @@ def index() -> str:
     form.body.choices = [
         SelectChoice(b.code, f"{b.code} – {b.name}") for b in _planner_bodies(session, user)
     ]
+    search = _past_search()
     return render_template(
         "meetings/index.html",
         meetings=shown,
+        past=queries.past_meetings(session, [b.id for b in bodies], search, clock.now()),
+        search=search,
+        search_args={
+            "q": search.text,
+            "fra": search.since.isoformat() if search.since else "",
+            "til": search.until.isoformat() if search.until else "",
+        },
         bodies=bodies,
         form=form,
         labels=meetings.STATUS_LABELS,
         has_token=ical.has_token(session, user),
     )
+
+
+def _past_search() -> queries.PastSearch:
+    """Read the search of past meetings from the address; a bad value is said and ignored."""
+    args = request.args
+    text, since, until = "", None, None
+    try:
+        text = values.single_line(args.get("q", "").strip(), 200)
+        if args.get("fra", "").strip():
+            since = values.calendar_date(args["fra"])
+        if args.get("til", "").strip():
+            until = values.calendar_date(args["til"])
+    except values.InvalidValue as problem:
+        flash(pick(problem.message_da, problem.message_en), "error")
+    if since and until and until < since:
+        flash(_("Slutdatoen lå før startdatoen; datoerne er byttet om."), "error")
+        since, until = until, since
+    return queries.PastSearch(text, since, until, values.parse_id(args.get("side", "1")) or 1)
 
 
 @bp.post("/planlaeg")
@@ -269,12 +306,79 @@ def detail(meeting_id: int) -> str:
         agenda_version=agenda.latest_version(session, meeting, "agenda"),
         minutes_version=agenda.latest_version(session, meeting, "minutes"),
         chair_decisions=agenda.chair_decisions_since(session, meeting),
+        roll=roll(session, meeting),
+        approvals=attendance.approvals(session, meeting),
+        may_approve=attendance.may_approve(session, meeting, user),
+        reads_draft=attendance.may_read_draft(session, meeting, user),
+        may_record_attendance=policy.may(user, "record_attendance", meeting, session)
+        and meeting.status is not MeetingStatus.CANCELLED,
+        attendance_choices=_attendance_choices(session, meeting),
+        minutes_steps=minutes_steps.steps(session, meeting),
         add_form=AddCaseForm(),
         free_form=FreeItemForm(),
         move_form=MoveForm(),
         comment_form=CommentForm(),
         follow_form=FollowUpForm(),
     )
+
+
+def _attendance_choices(session: Session, meeting: Meeting) -> list[User]:
+    """The body's active members, and anyone already on the meeting's roll, by name."""
+    members = set(
+        session.scalars(
+            select(User)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.body_id == meeting.body_id, Membership.active.is_(True))
+        )
+    )
+    current = roll(session, meeting)
+    members.update(current.present, current.absent)
+    if current.minute_taker is not None:
+        members.add(current.minute_taker)
+    return sorted(members, key=lambda u: (u.name, u.id))
+
+
+@bp.post("/<int:meeting_id>/fremmoede")
+@login_required
+def record_attendance(meeting_id: int) -> BaseResponse:
+    """Record deltagere, afbud and referent."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    people = {u.id: u for u in _attendance_choices(session, meeting)}
+    form = AttendanceForm()
+    form.present.choices = form.absent.choices = [(i, u.name) for i, u in people.items()]
+    form.minute_taker.choices = [("", _("Ingen")), *((str(i), u.name) for i, u in people.items())]
+    if not form.validate():
+        flash(_("Vælg deltagere, afbud og referent blandt organets medlemmer."), "error")
+        return _back(meeting, "#fremmoede")
+    taker_id = values.parse_id(form.minute_taker.data or "")
+    try:
+        attendance.record_attendance(
+            session, meeting, current_actor(),
+            present=[people[i] for i in form.present.data or []],
+            absent=[people[i] for i in form.absent.data or []],
+            minute_taker=people.get(taker_id) if taker_id else None,
+        )  # fmt: skip
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting, "#fremmoede")
+    flash(_("Fremmødet er gemt."), "success")
+    return _back(meeting, "#fremmoede")
+
+
+@bp.post("/<int:meeting_id>/godkend-referat")
+@login_required
+def approve_as_participant(meeting_id: int) -> BaseResponse:
+    """A participant's »Godkend referat«."""
+    session = db()
+    meeting = _meeting(session, meeting_id)
+    try:
+        attendance.approve_as_participant(session, meeting, current_actor())
+    except WorkflowError as error:
+        _fail(error)
+        return _back(meeting, "#referat")
+    flash(_("Din godkendelse af referatet er registreret."), "success")
+    return _back(meeting, "#referat")
 
 
 def _back(meeting: Meeting, anchor: str = "") -> BaseResponse:
@@ -334,10 +438,23 @@ def move(meeting_id: int) -> BaseResponse:
 @bp.post("/<int:meeting_id>/aflys")
 @login_required
 def cancel(meeting_id: int) -> BaseResponse:
-    """Cancel the meeting."""
+    """Cancel the meeting after a confirmation page (a second POST), as it cannot be undone."""
     session = db()
     meeting = _meeting(session, meeting_id)
     form = CommentForm()
+    if request.form.get("confirmed") != "ja":
+        try:
+            meetings.check_step(
+                session, meeting, "cancel", current_actor(),
+                comment=form.comment.data or "", own_operation=True,
+            )  # fmt: skip
+        except WorkflowError as error:
+            _fail(error)
+            return _back(meeting)
+        page = render_template(
+            "meetings/confirm_cancel.html", meeting=meeting, comment=form.comment.data or ""
+        )
+        return Response(page, mimetype="text/html")
     try:
         change = meetings.cancel_meeting(
             session, meeting, current_actor(), comment=form.comment.data or ""
@@ -429,6 +546,8 @@ def move_item(meeting_id: int, item_id: int, direction: str) -> BaseResponse:
     session = db()
     meeting = _meeting(session, meeting_id)
     item = _item(session, meeting, item_id)
+    if direction not in ("op", "ned"):
+        abort(404)
     try:
         agenda.move_item(session, item, current_actor(), -1 if direction == "op" else 1)
     except WorkflowError as error:
@@ -537,7 +656,9 @@ def document(meeting_id: int, kind: str, fmt: str) -> Response:
     version = agenda.latest_version(session, meeting, kinds[kind])
     if version is not None:
         snap = {**version.snapshot, "version": version.number}
-    elif policy.may(user, "plan", meeting, session):
+    elif policy.may(user, "plan", meeting, session) or (
+        kinds[kind] == "minutes" and attendance.may_read_draft(session, meeting, user)
+    ):
         snap = {**agenda.snapshot(session, meeting, kinds[kind]), "version": _("udkast")}
     else:
         abort(404)

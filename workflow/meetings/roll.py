@@ -1,0 +1,39 @@
+"""Reading a meeting's attendance: who attended, who sent apologies, who takes the minutes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Attendance, Meeting, MeetingAttendee, User
+
+
+@dataclass(frozen=True)
+class Roll:
+    """Who attended the meeting, who sent apologies and who takes the minutes."""
+
+    present: list[User]
+    absent: list[User]
+    minute_taker: User | None
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self.present or self.absent or self.minute_taker)
+
+
+def roll(session: Session, meeting: Meeting) -> Roll:
+    """Return the meeting's attendance, each list by name."""
+    rows = session.execute(
+        select(MeetingAttendee.attendance, User)
+        .join(User, User.id == MeetingAttendee.user_id)
+        .where(MeetingAttendee.meeting_id == meeting.id)
+        .order_by(User.name, User.id)
+    ).all()
+    taker = session.get(User, meeting.minute_taker_id) if meeting.minute_taker_id else None
+    return Roll(
+        present=[user for kind, user in rows if kind is Attendance.PRESENT],
+        absent=[user for kind, user in rows if kind is Attendance.ABSENT],
+        minute_taker=taker,
+    )
