@@ -587,6 +587,51 @@ def _ensure_people(session: Session, script: DemoScript, world: _World, report: 
                     report.memberships += 1
 
 
+# One consultation respondent (høringsansvarlig) per municipality, so each of the 29 can answer
+# a consultation. Fictional names, dealt out in the municipalities' alphabetical order.
+RESPONDENT_FIRST_NAMES = (
+    "Anne", "Bjarne", "Camilla", "Dorte", "Esben", "Frida", "Gitte", "Henrik", "Inge", "Jakob",
+    "Karen", "Lars", "Maja", "Niels", "Oda", "Peter", "Rasmus", "Sofie", "Thomas", "Ulrik",
+    "Vera", "William", "Yvonne", "Asger", "Birgit", "Carsten", "Ditte", "Emil", "Freja",
+)  # fmt: skip
+RESPONDENT_SURNAMES = (
+    "Bach", "Dahl", "Eskildsen", "Friis", "Gram", "Holst", "Iversen", "Juhl", "Krogh", "Lund",
+    "Mikkelsen", "Nygaard", "Overgaard", "Pedersen", "Qvist", "Rosenberg", "Skov", "Thrane",
+    "Vestergaard", "Winther", "Abildgaard", "Bruun", "Clausen", "Degn", "Elmer", "Falk",
+    "Grønbech", "Hald", "Ibsen",
+)  # fmt: skip
+
+
+def respondent_login(party: Party) -> str:
+    """The demo respondent's login for a municipality, e.g. hoering.albertslund."""
+    return "hoering." + party.code.removeprefix("KOM-").lower()
+
+
+def _ensure_respondents(session: Session, world: _World, report: DemoReport) -> None:
+    """Give every active municipality a consultation respondent: a user of its party, without
+    memberships, who answers the consultations the municipality is asked in."""
+    municipalities = world.municipalities()
+    emails = {f"{respondent_login(p)}@{MAIL_DOMAIN}": p for p in municipalities}
+    with unit_of_work(session):
+        existing = set(session.scalars(select(User.email).where(User.email.in_(list(emails)))))
+        password_hash: str | None = None
+        for number, (email, party) in enumerate(emails.items()):
+            first = RESPONDENT_FIRST_NAMES[number % len(RESPONDENT_FIRST_NAMES)]
+            last = RESPONDENT_SURNAMES[number % len(RESPONDENT_SURNAMES)]
+            name = f"{first} {last}"
+            report.logins.append((email, PASSWORD, f"Høringsansvarlig for {party.name} – {name}"))
+            if email in existing:
+                continue
+            password_hash = password_hash or PasswordHasher().hash(PASSWORD)
+            session.add(
+                User(
+                    email=email, name=name, password_hash=password_hash, party_id=party.id,
+                    created_at=clock.now(),  # the demo epoch: the run freezes the clock there
+                )
+            )  # fmt: skip
+            report.users += 1
+
+
 def _meeting_status(spec: MeetingSpec, today: datetime) -> MeetingStatus:
     if spec.cancelled:
         return MeetingStatus.CANCELLED
@@ -1113,6 +1158,7 @@ def run(
     with clock.frozen_at(script.epoch):
         say("Demobrugere og medlemskaber …")
         _ensure_people(session, script, world, report)
+        _ensure_respondents(session, world, report)
         say("Mødekalender 2019-2021 …")
         _ensure_meetings(session, script, world, report)
         case_ids = _build_cases(session, script, world, report, say)

@@ -53,6 +53,12 @@ class UserForm(FingerprintForm):
         _l("Sprog"), choices=[SelectChoice(k, v) for k, v in LANGUAGE_NAMES.items()]
     )
     is_admin = BooleanField(_l("Administrator (kan ændre brugere, organer og parter)"))
+    party_id = SelectField(
+        _l("Part"),
+        coerce=int,
+        default=NONE,
+        description=_l("Kommunen, hospitalet eller almen praksis, brugeren svarer for i høringer."),
+    )
 
 
 class NewUserForm(UserForm):
