@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Membership, Party, Role, User
@@ -132,33 +132,52 @@ def users() -> None:
     """Manage users."""
 
 
+class BadInput(click.ClickException):
+    """Input the command cannot use: said in Danish, exit code 2 (as for a usage error)."""
+
+    exit_code = 2
+
+
 def _suggestion(word: str, known: list[str]) -> str:
     """' Mente du …?' with the nearest known names, or nothing."""
-    close = difflib.get_close_matches(word, known, n=3, cutoff=0.6)
-    return f" Mente du {' eller '.join(repr(c) for c in close)}?" if close else ""
+    starting = [k for k in known if k.casefold().startswith(word.casefold())]
+    nearest = difflib.get_close_matches(word, known, n=3, cutoff=0.6)
+    close = [f"'{c}'" for c in dict.fromkeys(starting + nearest)][:3]
+    if not close:
+        return ""
+    listed = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} eller {close[-1]}"
+    return f" Mente du {listed}?"
+
+
+# The roles' Danish names, as the demo logins use them, are understood too.
+DANISH_ROLES = {
+    "formand": "chair", "næstformand": "vice_chair", "naestformand": "vice_chair",
+    "medlem": "member", "sekretariat": "secretariat", "observatør": "observer",
+    "observatoer": "observer",
+}  # fmt: skip
 
 
 def _parse_role(session: Session, spec: str, param: str = "ROLLE") -> tuple[Body, Role]:
     role_name, at, code = spec.partition("@")
     roles = ", ".join(r.value for r in Role)
     if not at or not role_name or not code:
-        raise click.BadParameter(
-            f"'{spec}' skal have formen rolle@ORGAN, fx chair@TSS eller member@SU-NORD-SOM.",
-            param_hint=param,
+        raise BadInput(
+            f"{param} '{spec}' skal have formen rolle@ORGAN, fx chair@TSS eller member@SU-NORD-SOM."
         )
     try:
-        role = Role(role_name.strip().lower())
+        word = role_name.strip().lower()
+        role = Role(DANISH_ROLES.get(word, word))
     except ValueError:
-        raise click.BadParameter(
-            f"ukendt rolle '{role_name}'; brug en af: {roles}.", param_hint=param
+        raise BadInput(
+            f"{param}: ukendt rolle '{role_name}'; brug en af: {roles} (eller formand, "
+            "næstformand, medlem, sekretariat, observatør)."
         ) from None
     found = session.scalar(select(Body).where(func.upper(Body.code) == code.strip().upper()))
     if found is None:
         codes = list(session.scalars(select(Body.code).order_by(Body.code)))
-        raise click.BadParameter(
-            f"organet '{code}' findes ikke.{_suggestion(code.upper(), codes)} Kendte organer: "
-            f"{', '.join(codes) or 'ingen (kør aftaleflow seed)'}.",
-            param_hint=param,
+        raise BadInput(
+            f"Organet '{code}' findes ikke.{_suggestion(code.upper(), codes)} Kendte organer: "
+            f"{', '.join(codes) or 'ingen (kør aftaleflow seed)'}."
         )
     return found, role
 
@@ -171,18 +190,17 @@ def _parse_party(session: Session, text: str, param: str = "PART") -> Party | No
     wanted = text.strip()
     if wanted.lower() == NO_PARTY:
         return None
-    found = session.scalar(
-        select(Party).where(
-            or_(func.upper(Party.code) == wanted.upper(), func.lower(Party.name) == wanted.lower())
-        )
+    parties = list(session.scalars(select(Party).order_by(Party.name)))
+    # Compared in Python: SQLite's lower() knows only ASCII, and there are few parties.
+    found = next(
+        (p for p in parties if wanted.casefold() in (p.code.casefold(), p.name.casefold())), None
     )
     if found is None:
-        names = list(session.scalars(select(Party.name).order_by(Party.name)))
-        raise click.BadParameter(
-            f"parten '{wanted}' findes ikke.{_suggestion(wanted, names)} Skriv partens navn "
+        names = [p.name for p in parties]
+        raise BadInput(
+            f"Parten '{wanted}' findes ikke.{_suggestion(wanted, names)} Skriv partens navn "
             "eller kode, fx 'Albertslund Kommune' eller KOM-ALBERTSLUND; se 'aftaleflow users "
-            "parties'.",
-            param_hint=param,
+            "parties'."
         )
     return found
 
@@ -200,9 +218,8 @@ def _day(value: str | None, param: str) -> date | None:
     try:
         return values.calendar_date(value)
     except values.InvalidValue:
-        raise click.BadParameter(
-            f"'{value}' er ikke en dato; skriv den som ÅÅÅÅ-MM-DD, fx 2021-05-27.",
-            param_hint=param,
+        raise BadInput(
+            f"{param} '{value}' er ikke en dato; skriv den som ÅÅÅÅ-MM-DD, fx 2021-05-27."
         ) from None
 
 
