@@ -30,6 +30,7 @@ from models import (
     Case,
     CaseEvent,
     CaseExpense,
+    Consultation,
     FocusArea,
     ImplementationState,
     ImplementationStatus,
@@ -45,6 +46,7 @@ from models import (
     Role,
     User,
 )
+from workflow.consultations import operations as consultations
 from workflow.engine import admin_audit, clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
@@ -81,6 +83,8 @@ DATE_FIELDS = frozenset({"received_on", "sent_on"})
 READ_AFTER = timedelta(days=30)
 # Events the agenda and minutes write beside the steps' own: not steps of the script.
 AGENDA_RECORDS = ("added_to_agenda", "meeting_outcome")
+# Events a consultation round writes: records on the case's timeline, not steps of the script.
+CONSULTATION_RECORDS = ("consultation_started", "consultation_answered")
 # How a step's trigger is read back as an outcome in the minutes, first match wins.
 OUTCOME_PREFERENCE = (
     Outcome.RECOMMENDED, Outcome.NOTED, Outcome.APPROVED,
@@ -632,6 +636,24 @@ def _ensure_respondents(session: Session, world: _World, report: DemoReport) -> 
             report.users += 1
 
 
+def _ensure_consultation_rounds(session: Session, script: DemoScript, world: _World) -> None:
+    """Send every case that rests in its consultation state to the 29 municipalities, on the day
+    it entered that state, so the demo respondents have a consultation to answer."""
+    for spec in script.cases:
+        step = next((s for s in reversed(spec.steps) if s.action == "start_consultation"), None)
+        case = session.scalar(select(Case).where(Case.esdh_case_number == spec.key))
+        if step is None or case is None or not consultations.runs_consultation(case):
+            continue
+        if session.scalar(select(Consultation.id).where(Consultation.case_id == case.id)):
+            continue
+        with clock.frozen_at(step.at + timedelta(minutes=5)):
+            consultations.start(
+                session, case, _lookup(world.users, step.by, "Demobrugeren"),
+                title=case.title, parties=world.municipalities(), bodies=[],
+                draft="Udkastet er vedhæftet sagen. Svar gerne samlet for kommunen.",
+            )  # fmt: skip
+
+
 def _meeting_status(spec: MeetingSpec, today: datetime) -> MeetingStatus:
     if spec.cancelled:
         return MeetingStatus.CANCELLED
@@ -706,7 +728,7 @@ def _audited_events(session: Session, case: Case) -> int:
                 CaseEvent.case_id == case.id,
                 CaseEvent.actor_id.is_not(None),
                 CaseEvent.trigger != "create",
-                CaseEvent.trigger.not_in(AGENDA_RECORDS),
+                CaseEvent.trigger.not_in(AGENDA_RECORDS + CONSULTATION_RECORDS),
             )
         )
         or 0
@@ -1162,6 +1184,8 @@ def run(
         say("Mødekalender 2019-2021 …")
         _ensure_meetings(session, script, world, report)
         case_ids = _build_cases(session, script, world, report, say)
+        say("Høringer hos kommunerne …")
+        _ensure_consultation_rounds(session, script, world)
         say("Historiske notifikationer markeres som afsendt …")
         _settle_notifications(session, case_ids, last_notification, script.today, report)
     report.events = _count_events(session) - events_before
