@@ -3,6 +3,8 @@ CSRF)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -36,6 +38,8 @@ NO_SUCH_PARTY = _l("Parten findes ikke. Vælg en part fra listen, eller vælg 'I
 
 class PartyField(SelectField):  # type: ignore[misc]
     """A select of party ids (0: none): anything else is refused with a Danish sentence."""
+
+    data: Any
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
