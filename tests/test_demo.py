@@ -116,7 +116,10 @@ def test_every_state_of_every_process_has_a_resting_case(db):
     assert missing == []
 
 
-RECORDS = frozenset({"edit", "implementation_units", "implementation_report", *demo.AGENDA_RECORDS})
+RECORDS = frozenset(
+    {"edit", "implementation_units", "implementation_report", *demo.AGENDA_RECORDS,
+     *demo.CONSULTATION_RECORDS}
+)  # fmt: skip
 
 
 def test_every_timeline_is_hash_chained_and_made_by_the_engine(db):
@@ -171,7 +174,7 @@ def test_the_first_run_reports_what_it_built(built):
     _session, report, lines = built
     assert report.changed
     assert report.cases == len(SCRIPT.cases)
-    assert report.users == len(SCRIPT.people)
+    assert report.users == len(SCRIPT.people) + 29  # and a consultation respondent per municipality
     assert report.events > report.cases
     assert report.implementation_statuses >= 29 * 5
     summary = report.summary()

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from models import Body, Case, Membership, Role, User
-from workflow.engine import admin_audit, audit, audit_key, migrate
+from models import Body, Case, Membership, Party, Role, User
+from workflow.engine import audit, audit_key, migrate, values
 from workflow.engine.audit_key import AuditKeyError, load_key
 from workflow.engine.db import database_url, make_engine, make_session_factory
 from workflow.engine.unit_of_work import unit_of_work
@@ -130,17 +132,102 @@ def users() -> None:
     """Manage users."""
 
 
-def _parse_role(session: Session, spec: str) -> tuple[Body, Role]:
-    role_name, _, code = spec.partition("@")
+class BadInput(click.ClickException):
+    """Input the command cannot use: said in Danish, exit code 2 (as for a usage error)."""
+
+    exit_code = 2
+
+
+def _suggestion(word: str, known: list[str]) -> str:
+    """' Mente du …?' with the nearest known names, or nothing."""
+    starting = [k for k in known if k.casefold().startswith(word.casefold())]
+    nearest = difflib.get_close_matches(word, known, n=3, cutoff=0.6)
+    close = [f"'{c}'" for c in dict.fromkeys(starting + nearest)][:3]
+    if not close:
+        return ""
+    listed = close[0] if len(close) == 1 else f"{', '.join(close[:-1])} eller {close[-1]}"
+    return f" Mente du {listed}?"
+
+
+# The roles' Danish names, as the demo logins use them, are understood too.
+DANISH_ROLES = {
+    "formand": "chair", "næstformand": "vice_chair", "naestformand": "vice_chair",
+    "medlem": "member", "sekretariat": "secretariat", "observatør": "observer",
+    "observatoer": "observer",
+}  # fmt: skip
+
+
+def _parse_role(session: Session, spec: str, param: str = "ROLLE") -> tuple[Body, Role]:
+    role_name, at, code = spec.partition("@")
+    roles = ", ".join(r.value for r in Role)
+    if not at or not role_name or not code:
+        raise BadInput(
+            f"{param} '{spec}' skal have formen rolle@ORGAN, fx chair@TSS eller member@SU-NORD-SOM."
+        )
     try:
-        role = Role(role_name)
+        word = role_name.strip().lower()
+        role = Role(DANISH_ROLES.get(word, word))
     except ValueError:
-        roles = ", ".join(r.value for r in Role)
-        raise click.BadParameter(f"ukendt rolle '{role_name}'; brug en af: {roles}") from None
-    found = session.scalar(select(Body).where(Body.code == code))
+        raise BadInput(
+            f"{param}: ukendt rolle '{role_name}'; brug en af: {roles} (eller formand, "
+            "næstformand, medlem, sekretariat, observatør)."
+        ) from None
+    found = session.scalar(select(Body).where(func.upper(Body.code) == code.strip().upper()))
     if found is None:
-        raise click.BadParameter(f"organet '{code}' findes ikke; se 'aftaleflow seed'")
+        codes = list(session.scalars(select(Body.code).order_by(Body.code)))
+        raise BadInput(
+            f"Organet '{code}' findes ikke.{_suggestion(code.upper(), codes)} Kendte organer: "
+            f"{', '.join(codes) or 'ingen (kør aftaleflow seed)'}."
+        )
     return found, role
+
+
+NO_PARTY = "ingen"
+
+
+def _parse_party(session: Session, text: str, param: str = "PART") -> Party | None:
+    """A party by its code or name, case-insensitively ('ingen' for none)."""
+    wanted = text.strip()
+    if wanted.lower() == NO_PARTY:
+        return None
+    parties = list(session.scalars(select(Party).order_by(Party.name)))
+    # Compared in Python: SQLite's lower() knows only ASCII, and there are few parties.
+    found = next(
+        (p for p in parties if wanted.casefold() in (p.code.casefold(), p.name.casefold())), None
+    )
+    if found is None:
+        names = [p.name for p in parties]
+        raise BadInput(
+            f"Parten '{wanted}' findes ikke.{_suggestion(wanted, names)} Skriv partens navn "
+            "eller kode, fx 'Albertslund Kommune' eller KOM-ALBERTSLUND; se 'aftaleflow users "
+            "parties'."
+        )
+    return found
+
+
+def _user_by_email(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"Brugeren {email} findes ikke; se 'aftaleflow users list'.")
+    return user
+
+
+def _day(value: str | None, param: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return values.calendar_date(value)
+    except values.InvalidValue:
+        raise BadInput(
+            f"{param} '{value}' er ikke en dato; skriv den som ÅÅÅÅ-MM-DD, fx 2021-05-27."
+        ) from None
+
+
+def _today() -> date:
+    from workflow.engine import clock
+    from workflow.engine.calendar import local_date
+
+    return local_date(clock.now())
 
 
 @users.command("create")
@@ -149,56 +236,142 @@ def _parse_role(session: Session, spec: str) -> tuple[Body, Role]:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--admin", is_flag=True, help="Giv administratorrettigheder.")
 @click.option("--role", "roles", multiple=True, help="Rolle som role@ORGAN, fx chair@TSS.")
+@click.option(
+    "--party", default=None, help="Brugerens part (navn eller kode), fx 'Albertslund Kommune'."
+)
 @pass_context
 def users_create(
-    context: Context, email: str, name: str, password: str, admin: bool, roles: tuple[str, ...]
+    context: Context,
+    email: str,
+    name: str,
+    password: str,
+    admin: bool,
+    roles: tuple[str, ...],
+    party: str | None,
 ) -> None:
-    """Create a user with a password and roles."""
-    from workflow.auth.passwords import hash_password
+    """Create a user with a password, a party and roles (audited)."""
+    from workflow.admin import operations
 
     if len(password) < 10:
         raise click.BadParameter("adgangskoden skal være mindst 10 tegn", param_hint="--password")
     email = email.strip().lower()
     with context.session() as session:
-        if session.scalar(select(User).where(User.email == email)) is not None:
+        if session.scalar(select(User).where(func.lower(User.email) == email)) is not None:
             raise click.ClickException(f"Der findes allerede en bruger med e-mailen {email}.")
-        parsed = [_parse_role(session, spec) for spec in roles]
+        parsed = [_parse_role(session, spec, "--role") for spec in roles]
+        found = _parse_party(session, party, "--party") if party is not None else None
         with unit_of_work(session):
-            user = User(
-                email=email, name=name, password_hash=hash_password(password), is_admin=admin
-            )
-            session.add(user)
-            session.flush()
-            for body, role in parsed:
-                session.add(Membership(user_id=user.id, body_id=body.id, role=role))
-            admin_audit.record(
-                session, action="create", object_type="user", object_id=user.id,
-                data={"email": email, "admin": admin, "roles": list(roles), "via": "cli"},
+            user = operations.create_user(
+                session, None, name=name, email=email, locale="da", is_admin=admin,
+                password=password, party_id=found.id if found else None,
             )  # fmt: skip
+            for body, role in parsed:
+                operations.add_membership(
+                    session, None, user, body_id=body.id, role=role, since=_today()
+                )
     click.echo(f"Brugeren {email} er oprettet.")
+
+
+@users.command("set-party")
+@click.argument("email")
+@click.argument("party")
+@pass_context
+def users_set_party(context: Context, email: str, party: str) -> None:
+    """Tie EMAIL's user to PARTY (name or code; 'ingen' for none), so they answer its
+    consultations (audited)."""
+    from workflow.admin import operations
+
+    with context.session() as session:
+        user = _user_by_email(session, email)
+        found = _parse_party(session, party)
+        if operations.set_user_party(session, None, user, found):
+            click.echo(f"{user.email} hører nu til {found.name if found else 'ingen part'}.")
+        else:
+            click.echo(f"{user.email} hørte allerede til {found.name if found else 'ingen part'}.")
+
+
+@users.command("add-role")
+@click.argument("email")
+@click.argument("role")
+@click.option("--since", default=None, help="Fra dato (ÅÅÅÅ-MM-DD); standard: i dag.")
+@pass_context
+def users_add_role(context: Context, email: str, role: str, since: str | None) -> None:
+    """Give EMAIL's user ROLE (role@ORGAN, fx member@TSS), or resume an ended one (audited)."""
+    from workflow.admin import operations
+
+    start = _day(since, "--since")
+    with context.session() as session:
+        user = _user_by_email(session, email)
+        body, parsed = _parse_role(session, role)
+        added = operations.add_membership(
+            session, None, user, body_id=body.id, role=parsed, since=start or _today()
+        )
+        if added is None:
+            click.echo(f"{user.email} er allerede {parsed.value}@{body.code}.")
+        else:
+            click.echo(f"{user.email} er nu {parsed.value}@{body.code}.")
+
+
+@users.command("end-role")
+@click.argument("email")
+@click.argument("role")
+@click.option("--until", default=None, help="Til og med dato (ÅÅÅÅ-MM-DD); standard: i dag.")
+@pass_context
+def users_end_role(context: Context, email: str, role: str, until: str | None) -> None:
+    """End EMAIL's membership ROLE (role@ORGAN); the row is kept (audited)."""
+    from workflow.admin import operations
+
+    end = _day(until, "--until")
+    with context.session() as session:
+        user = _user_by_email(session, email)
+        body, parsed = _parse_role(session, role)
+        membership = session.scalar(
+            select(Membership).where(
+                Membership.user_id == user.id,
+                Membership.body_id == body.id,
+                Membership.role == parsed,
+            )
+        )
+        if membership is None or not membership.active:
+            raise click.ClickException(
+                f"{user.email} er ikke {parsed.value}@{body.code}; se 'aftaleflow users list'."
+            )
+        operations.end_membership(session, None, membership, end or _today())
+    click.echo(f"{user.email} er ikke længere {parsed.value}@{body.code}.")
 
 
 @users.command("list")
 @pass_context
 def users_list(context: Context) -> None:
-    """List users with their roles."""
+    """List users with their party and active roles."""
     with context.session() as session:
-        rows = session.execute(
-            select(User, Membership, Body)
-            .outerjoin(Membership, Membership.user_id == User.id)
-            .outerjoin(Body, Body.id == Membership.body_id)
-            .order_by(User.email, Body.code)
-        ).all()
-        roles: dict[str, list[str]] = {}
-        people: dict[str, User] = {}
-        for user, membership, body in rows:
-            people[user.email] = user
-            if membership is not None and body is not None:
-                roles.setdefault(user.email, []).append(f"{membership.role.value}@{body.code}")
-        for email, user in people.items():
+        people = session.scalars(select(User).order_by(User.email)).all()
+        roles: dict[int, list[str]] = {}
+        for membership, body in session.execute(
+            select(Membership, Body)
+            .join(Body, Body.id == Membership.body_id)
+            .where(Membership.active.is_(True))
+            .order_by(Body.code, Membership.role)
+        ).tuples():
+            roles.setdefault(membership.user_id, []).append(f"{membership.role.value}@{body.code}")
+        parties = {p.id: p.name for p in session.scalars(select(Party))}
+        for user in people:
             flags = " (admin)" if user.is_admin else ""
             flags += " (deaktiveret)" if not user.active else ""
-            click.echo(f"{email:<42} {user.name}{flags}  {' '.join(roles.get(email, []))}")
+            party = f"  [{parties[user.party_id]}]" if user.party_id in parties else ""
+            click.echo(
+                f"{user.email:<42} {user.name}{flags}{party}  {' '.join(roles.get(user.id, []))}"
+            )
+
+
+@users.command("parties")
+@pass_context
+def users_parties(context: Context) -> None:
+    """List the parties a user can belong to: code, kind and name."""
+    with context.session() as session:
+        for party in session.scalars(select(Party).order_by(Party.kind, Party.name)):
+            inactive = " (inaktiv)" if not party.active else ""
+            click.echo(f"{party.code:<24} {party.kind.value:<18} {party.name}{inactive}")
 
 
 @main.command()

@@ -30,6 +30,7 @@ from models import (
     Case,
     CaseEvent,
     CaseExpense,
+    Consultation,
     FocusArea,
     ImplementationState,
     ImplementationStatus,
@@ -45,6 +46,7 @@ from models import (
     Role,
     User,
 )
+from workflow.consultations import operations as consultations
 from workflow.engine import admin_audit, clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
@@ -81,6 +83,8 @@ DATE_FIELDS = frozenset({"received_on", "sent_on"})
 READ_AFTER = timedelta(days=30)
 # Events the agenda and minutes write beside the steps' own: not steps of the script.
 AGENDA_RECORDS = ("added_to_agenda", "meeting_outcome")
+# Events a consultation round writes: records on the case's timeline, not steps of the script.
+CONSULTATION_RECORDS = ("consultation_started", "consultation_answered")
 # How a step's trigger is read back as an outcome in the minutes, first match wins.
 OUTCOME_PREFERENCE = (
     Outcome.RECOMMENDED, Outcome.NOTED, Outcome.APPROVED,
@@ -587,6 +591,69 @@ def _ensure_people(session: Session, script: DemoScript, world: _World, report: 
                     report.memberships += 1
 
 
+# One consultation respondent (høringsansvarlig) per municipality, so each of the 29 can answer
+# a consultation. Fictional names, dealt out in the municipalities' alphabetical order.
+RESPONDENT_FIRST_NAMES = (
+    "Anne", "Bjarne", "Camilla", "Dorte", "Esben", "Frida", "Gitte", "Henrik", "Inge", "Jakob",
+    "Karen", "Lars", "Maja", "Niels", "Oda", "Peter", "Rasmus", "Sofie", "Thomas", "Ulrik",
+    "Vera", "William", "Yvonne", "Asger", "Birgit", "Carsten", "Ditte", "Emil", "Freja",
+)  # fmt: skip
+RESPONDENT_SURNAMES = (
+    "Bach", "Dahl", "Eskildsen", "Friis", "Gram", "Holst", "Iversen", "Juhl", "Krogh", "Lund",
+    "Mikkelsen", "Nygaard", "Overgaard", "Pedersen", "Qvist", "Rosenberg", "Skov", "Thrane",
+    "Vestergaard", "Winther", "Abildgaard", "Bruun", "Clausen", "Degn", "Elmer", "Falk",
+    "Grønbech", "Hald", "Ibsen",
+)  # fmt: skip
+
+
+def respondent_login(party: Party) -> str:
+    """The demo respondent's login for a municipality, e.g. hoering.albertslund."""
+    return "hoering." + party.code.removeprefix("KOM-").lower()
+
+
+def _ensure_respondents(session: Session, world: _World, report: DemoReport) -> None:
+    """Give every active municipality a consultation respondent: a user of its party, without
+    memberships, who answers the consultations the municipality is asked in."""
+    municipalities = world.municipalities()
+    emails = {f"{respondent_login(p)}@{MAIL_DOMAIN}": p for p in municipalities}
+    with unit_of_work(session):
+        existing = set(session.scalars(select(User.email).where(User.email.in_(list(emails)))))
+        password_hash: str | None = None
+        for number, (email, party) in enumerate(emails.items()):
+            first = RESPONDENT_FIRST_NAMES[number % len(RESPONDENT_FIRST_NAMES)]
+            last = RESPONDENT_SURNAMES[number % len(RESPONDENT_SURNAMES)]
+            name = f"{first} {last}"
+            report.logins.append((email, PASSWORD, f"Høringsansvarlig for {party.name} – {name}"))
+            if email in existing:
+                continue
+            password_hash = password_hash or PasswordHasher().hash(PASSWORD)
+            session.add(
+                User(
+                    email=email, name=name, password_hash=password_hash, party_id=party.id,
+                    created_at=clock.now(),  # the demo epoch: the run freezes the clock there
+                )
+            )  # fmt: skip
+            report.users += 1
+
+
+def _ensure_consultation_rounds(session: Session, script: DemoScript, world: _World) -> None:
+    """Send every case that rests in its consultation state to the 29 municipalities, on the day
+    it entered that state, so the demo respondents have a consultation to answer."""
+    for spec in script.cases:
+        step = next((s for s in reversed(spec.steps) if s.action == "start_consultation"), None)
+        case = session.scalar(select(Case).where(Case.esdh_case_number == spec.key))
+        if step is None or case is None or not consultations.runs_consultation(case):
+            continue
+        if session.scalar(select(Consultation.id).where(Consultation.case_id == case.id)):
+            continue
+        with clock.frozen_at(step.at + timedelta(minutes=5)):
+            consultations.start(
+                session, case, _lookup(world.users, step.by, "Demobrugeren"),
+                title=case.title, parties=world.municipalities(), bodies=[],
+                draft="Udkastet er vedhæftet sagen. Svar gerne samlet for kommunen.",
+            )  # fmt: skip
+
+
 def _meeting_status(spec: MeetingSpec, today: datetime) -> MeetingStatus:
     if spec.cancelled:
         return MeetingStatus.CANCELLED
@@ -680,7 +747,7 @@ def _audited_events(session: Session, case: Case) -> int:
                 CaseEvent.case_id == case.id,
                 CaseEvent.actor_id.is_not(None),
                 CaseEvent.trigger != "create",
-                CaseEvent.trigger.not_in(AGENDA_RECORDS),
+                CaseEvent.trigger.not_in(AGENDA_RECORDS + CONSULTATION_RECORDS),
             )
         )
         or 0
@@ -1132,9 +1199,12 @@ def run(
     with clock.frozen_at(script.epoch):
         say("Demobrugere og medlemskaber …")
         _ensure_people(session, script, world, report)
+        _ensure_respondents(session, world, report)
         say("Mødekalender 2019-2021 …")
         _ensure_meetings(session, script, world, report)
         case_ids = _build_cases(session, script, world, report, say)
+        say("Høringer hos kommunerne …")
+        _ensure_consultation_rounds(session, script, world)
         say("Historiske notifikationer markeres som afsendt …")
         _settle_notifications(session, case_ids, last_notification, script.today, report)
     report.events = _count_events(session) - events_before

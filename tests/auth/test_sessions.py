@@ -115,6 +115,6 @@ def test_an_admin_setting_a_password_ends_the_users_sessions(
     admin = make_login_user(is_admin=True)
     admin_operations.update_user(
         session, admin, user, name=user.name, email=user.email, locale=user.locale,
-        is_admin=False, new_password="et nyt kodeord sat af admin",
+        is_admin=False, party_id=user.party_id, new_password="et nyt kodeord sat af admin",
     )  # fmt: skip
     assert client.get("/").status_code == 302

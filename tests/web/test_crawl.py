@@ -40,6 +40,7 @@ ROLES = [
     "sekretariat.forum-data",
     "medlem.forum-genop",
     "observatoer.kkr",
+    "hoering.albertslund",  # a municipality's consultation respondent: a party, no membership
     "ingen",  # an account an administrator has not yet given a membership
 ]
 # Links that end the session or leave the pages (they are tested where they belong).

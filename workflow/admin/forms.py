@@ -3,6 +3,8 @@ CSRF)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -12,7 +14,14 @@ from wtforms import (
     SelectField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, Regexp
+from wtforms.validators import (
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from models import BodyKind, PartyKind, Role
 from workflow.auth.passwords import MIN_LENGTH as MIN_PASSWORD
@@ -22,6 +31,28 @@ from workflow.web.i18n import LANGUAGE_NAMES, _l
 EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 BODY_CODE = r"^[A-ZÆØÅ][A-ZÆØÅ0-9-]*$"
 NONE = 0  # the value of "none" in a select of ids
+
+
+NO_SUCH_PARTY = _l("Parten findes ikke. Vælg en part fra listen, eller vælg 'Ingen part'.")
+
+
+class PartyField(SelectField):  # type: ignore[misc]
+    """A select of party ids (0: none): anything else is refused with a Danish sentence."""
+
+    data: Any
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            self.data = None
+            raise ValueError(str(NO_SUCH_PARTY)) from None
+
+    def pre_validate(self, form: FlaskForm) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(str(NO_SUCH_PARTY)) from None
 
 
 class FingerprintForm(FlaskForm):  # type: ignore[misc]
@@ -53,6 +84,12 @@ class UserForm(FingerprintForm):
         _l("Sprog"), choices=[SelectChoice(k, v) for k, v in LANGUAGE_NAMES.items()]
     )
     is_admin = BooleanField(_l("Administrator (kan ændre brugere, organer og parter)"))
+    party_id = PartyField(
+        _l("Part"),
+        coerce=int,
+        default=NONE,
+        description=_l("Kommunen, hospitalet eller almen praksis, brugeren svarer for i høringer."),
+    )
 
 
 class NewUserForm(UserForm):

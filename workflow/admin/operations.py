@@ -40,6 +40,7 @@ def user_values(user: User) -> dict[str, Any]:
         "locale": user.locale,
         "is_admin": user.is_admin,
         "active": user.active,
+        "party_id": user.party_id,
     }
 
 
@@ -91,7 +92,7 @@ def planning_area_values(area: PlanningArea) -> dict[str, Any]:
 
 def audit(
     session: Session,
-    actor: User,
+    actor: User | None,
     action: str,
     object_type: str,
     object_id: int,
@@ -101,7 +102,8 @@ def audit(
     """Record one admin change: who, what, and the values before and after."""
     admin_audit.record(
         session,
-        actor_id=actor.id,
+        # None: a change made on the command line, by whoever runs the server.
+        actor_id=actor.id if actor is not None else None,
         action=action,
         object_type=object_type,
         object_id=str(object_id),
@@ -115,15 +117,16 @@ def audit(
 
 def create_user(
     session: Session,
-    actor: User,
+    actor: User | None,
     *,
     name: str,
     email: str,
     locale: str | None,
     is_admin: bool,
     password: str,
+    party_id: int | None = None,
 ) -> User:
-    """Create a user with an Argon2-hashed password (audited)."""
+    """Create a user with an Argon2-hashed password and their party, if any (audited)."""
     with unit_of_work(session):
         user = User(
             name=name.strip(),
@@ -131,6 +134,7 @@ def create_user(
             locale=locale,
             is_admin=is_admin,
             password_hash=passwords.hash_password(password),
+            party_id=party_id or None,
         )
         session.add(user)
         session.flush()
@@ -147,16 +151,18 @@ def update_user(
     email: str,
     locale: str,
     is_admin: bool,
+    party_id: int | None,
     new_password: str = "",
 ) -> None:
-    """Change a user's name, e-mail, language and admin flag, and set a new password if given
-    (each audited)."""
+    """Change a user's name, e-mail, language, admin flag and party, and set a new password if
+    given (each audited)."""
     with unit_of_work(session):
         before = user_values(user)
         user.name = name.strip()
         user.email = email.strip()
         user.locale = locale
         user.is_admin = is_admin
+        user.party_id = party_id or None
         after = user_values(user)
         if after != before:
             audit(session, actor, "user_updated", "user", user.id, before, after)
@@ -180,11 +186,24 @@ def set_user_active(session: Session, actor: User, user: User, active: bool) -> 
     return True
 
 
+def set_user_party(session: Session, actor: User | None, user: User, party: Party | None) -> bool:
+    """Tie a user to a party (a municipality, a hospital, general practice …), or to none, so
+    they may answer the consultations their party is asked in (audited). False when unchanged."""
+    party_id = party.id if party is not None else None
+    if user.party_id == party_id:
+        return False
+    with unit_of_work(session):
+        before = user_values(user)
+        user.party_id = party_id
+        audit(session, actor, "user_party_set", "user", user.id, before, user_values(user))
+    return True
+
+
 # Memberships --------------------------------------------------------------------------------
 
 
 def add_membership(
-    session: Session, actor: User, user: User, *, body_id: int, role: Role, since: date
+    session: Session, actor: User | None, user: User, *, body_id: int, role: Role, since: date
 ) -> Membership | None:
     """Give a user a role in a body, or resume an ended membership of that role (audited);
     None when the user already holds the role there."""
@@ -215,7 +234,9 @@ def add_membership(
     return membership
 
 
-def end_membership(session: Session, actor: User, membership: Membership, until: date) -> bool:
+def end_membership(
+    session: Session, actor: User | None, membership: Membership, until: date
+) -> bool:
     """End a membership: the role no longer gives any permission; the row is kept (audited).
     False when it had already ended."""
     if not membership.active:

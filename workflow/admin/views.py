@@ -45,6 +45,7 @@ from workflow.admin.forms import (
     NewUserForm,
     PartyForm,
     PlanningAreaForm,
+    UserForm,
 )
 from workflow.admin.operations import (
     body_values,
@@ -126,6 +127,7 @@ ACTION_WORDS = {
     "user_updated": _l("Bruger ændret"),
     "user_password_set": _l("Adgangskode skiftet"),
     "user_deactivated": _l("Bruger deaktiveret"),
+    "user_party_set": _l("Brugerens part ændret"),
     "user_reactivated": _l("Bruger genaktiveret"),
     "membership_added": _l("Medlemskab tilføjet"),
     "membership_reactivated": _l("Medlemskab genoptaget"),
@@ -174,10 +176,50 @@ def users() -> str:
     page = _page_number()
     total = session.scalar(select(func.count()).select_from(User)) or 0
     rows = session.scalars(
-        select(User).order_by(User.name, User.id).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        select(User)
+        .options(joinedload(User.party))
+        .order_by(User.name, User.id)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
     ).all()
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
-    return render_template("admin/users.html", users=rows, page=page, pages=pages, total=total)
+    return render_template(
+        "admin/users.html",
+        users=rows,
+        page=page,
+        pages=pages,
+        total=total,
+        memberships=_active_memberships(session, [u.id for u in rows]),
+    )
+
+
+def _active_memberships(session: Session, user_ids: list[int]) -> dict[int, list[Membership]]:
+    """Each listed user's active memberships, by body code (one query for the page)."""
+    found: dict[int, list[Membership]] = {}
+    for membership in session.scalars(
+        select(Membership)
+        .join(Membership.body)
+        .where(Membership.user_id.in_(user_ids), Membership.active.is_(True))
+        .options(joinedload(Membership.body))
+        .order_by(Body.code, Membership.role)
+    ):
+        found.setdefault(membership.user_id, []).append(membership)
+    return found
+
+
+def _party_choices(session: Session, form: UserForm) -> None:
+    """Every party, grouped by kind (municipalities, hospitals, general practice …)."""
+    parties = session.scalars(select(Party).order_by(Party.kind, Party.name)).all()
+    groups: dict[str, list[SelectChoice]] = {}
+    for party in parties:
+        label = party.name if party.active else _("%(name)s (inaktiv)", name=party.name)
+        groups.setdefault(party_kind_label(party.kind), []).append(SelectChoice(party.id, label))
+    form.party_id.choices = {_("Ingen part"): [SelectChoice(NONE, _("Ingen part"))], **groups}
+
+
+def _chosen_party(session: Session, form: UserForm) -> int | None:
+    """The chosen party's id (None for none); the select's choices already refuse others."""
+    return form.party_id.data or None
 
 
 def _email_taken(session: Session, email: str, except_id: int | None = None) -> bool:
@@ -192,6 +234,7 @@ def new_user() -> Page:
     """Create a user with an Argon2-hashed password."""
     session = db()
     form = NewUserForm()
+    _party_choices(session, form)
     if form.validate_on_submit():
         email = (form.email.data or "").strip()
         if _email_taken(session, email):
@@ -205,6 +248,7 @@ def new_user() -> Page:
                 locale=form.locale.data,
                 is_admin=bool(form.is_admin.data),
                 password=form.password.data or "",
+                party_id=_chosen_party(session, form),
             )
             flash(_("Brugeren %(name)s er oprettet.", name=user.name), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
@@ -250,7 +294,9 @@ def edit_user(user_id: int) -> Page:
     user = _user_or_404(session, user_id)
     actor = current_actor()
     form = EditUserForm(obj=user if request.method == "GET" else None)
+    _party_choices(session, form)
     if request.method == "GET":
+        form.party_id.data = user.party_id or NONE
         form.fingerprint.data = fingerprint(user_values(user))
         return _render_user(session, user, form)
     if not form.validate_on_submit():
@@ -275,6 +321,7 @@ def edit_user(user_id: int) -> Page:
         email=email,
         locale=form.locale.data or "da",
         is_admin=bool(form.is_admin.data),
+        party_id=_chosen_party(session, form),
         new_password=form.new_password.data or "",
     )
     flash(_("Ændringerne af %(name)s er gemt.", name=user.name), "success")
@@ -331,6 +378,8 @@ def add_membership(user_id: int) -> Page:
     _membership_choices(session, form)
     if not form.validate_on_submit():
         edit = EditUserForm(obj=user)
+        _party_choices(session, edit)
+        edit.party_id.data = user.party_id or NONE
         edit.fingerprint.data = fingerprint(user_values(user))
         flash(_("Medlemskabet blev ikke tilføjet: vælg et organ og en rolle."), "error")
         return _render_user(session, user, edit, 422)

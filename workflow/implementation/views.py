@@ -18,7 +18,7 @@ from workflow.auth.login import current_actor, login_required
 from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed, WorkflowError
 from workflow.engine.processes import registry
-from workflow.implementation import annual_cycle, charts, indicators
+from workflow.implementation import annual_cycle, charts, indicators, picture
 from workflow.implementation import operations as implementation
 from workflow.web import db
 from workflow.web.fields import DayField, TextField
@@ -65,23 +65,6 @@ def case_implementation_link(case: Case) -> tuple[str, str] | None:
     return None
 
 
-def _grid_groups(
-    overview: implementation.SpreadOverview, column: int | None
-) -> list[charts.GridGroup]:
-    """Municipalities by planning area, with their status in the chosen initiative."""
-    groups: dict[str, list[charts.GridCell]] = {}
-    names: dict[str, str] = {}
-    for row in overview.rows:
-        if row.party.kind != "municipality":
-            continue
-        cell = row.cells[column] if column is not None else None
-        groups.setdefault(row.area_code, []).append(
-            charts.GridCell(row.party.name, cell.status if cell else None)
-        )
-        names[row.area_code] = row.area_name
-    return [charts.GridGroup(names[code], cells) for code, cells in groups.items()]
-
-
 @bp.get("")
 @login_required
 def overview() -> str:
@@ -105,17 +88,8 @@ def overview() -> str:
     column = ids.index(chosen_id) if chosen_id in ids else (0 if ids else None)
     chosen = spread.columns[column] if column is not None else None
     grid = None
-    if chosen is not None:
-        grid = charts.status_grid(
-            "kort",
-            _("Kommunernes status for %(title)s", title=chosen.case.title),
-            _(
-                "De 29 kommuner grupperet efter planområde. Hver kommune viser sin status med "
-                "et symbol og et mønster: ✓ implementeret, … i gang, ○ ikke startet, – ikke "
-                "relevant. Tabellen nedenfor har de samme oplysninger."
-            ),
-            _grid_groups(spread, column),
-        )
+    if column is not None:
+        grid = picture.municipality_grid("kort", spread, column)
     bodies = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)).all()
     return render_template(
         "implementation/overview.html",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Case, CaseEvent, User
+from models import Body, BodyKind, Case, CaseEvent, Meeting, Membership, ProcessVersion, User
 from workflow import policy
 from workflow.engine.processes import registry
 
@@ -23,25 +24,93 @@ class InformedDecision:
     case: Case
     label: str
     process_title: str
+    # The body that took the decision (the meeting's, else the body the case was before).
+    decided_by: Body | None = None
+    # The observer bodies the decision's transition informs (`inform = [...]`).
+    informs: tuple[str, ...] = ()
 
 
-def approved_by_sku(session: Session, actor: User) -> list[InformedDecision]:
-    """Return, newest first, the decisions whose transition informs KKR or KKU, of the cases
-    the actor may see."""
+def _informing_triggers(session: Session, bodies: Collection[str]) -> set[str]:
+    """The triggers that inform one of `bodies` in some stored process version: a cheap first
+    filter before each event is checked against its own case's version."""
+    found: set[str] = set()
+    for name, version in session.execute(select(ProcessVersion.name, ProcessVersion.version)):
+        for transition in registry.get(session, name, version).transitions:
+            if set(transition.inform) & set(bodies):
+                found.add(transition.trigger)
+    return found
+
+
+def _decided_by(session: Session, event: CaseEvent, case: Case, state_body: str) -> Body | None:
+    if event.meeting_id is not None:
+        meeting = session.get(Meeting, event.meeting_id)
+        if meeting is not None:
+            return session.get(Body, meeting.body_id)
+    if state_body == "originating":
+        return case.originating_body
+    if state_body == "current":
+        return case.current_body
+    return session.scalar(select(Body).where(Body.code == state_body))
+
+
+def observer_bodies_of(session: Session, user: User) -> list[str]:
+    """The observer bodies (KKR, KKU …) the user holds an active membership of."""
+    return list(
+        session.scalars(
+            select(Body.code)
+            .join(Membership, Membership.body_id == Body.id)
+            .where(
+                Membership.user_id == user.id,
+                Membership.active.is_(True),
+                Body.kind == BodyKind.OBSERVER,
+                Body.active.is_(True),
+            )
+            .distinct()
+            .order_by(Body.code)
+        )
+    )
+
+
+def approved_by_sku(
+    session: Session,
+    actor: User,
+    *,
+    bodies: Collection[str] = OBSERVER_BODIES,
+    limit: int = FEED_LIMIT,
+) -> list[InformedDecision]:
+    """Return, newest first, the decisions whose transition informs one of `bodies` (KKR or
+    KKU by default), of the cases the actor may see."""
     policy.require(actor, "read_informed", None, session)
+    triggers = _informing_triggers(session, bodies)
+    if not triggers:
+        return []
     rows = session.execute(
         select(CaseEvent, Case)
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.from_state.is_not(None), policy.visible_cases(session, actor))
+        .where(
+            CaseEvent.from_state.is_not(None),
+            CaseEvent.trigger.in_(sorted(triggers)),
+            policy.visible_cases(session, actor),
+        )
         .order_by(CaseEvent.created_at.desc(), CaseEvent.id.desc())
     ).all()
     found: list[InformedDecision] = []
     for event, case in rows:
         definition = registry.get(session, case.process, case.process_version)
         transition = definition.transition(event.trigger)
-        if transition is None or not set(transition.inform) & set(OBSERVER_BODIES):
+        if transition is None or not set(transition.inform) & set(bodies):
             continue
-        found.append(InformedDecision(event, case, transition.label, definition.title))
-        if len(found) >= FEED_LIMIT:
+        source = definition.states.get(event.from_state or "")
+        found.append(
+            InformedDecision(
+                event,
+                case,
+                transition.label,
+                definition.title,
+                _decided_by(session, event, case, source.body if source else ""),
+                tuple(code for code in transition.inform if code in bodies),
+            )
+        )
+        if len(found) >= limit:
             break
     return found

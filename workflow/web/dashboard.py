@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, render_template
 from sqlalchemy import ColumnElement
 
@@ -10,12 +12,40 @@ from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.engine import clock
+from workflow.implementation import charts
+from workflow.implementation import picture as implementation_picture
 from workflow.notifications import delivery as notify
+from workflow.notifications import observers
 from workflow.web import db
 
 bp = Blueprint("dashboard", __name__)
 
 FAILED_DELIVERIES_LIMIT = 50
+INFORMED_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class ObserverBoard:
+    """An observer's front page: what their bodies were informed of and the implementation
+    picture."""
+
+    bodies: list[str]
+    informed: list[observers.InformedDecision]
+    picture: implementation_picture.Picture
+
+
+def observer_board(user: User, visible: ColumnElement[bool]) -> ObserverBoard | None:
+    """The observer section for a member of KKR, KKU or another observer body; None for
+    others (their dashboard has its own sections)."""
+    session = db()
+    codes = observers.observer_bodies_of(session, user)
+    if not codes or not policy.may(user, "read_informed", None, session):
+        return None
+    return ObserverBoard(
+        codes,
+        observers.approved_by_sku(session, user, bodies=codes, limit=INFORMED_LIMIT),
+        implementation_picture.picture(session, visible),
+    )
 
 
 def failed_deliveries(user: User, visible: ColumnElement[bool]) -> list[Notification] | None:
@@ -47,4 +77,6 @@ def index() -> str:
         "dashboard/index.html",
         overview=overview,
         failed_deliveries=failed_deliveries(user, visible),
+        observer=observer_board(user, visible),
+        status_legend=charts.status_legend,
     )
