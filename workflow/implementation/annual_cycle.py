@@ -33,6 +33,7 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import GuardFailed, NotAllowed
+from workflow.engine.formats import format_date, genitive
 from workflow.engine.guards import Failure
 from workflow.engine.processes import UnknownProcess, registry
 from workflow.engine.unit_of_work import unit_of_work
@@ -66,6 +67,8 @@ class CalendarEntry:
     title: str
     case_id: int | None = None
     meeting_id: int | None = None
+    # A material deadline's meeting day: the page words the entry in the reader's language.
+    meeting_day: date | None = None
 
 
 def plan_process(session: Session) -> str | None:
@@ -208,8 +211,8 @@ def year_calendar(
         if first <= due <= last:
             entries.append(
                 CalendarEntry(due, "material", body.code,
-                              f"Materialefrist til {body.code}s møde {day.isoformat()}",
-                              meeting_id=meeting.id)
+                              f"Materialefrist til {genitive(body.code)} møde {format_date(day)}",
+                              meeting_id=meeting.id, meeting_day=day)
             )  # fmt: skip
     for plan_year in (year - 1, year, year + 1):
         case = plan_case(session, plan_year)

@@ -36,6 +36,7 @@ from workflow import spreadsheets
 from workflow.engine import clock
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.definitions import ProcessDefinition
+from workflow.engine.formats import format_date, format_number
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.implementation import operations as implementation
@@ -74,8 +75,8 @@ class Filters:
         """Say in Danish what the report is limited to."""
         parts: list[str] = []
         if self.start or self.end:
-            start = self.start.isoformat() if self.start else "…"
-            end = self.end.isoformat() if self.end else "…"
+            start = format_date(self.start) if self.start else "…"
+            end = format_date(self.end) if self.end else "…"
             parts.append(f"periode {start} – {end}")
         if self.process:
             parts.append(f"proces {self.process}")
@@ -313,7 +314,7 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
         assert transition is not None
         meeting = meetings.get(event.meeting_id) if event.meeting_id else None
         how = (
-            f"Møde {local_date(meeting.starts_at).isoformat()}"
+            f"Møde {format_date(meeting.starts_at)}"
             if meeting
             else "Formandskabet på organets vegne"
         )
@@ -694,6 +695,16 @@ def yearly_follow_up_xlsx(session: Session, year: int, seen: Filters = Filters()
     )
 
 
+def document_text(value: Cell) -> str:
+    """A cell as a Word reader sees it: Danish dates and amounts ('13. november 2020',
+    '2.400.000'), whole numbers as they are."""
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, float | Decimal):
+        return format_number(value)
+    return spreadsheets.plain_text(value)
+
+
 def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
     """Render reports as a Word document, one section with a table each (landscape A4)."""
     from docx import Document
@@ -709,7 +720,7 @@ def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
     for margin in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, margin, Cm(1.5))
     document.add_heading(title, level=0)
-    document.add_paragraph(f"Udskrevet {local_date(clock.now()).isoformat()} fra Aftaleflow.")
+    document.add_paragraph(f"Udskrevet {format_date(clock.now())} fra Aftaleflow.")
     for report in reports:
         document.add_heading(report.title, level=1)
         document.add_paragraph(f"{report.description} Afgrænsning: {report.filters.describe()}.")
@@ -725,7 +736,7 @@ def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
         for row in report.rows + ([totals] if totals else []):
             cells = table.add_row().cells
             for cell, value in zip(cells, row, strict=True):
-                cell.text = spreadsheets.plain_text(value)
+                cell.text = document_text(value)
         if totals:
             for cell in table.rows[-1].cells:
                 for run in cell.paragraphs[0].runs:
