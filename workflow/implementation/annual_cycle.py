@@ -37,6 +37,7 @@ from workflow.engine.formats import format_date, genitive
 from workflow.engine.guards import Failure
 from workflow.engine.processes import UnknownProcess, registry
 from workflow.engine.unit_of_work import unit_of_work
+from workflow.web.i18n import label
 
 ITEM_TRIGGER = "plan_item_added"
 ITEM_CHANGED_TRIGGER = "plan_item_changed"
@@ -164,7 +165,7 @@ def milestones(session: Session, year: int) -> list[Milestone]:
         result.append(
             Milestone(
                 state=state.name,
-                label=state.label,
+                label=label(state),
                 body_code=code,
                 due=due,
                 meeting=_meeting_for(session, body.id, due) if body else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -32,7 +33,8 @@ class UnitReportForm(FlaskForm):  # type: ignore[misc]
     status = SelectField(
         _l("Status"),
         choices=[
-            SelectChoice(s.value, implementation.STATUS_LABELS[s]) for s in ImplementationState
+            SelectChoice(s.value, LazyString(implementation.status_label, s))
+            for s in ImplementationState
         ],
     )
     reason = TextField(
@@ -126,7 +128,7 @@ def overview() -> str:
         processes=processes,
         bodies=bodies,
         selected={"proces": process, "organ": body.code if body else ""},
-        labels=implementation.STATUS_LABELS,
+        labels=implementation.SHOWN_LABELS,
         symbols={s: charts.STATUS_STYLES[s][2] for s in ImplementationState},
     )
 
@@ -179,7 +181,7 @@ def case_units(case_id: int) -> str:
         implementing=implementation.is_implementing(case),
         can_complete=can_complete,
         ensure_form=EnsureUnitsForm(),
-        labels=implementation.STATUS_LABELS,
+        labels=implementation.SHOWN_LABELS,
         symbols={s: charts.STATUS_STYLES[s][2] for s in ImplementationState},
     )
 

@@ -40,6 +40,7 @@ from workflow.engine.formats import format_date, format_number
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.implementation import operations as implementation
+from workflow.web.i18n import label, pick
 
 Cell = str | int | float | Decimal | date | None
 DECISION_BODIES = ("SKU", "TSS")
@@ -178,8 +179,8 @@ def status_by_body(session: Session, filters: Filters = Filters()) -> Report:
         definition = _definition(session, case)
         key = (
             bodies[case.current_body_id].code,
-            definition.title,
-            definition.states[case.state].label,
+            title_of(definition),
+            label(definition.states[case.state]),
         )
         groups[key][0] += 1
         groups[key][1] += 1 if overdue.get(case.id) else 0
@@ -201,7 +202,7 @@ def status_by_focus_area(session: Session, filters: Filters = Filters()) -> Repo
             continue
         definition = _definition(session, case)
         area = case.focus_area.name if case.focus_area else "(intet fokusområde)"
-        groups[(area, definition.title, definition.states[case.state].label)] += 1
+        groups[(area, title_of(definition), label(definition.states[case.state]))] += 1
     rows: list[list[Cell]] = [[*key, count] for key, count in sorted(groups.items())]
     return Report(
         "status-fokusomraade", "Status pr. fokusområde",
@@ -242,8 +243,8 @@ def overdue(session: Session, filters: Filters = Filters()) -> Report:
         state = definition.states.get(deadline.state)
         rows.append(
             [
-                case.id, case.title, definition.title,
-                state.label if state else deadline.state,
+                case.id, case.title, title_of(definition),
+                label(state) if state else deadline.state,
                 bodies[deadline.body_id].code if deadline.body_id in bodies else "",
                 KIND_LABELS.get(deadline.kind.value, deadline.kind.value),
                 local_date(deadline.due_at), (local_date(now) - local_date(deadline.due_at)).days,
@@ -320,8 +321,8 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
         )
         rows.append(
             [
-                local_date(event.created_at), body, case.id, case.title, definition.title,
-                transition.label, definition.states[event.to_state].label, how, event.comment,
+                local_date(event.created_at), body, case.id, case.title, title_of(definition),
+                label(transition), label(definition.states[event.to_state]), how, event.comment,
             ]
         )  # fmt: skip
     return Report(
@@ -351,7 +352,7 @@ def implementation_spread(session: Session, filters: Filters = Filters()) -> Rep
         p = column.progress
         rows.append(
             [
-                column.case.id, column.case.title, _definition(session, column.case).title,
+                column.case.id, column.case.title, title_of(_definition(session, column.case)),
                 column.state_label, p.total, p.implemented, p.not_relevant, p.in_progress,
                 p.not_started, p.percent,
             ]
@@ -424,7 +425,7 @@ def throughput(session: Session, filters: Filters = Filters()) -> Report:
         if pair is None or not filters.contains(pair[1].created_at):
             continue
         submitted, decided = pair
-        key = (_definition(session, case).title, bodies[case.originating_body_id].code)
+        key = (title_of(_definition(session, case)), bodies[case.originating_body_id].code)
         groups[key].append(_days(decided.created_at - submitted.created_at))
     rows: list[list[Cell]] = [
         [process, body, len(days), round(statistics.fmean(days), 1),
@@ -503,7 +504,7 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
                 continue
             if not filters.contains(stay.entered):
                 continue
-            key = (stay.body_code, definition.title, definition.states[stay.state].label)
+            key = (stay.body_code, title_of(definition), label(definition.states[stay.state]))
             # Overdue deadlines belong to the case's state, not one stay: count them once.
             overdue_count = 0 if (case.id, stay.state) in counted else late[(case.id, stay.state)]
             counted.add((case.id, stay.state))
@@ -693,6 +694,11 @@ def yearly_follow_up_xlsx(session: Session, year: int, seen: Filters = Filters()
     return to_xlsx(
         yearly_follow_up(session, year, seen), title=f"Årlig opfølgning på sundhedsaftalen {year}"
     )
+
+
+def title_of(definition: ProcessDefinition) -> str:
+    """A process's title in the reader's language (Danish outside a request)."""
+    return pick(definition.title, definition.title_en)
 
 
 def document_text(value: Cell) -> str:
