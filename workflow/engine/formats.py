@@ -40,6 +40,11 @@ def format_short_date(value: date | datetime, locale: str = DANISH) -> str:
     return babel_dates.format_date(_day(value), pattern, locale=locale)
 
 
+def month_name(month: int, locale: str = DANISH) -> str:
+    """'januar' (English 'January') for 1."""
+    return str(babel_dates.get_month_names("wide", locale=locale)[month])
+
+
 def format_datetime(value: datetime, locale: str = DANISH) -> str:
     """'13. november 2020 kl. 09:30', or '13 November 2020 at 09:30', in Danish time."""
     local = value.astimezone(LOCAL_TZ)

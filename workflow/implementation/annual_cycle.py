@@ -70,6 +70,9 @@ class CalendarEntry:
     meeting_id: int | None = None
     # A material deadline's meeting day: the page words the entry in the reader's language.
     meeting_day: date | None = None
+    # A milestone's plan year and step, likewise.
+    plan_year: int | None = None
+    step: str = ""
 
 
 def plan_process(session: Session) -> str | None:
@@ -225,7 +228,8 @@ def year_calendar(
             entries.append(
                 CalendarEntry(milestone.due, "milestone", milestone.body_code,
                               f"Implementeringsplan {plan_year}: {milestone.label}",
-                              case_id=case.id if case else None)
+                              case_id=case.id if case else None, plan_year=plan_year,
+                              step=milestone.label)
             )  # fmt: skip
     order = {"milestone": 0, "material": 1, "meeting": 2}
     return sorted(entries, key=lambda e: (e.day, order[e.kind], e.body_code))

@@ -43,7 +43,7 @@ from workflow.engine.guards import Failure
 from workflow.engine.localtime import format_date
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import case_conflict, unit_of_work
-from workflow.web.i18n import pick
+from workflow.web.i18n import label, pick
 
 FOLLOW_UP_REMINDER_DAYS = [14, 3]
 REPORT_TRIGGER = "implementation_report"
@@ -398,7 +398,7 @@ def _report_failures(
                 "Give a reason when the unit is reported 'not relevant'.",
             )
         )
-    for name, label, value in (
+    for name, what, value in (
         ("started_on", "Startdatoen", started_on),
         ("implemented_on", "Implementeringsdatoen", implemented_on),
     ):
@@ -406,7 +406,7 @@ def _report_failures(
             failures.append(
                 Failure(
                     f"field:{name}",
-                    f"{label} ({format_date(value)}) ligger i fremtiden. Meld status, når "
+                    f"{what} ({format_date(value)}) ligger i fremtiden. Meld status, når "
                     "det er sket.",
                     f"The date {formats.format_date(value, 'en')} is in the future.",
                 )
@@ -616,7 +616,7 @@ def spread_overview(
     columns = [
         SpreadColumn(
             case,
-            engine.definition_of(case).states[case.state].label,
+            label(engine.definition_of(case).states[case.state]),
             progress_of(by_case.get(case.id, [])),
         )
         for case in cases

@@ -23,6 +23,7 @@ from workflow.implementation import annual_cycle, charts, indicators
 from workflow.implementation import operations as implementation
 from workflow.web import db
 from workflow.web.fields import DayField, TextField
+from workflow.web.i18n import label
 
 bp = Blueprint("implementation", __name__, url_prefix="/implementering")
 
@@ -173,7 +174,7 @@ def case_units(case_id: int) -> str:
         linked_indicators=indicators.linked_indicators(session, case),
         can_link=policy.may(actor, "link_indicators", case, session),
         link_form=case_link_form(case),
-        state_label=engine.definition_of(case).states[case.state].label,
+        state_label=label(engine.definition_of(case).states[case.state]),
         units=units,
         bodies=bodies,
         progress=progress,

@@ -95,6 +95,11 @@ def format_short_date(value: date | datetime) -> str:
     return formats.format_short_date(value, current_locale())
 
 
+def month_name(month: int) -> str:
+    """'januar' (English 'January') for 1."""
+    return formats.month_name(month, current_locale())
+
+
 def format_datetime(value: datetime) -> str:
     """'13. november 2020 kl. 09:30', or '13 November 2020 at 09:30', in Danish time."""
     return formats.format_datetime(value, current_locale())
