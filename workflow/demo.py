@@ -59,6 +59,7 @@ from workflow.engine.unit_of_work import unit_of_work
 from workflow.meetings import agenda, minutes
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import Outcome, trigger_for
+from workflow.organisation import seed
 
 PASSWORD = "aftaleflow-demo"
 MAIL_DOMAIN = "demo.aftaleflow.dk"
@@ -826,8 +827,10 @@ def _register_implementation(
 ) -> None:
     """Record where each municipality stands; rows that exist are left as they are."""
     municipalities = world.municipalities()
-    by_name = {p.name.removesuffix(" Kommune").removesuffix("s Regionskommune"): p
-               for p in municipalities}  # fmt: skip
+    # The short names the demo uses ("København") are the data file's, not the official ones.
+    by_code = {p.code: p for p in municipalities}
+    by_name = {name: by_code[code] for name, code in seed.municipality_codes().items()
+               if code in by_code}  # fmt: skip
     states = {p.id: spec.default for p in municipalities}
     # Planning areas first, so a municipality named on its own overrides its area.
     for name, state in sorted(spec.overrides, key=lambda item: item[0] in by_name):

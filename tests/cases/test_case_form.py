@@ -168,3 +168,38 @@ def test_amounts_are_read_the_danish_way(app, typed, kroner):
     with app.test_request_context():
         form = ExpenseForm(formdata=MultiDict({"amount": typed}))
         assert form.amount.data == kroner
+
+
+def test_the_expense_grid_has_a_total_and_shows_amounts_as_danes_write_them(
+    client, logged_in, make_case, session, text_of
+):
+    first, second = session.scalars(
+        select(Party).where(Party.kind == PartyKind.MUNICIPALITY).order_by(Party.id).limit(2)
+    ).all()
+    case = make_case(title="Med udgifter")
+    logged_in("member@SU-NORD-SOM")
+    data = _form_data(
+        session, title="Med udgifter", expected_version=str(case.version),
+        **{"expenses-0-party_id": str(first.id), "expenses-0-amount": "2.400.000",
+           "expenses-1-party_id": str(second.id), "expenses-1-amount": "1234,50"},
+    )  # fmt: skip
+    assert client.post(f"/sager/{case.id}/rediger", data=data).status_code == 303
+    page = text_of(client.get(f"/sager/{case.id}"))
+    assert f"{first.name}: 2.400.000 kr." in page
+    assert "I alt: 2.401.234,50 kr." in page
+    assert "2.400.000,00" not in page
+    form = client.get(f"/sager/{case.id}/rediger").get_data(as_text=True)
+    assert 'value="2.400.000"' in form and 'value="1.234,50"' in form
+    assert "I alt" in text_of(client.get(f"/sager/{case.id}/rediger"))
+    assert "2.401.234,50 kr." in text_of(client.get(f"/sager/{case.id}/rediger"))
+    # The amounts shown read back unchanged when the form is saved as it is.
+    session.refresh(case)
+    resaved = _form_data(
+        session, title="Med udgifter", expected_version=str(case.version),
+        **{"expenses-0-party_id": str(first.id), "expenses-0-amount": "2.400.000",
+           "expenses-1-party_id": str(second.id), "expenses-1-amount": "1.234,50"},
+    )  # fmt: skip
+    assert client.post(f"/sager/{case.id}/rediger", data=resaved).status_code == 303
+    session.expire_all()
+    amounts = sorted(e.amount_dkk for e in session.get(Case, case.id).expenses)
+    assert amounts == [Decimal("1234.50"), Decimal("2400000.00")]

@@ -3,6 +3,7 @@ the calendar of every body's meetings, material deadlines and plan milestones.""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -118,3 +119,21 @@ def test_a_plan_line_is_checked_and_locked_after_adoption(session, make_user):
     session.commit()
     with pytest.raises(GuardFailed, match="tiltrådt af SKU"):
         annual_cycle.add_plan_item(session, plan, secretariat, title="X", purpose="Y")
+
+
+def test_the_calendar_page_shows_dates_in_words_and_the_danish_genitive(
+    session, meeting, client, logged_in, text_of
+):
+    meeting("TSS", datetime(2020, 10, 14, 13, tzinfo=UTC))
+    meeting("SKU", datetime(2020, 10, 27, 13, tzinfo=UTC))
+    user = logged_in("secretariat@TSS")
+    page = text_of(client.get("/rapporter/aarshjul", query_string={"aar": 2020}))
+    assert "Materialefrist til TSS' møde 14. oktober 2020" in page
+    assert "Materialefrist til SKU's møde 27. oktober 2020" in page
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", page)
+    user.locale = "en"
+    session.commit()
+    page = text_of(client.get("/rapporter/aarshjul", query_string={"aar": 2020}))
+    assert "Material deadline for TSS's meeting 14 October 2020" in page
+    assert "October 2020" in page and "oktober" not in page
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", page)

@@ -59,7 +59,7 @@ def test_tss_adds_and_changes_a_plan_line(
     assert item.initiative == initiative and item.indicators == [genind]
     page = text_of(client.get("/rapporter/plan/2021"))
     assert "Akutfunktioner i kommunerne" in page and "Samordningsudvalg Nord" in page
-    assert "GENIND" in page and "250000.00 kr." in page
+    assert "GENIND" in page and "250.000 kr." in page
 
     edit_url = f"/rapporter/plan/2021/indsats/{item.id}"
     assert 'value="Akutfunktioner i kommunerne"' in client.get(edit_url).get_data(as_text=True)

@@ -70,3 +70,15 @@ def test_a_plain_seed_keeps_an_admins_correction_and_update_applies_the_file(ses
     session.refresh(hilleroed)
     assert hilleroed.planning_area.code == "NORD"
     assert report.updated == {"kommuner": 1}
+
+
+def test_copenhagen_is_koebenhavns_kommune_and_update_fixes_an_old_database(session):
+    koebenhavn = session.scalar(select(Party).where(Party.code == "KOM-KOEBENHAVN"))
+    assert koebenhavn.name == "Københavns Kommune"
+    koebenhavn.name = "København Kommune"  # as databases seeded before the correction say
+    session.commit()
+
+    seed.run(session, update=True)
+    session.refresh(koebenhavn)
+    assert koebenhavn.name == "Københavns Kommune"
+    assert session.scalar(select(Party).where(Party.name == "København Kommune")) is None

@@ -24,7 +24,7 @@ def test_a_process_page_puts_the_rules_into_words(client, logged_in, text_of):
     assert "<svg" in html and 'role="img"' in html
     page = text_of(response)
     assert "Til behandling i TSS" in page
-    assert "Materialefristen før TSSs næste møde: 8 arbejdsdage før mødet" in page
+    assert "Materialefristen før TSS' næste møde: 8 arbejdsdage før mødet" in page
     assert "Påmindelse 7, 2 dage før fristen" in page
     assert "180 dage efter, at sagen kom i tilstanden" in page
     assert (

@@ -536,7 +536,9 @@ def _timeline_entry(
 ) -> TimelineEntry:
     transition = definition.transition(event.trigger)
     special = SPECIAL_TRIGGERS.get(event.trigger)
-    what = str(special) if special else (label(transition) if transition else event.trigger)
+    # An event without a label is still named in words, never by its key.
+    unnamed = _("Sagen blev ændret")
+    what = str(special) if special else (label(transition) if transition else unnamed)
     if event.actor is not None:
         who = event.actor.name
     elif (event.data or {}).get("automatic"):

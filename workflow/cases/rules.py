@@ -24,6 +24,7 @@ from models import (
     PlanningArea,
     ResponseStatus,
 )
+from workflow.engine import formats
 from workflow.engine.calendar import local_date
 from workflow.engine.guards import Failure, GuardContext, guard, predicate
 from workflow.engine.localtime import format_date
@@ -261,8 +262,8 @@ def consultation_closed(ctx: GuardContext) -> Failure | None:
         "consultation_closed",
         f"Høringsfristen {format_date(deadline)} er ikke udløbet, og {missing_da}. Vent til "
         "fristen er udløbet, eller til alle har svaret.",
-        f"The consultation deadline {deadline.isoformat()} has not passed and not all have "
-        "answered.",
+        f"The consultation deadline {formats.format_date(deadline, 'en')} has not passed and "
+        "not all have answered.",
     )
 
 
@@ -331,5 +332,5 @@ def after_budget_adoption(ctx: GuardContext) -> Failure | None:
         f"Implementeringsplanen for {plan_year} tiltrædes først efter kommunernes og regionens "
         f"budgetvedtagelse, dvs. tidligst {format_date(budgets_adopted)}.",
         f"The implementation plan for {plan_year} is adopted after the budgets, on or after "
-        f"{budgets_adopted.isoformat()}.",
+        f"{formats.format_date(budgets_adopted, 'en')}.",
     )

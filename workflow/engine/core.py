@@ -29,7 +29,7 @@ from models import (
     Role,
     User,
 )
-from workflow.engine import access, actions, admin_audit, clock, deadlines
+from workflow.engine import access, actions, admin_audit, clock, deadlines, formats
 from workflow.engine import notices as notifications
 from workflow.engine import values as boundary
 from workflow.engine.chain import case_event_hash
@@ -321,7 +321,7 @@ def _decision_failures(
             Failure(
                 "decision_at_meeting",
                 f"Mødet findes ikke eller er ikke et møde i {code}, som træffer beslutningen. "
-                f"Angiv et af {code}s møder.",
+                f"Angiv et af {formats.genitive(code)} møder.",
                 f"The meeting does not exist or is not a meeting of {code}, which decides.",
             )
         ], None

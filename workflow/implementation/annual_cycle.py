@@ -33,9 +33,11 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import GuardFailed, NotAllowed
+from workflow.engine.formats import format_date, genitive
 from workflow.engine.guards import Failure
 from workflow.engine.processes import UnknownProcess, registry
 from workflow.engine.unit_of_work import unit_of_work
+from workflow.web.i18n import label
 
 ITEM_TRIGGER = "plan_item_added"
 ITEM_CHANGED_TRIGGER = "plan_item_changed"
@@ -66,6 +68,11 @@ class CalendarEntry:
     title: str
     case_id: int | None = None
     meeting_id: int | None = None
+    # A material deadline's meeting day: the page words the entry in the reader's language.
+    meeting_day: date | None = None
+    # A milestone's plan year and step, likewise.
+    plan_year: int | None = None
+    step: str = ""
 
 
 def plan_process(session: Session) -> str | None:
@@ -161,7 +168,7 @@ def milestones(session: Session, year: int) -> list[Milestone]:
         result.append(
             Milestone(
                 state=state.name,
-                label=state.label,
+                label=label(state),
                 body_code=code,
                 due=due,
                 meeting=_meeting_for(session, body.id, due) if body else None,
@@ -208,8 +215,8 @@ def year_calendar(
         if first <= due <= last:
             entries.append(
                 CalendarEntry(due, "material", body.code,
-                              f"Materialefrist til {body.code}s møde {day.isoformat()}",
-                              meeting_id=meeting.id)
+                              f"Materialefrist til {genitive(body.code)} møde {format_date(day)}",
+                              meeting_id=meeting.id, meeting_day=day)
             )  # fmt: skip
     for plan_year in (year - 1, year, year + 1):
         case = plan_case(session, plan_year)
@@ -221,7 +228,8 @@ def year_calendar(
             entries.append(
                 CalendarEntry(milestone.due, "milestone", milestone.body_code,
                               f"Implementeringsplan {plan_year}: {milestone.label}",
-                              case_id=case.id if case else None)
+                              case_id=case.id if case else None, plan_year=plan_year,
+                              step=milestone.label)
             )  # fmt: skip
     order = {"milestone": 0, "material": 1, "meeting": 2}
     return sorted(entries, key=lambda e: (e.day, order[e.kind], e.body_code))

@@ -14,6 +14,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from models import ImplementationState
+from workflow.web.i18n import pick
 
 # Colour-blind safe colours (Okabe-Ito), each paired with a dash pattern and a marker.
 SERIES_STYLES = (
@@ -167,6 +168,20 @@ STATUS_WORDS = {
     ImplementationState.NOT_STARTED: "Ikke startet",
     ImplementationState.NOT_RELEVANT: "Ikke relevant",
 }
+STATUS_WORDS_EN = {
+    ImplementationState.IMPLEMENTED: "Implemented",
+    ImplementationState.IN_PROGRESS: "In progress",
+    ImplementationState.NOT_STARTED: "Not started",
+    ImplementationState.NOT_RELEVANT: "Not relevant",
+}
+
+
+def status_word(status: ImplementationState | None) -> str:
+    """A unit's status in the reader's language; "not covered" for a unit outside the case."""
+    if status is None:
+        return pick("Ikke omfattet", "Not covered")
+    return pick(STATUS_WORDS[status], STATUS_WORDS_EN[status])
+
 
 _PATTERNS = (
     '<defs><pattern id="skraa" width="8" height="8" patternUnits="userSpaceOnUse" '
@@ -205,7 +220,7 @@ def status_grid(chart_id: str, title: str, description: str, groups: Sequence[Gr
             x = x0 + (index % per_row) * (tile_w + gap)
             ty = y + (index // per_row) * (tile_h + gap)
             fill, symbol = _fill(cell.status)
-            word = STATUS_WORDS[cell.status] if cell.status else "Ikke omfattet"
+            word = status_word(cell.status)
             name = cell.label.removesuffix(" Kommune")
             tile = (
                 f"<title>{escape(cell.label)}: {escape(word)}</title>"
@@ -243,7 +258,7 @@ def status_legend() -> Markup:
     ]
     for index, status in enumerate(items):
         fill, symbol = _fill(status)
-        word = STATUS_WORDS[status] if status else "Ikke omfattet"
+        word = status_word(status)
         x = 4 + index * 150
         parts.append(
             f'<rect x="{x}" y="4" width="22" height="22" fill="{fill}" stroke="#333"/>'

@@ -13,7 +13,7 @@ state's `completes_implementation` trigger.
 from __future__ import annotations
 
 import calendar as month_calendar
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -35,7 +35,7 @@ from models import (
     User,
 )
 from workflow import policy
-from workflow.engine import clock
+from workflow.engine import clock, formats
 from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
@@ -43,6 +43,7 @@ from workflow.engine.guards import Failure
 from workflow.engine.localtime import format_date
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import case_conflict, unit_of_work
+from workflow.web.i18n import label, pick
 
 FOLLOW_UP_REMINDER_DAYS = [14, 3]
 REPORT_TRIGGER = "implementation_report"
@@ -62,6 +63,27 @@ STATUS_LABELS_EN: dict[ImplementationState, str] = {
     ImplementationState.IMPLEMENTED: "Implemented",
     ImplementationState.NOT_RELEVANT: "Not relevant",
 }
+
+
+def status_label(status: ImplementationState) -> str:
+    """A unit's status in the reader's language."""
+    return pick(STATUS_LABELS[status], STATUS_LABELS_EN[status])
+
+
+class _ShownLabels(Mapping[ImplementationState, str]):
+    """The statuses as pages show them, in the reader's language when asked."""
+
+    def __getitem__(self, status: ImplementationState) -> str:
+        return status_label(ImplementationState(status))
+
+    def __iter__(self) -> Iterator[ImplementationState]:
+        return iter(ImplementationState)
+
+    def __len__(self) -> int:
+        return len(ImplementationState)
+
+
+SHOWN_LABELS: Mapping[ImplementationState, str] = _ShownLabels()
 KIND_ORDER = {PartyKind.MUNICIPALITY: 0, PartyKind.HOSPITAL: 1, PartyKind.GENERAL_PRACTICE: 2}
 
 
@@ -376,7 +398,7 @@ def _report_failures(
                 "Give a reason when the unit is reported 'not relevant'.",
             )
         )
-    for name, label, value in (
+    for name, what, value in (
         ("started_on", "Startdatoen", started_on),
         ("implemented_on", "Implementeringsdatoen", implemented_on),
     ):
@@ -384,9 +406,9 @@ def _report_failures(
             failures.append(
                 Failure(
                     f"field:{name}",
-                    f"{label} ({format_date(value)}) ligger i fremtiden. Meld status, når "
+                    f"{what} ({format_date(value)}) ligger i fremtiden. Meld status, når "
                     "det er sket.",
-                    f"The date {value.isoformat()} is in the future.",
+                    f"The date {formats.format_date(value, 'en')} is in the future.",
                 )
             )
     if started_on and implemented_on and implemented_on < started_on:
@@ -594,7 +616,7 @@ def spread_overview(
     columns = [
         SpreadColumn(
             case,
-            engine.definition_of(case).states[case.state].label,
+            label(engine.definition_of(case).states[case.state]),
             progress_of(by_case.get(case.id, [])),
         )
         for case in cases

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -22,6 +23,7 @@ from workflow.implementation import annual_cycle, charts, indicators, picture
 from workflow.implementation import operations as implementation
 from workflow.web import db
 from workflow.web.fields import DayField, TextField
+from workflow.web.i18n import label
 
 bp = Blueprint("implementation", __name__, url_prefix="/implementering")
 
@@ -32,7 +34,8 @@ class UnitReportForm(FlaskForm):  # type: ignore[misc]
     status = SelectField(
         _l("Status"),
         choices=[
-            SelectChoice(s.value, implementation.STATUS_LABELS[s]) for s in ImplementationState
+            SelectChoice(s.value, LazyString(implementation.status_label, s))
+            for s in ImplementationState
         ],
     )
     reason = TextField(
@@ -100,7 +103,7 @@ def overview() -> str:
         processes=processes,
         bodies=bodies,
         selected={"proces": process, "organ": body.code if body else ""},
-        labels=implementation.STATUS_LABELS,
+        labels=implementation.SHOWN_LABELS,
         symbols={s: charts.STATUS_STYLES[s][2] for s in ImplementationState},
     )
 
@@ -145,7 +148,7 @@ def case_units(case_id: int) -> str:
         linked_indicators=indicators.linked_indicators(session, case),
         can_link=policy.may(actor, "link_indicators", case, session),
         link_form=case_link_form(case),
-        state_label=engine.definition_of(case).states[case.state].label,
+        state_label=label(engine.definition_of(case).states[case.state]),
         units=units,
         bodies=bodies,
         progress=progress,
@@ -153,7 +156,7 @@ def case_units(case_id: int) -> str:
         implementing=implementation.is_implementing(case),
         can_complete=can_complete,
         ensure_form=EnsureUnitsForm(),
-        labels=implementation.STATUS_LABELS,
+        labels=implementation.SHOWN_LABELS,
         symbols={s: charts.STATUS_STYLES[s][2] for s in ImplementationState},
     )
 

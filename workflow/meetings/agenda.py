@@ -33,6 +33,7 @@ from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import WorkflowError
+from workflow.engine.formats import end_sentence, format_amount, genitive
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaits_meeting, trigger_for
@@ -128,12 +129,12 @@ def sections_from_case(case: Case, body: Body, kind: ItemKind) -> dict[str, str]
         "cost_driving": "sagen giver merudgifter for en eller flere parter",
     }
     consequences = "; ".join(flags[f] for f in case.escalation_reasons)
-    expenses = "; ".join(f"{e.party.name}: {e.amount_dkk:,.0f} kr." for e in case.expenses)
+    expenses = "; ".join(f"{e.party.name}: {format_amount(e.amount_dkk)}" for e in case.expenses)
     economy = _join(
         f"Økonomi (Triple Aim): {case.triple_aim_economy}" if case.triple_aim_economy else "",
         f"Businesscase: {case.business_case}" if case.business_case else "",
         f"Finansiering: {case.financing_proposal}" if case.financing_proposal else "",
-        f"Forventede merudgifter: {expenses}." if expenses else "",
+        end_sentence(f"Forventede merudgifter: {expenses}") if expenses else "",
     )
     return {
         "recommendation": RECOMMENDATIONS[kind].format(body=body.code, title=case.title),
@@ -220,7 +221,7 @@ def add_case(
         session.flush()
         engine.append_event(
             session, case, trigger="added_to_agenda", actor=actor, from_state=case.state,
-            comment=f"Sat på dagsordenen for {body.code}s møde "
+            comment=f"Sat på dagsordenen for {genitive(body.code)} møde "
             f"{format_datetime(meeting.starts_at)}.",
             data={"agenda_item_id": item.id}, now=clock.now(), meeting_id=meeting.id,
         )  # fmt: skip

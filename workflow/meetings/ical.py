@@ -29,6 +29,7 @@ from models import (
 from workflow import policy
 from workflow.engine import clock, values
 from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.formats import genitive
 from workflow.engine.localtime import format_date
 from workflow.engine.unit_of_work import unit_of_work
 
@@ -157,7 +158,7 @@ def deadline_event(deadline: Deadline, case: Case, meeting: Meeting | None, body
     event.add("summary", f"Materialefrist: {case.title} ({body.code}{when})")
     event.add(
         "description",
-        f"Materialet til {body.code}s møde{when} skal være klar senest i dag kl. 23:59.",
+        f"Materialet til {genitive(body.code)} møde{when} skal være klar senest i dag kl. 23:59.",
     )
     event.add("transp", "TRANSPARENT")
     return event

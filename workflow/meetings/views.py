@@ -41,8 +41,10 @@ from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
 from workflow.meetings import agenda, attendance, documents, ical, minutes, minutes_steps, queries
+from workflow.meetings import labels as status_labels
 from workflow.meetings import operations as meetings
-from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, possible_outcomes
+from workflow.meetings.labels import OUTCOME_LABELS
+from workflow.meetings.outcomes import Outcome, possible_outcomes
 from workflow.meetings.roll import roll
 from workflow.notifications import observers
 from workflow.web import db
@@ -50,6 +52,8 @@ from workflow.web.fields import DayField, IdField, LineField, TextField, UrlFiel
 from workflow.web.i18n import pick
 
 bp = Blueprint("meetings", __name__, url_prefix="/moeder")
+# The meeting history names its entries in the reader's language wherever it is shown.
+bp.add_app_template_global(status_labels.history_label, "meeting_history_label")
 
 KIND_CHOICES = [SelectChoice(k.value, label) for k, label in agenda.KIND_LABELS.items()]
 
@@ -201,7 +205,7 @@ def index() -> str:
         },
         bodies=bodies,
         form=form,
-        labels=meetings.STATUS_LABELS,
+        labels=status_labels.STATUS_LABELS,
         has_token=ical.has_token(session, user),
     )
 
@@ -300,7 +304,7 @@ def detail(meeting_id: int) -> str:
         outcome_labels={o.value: lbl for o, lbl in OUTCOME_LABELS.items()},
         templates=minutes.templates_for(session, body.id),
         history=meetings.history(session, meeting),
-        labels=meetings.STATUS_LABELS,
+        labels=status_labels.STATUS_LABELS,
         kind_labels=agenda.KIND_LABELS,
         sections=agenda.SECTIONS,
         agenda_version=agenda.latest_version(session, meeting, "agenda"),
@@ -409,7 +413,8 @@ def change_status(meeting_id: int, name: str) -> BaseResponse:
     except WorkflowError as error:
         _fail(error)
         return _back(meeting)
-    flash(_("Mødet har nu status »%(s)s«.", s=meetings.STATUS_LABELS[meeting.status]), "success")
+    status = status_labels.STATUS_LABELS[meeting.status]
+    flash(_("Mødet har nu status »%(s)s«.", s=status), "success")
     return _back(meeting)
 
 

@@ -74,6 +74,12 @@ def municipality_code(name: str) -> str:
     return "KOM-" + ascii_name.replace(" ", "-")
 
 
+def municipality_codes() -> dict[str, str]:
+    """The data file's short municipality names ('København') and their party codes."""
+    data = _read(resource_dir("data") / "organisation.toml")
+    return {name: municipality_code(name) for name in data["municipalities"]}
+
+
 def _read(path: Path) -> dict[str, Any]:
     with path.open("rb") as handle:
         return tomllib.load(handle)
@@ -142,10 +148,11 @@ def _seed_organisation(session: Session, report: SeedReport, data: dict[str, Any
             {"name": spec["name"], "kind": PartyKind(spec["kind"]),
              "planning_area_id": area_id(spec.get("planning_area"))},
         )  # fmt: skip
+    official = data.get("municipality_names", {})
     for name, area_code in data["municipalities"].items():
         _upsert(
             session, report, "kommuner", Party, {"code": municipality_code(name)},
-            {"name": f"{name} Kommune" if name != "Bornholm" else "Bornholms Regionskommune",
+            {"name": official.get(name, f"{name} Kommune"),
              "kind": PartyKind.MUNICIPALITY, "planning_area_id": area_id(area_code)},
         )  # fmt: skip
 

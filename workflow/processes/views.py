@@ -21,7 +21,7 @@ from workflow.engine.localtime import MONTHS_DA
 from workflow.engine.processes import UnknownProcess, registry
 from workflow.meetings import forecast
 from workflow.web import db
-from workflow.web.i18n import _, _l, is_english, label, pick
+from workflow.web.i18n import _, _l, genitive, is_english, label, pick
 
 bp = Blueprint("processes", __name__, url_prefix="/processer")
 
@@ -165,8 +165,8 @@ def deadline_words(rule: DeadlineRule | None, spec: StateSpec, bodies: dict[str,
             return _("Materialefristen før organets næste møde")
         unit = _("arbejdsdage") if body.material_deadline_working_days else _("kalenderdage")
         return _(
-            "Materialefristen før %(code)ss næste møde: %(days)s %(unit)s før mødet",
-            code=body.code,
+            "Materialefristen før %(whose)s næste møde: %(days)s %(unit)s før mødet",
+            whose=genitive(body.code),
             days=body.material_deadline_days,
             unit=unit,
         )

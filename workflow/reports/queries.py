@@ -36,9 +36,11 @@ from workflow import spreadsheets
 from workflow.engine import clock
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.definitions import ProcessDefinition
+from workflow.engine.formats import format_date, format_number
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.implementation import operations as implementation
+from workflow.web.i18n import label, pick
 
 Cell = str | int | float | Decimal | date | None
 DECISION_BODIES = ("SKU", "TSS")
@@ -74,8 +76,8 @@ class Filters:
         """Say in Danish what the report is limited to."""
         parts: list[str] = []
         if self.start or self.end:
-            start = self.start.isoformat() if self.start else "…"
-            end = self.end.isoformat() if self.end else "…"
+            start = format_date(self.start) if self.start else "…"
+            end = format_date(self.end) if self.end else "…"
             parts.append(f"periode {start} – {end}")
         if self.process:
             parts.append(f"proces {self.process}")
@@ -177,8 +179,8 @@ def status_by_body(session: Session, filters: Filters = Filters()) -> Report:
         definition = _definition(session, case)
         key = (
             bodies[case.current_body_id].code,
-            definition.title,
-            definition.states[case.state].label,
+            title_of(definition),
+            label(definition.states[case.state]),
         )
         groups[key][0] += 1
         groups[key][1] += 1 if overdue.get(case.id) else 0
@@ -200,7 +202,7 @@ def status_by_focus_area(session: Session, filters: Filters = Filters()) -> Repo
             continue
         definition = _definition(session, case)
         area = case.focus_area.name if case.focus_area else "(intet fokusområde)"
-        groups[(area, definition.title, definition.states[case.state].label)] += 1
+        groups[(area, title_of(definition), label(definition.states[case.state]))] += 1
     rows: list[list[Cell]] = [[*key, count] for key, count in sorted(groups.items())]
     return Report(
         "status-fokusomraade", "Status pr. fokusområde",
@@ -241,8 +243,8 @@ def overdue(session: Session, filters: Filters = Filters()) -> Report:
         state = definition.states.get(deadline.state)
         rows.append(
             [
-                case.id, case.title, definition.title,
-                state.label if state else deadline.state,
+                case.id, case.title, title_of(definition),
+                label(state) if state else deadline.state,
                 bodies[deadline.body_id].code if deadline.body_id in bodies else "",
                 KIND_LABELS.get(deadline.kind.value, deadline.kind.value),
                 local_date(deadline.due_at), (local_date(now) - local_date(deadline.due_at)).days,
@@ -313,14 +315,14 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
         assert transition is not None
         meeting = meetings.get(event.meeting_id) if event.meeting_id else None
         how = (
-            f"Møde {local_date(meeting.starts_at).isoformat()}"
+            f"Møde {format_date(meeting.starts_at)}"
             if meeting
             else "Formandskabet på organets vegne"
         )
         rows.append(
             [
-                local_date(event.created_at), body, case.id, case.title, definition.title,
-                transition.label, definition.states[event.to_state].label, how, event.comment,
+                local_date(event.created_at), body, case.id, case.title, title_of(definition),
+                label(transition), label(definition.states[event.to_state]), how, event.comment,
             ]
         )  # fmt: skip
     return Report(
@@ -350,7 +352,7 @@ def implementation_spread(session: Session, filters: Filters = Filters()) -> Rep
         p = column.progress
         rows.append(
             [
-                column.case.id, column.case.title, _definition(session, column.case).title,
+                column.case.id, column.case.title, title_of(_definition(session, column.case)),
                 column.state_label, p.total, p.implemented, p.not_relevant, p.in_progress,
                 p.not_started, p.percent,
             ]
@@ -423,7 +425,7 @@ def throughput(session: Session, filters: Filters = Filters()) -> Report:
         if pair is None or not filters.contains(pair[1].created_at):
             continue
         submitted, decided = pair
-        key = (_definition(session, case).title, bodies[case.originating_body_id].code)
+        key = (title_of(_definition(session, case)), bodies[case.originating_body_id].code)
         groups[key].append(_days(decided.created_at - submitted.created_at))
     rows: list[list[Cell]] = [
         [process, body, len(days), round(statistics.fmean(days), 1),
@@ -502,7 +504,7 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
                 continue
             if not filters.contains(stay.entered):
                 continue
-            key = (stay.body_code, definition.title, definition.states[stay.state].label)
+            key = (stay.body_code, title_of(definition), label(definition.states[stay.state]))
             # Overdue deadlines belong to the case's state, not one stay: count them once.
             overdue_count = 0 if (case.id, stay.state) in counted else late[(case.id, stay.state)]
             counted.add((case.id, stay.state))
@@ -694,6 +696,21 @@ def yearly_follow_up_xlsx(session: Session, year: int, seen: Filters = Filters()
     )
 
 
+def title_of(definition: ProcessDefinition) -> str:
+    """A process's title in the reader's language (Danish outside a request)."""
+    return pick(definition.title, definition.title_en)
+
+
+def document_text(value: Cell) -> str:
+    """A cell as a Word reader sees it: Danish dates and amounts ('13. november 2020',
+    '2.400.000'), whole numbers as they are."""
+    if isinstance(value, date):
+        return format_date(value)
+    if isinstance(value, float | Decimal):
+        return format_number(value)
+    return spreadsheets.plain_text(value)
+
+
 def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
     """Render reports as a Word document, one section with a table each (landscape A4)."""
     from docx import Document
@@ -709,7 +726,7 @@ def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
     for margin in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
         setattr(section, margin, Cm(1.5))
     document.add_heading(title, level=0)
-    document.add_paragraph(f"Udskrevet {local_date(clock.now()).isoformat()} fra Aftaleflow.")
+    document.add_paragraph(f"Udskrevet {format_date(clock.now())} fra Aftaleflow.")
     for report in reports:
         document.add_heading(report.title, level=1)
         document.add_paragraph(f"{report.description} Afgrænsning: {report.filters.describe()}.")
@@ -725,7 +742,7 @@ def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
         for row in report.rows + ([totals] if totals else []):
             cells = table.add_row().cells
             for cell, value in zip(cells, row, strict=True):
-                cell.text = spreadsheets.plain_text(value)
+                cell.text = document_text(value)
         if totals:
             for cell in table.rows[-1].cells:
                 for run in cell.paragraphs[0].runs:

@@ -24,13 +24,14 @@ from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.errors import GuardFailed, NotAllowed, WorkflowError
-from workflow.engine.localtime import MONTHS_DA
 from workflow.engine.paths import resource_dir
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.reports import queries as reports
 from workflow.web import db
 from workflow.web.fields import AmountField, DayField, IdField, LineField, TextField
+from workflow.web.i18n import label as label_of
+from workflow.web.i18n import month_name
 
 bp = Blueprint(
     "reports",
@@ -251,7 +252,7 @@ def annual_cycle_view() -> str:
     organ = request.args.get("organ", "")
     entries = annual_cycle.year_calendar(session, year, [organ] if organ else ())
     months: list[tuple[str, list[annual_cycle.CalendarEntry]]] = [
-        (MONTHS_DA[m - 1], [e for e in entries if e.day.month == m]) for m in range(1, 13)
+        (month_name(m), [e for e in entries if e.day.month == m]) for m in range(1, 13)
     ]
     plan = annual_cycle.plan_case(session, year)
     # The cases the entries name, linked only where the user may open them.
@@ -315,7 +316,7 @@ def plan(year: int) -> str:
         items=annual_cycle.plan_items(session, plan_case),
         editable=annual_cycle.is_editable(session, plan_case, current_actor()),
         locked=not annual_cycle.plan_lines_open(plan_case),
-        state_label=engine.definition_of(plan_case).states[plan_case.state].label,
+        state_label=label_of(engine.definition_of(plan_case).states[plan_case.state]),
     )
 
 

@@ -24,7 +24,7 @@ from wtforms import (
 )
 from wtforms.validators import ValidationError
 
-from workflow.engine import values
+from workflow.engine import formats, values
 from workflow.web.i18n import pick
 
 # Dots between groups of three digits are thousands separators in Danish: 1.250.000.
@@ -136,6 +136,10 @@ class AmountField(DecimalField):  # type: ignore[misc]
         self.minimum = minimum
 
     def _value(self) -> str:
+        # A stored amount is shown as Danes write it ('2.400.000', '1.234,50'), which this
+        # field reads back unchanged; what the user typed is shown as typed.
+        if self.raw_data is None and isinstance(self.data, Decimal):
+            return formats.format_number(self.data)
         # An amount stored before amounts were bounded may have more digits than the default
         # decimal context rounds; show it so the user can correct it.
         with decimal.localcontext(prec=100):

@@ -27,9 +27,19 @@ def danish_datetime(value: datetime | None) -> str:
     return i18n.format_datetime(value) if value is not None else ""
 
 
+def short_date(value: date | datetime | None) -> str:
+    """Format a date like '13.11.2020' (English: '13/11/2020'); nothing for None."""
+    return i18n.format_short_date(value) if value is not None else ""
+
+
 def amount(value: Decimal | int | float | None) -> str:
-    """Format an amount like '1.234,50 kr.'; nothing for None."""
+    """Format an amount like '2.400.000 kr.' or '1.234,50 kr.'; nothing for None."""
     return i18n.format_amount(value) if value is not None else ""
+
+
+def number(value: Decimal | int | float | None) -> str:
+    """Format a number like '2.400.000' in the user's language; nothing for None."""
+    return i18n.format_number(value) if value is not None else ""
 
 
 def role_label(role: Role | str) -> str:
@@ -65,7 +75,10 @@ def init_filters(app: Flask) -> None:
     app.jinja_env.filters.update(
         dato=danish_date,
         datotid=danish_datetime,
+        kortdato=short_date,
         kr=amount,
+        tal=number,
+        genitiv=i18n.genitive,
         rolle=role_label,
         fristtype=deadline_kind_label,
         ja_nej=yes_no,

@@ -9,7 +9,6 @@ in templates. `pybabel extract -F babel.cfg -o translations/messages.pot .` coll
 
 from __future__ import annotations
 
-import decimal
 import hashlib
 import tempfile
 from datetime import date, datetime
@@ -19,16 +18,12 @@ from typing import Any, Protocol, cast
 
 import flask_babel
 import flask_login  # type: ignore[import-untyped,unused-ignore]
-from babel import dates as babel_dates
-from babel import numbers as babel_numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import Flask, has_request_context
 from flask_babel import Babel, get_locale
 
-from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.localtime import format_date as danish_date
-from workflow.engine.localtime import format_datetime as danish_datetime
+from workflow.engine import formats
 from workflow.engine.paths import resource_dir
 
 DEFAULT_LOCALE = "da"
@@ -92,28 +87,37 @@ def label(spec: Labelled) -> str:
 
 def format_date(value: date | datetime) -> str:
     """'13. november 2020', or '13 November 2020' in English (Danish calendar day)."""
-    if not is_english():
-        return danish_date(value)
-    day = value.astimezone(LOCAL_TZ).date() if isinstance(value, datetime) else value
-    return babel_dates.format_date(day, "d MMMM y", locale="en")
+    return formats.format_date(value, current_locale())
+
+
+def format_short_date(value: date | datetime) -> str:
+    """'13.11.2020', or '13/11/2020' in English."""
+    return formats.format_short_date(value, current_locale())
+
+
+def month_name(month: int) -> str:
+    """'januar' (English 'January') for 1."""
+    return formats.month_name(month, current_locale())
 
 
 def format_datetime(value: datetime) -> str:
     """'13. november 2020 kl. 09:30', or '13 November 2020 at 09:30', in Danish time."""
-    if not is_english():
-        return danish_datetime(value)
-    local = value.astimezone(LOCAL_TZ)
-    return f"{format_date(local)} at {local:%H:%M}"
+    return formats.format_datetime(value, current_locale())
 
 
 def format_amount(value: Decimal | int | float) -> str:
-    """'1.234,50 kr.', or 'DKK 1,234.50' in English."""
-    # Room for every digit: an amount stored before amounts were bounded (SQLite keeps what
-    # it is given) must still show, not stop the page at rounding.
-    with decimal.localcontext(prec=100):
-        if is_english():
-            return "DKK " + babel_numbers.format_decimal(value, "#,##0.00", locale="en")
-        return babel_numbers.format_decimal(value, "#,##0.00", locale="da") + " kr."
+    """'2.400.000 kr.' or '1.234,50 kr.', or 'DKK 2,400,000' in English."""
+    return formats.format_amount(value, current_locale())
+
+
+def format_number(value: Decimal | int | float) -> str:
+    """'2.400.000' (English '2,400,000'), øre only when there are any."""
+    return formats.format_number(value, current_locale())
+
+
+def genitive(name: str) -> str:
+    """A body's name in the genitive in this request's language: 'SKU's', 'TSS''."""
+    return formats.genitive(name, current_locale())
 
 
 def compile_catalogues(source: Path) -> Path:
