@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from models import Body, BodyKind, Case, CaseEvent, Meeting, Membership, ProcessVersion, User
 from workflow import policy
 from workflow.engine.processes import registry
+from workflow.web.i18n import label, pick
 
 OBSERVER_BODIES = ("KKR", "KKU")
 FEED_LIMIT = 100
@@ -105,8 +106,8 @@ def approved_by_sku(
             InformedDecision(
                 event,
                 case,
-                transition.label,
-                definition.title,
+                label(transition),
+                pick(definition.title, definition.title_en),
                 _decided_by(session, event, case, source.body if source else ""),
                 tuple(code for code in transition.inform if code in bodies),
             )
