@@ -31,7 +31,9 @@ def meeting(session, body):
 
 def _events(session, case):
     return list(
-        session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq))
+        session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.seq)
+        )
     )
 
 
@@ -147,7 +149,9 @@ def test_a_decision_at_a_held_meeting_reads_as_one(
 ):
     case = make_case(state="at_tss")
     held = meeting("TSS", PAST, title="TSS august", status=MeetingStatus.HELD)
-    engine.perform(case, "tss_recommend", make_user("secretariat@TSS"), data={"meeting_id": held.id})
+    engine.perform(
+        case, "tss_recommend", make_user("secretariat@TSS"), data={"meeting_id": held.id}
+    )
     logged_in("member@SKU")
     page = text_of(client.get(f"/sager/{case.id}"))
     assert "Besluttet på mødet: TSS august den 27. august 2020 kl. 09:00" in page
