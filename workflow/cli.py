@@ -119,6 +119,10 @@ def demo(context: Context) -> None:
         except demo_data.DemoError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
+    click.echo(
+        "Demoen kører på sin egen dato: start med 'aftaleflow serve --demo-clock "
+        "--with-scheduler' eller 'aftaleflow scheduler --demo-clock'."
+    )
     if report.logins:
         click.echo("\nDemo-logins:")
         for email, password, role in report.logins:
