@@ -131,3 +131,42 @@ def test_serve_refuses_without_secret_key_on_postgresql(monkeypatch):
     result = runner.invoke(main, ["--database-url", "postgresql+psycopg://127.0.0.1/test", "serve"])
     assert result.exit_code != 0
     assert "AFTALEFLOW_SECRET_KEY" in result.output
+
+
+def _mark_as_demo(url: str) -> None:
+    """Record the demo's audited build, as `aftaleflow demo` does, without building it all."""
+    from sqlalchemy.orm import Session
+
+    from workflow.engine import admin_audit
+    from workflow.engine.unit_of_work import unit_of_work
+
+    engine = create_engine(url)
+    with Session(engine) as session, unit_of_work(session):
+        admin_audit.record(
+            session, action="demo", object_type="demo", object_id="data/demo.toml",
+            data={"today": "2021-05-27T12:00:00+02:00"},
+        )  # fmt: skip
+    engine.dispose()
+
+
+def test_scheduler_refuses_the_real_clock_on_a_demo_database(cli, monkeypatch):
+    from datetime import timedelta
+
+    from workflow.engine import clock
+
+    # The --demo-clock run below shifts this process's clock; put it back afterwards.
+    monkeypatch.setattr(clock, "_offset", timedelta(0))
+    cli("init-db")
+    cli("seed")
+    _mark_as_demo(cli.url)
+    refused = cli("scheduler", "--once")
+    assert refused.exit_code == 1
+    assert "Databasen indeholder demodata, hvis historie slutter 27. maj 2021" in refused.output
+    assert "'aftaleflow scheduler --demo-clock --once'" in refused.output
+    served = cli("serve", "--with-scheduler")
+    assert served.exit_code == 1
+    assert "'aftaleflow serve --demo-clock --with-scheduler'" in served.output
+    swept = cli("scheduler", "--once", "--demo-clock")
+    assert swept.exit_code == 0, swept.output
+    assert "Demotilstand: uret kører fra demoens dato, 27. maj 2021." in swept.output
+    assert "påmindelser" in swept.output

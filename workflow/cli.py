@@ -121,6 +121,10 @@ def demo(context: Context) -> None:
         except demo_data.DemoError as exc:
             raise click.ClickException(str(exc)) from None
     click.echo(report.summary())
+    click.echo(
+        "Demoen kører på sin egen dato: start med 'aftaleflow serve --demo-clock "
+        "--with-scheduler' eller 'aftaleflow scheduler --demo-clock'."
+    )
     if report.logins:
         click.echo("\nDemo-logins:")
         for email, password, role in report.logins:
@@ -397,19 +401,15 @@ def serve(
     from workflow.web.server import serve as serve_app
 
     if demo_clock:
-        from workflow.demo import load_script
-        from workflow.engine import clock
-        from workflow.engine.localtime import format_date
-
-        today = load_script().today
-        clock.run_from(today)
-        click.echo(f"Demotilstand: uret kører fra demoens dato, {format_date(today)}.")
+        _run_on_demo_clock(context)
     try:
         app = create_app({"DATABASE_URL": context.url, "DEMO_CLOCK": demo_clock})
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
     if with_scheduler:
         from workflow import scheduler as sweeper
+
+        _refuse_real_clock_on_demo(context, "serve --demo-clock --with-scheduler")
 
         # One waitress process, so the scheduler starts exactly once (start_background
         # refuses a second start in the same process).
@@ -422,6 +422,48 @@ def serve(
     finally:
         if with_scheduler:
             sweeper.stop_background(context.engine)
+
+
+def _demo_today(context: Context) -> Any:
+    """The demo's date: the one its build recorded in the database, else the demo script's."""
+    from workflow.demo import load_script, story_today
+
+    if migrate.is_initialised(context.engine):
+        with context.session() as session:
+            recorded = story_today(session)
+        if recorded is not None:
+            return recorded
+    return load_script().today
+
+
+def _run_on_demo_clock(context: Context) -> None:
+    from workflow.engine import clock
+    from workflow.engine.localtime import format_date
+
+    today = _demo_today(context)
+    clock.run_from(today)
+    click.echo(f"Demotilstand: uret kører fra demoens dato, {format_date(today)}.")
+
+
+def _refuse_real_clock_on_demo(context: Context, instead: str) -> None:
+    """On a demo database the scheduler must not sweep at today's real date: it would write
+    overdue and escalation events dated years after the demo's story onto its cases."""
+    from workflow.demo import story_today
+    from workflow.engine import clock
+    from workflow.engine.localtime import format_date
+
+    if clock.is_shifted() or not migrate.is_initialised(context.engine):
+        return
+    with context.session() as session:
+        today = story_today(session)
+    if today is None:
+        return
+    raise click.ClickException(
+        f"Databasen indeholder demodata, hvis historie slutter {format_date(today)}. "
+        "Planlæggeren ville feje på den rigtige dato og skrive overskredne og eskalerede "
+        "frister, dateret år efter historien, på demosagerne. Kør den på demoens ur: "
+        f"'aftaleflow {instead}'."
+    )
 
 
 def _scheduler_config(interval: int | None) -> Any:
@@ -462,14 +504,23 @@ def _mail_line(smtp: Any) -> str:
     help="Sekunder mellem fej (standard: AFTALEFLOW_SCHEDULER_INTERVAL eller 60).",
 )
 @click.option("--once", is_flag=True, help="Fej og lever én gang, og stop.")
+@click.option(
+    "--demo-clock",
+    is_flag=True,
+    help="Fej på demodataenes dato (27. maj 2021); kræves på en database med demodata.",
+)
 @pass_context
-def scheduler(context: Context, interval: int | None, once: bool) -> None:
+def scheduler(context: Context, interval: int | None, once: bool, demo_clock: bool) -> None:
     """Run the scheduler: sweep due deadlines and deliver mail (one process only)."""
     from workflow import scheduler as sweeper
     from workflow.notifications import delivery as notify
 
     config = _scheduler_config(interval)
     smtp = _smtp_config()
+    if demo_clock:
+        _run_on_demo_clock(context)
+    once_flag = " --once" if once else ""
+    _refuse_real_clock_on_demo(context, f"scheduler --demo-clock{once_flag}")
     if once:
         with context.session() as session:
             report = sweeper.sweep(session, config=config)

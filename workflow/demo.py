@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import (
+    AdminAuditEntry,
     AgendaItem,
     Body,
     Case,
@@ -1178,6 +1179,24 @@ def _settle_notifications(
             report.notifications += 1
 
 
+def story_today(session: Session) -> datetime | None:
+    """Return the demo's "today" if the database holds demo data (its audited build), else None.
+
+    Whatever runs on the clock (the scheduler) must run on this date here, not the real one.
+    """
+    built = session.scalar(
+        select(AdminAuditEntry)
+        .where(AdminAuditEntry.action == "demo", AdminAuditEntry.object_type == "demo")
+        .order_by(AdminAuditEntry.seq.desc())
+        .limit(1)
+    )
+    if built is None:
+        return None
+    recorded = (built.data or {}).get("today")
+    # A demo built before its date was recorded: the script's date is the story's.
+    return datetime.fromisoformat(recorded) if recorded else load_script().today
+
+
 def _count_events(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(CaseEvent)) or 0
 
@@ -1217,7 +1236,8 @@ def run(
                 session,
                 action="demo", object_type="demo", object_id="data/demo.toml",
                 data={"users": report.users, "meetings": report.meetings,
-                      "cases": report.cases, "events": report.events},
+                      "cases": report.cases, "events": report.events,
+                      "today": script.today.isoformat()},
             )  # fmt: skip
     report.seconds = timer.perf_counter() - started
     return report

@@ -108,8 +108,18 @@ def _draft(browser: Any, journey: Journey) -> int:
         return int(page.url.rsplit("/", 1)[1])
 
 
-def _act(browser: Any, journey: Journey, email: str, case_id: int, action: str, step: str) -> Any:
-    """Log in as `email`, open the case and fire `action`; return the page's main text."""
+def _act(
+    browser: Any,
+    journey: Journey,
+    email: str,
+    case_id: int,
+    action: str,
+    step: str,
+    *,
+    confirm: bool = False,
+) -> Any:
+    """Log in as `email`, open the case and fire `action` (confirming an irreversible one on
+    its confirmation page); return the page's main text."""
     with new_page(browser) as page:
         log_in(page, journey.url, email)
         journey.check(page, f"{step}-overblik")
@@ -121,6 +131,13 @@ def _act(browser: Any, journey: Journey, email: str, case_id: int, action: str, 
         form.get_by_label("Kommentar").fill(f"{action} – {step}.")
         form.get_by_role("button", name=action).click()
         page.wait_for_load_state()
+        if confirm:
+            asking = page.locator("main").inner_text()
+            assert "Det kan ikke fortrydes." in asking
+            assert "Sagen er nu" not in asking  # nothing happened yet
+            journey.check(page, f"{step}-bekraeft")
+            page.get_by_role("button", name=f"Bekræft: {action}").click()
+            page.wait_for_load_state()
         journey.check(page, f"{step}-sag")
         return page.locator("main").inner_text()
 
@@ -157,7 +174,7 @@ def test_cost_driving_initiative_from_draft_to_the_secretariats_follow_up(
         text = _act(browser, journey, TSS_CHAIR, case_id, "Indstil til godkendelse i SKU", "7-tss")
         assert "Sagen er nu: Til beslutning i SKU." in text
 
-        text = _act(browser, journey, SKU_CHAIR, case_id, "Godkend", "8-sku")
+        text = _act(browser, journey, SKU_CHAIR, case_id, "Godkend", "8-sku", confirm=True)
         assert "Sagen er nu: Udbredelse og implementering." in text
 
         with new_page(browser) as page:

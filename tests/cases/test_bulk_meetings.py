@@ -37,7 +37,8 @@ def test_bulk_form_offers_the_meetings_of_the_secretariats_bodies(
     tss = meeting("TSS", "TSS-møde august", datetime(2020, 8, 27, 8, 0, tzinfo=UTC))
     meeting("TSS", "Aflyst møde", datetime(2020, 9, 3, 8, 0, tzinfo=UTC),
             status=MeetingStatus.CANCELLED)  # fmt: skip
-    meeting("SKU", "SKU-møde", datetime(2020, 9, 10, 8, 0, tzinfo=UTC))
+    meeting("SKU", "SKU-møde", datetime(2020, 8, 10, 8, 0, tzinfo=UTC))
+    meeting("TSS", "Kommende TSS-møde", datetime(2020, 9, 24, 8, 0, tzinfo=UTC))
     logged_in("secretariat@TSS")
     html = client.get("/sager").get_data(as_text=True)
     assert 'name="meeting_id"' in html
@@ -46,6 +47,7 @@ def test_bulk_form_offers_the_meetings_of_the_secretariats_bodies(
         in html
     )
     assert "Aflyst møde" not in html and "SKU-møde" not in html
+    assert "Kommende TSS-møde" not in html  # a decision cannot be taken at a coming meeting
 
 
 def test_secretariat_records_decisions_at_a_meeting_for_several_cases(

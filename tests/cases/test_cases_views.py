@@ -104,18 +104,18 @@ def test_action_form_asks_for_the_declared_fields(client, logged_in, make_case):
 
 def test_decision_form_lists_meetings_of_the_current_body(client, logged_in, make_case, meeting):
     case = make_case(state="at_tss")
-    meeting("TSS", datetime(2020, 9, 24, 7, 0, tzinfo=UTC), title="TSS september")
+    meeting("TSS", datetime(2020, 8, 24, 7, 0, tzinfo=UTC), title="TSS august")
     meeting(
         "TSS",
-        datetime(2020, 9, 17, 7, 0, tzinfo=UTC),
+        datetime(2020, 8, 17, 7, 0, tzinfo=UTC),
         title="Aflyst TSS",
         status=MeetingStatus.CANCELLED,
     )
-    meeting("SKU", datetime(2020, 9, 25, 7, 0, tzinfo=UTC), title="SKU september")
+    meeting("SKU", datetime(2020, 8, 25, 7, 0, tzinfo=UTC), title="SKU september")
     logged_in("secretariat@TSS")
     form = _form(client.get(f"/sager/{case.id}").get_data(as_text=True), "tss_recommend")
     assert '<select id="tss_recommend-meeting_id" name="meeting_id"' in form
-    assert "TSS september – 24. september 2020 kl. 09:00" in form
+    assert "TSS august – 24. august 2020 kl. 09:00" in form
     assert "Aflyst TSS" not in form
     assert "SKU september" not in form
     assert "Vælg mødet, hvor beslutningen blev truffet" in form

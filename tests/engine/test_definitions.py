@@ -492,3 +492,29 @@ def test_a_lifecycle_has_exactly_the_owners_states():
     assert f"{SOURCE}: states.limbo: kan ikke nås fra starttilstanden 'open'" in (
         _lifecycle_error(limbo, states=None)
     )
+
+
+# --- Irreversible transitions ask the user to confirm (confirm = true) ----------------------
+
+
+def test_confirm_is_read_and_checked():
+    confirmed = parse_definition(_replace('dest = "done"', 'dest = "done"\nconfirm = true'), SOURCE)
+    assert confirmed.transition("close").confirm is True
+    assert confirmed.transition("submit").confirm is False
+    assert "transitions[2].confirm: skal være true eller false" in _error(
+        _replace('dest = "done"', 'dest = "done"\nconfirm = "ja"')
+    )
+    asks_no_one = _replace('dest = "done"', 'dest = "done"\nconfirm = true\nautomatic_only = true')
+    assert "ingen bruger at spørge" in _error(asks_no_one)
+
+
+def test_every_irreversible_transition_of_the_processes_asks_for_confirmation(states_dir):
+    unmarked = [
+        f"{name}: {t.trigger}"
+        for name, definition in load_definitions(states_dir).items()
+        for t in definition.transitions
+        if not t.confirm
+        and not t.automatic_only
+        and (definition.states[t.dest].final or (t.trigger == "sku_approve"))
+    ]
+    assert unmarked == [], "mark these transitions confirm = true in states/*.toml"

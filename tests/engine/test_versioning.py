@@ -18,6 +18,7 @@ from workflow.engine.processes import ProcessRegistry, UnknownProcess, registry
 OLD_WITHDRAW = """trigger = "withdraw"
 source = "draft"
 dest = "withdrawn"
+confirm = true
 label = "Træk tilbage"
 label_en = "Withdraw"
 allowed = ["chair@originating", "secretariat@originating"]"""

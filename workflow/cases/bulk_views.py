@@ -9,7 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from models import Case, Meeting, MeetingStatus
@@ -29,10 +29,10 @@ bp = Blueprint("bulk", __name__, url_prefix="/sager")
 
 MAX_CASES = 100
 PLACEHOLDERS = ("{titel}", "{nr}", "{organ}")
-# The meetings a bulk decision can be recorded on: recent ones (minutes come afterwards) and
-# the coming weeks' meetings of the bodies the user chairs or is secretariat for.
+# The meetings a bulk decision can be recorded on: recent ones that have taken place or are in
+# progress (minutes come afterwards) of the bodies the user chairs or is secretariat for. A
+# coming meeting is no place for a decision: the engine refuses it (put cases on its agenda).
 MEETINGS_BEFORE = timedelta(days=90)
-MEETINGS_AFTER = timedelta(days=60)
 MEETINGS_LIMIT = 60
 
 
@@ -80,7 +80,7 @@ def bulk_meetings() -> list[Option]:
             Meeting.body_id.in_(bodies),
             Meeting.status != MeetingStatus.CANCELLED,
             Meeting.starts_at >= now - MEETINGS_BEFORE,
-            Meeting.starts_at <= now + MEETINGS_AFTER,
+            or_(Meeting.starts_at <= now, Meeting.status.in_(engine.HELD_STATUSES)),
         )
         .options(joinedload(Meeting.body))
         .order_by(Meeting.starts_at, Meeting.id)

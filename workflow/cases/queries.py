@@ -144,6 +144,9 @@ class TimelineEntry:
     to_label: str
     detail: str
     meeting: Meeting | None
+    # How the event relates to its meeting: "decided" (a decision taken there), "agenda"
+    # (put on its agenda: no decision), "minutes" (noted in its minutes), or "related".
+    meeting_role: str = "related"
 
 
 Definitions = dict[tuple[str, int], ProcessDefinition]
@@ -436,7 +439,8 @@ def case_deadlines(session: Session, case: Case) -> list[Deadline]:
 
 
 def decision_meetings(session: Session, body_id: int, now: datetime) -> list[Meeting]:
-    """List the meetings a decision of the body can be recorded on (recent and coming)."""
+    """List the meetings a decision of the body can be recorded on: recent ones that have
+    taken place or are in progress (a coming meeting gets the case on its agenda instead)."""
     return list(
         session.scalars(
             select(Meeting)
@@ -444,6 +448,7 @@ def decision_meetings(session: Session, body_id: int, now: datetime) -> list[Mee
                 Meeting.body_id == body_id,
                 Meeting.status != MeetingStatus.CANCELLED,
                 Meeting.starts_at >= now - DECISION_MEETING_LOOKBACK,
+                or_(Meeting.starts_at <= now, Meeting.status.in_(engine.HELD_STATUSES)),
             )
             .order_by(Meeting.starts_at, Meeting.id)
         )
@@ -466,7 +471,7 @@ SPECIAL_TRIGGERS = {
     "deadline_overdue": _l("En frist blev overskredet"),
     "deadline_escalated": _l("En overskredet frist blev eskaleret"),
     "material_deadline_moved": _l("Materialefristen blev flyttet med mødet"),
-    "added_to_agenda": _l("Sagen blev sat på en dagsorden"),
+    "added_to_agenda": _l("Sat på dagsordenen"),
     "meeting_outcome": _l("Mødets beslutning blev noteret i referatet"),
     "follow_up_added": _l("En opfølgning blev tilføjet"),
     "follow_up_done": _l("En opfølgning blev afsluttet"),
@@ -481,6 +486,10 @@ SPECIAL_TRIGGERS = {
     "plan_item_added": _l("En indsats blev føjet til planen"),
     "plan_item_changed": _l("En indsats i planen blev ændret"),
 }
+
+
+# What a meeting named by an event that is not a decision means for the case.
+MEETING_ROLES = {"added_to_agenda": "agenda", "meeting_outcome": "minutes"}
 
 
 FIELD_WORDS = {
@@ -547,6 +556,10 @@ def _timeline_entry(
         who = _("Systemet")
     from_state = definition.states.get(event.from_state or "")
     to_state = definition.states.get(event.to_state)
+    if transition is not None and transition.decision:
+        meeting_role = "decided"
+    else:
+        meeting_role = MEETING_ROLES.get(event.trigger, "related")
     return TimelineEntry(
         event=event,
         who=who,
@@ -555,6 +568,7 @@ def _timeline_entry(
         to_label=label(to_state) if to_state else event.to_state,
         detail=_event_detail(event),
         meeting=meeting,
+        meeting_role=meeting_role,
     )
 
 

@@ -15,7 +15,7 @@ from werkzeug.wrappers import Response
 from models import Body, Case, CaseExpense, Party, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
-from workflow.cases import queries
+from workflow.cases import confirmation, queries
 from workflow.cases.forms import (
     EXPENSE_ROWS,
     ActionForm,
@@ -257,6 +257,17 @@ def perform(case_id: int, trigger: str) -> Response | tuple[str, int]:
     if expected_version is None:
         return render_case(session, case, user, problem=missing_version(), status=400)
     submitted = read_action_input(form, request.form) if form is not None else None
+    if (
+        form is not None
+        and submitted is not None
+        and not confirmation.is_confirmed(request.form)
+        and confirmation.needs_confirmation(session, case, trigger)
+        and expected_version == case.version
+        and not engine.check(case, trigger, user, submitted.comment, submitted.data)
+    ):
+        # Irreversible: say what will happen and let the user confirm. A refusal (stale
+        # version, a rule that fails) is shown at once below, as for any action.
+        return _confirm_page(session, case, form, submitted.raw, expected_version)
     try:
         engine.perform(
             case,
@@ -274,6 +285,21 @@ def perform(case_id: int, trigger: str) -> Response | tuple[str, int]:
     done = _("Handlingen »%(action)s« er udført.", action=action)
     flash(done + " " + _("Sagen er nu: %(state)s.", state=state_label), "success")
     return redirect(url_for("cases.detail", case_id=case.id), code=303)
+
+
+def _confirm_page(
+    session: Session, case: Case, form: ActionForm, raw: dict[str, str], expected_version: int
+) -> tuple[str, int]:
+    """The page that asks the user to confirm an irreversible action before it fires."""
+    html = render_template(
+        "cases/confirm.html",
+        case=case,
+        confirmation=confirmation.build(session, case, form, raw),
+        expected_version=expected_version,
+        confirmed_field=confirmation.CONFIRMED_FIELD,
+        confirmed_value=confirmation.CONFIRMED_VALUE,
+    )
+    return html, 200
 
 
 STATUS_OF_REFUSAL: dict[type[WorkflowError], int] = {

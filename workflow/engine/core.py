@@ -36,6 +36,7 @@ from workflow.engine.chain import case_event_hash
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
 from workflow.engine.guards import GUARDS, PREDICATES, Failure, GuardContext
+from workflow.engine.localtime import format_datetime
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import case_conflict, unit_of_work
 
@@ -297,7 +298,7 @@ def deciding_body_id(case: Case, permission: Permission) -> int:
 
 
 def _decision_failures(
-    session: Session, case: Case, permission: Permission, data: dict[str, Any]
+    session: Session, case: Case, permission: Permission, data: dict[str, Any], now: datetime
 ) -> tuple[list[Failure], Meeting | None]:
     """Decisions are taken at a meeting of the deciding body, or by its chairs on its behalf."""
     meeting_id = data.get("meeting_id")
@@ -333,7 +334,44 @@ def _decision_failures(
                 "The meeting is cancelled; no decision can be recorded on it.",
             )
         ], None
+    if not meeting_has_begun(meeting, now):
+        when_da = format_datetime(meeting.starts_at)
+        local = meeting.starts_at.astimezone(clock.LOCAL_TZ)
+        when_en = f"{local.day} {local:%B %Y, %H:%M}"
+        between = (
+            " Mellem møderne kan formandskabet beslutte på organets vegne uden møde."
+            if permission.as_chair
+            else ""
+        )
+        between_en = (
+            " Between meetings the chairs may decide on the body's behalf without a meeting."
+            if permission.as_chair
+            else ""
+        )
+        return [
+            Failure(
+                "decision_at_meeting",
+                f"Mødet den {when_da} er ikke holdt endnu, og en beslutning kan kun knyttes til et "
+                "møde, der er holdt eller i gang. Sæt sagen på mødets dagsorden i stedet; "
+                "beslutningen registreres, når referatet godkendes." + between,
+                f"The meeting of {when_en} has not taken place yet; a decision can only be "
+                "recorded on a meeting that has taken place or is in progress. Put the case on "
+                "the meeting's agenda instead; the decision is recorded when the minutes are "
+                "approved." + between_en,
+            )
+        ], None
     return [], meeting
+
+
+# Statuses that say the meeting took place, whatever the clock says.
+HELD_STATUSES = frozenset(
+    {MeetingStatus.HELD, MeetingStatus.MINUTES_APPROVED, MeetingStatus.CLOSED}
+)
+
+
+def meeting_has_begun(meeting: Meeting, now: datetime) -> bool:
+    """A decision may name a meeting that is held or in progress, never a coming one."""
+    return meeting.status in HELD_STATUSES or meeting.starts_at <= now
 
 
 def check(
@@ -352,7 +390,7 @@ def check(
     context = GuardContext(case, actor, session, clock.now(), data)
     failures += [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
     if transition.decision and permission is not None:
-        failures += _decision_failures(session, case, permission, data)[0]
+        failures += _decision_failures(session, case, permission, data, clock.now())[0]
     return failures
 
 
@@ -397,7 +435,7 @@ def perform(
     failures += [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
     meeting: Meeting | None = None
     if transition.decision:
-        decision_failures, meeting = _decision_failures(session, case, permission, data)
+        decision_failures, meeting = _decision_failures(session, case, permission, data, now)
         failures += decision_failures
     if failures:
         raise GuardFailed(failures)

@@ -55,7 +55,7 @@ DEADLINE_KEYS = frozenset({"kind", "days", "field", "month_day", "year_offset"})
 TRANSITION_KEYS = frozenset(
     {
         "trigger", "source", "dest", "label", "label_en", "allowed", "guards", "fields",
-        "decision", "inform", "clears_escalation", "automatic_only", "description",
+        "decision", "inform", "clears_escalation", "automatic_only", "description", "confirm",
     }
 )  # fmt: skip
 FIELD_KEYS = frozenset({"name", "type", "required", "label", "label_en", "choices"})
@@ -153,6 +153,8 @@ class TransitionSpec:
     clears_escalation: bool = False
     automatic_only: bool = False
     description: str = ""
+    # Irreversible: the pages ask the user to confirm before it fires (the API does not).
+    confirm: bool = False
 
     @property
     def is_self_loop(self) -> bool:
@@ -547,6 +549,12 @@ def _parse_transitions(
         inform = reader.strings(spec, "inform", path)
         for code in inform:
             _check_body_ref(reader, f"{path}.inform", code, allow_current=False)
+        confirm = reader.boolean(spec, "confirm", path)
+        if confirm and automatic_only:
+            raise reader.fail(
+                f"{path}.confirm",
+                "en overgang, som kun processen selv udfører, har ingen bruger at spørge",
+            )
         transitions.append(
             TransitionSpec(
                 trigger=trigger,
@@ -562,6 +570,7 @@ def _parse_transitions(
                 clears_escalation=reader.boolean(spec, "clears_escalation", path),
                 automatic_only=automatic_only,
                 description=reader.string(spec, "description", path, default=""),
+                confirm=confirm,
             )
         )
     return tuple(transitions)
