@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from models import Meeting, MeetingStatus
+from workflow.engine import core as engine
 
 
 def _tss_meeting(session, body, day: int, month: int = 9) -> Meeting:
@@ -20,12 +21,18 @@ def _tss_meeting(session, body, day: int, month: int = 9) -> Meeting:
     return meeting
 
 
+def _submitted(make_case, make_user, **fields):
+    case = make_case(**fields)
+    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    return case
+
+
 def test_dashboards_list_a_case_lacking_a_business_case_before_the_materialefrist(
-    session, body, client, logged_in, make_case, text_of
+    session, body, client, logged_in, make_case, make_user, text_of
 ):
     _tss_meeting(session, body, 18)
-    case = make_case(state="at_tss", title="Sag uden businesscase", cost_driving=True)
-    make_case(state="at_tss", title="Komplet sag")
+    case = _submitted(make_case, make_user, title="Sag uden businesscase", cost_driving=True)
+    _submitted(make_case, make_user, title="Komplet sag")
 
     logged_in("member@SU-NORD-SOM")
     page = text_of(client.get("/"))
@@ -50,9 +57,11 @@ def test_a_far_materialefrist_is_not_flagged_yet(
     assert "Materialefrister, der nærmer sig" not in text_of(client.get("/"))
 
 
-def test_the_warning_days_are_configurable(session, body, make_app, make_login_user, make_case):
+def test_the_warning_days_are_configurable(
+    session, body, make_app, make_login_user, make_case, make_user
+):
     _tss_meeting(session, body, 20, month=11)
-    make_case(state="at_tss", title="Sag uden businesscase", cost_driving=True)
+    _submitted(make_case, make_user, title="Sag uden businesscase", cost_driving=True)
     client = make_app(MATERIAL_WARNING_DAYS=90).test_client()
     user = make_login_user("member@SU-NORD-SOM")
     from support.web import PASSWORD
@@ -68,5 +77,4 @@ def test_agenda_candidates_show_what_is_missing(
     make_case(state="at_tss", title="Sag uden businesscase", cost_driving=True)
     logged_in("secretariat@TSS")
     page = text_of(client.get(f"/moeder/{meeting.id}"))
-    assert "Mangler før materialefristen" in page
-    assert "mangler en businesscase" in page
+    assert "Mangler før materialefristen: Sagen mangler en businesscase." in page

@@ -13,7 +13,7 @@ from models import Body, Case, Deadline, DeadlineKind, Membership, User
 from workflow.engine import core as engine
 from workflow.engine.definitions import StateSpec, TransitionSpec
 from workflow.engine.guards import Failure
-from workflow.meetings.forecast import forecast
+from workflow.meetings.forecast import Forecast, forecast
 
 # How a role reads on the page, in Danish and English (the process definitions' vocabulary).
 ROLE_NAMES = {
@@ -111,14 +111,16 @@ def _open_deadline(session: Session, case: Case) -> datetime | None:
     )
 
 
-def next_step(session: Session, case: Case, now: datetime) -> NextStep | None:
-    """The case's next step, or None for a closed case."""
+def next_step(
+    session: Session, case: Case, now: datetime, prognosis: Forecast | None = None
+) -> NextStep | None:
+    """The case's next step, or None for a closed case (`prognosis`: its forecast, if known)."""
     definition = engine.definition_of(case)
     state = definition.states[case.state]
     if state.final:
         return None
     transitions = [t for t in definition.transitions_from(case.state) if not t.automatic_only]
-    prognosis = forecast(session, case, now)
+    prognosis = prognosis or forecast(session, case, now)
     deadline = _open_deadline(session, case)
     if deadline is None and prognosis.steps:
         first = prognosis.steps[0]

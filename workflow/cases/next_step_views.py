@@ -15,6 +15,7 @@ from workflow.cases.views import render_case
 from workflow.engine import clock
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.meetings import material_watch
+from workflow.processes.views import decision_forecast
 from workflow.web import db
 from workflow.web.i18n import _, pick
 
@@ -24,7 +25,7 @@ bp = Blueprint("next_step", __name__, url_prefix="/sager")
 @bp.app_template_global("naeste_skridt")
 def case_next_step(case: Case) -> NextStep | None:
     """The case's next step, for its page."""
-    return next_step(db(), case, clock.now())
+    return next_step(db(), case, clock.now(), decision_forecast(case))
 
 
 def warning_days() -> int:
@@ -44,10 +45,10 @@ def material_warnings() -> list[material_watch.MaterialWarning]:
     )
 
 
-@bp.app_template_global("materialevarsel")
-def material_warning(case: Case) -> material_watch.MaterialWarning | None:
-    """One agenda candidate's warning, if its materialefrist is near."""
-    return material_watch.warning_for(db(), case, clock.now(), warning_days())
+@bp.app_template_global("manglende_materiale")
+def missing_material(case: Case) -> tuple[material_watch.Missing, ...]:
+    """What an agenda candidate's material still lacks."""
+    return material_watch.missing_material(case)
 
 
 def _visible_case(case_id: int) -> Case:
