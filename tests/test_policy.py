@@ -84,6 +84,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("open_case", "body:su"): allow("admin", SU_WORKERS),
     ("close_follow_ups", "body:su"): allow("admin", "sekretariat.su"),
     ("plan_meetings", "body:su"): allow("admin", SU_PLANNERS),
+    ("watch_material", "body:su"): allow(SU_WORKERS),
     ("keep_templates", "body:su"): allow("admin", "sekretariat.su"),
     ("see_failed_deliveries", "body:su"): allow("admin", "sekretariat.su"),
     ("retry_delivery", "site"): allow("admin"),
@@ -107,6 +108,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
         "admin", SU_WORKERS, "formand.tss", "sekretariat.tss", "medlem.tss"
     ),
     ("attach", "case:hoering"): allow("admin", SU_WORKERS, "sekretariat.forum", "kommune"),
+    # Anyone working on a case may ask for its next step; the secretariats remind of material.
+    ("ask_next_step", "case:draft"): allow(SU_WORKERS),
+    ("ask_next_step", "case:at_tss"): allow(
+        SU_WORKERS, "formand.tss", "sekretariat.tss", "medlem.tss"
+    ),
+    ("remind_material", "case:at_tss"): allow("admin", "sekretariat.su", "sekretariat.tss"),
     ("migrate_version", "case:at_tss"): allow("admin"),
     ("run_consultation", "case:hoering"): allow("admin", SU_PLANNERS),
     ("link_indicators", "case:at_tss"): allow(

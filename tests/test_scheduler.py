@@ -91,11 +91,12 @@ def test_material_deadline_gets_reminders_then_escalates_once(session, tss_case,
     deadline = session.scalar(select(Deadline).where(Deadline.case_id == tss_case.id))
     assert deadline.kind == "material"
 
+    # The SU chair who submitted (the body that delivers the material) and TSS's secretariat.
     clock.set_time(deadline.due_at - timedelta(days=6))
-    assert scheduler.sweep(session).reminders == 1
+    assert scheduler.sweep(session).reminders == 2
     assert scheduler.sweep(session).reminders == 0  # a second sweep adds nothing
     clock.set_time(deadline.due_at - timedelta(days=1))
-    assert scheduler.sweep(session).reminders == 1  # the 2-day reminder
+    assert scheduler.sweep(session).reminders == 2  # the 2-day reminder
     assert _count(session, recipient_id=tss_secretary.id, kind="reminder") == 2
 
     clock.set_time(deadline.due_at + timedelta(hours=1))
@@ -113,6 +114,29 @@ def test_material_deadline_gets_reminders_then_escalates_once(session, tss_case,
     assert _count(session, recipient_id=sku_chair.id, kind="escalation") == 1
     assert scheduler.sweep(session).escalated == 0
     assert tss_case.state == "at_tss"  # the scheduler never changes a case's state
+
+
+def test_material_reminders_go_to_the_body_that_must_act_not_the_tss_chair(
+    session, tss_case, make_user
+):
+    su_chair = make_user("chair@SU-NORD-SOM")
+    su_secretary = make_user("secretariat@SU-NORD-SOM")
+    su_member = make_user("member@SU-NORD-SOM")
+    tss_chair = make_user("chair@TSS")
+    tss_secretary = make_user("secretariat@TSS")
+    deadline = session.scalar(select(Deadline).where(Deadline.case_id == tss_case.id))
+
+    clock.set_time(deadline.due_at - timedelta(days=6))
+    scheduler.sweep(session)
+
+    for reminded in (su_chair, su_secretary, tss_secretary):
+        assert _count(session, recipient_id=reminded.id, kind="reminder") == 1
+    assert _count(session, recipient_id=tss_chair.id, kind="reminder") == 0
+    assert _count(session, recipient_id=su_member.id, kind="reminder") == 0
+    # Overdue, it escalates as before: TSS's chairs and secretariat hear of it.
+    clock.set_time(deadline.due_at + timedelta(hours=1))
+    scheduler.sweep(session)
+    assert _count(session, recipient_id=tss_chair.id, kind="overdue") == 1
 
 
 def test_sweep_skips_met_deadlines(session, tss_case, make_user):

@@ -134,6 +134,16 @@ RULES: dict[tuple[str, str], Rule] = {
         "Du kan kun vedhæfte filer til sager, du arbejder med.",
         "You may attach files only to cases you work on.",
     ),
+    ("ask_next_step", "case"): Rule(
+        ("worker@originating", "worker@current"),
+        "Kun medlemmer af et organ, der har sagen, kan bede om dens næste skridt.",
+        "Only members of a body that holds the case may ask for its next step.",
+    ),
+    ("remind_material", "case"): Rule(
+        ("admin", "secretariat@current", "secretariat@originating"),
+        "Kun sekretariatet for det organ, der har sagen, kan minde om dens materiale.",
+        "Only the secretariat of a body that holds the case may remind about its material.",
+    ),
     ("migrate_version", "case"): Rule(
         ("admin",),
         "Kun administratorer kan flytte sager til en ny procesversion.",
@@ -229,6 +239,11 @@ RULES: dict[tuple[str, str], Rule] = {
         ("admin",),
         "Kun administratorer kan ændre skabeloner for alle organer.",
         "Only administrators may change templates for all bodies.",
+    ),
+    ("watch_material", "body"): Rule(
+        ("worker@body",),
+        "Kun medlemmer af {body} kan følge materialefristerne for organets sager.",
+        "Only members of {body} may watch the material deadlines of its cases.",
     ),
     ("plan_meetings", "body"): Rule(
         ("admin", "planner@body"),

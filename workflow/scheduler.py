@@ -356,6 +356,20 @@ def _what(session: Session, deadline: Deadline) -> str:
     }[deadline.kind]
 
 
+def reminder_recipients(session: Session, case: Case, deadline: Deadline) -> list[int]:
+    """Who is reminded of a deadline: the chairs and secretariat of the body that must act.
+
+    A materialefrist asks for the case's material, which the body that raised the case
+    delivers; the holding body's secretariat, which prepares the meeting, hears of it too —
+    its chair does not, until the deadline is overdue (escalation)."""
+    assert deadline.body_id is not None
+    if deadline.kind is not DeadlineKind.MATERIAL or case.originating_body_id == deadline.body_id:
+        return members_of(session, deadline.body_id, CHAIRS_AND_SECRETARIAT)
+    acting = members_of(session, case.originating_body_id, CHAIRS_AND_SECRETARIAT)
+    preparing = members_of(session, deadline.body_id, (Role.SECRETARIAT,))
+    return sorted(set(acting) | set(preparing))
+
+
 def _remind(session: Session, case: Case, deadline: Deadline, offset: int, now: datetime) -> int:
     assert deadline.body_id is not None
     body = session.get(Body, deadline.body_id)
@@ -366,7 +380,7 @@ def _remind(session: Session, case: Case, deadline: Deadline, offset: int, now: 
         f"Sagen ligger hos {body.name}."
     )
     sent = 0
-    for user_id in members_of(session, deadline.body_id, CHAIRS_AND_SECRETARIAT):
+    for user_id in reminder_recipients(session, case, deadline):
         added = enqueue(
             session,
             key=f"reminder:{case.id}:{deadline.id}:{offset}:{user_id}",

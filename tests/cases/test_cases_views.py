@@ -83,14 +83,18 @@ def test_case_page_shows_only_the_actions_the_user_may_take(client, logged_in, m
     assert f'name="expected_version" value="{case.version}"' in _form(html, "tss_return")
 
 
-def test_member_has_no_actions(client, logged_in, make_case, text_of):
+def test_member_has_no_actions_and_is_told_who_has(
+    client, logged_in, make_case, make_user, text_of
+):
+    make_user("chair@TSS", name="Tina Formand")
     case = make_case(state="at_tss")
     logged_in("member@SU-NORD-SOM")
     response = client.get(f"/sager/{case.id}")
     assert _actions(response.get_data(as_text=True)) == []
-    assert "Du har ingen handlinger på sagen i tilstanden »Til behandling i TSS«" in text_of(
-        response
-    )
+    page = text_of(response)
+    assert "Se under »Næste skridt«, hvem der kan tage det næste skridt." in page
+    assert "Tina Formand" in page
+    assert "Bed om behandling" in page
 
 
 def test_action_form_asks_for_the_declared_fields(client, logged_in, make_case):

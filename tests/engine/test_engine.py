@@ -396,7 +396,8 @@ def test_each_person_is_notified_once_and_never_of_their_own_action(session, mak
     assert [n.kind for n in _notified(session, both)] == ["case_arrived"]
     assert [n.kind for n in _notified(session, sku_chair)] == ["case_arrived"]
     assert [n.kind for n in _notified(session, su_secretariat)] == ["status_changed"]
-    assert _notified(session, su_member) == []
+    # Every member of the raising body hears of each move (issue 11), once.
+    assert [n.kind for n in _notified(session, su_member)] == ["status_changed"]
     [arrived] = _notified(session, sku_chair)
     assert arrived.idempotency_key == f"event:{event.id}:user:{sku_chair.id}"
     assert arrived.case_id == case.id

@@ -56,7 +56,9 @@ def test_flagged_matter_is_routed_to_tss_with_the_reason_on_the_timeline(
     [arrived] = _notifications(session, tss_secretariat)
     assert arrived.kind == "case_arrived"
     assert route.comment in arrived.body
-    assert [n.kind for n in _notifications(session, forum_chair)] == ["status_changed"]
+    # The raising body's members hear of each move (issue 11): raised, then routed to TSS.
+    told = _notifications(session, forum_chair)
+    assert [n.kind for n in told] == ["status_changed", "status_changed"]
     assert _notifications(session, raiser) == []
 
 

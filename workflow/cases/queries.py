@@ -485,6 +485,8 @@ SPECIAL_TRIGGERS = {
     "indicator_unlinked": _l("En indikator blev fjernet fra sagen"),
     "plan_item_added": _l("En indsats blev føjet til planen"),
     "plan_item_changed": _l("En indsats i planen blev ændret"),
+    "next_step_requested": _l("Der blev bedt om sagens næste skridt"),
+    "material_reminder_sent": _l("Der blev mindet om sagens materiale"),
 }
 
 

@@ -174,6 +174,17 @@ def find_permission(
     return matches[0] if matches else None
 
 
+def holders(session: Session, case: Case, transition: TransitionSpec) -> list[Permission]:
+    """The body roles that may fire `transition` on the case now (administrators aside)."""
+    if transition.automatic_only:
+        return []
+    return [
+        Permission(ref, _ref_body_id(session, case, ref.body))
+        for ref in transition.allowed
+        if ref.role != "admin"
+    ]
+
+
 def _transition_for(definition: ProcessDefinition, case: Case, trigger: str) -> TransitionSpec:
     valid = [t.trigger for t in definition.transitions_from(case.state) if not t.automatic_only]
     transition = definition.transition(trigger)

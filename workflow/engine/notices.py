@@ -26,7 +26,8 @@ def after_transition(
     body_changed: bool,
     caused_by: User | None = None,
 ) -> None:
-    """Tell the new body, the originating body and the informed bodies — once each.
+    """Tell the new body, every member of the originating body and the informed bodies —
+    once each.
 
     Whoever acted (or caused an automatic route) sees the result at once and is not told.
     """
@@ -46,16 +47,16 @@ def after_transition(
                     f"Sagen '{case.title}' er nu hos {current.name} ({state.label}).{reason}",
                 ),
             )
-    if case.originating_body_id != current.id:
-        for user_id in members_of(session, case.originating_body_id, CHAIRS_AND_SECRETARIAT):
-            messages.setdefault(
-                user_id,
-                (
-                    "status_changed",
-                    f"Status på '{case.title}': {state.label}",
-                    f"{transition.label}: sagen er nu '{state.label}' hos {current.code}.{reason}",
-                ),
-            )
+    # Every member of the body that raised the case hears of each move (setdefault: once).
+    for user_id in members_of(session, case.originating_body_id):
+        messages.setdefault(
+            user_id,
+            (
+                "status_changed",
+                f"Status på '{case.title}': {state.label}",
+                f"{transition.label}: sagen er nu '{state.label}' hos {current.code}.{reason}",
+            ),
+        )
     for code in transition.inform:
         body = session.query(Body).filter_by(code=code).one_or_none()
         if body is None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, g, render_template, request
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -277,5 +277,9 @@ def detail(name: str) -> str:
 
 @bp.app_template_global("beslutningsprognose")
 def decision_forecast(case: Case) -> forecast.Forecast:
-    """The earliest decision forecast of `case`, for its page."""
-    return forecast.forecast(db(), case, clock.now())
+    """The earliest decision forecast of `case`, for its page (once per request: the "Næste
+    skridt" panel reads it too)."""
+    cache: dict[int, forecast.Forecast] = g.setdefault("decision_forecasts", {})
+    if case.id not in cache:
+        cache[case.id] = forecast.forecast(db(), case, clock.now())
+    return cache[case.id]
