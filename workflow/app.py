@@ -29,7 +29,7 @@ from workflow.cases import bulk_views as bulk
 from workflow.cases import export_views as export
 from workflow.cases import next_step_views as next_step
 from workflow.cases import views as cases
-from workflow.engine.audit_key import AuditKeyError, load_key
+from workflow.engine.audit_key import AuditKeyError, create_key_file, load_key
 from workflow.engine.db import database_url, make_engine, make_session_factory
 from workflow.engine.paths import resource_dir
 from workflow.implementation import indicator_views as indicators_web
@@ -184,18 +184,7 @@ def require_audit_key(url: str) -> None:
 def read_or_create_key(path: Path) -> str:
     """Read the key in `path`, creating it (readable by the owner only) if it is missing."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(descriptor, "w", encoding="ascii") as handle:
-            handle.write(secrets.token_hex(32) + "\n")
-        try:
-            # link() refuses to overwrite: when several workers start at once, the first wins.
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink()
+        create_key_file(path)
     key = path.read_text(encoding="ascii").strip()
     if len(key) < 32:
         raise ConfigurationError(

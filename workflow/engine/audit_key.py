@@ -41,7 +41,8 @@ def _checked(value: str, source: str) -> bytes:
     return value.encode("utf-8")
 
 
-def _create(path: Path) -> None:
+def create_key_file(path: Path) -> None:
+    """Write a new random key to `path` (owner-only), unless some process made it first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -76,7 +77,7 @@ def load_key(*, create: bool = True) -> bytes:
                     f"Revisionsnøglen {path} findes ikke. Sæt ${KEY_ENV} eller ${KEY_FILE_ENV}, "
                     "eller læg den sikkerhedskopierede nøglefil tilbage."
                 )
-            _create(path)
+            create_key_file(path)
         key = _checked(path.read_text("utf-8"), str(path))
     _cache[cache_key] = key
     return key
