@@ -211,3 +211,24 @@ def test_someone_else_cannot_mark_a_follow_up_done(
     _as(client, make_login_user("member@TSS"), password)
     client.post(f"/moeder/opfoelgning/{follow_up.id}/udfoert")
     assert follow_up.done_at is None
+
+
+def test_a_follow_up_owner_with_a_nul_byte_is_refused_not_a_server_error(
+    client: FlaskClient,
+    session: Session,
+    make_login_user: Callable[..., User],
+    held_meeting: tuple[Meeting, AgendaItem, Case],
+    password: str,
+) -> None:
+    """Found by the form fuzzer on PostgreSQL: the owner's e-mail was looked up before the
+    form was validated, and PostgreSQL refuses a NUL byte in a query parameter (500)."""
+    meeting, item, case = held_meeting
+    sec = make_login_user("secretariat@TSS")
+    session.commit()
+    _as(client, sec, password)
+    response = client.post(
+        f"/moeder/{meeting.id}/punkter/{item.id}/opfoelgning",
+        data={"description": "Noget", "owner_email": "\x00", "due_on": "2020-09-20"},
+    )
+    assert response.status_code < 500
+    assert session.scalar(select(FollowUpItem).where(FollowUpItem.case_id == case.id)) is None

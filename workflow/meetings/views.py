@@ -617,8 +617,14 @@ def follow_up(meeting_id: int, item_id: int) -> BaseResponse:
     meeting = _meeting(session, meeting_id)
     item = _item(session, meeting, item_id)
     form = FollowUpForm()
-    owner = session.scalar(select(User).where(User.email == (form.owner_email.data or "").strip()))
-    if not form.validate() or owner is None:
+    # Validate first: the e-mail is looked up only once it is known to be one clean line.
+    valid = form.validate()
+    owner = (
+        session.scalar(select(User).where(User.email == (form.owner_email.data or "").strip()))
+        if valid
+        else None
+    )
+    if owner is None:
         flash(_("Udfyld beskrivelse, frist og en ansvarlig brugers e-mail."), "error")
         return _back(meeting, f"#punkt-{item.id}")
     try:
