@@ -73,7 +73,11 @@ def init_hardening(app: Flask, environ: Mapping[str, str] | None = None) -> None
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.before_request(refuse_large_body)
+    app.before_request(refuse_nul_bytes)
     app.after_request(transport_headers)
+
+
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 def refuse_large_body() -> None:
@@ -83,6 +87,20 @@ def refuse_large_body() -> None:
     length = request.content_length
     if limit is not None and length is not None and length > limit:
         abort(413)
+
+
+def refuse_nul_bytes() -> None:
+    """Answer 400 when a query or form value holds a NUL byte. No text the app keeps may hold
+    one, and PostgreSQL refuses it even as a query parameter, so a lookup made with such a
+    value would otherwise fail as a server error. (Uploaded files' contents are not checked;
+    the API checks its JSON with its own schema.)"""
+    sources = [request.args]
+    if request.method == "POST" and request.mimetype in FORM_TYPES:
+        sources.append(request.form)
+    for values in sources:
+        for key, items in values.lists():
+            if "\x00" in key or any("\x00" in item for item in items):
+                abort(400)
 
 
 def transport_headers(response: Response) -> Response:
