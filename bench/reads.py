@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import waitress
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +34,7 @@ from workflow.engine import core as workflow_engine
 from workflow.engine import migrate
 from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.organisation import seed
+from workflow.web.server import serving
 
 SECONDS = float(os.environ.get("BENCH_READS_SECONDS", "6"))
 READERS = int(os.environ.get("BENCH_READERS", "6"))
@@ -181,9 +181,9 @@ def _measure(url: str) -> Results:
 def _serve(url: str, ports: Any) -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # busy is the point here
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 32})
-    server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    ports.put(server.effective_port)
-    server.run()
+    with serving(app, threads=8) as (_, port):
+        ports.put(port)
+        threading.Event().wait()  # until _measure terminates this process
 
 
 def _report(name: str, results: Results) -> None:

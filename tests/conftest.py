@@ -22,9 +22,10 @@ from workflow.organisation import seed
 # The suite seals its audit chains with a key of its own, never a developer's var/audit.key.
 os.environ["AFTALEFLOW_AUDIT_KEY"] = "aftaleflow-test-audit-key-" + "0" * 32
 
-# Fixtures shared by every folder of the suite: meetings and footprints (support.engine), and
-# the app, client and logged-in users (support.web).
-pytest_plugins = ["support.engine", "support.web"]
+# Fixtures shared by every folder of the suite: meetings and footprints (support.engine), an SMTP
+# server and its delivery settings (support.mail), and the app, client and logged-in users
+# (support.web).
+pytest_plugins = ["support.engine", "support.mail", "support.web"]
 
 START = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 

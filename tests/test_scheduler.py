@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import random
 import socket
 import threading
@@ -32,15 +31,14 @@ from models import (
     User,
 )
 from workflow import scheduler
-from workflow.engine import checkpoints, clock, migrate
+from workflow.engine import checkpoints, clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.engine.db import make_engine
 from workflow.engine.outbox import enqueue
 from workflow.notifications import delivery as notify
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
-from workflow.organisation import seed
 from workflow.scheduler import SchedulerConfig
 
 EIGHT = SchedulerConfig()
@@ -374,29 +372,6 @@ def test_the_scheduler_runs_the_checkpoint_job_beside_the_sweep(db_engine):
     background = BackgroundScheduler(timezone=LOCAL_TZ)
     scheduler._configure(background, db_engine, EIGHT, None, "test")
     assert {job.id for job in background.get_jobs()} == {"sweep", "audit_checkpoint"}
-
-
-@pytest.fixture
-def fresh_url(db_engine, tmp_path):
-    """A migrated, seeded database of its own whose commits are real (a file or a scratch
-    PostgreSQL database), for tests with several connections or processes."""
-    if db_engine.dialect.name == "postgresql":
-        with scratch_postgres_database(os.environ["TEST_DATABASE_URL"]) as url:
-            _prepare(url)
-            yield url
-        return
-    url = f"sqlite:///{tmp_path / 'scheduler.db'}"
-    _prepare(url)
-    yield url
-
-
-def _prepare(url: str) -> None:
-    prepared = make_engine(url)
-    migrate.upgrade(prepared)
-    with Session(prepared) as setup:
-        seed.run(setup)
-        setup.commit()
-    prepared.dispose()
 
 
 def _people_and_deadlines(session: Session, now: datetime) -> set[str]:

@@ -29,8 +29,9 @@ from workflow.cases import bulk_views as bulk
 from workflow.cases import export_views as export
 from workflow.cases import next_step_views as next_step
 from workflow.cases import views as cases
-from workflow.engine.audit_key import AuditKeyError, create_key_file, load_key
+from workflow.engine.audit_key import AuditKeyError, load_key
 from workflow.engine.db import database_url, make_engine, make_session_factory
+from workflow.engine.keyfiles import create_key_file
 from workflow.engine.paths import resource_dir
 from workflow.implementation import indicator_views as indicators_web
 from workflow.implementation import views as implementation_web

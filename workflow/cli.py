@@ -216,9 +216,18 @@ def _user_by_email(session: Session, email: str) -> User:
     return user
 
 
-def _day(value: str | None, param: str) -> date | None:
+def _user_and_role(session: Session, email: str, role: str) -> tuple[User, Body, Role, str]:
+    """EMAIL's user and ROLE (role@ORGAN) parsed into its body and role, with the spelling the
+    messages use (member@TSS)."""
+    user = _user_by_email(session, email)
+    body, parsed = _parse_role(session, role)
+    return user, body, parsed, f"{parsed.value}@{body.code}"
+
+
+def _day(value: str | None, param: str) -> date:
+    """The date given as `param` (ÅÅÅÅ-MM-DD), or today when it was not given."""
     if value is None:
-        return None
+        return _today()
     try:
         return values.calendar_date(value)
     except values.InvalidValue:
@@ -305,15 +314,11 @@ def users_add_role(context: Context, email: str, role: str, since: str | None) -
 
     start = _day(since, "--since")
     with context.session() as session:
-        user = _user_by_email(session, email)
-        body, parsed = _parse_role(session, role)
+        user, body, parsed, label = _user_and_role(session, email, role)
         added = operations.add_membership(
-            session, None, user, body_id=body.id, role=parsed, since=start or _today()
+            session, None, user, body_id=body.id, role=parsed, since=start
         )
-        if added is None:
-            click.echo(f"{user.email} er allerede {parsed.value}@{body.code}.")
-        else:
-            click.echo(f"{user.email} er nu {parsed.value}@{body.code}.")
+        click.echo(f"{user.email} er {'allerede' if added is None else 'nu'} {label}.")
 
 
 @users.command("end-role")
@@ -327,8 +332,7 @@ def users_end_role(context: Context, email: str, role: str, until: str | None) -
 
     end = _day(until, "--until")
     with context.session() as session:
-        user = _user_by_email(session, email)
-        body, parsed = _parse_role(session, role)
+        user, body, parsed, label = _user_and_role(session, email, role)
         membership = session.scalar(
             select(Membership).where(
                 Membership.user_id == user.id,
@@ -337,11 +341,9 @@ def users_end_role(context: Context, email: str, role: str, until: str | None) -
             )
         )
         if membership is None or not membership.active:
-            raise click.ClickException(
-                f"{user.email} er ikke {parsed.value}@{body.code}; se 'aftaleflow users list'."
-            )
-        operations.end_membership(session, None, membership, end or _today())
-    click.echo(f"{user.email} er ikke længere {parsed.value}@{body.code}.")
+            raise click.ClickException(f"{user.email} er ikke {label}; se 'aftaleflow users list'.")
+        operations.end_membership(session, None, membership, end)
+    click.echo(f"{user.email} er ikke længere {label}.")
 
 
 @users.command("list")

@@ -15,7 +15,7 @@ Create Date: 2026-12-06 12:30:00.000000
 import hashlib
 import json
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -109,42 +109,62 @@ def _protect_admin_audit() -> None:
         _create_trigger("admin_audit_no_update", "UPDATE", "admin_audit")
 
 
+def _rechain(
+    bind: sa.Connection,
+    table: sa.TableClause,
+    rows: list[dict[str, Any]],
+    seal: Callable[[dict[str, Any]], str],
+    *,
+    chain: str | None = None,
+    columns: tuple[str, ...] = ("prev_hash", "hash"),
+) -> dict[Any, str]:
+    """Chain `rows` (read whole, in chain order) anew and write their `columns` back.
+
+    Each row's prev_hash becomes the hash of the row before it in its chain (the rows with the
+    same value in the column `chain`; all rows when None), GENESIS_HASH for the first, and its
+    hash `seal(row)`. Return the last hash of each chain.
+    """
+    heads: dict[Any, str] = {}
+    for row in rows:
+        link = row[chain] if chain else None
+        row["prev_hash"] = heads.get(link, GENESIS_HASH)
+        row["hash"] = heads[link] = seal(row)
+        bind.execute(
+            sa.update(table)
+            .where(table.c.id == row["id"])
+            .values({name: row[name] for name in columns})
+        )
+    return heads
+
+
+def _case_event_rows(bind: sa.Connection) -> list[dict[str, Any]]:
+    ordered = sa.select(case_events).order_by(case_events.c.case_id, case_events.c.seq)
+    return [dict(row) for row in bind.execute(ordered).mappings()]
+
+
 def _reseal_case_events(bind: sa.Connection, key: bytes) -> tuple[int, list[str]]:
     from workflow.engine.chain import seal_case_event
 
-    rows = bind.execute(sa.select(case_events).order_by(case_events.c.case_id, case_events.c.seq))
-    count, broken = 0, []
-    previous: dict[int, str] = {}
-    for row in rows.mappings().all():
-        values = dict(row)
-        if _legacy_hash(values) != values["hash"]:
-            broken.append(f"sag {values['case_id']}, hændelse {values['seq']}")
-        values["prev_hash"] = previous.get(values["case_id"], GENESIS_HASH)
-        sealed = seal_case_event(values, key)
-        previous[values["case_id"]] = sealed
-        bind.execute(
-            sa.update(case_events)
-            .where(case_events.c.id == values["id"])
-            .values(prev_hash=values["prev_hash"], hash=sealed)
-        )
-        count += 1
-    return count, broken
+    rows = _case_event_rows(bind)
+    broken = [
+        f"sag {row['case_id']}, hændelse {row['seq']}"
+        for row in rows
+        if _legacy_hash(row) != row["hash"]
+    ]
+    _rechain(bind, case_events, rows, lambda row: seal_case_event(row, key), chain="case_id")
+    return len(rows), broken
 
 
 def _seal_admin_entries(bind: sa.Connection, key: bytes) -> tuple[int, str]:
     from workflow.engine.chain import seal_admin_entry
 
-    rows = bind.execute(sa.select(admin_audit).order_by(admin_audit.c.id)).mappings().all()
-    previous = GENESIS_HASH
-    for seq, row in enumerate(rows, start=1):
-        values = {**dict(row), "seq": seq, "prev_hash": previous}
-        previous = seal_admin_entry(values, key)
-        bind.execute(
-            sa.update(admin_audit)
-            .where(admin_audit.c.id == values["id"])
-            .values(seq=seq, prev_hash=values["prev_hash"], hash=previous)
-        )
-    return len(rows), previous
+    ordered = bind.execute(sa.select(admin_audit).order_by(admin_audit.c.id)).mappings()
+    rows = [{**dict(row), "seq": seq} for seq, row in enumerate(ordered, start=1)]
+    heads = _rechain(
+        bind, admin_audit, rows, lambda row: seal_admin_entry(row, key),
+        columns=("seq", "prev_hash", "hash"),
+    )  # fmt: skip
+    return len(rows), heads.get(None, GENESIS_HASH)
 
 
 def upgrade() -> None:
@@ -204,17 +224,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     bind = op.get_bind()
-    rows = bind.execute(sa.select(case_events).order_by(case_events.c.case_id, case_events.c.seq))
+    rows = _case_event_rows(bind)
     with _without_trigger("case_events_no_update", "case_events", "UPDATE"):
-        previous: dict[int, str] = {}
-        for row in rows.mappings().all():
-            values = {**dict(row), "prev_hash": previous.get(row["case_id"], GENESIS_HASH)}
-            previous[row["case_id"]] = _legacy_hash(values)
-            bind.execute(
-                sa.update(case_events)
-                .where(case_events.c.id == values["id"])
-                .values(prev_hash=values["prev_hash"], hash=previous[row["case_id"]])
-            )
+        _rechain(bind, case_events, rows, _legacy_hash, chain="case_id")
     with op.batch_alter_table("admin_audit", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_admin_audit_seq"), type_="unique")
         batch_op.drop_column("hash")

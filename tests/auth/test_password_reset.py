@@ -8,30 +8,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from support.mail import MailServer
+from support.mail import BASE_URL
 
 from models import Notification
 from workflow.engine import clock
 from workflow.notifications import delivery
-from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
 
-BASE_URL = "https://aftaleflow.example.dk"
 NEW_PASSWORD = "en ny og lang adgangskode"
-
-
-@pytest.fixture
-def mail_server():
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(mail_server) -> SmtpConfig:
-    return SmtpConfig(
-        host="127.0.0.1", port=mail_server.port, security=SmtpSecurity.NONE, timeout=5
-    )
 
 
 @pytest.fixture

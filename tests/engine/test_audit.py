@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import stat
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -20,32 +18,10 @@ from sqlalchemy.orm import Session
 from models import GENESIS_HASH, AdminAuditEntry, Body, Case, CaseEvent, Membership, Role, User
 from workflow import demo
 from workflow.cli import main
-from workflow.engine import admin_audit, audit, audit_key, checkpoints, migrate
+from workflow.engine import admin_audit, audit, audit_key, checkpoints
 from workflow.engine import core as engine
-from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.engine.db import make_engine
 from workflow.engine.unit_of_work import unit_of_work
-from workflow.organisation import seed
-
-
-@pytest.fixture
-def fresh_url(db_engine: Engine, tmp_path: Path) -> Iterator[str]:
-    """A migrated, seeded database of its own, so `verify` sees only this test's rows."""
-    if db_engine.dialect.name == "postgresql":
-        with scratch_postgres_database(os.environ["TEST_DATABASE_URL"]) as url:
-            _prepare(url)
-            yield url
-        return
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    _prepare(url)
-    yield url
-
-
-def _prepare(url: str) -> None:
-    prepared = make_engine(url)
-    migrate.upgrade(prepared)
-    with Session(prepared) as setup:
-        seed.run(setup)
-    prepared.dispose()
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,30 +30,17 @@ from sqlalchemy import Engine, event, func, make_url, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
-from test_scheduler import EIGHT, Recorder, _people_and_deadlines, _prepare
+from test_scheduler import EIGHT, Recorder, _people_and_deadlines
 
 from models import CaseEvent, Deadline, Notification, SchedulerLock, User
 from workflow import scheduler
 from workflow.engine import audit, clock, outbox
-from workflow.engine.db import make_engine, scratch_postgres_database
+from workflow.engine.db import make_engine
 from workflow.notifications import delivery as notify
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
 
 HOLDER = "scheduler-1"
 WAIT = 10.0  # seconds a paused job or the test waits at most: keeps a broken run bounded
-
-
-@pytest.fixture
-def scratch_url(db_engine: Engine, tmp_path: Path) -> Iterator[str]:
-    """A migrated, seeded database of the test's own, whose connections may be cut."""
-    if db_engine.dialect.name == "postgresql":
-        with scratch_postgres_database(os.environ["TEST_DATABASE_URL"]) as url:
-            _prepare(url)
-            yield url
-        return
-    url = f"sqlite:///{tmp_path / 'restart.db'}"
-    _prepare(url)
-    yield url
 
 
 @pytest.fixture
@@ -162,16 +148,16 @@ def _pg_advisory_locks(url: str) -> int:
 
 
 def test_database_restart_mid_sweep_and_mid_delivery_loses_nothing(
-    scratch_url: str,
+    fresh_url: str,
     server: Recorder,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     caplog.set_level(logging.INFO, logger="workflow.scheduler")
-    postgres = scratch_url.startswith("postgresql")
-    database = make_engine(scratch_url)  # the scheduler process's engine, used throughout
-    restart = _restarter(database, scratch_url)
+    postgres = fresh_url.startswith("postgresql")
+    database = make_engine(fresh_url)  # the scheduler process's engine, used throughout
+    restart = _restarter(database, fresh_url)
     smtp = SmtpConfig(
         host="127.0.0.1", port=server.port, security=SmtpSecurity.NONE, timeout=5,
         lease_seconds=300, batch_size=3,
@@ -254,8 +240,8 @@ def test_database_restart_mid_sweep_and_mid_delivery_loses_nothing(
         if postgres:
             # Both are inside their transactions; the sweeper holds the advisory lock, so a
             # standby on another connection is kept out.
-            assert _pg_advisory_locks(scratch_url) == 1
-            standby = make_engine(scratch_url)
+            assert _pg_advisory_locks(fresh_url) == 1
+            standby = make_engine(fresh_url)
             with Session(standby) as other:
                 assert scheduler.sweep(other, config=EIGHT, holder="standby").skipped
             standby.dispose()
@@ -281,7 +267,7 @@ def test_database_restart_mid_sweep_and_mid_delivery_loses_nothing(
 
     # Nothing half-written: the sweep's transaction is gone as a whole, the in-flight mail was
     # accepted by the server but is not recorded as sent, and no advisory lock outlived it.
-    observer = make_engine(scratch_url)
+    observer = make_engine(fresh_url)
     with Session(observer) as check:
         keys = set(check.scalars(select(Notification.idempotency_key)))
         assert keys == earlier
@@ -301,7 +287,7 @@ def test_database_restart_mid_sweep_and_mid_delivery_loses_nothing(
     observer.dispose()
     assert server.message_ids == [sent[0], in_flight[0]]  # the server had accepted both
     if postgres:
-        assert _pg_advisory_locks(scratch_url) == 0
+        assert _pg_advisory_locks(fresh_url) == 0
 
     # The database is back: the same scheduler's next ticks, on the same engine.
     caplog.clear()
@@ -347,14 +333,14 @@ def test_database_restart_mid_sweep_and_mid_delivery_loses_nothing(
 
 
 def test_a_restart_between_ticks_goes_unnoticed(
-    scratch_url: str, server: Recorder, caplog: pytest.LogCaptureFixture
+    fresh_url: str, server: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The server restarts while the scheduler waits for its next tick: its pool holds only dead
     connections, and the next sweep and delivery still succeed at the first attempt."""
-    if not scratch_url.startswith("postgresql"):
+    if not fresh_url.startswith("postgresql"):
         pytest.skip("SQLite has no server whose restart kills a process's idle connections")
     caplog.set_level(logging.INFO, logger="workflow.scheduler")
-    database = make_engine(scratch_url)
+    database = make_engine(fresh_url)
     smtp = SmtpConfig(host="127.0.0.1", port=server.port, security=SmtpSecurity.NONE, timeout=5)
     with Session(database, expire_on_commit=False) as setup:
         scheduler.sweep(setup, config=EIGHT, holder=HOLDER)
@@ -362,7 +348,7 @@ def test_a_restart_between_ticks_goes_unnoticed(
         expected = _people_and_deadlines(setup, clock.now())
     pool = database.pool
     assert isinstance(pool, QueuePool) and pool.checkedin() >= 1  # idle, soon dead
-    assert _restarter(database, scratch_url)() >= 1
+    assert _restarter(database, fresh_url)() >= 1
     clock.advance(timedelta(minutes=1))
     scheduler._sweep_job(database, EIGHT, HOLDER)
     scheduler._deliver_job(database, smtp)

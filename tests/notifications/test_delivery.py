@@ -6,22 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import ssl
 import subprocess
 import threading
 import uuid
 from datetime import timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default as default_policy
 from email.utils import parseaddr
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from support.mail import MailServer
 
 from models import AdminAuditEntry, Case, Notification, User
 from workflow.engine import clock, migrate
@@ -33,67 +29,6 @@ from workflow.notifications import delivery as notify
 from workflow.notifications import operations
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
 from workflow.organisation import seed
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class MailServer:
-    """aiosmtpd on 127.0.0.1 that keeps every mail; it can be down or answer 421 for a while."""
-
-    def __init__(self, **controller_options) -> None:
-        self.port = free_port()
-        self.messages: list[EmailMessage] = []
-        self.recipients: list[str] = []  # the envelope's, as the server was asked to deliver
-        self.answer_421 = 0
-        self._options = controller_options
-        self._controller: Controller | None = None
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # aiosmtpd's hook
-        if self.answer_421 > 0:
-            self.answer_421 -= 1
-            return "421 4.3.2 Service not available, try again later"
-        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
-        self.recipients.extend(envelope.rcpt_tos)
-        return "250 2.0.0 OK"
-
-    def start(self) -> None:
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, **self._options)
-        self._controller.start()
-
-    def stop(self) -> None:
-        if self._controller is not None:
-            self._controller.stop()
-            self._controller = None
-
-    def message_ids(self) -> list[str]:
-        return [str(message["Message-ID"]) for message in self.messages]
-
-
-@pytest.fixture
-def mail_server():
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(mail_server) -> SmtpConfig:
-    return SmtpConfig(
-        host="127.0.0.1",
-        port=mail_server.port,
-        security=SmtpSecurity.NONE,
-        timeout=5,
-        max_attempts=4,
-        permanent_attempts=3,
-        backoff_seconds=60,
-        lease_seconds=300,
-        base_url="https://aftaleflow.example.dk",
-    )
 
 
 def notify_users(session, users, count=1, kind="reminder", **fields) -> list[Notification]:

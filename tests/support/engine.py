@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,14 @@ from models import Body, Case, CaseEvent, Deadline, Meeting, MeetingStatus, Noti
 from workflow.engine import clock, migrate
 from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.organisation import seed
+
+
+def migrate_and_seed(engine: Engine) -> None:
+    """Bring the database to the newest schema and load the real organisation and the process
+    definitions (committed)."""
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        seed.run(session)
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +42,31 @@ def private_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]
 
 def _prepared(url: str) -> Iterator[Engine]:
     engine = make_engine(url)
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        seed.run(session)
+    migrate_and_seed(engine)
     yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fresh_url(tmp_path: Path) -> Iterator[str]:
+    """The address of a migrated, seeded database of the test's own whose commits are real: a
+    SQLite file, or a scratch database on $TEST_DATABASE_URL's server when the suite runs on
+    PostgreSQL. For tests with several connections or processes, tests that cut connections,
+    and tests that must see only their own rows (`audit verify`)."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        with scratch_postgres_database(server) as url:
+            _migrate_and_seed_url(url)
+            yield url
+        return
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    _migrate_and_seed_url(url)
+    yield url
+
+
+def _migrate_and_seed_url(url: str) -> None:
+    engine = make_engine(url)
+    migrate_and_seed(engine)
     engine.dispose()
 
 

@@ -12,19 +12,16 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-import waitress
 from flask import Flask
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from support.web import PASSWORD, password_hash
-from waitress import wasyncore
 
 from models import Body, Case, CaseEvent, Membership, Role, User
 from workflow import scheduler
@@ -34,6 +31,7 @@ from workflow.engine import core as engine
 from workflow.engine import migrate
 from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.organisation import seed
+from workflow.web.server import serving
 
 SECRET = "belastningstest-" + "x" * 32
 EMAIL = "formand.belastning@test.aftaleflow.dk"
@@ -150,21 +148,6 @@ def test_each_request_reads_what_was_committed_before_it(own_database):
 # --- the mixed load -------------------------------------------------------------------------
 
 
-@contextmanager
-def _served(app: Flask) -> Iterator[tuple[str, int]]:
-    """Serve `app` with waitress on a free loopback port, in a thread, until the block ends."""
-    server: Any = waitress.create_server(app, host="127.0.0.1", port=0, threads=8)
-    loop = threading.Thread(target=server.run, daemon=True)
-    loop.start()
-    try:
-        yield "127.0.0.1", server.effective_port
-    finally:
-        # Close the sockets from waitress's own loop thread, then stop its worker threads.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-        loop.join(timeout=10)
-        server.task_dispatcher.shutdown()
-
-
 @dataclass
 class Tally:
     """Every response's status, and the unexpected ones with what was asked."""
@@ -278,7 +261,7 @@ def test_mixed_reads_and_transitions_under_load_never_answer_a_server_error(own_
     tally = Tally()
     won_on_shared: Counter[int] = Counter()
     errors: list[BaseException] = []
-    with _served(app) as address:
+    with serving(app, threads=8) as address:
         pages = Client(address, {"Cookie": _log_in(address)})
         api = Client(address, {"Authorization": f"Bearer {world.token}"})
         start = threading.Barrier(READERS + WRITERS + 1)

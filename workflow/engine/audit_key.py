@@ -10,8 +10,9 @@ trail can no longer be verified.
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
+
+from workflow.engine.keyfiles import create_key_file
 
 KEY_ENV = "AFTALEFLOW_AUDIT_KEY"
 KEY_FILE_ENV = "AFTALEFLOW_AUDIT_KEY_FILE"
@@ -39,23 +40,6 @@ def _checked(value: str, source: str) -> bytes:
             "print(secrets.token_hex(32))\"'."
         )
     return value.encode("utf-8")
-
-
-def create_key_file(path: Path) -> None:
-    """Write a new random key to `path` (owner-only), unless some process made it first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_hex(32) + "\n")
-    try:
-        # link() refuses to overwrite, and the file appears whole: when several processes
-        # start at once, the first key wins and nobody reads a half-written one.
-        os.link(temporary, path)
-    except FileExistsError:
-        pass
-    finally:
-        temporary.unlink()
 
 
 def load_key(*, create: bool = True) -> bytes:

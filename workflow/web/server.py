@@ -8,9 +8,13 @@ limit is passed); its plain English answer to that is replaced here by a Danish 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 from waitress.task import ErrorTask
@@ -65,3 +69,21 @@ def serve(app: Flask, **adjustments: Any) -> None:
     server = make_server(app, **adjustments)
     server.print_listen("Serving on http://{}:{}")
     server.run()
+
+
+@contextmanager
+def serving(
+    app: Flask, host: str = "127.0.0.1", port: int = 0, **adjustments: Any
+) -> Iterator[tuple[str, int]]:
+    """Serve `app` as `serve` does, from a thread, until the block ends; yield the address it
+    listens on (port 0: a free one). For load tests and benchmarks."""
+    server = make_server(app, host=host, port=port, **adjustments)
+    loop = threading.Thread(target=server.run, daemon=True)
+    loop.start()
+    try:
+        yield host, int(server.effective_port)
+    finally:
+        # Close the sockets from waitress's own loop thread, then stop its worker threads.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        loop.join(timeout=10)
+        server.task_dispatcher.shutdown()
