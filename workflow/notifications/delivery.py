@@ -526,7 +526,9 @@ def _failed(
 ) -> None:
     if _record_failure(session, config, item, error, kind):
         report.failed += 1
-        log.warning("notification %s given up: %s", item.id, error)
+        # The reason names the recipient's address: it stays on the row (the overview shows
+        # it to those who may see it) and out of the log.
+        log.warning("notification %s given up (%s)", item.id, kind.value)
     else:
         report.retrying += 1
 

@@ -29,12 +29,16 @@ TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "request_id"}
 _HANDLER_NAME = "aftaleflow"
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_CPR = re.compile(r"(?<!\d)\d{6}-?\d{4}(?!\d)")
+EMAIL_PATTERN = r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+_EMAIL = re.compile(EMAIL_PATTERN)
+# A day and month of a date, two digits of year, four more: what a Danish CPR number looks like,
+# standing alone (not inside a request id's hex or a longer number).
+CPR_PATTERN = r"(?<![\w-])(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])\d{2}-?\d{4}(?![\w-])"
+_CPR = re.compile(CPR_PATTERN)
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]+")
 _SECRET_VALUE = re.compile(
     r"(?i)\b(password|passwd|adgangskode|token|secret|api[_-]?key|nøgle|key|authorization)"
-    r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&]+)"
+    r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s,;&\"'\\]+)"
 )
 _DSN_PASSWORD = re.compile(r"(://[^/\s:@]+:)[^@\s/]+@")
 REDACTED = "[skjult]"
@@ -70,8 +74,9 @@ class TextFormatter(_Scrubbing):
         super().__init__(TEXT_FORMAT)
 
 
-class JsonFormatter(_Scrubbing):
-    """One JSON object a line: time, level, logger, request_id, message and the extras."""
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, request_id, message and the extras, each
+    text scrubbed before it is serialised (so the line stays valid JSON)."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -79,17 +84,16 @@ class JsonFormatter(_Scrubbing):
             "level": record.levelname,
             "logger": record.name,
             "request_id": getattr(record, "request_id", None) or request_id.current(),
-            "message": record.getMessage(),
+            "message": scrub(record.getMessage()),
         }
         for key, value in vars(record).items():
             if key not in _STANDARD and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = scrub(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = scrub(self.formatException(record.exc_info))
         if record.stack_info:
-            entry["stack"] = self.formatStack(record.stack_info)
-        line = json.dumps(entry, ensure_ascii=False, default=str)
-        return scrub(line)
+            entry["stack"] = scrub(self.formatStack(record.stack_info))
+        return json.dumps(entry, ensure_ascii=False, default=lambda v: scrub(str(v)))
 
 
 def log_format(environ: Mapping[str, str] | None = None) -> str:
@@ -112,9 +116,27 @@ def log_level(environ: Mapping[str, str] | None = None) -> int:
     return level
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record comes (a test runner may swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def make_handler(stream: Any = None, fmt: str | None = None) -> logging.Handler:
-    """A handler writing scrubbed lines with request ids in the chosen format."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """A handler writing scrubbed lines with request ids in the chosen format (to `stream`,
+    default the process's standard error)."""
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _StderrHandler()
+    )
     handler.set_name(_HANDLER_NAME)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(JsonFormatter() if (fmt or log_format()) == "json" else TextFormatter())
