@@ -97,6 +97,15 @@ def test_the_containerfile_pins_what_it_installs_as_the_project_does():
     assert pinned["gunicorn"].startswith("gunicorn==")
 
 
+def test_the_container_smoke_script_is_valid_shell():
+    script = ROOT / "deploy" / "container-smoke.sh"
+    assert os.access(script, os.X_OK)
+    subprocess.run(["sh", "-n", str(script)], check=True, timeout=30)
+    text = script.read_text("utf-8")
+    for step in ("init-db", "scheduler --once", "/readyz", "/metrics", "id -u"):
+        assert step in text
+
+
 def _unit(name: str) -> configparser.ConfigParser:
     parser = configparser.ConfigParser(strict=False, interpolation=None)
     parser.optionxform = str  # type: ignore[assignment,method-assign]
