@@ -22,6 +22,7 @@ from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.ops import queries
 from workflow.organisation import seed
 from workflow.scheduler import SchedulerConfig
+from workflow.web import EXTENSION_KEY, Database
 
 
 def test_healthz_is_liveness_without_login(client):
@@ -82,6 +83,7 @@ def test_readyz_names_a_database_behind_the_code_s_migrations(tmp_path):
     engine.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url})
     response = app.test_client().get("/readyz")
+    _close(app)
     assert response.status_code == 503
     checks = response.get_json()["checks"]
     assert checks["database"]["ok"] is True
@@ -95,6 +97,7 @@ def test_readyz_says_when_the_database_cannot_be_reached(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{missing}"})
     shutil.rmtree(missing.parent)  # the app made the folder (its key file); take it away
     response = app.test_client().get("/readyz")
+    _close(app)
     assert response.status_code == 503
     body = response.get_json()
     assert body["checks"]["database"]["ok"] is False
@@ -143,22 +146,32 @@ def test_a_stopped_scheduler_turns_readyz_unready_after_the_heartbeat_limit(own_
     app = create_app({"TESTING": True, "DATABASE_URL": own_database})
     config = replace(SchedulerConfig(), interval=1.0)
     limit = queries.heartbeat_limit()
-    scheduler.start_background(engine, config)
     try:
-        body = _wait_until_ready(app)
-        assert body["status"] == "ready", body
+        scheduler.start_background(engine, config)
+        try:
+            body = _wait_until_ready(app)
+            assert body["status"] == "ready", body
+        finally:
+            scheduler.stop_background(engine)
+        client = app.test_client()
+        started = clock.now()
+        # Within the limit a stopped scheduler still counts: one missed tick is no alarm.
+        clock.set_time(started + limit)
+        assert client.get("/readyz").status_code == 200
+        clock.set_time(started + limit + timedelta(seconds=1))
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        body = response.get_json()
+        assert body["status"] == "unready"
+        assert body["checks"]["scheduler"]["ok"] is False
+        assert body["checks"]["database"]["ok"] is True
     finally:
-        scheduler.stop_background(engine)
-    client = app.test_client()
-    started = clock.now()
-    # Within the limit a stopped scheduler still counts: one missed tick is no alarm.
-    clock.set_time(started + limit)
-    assert client.get("/readyz").status_code == 200
-    clock.set_time(started + limit + timedelta(seconds=1))
-    response = client.get("/readyz")
-    assert response.status_code == 503
-    body = response.get_json()
-    assert body["status"] == "unready"
-    assert body["checks"]["scheduler"]["ok"] is False
-    assert body["checks"]["database"]["ok"] is True
-    engine.dispose()
+        _close(app)
+        engine.dispose()
+
+
+def _close(app: Flask) -> None:
+    """Close the pool of an app that made its own engine."""
+    database: Database = app.extensions[EXTENSION_KEY]
+    if database.engine is not None:
+        database.engine.dispose()

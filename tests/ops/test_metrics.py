@@ -23,6 +23,7 @@ from workflow.engine import core as engine
 from workflow.engine.outbox import enqueue
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity, deliver_pending
 from workflow.scheduler import SchedulerConfig
+from workflow.web import EXTENSION_KEY
 
 TOKEN = "m" * 40
 
@@ -253,9 +254,12 @@ def test_the_pool_of_the_process_is_exposed(tmp_path):
     from workflow.engine.db import make_engine
 
     url = f"sqlite:///{tmp_path / 'pool.db'}"
-    migrate.upgrade(make_engine(url))
+    migrated = make_engine(url)
+    migrate.upgrade(migrated)
+    migrated.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": url, "METRICS_TOKEN": TOKEN})
     response = app.test_client().get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
+    app.extensions[EXTENSION_KEY].engine.dispose()
     found = samples(response.get_data(as_text=True))
     assert ("aftaleflow_db_pool_checked_out", frozenset()) in found
     assert value(found, "aftaleflow_db_pool_checked_out") >= 1  # the scrape's own connection
@@ -286,7 +290,9 @@ def test_under_several_processes_the_counts_are_added_up(tmp_path: Path):
     from workflow.engine.db import make_engine
 
     url = f"sqlite:///{tmp_path / 'multi.db'}"
-    migrate.upgrade(make_engine(url))
+    migrated = make_engine(url)
+    migrate.upgrade(migrated)
+    migrated.dispose()
     folder = tmp_path / "prometheus"
     folder.mkdir()
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
