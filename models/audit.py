@@ -31,3 +31,5 @@ class AdminAuditEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The request or job that wrote the entry (workflow.engine.request_id); not sealed.
+    request_id: Mapped[str | None] = mapped_column(String(64))

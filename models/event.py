@@ -34,5 +34,8 @@ class CaseEvent(Base):
     created_at: Mapped[datetime]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The web request or scheduler job that wrote the event (workflow.engine.request_id): a
+    # correlation tag for the logs, not part of the seal.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     actor: Mapped[User | None] = relationship()

@@ -23,6 +23,13 @@ class Notification(Base):
             postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
         ),
         Index("ix_notifications_recipient_unread", "recipient_id", "read_at"),
+        # The given-up ones, counted by /metrics and listed on the operations page.
+        Index(
+            "ix_notifications_failed",
+            "failed_at",
+            sqlite_where=text("failed_at IS NOT NULL"),
+            postgresql_where=text("failed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -42,5 +49,7 @@ class Notification(Base):
     sent_at: Mapped[datetime | None]
     failed_at: Mapped[datetime | None]
     read_at: Mapped[datetime | None]
+    # The request or job whose change caused the notification (workflow.engine.request_id).
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     recipient: Mapped[User] = relationship()

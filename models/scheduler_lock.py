@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import JSON, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
@@ -26,3 +27,7 @@ class SchedulerLock(Base):
     swept_until: Mapped[datetime | None]
     last_deadline_id: Mapped[int] = mapped_column(default=0)
     full_sweep_at: Mapped[datetime | None]
+    # How long the last run took (seconds), and the last few runs, newest first: what the
+    # operations page and /metrics show. `swept_until` of the sweep's row is the heartbeat.
+    last_duration: Mapped[float | None]
+    recent: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

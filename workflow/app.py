@@ -37,6 +37,7 @@ from workflow.implementation import indicator_views as indicators_web
 from workflow.implementation import views as implementation_web
 from workflow.meetings.views import blueprints as meeting_blueprints
 from workflow.notifications import views as notifications_web
+from workflow.ops.views import init_ops
 from workflow.organisation.views import bp as bodies_bp
 from workflow.processes.views import bp as processes_bp
 from workflow.reports import views as reports_web
@@ -111,6 +112,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
 
     try:
+        # First, so every later hook, page and error already has the request's id.
+        init_ops(app)
         init_hardening(app)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None

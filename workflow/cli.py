@@ -402,6 +402,7 @@ def serve(
     from workflow.app import ConfigurationError, create_app
     from workflow.web.server import serve as serve_app
 
+    _configure_logging()
     if demo_clock:
         _run_on_demo_clock(context)
     try:
@@ -468,6 +469,16 @@ def _refuse_real_clock_on_demo(context: Context, instead: str) -> None:
     )
 
 
+def _configure_logging() -> None:
+    """Log as AFTALEFLOW_LOG_FORMAT and AFTALEFLOW_LOG_LEVEL say (workflow.ops.logs)."""
+    from workflow.ops import logs
+
+    try:
+        logs.configure()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def _scheduler_config(interval: int | None) -> Any:
     from dataclasses import replace
 
@@ -519,6 +530,7 @@ def scheduler(context: Context, interval: int | None, once: bool, demo_clock: bo
 
     config = _scheduler_config(interval)
     smtp = _smtp_config()
+    _configure_logging()
     if demo_clock:
         _run_on_demo_clock(context)
     once_flag = " --once" if once else ""

@@ -261,6 +261,16 @@ RULES: dict[tuple[str, str], Rule] = {
         "Kun administratorer kan sende en opgivet besked igen. Kontakt en administrator.",
         "Only administrators may send a failed notification again. Contact an administrator.",
     ),
+    ("view_operations", "site"): Rule(
+        ("admin",),
+        "Driftssiden er for administratorer. Kontakt en administrator.",
+        "The operations page is for administrators. Contact an administrator.",
+    ),
+    ("read_metrics", "site"): Rule(
+        ("admin",),
+        "Målingerne kan kun læses af administratorer eller med driftens adgangsnøgle.",
+        "Only administrators, or the monitoring's access token, may read the metrics.",
+    ),
     ("keep_templates", "body"): Rule(
         ("admin", "secretariat@body"),
         "Du kan ikke ændre beslutningsskabeloner. Det kan kun sekretariatet for {body}.",

@@ -27,6 +27,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, ProcessVersion, Role, SchedulerLock
 from workflow.consultations import operations as consultations
-from workflow.engine import checkpoints, clock
+from workflow.engine import checkpoints, clock, metrics, request_id
 from workflow.engine.calendar import is_working_day, local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.core import append_event, body_by_code, definition_of
@@ -64,6 +65,7 @@ LOCK_NAME = "sweep"
 CHECKPOINT_LOCK_KEY = 0x4166_7463  # "Aftc"
 CHECKPOINT_LOCK_NAME = "audit_checkpoint"
 _TOKEN = uuid.uuid4().hex[:8]
+RECENT_RUNS = 10  # the runs kept on the lease row for the operations page
 
 
 @dataclass(frozen=True)
@@ -478,6 +480,7 @@ def sweep(
     another process is the sweeper."""
     config = config or SchedulerConfig.from_env()
     now = now or clock.now()
+    started = time.perf_counter()
     try:
         with unit_of_work(session):
             row = _lead(session, holder or default_holder(), now, config)
@@ -506,9 +509,46 @@ def sweep(
             )
             row.swept_until = now
             row.last_deadline_id = max(newest, row.last_deadline_id)
+            seconds = time.perf_counter() - started
+            _record_run(row, now, seconds, report)
     except _NotTheSweeper:
+        metrics.SWEEPS.labels("skipped").inc()
         return SweepReport(skipped=True)
+    metrics.SWEEPS.labels("done").inc()
+    metrics.SWEEP_SECONDS.observe(seconds)
     return report
+
+
+def _record_run(
+    row: SchedulerLock,
+    now: datetime,
+    seconds: float,
+    report: SweepReport | None = None,
+    error: str | None = None,
+) -> None:
+    """Keep the run's duration and the last RECENT_RUNS runs on the lease row (the operations
+    page and /metrics read them; `swept_until` is the heartbeat)."""
+    entry: dict[str, object] = {"at": now.isoformat(), "seconds": round(seconds, 4)}
+    if report is not None:
+        entry.update(
+            full=report.full, examined=report.examined, reminders=report.reminders,
+            overdue=report.overdue, escalated=report.escalated,
+            digests=report.digests + report.weekly,
+        )  # fmt: skip
+        row.last_duration = round(seconds, 4)
+    if error is not None:
+        entry["error"] = error
+    row.recent = [entry, *(row.recent or [])][:RECENT_RUNS]
+
+
+def record_failed_sweep(session: Session, error: BaseException) -> None:
+    """Note a sweep that failed on the lease row (not the heartbeat: a failing scheduler turns
+    /readyz unready), naming only the kind of error; the log has the details."""
+    metrics.SWEEPS.labels("error").inc()
+    with unit_of_work(session):
+        row = session.get(SchedulerLock, LOCK_NAME, populate_existing=True)
+        if row is not None:
+            _record_run(row, clock.now(), 0.0, error=type(error).__name__)
 
 
 # --- the daily audit checkpoint -----------------------------------------------------------
@@ -551,17 +591,21 @@ def checkpoint_daily(
 
 
 def _sweep_job(engine: Engine, config: SchedulerConfig, holder: str) -> None:
-    with Session(engine, expire_on_commit=False) as session:
+    with request_id.bound(prefix="sweep-"), Session(engine, expire_on_commit=False) as session:
         try:
             report = sweep(session, config=config, holder=holder)
             if not report.skipped:
                 log.info("sweep: %s", report.summary())
-        except Exception:  # the next tick retries; a crash must not stop the scheduler
+        except Exception as error:  # the next tick retries; a crash must not stop the scheduler
             log.exception("sweep failed")
+            try:
+                record_failed_sweep(session, error)
+            except Exception:
+                log.exception("the failed sweep could not be recorded")
 
 
 def _deliver_job(engine: Engine, smtp: SmtpConfig) -> None:
-    with Session(engine, expire_on_commit=False) as session:
+    with request_id.bound(prefix="deliver-"), Session(engine, expire_on_commit=False) as session:
         try:
             report = notify.deliver_pending(session, smtp)
             if report.sent or report.retrying or report.failed:
@@ -571,7 +615,7 @@ def _deliver_job(engine: Engine, smtp: SmtpConfig) -> None:
 
 
 def _checkpoint_job(engine: Engine, config: SchedulerConfig, holder: str) -> None:
-    with Session(engine, expire_on_commit=False) as session:
+    with request_id.bound(prefix="checkpoint-"), Session(engine, expire_on_commit=False) as session:
         try:
             path = checkpoint_daily(session, config=config, holder=holder)
             if path is not None:

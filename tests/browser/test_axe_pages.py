@@ -24,8 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Body, Meeting, Notification, Role
+from workflow import scheduler
 from workflow.engine import clock
 from workflow.engine import core as engine
+from workflow.scheduler import SchedulerConfig
 
 pytestmark = BROWSER_MARKS
 
@@ -44,6 +46,7 @@ PAGES = [
     "/admin/parter/ny",
     "/admin/planomraader/ny",
     "/admin/planomraader/NORD",
+    "/admin/drift",
     "/moeder",
     "/moeder/{meeting_id}",
     "/rapporter",
@@ -81,6 +84,15 @@ def _populate(session: Session) -> dict[str, int]:
             body="Materialefristen nærmer sig.",
         )
     )  # fmt: skip
+    # The operations page with a sweep behind it and a delivery given up on (its retry button).
+    failed = Notification(
+        idempotency_key="axe:2", message_id="<axe.2@aftaleflow>", recipient_id=admin.id,
+        kind="reminder", subject="Påmindelse: opgivet", body="Fristen nærmer sig.",
+        attempts=3, failed_at=clock.now(), last_error="Mailserveren svarede 550",
+    )  # fmt: skip
+    session.add(failed)
+    session.commit()
+    scheduler.sweep(session, config=SchedulerConfig())
     return {"admin_id": admin.id, "meeting_id": meeting.id}
 
 

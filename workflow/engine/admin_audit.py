@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from models import GENESIS_HASH, AdminAuditEntry
-from workflow.engine import clock
+from workflow.engine import clock, request_id
 from workflow.engine.chain import admin_entry_hash
 
 # PostgreSQL advisory lock serialising appends to the admin chain ("Aftl").
@@ -49,6 +49,7 @@ def record(
         data=json.loads(json.dumps(data or {}, default=str)),
         created_at=created_at or clock.now(),
         prev_hash=last.hash if last else GENESIS_HASH,
+        request_id=request_id.current(),
     )
     entry.hash = admin_entry_hash(entry)
     session.add(entry)

@@ -29,7 +29,16 @@ from models import (
     Role,
     User,
 )
-from workflow.engine import access, actions, admin_audit, clock, deadlines, formats
+from workflow.engine import (
+    access,
+    actions,
+    admin_audit,
+    clock,
+    deadlines,
+    formats,
+    metrics,
+    request_id,
+)
 from workflow.engine import notices as notifications
 from workflow.engine import values as boundary
 from workflow.engine.chain import case_event_hash
@@ -463,6 +472,7 @@ def perform(
             session, definition, case, transition, actor, comment or "", extra, meeting, now
         )
         _follow_routes(session, definition, case, actor, now)
+    metrics.TRANSITIONS.labels(definition.name, trigger).inc()
     return event
 
 
@@ -522,6 +532,7 @@ def append_event(
         meeting_id=meeting_id,
         created_at=now,
         prev_hash=last.hash if last else GENESIS_HASH,
+        request_id=request_id.current(),
     )
     event.hash = case_event_hash(event)
     session.add(event)

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Membership, Notification, Role
+from workflow.engine import request_id
 
 MAIL_DOMAIN = "aftaleflow.local"
 CHAIRS_AND_SECRETARIAT = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
@@ -65,6 +66,7 @@ def enqueue(
         body=body,
         case_id=case_id,
         deadline_id=deadline_id,
+        request_id=request_id.current(),
     )
     if send_after is not None:
         notification.send_after = send_after

@@ -35,7 +35,7 @@ from sqlalchemy import ColumnElement, and_, func, not_, or_, select, true, updat
 from sqlalchemy.orm import Session, selectinload
 
 from models import Case, Membership, Notification, User
-from workflow.engine import clock
+from workflow.engine import clock, metrics
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.outbox import one_line
 from workflow.engine.unit_of_work import in_unit_of_work, unit_of_work
@@ -526,7 +526,9 @@ def _failed(
 ) -> None:
     if _record_failure(session, config, item, error, kind):
         report.failed += 1
-        log.warning("notification %s given up: %s", item.id, error)
+        # The reason names the recipient's address: it stays on the row (the overview shows
+        # it to those who may see it) and out of the log.
+        log.warning("notification %s given up (%s)", item.id, kind.value)
     else:
         report.retrying += 1
 
@@ -618,6 +620,11 @@ def deliver_pending(
         send_claimed(session, config, items, report)
         if len(items) < config.batch_size or report.interrupted:
             break
+    for outcome, count in (
+        ("sent", report.sent), ("retrying", report.retrying), ("failed", report.failed),
+    ):  # fmt: skip
+        if count:
+            metrics.DELIVERIES.labels(outcome).inc(count)
     return report
 
 

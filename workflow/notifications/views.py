@@ -95,7 +95,11 @@ def retry(notification_id: int) -> Response:
     user = current_actor()
     if not policy.may(user, "retry_delivery", None, db()):
         abort(403)
-    back = url_for("dashboard.index") + "#fejlede-beskeder"
+    # The operations page sends its retries with ?tilbage=drift and gets the admin back there.
+    if request.args.get("tilbage") == "drift":
+        back = url_for("ops.index") + "#fejlede"
+    else:
+        back = url_for("dashboard.index") + "#fejlede-beskeder"
     if not RetryForm().validate_on_submit():
         flash(_("Formularen kunne ikke sendes. Genindlæs siden, og prøv igen."), "error")
         return redirect(back, code=303)

@@ -1,0 +1,14 @@
+"""The WSGI entry point for gunicorn and other servers: `gunicorn workflow.wsgi:app`.
+
+Logging is configured from AFTALEFLOW_LOG_FORMAT / AFTALEFLOW_LOG_LEVEL before the app is
+built, and the app reads every other setting from the environment (docs/deploy.md). With
+several worker processes set PROMETHEUS_MULTIPROC_DIR (see deploy/gunicorn.conf.py).
+"""
+
+from __future__ import annotations
+
+from workflow.app import create_app
+from workflow.ops import logs
+
+logs.configure()
+app = create_app()
