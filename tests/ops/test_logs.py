@@ -12,7 +12,6 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
-from support.mail import MailServer
 
 from models import AdminAuditEntry, CaseEvent, Notification
 from workflow import scheduler
@@ -152,14 +151,6 @@ def test_the_scrubber_hides_what_must_not_be_logged():
 
 
 # --- the scan -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 class _Everything(logging.Handler):

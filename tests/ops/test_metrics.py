@@ -4,24 +4,23 @@ delivery, a sweep, the audit checkpoint. Only administrators and the scraper's t
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from support.mail import MailServer
 
 from models import Notification
 from workflow import scheduler
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.outbox import enqueue
-from workflow.notifications.delivery import SmtpConfig, SmtpSecurity, deliver_pending
+from workflow.notifications.delivery import SmtpConfig, deliver_pending
 from workflow.scheduler import SchedulerConfig
 from workflow.web import EXTENSION_KEY
 
@@ -57,19 +56,9 @@ def scrape(make_app):
 
 
 @pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp(mail_server: MailServer) -> SmtpConfig:
-    return SmtpConfig(
-        host="127.0.0.1", port=mail_server.port, security=SmtpSecurity.NONE, timeout=5,
-        permanent_attempts=1,
-    )  # fmt: skip
+def smtp(smtp: SmtpConfig) -> SmtpConfig:
+    """The shared loopback server, giving up on a refused mail at once."""
+    return dataclasses.replace(smtp, permanent_attempts=1)
 
 
 # --- access -------------------------------------------------------------------------------
