@@ -458,3 +458,68 @@ def test_tss_secretariat_builds_the_agenda_and_drafts_the_minutes(journey: Journ
         assert "Til behandling i TSS" in page.locator("dl.facts").inner_text()
         journey.check(page, "tss-sekretariat-9-venter")
     assert journey.violations == {}
+
+
+def test_tss_chair_approves_the_minutes_and_decides_between_meetings(journey: Journey) -> None:
+    _at(C_TODAY)
+    with new_page(journey.browser) as page:
+        log_in(page, journey.url, TSS_CHAIR)
+        to_decide = page.locator("section[aria-labelledby=til-beslutning]").inner_text()
+        assert TITLE_C in to_decide
+        journey.check(page, "tss-formand-1-overblik")
+
+        # The held meeting waits for the chair: approve the minutes.
+        journey.meeting(page, "tss_c")
+        current = page.locator("section[aria-labelledby=referat] li[aria-current=step]")
+        assert "Formandskabet godkender referatet" in current.inner_text()
+        assert "Tove Formand" in current.inner_text()
+        journey.check(page, "tss-formand-2-moede")
+        page.get_by_role("button", name="Godkend referat", exact=True).click()
+        page.wait_for_load_state()
+        assert "Din godkendelse af referatet er registreret." in _flash(page)
+        approvals = page.locator("section[aria-labelledby=referat]").inner_text()
+        assert "Tove Formand – 20. oktober 2031" in approvals
+        journey.check(page, "tss-formand-3-deltager-godkendt")
+        page.get_by_role("button", name="Godkend referatet", exact=True).click()
+        page.wait_for_load_state()
+        assert "Mødet har nu status »Referat godkendt«." in _flash(page)
+        current = page.locator("section[aria-labelledby=referat] li[aria-current=step]")
+        assert "Referatet er offentliggjort" in current.inner_text()
+        journey.check(page, "tss-formand-4-referat-godkendt")
+
+        # The recommended case has moved on to SKU, decided at the meeting that was held.
+        journey.case(page, "R")
+        assert "Til beslutning i SKU" in page.locator("dl.facts").inner_text()
+        panel = _panel(page).inner_text()
+        assert "Sundhedskoordinationsudvalget (SKU)" in panel and "Svend Formand" in panel
+        history = page.locator("section[aria-labelledby=historik]").inner_text()
+        assert "Besluttet på mødet: Møde i TSS den 17. oktober 2031" in history
+        journey.check(page, "tss-formand-5-til-sku")
+
+        # Between meetings the chair rejects a case on TSS' behalf, after a confirmation page.
+        journey.case(page, "C")
+        form = _open_action(page, "Afvis")
+        assert form.get_by_label("Møde").input_value() == ""  # no meeting: the chairs decide
+        form.get_by_label("Begrundelse").fill("Indsatsen dækkes af den regionale aftale.")
+        journey.check(page, "tss-formand-6-afvis")
+        form.get_by_role("button", name="Afvis").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", level=1).inner_text() == "Bekræft: Afvis"
+        asking = _main(page)
+        assert "Sagen går fra »Til behandling i TSS« til »Afvist«." in asking
+        assert "Det kan ikke fortrydes." in asking
+        assert "Intet møde – formandskabet beslutter på organets vegne" in asking
+        journey.check(page, "tss-formand-7-bekraeft")
+        page.get_by_role("button", name="Bekræft: Afvis").click()
+        page.wait_for_load_state()
+        assert "Sagen er nu: Afvist." in _flash(page)
+        assert "Afvist" in page.locator("dl.facts").inner_text()
+        assert "Du har ingen handlinger på sagen" in _main(page)
+        history = page.locator("section[aria-labelledby=historik]").inner_text()
+        assert "Besluttet på mødet" not in history
+        journey.check(page, "tss-formand-8-afvist")
+
+        page.goto(journey.url + "/")
+        assert TITLE_C not in page.locator("main").inner_text()
+        journey.check(page, "tss-formand-9-overblik")
+    assert journey.violations == {}
