@@ -22,6 +22,7 @@ from browser_support import (
     add_user,
     axe_violations,
     chromium,
+    duplicate_ids,
     live_app,
     log_in,
     new_page,
@@ -105,12 +106,7 @@ class Journey:
         page.wait_for_load_state()
         shot(page, f"rolle-{name}")
         found = axe_violations(page)
-        # axe-core 4 retired its duplicate-id rules; a shared id still misnames a section.
-        duplicates = page.evaluate(
-            "() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))"
-            " seen[e.id] = (seen[e.id] || 0) + 1;"
-            " return Object.keys(seen).filter(k => seen[k] > 1); }"
-        )
+        duplicates = duplicate_ids(page)
         if duplicates:
             found.append({"id": "duplicate-id", "targets": duplicates})
         if found:
