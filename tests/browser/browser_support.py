@@ -190,6 +190,15 @@ def duplicate_ids(page: Page) -> list[str]:
     return found
 
 
+def page_problems(page: Page) -> list[dict[str, Any]]:
+    """axe's WCAG 2.1 A/AA violations on the page, and any id used more than once."""
+    found = axe_violations(page)
+    duplicates = duplicate_ids(page)
+    if duplicates:
+        found.append({"id": "duplicate-id", "targets": duplicates})
+    return found
+
+
 def log_in(page: Page, base_url: str, email: str) -> None:
     """Log in through the login form and land on the dashboard."""
     page.goto(f"{base_url}/login")

@@ -15,11 +15,10 @@ from typing import Any
 import pytest
 from browser_support import (
     BROWSER_MARKS,
-    axe_violations,
     chromium,
-    duplicate_ids,
     live_app,
     new_page,
+    page_problems,
     shot,
 )
 from playwright.sync_api import Page, expect
@@ -74,10 +73,7 @@ class Steps:
     def check(self, page: Page, name: str) -> None:
         page.wait_for_load_state()
         shot(page, name)
-        found: list[Any] = axe_violations(page)
-        duplicates = duplicate_ids(page)
-        if duplicates:
-            found.append({"id": "duplicate-id", "targets": duplicates})
+        found = page_problems(page)
         if found:
             self.problems[name] = found
 

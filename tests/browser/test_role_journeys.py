@@ -20,12 +20,11 @@ import pytest
 from browser_support import (
     BROWSER_MARKS,
     add_user,
-    axe_violations,
     chromium,
-    duplicate_ids,
     live_app,
     log_in,
     new_page,
+    page_problems,
     shot,
 )
 from playwright.sync_api import Browser, Locator, Page
@@ -105,10 +104,7 @@ class Journey:
         """Keep a screenshot of the step and axe's findings for the page."""
         page.wait_for_load_state()
         shot(page, f"rolle-{name}")
-        found = axe_violations(page)
-        duplicates = duplicate_ids(page)
-        if duplicates:
-            found.append({"id": "duplicate-id", "targets": duplicates})
+        found = page_problems(page)
         if found:
             self.violations[name] = found
 
