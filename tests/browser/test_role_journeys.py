@@ -90,9 +90,19 @@ class Ids:
     meetings: dict[str, int]
 
 
+@dataclass(frozen=True)
+class Server:
+    """The live server of the module, its database and scenario, and the browser."""
+
+    url: str
+    database_url: str
+    browser: Browser
+    ids: Ids
+
+
 @dataclass
 class Journey:
-    """The live server, the browser and axe's findings per step."""
+    """One test's walk on the module's server, with axe's findings per step."""
 
     url: str
     database_url: str
@@ -167,7 +177,7 @@ def _scenario(session: Session) -> Ids:
     session.commit()
     member, su_chair = users[SU_MEMBER], users[SU_CHAIR]
     cases: dict[str, int] = {}
-    held: dict[str, int] = {}
+    meeting_ids: dict[str, int] = {}
 
     # Era A.
     _at(A_SU_HELD - timedelta(days=3))
@@ -179,7 +189,7 @@ def _scenario(session: Session) -> Ids:
     _at(A_SU_HELD + timedelta(hours=2))
     engine.perform(x, "submit", su_chair, data={"meeting_id": su_held.id})
     cases |= {"X": x.id, "Y": y.id}
-    held |= {"su_held": su_held.id, "su_coming": su_coming.id}
+    meeting_ids |= {"su_held": su_held.id, "su_coming": su_coming.id}
 
     # Era B.
     _at(B_TODAY - timedelta(days=5))
@@ -189,7 +199,7 @@ def _scenario(session: Session) -> Ids:
         case = _case(session, member, title)
         engine.perform(case, "submit", su_chair, comment="Formandskabets indstilling.")
         cases[key] = case.id
-    held["tss_b"] = tss_b.id
+    meeting_ids["tss_b"] = tss_b.id
 
     # Era C: the meeting is held and its outcome recorded; the chair has yet to approve.
     _at(C_TSS - timedelta(days=21))
@@ -209,17 +219,23 @@ def _scenario(session: Session) -> Ids:
     minutes.record_outcome(
         session, item, secretariat, Outcome.RECOMMENDED, "TSS indstiller indsatsen til SKU."
     )
-    held["tss_c"] = tss_c.id
+    meeting_ids["tss_c"] = tss_c.id
     clock.set_time(None)
-    return Ids(cases, held)
+    return Ids(cases, meeting_ids)
 
 
 @pytest.fixture(scope="module")
-def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('roles')) / 'roles.db'}"
     with live_app(url, _scenario) as (base_url, ids), chromium() as browser:
-        yield Journey(base_url, url, browser, ids)
+        yield Server(base_url, url, browser, ids)
     clock.set_time(None)
+
+
+@pytest.fixture
+def journey(server: Server) -> Journey:
+    """A walk of its own: its findings are not another test's."""
+    return Journey(server.url, server.database_url, server.browser, server.ids)
 
 
 @pytest.fixture
@@ -329,11 +345,15 @@ def test_su_secretariat_completes_a_draft_recommends_it_and_reminds_about_materi
         _panel(page).get_by_role("button", name="Påmind om det manglende materiale").click()
         page.wait_for_load_state()
         assert "Påmindelsen er sendt til Samordningsudvalg Nord (somatik)" in _flash(page)
+        history = page.locator("section[aria-labelledby=historik]").inner_text()
+        assert "Der blev mindet om sagens materiale – Sara Sekretær" in history, history
         journey.check(page, "su-sekretariat-8-paamindet")
         _panel(page).get_by_role("button", name="Påmind om det manglende materiale").click()
         page.wait_for_load_state()
         refusal = page.locator(".error-summary").inner_text()
         assert "Handlingen blev ikke udført" in refusal
+        assert "er allerede mindet om sagen i dag (3. marts 2031)" in refusal
+        assert "prøv igen i morgen" in refusal
         journey.check(page, "su-sekretariat-9-afvist")
 
     messages = _deliver(journey, mail_server)
