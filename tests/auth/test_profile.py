@@ -27,6 +27,17 @@ def test_profile_shows_the_current_choices(client, logged_in):
     assert 'href="/profil/tokens"' in html
 
 
+def test_the_profiles_language_field_and_the_headers_switcher_have_ids_of_their_own(
+    client, logged_in
+):
+    """Both selects had id="sprog", so the header's label named the profile's field too
+    (found by the browser journeys' duplicate-id check on every page)."""
+    logged_in("member@SU-NORD-SOM")
+    html = client.get("/profil").get_data(as_text=True)
+    assert html.count('id="sprog"') == 1
+    assert '<label for="profil-sprog">' in html and 'id="profil-sprog"' in html
+
+
 def test_choosing_the_daily_digest_is_saved_and_audited(client, logged_in, session, text_of):
     user = logged_in("member@SU-NORD-SOM")
     response = client.post("/profil", data={"levering": "dagligt", "sprog": "da"})

@@ -99,8 +99,11 @@ def add_user(
 
 
 @contextmanager
-def live_app(url: str, populate: Callable[[Session], Any]) -> Iterator[tuple[str, Any]]:
-    """Migrate, seed and `populate` the SQLite file at `url`, then serve the app on a port."""
+def live_app(
+    url: str, populate: Callable[[Session], Any], config: dict[str, Any] | None = None
+) -> Iterator[tuple[str, Any]]:
+    """Migrate, seed and `populate` the SQLite file at `url`, then serve the app on a port
+    (with `config` added to the app's)."""
     clock.set_time(None)
     db_engine = make_engine(url)
     migrate.upgrade(db_engine)
@@ -110,7 +113,9 @@ def live_app(url: str, populate: Callable[[Session], Any]) -> Iterator[tuple[str
         extra = populate(session)
         session.commit()
     db_engine.dispose()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browsertest-" + "x" * 32})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "browsertest-" + "x" * 32, **(config or {})}
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -172,6 +177,26 @@ def axe_violations(page: Page) -> list[dict[str, Any]]:
         }
         for v in result["violations"]
     ]
+
+
+def duplicate_ids(page: Page) -> list[str]:
+    """The ids used more than once on the page. axe-core 4 retired its duplicate-id rules, but
+    a shared id still names the wrong section for a screen reader (aria-labelledby)."""
+    found: list[str] = page.evaluate(
+        "() => { const seen = {}; for (const e of document.querySelectorAll('[id]'))"
+        " seen[e.id] = (seen[e.id] || 0) + 1;"
+        " return Object.keys(seen).filter(k => seen[k] > 1); }"
+    )
+    return found
+
+
+def page_problems(page: Page) -> list[dict[str, Any]]:
+    """axe's WCAG 2.1 A/AA violations on the page, and any id used more than once."""
+    found = axe_violations(page)
+    duplicates = duplicate_ids(page)
+    if duplicates:
+        found.append({"id": "duplicate-id", "targets": duplicates})
+    return found
 
 
 def log_in(page: Page, base_url: str, email: str) -> None:

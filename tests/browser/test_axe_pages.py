@@ -13,11 +13,11 @@ import pytest
 from browser_support import (
     BROWSER_MARKS,
     add_user,
-    axe_violations,
     chromium,
     live_app,
     log_in,
     new_page,
+    page_problems,
     shot,
 )
 from sqlalchemy import select
@@ -125,4 +125,4 @@ def test_page_has_no_wcag_violations(
     assert response is not None and response.status == 200, path
     name = path.strip("/").replace("/", "_").replace("{", "").replace("}", "") or "forside"
     shot(page, f"axe-side-{name}")
-    assert axe_violations(page) == []
+    assert page_problems(page) == []

@@ -16,11 +16,11 @@ import pytest
 from browser_support import (
     BROWSER_MARKS,
     add_user,
-    axe_violations,
     chromium,
     live_app,
     log_in,
     new_page,
+    page_problems,
     shot,
 )
 from sqlalchemy.orm import Session
@@ -45,7 +45,7 @@ class Journey:
     def check(self, page: Any, name: str) -> None:
         """Keep a screenshot of the step and axe's findings for the page."""
         shot(page, f"rejse-{name}")
-        found = axe_violations(page)
+        found = page_problems(page)
         if found:
             self.violations[name] = found
 

@@ -12,11 +12,11 @@ import pytest
 from browser_support import (
     BROWSER_MARKS,
     add_user,
-    axe_violations,
     chromium,
     live_app,
     log_in,
     new_page,
+    page_problems,
     shot,
 )
 from sqlalchemy import select
@@ -73,14 +73,14 @@ def test_su_member_on_a_draft_sees_who_can_submit_and_asks_them(
         assert "Sofie Formand" in text and "Sara Sekretær" in text
         assert "Du har ingen handlinger" not in page.locator("main").inner_text()
         shot(page, "naeste-skridt-1-kladde")
-        violations["kladde"] = axe_violations(page)
+        violations["kladde"] = page_problems(page)
 
         panel.get_by_role("button", name="Bed om indstilling").click()
         page.wait_for_load_state()
         assert page.get_by_text("Din anmodning er sendt til 2 personer.").is_visible()
         history = page.locator("section[aria-labelledby=historik]").inner_text()
         assert "Mads Medlem bad om indstilling" in history
-        violations["spurgt"] = axe_violations(page)
+        violations["spurgt"] = page_problems(page)
 
         page.locator("section[aria-labelledby=naeste-skridt]").get_by_role(
             "button", name="Bed om indstilling"
@@ -88,5 +88,5 @@ def test_su_member_on_a_draft_sees_who_can_submit_and_asks_them(
         page.wait_for_load_state()
         assert "allerede bedt om sagens næste skridt i dag" in page.locator("main").inner_text()
         shot(page, "naeste-skridt-2-afvist")
-        violations["afvist"] = axe_violations(page)
+        violations["afvist"] = page_problems(page)
     assert {k: v for k, v in violations.items() if v} == {}

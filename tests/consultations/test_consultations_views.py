@@ -241,3 +241,61 @@ def test_the_list_of_open_consultations_forgets_rounds_whose_case_moved_on(
     engine.perform(case, "end_consultation", sec)
     _as(web, forum_member, password)
     assert "Der er ingen åbne høringer til dig." in text_of(web.get("/hoering"))
+
+
+def test_the_dashboard_asks_a_respondent_for_the_answers_still_due(
+    web: FlaskClient,
+    session: Session,
+    in_consultation: tuple[Case, User],
+    make_login_user: Callable[..., User],
+    password: str,
+    text_of: Callable[[Any], str],
+) -> None:
+    """A municipality's respondent belongs to no body: the dashboard used to say only "Du er
+    ikke medlem af noget organ endnu" and nothing of the consultation to answer (found by the
+    respondent's browser journey). It lists the rounds still waiting for the party's answer,
+    and forgets one once it is answered."""
+    case, sec = in_consultation
+    gentofte, rudersdal = _party(session, "Gentofte Kommune"), _party(session, "Rudersdal")
+    answerer = _party_user(session, make_login_user, gentofte)
+    other = _party_user(session, make_login_user, rudersdal)
+    consultations.start(session, case, sec, title="Høring om ældreforløb",
+                        parties=[gentofte], bodies=[])  # fmt: skip
+
+    _as(web, answerer, password)
+    page = text_of(web.get("/"))
+    assert "Høringer, der venter på jeres svar" in page
+    assert "Høring om ældreforløb" in page and "30. september 2020" in page
+    assert "men svarer på høringer for Gentofte Kommune" in page
+    assert "Kontakt sekretariatet for at blive tilknyttet" not in page
+
+    consultation = consultations.current(session, case)
+    assert consultation is not None
+    consultations.answer(session, consultation.responses[0], answerer, "Gentofte kan tiltræde.")
+    page = text_of(web.get("/"))
+    assert "Høring om ældreforløb" not in page
+    assert "Ingen åbne høringer venter på jeres svar." in page
+
+    _as(web, other, password)  # Rudersdal was not consulted
+    page = text_of(web.get("/"))
+    assert "Høring om ældreforløb" not in page
+    assert "Ingen åbne høringer venter på jeres svar." in page
+
+
+def test_members_see_the_section_only_when_their_body_is_asked(
+    web: FlaskClient,
+    session: Session,
+    in_consultation: tuple[Case, User],
+    make_login_user: Callable[..., User],
+    body: Callable[[str], Body],
+    password: str,
+    text_of: Callable[[Any], str],
+) -> None:
+    case, sec = in_consultation
+    forum_member = make_login_user("member@FORUM-DATA")
+    _as(web, forum_member, password)
+    assert "Høringer, der venter på jeres svar" not in text_of(web.get("/"))
+    consultations.start(session, case, sec, title="Høring om data", parties=[],
+                        bodies=[body("FORUM-DATA")])  # fmt: skip
+    page = text_of(web.get("/"))
+    assert "Høringer, der venter på jeres svar" in page and "Høring om data" in page

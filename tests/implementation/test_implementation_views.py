@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import date
 
 from sqlalchemy import select
@@ -45,6 +47,25 @@ def test_a_chair_sees_every_initiative_in_every_municipality_on_one_page(
     # The legend explains each status in text, not colour alone.
     for word in ("Implementeret", "I gang", "Ikke startet", "Ikke relevant"):
         assert word in text
+
+
+def test_the_grid_and_the_legend_on_one_page_use_each_id_once(
+    client, logged_in, make_case, session, make_user
+):
+    """The grid and the legend each defined the hatched patterns as id="skraa" and "kryds", so
+    the observer's dashboard and the overview had them twice (found by the KKR observer's
+    browser journey); each chart now fills from its own patterns."""
+    case = implementing(make_case, session, title="Sårbare gravide", origin="SU-SYD-SOM")
+    implementation.report_unit(
+        session, unit_of(session, case, "KOM-HVIDOVRE").id, make_user("secretariat@TSS"),
+        status="in_progress",
+    )  # fmt: skip
+    logged_in("chair@SKU")
+    html = client.get("/implementering", query_string={"sag": case.id}).get_data(as_text=True)
+    ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [name for name, count in ids.items() if count > 1] == []
+    for target in re.findall(r'fill="url\(#([^)]+)\)"', html):
+        assert ids[target] == 1, target
 
 
 def test_the_overview_without_initiatives_says_so(client, logged_in, text_of):

@@ -138,6 +138,28 @@ def test_kkr_sees_what_sku_approved_and_others_do_not(
     assert client.get("/moeder/orientering").status_code == 403
 
 
+def test_the_informed_list_opens_each_case(
+    client: FlaskClient,
+    make_login_user: Callable[..., User],
+    log_in: Callable[..., Any],
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    text_of: Callable[[Any], str],
+) -> None:
+    """The full list of what KKR was informed of named the cases without linking them: the
+    observer could not open an informed case from it (found by the KKR observer's browser
+    journey)."""
+    from workflow.engine import core as engine
+
+    case = make_case(state="at_sku", title="Genoptræning efter udskrivelse")
+    engine.perform(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt af formanden.")
+    log_in(make_login_user("observer@KKR"))
+    html = client.get("/moeder/orientering").get_data(as_text=True)
+    assert f'<a href="/sager/{case.id}">Genoptræning efter udskrivelse</a>' in html
+    page = text_of(client.get(f"/sager/{case.id}"))
+    assert "Genoptræning efter udskrivelse" in page and "Udbredelse og implementering" in page
+
+
 def test_the_meeting_calendar_page_offers_planning_to_the_secretariat_only(
     client: FlaskClient, logged_in: Callable[..., User], text_of: Callable[[Any], str]
 ) -> None:

@@ -3,6 +3,8 @@ body and of the secretariat, and among the agenda candidates."""
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from datetime import UTC, datetime
 
 from models import Meeting, MeetingStatus
@@ -46,6 +48,30 @@ def test_dashboards_list_a_case_lacking_a_business_case_before_the_materialefris
     page = text_of(client.get("/"))
     assert "Sag uden businesscase" in page[page.index("Materialefrister, der nærmer sig") :]
     assert case.id
+
+
+def test_the_secretariats_two_material_sections_are_named_by_their_own_headings(
+    session, body, client, logged_in, make_case, make_user
+):
+    """The near materialefrister and the board's per-meeting list are both on a secretariat's
+    dashboard: a shared id named both sections "Materialefrister, der nærmer sig" for a screen
+    reader (found by the SU secretariat's browser journey)."""
+    _tss_meeting(session, body, 18)
+    _submitted(make_case, make_user, title="Sag uden businesscase", cost_driving=True)
+    logged_in("secretariat@TSS")
+    html = client.get("/").get_data(as_text=True)
+    assert "Materialefrister, der nærmer sig" in html and "Materialefrister pr. møde" in html
+    ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [name for name, count in ids.items() if count > 1] == []
+    headings = dict(re.findall(r'<h2 id="([^"]+)">([^<]+)</h2>', html))
+    for label in re.findall(r'<section aria-labelledby="([^"]+)"', html):
+        assert label in headings, label
+    assert {
+        headings[label] for label in re.findall(r'aria-labelledby="(materialefrister[^"]*)"', html)
+    } == {
+        "Materialefrister, der nærmer sig",
+        "Materialefrister pr. møde",
+    }
 
 
 def test_a_far_materialefrist_is_not_flagged_yet(

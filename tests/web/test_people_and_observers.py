@@ -168,3 +168,14 @@ def test_the_dashboard_of_a_non_observer_has_no_observer_section(demo_world):
     _session, app = demo_world
     html = _client(app, "medlem.su-nord-som").get("/").get_data(as_text=True)
     assert 'id="orienteret-om"' not in html
+
+
+def test_the_menu_offers_a_new_case_only_to_those_who_may_raise_one(demo_world):
+    """An observer and a municipality's respondent may raise no case: the menu's "Ny sag" led
+    them to a page telling them to contact the secretariat (found by the observer's browser
+    journey); a member still has the link."""
+    _session, app = demo_world
+    for login in ("observatoer.kkr", "hoering.dragoer"):
+        html = _client(app, login).get("/").get_data(as_text=True)
+        assert ">Ny sag</a>" not in html, login
+    assert ">Ny sag</a>" in _client(app, "medlem.su-nord-som").get("/").get_data(as_text=True)

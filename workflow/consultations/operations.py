@@ -280,33 +280,75 @@ def rounds(session: Session, case: Case) -> list[Consultation]:
     )
 
 
-def open_for(session: Session, user: User) -> list[ConsultationResponse]:
-    """Return the answers the user may give in rounds whose case is still in consultation."""
-    body_ids = set(
-        session.scalars(
-            select(Membership.body_id).where(
-                Membership.user_id == user.id,
-                Membership.active.is_(True),
-                Membership.role != Role.OBSERVER,
-            )
-        )
+def _answerable_by(user: User) -> ColumnElement[bool]:
+    """SQL: the response is the user's party's, or a body's the user works in (not observing)."""
+    bodies = select(Membership.body_id).where(
+        Membership.user_id == user.id,
+        Membership.active.is_(True),
+        Membership.role != Role.OBSERVER,
     )
-    mine: ColumnElement[bool] = ConsultationResponse.body_id.in_(body_ids)
+    mine: ColumnElement[bool] = ConsultationResponse.body_id.in_(bodies)
     if user.party_id is not None:
         mine = mine | (ConsultationResponse.party_id == user.party_id)
+    return mine
+
+
+def open_for(session: Session, user: User) -> list[ConsultationResponse]:
+    """Return the answers the user may give in rounds whose case is still in consultation."""
     return list(
         session.scalars(
             select(ConsultationResponse)
             .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
             .join(Case, Case.id == Consultation.case_id)
             .where(
-                mine,
+                _answerable_by(user),
                 in_consultation_state(session),
                 Consultation.created_at >= Case.state_entered_at,
             )
             .order_by(Consultation.deadline, ConsultationResponse.id)
         )
     )
+
+
+@dataclass(frozen=True)
+class AwaitedAnswer:
+    """An open round that still waits for the user's party or body to answer."""
+
+    response_id: int
+    title: str
+    deadline: date
+    case: Case
+    answers_for: str
+
+
+AWAITED_LIMIT = 20
+
+
+def awaited_answers(
+    session: Session, user: User, limit: int = AWAITED_LIMIT
+) -> list[AwaitedAnswer]:
+    """The rounds still waiting for the user's answer, earliest deadline first (for the
+    dashboard): one statement, and the case's process definition only when there are any."""
+    rows = session.execute(
+        select(ConsultationResponse.id, Consultation.title, Consultation.deadline, Case)
+        .add_columns(Party.name, Body.name)
+        .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
+        .join(Case, Case.id == Consultation.case_id)
+        .outerjoin(Party, Party.id == ConsultationResponse.party_id)
+        .outerjoin(Body, Body.id == ConsultationResponse.body_id)
+        .where(
+            _answerable_by(user),
+            ConsultationResponse.status == ResponseStatus.PENDING,
+            Consultation.created_at >= Case.state_entered_at,
+        )
+        .order_by(Consultation.deadline, ConsultationResponse.id)
+        .limit(limit)
+    ).all()
+    return [
+        AwaitedAnswer(response_id, title, deadline, case, body_name or party_name or "?")
+        for response_id, title, deadline, case, party_name, body_name in rows
+        if runs_consultation(case)
+    ]
 
 
 def all_answered(session: Session, case: Case) -> bool:

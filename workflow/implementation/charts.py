@@ -183,21 +183,25 @@ def status_word(status: ImplementationState | None) -> str:
     return pick(STATUS_WORDS[status], STATUS_WORDS_EN[status])
 
 
-_PATTERNS = (
-    '<defs><pattern id="skraa" width="8" height="8" patternUnits="userSpaceOnUse" '
-    'patternTransform="rotate(45)"><rect width="8" height="8" fill="#f1a340"/>'
-    '<line x1="0" y1="0" x2="0" y2="8" stroke="#7a4a00" stroke-width="3"/></pattern>'
-    '<pattern id="kryds" width="8" height="8" patternUnits="userSpaceOnUse">'
-    '<rect width="8" height="8" fill="#bdbdbd"/>'
-    '<path d="M0,0 L8,8 M8,0 L0,8" stroke="#555" stroke-width="1"/></pattern></defs>'
-)
+def _patterns(prefix: str) -> str:
+    """The hatched fills, with ids of the chart's own: a page shows several charts, and an id
+    may be used once per page."""
+    return (
+        f'<defs><pattern id="{prefix}-skraa" width="8" height="8" '
+        'patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        '<rect width="8" height="8" fill="#f1a340"/>'
+        '<line x1="0" y1="0" x2="0" y2="8" stroke="#7a4a00" stroke-width="3"/></pattern>'
+        f'<pattern id="{prefix}-kryds" width="8" height="8" patternUnits="userSpaceOnUse">'
+        '<rect width="8" height="8" fill="#bdbdbd"/>'
+        '<path d="M0,0 L8,8 M8,0 L0,8" stroke="#555" stroke-width="1"/></pattern></defs>'
+    )
 
 
-def _fill(status: ImplementationState | None) -> tuple[str, str]:
+def _fill(status: ImplementationState | None, prefix: str) -> tuple[str, str]:
     if status is None:
         return "#f4f4f4", ""
     colour, pattern, symbol = STATUS_STYLES[status]
-    return (f"url(#{pattern})" if pattern else colour), symbol
+    return (f"url(#{prefix}-{pattern})" if pattern else colour), symbol
 
 
 def status_grid(chart_id: str, title: str, description: str, groups: Sequence[GridGroup]) -> Markup:
@@ -219,7 +223,7 @@ def status_grid(chart_id: str, title: str, description: str, groups: Sequence[Gr
         for index, cell in enumerate(group.cells):
             x = x0 + (index % per_row) * (tile_w + gap)
             ty = y + (index // per_row) * (tile_h + gap)
-            fill, symbol = _fill(cell.status)
+            fill, symbol = _fill(cell.status, chart_id)
             word = status_word(cell.status)
             name = cell.label.removesuffix(" Kommune")
             tile = (
@@ -244,9 +248,12 @@ def status_grid(chart_id: str, title: str, description: str, groups: Sequence[Gr
         f'viewBox="0 0 {width} {height}" width="100%" '
         f'aria-labelledby="{chart_id}-titel {chart_id}-beskrivelse">'
         f'<title id="{chart_id}-titel">{escape(title)}</title>'
-        f'<desc id="{chart_id}-beskrivelse">{escape(description)}</desc>{_PATTERNS}'
+        f'<desc id="{chart_id}-beskrivelse">{escape(description)}</desc>{_patterns(chart_id)}'
     )
     return Markup(head + "".join(body) + "</svg>")
+
+
+LEGEND_ID = "statusforklaring"
 
 
 def status_legend() -> Markup:
@@ -254,10 +261,11 @@ def status_legend() -> Markup:
     items = [*STATUS_STYLES, None]
     parts = [
         '<svg xmlns="http://www.w3.org/2000/svg" class="legend" '
-        f'viewBox="0 0 {len(items) * 150} 30" width="100%" aria-hidden="true">' + _PATTERNS
+        f'viewBox="0 0 {len(items) * 150} 30" width="100%" aria-hidden="true">'
+        + _patterns(LEGEND_ID)
     ]
     for index, status in enumerate(items):
-        fill, symbol = _fill(status)
+        fill, symbol = _fill(status, LEGEND_ID)
         word = status_word(status)
         x = 4 + index * 150
         parts.append(

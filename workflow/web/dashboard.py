@@ -11,6 +11,7 @@ from models import Notification, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
+from workflow.consultations import operations as consultations
 from workflow.engine import clock
 from workflow.implementation import charts
 from workflow.implementation import picture as implementation_picture
@@ -78,5 +79,7 @@ def index() -> str:
         overview=overview,
         failed_deliveries=failed_deliveries(user, visible),
         observer=observer_board(user, visible),
+        awaited_answers=consultations.awaited_answers(db(), user),
+        party=user.party,
         status_legend=charts.status_legend,
     )
