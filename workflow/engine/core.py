@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, object_session
 from models import (
     GENESIS_HASH,
     Body,
+    BodySuccession,
     Case,
     CaseEvent,
     CaseExpense,
@@ -32,6 +33,7 @@ from models import (
 from workflow.engine import access, actions, admin_audit, clock, deadlines, formats
 from workflow.engine import notices as notifications
 from workflow.engine import values as boundary
+from workflow.engine.calendar import local_date
 from workflow.engine.chain import case_event_hash
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
@@ -111,12 +113,62 @@ def body_by_code(session: Session, code: str) -> Body:
     return body
 
 
+def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> Body:
+    """Which of a closed body's successors takes `case` over.
+
+    The body that already holds or raised it; else the one in the line of parents of the body
+    that raised it (a samordningsudvalg placed under its sundhedsråd); else the one of the
+    raising body's planning area; else the first successor named (the plan's default).
+    """
+    by_id = {body.id: body for body in candidates}
+    for held in (case.current_body_id, case.originating_body_id):
+        if held in by_id:
+            return by_id[held]
+    origin = session.get(Body, case.originating_body_id)
+    node, seen = origin, set[int]()
+    while node is not None and node.id not in seen:
+        if node.id in by_id:
+            return by_id[node.id]
+        seen.add(node.id)
+        node = node.parent
+    area = origin.planning_area_id if origin is not None else None
+    same_area = [body for body in candidates if area is not None and body.planning_area_id == area]
+    return same_area[0] if same_area else candidates[0]
+
+
+def successor_for(session: Session, case: Case, body: Body, day: date | None = None) -> Body:
+    """The body that does a closed body's work for `case` on `day` (today by default).
+
+    Process definitions name bodies by code ("TSS", "SKU"); when the organisation closes such
+    a body (a reorganisation), its successors (body_successions) take over, so the same
+    definitions run in the new structure. A body that exists on `day` is itself.
+    """
+    day = day or local_date(clock.now())
+    seen: set[int] = set()
+    while body.valid_to is not None and body.valid_to < day and body.id not in seen:
+        seen.add(body.id)
+        candidates = session.scalars(
+            select(Body)
+            .join(BodySuccession, BodySuccession.successor_id == Body.id)
+            .where(BodySuccession.predecessor_id == body.id)
+            .order_by(BodySuccession.id)
+        ).all()
+        if not candidates:
+            break
+        body = pick_successor(session, case, candidates)
+    return body
+
+
+def _named_body(session: Session, case: Case, code: str) -> Body:
+    return successor_for(session, case, body_by_code(session, code))
+
+
 def _ref_body_id(session: Session, case: Case, ref: str) -> int:
     if ref == "current":
         return case.current_body_id
     if ref == "originating":
         return case.originating_body_id
-    return body_by_code(session, ref).id
+    return _named_body(session, case, ref).id
 
 
 def _body_code(session: Session, body_id: int) -> str:
@@ -475,7 +527,7 @@ def _one_transaction(session: Session, case: Case, expected_version: int | None)
 def _state_body_id(session: Session, case: Case, state_body: str) -> int:
     if state_body == "originating":
         return case.originating_body_id
-    return body_by_code(session, state_body).id
+    return _named_body(session, case, state_body).id
 
 
 def _move_to_body(session: Session, case: Case, body_id: int) -> None:
@@ -834,4 +886,45 @@ def migrate_case_version(
             created_at=now,
         )
         deadlines.recompute(session, case, target.states[new_state], now, left_state=False)
+    return event
+
+
+def reassign_case(
+    case: Case,
+    *,
+    current_body: Body,
+    originating_body: Body,
+    actor: User | None,
+    comment: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> CaseEvent:
+    """Hand an open case to other bodies without a transition (a reorganisation): the bodies
+    change, one audited event ("reorganise") is sealed onto the case's chain, its deadlines
+    are recomputed for the new body and the new body's chairs and secretariat are told.
+
+    The state and the time it was entered stay: a state deadline counted from entry keeps its
+    day, a material deadline follows the new body's meetings. Joins the caller's unit of work.
+    """
+    session = _session(case)
+    with unit_of_work(session):
+        from_body = session.get(Body, case.current_body_id)
+        case.originating_body_id = originating_body.id
+        case.originating_body = originating_body
+        _move_to_body(session, case, current_body.id)
+        case.updated_at = now
+        session.flush()
+        event = append_event(
+            session, case, trigger="reorganise", actor=actor, from_state=case.state,
+            comment=comment, data=data, now=now,
+        )  # fmt: skip
+        state = definition_of(case).states[case.state]
+        deadlines.close_open_deadlines(session, case, now, met=False)
+        rule = state.deadline
+        entered = now if rule is not None and rule.kind == "material" else case.state_entered_at
+        deadline = deadlines.build_deadline(session, case, state, entered)
+        if deadline is not None:
+            deadline.created_at = now
+            session.add(deadline)
+        notifications.after_reassignment(session, case, event, from_body, current_body)
     return event

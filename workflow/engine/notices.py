@@ -85,3 +85,23 @@ def after_transition(
             created_at=event.created_at,
             send_after=event.created_at,
         )
+
+
+def after_reassignment(
+    session: Session, case: Case, event: CaseEvent, from_body: Body | None, to_body: Body
+) -> None:
+    """Tell the chairs and secretariat of the body a reorganisation hands a case to."""
+    if from_body is not None and from_body.id == to_body.id:
+        return
+    for user_id in members_of(session, to_body.id, CHAIRS_AND_SECRETARIAT):
+        enqueue(
+            session,
+            key=f"event:{event.id}:user:{user_id}",
+            recipient_id=user_id,
+            kind="case_arrived",
+            subject=f"Sag flyttet til {to_body.code}: {case.title}",
+            body=f"Sagen '{case.title}' er nu hos {to_body.name}. {event.comment}",
+            case_id=case.id,
+            created_at=event.created_at,
+            send_after=event.created_at,
+        )
