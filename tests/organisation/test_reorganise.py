@@ -333,3 +333,65 @@ def test_the_organisation_as_of_a_date(session, tmp_path, make_user):
     assert len(after.municipalities) == 30
     assert "Region Hovedstaden" in {p.name for p in before.parties}
     assert "Region Hovedstaden" not in {p.name for p in after.parties}
+
+
+def demo_plan() -> reorganise.Plan:
+    return reorganise.load_plan(reorganise.find_plan("sundhedsreform-2027"))
+
+
+def test_the_demo_plan_for_2027_is_complete(session):
+    plan = demo_plan()
+    result = reorganise.preview(session, plan)
+    assert result.gaps == []
+    assert len([c for c in result.new_bodies if c.startswith("SR-")]) == 9
+    assert {"STYR-OEST", "SU-SJ-OEST"} <= set(result.new_bodies)
+    municipalities = [
+        spec for spec in plan.organisation["parties"] if spec["kind"] == "municipality"
+    ]
+    assert len(municipalities) == 17
+    assert "EKSEMPEL" in Path(plan.source).read_text(encoding="utf-8")
+
+
+def test_after_the_merger_an_initiative_is_spread_to_46_municipalities(
+    session, make_case, make_user
+):
+    from workflow.implementation import operations as implementation
+
+    operations.apply_plan(session, demo_plan(), make_user(is_admin=True))
+    clock.set_time(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    case = make_case(title="Efter reformen", state="implementation")
+    units = implementation.create_units(session, case, None, clock.now())
+    municipalities = [u for u in units if u.party.kind == "municipality"]
+    assert len(municipalities) == 46
+    roskilde = next(u for u in units if u.party.code == "KOM-ROSKILDE")
+    assert session.get(Body, roskilde.responsible_body_id).code == "SU-SJ-OEST"
+    practice = next(u for u in units if u.party.code == "PLO-H")
+    assert session.get(Body, practice.responsible_body_id).code == "STYR-OEST"
+    # Before the merger the same spread had the 29.
+    clock.set_time(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    assert len(queries.municipalities_as_of(session, clock.now())) == 29
+
+
+def test_a_case_page_shows_the_organisation_as_it_was(
+    session, tmp_path, make_case, make_user, client, logged_in, text_of
+):
+    admin = make_user(is_admin=True)
+    tina = make_user("chair@TSS")
+    closed = make_case("joint_agreement", title="Afsluttet i 2020", origin="TSS")
+    engine.perform(closed, "reject_terms", tina, comment="Ikke nu")
+    renamed = make_case("forum_matter", title="Hos PPU", origin="PPU")
+    open_case = make_case(title="Åben hos SKU", state="at_sku")
+    operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
+    logged_in(is_admin=True)
+
+    page = text_of(client.get(f"/sager/{closed.id}"))
+    assert "Behandles i Tværsektoriel Strategisk Styregruppe (TSS)" in page
+    assert "organet er nedlagt efter 31. december 2020" in page
+    moved = text_of(client.get(f"/sager/{open_case.id}"))
+    assert "Behandles i Sundhedsråd B (SR-B)" in moved
+    assert "Flyttet fra SKU til Sundhedsråd B (SR-B) ved reorganisering" in moved
+    assert "Rejst af Praksisplanudvalget (PPU)" in text_of(client.get(f"/sager/{renamed.id}"))
+    bodies = text_of(client.get("/organer"))
+    assert "Nedlagte organer" in bodies and "Sundhedskoordinationsudvalget (SKU)" in bodies
+    sku = text_of(client.get("/organer/SKU"))
+    assert "Overtaget af" in sku and "Sundhedsråd A (SR-A)" in sku

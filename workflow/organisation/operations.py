@@ -21,6 +21,7 @@ from models import (
     BodySuccession,
     Case,
     Deadline,
+    ImplementationStatus,
     Meeting,
     MeetingSeries,
     Membership,
@@ -97,6 +98,10 @@ def apply_plan(session: Session, plan: Plan, actor: User, now: datetime | None =
             series.valid_from = plan.effective
         # After the new series: a material deadline follows the new body's first meeting.
         _move_cases(session, plan, result, bodies, actor, now)
+        for unit_id, _case_id, _old, new in result.units_moved:
+            unit = session.get(ImplementationStatus, unit_id)
+            if unit is not None:
+                unit.responsible_body_id = bodies[new].id
         for deadline_id, _case_id, _old, new in result.deadlines_moved:
             deadline = session.get(Deadline, deadline_id)
             if deadline is not None:
@@ -132,6 +137,7 @@ def summarise(result: Preview) -> dict[str, object]:
         "cases_by_body": dict(sorted(by_body.items())),
         "closed_cases_kept": result.kept_closed,
         "deadlines_moved": len(result.deadlines_moved),
+        "units_moved": len(result.units_moved),
         "memberships_carried": len(result.memberships_carried),
         "memberships_ended": len(result.memberships_ended),
         "series_ended": len(result.series_ended),

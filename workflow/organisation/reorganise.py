@@ -19,13 +19,15 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from models import (
     Body,
     Case,
     Deadline,
+    DeadlineKind,
+    ImplementationStatus,
     Meeting,
     MeetingSeries,
     MeetingStatus,
@@ -38,9 +40,12 @@ from models import (
     User,
 )
 from workflow.cases import queries as case_queries
+from workflow.engine import clock, deadlines
+from workflow.engine import core as engine
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
 from workflow.engine.paths import resource_dir
+from workflow.meetings.operations import occurrences
 
 PLAN_KEYS = {
     "name",
@@ -372,6 +377,7 @@ class CaseMove:
     from_origin: str
     to_origin: str
     deadline_before: datetime | None = None
+    deadline_after: datetime | None = None
 
 
 @dataclass
@@ -389,6 +395,7 @@ class Preview:
     moves: list[CaseMove] = field(default_factory=list)
     kept_closed: int = 0
     deadlines_moved: list[tuple[int, int, str, str]] = field(default_factory=list)
+    units_moved: list[tuple[int, int, str, str]] = field(default_factory=list)
     memberships_carried: list[tuple[int, str, str, str, Role]] = field(default_factory=list)
     memberships_ended: list[tuple[int, str, str, Role]] = field(default_factory=list)
     series_ended: list[tuple[int, str, str]] = field(default_factory=list)
@@ -605,11 +612,17 @@ def preview(session: Session, plan: Plan) -> Preview:
     for case_id, due in session.execute(
         select(Deadline.case_id, Deadline.due_at)
         .join(Case, Case.id == Deadline.case_id)
-        .where(held, Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
+        .where(
+            held,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+            Deadline.kind != DeadlineKind.FOLLOW_UP,
+        )
         .order_by(Deadline.due_at.desc())
     ):
         next_due[case_id] = due
     moved_ids: set[int] = set()
+    now = clock.now()
     for case in session.scalars(select(Case).where(held, open_condition).order_by(Case.id)):
         current, origin = codes[case.current_body_id], codes[case.originating_body_id]
         pair = (current, origin)
@@ -627,6 +640,7 @@ def preview(session: Session, plan: Plan) -> Preview:
             )
             continue
         moved_ids.add(case.id)
+        upcoming = _recomputed_due(session, plan, org, case, to_current, next_due.get(case.id), now)
         result.moves.append(
             CaseMove(
                 case.id,
@@ -638,17 +652,60 @@ def preview(session: Session, plan: Plan) -> Preview:
                 origin,
                 to_origin,
                 next_due.get(case.id),
+                upcoming,
             )
         )
     result.kept_closed = (
         session.scalar(select(func.count(Case.id)).where(held, ~open_condition)) or 0
     )
     _deadlines(session, plan, org, closing_ids, moved_ids, result)
+    _units(session, org, closing_ids, open_condition, result)
     _memberships(session, plan, closing_ids, result)
     _meetings(session, plan, closing_ids, result)
     _notifications(session, plan, org, result)
     result.series_started = list(plan.series)
     return result
+
+
+def _recomputed_due(
+    session: Session,
+    plan: Plan,
+    org: _Org,
+    case: Case,
+    target: str,
+    before: datetime | None,
+    now: datetime,
+) -> datetime | None:
+    """The case's state deadline after the move: a deadline counted from the state's entry
+    keeps its day; a material deadline follows the new body's first reachable meeting (one
+    planned already, or one of the plan's new series)."""
+    rule = engine.definition_of(case).states[case.state].deadline
+    if rule is None:
+        return None
+    if rule.kind != "material":
+        return before
+    body = org.bodies.get(target)
+    if body is None:
+        spec = next(s for s in plan.organisation.get("bodies", []) if s["code"] == target)
+        body = Body(
+            code=target,
+            name=str(spec.get("name", target)),
+            material_deadline_days=int(spec.get("material_deadline_days", 7)),
+            material_deadline_working_days=bool(spec.get("working_days", False)),
+        )
+    candidates: list[datetime] = []
+    if body.id is not None:
+        meeting = deadlines.reachable_meeting(session, body, now)
+        if meeting is not None:
+            candidates.append(deadlines.material_deadline(meeting, body))
+    for series in plan.series:
+        if series.body == target:
+            for start in occurrences(series.first, series.frequency, series.interval, series.count):
+                due = deadlines.material_deadline(Meeting(starts_at=start), body)
+                if due >= now:
+                    candidates.append(due)
+                    break
+    return min(candidates) if candidates else None
 
 
 def _deadlines(
@@ -689,6 +746,37 @@ def _deadlines(
             )
             continue
         result.deadlines_moved.append((deadline.id, case.id, code, target))
+
+
+def _units(
+    session: Session,
+    org: _Org,
+    closing_ids: dict[int, str],
+    open_condition: ColumnElement[bool],
+    result: Preview,
+) -> None:
+    """Implementation units of open cases answered for by a closing body go to its successor."""
+    codes = {b.id: b.code for b in org.bodies.values()}
+    rows = session.execute(
+        select(ImplementationStatus.id, ImplementationStatus.responsible_body_id, Case)
+        .join(Case, Case.id == ImplementationStatus.case_id)
+        .where(ImplementationStatus.responsible_body_id.in_(closing_ids), open_condition)
+        .order_by(ImplementationStatus.id)
+    ).all()
+    for unit_id, body_id, case in rows:
+        code = closing_ids[body_id]
+        pair = (codes[case.current_body_id], codes[case.originating_body_id])
+        target = org.successor(code, pair, pair[1])
+        if target is None:
+            result.gaps.append(
+                (
+                    f"Implementeringsenheden #{unit_id} på sag #{case.id} hos {code} "
+                    "har intet hjem",
+                    f"Implementation unit #{unit_id} on case #{case.id} at {code} has no home",
+                )
+            )
+            continue
+        result.units_moved.append((unit_id, case.id, code, target))
 
 
 def _memberships(
@@ -801,7 +889,13 @@ def describe(result: Preview) -> list[str]:
     for (process, state, old, new), count in sorted(result.by_state_and_body.items()):
         lines.append(f"  {count:>6} × {process}: {state}  {old} → {new}")
     for move in result.moves:
-        due = f", frist før: {move.deadline_before:%Y-%m-%d}" if move.deadline_before else ""
+        before = f"{move.deadline_before:%Y-%m-%d}" if move.deadline_before else "ingen"
+        after = (
+            f"{move.deadline_after:%Y-%m-%d}"
+            if move.deadline_after
+            else f"sættes, når {move.to_body} har et møde planlagt"
+        )
+        due = f", frist {before} → {after}" if move.deadline_before or move.deadline_after else ""
         origin = (
             f", rejst af {move.from_origin} → {move.to_origin}"
             if (move.from_origin != move.to_origin)
@@ -809,12 +903,16 @@ def describe(result: Preview) -> list[str]:
         )
         lines.append(
             f"  sag #{move.case_id} ({move.process}: {move.state}): {move.from_body} → "
-            f"{move.to_body}{origin}{due}; fristen genberegnes"
+            f"{move.to_body}{origin}{due}"
         )
     lines.append(f"Lukkede sager, der bliver under deres organ med historik: {result.kept_closed}")
     lines += [
         f"Frist #{d} på sag #{c} flyttes {old} → {new}" for d, c, old, new in result.deadlines_moved
     ]
+    if result.units_moved:
+        lines.append(
+            f"Implementeringsenheder, der får et nyt ansvarligt organ: {len(result.units_moved)}"
+        )
     lines.append(
         f"Medlemskaber: {len(result.memberships_carried)} videreføres, "
         f"{len(result.memberships_ended)} ophører"
