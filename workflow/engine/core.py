@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from models import (
@@ -24,17 +24,21 @@ from models import (
     Case,
     CaseEvent,
     CaseExpense,
+    Deadline,
+    DeadlineKind,
     Meeting,
     MeetingStatus,
     Membership,
+    Notification,
     Role,
     User,
 )
 from workflow.engine import access, actions, admin_audit, clock, deadlines, formats
 from workflow.engine import notices as notifications
 from workflow.engine import values as boundary
+from workflow.engine.audit_key import load_key
 from workflow.engine.calendar import local_date
-from workflow.engine.chain import case_event_hash
+from workflow.engine.chain import case_event_hash, seal_case_event
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
 from workflow.engine.guards import GUARDS, PREDICATES, Failure, GuardContext
@@ -139,13 +143,19 @@ def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> 
 def successor_for(session: Session, case: Case, body: Body, day: date | None = None) -> Body:
     """The body that does a closed body's work for `case` on `day` (today by default).
 
+    A body without successors is itself, whatever its dates.
+
     Process definitions name bodies by code ("TSS", "SKU"); when the organisation closes such
     a body (a reorganisation), its successors (body_successions) take over, so the same
     definitions run in the new structure. A body that exists on `day` is itself.
     """
     day = day or local_date(clock.now())
     seen: set[int] = set()
-    while body.valid_to is not None and body.valid_to < day and body.id not in seen:
+    # Closed: past its last day, or made inactive by a reorganisation applied ahead of its
+    # effective date (the successors take over from the moment it is applied).
+    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
+        body.id not in seen
+    ):
         seen.add(body.id)
         candidates = session.scalars(
             select(Body)
@@ -889,6 +899,17 @@ def migrate_case_version(
     return event
 
 
+@dataclass(frozen=True)
+class Reassignment:
+    """One case handed to other bodies without a transition (a reorganisation)."""
+
+    case: Case
+    current_body: Body
+    originating_body: Body
+    comment: str
+    data: dict[str, Any]
+
+
 def reassign_case(
     case: Case,
     *,
@@ -898,33 +919,135 @@ def reassign_case(
     comment: str,
     data: dict[str, Any],
     now: datetime,
-) -> CaseEvent:
-    """Hand an open case to other bodies without a transition (a reorganisation): the bodies
-    change, one audited event ("reorganise") is sealed onto the case's chain, its deadlines
-    are recomputed for the new body and the new body's chairs and secretariat are told.
+) -> None:
+    """Hand one open case to other bodies; see reassign_cases()."""
+    move = Reassignment(case, current_body, originating_body, comment, data)
+    reassign_cases(_session(case), [move], actor, now)
 
-    The state and the time it was entered stay: a state deadline counted from entry keeps its
-    day, a material deadline follows the new body's meetings. Joins the caller's unit of work.
+
+REASSIGN_CHUNK = 500
+
+
+def reassign_cases(
+    session: Session, moves: Sequence[Reassignment], actor: User | None, now: datetime
+) -> int:
+    """Hand open cases to other bodies without a transition (a reorganisation), in bulk.
+
+    Per case: the bodies change and the version moves on (a stale form is a conflict), one
+    audited event ("reorganise") is sealed onto the case's chain, the open deadlines of its
+    state are cancelled and rebuilt for the new body (a deadline counted from the state's entry
+    keeps its day; a material deadline follows the new body's first reachable meeting), and the
+    new body's chairs and secretariat are told. The state and the time it was entered stay.
+    Rows are written in bulk (a plan moves thousands of cases), in the caller's unit of work;
+    returns the number of cases moved.
     """
-    session = _session(case)
+    key = load_key()
+    material: dict[int, Meeting | None] = {}
     with unit_of_work(session):
-        from_body = session.get(Body, case.current_body_id)
-        case.originating_body_id = originating_body.id
-        case.originating_body = originating_body
-        _move_to_body(session, case, current_body.id)
-        case.updated_at = now
         session.flush()
-        event = append_event(
-            session, case, trigger="reorganise", actor=actor, from_state=case.state,
-            comment=comment, data=data, now=now,
-        )  # fmt: skip
-        state = definition_of(case).states[case.state]
-        deadlines.close_open_deadlines(session, case, now, met=False)
-        rule = state.deadline
-        entered = now if rule is not None and rule.kind == "material" else case.state_entered_at
-        deadline = deadlines.build_deadline(session, case, state, entered)
-        if deadline is not None:
-            deadline.created_at = now
-            session.add(deadline)
-        notifications.after_reassignment(session, case, event, from_body, current_body)
-    return event
+        for start in range(0, len(moves), REASSIGN_CHUNK):
+            chunk = moves[start : start + REASSIGN_CHUNK]
+            ids = [move.case.id for move in chunk]
+            # Lock the cases (PostgreSQL) before reading the chains' heads, as append_event does.
+            session.execute(select(Case.id).where(Case.id.in_(ids)).with_for_update())
+            heads = _chain_heads(session, ids)
+            session.execute(
+                update(Deadline)
+                .where(
+                    Deadline.case_id.in_(ids),
+                    Deadline.met_at.is_(None),
+                    Deadline.cancelled_at.is_(None),
+                    Deadline.kind != DeadlineKind.FOLLOW_UP,
+                )
+                .values(cancelled_at=now)
+                .execution_options(synchronize_session="fetch")
+            )
+            events: list[dict[str, Any]] = []
+            new_deadlines: list[dict[str, Any]] = []
+            notes: list[dict[str, Any]] = []
+            for move in chunk:
+                case, body = move.case, move.current_body
+                head = heads.get(case.id)
+                event = {
+                    "case_id": case.id, "seq": head[0] + 1 if head else 1,
+                    "actor_id": actor.id if actor else None, "trigger": "reorganise",
+                    "from_state": case.state, "to_state": case.state, "comment": move.comment,
+                    "data": move.data, "meeting_id": None, "created_at": now,
+                    "prev_hash": head[1] if head else GENESIS_HASH,
+                }  # fmt: skip
+                event["hash"] = seal_case_event(event, key)
+                events.append(event)
+                deadline = _rebuilt_deadline(session, case, body, now, material)
+                if deadline is not None:
+                    new_deadlines.append(deadline)
+                if case.current_body_id != body.id:
+                    notes += notifications.reassignment_rows(session, case, event, body)
+            cases = cast(Table, Case.__table__)
+            session.execute(
+                update(cases)
+                .where(cases.c.id == bindparam("case_id"))
+                .values(
+                    current_body_id=bindparam("current"),
+                    originating_body_id=bindparam("originating"),
+                    updated_at=bindparam("now"),
+                    version=cases.c.version + 1,
+                ),
+                [
+                    {"case_id": m.case.id, "current": m.current_body.id,
+                     "originating": m.originating_body.id, "now": now}
+                    for m in chunk
+                ],
+            )  # fmt: skip
+            session.execute(insert(CaseEvent), events)
+            if new_deadlines:
+                session.execute(insert(Deadline), new_deadlines)
+            if notes:
+                session.execute(insert(Notification), notes)
+            for move in chunk:
+                # The rows were written around the ORM: read the case afresh when next used.
+                session.expire(move.case)
+    return len(moves)
+
+
+def _rebuilt_deadline(
+    session: Session, case: Case, body: Body, now: datetime, material: dict[int, Meeting | None]
+) -> dict[str, Any] | None:
+    """The deadline of the case's state at its new body, as a row."""
+    state = definition_of(case).states[case.state]
+    rule = state.deadline
+    if rule is None:
+        return None
+    if rule.kind == "material":
+        if body.id not in material:
+            material[body.id] = deadlines.reachable_meeting(session, body, now)
+        meeting = material[body.id]
+        if meeting is None:
+            return None  # no meeting planned yet; scheduling one sets the deadline
+        due_at, meeting_id = deadlines.material_deadline(meeting, body), meeting.id
+        kind = DeadlineKind.MATERIAL
+    else:
+        built = deadlines.build_deadline(session, case, state, case.state_entered_at)
+        if built is None:
+            return None
+        due_at, meeting_id, kind = built.due_at, None, built.kind
+    return {
+        "case_id": case.id, "kind": kind,
+        "state": state.name, "body_id": body.id, "meeting_id": meeting_id, "due_at": due_at,
+        "reminder_days": list(state.reminders), "escalation_level": 0, "created_at": now,
+    }  # fmt: skip
+
+
+def _chain_heads(session: Session, ids: list[int]) -> dict[int, tuple[int, str]]:
+    """The last event's (seq, hash) of each case."""
+    newest = (
+        select(CaseEvent.case_id, func.max(CaseEvent.seq).label("seq"))
+        .where(CaseEvent.case_id.in_(ids))
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash).join(
+            newest, (newest.c.case_id == CaseEvent.case_id) & (newest.c.seq == CaseEvent.seq)
+        )
+    )
+    return {case_id: (seq, digest) for case_id, seq, digest in rows}

@@ -253,28 +253,29 @@ def _move_cases(
     actor: User,
     now: datetime,
 ) -> None:
-    cases = {
-        case.id: case
-        for case in session.scalars(
-            select(Case).where(Case.id.in_([move.case_id for move in result.moves]))
-        )
-    }
+    ids = [move.case_id for move in result.moves]
+    cases: dict[int, Case] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        cases.update((c.id, c) for c in session.scalars(select(Case).where(Case.id.in_(chunk))))
+    moves = []
     for move in result.moves:
-        case = cases[move.case_id]
         old, new = bodies[move.from_body], bodies[move.to_body]
-        engine.reassign_case(
-            case,
-            current_body=new,
-            originating_body=bodies[move.to_origin],
-            actor=actor,
-            comment=_move_comment(plan, old if old.id != new.id else bodies[move.from_origin], new),
-            data={
-                "reorganisation": plan.name,
-                "effective": plan.effective.isoformat(),
-                "from_body": move.from_body,
-                "to_body": move.to_body,
-                "from_originating_body": move.from_origin,
-                "to_originating_body": move.to_origin,
-            },
-            now=now,
+        named = old if old.id != new.id else bodies[move.from_origin]
+        moves.append(
+            engine.Reassignment(
+                case=cases[move.case_id],
+                current_body=new,
+                originating_body=bodies[move.to_origin],
+                comment=_move_comment(plan, named, new),
+                data={
+                    "reorganisation": plan.name,
+                    "effective": plan.effective.isoformat(),
+                    "from_body": move.from_body,
+                    "to_body": move.to_body,
+                    "from_originating_body": move.from_origin,
+                    "to_originating_body": move.to_origin,
+                },
+            )
         )
+    engine.reassign_cases(session, moves, actor, now)

@@ -623,6 +623,7 @@ def preview(session: Session, plan: Plan) -> Preview:
         next_due[case_id] = due
     moved_ids: set[int] = set()
     now = clock.now()
+    material: dict[str, datetime | None] = {}
     for case in session.scalars(select(Case).where(held, open_condition).order_by(Case.id)):
         current, origin = codes[case.current_body_id], codes[case.originating_body_id]
         pair = (current, origin)
@@ -640,7 +641,9 @@ def preview(session: Session, plan: Plan) -> Preview:
             )
             continue
         moved_ids.add(case.id)
-        upcoming = _recomputed_due(session, plan, org, case, to_current, next_due.get(case.id), now)
+        upcoming = _recomputed_due(
+            session, plan, org, case, to_current, next_due.get(case.id), now, material
+        )
         result.moves.append(
             CaseMove(
                 case.id,
@@ -675,6 +678,7 @@ def _recomputed_due(
     target: str,
     before: datetime | None,
     now: datetime,
+    material: dict[str, datetime | None],
 ) -> datetime | None:
     """The case's state deadline after the move: a deadline counted from the state's entry
     keeps its day; a material deadline follows the new body's first reachable meeting (one
@@ -684,6 +688,14 @@ def _recomputed_due(
         return None
     if rule.kind != "material":
         return before
+    if target not in material:
+        material[target] = _first_material_deadline(session, plan, org, target, now)
+    return material[target]
+
+
+def _first_material_deadline(
+    session: Session, plan: Plan, org: _Org, target: str, now: datetime
+) -> datetime | None:
     body = org.bodies.get(target)
     if body is None:
         spec = next(s for s in plan.organisation.get("bodies", []) if s["code"] == target)

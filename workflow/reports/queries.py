@@ -40,6 +40,7 @@ from workflow.engine.formats import format_date, format_number
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.implementation import operations as implementation
+from workflow.organisation.queries import valid_on
 from workflow.web.i18n import label, pick
 
 Cell = str | int | float | Decimal | date | None
@@ -611,7 +612,13 @@ def to_xlsx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
 
 def indicator_follow_up(session: Session, year: int) -> Report:
     """Each indicator in the region: this year's and last year's value and the direction."""
-    region = session.scalar(select(Party).where(Party.kind == PartyKind.REGION))
+    # The region that was a party in the year (Region Østdanmark after the 2027 merger).
+    region = session.scalar(
+        select(Party)
+        .where(Party.kind == PartyKind.REGION, valid_on(Party, date(year, 12, 31)))
+        .order_by(Party.id)
+        .limit(1)
+    )
     values = {
         (v.indicator_id, v.year): v.value
         for v in session.scalars(
