@@ -380,6 +380,9 @@ def test_a_case_page_shows_the_organisation_as_it_was(
     closed = make_case("joint_agreement", title="Afsluttet i 2020", origin="TSS")
     engine.perform(closed, "reject_terms", tina, comment="Ikke nu")
     renamed = make_case("forum_matter", title="Hos PPU", origin="PPU")
+    ppu_chair = make_user("chair@PPU")
+    engine.perform(renamed, "raise", ppu_chair)
+    engine.perform(renamed, "reject", ppu_chair, comment="Nej")
     open_case = make_case(title="Åben hos SKU", state="at_sku")
     operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
     logged_in(is_admin=True)
@@ -390,8 +393,24 @@ def test_a_case_page_shows_the_organisation_as_it_was(
     moved = text_of(client.get(f"/sager/{open_case.id}"))
     assert "Behandles i Sundhedsråd B (SR-B)" in moved
     assert "Flyttet fra SKU til Sundhedsråd B (SR-B) ved reorganisering" in moved
+    # A closed case names the body as it was named then; the body's page says it was renamed.
     assert "Rejst af Praksisplanudvalget (PPU)" in text_of(client.get(f"/sager/{renamed.id}"))
+    ppu = text_of(client.get("/organer/PPU"))
+    assert "Praksisplanudvalget Øst (PPU)" in ppu and "Tidligere navne Praksisplanudvalget" in ppu
     bodies = text_of(client.get("/organer"))
     assert "Nedlagte organer" in bodies and "Sundhedskoordinationsudvalget (SKU)" in bodies
     sku = text_of(client.get("/organer/SKU"))
     assert "Overtaget af" in sku and "Sundhedsråd A (SR-A)" in sku
+
+
+def test_rules_naming_a_closed_body_are_held_in_its_successor(session, tmp_path, make_user):
+    """The policy's "secretariat@TSS" (the indicators) is held by the steering group's
+    secretariat that took over from TSS."""
+    from workflow import policy
+
+    secretary = make_user("secretariat@TSS")
+    admin = make_user(is_admin=True)
+    operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
+    session.refresh(secretary)
+    assert policy.may(secretary, "keep_indicators", None, session)
+    assert not policy.may(make_user("member@SU-NORD-SOM"), "keep_indicators", None, session)
