@@ -414,3 +414,15 @@ def test_rules_naming_a_closed_body_are_held_in_its_successor(session, tmp_path,
     session.refresh(secretary)
     assert policy.may(secretary, "keep_indicators", None, session)
     assert not policy.may(make_user("member@SU-NORD-SOM"), "keep_indicators", None, session)
+
+
+def test_seeding_after_a_reorganisation_keeps_the_new_structure(session, tmp_path, make_user):
+    from workflow.organisation import seed
+
+    operations.apply_plan(
+        session, reorganise.load_plan(write_plan(tmp_path)), make_user(is_admin=True)
+    )
+    seed.run(session, update=True)
+    su = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
+    assert su.parent.code == "SR-B"
+    assert session.scalar(select(Body).where(Body.code == "PPU")).name == "Praksisplanudvalget Øst"

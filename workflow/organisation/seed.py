@@ -25,6 +25,7 @@ from models import (
     Party,
     PartyKind,
     PlanningArea,
+    Reorganisation,
 )
 from workflow.engine import admin_audit
 from workflow.engine.definitions import DefinitionError, ProcessDefinition, load_definitions
@@ -173,11 +174,16 @@ def seed_organisation(session: Session, report: SeedReport, data: dict[str, Any]
     focus_ids = {a.code: a.id for a in session.scalars(select(FocusArea))}
     existing_codes = set(session.scalars(select(Body.code)))
     bodies: dict[str, Body] = {}
+    # After a reorganisation the plans own the bodies' names and parents: the data file, which
+    # describes the structure before it, no longer changes an existing body's name or parent.
+    reorganised = session.scalar(select(Reorganisation.id).limit(1)) is not None
     # Two passes: every body exists before parents are linked.
     for spec in data.get("bodies", []):
+        kept = reorganised and spec["code"] in existing_codes
+        names = {} if kept else {"name": spec["name"], "name_en": spec.get("name_en")}
         bodies[spec["code"]] = _upsert(
             session, report, "organer", Body, {"code": spec["code"]},
-            {"name": spec["name"], "name_en": spec.get("name_en"),
+            {**names,
              "kind": BodyKind(spec["kind"]),
              "planning_area_id": area_id(spec.get("planning_area")),
              "focus_area_id": focus_ids.get(spec.get("focus_area", "")),
@@ -194,6 +200,8 @@ def seed_organisation(session: Session, report: SeedReport, data: dict[str, Any]
     for spec in data.get("bodies", []):
         parent = _body(session, bodies, spec["parent"]).id if spec.get("parent") else None
         body = bodies[spec["code"]]
+        if reorganised and body.code in existing_codes:
+            continue
         if body.parent_id != parent:
             # Linking a body created in this run is part of creating it, not an update.
             if body.code in existing_codes:
