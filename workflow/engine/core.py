@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from models import (
@@ -982,22 +982,24 @@ def reassign_cases(
                     new_deadlines.append(deadline)
                 if case.current_body_id != body.id:
                     notes += notifications.reassignment_rows(session, case, event, body)
+            # One set-based update per (new current, new originating) pair: a plan sends
+            # thousands of cases to a few dozen bodies.
             cases = cast(Table, Case.__table__)
-            session.execute(
-                update(cases)
-                .where(cases.c.id == bindparam("case_id"))
-                .values(
-                    current_body_id=bindparam("current"),
-                    originating_body_id=bindparam("originating"),
-                    updated_at=bindparam("now"),
-                    version=cases.c.version + 1,
-                ),
-                [
-                    {"case_id": m.case.id, "current": m.current_body.id,
-                     "originating": m.originating_body.id, "now": now}
-                    for m in chunk
-                ],
-            )  # fmt: skip
+            pairs: dict[tuple[int, int], list[int]] = {}
+            for move in chunk:
+                pair = (move.current_body.id, move.originating_body.id)
+                pairs.setdefault(pair, []).append(move.case.id)
+            for (current_id, originating_id), case_ids in pairs.items():
+                session.execute(
+                    update(cases)
+                    .where(cases.c.id.in_(case_ids))
+                    .values(
+                        current_body_id=current_id,
+                        originating_body_id=originating_id,
+                        updated_at=now,
+                        version=cases.c.version + 1,
+                    )
+                )
             session.execute(insert(CaseEvent), events)
             if new_deadlines:
                 session.execute(insert(Deadline), new_deadlines)
