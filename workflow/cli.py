@@ -735,7 +735,7 @@ def reorganise_command(context: Context, plan: str, dry_run: bool, actor: str | 
             result = reorganise.preview(session, loaded)
             for line in reorganise.describe(result):
                 click.echo(line)
-            if result.gaps:
+            if result.gaps and not result.already_applied:
                 sys.exit(1)
             return
         if actor is None:

@@ -426,3 +426,22 @@ def test_seeding_after_a_reorganisation_keeps_the_new_structure(session, tmp_pat
     su = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
     assert su.parent.code == "SR-B"
     assert session.scalar(select(Body).where(Body.code == "PPU")).name == "Praksisplanudvalget Øst"
+
+
+def test_the_plans_new_organisation_is_checked(session, tmp_path):
+    bad_rows = NEW_ORGANISATION.replace('kind = "steering"', 'kind = "styregruppe"').replace(
+        'code = "SR-A"\nname = "Sundhedsråd A"\nkind = "political"',
+        'code = "SR-A"\nname = "Sundhedsråd A"\nkind = "political"\nvalid_from = "snart"',
+    )
+    with pytest.raises(PlanError) as refused:
+        reorganise.load_plan(write_plan(tmp_path, organisation=bad_rows))
+    assert "bodies[0] (NY-TSS): ukendt art 'styregruppe'" in refused.value.message
+    assert "bodies[1].valid_from skal være en dato" in refused.value.message
+    unknown = NEW_ORGANISATION.replace('planning_area = "NORD"', 'planning_area = "NORDX"')
+    unknown += '\n[[bodies]]\ncode = "SR-C"\nname = "C"\nkind = "political"\nparent = "INGEN"\n'
+    result = reorganise.preview(
+        session, reorganise.load_plan(write_plan(tmp_path, organisation=unknown))
+    )
+    gaps = [da for da, _en in result.gaps]
+    assert "SR-B: planområdet NORDX findes ikke" in gaps
+    assert "SR-C: det overordnede organ INGEN findes ikke" in gaps

@@ -11,6 +11,7 @@ applies a plan without gaps. Nothing here writes.
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import tomllib
 from collections import Counter
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     Body,
+    BodyKind,
     Case,
     Deadline,
     DeadlineKind,
@@ -33,6 +35,7 @@ from models import (
     MeetingStatus,
     Membership,
     Party,
+    PartyKind,
     PlanningArea,
     Reorganisation,
     Role,
@@ -222,6 +225,7 @@ def load_plan(path: Path) -> Plan:
                     f"{name}: the organisation {org_name} cannot be read ({error})",
                 )
             raw_bytes += org_path.read_bytes() if organisation else b""
+    _check_organisation(name, organisation, problems)
     closes = []
     for index, spec in enumerate(_list(raw.get("close"))):
         body = need("body", str, spec, f"close[{index}].")
@@ -343,6 +347,60 @@ def load_plan(path: Path) -> Plan:
         digest=hashlib.sha256(raw_bytes).hexdigest(),
         source=str(path),
     )
+
+
+ORGANISATION_KINDS: dict[str, type[enum.StrEnum] | None] = {
+    "planning_areas": None,
+    "parties": PartyKind,
+    "bodies": BodyKind,
+}
+
+
+def _check_organisation(
+    name: str, organisation: dict[str, Any], problems: list[tuple[str, str]]
+) -> None:
+    """The plan's new organisation: every row a code and a name, a known kind, dates as dates."""
+    for key, kinds in ORGANISATION_KINDS.items():
+        rows = organisation.get(key, [])
+        if not isinstance(rows, list):
+            problems.append(
+                (
+                    f"{name}: organisationens {key} skal være en liste",
+                    f"{name}: the organisation's {key} must be a list",
+                )
+            )
+            continue
+        for index, row in enumerate(rows):
+            at = f"{key}[{index}]"
+            if not isinstance(row, dict) or not all(
+                isinstance(row.get(part), str) and row.get(part) for part in ("code", "name")
+            ):
+                problems.append(
+                    (
+                        f"{name}: {at} skal have code og name",
+                        f"{name}: {at} needs a code and a name",
+                    )
+                )
+                continue
+            if kinds is not None and row.get("kind") not in {k.value for k in kinds}:
+                problems.append(
+                    (
+                        f"{name}: {at} ({row['code']}): ukendt art '{row.get('kind')}'; brug en af "
+                        f"{', '.join(k.value for k in kinds)}",
+                        f"{name}: {at} ({row['code']}): unknown kind '{row.get('kind')}'",
+                    )
+                )
+            for key_name in ("valid_from", "valid_to"):
+                value = row.get(key_name)
+                if value is not None and (
+                    not isinstance(value, date) or isinstance(value, datetime)
+                ):
+                    problems.append(
+                        (
+                            f"{name}: {at}.{key_name} skal være en dato (fx 2027-01-01)",
+                            f"{name}: {at}.{key_name} must be a date (e.g. 2027-01-01)",
+                        )
+                    )
 
 
 def find_plan(text: str) -> Path:
@@ -523,6 +581,26 @@ def _check_references(session: Session, plan: Plan, org: _Org, gaps: list[tuple[
                     "sager flyttes",
                     f"moves: {rule.from_body} does not close in this plan; only a closed "
                     "body's cases move",
+                )
+            )
+    known_areas = set(session.scalars(select(PlanningArea.code))) | plan.new_codes("planning_areas")
+    for key in ("parties", "bodies"):
+        for spec in plan.organisation.get(key, []):
+            area = spec.get("planning_area")
+            if area is not None and area not in known_areas:
+                gaps.append(
+                    (
+                        f"{spec['code']}: planområdet {area} findes ikke",
+                        f"{spec['code']}: the planning area {area} does not exist",
+                    )
+                )
+    for spec in plan.organisation.get("bodies", []):
+        parent = spec.get("parent")
+        if parent is not None and not org.known(parent):
+            gaps.append(
+                (
+                    f"{spec['code']}: det overordnede organ {parent} findes ikke",
+                    f"{spec['code']}: the parent body {parent} does not exist",
                 )
             )
     for spec in plan.organisation.get("bodies", []):
