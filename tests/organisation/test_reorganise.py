@@ -320,6 +320,11 @@ def test_the_same_definitions_run_in_the_new_structure(session, tmp_path, fixtur
     engine.perform(case, "tss_recommend", chair.user, comment="Anbefales")
     assert case.state == "at_sku"
     assert case.current_body.code == "SR-B"
+    # The report of TSS's and SKU's decisions includes the steering group that took over.
+    from workflow.reports import queries as reports
+
+    decided = reports.decisions(session, reports.Filters(start=date(2021, 1, 1)))
+    assert [(row[1], row[2]) for row in decided.rows] == [("NY-TSS", case.id)]
 
 
 def test_the_organisation_as_of_a_date(session, tmp_path, make_user):

@@ -119,3 +119,27 @@ def predecessors(session: Session, body: Body) -> list[BodySuccession]:
             .order_by(BodySuccession.id)
         )
     )
+
+
+def with_successors(session: Session, codes: tuple[str, ...] | list[str]) -> set[str]:
+    """The codes and the codes of every body that took over from them, through any number of
+    reorganisations (a report on SKU's decisions includes its sundhedsråd's)."""
+    found = set(codes)
+    links = session.execute(
+        select(Body.code, BodySuccession.successor_id).join(
+            BodySuccession, BodySuccession.predecessor_id == Body.id
+        )
+    ).all()
+    if not links:
+        return found
+    code_of = dict(session.execute(select(Body.id, Body.code)).tuples().all())
+    by_code: dict[str, list[str]] = {}
+    for predecessor, successor_id in links:
+        by_code.setdefault(predecessor, []).append(code_of[successor_id])
+    todo = list(found)
+    while todo:
+        for successor in by_code.get(todo.pop(), []):
+            if successor not in found:
+                found.add(successor)
+                todo.append(successor)
+    return found
