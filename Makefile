@@ -48,6 +48,7 @@ bench: install
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.reads
+	$(BIN)/python -m bench.reorganise
 
 wheel: install
 	$(BIN)/python -m build --wheel --outdir dist .

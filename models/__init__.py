@@ -4,7 +4,7 @@ from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.base import Base, utcnow
-from models.body import Body, BodyKind
+from models.body import Body, BodyKind, BodyName, BodySuccession, Reorganisation, SuccessionKind
 from models.calendar_feed import CalendarFeedToken
 from models.case import Case, CaseExpense, case_national_goals
 from models.consultation import Consultation, ConsultationResponse, ResponseStatus
@@ -42,6 +42,8 @@ __all__ = [
     "Base",
     "Body",
     "BodyKind",
+    "BodyName",
+    "BodySuccession",
     "CalendarFeedToken",
     "Case",
     "CaseEvent",
@@ -76,10 +78,12 @@ __all__ = [
     "PlanItem",
     "PlanningArea",
     "ProcessVersion",
+    "Reorganisation",
     "ResponseStatus",
     "Role",
     "SchedulerLock",
     "SeriesFrequency",
+    "SuccessionKind",
     "User",
     "case_indicators",
     "case_national_goals",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, enum_type
+from models.base import Base, enum_type, utcnow
 from models.party import PlanningArea
 
 
@@ -39,9 +41,71 @@ class Body(Base):
     material_deadline_days: Mapped[int] = mapped_column(default=7)
     material_deadline_working_days: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
+    # The days the body exists (both inclusive; NULL = open-ended). A closed body keeps its
+    # row, cases and history; its successors are in body_successions.
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
 
     parent: Mapped[Body | None] = relationship(remote_side=[id])
     planning_area: Mapped[PlanningArea | None] = relationship()
+    # Earlier names (a rename keeps the old name for the days it was used).
+    former_names: Mapped[list[BodyName]] = relationship(
+        back_populates="body", order_by="BodyName.valid_from"
+    )
 
     def __repr__(self) -> str:
         return f"<Body {self.code}>"
+
+
+class BodyName(Base):
+    """A name a body had for a span of days, before it was renamed."""
+
+    __tablename__ = "body_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date]
+
+    body: Mapped[Body] = relationship(back_populates="former_names")
+
+
+class SuccessionKind(enum.StrEnum):
+    REPLACED = "replaced"  # one body takes over from one
+    MERGED = "merged"  # several bodies become one
+    SPLIT = "split"  # one body becomes several
+
+
+class BodySuccession(Base):
+    """A body that took over (part of) another's work from a date (merger, split, renaming)."""
+
+    __tablename__ = "body_successions"
+    __table_args__ = (
+        UniqueConstraint("predecessor_id", "successor_id", name="predecessor_successor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    predecessor_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    kind: Mapped[SuccessionKind] = mapped_column(enum_type(SuccessionKind))
+    effective_on: Mapped[date]
+    reorganisation: Mapped[str] = mapped_column(String(64), default="")
+
+    predecessor: Mapped[Body] = relationship(foreign_keys=[predecessor_id])
+    successor: Mapped[Body] = relationship(foreign_keys=[successor_id])
+
+
+class Reorganisation(Base):
+    """A reorganisation plan (data/reorganisations/<name>.toml) applied to the organisation."""
+
+    __tablename__ = "reorganisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    effective_on: Mapped[date]
+    plan_digest: Mapped[str] = mapped_column(String(64))
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

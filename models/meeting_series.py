@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
@@ -34,6 +34,10 @@ class MeetingSeries(Base):
     online_url: Mapped[str | None] = mapped_column(String(500))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The days the series runs (inclusive; NULL = open-ended); a reorganisation ends a closed
+    # body's series on the day before its effective date.
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
 
 
 # Which meetings a series planned (a table of its own: the meetings table is not rebuilt).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -26,6 +27,9 @@ class PlanningArea(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    # The days the area exists (inclusive; NULL = open-ended).
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
 
     parties: Mapped[list[Party]] = relationship(back_populates="planning_area")
 
@@ -41,6 +45,10 @@ class Party(Base):
     kind: Mapped[PartyKind] = mapped_column(enum_type(PartyKind), index=True)
     planning_area_id: Mapped[int | None] = mapped_column(ForeignKey("planning_areas.id"))
     active: Mapped[bool] = mapped_column(default=True)
+    # The days the party is part of the agreement (inclusive; NULL = open-ended): a
+    # municipality of a merged region joins on the merger's date.
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date | None]
 
     planning_area: Mapped[PlanningArea | None] = relationship(back_populates="parties")
 

@@ -170,3 +170,44 @@ def test_scheduler_refuses_the_real_clock_on_a_demo_database(cli, monkeypatch):
     assert swept.exit_code == 0, swept.output
     assert "Demotilstand: uret kører fra demoens dato, 27. maj 2021." in swept.output
     assert "påmindelser" in swept.output
+
+
+def test_reorganise_shows_refuses_applies_once_and_the_audit_holds(cli, tmp_path):
+    cli("init-db")
+    cli("seed")
+    cli(
+        "users", "create", "admin@example.dk", "--name", "Admin", "--admin",
+        "--password", "en-lang-adgangskode", "--role", "secretariat@SKU",
+    )  # fmt: skip
+    dry = cli("reorganise", "sundhedsreform-2027", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "Lukker SKU pr. 2026-12-31 → SR-BYEN" in dry.output
+    assert "Admin (secretariat) SKU → SR-BYEN" in dry.output
+    assert "Planen kan gennemføres" in dry.output
+
+    from pathlib import Path
+
+    from workflow.organisation.reorganise import find_plan
+
+    demo = find_plan("sundhedsreform-2027")
+    gappy = tmp_path / "huller.toml"
+    gappy.write_text(
+        demo.read_text(encoding="utf-8")
+        .replace('organisation = "../organisation-2027.toml"',
+                 f'organisation = "{(demo.parent / "../organisation-2027.toml").resolve()}"')
+        .replace('roles = ["secretariat"]\nto = "SR-BYEN"', 'roles = ["chair"]\nto = "SR-BYEN"')
+        .replace('[[memberships]]\nfrom = "SKU"\nend = true\n', ""),
+        encoding="utf-8",
+    )  # fmt: skip
+    refused = cli("reorganise", str(Path(gappy)), "--dry-run")
+    assert refused.exit_code == 1
+    assert "Medlemskabet Admin (secretariat) i SKU er hverken videreført" in refused.output
+    assert "Planen kan IKKE gennemføres" in refused.output
+
+    assert cli("reorganise", "sundhedsreform-2027").exit_code != 0  # --actor or --dry-run
+    applied = cli("reorganise", "sundhedsreform-2027", "--actor", "admin@example.dk")
+    assert applied.exit_code == 0, applied.output
+    assert "er gennemført" in applied.output
+    again = cli("reorganise", "sundhedsreform-2027", "--actor", "admin@example.dk")
+    assert "allerede gennemført; intet ændret" in again.output
+    assert cli("audit", "verify").exit_code == 0

@@ -729,6 +729,49 @@ def processes_migrate(
     click.echo(f"{moved} af {len(cases)} sager flyttet til version {to_version}.")
 
 
+@main.command("reorganise")
+@click.argument("plan")
+@click.option("--dry-run", is_flag=True, help="Vis hvad planen flytter, uden at ændre noget.")
+@click.option("--actor", default=None, help="E-mail på den administrator, der gennemfører planen.")
+@pass_context
+def reorganise_command(context: Context, plan: str, dry_run: bool, actor: str | None) -> None:
+    """Apply a reorganisation plan (data/reorganisations/PLAN.toml), or show it (--dry-run)."""
+    from workflow.engine.errors import WorkflowError
+    from workflow.organisation import operations as organisation
+    from workflow.organisation import reorganise
+
+    try:
+        loaded = reorganise.load_plan(reorganise.find_plan(plan))
+    except reorganise.PlanError as exc:
+        raise click.ClickException(exc.message) from None
+    with context.session() as session:
+        if dry_run:
+            result = reorganise.preview(session, loaded)
+            for line in reorganise.describe(result):
+                click.echo(line)
+            if result.gaps and not result.already_applied:
+                sys.exit(1)
+            return
+        if actor is None:
+            raise click.UsageError("Angiv --actor (en administrator) eller --dry-run.")
+        admin = session.scalar(select(User).where(User.email == actor.strip().lower()))
+        if admin is None:
+            raise click.ClickException(f"Ingen bruger med e-mailen {actor}.")
+        try:
+            applied = organisation.apply_plan(session, loaded, admin)
+        except WorkflowError as exc:
+            raise click.ClickException(exc.message) from None
+    if applied.already_applied:
+        click.echo(f"Planen '{loaded.name}' er allerede gennemført; intet ændret.")
+        return
+    click.echo(
+        f"Planen '{loaded.name}' er gennemført: {applied.cases_moved} sager flyttet, "
+        f"{applied.memberships_carried} medlemskaber videreført, {applied.memberships_ended} "
+        f"afsluttet, {applied.meetings_cancelled} møder aflyst, {applied.series_started} nye "
+        "mødeserier."
+    )
+
+
 def run(argv: list[str] | None = None) -> Any:
     """Run the command line (for tests)."""
     return main.main(args=argv, standalone_mode=False)

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased, object_session
 from models import (
     Attachment,
     Body,
+    BodySuccession,
     Case,
     CaseEvent,
     Consultation,
@@ -349,18 +350,26 @@ def standing(session: Session, user: User | None) -> Standing:
         cache = g.setdefault("policy_standing", {})
         if user.id in cache:
             return cache[user.id]
+    # A body that took over from a closed one (a reorganisation) answers to the closed body's
+    # code in the rules too ("secretariat@TSS" is held in TSS's successor): read in the same
+    # statement as the memberships.
+    predecessor = aliased(Body)
     rows = session.execute(
-        select(Membership.body_id, Membership.role, Body.code)
+        select(Membership.body_id, Membership.role, Body.code, predecessor.code)
         .join(Body, Body.id == Membership.body_id)
+        .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
+        .outerjoin(predecessor, predecessor.id == BodySuccession.predecessor_id)
         .where(Membership.user_id == user.id, Membership.active.is_(True))
     ).all()
+    codes = {former: body_id for body_id, _role, _code, former in rows if former is not None}
+    codes |= {code: body_id for body_id, _role, code, _former in rows}
     found = Standing(
         user.id,
         True,
         user.is_admin,
         user.party_id,
-        frozenset((body_id, Role(role)) for body_id, role, _code in rows),
-        {code: body_id for body_id, _role, code in rows},
+        frozenset((body_id, Role(role)) for body_id, role, _code, _former in rows),
+        codes,
     )
     if cache is not None:
         cache[user.id] = found

@@ -4,7 +4,7 @@ scheduler's run times.
 operations
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-06 16:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0009"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

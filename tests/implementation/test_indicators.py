@@ -101,7 +101,7 @@ def test_every_bad_row_is_named_with_its_problem(registry):
     assert messages == [
         "Række 2: indikatoren 'UKENDT' findes ikke (opret den først, eller ret koden)",
         "Række 3: året '20x0' skal være et årstal mellem 1990 og 2100",
-        "Række 4: området 'Malmø' er hverken regionen eller en af de 29 kommuner",
+        "Række 4: området 'Malmø' er hverken regionen eller en af aftalens kommuner",
         "Række 5: værdien mangler",
         "Række 7: samme indikator, år og område som række 6 – en værdi må kun stå én gang",
     ]

@@ -31,9 +31,11 @@ from workflow.cases.forms import (
 )
 from workflow.engine import clock, diagram, values
 from workflow.engine import core as engine
+from workflow.engine.calendar import local_date
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
 from workflow.engine.processes import registry
+from workflow.organisation.queries import valid_on
 from workflow.web import db
 from workflow.web.i18n import _, current_locale, label, pick
 
@@ -352,7 +354,11 @@ def _fill_choices(session: Session, form: CaseForm, bodies: list[Body]) -> None:
     ]
     parties = [("", _("Vælg part"))] + [
         (str(p.id), p.name)
-        for p in session.scalars(select(Party).where(Party.active).order_by(Party.kind, Party.name))
+        for p in session.scalars(
+            select(Party)
+            .where(Party.active, valid_on(Party, local_date(clock.now())))
+            .order_by(Party.kind, Party.name)
+        )
     ]
     for entry in form.expenses.entries:
         entry.form.party_id.choices = parties

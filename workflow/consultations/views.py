@@ -21,7 +21,10 @@ from workflow.auth.login import current_actor, login_required
 from workflow.cases import attachments
 from workflow.cases.attachment_views import folder
 from workflow.consultations import operations as consultations
+from workflow.engine import clock
+from workflow.engine.calendar import local_date
 from workflow.engine.errors import WorkflowError
+from workflow.organisation.queries import valid_on
 from workflow.web import db
 from workflow.web.fields import DayField, LineField, TextField
 from workflow.web.i18n import _, _l
@@ -118,7 +121,11 @@ def _round_open(case: Case, consultation: Consultation | None) -> bool:
 
 def _choices(session: Session) -> tuple[list[Party], list[Body]]:
     parties = list(
-        session.scalars(select(Party).where(Party.active.is_(True)).order_by(Party.name))
+        session.scalars(
+            select(Party)
+            .where(Party.active.is_(True), valid_on(Party, local_date(clock.now())))
+            .order_by(Party.name)
+        )
     )
     bodies = list(session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code)))
     return parties, bodies

@@ -12,20 +12,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from models import (
     GENESIS_HASH,
     Body,
+    BodySuccession,
     Case,
     CaseEvent,
     CaseExpense,
+    Deadline,
+    DeadlineKind,
     Meeting,
     MeetingStatus,
     Membership,
+    Notification,
     Role,
     User,
 )
@@ -41,7 +45,9 @@ from workflow.engine import (
 )
 from workflow.engine import notices as notifications
 from workflow.engine import values as boundary
-from workflow.engine.chain import case_event_hash
+from workflow.engine.audit_key import load_key
+from workflow.engine.calendar import local_date
+from workflow.engine.chain import case_event_hash, seal_case_event
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, TransitionSpec
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
 from workflow.engine.guards import GUARDS, PREDICATES, Failure, GuardContext
@@ -120,12 +126,68 @@ def body_by_code(session: Session, code: str) -> Body:
     return body
 
 
+def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> Body:
+    """Which of a closed body's successors takes `case` over.
+
+    The body that already holds or raised it; else the one in the line of parents of the body
+    that raised it (a samordningsudvalg placed under its sundhedsråd); else the one of the
+    raising body's planning area; else the first successor named (the plan's default).
+    """
+    by_id = {body.id: body for body in candidates}
+    for held in (case.current_body_id, case.originating_body_id):
+        if held in by_id:
+            return by_id[held]
+    origin = session.get(Body, case.originating_body_id)
+    node, seen = origin, set[int]()
+    while node is not None and node.id not in seen:
+        if node.id in by_id:
+            return by_id[node.id]
+        seen.add(node.id)
+        node = node.parent
+    area = origin.planning_area_id if origin is not None else None
+    same_area = [body for body in candidates if area is not None and body.planning_area_id == area]
+    return same_area[0] if same_area else candidates[0]
+
+
+def successor_for(session: Session, case: Case, body: Body, day: date | None = None) -> Body:
+    """The body that does a closed body's work for `case` on `day` (today by default).
+
+    A body without successors is itself, whatever its dates.
+
+    Process definitions name bodies by code ("TSS", "SKU"); when the organisation closes such
+    a body (a reorganisation), its successors (body_successions) take over, so the same
+    definitions run in the new structure. A body that exists on `day` is itself.
+    """
+    day = day or local_date(clock.now())
+    seen: set[int] = set()
+    # Closed: past its last day, or made inactive by a reorganisation applied ahead of its
+    # effective date (the successors take over from the moment it is applied).
+    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
+        body.id not in seen
+    ):
+        seen.add(body.id)
+        candidates = session.scalars(
+            select(Body)
+            .join(BodySuccession, BodySuccession.successor_id == Body.id)
+            .where(BodySuccession.predecessor_id == body.id)
+            .order_by(BodySuccession.id)
+        ).all()
+        if not candidates:
+            break
+        body = pick_successor(session, case, candidates)
+    return body
+
+
+def _named_body(session: Session, case: Case, code: str) -> Body:
+    return successor_for(session, case, body_by_code(session, code))
+
+
 def _ref_body_id(session: Session, case: Case, ref: str) -> int:
     if ref == "current":
         return case.current_body_id
     if ref == "originating":
         return case.originating_body_id
-    return body_by_code(session, ref).id
+    return _named_body(session, case, ref).id
 
 
 def _body_code(session: Session, body_id: int) -> str:
@@ -485,7 +547,7 @@ def _one_transaction(session: Session, case: Case, expected_version: int | None)
 def _state_body_id(session: Session, case: Case, state_body: str) -> int:
     if state_body == "originating":
         return case.originating_body_id
-    return body_by_code(session, state_body).id
+    return _named_body(session, case, state_body).id
 
 
 def _move_to_body(session: Session, case: Case, body_id: int) -> None:
@@ -846,3 +908,159 @@ def migrate_case_version(
         )
         deadlines.recompute(session, case, target.states[new_state], now, left_state=False)
     return event
+
+
+@dataclass(frozen=True)
+class Reassignment:
+    """One case handed to other bodies without a transition (a reorganisation)."""
+
+    case: Case
+    current_body: Body
+    originating_body: Body
+    comment: str
+    data: dict[str, Any]
+
+
+def reassign_case(
+    case: Case,
+    *,
+    current_body: Body,
+    originating_body: Body,
+    actor: User | None,
+    comment: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Hand one open case to other bodies; see reassign_cases()."""
+    move = Reassignment(case, current_body, originating_body, comment, data)
+    reassign_cases(_session(case), [move], actor, now)
+
+
+REASSIGN_CHUNK = 500
+
+
+def reassign_cases(
+    session: Session, moves: Sequence[Reassignment], actor: User | None, now: datetime
+) -> int:
+    """Hand open cases to other bodies without a transition (a reorganisation), in bulk.
+
+    Per case: the bodies change and the version moves on (a stale form is a conflict), one
+    audited event ("reorganise") is sealed onto the case's chain, the open deadlines of its
+    state are cancelled and rebuilt for the new body (a deadline counted from the state's entry
+    keeps its day; a material deadline follows the new body's first reachable meeting), and the
+    new body's chairs and secretariat are told. The state and the time it was entered stay.
+    Rows are written in bulk (a plan moves thousands of cases), in the caller's unit of work;
+    returns the number of cases moved.
+    """
+    key = load_key()
+    material: dict[int, Meeting | None] = {}
+    with unit_of_work(session):
+        session.flush()
+        for start in range(0, len(moves), REASSIGN_CHUNK):
+            chunk = moves[start : start + REASSIGN_CHUNK]
+            ids = [move.case.id for move in chunk]
+            # Lock the cases (PostgreSQL) before reading the chains' heads, as append_event does.
+            session.execute(select(Case.id).where(Case.id.in_(ids)).with_for_update())
+            heads = _chain_heads(session, ids)
+            session.execute(
+                update(Deadline)
+                .where(
+                    Deadline.case_id.in_(ids),
+                    Deadline.met_at.is_(None),
+                    Deadline.cancelled_at.is_(None),
+                    Deadline.kind != DeadlineKind.FOLLOW_UP,
+                )
+                .values(cancelled_at=now)
+                .execution_options(synchronize_session="fetch")
+            )
+            events: list[dict[str, Any]] = []
+            new_deadlines: list[dict[str, Any]] = []
+            notes: list[dict[str, Any]] = []
+            for move in chunk:
+                case, body = move.case, move.current_body
+                head = heads.get(case.id)
+                event = {
+                    "case_id": case.id, "seq": head[0] + 1 if head else 1,
+                    "actor_id": actor.id if actor else None, "trigger": "reorganise",
+                    "from_state": case.state, "to_state": case.state, "comment": move.comment,
+                    "data": move.data, "meeting_id": None, "created_at": now,
+                    "prev_hash": head[1] if head else GENESIS_HASH,
+                }  # fmt: skip
+                event["hash"] = seal_case_event(event, key)
+                events.append(event)
+                deadline = _rebuilt_deadline(session, case, body, now, material)
+                if deadline is not None:
+                    new_deadlines.append(deadline)
+                if case.current_body_id != body.id:
+                    notes += notifications.reassignment_rows(session, case, event, body)
+            # One set-based update per (new current, new originating) pair: a plan sends
+            # thousands of cases to a few dozen bodies.
+            cases = cast(Table, Case.__table__)
+            pairs: dict[tuple[int, int], list[int]] = {}
+            for move in chunk:
+                pair = (move.current_body.id, move.originating_body.id)
+                pairs.setdefault(pair, []).append(move.case.id)
+            for (current_id, originating_id), case_ids in pairs.items():
+                session.execute(
+                    update(cases)
+                    .where(cases.c.id.in_(case_ids))
+                    .values(
+                        current_body_id=current_id,
+                        originating_body_id=originating_id,
+                        updated_at=now,
+                        version=cases.c.version + 1,
+                    )
+                )
+            session.execute(insert(CaseEvent), events)
+            if new_deadlines:
+                session.execute(insert(Deadline), new_deadlines)
+            if notes:
+                session.execute(insert(Notification), notes)
+            for move in chunk:
+                # The rows were written around the ORM: read the case afresh when next used.
+                session.expire(move.case)
+    return len(moves)
+
+
+def _rebuilt_deadline(
+    session: Session, case: Case, body: Body, now: datetime, material: dict[int, Meeting | None]
+) -> dict[str, Any] | None:
+    """The deadline of the case's state at its new body, as a row."""
+    state = definition_of(case).states[case.state]
+    rule = state.deadline
+    if rule is None:
+        return None
+    if rule.kind == "material":
+        if body.id not in material:
+            material[body.id] = deadlines.reachable_meeting(session, body, now)
+        meeting = material[body.id]
+        if meeting is None:
+            return None  # no meeting planned yet; scheduling one sets the deadline
+        due_at, meeting_id = deadlines.material_deadline(meeting, body), meeting.id
+        kind = DeadlineKind.MATERIAL
+    else:
+        built = deadlines.build_deadline(session, case, state, case.state_entered_at)
+        if built is None:
+            return None
+        due_at, meeting_id, kind = built.due_at, None, built.kind
+    return {
+        "case_id": case.id, "kind": kind,
+        "state": state.name, "body_id": body.id, "meeting_id": meeting_id, "due_at": due_at,
+        "reminder_days": list(state.reminders), "escalation_level": 0, "created_at": now,
+    }  # fmt: skip
+
+
+def _chain_heads(session: Session, ids: list[int]) -> dict[int, tuple[int, str]]:
+    """The last event's (seq, hash) of each case."""
+    newest = (
+        select(CaseEvent.case_id, func.max(CaseEvent.seq).label("seq"))
+        .where(CaseEvent.case_id.in_(ids))
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(CaseEvent.case_id, CaseEvent.seq, CaseEvent.hash).join(
+            newest, (newest.c.case_id == CaseEvent.case_id) & (newest.c.seq == CaseEvent.seq)
+        )
+    )
+    return {case_id: (seq, digest) for case_id, seq, digest in rows}

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, User
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
-from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of, notification_row
 
 
 def _body(session: Session, body_id: int) -> Body:
@@ -85,3 +88,29 @@ def after_transition(
             created_at=event.created_at,
             send_after=event.created_at,
         )
+
+
+def reassignment_rows(
+    session: Session, case: Case, event: Mapping[str, Any], to_body: Body
+) -> list[dict[str, Any]]:
+    """The outbox rows telling the chairs and secretariat of the body a reorganisation hands
+    a case to (written in bulk with the move).
+
+    The recipients are read once per body and session (a plan moves thousands of cases);
+    the key names the case and the event's place on its chain, so it is new.
+    """
+    cache: dict[int, list[int]] = session.info.setdefault("reassignment_recipients", {})
+    if to_body.id not in cache:
+        cache[to_body.id] = members_of(session, to_body.id, CHAIRS_AND_SECRETARIAT)
+    return [
+        notification_row(
+            key=f"case:{case.id}:event:{event['seq']}:user:{user_id}",
+            recipient_id=user_id,
+            kind="case_arrived",
+            subject=f"Sag flyttet til {to_body.code}: {case.title}",
+            body=f"Sagen '{case.title}' er nu hos {to_body.name}. {event['comment']}",
+            case_id=case.id,
+            created_at=event["created_at"],
+        )
+        for user_id in cache[to_body.id]
+    ]

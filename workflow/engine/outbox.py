@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -74,3 +75,29 @@ def enqueue(
         notification.created_at = created_at
     session.add(notification)
     return notification
+
+
+def notification_row(
+    *,
+    key: str,
+    recipient_id: int,
+    kind: str,
+    subject: str,
+    body: str,
+    case_id: int | None,
+    created_at: datetime,
+) -> dict[str, Any]:
+    """One new notification as a row for a bulk insert (the key must be new: it names an
+    event being written); sent from `created_at` on."""
+    return {
+        "idempotency_key": key,
+        "message_id": message_id_for(key),
+        "recipient_id": recipient_id,
+        "kind": kind,
+        "subject": one_line(subject)[:300],
+        "body": body,
+        "case_id": case_id,
+        "deadline_id": None,
+        "send_after": created_at,
+        "created_at": created_at,
+    }

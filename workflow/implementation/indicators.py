@@ -189,7 +189,7 @@ def _check_row(
     if not area:
         problems.append("området (regionen eller en kommune) mangler")
     elif party is None:
-        problems.append(f"området '{area}' er hverken regionen eller en af de 29 kommuner")
+        problems.append(f"området '{area}' er hverken regionen eller en af aftalens kommuner")
     value_text = cell("value")
     value: Decimal | None = None
     if not value_text:

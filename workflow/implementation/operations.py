@@ -2,7 +2,8 @@
 
 When a case enters the state its process marks `tracks_implementation` (states/*.toml) the
 units that must implement it are created from its scope: the municipalities of the chosen
-planning areas (all 29 by default), the hospitals and general practice, each with the
+planning areas (by default every municipality that is a party on the day, from the dated party
+data: 29, or 46 after a merger), the hospitals and general practice, each with the
 samordningsudvalg that answers for it. Units report through a short form; each report is an
 audited case event (no state change). Every N months (the process's `follow_up_months`) each
 responsible body gets a follow-up deadline with reminders. When every unit has implemented the
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session, joinedload, object_session
 
 from models import (
     Body,
+    BodyKind,
     Case,
     CaseEvent,
     Deadline,
@@ -43,6 +45,7 @@ from workflow.engine.guards import Failure
 from workflow.engine.localtime import format_date
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import case_conflict, unit_of_work
+from workflow.organisation.queries import valid_on
 from workflow.web.i18n import label, pick
 
 FOLLOW_UP_REMINDER_DAYS = [14, 3]
@@ -196,8 +199,12 @@ def _check_scope(session: Session, areas: Sequence[str]) -> None:
 def scope_parties(session: Session, case: Case, areas: Sequence[str] = ()) -> list[Party]:
     """List the parties that must implement the case: municipalities, hospitals, practice."""
     psychiatric = is_psychiatric(session, case)
+    # The parties to the agreement today (a merger's new municipalities from its date on).
+    today = local_date(clock.now())
     parties = session.scalars(
-        select(Party).options(joinedload(Party.planning_area)).where(Party.active.is_(True))
+        select(Party)
+        .options(joinedload(Party.planning_area))
+        .where(Party.active.is_(True), valid_on(Party, today))
     ).all()
     chosen: list[Party] = []
     for party in parties:
@@ -230,6 +237,27 @@ def responsible_body_code(party: Party, psychiatric: bool) -> str:
         # General practice and regional psychiatry span the areas.
         return "SU-PSYK-REG" if psychiatric and party.kind == PartyKind.HOSPITAL else "TSS"
     return f"SU-{area}-{'PSYK' if psychiatric else 'SOM'}"
+
+
+def _responsible_body_id(
+    session: Session, case: Case, bodies: dict[str, Body], party: Party, psychiatric: bool
+) -> int | None:
+    """The body answering for a unit today: the area's SU by the naming rule, else the
+    coordination committee of the party's planning area (an area added by a reorganisation),
+    a closed body's successor taking over."""
+    body = bodies.get(responsible_body_code(party, psychiatric))
+    if body is None and party.planning_area_id is not None:
+        body = next(
+            (
+                b
+                for b in bodies.values()
+                if b.kind == BodyKind.COORDINATION_COMMITTEE
+                and b.planning_area_id == party.planning_area_id
+                and b.valid_to is None
+            ),
+            None,
+        )
+    return engine.successor_for(session, case, body).id if body is not None else None
 
 
 def units_of(session: Session, case: Case) -> list[ImplementationStatus]:
@@ -275,7 +303,7 @@ def create_units(
             select(ImplementationStatus.party_id).where(ImplementationStatus.case_id == case.id)
         )
     )
-    bodies = {b.code: b.id for b in session.scalars(select(Body))}
+    bodies = {b.code: b for b in session.scalars(select(Body))}
     created: list[ImplementationStatus] = []
     for party in scope_parties(session, case, scope):
         if party.id in existing:
@@ -283,7 +311,7 @@ def create_units(
         unit = ImplementationStatus(
             case_id=case.id,
             party_id=party.id,
-            responsible_body_id=bodies.get(responsible_body_code(party, psychiatric)),
+            responsible_body_id=_responsible_body_id(session, case, bodies, party, psychiatric),
             status=ImplementationState.NOT_STARTED,
             reason="",
             updated_at=now,

@@ -34,10 +34,13 @@ def grid_groups(
 def municipality_grid(
     chart_id: str, overview: implementation.SpreadOverview, column: int, *, table_below: bool = True
 ) -> Markup:
-    """The 29 municipalities' status in the initiative of `column`, as an accessible chart."""
+    """The municipalities' status in the initiative of `column`, as an accessible chart: the
+    parties the initiative was spread to (29 before the 2027 merger, 46 after it)."""
+    groups = grid_groups(overview, column)
     description = _(
-        "De 29 kommuner grupperet efter planområde. Hver kommune viser sin status med "
-        "et symbol og et mønster: ✓ implementeret, … i gang, ○ ikke startet, – ikke relevant."
+        "De %(count)d kommuner grupperet efter planområde. Hver kommune viser sin status med "
+        "et symbol og et mønster: ✓ implementeret, … i gang, ○ ikke startet, – ikke relevant.",
+        count=sum(len(group.cells) for group in groups),
     )
     if table_below:
         description += " " + _("Tabellen nedenfor har de samme oplysninger.")
@@ -45,7 +48,7 @@ def municipality_grid(
         chart_id,
         _("Kommunernes status for %(title)s", title=overview.columns[column].case.title),
         description,
-        grid_groups(overview, column),
+        groups,
     )
 
 

@@ -18,12 +18,14 @@ from sqlalchemy.orm import Session
 from models import (
     Body,
     BodyKind,
+    BodyName,
     FocusArea,
     FocusSubGoal,
     NationalGoal,
     Party,
     PartyKind,
     PlanningArea,
+    Reorganisation,
 )
 from workflow.engine import admin_audit
 from workflow.engine.definitions import DefinitionError, ProcessDefinition, load_definitions
@@ -131,25 +133,38 @@ def _seed_goals(session: Session, report: SeedReport, data: dict[str, Any]) -> N
         )  # fmt: skip
 
 
-def _seed_organisation(session: Session, report: SeedReport, data: dict[str, Any]) -> None:
+def dates(spec: dict[str, Any]) -> dict[str, Any]:
+    """The validity dates a data-file row gives (valid_from/valid_to; absent = open-ended).
+
+    Only the keys the row names are returned, so a file without dates leaves the rows' dates
+    as they are.
+    """
+    return {key: spec[key] for key in ("valid_from", "valid_to") if key in spec}
+
+
+def seed_organisation(session: Session, report: SeedReport, data: dict[str, Any]) -> None:
     areas: dict[str, PlanningArea] = {}
-    for spec in data["planning_areas"]:
+    for spec in data.get("planning_areas", []):
         areas[spec["code"]] = _upsert(
             session, report, "planområder", PlanningArea, {"code": spec["code"]},
-            {"name": spec["name"]},
+            {"name": spec["name"], **dates(spec)},
         )  # fmt: skip
 
     def area_id(code: str | None) -> int | None:
-        return areas[code].id if code else None
+        if not code:
+            return None
+        if code not in areas:  # an area seeded earlier (a later data set builds on it)
+            areas[code] = session.scalars(select(PlanningArea).filter_by(code=code)).one()
+        return areas[code].id
 
-    for spec in data["parties"]:
+    for spec in data.get("parties", []):
         _upsert(
             session, report, "parter", Party, {"code": spec["code"]},
             {"name": spec["name"], "kind": PartyKind(spec["kind"]),
-             "planning_area_id": area_id(spec.get("planning_area"))},
+             "planning_area_id": area_id(spec.get("planning_area")), **dates(spec)},
         )  # fmt: skip
     official = data.get("municipality_names", {})
-    for name, area_code in data["municipalities"].items():
+    for name, area_code in data.get("municipalities", {}).items():
         _upsert(
             session, report, "kommuner", Party, {"code": municipality_code(name)},
             {"name": official.get(name, f"{name} Kommune"),
@@ -159,20 +174,34 @@ def _seed_organisation(session: Session, report: SeedReport, data: dict[str, Any
     focus_ids = {a.code: a.id for a in session.scalars(select(FocusArea))}
     existing_codes = set(session.scalars(select(Body.code)))
     bodies: dict[str, Body] = {}
+    # After a reorganisation the plans own the bodies' names and parents: the data file, which
+    # describes the structure before it, no longer changes an existing body's name or parent.
+    reorganised = session.scalar(select(Reorganisation.id).limit(1)) is not None
     # Two passes: every body exists before parents are linked.
-    for spec in data["bodies"]:
+    for spec in data.get("bodies", []):
+        kept = reorganised and spec["code"] in existing_codes
+        names = {} if kept else {"name": spec["name"], "name_en": spec.get("name_en")}
         bodies[spec["code"]] = _upsert(
             session, report, "organer", Body, {"code": spec["code"]},
-            {"name": spec["name"], "name_en": spec.get("name_en"),
+            {**names,
              "kind": BodyKind(spec["kind"]),
              "planning_area_id": area_id(spec.get("planning_area")),
              "focus_area_id": focus_ids.get(spec.get("focus_area", "")),
              "material_deadline_days": spec.get("material_deadline_days", 7),
-             "material_deadline_working_days": spec.get("working_days", False)},
+             "material_deadline_working_days": spec.get("working_days", False),
+             **dates(spec)},
         )  # fmt: skip
-    for spec in data["bodies"]:
-        parent = bodies[spec["parent"]].id if spec.get("parent") else None
+        for former in spec.get("former_names", []):
+            _upsert(
+                session, report, "tidligere navne", BodyName,
+                {"body_id": bodies[spec["code"]].id, "valid_to": former["valid_to"]},
+                {"name": former["name"], "name_en": former.get("name_en"), **dates(former)},
+            )  # fmt: skip
+    for spec in data.get("bodies", []):
+        parent = _body(session, bodies, spec["parent"]).id if spec.get("parent") else None
         body = bodies[spec["code"]]
+        if reorganised and body.code in existing_codes:
+            continue
         if body.parent_id != parent:
             # Linking a body created in this run is part of creating it, not an update.
             if body.code in existing_codes:
@@ -180,6 +209,13 @@ def _seed_organisation(session: Session, report: SeedReport, data: dict[str, Any
                 if not report.update:
                     continue
             body.parent_id = parent
+
+
+def _body(session: Session, bodies: dict[str, Body], code: str) -> Body:
+    """A body of this data file, or one seeded earlier (a later data set builds on it)."""
+    if code not in bodies:
+        bodies[code] = session.scalars(select(Body).filter_by(code=code)).one()
+    return bodies[code]
 
 
 def referenced_body_codes(definition: ProcessDefinition) -> dict[str, str]:
@@ -218,7 +254,7 @@ def run(
         say("Fokusområder og nationale mål …")
         _seed_goals(session, report, _read(data_dir / "goals.toml"))
         say("Planområder, parter, kommuner og organer …")
-        _seed_organisation(session, report, _read(data_dir / "organisation.toml"))
+        seed_organisation(session, report, _read(data_dir / "organisation.toml"))
         say("Procesdefinitioner …")
         for version in registry.sync(session):
             report.count(f"procesversioner ({version.name})", created=True)

@@ -15,6 +15,7 @@ from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.engine import clock
 from workflow.engine.deadlines import material_deadline
+from workflow.organisation import queries as organisation
 from workflow.web import db
 from workflow.web.i18n import _l
 
@@ -42,6 +43,9 @@ class BodyPage:
     members: list[Membership]
     cases: list[queries.CaseRow]
     meetings: list[Meeting]
+    # The bodies that took over from this one (a closed body), and those it took over from.
+    successors: list[Body]
+    predecessors: list[Body]
 
 
 def kind_label(kind: BodyKind | str) -> str:
@@ -97,14 +101,24 @@ def body_page(session: Session, body: Body, now: datetime) -> BodyPage:
             .limit(UPCOMING_MEETINGS)
         )
     )
-    return BodyPage(body, children, members, cases, meetings)
+    successors = [s.successor for s in organisation.successors(session, body)]
+    predecessors = [s.predecessor for s in organisation.predecessors(session, body)]
+    return BodyPage(body, children, members, cases, meetings, successors, predecessors)
+
+
+def closed_bodies(session: Session) -> list[Body]:
+    """Bodies closed by a reorganisation: kept, with their cases and history."""
+    return list(session.scalars(select(Body).where(Body.valid_to.is_not(None)).order_by(Body.code)))
 
 
 @bp.get("")
 @login_required
 def index() -> str:
     """List the organisation's bodies by kind."""
-    return render_template("bodies/index.html", groups=grouped_bodies(db()))
+    session = db()
+    return render_template(
+        "bodies/index.html", groups=grouped_bodies(session), closed=closed_bodies(session)
+    )
 
 
 @bp.get("/<code>")

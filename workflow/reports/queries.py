@@ -40,6 +40,7 @@ from workflow.engine.formats import format_date, format_number
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.implementation import operations as implementation
+from workflow.organisation.queries import valid_on, with_successors
 from workflow.web.i18n import label, pick
 
 Cell = str | int | float | Decimal | date | None
@@ -292,6 +293,8 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
     """What SKU and TSS (or the chosen body) decided in the period, oldest first."""
     bodies = _bodies(session)
     wanted = (filters.body,) if filters.body else DECISION_BODIES
+    # After a reorganisation the bodies that took over decide in their place.
+    deciding = with_successors(session, wanted)
     query = (
         select(CaseEvent, Case)
         .join(Case, Case.id == CaseEvent.case_id)
@@ -309,7 +312,7 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
     for event, case in session.execute(query).tuples():
         definition = _definition(session, case)
         body = _decision_body(session, event, case, definition, bodies)
-        if body is None or body not in wanted or not filters.contains(event.created_at):
+        if body is None or body not in deciding or not filters.contains(event.created_at):
             continue
         transition = definition.transition(event.trigger)
         assert transition is not None
@@ -611,7 +614,13 @@ def to_xlsx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
 
 def indicator_follow_up(session: Session, year: int) -> Report:
     """Each indicator in the region: this year's and last year's value and the direction."""
-    region = session.scalar(select(Party).where(Party.kind == PartyKind.REGION))
+    # The region that was a party in the year (Region Østdanmark after the 2027 merger).
+    region = session.scalar(
+        select(Party)
+        .where(Party.kind == PartyKind.REGION, valid_on(Party, date(year, 12, 31)))
+        .order_by(Party.id)
+        .limit(1)
+    )
     values = {
         (v.indicator_id, v.year): v.value
         for v in session.scalars(

@@ -8,11 +8,12 @@ from typing import Any
 
 from flask import Flask
 
-from models import DeadlineKind, Role
+from models import Body, DeadlineKind, Role
 from workflow import policy
 from workflow.auth.login import current_user
 from workflow.cases.queries import ROLE_LABELS
 from workflow.engine import clock, values
+from workflow.organisation import queries as organisation
 from workflow.web import i18n
 from workflow.web.i18n import _l
 
@@ -65,6 +66,11 @@ def yes_no(value: bool | None) -> str:
     return i18n._("Ja") if value else i18n._("Nej")
 
 
+def body_name_on(body: Body, moment: date | datetime | None = None) -> str:
+    """The name a body had on `moment`'s day (a renamed body keeps its former names)."""
+    return organisation.body_name(body, moment)
+
+
 def may(action: str, subject: Any = None) -> bool:
     """The access policy's answer for the logged-in user (templates: `may("edit", case)`)."""
     return policy.may(current_user(), action, subject)
@@ -82,6 +88,7 @@ def init_filters(app: Flask) -> None:
         rolle=role_label,
         fristtype=deadline_kind_label,
         ja_nej=yes_no,
+        organnavn=body_name_on,
         # A stored link only if it is http(s): never a javascript: href.
         weblink=values.safe_link,
     )

@@ -1,0 +1,122 @@
+"""Issue 13 in Debian's Chromium: after the 2027 reform plan is applied, a case closed in 2021
+still shows SKU (closed, with its history), a case raised after the reform is decided by its
+sundhedsråd under the same process definition, and the implementation picture shows the merged
+region's 46 municipalities. axe-core checks every page (WCAG 2.1 A/AA)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from browser_support import (
+    BROWSER_MARKS,
+    add_user,
+    axe_violations,
+    chromium,
+    live_app,
+    log_in,
+    new_page,
+    shot,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Body, FocusArea, Role
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.implementation import operations as implementation
+from workflow.organisation import operations, reorganise
+
+pytestmark = BROWSER_MARKS
+
+ADMIN = "admin@reform.test"
+PROPOSAL = {
+    "summary": "Fælles forløb på tværs af sektorer.",
+    "role_distribution": "Kommunen følger op, hospitalet udreder.",
+    "general_practice_role": "Almen praksis henviser.",
+    "triple_aim_quality": "Færre genindlæggelser.",
+    "triple_aim_economy": "Udgiftsneutral.",
+    "triple_aim_experience": "Ét samlet forløb.",
+}
+
+
+def _body(session: Session, code: str) -> Body:
+    found = session.scalar(select(Body).where(Body.code == code))
+    assert found is not None, code
+    return found
+
+
+def _reform(session: Session) -> dict[str, int]:
+    admin = add_user(session, ADMIN, "Ada Admin", is_admin=True)
+    sku_chair = add_user(session, "formand@sku.test", "Sune SKU", ("SKU", Role.CHAIR))
+    add_user(session, "formand@tss.test", "Tove TSS", ("TSS", Role.CHAIR))
+    # A matter SKU raised and closed in 2021.
+    clock.set_time(datetime(2021, 3, 1, 9, 0, tzinfo=UTC))
+    old = engine.create_case(
+        session, process="forum_matter", title="Tolkebistand 2021",
+        originating_body=_body(session, "SKU"), actor=sku_chair,
+    )  # fmt: skip
+    engine.perform(old, "raise", sku_chair)
+    engine.perform(old, "reject", sku_chair, comment="Afvist af SKU")
+    plan = reorganise.load_plan(reorganise.find_plan("sundhedsreform-2027"))
+    clock.set_time(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
+    operations.apply_plan(session, plan, admin)
+    focus = session.scalar(select(FocusArea.id).order_by(FocusArea.id).limit(1))
+    # A proposal raised after the reform goes through the same definition to its sundhedsråd.
+    su_chair = add_user(session, "formand@su-nord.test", "Sofie SU", ("SU-NORD-SOM", Role.CHAIR))
+    new = engine.create_case(
+        session, process="signature_initiative", title="Hjemmebehandling 2027",
+        originating_body=_body(session, "SU-NORD-SOM"), actor=su_chair,
+        national_goal_ids=[1], focus_area_id=focus, **PROPOSAL,
+    )  # fmt: skip
+    engine.perform(new, "submit", su_chair)
+    steering_chair = add_user(session, "formand@styr.test", "Sten Styr", ("STYR-OEST", Role.CHAIR))
+    engine.perform(new, "tss_recommend", steering_chair, comment="Anbefales")
+    # An initiative spread after the merger: every municipality that is a party now.
+    spread = engine.create_case(
+        session, process="signature_initiative", title="Udbredelse i Østdanmark",
+        originating_body=_body(session, "SU-NORD-SOM"), actor=su_chair,
+        national_goal_ids=[1], focus_area_id=focus, **PROPOSAL,
+    )  # fmt: skip
+    spread.state = "implementation"
+    implementation.create_units(session, spread, admin, clock.now())
+    session.commit()
+    clock.set_time(None)
+    return {"old": old.id, "new": new.id, "spread": spread.id}
+
+
+def test_the_reform_keeps_2021_under_sku_and_moves_on_to_the_sundhedsraad(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'reform.db'}"
+    violations: dict[str, list[dict[str, Any]]] = {}
+    with (
+        live_app(url, _reform) as (base_url, ids),
+        chromium() as browser,
+        new_page(browser) as page,
+    ):
+        log_in(page, base_url, ADMIN)
+        page.goto(f"{base_url}/sager/{ids['old']}")
+        facts = page.locator("dl.facts").inner_text()
+        assert "Sundhedskoordinationsudvalget (SKU)" in facts
+        assert "organet er nedlagt efter 31. december 2026" in facts
+        shot(page, "reform-1-sag-2021")
+        violations["2021"] = axe_violations(page)
+
+        page.goto(f"{base_url}/sager/{ids['new']}")
+        facts = page.locator("dl.facts").inner_text()
+        assert "Sundhedsråd Nordsjælland (SR-NORD)" in facts
+        shot(page, "reform-2-sag-2027")
+        violations["2027"] = axe_violations(page)
+
+        page.goto(f"{base_url}/organer/SKU")
+        assert "Sundhedsråd Nordsjælland" in page.locator("main").inner_text()
+        violations["SKU"] = axe_violations(page)
+
+        page.goto(f"{base_url}/implementering?sag={ids['spread']}")
+        grid = page.locator("svg.status-grid desc").first.text_content() or ""
+        assert grid.startswith("De 46 kommuner")
+        main = page.locator("main").inner_text()
+        assert "Roskilde Kommune" in main and "Hillerød Kommune" in main
+        shot(page, "reform-3-implementering-46")
+        violations["implementering"] = axe_violations(page)
+    assert {k: v for k, v in violations.items() if v} == {}

@@ -1,0 +1,452 @@
+"""A reorganisation plan: the dry run lists exactly what moves, a plan with gaps is refused with
+each gap named, applying moves open cases, deadlines, memberships and meeting series (history
+intact, audit verified), and applying twice changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from models import (
+    AdminAuditEntry,
+    Body,
+    BodySuccession,
+    Case,
+    CaseEvent,
+    Deadline,
+    DeadlineKind,
+    Meeting,
+    MeetingSeries,
+    MeetingStatus,
+    Membership,
+    Notification,
+    Party,
+    Reorganisation,
+    Role,
+)
+from workflow.engine import audit, clock
+from workflow.engine import core as engine
+from workflow.organisation import operations, queries, reorganise
+from workflow.organisation.reorganise import PlanError
+
+NEW_ORGANISATION = """
+[[planning_areas]]
+code = "OEST-X"
+name = "Planområde Øst (test)"
+
+[[parties]]
+code = "KOM-TESTRUP"
+name = "Testrup Kommune"
+kind = "municipality"
+planning_area = "OEST-X"
+
+[[bodies]]
+code = "NY-TSS"
+name = "Ny styregruppe"
+kind = "steering"
+material_deadline_days = 8
+
+[[bodies]]
+code = "SR-A"
+name = "Sundhedsråd A"
+kind = "political"
+
+[[bodies]]
+code = "SR-B"
+name = "Sundhedsråd B"
+kind = "political"
+planning_area = "NORD"
+"""
+
+PLAN = """
+name = "test-reform"
+title = "Testreform"
+effective = 2021-01-01
+organisation = "org.toml"
+end_parties = ["REGION-H"]
+
+[[close]]
+body = "SKU"
+successors = ["SR-A", "SR-B"]
+
+[[close]]
+body = "TSS"
+successors = ["NY-TSS"]
+
+[[rename]]
+body = "PPU"
+name = "Praksisplanudvalget Øst"
+
+[[reparent]]
+parent = "SR-B"
+bodies = ["SU-NORD-SOM"]
+
+[[memberships]]
+from = "SKU"
+end = true
+
+[[memberships]]
+from = "TSS"
+to = "NY-TSS"
+
+[[meeting_series]]
+body = "NY-TSS"
+first = 2021-01-20T10:00:00
+frequency = "monthly"
+count = 3
+"""
+
+
+def write_plan(tmp_path: Path, plan: str = PLAN, organisation: str = NEW_ORGANISATION) -> Path:
+    (tmp_path / "org.toml").write_text(organisation, encoding="utf-8")
+    path = tmp_path / "test-reform.toml"
+    path.write_text(plan, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def fixture_cases(session, make_case, make_user, make_meeting, body):
+    """Four open cases at TSS and SKU, and one completed case raised by TSS."""
+    make_meeting("TSS", clock.now() + timedelta(days=30), MeetingStatus.PLANNED)
+    submitter = make_user("chair@SU-NORD-SOM")
+    at_tss = make_case(title="Til TSS")
+    engine.perform(at_tss, "submit", submitter)
+    at_sku_north = make_case(title="Nord hos SKU", state="at_sku")
+    at_sku_south = make_case(title="Syd hos SKU", origin="SU-SYD-SOM", state="at_sku")
+    raised_by_tss = make_case(
+        "joint_agreement", title="Fra TSS", origin="TSS", state="terms_of_reference"
+    )
+    tina = make_user("chair@TSS", name="Tina TSS-formand")
+    closed = make_case("joint_agreement", title="Afsluttet", origin="TSS")
+    engine.perform(closed, "reject_terms", tina, comment="Ikke nu")
+    assert closed.state == "cancelled"
+    make_user("member@SKU", name="Søren SKU-medlem")
+    return {
+        "at_tss": at_tss,
+        "north": at_sku_north,
+        "south": at_sku_south,
+        "raised": raised_by_tss,
+        "closed": closed,
+    }
+
+
+def moves_of(result: reorganise.Preview) -> set[tuple[str, str, str, str]]:
+    return {(m.title, m.state, m.from_body, m.to_body) for m in result.moves}
+
+
+def test_the_dry_run_lists_exactly_the_moves(session, tmp_path, fixture_cases):
+    plan = reorganise.load_plan(write_plan(tmp_path))
+    result = reorganise.preview(session, plan)
+
+    assert result.gaps == []
+    assert moves_of(result) == {
+        ("Til TSS", "at_tss", "TSS", "NY-TSS"),
+        ("Nord hos SKU", "at_sku", "SKU", "SR-B"),  # its SU is placed under SR-B
+        ("Syd hos SKU", "at_sku", "SKU", "SR-A"),  # the first successor takes the rest
+        ("Fra TSS", "terms_of_reference", "TSS", "NY-TSS"),
+    }
+    raised = next(m for m in result.moves if m.title == "Fra TSS")
+    assert (raised.from_origin, raised.to_origin) == ("TSS", "NY-TSS")
+    assert result.kept_closed >= 1
+    assert ("SU-NORD-SOM", "TSS", "SR-B") in result.reparented
+    assert {name for _i, name, _c, _r in result.memberships_ended} >= {"Søren SKU-medlem"}
+    assert {name for _i, name, _f, to, _r in result.memberships_carried if to == "NY-TSS"} >= {
+        "Tina TSS-formand"
+    }
+    text = "\n".join(reorganise.describe(result))
+    assert "Lukker SKU pr. 2020-12-31 → SR-A, SR-B" in text
+    at_tss = fixture_cases["at_tss"].id
+    assert f"sag #{at_tss} (signature_initiative: at_tss): TSS → NY-TSS" in text
+    assert "Planen kan gennemføres" in text
+    # The dry run wrote nothing.
+    assert session.scalar(select(Body).where(Body.code == "NY-TSS")) is None
+    assert fixture_cases["at_tss"].current_body.code == "TSS"
+
+
+def test_a_plan_with_gaps_is_refused_and_each_gap_named(
+    session, tmp_path, fixture_cases, make_user
+):
+    incomplete = PLAN.replace('successors = ["SR-A", "SR-B"]', "successors = []").replace(
+        '[[memberships]]\nfrom = "TSS"\nto = "NY-TSS"\n', ""
+    )
+    plan = reorganise.load_plan(write_plan(tmp_path, incomplete))
+    result = reorganise.preview(session, plan)
+    gaps = "\n".join(da for da, _en in result.gaps)
+    assert "Organet SKU lukkes uden efterfølger" in gaps
+    assert f"Sag #{fixture_cases['north'].id} 'Nord hos SKU'" in gaps
+    assert f"Sag #{fixture_cases['south'].id} 'Syd hos SKU'" in gaps
+    assert "Medlemskabet Tina TSS-formand (chair) i TSS er hverken videreført" in gaps
+    admin = make_user(is_admin=True)
+    with pytest.raises(PlanError) as refused:
+        operations.apply_plan(session, plan, admin)
+    assert "Nord hos SKU" in refused.value.message
+    assert "Tina TSS-formand" in refused.value.message_en
+    # Nothing was written.
+    assert session.scalar(select(Body).where(Body.code == "NY-TSS")) is None
+    assert session.get(Case, fixture_cases["north"].id).current_body.code == "SKU"
+
+
+def test_a_malformed_plan_names_every_problem(tmp_path):
+    bad = 'name = "x"\neffective = "i morgen"\nfoo = 1\n[[memberships]]\nfrom = "SKU"\n'
+    with pytest.raises(PlanError) as refused:
+        reorganise.load_plan(write_plan(tmp_path, bad))
+    message = refused.value.message
+    assert "effective mangler eller har forkert type" in message
+    assert "ukendt nøgle 'foo'" in message
+    assert "memberships[0] skal have enten to" in message
+    assert "unknown key 'foo'" in refused.value.message_en
+
+
+def test_applying_moves_open_cases_keeps_closed_ones_and_twice_changes_nothing(
+    session, tmp_path, fixture_cases, make_user
+):
+    admin = make_user(is_admin=True)
+    old_deadline = session.scalar(
+        select(Deadline).where(
+            Deadline.case_id == fixture_cases["at_tss"].id, Deadline.cancelled_at.is_(None)
+        )
+    )
+    assert old_deadline is not None and old_deadline.kind == DeadlineKind.MATERIAL
+    closed_events = session.scalar(
+        select(func.count(CaseEvent.id)).where(CaseEvent.case_id == fixture_cases["closed"].id)
+    )
+    plan = reorganise.load_plan(write_plan(tmp_path))
+
+    applied = operations.apply_plan(session, plan, admin)
+
+    assert applied.cases_moved == 4
+    bodies = {b.code: b for b in session.scalars(select(Body))}
+    for key, code in {
+        "at_tss": "NY-TSS",
+        "north": "SR-B",
+        "south": "SR-A",
+        "raised": "NY-TSS",
+    }.items():
+        case = session.get(Case, fixture_cases[key].id)
+        assert case.current_body.code == code, key
+        events = session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.trigger == "reorganise")
+        ).all()
+        assert len(events) == 1
+        assert events[0].comment.startswith("Flyttet fra ")
+        assert "ved reorganisering 'Testreform'" in events[0].comment
+    assert session.get(Case, fixture_cases["raised"].id).originating_body.code == "NY-TSS"
+    # The closed case stays with its old body and its history.
+    closed = session.get(Case, fixture_cases["closed"].id)
+    assert closed.originating_body.code == "TSS"
+    assert (
+        session.scalar(select(func.count(CaseEvent.id)).where(CaseEvent.case_id == closed.id))
+        == closed_events
+    )
+    # The material deadline was recomputed for the new body's first meeting.
+    assert old_deadline.cancelled_at is not None
+    new_deadline = session.scalar(
+        select(Deadline).where(
+            Deadline.case_id == fixture_cases["at_tss"].id,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+    )
+    assert new_deadline is not None and new_deadline.body_id == bodies["NY-TSS"].id
+    meeting = session.get(Meeting, new_deadline.meeting_id)
+    assert meeting.body_id == bodies["NY-TSS"].id
+    # The organisation is dated, nothing deleted; successors linked.
+    assert bodies["SKU"].valid_to == date(2020, 12, 31) and not bodies["SKU"].active
+    assert bodies["SR-A"].valid_from == date(2021, 1, 1)
+    successors = {
+        (s.predecessor.code, s.successor.code, s.kind.value)
+        for s in session.scalars(select(BodySuccession))
+    }
+    assert {("SKU", "SR-A", "split"), ("SKU", "SR-B", "split"), ("TSS", "NY-TSS", "replaced")} <= (
+        successors
+    )
+    assert bodies["SU-NORD-SOM"].parent.code == "SR-B"
+    assert bodies["PPU"].name == "Praksisplanudvalget Øst"
+    assert queries.body_name(bodies["PPU"], date(2020, 6, 1)) == "Praksisplanudvalget"
+    assert session.scalar(select(Party).where(Party.code == "REGION-H")).valid_to == date(
+        2020, 12, 31
+    )
+    # Memberships: TSS's carried over from the effective date, SKU's ended.
+    tina = session.scalars(
+        select(Membership).where(
+            Membership.body_id == bodies["NY-TSS"].id, Membership.role == Role.CHAIR
+        )
+    ).all()
+    assert len(tina) == 1 and tina[0].since == date(2021, 1, 1)
+    sku_members = session.scalars(
+        select(Membership).where(Membership.body_id == bodies["SKU"].id)
+    ).all()
+    assert sku_members and all(not m.active and m.until == date(2020, 12, 31) for m in sku_members)
+    # Meeting series: the new one planned; the new body's chairs heard of the moved cases.
+    series = session.scalar(
+        select(MeetingSeries).where(MeetingSeries.body_id == bodies["NY-TSS"].id)
+    )
+    assert series is not None and series.valid_from == date(2021, 1, 1)
+    told = session.scalars(
+        select(Notification).where(Notification.subject.like("Sag flyttet til NY-TSS%"))
+    ).all()
+    assert {n.recipient_id for n in told} == {tina[0].user_id}
+    assert audit.verify(session).problems == []
+    stored = session.scalar(select(Reorganisation).where(Reorganisation.name == "test-reform"))
+    assert stored is not None and stored.summary["cases_moved"] == 4
+    assert (
+        session.scalar(select(AdminAuditEntry).where(AdminAuditEntry.action == "reorganise"))
+        is not None
+    )
+
+    # Twice: nothing changes.
+    events_before = session.scalar(select(func.count(CaseEvent.id)))
+    again = operations.apply_plan(session, plan, admin)
+    assert again.already_applied and again.cases_moved == 0
+    assert session.scalar(select(func.count(CaseEvent.id))) == events_before
+    assert reorganise.preview(session, plan).already_applied
+
+
+def test_the_same_definitions_run_in_the_new_structure(session, tmp_path, fixture_cases, make_user):
+    """After the reform, "SKU" in a definition reaches the sundhedsråd above the raising SU."""
+    admin = make_user(is_admin=True)
+    operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
+    clock.set_time(datetime(2021, 2, 1, 9, 0, tzinfo=UTC))
+    case = session.get(Case, fixture_cases["at_tss"].id)
+    chair = session.scalars(
+        select(Membership).where(
+            Membership.body_id == case.current_body_id, Membership.role == Role.CHAIR
+        )
+    ).first()
+    assert chair is not None
+    engine.perform(case, "tss_recommend", chair.user, comment="Anbefales")
+    assert case.state == "at_sku"
+    assert case.current_body.code == "SR-B"
+    # The report of TSS's and SKU's decisions includes the steering group that took over.
+    from workflow.reports import queries as reports
+
+    decided = reports.decisions(session, reports.Filters(start=date(2021, 1, 1)))
+    assert [(row[1], row[2]) for row in decided.rows] == [("NY-TSS", case.id)]
+
+
+def test_the_organisation_as_of_a_date(session, tmp_path, make_user):
+    admin = make_user(is_admin=True)
+    operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
+    before = queries.organisation_as_of(session, date(2020, 6, 1))
+    after = queries.organisation_as_of(session, date(2021, 6, 1))
+    assert before.body("SKU") is not None and before.body("SR-A") is None
+    assert after.body("SKU") is None and after.body("SR-A") is not None
+    assert len(before.municipalities) == 29
+    assert len(after.municipalities) == 30
+    assert "Region Hovedstaden" in {p.name for p in before.parties}
+    assert "Region Hovedstaden" not in {p.name for p in after.parties}
+
+
+def demo_plan() -> reorganise.Plan:
+    return reorganise.load_plan(reorganise.find_plan("sundhedsreform-2027"))
+
+
+def test_the_demo_plan_for_2027_is_complete(session):
+    plan = demo_plan()
+    result = reorganise.preview(session, plan)
+    assert result.gaps == []
+    assert len([c for c in result.new_bodies if c.startswith("SR-")]) == 9
+    assert {"STYR-OEST", "SU-SJ-OEST"} <= set(result.new_bodies)
+    municipalities = [
+        spec for spec in plan.organisation["parties"] if spec["kind"] == "municipality"
+    ]
+    assert len(municipalities) == 17
+    assert "EKSEMPEL" in Path(plan.source).read_text(encoding="utf-8")
+
+
+def test_after_the_merger_an_initiative_is_spread_to_46_municipalities(
+    session, make_case, make_user
+):
+    from workflow.implementation import operations as implementation
+
+    operations.apply_plan(session, demo_plan(), make_user(is_admin=True))
+    clock.set_time(datetime(2027, 3, 1, 9, 0, tzinfo=UTC))
+    case = make_case(title="Efter reformen", state="implementation")
+    units = implementation.create_units(session, case, None, clock.now())
+    municipalities = [u for u in units if u.party.kind == "municipality"]
+    assert len(municipalities) == 46
+    roskilde = next(u for u in units if u.party.code == "KOM-ROSKILDE")
+    assert session.get(Body, roskilde.responsible_body_id).code == "SU-SJ-OEST"
+    practice = next(u for u in units if u.party.code == "PLO-H")
+    assert session.get(Body, practice.responsible_body_id).code == "STYR-OEST"
+    # Before the merger the same spread had the 29.
+    clock.set_time(datetime(2026, 6, 1, 9, 0, tzinfo=UTC))
+    assert len(queries.municipalities_as_of(session, clock.now())) == 29
+
+
+def test_a_case_page_shows_the_organisation_as_it_was(
+    session, tmp_path, make_case, make_user, client, logged_in, text_of
+):
+    admin = make_user(is_admin=True)
+    tina = make_user("chair@TSS")
+    closed = make_case("joint_agreement", title="Afsluttet i 2020", origin="TSS")
+    engine.perform(closed, "reject_terms", tina, comment="Ikke nu")
+    renamed = make_case("forum_matter", title="Hos PPU", origin="PPU")
+    ppu_chair = make_user("chair@PPU")
+    engine.perform(renamed, "raise", ppu_chair)
+    engine.perform(renamed, "reject", ppu_chair, comment="Nej")
+    open_case = make_case(title="Åben hos SKU", state="at_sku")
+    operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
+    logged_in(is_admin=True)
+
+    page = text_of(client.get(f"/sager/{closed.id}"))
+    assert "Behandles i Tværsektoriel Strategisk Styregruppe (TSS)" in page
+    assert "organet er nedlagt efter 31. december 2020" in page
+    moved = text_of(client.get(f"/sager/{open_case.id}"))
+    assert "Behandles i Sundhedsråd B (SR-B)" in moved
+    assert "Flyttet fra SKU til Sundhedsråd B (SR-B) ved reorganisering" in moved
+    # A closed case names the body as it was named then; the body's page says it was renamed.
+    assert "Rejst af Praksisplanudvalget (PPU)" in text_of(client.get(f"/sager/{renamed.id}"))
+    ppu = text_of(client.get("/organer/PPU"))
+    assert "Praksisplanudvalget Øst (PPU)" in ppu and "Tidligere navne Praksisplanudvalget" in ppu
+    bodies = text_of(client.get("/organer"))
+    assert "Nedlagte organer" in bodies and "Sundhedskoordinationsudvalget (SKU)" in bodies
+    sku = text_of(client.get("/organer/SKU"))
+    assert "Overtaget af" in sku and "Sundhedsråd A (SR-A)" in sku
+
+
+def test_rules_naming_a_closed_body_are_held_in_its_successor(session, tmp_path, make_user):
+    """The policy's "secretariat@TSS" (the indicators) is held by the steering group's
+    secretariat that took over from TSS."""
+    from workflow import policy
+
+    secretary = make_user("secretariat@TSS")
+    admin = make_user(is_admin=True)
+    operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
+    session.refresh(secretary)
+    assert policy.may(secretary, "keep_indicators", None, session)
+    assert not policy.may(make_user("member@SU-NORD-SOM"), "keep_indicators", None, session)
+
+
+def test_seeding_after_a_reorganisation_keeps_the_new_structure(session, tmp_path, make_user):
+    from workflow.organisation import seed
+
+    operations.apply_plan(
+        session, reorganise.load_plan(write_plan(tmp_path)), make_user(is_admin=True)
+    )
+    seed.run(session, update=True)
+    su = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
+    assert su.parent.code == "SR-B"
+    assert session.scalar(select(Body).where(Body.code == "PPU")).name == "Praksisplanudvalget Øst"
+
+
+def test_the_plans_new_organisation_is_checked(session, tmp_path):
+    bad_rows = NEW_ORGANISATION.replace('kind = "steering"', 'kind = "styregruppe"').replace(
+        'code = "SR-A"\nname = "Sundhedsråd A"\nkind = "political"',
+        'code = "SR-A"\nname = "Sundhedsråd A"\nkind = "political"\nvalid_from = "snart"',
+    )
+    with pytest.raises(PlanError) as refused:
+        reorganise.load_plan(write_plan(tmp_path, organisation=bad_rows))
+    assert "bodies[0] (NY-TSS): ukendt art 'styregruppe'" in refused.value.message
+    assert "bodies[1].valid_from skal være en dato" in refused.value.message
+    unknown = NEW_ORGANISATION.replace('planning_area = "NORD"', 'planning_area = "NORDX"')
+    unknown += '\n[[bodies]]\ncode = "SR-C"\nname = "C"\nkind = "political"\nparent = "INGEN"\n'
+    result = reorganise.preview(
+        session, reorganise.load_plan(write_plan(tmp_path, organisation=unknown))
+    )
+    gaps = [da for da, _en in result.gaps]
+    assert "SR-B: planområdet NORDX findes ikke" in gaps
+    assert "SR-C: det overordnede organ INGEN findes ikke" in gaps

@@ -1,0 +1,281 @@
+"""Writes to the organisation: applying a reorganisation plan in one unit of work.
+
+Every case moves through the engine (`engine.core.reassign_case`: one sealed event per case,
+deadlines recomputed, the new body told); meetings are cancelled and series planned through
+the meetings domain's operations; memberships, closures and successions are recorded with one
+admin audit entry. Nothing is deleted.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import (
+    Body,
+    BodyName,
+    BodySuccession,
+    Case,
+    Deadline,
+    ImplementationStatus,
+    Meeting,
+    MeetingSeries,
+    Membership,
+    Party,
+    PlanningArea,
+    Reorganisation,
+    SuccessionKind,
+    User,
+)
+from workflow import policy
+from workflow.engine import admin_audit, clock
+from workflow.engine import core as engine
+from workflow.engine.formats import format_date
+from workflow.engine.unit_of_work import unit_of_work
+from workflow.meetings import operations as meetings
+from workflow.organisation import seed
+from workflow.organisation.reorganise import Plan, PlanError, Preview, preview
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying a plan did (all zero when it had been applied before)."""
+
+    already_applied: bool
+    cases_moved: int
+    memberships_carried: int
+    memberships_ended: int
+    meetings_cancelled: int
+    series_started: int
+
+
+def _with_dates(plan: Plan) -> dict[str, list[dict[str, object]]]:
+    """The plan's new organisation, each row valid from the effective date unless it says."""
+    data: dict[str, list[dict[str, object]]] = {}
+    for kind in ("planning_areas", "parties", "bodies"):
+        data[kind] = [
+            {"valid_from": plan.effective, **spec} for spec in plan.organisation.get(kind, [])
+        ]
+    return data
+
+
+def _move_comment(plan: Plan, old: Body, new: Body) -> str:
+    return (
+        f"Flyttet fra {old.code} til {new.name} ({new.code}) ved reorganisering "
+        f"'{plan.title}' pr. {format_date(plan.effective)}."
+    )
+
+
+def apply_plan(session: Session, plan: Plan, actor: User, now: datetime | None = None) -> Applied:
+    """Apply `plan` in one unit of work; refuse it (PlanError) while it has gaps.
+
+    Applying a plan a second time changes nothing.
+    """
+    now = now or clock.now()
+    policy.require(actor, "administer", None, session)
+    with unit_of_work(session):
+        result = preview(session, plan)
+        if result.already_applied:
+            return Applied(True, 0, 0, 0, 0, 0)
+        if result.gaps:
+            raise PlanError(result.gaps)
+        seed.seed_organisation(session, seed.SeedReport(update=False), _with_dates(plan))
+        bodies = {b.code: b for b in session.scalars(select(Body))}
+        _close_and_reparent(session, plan, result, bodies)
+        carried, ended = _memberships(session, plan, result, bodies)
+        cancelled = _meetings(session, plan, result, actor)
+        for spec in plan.series:
+            series, _meetings_planned = meetings.plan_series(
+                session, bodies[spec.body], spec.first, actor,
+                frequency=spec.frequency, count=spec.count, interval=spec.interval,
+                duration_minutes=spec.duration_minutes, location=spec.location,
+                title=f"Møde i {bodies[spec.body].name}",
+            )  # fmt: skip
+            series.valid_from = plan.effective
+        # After the new series: a material deadline follows the new body's first meeting.
+        _move_cases(session, plan, result, bodies, actor, now)
+        for unit_id, _case_id, _old, new in result.units_moved:
+            unit = session.get(ImplementationStatus, unit_id)
+            if unit is not None:
+                unit.responsible_body_id = bodies[new].id
+        for deadline_id, _case_id, _old, new in result.deadlines_moved:
+            deadline = session.get(Deadline, deadline_id)
+            if deadline is not None:
+                deadline.body_id = bodies[new].id
+        summary = summarise(result)
+        session.add(
+            Reorganisation(
+                name=plan.name,
+                effective_on=plan.effective,
+                plan_digest=plan.digest,
+                applied_at=now,
+                applied_by_id=actor.id,
+                summary=summary,
+            )
+        )
+        admin_audit.record(
+            session, actor_id=actor.id, action="reorganise", object_type="organisation",
+            object_id=plan.name, data=summary, created_at=now,
+        )  # fmt: skip
+    return Applied(False, len(result.moves), carried, ended, cancelled, len(plan.series))
+
+
+def summarise(result: Preview) -> dict[str, object]:
+    """The applied plan's counts, stored with it and in the admin audit entry."""
+    by_body = Counter(f"{m.from_body}->{m.to_body}" for m in result.moves)
+    return {
+        "effective": result.plan.effective.isoformat(),
+        "digest": result.plan.digest,
+        "closed": [code for code, _successors in result.closing],
+        "new_bodies": result.new_bodies,
+        "new_parties": len(result.new_parties),
+        "cases_moved": len(result.moves),
+        "cases_by_body": dict(sorted(by_body.items())),
+        "closed_cases_kept": result.kept_closed,
+        "deadlines_moved": len(result.deadlines_moved),
+        "units_moved": len(result.units_moved),
+        "memberships_carried": len(result.memberships_carried),
+        "memberships_ended": len(result.memberships_ended),
+        "series_ended": len(result.series_ended),
+        "meetings_cancelled": len(result.meetings_cancelled),
+        "series_started": len(result.series_started),
+    }
+
+
+def _close_and_reparent(
+    session: Session, plan: Plan, result: Preview, bodies: dict[str, Body]
+) -> None:
+    for code, successors in result.closing:
+        body = bodies[code]
+        body.valid_to = plan.last_day
+        body.active = False
+        kind = SuccessionKind.REPLACED
+        if len(successors) > 1:
+            kind = SuccessionKind.SPLIT
+        elif successors and sum(successors[0] in named for _c, named in result.closing) > 1:
+            kind = SuccessionKind.MERGED
+        for successor in successors:
+            session.add(
+                BodySuccession(
+                    predecessor_id=body.id,
+                    successor_id=bodies[successor].id,
+                    kind=kind,
+                    effective_on=plan.effective,
+                    reorganisation=plan.name,
+                )
+            )
+    for spec in plan.renames:
+        body = bodies[spec.body]
+        if body.name != spec.name:
+            session.add(
+                BodyName(
+                    body_id=body.id, name=body.name, name_en=body.name_en,
+                    valid_from=body.valid_from, valid_to=plan.last_day,
+                )
+            )  # fmt: skip
+            body.name, body.name_en = spec.name, spec.name_en or body.name_en
+    for party in session.scalars(select(Party).where(Party.code.in_(plan.end_parties))):
+        party.valid_to = party.valid_to or plan.last_day
+    for area in session.scalars(
+        select(PlanningArea).where(PlanningArea.code.in_(plan.end_planning_areas))
+    ):
+        area.valid_to = area.valid_to or plan.last_day
+    for code, _before, parent in result.reparented:
+        bodies[code].parent_id = bodies[parent].id
+        bodies[code].parent = bodies[parent]
+    session.flush()
+
+
+def _memberships(
+    session: Session, plan: Plan, result: Preview, bodies: dict[str, Body]
+) -> tuple[int, int]:
+    for membership_id, _name, _code, target, role in result.memberships_carried:
+        old = session.get(Membership, membership_id)
+        assert old is not None
+        existing = session.scalar(
+            select(Membership).where(
+                Membership.user_id == old.user_id,
+                Membership.body_id == bodies[target].id,
+                Membership.role == role,
+            )
+        )
+        if existing is None:
+            session.add(
+                Membership(
+                    user_id=old.user_id,
+                    body_id=bodies[target].id,
+                    role=role,
+                    since=plan.effective,
+                    active=True,
+                )
+            )
+        elif not existing.active:
+            existing.active, existing.since, existing.until = True, plan.effective, None
+        _end(old, plan.last_day)
+    for membership_id, _name, _code, _role in result.memberships_ended:
+        old = session.get(Membership, membership_id)
+        assert old is not None
+        _end(old, plan.last_day)
+    session.flush()
+    return len(result.memberships_carried), len(result.memberships_ended)
+
+
+def _end(membership: Membership, last_day: date) -> None:
+    membership.until = last_day
+    membership.active = False
+
+
+def _meetings(session: Session, plan: Plan, result: Preview, actor: User) -> int:
+    for series_id, _code, _title in result.series_ended:
+        series = session.get(MeetingSeries, series_id)
+        assert series is not None
+        series.valid_to = plan.last_day
+    for meeting_id, _code, _starts in result.meetings_cancelled:
+        meeting = session.get(Meeting, meeting_id)
+        assert meeting is not None
+        meetings.cancel_meeting(
+            session, meeting, actor,
+            comment=f"Organet lukkes ved reorganisering '{plan.title}' pr. "
+            f"{format_date(plan.effective)}.",
+        )  # fmt: skip
+    return len(result.meetings_cancelled)
+
+
+def _move_cases(
+    session: Session,
+    plan: Plan,
+    result: Preview,
+    bodies: dict[str, Body],
+    actor: User,
+    now: datetime,
+) -> None:
+    ids = [move.case_id for move in result.moves]
+    cases: dict[int, Case] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        cases.update((c.id, c) for c in session.scalars(select(Case).where(Case.id.in_(chunk))))
+    moves = []
+    for move in result.moves:
+        old, new = bodies[move.from_body], bodies[move.to_body]
+        named = old if old.id != new.id else bodies[move.from_origin]
+        moves.append(
+            engine.Reassignment(
+                case=cases[move.case_id],
+                current_body=new,
+                originating_body=bodies[move.to_origin],
+                comment=_move_comment(plan, named, new),
+                data={
+                    "reorganisation": plan.name,
+                    "effective": plan.effective.isoformat(),
+                    "from_body": move.from_body,
+                    "to_body": move.to_body,
+                    "from_originating_body": move.from_origin,
+                    "to_originating_body": move.to_origin,
+                },
+            )
+        )
+    engine.reassign_cases(session, moves, actor, now)
