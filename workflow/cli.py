@@ -131,6 +131,34 @@ def demo(context: Context) -> None:
             click.echo(f"  {email:<42} {password:<18} {role}")
 
 
+@main.command("bench-data")
+@click.option("--cases", default=100_000, show_default=True, type=click.IntRange(1, 10_000_000))
+@click.option("--seed-value", default=14, show_default=True, type=int, help="Tilfældighedsfrø.")
+@click.option(
+    "--add", is_flag=True, help="Tilføj til en database, der allerede har sager (kun til test)."
+)
+@pass_context
+def bench_data(context: Context, cases: int, seed_value: int, add: bool) -> None:
+    """Fill the database with generated cases for benchmarks (never on a real database)."""
+    from workflow import volume
+
+    migrate.upgrade(context.engine)
+    with context.session() as session:
+        existing = session.scalar(select(func.count()).select_from(Case)) or 0
+    if existing and not add:
+        raise click.ClickException(
+            f"Databasen har allerede {existing} sager. Målingsdata hører til en tom database; "
+            "brug --add for at tilføje alligevel."
+        )
+    click.echo(f"Genererer {cases} sager til målinger …")
+    report = volume.generate(context.engine, cases, seed_value=seed_value, progress=say)
+    click.echo(report.summary())
+    click.echo(
+        f"Log ind som {volume.CHAIR_EMAIL} eller {volume.SECRETARIAT_EMAIL} med adgangskoden "
+        f"'{volume.BENCH_PASSWORD}'."
+    )
+
+
 @main.group()
 def users() -> None:
     """Manage users."""
