@@ -170,3 +170,10 @@ def test_scheduler_refuses_the_real_clock_on_a_demo_database(cli, monkeypatch):
     assert swept.exit_code == 0, swept.output
     assert "Demotilstand: uret kører fra demoens dato, 27. maj 2021." in swept.output
     assert "påmindelser" in swept.output
+
+
+def test_serve_with_workers_refuses_to_run_the_scheduler_in_every_worker(cli):
+    cli("init-db")
+    result = cli("serve", "--workers", "2", "--with-scheduler")
+    assert result.exit_code != 0
+    assert "aftaleflow scheduler" in result.output

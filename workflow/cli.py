@@ -411,6 +411,14 @@ def users_parties(context: Context) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Antal processer. Over 1: gunicorn med synkrone arbejdere (produktion, kun POSIX); "
+    "1: waitress med --threads tråde.",
+)
+@click.option(
     "--with-scheduler/--without-scheduler",
     default=False,
     help="Kør også planlæggeren i samme proces (kun til demo og én server).",
@@ -422,18 +430,40 @@ def users_parties(context: Context) -> None:
 )
 @pass_context
 def serve(
-    context: Context, host: str, port: int, threads: int, with_scheduler: bool, demo_clock: bool
+    context: Context,
+    host: str,
+    port: int,
+    threads: int,
+    workers: int,
+    with_scheduler: bool,
+    demo_clock: bool,
 ) -> None:
-    """Serve the web application (waitress), optionally with the scheduler."""
+    """Serve the web application (waitress, or gunicorn with --workers N), optionally with
+    the scheduler."""
     from workflow.app import ConfigurationError, create_app
     from workflow.web.server import serve as serve_app
 
+    if workers > 1 and with_scheduler:
+        raise click.ClickException(
+            "Planlæggeren kan kun køre i én proces: kør 'aftaleflow scheduler' for sig, når "
+            "serveren har flere arbejdere (--workers)."
+        )
+    if workers > 1 and sys.platform == "win32":
+        raise click.ClickException("--workers kræver et POSIX-system (gunicorn); brug --threads.")
     if demo_clock:
         _run_on_demo_clock(context)
     try:
         app = create_app({"DATABASE_URL": context.url, "DEMO_CLOCK": demo_clock})
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
+    if workers > 1:
+        from workflow.web.workers import serve as serve_workers
+
+        click.echo(
+            f"Aftaleflow kører på http://{host}:{port}/ med {workers} arbejdere (stop med Ctrl+C)"
+        )
+        serve_workers(lambda: app, host=host, port=port, workers=workers)
+        return
     if with_scheduler:
         from workflow import scheduler as sweeper
 

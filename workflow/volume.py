@@ -314,12 +314,16 @@ def _one_case(
             seconds=rng.randrange(3600, max(3601, int(step.total_seconds() * 0.35)))
         )
         dest_body = _state_body_id(world, origin, definition.states[transition.dest].body)
-        meeting_id = _meeting_at(world, body_id, moment) if transition.decision else None
+        meeting_id = None
+        if transition.decision and rng.random() < 0.8:
+            meeting_id = _meeting_at(world, body_id, moment)
         data: dict[str, Any] = {"role": "chair" if transition.decision else "secretariat"}
         if transition.decision:
             data["decision_body"] = next(
                 (code for code, b in world.bodies.items() if b.id == body_id), origin.code
             )
+            if meeting_id is None:
+                data["on_behalf_of_body"] = True  # the chairs decided between meetings
         if transition.dest != state:
             add_deadline(state, body_id, entered, moment)
             entered = moment
@@ -348,7 +352,7 @@ def _one_case(
          "received_on": None, "sent_on": None, "journal_description": "", "extra": {},
          "tss_cleared_at": None, "created_by_id": world.secretariat_id, "created_at": created,
          "updated_at": moment, "state_entered_at": entered, "version": events,
-         **({"next_due_at": next_due} if "next_due_at" in Case.__table__.c else {})}
+         "next_due_at": next_due}
     )  # fmt: skip
     if world.party_ids and rng.random() < 0.33:
         for party_id in rng.sample(world.party_ids, k=min(len(world.party_ids), rng.randint(1, 3))):
