@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,3 +73,43 @@ def enqueue(
         notification.created_at = created_at
     session.add(notification)
     return notification
+
+
+def enqueue_many(session: Session, items: list[dict[str, Any]], chunk: int = 500) -> int:
+    """Add many notifications (each the keyword arguments of `enqueue`) at once, skipping
+    those whose idempotency key exists already: one look-up per `chunk` keys and one batched
+    insert, instead of a look-up and an insert for each. Return how many were added."""
+    keys = [item["key"] for item in items]
+    existing: set[str] = set()
+    with session.no_autoflush:
+        for start in range(0, len(keys), chunk):
+            existing.update(
+                session.scalars(
+                    select(Notification.idempotency_key).where(
+                        Notification.idempotency_key.in_(keys[start : start + chunk])
+                    )
+                )
+            )
+    added: list[Notification] = []
+    for item in items:
+        key = item["key"]
+        if key in existing:
+            continue
+        existing.add(key)
+        notification = Notification(
+            idempotency_key=key,
+            message_id=message_id_for(key),
+            recipient_id=item["recipient_id"],
+            kind=item["kind"],
+            subject=one_line(item["subject"])[:300],
+            body=item["body"],
+            case_id=item.get("case_id"),
+            deadline_id=item.get("deadline_id"),
+        )
+        if item.get("send_after") is not None:
+            notification.send_after = item["send_after"]
+        if item.get("created_at") is not None:
+            notification.created_at = item["created_at"]
+        added.append(notification)
+    session.add_all(added)
+    return len(added)
