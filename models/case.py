@@ -42,6 +42,7 @@ class Case(Base):
         Index("ix_cases_process_state", "process", "state"),
         Index("ix_cases_current_body_state", "current_body_id", "state"),
         Index("ix_cases_current_body_next_due", "current_body_id", "next_due_at"),
+        Index("ix_cases_originating_body_next_due", "originating_body_id", "next_due_at"),
         CheckConstraint("version >= 1", name="version_positive"),
     )
 

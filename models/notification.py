@@ -23,6 +23,13 @@ class Notification(Base):
             postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
         ),
         Index("ix_notifications_recipient_unread", "recipient_id", "read_at"),
+        # The failed deliveries a secretariat sees on its dashboard: few among many.
+        Index(
+            "ix_notifications_failed",
+            "failed_at",
+            sqlite_where=text("failed_at IS NOT NULL"),
+            postgresql_where=text("failed_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

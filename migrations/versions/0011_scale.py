@@ -34,13 +34,25 @@ def upgrade() -> None:
     )
     op.create_index("ix_cases_updated_at", "cases", ["updated_at"])
     op.create_index("ix_cases_current_body_next_due", "cases", ["current_body_id", "next_due_at"])
+    op.create_index(
+        "ix_cases_originating_body_next_due", "cases", ["originating_body_id", "next_due_at"]
+    )
     op.create_index("ix_cases_next_due_at", "cases", ["next_due_at"])
     op.create_index("ix_case_events_created_at", "case_events", ["created_at"])
+    op.create_index(
+        "ix_notifications_failed",
+        "notifications",
+        ["failed_at"],
+        sqlite_where=sa.text("failed_at IS NOT NULL"),
+        postgresql_where=sa.text("failed_at IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_notifications_failed", table_name="notifications")
     op.drop_index("ix_case_events_created_at", table_name="case_events")
     op.drop_index("ix_cases_next_due_at", table_name="cases")
+    op.drop_index("ix_cases_originating_body_next_due", table_name="cases")
     op.drop_index("ix_cases_current_body_next_due", table_name="cases")
     op.drop_index("ix_cases_updated_at", table_name="cases")
     with op.batch_alter_table("cases") as batch:
