@@ -25,8 +25,8 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("cases") as batch:
-        batch.add_column(sa.Column("next_due_at", models.base.UTCDateTime(), nullable=True))
+    # A plain ADD COLUMN (no table rebuild: on SQLite that would drop a table others refer to).
+    op.add_column("cases", sa.Column("next_due_at", models.base.UTCDateTime(), nullable=True))
     op.execute(
         "UPDATE cases SET next_due_at = (SELECT MIN(deadlines.due_at) FROM deadlines "
         "WHERE deadlines.case_id = cases.id AND deadlines.met_at IS NULL "
@@ -55,5 +55,9 @@ def downgrade() -> None:
     op.drop_index("ix_cases_originating_body_next_due", table_name="cases")
     op.drop_index("ix_cases_current_body_next_due", table_name="cases")
     op.drop_index("ix_cases_updated_at", table_name="cases")
-    with op.batch_alter_table("cases") as batch:
-        batch.drop_column("next_due_at")
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite drops a column in place since 3.35; Alembic's batch mode would rebuild the
+        # table, which other tables' foreign keys forbid while they hold rows.
+        op.execute("ALTER TABLE cases DROP COLUMN next_due_at")
+    else:
+        op.drop_column("cases", "next_due_at")
