@@ -329,12 +329,14 @@ def _verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"{page['page']}: req/s at {high}", mine["rps"], base["rps"], ratio, budget, passed,
             "req/s")  # fmt: skip
         add(f"{page['page']}: p99 at {high}", mine["p99_ms"], base["p99_ms"], None,
-            f"≤ {BUDGETS['p99_ms']:.0f} ms", mine["p99_ms"] <= BUDGETS["p99_ms"], "ms")  # fmt: skip
+            f"≤ {BUDGETS['p99_ms']:.0f} ms", mine["requests"] > 0 and
+            mine["p99_ms"] <= BUDGETS["p99_ms"], "ms")  # fmt: skip
         small, small_base = page[f"c{low}"]["product"], page[f"c{low}"]["baseline"]
         p95 = small["p95_ms"] / small_base["p95_ms"] if small_base["p95_ms"] else 0.0
         budget = f"≤ {BUDGETS['p95_ratio']:g} × baseline"
+        # A run in which no request finished has no p95 to speak of: that is a failure.
         add(f"{page['page']}: p95 at {low}", small["p95_ms"], small_base["p95_ms"], p95, budget,
-            p95 <= BUDGETS["p95_ratio"], "ms")  # fmt: skip
+            small["requests"] > 0 and p95 <= BUDGETS["p95_ratio"], "ms")  # fmt: skip
         errors = sum(page[f"c{c}"]["product"]["errors"] for c in CONNECTIONS)
         add(f"{page['page']}: errors", errors, None, None, "0", errors == 0)
     mixed = result["mixed"]

@@ -23,6 +23,7 @@ would fall on a Saturday, Sunday or Danish public holiday goes out on the workin
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -46,7 +47,8 @@ from workflow.engine import checkpoints, clock
 from workflow.engine.calendar import is_working_day, local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.core import append_event, body_by_code, definition_of
-from workflow.engine.localtime import format_date, format_datetime
+from workflow.engine.localtime import format_date as _format_date
+from workflow.engine.localtime import format_datetime as _format_datetime
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, enqueue_many, members_of
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import unit_of_work
@@ -337,6 +339,18 @@ def _window_candidates(
 # --- acting on a deadline -----------------------------------------------------------------
 
 
+# Many deadlines of a sweep fall due at the same moment: spell each moment once (Babel's
+# formatting costs about as much as the rest of a reminder).
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: datetime) -> str:
+    return _format_date(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _moment_text(value: datetime) -> str:
+    return _format_datetime(value)
+
+
 def _days_left(due_at: datetime, now: datetime) -> str:
     days = (local_date(due_at) - local_date(now)).days
     if days <= 0:
@@ -348,7 +362,7 @@ def _what(session: Session, deadline: Deadline) -> str:
     if deadline.kind is DeadlineKind.MATERIAL and deadline.meeting_id is not None:
         meeting = session.get(Meeting, deadline.meeting_id)
         if meeting is not None:
-            return f"Materialefristen til mødet {format_datetime(meeting.starts_at)}"
+            return f"Materialefristen til mødet {_moment_text(meeting.starts_at)}"
     return {
         DeadlineKind.MATERIAL: "Materialefristen",
         DeadlineKind.STATE: "Fristen for behandlingen",
@@ -400,7 +414,7 @@ def _remind(
     assert body is not None
     text_ = (
         f"{_what(session, deadline)} for sagen '{case.title}' er "
-        f"{format_datetime(deadline.due_at)} – {_days_left(deadline.due_at, now)}.\n"
+        f"{_moment_text(deadline.due_at)} – {_days_left(deadline.due_at, now)}.\n"
         f"Sagen ligger hos {body.name}."
     )
     for user_id in reminder_recipients(session, case, deadline, cache):
@@ -409,7 +423,7 @@ def _remind(
                 "key": f"reminder:{case.id}:{deadline.id}:{offset}:{user_id}",
                 "recipient_id": user_id,
                 "kind": "reminder",
-                "subject": f"Påmindelse: frist {format_date(deadline.due_at)} – {case.title}",
+                "subject": f"Påmindelse: frist {_date_text(deadline.due_at)} – {case.title}",
                 "body": text_,
                 "case_id": case.id,
                 "deadline_id": deadline.id,
@@ -429,7 +443,7 @@ def _escalate(
 ) -> None:
     trigger = "deadline_overdue" if level == 1 else "deadline_escalated"
     what = "er overskredet" if level == 1 else "er overskredet og eskaleret"
-    comment = f"Fristen {format_datetime(deadline.due_at)} {what}; {body.name} er underrettet."
+    comment = f"Fristen {_moment_text(deadline.due_at)} {what}; {body.name} er underrettet."
     append_event(
         session, case, trigger=trigger, actor=None, from_state=case.state, comment=comment,
         data={"deadline_id": deadline.id, "level": level, "body": body.code}, now=now,
@@ -523,13 +537,14 @@ def sweep(
             # The candidates' cases in a few statements, not one each; reminders are written
             # in one batch (one idempotency look-up per 500 keys, one batched insert).
             case_ids = sorted({d.case_id for d in candidates})
-            held = [  # held here: the session's identity map keeps them only weakly
+            held: list[Any] = [  # held here: the identity map keeps them only weakly
                 case
                 for start in range(0, len(case_ids), 500)
                 for case in session.scalars(
                     select(Case).where(Case.id.in_(case_ids[start : start + 500]))
                 )
             ]
+            held += list(session.scalars(select(Body)))  # every body, for session.get
             pending: list[dict[str, Any]] = []
             members: _Members = {}
             for deadline in candidates:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from models import Membership, Notification, Role
@@ -90,26 +90,30 @@ def enqueue_many(session: Session, items: list[dict[str, Any]], chunk: int = 500
                     )
                 )
             )
-    added: list[Notification] = []
+    rows: list[dict[str, Any]] = []
     for item in items:
         key = item["key"]
         if key in existing:
             continue
         existing.add(key)
-        notification = Notification(
-            idempotency_key=key,
-            message_id=message_id_for(key),
-            recipient_id=item["recipient_id"],
-            kind=item["kind"],
-            subject=one_line(item["subject"])[:300],
-            body=item["body"],
-            case_id=item.get("case_id"),
-            deadline_id=item.get("deadline_id"),
-        )
-        if item.get("send_after") is not None:
-            notification.send_after = item["send_after"]
-        if item.get("created_at") is not None:
-            notification.created_at = item["created_at"]
-        added.append(notification)
-    session.add_all(added)
-    return len(added)
+        row = {
+            "idempotency_key": key,
+            "message_id": message_id_for(key),
+            "recipient_id": item["recipient_id"],
+            "kind": item["kind"],
+            "subject": one_line(item["subject"])[:300],
+            "body": item["body"],
+            "case_id": item.get("case_id"),
+            "deadline_id": item.get("deadline_id"),
+        }
+        for name in ("send_after", "created_at"):
+            if item.get(name) is not None:
+                row[name] = item[name]
+        rows.append(row)
+    # One executemany (the columns' defaults fill the rest), not an ORM object per row.
+    by_shape: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        by_shape.setdefault(tuple(sorted(row)), []).append(row)
+    for same in by_shape.values():
+        session.execute(insert(Notification), same)
+    return len(rows)
