@@ -99,6 +99,17 @@ def _server(command: list[str], health: str, env: dict[str, str]) -> Iterator[di
             process.wait()
 
 
+def _status(url: str, headers: dict[str, str]) -> int:
+    """One request, before the load: the page answers as the user it is asked as."""
+    opener = urllib.request.build_opener(_NoRedirect())
+    request = urllib.request.Request(url, headers={"User-Agent": load.USER_AGENT, **headers})
+    try:
+        with opener.open(request, timeout=300) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as refused:
+        return int(refused.code)
+
+
 def _settle(base: str) -> None:
     """Wait until the server has worked off the requests a previous run left queued (a sync
     worker answers its backlog in order), so they do not count against the next run."""
@@ -210,7 +221,11 @@ def _pages(prep: dict[str, Any], product: str, baseline: str, env: dict[str, str
             if who == "token"
             else {"Cookie": cookies[who]}
         )
-        row: dict[str, Any] = {"page": name, "path": path}
+        row: dict[str, Any] = {
+            "page": name,
+            "path": path,
+            "status": _status(product + path, headers),
+        }
         for connections in CONNECTIONS:
             # Interleaved: the baseline right before the page, so both see the same machine.
             _settle(baseline)

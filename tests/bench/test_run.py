@@ -46,10 +46,10 @@ def test_make_bench_runs_end_to_end_on_a_small_database(tmp_path):
         "case list filtered", "case detail", "meeting page", "API case list",
     }  # fmt: skip
     for page in result["pages"]:
+        # Every page answered, as the logged-in user it was asked as (how many requests a
+        # run finishes depends on the machine, so that is printed, not asserted).
+        assert page["status"] == 200, page
         for load in ("c2", "c4"):
-            assert page[load]["product"]["requests"] > 0, page
-            assert page[load]["baseline"]["requests"] > 0, page
-            # Every page answered, as the logged-in user it was asked as.
             assert page[load]["product"]["errors"] == 0, page
     assert result["mixed"]["errors"] == 0
     assert result["sweep"]["reminders"] >= 100
