@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install translations run test lint typecheck pytest bench wheel clean-db
+.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,15 @@ pytest: install
 
 test: lint typecheck pytest
 
+# The key pages against a bare baseline page at 100,000 cases (BENCH_CASES), perform(), the
+# sweep, cold start and memory; SQLite, and PostgreSQL when TEST_DATABASE_URL is set. Writes
+# bench/results/<date>-<db>.json and the table in docs/performance.md. Load from wrk when
+# installed (apt-get install wrk), else from bench/load.py. The older focused benchmarks:
+# bench-parts.
 bench: install
+	$(BIN)/python -m bench.run
+
+bench-parts: install
 	$(BIN)/python -m bench.transitions
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.reads

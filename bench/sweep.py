@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Membership, Role, User
@@ -123,3 +123,79 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def _populate_volume(engine: Engine, rows: int, due: int) -> None:
+    """`rows` deadline rows over rows/10 cases: `due` remind at 08:00 today, the rest met long
+    ago, due months ahead, or long overdue and escalated already."""
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        seed.run(session)
+        tss = session.scalar(select(Body).where(Body.code == "TSS"))
+        assert tss is not None
+        secretary = User(email="sekretariat@sweep.bench.dk", name="Sekretariatet")
+        session.add(secretary)
+        session.flush()
+        session.add(Membership(user_id=secretary.id, body_id=tss.id, role=Role.SECRETARIAT))
+        session.commit()
+        tss_id = tss.id
+    created = datetime(2020, 1, 1, tzinfo=LOCAL_TZ)
+    cases = max(1, rows // 10)
+    with engine.begin() as connection:
+        first = (connection.scalar(select(func.max(Case.id))) or 0) + 1
+        for start in range(0, cases, 20000):
+            connection.execute(
+                insert(Case),
+                [{"id": first + n, "process": "signature_initiative", "process_version": 1,
+                  "state": "at_tss", "title": f"Sag {n}", "originating_body_id": tss_id,
+                  "current_body_id": tss_id, "created_at": created, "updated_at": created,
+                  "state_entered_at": created}
+                 for n in range(start, min(cases, start + 20000))],
+            )  # fmt: skip
+        batch: list[dict[str, object]] = []
+        for number in range(rows):
+            case_id = first + number % cases
+            met = None
+            if number < due:
+                due_at, level = end_of_day(TODAY + timedelta(days=2)), 0  # reminds at 08:00
+            elif number % 10 < 7:
+                due_at, level = end_of_day(TODAY - timedelta(days=400 - number % 300)), 0
+                met = due_at - timedelta(days=3)
+            elif number % 10 < 9:
+                due_at, level = end_of_day(TODAY + timedelta(days=45 + number % 330)), 0
+            else:
+                due_at, level = end_of_day(TODAY - timedelta(days=40 + number % 300)), 2
+            batch.append(
+                {"case_id": case_id, "kind": DeadlineKind.STATE, "state": "at_tss",
+                 "body_id": tss_id, "due_at": due_at, "reminder_days": [7, 2],
+                 "escalation_level": level, "created_at": created, "met_at": met}
+            )  # fmt: skip
+            if len(batch) >= 20000:
+                connection.execute(insert(Deadline), batch)
+                batch = []
+        if batch:
+            connection.execute(insert(Deadline), batch)
+        if connection.dialect.name == "postgresql":
+            connection.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('cases', 'id'), "
+                    "(SELECT MAX(id) FROM cases))"
+                )
+            )
+        connection.execute(text("ANALYZE"))
+
+
+def measure_volume(url: str, rows: int, due: int) -> dict[str, float]:
+    """The 08:00 tick writing `due` reminders among `rows` deadline rows, and a quiet tick."""
+    engine = make_engine(url)
+    _populate_volume(engine, rows, due)
+    _timed(engine, _at(7, 30))  # the first tick is a full sweep; it sets the watermark
+    quiet = [_timed(engine, _at(7, 31 + n))[0] for n in range(5)]
+    due_ms, report = _timed(engine, _at(8, 0))
+    engine.dispose()
+    clock.set_time(None)
+    assert report.reminders >= due, report
+    return {
+        "rows": rows, "due": due, "reminders": report.reminders,
+        "due_tick_s": due_ms / 1000, "quiet_tick_s": statistics.median(quiet) / 1000,
+    }  # fmt: skip

@@ -41,6 +41,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_process_state", "process", "state"),
         Index("ix_cases_current_body_state", "current_body_id", "state"),
+        Index("ix_cases_current_body_next_due", "current_body_id", "next_due_at"),
+        Index("ix_cases_originating_body_next_due", "originating_body_id", "next_due_at"),
         CheckConstraint("version >= 1", name="version_positive"),
     )
 
@@ -84,7 +86,10 @@ class Case(Base):
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The earliest open deadline, kept in step by workflow.engine.deadlines on every flush
+    # that writes a deadline (so lists sort and filter by it with an index).
+    next_due_at: Mapped[datetime | None] = mapped_column(index=True)
     state_entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -31,7 +31,7 @@ class CaseEvent(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
-    created_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(index=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     # The web request or scheduler job that wrote the event (workflow.engine.request_id): a

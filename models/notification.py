@@ -23,7 +23,8 @@ class Notification(Base):
             postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
         ),
         Index("ix_notifications_recipient_unread", "recipient_id", "read_at"),
-        # The given-up ones, counted by /metrics and listed on the operations page.
+        # The given-up deliveries: few among many, read by the dashboards, /metrics and the
+        # operations page.
         Index(
             "ix_notifications_failed",
             "failed_at",

@@ -211,3 +211,10 @@ def test_reorganise_shows_refuses_applies_once_and_the_audit_holds(cli, tmp_path
     again = cli("reorganise", "sundhedsreform-2027", "--actor", "admin@example.dk")
     assert "allerede gennemført; intet ændret" in again.output
     assert cli("audit", "verify").exit_code == 0
+
+
+def test_serve_with_workers_refuses_to_run_the_scheduler_in_every_worker(cli):
+    cli("init-db")
+    result = cli("serve", "--workers", "2", "--with-scheduler")
+    assert result.exit_code != 0
+    assert "aftaleflow scheduler" in result.output

@@ -131,6 +131,34 @@ def demo(context: Context) -> None:
             click.echo(f"  {email:<42} {password:<18} {role}")
 
 
+@main.command("bench-data")
+@click.option("--cases", default=100_000, show_default=True, type=click.IntRange(1, 10_000_000))
+@click.option("--seed-value", default=14, show_default=True, type=int, help="Tilfældighedsfrø.")
+@click.option(
+    "--add", is_flag=True, help="Tilføj til en database, der allerede har sager (kun til test)."
+)
+@pass_context
+def bench_data(context: Context, cases: int, seed_value: int, add: bool) -> None:
+    """Fill the database with generated cases for benchmarks (never on a real database)."""
+    from workflow import volume
+
+    migrate.upgrade(context.engine)
+    with context.session() as session:
+        existing = session.scalar(select(func.count()).select_from(Case)) or 0
+    if existing and not add:
+        raise click.ClickException(
+            f"Databasen har allerede {existing} sager. Målingsdata hører til en tom database; "
+            "brug --add for at tilføje alligevel."
+        )
+    click.echo(f"Genererer {cases} sager til målinger …")
+    report = volume.generate(context.engine, cases, seed_value=seed_value, progress=say)
+    click.echo(report.summary())
+    click.echo(
+        f"Log ind som {volume.CHAIR_EMAIL} eller {volume.SECRETARIAT_EMAIL} med adgangskoden "
+        f"'{volume.BENCH_PASSWORD}'."
+    )
+
+
 @main.group()
 def users() -> None:
     """Manage users."""
@@ -385,6 +413,14 @@ def users_parties(context: Context) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Antal processer. Over 1: gunicorn med synkrone arbejdere (produktion, kun POSIX); "
+    "1: waitress med --threads tråde.",
+)
+@click.option(
     "--with-scheduler/--without-scheduler",
     default=False,
     help="Kør også planlæggeren i samme proces (kun til demo og én server).",
@@ -396,12 +432,26 @@ def users_parties(context: Context) -> None:
 )
 @pass_context
 def serve(
-    context: Context, host: str, port: int, threads: int, with_scheduler: bool, demo_clock: bool
+    context: Context,
+    host: str,
+    port: int,
+    threads: int,
+    workers: int,
+    with_scheduler: bool,
+    demo_clock: bool,
 ) -> None:
-    """Serve the web application (waitress), optionally with the scheduler."""
+    """Serve the web application (waitress, or gunicorn with --workers N), optionally with
+    the scheduler."""
     from workflow.app import ConfigurationError, create_app
     from workflow.web.server import serve as serve_app
 
+    if workers > 1 and with_scheduler:
+        raise click.ClickException(
+            "Planlæggeren kan kun køre i én proces: kør 'aftaleflow scheduler' for sig, når "
+            "serveren har flere arbejdere (--workers)."
+        )
+    if workers > 1 and sys.platform == "win32":
+        raise click.ClickException("--workers kræver et POSIX-system (gunicorn); brug --threads.")
     _configure_logging()
     if demo_clock:
         _run_on_demo_clock(context)
@@ -409,6 +459,14 @@ def serve(
         app = create_app({"DATABASE_URL": context.url, "DEMO_CLOCK": demo_clock})
     except ConfigurationError as exc:
         raise click.ClickException(str(exc)) from None
+    if workers > 1:
+        from workflow.web.workers import serve as serve_workers
+
+        click.echo(
+            f"Aftaleflow kører på http://{host}:{port}/ med {workers} arbejdere (stop med Ctrl+C)"
+        )
+        serve_workers(lambda: app, host=host, port=port, workers=workers)
+        return
     if with_scheduler:
         from workflow import scheduler as sweeper
 

@@ -23,6 +23,7 @@ would fall on a Saturday, Sunday or Danish public holiday goes out on the workin
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -33,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -46,8 +48,9 @@ from workflow.engine import checkpoints, clock, metrics, request_id
 from workflow.engine.calendar import is_working_day, local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.core import append_event, body_by_code, definition_of
-from workflow.engine.localtime import format_date, format_datetime
-from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
+from workflow.engine.localtime import format_date as _format_date
+from workflow.engine.localtime import format_datetime as _format_datetime
+from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, enqueue_many, members_of
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.meetings import minutes
@@ -338,6 +341,18 @@ def _window_candidates(
 # --- acting on a deadline -----------------------------------------------------------------
 
 
+# Many deadlines of a sweep fall due at the same moment: spell each moment once (Babel's
+# formatting costs about as much as the rest of a reminder).
+@functools.lru_cache(maxsize=4096)
+def _date_text(value: datetime) -> str:
+    return _format_date(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _moment_text(value: datetime) -> str:
+    return _format_datetime(value)
+
+
 def _days_left(due_at: datetime, now: datetime) -> str:
     days = (local_date(due_at) - local_date(now)).days
     if days <= 0:
@@ -349,7 +364,7 @@ def _what(session: Session, deadline: Deadline) -> str:
     if deadline.kind is DeadlineKind.MATERIAL and deadline.meeting_id is not None:
         meeting = session.get(Meeting, deadline.meeting_id)
         if meeting is not None:
-            return f"Materialefristen til mødet {format_datetime(meeting.starts_at)}"
+            return f"Materialefristen til mødet {_moment_text(meeting.starts_at)}"
     return {
         DeadlineKind.MATERIAL: "Materialefristen",
         DeadlineKind.STATE: "Fristen for behandlingen",
@@ -358,45 +373,66 @@ def _what(session: Session, deadline: Deadline) -> str:
     }[deadline.kind]
 
 
-def reminder_recipients(session: Session, case: Case, deadline: Deadline) -> list[int]:
+_Members = dict[tuple[int, tuple[Role, ...]], list[int]]
+
+
+def _members(session: Session, body_id: int, roles: tuple[Role, ...], cache: _Members) -> list[int]:
+    found = cache.get((body_id, roles))
+    if found is None:
+        found = cache[(body_id, roles)] = members_of(session, body_id, roles)
+    return found
+
+
+def reminder_recipients(
+    session: Session, case: Case, deadline: Deadline, cache: _Members | None = None
+) -> list[int]:
     """Who is reminded of a deadline: the chairs and secretariat of the body that must act.
 
     A materialefrist asks for the case's material, which the body that raised the case
     delivers; the holding body's secretariat, which prepares the meeting, hears of it too —
     its chair does not, until the deadline is overdue (escalation)."""
     assert deadline.body_id is not None
+    cache = cache if cache is not None else {}
+    chairs = tuple(CHAIRS_AND_SECRETARIAT)
     if deadline.kind is not DeadlineKind.MATERIAL or case.originating_body_id == deadline.body_id:
-        return members_of(session, deadline.body_id, CHAIRS_AND_SECRETARIAT)
-    acting = members_of(session, case.originating_body_id, CHAIRS_AND_SECRETARIAT)
-    preparing = members_of(session, deadline.body_id, (Role.SECRETARIAT,))
+        return _members(session, deadline.body_id, chairs, cache)
+    acting = _members(session, case.originating_body_id, chairs, cache)
+    preparing = _members(session, deadline.body_id, (Role.SECRETARIAT,), cache)
     return sorted(set(acting) | set(preparing))
 
 
-def _remind(session: Session, case: Case, deadline: Deadline, offset: int, now: datetime) -> int:
+def _remind(
+    session: Session,
+    case: Case,
+    deadline: Deadline,
+    offset: int,
+    now: datetime,
+    pending: list[dict[str, Any]],
+    cache: _Members,
+) -> None:
+    """Add the reminders of one deadline to `pending` (written in one batch by the sweep)."""
     assert deadline.body_id is not None
     body = session.get(Body, deadline.body_id)
     assert body is not None
     text_ = (
         f"{_what(session, deadline)} for sagen '{case.title}' er "
-        f"{format_datetime(deadline.due_at)} – {_days_left(deadline.due_at, now)}.\n"
+        f"{_moment_text(deadline.due_at)} – {_days_left(deadline.due_at, now)}.\n"
         f"Sagen ligger hos {body.name}."
     )
-    sent = 0
-    for user_id in reminder_recipients(session, case, deadline):
-        added = enqueue(
-            session,
-            key=f"reminder:{case.id}:{deadline.id}:{offset}:{user_id}",
-            recipient_id=user_id,
-            kind="reminder",
-            subject=f"Påmindelse: frist {format_date(deadline.due_at)} – {case.title}",
-            body=text_,
-            case_id=case.id,
-            deadline_id=deadline.id,
-            send_after=now,
-            created_at=now,
+    for user_id in reminder_recipients(session, case, deadline, cache):
+        pending.append(
+            {
+                "key": f"reminder:{case.id}:{deadline.id}:{offset}:{user_id}",
+                "recipient_id": user_id,
+                "kind": "reminder",
+                "subject": f"Påmindelse: frist {_date_text(deadline.due_at)} – {case.title}",
+                "body": text_,
+                "case_id": case.id,
+                "deadline_id": deadline.id,
+                "send_after": now,
+                "created_at": now,
+            }
         )
-        sent += added is not None
-    return sent
 
 
 def _escalate(
@@ -409,7 +445,7 @@ def _escalate(
 ) -> None:
     trigger = "deadline_overdue" if level == 1 else "deadline_escalated"
     what = "er overskredet" if level == 1 else "er overskredet og eskaleret"
-    comment = f"Fristen {format_datetime(deadline.due_at)} {what}; {body.name} er underrettet."
+    comment = f"Fristen {_moment_text(deadline.due_at)} {what}; {body.name} er underrettet."
     append_event(
         session, case, trigger=trigger, actor=None, from_state=case.state, comment=comment,
         data={"deadline_id": deadline.id, "level": level, "body": body.code}, now=now,
@@ -438,14 +474,17 @@ def _act(
     now: datetime,
     config: SchedulerConfig,
     report: SweepReport,
+    pending: list[dict[str, Any]],
+    cache: _Members,
 ) -> None:
-    """Remind about, or escalate, one deadline as its time demands — idempotently."""
+    """Remind about, or escalate, one deadline as its time demands — idempotently. Reminders
+    go to `pending`, written in one batch by the sweep."""
     case = session.get(Case, deadline.case_id)
     if case is None or deadline.body_id is None:
         return
     offset = due_reminder(deadline, now, config)
     if offset is not None:
-        report.reminders += _remind(session, case, deadline, offset, now)
+        _remind(session, case, deadline, offset, now, pending, cache)
         return
     if deadline.due_at > now:
         return
@@ -498,8 +537,23 @@ def sweep(
                     session, after, now, row.last_deadline_id, rules, config
                 )
             report.examined = len(candidates)
+            # The candidates' cases in a few statements, not one each; reminders are written
+            # in one batch (one idempotency look-up per 500 keys, one batched insert).
+            case_ids = sorted({d.case_id for d in candidates})
+            held: list[Any] = [  # held here: the identity map keeps them only weakly
+                case
+                for start in range(0, len(case_ids), 500)
+                for case in session.scalars(
+                    select(Case).where(Case.id.in_(case_ids[start : start + 500]))
+                )
+            ]
+            held += list(session.scalars(select(Body)))  # every body, for session.get
+            pending: list[dict[str, Any]] = []
+            members: _Members = {}
             for deadline in candidates:
-                _act(session, deadline, now, config, report)
+                _act(session, deadline, now, config, report, pending, members)
+            report.reminders += enqueue_many(session, pending)
+            del held
             report.reminders += consultations.send_reminders(session, now)
             report.reminders += minutes.send_follow_up_reminders(session, now)
             if report.full or after is None or _moment_dates(after, now, config.digest_hour):

@@ -4,7 +4,7 @@ scheduler's run times.
 operations
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-06 16:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -27,18 +27,10 @@ def upgrade() -> None:
         op.add_column(table, sa.Column("request_id", sa.String(length=64), nullable=True))
     op.add_column("scheduler_locks", sa.Column("last_duration", sa.Float(), nullable=True))
     op.add_column("scheduler_locks", sa.Column("recent", sa.JSON(), nullable=True))
-    op.create_index(
-        "ix_notifications_failed",
-        "notifications",
-        ["failed_at"],
-        unique=False,
-        sqlite_where=sa.text("failed_at IS NOT NULL"),
-        postgresql_where=sa.text("failed_at IS NOT NULL"),
-    )
+    # The failed deliveries' index (ix_notifications_failed) comes with 0011.
 
 
 def downgrade() -> None:
-    op.drop_index("ix_notifications_failed", table_name="notifications")
     op.drop_column("scheduler_locks", "recent")
     op.drop_column("scheduler_locks", "last_duration")
     for table in reversed(REQUEST_ID_TABLES):

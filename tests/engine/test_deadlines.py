@@ -216,3 +216,40 @@ def test_a_case_arriving_after_a_material_deadline_aims_at_the_next_meeting(
     )
     assert session.get(Meeting, deadline.meeting_id).starts_at == later
     assert deadline.due_at > clock.now()
+
+
+# --- The case's next deadline, kept on the case -----------------------------------------
+
+
+def test_the_case_carries_its_earliest_open_deadline_through_every_change(
+    session, make_case, make_user, make_meeting
+):
+    """cases.next_due_at follows the open deadlines as they are set, met, cancelled and
+    re-planned, so lists can sort and filter by it."""
+    october = make_meeting("SKU", _local(2020, 10, 15, 14, 0), MeetingStatus.PLANNED)
+    make_meeting("SKU", _local(2020, 12, 10, 14, 0), MeetingStatus.PLANNED)
+    case = make_case(state="at_tss")
+    assert case.next_due_at is None
+    engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+    [planned] = _open(session, case)
+    assert planned.meeting_id == october.id
+    assert case.next_due_at == planned.due_at
+    clock.set_time(_local(2020, 9, 20, 10, 0))
+    engine.perform(case, "sku_postpone", make_user("chair@SKU"), comment="Afventer budget.")
+    [replanned] = _open(session, case)
+    assert case.next_due_at == replanned.due_at != planned.due_at
+    # What is stored, not only what the session holds.
+    session.expire_all()
+    assert session.get(type(case), case.id).next_due_at == replanned.due_at
+
+
+def test_a_case_without_open_deadlines_has_no_next_deadline(session, make_case, make_user):
+    case = make_case("forum_matter", origin="FORUM-DATA")
+    chair = make_user("chair@FORUM-DATA")
+    engine.perform(case, "raise", chair)
+    [in_forum] = _open(session, case)
+    assert case.next_due_at == in_forum.due_at
+    for deadline in _open(session, case):
+        deadline.cancelled_at = clock.now()
+    session.flush()
+    assert case.next_due_at is None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from models import (
@@ -179,18 +179,36 @@ def open_case_condition(known: Definitions) -> ColumnElement[bool]:
 
 
 def _with_next_deadline(query: Select[tuple[Case]]) -> Select[tuple[Case, datetime | None]]:
-    due = (
-        select(Deadline.case_id, func.min(Deadline.due_at).label("due_at"))
-        .where(open_deadline())
-        .group_by(Deadline.case_id)
+    # cases.next_due_at is the earliest open deadline, kept by workflow.engine.deadlines.
+    return (
+        query.add_columns(Case.next_due_at)
+        .options(joinedload(Case.current_body), joinedload(Case.originating_body))
+        .order_by(Case.next_due_at.is_(None), Case.next_due_at, Case.id)
+    )
+
+
+def first_by_deadline(query: Select[tuple[Case]], limit: int) -> Select[tuple[int]]:
+    """The ids of the first `limit` cases of `query` in deadline order (earliest next
+    deadline first, those without one last), each half read in index order, so the database
+    never sorts every matching case."""
+    columns = query.with_only_columns(Case.id, Case.next_due_at)
+    with_due = (
+        columns.where(Case.next_due_at.is_not(None))
+        .order_by(Case.next_due_at, Case.id)
+        .limit(limit)
         .subquery()
     )
+    without = columns.where(Case.next_due_at.is_(None)).order_by(Case.id).limit(limit).subquery()
+    both = union_all(select(with_due.c.id, with_due.c.next_due_at), select(without)).subquery()
     return (
-        query.add_columns(due.c.due_at)
-        .outerjoin(due, due.c.case_id == Case.id)
-        .options(joinedload(Case.current_body), joinedload(Case.originating_body))
-        .order_by(due.c.due_at.is_(None), due.c.due_at, Case.id)
+        select(both.c.id)
+        .order_by(both.c.next_due_at.is_(None), both.c.next_due_at, both.c.id)
+        .limit(limit)
     )
+
+
+def _first(query: Select[tuple[Case]], limit: int) -> Select[tuple[Case]]:
+    return select(Case).where(Case.id.in_(first_by_deadline(query, limit)))
 
 
 def case_rows(
@@ -245,12 +263,12 @@ def dashboard(
     if chaired:
         query = select(Case).where(Case.current_body_id.in_(chaired), is_open, visible)
         chaired_codes = {m.body.code for m in memberships if m.role in CHAIR_ROLES}
-        rows = case_rows(session, query.limit(BOARD_LIMIT), known)
+        rows = case_rows(session, _first(query, BOARD_LIMIT), known)
         to_decide = decisions_for(rows, chaired_codes, known)
     if committees:
         query = select(Case).where(Case.originating_body_id.in_(committees), is_open, visible)
         our_total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        rows = case_rows(session, query.limit(OUR_CASES_LIMIT), known, goals=True)
+        rows = case_rows(session, _first(query, OUR_CASES_LIMIT), known, goals=True)
         our_cases = [_with_blockers(row, known) for row in rows]
     if secretariats:
         board = deadline_board(session, secretariats, now, visible, known)
@@ -364,7 +382,7 @@ def deadline_board(
         overdue=overdue_deadlines(session, body_ids, now, visible, known),
         this_week=this_week,
         per_meeting=sorted(per_meeting.values(), key=lambda m: (m.meeting.starts_at, m.meeting.id)),
-        waiting_elsewhere=case_rows(session, elsewhere.limit(BOARD_LIMIT), known),
+        waiting_elsewhere=case_rows(session, _first(elsewhere, BOARD_LIMIT), known),
         later=[DeadlineRow(d, d.case, _state_label(d.case, known), None) for d in later],
     )
 
@@ -623,12 +641,7 @@ class CasePage:
 
 
 def _next_due() -> ColumnElement[Any]:
-    return (
-        select(func.min(Deadline.due_at))
-        .where(Deadline.case_id == Case.id, open_deadline())
-        .correlate(Case)
-        .scalar_subquery()
-    )
+    return Case.__table__.c.next_due_at
 
 
 SORT_COLUMNS = {
@@ -667,9 +680,8 @@ def filtered_cases(
             )
         )
     if criteria.overdue:
-        query = query.where(
-            Case.id.in_(select(Deadline.case_id).where(open_deadline(), Deadline.due_at < now))
-        )
+        # The earliest open deadline has passed exactly when some open deadline has.
+        query = query.where(Case.next_due_at < now)
     if criteria.text.strip():
         pattern = "%" + _escape_like(criteria.text.strip()) + "%"
         query = query.where(
@@ -701,7 +713,12 @@ def list_cases(
 ) -> CasePage:
     """One page of the visible cases matching `criteria`, paginated in the database."""
     query = filtered_cases(criteria, now, visible)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = (
+        session.scalar(
+            select(func.count()).select_from(query.with_only_columns(Case.id).subquery())
+        )
+        or 0
+    )
     pages = max(1, -(-total // page_size))
     page = min(max(1, criteria.page), pages)
     ids = list(

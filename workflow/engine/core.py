@@ -987,6 +987,7 @@ def reassign_cases(
                     "prev_hash": head[1] if head else GENESIS_HASH,
                 }  # fmt: skip
                 event["hash"] = seal_case_event(event, key)
+                event["request_id"] = request_id.current()  # a correlation tag, not sealed
                 events.append(event)
                 deadline = _rebuilt_deadline(session, case, body, now, material)
                 if deadline is not None:
@@ -1016,6 +1017,8 @@ def reassign_cases(
                 session.execute(insert(Deadline), new_deadlines)
             if notes:
                 session.execute(insert(Notification), notes)
+            # The deadlines were written around the ORM's flush, so its listener did not see them.
+            deadlines.refresh_next_due(session, ids)
             for move in chunk:
                 # The rows were written around the ORM: read the case afresh when next used.
                 session.expire(move.case)

@@ -2,14 +2,68 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, MeetingStatus
 from workflow.engine.calendar import end_of_day, local_date, subtract_days
 from workflow.engine.definitions import DeadlineRule, StateSpec
+
+# The columns that decide a case's next open deadline.
+_DUE_COLUMNS = ("case_id", "due_at", "met_at", "cancelled_at")
+_PENDING = "aftaleflow_next_due_cases"
+
+
+@event.listens_for(Session, "after_flush")
+def _note_changed_deadlines(session: Session, _context: Any) -> None:
+    """Note the cases whose deadlines this flush added, moved, met, cancelled or removed."""
+    cases: set[int] = session.info.setdefault(_PENDING, set())
+    for obj in (*session.new, *session.deleted):
+        if isinstance(obj, Deadline) and obj.case_id is not None:
+            cases.add(obj.case_id)
+    for obj in session.dirty:
+        if isinstance(obj, Deadline):
+            state = inspect(obj)
+            if any(state.attrs[name].history.has_changes() for name in _DUE_COLUMNS):
+                cases.add(obj.case_id)
+                cases.update(state.attrs.case_id.history.deleted or ())
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _keep_next_due(session: Session, _context: Any) -> None:
+    """Keep `cases.next_due_at` the earliest open deadline of each case noted above, in the
+    same transaction (one UPDATE per flush), so pages read it from an indexed column."""
+    cases = session.info.pop(_PENDING, None)
+    if cases:
+        refresh_next_due(session, cases)
+
+
+def refresh_next_due(session: Session, case_ids: Iterable[int]) -> None:
+    """Set `cases.next_due_at` from the open deadlines of these cases. The flush listener calls
+    it; code that writes deadlines around the ORM (bulk inserts and updates) must call it too."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return
+    earliest = (
+        select(func.min(Deadline.due_at))
+        .where(
+            Deadline.case_id == Case.id, Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None)
+        )
+        .scalar_subquery()
+    )
+    session.connection().execute(
+        update(Case.__table__)  # type: ignore[arg-type]
+        .where(Case.__table__.c.id.in_(ids))
+        .values(next_due_at=earliest)
+    )
+    for case_id in ids:
+        loaded = session.identity_map.get(session.identity_key(Case, case_id))
+        if loaded is not None:
+            session.expire(loaded, ["next_due_at"])
 
 
 def next_meeting(session: Session, body_id: int, after: datetime) -> Meeting | None:

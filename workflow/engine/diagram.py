@@ -186,8 +186,20 @@ def render_svg(definition: ProcessDefinition, current: str | None = None, lang: 
         raise ValueError(f"ukendt sprog '{lang}'; brug 'da' eller 'en'")
     if current is not None and current not in definition.states:
         raise ValueError(f"ukendt tilstand '{current}' i processen '{definition.name}'")
-    layout = _layout(definition, current, lang)
-    return _document(definition, layout, current, lang)
+    # The layout costs most of a case page's CPU and depends only on the definition (its
+    # source and version), the state highlighted and the language: compute it once for each.
+    key = (definition.source, definition.name, definition.version, current, lang)
+    svg = _RENDERED.get(key)
+    if svg is None:
+        svg = _document(definition, _layout(definition, current, lang), current, lang)
+        if len(_RENDERED) >= _RENDERED_MAX:
+            _RENDERED.clear()
+        _RENDERED[key] = svg
+    return svg
+
+
+_RENDERED: dict[tuple[str, str, int, str | None, str], str] = {}
+_RENDERED_MAX = 1024
 
 
 # Layout -------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -26,6 +26,7 @@ from models import (
     ItemKind,
     Meeting,
     MeetingStatus,
+    ProcessVersion,
     User,
 )
 from workflow import policy
@@ -35,6 +36,7 @@ from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import WorkflowError
 from workflow.engine.formats import end_sentence, format_amount, genitive
 from workflow.engine.localtime import format_date, format_datetime
+from workflow.engine.processes import registry
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaits_meeting, trigger_for
 from workflow.meetings.roll import roll
@@ -98,8 +100,19 @@ def candidates(session: Session, meeting: Meeting) -> list[Case]:
     Cases postponed or refused at an earlier meeting come back here.
     """
     on_agenda = _on_pending_agenda(session)
+    # Only cases in a state some definition gives meeting outcomes can await a meeting; ask
+    # the database for those rather than loading every case the body holds.
+    stored = session.execute(select(ProcessVersion.name, ProcessVersion.version)).all()
+    waiting = [
+        and_(Case.process == name, Case.state.in_(states))
+        for name, version in stored
+        if (states := [s.name for s in registry.get(session, name, version).states.values()
+                       if s.outcomes])
+    ]  # fmt: skip
+    if not waiting:
+        return []
     cases = session.scalars(
-        select(Case).where(Case.current_body_id == meeting.body_id).order_by(Case.id)
+        select(Case).where(Case.current_body_id == meeting.body_id, or_(*waiting)).order_by(Case.id)
     )
     return [c for c in cases if c.id not in on_agenda and awaits_meeting(c)]
 
@@ -415,7 +428,12 @@ def chair_decisions_since(session: Session, meeting: Meeting) -> list[tuple[Case
     query = (
         select(CaseEvent, Case)
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(CaseEvent.meeting_id.is_(None), CaseEvent.created_at < meeting.starts_at)
+        .where(
+            CaseEvent.meeting_id.is_(None),
+            CaseEvent.created_at < meeting.starts_at,
+            # Only this body's decisions, in SQL: the window holds every case's events.
+            CaseEvent.data["decision_body"].as_string() == body.code,
+        )
         .order_by(CaseEvent.created_at, CaseEvent.id)
     )
     if previous is not None:

@@ -292,7 +292,11 @@ def detail(meeting_id: int) -> str:
         cases=cases,
         readiness={i.id: agenda.readiness(session, i) for i in items},
         attachments={i.id: agenda.attachments_of(session, i.case_id) for i in items},
-        candidates=agenda.candidates(session, meeting) if is_secretariat else [],
+        candidates=(
+            agenda.candidates(session, meeting)
+            if is_secretariat and meeting.status in meetings.AGENDA_OPEN
+            else []
+        ),
         actions=[
             meetings.TRANSITIONS[n] for n in meetings.available_transitions(session, meeting, user)
         ],

@@ -31,7 +31,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
 
-from sqlalchemy import ColumnElement, and_, func, not_, or_, select, true, update
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import Case, Membership, Notification, User
@@ -650,8 +650,11 @@ def about_visible(visible: ColumnElement[bool] | None) -> ColumnElement[bool]:
     clause for the reader, `workflow.policy.visible_cases`; None: every case)."""
     if visible is None:
         return true()
+    # Correlated, so the database checks the few notifications at hand rather than listing
+    # every visible case first.
     return or_(
-        Notification.case_id.is_(None), Notification.case_id.in_(select(Case.id).where(visible))
+        Notification.case_id.is_(None),
+        exists().where(Case.id == Notification.case_id, visible),
     )
 
 
