@@ -23,7 +23,7 @@ from workflow.engine.definitions import ProcessDefinition, TransitionSpec
 from workflow.engine.errors import WorkflowError
 from workflow.engine.processes import registry
 from workflow.web import db
-from workflow.web.i18n import _, format_datetime, label, pick
+from workflow.web.i18n import _, format_datetime, label, meeting_title, pick
 
 bp = Blueprint("bulk", __name__, url_prefix="/sager")
 
@@ -88,7 +88,7 @@ def bulk_meetings() -> list[Option]:
     )
     # Several bodies' meetings share the select: name each one's body.
     return [
-        Option(str(m.id), f"{m.body.code}: {m.title or _('Møde')} – {format_datetime(m.starts_at)}")
+        Option(str(m.id), f"{m.body.code}: {meeting_title(m)} – {format_datetime(m.starts_at)}")
         for m in meetings
     ]
 
@@ -211,7 +211,7 @@ def _confirm_page(
     meeting_id = values.parse_id(raw_meeting)
     meeting = db().get(Meeting, meeting_id) if meeting_id is not None else None
     if meeting is not None:
-        meeting_words = f"{meeting.body.code}: {meeting.title or _('Møde')} – " + format_datetime(
+        meeting_words = f"{meeting.body.code}: {meeting_title(meeting)} – " + format_datetime(
             meeting.starts_at
         )
     selection = [f"{row.case.id}:{row.version}" for row in rows]
