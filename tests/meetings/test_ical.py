@@ -128,3 +128,35 @@ def test_a_users_feed_leaves_out_the_material_deadlines_of_cases_they_may_not_se
     assert "Sammenhængende forløb for ældre" in summaries(make_user("secretariat@TSS"))
     assert "Syds kladde" in summaries(make_user("member@SU-SYD-SOM"))
     assert "Syds kladde" in summaries(make_user("secretariat@TSS", is_admin=True))
+
+
+def test_the_feed_speaks_the_language_its_owner_chose(
+    client, session: Session, body: Callable[[str], Body], make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+) -> None:  # fmt: skip
+    """A feed is fetched without a login: it is written in the language of the token's owner,
+    and a meeting without a title of its own is named in that language."""
+    sec = make_user("secretariat@TSS")
+    meeting = meetings.plan_meeting(
+        session, body("TSS"), datetime(2020, 11, 13, 8, 0, tzinfo=UTC), sec
+    )
+    agenda.add_case(session, meeting, make_case(state="at_tss", title="Forløb for ældre"), sec)
+    danish = Calendar.from_ical(
+        client.get(f"/moeder/kalender/{ical.issue_token(session, sec)}.ics").data
+    )
+    summaries = sorted(str(e["summary"]) for e in danish.walk("VEVENT"))
+    assert "TSS: Møde i Tværsektoriel Strategisk Styregruppe" in summaries
+    assert any(s.startswith("Materialefrist: Forløb for ældre (TSS den ") for s in summaries)
+
+    sec.locale = "en"
+    session.commit()
+    token = ical.issue_token(session, sec)
+    english = Calendar.from_ical(client.get(f"/moeder/kalender/{token}.ics").data)
+    events = {str(e["summary"]): str(e["description"]) for e in english.walk("VEVENT")}
+    assert events["TSS: Meeting of Tværsektoriel Strategisk Styregruppe"].startswith(
+        "Meeting of Tværsektoriel Strategisk Styregruppe."
+    )
+    [deadline] = [s for s in events if s.startswith("Material deadline: Forløb for ældre")]
+    assert "13 November 2020" in deadline and "must be ready by 23:59 today" in events[deadline]
+    body_feed = client.get(f"/moeder/kalender/{token}/TSS.ics").get_data(as_text=True)
+    assert "Meetings of Tværsektoriel Strategisk Styregruppe" in body_feed

@@ -160,6 +160,31 @@ def test_the_informed_list_opens_each_case(
     assert "Genoptræning efter udskrivelse" in page and "Udbredelse og implementering" in page
 
 
+def test_the_informed_list_and_feed_name_the_deciding_body(
+    client: FlaskClient,
+    session: Session,
+    make_login_user: Callable[..., User],
+    log_in: Callable[..., Any],
+    make_user: Callable[..., User],
+    make_case: Callable[..., Case],
+    text_of: Callable[[Any], str],
+) -> None:
+    """Each entry of /moeder/orientering and its Atom feed says which body decided it."""
+    from workflow.engine import core as engine
+
+    case = make_case(state="at_sku", title="Genoptræning efter udskrivelse")
+    engine.perform(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt.")
+    kkr = make_login_user("observer@KKR")
+    log_in(kkr)
+    page = text_of(client.get("/moeder/orientering"))
+    assert "Genoptræning efter udskrivelse" in page and "Besluttet af SKU" in page
+    feed = client.get(f"/moeder/orientering/{ical.issue_token(session, kkr)}.atom")
+    assert "<summary>Besluttet af SKU. " in feed.text
+    client.post("/sprog", data={"sprog": "en", "tilbage": "/"})
+    english = text_of(client.get("/moeder/orientering"))
+    assert "Decided by SKU" in english and "Besluttet af" not in english
+
+
 def test_the_meeting_calendar_page_offers_planning_to_the_secretariat_only(
     client: FlaskClient, logged_in: Callable[..., User], text_of: Callable[[Any], str]
 ) -> None:

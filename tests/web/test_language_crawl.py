@@ -2,8 +2,11 @@
 
 A page fails on an ISO date in its visible text, an English-formatted amount in Danish
 ("2,400,000", "kr.."), a raw message key (an event's or a meeting history entry's key), and,
-in English, a Danish status, step or button label left untranslated. Attributes (datetime=,
-value=, href=) are not read: only what a reader sees.
+in English, a Danish status, step or button label left untranslated, or a Danish phrase of the
+app's own inside a longer English text ("Møde i TSS", "Afgrænsning: alle sager"): every phrase
+of three words or more from the catalogue and the process definitions whose English differs,
+and the fragments below that once slipped through. Attributes (datetime=, value=, href=) are
+not read: only what a reader sees.
 """
 
 from __future__ import annotations
@@ -37,21 +40,36 @@ ISO_DATE = re.compile(r"(?<![\d-])\d{4}-\d{2}-\d{2}(?![\d-])")
 # "2,400,000" or "1,234.50": English grouping of thousands. Danish writes "2.400.000".
 ENGLISH_AMOUNT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?:\.\d+)?(?![\d,])")
 DOUBLE_STOP = "kr.."
+# Danish fragments the app composes around names and dates, too short for the catalogue rule.
+DANISH_FRAGMENTS = (
+    "Møde i", "Møder i", "Sat på dagsordenen", "Afgrænsning", "afgrænser", "alle sager",
+    "Besluttet af", "Materialefrist", "Afventer svar", "Har svaret", "Svarer ikke",
+    "Beslutning i", "Orienteres",
+)  # fmt: skip
+# Pages whose Danish is stored text, not the interface: notifications are written when sent
+# (in Danish), and the API's reference is the OpenAPI document's own (Danish) descriptions.
+STORED_TEXT_PAGES = ("/beskeder", "/api/")
 
 
 class _Visible(HTMLParser):
-    """The page's visible text, one string per text node and per button."""
+    """The page's visible text, one string per text node and per button; `written` holds the
+    text people wrote, which the page marks as Danish (`lang="da"` on an English page)."""
 
     HIDDEN = frozenset({"script", "style", "template", "title"})
+    VOID = frozenset({"br", "hr", "img", "input", "link", "meta", "source", "wbr", "col"})
 
     def __init__(self) -> None:
         super().__init__()
         self.texts: list[str] = []
+        self.written: set[str] = set()
         self.buttons: list[str] = []
         self._hidden = 0
         self._button: list[str] | None = None
+        self._langs: list[tuple[str, bool]] = []  # open elements' (tag, marked Danish)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self._langs.append((tag, (dict(attrs).get("lang") or "").startswith("da")))
         if tag in self.HIDDEN:
             self._hidden += 1
         elif tag == "button":
@@ -60,6 +78,10 @@ class _Visible(HTMLParser):
             self.buttons.append((dict(attrs).get("value") or "").strip())
 
     def handle_endtag(self, tag: str) -> None:
+        for index in range(len(self._langs) - 1, -1, -1):
+            if self._langs[index][0] == tag:
+                del self._langs[index:]
+                break
         if tag in self.HIDDEN:
             self._hidden = max(0, self._hidden - 1)
         elif tag == "button" and self._button is not None:
@@ -72,6 +94,8 @@ class _Visible(HTMLParser):
         text = " ".join(data.split())
         if text:
             self.texts.append(text)
+            if any(danish for tag, danish in self._langs if tag != "html"):
+                self.written.add(text)
             if self._button is not None:
                 self._button.append(text)
 
@@ -119,8 +143,27 @@ def danish_labels() -> tuple[set[str], set[str]]:
     return labels, buttons
 
 
+def danish_phrases() -> re.Pattern[str]:
+    """The app's own Danish phrases that have their own English: catalogue messages and
+    process labels of three words or more (shorter ones are common in names and cases' text),
+    and DANISH_FRAGMENTS; as one pattern that matches whole words only."""
+    labels, words = danish_labels()
+    phrases = {
+        p for p in labels | words
+        if len(p.split()) >= 3 and "\n" not in p and "{" not in p and "<" not in p
+    }  # fmt: skip
+    phrases |= set(DANISH_FRAGMENTS)
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(p) for p in ordered) + r")(?!\w)")
+
+
 def problems_of(
-    html: str, locale: str, keys: set[str], labels: set[str], words: set[str]
+    html: str,
+    locale: str,
+    keys: set[str],
+    labels: set[str],
+    words: set[str],
+    phrases: re.Pattern[str] | None = None,
 ) -> list[str]:
     page = visible(html)
     found: list[str] = []
@@ -134,6 +177,9 @@ def problems_of(
                 found.append(f"'kr..' in {text!r}")
         else:
             found += [f"Danish label {text!r}" for _ in [0] if text in labels]
+            wrote = text in page.written
+            if phrases is not None and not wrote and text not in labels and text not in words:
+                found += [f"Danish {m!r} in {text!r}" for m in phrases.findall(text)]
     if locale == "en":
         found += [f"Danish button {b!r}" for b in page.buttons if b in words or b in labels]
     return found
@@ -143,6 +189,7 @@ def crawl_language(client: FlaskClient, locale: str) -> tuple[dict[str, list[str
     """Visit pages breadth first; return each page's problems and how many were read."""
     keys = message_keys()
     labels, words = danish_labels()
+    phrases = danish_phrases()
     queue: deque[str] = deque(["/"])
     seen = {"/"}
     problems: dict[str, list[str]] = {}
@@ -161,7 +208,8 @@ def crawl_language(client: FlaskClient, locale: str) -> tuple[dict[str, list[str
             continue
         visited += 1
         html = response.get_data(as_text=True)
-        found = problems_of(html, locale, keys, labels, words)
+        stored = url.startswith(STORED_TEXT_PAGES)
+        found = problems_of(html, locale, keys, labels, words, None if stored else phrases)
         if found:
             problems[url] = found
         for link in links_of(url, html):
@@ -203,3 +251,23 @@ def test_the_checks_catch_each_kind_of_slip() -> None:
         "Danish label 'Kladde i SU'",
         "Danish button 'Gem'",
     ]
+
+
+def test_a_danish_phrase_inside_english_text_is_caught() -> None:
+    """Fragments inside a longer English text: the app's phrases, not the words in names."""
+    phrases = danish_phrases()
+    english = (
+        "<p>Scope: alle sager.</p><li>TSS · Meeting: Møde i Tværsektoriel Strategisk "
+        "Styregruppe</li><p>Case 3 · Sat på dagsordenen for TSS' møde</p>"
+        "<p>Københavns Kommune · Meeting of TSS · Decided by SKU</p>"
+        '<blockquote lang="da">Sat på dagsordenen, som aftalt.</blockquote>'
+    )
+    found = problems_of(english, "en", set(), set(), set(), phrases)
+    assert found == [
+        "Danish 'alle sager' in 'Scope: alle sager.'",
+        "Danish 'Møde i' in 'TSS · Meeting: Møde i Tværsektoriel Strategisk Styregruppe'",
+        "Danish 'Sat på dagsordenen' in \"Case 3 · Sat på dagsordenen for TSS' møde\"",
+    ]
+    # A catalogue phrase of its own inside a longer text is caught as well.
+    assert problems_of("<p>Status: Kun sager med overskredet frist</p>", "en", set(), set(),
+                       set(), phrases)  # fmt: skip

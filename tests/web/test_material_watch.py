@@ -7,8 +7,12 @@ import re
 from collections import Counter
 from datetime import UTC, datetime
 
-from models import Meeting, MeetingStatus
+import pytest
+from sqlalchemy import select
+
+from models import CaseExpense, Meeting, MeetingStatus, Party, PartyKind
 from workflow.engine import core as engine
+from workflow.engine.errors import GuardFailed
 
 
 def _tss_meeting(session, body, day: int, month: int = 9) -> Meeting:
@@ -103,4 +107,53 @@ def test_agenda_candidates_show_what_is_missing(
     make_case(state="at_tss", title="Sag uden businesscase", cost_driving=True)
     logged_in("secretariat@TSS")
     page = text_of(client.get(f"/moeder/{meeting.id}"))
-    assert "Mangler før materialefristen: Sagen mangler en businesscase." in page
+    assert "Mangler før materialefristen: Forslaget giver kommunerne nye opgaver" in page
+    assert "mangler en businesscase" in page
+
+
+def test_the_warnings_say_what_the_rules_refuse_and_follow_a_rule_change(
+    session, body, client, logged_in, make_case, make_user, monkeypatch, text_of
+):
+    """One source of truth: the dashboard's warning, the agenda candidate's warning and the
+    guard that refuses the step come from the same rule in workflow/cases/rules.py."""
+    from workflow.cases import rules
+    from workflow.engine.guards import Failure
+
+    meeting = _tss_meeting(session, body, 18)
+    _submitted(make_case, make_user, title="Komplet sag")
+    complete = make_case(state="at_tss", title="Komplet sag hos TSS")
+    # A municipal extra expense without a business case, on a case not flagged cost-driving:
+    # the financing rule refuses it (a copy of the rule looked at the flag only).
+    municipality = session.scalar(select(Party).where(Party.kind == PartyKind.MUNICIPALITY))
+    submitted = _submitted(make_case, make_user, title="Merudgift uden businesscase")
+    at_tss = make_case(state="at_tss", title="Hos TSS")
+    for case in (submitted, at_tss):
+        session.add(CaseExpense(case_id=case.id, party_id=municipality.id, amount_dkk=50000))
+    session.commit()
+    [refusal] = [
+        f for f in engine.check(at_tss, "tss_recommend", None) if f.rule == "financing_follows"
+    ]
+    logged_in("secretariat@TSS")
+    dashboard = text_of(client.get("/"))
+    section = dashboard[dashboard.index("Materialefrister, der nærmer sig") :]
+    assert "Merudgift uden businesscase" in section and refusal.message in section
+    assert refusal.message in text_of(client.get(f"/moeder/{meeting.id}"))
+
+    # The agreement changes: the role rule now also asks for a named contact person.
+    def stricter(case):
+        return rules_before(case) or Failure(
+            "role_distribution_stated", "Angiv en kontaktperson.", "Name a contact person."
+        )
+
+    rules_before = rules.role_distribution_failure
+    monkeypatch.setattr(rules, "role_distribution_failure", stricter)
+    # The guards refuse it (submitting another draft, recommending at TSS) …
+    with pytest.raises(GuardFailed, match="Angiv en kontaktperson"):
+        _submitted(make_case, make_user, title="Ny kladde")
+    assert "Angiv en kontaktperson." in [
+        f.message for f in engine.check(complete, "tss_recommend", None)
+    ]
+    # … and the dashboard and the agenda candidates say so before the materialefrist.
+    dashboard = text_of(client.get("/"))
+    assert "Komplet sag" in dashboard and "Angiv en kontaktperson." in dashboard
+    assert "Angiv en kontaktperson." in text_of(client.get(f"/moeder/{meeting.id}"))

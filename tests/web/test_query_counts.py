@@ -150,8 +150,10 @@ def test_case_page_statements_do_not_grow_with_events(
     few = page_statements(f"/sager/{quiet.id}")
     many = page_statements(f"/sager/{busy.id}")
     assert len(many) == len(few), _diff(few, many)
-    # 40 before the "Næste skridt" panel, which names who may act and reads the open deadline.
-    assert len(few) <= 50, "\n".join(s[:160].replace("\n", " ") for s in few)
+    # The "Næste skridt" panel, the actions and the forecast ask who the user is and which
+    # body a code names once per transition: the engine keeps those answers on the session
+    # while nothing changes (workflow/engine/session_cache.py).
+    assert len(few) <= 40, "\n".join(s[:160].replace("\n", " ") for s in few)
 
 
 def _diff(few: list[str], many: list[str]) -> str:

@@ -8,22 +8,22 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, render_template, request, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from models import Case, Meeting, MeetingStatus
 from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
-from workflow.cases import queries
+from workflow.cases import confirmation, queries
 from workflow.cases.forms import MEETING_FIELD, Option
 from workflow.engine import clock, values
 from workflow.engine import core as engine
-from workflow.engine.definitions import TransitionSpec
+from workflow.engine.definitions import ProcessDefinition, TransitionSpec
 from workflow.engine.errors import WorkflowError
 from workflow.engine.processes import registry
 from workflow.web import db
-from workflow.web.i18n import _, format_datetime, label, pick
+from workflow.web.i18n import _, format_datetime, label, meeting_title, pick
 
 bp = Blueprint("bulk", __name__, url_prefix="/sager")
 
@@ -88,7 +88,7 @@ def bulk_meetings() -> list[Option]:
     )
     # Several bodies' meetings share the select: name each one's body.
     return [
-        Option(str(m.id), f"{m.body.code}: {m.title or _('Møde')} – {format_datetime(m.starts_at)}")
+        Option(str(m.id), f"{m.body.code}: {meeting_title(m)} – {format_datetime(m.starts_at)}")
         for m in meetings
     ]
 
@@ -142,6 +142,19 @@ def perform_many() -> tuple[str, int]:
         problems.append(_("Vælg den handling, der skal udføres."))
     if not chosen:
         problems.append(_("Vælg mindst én sag i listen."))
+    if (
+        transition is not None
+        and chosen
+        and definition is not None
+        and not confirmation.is_confirmed(request.form)
+    ):
+        found = [(c, v) for i, v in chosen if (c := queries.find_case(session, i)) is not None]
+        if any(
+            c.process == process and confirmation.needs_confirmation(session, c, trigger)
+            for c, _v in found
+        ):
+            # Irreversible for at least one case: say what will happen first (issue 11).
+            return _confirm_page(definition, transition, found, comment, raw_meeting)
     results: list[BulkResult] = []
     if transition is not None and chosen:
         for case_id, version in chosen:
@@ -162,3 +175,66 @@ def perform_many() -> tuple[str, int]:
         done=sum(r.ok for r in results),
     )
     return html, 422 if problems else 200
+
+
+@dataclass(frozen=True)
+class BulkConfirmRow:
+    """One selected case on the confirmation page: where it stands and what the action does."""
+
+    case: Case
+    version: int
+    from_state: str
+    to_state: str | None
+
+
+def _confirm_page(
+    definition: ProcessDefinition,
+    transition: TransitionSpec,
+    found: list[tuple[Case, int]],
+    comment: str,
+    raw_meeting: str,
+) -> tuple[str, int]:
+    """Ask before an irreversible action fires on several cases; nothing is done yet.
+
+    The input travels on in hidden fields (a plain form, no JavaScript); cancelling goes back
+    to the case list with the same selection, action, meeting and comment filled in."""
+    rows: list[BulkConfirmRow] = []
+    for case, version in found:
+        own = engine.definition_of(case)
+        state = own.states.get(case.state)
+        from_state = label(state) if state is not None else case.state
+        to_state = None
+        if case.process == definition.name and case.state in transition.sources:
+            to_state = label(definition.states[transition.dest])
+        rows.append(BulkConfirmRow(case, version, from_state, to_state))
+    meeting_words = ""
+    meeting_id = values.parse_id(raw_meeting)
+    meeting = db().get(Meeting, meeting_id) if meeting_id is not None else None
+    if meeting is not None:
+        meeting_words = f"{meeting.body.code}: {meeting_title(meeting)} – " + format_datetime(
+            meeting.starts_at
+        )
+    selection = [f"{row.case.id}:{row.version}" for row in rows]
+    handling = f"{definition.name}:{transition.trigger}"
+    cancel = url_for(
+        "cases.index",
+        valgt=selection,
+        handling=handling,
+        kommentar=comment or None,
+        meeting_id=raw_meeting or None,
+    )
+    html = render_template(
+        "cases/bulk_confirm.html",
+        action=label(transition),
+        rows=rows,
+        selection=selection,
+        handling=handling,
+        comment=comment,
+        raw_meeting=raw_meeting,
+        meeting_words=meeting_words,
+        informed=list(transition.inform),
+        cancel=cancel,
+        confirmed_field=confirmation.CONFIRMED_FIELD,
+        confirmed_value=confirmation.CONFIRMED_VALUE,
+    )
+    return html, 200

@@ -17,7 +17,7 @@ from workflow.cases.forms import ALL_ANSWERED_FIELD, COMMENT_FIELD, MEETING_FIEL
 from workflow.engine import core as engine
 from workflow.engine import values
 from workflow.engine.processes import registry
-from workflow.web.i18n import _, format_datetime, label
+from workflow.web.i18n import _, format_datetime, label, meeting_title
 
 CONFIRMED_FIELD = "confirmed"
 CONFIRMED_VALUE = "ja"
@@ -51,7 +51,7 @@ def _meeting_words(session: Session, raw: str) -> str:
     meeting = session.get(Meeting, meeting_id) if meeting_id is not None else None
     if meeting is None:
         return raw
-    return f"{meeting.title or meeting.body.code} – {format_datetime(meeting.starts_at)}"
+    return f"{meeting_title(meeting)} – {format_datetime(meeting.starts_at)}"
 
 
 def build(session: Session, case: Case, form: ActionForm, raw: dict[str, str]) -> Confirmation:

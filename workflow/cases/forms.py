@@ -27,7 +27,7 @@ from workflow.engine import values
 from workflow.engine.definitions import FieldSpec, TransitionSpec
 from workflow.engine.guards import Failure
 from workflow.web.fields import AmountField, EmailLineField, LineField, TextField
-from workflow.web.i18n import _, _l, format_datetime, label, pick
+from workflow.web.i18n import _, _l, format_datetime, label, meeting_title, pick
 
 MEETING_FIELD = "meeting_id"
 ALL_ANSWERED_FIELD = "all_answered"
@@ -141,8 +141,7 @@ def _spec_field(trigger: str, spec: FieldSpec, meetings: Sequence[Option]) -> Ac
 def meeting_options(meetings: Sequence[Meeting]) -> list[Option]:
     """Describe meetings for a select: title and Danish date and time."""
     return [
-        Option(str(m.id), f"{m.title or _('Møde')} – {format_datetime(m.starts_at)}")
-        for m in meetings
+        Option(str(m.id), f"{meeting_title(m)} – {format_datetime(m.starts_at)}") for m in meetings
     ]
 
 

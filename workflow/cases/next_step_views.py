@@ -14,6 +14,7 @@ from workflow.cases.next_step import NextStep, next_step
 from workflow.cases.views import render_case
 from workflow.engine import clock
 from workflow.engine.errors import NotAllowed, WorkflowError
+from workflow.engine.guards import Failure
 from workflow.meetings import material_watch
 from workflow.processes.views import decision_forecast
 from workflow.web import db
@@ -46,7 +47,7 @@ def material_warnings() -> list[material_watch.MaterialWarning]:
 
 
 @bp.app_template_global("manglende_materiale")
-def missing_material(case: Case) -> tuple[material_watch.Missing, ...]:
+def missing_material(case: Case) -> tuple[Failure, ...]:
     """What an agenda candidate's material still lacks."""
     return material_watch.missing_material(case)
 

@@ -147,6 +147,9 @@ class TimelineEntry:
     # How the event relates to its meeting: "decided" (a decision taken there), "agenda"
     # (put on its agenda: no decision), "minutes" (noted in its minutes), or "related".
     meeting_role: str = "related"
+    # The event's comment as the reader reads it: an automatic route's reason in their
+    # language (its English is stored with the event); what people wrote, as written.
+    comment: str | None = None
 
 
 Definitions = dict[tuple[str, int], ProcessDefinition]
@@ -589,7 +592,16 @@ def _timeline_entry(
         detail=_event_detail(event),
         meeting=meeting,
         meeting_role=meeting_role,
+        comment=_comment_of(event),
     )
+
+
+def _comment_of(event: CaseEvent) -> str | None:
+    data = event.data or {}
+    english = data.get("reason_en")
+    if event.comment and data.get("automatic") and isinstance(english, str) and english:
+        return pick(event.comment, english)
+    return event.comment
 
 
 def timeline(session: Session, case: Case, definition: ProcessDefinition) -> list[TimelineEntry]:

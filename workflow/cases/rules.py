@@ -6,11 +6,12 @@ installed; a guard returns None when its rule holds, or a Failure that explains 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import Session, object_session
 
 from models import (
     Body,
@@ -125,11 +126,9 @@ def large_task_raised_in_tss(ctx: GuardContext) -> Failure | None:
     )
 
 
-@guard("financing_follows")
-def financing_follows(ctx: GuardContext) -> Failure | None:
-    """New municipal tasks with extra expense need a business case and financing (seed 001)."""
-    case = ctx.case
-    if municipal_extra_expense(case) <= 0 and not case.cost_driving:
+def financing_failure(case: Case, municipal_expense: Decimal) -> Failure | None:
+    """The financing rule on the case as written, given its municipal extra expense."""
+    if municipal_expense <= 0 and not case.cost_driving:
         return None
     missing = []
     if _blank(case.business_case):
@@ -149,13 +148,18 @@ def financing_follows(ctx: GuardContext) -> Failure | None:
     )
 
 
-@guard("role_distribution_stated")
-def role_distribution_stated(ctx: GuardContext) -> Failure | None:
+@guard("financing_follows")
+def financing_follows(ctx: GuardContext) -> Failure | None:
+    """New municipal tasks with extra expense need a business case and financing (seed 001)."""
+    return financing_failure(ctx.case, municipal_extra_expense(ctx.case))
+
+
+def role_distribution_failure(case: Case) -> Failure | None:
     """The role and task distribution, including general practice, must be described."""
     missing = []
-    if _blank(ctx.case.role_distribution):
+    if _blank(case.role_distribution):
         missing.append(("rolle- og opgavefordelingen", "the role and task distribution"))
-    if _blank(ctx.case.general_practice_role):
+    if _blank(case.general_practice_role):
         missing.append(
             (
                 "almen praksis' rolle (skriv 'ikke relevant' med begrundelse, hvis det gælder)",
@@ -171,13 +175,18 @@ def role_distribution_stated(ctx: GuardContext) -> Failure | None:
     )
 
 
-@guard("triple_aim_described")
-def triple_aim_described(ctx: GuardContext) -> Failure | None:
+@guard("role_distribution_stated")
+def role_distribution_stated(ctx: GuardContext) -> Failure | None:
+    """The role and task distribution, including general practice, must be described."""
+    return role_distribution_failure(ctx.case)
+
+
+def triple_aim_failure(case: Case) -> Failure | None:
     """Quality, economy and the citizen's experience are described before TSS recommends."""
     parts = [
-        ("kvalitet", "quality", ctx.case.triple_aim_quality),
-        ("økonomi", "economy", ctx.case.triple_aim_economy),
-        ("borgerens oplevelse", "the citizen's experience", ctx.case.triple_aim_experience),
+        ("kvalitet", "quality", case.triple_aim_quality),
+        ("økonomi", "economy", case.triple_aim_economy),
+        ("borgerens oplevelse", "the citizen's experience", case.triple_aim_experience),
     ]
     missing = [(da, en) for da, en, text in parts if _blank(text)]
     if not missing:
@@ -193,13 +202,18 @@ def triple_aim_described(ctx: GuardContext) -> Failure | None:
     )
 
 
-@guard("focus_and_goals_stated")
-def focus_and_goals_stated(ctx: GuardContext) -> Failure | None:
+@guard("triple_aim_described")
+def triple_aim_described(ctx: GuardContext) -> Failure | None:
+    """Quality, economy and the citizen's experience are described before TSS recommends."""
+    return triple_aim_failure(ctx.case)
+
+
+def focus_and_goals_failure(case: Case) -> Failure | None:
     """A proposal names its focus area and at least one national quality goal."""
     missing = []
-    if ctx.case.focus_area_id is None:
+    if case.focus_area_id is None:
         missing.append(("fokusområde", "focus area"))
-    if not ctx.case.national_goals:
+    if not case.national_goals:
         missing.append(("mindst ét nationalt mål", "at least one national goal"))
     if not missing:
         return None
@@ -208,6 +222,44 @@ def focus_and_goals_stated(ctx: GuardContext) -> Failure | None:
         "Angiv " + " og ".join(m[0] for m in missing) + ", som forslaget understøtter.",
         "State the " + " and ".join(m[1] for m in missing) + " the proposal addresses.",
     )
+
+
+@guard("focus_and_goals_stated")
+def focus_and_goals_stated(ctx: GuardContext) -> Failure | None:
+    """A proposal names its focus area and at least one national quality goal."""
+    return focus_and_goals_failure(ctx.case)
+
+
+def material_failures(case: Case, municipal_expense: Decimal | None = None) -> list[Failure]:
+    """What the case's written material (the decision basis a meeting needs) fails of the
+    agreement's rules: the same checks the guards above run, so a rule changed here shows in
+    the guards, in the "Næste skridt" panel and in the material warnings alike.
+
+    `municipal_expense` is the case's municipal extra expense, when the caller has read it
+    for many cases at once (see `municipal_extra_expenses`); else it is read here."""
+    if municipal_expense is None:
+        municipal_expense = municipal_extra_expense(case)
+    checks = (
+        focus_and_goals_failure(case),
+        role_distribution_failure(case),
+        triple_aim_failure(case),
+        financing_failure(case, municipal_expense),
+    )
+    return [failure for failure in checks if failure is not None]
+
+
+def municipal_extra_expenses(session: Session, case_ids: Iterable[int]) -> dict[int, Decimal]:
+    """The municipal extra expense of each case, in one statement (cases without: absent)."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(CaseExpense.case_id, func.sum(CaseExpense.amount_dkk))
+        .join(Party, Party.id == CaseExpense.party_id)
+        .where(CaseExpense.case_id.in_(ids), Party.kind == PartyKind.MUNICIPALITY)
+        .group_by(CaseExpense.case_id)
+    )
+    return {case_id: Decimal(total or 0) for case_id, total in rows}
 
 
 def _pending_answers(ctx: GuardContext) -> list[str] | None:

@@ -3,6 +3,7 @@ guided form that creates and edits a case (saved as a draft at any point)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -16,6 +17,7 @@ from models import Body, Case, CaseExpense, Party, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import confirmation, queries
+from workflow.cases.bulk_views import MAX_CASES
 from workflow.cases.forms import (
     EXPENSE_ROWS,
     ActionForm,
@@ -29,6 +31,7 @@ from workflow.cases.forms import (
     goal_ids,
     read_action_input,
 )
+from workflow.cases.queries import CaseRow
 from workflow.engine import clock, diagram, values
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
@@ -131,6 +134,47 @@ def bulk_triggers(processes: list[ProcessDefinition]) -> list[tuple[str, list[St
     ]
 
 
+@dataclass(frozen=True)
+class KeptBulkInput:
+    """A bulk action's input brought back from its confirmation page (cancelled): nothing lost."""
+
+    chosen: dict[int, str]
+    elsewhere: list[tuple[Case, str]]
+    action: str
+    comment: str
+    meeting: str
+
+
+def kept_bulk_input(
+    session: Session, user: User | None, args: MultiDict[str, str], rows: Sequence[CaseRow]
+) -> KeptBulkInput:
+    """Read `valgt` ('case_id:version'), `handling`, `kommentar` and `meeting_id` from the query.
+
+    Cases chosen but not on this page of the list are offered, still ticked, by the bulk form,
+    if the user may see them."""
+    chosen: dict[int, str] = {}
+    for value in args.getlist("valgt")[:MAX_CASES]:
+        case_id, _sep, version = value.partition(":")
+        number, seen = values.parse_id(case_id), values.parse_id(version)
+        if number is not None and seen is not None:
+            chosen[number] = f"{number}:{seen}"
+    shown = {row.case.id for row in rows}
+    elsewhere = []
+    for number, value in chosen.items():
+        if number in shown:
+            continue
+        case = queries.find_case(session, number)
+        if case is not None and policy.may(user, "view", case, session):
+            elsewhere.append((case, value))
+    return KeptBulkInput(
+        chosen=chosen,
+        elsewhere=elsewhere,
+        action=args.get("handling", ""),
+        comment=args.get("kommentar", ""),
+        meeting=args.get("meeting_id", ""),
+    )
+
+
 @bp.get("")
 @login_required
 def index() -> str:
@@ -150,6 +194,7 @@ def index() -> str:
         if not parsed.criteria.process or p.name == parsed.criteria.process
     ]
     bulk = policy.may(user, "act_in_bulk", None, session)
+    kept = kept_bulk_input(session, user, request.args, page.rows) if bulk else None
     return render_template(
         "cases/index.html",
         page=page,
@@ -161,6 +206,7 @@ def index() -> str:
         selected=parsed.selected,
         filter_args={k: v for k, v in parsed.selected.items() if v and k != "sortering"},
         bulk_groups=bulk_triggers(processes) if bulk else None,
+        kept=kept,
     )
 
 

@@ -42,6 +42,7 @@ from workflow.engine import (
     formats,
     metrics,
     request_id,
+    session_cache,
 )
 from workflow.engine import notices as notifications
 from workflow.engine import values as boundary
@@ -118,7 +119,9 @@ def declarations_of(case: Case) -> ProcessDefinition:
 
 def body_by_code(session: Session, code: str) -> Body:
     """Return the body with `code`, or explain that the organisation must be seeded."""
-    body = session.scalar(select(Body).where(Body.code == code))
+    body = session_cache.cached(
+        session, ("body", code), lambda: session.scalar(select(Body).where(Body.code == code))
+    )
     if body is None:
         raise LookupError(
             f"Organet '{code}' findes ikke. Kør 'aftaleflow seed' for at oprette organisationen."
@@ -215,13 +218,16 @@ def describe_roles(session: Session, case: Case, roles: tuple[RoleRef, ...]) -> 
     return " eller ".join(danish), " or ".join(english)
 
 
-def _memberships(session: Session, actor: User) -> set[tuple[int, Role]]:
-    rows = session.execute(
-        select(Membership.body_id, Membership.role).where(
-            Membership.user_id == actor.id, Membership.active.is_(True)
+def _memberships(session: Session, actor: User) -> frozenset[tuple[int, Role]]:
+    def load() -> frozenset[tuple[int, Role]]:
+        rows = session.execute(
+            select(Membership.body_id, Membership.role).where(
+                Membership.user_id == actor.id, Membership.active.is_(True)
+            )
         )
-    )
-    return {(body_id, role) for body_id, role in rows}
+        return frozenset((body_id, role) for body_id, role in rows)
+
+    return session_cache.cached(session, ("memberships", actor.id), load)
 
 
 def find_permission(

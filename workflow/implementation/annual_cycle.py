@@ -37,7 +37,7 @@ from workflow.engine.formats import format_date, genitive
 from workflow.engine.guards import Failure
 from workflow.engine.processes import UnknownProcess, registry
 from workflow.engine.unit_of_work import unit_of_work
-from workflow.web.i18n import label
+from workflow.web.i18n import label, meeting_title
 
 ITEM_TRIGGER = "plan_item_added"
 ITEM_CHANGED_TRIGGER = "plan_item_changed"
@@ -208,7 +208,7 @@ def year_calendar(
         if not first <= day <= last:
             continue
         entries.append(
-            CalendarEntry(day, "meeting", body.code, meeting.title or f"Møde i {body.code}",
+            CalendarEntry(day, "meeting", body.code, meeting_title(meeting),
                           meeting_id=meeting.id)
         )  # fmt: skip
         due = local_date(material_deadline(meeting, body))

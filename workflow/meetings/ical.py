@@ -29,9 +29,8 @@ from models import (
 from workflow import policy
 from workflow.engine import clock, values
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.formats import genitive
-from workflow.engine.localtime import format_date
 from workflow.engine.unit_of_work import unit_of_work
+from workflow.web.i18n import _, format_date, genitive, meeting_title
 
 PRODID = "-//Aftaleflow//Sundhedsaftalen Region Hovedstaden//DA"
 UID_DOMAIN = "aftaleflow"
@@ -128,7 +127,7 @@ def meeting_event(meeting: Meeting, body: Body) -> Event:
     event.add("uid", f"meeting-{meeting.id}@{UID_DOMAIN}")
     event.add("dtstamp", clock.now())
     event.add("sequence", meeting.version)
-    event.add("summary", f"{body.code}: {meeting.title}")
+    event.add("summary", f"{body.code}: {meeting_title(meeting)}")
     event.add("dtstart", meeting.starts_at.astimezone(LOCAL_TZ))
     ends = meeting.ends_at or meeting.starts_at + timedelta(hours=2)
     event.add("dtend", ends.astimezone(LOCAL_TZ))
@@ -137,7 +136,7 @@ def meeting_event(meeting: Meeting, body: Body) -> Event:
     online_url = values.safe_link(meeting.online_url)
     if online_url:
         event.add("url", online_url)
-    lines = [f"Møde i {body.name}."]
+    lines = [_("Møde i %(body)s", body=body.name) + "."]
     if online_url:
         lines.append(f"Online: {online_url}")
     event.add("description", "\n".join(lines))
@@ -154,12 +153,27 @@ def deadline_event(deadline: Deadline, case: Case, meeting: Meeting | None, body
     event.add("dtstamp", clock.now())
     event.add("dtstart", day)
     event.add("dtend", day + timedelta(days=1))
-    when = f" den {format_date(meeting.starts_at)}" if meeting else ""
-    event.add("summary", f"Materialefrist: {case.title} ({body.code}{when})")
-    event.add(
-        "description",
-        f"Materialet til {genitive(body.code)} møde{when} skal være klar senest i dag kl. 23:59.",
-    )
+    if meeting is not None:
+        when = format_date(meeting.starts_at)
+        summary = _(
+            "Materialefrist: %(title)s (%(body)s den %(date)s)",
+            title=case.title,
+            body=body.code,
+            date=when,
+        )
+        description = _(
+            "Materialet til %(body)s møde den %(date)s skal være klar senest i dag kl. 23:59.",
+            body=genitive(body.code),
+            date=when,
+        )
+    else:
+        summary = _("Materialefrist: %(title)s (%(body)s)", title=case.title, body=body.code)
+        description = _(
+            "Materialet til %(body)s møde skal være klar senest i dag kl. 23:59.",
+            body=genitive(body.code),
+        )
+    event.add("summary", summary)
+    event.add("description", description)
     event.add("transp", "TRANSPARENT")
     return event
 
@@ -177,7 +191,7 @@ def _meetings(session: Session, body_ids: Iterable[int]) -> list[tuple[Meeting, 
 
 def body_feed(session: Session, body: Body) -> bytes:
     """Return the iCalendar feed of a body's meetings."""
-    calendar = _calendar(f"Møder i {body.name}")
+    calendar = _calendar(_("Møder i %(body)s", body=body.name))
     for meeting, meeting_body in _meetings(session, [body.id]):
         calendar.add_component(meeting_event(meeting, meeting_body))
     return bytes(calendar.to_ical())

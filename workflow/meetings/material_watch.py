@@ -2,31 +2,27 @@
 material is flagged before the deadline, not after it.
 
 The lists are read in a fixed number of statements (the dashboard must not grow with the
-number of cases): the open material deadlines in the window, with their cases and meetings,
-and what is missing checked on the case's own fields."""
+number of cases): the open material deadlines in the window, with their cases, meetings and
+national goals, and the cases' municipal extra expense; what is missing is then checked by the
+agreement's own rules (workflow/cases/rules.py) on what was read."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Case, Deadline, DeadlineKind, Meeting
+from workflow.cases import rules
+from workflow.engine.guards import Failure
 
 # How many days ahead of a materialefrist a case is flagged (app config MATERIAL_WARNING_DAYS).
 DEFAULT_WARNING_DAYS = 14
 WATCH_LIMIT = 100
-
-
-@dataclass(frozen=True)
-class Missing:
-    """One piece of material a case lacks, in Danish and English."""
-
-    message: str
-    message_en: str
 
 
 @dataclass(frozen=True)
@@ -36,42 +32,15 @@ class MaterialWarning:
     case: Case
     meeting: Meeting
     due_at: datetime
-    missing: tuple[Missing, ...]
+    missing: tuple[Failure, ...]
 
 
-def _blank(value: str | None) -> bool:
-    return not (value or "").strip()
-
-
-def missing_material(case: Case) -> tuple[Missing, ...]:
-    """What the case's material lacks for a meeting (the material checks of the process rules:
-    a business case and financing with extra expense, the role distribution, Triple Aim)."""
-    missing: list[Missing] = []
-    if _blank(case.summary):
-        missing.append(Missing("Sagen mangler et resumé.", "The case lacks a summary."))
-    if case.cost_driving and _blank(case.business_case):
-        missing.append(Missing("Sagen mangler en businesscase.", "The case lacks a business case."))
-    if case.cost_driving and _blank(case.financing_proposal):
-        missing.append(
-            Missing(
-                "Sagen mangler et finansieringsforslag.", "The case lacks a financing proposal."
-            )
-        )
-    if _blank(case.role_distribution):
-        missing.append(
-            Missing(
-                "Sagen mangler rolle- og opgavefordelingen.",
-                "The case lacks the distribution of roles and tasks.",
-            )
-        )
-    if any(
-        _blank(v)
-        for v in (case.triple_aim_quality, case.triple_aim_economy, case.triple_aim_experience)
-    ):
-        missing.append(
-            Missing("Sagen mangler en Triple Aim-beskrivelse.", "The case lacks its Triple Aim.")
-        )
-    return tuple(missing)
+def missing_material(case: Case, municipal_expense: Decimal | None = None) -> tuple[Failure, ...]:
+    """What the case's material lacks for a meeting: the agreement's own material rules
+    (`workflow.cases.rules.material_failures`: focus and goals, the role distribution, Triple
+    Aim, a business case and financing with extra expense), so the warning says what the
+    guards will refuse."""
+    return tuple(rules.material_failures(case, municipal_expense))
 
 
 def material_warnings(
@@ -90,7 +59,7 @@ def material_warnings(
         select(Deadline, Case, Meeting)
         .join(Case, Case.id == Deadline.case_id)
         .join(Meeting, Meeting.id == Deadline.meeting_id)
-        .options(joinedload(Meeting.body))
+        .options(joinedload(Meeting.body), selectinload(Case.national_goals))
         .where(
             visible,
             or_(Case.originating_body_id.in_(ids), Case.current_body_id.in_(ids)),
@@ -103,11 +72,13 @@ def material_warnings(
         .order_by(Deadline.due_at, Case.id)
         .limit(WATCH_LIMIT)
     ).all()
+    expenses = rules.municipal_extra_expenses(session, (case.id for _d, case, _m in rows))
     seen: set[int] = set()
     warnings: list[MaterialWarning] = []
     for deadline, case, meeting in rows:
         if case.id in seen:
             continue
         seen.add(case.id)
-        warnings.append(MaterialWarning(case, meeting, deadline.due_at, missing_material(case)))
+        missing = missing_material(case, expenses.get(case.id, Decimal(0)))
+        warnings.append(MaterialWarning(case, meeting, deadline.due_at, missing))
     return warnings

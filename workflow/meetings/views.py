@@ -49,7 +49,7 @@ from workflow.meetings.roll import roll
 from workflow.notifications import observers
 from workflow.web import db
 from workflow.web.fields import DayField, IdField, LineField, TextField, UrlField
-from workflow.web.i18n import pick
+from workflow.web.i18n import in_language_of, pick
 
 bp = Blueprint("meetings", __name__, url_prefix="/moeder")
 # The meeting history names its entries in the reader's language wherever it is shown.
@@ -896,7 +896,8 @@ def user_feed(token: str) -> Response:
     user = ical.user_for_token(session, token)
     if user is None:
         abort(404)
-    return Response(ical.user_feed(session, user), mimetype="text/calendar")
+    with in_language_of(user):
+        return Response(ical.user_feed(session, user), mimetype="text/calendar")
 
 
 @bp.get("/kalender/<token>/<code>.ics")
@@ -908,7 +909,8 @@ def body_feed(token: str, code: str) -> Response:
     # The same rule as the meetings pages: an account without any membership sees no meetings.
     if user is None or body is None or not policy.may(user, "view_meetings", None, session):
         abort(404)
-    return Response(ical.body_feed(session, body), mimetype="text/calendar")
+    with in_language_of(user):
+        return Response(ical.body_feed(session, body), mimetype="text/calendar")
 
 
 @bp.get("/orientering")
@@ -930,11 +932,12 @@ def informed_feed(token: str) -> Response:
     user = ical.user_for_token(session, token)
     if user is None:
         abort(404)
-    try:
-        rows = observers.approved_by_sku(session, user)
-    except WorkflowError:
-        abort(404)
-    xml = render_template("observers/feed.xml", rows=rows, updated=clock.now())
+    with in_language_of(user):
+        try:
+            rows = observers.approved_by_sku(session, user)
+        except WorkflowError:
+            abort(404)
+        xml = render_template("observers/feed.xml", rows=rows, updated=clock.now())
     return Response(xml, mimetype="application/atom+xml")
 
 

@@ -73,18 +73,21 @@ class Filters:
         day = local_date(moment)
         return (self.start is None or day >= self.start) and (self.end is None or day <= self.end)
 
-    def describe(self) -> str:
-        """Say in Danish what the report is limited to."""
+    def describe(self, locale: str = "da") -> str:
+        """Say what the report is limited to, in Danish or (locale 'en') English."""
+        english = locale == "en"
         parts: list[str] = []
         if self.start or self.end:
-            start = format_date(self.start) if self.start else "…"
-            end = format_date(self.end) if self.end else "…"
-            parts.append(f"periode {start} – {end}")
+            start = format_date(self.start, locale) if self.start else "…"
+            end = format_date(self.end, locale) if self.end else "…"
+            parts.append(f"{'period' if english else 'periode'} {start} – {end}")
         if self.process:
-            parts.append(f"proces {self.process}")
+            parts.append(f"{'process' if english else 'proces'} {self.process}")
         if self.body:
-            parts.append(f"organ {self.body}")
-        return ", ".join(parts) if parts else "alle sager"
+            parts.append(f"{'body' if english else 'organ'} {self.body}")
+        if parts:
+            return ", ".join(parts)
+        return "all cases" if english else "alle sager"
 
 
 @dataclass
@@ -99,6 +102,8 @@ class Report:
     filters: Filters = field(default_factory=Filters)
     # Columns holding numbers a total makes sense for (shown in a last row).
     total_columns: tuple[int, ...] = ()
+    # Columns holding what people wrote (comments): shown as written, marked as Danish.
+    text_columns: tuple[int, ...] = ()
 
     def totals(self) -> list[Cell] | None:
         """Return the totals row, or None when the report has no summable columns."""
@@ -188,8 +193,10 @@ def status_by_body(session: Session, filters: Filters = Filters()) -> Report:
     rows: list[list[Cell]] = [[*key, *counts] for key, counts in sorted(groups.items())]
     return Report(
         "status-organ", "Status pr. organ",
-        "Åbne sager efter det organ, der har dem nu, proces og tilstand. "
-        "Perioden afgrænser, hvornår sagen blev oprettet.",
+        N_(
+            "Åbne sager efter det organ, der har dem nu, proces og tilstand. "
+            "Perioden afgrænser, hvornår sagen blev oprettet."
+        ),
         [N_("Organ"), N_("Proces"), N_("Tilstand"), N_("Sager"), N_("Heraf med overskredet frist")],
         rows, filters, (3, 4),
     )  # fmt: skip
@@ -207,8 +214,10 @@ def status_by_focus_area(session: Session, filters: Filters = Filters()) -> Repo
     rows: list[list[Cell]] = [[*key, count] for key, count in sorted(groups.items())]
     return Report(
         "status-fokusomraade", "Status pr. fokusområde",
-        "Alle sager efter fokusområde, proces og tilstand. Organ afgrænser, hvor sagen "
-        "stammer fra; perioden, hvornår den blev oprettet.",
+        N_(
+            "Alle sager efter fokusområde, proces og tilstand. Organ afgrænser, hvor sagen "
+            "stammer fra; perioden, hvornår den blev oprettet."
+        ),
         [N_("Fokusområde"), N_("Proces"), N_("Tilstand"), N_("Sager")], rows, filters, (3,),
     )  # fmt: skip
 
@@ -259,8 +268,10 @@ def overdue(session: Session, filters: Filters = Filters()) -> Report:
 def _empty_overdue(filters: Filters) -> Report:
     return Report(
         "overskredne", "Overskredne frister",
-        "Åbne frister, der er overskredet nu. Perioden afgrænser fristens dato; organ det organ, "
-        "fristen påhviler.",
+        N_(
+            "Åbne frister, der er overskredet nu. Perioden afgrænser fristens dato; organ det "
+            "organ, fristen påhviler."
+        ),
         [N_("Sag nr."), N_("Titel"), N_("Proces"), N_("Tilstand"), N_("Organ"), N_("Frist"),
          N_("Forfaldt"), N_("Dage over")],
         [], filters,
@@ -330,10 +341,12 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
         )  # fmt: skip
     return Report(
         "beslutninger", f"Beslutninger i {' og '.join(wanted)}",
-        "Beslutninger truffet i perioden, på møder eller af formandskabet mellem møderne.",
+        N_(
+            "Beslutninger truffet i perioden, på møder eller af formandskabet mellem møderne."
+        ),
         [N_("Dato"), N_("Organ"), N_("Sag nr."), N_("Titel"), N_("Proces"), N_("Beslutning"),
          N_("Ny tilstand"), N_("Truffet"), N_("Bemærkning")],
-        rows, filters,
+        rows, filters, text_columns=(8,),
     )  # fmt: skip
 
 
@@ -362,8 +375,10 @@ def implementation_spread(session: Session, filters: Filters = Filters()) -> Rep
         )  # fmt: skip
     return Report(
         "implementering", "Implementering og udbredelse",
-        "Enheder (kommuner, hospitaler, almen praksis) pr. indsats. Organ afgrænser, hvor "
-        "indsatsen stammer fra. 'Færdige' tæller implementerede og ikke relevante.",
+        N_(
+            "Enheder (kommuner, hospitaler, almen praksis) pr. indsats. Organ afgrænser, hvor "
+            "indsatsen stammer fra. 'Færdige' tæller implementerede og ikke relevante."
+        ),
         [N_("Sag nr."), N_("Indsats"), N_("Proces"), N_("Tilstand"), N_("Enheder"),
          N_("Implementeret"), N_("Ikke relevant"), N_("I gang"), N_("Ikke startet"),
          N_("Færdige (pct.)")],
@@ -437,8 +452,11 @@ def throughput(session: Session, filters: Filters = Filters()) -> Report:
     ]  # fmt: skip
     return Report(
         "gennemloebstid", "Gennemløbstid fra indstilling til SKU's beslutning",
-        "Dage fra sagen forlod sin første tilstand (indstillingen) til SKU's første beslutning. "
-        "Perioden afgrænser beslutningens dato; organ det organ, sagen stammer fra.",
+        N_(
+            "Dage fra sagen forlod sin første tilstand (indstillingen) til SKU's første "
+            "beslutning. Perioden afgrænser beslutningens dato; organ det organ, sagen stammer "
+            "fra."
+        ),
         [N_("Proces"), N_("Stammer fra"), N_("Sager"), N_("Gennemsnit (dage)"), N_("Median (dage)"),
          N_("Korteste (dage)"), N_("Længste (dage)")],
         rows, filters, (2,),
@@ -521,9 +539,11 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
         )  # fmt: skip
     return Report(
         "ventetid", "Tid i hver tilstand pr. organ",
-        "Hvor sagerne venter: dage i hver tilstand hos det organ, der havde sagen. Et ophold, "
-        "der stadig varer, tæller til nu. Overskredne frister tæller frister i tilstanden, "
-        "der blev eller er overskredet.",
+        N_(
+            "Hvor sagerne venter: dage i hver tilstand hos det organ, der havde sagen. Et ophold, "
+            "der stadig varer, tæller til nu. Overskredne frister tæller frister i tilstanden, "
+            "der blev eller er overskredet."
+        ),
         [N_("Organ"), N_("Proces"), N_("Tilstand"), N_("Ophold"), N_("Gennemsnit (dage)"),
          N_("Længste (dage)"), N_("Overskredne frister")],
         rows, filters, (3, 6),
@@ -673,8 +693,10 @@ def plan_report(session: Session, year: int, filters: Filters = Filters()) -> Re
     ]  # fmt: skip
     return Report(
         "plan", f"Implementeringsplan {year}",
-        "Indsatserne i årets plan: formål, forankring, ansvar, tidsplan, økonomi og de "
-        "indikatorer, de skal påvirke.",
+        N_(
+            "Indsatserne i årets plan: formål, forankring, ansvar, tidsplan, økonomi og de "
+            "indikatorer, de skal påvirke."
+        ),
         [N_("Indsats"), N_("Formål"), N_("Organisatorisk forankring"),
          N_("Ansvar for igangsættelse"), N_("Ansvar for gennemførelse"), N_("Start"), N_("Slut"),
          N_("Økonomi"), N_("Økonomi (kr.)"), N_("Indikatorer")],

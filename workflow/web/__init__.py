@@ -9,6 +9,8 @@ from flask import Flask, current_app, g
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from workflow.engine import session_cache
+
 EXTENSION_KEY = "aftaleflow.database"
 
 
@@ -43,6 +45,7 @@ def _end_session(_error: BaseException | None) -> None:
     if session is not None:
         # Per-request caches kept on the session (process versions) end with the request.
         session.info.pop("process_versions", None)
+        session_cache.drop(session)
     # A session handed in by the caller (tests, embedding) is the caller's to close.
     if session is not None and database.owns_sessions:
         session.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +61,17 @@ def select_locale() -> str:
     authenticated = user is not None and user.is_authenticated
     locale = getattr(user, "locale", DEFAULT_LOCALE) if authenticated else DEFAULT_LOCALE
     return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+def user_locale(user: object) -> str:
+    """The language a user chose, for what they read without a session (feeds, mails)."""
+    locale = getattr(user, "locale", DEFAULT_LOCALE)
+    return locale if locale in LOCALES else DEFAULT_LOCALE
+
+
+def in_language_of(user: object) -> AbstractContextManager[None]:
+    """Render in the user's language within this block (a feed fetched without a login)."""
+    return cast(AbstractContextManager[None], flask_babel.force_locale(user_locale(user)))
 
 
 def current_locale() -> str:
@@ -152,6 +164,28 @@ def _compile(po: Path, mo: Path) -> None:
     partial.replace(mo)
 
 
+# The title a meeting gets when its planner gives none (workflow.meetings.operations).
+DEFAULT_MEETING_TITLE = "Møde i "
+
+
+class _Titled(Protocol):
+    @property
+    def title(self) -> str | None: ...
+
+    @property
+    def body(self) -> Any: ...
+
+
+def meeting_title(meeting: _Titled) -> str:
+    """A meeting's title in the reader's language: the default title ("Møde i <organ>", or
+    none) reads as the language's own; a title the planner wrote is shown as written."""
+    title = (meeting.title or "").strip()
+    if title and not title.startswith(DEFAULT_MEETING_TITLE):
+        return title
+    name = title[len(DEFAULT_MEETING_TITLE) :] if title else meeting.body.name
+    return _("Møde i %(body)s", body=name)
+
+
 def init_i18n(app: Flask) -> None:
     """Set up Flask-Babel with Danish as default and the compiled catalogues."""
     directory = compile_catalogues(resource_dir("translations"))
@@ -164,4 +198,5 @@ def init_i18n(app: Flask) -> None:
         pick=pick,
         current_locale=current_locale,
         language_names=LANGUAGE_NAMES,
+        meeting_title=meeting_title,
     )

@@ -1,0 +1,37 @@
+"""Reads a page asks for many times, kept on the session while nothing changes.
+
+A case page asks who the user is a member of and which body a code names once per
+transition, role and forecast step. The answers are kept in `session.info` and dropped at
+every flush, commit and rollback; while the session holds unflushed changes the cache is not
+used at all (the query runs, and autoflushes), so a write is always seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+KEY = "engine_session_cache"
+T = TypeVar("T")
+
+
+def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """Return `load()`, remembered on the session under `key` until the session changes."""
+    if session.new or session.dirty or session.deleted:
+        return load()
+    store: dict[Hashable, Any] = session.info.setdefault(KEY, {})
+    if key not in store:
+        store[key] = load()
+    return store[key]  # type: ignore[no-any-return]
+
+
+def drop(session: Session, *_args: Any) -> None:
+    """Forget everything remembered on the session."""
+    session.info.pop(KEY, None)
+
+
+for _name in ("after_flush", "after_commit", "after_rollback", "after_soft_rollback"):
+    event.listen(Session, _name, drop)
