@@ -84,7 +84,7 @@ def test_a_failed_delivery_is_listed_and_sent_again_from_the_page(
     admin = logged_in(is_admin=True)
     page = text_of(client.get("/admin/drift"))
     assert "Opgivet efter gentagne forsøg 1" in page
-    assert "Mette Mail Påmindelse: Fælles akutforløb" in page
+    assert f"Mette Mail ({recipient.email}) Påmindelse: Fælles akutforløb" in page
     assert "Mailserveren svarede 550: mailbox unavailable" in page
     html = client.get("/admin/drift").get_data(as_text=True)
     action = f'action="/beskeder/{item.id}/send-igen?tilbage=drift"'

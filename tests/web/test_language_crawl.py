@@ -44,7 +44,8 @@ DOUBLE_STOP = "kr.."
 DANISH_FRAGMENTS = (
     "Møde i", "Møder i", "Sat på dagsordenen", "Afgrænsning", "afgrænser", "alle sager",
     "Besluttet af", "Materialefrist", "Afventer svar", "Har svaret", "Svarer ikke",
-    "Beslutning i", "Orienteres",
+    "Beslutning i", "Orienteres", "Overskredne frister", "Ingen data", "Indikatorer",
+    "Formandskabet på", "Status pr.",
 )  # fmt: skip
 # Pages whose Danish is stored text, not the interface: notifications are written when sent
 # (in Danish), and the API's reference is the OpenAPI document's own (Danish) descriptions.

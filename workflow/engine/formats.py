@@ -9,11 +9,13 @@ always Danish. The web shell (`workflow.web.i18n`) passes the request's language
 from __future__ import annotations
 
 import decimal
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
+from babel.lists import format_list as babel_format_list
 
 from workflow.engine.clock import LOCAL_TZ
 
@@ -67,6 +69,11 @@ def format_amount(value: Decimal | int | float, locale: str = DANISH) -> str:
     """'2.400.000 kr.' or '1.234,50 kr.'; in English 'DKK 2,400,000'."""
     number = format_number(value, locale)
     return f"DKK {number}" if locale == ENGLISH else f"{number} kr."
+
+
+def format_list(items: Sequence[str], locale: str = DANISH) -> str:
+    """'SKU og TSS' / 'SKU and TSS'."""
+    return str(babel_format_list(list(items), locale=locale))
 
 
 def genitive(name: str, locale: str = DANISH) -> str:

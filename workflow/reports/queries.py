@@ -36,20 +36,27 @@ from workflow import spreadsheets
 from workflow.engine import clock
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.definitions import ProcessDefinition
-from workflow.engine.formats import format_date, format_number
+from workflow.engine.formats import format_date, format_list, format_number
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.implementation import operations as implementation
 from workflow.organisation.queries import valid_on, with_successors
-from workflow.web.i18n import label, pick
+from workflow.web.i18n import _, current_locale, label, pick
 
 Cell = str | int | float | Decimal | date | None
+
+
+def N_(text: str) -> str:
+    """Mark a heading for the catalogue (`make translations`); the page translates it."""
+    return text
+
+
 DECISION_BODIES = ("SKU", "TSS")
 KIND_LABELS = {
-    "state": "Frist i tilstanden",
-    "material": "Materialefrist",
-    "consultation": "Høringsfrist",
-    "follow_up": "Opfølgning",
+    "state": N_("Frist i tilstanden"),
+    "material": N_("Materialefrist"),
+    "consultation": N_("Høringsfrist"),
+    "follow_up": N_("Opfølgning"),
 }
 
 
@@ -115,11 +122,6 @@ class Report:
             numbers = [row[index] for row in self.rows]
             totals[index] = sum(n for n in numbers if isinstance(n, int | float | Decimal))
         return totals
-
-
-def N_(text: str) -> str:
-    """Mark a heading for the catalogue (`make translations`); the page translates it."""
-    return text
 
 
 def _definition(session: Session, case: Case) -> ProcessDefinition:
@@ -192,7 +194,7 @@ def status_by_body(session: Session, filters: Filters = Filters()) -> Report:
         groups[key][1] += 1 if overdue.get(case.id) else 0
     rows: list[list[Cell]] = [[*key, *counts] for key, counts in sorted(groups.items())]
     return Report(
-        "status-organ", "Status pr. organ",
+        "status-organ", N_("Status pr. organ"),
         N_(
             "Åbne sager efter det organ, der har dem nu, proces og tilstand. "
             "Perioden afgrænser, hvornår sagen blev oprettet."
@@ -213,7 +215,7 @@ def status_by_focus_area(session: Session, filters: Filters = Filters()) -> Repo
         groups[(area, title_of(definition), label(definition.states[case.state]))] += 1
     rows: list[list[Cell]] = [[*key, count] for key, count in sorted(groups.items())]
     return Report(
-        "status-fokusomraade", "Status pr. fokusområde",
+        "status-fokusomraade", N_("Status pr. fokusområde"),
         N_(
             "Alle sager efter fokusområde, proces og tilstand. Organ afgrænser, hvor sagen "
             "stammer fra; perioden, hvornår den blev oprettet."
@@ -256,7 +258,7 @@ def overdue(session: Session, filters: Filters = Filters()) -> Report:
                 case.id, case.title, title_of(definition),
                 label(state) if state else deadline.state,
                 bodies[deadline.body_id].code if deadline.body_id in bodies else "",
-                KIND_LABELS.get(deadline.kind.value, deadline.kind.value),
+                _(KIND_LABELS.get(deadline.kind.value, deadline.kind.value)),
                 local_date(deadline.due_at), (local_date(now) - local_date(deadline.due_at)).days,
             ]
         )  # fmt: skip
@@ -267,7 +269,7 @@ def overdue(session: Session, filters: Filters = Filters()) -> Report:
 
 def _empty_overdue(filters: Filters) -> Report:
     return Report(
-        "overskredne", "Overskredne frister",
+        "overskredne", N_("Overskredne frister"),
         N_(
             "Åbne frister, der er overskredet nu. Perioden afgrænser fristens dato; organ det "
             "organ, fristen påhviler."
@@ -329,9 +331,9 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
         assert transition is not None
         meeting = meetings.get(event.meeting_id) if event.meeting_id else None
         how = (
-            f"Møde {format_date(meeting.starts_at)}"
+            _("Møde %(day)s", day=format_date(meeting.starts_at, current_locale()))
             if meeting
-            else "Formandskabet på organets vegne"
+            else _("Formandskabet på organets vegne")
         )
         rows.append(
             [
@@ -340,7 +342,8 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
             ]
         )  # fmt: skip
     return Report(
-        "beslutninger", f"Beslutninger i {' og '.join(wanted)}",
+        "beslutninger",
+        _("Beslutninger i %(bodies)s", bodies=format_list(wanted, current_locale())),
         N_(
             "Beslutninger truffet i perioden, på møder eller af formandskabet mellem møderne."
         ),
@@ -374,7 +377,7 @@ def implementation_spread(session: Session, filters: Filters = Filters()) -> Rep
             ]
         )  # fmt: skip
     return Report(
-        "implementering", "Implementering og udbredelse",
+        "implementering", N_("Implementering og udbredelse"),
         N_(
             "Enheder (kommuner, hospitaler, almen praksis) pr. indsats. Organ afgrænser, hvor "
             "indsatsen stammer fra. 'Færdige' tæller implementerede og ikke relevante."
@@ -451,7 +454,7 @@ def throughput(session: Session, filters: Filters = Filters()) -> Report:
         for (process, body), days in sorted(groups.items())
     ]  # fmt: skip
     return Report(
-        "gennemloebstid", "Gennemløbstid fra indstilling til SKU's beslutning",
+        "gennemloebstid", N_("Gennemløbstid fra indstilling til SKU's beslutning"),
         N_(
             "Dage fra sagen forlod sin første tilstand (indstillingen) til SKU's første "
             "beslutning. Perioden afgrænser beslutningens dato; organ det organ, sagen stammer "
@@ -538,7 +541,7 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
              round(max(days), 1), sum(o for _, o in stays)]
         )  # fmt: skip
     return Report(
-        "ventetid", "Tid i hver tilstand pr. organ",
+        "ventetid", N_("Tid i hver tilstand pr. organ"),
         N_(
             "Hvor sagerne venter: dage i hver tilstand hos det organ, der havde sagen. Et ophold, "
             "der stadig varer, tæller til nu. Overskredne frister tæller frister i tilstanden, "
@@ -655,18 +658,23 @@ def indicator_follow_up(session: Session, year: int) -> Report:
         select(Indicator).where(Indicator.active.is_(True)).order_by(Indicator.code)
     ):
         before, now_value = values.get((indicator.id, year - 1)), values.get((indicator.id, year))
-        verdict = "Ingen data"
+        verdict = _("Ingen data")
         if before is not None and now_value is not None:
             better = now_value > before if indicator.direction == "up" else now_value < before
-            verdict = "Uændret" if now_value == before else ("Forbedret" if better else "Forværret")
+            verdict = _("Forbedret") if better else _("Forværret")
+            if now_value == before:
+                verdict = _("Uændret")
         rows.append(
             [indicator.code, indicator.name, indicator.unit,
-             "Højere er bedre" if indicator.direction == "up" else "Lavere er bedre",
+             _("Højere er bedre") if indicator.direction == "up" else _("Lavere er bedre"),
              before, now_value, verdict, indicator.data_source]
         )  # fmt: skip
     return Report(
-        "indikatorer", f"Indikatorer {year}",
-        f"Regionens værdi for {year - 1} og {year} og udviklingen i den ønskede retning.",
+        "indikatorer", _("Indikatorer %(year)s", year=year),
+        _(
+            "Regionens værdi for %(before)s og %(year)s og udviklingen i den ønskede retning.",
+            before=year - 1, year=year,
+        ),
         [N_("Kode"), N_("Indikator"), N_("Enhed"), N_("Retning"), str(year - 1), str(year),
          N_("Udvikling"), N_("Datakilde")],
         rows, Filters(date(year, 1, 1), date(year, 12, 31)),

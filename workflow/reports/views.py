@@ -28,6 +28,7 @@ from workflow.engine.paths import resource_dir
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
 from workflow.reports import queries as reports
+from workflow.reports.queries import N_
 from workflow.web import db
 from workflow.web.fields import AmountField, DayField, IdField, LineField, TextField
 from workflow.web.i18n import label as label_of
@@ -159,13 +160,13 @@ def index() -> str:
 
 
 REPORT_TITLES = {
-    "status-organ": "Status pr. organ",
-    "status-fokusomraade": "Status pr. fokusområde",
-    "overskredne": "Overskredne frister",
-    "beslutninger": "Beslutninger i SKU og TSS",
-    "implementering": "Implementering og udbredelse",
-    "gennemloebstid": "Gennemløbstid fra indstilling til SKU's beslutning",
-    "ventetid": "Tid i hver tilstand pr. organ",
+    "status-organ": N_("Status pr. organ"),
+    "status-fokusomraade": N_("Status pr. fokusområde"),
+    "overskredne": N_("Overskredne frister"),
+    "beslutninger": N_("Beslutninger i SKU og TSS"),
+    "implementering": N_("Implementering og udbredelse"),
+    "gennemloebstid": N_("Gennemløbstid fra indstilling til SKU's beslutning"),
+    "ventetid": N_("Tid i hver tilstand pr. organ"),
 }
 
 
