@@ -17,6 +17,7 @@
 # Any failure to build or to pass the smoke test fails the script (and CI).
 #   AFTALEFLOW_CI_CONTAINER=0   skip the whole step (e.g. locally)
 #   AFTALEFLOW_CI_MODE=chroot   force the chroot smoke even where containers start
+#   BUILD_CA_BUNDLE             CA bundle mounted for the build's downloads (empty: none)
 #   BASE_IMAGE, IMAGE, PORT, DEBIAN_MIRROR, DEBIAN_SUITE   override the defaults
 set -euo pipefail
 SELF=$(realpath "$0")
@@ -27,21 +28,25 @@ IMAGE=${IMAGE:-localhost/aftaleflow:ci}
 PORT=${PORT:-18081}
 DEBIAN_SUITE=${DEBIAN_SUITE:-bookworm}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+BUILD_CA_BUNDLE=${BUILD_CA_BUNDLE-/etc/ssl/certs/ca-certificates.crt}
 say() { printf 'ci-image: %s\n' "$*"; }
 
 # ---------------------------------------------------------------------------------------------
 # The chroot smoke (run as root, or inside `podman unshare` for a rootless engine).
 # ---------------------------------------------------------------------------------------------
 chroot_smoke() {
-    local image=$1 ctr root token rundir gpid="" status=0
+    # Globals, not locals: the EXIT trap that cleans up runs after this function has returned.
+    local image=$1 token status=0
+    gpid=""
     ctr=$(podman create "$image" true)
     root=$(podman mount "$ctr")
     rundir=$(mktemp -d)
     token=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
     cleanup_chroot() {
         if [ -n "$gpid" ]; then kill "$gpid" 2>/dev/null || true; wait "$gpid" 2>/dev/null || true; fi
+        gpid=""
         umount "$root/proc" 2>/dev/null || true
-        umount "$root/dev" 2>/dev/null || true
+        umount -R "$root/dev" 2>/dev/null || true
         podman umount "$ctr" >/dev/null 2>&1 || true
         podman rm -f "$ctr" >/dev/null 2>&1 || true
         rm -rf "$rundir"
@@ -63,8 +68,13 @@ chroot_smoke() {
         env -i "${envs[@]}" chroot --userspec="$user" "$root" /bin/sh -c "cd '$workdir' && exec \"\$@\"" sh "$@"
     }
 
+    if curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
+        say "FAIL: something already listens on 127.0.0.1:$PORT (set PORT=…)"; return 1
+    fi
     in_image aftaleflow init-db
-    in_image gunicorn --config /etc/aftaleflow/gunicorn.conf.py workflow.wsgi:app \
+    # A simple command in the background, each step exec'ing the next: $! is gunicorn's master.
+    env -i "${envs[@]}" chroot --userspec="$user" "$root" /bin/sh -c \
+        "cd '$workdir' && exec gunicorn --config /etc/aftaleflow/gunicorn.conf.py workflow.wsgi:app" \
         >"$rundir/web.log" 2>&1 &
     gpid=$!
     local ok=""
@@ -79,6 +89,7 @@ chroot_smoke() {
     if [ -z "$ok" ]; then
         say "FAIL: gunicorn did not answer /healthz; its log:"; cat "$rundir/web.log"; return 1
     fi
+    check "the server's master process is gunicorn" grep -q gunicorn "/proc/$gpid/cmdline"
     code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
     check "/healthz answers ok" test "$(curl -fsS "http://127.0.0.1:$PORT/healthz")" = ok
     check "/readyz is 503 before the scheduler's first sweep" \
@@ -91,13 +102,11 @@ chroot_smoke() {
     check "/metrics with the token counts the /healthz requests" \
         grep -q '^aftaleflow_http_requests_total{endpoint="healthz",method="GET",status="200"}' \
         "$rundir/metrics"
-    # gunicorn's master is the child of the shell that chroot exec'd; every process of the
-    # server runs as 10001.
+    # The master and its workers all run as 10001.
     local uids
-    uids=$(for p in $(pgrep -f 'gunicorn --config /etc/aftaleflow/gunicorn.conf.py' || true); do
-        [ "$(readlink "/proc/$p/root" 2>/dev/null)" = "$root" ] && awk '/^Uid:/ {print $2}' "/proc/$p/status"
-    done | sort -u | tr '\n' ' ')
-    check "gunicorn's processes run as uid 10001 (found: ${uids:-none})" test "$uids" = "10001 "
+    uids=$(for p in "$gpid" $(pgrep -P "$gpid" || true); do awk '/^Uid:/ {print $2}' "/proc/$p/status"; done \
+        | sort -u | paste -sd, -) || true
+    check "gunicorn's master and workers run as uid 10001 (found: ${uids:-none})" test "$uids" = 10001
     if [ "$status" != 0 ]; then say "the server's log:"; cat "$rundir/web.log"; fi
     return "$status"
 }
@@ -150,6 +159,11 @@ fi
 # 3. The image.
 built=$SECONDS
 build_args=(--build-arg "PYTHON_IMAGE=$BASE_IMAGE" --isolation=chroot)
+# The build's downloads (pip) trust what this machine trusts (e.g. an egress proxy's CA): the
+# host's CA bundle is mounted over the image's during the RUN steps only, never copied into it.
+if [ -n "$BUILD_CA_BUNDLE" ] && [ -f "$BUILD_CA_BUNDLE" ]; then
+    build_args+=(--volume "$BUILD_CA_BUNDLE:/etc/ssl/certs/ca-certificates.crt:ro")
+fi
 podman build --format docker -t "$IMAGE" -f Containerfile "${build_args[@]}" . >/tmp/ci-image-build.$$ 2>&1 \
     || { cat /tmp/ci-image-build.$$; rm -f /tmp/ci-image-build.$$; say "FAIL: the image did not build"; exit 1; }
 rm -f /tmp/ci-image-build.$$
