@@ -168,6 +168,9 @@ podman build --format docker -t "$IMAGE" -f Containerfile "${build_args[@]}" . >
     || { cat /tmp/ci-image-build.$$; rm -f /tmp/ci-image-build.$$; say "FAIL: the image did not build"; exit 1; }
 rm -f /tmp/ci-image-build.$$
 say "image $IMAGE built in $((SECONDS - built)) s"
+# Every build whose sources changed leaves the previous image and build stage untagged (~1 GB);
+# those older than a day go, so the runs on this machine do not fill its disk.
+podman image prune -f --filter "until=${PRUNE_AFTER:-24h}" >/dev/null 2>&1 || true
 
 # 4. The smoke test: real containers if the engine can start them, the chroot otherwise.
 if [ "${AFTALEFLOW_CI_MODE:-}" != chroot ] && podman run --rm "$IMAGE" true >/dev/null 2>&1; then
