@@ -45,7 +45,7 @@ from workflow.consultations import operations as consultations
 from workflow.engine import checkpoints, clock, metrics, request_id
 from workflow.engine.calendar import is_working_day, local_date
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.core import append_event, body_by_code, definition_of
+from workflow.engine.core import append_event, body_now, definition_of, successor_for
 from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
@@ -69,7 +69,10 @@ CHECKPOINT_LOCK_NAME = "audit_checkpoint"
 # (applied, or refused and why) for the operations page.
 PLANS_RECORD_NAME = "reorganisations"
 _TOKEN = uuid.uuid4().hex[:8]
-RECENT_RUNS = 10  # the runs kept on the lease row for the operations page
+RECENT_RUNS = 10
+# Where an overdue deadline of a body without a parent escalates (its successor after a
+# reorganisation).
+ESCALATION_BODY = "TSS"  # the runs kept on the lease row for the operations page
 
 
 @dataclass(frozen=True)
@@ -468,9 +471,14 @@ def _act(
         report.overdue += 1
     days_over = (now - deadline.due_at).days
     if deadline.escalation_level < 2 and days_over > definition_of(case).escalation_days:
-        # One level up: the parent body (TSS for an SU or forum), else TSS itself.
+        # One level up: the parent body (TSS for an SU or forum), else TSS itself — or
+        # whichever bodies took over from them in a reorganisation.
         upper = session.get(Body, body.parent_id) if body.parent_id else None
-        _escalate(session, case, deadline, upper or body_by_code(session, "TSS"), 2, now)
+        if upper is not None:
+            upper = successor_for(session, case, upper, local_date(now))
+        else:
+            upper = body_now(session, ESCALATION_BODY, case, local_date(now))
+        _escalate(session, case, deadline, upper, 2, now)
         report.escalated += 1
 
 

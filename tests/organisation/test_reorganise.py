@@ -582,3 +582,87 @@ def test_an_approved_plan_must_name_its_approver(tmp_path):
         reorganise.load_plan(path)
     assert "approved_by" in error.value.message
     assert "approved_by" in error.value.message_en
+
+
+# --- code that names SKU, TSS or KKR follows the successors --------------------------------
+
+
+def _overdue(session, case, code: str) -> Deadline:
+    """An open deadline of `case` at `code`, two months overdue (past escalation)."""
+    deadline = Deadline(
+        case_id=case.id, kind=DeadlineKind.STATE, state=case.state,
+        body_id=session.scalar(select(Body.id).where(Body.code == code)),
+        due_at=clock.now() - timedelta(days=60), reminder_days=[], created_at=clock.now(),
+    )  # fmt: skip
+    session.add(deadline)
+    session.commit()
+    return deadline
+
+
+def _escalated_to(session, deadline: Deadline) -> str:
+    event = session.scalar(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == deadline.case_id, CaseEvent.trigger == "deadline_escalated")
+        .order_by(CaseEvent.id.desc())
+    )
+    assert event is not None and event.data["deadline_id"] == deadline.id
+    return event.data["body"]
+
+
+def test_named_bodies_are_the_old_ones_before_the_plan_and_the_successors_after(
+    session, tmp_path, fixture_cases, make_user
+):
+    from workflow.implementation import annual_cycle
+    from workflow.meetings.forecast import Outcome, forecast
+
+    north = fixture_cases["north"]
+    # Before: TSS and SKU themselves.
+    assert engine.body_now(session, "TSS").code == "TSS"
+    assert engine.body_now(session, "SKU", north).code == "SKU"
+    assert forecast(session, north, clock.now()).waiting_body.code == "SKU"
+    # SKU has no parent: its overdue deadline escalates to TSS.
+    assert _escalated_to(session, _sweep(session, _overdue(session, north, "SKU"))) == "TSS"
+    assert [m.body_code for m in annual_cycle.milestones(session, 2021)][:2] == ["TSS", "SKU"]
+
+    operations.apply_plan(
+        session, reorganise.load_plan(write_plan(tmp_path)), make_user(is_admin=True)
+    )
+
+    assert engine.body_now(session, "TSS").code == "NY-TSS"
+    assert engine.body_now(session, "SKU").code == "SR-A"  # the plan's first successor
+    assert engine.body_now(session, "SKU", north).code == "SR-B"  # the north case's
+    result = forecast(session, north, clock.now())
+    assert result.outcome == Outcome.NO_MEETING and result.waiting_body.code == "SR-B"
+    # SR-B has no parent: escalation goes to the body that took over from TSS.
+    assert _escalated_to(session, _sweep(session, _overdue(session, north, "SR-B"))) == "NY-TSS"
+    plan = annual_cycle.create_plan(session, 2021, make_user("secretariat@NY-TSS"))
+    assert plan.originating_body.code == "NY-TSS"
+    assert [m.body_code for m in annual_cycle.milestones(session, 2021)][:2] == ["NY-TSS", "SR-A"]
+    assert audit.verify(session).problems == []
+
+
+def _sweep(session, deadline: Deadline) -> Deadline:
+    scheduler.sweep(session, config=SchedulerConfig())
+    return deadline
+
+
+def test_observers_are_the_observer_bodies_of_the_data_and_their_successors(session, make_user):
+    from models import BodyKind, BodySuccession, SuccessionKind
+    from workflow.notifications import observers
+
+    assert {"KKR", "KKU"} <= observers.observer_codes(session)
+    kkr = session.scalar(select(Body).where(Body.code == "KKR"))
+    assert kkr.kind == BodyKind.OBSERVER
+    # A body that took over from KKR is informed of what the definitions tell KKR.
+    new = Body(code="KKR-OEST", name="KKR Østdanmark", kind=BodyKind.OBSERVER)
+    session.add(new)
+    session.flush()
+    session.add(
+        BodySuccession(
+            predecessor_id=kkr.id, successor_id=new.id, kind=SuccessionKind.REPLACED,
+            effective_on=date(2027, 1, 1), reorganisation="test",
+        )
+    )  # fmt: skip
+    session.flush()
+    assert queries.with_predecessors(session, ["KKR-OEST"]) == {"KKR-OEST", "KKR"}
+    assert queries.with_predecessors(session, ["KKU"]) == {"KKU"}

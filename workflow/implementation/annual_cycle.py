@@ -43,6 +43,9 @@ ITEM_TRIGGER = "plan_item_added"
 ITEM_CHANGED_TRIGGER = "plan_item_changed"
 # How far before a milestone the meeting that treats it may lie (a quarter).
 MEETING_WINDOW_DAYS = 92
+# The body that raises the implementation plan, as the process definitions name it; after a
+# reorganisation that closes it, its successor (engine.core.body_now).
+PLAN_BODY = "TSS"
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ def create_plan(session: Session, year: int, actor: User) -> Case:
                 )
             ]
         )
-    tss = engine.body_by_code(session, "TSS")
+    tss = engine.body_now(session, PLAN_BODY)  # or the body that took over from TSS
     return engine.create_case(
         session, process=_require_plan_process(session), title=f"Implementeringsplan {year}",
         originating_body=tss, actor=actor, plan_year=year,
@@ -163,8 +166,15 @@ def milestones(session: Session, year: int) -> list[Milestone]:
             continue
         month, day = (int(part) for part in rule.month_day.split("-"))
         due = date(year + rule.year_offset, month, day)
-        code = "TSS" if state.body == "originating" else state.body
+        # The body that acts at the milestone: the plan's own (its raising body), or the
+        # named body — each its successor once a reorganisation has closed it.
+        code = PLAN_BODY if state.body == "originating" else state.body
         body = bodies.get(code)
+        if case is not None and state.body == "originating":
+            body = case.originating_body
+        elif body is not None:
+            body = engine.body_now(session, code, case, due)
+        code = body.code if body is not None else code
         result.append(
             Milestone(
                 state=state.name,
