@@ -31,6 +31,7 @@ from workflow import scheduler
 from workflow.engine import audit, clock
 from workflow.engine import core as engine
 from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.errors import NotAllowed
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.ops import queries as ops
 from workflow.organisation import operations, queries, reorganise
@@ -637,6 +638,13 @@ def test_named_bodies_are_the_old_ones_before_the_plan_and_the_successors_after(
     assert _escalated_to(session, _sweep(session, _overdue(session, north, "SR-B"))) == "NY-TSS"
     plan = annual_cycle.create_plan(session, 2021, make_user("secretariat@NY-TSS"))
     assert plan.originating_body.code == "NY-TSS"
+    outsider = make_user("member@SU-SYD-SOM")
+    with pytest.raises(NotAllowed) as refused:
+        annual_cycle.add_plan_line(session, plan, outsider, annual_cycle.PlanLine("T", "F"))
+    assert (
+        refused.value.message
+        == "Kun medlemmer af NY-TSS og SR-A kan skrive i implementeringsplanen."
+    )
     assert [m.body_code for m in annual_cycle.milestones(session, 2021)][:2] == ["NY-TSS", "SR-A"]
     assert audit.verify(session).problems == []
 

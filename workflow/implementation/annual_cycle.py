@@ -46,6 +46,7 @@ MEETING_WINDOW_DAYS = 92
 # The body that raises the implementation plan, as the process definitions name it; after a
 # reorganisation that closes it, its successor (engine.core.body_now).
 PLAN_BODY = "TSS"
+ADOPTING_BODY = "SKU"  # adopts the plan (its successor after a reorganisation)
 
 
 @dataclass(frozen=True)
@@ -295,19 +296,22 @@ def _check_line(session: Session, plan: Case, actor: User, line: PlanLine) -> No
     """Refuse an edit by someone outside TSS/SKU, after adoption, or with a faulty line."""
     if not is_plan(plan):
         raise ValueError("plan must be a case of the plan_year process (implementation_plan)")
+    # The bodies as the organisation has them now (after a reorganisation, their successors).
+    raising = engine.body_now(session, PLAN_BODY, plan).code
+    adopting = engine.body_now(session, ADOPTING_BODY, plan).code
     if not policy.may(actor, "edit_plan", None, session):
         raise NotAllowed(
-            "Kun medlemmer af TSS og SKU kan skrive i implementeringsplanen.",
-            "Only members of TSS and SKU may edit the implementation plan.",
-            ["member@TSS", "member@SKU"],
+            f"Kun medlemmer af {raising} og {adopting} kan skrive i implementeringsplanen.",
+            f"Only members of {raising} and {adopting} may edit the implementation plan.",
+            [f"member@{raising}", f"member@{adopting}"],
         )
     failures: list[Failure] = []
     if not plan_lines_open(plan):
         failures.append(
             Failure(
                 "plan_adopted",
-                "Planen er tiltrådt af SKU og kan ikke ændres. Nye indsatser kommer i næste "
-                "års plan.",
+                f"Planen er tiltrådt af {adopting} og kan ikke ændres. Nye indsatser kommer i "
+                "næste års plan.",
                 "The plan is adopted and can no longer change.",
             )
         )
