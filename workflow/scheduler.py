@@ -31,7 +31,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,8 @@ from workflow.consultations import operations as consultations
 from workflow.engine import checkpoints, clock, metrics, request_id
 from workflow.engine.calendar import is_working_day, local_date
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.core import append_event, body_by_code, definition_of
+from workflow.engine.core import append_event, body_now, definition_of, successor_for
+from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date as _format_date
 from workflow.engine.localtime import format_datetime as _format_datetime
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, enqueue_many, members_of
@@ -67,8 +68,14 @@ LOCK_NAME = "sweep"
 # of) a sweep running at the same moment; its row's swept_until is the last checkpoint.
 CHECKPOINT_LOCK_KEY = 0x4166_7463  # "Aftc"
 CHECKPOINT_LOCK_NAME = "audit_checkpoint"
+# Not a lease: the row keeps the scheduler's last outcome per approved reorganisation plan
+# (applied, or refused and why) for the operations page.
+PLANS_RECORD_NAME = "reorganisations"
 _TOKEN = uuid.uuid4().hex[:8]
-RECENT_RUNS = 10  # the runs kept on the lease row for the operations page
+RECENT_RUNS = 10
+# Where an overdue deadline of a body without a parent escalates (its successor after a
+# reorganisation).
+ESCALATION_BODY = "TSS"  # the runs kept on the lease row for the operations page
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,7 @@ class SchedulerConfig:
     digest_hour: int = 8
     weekly_weekday: int = 1  # ISO weekday: 1 = Monday
     full_sweep_minutes: int = 60
+    plans_dir: str | None = None  # approved reorganisation plans (data/reorganisations/)
 
     @property
     def lock_ttl(self) -> timedelta:
@@ -103,6 +111,7 @@ class SchedulerConfig:
             weekly_weekday=env_int(env, "AFTALEFLOW_WEEKLY_DIGEST_WEEKDAY", 1, minimum=1,
                                    maximum=7),
             full_sweep_minutes=env_int(env, "AFTALEFLOW_FULL_SWEEP_MINUTES", 60, minimum=1),
+            plans_dir=env.get("AFTALEFLOW_REORGANISATIONS_DIR") or None,
         )  # fmt: skip
 
 
@@ -118,6 +127,8 @@ class SweepReport:
     examined: int = 0
     full: bool = False
     skipped: bool = False
+    plans_applied: list[str] = field(default_factory=list)
+    plans_refused: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """Describe the sweep in one Danish line."""
@@ -129,6 +140,10 @@ class SweepReport:
         )
         if self.digests or self.weekly:
             line += f"; {self.digests} daglige og {self.weekly} ugentlige oversigter skrevet"
+        if self.plans_applied:
+            line += f"; reorganisering gennemført: {', '.join(self.plans_applied)}"
+        if self.plans_refused:
+            line += f"; reorganisering afvist: {', '.join(self.plans_refused)}"
         return line + "."
 
 
@@ -495,9 +510,14 @@ def _act(
         report.overdue += 1
     days_over = (now - deadline.due_at).days
     if deadline.escalation_level < 2 and days_over > definition_of(case).escalation_days:
-        # One level up: the parent body (TSS for an SU or forum), else TSS itself.
+        # One level up: the parent body (TSS for an SU or forum), else TSS itself — or
+        # whichever bodies took over from them in a reorganisation.
         upper = session.get(Body, body.parent_id) if body.parent_id else None
-        _escalate(session, case, deadline, upper or body_by_code(session, "TSS"), 2, now)
+        if upper is not None:
+            upper = successor_for(session, case, upper, local_date(now))
+        else:
+            upper = body_now(session, ESCALATION_BODY, case, local_date(now))
+        _escalate(session, case, deadline, upper, 2, now)
         report.escalated += 1
 
 
@@ -519,13 +539,18 @@ def sweep(
     another process is the sweeper."""
     config = config or SchedulerConfig.from_env()
     now = now or clock.now()
+    holder = holder or default_holder()
     started = time.perf_counter()
     try:
+        # First the approved reorganisation plans that are due, so this sweep's reminders and
+        # escalations already reach the bodies the cases moved to.
+        applied, refused = apply_due_plans(session, now, config, holder)
         with unit_of_work(session):
-            row = _lead(session, holder or default_holder(), now, config)
+            row = _lead(session, holder, now, config)
             if row is None:
                 raise _NotTheSweeper  # the unit rolls back, ending the lock attempt
             report = SweepReport(full=_needs_full_sweep(row, now, config))
+            report.plans_applied, report.plans_refused = applied, refused
             rules = _rules(session)
             newest = session.scalar(select(func.max(Deadline.id))) or 0
             after = row.swept_until
@@ -603,6 +628,84 @@ def record_failed_sweep(session: Session, error: BaseException) -> None:
         row = session.get(SchedulerLock, LOCK_NAME, populate_existing=True)
         if row is not None:
             _record_run(row, clock.now(), 0.0, error=type(error).__name__)
+
+
+# --- approved reorganisation plans -----------------------------------------------------------
+
+
+def apply_due_plans(
+    session: Session, now: datetime, config: SchedulerConfig, holder: str
+) -> tuple[list[str], list[str]]:
+    """Apply each approved plan whose effective date has come, once, as its approver and in
+    a unit of work of its own under the sweeper's lease (another sweeper applies nothing).
+    A plan that fails (a gap, an approver who is no longer an active administrator, a broken
+    file) is not applied: the problems are logged when they first appear or change, kept for
+    the operations page, and the next sweep tries again. Return the names applied and
+    refused."""
+    from workflow.organisation import operations as organisation
+    from workflow.organisation import reorganise
+
+    applied: list[str] = []
+    refused: list[str] = []
+    directory = Path(config.plans_dir) if config.plans_dir else None
+    for found in reorganise.approved_plans(directory):
+        name = found.name if isinstance(found, Path) else "?"
+        try:
+            if isinstance(found, reorganise.PlanError):
+                raise found
+            plan = reorganise.load_plan(found)
+            name = plan.name
+            with unit_of_work(session):
+                if _lead(session, holder, now, config) is None:
+                    raise _NotTheSweeper
+                done = organisation.apply_approved(session, plan, now)
+        except _NotTheSweeper:
+            raise
+        except WorkflowError as error:
+            problems = getattr(error, "problems", None) or [(error.message, error.message_en)]
+            refused.append(name)
+            _record_plan(session, now, name, problems)
+            continue
+        if done is not None and not done.already_applied:
+            applied.append(name)
+            log.info(
+                "reorganisation %s applied by the scheduler: %s cases moved",
+                name, done.cases_moved,
+            )  # fmt: skip
+            _record_plan(session, now, name, None)
+    return applied, refused
+
+
+def _record_plan(
+    session: Session, now: datetime, name: str, problems: list[tuple[str, str]] | None
+) -> None:
+    """Keep the plan's outcome on the record row (one entry per plan, the latest) and log a
+    refusal when its problems first appear or change."""
+    with unit_of_work(session):
+        row = session.get(SchedulerLock, PLANS_RECORD_NAME, populate_existing=True)
+        if row is None:
+            row = SchedulerLock(name=PLANS_RECORD_NAME, last_deadline_id=0)
+            session.add(row)
+        entries = [e for e in (row.recent or []) if isinstance(e, dict)]
+        before = next((e for e in entries if e.get("plan") == name), None)
+        entry: dict[str, object] = {"plan": name, "at": now.isoformat()}
+        if problems is None:
+            entry["applied"] = True
+        else:
+            entry["problems"] = [list(problem) for problem in problems]
+            if before is None or before.get("problems") != entry["problems"]:
+                # The problems name people (members, the approver): they go to the
+                # operations page, not to the log.
+                log.warning(
+                    "reorganisation %s not applied: %d problem(s), listed on /admin/drift",
+                    name, len(problems),
+                )  # fmt: skip
+            elif before.get("at"):
+                entry["at"] = before["at"]  # refused since then, for the same reasons
+        if before == entry:
+            return
+        row.recent = [entry, *(e for e in entries if e.get("plan") != name)][:RECENT_RUNS]
+        row.swept_until = now
 
 
 # --- the daily audit checkpoint -----------------------------------------------------------

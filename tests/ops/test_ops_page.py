@@ -145,3 +145,20 @@ def test_the_page_reads_in_english(client, logged_in, make_user, session, text_o
         assert words in page, words
     for danish in ("Planlæggeren", "Udbakken", "Revisionssporet", "Seneste fejning"):
         assert danish not in page, danish
+
+
+def test_the_page_shows_an_approved_plan_the_scheduler_could_not_apply(
+    client, logged_in, session, text_of, tmp_path
+):
+    (tmp_path / "lille-plan.toml").write_text(
+        'name = "lille-plan"\neffective = 2020-09-01\napproved = true\n'
+        'approved_by = "ingen@eksempel.dk"\n',
+        encoding="utf-8",
+    )
+    report = scheduler.sweep(session, config=SchedulerConfig(plans_dir=str(tmp_path)))
+    assert report.plans_refused == ["lille-plan"]
+    logged_in(is_admin=True)
+    page = text_of(client.get("/admin/drift"))
+    assert "Godkendte reorganiseringsplaner" in page
+    assert "lille-plan 1. september 2020 kl. 10:00 Ikke gennemført" in page
+    assert "approved_by 'ingen@eksempel.dk' er ikke en aktiv administrator" in page

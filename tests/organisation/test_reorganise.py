@@ -27,10 +27,16 @@ from models import (
     Reorganisation,
     Role,
 )
+from workflow import scheduler
 from workflow.engine import audit, clock
 from workflow.engine import core as engine
+from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.errors import NotAllowed
+from workflow.engine.unit_of_work import unit_of_work
+from workflow.ops import queries as ops
 from workflow.organisation import operations, queries, reorganise
 from workflow.organisation.reorganise import PlanError
+from workflow.scheduler import SchedulerConfig
 
 NEW_ORGANISATION = """
 [[planning_areas]]
@@ -450,3 +456,221 @@ def test_the_plans_new_organisation_is_checked(session, tmp_path):
     gaps = [da for da, _en in result.gaps]
     assert "SR-B: planområdet NORDX findes ikke" in gaps
     assert "SR-C: det overordnede organ INGEN findes ikke" in gaps
+
+
+# --- the scheduler applies an approved plan at its effective date ---------------------------
+
+EFFECTIVE_MORNING = datetime(2021, 1, 1, 6, 0, tzinfo=LOCAL_TZ)
+
+
+def approved(plan: str, email: str) -> str:
+    return plan.replace(
+        'end_parties = ["REGION-H"]',
+        f'end_parties = ["REGION-H"]\napproved = true\napproved_by = "{email}"',
+        1,
+    )
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> SchedulerConfig:
+    return SchedulerConfig(plans_dir=str(tmp_path))
+
+
+def moved_events(session) -> int:
+    return session.scalar(select(func.count(CaseEvent.id)).where(CaseEvent.trigger == "reorganise"))
+
+
+def test_the_sweep_applies_an_approved_plan_on_its_effective_date_once(
+    session, tmp_path, config, fixture_cases, make_user
+):
+    admin = make_user(is_admin=True, name="Anne Admin")
+    write_plan(tmp_path, approved(PLAN, admin.email))
+
+    # Before the effective date the sweep leaves the plan alone.
+    report = scheduler.sweep(session, config=config)
+    assert report.plans_applied == [] and report.plans_refused == []
+    assert session.get(Case, fixture_cases["north"].id).current_body.code == "SKU"
+
+    clock.set_time(EFFECTIVE_MORNING)
+    report = scheduler.sweep(session, config=config)
+
+    assert report.plans_applied == ["test-reform"]
+    assert "reorganisering gennemført: test-reform" in report.summary()
+    assert session.get(Case, fixture_cases["north"].id).current_body.code == "SR-B"
+    assert session.get(Case, fixture_cases["at_tss"].id).current_body.code == "NY-TSS"
+    assert session.get(Case, fixture_cases["closed"].id).originating_body.code == "TSS"
+    assert moved_events(session) == 4
+    applied = session.scalar(select(Reorganisation))
+    assert applied.applied_by_id == admin.id and applied.applied_at == EFFECTIVE_MORNING
+    entry = session.scalar(select(AdminAuditEntry).where(AdminAuditEntry.action == "reorganise"))
+    assert entry.actor_id == admin.id and entry.data["cases_moved"] == 4
+    assert audit.verify(session).problems == []
+    outcome = ops.scheduler_status(session).plans
+    assert [(o.plan, o.applied) for o in outcome] == [("test-reform", True)]
+
+    # Later sweeps change nothing.
+    clock.set_time(datetime(2021, 1, 2, 6, 0, tzinfo=LOCAL_TZ))
+    assert scheduler.sweep(session, config=config).plans_applied == []
+    assert moved_events(session) == 4
+    assert session.scalar(select(func.count(Reorganisation.id))) == 1
+    assert audit.verify(session).problems == []
+
+
+def test_a_draft_plan_is_never_applied_by_the_sweep(session, tmp_path, config, fixture_cases):
+    write_plan(tmp_path)  # approved = false
+    clock.set_time(EFFECTIVE_MORNING)
+    report = scheduler.sweep(session, config=config)
+    assert report.plans_applied == [] and report.plans_refused == []
+    assert session.scalar(select(func.count(Reorganisation.id))) == 0
+
+
+def test_a_plan_that_fails_at_its_date_waits_and_is_shown_to_admins(
+    session, tmp_path, config, fixture_cases, make_user, caplog
+):
+    admin = make_user(is_admin=True)
+    with unit_of_work(session):
+        pass  # the admin is stored, as in production, before a refused plan rolls back
+    # Without a rule for SKU's memberships the plan leaves a membership without a home.
+    gappy = approved(PLAN, admin.email).replace('[[memberships]]\nfrom = "SKU"\nend = true\n', "")
+    write_plan(tmp_path, gappy)
+    clock.set_time(EFFECTIVE_MORNING)
+
+    report = scheduler.sweep(session, config=config)
+
+    assert report.plans_refused == ["test-reform"] and report.plans_applied == []
+    assert "reorganisering afvist: test-reform" in report.summary()
+    assert session.get(Case, fixture_cases["north"].id).current_body.code == "SKU"
+    assert session.scalar(select(func.count(Reorganisation.id))) == 0
+    assert "reorganisation test-reform not applied" in caplog.text
+    (outcome,) = ops.scheduler_status(session).plans
+    assert not outcome.applied and outcome.at == EFFECTIVE_MORNING
+    assert any("Søren SKU-medlem" in da for da, _en in outcome.problems)
+    # The sweep itself went on: its heartbeat moved.
+    assert ops.scheduler_status(session).heartbeat == EFFECTIVE_MORNING
+
+    # Fixed (the rule restored), the next sweep applies it.
+    write_plan(tmp_path, approved(PLAN, admin.email))
+    clock.set_time(datetime(2021, 1, 1, 6, 5, tzinfo=LOCAL_TZ))
+    assert scheduler.sweep(session, config=config).plans_applied == ["test-reform"]
+    assert session.get(Case, fixture_cases["north"].id).current_body.code == "SR-B"
+    (outcome,) = ops.scheduler_status(session).plans
+    assert outcome.applied and outcome.problems == []
+
+
+def test_the_approver_must_be_an_active_admin_at_the_effective_date(
+    session, tmp_path, config, fixture_cases, make_user
+):
+    admin = make_user(is_admin=True)
+    write_plan(tmp_path, approved(PLAN, admin.email))
+    admin.active = False
+    session.flush()
+    clock.set_time(EFFECTIVE_MORNING)
+
+    assert scheduler.sweep(session, config=config).plans_refused == ["test-reform"]
+    (outcome,) = ops.scheduler_status(session).plans
+    assert outcome.problems == [
+        (
+            f"test-reform: approved_by '{admin.email}' er ikke en aktiv administrator",
+            f"test-reform: approved_by '{admin.email}' is not an active administrator",
+        )
+    ]
+    assert session.get(Case, fixture_cases["north"].id).current_body.code == "SKU"
+
+
+def test_an_approved_plan_must_name_its_approver(tmp_path):
+    path = write_plan(tmp_path, PLAN.replace('end_parties = ["REGION-H"]', "approved = true", 1))
+    with pytest.raises(PlanError) as error:
+        reorganise.load_plan(path)
+    assert "approved_by" in error.value.message
+    assert "approved_by" in error.value.message_en
+
+
+# --- code that names SKU, TSS or KKR follows the successors --------------------------------
+
+
+def _overdue(session, case, code: str) -> Deadline:
+    """An open deadline of `case` at `code`, two months overdue (past escalation)."""
+    deadline = Deadline(
+        case_id=case.id, kind=DeadlineKind.STATE, state=case.state,
+        body_id=session.scalar(select(Body.id).where(Body.code == code)),
+        due_at=clock.now() - timedelta(days=60), reminder_days=[], created_at=clock.now(),
+    )  # fmt: skip
+    session.add(deadline)
+    session.commit()
+    return deadline
+
+
+def _escalated_to(session, deadline: Deadline) -> str:
+    event = session.scalar(
+        select(CaseEvent)
+        .where(CaseEvent.case_id == deadline.case_id, CaseEvent.trigger == "deadline_escalated")
+        .order_by(CaseEvent.id.desc())
+    )
+    assert event is not None and event.data["deadline_id"] == deadline.id
+    return event.data["body"]
+
+
+def test_named_bodies_are_the_old_ones_before_the_plan_and_the_successors_after(
+    session, tmp_path, fixture_cases, make_user
+):
+    from workflow.implementation import annual_cycle
+    from workflow.meetings.forecast import Outcome, forecast
+
+    north = fixture_cases["north"]
+    # Before: TSS and SKU themselves.
+    assert engine.body_now(session, "TSS").code == "TSS"
+    assert engine.body_now(session, "SKU", north).code == "SKU"
+    assert forecast(session, north, clock.now()).waiting_body.code == "SKU"
+    # SKU has no parent: its overdue deadline escalates to TSS.
+    assert _escalated_to(session, _sweep(session, _overdue(session, north, "SKU"))) == "TSS"
+    assert [m.body_code for m in annual_cycle.milestones(session, 2021)][:2] == ["TSS", "SKU"]
+
+    operations.apply_plan(
+        session, reorganise.load_plan(write_plan(tmp_path)), make_user(is_admin=True)
+    )
+
+    assert engine.body_now(session, "TSS").code == "NY-TSS"
+    assert engine.body_now(session, "SKU").code == "SR-A"  # the plan's first successor
+    assert engine.body_now(session, "SKU", north).code == "SR-B"  # the north case's
+    result = forecast(session, north, clock.now())
+    assert result.outcome == Outcome.NO_MEETING and result.waiting_body.code == "SR-B"
+    # SR-B has no parent: escalation goes to the body that took over from TSS.
+    assert _escalated_to(session, _sweep(session, _overdue(session, north, "SR-B"))) == "NY-TSS"
+    plan = annual_cycle.create_plan(session, 2021, make_user("secretariat@NY-TSS"))
+    assert plan.originating_body.code == "NY-TSS"
+    outsider = make_user("member@SU-SYD-SOM")
+    with pytest.raises(NotAllowed) as refused:
+        annual_cycle.add_plan_line(session, plan, outsider, annual_cycle.PlanLine("T", "F"))
+    assert (
+        refused.value.message
+        == "Kun medlemmer af NY-TSS og SR-A kan skrive i implementeringsplanen."
+    )
+    assert [m.body_code for m in annual_cycle.milestones(session, 2021)][:2] == ["NY-TSS", "SR-A"]
+    assert audit.verify(session).problems == []
+
+
+def _sweep(session, deadline: Deadline) -> Deadline:
+    scheduler.sweep(session, config=SchedulerConfig())
+    return deadline
+
+
+def test_observers_are_the_observer_bodies_of_the_data_and_their_successors(session, make_user):
+    from models import BodyKind, BodySuccession, SuccessionKind
+    from workflow.notifications import observers
+
+    assert {"KKR", "KKU"} <= observers.observer_codes(session)
+    kkr = session.scalar(select(Body).where(Body.code == "KKR"))
+    assert kkr.kind == BodyKind.OBSERVER
+    # A body that took over from KKR is informed of what the definitions tell KKR.
+    new = Body(code="KKR-OEST", name="KKR Østdanmark", kind=BodyKind.OBSERVER)
+    session.add(new)
+    session.flush()
+    session.add(
+        BodySuccession(
+            predecessor_id=kkr.id, successor_id=new.id, kind=SuccessionKind.REPLACED,
+            effective_on=date(2027, 1, 1), reorganisation="test",
+        )
+    )  # fmt: skip
+    session.flush()
+    assert queries.with_predecessors(session, ["KKR-OEST"]) == {"KKR-OEST", "KKR"}
+    assert queries.with_predecessors(session, ["KKU"]) == {"KKU"}

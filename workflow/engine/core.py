@@ -152,6 +152,36 @@ def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> 
     return same_area[0] if same_area else candidates[0]
 
 
+def body_now(
+    session: Session, code: str, case: Case | None = None, day: date | None = None
+) -> Body:
+    """The body that does the work of the body with `code` on `day` (today by default): the
+    body itself while it exists, else its successor after a reorganisation, chosen for `case`
+    as `successor_for` does, or without a case the first successor the plan named (its
+    default). Code that must name a body of the agreement ("TSS" for the implementation plan,
+    the escalation's last resort) asks here, so it follows the organisation's data."""
+    body = body_by_code(session, code)
+    if case is not None:
+        return successor_for(session, case, body, day)
+    day = day or local_date(clock.now())
+    seen: set[int] = set()
+    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
+        body.id not in seen
+    ):
+        seen.add(body.id)
+        first = session.scalar(
+            select(Body)
+            .join(BodySuccession, BodySuccession.successor_id == Body.id)
+            .where(BodySuccession.predecessor_id == body.id)
+            .order_by(BodySuccession.id)
+            .limit(1)
+        )
+        if first is None:
+            break
+        body = first
+    return body
+
+
 def successor_for(session: Session, case: Case, body: Body, day: date | None = None) -> Body:
     """The body that does a closed body's work for `case` on `day` (today by default).
 

@@ -43,6 +43,10 @@ ITEM_TRIGGER = "plan_item_added"
 ITEM_CHANGED_TRIGGER = "plan_item_changed"
 # How far before a milestone the meeting that treats it may lie (a quarter).
 MEETING_WINDOW_DAYS = 92
+# The body that raises the implementation plan, as the process definitions name it; after a
+# reorganisation that closes it, its successor (engine.core.body_now).
+PLAN_BODY = "TSS"
+ADOPTING_BODY = "SKU"  # adopts the plan (its successor after a reorganisation)
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,7 @@ def create_plan(session: Session, year: int, actor: User) -> Case:
                 )
             ]
         )
-    tss = engine.body_by_code(session, "TSS")
+    tss = engine.body_now(session, PLAN_BODY)  # or the body that took over from TSS
     return engine.create_case(
         session, process=_require_plan_process(session), title=f"Implementeringsplan {year}",
         originating_body=tss, actor=actor, plan_year=year,
@@ -163,8 +167,15 @@ def milestones(session: Session, year: int) -> list[Milestone]:
             continue
         month, day = (int(part) for part in rule.month_day.split("-"))
         due = date(year + rule.year_offset, month, day)
-        code = "TSS" if state.body == "originating" else state.body
+        # The body that acts at the milestone: the plan's own (its raising body), or the
+        # named body — each its successor once a reorganisation has closed it.
+        code = PLAN_BODY if state.body == "originating" else state.body
         body = bodies.get(code)
+        if case is not None and state.body == "originating":
+            body = case.originating_body
+        elif body is not None:
+            body = engine.body_now(session, code, case, due)
+        code = body.code if body is not None else code
         result.append(
             Milestone(
                 state=state.name,
@@ -285,19 +296,22 @@ def _check_line(session: Session, plan: Case, actor: User, line: PlanLine) -> No
     """Refuse an edit by someone outside TSS/SKU, after adoption, or with a faulty line."""
     if not is_plan(plan):
         raise ValueError("plan must be a case of the plan_year process (implementation_plan)")
+    # The bodies as the organisation has them now (after a reorganisation, their successors).
+    raising = engine.body_now(session, PLAN_BODY, plan).code
+    adopting = engine.body_now(session, ADOPTING_BODY, plan).code
     if not policy.may(actor, "edit_plan", None, session):
         raise NotAllowed(
-            "Kun medlemmer af TSS og SKU kan skrive i implementeringsplanen.",
-            "Only members of TSS and SKU may edit the implementation plan.",
-            ["member@TSS", "member@SKU"],
+            f"Kun medlemmer af {raising} og {adopting} kan skrive i implementeringsplanen.",
+            f"Only members of {raising} and {adopting} may edit the implementation plan.",
+            [f"member@{raising}", f"member@{adopting}"],
         )
     failures: list[Failure] = []
     if not plan_lines_open(plan):
         failures.append(
             Failure(
                 "plan_adopted",
-                "Planen er tiltrådt af SKU og kan ikke ændres. Nye indsatser kommer i næste "
-                "års plan.",
+                f"Planen er tiltrådt af {adopting} og kan ikke ændres. Nye indsatser kommer i "
+                "næste års plan.",
                 "The plan is adopted and can no longer change.",
             )
         )

@@ -571,10 +571,11 @@ def ensure_units(session: Session, case: Case, actor: User) -> list[Implementati
             [],
         )
     if not policy.may(actor, "create_units", case, session):
+        tss = engine.body_now(session, "TSS", case).code  # or its successor
         raise NotAllowed(
-            "Kun sekretariatet eller formandskabet for sagen eller TSS kan oprette enhederne.",
-            "Only the case's secretariat or chairs, or TSS's, may create the units.",
-            ["secretariat@originating", "secretariat@TSS"],
+            f"Kun sekretariatet eller formandskabet for sagen eller {tss} kan oprette enhederne.",
+            f"Only the case's secretariat or chairs, or {tss}'s, may create the units.",
+            ["secretariat@originating", f"secretariat@{tss}"],
         )
     with unit_of_work(session):
         return create_units(session, case, actor, clock.now())

@@ -21,11 +21,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Meeting, MeetingStatus
+from workflow.engine import core as engine
 from workflow.engine.deadlines import material_deadline
 from workflow.engine.definitions import ProcessDefinition, StateSpec, TransitionSpec
 from workflow.engine.guards import GUARDS, Failure, GuardContext
 from workflow.engine.processes import registry
 
+# The deciding body as the process definitions name it (a state's `body`); the meetings that
+# count are those of the body doing its work for the case on the day: after a reorganisation
+# that closed SKU, its successor's (engine.core.successor_for).
 DECIDING_BODY = "SKU"
 # Meetings further ahead than this are not looked at: a calendar is planned a year or two out.
 HORIZON = timedelta(days=3 * 366)
@@ -221,7 +225,7 @@ def _bodies(
         body = originating if ref == "originating" else by_code.get(ref)
         if body is None:
             raise LookupError(f"Organet '{ref}' findes ikke; kør 'aftaleflow seed'.")
-        found[source] = body
+        found[source] = engine.successor_for(session, case, body)
     return found
 
 

@@ -1,4 +1,5 @@
-"""What observers (KKR Hovedstaden, KKU) are informed of: the decisions that name them."""
+"""What observers (the observer bodies of the organisation's data: KKR Hovedstaden, KKU …) are
+informed of: the decisions that name them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from sqlalchemy.orm import Session
 from models import Body, BodyKind, Case, CaseEvent, Meeting, Membership, ProcessVersion, User
 from workflow import policy
 from workflow.engine.processes import registry
+from workflow.organisation import queries as organisation
 from workflow.web.i18n import label, pick
 
-OBSERVER_BODIES = ("KKR", "KKU")
 FEED_LIMIT = 100
 
 
@@ -72,16 +73,28 @@ def observer_bodies_of(session: Session, user: User) -> list[str]:
     )
 
 
+def observer_codes(session: Session) -> set[str]:
+    """The codes of every observer body in the organisation's data (KKR, KKU …), including
+    closed ones: process definitions name them in `inform`, and a closed body's decisions
+    are still theirs to be informed of."""
+    return set(session.scalars(select(Body.code).where(Body.kind == BodyKind.OBSERVER)))
+
+
 def approved_by_sku(
     session: Session,
     actor: User,
     *,
-    bodies: Collection[str] = OBSERVER_BODIES,
+    bodies: Collection[str] | None = None,
     limit: int = FEED_LIMIT,
 ) -> list[InformedDecision]:
-    """Return, newest first, the decisions whose transition informs one of `bodies` (KKR or
-    KKU by default), of the cases the actor may see."""
+    """Return, newest first, the decisions whose transition informs one of `bodies` (every
+    observer body of the organisation's data by default), of the cases the actor may see."""
     policy.require(actor, "read_informed", None, session)
+    # A body that took over from an observer body is informed of what the definitions
+    # (naming the old code) inform it of.
+    bodies = organisation.with_predecessors(
+        session, set(bodies) if bodies is not None else observer_codes(session)
+    )
     triggers = _informing_triggers(session, bodies)
     if not triggers:
         return []

@@ -21,7 +21,12 @@ import workflow
 from models import Notification, SchedulerLock
 from workflow.engine import clock
 from workflow.notifications.delivery import CANCELLED_PREFIX, env_int
-from workflow.scheduler import CHECKPOINT_LOCK_NAME, LOCK_NAME, SchedulerConfig
+from workflow.scheduler import (
+    CHECKPOINT_LOCK_NAME,
+    LOCK_NAME,
+    PLANS_RECORD_NAME,
+    SchedulerConfig,
+)
 
 HEARTBEAT_ENV = "AFTALEFLOW_HEARTBEAT_LIMIT"
 
@@ -52,6 +57,30 @@ class Run:
 
 
 @dataclass(frozen=True)
+class PlanOutcome:
+    """What the scheduler last did with an approved reorganisation plan."""
+
+    plan: str
+    at: datetime | None
+    applied: bool
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _plan_outcome(entry: dict[str, Any]) -> PlanOutcome:
+    problems = [
+        (str(p[0]), str(p[1]))
+        for p in entry.get("problems") or []
+        if isinstance(p, list | tuple) and len(p) == 2
+    ]
+    return PlanOutcome(
+        plan=str(entry.get("plan") or "?"),
+        at=_parse_time(entry.get("at")),
+        applied=bool(entry.get("applied")),
+        problems=problems,
+    )
+
+
+@dataclass(frozen=True)
 class SchedulerStatus:
     """The scheduler as the database shows it."""
 
@@ -63,6 +92,7 @@ class SchedulerStatus:
     last_duration: float | None
     runs: list[Run] = field(default_factory=list)
     checkpoint_at: datetime | None = None
+    plans: list[PlanOutcome] = field(default_factory=list)
 
     @property
     def age(self) -> timedelta | None:
@@ -123,7 +153,9 @@ def scheduler_status(
     rows = {
         row.name: row
         for row in session.scalars(
-            select(SchedulerLock).where(SchedulerLock.name.in_([LOCK_NAME, CHECKPOINT_LOCK_NAME]))
+            select(SchedulerLock).where(
+                SchedulerLock.name.in_([LOCK_NAME, CHECKPOINT_LOCK_NAME, PLANS_RECORD_NAME])
+            )
         )
     }
     sweep = rows.get(LOCK_NAME)
@@ -140,6 +172,11 @@ def scheduler_status(
         last_duration=sweep.last_duration if sweep else None,
         runs=runs,
         checkpoint_at=checkpoint.swept_until if checkpoint else None,
+        plans=[
+            _plan_outcome(entry)
+            for entry in (rows[PLANS_RECORD_NAME].recent or [] if PLANS_RECORD_NAME in rows else [])
+            if isinstance(entry, dict)
+        ],
     )
 
 

@@ -34,6 +34,7 @@ from models import (
 from workflow import policy
 from workflow.engine import admin_audit, clock
 from workflow.engine import core as engine
+from workflow.engine.calendar import local_date
 from workflow.engine.formats import format_date
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.meetings import operations as meetings
@@ -122,6 +123,36 @@ def apply_plan(session: Session, plan: Plan, actor: User, now: datetime | None =
             object_id=plan.name, data=summary, created_at=now,
         )  # fmt: skip
     return Applied(False, len(result.moves), carried, ended, cancelled, len(plan.series))
+
+
+def approver(session: Session, plan: Plan) -> User:
+    """The administrator an approved plan is applied as when the scheduler applies it: the
+    plan's `approved_by`, who must be an active user with administrator rights at that moment
+    (else PlanError, and the plan waits)."""
+    email = plan.approved_by or ""
+    user = session.scalar(select(User).where(User.email == email)) if email else None
+    if user is None or not user.active or not policy.may(user, "administer", None, session):
+        raise PlanError(
+            [
+                (
+                    f"{plan.name}: approved_by '{email}' er ikke en aktiv administrator",
+                    f"{plan.name}: approved_by '{email}' is not an active administrator",
+                )
+            ]
+        )
+    return user
+
+
+def apply_approved(session: Session, plan: Plan, now: datetime) -> Applied | None:
+    """Apply an approved plan whose effective date has come (the scheduler's sweep), as its
+    approver and audited exactly as `aftaleflow reorganise --actor` would; None while the plan
+    is not approved, not yet due or already applied. PlanError when it cannot be applied now:
+    nothing is written, and the next sweep tries again."""
+    if not plan.approved or local_date(now) < plan.effective:
+        return None
+    if session.scalar(select(Reorganisation.id).where(Reorganisation.name == plan.name)):
+        return None
+    return apply_plan(session, plan, approver(session, plan), now)
 
 
 def summarise(result: Preview) -> dict[str, object]:

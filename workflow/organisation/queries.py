@@ -143,3 +143,28 @@ def with_successors(session: Session, codes: tuple[str, ...] | list[str]) -> set
                 found.add(successor)
                 todo.append(successor)
     return found
+
+
+def with_predecessors(session: Session, codes: tuple[str, ...] | list[str] | set[str]) -> set[str]:
+    """The codes and the codes of every body they took over from, through any number of
+    reorganisations (a process definition that informs KKR informs the body that took over
+    from KKR)."""
+    found = set(codes)
+    links = session.execute(
+        select(Body.code, BodySuccession.predecessor_id).join(
+            BodySuccession, BodySuccession.successor_id == Body.id
+        )
+    ).all()
+    if not links:
+        return found
+    code_of = dict(session.execute(select(Body.id, Body.code)).tuples().all())
+    by_code: dict[str, list[str]] = {}
+    for successor, predecessor_id in links:
+        by_code.setdefault(successor, []).append(code_of[predecessor_id])
+    todo = list(found)
+    while todo:
+        for predecessor in by_code.get(todo.pop(), []):
+            if predecessor not in found:
+                found.add(predecessor)
+                todo.append(predecessor)
+    return found

@@ -55,6 +55,7 @@ PLAN_KEYS = {
     "title",
     "effective",
     "approved",
+    "approved_by",
     "organisation",
     "note",
     "close",
@@ -147,6 +148,7 @@ class Plan:
     end_planning_areas: tuple[str, ...]
     digest: str
     source: str
+    approved_by: str | None = None  # the admin the scheduler applies an approved plan as
 
     @property
     def last_day(self) -> date:
@@ -327,6 +329,21 @@ def load_plan(path: Path) -> Plan:
             )
             value = []
         ended[key] = tuple(value)
+    approved_by = raw.get("approved_by")
+    if raw.get("approved", False) not in (True, False):
+        _problem(
+            problems,
+            f"{name}: approved skal være true eller false",
+            f"{name}: approved must be true or false",
+        )
+    elif raw.get("approved") is True and not (isinstance(approved_by, str) and "@" in approved_by):
+        _problem(
+            problems,
+            f'{name}: en godkendt plan skal have approved_by = "E-MAIL" (den administrator, '
+            "som planlæggeren gennemfører planen som)",
+            f'{name}: an approved plan needs approved_by = "E-MAIL" (the administrator the '
+            "scheduler applies it as)",
+        )
     if problems:
         raise PlanError(problems)
     assert isinstance(plan_name, str) and isinstance(effective, date)
@@ -346,6 +363,7 @@ def load_plan(path: Path) -> Plan:
         end_planning_areas=ended["end_planning_areas"],
         digest=hashlib.sha256(raw_bytes).hexdigest(),
         source=str(path),
+        approved_by=approved_by.strip().lower() if isinstance(approved_by, str) else None,
     )
 
 
@@ -1032,3 +1050,34 @@ def describe(result: Preview) -> list[str]:
     else:
         lines.append("Planen kan gennemføres: alle sager, frister og medlemskaber har et hjem.")
     return lines
+
+
+# --- plans the scheduler applies ------------------------------------------------------------
+
+
+def approved_plans(directory: Path | None = None) -> list[Path | PlanError]:
+    """The plan files in `directory` (data/reorganisations/ by default) marked approved, by
+    name; a file that cannot even be read is returned as its error. Drafts (approved = false)
+    are not read further, so a half-written draft never troubles the scheduler."""
+    found: list[Path | PlanError] = []
+    folder = directory or plans_dir()
+    if not folder.is_dir():
+        return found
+    for path in sorted(folder.glob("*.toml")):
+        try:
+            raw = tomllib.loads(path.read_text("utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            found.append(
+                PlanError(
+                    [
+                        (
+                            f"{path.name}: filen kan ikke læses ({error})",
+                            f"{path.name}: the file cannot be read ({error})",
+                        )
+                    ]
+                )
+            )
+            continue
+        if raw.get("approved") is True:
+            found.append(path)
+    return found
