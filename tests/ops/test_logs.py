@@ -153,6 +153,9 @@ def test_the_scrubber_hides_what_must_not_be_logged():
 # --- the scan -----------------------------------------------------------------------------
 
 
+_TIMING_FIELDS = {"created", "msecs", "relativeCreated", "thread", "process", "taskName"}
+
+
 class _Everything(logging.Handler):
     """Keeps every record's raw message, before any scrubbing."""
 
@@ -163,7 +166,10 @@ class _Everything(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.name.startswith("mail.log"):
             return  # the test's own SMTP server (aiosmtpd), not the application
-        text = f"{record.name} {record.getMessage()} {json.dumps(vars(record), default=str)}"
+        # The record's own timing fields are numbers whose digits can look like a CPR number
+        # (relativeCreated 196459.0301513672); what the application put in the record stays.
+        fields = {k: v for k, v in vars(record).items() if k not in _TIMING_FIELDS}
+        text = f"{record.name} {record.getMessage()} {json.dumps(fields, default=str)}"
         if record.exc_info:
             text += logging.Formatter().formatException(record.exc_info)
         self.lines.append(text)
