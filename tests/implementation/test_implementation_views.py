@@ -111,6 +111,20 @@ def test_a_member_of_another_committee_cannot_report(client, logged_in, make_cas
     )
 
 
+def test_a_reader_who_can_report_nothing_gets_no_empty_action_column(
+    client, logged_in, make_case, session
+):
+    """An observer saw a "Handling" column of empty cells; a reporting member keeps it."""
+    case = implementing(make_case, session)
+    logged_in("observer@KKR")
+    page = client.get(f"/implementering/sag/{case.id}").get_data(as_text=True)
+    assert "Enhedernes status" in page and "Handling" not in page
+    client.post("/logout")
+    logged_in("member@SU-NORD-SOM")
+    page = client.get(f"/implementering/sag/{case.id}").get_data(as_text=True)
+    assert "Handling" in page and "Meld status" in page
+
+
 def test_the_secretariat_can_create_missing_units(client, logged_in, make_case, session, text_of):
     case = make_case(state="implementation")
     logged_in("secretariat@SU-NORD-SOM")
