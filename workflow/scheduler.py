@@ -655,6 +655,8 @@ def apply_due_plans(
                 raise found
             plan = reorganise.load_plan(found)
             name = plan.name
+            if not organisation.is_due(session, plan, now):
+                continue  # a quiet tick takes no write lock for a plan not due or applied
             with unit_of_work(session):
                 if _lead(session, holder, now, config) is None:
                     raise _NotTheSweeper

@@ -148,11 +148,17 @@ def apply_approved(session: Session, plan: Plan, now: datetime) -> Applied | Non
     approver and audited exactly as `aftaleflow reorganise --actor` would; None while the plan
     is not approved, not yet due or already applied. PlanError when it cannot be applied now:
     nothing is written, and the next sweep tries again."""
-    if not plan.approved or local_date(now) < plan.effective:
-        return None
-    if session.scalar(select(Reorganisation.id).where(Reorganisation.name == plan.name)):
+    if not is_due(session, plan, now):
         return None
     return apply_plan(session, plan, approver(session, plan), now)
+
+
+def is_due(session: Session, plan: Plan, now: datetime) -> bool:
+    """Whether an approved plan's effective date has come and it is not applied yet (a read:
+    the sweep asks before it takes the write lock, `apply_approved` again under it)."""
+    if not plan.approved or local_date(now) < plan.effective:
+        return False
+    return not session.scalar(select(Reorganisation.id).where(Reorganisation.name == plan.name))
 
 
 def summarise(result: Preview) -> dict[str, object]:
