@@ -57,6 +57,7 @@ bench-parts: install
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.reorganise
+	$(BIN)/python -m bench.documents
 
 wheel: install
 	$(BIN)/python -m build --wheel --outdir dist .
