@@ -150,6 +150,8 @@ def test_the_agenda_and_minutes_pdfs_are_tagged_danish_a4_with_header_and_page_n
         facts = pdf_facts(data)
         assert facts.has_structure_tree and facts.tagged
         assert facts.language == "da-DK"
+        # The PDF/UA identification (XMP pdfuaid:part 1) and the title shown, not the file name.
+        assert facts.pdf_ua_part == "1" and facts.displays_title
         assert facts.title == f"{kind} for Tværsektoriel Strategisk Styregruppe (TSS)"
         assert facts.page_sizes and all(is_a4(size) for size in facts.page_sizes)
         assert all(size[0] < size[1] for size in facts.page_sizes)  # portrait

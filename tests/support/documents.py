@@ -34,6 +34,7 @@ class PdfFacts:
     page_sizes: list[tuple[Decimal, Decimal]]
     pdf_ua_part: str
     structure_roles: set[str]
+    displays_title: bool
 
 
 def _roles(element: pikepdf.Object, found: set[str], depth: int = 0) -> None:
@@ -58,7 +59,7 @@ def pdf_facts(data: bytes) -> PdfFacts:
             x0, y0, x1, y1 = (Decimal(str(v)) for v in page.MediaBox)
             sizes.append(((x1 - x0).quantize(Decimal("0.01")), (y1 - y0).quantize(Decimal("0.01"))))
         with pdf.open_metadata() as meta:
-            part = str(meta.get("pdfuaid:part", ""))
+            part = str(meta.get("{http://www.aiim.org/pdfua/ns/id/}part", ""))
         roles: set[str] = set()
         if "/StructTreeRoot" in root:
             _roles(root.StructTreeRoot.get("/K", pikepdf.Array()), roles)
@@ -70,6 +71,9 @@ def pdf_facts(data: bytes) -> PdfFacts:
             page_sizes=sizes,
             pdf_ua_part=part,
             structure_roles=roles,
+            displays_title=bool(
+                root.get("/ViewerPreferences", pikepdf.Dictionary()).get("/DisplayDocTitle")
+            ),
         )
 
 
