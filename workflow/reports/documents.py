@@ -25,6 +25,10 @@ class Table:
     rows: list[list[tuple[str, bool]]]
     has_totals: bool
 
+    def numeric(self, column: int) -> bool:
+        """Whether the column holds numbers (its heading is then right-aligned, as they are)."""
+        return any(row[column][1] for row in self.rows)
+
 
 def _cells(row: Sequence[Cell]) -> list[tuple[str, bool]]:
     return [(document_text(v), isinstance(v, int | float | Decimal)) for v in row]
