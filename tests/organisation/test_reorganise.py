@@ -645,8 +645,47 @@ def test_named_bodies_are_the_old_ones_before_the_plan_and_the_successors_after(
         refused.value.message
         == "Kun medlemmer af NY-TSS og SR-A kan skrive i implementeringsplanen."
     )
-    assert [m.body_code for m in annual_cycle.milestones(session, 2021)][:2] == ["NY-TSS", "SR-A"]
+    # The 2021 plan's milestones fall in 2020, before the effective date: the old bodies; the
+    # 2022 plan's fall after it: their successors.
+    milestones_2021 = annual_cycle.milestones(session, 2021)
+    assert all(m.due < date(2021, 1, 1) for m in milestones_2021[:2])
+    assert [m.body_code for m in milestones_2021][:2] == ["TSS", "SKU"]
+    assert [m.body_code for m in annual_cycle.milestones(session, 2022)][:2] == ["NY-TSS", "SR-A"]
     assert audit.verify(session).problems == []
+
+
+def test_a_closed_body_is_itself_until_its_last_day_and_its_successor_after(
+    session, tmp_path, fixture_cases, make_user
+):
+    """History before the effective date names the old body (a case decided in 2020 still
+    shows SKU); from the effective date the work goes to the successor; today's work (no day)
+    follows a plan applied ahead of its date at once."""
+    operations.apply_plan(
+        session, reorganise.load_plan(write_plan(tmp_path)), make_user(is_admin=True)
+    )
+    north = fixture_cases["north"]
+    sku = session.scalar(select(Body).where(Body.code == "SKU"))
+    before, last_day, effective, after = (
+        date(2020, 6, 1), date(2020, 12, 31), date(2021, 1, 1), date(2021, 3, 1),
+    )  # fmt: skip
+    assert [engine.closed_on(sku, day) for day in (before, last_day, effective, after)] == [
+        False, False, True, True,
+    ]  # fmt: skip
+    assert [engine.successor_for(session, north, sku, day).code for day in (
+        before, last_day, effective, after,
+    )] == ["SKU", "SKU", "SR-B", "SR-B"]  # fmt: skip
+    assert [engine.body_now(session, "TSS", None, day).code for day in (
+        before, last_day, effective, after,
+    )] == ["TSS", "TSS", "NY-TSS", "NY-TSS"]  # fmt: skip
+    # Today is 1 September 2020, before the effective date, but the plan is applied: its open
+    # cases and memberships have moved, so today's work goes to the successors.
+    assert clock.now().date() < effective
+    assert engine.successor_for(session, north, sku).code == "SR-B"
+    assert engine.body_now(session, "TSS").code == "NY-TSS"
+    # A body without successors is itself on every day, closed or not.
+    ppu = session.scalar(select(Body).where(Body.code == "PPU"))
+    ppu.valid_to, ppu.active = last_day, False
+    assert engine.successor_for(session, north, ppu, after).code == "PPU"
 
 
 def _sweep(session, deadline: Deadline) -> Deadline:

@@ -129,45 +129,65 @@ def body_by_code(session: Session, code: str) -> Body:
     return body
 
 
-def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> Body:
-    """Which of a closed body's successors takes `case` over.
+def pick_successor(
+    session: Session, case: Case, candidates: Sequence[Body], day: date | None = None
+) -> Body:
+    """Which of a closed body's successors takes `case` over on `day` (today by default).
 
-    The body that already holds or raised it; else the one in the line of parents of the body
-    that raised it (a samordningsudvalg placed under its sundhedsråd); else the one of the
-    raising body's planning area; else the first successor named (the plan's default).
+    The body that already holds or raised it; else the one in the line of parents (as placed
+    on `day`) of the body that raised it (a samordningsudvalg placed under its sundhedsråd);
+    else the one of the raising body's planning area; else the first successor named (the
+    plan's default).
     """
     by_id = {body.id: body for body in candidates}
     for held in (case.current_body_id, case.originating_body_id):
         if held in by_id:
             return by_id[held]
     origin = session.get(Body, case.originating_body_id)
+    on = day or local_date(clock.now())
     node, seen = origin, set[int]()
     while node is not None and node.id not in seen:
         if node.id in by_id:
             return by_id[node.id]
         seen.add(node.id)
-        node = node.parent
+        node = node.parent_on(on)
     area = origin.planning_area_id if origin is not None else None
     same_area = [body for body in candidates if area is not None and body.planning_area_id == area]
     return same_area[0] if same_area else candidates[0]
 
 
+def closed_on(body: Body, day: date | None) -> bool:
+    """Whether `body` has handed its work over on `day`.
+
+    A body is closed from the day after its last day (`valid_to`): on its own days it is
+    itself, so history before a reorganisation shows the old body (a case decided in 2021 still
+    shows SKU). `day=None` is today's work: a body that an applied reorganisation has closed
+    ahead of its date (inactive) is closed already, because its open cases and memberships
+    moved when the plan was applied. An inactive body without a last day is closed on any day.
+    """
+    if day is None:
+        return not body.active or (
+            body.valid_to is not None and body.valid_to < local_date(clock.now())
+        )
+    if body.valid_to is not None:
+        return body.valid_to < day
+    return not body.active
+
+
 def body_now(
     session: Session, code: str, case: Case | None = None, day: date | None = None
 ) -> Body:
-    """The body that does the work of the body with `code` on `day` (today by default): the
-    body itself while it exists, else its successor after a reorganisation, chosen for `case`
-    as `successor_for` does, or without a case the first successor the plan named (its
-    default). Code that must name a body of the agreement ("TSS" for the implementation plan,
-    the escalation's last resort) asks here, so it follows the organisation's data."""
+    """The body that does the work of the body with `code` on `day` (today's work by
+    default): the body itself while it exists, else its successor after a reorganisation,
+    chosen for `case` as `successor_for` does, or without a case the first successor the plan
+    named (its default). Code that must name a body of the agreement ("TSS" for the
+    implementation plan, the escalation's last resort) asks here, so it follows the
+    organisation's data; a day before the reorganisation's effective date names the old body."""
     body = body_by_code(session, code)
     if case is not None:
         return successor_for(session, case, body, day)
-    day = day or local_date(clock.now())
     seen: set[int] = set()
-    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
-        body.id not in seen
-    ):
+    while closed_on(body, day) and body.id not in seen:
         seen.add(body.id)
         first = session.scalar(
             select(Body)
@@ -183,21 +203,16 @@ def body_now(
 
 
 def successor_for(session: Session, case: Case, body: Body, day: date | None = None) -> Body:
-    """The body that does a closed body's work for `case` on `day` (today by default).
-
-    A body without successors is itself, whatever its dates.
+    """The body that does `body`'s work for `case` on `day` (today's work by default).
 
     Process definitions name bodies by code ("TSS", "SKU"); when the organisation closes such
-    a body (a reorganisation), its successors (body_successions) take over, so the same
-    definitions run in the new structure. A body that exists on `day` is itself.
+    a body (a reorganisation), its successors (body_successions) take over from the day after
+    its last day, so the same definitions run in the new structure, while a day before it
+    (a milestone, a decision in 2021) still names the body itself (`closed_on`). A body
+    without successors is itself, whatever its dates.
     """
-    day = day or local_date(clock.now())
     seen: set[int] = set()
-    # Closed: past its last day, or made inactive by a reorganisation applied ahead of its
-    # effective date (the successors take over from the moment it is applied).
-    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
-        body.id not in seen
-    ):
+    while closed_on(body, day) and body.id not in seen:
         seen.add(body.id)
         candidates = session.scalars(
             select(Body)
@@ -207,7 +222,7 @@ def successor_for(session: Session, case: Case, body: Body, day: date | None = N
         ).all()
         if not candidates:
             break
-        body = pick_successor(session, case, candidates)
+        body = pick_successor(session, case, candidates, day)
     return body
 
 

@@ -180,6 +180,8 @@ def summarise(result: Preview) -> dict[str, object]:
         "series_ended": len(result.series_ended),
         "meetings_cancelled": len(result.meetings_cancelled),
         "series_started": len(result.series_started),
+        "reparented": [[code, before, after] for code, before, after in result.reparented],
+        "areas_moved": [[code, before, after] for code, before, after in result.areas_moved],
     }
 
 
@@ -221,9 +223,19 @@ def _close_and_reparent(
         select(PlanningArea).where(PlanningArea.code.in_(plan.end_planning_areas))
     ):
         area.valid_to = area.valid_to or plan.last_day
+    # Dated: the former parent and planning area are kept for the days before the plan.
     for code, _before, parent in result.reparented:
-        bodies[code].parent_id = bodies[parent].id
-        bodies[code].parent = bodies[parent]
+        bodies[code].place_under(bodies[parent], plan.effective)
+    if result.areas_moved:
+        areas = {a.code: a for a in session.scalars(select(PlanningArea))}
+        parties = {
+            p.code: p
+            for p in session.scalars(
+                select(Party).where(Party.code.in_([c for c, _b, _a in result.areas_moved]))
+            )
+        }
+        for code, _before, area_code in result.areas_moved:
+            parties[code].move_to_area(areas[area_code], plan.effective)
     session.flush()
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     Body,
@@ -66,6 +66,7 @@ PLAN_KEYS = {
     "rename",
     "end_parties",
     "end_planning_areas",
+    "party_areas",
 }
 SERIES_KEYS = {"body", "first", "frequency", "interval", "count", "duration_minutes", "location"}
 # Meetings not yet held: a closing body's ones on or after the effective date are cancelled.
@@ -149,6 +150,8 @@ class Plan:
     digest: str
     source: str
     approved_by: str | None = None  # the admin the scheduler applies an approved plan as
+    # party code -> the planning area it belongs to from the effective date
+    party_areas: dict[str, str] = field(default_factory=dict)
 
     @property
     def last_day(self) -> date:
@@ -247,6 +250,20 @@ def load_plan(path: Path) -> Plan:
         for code in spec.get("bodies", []):
             if parent:
                 reparent[str(code)] = parent
+    party_areas: dict[str, str] = {}
+    for index, spec in enumerate(_list(raw.get("party_areas"))):
+        area = need("planning_area", str, spec, f"party_areas[{index}].")
+        codes = spec.get("parties", [])
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            _problem(
+                problems,
+                f"{name}: party_areas[{index}].parties skal være en liste af koder",
+                f"{name}: party_areas[{index}].parties must be a list of codes",
+            )
+            continue
+        for code in codes:
+            if area:
+                party_areas[code] = area
     moves = []
     for index, spec in enumerate(_list(raw.get("moves"))):
         source, target = (
@@ -364,6 +381,7 @@ def load_plan(path: Path) -> Plan:
         digest=hashlib.sha256(raw_bytes).hexdigest(),
         source=str(path),
         approved_by=approved_by.strip().lower() if isinstance(approved_by, str) else None,
+        party_areas=party_areas,
     )
 
 
@@ -468,6 +486,8 @@ class Preview:
     new_areas: list[str] = field(default_factory=list)
     closing: list[tuple[str, list[str]]] = field(default_factory=list)
     reparented: list[tuple[str, str | None, str]] = field(default_factory=list)
+    # parties that move to another planning area: (party, area before, area after)
+    areas_moved: list[tuple[str, str | None, str]] = field(default_factory=list)
     moves: list[CaseMove] = field(default_factory=list)
     kept_closed: int = 0
     deadlines_moved: list[tuple[int, int, str, str]] = field(default_factory=list)
@@ -591,6 +611,30 @@ def _check_references(session: Session, plan: Plan, org: _Org, gaps: list[tuple[
                     f"end_planning_areas: the planning area {code} does not exist",
                 )
             )
+    party_codes |= plan.new_codes("parties")
+    known_area_codes = area_codes | plan.new_codes("planning_areas")
+    for code, area in sorted(plan.party_areas.items()):
+        if code not in party_codes:
+            gaps.append(
+                (
+                    f"party_areas: parten {code} findes ikke",
+                    f"party_areas: the party {code} does not exist",
+                )
+            )
+        if area not in known_area_codes:
+            gaps.append(
+                (
+                    f"party_areas: planområdet {area} findes ikke",
+                    f"party_areas: the planning area {area} does not exist",
+                )
+            )
+        elif area in plan.end_planning_areas:
+            gaps.append(
+                (
+                    f"party_areas: planområdet {area} ophører ved planen",
+                    f"party_areas: the planning area {area} ends in this plan",
+                )
+            )
     for rule in plan.moves:
         if rule.from_body not in plan.closing:
             gaps.append(
@@ -696,6 +740,16 @@ def preview(session: Session, plan: Plan) -> Preview:
         before = body.parent.code if body is not None and body.parent is not None else None
         if before != parent:
             result.reparented.append((code, before, parent))
+    if plan.party_areas:
+        for party in session.scalars(
+            select(Party)
+            .where(Party.code.in_(sorted(plan.party_areas)))
+            .options(joinedload(Party.planning_area))
+            .order_by(Party.code)
+        ):
+            before = party.planning_area.code if party.planning_area else None
+            if before != plan.party_areas[party.code]:
+                result.areas_moved.append((party.code, before, plan.party_areas[party.code]))
     closing_ids = {org.bodies[c].id: c for c in plan.closing if c in org.bodies}
     if result.already_applied or not closing_ids:
         return result
@@ -990,6 +1044,7 @@ def describe(result: Preview) -> list[str]:
     lines += [
         f"Flyttes under et nyt organ: {c} ({b or '-'} → {a})" for c, b, a in result.reparented
     ]
+    lines += [f"Skifter planområde: {c} ({b or '-'} → {a})" for c, b, a in result.areas_moved]
     lines += [f"Skifter navn: {r.body} → {r.name}" for r in plan.renames]
     lines += [f"Parten {code} udtræder pr. {plan.last_day}" for code in plan.end_parties]
     lines += [f"Planområdet {code} ophører pr. {plan.last_day}" for code in plan.end_planning_areas]
