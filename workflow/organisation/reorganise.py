@@ -878,8 +878,9 @@ def _deadlines(
     moved: set[int],
     result: Preview,
 ) -> None:
-    """Open deadlines of closing bodies on cases that do not move (e.g. follow-ups of a
-    completed case) go to the case's successor body; one without a successor is a gap."""
+    """Open deadlines of closing bodies that moving the case does not rebuild (the follow-ups
+    of a case in implementation, moved or not, and any deadline of a case that stays) go to
+    the case's successor body; one without a successor is a gap."""
     codes = {b.id: b.code for b in org.bodies.values()}
     rows = session.execute(
         select(Deadline, Case)
@@ -892,8 +893,8 @@ def _deadlines(
         .order_by(Deadline.id)
     ).all()
     for deadline, case in rows:
-        if case.id in moved:
-            continue  # recomputed with the case
+        if case.id in moved and deadline.kind != DeadlineKind.FOLLOW_UP:
+            continue  # the state's deadline is recomputed with the case; follow-ups are not
         code = closing_ids[deadline.body_id]
         pair = (codes[case.current_body_id], codes[case.originating_body_id])
         target = org.successor(code, pair, pair[1])
