@@ -183,9 +183,9 @@ def body_now(
     named (its default). Code that must name a body of the agreement ("TSS" for the
     implementation plan, the escalation's last resort) asks here, so it follows the
     organisation's data; a day before the reorganisation's effective date names the old body."""
-    body = body_by_code(session, code)
     if case is not None:
-        return successor_for(session, case, body, day)
+        return named_body(session, case, code, day)
+    body = body_by_code(session, code)
     seen: set[int] = set()
     while closed_on(body, day) and body.id not in seen:
         seen.add(body.id)
@@ -226,8 +226,61 @@ def successor_for(session: Session, case: Case, body: Body, day: date | None = N
     return body
 
 
+def named_body(session: Session, case: Case, code: str, day: date | None = None) -> Body:
+    """The body that a code named by the case's definition ("SKU", "TSS") stands for, for
+    `case` on `day` (today's work by default).
+
+    Where the definition names the body by its kind (`[body_kinds] SKU = "political"`), the
+    organisation answers: the body holding the case in a state of that body, if it is of the
+    kind and open on the day; else the first body of the kind in the line of parents above
+    the body that raised the case, as placed on the day. Only where the structure names none
+    (a body raised the case outside the line, or the line has no such body) is it the named
+    body itself, or its successor once it has closed (`successor_for`).
+    """
+    kind = _definition_in(session, case).body_kinds.get(code)
+    if kind is not None:
+        found = _body_of_kind(session, case, code, kind, day)
+        if found is not None:
+            return found
+    return successor_for(session, case, body_by_code(session, code), day)
+
+
+def _serves_on(body: Body, day: date | None) -> bool:
+    """Whether `body` does its own work on `day`: begun and not closed (today's work: not
+    closed, so the bodies of a plan applied ahead of its date serve at once)."""
+    begun = day is None or body.valid_from is None or body.valid_from <= day
+    return begun and not closed_on(body, day)
+
+
+def _definition_in(session: Session, case: Case) -> ProcessDefinition:
+    """The case's definition, also for a case not yet added to the session (a new case)."""
+    if case.process_version is None:
+        return registry.latest(session, case.process)
+    return registry.get(session, case.process, case.process_version)
+
+
+def _body_of_kind(
+    session: Session, case: Case, code: str, kind: str, day: date | None
+) -> Body | None:
+    state = _definition_in(session, case).states.get(case.state)
+    if state is not None and state.body == code and case.current_body_id is not None:
+        held = session.get(Body, case.current_body_id)
+        if held is not None and held.kind == kind and _serves_on(held, day):
+            return held
+    on = day or local_date(clock.now())
+    origin = session.get(Body, case.originating_body_id) if case.originating_body_id else None
+    node = origin.parent_on(on) if origin is not None else None
+    seen: set[int] = set()
+    while node is not None and node.id not in seen:
+        if node.kind == kind and _serves_on(node, day):
+            return node
+        seen.add(node.id)
+        node = node.parent_on(on)
+    return None
+
+
 def _named_body(session: Session, case: Case, code: str) -> Body:
-    return successor_for(session, case, body_by_code(session, code))
+    return named_body(session, case, code)
 
 
 def _ref_body_id(session: Session, case: Case, ref: str) -> int:

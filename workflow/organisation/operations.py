@@ -84,6 +84,9 @@ def apply_plan(session: Session, plan: Plan, actor: User, now: datetime | None =
             return Applied(True, 0, 0, 0, 0, 0)
         if result.gaps:
             raise PlanError(result.gaps)
+        # First, before the organisation changes: a case's new version names its bodies as
+        # the old one did, and the moves below were worked out for these cases.
+        _migrate_versions(session, plan, result, actor)
         seed.seed_organisation(session, seed.SeedReport(update=False), _with_dates(plan))
         bodies = {b.code: b for b in session.scalars(select(Body))}
         _close_and_reparent(session, plan, result, bodies)
@@ -180,6 +183,7 @@ def summarise(result: Preview) -> dict[str, object]:
         "series_ended": len(result.series_ended),
         "meetings_cancelled": len(result.meetings_cancelled),
         "series_started": len(result.series_started),
+        "versions_moved": len(result.versions_moved),
         "reparented": [[code, before, after] for code, before, after in result.reparented],
         "areas_moved": [[code, before, after] for code, before, after in result.areas_moved],
     }
@@ -292,6 +296,17 @@ def _meetings(session: Session, plan: Plan, result: Preview, actor: User) -> int
             f"{format_date(plan.effective)}.",
         )  # fmt: skip
     return len(result.meetings_cancelled)
+
+
+def _migrate_versions(session: Session, plan: Plan, result: Preview, actor: User) -> None:
+    for case_id, _process, _before, after, state, target in result.versions_moved:
+        case = session.get(Case, case_id)
+        assert case is not None
+        engine.migrate_case_version(
+            case, after, {state: target}, actor,
+            comment=f"Ny procesversion ved reorganisering '{plan.title}' pr. "
+            f"{format_date(plan.effective)}.",
+        )  # fmt: skip
 
 
 def _move_cases(

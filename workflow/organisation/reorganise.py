@@ -48,6 +48,7 @@ from workflow.engine import core as engine
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
 from workflow.engine.paths import resource_dir
+from workflow.engine.processes import registry
 from workflow.meetings.operations import occurrences
 
 PLAN_KEYS = {
@@ -67,6 +68,7 @@ PLAN_KEYS = {
     "end_parties",
     "end_planning_areas",
     "party_areas",
+    "versions",
 }
 SERIES_KEYS = {"body", "first", "frequency", "interval", "count", "duration_minutes", "location"}
 # Meetings not yet held: a closing body's ones on or after the effective date are cancelled.
@@ -113,6 +115,15 @@ class MembershipRule:
 
 
 @dataclass(frozen=True)
+class VersionRule:
+    """The in-flight cases of `process` move to its newest stored version; `states` maps a
+    state to its name there (a state not listed keeps its name)."""
+
+    process: str
+    states: dict[str, str]
+
+
+@dataclass(frozen=True)
 class SeriesSpec:
     body: str
     first: datetime
@@ -152,6 +163,7 @@ class Plan:
     approved_by: str | None = None  # the admin the scheduler applies an approved plan as
     # party code -> the planning area it belongs to from the effective date
     party_areas: dict[str, str] = field(default_factory=dict)
+    versions: tuple[VersionRule, ...] = ()
 
     @property
     def last_day(self) -> date:
@@ -264,6 +276,21 @@ def load_plan(path: Path) -> Plan:
         for code in codes:
             if area:
                 party_areas[code] = area
+    versions = []
+    for index, spec in enumerate(_list(raw.get("versions"))):
+        process = need("process", str, spec, f"versions[{index}].")
+        state_map = spec.get("states", {})
+        if not isinstance(state_map, dict) or not all(
+            isinstance(value, str) for value in state_map.values()
+        ):
+            _problem(
+                problems,
+                f"{name}: versions[{index}].states skal være en tabel af tilstande",
+                f"{name}: versions[{index}].states must be a table of states",
+            )
+            continue
+        if process:
+            versions.append(VersionRule(process, dict(state_map)))
     moves = []
     for index, spec in enumerate(_list(raw.get("moves"))):
         source, target = (
@@ -382,6 +409,7 @@ def load_plan(path: Path) -> Plan:
         source=str(path),
         approved_by=approved_by.strip().lower() if isinstance(approved_by, str) else None,
         party_areas=party_areas,
+        versions=tuple(versions),
     )
 
 
@@ -486,6 +514,9 @@ class Preview:
     new_areas: list[str] = field(default_factory=list)
     closing: list[tuple[str, list[str]]] = field(default_factory=list)
     reparented: list[tuple[str, str | None, str]] = field(default_factory=list)
+    # cases that move to their process's newest version first:
+    # (case, process, version before, version after, state before, state after)
+    versions_moved: list[tuple[int, str, int, int, str, str]] = field(default_factory=list)
     # parties that move to another planning area: (party, area before, area after)
     areas_moved: list[tuple[str, str | None, str]] = field(default_factory=list)
     moves: list[CaseMove] = field(default_factory=list)
@@ -750,6 +781,8 @@ def preview(session: Session, plan: Plan) -> Preview:
             before = party.planning_area.code if party.planning_area else None
             if before != plan.party_areas[party.code]:
                 result.areas_moved.append((party.code, before, plan.party_areas[party.code]))
+    if not result.already_applied:
+        _versions(session, plan, result)
     closing_ids = {org.bodies[c].id: c for c in plan.closing if c in org.bodies}
     if result.already_applied or not closing_ids:
         return result
@@ -818,6 +851,47 @@ def preview(session: Session, plan: Plan) -> Preview:
     _notifications(session, plan, org, result)
     result.series_started = list(plan.series)
     return result
+
+
+def _versions(session: Session, plan: Plan, result: Preview) -> None:
+    """The in-flight cases each [[versions]] rule moves to its process's newest version; a
+    state the new version lacks is a gap."""
+    known = case_queries.definitions(session)
+    for rule in plan.versions:
+        try:
+            newest = registry.latest(session, rule.process)
+        except LookupError:
+            result.gaps.append(
+                (
+                    f"versions: processen {rule.process} findes ikke",
+                    f"versions: the process {rule.process} does not exist",
+                )
+            )
+            continue
+        for case in session.scalars(
+            select(Case)
+            .where(
+                Case.process == rule.process,
+                Case.process_version < newest.version,
+                case_queries.open_case_condition(known),
+            )
+            .order_by(Case.id)
+        ):
+            target = rule.states.get(case.state, case.state)
+            if target not in newest.states:
+                da, en = _case_label(case, f"version {case.process_version}")
+                result.gaps.append(
+                    (
+                        f"{da}: tilstanden {target} findes ikke i version "
+                        f"{newest.version}; afbild {case.state} i versions.states",
+                        f"{en}: the state {target} does not exist in version "
+                        f"{newest.version}; map {case.state} in versions.states",
+                    )
+                )
+                continue
+            result.versions_moved.append(
+                (case.id, case.process, case.process_version, newest.version, case.state, target)
+            )
 
 
 def _recomputed_due(
@@ -1049,6 +1123,14 @@ def describe(result: Preview) -> list[str]:
     lines += [f"Skifter navn: {r.body} → {r.name}" for r in plan.renames]
     lines += [f"Parten {code} udtræder pr. {plan.last_day}" for code in plan.end_parties]
     lines += [f"Planområdet {code} ophører pr. {plan.last_day}" for code in plan.end_planning_areas]
+    if result.versions_moved:
+        lines.append(
+            f"Sager, der går over til procesens nyeste version: {len(result.versions_moved)}"
+        )
+        lines += [
+            f"  sag #{c} ({p}): version {v1} → {v2}, {s1} → {s2}"
+            for c, p, v1, v2, s1, s2 in result.versions_moved
+        ]
     lines.append(f"Åbne sager, der flyttes: {len(result.moves)}")
     for (process, state, old, new), count in sorted(result.by_state_and_body.items()):
         lines.append(f"  {count:>6} × {process}: {state}  {old} → {new}")
