@@ -134,23 +134,22 @@ def pick_successor(
 ) -> Body:
     """Which of a closed body's successors takes `case` over on `day` (today by default).
 
-    The body that already holds or raised it; else the one in the line of parents (as placed
-    on `day`) of the body that raised it (a samordningsudvalg placed under its sundhedsråd);
-    else the one of the raising body's planning area; else the first successor named (the
-    plan's default).
+    The body that already holds or raised it; else the one in the line of parents of the body
+    that raised it (as placed on `day`; as applied, for today's work), e.g. a samordningsudvalg
+    placed under its sundhedsråd; else the one of the raising body's planning area; else the
+    first successor named (the plan's default).
     """
     by_id = {body.id: body for body in candidates}
     for held in (case.current_body_id, case.originating_body_id):
         if held in by_id:
             return by_id[held]
     origin = session.get(Body, case.originating_body_id)
-    on = day or local_date(clock.now())
     node, seen = origin, set[int]()
     while node is not None and node.id not in seen:
         if node.id in by_id:
             return by_id[node.id]
         seen.add(node.id)
-        node = node.parent_on(on)
+        node = node.parent_on(day)  # today's work: the parents as applied
     area = origin.planning_area_id if origin is not None else None
     same_area = [body for body in candidates if area is not None and body.planning_area_id == area]
     return same_area[0] if same_area else candidates[0]
@@ -267,15 +266,15 @@ def _body_of_kind(
         held = session.get(Body, case.current_body_id)
         if held is not None and held.kind == kind and _serves_on(held, day):
             return held
-    on = day or local_date(clock.now())
+    # Today's work (no day): the parents as applied, like the closures (`closed_on`).
     origin = session.get(Body, case.originating_body_id) if case.originating_body_id else None
-    node = origin.parent_on(on) if origin is not None else None
+    node = origin.parent_on(day) if origin is not None else None
     seen: set[int] = set()
     while node is not None and node.id not in seen:
         if node.kind == kind and _serves_on(node, day):
             return node
         seen.add(node.id)
-        node = node.parent_on(on)
+        node = node.parent_on(day)
     return None
 
 
