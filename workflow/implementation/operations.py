@@ -33,6 +33,7 @@ from models import (
     ImplementationStatus,
     Party,
     PartyKind,
+    PartyPlanningArea,
     PlanningArea,
     User,
 )
@@ -204,7 +205,7 @@ def scope_parties(session: Session, case: Case, areas: Sequence[str] = ()) -> li
     today = local_date(clock.now())
     parties = session.scalars(
         select(Party)
-        .options(joinedload(Party.planning_area))
+        .options(joinedload(Party.planning_area), *organisation.PARTY_AREAS)
         .where(Party.active.is_(True), valid_on(Party, today))
     ).all()
     chosen: list[Party] = []
@@ -273,7 +274,13 @@ def units_of(session: Session, case: Case) -> list[ImplementationStatus]:
     """Return the case's units in display order."""
     units = session.scalars(
         select(ImplementationStatus)
-        .options(joinedload(ImplementationStatus.party).joinedload(Party.planning_area))
+        .options(
+            joinedload(ImplementationStatus.party).joinedload(Party.planning_area),
+            # Party.planning_area_on reads the former areas.
+            joinedload(ImplementationStatus.party)
+            .selectinload(Party.former_planning_areas)
+            .joinedload(PartyPlanningArea.planning_area),
+        )
         .where(ImplementationStatus.case_id == case.id)
     ).all()
     day = organisation.case_day(case)
@@ -647,7 +654,13 @@ def spread_overview(
     cases = list(session.scalars(query))
     units = session.scalars(
         select(ImplementationStatus)
-        .options(joinedload(ImplementationStatus.party).joinedload(Party.planning_area))
+        .options(
+            joinedload(ImplementationStatus.party).joinedload(Party.planning_area),
+            # Party.planning_area_on reads the former areas.
+            joinedload(ImplementationStatus.party)
+            .selectinload(Party.former_planning_areas)
+            .joinedload(PartyPlanningArea.planning_area),
+        )
         .where(ImplementationStatus.case_id.in_([c.id for c in cases]))
     ).all()
     by_case: dict[int, list[ImplementationStatus]] = {}

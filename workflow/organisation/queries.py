@@ -15,10 +15,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Body, BodySuccession, Case, Party, PartyKind, PlanningArea
+from models import Body, BodySuccession, Case, Party, PartyKind, PartyPlanningArea, PlanningArea
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
+
+# Load a party's former planning areas with it (Party.planning_area_on reads them).
+PARTY_AREAS = (
+    selectinload(Party.former_planning_areas).joinedload(PartyPlanningArea.planning_area),
+)
 
 
 def valid_on(model: Any, day: date) -> ColumnElement[bool]:
@@ -92,7 +97,7 @@ def organisation_as_of(session: Session, moment: date | datetime) -> Organisatio
     parties = session.scalars(
         select(Party)
         .where(valid_on(Party, day), Party.active)
-        .options(joinedload(Party.planning_area))
+        .options(joinedload(Party.planning_area), *PARTY_AREAS)
         .order_by(Party.name)
     ).all()
     areas = session.scalars(
@@ -108,7 +113,7 @@ def municipalities_as_of(session: Session, moment: date | datetime) -> list[Part
         session.scalars(
             select(Party)
             .where(Party.kind == PartyKind.MUNICIPALITY, Party.active, valid_on(Party, day))
-            .options(joinedload(Party.planning_area))
+            .options(joinedload(Party.planning_area), *PARTY_AREAS)
             .order_by(Party.name)
         )
     )
