@@ -4,7 +4,15 @@ from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.base import Base, utcnow
-from models.body import Body, BodyKind, BodyName, BodySuccession, Reorganisation, SuccessionKind
+from models.body import (
+    Body,
+    BodyKind,
+    BodyName,
+    BodyParent,
+    BodySuccession,
+    Reorganisation,
+    SuccessionKind,
+)
 from models.calendar_feed import CalendarFeedToken
 from models.case import Case, CaseExpense, case_national_goals
 from models.consultation import Consultation, ConsultationResponse, ResponseStatus
@@ -26,7 +34,7 @@ from models.meeting_series import (
 )
 from models.membership import Membership, Role
 from models.notification import Notification
-from models.party import Party, PartyKind, PlanningArea
+from models.party import Party, PartyKind, PartyPlanningArea, PlanningArea
 from models.plan import PlanItem, plan_item_indicators
 from models.process import ProcessVersion
 from models.scheduler_lock import SchedulerLock
@@ -43,6 +51,7 @@ __all__ = [
     "Body",
     "BodyKind",
     "BodyName",
+    "BodyParent",
     "BodySuccession",
     "CalendarFeedToken",
     "Case",
@@ -75,6 +84,7 @@ __all__ = [
     "Notification",
     "Party",
     "PartyKind",
+    "PartyPlanningArea",
     "PlanItem",
     "PlanningArea",
     "ProcessVersion",

@@ -512,11 +512,13 @@ def _act(
     if deadline.escalation_level < 2 and days_over > definition_of(case).escalation_days:
         # One level up: the parent body (TSS for an SU or forum), else TSS itself — or
         # whichever bodies took over from them in a reorganisation.
+        # Today's work (no day): the parent as applied, and a body a plan applied ahead of its
+        # date has closed hands the work on to its successor.
         upper = session.get(Body, body.parent_id) if body.parent_id else None
         if upper is not None:
-            upper = successor_for(session, case, upper, local_date(now))
+            upper = successor_for(session, case, upper)
         else:
-            upper = body_now(session, ESCALATION_BODY, case, local_date(now))
+            upper = body_now(session, ESCALATION_BODY, case)
         _escalate(session, case, deadline, upper, 2, now)
         report.escalated += 1
 

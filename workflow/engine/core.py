@@ -129,12 +129,15 @@ def body_by_code(session: Session, code: str) -> Body:
     return body
 
 
-def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> Body:
-    """Which of a closed body's successors takes `case` over.
+def pick_successor(
+    session: Session, case: Case, candidates: Sequence[Body], day: date | None = None
+) -> Body:
+    """Which of a closed body's successors takes `case` over on `day` (today by default).
 
     The body that already holds or raised it; else the one in the line of parents of the body
-    that raised it (a samordningsudvalg placed under its sundhedsråd); else the one of the
-    raising body's planning area; else the first successor named (the plan's default).
+    that raised it (as placed on `day`; as applied, for today's work), e.g. a samordningsudvalg
+    placed under its sundhedsråd; else the one of the raising body's planning area; else the
+    first successor named (the plan's default).
     """
     by_id = {body.id: body for body in candidates}
     for held in (case.current_body_id, case.originating_body_id):
@@ -146,28 +149,44 @@ def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> 
         if node.id in by_id:
             return by_id[node.id]
         seen.add(node.id)
-        node = node.parent
+        node = node.parent_on(day)  # today's work: the parents as applied
     area = origin.planning_area_id if origin is not None else None
     same_area = [body for body in candidates if area is not None and body.planning_area_id == area]
     return same_area[0] if same_area else candidates[0]
 
 
+def closed_on(body: Body, day: date | None) -> bool:
+    """Whether `body` has handed its work over on `day`.
+
+    A body is closed from the day after its last day (`valid_to`): on its own days it is
+    itself, so history before a reorganisation shows the old body (a case decided in 2021 still
+    shows SKU). `day=None` is today's work: a body that an applied reorganisation has closed
+    ahead of its date (inactive) is closed already, because its open cases and memberships
+    moved when the plan was applied. An inactive body without a last day is closed on any day.
+    """
+    if day is None:
+        return not body.active or (
+            body.valid_to is not None and body.valid_to < local_date(clock.now())
+        )
+    if body.valid_to is not None:
+        return body.valid_to < day
+    return not body.active
+
+
 def body_now(
     session: Session, code: str, case: Case | None = None, day: date | None = None
 ) -> Body:
-    """The body that does the work of the body with `code` on `day` (today by default): the
-    body itself while it exists, else its successor after a reorganisation, chosen for `case`
-    as `successor_for` does, or without a case the first successor the plan named (its
-    default). Code that must name a body of the agreement ("TSS" for the implementation plan,
-    the escalation's last resort) asks here, so it follows the organisation's data."""
-    body = body_by_code(session, code)
+    """The body that does the work of the body with `code` on `day` (today's work by
+    default): the body itself while it exists, else its successor after a reorganisation,
+    chosen for `case` as `successor_for` does, or without a case the first successor the plan
+    named (its default). Code that must name a body of the agreement ("TSS" for the
+    implementation plan, the escalation's last resort) asks here, so it follows the
+    organisation's data; a day before the reorganisation's effective date names the old body."""
     if case is not None:
-        return successor_for(session, case, body, day)
-    day = day or local_date(clock.now())
+        return named_body(session, case, code, day)
+    body = body_by_code(session, code)
     seen: set[int] = set()
-    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
-        body.id not in seen
-    ):
+    while closed_on(body, day) and body.id not in seen:
         seen.add(body.id)
         first = session.scalar(
             select(Body)
@@ -183,21 +202,16 @@ def body_now(
 
 
 def successor_for(session: Session, case: Case, body: Body, day: date | None = None) -> Body:
-    """The body that does a closed body's work for `case` on `day` (today by default).
-
-    A body without successors is itself, whatever its dates.
+    """The body that does `body`'s work for `case` on `day` (today's work by default).
 
     Process definitions name bodies by code ("TSS", "SKU"); when the organisation closes such
-    a body (a reorganisation), its successors (body_successions) take over, so the same
-    definitions run in the new structure. A body that exists on `day` is itself.
+    a body (a reorganisation), its successors (body_successions) take over from the day after
+    its last day, so the same definitions run in the new structure, while a day before it
+    (a milestone, a decision in 2021) still names the body itself (`closed_on`). A body
+    without successors is itself, whatever its dates.
     """
-    day = day or local_date(clock.now())
     seen: set[int] = set()
-    # Closed: past its last day, or made inactive by a reorganisation applied ahead of its
-    # effective date (the successors take over from the moment it is applied).
-    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
-        body.id not in seen
-    ):
+    while closed_on(body, day) and body.id not in seen:
         seen.add(body.id)
         candidates = session.scalars(
             select(Body)
@@ -207,12 +221,65 @@ def successor_for(session: Session, case: Case, body: Body, day: date | None = N
         ).all()
         if not candidates:
             break
-        body = pick_successor(session, case, candidates)
+        body = pick_successor(session, case, candidates, day)
     return body
 
 
+def named_body(session: Session, case: Case, code: str, day: date | None = None) -> Body:
+    """The body that a code named by the case's definition ("SKU", "TSS") stands for, for
+    `case` on `day` (today's work by default).
+
+    Where the definition names the body by its kind (`[body_kinds] SKU = "political"`), the
+    organisation answers: the body holding the case in a state of that body, if it is of the
+    kind and open on the day; else the first body of the kind in the line of parents above
+    the body that raised the case, as placed on the day. Only where the structure names none
+    (a body raised the case outside the line, or the line has no such body) is it the named
+    body itself, or its successor once it has closed (`successor_for`).
+    """
+    kind = _definition_in(session, case).body_kinds.get(code)
+    if kind is not None:
+        found = _body_of_kind(session, case, code, kind, day)
+        if found is not None:
+            return found
+    return successor_for(session, case, body_by_code(session, code), day)
+
+
+def _serves_on(body: Body, day: date | None) -> bool:
+    """Whether `body` does its own work on `day`: begun and not closed (today's work: not
+    closed, so the bodies of a plan applied ahead of its date serve at once)."""
+    begun = day is None or body.valid_from is None or body.valid_from <= day
+    return begun and not closed_on(body, day)
+
+
+def _definition_in(session: Session, case: Case) -> ProcessDefinition:
+    """The case's definition, also for a case not yet added to the session (a new case)."""
+    if case.process_version is None:
+        return registry.latest(session, case.process)
+    return registry.get(session, case.process, case.process_version)
+
+
+def _body_of_kind(
+    session: Session, case: Case, code: str, kind: str, day: date | None
+) -> Body | None:
+    state = _definition_in(session, case).states.get(case.state)
+    if state is not None and state.body == code and case.current_body_id is not None:
+        held = session.get(Body, case.current_body_id)
+        if held is not None and held.kind == kind and _serves_on(held, day):
+            return held
+    # Today's work (no day): the parents as applied, like the closures (`closed_on`).
+    origin = session.get(Body, case.originating_body_id) if case.originating_body_id else None
+    node = origin.parent_on(day) if origin is not None else None
+    seen: set[int] = set()
+    while node is not None and node.id not in seen:
+        if node.kind == kind and _serves_on(node, day):
+            return node
+        seen.add(node.id)
+        node = node.parent_on(day)
+    return None
+
+
 def _named_body(session: Session, case: Case, code: str) -> Body:
-    return successor_for(session, case, body_by_code(session, code))
+    return named_body(session, case, code)
 
 
 def _ref_body_id(session: Session, case: Case, ref: str) -> int:
