@@ -616,7 +616,7 @@ class SpreadRow:
 
     party: Party
     area_code: str
-    area_name: str
+    area_name: str  # "" for a unit outside every planning area (the page names the region)
     cells: list[ImplementationStatus | None]
 
 
@@ -687,7 +687,7 @@ def spread_overview(
             SpreadRow(
                 party,
                 area.code if area else "",
-                area.name if area else "Hele regionen",
+                area.name if area else "",
                 [cell.get((case.id, party.id)) for case in cases],
             )
         )
