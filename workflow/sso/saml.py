@@ -20,6 +20,7 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from workflow.sso import oiosaml
 from workflow.sso.mapping import NOT_VERIFIED, Identity, Refusal
@@ -63,6 +64,9 @@ def sp_config(provider: SamlProvider) -> SPConfig:
         ],
         "metadata": {"local": [str(provider.idp_metadata)]},
         "accepted_time_diff": provider.clock_skew_seconds,
+        # OIOSAML 3: RSA-SHA256 signatures and SHA-256 digests, never SHA-1.
+        "signing_algorithm": SIG_RSA_SHA256,
+        "digest_algorithm": DIGEST_SHA256,
         "allow_unknown_attributes": True,
         "service": {
             "sp": {
@@ -91,7 +95,8 @@ def client(provider: SamlProvider) -> Saml2Client:
 
 def metadata(provider: SamlProvider) -> str:
     """Our SP metadata (signing and encryption certificates, ACS and SLO addresses)."""
-    return str(create_metadata_string(None, config=sp_config(provider), valid=24 * 7))
+    xml = create_metadata_string(None, config=sp_config(provider), valid=24 * 7)
+    return xml.decode("utf-8") if isinstance(xml, bytes) else str(xml)
 
 
 def idp_entity_id(saml: Saml2Client) -> str:
@@ -109,6 +114,8 @@ def start(provider: SamlProvider, relay_state: str) -> tuple[str, str]:
         relay_state=relay_state,
         binding=BINDING_HTTP_REDIRECT,
         sign=True,
+        sigalg=SIG_RSA_SHA256,
+        digest_alg=DIGEST_SHA256,
     )
     location = dict(info["headers"])["Location"]
     return str(request_id), str(location)
@@ -177,7 +184,12 @@ def logout_redirect(provider: SamlProvider, hint: dict[str, str], relay_state: s
         session_indexes=[hint["session_index"]] if hint.get("session_index") else None,
     )
     info = saml.apply_binding(
-        BINDING_HTTP_REDIRECT, str(request), destination, relay_state, sign=True
+        BINDING_HTTP_REDIRECT,
+        str(request),
+        destination,
+        relay_state,
+        sign=True,
+        sigalg=SIG_RSA_SHA256,
     )
     return str(dict(info["headers"])["Location"])
 
