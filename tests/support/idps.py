@@ -317,8 +317,11 @@ class SamlIdp:
         args = server.response_args(parsed.message)
         sp = parsed.message.issuer.text
         encryption_cert = server.metadata.certs(sp, "spsso", "encryption")[0][1]
+        policy = server.config.getattr("policy", "idp")
         if self.audience is not None:
-            args["sp_entity_id"] = self.audience
+            # Address the assertion to another service provider.
+            conditions, audience = policy.conditions, self.audience
+            policy.conditions = lambda _sp: conditions(audience)
         response = server.create_authn_response(
             self.identity,
             userid=self.subject,
@@ -327,6 +330,7 @@ class SamlIdp:
             sign_response=False,
             encrypt_assertion=True,
             encrypt_cert_assertion=encryption_cert,
+            release_policy=policy,
             **args,
         )
         http = server.apply_binding(
