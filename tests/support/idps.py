@@ -209,6 +209,8 @@ def oidc_provider(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 # The SAML IdP -------------------------------------------------------------------------------
@@ -394,6 +396,14 @@ class SsoSite:
     database_url: str
     saml: SamlIdp
     oidc_issuer: str | None
+    folder: Path
+
+    def set_oidc_account(self, login: str, claims: dict[str, Any]) -> None:
+        """Add or change a person at the OpenID provider (read again at each login)."""
+        path = self.folder / "oidc-provider.json"
+        settings = json.loads(path.read_text())
+        settings["accounts"][login] = claims
+        path.write_text(json.dumps(settings))
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -448,6 +458,7 @@ label = "Region Hovedstaden (test)"
 discovery_url = "{issuer}/.well-known/openid-configuration"
 client_id = "{client_id}"
 client_secret_env = "{secret_env}"
+scopes = ["openid", "profile", "email", "groups"]
 party = "REGION-H"
 clock_skew_seconds = 60
 
@@ -518,7 +529,7 @@ def sso_site(
             )
             app_port.target = app
             try:
-                yield SsoSite(app_url, database_url, idp, issuer)
+                yield SsoSite(app_url, database_url, idp, issuer, folder)
             finally:
                 engine_ = app.extensions["aftaleflow.database"].engine
                 if engine_ is not None:

@@ -5,7 +5,8 @@
 //     "accounts": { "<login>": { "name", "email", "groups": [...] } } }
 // Any account is signed in with the provider's development login form (login = the key in
 // "accounts", any password), which is also its sub claim. Listens on 127.0.0.1 on a free
-// port and prints "listening <issuer>" on stdout once it answers.
+// port and prints "listening <issuer>" on stdout once it answers. The accounts are read again
+// at each login.
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 
@@ -36,7 +37,8 @@ server.listen(0, '127.0.0.1', () => {
     pkce: { required: () => true },
     cookies: { keys: ['aftaleflow-test-provider-cookie-key'] },
     async findAccount(ctx, id) {
-      const account = settings.accounts[id];
+      // Read afresh at every login, so a test can change a person's groups between logins.
+      const account = JSON.parse(readFileSync(process.argv[2], 'utf8')).accounts[id];
       if (!account) return undefined;
       return {
         accountId: id,
