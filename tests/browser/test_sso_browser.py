@@ -12,9 +12,9 @@ import pytest
 from browser_support import BROWSER_MARKS, chromium, new_page, shot
 from playwright.sync_api import Browser, Page, Route
 from sqlalchemy import func, select
+from support.idps import SsoSite, oiosaml_identity, sso_site
 
 from models import AdminAuditEntry, Membership, User
-from support.idps import SsoSite, oiosaml_identity, sso_site
 
 pytestmark = BROWSER_MARKS
 

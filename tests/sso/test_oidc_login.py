@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 import pytest
 import requests
 from sqlalchemy import func, select
+from support.idps import SsoSite, sso_site
 
 from models import AdminAuditEntry, Membership, User
-from support.idps import SsoSite, sso_site
 
 pytestmark = [pytest.mark.sqlite_only]
 
