@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,6 +225,10 @@ def _saml(raw: Any, groups: dict[str, list[GroupRule]], base: Path, where: str) 
         where,
     )
     key = _key(table, where)
+    if shutil.which("xmlsec1") is None:
+        raise SsoConfigError(
+            f"{where}: SAML kræver programmet xmlsec1 på serveren (apt install xmlsec1)"
+        )
     assurance = table.get("minimum_assurance", "Substantial")
     if assurance not in ASSURANCE_LEVELS:
         raise SsoConfigError(
