@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from models import Membership, Notification, Role
+from models import ExternalIdentity, Membership, Notification, Role
 
 SSO_TOML = """
 [login]
@@ -82,7 +82,9 @@ def test_the_admin_page_shows_where_each_membership_came_from(
     )
     assert sso_membership is not None and sso_membership.role == Role.MEMBER
     sso_membership.source = "sso:kombit"
+    session.add(ExternalIdentity(user_id=person.id, provider="kombit", subject="uuid-1"))
     session.flush()
     text = text_of(client.get(f"/admin/brugere/{person.id}"))
     assert "PPU Medlem" in text and "Single sign-on: kombit" in text
     assert "Tildelt af administrator" in text
+    assert "Logger ind via single sign-on: kombit." in text

@@ -353,3 +353,9 @@ def _file(
 def current_settings() -> SsoSettings:
     """The running app's SSO settings (empty when none are configured)."""
     return cast(SsoSettings, current_app.extensions.get(SETTINGS_EXTENSION, SsoSettings()))
+
+
+def provider_label(key: str) -> str:
+    """The name a provider goes by on the pages (its key when no longer configured)."""
+    provider = current_settings().providers.get(key)
+    return provider.label if provider is not None else key

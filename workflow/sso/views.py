@@ -22,10 +22,8 @@ from flask import (
     url_for,
 )
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from models import ExternalIdentity
 from workflow.auth.login import login
 from workflow.auth.views import safe_next
 from workflow.engine import clock
@@ -40,6 +38,7 @@ from workflow.sso.settings import (
     Provider,
     SamlProvider,
     current_settings,
+    provider_label,
 )
 from workflow.sso.settings import load as load_settings
 from workflow.web import db
@@ -66,12 +65,6 @@ def init_sso(app: Flask) -> None:
     if csrf is not None:
         # The IdP's POST carries its own signature, not our form token.
         csrf.exempt(saml_acs)
-
-
-def provider_label(key: str) -> str:
-    """The name a provider goes by on the pages (its key when no longer configured)."""
-    provider = current_settings().providers.get(key)
-    return provider.label if provider is not None else key
 
 
 def _provider(key: str) -> Provider:
@@ -205,11 +198,4 @@ def _set_pending(response: Response, pending: dict[str, str]) -> None:
         # Cross-site POST from the IdP needs SameSite=None, which browsers accept only with
         # Secure; on plain http (development, tests) the IdP is on the same site anyway.
         samesite="None" if secure else "Lax",
-    )
-
-
-def linked_providers(user_id: int) -> list[str]:
-    """The providers a user has signed in with (for the admin pages)."""
-    return list(
-        db().scalars(select(ExternalIdentity.provider).where(ExternalIdentity.user_id == user_id))
     )
