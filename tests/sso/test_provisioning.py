@@ -4,12 +4,12 @@ administrator's grants left alone, all audited; refusals write nothing."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from models import AdminAuditEntry, ExternalIdentity, Membership, Role, User
+from models import AdminAuditEntry, ExternalIdentity, Membership, Role, SeenAssertion, User
 from workflow.sso import operations
 from workflow.sso.mapping import Grant, Identity, Refusal
 
@@ -126,3 +126,20 @@ def test_a_refusal_is_audited_without_an_actor(session) -> None:
     entry = session.scalars(select(AdminAuditEntry).order_by(AdminAuditEntry.seq.desc())).first()
     assert entry is not None and entry.action == "sso_refused" and entry.actor_id is None
     assert entry.data == {"reason": "no_known_group", "subject": "sub-9", "groups": ["g"]}
+
+
+def test_an_assertion_is_taken_once_and_a_copy_is_a_replay(session) -> None:
+    expires = datetime.now(UTC) + timedelta(minutes=5)
+    operations.remember_assertion(session, "kombit", "_assertion-1", expires)
+    with pytest.raises(Refusal) as replayed:
+        operations.remember_assertion(session, "kombit", "_assertion-1", expires)
+    assert replayed.value.code == "replayed"
+    assert "allerede brugt" in str(replayed.value.message)
+
+
+def test_expired_notes_are_cleared_when_the_next_assertion_is_taken(session) -> None:
+    past = datetime.now(UTC) - timedelta(minutes=1)
+    operations.remember_assertion(session, "kombit", "_old", past)
+    operations.remember_assertion(session, "kombit", "_new", past + timedelta(hours=1))
+    assert session.get(SeenAssertion, "_old") is None
+    assert session.get(SeenAssertion, "_new") is not None

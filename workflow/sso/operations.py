@@ -3,7 +3,7 @@ provider's groups, refusals and seen assertions; every change audited, each one 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
@@ -103,7 +103,9 @@ def remember_assertion(
     """Note an assertion as used; Refusal if it was used before (a replay)."""
     try:
         with unit_of_work(session):
-            session.execute(delete(SeenAssertion).where(SeenAssertion.expires_at < clock.now()))
+            # The assertion's own validity is real time, not the app's (possibly shifted) clock.
+            now = datetime.now(UTC)
+            session.execute(delete(SeenAssertion).where(SeenAssertion.expires_at < now))
             if session.get(SeenAssertion, assertion_id) is not None:
                 raise Refusal("replayed", REPLAYED, {"assertion_id": assertion_id})
             session.add(
