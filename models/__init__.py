@@ -19,6 +19,7 @@ from models.consultation import Consultation, ConsultationResponse, ResponseStat
 from models.deadline import Deadline, DeadlineKind
 from models.decision import DecisionTemplate, FollowUpItem
 from models.event import GENESIS_HASH, CaseEvent
+from models.external_identity import ExternalIdentity, SeenAssertion
 from models.goal import FocusArea, FocusSubGoal, NationalGoal
 from models.implementation import ImplementationState, ImplementationStatus
 from models.indicator import Indicator, IndicatorDirection, IndicatorValue, case_indicators
@@ -63,6 +64,7 @@ __all__ = [
     "DeadlineKind",
     "DecisionTemplate",
     "DocumentVersion",
+    "ExternalIdentity",
     "FocusArea",
     "FocusSubGoal",
     "FollowUpItem",
@@ -92,6 +94,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "SchedulerLock",
+    "SeenAssertion",
     "SeriesFrequency",
     "SuccessionKind",
     "User",

@@ -54,6 +54,7 @@ def membership_values(membership: Membership) -> dict[str, Any]:
         "since": membership.since.isoformat() if membership.since else None,
         "until": membership.until.isoformat() if membership.until else None,
         "active": membership.active,
+        "source": membership.source,
     }
 
 
@@ -221,6 +222,8 @@ def add_membership(
         if existing is not None:
             before = membership_values(existing)
             existing.active, existing.since, existing.until = True, since, None
+            # Resumed by an administrator: a sign-on no longer ends it.
+            existing.source = None
             membership, action = existing, "membership_reactivated"
         else:
             before = None
