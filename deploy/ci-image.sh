@@ -94,6 +94,7 @@ chroot_smoke() {
         in_image python -c "from workflow.documents import pdf
 data = pdf.render_pdf('documents/base.html', title='Prøve', author='Aftaleflow', running_header='Prøve')
 assert data.startswith(b'%PDF-1.7'), data[:16]"
+    check "the image has xmlsec1 for SAML single sign-on" in_image xmlsec1 --version
     code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
     check "/healthz answers ok" test "$(curl -fsS "http://127.0.0.1:$PORT/healthz")" = ok
     check "/readyz is 503 before the scheduler's first sweep" \

@@ -114,6 +114,13 @@ def test_the_image_has_what_the_pdf_documents_need():
     assert "render_pdf" in (ROOT / "deploy" / "ci-image.sh").read_text("utf-8")
 
 
+def test_the_image_has_what_saml_single_sign_on_needs():
+    """pysaml2 shells out to xmlsec1: without it a SAML deployment cannot start."""
+    run_stage = CONTAINERFILE.read_text("utf-8").split(" AS run", 1)[1]
+    assert "xmlsec1" in run_stage
+    assert "xmlsec1 --version" in (ROOT / "deploy" / "ci-image.sh").read_text("utf-8")
+
+
 def test_ci_builds_and_smoke_tests_the_image_with_a_chroot_fallback():
     script = ROOT / "deploy" / "ci-image.sh"
     assert os.access(script, os.X_OK)
