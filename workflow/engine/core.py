@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from models import (
@@ -315,13 +315,22 @@ def describe_roles(session: Session, case: Case, roles: tuple[RoleRef, ...]) -> 
     return " eller ".join(danish), " or ".join(english)
 
 
+# Statements every transition runs, built once: building and keying a statement costs more
+# Python than SQLite takes to run it.
+_MEMBERSHIPS_OF_USER = select(Membership.body_id, Membership.role).where(
+    Membership.user_id == bindparam("user_id"), Membership.active.is_(True)
+)
+_CHAIN_HEAD = (
+    select(CaseEvent.seq, CaseEvent.hash)
+    .where(CaseEvent.case_id == bindparam("case_id"))
+    .order_by(CaseEvent.seq.desc())
+    .limit(1)
+)
+
+
 def _memberships(session: Session, actor: User) -> frozenset[tuple[int, Role]]:
     def load() -> frozenset[tuple[int, Role]]:
-        rows = session.execute(
-            select(Membership.body_id, Membership.role).where(
-                Membership.user_id == actor.id, Membership.active.is_(True)
-            )
-        )
+        rows = session.execute(_MEMBERSHIPS_OF_USER, {"user_id": actor.id})
         return frozenset((body_id, role) for body_id, role in rows)
 
     return session_cache.cached(session, ("memberships", actor.id), load)
@@ -607,6 +616,54 @@ def perform(
     if expected_version is not None and expected_version != case.version:
         raise Conflict(expected_version, case.version)
     transition = _transition_for(definition, case, trigger)
+    if session.in_transaction():
+        # A request's reads are open already: check in that transaction, leaving it (and
+        # whatever the caller has written in it) as it was when the action is refused.
+        extra, meeting = _checked(session, case, transition, actor, comment, data, now)
+        with _one_transaction(session, case, expected_version):
+            event = _apply_and_route(
+                session, definition, case, transition, actor, comment, extra, meeting, now
+            )
+    else:
+        # Nothing open: check inside the unit that writes, so a transition is one transaction,
+        # not a read transaction ended and a writer's begun (on SQLite the rules are then read
+        # under the write lock too). A refusal rolls back a transaction that wrote nothing.
+        with _one_transaction(session, case, expected_version):
+            extra, meeting = _checked(session, case, transition, actor, comment, data, now)
+            event = _apply_and_route(
+                session, definition, case, transition, actor, comment, extra, meeting, now
+            )
+    metrics.TRANSITIONS.labels(definition.name, trigger).inc()
+    return event
+
+
+def _apply_and_route(
+    session: Session,
+    definition: ProcessDefinition,
+    case: Case,
+    transition: TransitionSpec,
+    actor: User | None,
+    comment: str | None,
+    extra: dict[str, Any],
+    meeting: Meeting | None,
+    now: datetime,
+) -> CaseEvent:
+    event = _apply(session, definition, case, transition, actor, comment or "", extra, meeting, now)
+    _follow_routes(session, definition, case, actor, now)
+    return event
+
+
+def _checked(
+    session: Session,
+    case: Case,
+    transition: TransitionSpec,
+    actor: User | None,
+    comment: str | None,
+    data: dict[str, Any],
+    now: datetime,
+) -> tuple[dict[str, Any], Meeting | None]:
+    """Check the actor's permission, the fields and the guards; return the event's data and
+    the meeting a decision names, or raise the refusal."""
     permission = find_permission(session, case, transition, actor)
     if permission is None:
         da, en = describe_roles(session, case, transition.allowed)
@@ -632,13 +689,7 @@ def perform(
             extra["on_behalf_of_body"] = True  # formandskabsbeslutning between meetings
     if data.get("all_answered") is not None:
         extra["all_answered"] = data["all_answered"]
-    with _one_transaction(session, case, expected_version):
-        event = _apply(
-            session, definition, case, transition, actor, comment or "", extra, meeting, now
-        )
-        _follow_routes(session, definition, case, actor, now)
-    metrics.TRANSITIONS.labels(definition.name, trigger).inc()
-    return event
+    return extra, meeting
 
 
 def _one_transaction(session: Session, case: Case, expected_version: int | None) -> Any:
@@ -675,16 +726,39 @@ def append_event(
     meeting_id: int | None = None,
 ) -> CaseEvent:
     """Append one event, sealed onto the case's chain, to its audit trail."""
-    # Lock the case row first (PostgreSQL; SQLite's writer lock already serialises): a writer
-    # that appends without changing the case, like the scheduler, must not read the same
-    # last event as a concurrent transition and fork the chain.
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    last = session.execute(
-        select(CaseEvent.seq, CaseEvent.hash)
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.seq.desc())
-        .limit(1)
-    ).first()
+    # Lock the case row first (PostgreSQL; SQLite's writer lock already serialises, so the
+    # statement is not sent there): a writer that appends without changing the case, like
+    # the scheduler, must not read the same last event as a concurrent transition and fork
+    # the chain.
+    if not _is_sqlite(session):
+        session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    event = _sealed_event(
+        session, case, trigger=trigger, actor=actor, from_state=from_state, comment=comment,
+        data=data, now=now, meeting_id=meeting_id,
+    )  # fmt: skip
+    session.flush()
+    return event
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _sealed_event(
+    session: Session,
+    case: Case,
+    *,
+    trigger: str,
+    actor: User | None,
+    from_state: str | None,
+    comment: str,
+    data: dict[str, Any],
+    now: datetime,
+    meeting_id: int | None,
+) -> CaseEvent:
+    """Add (not flush) the next event on the case's chain, sealed onto its last one. The
+    caller holds the case: its row lock (PostgreSQL) or the writer's lock (SQLite)."""
+    last = session.execute(_CHAIN_HEAD, {"case_id": case.id}).first()
     event = CaseEvent(
         case_id=case.id,
         seq=(last.seq + 1) if last else 1,
@@ -701,7 +775,6 @@ def append_event(
     )
     event.hash = case_event_hash(event)
     session.add(event)
-    session.flush()
     return event
 
 
@@ -721,31 +794,32 @@ def _apply(
     from_body_id = case.current_body_id
     # A self-loop (udsættelse) moves the case to a meeting after the one it was planned for.
     postponed_past = _postponed_past(session, case, meeting) if transition.is_self_loop else None
-    registry.machine(definition).events[transition.trigger].trigger(case)
-    dest = definition.states[case.state]
-    _move_to_body(session, case, _state_body_id(session, case, dest.body))
-    case.updated_at = now
-    case.state_entered_at = now
-    if transition.clears_escalation:
-        case.tss_cleared_at = now
-    stored = {k: v for k, v in extra.items() if k in {f.name for f in transition.fields}}
-    if stored:
-        case.extra = {**case.extra, **stored}
+    # The case, its event and its deadlines are written by one flush (each flush costs more
+    # than its statements); nothing read meanwhile depends on them.
+    with session.no_autoflush:
+        registry.machine(definition).events[transition.trigger].trigger(case)
+        dest = definition.states[case.state]
+        _move_to_body(session, case, _state_body_id(session, case, dest.body))
+        case.updated_at = now
+        case.state_entered_at = now
+        if transition.clears_escalation:
+            case.tss_cleared_at = now
+        stored = {k: v for k, v in extra.items() if k in {f.name for f in transition.fields}}
+        if stored:
+            case.extra = {**case.extra, **stored}
+        if not _is_sqlite(session):
+            # The case's UPDATE takes its row lock before the chain's head is read, so a
+            # concurrent writer cannot seal onto the same last event (SQLite: the writer's
+            # lock is held since the unit began).
+            session.flush()
+        event = _sealed_event(
+            session, case, trigger=transition.trigger, actor=actor, from_state=from_state,
+            comment=comment, data=extra, now=now, meeting_id=meeting.id if meeting else None,
+        )  # fmt: skip
+        deadlines.recompute(
+            session, case, dest, now, left_state=from_state != case.state, after=postponed_past
+        )
     session.flush()
-    event = append_event(
-        session,
-        case,
-        trigger=transition.trigger,
-        actor=actor,
-        from_state=from_state,
-        comment=comment,
-        data=extra,
-        now=now,
-        meeting_id=meeting.id if meeting else None,
-    )
-    deadlines.recompute(
-        session, case, dest, now, left_state=from_state != case.state, after=postponed_past
-    )
     if dest.on_enter and from_state != case.state:
         actions.run_on_enter(session, case, dest.on_enter, caused_by or actor, now)
     notifications.after_transition(

@@ -44,7 +44,6 @@ from workflow.engine.errors import WorkflowError
 from workflow.meetings import (
     agenda,
     attendance,
-    documents,
     ical,
     minutes,
     minutes_steps,
@@ -691,6 +690,10 @@ def document(meeting_id: int, kind: str, fmt: str) -> Response:
     body = session.get(Body, meeting.body_id)
     assert body is not None
     name = f"{kind}-{body.code}-{meeting.starts_at.astimezone(LOCAL_TZ):%Y-%m-%d}.{fmt}"
+    # Imported here, not at the top: the PDF and Word libraries are a fifth of the app's
+    # import time, and only this download needs them (cold start, docs/performance.md).
+    from workflow.meetings import documents
+
     if fmt == "pdf":
         return Response(
             documents.to_pdf(snap, public=public),

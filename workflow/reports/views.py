@@ -27,7 +27,6 @@ from workflow.engine.errors import GuardFailed, NotAllowed, WorkflowError
 from workflow.engine.paths import resource_dir
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
-from workflow.reports import documents
 from workflow.reports import queries as reports
 from workflow.reports.queries import N_
 from workflow.web import db
@@ -225,6 +224,8 @@ def yearly_follow_up_docx() -> Response:
     """SKU's yearly follow-up as a Word document with the same figures as the workbook."""
     year = _follow_up_year()
     tables = reports.yearly_follow_up(db(), year, _seen())
+    from workflow.reports import documents  # the Word library only when asked (cold start)
+
     return Response(
         documents.to_docx(tables, reports.follow_up_title(year)),
         mimetype=DOCX,
@@ -238,6 +239,8 @@ def yearly_follow_up_pdf() -> Response:
     """SKU's yearly follow-up as tagged PDF with the same figures as the workbook."""
     year = _follow_up_year()
     tables = reports.yearly_follow_up(db(), year, _seen())
+    from workflow.reports import documents  # the Word library only when asked (cold start)
+
     return Response(
         documents.to_pdf(tables, reports.follow_up_title(year)),
         mimetype="application/pdf",
