@@ -21,7 +21,7 @@ from workflow.api.spec import API_PREFIX, OPERATIONS, bp
 __all__ = ["bp", "cases", "docs", "http_problem", "is_api_request", "reference", "register"]
 
 CATCH_ALL = "not_found"
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
 
 
 def register(app: Flask) -> None:

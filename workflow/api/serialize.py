@@ -74,12 +74,14 @@ def case_field_input(name: str) -> Schema:
         schema = string(kind.length or TEXT_MAX_LENGTH, 1 if name == "title" else 0)
     else:  # pragma: no cover - a new column type must be described here first
         raise TypeError(f"no schema for {name}: {kind!r}")
+    if name == "focus_area_id":
+        schema["x-reference"] = "focus_areas"
     return nullable(schema) if column.nullable else schema
 
 
 def case_field_output(name: str) -> Schema:
     """The output schema of a case field: its JSON type, nullable when the column is."""
-    schema = {"type": case_field_input(name)["type"]}
+    schema: Schema = {"type": case_field_input(name)["type"]}
     if name in ("received_on", "sent_on"):
         schema["format"] = "date"
     return schema
@@ -90,7 +92,9 @@ def case_field_value(case: Case, name: str) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-NATIONAL_GOAL_IDS = array(integer(1), uniqueItems=True, maxItems=20)
+NATIONAL_GOAL_IDS = array(
+    {**integer(1), "x-reference": "national_goals"}, uniqueItems=True, maxItems=20
+)
 
 BODY_REF = out({"id": INT, "code": STR, "name": STR}, "BodyRef")
 
@@ -347,6 +351,12 @@ TRANSITION_RESULT = out(
         "version": INT,
         "current_body": BODY_REF,
         "event": EVENT,
+        "routed": {
+            **array(EVENT),
+            "description": "Flytninger, motoren selv foretog bagefter efter processens regler; "
+            "'comment' er reglens begrundelse, 'data.reason_en' den engelske.",
+        },
+        "allowed_triggers": array(ALLOWED_TRIGGER),
     },
     "TransitionResult",
 )
