@@ -558,13 +558,17 @@ def test_openapi_document_lists_exactly_the_registered_routes(app, client):
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     assert documented == registered
-    assert len(documented) == 15
+    assert {("/api/v1/cases", "POST"), ("/api/v1/cases/{case_id}/transitions", "POST")} <= (
+        documented
+    )
 
 
 def test_every_operation_documents_its_problems(client):
     document = client.get("/api/v1/openapi.json").get_json()
     transitions = document["paths"]["/api/v1/cases/{case_id}/transitions"]["post"]
-    assert {"200", "400", "401", "403", "404", "409", "422"} <= set(transitions["responses"])
+    assert {"200", "400", "401", "403", "404", "409", "412", "422", "428"} <= set(
+        transitions["responses"]
+    )
     problem = transitions["responses"]["422"]["content"]["application/problem+json"]
     assert problem["schema"] == {"$ref": "#/components/schemas/Problem"}
     assert document["paths"]["/api/v1/openapi.json"]["get"]["security"] == []

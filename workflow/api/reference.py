@@ -6,19 +6,21 @@ from flask import Response
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from models import Body, Case, Meeting, MeetingStatus, Notification
+from models import Body, Case, FocusArea, Meeting, MeetingStatus, NationalGoal, Notification
 from workflow import policy
 from workflow.api.cases import CURSOR, LIMIT, find_case
 from workflow.api.listing import cursor_id, encode_cursor
 from workflow.api.problems import ApiProblem, json_response
-from workflow.api.schema import INT32_MAX, integer, string
+from workflow.api.schema import INT32_MAX, array, integer, nullable, string
 from workflow.api.serialize import (
     BODY,
+    INT,
     MEETING,
     MEETING_SUMMARY,
     NOTIFICATION,
     PROCESS,
     PROCESS_SUMMARY,
+    STR,
     agenda_item_json,
     body_json,
     meeting_summary,
@@ -131,6 +133,51 @@ def get_meeting(call: Call) -> Response:
             ],
         }
     )
+
+
+NATIONAL_GOAL = out(
+    {"id": INT, "number": INT, "name": STR, "name_en": nullable(STR)}, "NationalGoal"
+)
+FOCUS_AREA = out(
+    {"id": INT, "code": STR, "name": STR, "name_en": nullable(STR), "period": STR}, "FocusArea"
+)
+NATIONAL_GOALS = out({"items": array(NATIONAL_GOAL)}, "NationalGoalList")
+FOCUS_AREAS = out({"items": array(FOCUS_AREA)}, "FocusAreaList")
+
+
+@operation(
+    "/national-goals", "get", tag="Organisation", summary="De nationale mål",
+    ok={200: Reply("De nationale mål for sundhedsvæsenet, efter nummer.", NATIONAL_GOALS)},
+)  # fmt: skip
+def list_national_goals(call: Call) -> Response:
+    """List the national quality goals a case may address (`national_goal_ids`)."""
+    goals = db().scalars(select(NationalGoal).order_by(NationalGoal.number))
+    return json_response(
+        {
+            "items": [
+                {"id": g.id, "number": g.number, "name": g.name, "name_en": g.name_en}
+                for g in goals
+            ]
+        }
+    )
+
+
+@operation(
+    "/focus-areas", "get", tag="Organisation", summary="Fokusområderne",
+    ok={200: Reply("Sundhedsaftalens fokusområder, efter kode.", FOCUS_AREAS)},
+)  # fmt: skip
+def list_focus_areas(call: Call) -> Response:
+    """List the focus areas a case may belong to (`focus_area_id`)."""
+    areas = db().scalars(select(FocusArea).order_by(FocusArea.code))
+    return json_response(
+        {
+            "items": [
+                {"id": a.id, "code": a.code, "name": a.name, "name_en": a.name_en,
+                 "period": a.period}
+                for a in areas
+            ]
+        }
+    )  # fmt: skip
 
 
 @operation(

@@ -17,7 +17,16 @@ from models import (
     Meeting,
     Notification,
 )
-from workflow.api.schema import TEXT_MAX_LENGTH, Schema, array, integer, nullable, string, text
+from workflow.api.schema import (
+    TEXT_MAX_LENGTH,
+    Schema,
+    array,
+    date_input,
+    integer,
+    nullable,
+    string,
+    text,
+)
 from workflow.api.spec import component
 from workflow.engine import clock, values
 from workflow.engine import core as engine
@@ -67,7 +76,7 @@ def case_field_input(name: str) -> Schema:
     elif isinstance(kind, Integer):
         schema = integer(1) if column.foreign_keys else integer(1900, 2200)
     elif isinstance(kind, Date):
-        schema = {"type": "string", "format": "date"}
+        schema = date_input()
     elif isinstance(kind, String) and kind.length is None:
         schema = text()
     elif isinstance(kind, String):
