@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import Body, Case, CaseEvent, FocusArea, NationalGoal, User
+from models import Body, Case, CaseEvent, FocusArea, NationalGoal, Party, User
 from workflow import policy
 from workflow.api.listing import (
     CURSOR_DESCRIPTION,
@@ -29,6 +30,7 @@ from workflow.api.schema import (
     JSON_INT_MAX,
     LONG_TEXT,
     Schema,
+    array,
     integer,
     nullable,
     obj,
@@ -37,6 +39,7 @@ from workflow.api.schema import (
     text,
 )
 from workflow.api.serialize import (
+    AMOUNT_PATTERN,
     CASE,
     CASE_FIELDS,
     CASE_SUMMARY,
@@ -107,11 +110,29 @@ CREATE_BODY = obj(
 EXPECTED_VERSION = integer(
     1, description="Den version, ændringen bygger på (eller send sagens ETag i If-Match)."
 )
+EXPENSE_INPUT = obj(
+    {
+        "party_id": {**integer(1), REFERENCE: "parties"},
+        "amount_dkk": {
+            "type": "string",
+            "pattern": AMOUNT_PATTERN,
+            "description": "Merudgift pr. år i kr., 0 eller mere, højst to decimaler.",
+            "examples": ["250000", "1250.50"],
+        },
+        "note": string(500),
+    },
+    required=("party_id", "amount_dkk"),
+)
+EXPENSES_INPUT: Schema = {
+    **array(EXPENSE_INPUT, maxItems=100),
+    "description": "Sagens merudgifter pr. part; listen erstatter de gemte (tom liste: ingen).",
+}
 EDIT_BODY = obj(
     {
         "expected_version": EXPECTED_VERSION,
         **FIELD_INPUTS,
         "national_goal_ids": NATIONAL_GOAL_IDS,
+        "expenses": EXPENSES_INPUT,
     },
     description="Ret sagens felter (ikke dens tilstand); udeladte felter bevares.",
 )
@@ -228,9 +249,9 @@ def list_cases(call: Call) -> Response:
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
-def _unknown_reference(field: str, da: str, en: str) -> ApiProblem:
+def _unknown_reference(field: str, da: str, en: str, rule: str | None = None) -> ApiProblem:
     """A reference to something that does not exist; the rule is `known_<field>`."""
-    rule = "known_" + field.removesuffix("_ids").removesuffix("_id")
+    rule = rule or "known_" + field.removesuffix("_ids").removesuffix("_id")
     return ApiProblem(
         "unprocessable",
         da,
@@ -274,6 +295,39 @@ def _goal_ids(session: Session, body: dict[str, Any]) -> list[int] | None:
             f"National goals {listed} do not exist.",
         )
     return wanted
+
+
+def _expense_lines(
+    session: Session, wanted: list[dict[str, Any]] | None
+) -> list[engine.ExpenseLine] | None:
+    """The body's expense lines for the engine; one line per party, and parties that exist."""
+    if wanted is None:
+        return None
+    party_ids = [line["party_id"] for line in wanted]
+    if len(set(party_ids)) != len(party_ids):
+        raise _unknown_reference(
+            "expenses",
+            "En part står i flere linjer. Skriv partens samlede merudgift i én linje.",
+            "A party appears in more than one line; give its total in one line.",
+            rule="one_line_per_party",
+        )
+    found = set(session.scalars(select(Party.id).where(Party.id.in_(party_ids))))
+    if missing := sorted(set(party_ids) - found):
+        listed = ", ".join(str(m) for m in missing)
+        raise _unknown_reference(
+            "expenses",
+            f"Parterne {listed} findes ikke. Se GET /api/v1/parties.",
+            f"Parties {listed} do not exist.",
+            rule="known_party",
+        )
+    return [
+        engine.ExpenseLine(
+            line["party_id"],
+            Decimal(line["amount_dkk"]),
+            values.single_line(line.get("note") or "").strip(),
+        )
+        for line in wanted
+    ]
 
 
 @operation(
@@ -343,8 +397,9 @@ def edit_case(call: Call) -> Response:
     version = expected_version(case, call.body.get("expected_version"))
     changes = _content_changes(session, call.body)
     goal_ids = _goal_ids(session, call.body)
+    expenses = _expense_lines(session, call.body.get("expenses"))
     try:
-        engine.edit_case(case, call.actor, changes, version, goal_ids)
+        engine.edit_case(case, call.actor, changes, version, goal_ids, expenses)
     except WorkflowError as error:
         raise refusal(error) from None
     return _case_response(session, case, call.actor)

@@ -6,7 +6,16 @@ from flask import Response
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from models import Body, Case, FocusArea, Meeting, MeetingStatus, NationalGoal, Notification
+from models import (
+    Body,
+    Case,
+    FocusArea,
+    Meeting,
+    MeetingStatus,
+    NationalGoal,
+    Notification,
+    Party,
+)
 from workflow import policy
 from workflow.api.cases import CURSOR, LIMIT, find_case
 from workflow.api.listing import cursor_id, encode_cursor
@@ -141,8 +150,32 @@ NATIONAL_GOAL = out(
 FOCUS_AREA = out(
     {"id": INT, "code": STR, "name": STR, "name_en": nullable(STR), "period": STR}, "FocusArea"
 )
+PARTY = out(
+    {"id": INT, "code": STR, "name": STR, "kind": STR, "planning_area_id": nullable(INT),
+     "active": {"type": "boolean"}},
+    "Party",
+)  # fmt: skip
+PARTIES = out({"items": array(PARTY)}, "PartyList")
 NATIONAL_GOALS = out({"items": array(NATIONAL_GOAL)}, "NationalGoalList")
 FOCUS_AREAS = out({"items": array(FOCUS_AREA)}, "FocusAreaList")
+
+
+@operation(
+    "/parties", "get", tag="Organisation", summary="Parterne",
+    ok={200: Reply("Regionen, kommunerne, almen praksis og brugerorganisationerne.", PARTIES)},
+)  # fmt: skip
+def list_parties(call: Call) -> Response:
+    """List the parties (for expenses and consultations), by code."""
+    parties = db().scalars(select(Party).order_by(Party.code))
+    return json_response(
+        {
+            "items": [
+                {"id": p.id, "code": p.code, "name": p.name, "kind": p.kind.value,
+                 "planning_area_id": p.planning_area_id, "active": p.active}
+                for p in parties
+            ]
+        }
+    )  # fmt: skip
 
 
 @operation(

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, FocusArea, NationalGoal
+from models import Body, FocusArea, NationalGoal, Party
 from workflow.engine.processes import registry
 
 REFERENCE = "x-reference"
@@ -55,6 +55,10 @@ def _focus_areas(session: Session) -> list[Any]:
     return list(session.scalars(select(FocusArea.id).order_by(FocusArea.id)))
 
 
+def _parties(session: Session) -> list[Any]:
+    return list(session.scalars(select(Party.id).order_by(Party.id)))
+
+
 SOURCES: dict[str, Callable[[Session], list[Any]]] = {
     "processes": _processes,
     "states": _states,
@@ -62,6 +66,7 @@ SOURCES: dict[str, Callable[[Session], list[Any]]] = {
     "bodies": _bodies,
     "national_goals": _national_goals,
     "focus_areas": _focus_areas,
+    "parties": _parties,
 }
 
 

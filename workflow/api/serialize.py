@@ -13,6 +13,7 @@ from models import (
     Body,
     Case,
     CaseEvent,
+    CaseExpense,
     Deadline,
     Meeting,
     Notification,
@@ -28,6 +29,7 @@ from workflow.api.schema import (
     text,
 )
 from workflow.api.spec import component
+from workflow.cases.queries import case_expenses
 from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, TransitionSpec
@@ -106,6 +108,26 @@ NATIONAL_GOAL_IDS = array(
 )
 
 BODY_REF = out({"id": INT, "code": STR, "name": STR}, "BodyRef")
+PARTY_REF = out({"id": INT, "code": STR, "name": STR}, "PartyRef")
+AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+EXPENSE = out(
+    {
+        "party": PARTY_REF,
+        "amount_dkk": {"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["250000.00"]},
+        "note": STR,
+    },
+    "Expense",
+)
+
+
+def expense_json(expense: CaseExpense) -> dict[str, Any]:
+    """A party's expected extra expense per year; the amount as a decimal string (exact)."""
+    party = expense.party
+    return {
+        "party": {"id": party.id, "code": party.code, "name": party.name},
+        "amount_dkk": f"{expense.amount_dkk:.2f}",
+        "note": expense.note,
+    }
 
 
 def body_ref(body: Body) -> dict[str, Any]:
@@ -287,6 +309,10 @@ CASE = out(
         "focus_area": maybe(FOCUS_REF),
         "national_goals": array(GOAL_REF),
         "extra": {"type": "object", "description": "Values captured by transitions' fields."},
+        "expenses": {
+            **array(EXPENSE),
+            "description": "Parternes forventede merudgift pr. år (finansieringsreglen læser dem).",
+        },
         "deadlines": array(DEADLINE),
         "allowed_triggers": array(ALLOWED_TRIGGER),
     },
@@ -309,6 +335,7 @@ def case_json(
             {"id": g.id, "number": g.number, "name": g.name} for g in case.national_goals
         ],
         "extra": case.extra or {},
+        "expenses": [expense_json(e) for e in case_expenses(session, case)],
         "deadlines": [deadline_json(d, codes) for d in deadlines],
         "allowed_triggers": allowed_json(session, case, actor),
     }
