@@ -92,6 +92,8 @@ class InvalidTrigger(WorkflowError):
 
     default_rule = "valid_trigger"
 
-    def __init__(self, message: str, message_en: str, valid: Sequence[str]) -> None:
-        super().__init__(message, message_en)
+    def __init__(
+        self, message: str, message_en: str, valid: Sequence[str], *, rule: str | None = None
+    ) -> None:
+        super().__init__(message, message_en, rule=rule)
         self.valid = list(valid)
