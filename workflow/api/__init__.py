@@ -12,7 +12,15 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map
 
-from workflow.api import attachments, cases, consultations, docs, implementation, reference
+from workflow.api import (
+    attachments,
+    cases,
+    consultations,
+    docs,
+    implementation,
+    meetings,
+    reference,
+)
 from workflow.api import profile_views as profile
 from workflow.api.i18n import gettext
 from workflow.api.problems import ApiProblem
@@ -27,6 +35,7 @@ __all__ = [
     "http_problem",
     "implementation",
     "is_api_request",
+    "meetings",
     "reference",
     "register",
 ]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
     Body,
@@ -15,6 +17,7 @@ from models import (
     NationalGoal,
     Notification,
     Party,
+    User,
 )
 from workflow import policy
 from workflow.api.cases import CURSOR, LIMIT, find_case
@@ -119,29 +122,29 @@ def get_meeting(call: Call) -> Response:
             f"Møde nr. {meeting_id} findes ikke.",
             f"Meeting {meeting_id} does not exist.",
         )
+    return json_response(meeting_json(session, meeting, call.actor))
+
+
+def meeting_json(session: Session, meeting: Meeting, actor: User) -> dict[str, Any]:
+    """A meeting with its agenda as `actor` may read it (closed items and cases by policy)."""
     items = sorted((i for i in meeting.items if i.removed_at is None), key=lambda i: i.position)
     case_ids = {i.case_id for i in items if i.case_id is not None}
     seen = (
         set(
             session.scalars(
-                select(Case.id).where(
-                    Case.id.in_(case_ids), policy.visible_cases(session, call.actor)
-                )
+                select(Case.id).where(Case.id.in_(case_ids), policy.visible_cases(session, actor))
             )
         )
         if case_ids
         else set()
     )
-    sees_closed = policy.may(call.actor, "view_closed_items", meeting, session)
-    return json_response(
-        {
-            **meeting_summary(meeting),
-            "items": [
-                agenda_item_json(i, sees_closed=sees_closed, sees_case=i.case_id in seen)
-                for i in items
-            ],
-        }
-    )
+    sees_closed = policy.may(actor, "view_closed_items", meeting, session)
+    return {
+        **meeting_summary(meeting),
+        "items": [
+            agenda_item_json(i, sees_closed=sees_closed, sees_case=i.case_id in seen) for i in items
+        ],
+    }
 
 
 NATIONAL_GOAL = out(
