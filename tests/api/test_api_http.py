@@ -136,3 +136,24 @@ def test_the_document_links_create_to_transition_at_the_answered_etag(client):
     assert moved["links"]["PerformAllowedTrigger"]["parameters"]["path.case_id"] == (
         "$response.body#/case_id"
     )
+
+
+def test_notifications_are_marked_read_through_the_api_and_only_ones_own(api, session):
+    from models import Notification
+
+    reader, other = api("member@SU-NORD-SOM"), api("member@SU-NORD-SOM")
+    for number, user in enumerate((reader.user, reader.user, other.user)):
+        session.add(
+            Notification(
+                idempotency_key=f"read-{number}", message_id=f"<read-{number}@aftaleflow>",
+                recipient_id=user.id, kind="reminder", subject="Frist", body="Fristen nærmer sig.",
+            )
+        )  # fmt: skip
+    session.commit()
+    mine = reader.get("/me/notifications", query_string={"unread": "true"}).get_json()["items"]
+    theirs = other.get("/me/notifications").get_json()["items"]
+    assert len(mine) == 2
+    one = reader.post("/me/notifications/read", json={"ids": [mine[0]["id"], theirs[0]["id"]]})
+    assert one.get_json() == {"marked": 1, "unread": 1}
+    assert reader.post("/me/notifications/read", json={}).get_json() == {"marked": 1, "unread": 0}
+    assert other.get("/me/notifications", query_string={"unread": "true"}).get_json()["items"]

@@ -23,7 +23,7 @@ from workflow import policy
 from workflow.api.cases import CURSOR, LIMIT, find_case
 from workflow.api.listing import cursor_id, encode_cursor
 from workflow.api.problems import ApiProblem, json_response
-from workflow.api.schema import INT32_MAX, array, integer, nullable, string
+from workflow.api.schema import INT32_MAX, array, integer, nullable, obj, string
 from workflow.api.serialize import (
     BODY,
     INT,
@@ -46,6 +46,7 @@ from workflow.api.spec import Call, Param, Reply, operation
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.diagram import render_svg
 from workflow.engine.processes import UnknownProcess, registry
+from workflow.notifications import delivery as notify
 from workflow.notifications.delivery import about_visible
 from workflow.web import db
 
@@ -145,6 +146,27 @@ def meeting_json(session: Session, meeting: Meeting, actor: User) -> dict[str, A
             agenda_item_json(i, sees_closed=sees_closed, sees_case=i.case_id in seen) for i in items
         ],
     }
+
+
+READ_BODY = obj(
+    {"ids": {**array(integer(1), uniqueItems=True, maxItems=500),
+             "description": "De notifikationer, der er læst; udelades: alle."}},
+)  # fmt: skip
+READ_RESULT = out({"marked": INT, "unread": INT}, "NotificationsRead")
+
+
+@operation(
+    "/me/notifications/read", "post", tag="Mig", summary="Markér notifikationer som læst",
+    body=READ_BODY,
+    ok={200: Reply("Så mange blev markeret læst, og så mange er stadig ulæste.", READ_RESULT)},
+)  # fmt: skip
+def mark_notifications_read(call: Call) -> Response:
+    """Mark the caller's own notifications read (those given, or all), as the inbox does;
+    another user's notification is left alone."""
+    session = db()
+    marked = notify.mark_read(session, call.actor.id, call.body.get("ids"))
+    unread = notify.unread_count(session, call.actor.id, policy.visible_cases(session, call.actor))
+    return json_response({"marked": marked, "unread": unread})
 
 
 NATIONAL_GOAL = out(
