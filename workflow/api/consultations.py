@@ -76,7 +76,7 @@ START_BODY = obj(
         "file": nullable(FILE),
     },
     description="Send sagens udkast i høring. Fristen er som standard den, sagen fik, da den "
-    "blev sendt i høring (handlingen start_consultation).",
+    "blev sendt i høring (sagens handling »Send i høring«).",
 )
 ANSWER_BODY = obj(
     {"text": text(), "attachment_id": nullable(integer(1)), "file": nullable(FILE)},

@@ -15,7 +15,7 @@ from workflow import policy
 from workflow.api.cases import find_case
 from workflow.api.problems import ApiProblem, json_response
 from workflow.api.reference import meeting_json
-from workflow.api.reference_data import REFERENCE
+from workflow.api.reference_data import REFERENCE, SOURCES
 from workflow.api.refusals import refusal
 from workflow.api.schema import (
     array,
@@ -34,7 +34,7 @@ from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import Outcome
 from workflow.web import db
 
-TIME_INPUT = {"type": "string", "format": "date-time", "examples": ["2026-03-02T13:00:00+01:00"]}
+TIME_INPUT = {"type": "string", "format": "date-time"}
 STEPS = ["send_for_review", "return_to_draft", "publish", "hold", "approve_minutes", "close",
          "reopen"]  # fmt: skip
 PLAN_BODY = obj(
@@ -50,9 +50,13 @@ PLAN_BODY = obj(
 )
 MOVE_BODY = obj({"starts_at": TIME_INPUT, "comment": text(2000)}, required=("starts_at",))
 COMMENT_BODY = obj({"comment": text(2000)})
+# The steps are listed in the served document (x-reference), not on the readable page.
+SOURCES["meeting_steps"] = lambda _session: list(STEPS)
 STEP_BODY = obj(
-    {"step": {"type": "string", "enum": STEPS}, "comment": text(2000)}, required=("step",)
-)
+    {"step": {**string(64, 1, pattern="^[a-z_]+$"), REFERENCE: "meeting_steps"},
+     "comment": text(2000)},
+    required=("step",),
+)  # fmt: skip
 AGENDA_BODY = obj(
     {
         "case_id": nullable(integer(1)),
@@ -181,6 +185,12 @@ def meeting_step(call: Call) -> Response:
     session = db()
     meeting = _meeting(session, call)
     name = call.body["step"]
+    if name not in STEPS:
+        listed = ", ".join(STEPS)
+        raise ApiProblem(
+            "unprocessable", f"Skridtet '{name}' findes ikke. Mulige: {listed}.",
+            f"No step '{name}'. Possible: {listed}.", rule="known_step",
+        )  # fmt: skip
     try:
         if name == "publish":
             agenda.publish(session, meeting, call.actor)
