@@ -547,7 +547,10 @@ def require(
         body = session.get(Body, body_id) if body_id is not None else None
         code = body.code if body is not None else ""
         raise NotAllowed(
-            rule.refusal.format(body=code), rule.refusal_en.format(body=code), list(rule.grants)
+            rule.refusal.format(body=code),
+            rule.refusal_en.format(body=code),
+            list(rule.grants),
+            rule=f"may_{action}",
         )
 
 

@@ -12,16 +12,36 @@ from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map
 
-from workflow.api import cases, docs, reference
+from workflow.api import (
+    attachments,
+    cases,
+    consultations,
+    docs,
+    implementation,
+    meetings,
+    reference,
+)
 from workflow.api import profile_views as profile
 from workflow.api.i18n import gettext
 from workflow.api.problems import ApiProblem
 from workflow.api.spec import API_PREFIX, OPERATIONS, bp
 
-__all__ = ["bp", "cases", "docs", "http_problem", "is_api_request", "reference", "register"]
+__all__ = [
+    "attachments",
+    "bp",
+    "cases",
+    "consultations",
+    "docs",
+    "http_problem",
+    "implementation",
+    "is_api_request",
+    "meetings",
+    "reference",
+    "register",
+]
 
 CATCH_ALL = "not_found"
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE"]
 
 
 def register(app: Flask) -> None:

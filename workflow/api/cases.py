@@ -3,22 +3,34 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from flask import Response, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from models import Body, Case, CaseEvent, FocusArea, NationalGoal, User
+from models import Body, Case, CaseEvent, FocusArea, NationalGoal, Party, User
 from workflow import policy
-from workflow.api.listing import DEFAULT_LIMIT, MAX_LIMIT, CaseFilter, case_page, cursor_id
+from workflow.api.listing import (
+    CURSOR_DESCRIPTION,
+    CURSOR_SCHEMA,
+    DEFAULT_LIMIT,
+    MAX_LIMIT,
+    CaseFilter,
+    case_page,
+    cursor_id,
+)
+from workflow.api.preconditions import IF_MATCH_SCHEMA, case_etag, expected_version
 from workflow.api.problems import ApiProblem, json_response
+from workflow.api.reference_data import REFERENCE
 from workflow.api.refusals import refusal
 from workflow.api.schema import (
     INT32_MAX,
     JSON_INT_MAX,
     LONG_TEXT,
     Schema,
+    array,
     integer,
     nullable,
     obj,
@@ -27,12 +39,14 @@ from workflow.api.schema import (
     text,
 )
 from workflow.api.serialize import (
+    AMOUNT_PATTERN,
     CASE,
     CASE_FIELDS,
     CASE_SUMMARY,
     EVENT,
     NATIONAL_GOAL_IDS,
     TRANSITION_RESULT,
+    allowed_json,
     body_ref,
     case_field_input,
     case_json,
@@ -52,16 +66,29 @@ from workflow.web import db
 
 NAME = string(64, 1, pattern="^[a-z0-9_]+$")
 LIMIT = Param("limit", integer(1, MAX_LIMIT, default=DEFAULT_LIMIT), "Højst så mange pr. side.")
-CURSOR = Param(
-    "cursor", string(500, 1, pattern="^[A-Za-z0-9_-]+$"), "'next_cursor' fra det forrige svar."
-)
+CURSOR = Param("cursor", CURSOR_SCHEMA, CURSOR_DESCRIPTION)
+IF_MATCH = Param("If-Match", IF_MATCH_SCHEMA, "Sagens ETag fra det forrige svar.")
 
 CASE_QUERY = (
-    Param("process", NAME, "Kun sager i denne proces (fx signature_initiative)."),
-    Param("state", NAME, "Kun sager i denne tilstand (fx at_tss)."),
-    Param("body", string(32, 1), "Kun sager, der stammer fra eller behandles i organet (kode)."),
-    Param("focus_area", integer(), "Kun sager under fokusområdet (id)."),
-    Param("national_goal", integer(), "Kun sager, der adresserer det nationale mål (id)."),
+    Param(
+        "process",
+        {**NAME, REFERENCE: "processes"},
+        "Kun sager i denne proces (fx signature_initiative).",
+    ),
+    Param("state", {**NAME, REFERENCE: "states"}, "Kun sager i denne tilstand (fx at_tss)."),
+    Param(
+        "body",
+        {**string(32, 1), REFERENCE: "bodies"},
+        "Kun sager, der stammer fra eller behandles i organet (kode).",
+    ),
+    Param(
+        "focus_area", {**integer(), REFERENCE: "focus_areas"}, "Kun sager under fokusområdet (id)."
+    ),
+    Param(
+        "national_goal",
+        {**integer(), REFERENCE: "national_goals"},
+        "Kun sager, der adresserer det nationale mål (id).",
+    ),
     Param("overdue", {"type": "boolean"}, "true: kun sager med en overskredet frist; false: uden."),
     Param("q", string(200, 1), "Fritekst i titel, resumé og ESDH-nummer, eller sagsnummer."),
     Param("updated_since", {"type": "string", "format": "date-time"}, "Kun sager ændret siden."),
@@ -72,21 +99,41 @@ CASE_QUERY = (
 FIELD_INPUTS: dict[str, Schema] = {name: case_field_input(name) for name in CASE_FIELDS}
 CREATE_BODY = obj(
     {
-        "process": NAME,
-        "originating_body": string(32, 1),
+        "process": {**NAME, REFERENCE: "processes"},
+        "originating_body": {**string(32, 1), REFERENCE: "bodies"},
         **FIELD_INPUTS,
         "national_goal_ids": NATIONAL_GOAL_IDS,
     },
     required=("process", "originating_body", "title"),
     description="Opret en kladde; felterne er sagens felter.",
 )
+EXPECTED_VERSION = integer(
+    1, description="Den version, ændringen bygger på (eller send sagens ETag i If-Match)."
+)
+EXPENSE_INPUT = obj(
+    {
+        "party_id": {**integer(1), REFERENCE: "parties"},
+        "amount_dkk": {
+            "type": "string",
+            "pattern": AMOUNT_PATTERN,
+            "description": "Merudgift pr. år i kr., 0 eller mere, højst to decimaler.",
+            "examples": ["250000", "1250.50"],
+        },
+        "note": string(500),
+    },
+    required=("party_id", "amount_dkk"),
+)
+EXPENSES_INPUT: Schema = {
+    **array(EXPENSE_INPUT, maxItems=100),
+    "description": "Sagens merudgifter pr. part; listen erstatter de gemte (tom liste: ingen).",
+}
 EDIT_BODY = obj(
     {
-        "expected_version": integer(1),
+        "expected_version": EXPECTED_VERSION,
         **FIELD_INPUTS,
         "national_goal_ids": NATIONAL_GOAL_IDS,
+        "expenses": EXPENSES_INPUT,
     },
-    required=("expected_version",),
     description="Ret sagens felter (ikke dens tilstand); udeladte felter bevares.",
 )
 DATA_VALUE: Schema = {
@@ -98,7 +145,7 @@ DATA_VALUE: Schema = {
 }
 TRANSITION_BODY = obj(
     {
-        "trigger": NAME,
+        "trigger": {**NAME, REFERENCE: "triggers"},
         "comment": nullable(text()),
         "data": {
             "type": "object",
@@ -110,12 +157,39 @@ TRANSITION_BODY = obj(
             "maxProperties": 50,
             "description": "Handlingens felter; 'meeting_id' for en beslutning på et møde.",
         },
-        "expected_version": integer(1),
+        "expected_version": EXPECTED_VERSION,
     },
-    required=("trigger", "expected_version"),
+    required=("trigger",),
 )
 CASE_PAGE = page(CASE_SUMMARY, "CasePage")
 EVENTS = out({"items": {"type": "array", "items": EVENT}}, "EventList")
+
+
+ETAG_HEADER = {"ETag": {"type": "string", "pattern": r'^"case-[0-9]+-v[0-9]+"$'}}
+
+
+def _links_from_case(id_pointer: str) -> dict[str, dict[str, Any]]:
+    """How to go on from an answer that shows a case: read it, act on it, edit it."""
+    case_id = f"$response.body#/{id_pointer}"
+    at_this_version = {"path.case_id": case_id, "header.If-Match": "$response.header.ETag"}
+    return {
+        "GetCase": {"operationId": "get_case", "parameters": {"path.case_id": case_id}},
+        "PerformAllowedTrigger": {
+            "operationId": "perform",
+            "parameters": at_this_version,
+            "requestBody": {
+                "trigger": "$response.body#/allowed_triggers/0/trigger",
+                "expected_version": "$response.body#/version",
+            },
+            "description": "Udfør den første handling, kalderen må nu, på den viste version.",
+        },
+        "EditCase": {
+            "operationId": "edit_case",
+            "parameters": at_this_version,
+            "requestBody": {"expected_version": "$response.body#/version"},
+        },
+        "CaseEvents": {"operationId": "case_events", "parameters": {"path.case_id": case_id}},
+    }
 
 
 def find_case(session: Session, case_id: int, actor: User) -> Case:
@@ -140,6 +214,7 @@ def _case_response(session: Session, case: Case, actor: Any, status: int = 200) 
         case_json(session, case, actor, deadlines, body_codes(session)), status
     )
     response.headers["Location"] = url_for("api.get_case", case_id=case.id)
+    response.headers["ETag"] = case_etag(case)
     return response
 
 
@@ -174,12 +249,15 @@ def list_cases(call: Call) -> Response:
     return json_response({"items": items, "next_cursor": next_cursor})
 
 
-def _unknown_reference(field: str, da: str, en: str) -> ApiProblem:
+def _unknown_reference(field: str, da: str, en: str, rule: str | None = None) -> ApiProblem:
+    """A reference to something that does not exist; the rule is `known_<field>`."""
+    rule = rule or "known_" + field.removesuffix("_ids").removesuffix("_id")
     return ApiProblem(
         "unprocessable",
         da,
         en,
-        errors=[{"field": field, "message": da, "message_da": da, "message_en": en}],
+        errors=[{"field": field, "rule": rule, "message": da, "message_da": da, "message_en": en}],
+        rule=rule,
     )
 
 
@@ -219,9 +297,44 @@ def _goal_ids(session: Session, body: dict[str, Any]) -> list[int] | None:
     return wanted
 
 
+def _expense_lines(
+    session: Session, wanted: list[dict[str, Any]] | None
+) -> list[engine.ExpenseLine] | None:
+    """The body's expense lines for the engine; one line per party, and parties that exist."""
+    if wanted is None:
+        return None
+    party_ids = [line["party_id"] for line in wanted]
+    if len(set(party_ids)) != len(party_ids):
+        raise _unknown_reference(
+            "expenses",
+            "En part står i flere linjer. Skriv partens samlede merudgift i én linje.",
+            "A party appears in more than one line; give its total in one line.",
+            rule="one_line_per_party",
+        )
+    found = set(session.scalars(select(Party.id).where(Party.id.in_(party_ids))))
+    if missing := sorted(set(party_ids) - found):
+        listed = ", ".join(str(m) for m in missing)
+        raise _unknown_reference(
+            "expenses",
+            f"Parterne {listed} findes ikke. Se GET /api/v1/parties.",
+            f"Parties {listed} do not exist.",
+            rule="known_party",
+        )
+    return [
+        engine.ExpenseLine(
+            line["party_id"],
+            Decimal(line["amount_dkk"]),
+            values.single_line(line.get("note") or "").strip(),
+        )
+        for line in wanted
+    ]
+
+
 @operation(
     "/cases", "post", tag="Sager", summary="Opret en kladde",
-    body=CREATE_BODY, ok={201: Reply("Sagen er oprettet i sin process første tilstand.", CASE)},
+    body=CREATE_BODY,
+    ok={201: Reply("Sagen er oprettet i sin process første tilstand.", CASE, headers=ETAG_HEADER,
+                   links=_links_from_case("id"))},
     errors=(403, 422),
 )  # fmt: skip
 def create_case(call: Call) -> Response:
@@ -260,7 +373,8 @@ def create_case(call: Call) -> Response:
 
 @operation(
     "/cases/<int:case_id>", "get", tag="Sager", summary="Hent en sag",
-    ok={200: Reply("Sagen med felter, frister og kalderens mulige handlinger.", CASE)},
+    ok={200: Reply("Sagen med felter, frister og kalderens mulige handlinger.", CASE,
+                   headers=ETAG_HEADER, links=_links_from_case("id"))},
 )  # fmt: skip
 def get_case(call: Call) -> Response:
     """Read a case: fields, state, version, open deadlines and `allowed_triggers`."""
@@ -270,16 +384,22 @@ def get_case(call: Call) -> Response:
 
 @operation(
     "/cases/<int:case_id>", "patch", tag="Sager", summary="Ret en sags felter",
-    body=EDIT_BODY, ok={200: Reply("Sagen efter rettelsen.", CASE)}, errors=(403, 409, 422),
+    body=EDIT_BODY, headers=(IF_MATCH,),
+    ok={200: Reply("Sagen efter rettelsen.", CASE, headers=ETAG_HEADER,
+                   links=_links_from_case("id"))},
+    errors=(403, 409, 412, 422, 428),
 )  # fmt: skip
 def edit_case(call: Call) -> Response:
-    """Change a case's fields through the engine (audited), refused if the version is stale."""
+    """Change a case's fields through the engine (audited), refused if the version is stale:
+    send the case's ETag in `If-Match` (412 when it is not current) or `expected_version`."""
     session = db()
     case = find_case(session, call.path["case_id"], call.actor)
+    version = expected_version(case, call.body.get("expected_version"))
     changes = _content_changes(session, call.body)
     goal_ids = _goal_ids(session, call.body)
+    expenses = _expense_lines(session, call.body.get("expenses"))
     try:
-        engine.edit_case(case, call.actor, changes, call.body["expected_version"], goal_ids)
+        engine.edit_case(case, call.actor, changes, version, goal_ids, expenses)
     except WorkflowError as error:
         raise refusal(error) from None
     return _case_response(session, case, call.actor)
@@ -287,15 +407,18 @@ def edit_case(call: Call) -> Response:
 
 @operation(
     "/cases/<int:case_id>/transitions", "post", tag="Sager", summary="Udfør en handling",
-    body=TRANSITION_BODY,
-    ok={200: Reply("Handlingen er udført; sagens nye tilstand og version.", TRANSITION_RESULT)},
-    errors=(403, 409, 422),
+    body=TRANSITION_BODY, headers=(IF_MATCH,),
+    ok={200: Reply("Handlingen er udført; sagens nye tilstand og version.", TRANSITION_RESULT,
+                   headers=ETAG_HEADER, links=_links_from_case("case_id"))},
+    errors=(403, 409, 412, 422, 428),
 )  # fmt: skip
 def perform(call: Call) -> Response:
-    """Fire a trigger through engine.perform(): 403 who may, 409 stale or invalid, 422 rules."""
+    """Fire a trigger through engine.perform(): 403 who may, 409 stale or invalid, 412 an
+    `If-Match` that is not the case's ETag, 422 the rules (each named in `rule`)."""
     session = db()
     case = find_case(session, call.path["case_id"], call.actor)
     body = call.body
+    version = expected_version(case, body.get("expected_version"))
     data = {k: v for k, v in (body.get("data") or {}).items() if v is not None}
     try:
         event = engine.perform(
@@ -304,7 +427,7 @@ def perform(call: Call) -> Response:
             call.actor,
             comment=body.get("comment"),
             data=data,
-            expected_version=body["expected_version"],
+            expected_version=version,
         )
     except Conflict as error:
         raise refusal(error, case) from None
@@ -319,8 +442,24 @@ def perform(call: Call) -> Response:
         "version": case.version,
         "current_body": body_ref(case.current_body),
         "event": event_json(event),
+        "routed": [event_json(e) for e in _routed_after(session, event)],
+        "allowed_triggers": allowed_json(session, case, call.actor),
     }
-    return json_response(result)
+    response = json_response(result)
+    response.headers["ETag"] = case_etag(case)
+    return response
+
+
+def _routed_after(session: Session, event: CaseEvent) -> list[CaseEvent]:
+    """The moves the engine made by itself after the caller's action (e.g. to TSS because the
+    matter is beyond the forum's mandate); each carries the rule's reason as its comment."""
+    return list(
+        session.scalars(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == event.case_id, CaseEvent.seq > event.seq)
+            .order_by(CaseEvent.seq)
+        )
+    )
 
 
 @operation(

@@ -8,7 +8,9 @@ from typing import Any
 from flask import Response, render_template
 
 from workflow.api.problems import PROBLEM_TYPES, json_response
+from workflow.api.reference_data import with_reference_data
 from workflow.api.spec import Call, Reply, component, openapi_document, operation
+from workflow.web import db
 
 OPENAPI = component("OpenApiDocument", {"type": "object", "required": ["openapi", "paths"]})
 
@@ -18,8 +20,9 @@ OPENAPI = component("OpenApiDocument", {"type": "object", "required": ["openapi"
     ok={200: Reply("Dette dokument (OpenAPI 3.1).", OPENAPI)}, public=True,
 )  # fmt: skip
 def openapi_json(call: Call) -> Response:
-    """Serve the OpenAPI 3.1 document built from the registered operations."""
-    return json_response(openapi_document())
+    """Serve the OpenAPI 3.1 document built from the registered operations, with the
+    processes, triggers, bodies and goals that exist now as enums and examples."""
+    return json_response(with_reference_data(openapi_document(), db()))
 
 
 @operation(
@@ -28,6 +31,8 @@ def openapi_json(call: Call) -> Response:
 )  # fmt: skip
 def docs(call: Call) -> Response:
     """Render the OpenAPI document as a readable page."""
+    # The readable page describes the shapes; the values that exist now (processes, triggers,
+    # bodies …) are listed in /api/v1/openapi.json, not as raw keys on a page for people.
     document = openapi_document()
     operations: list[dict[str, Any]] = []
     for path, methods in document["paths"].items():

@@ -20,6 +20,19 @@ from workflow.engine import clock, values
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+# A cursor is opaque, but a bare id is accepted too (the page after that id, newest first;
+# `0` is an empty page): a client may then start from an id it knows.
+CURSOR_SCHEMA = {
+    "type": "string",
+    "maxLength": 500,
+    "minLength": 1,
+    "pattern": "^[A-Za-z0-9_-]+$",
+    "examples": ["WzEyXQ", "12"],
+}
+CURSOR_DESCRIPTION = (
+    "'next_cursor' fra det forrige svar (uigennemsigtig), eller et id: siden med de "
+    "ældre elementer end det id."
+)
 
 
 def encode_cursor(*values: Any) -> str:
@@ -52,6 +65,8 @@ def cursor_id(cursor: str | None) -> int | None:
     """The id a single-id cursor points after, or None for the first page."""
     if cursor is None:
         return None
+    if cursor.isdigit() and cursor.isascii():
+        return min(int(cursor), INT32_MAX + 1)
     values = decode_cursor(cursor)
     if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool):
         decode_cursor("")

@@ -1,4 +1,5 @@
-"""Errors as RFC 9457 problem details, in Danish (`detail`, `detail_da`) and English."""
+"""Errors as RFC 9457 problem details: `detail` in the request's language, `reasons` (and
+`detail_da`, `detail_en`) in both, and the refusing rule's name in `rule`."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response
+from flask import Response, g, has_request_context, request
 
 from workflow.api.schema import Issue
 
@@ -51,6 +52,9 @@ PROBLEM_TYPES = {
         ProblemType("invalid-trigger", 409, "Handlingen er ikke mulig nu", "Invalid trigger",
                     "Handlingen findes ikke eller er ikke mulig i sagens tilstand; "
                     "`valid_triggers` nævner de mulige."),
+        ProblemType("precondition-failed", 412, "Sagen er ændret siden", "Precondition failed",
+                    "`If-Match` nævner ikke sagens nuværende ETag; hent sagen igen. Svaret har "
+                    "sagens nuværende `ETag`."),
         ProblemType("too-large", 413, "Indholdet er for stort", "Content too large",
                     "Forespørgslens krop er større end grænsen; den er afvist uden at blive "
                     "læst. Send mindre indhold."),
@@ -60,6 +64,10 @@ PROBLEM_TYPES = {
         ProblemType("unprocessable", 422, "Oplysningerne kan ikke bruges", "Unprocessable",
                     "Indholdet er velformet, men henviser til noget, der ikke findes (en proces, "
                     "et organ, et fokusområde, et mål); `errors` nævner feltet."),
+        ProblemType("precondition-required", 428, "Send sagens version",
+                    "Precondition required",
+                    "En ændring skal nævne den version, den bygger på: `If-Match` med sagens "
+                    "`ETag`, eller `expected_version` i indholdet."),
         ProblemType("server-error", 500, "Der opstod en fejl", "Internal error",
                     "En uventet fejl; intet er ændret. Prøv igen, eller kontakt sekretariatet."),
     )
@@ -77,6 +85,7 @@ class ApiProblem(Exception):
         *,
         errors: Sequence[Mapping[str, Any]] = (),
         headers: Mapping[str, str] | None = None,
+        rule: str | None = None,
         **extra: Any,
     ) -> None:
         super().__init__(detail_da)
@@ -85,26 +94,46 @@ class ApiProblem(Exception):
         self.detail_en = detail_en
         self.errors = list(errors)
         self.headers = dict(headers or {})
+        self.rule = rule
         self.extra = extra
 
     def response(self) -> Response:
         """Render the problem document."""
         kind = self.kind
+        english = request_language() == "en"
         body: dict[str, Any] = {
             "type": kind.uri,
-            "title": kind.title_da,
+            "title": kind.title_en if english else kind.title_da,
             "title_en": kind.title_en,
             "status": kind.status,
-            "detail": self.detail_da,
+            "detail": self.detail_en if english else self.detail_da,
             "detail_da": self.detail_da,
             "detail_en": self.detail_en,
+            "reasons": {"da": self.detail_da, "en": self.detail_en},
             **self.extra,
         }
+        if self.rule is not None:
+            body["rule"] = self.rule
         if self.errors:
             body["errors"] = self.errors
         response = json_response(body, kind.status, PROBLEM_MEDIA_TYPE)
         response.headers.update(self.headers)
         return response
+
+
+LANGUAGES = ("da", "en")
+
+
+def request_language() -> str:
+    """'en' when the request asks for English (Accept-Language), or its token's user reads
+    English and the request names neither language; else Danish."""
+    if not has_request_context():
+        return "da"
+    asked = request.accept_languages.best_match(LANGUAGES)
+    if asked is not None:
+        return asked
+    user = g.get("api_user")
+    return "en" if getattr(user, "locale", None) == "en" else "da"
 
 
 def issue_errors(issues: Sequence[Issue]) -> list[dict[str, str]]:

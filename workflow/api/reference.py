@@ -2,23 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Body, Case, Meeting, MeetingStatus, Notification
+from models import (
+    Body,
+    Case,
+    FocusArea,
+    Meeting,
+    MeetingStatus,
+    NationalGoal,
+    Notification,
+    Party,
+    User,
+)
 from workflow import policy
 from workflow.api.cases import CURSOR, LIMIT, find_case
 from workflow.api.listing import cursor_id, encode_cursor
 from workflow.api.problems import ApiProblem, json_response
-from workflow.api.schema import INT32_MAX, integer, string
+from workflow.api.schema import INT32_MAX, array, integer, nullable, obj, string
 from workflow.api.serialize import (
     BODY,
+    INT,
     MEETING,
     MEETING_SUMMARY,
     NOTIFICATION,
     PROCESS,
     PROCESS_SUMMARY,
+    STR,
     agenda_item_json,
     body_json,
     meeting_summary,
@@ -32,6 +46,7 @@ from workflow.api.spec import Call, Param, Reply, operation
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.diagram import render_svg
 from workflow.engine.processes import UnknownProcess, registry
+from workflow.notifications import delivery as notify
 from workflow.notifications.delivery import about_visible
 from workflow.web import db
 
@@ -108,29 +123,119 @@ def get_meeting(call: Call) -> Response:
             f"Møde nr. {meeting_id} findes ikke.",
             f"Meeting {meeting_id} does not exist.",
         )
+    return json_response(meeting_json(session, meeting, call.actor))
+
+
+def meeting_json(session: Session, meeting: Meeting, actor: User) -> dict[str, Any]:
+    """A meeting with its agenda as `actor` may read it (closed items and cases by policy)."""
     items = sorted((i for i in meeting.items if i.removed_at is None), key=lambda i: i.position)
     case_ids = {i.case_id for i in items if i.case_id is not None}
     seen = (
         set(
             session.scalars(
-                select(Case.id).where(
-                    Case.id.in_(case_ids), policy.visible_cases(session, call.actor)
-                )
+                select(Case.id).where(Case.id.in_(case_ids), policy.visible_cases(session, actor))
             )
         )
         if case_ids
         else set()
     )
-    sees_closed = policy.may(call.actor, "view_closed_items", meeting, session)
+    sees_closed = policy.may(actor, "view_closed_items", meeting, session)
+    return {
+        **meeting_summary(meeting),
+        "items": [
+            agenda_item_json(i, sees_closed=sees_closed, sees_case=i.case_id in seen) for i in items
+        ],
+    }
+
+
+READ_BODY = obj(
+    {"ids": {**array(integer(1), uniqueItems=True, maxItems=500),
+             "description": "De notifikationer, der er læst; udelades: alle."}},
+)  # fmt: skip
+READ_RESULT = out({"marked": INT, "unread": INT}, "NotificationsRead")
+
+
+@operation(
+    "/me/notifications/read", "post", tag="Mig", summary="Markér notifikationer som læst",
+    body=READ_BODY,
+    ok={200: Reply("Så mange blev markeret læst, og så mange er stadig ulæste.", READ_RESULT)},
+)  # fmt: skip
+def mark_notifications_read(call: Call) -> Response:
+    """Mark the caller's own notifications read (those given, or all), as the inbox does;
+    another user's notification is left alone."""
+    session = db()
+    marked = notify.mark_read(session, call.actor.id, call.body.get("ids"))
+    unread = notify.unread_count(session, call.actor.id, policy.visible_cases(session, call.actor))
+    return json_response({"marked": marked, "unread": unread})
+
+
+NATIONAL_GOAL = out(
+    {"id": INT, "number": INT, "name": STR, "name_en": nullable(STR)}, "NationalGoal"
+)
+FOCUS_AREA = out(
+    {"id": INT, "code": STR, "name": STR, "name_en": nullable(STR), "period": STR}, "FocusArea"
+)
+PARTY = out(
+    {"id": INT, "code": STR, "name": STR, "kind": STR, "planning_area_id": nullable(INT),
+     "active": {"type": "boolean"}},
+    "Party",
+)  # fmt: skip
+PARTIES = out({"items": array(PARTY)}, "PartyList")
+NATIONAL_GOALS = out({"items": array(NATIONAL_GOAL)}, "NationalGoalList")
+FOCUS_AREAS = out({"items": array(FOCUS_AREA)}, "FocusAreaList")
+
+
+@operation(
+    "/parties", "get", tag="Organisation", summary="Parterne",
+    ok={200: Reply("Regionen, kommunerne, almen praksis og brugerorganisationerne.", PARTIES)},
+)  # fmt: skip
+def list_parties(call: Call) -> Response:
+    """List the parties (for expenses and consultations), by code."""
+    parties = db().scalars(select(Party).order_by(Party.code))
     return json_response(
         {
-            **meeting_summary(meeting),
             "items": [
-                agenda_item_json(i, sees_closed=sees_closed, sees_case=i.case_id in seen)
-                for i in items
-            ],
+                {"id": p.id, "code": p.code, "name": p.name, "kind": p.kind.value,
+                 "planning_area_id": p.planning_area_id, "active": p.active}
+                for p in parties
+            ]
+        }
+    )  # fmt: skip
+
+
+@operation(
+    "/national-goals", "get", tag="Organisation", summary="De nationale mål",
+    ok={200: Reply("De nationale mål for sundhedsvæsenet, efter nummer.", NATIONAL_GOALS)},
+)  # fmt: skip
+def list_national_goals(call: Call) -> Response:
+    """List the national quality goals a case may address (`national_goal_ids`)."""
+    goals = db().scalars(select(NationalGoal).order_by(NationalGoal.number))
+    return json_response(
+        {
+            "items": [
+                {"id": g.id, "number": g.number, "name": g.name, "name_en": g.name_en}
+                for g in goals
+            ]
         }
     )
+
+
+@operation(
+    "/focus-areas", "get", tag="Organisation", summary="Fokusområderne",
+    ok={200: Reply("Sundhedsaftalens fokusområder, efter kode.", FOCUS_AREAS)},
+)  # fmt: skip
+def list_focus_areas(call: Call) -> Response:
+    """List the focus areas a case may belong to (`focus_area_id`)."""
+    areas = db().scalars(select(FocusArea).order_by(FocusArea.code))
+    return json_response(
+        {
+            "items": [
+                {"id": a.id, "code": a.code, "name": a.name, "name_en": a.name_en,
+                 "period": a.period}
+                for a in areas
+            ]
+        }
+    )  # fmt: skip
 
 
 @operation(

@@ -23,7 +23,15 @@ JSON_INT_MAX = 2**53
 SINGLE_LINE = values.SINGLE_LINE_PATTERN
 LONG_TEXT = values.LONG_TEXT_PATTERN
 TEXT_MAX_LENGTH = 20_000
+# A date the forms accept: years FIRST_YEAR..LAST_YEAR (1900-2200), so the document says what
+# the check enforces (a year like 2999 is a typing error).
+DATE_IN_RANGE = r"^(19[0-9]{2}|2[01][0-9]{2}|2200)-[0-9]{2}-[0-9]{2}$"
+assert (values.FIRST_YEAR, values.LAST_YEAR) == (1900, 2200), "DATE_IN_RANGE names the years"
 PATTERN_ISSUES = {
+    DATE_IN_RANGE: (
+        f"skal være en dato mellem år {values.FIRST_YEAR} og {values.LAST_YEAR} (ÅÅÅÅ-MM-DD)",
+        f"must be a date between {values.FIRST_YEAR} and {values.LAST_YEAR} (YYYY-MM-DD)",
+    ),
     SINGLE_LINE: (
         "må ikke indeholde linjeskift eller andre kontroltegn; skriv den på én linje",
         "must not contain line breaks or other control characters; write it on one line",
@@ -42,6 +50,11 @@ class Issue:
     field: str
     message_da: str
     message_en: str
+
+
+def date_input() -> Schema:
+    """A calendar date in the years the forms accept."""
+    return {"type": "string", "format": "date", "pattern": DATE_IN_RANGE}
 
 
 def nullable(schema: Schema) -> Schema:

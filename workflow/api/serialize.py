@@ -13,12 +13,23 @@ from models import (
     Body,
     Case,
     CaseEvent,
+    CaseExpense,
     Deadline,
     Meeting,
     Notification,
 )
-from workflow.api.schema import TEXT_MAX_LENGTH, Schema, array, integer, nullable, string, text
+from workflow.api.schema import (
+    TEXT_MAX_LENGTH,
+    Schema,
+    array,
+    date_input,
+    integer,
+    nullable,
+    string,
+    text,
+)
 from workflow.api.spec import component
+from workflow.cases.queries import case_expenses
 from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.definitions import FieldSpec, ProcessDefinition, TransitionSpec
@@ -67,19 +78,21 @@ def case_field_input(name: str) -> Schema:
     elif isinstance(kind, Integer):
         schema = integer(1) if column.foreign_keys else integer(1900, 2200)
     elif isinstance(kind, Date):
-        schema = {"type": "string", "format": "date"}
+        schema = date_input()
     elif isinstance(kind, String) and kind.length is None:
         schema = text()
     elif isinstance(kind, String):
         schema = string(kind.length or TEXT_MAX_LENGTH, 1 if name == "title" else 0)
     else:  # pragma: no cover - a new column type must be described here first
         raise TypeError(f"no schema for {name}: {kind!r}")
+    if name == "focus_area_id":
+        schema["x-reference"] = "focus_areas"
     return nullable(schema) if column.nullable else schema
 
 
 def case_field_output(name: str) -> Schema:
     """The output schema of a case field: its JSON type, nullable when the column is."""
-    schema = {"type": case_field_input(name)["type"]}
+    schema: Schema = {"type": case_field_input(name)["type"]}
     if name in ("received_on", "sent_on"):
         schema["format"] = "date"
     return schema
@@ -90,9 +103,31 @@ def case_field_value(case: Case, name: str) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-NATIONAL_GOAL_IDS = array(integer(1), uniqueItems=True, maxItems=20)
+NATIONAL_GOAL_IDS = array(
+    {**integer(1), "x-reference": "national_goals"}, uniqueItems=True, maxItems=20
+)
 
 BODY_REF = out({"id": INT, "code": STR, "name": STR}, "BodyRef")
+PARTY_REF = out({"id": INT, "code": STR, "name": STR}, "PartyRef")
+AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+EXPENSE = out(
+    {
+        "party": PARTY_REF,
+        "amount_dkk": {"type": "string", "pattern": AMOUNT_PATTERN, "examples": ["250000.00"]},
+        "note": STR,
+    },
+    "Expense",
+)
+
+
+def expense_json(expense: CaseExpense) -> dict[str, Any]:
+    """A party's expected extra expense per year; the amount as a decimal string (exact)."""
+    party = expense.party
+    return {
+        "party": {"id": party.id, "code": party.code, "name": party.name},
+        "amount_dkk": f"{expense.amount_dkk:.2f}",
+        "note": expense.note,
+    }
 
 
 def body_ref(body: Body) -> dict[str, Any]:
@@ -274,6 +309,10 @@ CASE = out(
         "focus_area": maybe(FOCUS_REF),
         "national_goals": array(GOAL_REF),
         "extra": {"type": "object", "description": "Values captured by transitions' fields."},
+        "expenses": {
+            **array(EXPENSE),
+            "description": "Parternes forventede merudgift pr. år (finansieringsreglen læser dem).",
+        },
         "deadlines": array(DEADLINE),
         "allowed_triggers": array(ALLOWED_TRIGGER),
     },
@@ -296,6 +335,7 @@ def case_json(
             {"id": g.id, "number": g.number, "name": g.name} for g in case.national_goals
         ],
         "extra": case.extra or {},
+        "expenses": [expense_json(e) for e in case_expenses(session, case)],
         "deadlines": [deadline_json(d, codes) for d in deadlines],
         "allowed_triggers": allowed_json(session, case, actor),
     }
@@ -347,6 +387,12 @@ TRANSITION_RESULT = out(
         "version": INT,
         "current_body": BODY_REF,
         "event": EVENT,
+        "routed": {
+            **array(EVENT),
+            "description": "Flytninger, motoren selv foretog bagefter efter processens regler; "
+            "'comment' er reglens begrundelse, 'data.reason_en' den engelske.",
+        },
+        "allowed_triggers": array(ALLOWED_TRIGGER),
     },
     "TransitionResult",
 )

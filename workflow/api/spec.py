@@ -48,8 +48,14 @@ PROBLEM = component(
     "Problem",
     {
         "type": "object",
-        "description": "RFC 9457 problem details; `detail` is Danish, `detail_en` English.",
-        "required": ["type", "title", "status", "detail", "detail_da", "detail_en"],
+        "description": (
+            "RFC 9457 problem details. `detail` is in the request's language (Accept-Language "
+            "da or en; else the token user's language; else Danish); `reasons` and "
+            "`detail_da`/`detail_en` carry both. A refusal (409, 412, 422, 403) names its rule in "
+            "`rule` (e.g. `within_mandate`, `financing_follows`); `rules` lists every failed "
+            "rule when several hold the action back."
+        ),
+        "required": ["type", "title", "status", "detail", "detail_da", "detail_en", "reasons"],
         "properties": {
             "type": {"type": "string", "format": "uri-reference"},
             "title": {"type": "string"},
@@ -58,6 +64,13 @@ PROBLEM = component(
             "detail": {"type": "string"},
             "detail_da": {"type": "string"},
             "detail_en": {"type": "string"},
+            "reasons": {
+                "type": "object",
+                "properties": {"da": {"type": "string"}, "en": {"type": "string"}},
+                "required": ["da", "en"],
+            },
+            "rule": {"type": "string", "examples": ["within_mandate", "financing_follows"]},
+            "rules": {"type": "array", "items": {"type": "string"}},
             "errors": {
                 "type": "array",
                 "items": {
@@ -101,6 +114,9 @@ class Reply:
     description: str
     schema: Schema | None = None
     media_type: str = JSON_MEDIA_TYPE
+    headers: Mapping[str, Schema] = field(default_factory=dict)
+    # OpenAPI links: how a client (or a stateful fuzzer) goes on from this answer.
+    links: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -137,6 +153,7 @@ class Operation:
     errors: tuple[int, ...]
     public: bool
     path_params: dict[str, Schema] = field(default_factory=dict)
+    headers: tuple[Param, ...] = ()
 
     @property
     def path(self) -> str:
@@ -169,6 +186,7 @@ def operation(
     ok: Mapping[int, Reply] | None = None,
     errors: tuple[int, ...] = (),
     public: bool = False,
+    headers: tuple[Param, ...] = (),
 ) -> Callable[[View], View]:
     """Register `view` for `method rule` and record it for the OpenAPI document."""
 
@@ -179,7 +197,7 @@ def operation(
         }
         op = Operation(
             rule, method.lower(), view.__name__, tag, summary, description or (view.__doc__ or ""),
-            query, body, ok or {200: Reply("OK")}, errors, public, path_params,
+            query, body, ok or {200: Reply("OK")}, errors, public, path_params, headers,
         )  # fmt: skip
         OPERATIONS.append(op)
 
@@ -295,6 +313,12 @@ def _responses(op: Operation) -> dict[str, Any]:
         entry: dict[str, Any] = {"description": reply.description}
         if reply.schema is not None:
             entry["content"] = {reply.media_type: {"schema": reply.schema}}
+        if reply.headers:
+            entry["headers"] = {
+                name: {"schema": schema, "required": True} for name, schema in reply.headers.items()
+            }
+        if reply.links:
+            entry["links"] = {name: dict(link) for name, link in reply.links.items()}
         replies[str(status)] = entry
     codes = set(op.errors)
     if op.query or op.body is not None:
@@ -313,6 +337,8 @@ def _responses(op: Operation) -> dict[str, Any]:
             entry["headers"] = {
                 "WWW-Authenticate": {"schema": {"type": "string"}, "required": True}
             }
+        if status == 412:
+            entry["headers"] = {"ETag": {"schema": {"type": "string"}, "required": True}}
         replies[str(status)] = entry
     return replies
 
@@ -322,6 +348,11 @@ def _operation_document(op: Operation) -> dict[str, Any]:
         {"name": name, "in": "path", "required": True, "schema": schema}
         for name, schema in op.path_params.items()
     ]
+    parameters += [
+        {"name": p.name, "in": "header", "required": False, "description": p.description,
+         "schema": p.schema}
+        for p in op.headers
+    ]  # fmt: skip
     parameters += [
         {
             "name": p.name,

@@ -75,14 +75,18 @@ def _check_file(filename: str, data: bytes) -> tuple[str, str]:
         raise WorkflowError(
             f"Filtypen er ikke tilladt. Brug en af: {kinds}.",
             f"File type not allowed; use one of: {kinds}.",
+            rule="allowed_file_type",
         )
     if not data:
-        raise WorkflowError("Filen er tom. Vælg filen igen.", "The file is empty.")
+        raise WorkflowError(
+            "Filen er tom. Vælg filen igen.", "The file is empty.", rule="file_not_empty"
+        )
     if len(data) > MAX_BYTES:
         raise WorkflowError(
             f"Filen er for stor ({len(data) // (1024 * 1024)} MB). Den må højst fylde "
             f"{MAX_BYTES // (1024 * 1024)} MB.",
             "The file is too large.",
+            rule="file_size_limit",
         )
     content_type, magic = ALLOWED[suffix]
     if magic is not None and not data.startswith(magic):
@@ -90,13 +94,16 @@ def _check_file(filename: str, data: bytes) -> tuple[str, str]:
             f"Filens indhold passer ikke til endelsen {suffix}. Gem filen igen i det rigtige "
             "format.",
             "The file's content does not match its extension.",
+            rule="content_matches_extension",
         )
     if magic is None:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             raise WorkflowError(
-                "Tekstfilen skal være gemt som UTF-8.", "Text files must be UTF-8."
+                "Tekstfilen skal være gemt som UTF-8.",
+                "Text files must be UTF-8.",
+                rule="text_is_utf8",
             ) from None
     return name[:255], content_type
 
@@ -150,6 +157,7 @@ def read(
         raise WorkflowError(
             "Filen på disken er ændret eller beskadiget. Kontakt driften.",
             "The stored file does not match its checksum.",
+            rule="file_intact",
         )
     return data
 

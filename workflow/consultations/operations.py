@@ -133,21 +133,27 @@ def _start(
             "Kun sekretariatet eller formandskabet for sagens organ kan sende den i høring.",
             "Only the case's secretariat or chairs may start a consultation.",
             ["secretariat@originating", "chair@originating"],
+            rule="may_run_consultation",
         )
     if not runs_consultation(case):
         raise WorkflowError(
             "Sagen skal først sendes i høring (handlingen på sagen), så høringsfristen er sat.",
             "Move the case to its consultation state first.",
+            rule="case_in_consultation",
         )
     raw = case.extra.get("consultation_deadline")
     deadline = deadline or (date.fromisoformat(str(raw)) if raw else None)
     if deadline is None or deadline < local_date(clock.now()):
         raise WorkflowError(
-            "Angiv en høringsfrist, der ikke er overskredet.", "Give a future response deadline."
+            "Angiv en høringsfrist, der ikke er overskredet.",
+            "Give a future response deadline.",
+            rule="deadline_in_future",
         )
     if not parties and not bodies:
         raise WorkflowError(
-            "Vælg mindst én part eller ét organ, der skal høres.", "Choose whom to consult."
+            "Vælg mindst én part eller ét organ, der skal høres.",
+            "Choose whom to consult.",
+            rule="someone_consulted",
         )
     now = clock.now()
     consultation = Consultation(
@@ -215,15 +221,19 @@ def _answer(
             f"Du kan kun svare på vegne af {_name(session, response)}, hvis du hører til dér.",
             "You may answer only for your own party or body.",
             [],
+            rule="answers_for_own_party",
         )
     if not runs_consultation(case):
         raise WorkflowError(
             "Høringen er afsluttet; svaret kan ikke længere registreres.",
             "The consultation is over.",
+            rule="consultation_open",
         )
     if not text.strip() and attachment_id is None:
         raise WorkflowError(
-            "Skriv et svar eller vedhæft et høringssvar.", "Write an answer or attach one."
+            "Skriv et svar eller vedhæft et høringssvar.",
+            "Write an answer or attach one.",
+            rule="answer_given",
         )
     now = clock.now()
     response.status = ResponseStatus.ANSWERED
@@ -248,7 +258,8 @@ def mark_not_answering(session: Session, response: ConsultationResponse, actor: 
         raise NotAllowed(
             "Kun sekretariatet eller formandskabet for sagens organ kan registrere det.",
             "Only the case's secretariat or chairs may do this.",
-            [],
+            ["secretariat@originating", "chair@originating"],
+            rule="may_run_consultation",
         )
     with unit_of_work(session):
         response.status = ResponseStatus.NO_ANSWER

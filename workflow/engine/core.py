@@ -926,6 +926,7 @@ def create_case(
             f"Kun medlemmer af {originating_body.code} kan oprette sager for organet.",
             f"Only members of {originating_body.code} may open cases for it.",
             [f"member@{originating_body.code}"],
+            rule="member_of_originating_body",
         )
     definition = registry.latest(session, process)
     now = clock.now()
@@ -984,12 +985,14 @@ def edit_case(
             "Sagen er afsluttet og kan ikke ændres; oplysningerne er bevaret i sagens historik.",
             "The case is closed and cannot be changed.",
             [],
+            rule="case_not_closed",
         )
     if not access.may(actor, "edit", case, session):
         raise NotAllowed(
             "Kun medlemmer af det organ, der har sagen, kan ændre den.",
             "Only members of a body that holds the case may change it.",
             ["member@originating", "member@current"],
+            rule="member_may_edit",
         )
     if expected_version is not None and expected_version != case.version:
         raise Conflict(expected_version, case.version)
@@ -1043,6 +1046,7 @@ def migrate_case_version(
             "Kun administratorer kan flytte sager til en ny procesversion.",
             "Only administrators may move cases to a new process version.",
             ["admin"],
+            rule="admin_only",
         )
     if expected_version is not None and expected_version != case.version:
         raise Conflict(expected_version, case.version)

@@ -8,19 +8,35 @@ from workflow.engine.guards import Failure
 
 
 class WorkflowError(Exception):
-    """Base class: `message` is Danish, `message_en` English."""
+    """Base class: `message` is Danish, `message_en` English, `rule` the refusing rule's name.
 
-    def __init__(self, message: str, message_en: str) -> None:
+    The rule name is what an integrating system switches on (the API's problem documents carry
+    it); a subclass names its own default, a raise site may name a narrower rule.
+    """
+
+    default_rule = "business_rule"
+
+    def __init__(self, message: str, message_en: str, *, rule: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.message_en = message_en
+        self.rule = rule or self.default_rule
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """The reason in both languages, as the page shows it."""
+        return {"da": self.message, "en": self.message_en}
 
 
 class NotAllowed(WorkflowError):
     """The actor may not fire this trigger; `allowed` says who may."""
 
-    def __init__(self, message: str, message_en: str, allowed: Sequence[str]) -> None:
-        super().__init__(message, message_en)
+    default_rule = "allowed_roles"
+
+    def __init__(
+        self, message: str, message_en: str, allowed: Sequence[str], *, rule: str | None = None
+    ) -> None:
+        super().__init__(message, message_en, rule=rule)
         self.allowed = list(allowed)
 
 
@@ -32,11 +48,20 @@ class GuardFailed(WorkflowError):
         super().__init__(
             " ".join(f.message for f in self.failures),
             " ".join(f.message_en for f in self.failures),
+            # The first rule names the refusal; `failures` (and `rules`) list every one.
+            rule=self.failures[0].rule if self.failures else None,
         )
+
+    @property
+    def rules(self) -> list[str]:
+        """Every failed rule's name, in the definition's order."""
+        return [f.rule for f in self.failures]
 
 
 class StaleChange(WorkflowError):
     """Someone else changed the same record meanwhile (optimistic locking refused the write)."""
+
+    default_rule = "current_version"
 
     def __init__(
         self,
@@ -65,6 +90,10 @@ class Conflict(StaleChange):
 class InvalidTrigger(WorkflowError):
     """The trigger does not exist or is not valid in the case's current state."""
 
-    def __init__(self, message: str, message_en: str, valid: Sequence[str]) -> None:
-        super().__init__(message, message_en)
+    default_rule = "valid_trigger"
+
+    def __init__(
+        self, message: str, message_en: str, valid: Sequence[str], *, rule: str | None = None
+    ) -> None:
+        super().__init__(message, message_en, rule=rule)
         self.valid = list(valid)

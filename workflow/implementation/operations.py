@@ -492,6 +492,7 @@ def report_unit(
             "Sagen er ikke under implementering, så enhedernes status kan ikke ændres nu.",
             "The case is not being implemented; units cannot report now.",
             [],
+            rule="case_implementing",
         )
     if not policy.may(actor, "report", unit, session):
         body = session.get(Body, unit.responsible_body_id) if unit.responsible_body_id else None
@@ -501,6 +502,7 @@ def report_unit(
             f"{unit.party.name}.",
             f"Only members of {who} or the case's secretariat may report for {unit.party.name}.",
             [f"member@{who}"],
+            rule="may_report",
         )
     status = ImplementationState(status)
     now = clock.now()
@@ -586,6 +588,7 @@ def ensure_units(session: Session, case: Case, actor: User) -> list[Implementati
             "Enheder oprettes, når sagen er under implementering.",
             "Units are created when the case is being implemented.",
             [],
+            rule="case_implementing",
         )
     if not policy.may(actor, "create_units", case, session):
         tss = engine.body_now(session, "TSS", case).code  # or its successor
@@ -593,6 +596,7 @@ def ensure_units(session: Session, case: Case, actor: User) -> list[Implementati
             f"Kun sekretariatet eller formandskabet for sagen eller {tss} kan oprette enhederne.",
             f"Only the case's secretariat or chairs, or {tss}'s, may create the units.",
             ["secretariat@originating", f"secretariat@{tss}"],
+            rule="may_create_units",
         )
     with unit_of_work(session):
         return create_units(session, case, actor, clock.now())

@@ -1,0 +1,68 @@
+"""A client for /api/v1 as one user, and the assertion every refusal shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask.testing import FlaskClient
+
+from models import User
+
+PROBLEM = "application/problem+json"
+
+
+@dataclass
+class Api:
+    """Calls /api/v1 as one user, with their bearer token."""
+
+    client: FlaskClient
+    user: User
+    token: str
+
+    def headers(self, extra: dict[str, str] | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **(extra or {})}
+
+    def get(self, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        return self.client.get(f"/api/v1{path}", headers=self.headers(headers), **kwargs)
+
+    def post(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        return self.client.post(
+            f"/api/v1{path}", json=json, headers=self.headers(headers), **kwargs
+        )
+
+    def patch(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        return self.client.patch(
+            f"/api/v1{path}", json=json, headers=self.headers(headers), **kwargs
+        )
+
+    def put(
+        self, path: str, json: Any = None, headers: dict[str, str] | None = None, **kwargs: Any
+    ) -> Any:
+        return self.client.put(f"/api/v1{path}", json=json, headers=self.headers(headers), **kwargs)
+
+    def delete(self, path: str, headers: dict[str, str] | None = None, **kwargs: Any) -> Any:
+        return self.client.delete(f"/api/v1{path}", headers=self.headers(headers), **kwargs)
+
+    def act(self, case_id: int, trigger: str, **body: Any) -> Any:
+        """Fire `trigger` at the case's current version."""
+        version = self.get(f"/cases/{case_id}").get_json()["version"]
+        payload = {"trigger": trigger, "expected_version": version, **body}
+        return self.post(f"/cases/{case_id}/transitions", json=payload)
+
+
+def problem_of(response: Any, status: int) -> dict[str, Any]:
+    """Assert a problem document with Danish and English messages; return it."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == PROBLEM
+    problem = response.get_json()
+    assert problem["status"] == status
+    assert problem["type"].startswith("/api/v1/docs#problem-")
+    assert problem["detail"] == problem["detail_da"]
+    assert problem["detail_da"] and problem["detail_en"]
+    assert problem["reasons"] == {"da": problem["detail_da"], "en": problem["detail_en"]}
+    return problem
