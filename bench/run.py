@@ -251,7 +251,10 @@ def _mixed(prep: dict[str, Any], product: str, cookies: dict[str, str], url: str
     _settle(product)
     result = load.run_mixed(
         product, 32, SECONDS, gets, {"Cookie": cookies[chair]}, posts,
-        {"Authorization": f"Bearer {prep['token']}", "Content-Type": "application/json"},
+        # "If-Match: *": a transition without a precondition is refused (428), and the load
+        # means to move cases whatever their version.
+        {"Authorization": f"Bearer {prep['token']}", "Content-Type": "application/json",
+         "If-Match": "*"},
         ['{"trigger": "escalate", "comment": "TSS drøfter."}',
          '{"trigger": "tss_return_to_forum", "comment": "Forummet beslutter."}'],
     )  # fmt: skip
