@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
     Body,
+    BodyParent,
     Case,
     FocusArea,
     Meeting,
@@ -48,6 +49,7 @@ from workflow.engine.diagram import render_svg
 from workflow.engine.processes import UnknownProcess, registry
 from workflow.notifications import delivery as notify
 from workflow.notifications.delivery import about_visible
+from workflow.organisation import queries as organisation
 from workflow.web import db
 
 BODIES = out({"items": {"type": "array", "items": BODY}}, "BodyList")
@@ -63,9 +65,16 @@ VERSION = Param("version", integer(1), "En bestemt version (standard: den nyeste
 )  # fmt: skip
 def list_bodies(call: Call) -> Response:
     """List every body (also inactive ones, marked so) by code."""
-    bodies = list(db().scalars(select(Body).order_by(Body.code)))
-    codes = {b.id: b.code for b in bodies}
-    return json_response({"items": [body_json(b, codes) for b in bodies]})
+    bodies = db().scalars(
+        select(Body)
+        .options(
+            joinedload(Body.parent),
+            selectinload(Body.former_parents).joinedload(BodyParent.parent),
+        )
+        .order_by(Body.code)
+    )
+    today = organisation.today()
+    return json_response({"items": [body_json(b, today) for b in bodies]})
 
 
 @operation(

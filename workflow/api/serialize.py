@@ -150,14 +150,17 @@ BODY = out(
 )
 
 
-def body_json(body: Body, codes: dict[int, str]) -> dict[str, Any]:
+def body_json(body: Body, today: date) -> dict[str, Any]:
+    """A body as the body pages show it: placed under its parent of `today` (a plan applied
+    ahead of its effective date keeps the former parent until then)."""
+    parent = body.parent_on(today)
     return {
         "id": body.id,
         "code": body.code,
         "name": body.name,
         "name_en": body.name_en,
         "kind": str(body.kind),
-        "parent": codes.get(body.parent_id) if body.parent_id else None,
+        "parent": parent.code if parent is not None else None,
         "active": body.active,
         "material_deadline_days": body.material_deadline_days,
         "material_deadline_working_days": body.material_deadline_working_days,
