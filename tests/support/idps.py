@@ -33,6 +33,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
@@ -211,6 +213,69 @@ def oidc_provider(
             process.wait()
         if process.stdout is not None:
             process.stdout.close()
+
+
+@dataclass
+class TokenProxy:
+    """A loopback proxy in front of the OpenID provider that re-signs its ID tokens.
+
+    The app's discovery address is the proxy's: it serves the provider's discovery document
+    with the token endpoint and the JWKS address pointed at itself, passes the code exchange on
+    to the real provider and signs the real ID token again with its own key, which its JWKS
+    publishes. Untouched, a sign-in through it succeeds; its knobs make the bad answers:
+    `rogue_signer` signs with another key under the published key's id (a bad signature),
+    `audience` names another client in `aud` (a token issued to someone else).
+    """
+
+    issuer: str
+    base_url: str = ""
+    rogue_signer: bool = False
+    audience: str | None = None
+
+    def __post_init__(self) -> None:
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "proxy-key"}, private=True)
+        self.rogue = RSAKey.generate_key(2048, parameters={"kid": "proxy-key"}, private=True)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if request.path == "/.well-known/openid-configuration":
+            response = self._discovery()
+        elif request.path == "/jwks":
+            response = Response(json.dumps({"keys": [self.key.as_dict(private=False)]}))
+        elif request.path == "/token" and request.method == "POST":
+            response = self._token(request)
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    def _discovery(self) -> Response:
+        url = f"{self.issuer}/.well-known/openid-configuration"
+        document = requests.get(url, timeout=10).json()
+        self.token_endpoint = document["token_endpoint"]
+        document["token_endpoint"] = f"{self.base_url}/token"
+        document["jwks_uri"] = f"{self.base_url}/jwks"
+        return Response(json.dumps(document), mimetype="application/json")
+
+    def _token(self, request: Request) -> Response:
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() in ("authorization", "content-type", "accept")
+        }
+        answer = requests.post(
+            self.token_endpoint, data=request.get_data(), headers=headers, timeout=10
+        )
+        body = answer.json()
+        if "id_token" in body:
+            payload = body["id_token"].split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            if self.audience is not None:
+                # `azp` names us, so the token passes every check but the audience's own.
+                claims["aud"] = self.audience
+                claims["azp"] = CLIENT_ID
+            signer = self.rogue if self.rogue_signer else self.key
+            body["id_token"] = jwt.encode({"alg": "RS256", "kid": "proxy-key"}, claims, signer)
+        return Response(json.dumps(body), status=answer.status_code, mimetype="application/json")
 
 
 # The SAML IdP -------------------------------------------------------------------------------
@@ -397,6 +462,7 @@ class SsoSite:
     saml: SamlIdp
     oidc_issuer: str | None
     folder: Path
+    oidc_proxy: TokenProxy | None = None
 
     def set_oidc_account(self, login: str, claims: dict[str, Any]) -> None:
         """Add or change a person at the OpenID provider (read again at each login)."""
@@ -455,7 +521,7 @@ OIDC_TOML = """
 [[oidc]]
 key = "entra"
 label = "Region Hovedstaden (test)"
-discovery_url = "{issuer}/.well-known/openid-configuration"
+discovery_url = "{discovery}/.well-known/openid-configuration"
 client_id = "{client_id}"
 client_secret_env = "{secret_env}"
 scopes = ["openid", "profile", "email", "groups"]
@@ -482,9 +548,11 @@ def sso_site(
     populate: Callable[[Session], Any] | None = None,
     oidc_accounts: dict[str, dict[str, Any]] | None = None,
     local_passwords: bool = True,
+    oidc_proxy: bool = False,
 ) -> Iterator[SsoSite]:
     """The app with single sign-on through a SAML IdP (and an OpenID provider when
-    `oidc_accounts` is given), each on its own loopback port."""
+    `oidc_accounts` is given), each on its own loopback port; with `oidc_proxy` the app finds
+    the OpenID provider through a TokenProxy that re-signs its ID tokens."""
     clock.set_time(None)
     database_url = f"sqlite:///{folder / 'sso.db'}"
     engine = make_engine(database_url)
@@ -506,9 +574,13 @@ def sso_site(
         idp.sp_metadata_url = f"{app_url}/saml/kombit/metadata"
         (folder / "idp-metadata.xml").write_text(idp.metadata())
         idp_port.target = idp
-        with _maybe_oidc(folder, app_url, oidc_accounts) as issuer:
+        with (
+            _maybe_oidc(folder, app_url, oidc_accounts) as issuer,
+            _maybe_proxy(issuer if oidc_proxy else None) as proxy,
+        ):
+            discovery = proxy.base_url if proxy is not None else issuer
             oidc = (
-                OIDC_TOML.format(issuer=issuer, client_id=CLIENT_ID, secret_env=SECRET_ENV)
+                OIDC_TOML.format(discovery=discovery, client_id=CLIENT_ID, secret_env=SECRET_ENV)
                 if issuer
                 else ""
             )
@@ -529,7 +601,7 @@ def sso_site(
             )
             app_port.target = app
             try:
-                yield SsoSite(app_url, database_url, idp, issuer, folder)
+                yield SsoSite(app_url, database_url, idp, issuer, folder, proxy)
             finally:
                 engine_ = app.extensions["aftaleflow.database"].engine
                 if engine_ is not None:
@@ -545,3 +617,14 @@ def _maybe_oidc(
         return
     with oidc_provider(folder, app_url, "entra", accounts) as issuer:
         yield issuer
+
+
+@contextmanager
+def _maybe_proxy(issuer: str | None) -> Iterator[TokenProxy | None]:
+    if issuer is None:
+        yield None
+        return
+    proxy = TokenProxy(issuer)
+    with serve(proxy) as url:
+        proxy.base_url = url
+        yield proxy
