@@ -38,8 +38,11 @@ from joserfc.jwk import RSAKey
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
-from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.samlp import STATUS_SUCCESS
 from saml2.server import Server
+from saml2.sigver import verify_redirect_signature
+from saml2.xmldsig import SIG_RSA_SHA256
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -298,6 +301,8 @@ class SamlIdp:
     audience: str | None = None
     lifetime_minutes: int = 5
     logged_out: list[str] = field(default_factory=list)
+    # The SP's answers to our own LogoutRequests: (status is success, signature verified).
+    logout_answers: list[tuple[bool, bool]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.keys = make_key_pair(self.folder, "idp")
@@ -392,6 +397,7 @@ class SamlIdp:
         response = server.create_authn_response(
             self.identity,
             userid=self.subject,
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=self.name_id_of(self.identity)),
             authn={"class_ref": "https://data.gov.dk/concept/core/nsis/loa/Substantial"},
             sign_assertion=True,
             sign_response=False,
@@ -409,7 +415,52 @@ class SamlIdp:
         )
         return Response(http["data"], mimetype="text/html")
 
+    @staticmethod
+    def name_id_of(identity: dict[str, list[str]]) -> str:
+        """The persistent NameID this IdP gives the person (not their uuid attribute)."""
+        return "nameid-" + (identity.get(UUID) or ["ukendt"])[0]
+
+    def logout_request(self, name_id: str, session_index: str = "s1") -> str:
+        """The SP address carrying this IdP's signed LogoutRequest for `name_id` (IdP-initiated
+        single logout); signed by the rogue key when `rogue_signer` is set."""
+        server = Server(config=self._config())
+        sp = server.metadata.service_providers()[0]
+        destination = server.metadata.single_logout_service(sp, BINDING_HTTP_REDIRECT, "spsso")[0][
+            "location"
+        ]
+        _id, message = server.create_logout_request(
+            destination,
+            self.entity_id,
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=name_id),
+            sign=False,
+            session_indexes=[session_index],
+        )
+        http = server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(message),
+            destination,
+            "tilbage-til-idp",
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
+        return str(dict(http["headers"])["Location"])
+
+    def _logout_answer(self, request: Request) -> Response:
+        server = Server(config=self._config())
+        signed = request.args.to_dict(flat=True)
+        parsed = server.parse_logout_request_response(signed["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        sp = parsed.response.issuer.text
+        verified = "Signature" in signed and any(
+            verify_redirect_signature(signed, server.sec.sec_backend, cert)
+            for _name, cert in server.metadata.certs(sp, "spsso", "signing")
+        )
+        success = parsed.response.status.status_code.value == STATUS_SUCCESS
+        self.logout_answers.append((success, verified))
+        return Response("logget ud", mimetype="text/plain")
+
     def _log_out(self, request: Request) -> Response:
+        if "SAMLResponse" in request.args:
+            return self._logout_answer(request)
         query = parse_qs(request.query_string.decode())
         server = Server(config=self._config())
         parsed = server.parse_logout_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
