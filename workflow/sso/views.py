@@ -151,10 +151,7 @@ def _idp_logout(provider: SamlProvider) -> Response | tuple[str, int]:
         ask = saml.parse_idp_logout(provider, request.args.to_dict(flat=True))
     except Refusal as refusal:
         operations.record_refusal(db(), provider.key, refusal, None)
-        html = render_template(
-            "sso/logout_refused.html", provider=provider, message=str(refusal.message)
-        )
-        return html, 400
+        return render_template("sso/logout_refused.html", provider=provider), 400
     operations.end_idp_sessions(db(), provider.key, ask.name_id, ask.session_indexes)
     # The browser bringing the request (when it is the person's own) holds no login any more.
     session.clear()
