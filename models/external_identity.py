@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, utcnow
@@ -21,6 +21,7 @@ class ExternalIdentity(Base):
     __tablename__ = "external_identities"
     __table_args__ = (
         UniqueConstraint("provider", "subject", name="uq_external_identities_provider_subject"),
+        Index("ix_external_identities_provider_saml_name_id", "provider", "saml_name_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -29,6 +30,8 @@ class ExternalIdentity(Base):
     subject: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # The NameID of the last SAML sign-in: an IdP-initiated LogoutRequest names the person by it.
+    saml_name_id: Mapped[str | None] = mapped_column(String(255))
 
     user: Mapped[User] = relationship()
 

@@ -143,3 +143,22 @@ def test_expired_notes_are_cleared_when_the_next_assertion_is_taken(session) -> 
     operations.remember_assertion(session, "kombit", "_new", past + timedelta(hours=1))
     assert session.get(SeenAssertion, "_old") is None
     assert session.get(SeenAssertion, "_new") is not None
+
+
+def test_an_idp_logout_ends_the_sessions_of_whoever_signed_in_with_the_name_id(session) -> None:
+    saml_identity = Identity(
+        "kombit", "uuid-1", "Anna Andersen", "anna@regionh.dk", (),
+        logout_hint={"name_id": "nameid-1", "name_id_format": "", "session_index": "s1"},
+    )  # fmt: skip
+    user = operations.provision(session, saml_identity, granting(("TSS", Role.MEMBER)), TODAY)
+    user.session_token = "before-the-idp-logout"
+    session.flush()
+    link = session.scalar(select(ExternalIdentity).where(ExternalIdentity.user_id == user.id))
+    assert link is not None and link.saml_name_id == "nameid-1"
+    assert operations.end_idp_sessions(session, "kombit", "nameid-other", ("s1",)) == []
+    assert operations.end_idp_sessions(session, "entra", "nameid-1", ("s1",)) == []
+    assert user.session_token == "before-the-idp-logout"
+    assert operations.end_idp_sessions(session, "kombit", "nameid-1", ("s1",)) == [user.id]
+    session.refresh(user)
+    assert user.session_token and user.session_token != "before-the-idp-logout"
+    assert actions(session, user)[-1] == "sso_idp_logout"

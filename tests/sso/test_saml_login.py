@@ -268,3 +268,65 @@ def test_logout_ends_the_session_at_the_idp_too(site: SsoSite) -> None:
 def test_the_login_page_offers_each_provider(site: SsoSite) -> None:
     page = requests.get(f"{site.url}/login", timeout=10)
     assert "Log ind via Context Handler (test)" in visible_text(page.text)
+
+
+def signed_in_at_dashboard(site: SsoSite, browser: requests.Session) -> bool:
+    return not browser.get(f"{site.url}/").url.startswith(f"{site.url}/login")
+
+
+def test_a_logout_request_from_the_idp_ends_the_persons_sessions(site: SsoSite) -> None:
+    site.saml.identity = person("idp-logout", TSS_MEMBER)
+    browser, other_browser = requests.Session(), requests.Session()
+    assert sign_in(site, browser).status_code == 200
+    assert sign_in(site, other_browser).status_code == 200
+    answers_before = len(site.saml.logout_answers)
+    name_id = site.saml.name_id_of(site.saml.identity)
+    # The IdP sends the person's browser to our SLS with its signed LogoutRequest.
+    answered = browser.get(site.saml.logout_request(name_id))
+    assert answered.url.startswith(f"{site.saml.base_url}/slo?SAMLResponse=")
+    # Our answer is a signed LogoutResponse saying success.
+    assert site.saml.logout_answers[answers_before:] == [(True, True)]
+    assert not signed_in_at_dashboard(site, browser)
+    assert not signed_in_at_dashboard(site, other_browser)
+    with site.session() as session:
+        user = session.scalar(select(User).where(User.email == "idp-logout@gentofte.dk"))
+        assert user is not None
+        logged = session.scalars(
+            select(AdminAuditEntry).where(
+                AdminAuditEntry.action == "sso_idp_logout", AdminAuditEntry.actor_id == user.id
+            )
+        ).all()
+        assert len(logged) == 1 and logged[0].data["provider"] == "kombit"
+
+
+def test_a_logout_request_for_someone_else_leaves_this_person_signed_in(site: SsoSite) -> None:
+    site.saml.identity = person("stays", TSS_MEMBER)
+    browser = requests.Session()
+    assert sign_in(site, browser).status_code == 200
+    answered = requests.get(site.saml.logout_request("nameid-someone-else"), timeout=10)
+    assert answered.url.startswith(f"{site.saml.base_url}/slo?SAMLResponse=")
+    assert signed_in_at_dashboard(site, browser)
+
+
+@pytest.mark.parametrize("tamper", ["rogue-signer", "no-signature", "other-name-id"])
+def test_a_forged_logout_request_is_refused_and_the_session_stays(
+    site: SsoSite, tamper: str
+) -> None:
+    site.saml.identity = person(f"forged-{tamper}", TSS_MEMBER)
+    browser = requests.Session()
+    assert sign_in(site, browser).status_code == 200
+    name_id = site.saml.name_id_of(site.saml.identity)
+    site.saml.rogue_signer = tamper == "rogue-signer"
+    address = site.saml.logout_request(name_id)
+    if tamper == "no-signature":
+        address = re.sub(r"&Signature=[^&]*", "", address)
+    if tamper == "other-name-id":
+        # A signature over another request's query does not cover this one's.
+        genuine = site.saml.logout_request("nameid-someone-else")
+        signature = re.search(r"&Signature=[^&]*", genuine).group(0)  # type: ignore[union-attr]
+        address = re.sub(r"&Signature=[^&]*", "", address) + signature
+    refused = browser.get(address)
+    assert refused.status_code == 400
+    assert "Log ud-anmodningen blev afvist" in visible_text(refused.text)
+    assert refusals(site)[-1]["reason"] == "saml_logout_invalid"
+    assert signed_in_at_dashboard(site, browser)

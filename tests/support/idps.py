@@ -33,11 +33,16 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.config import IdPConfig
 from saml2.metadata import create_metadata_string
-from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT
+from saml2.saml import NAME_FORMAT_URI, NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.samlp import STATUS_SUCCESS
 from saml2.server import Server
+from saml2.sigver import verify_redirect_signature
+from saml2.xmldsig import SIG_RSA_SHA256
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -213,6 +218,69 @@ def oidc_provider(
             process.stdout.close()
 
 
+@dataclass
+class TokenProxy:
+    """A loopback proxy in front of the OpenID provider that re-signs its ID tokens.
+
+    The app's discovery address is the proxy's: it serves the provider's discovery document
+    with the token endpoint and the JWKS address pointed at itself, passes the code exchange on
+    to the real provider and signs the real ID token again with its own key, which its JWKS
+    publishes. Untouched, a sign-in through it succeeds; its knobs make the bad answers:
+    `rogue_signer` signs with another key under the published key's id (a bad signature),
+    `audience` names another client in `aud` (a token issued to someone else).
+    """
+
+    issuer: str
+    base_url: str = ""
+    rogue_signer: bool = False
+    audience: str | None = None
+
+    def __post_init__(self) -> None:
+        self.key = RSAKey.generate_key(2048, parameters={"kid": "proxy-key"}, private=True)
+        self.rogue = RSAKey.generate_key(2048, parameters={"kid": "proxy-key"}, private=True)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        request = Request(environ)
+        if request.path == "/.well-known/openid-configuration":
+            response = self._discovery()
+        elif request.path == "/jwks":
+            response = Response(json.dumps({"keys": [self.key.as_dict(private=False)]}))
+        elif request.path == "/token" and request.method == "POST":
+            response = self._token(request)
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
+
+    def _discovery(self) -> Response:
+        url = f"{self.issuer}/.well-known/openid-configuration"
+        document = requests.get(url, timeout=10).json()
+        self.token_endpoint = document["token_endpoint"]
+        document["token_endpoint"] = f"{self.base_url}/token"
+        document["jwks_uri"] = f"{self.base_url}/jwks"
+        return Response(json.dumps(document), mimetype="application/json")
+
+    def _token(self, request: Request) -> Response:
+        headers = {
+            name: value
+            for name, value in request.headers.items()
+            if name.lower() in ("authorization", "content-type", "accept")
+        }
+        answer = requests.post(
+            self.token_endpoint, data=request.get_data(), headers=headers, timeout=10
+        )
+        body = answer.json()
+        if "id_token" in body:
+            payload = body["id_token"].split(".")[1]
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+            if self.audience is not None:
+                # `azp` names us, so the token passes every check but the audience's own.
+                claims["aud"] = self.audience
+                claims["azp"] = CLIENT_ID
+            signer = self.rogue if self.rogue_signer else self.key
+            body["id_token"] = jwt.encode({"alg": "RS256", "kid": "proxy-key"}, claims, signer)
+        return Response(json.dumps(body), status=answer.status_code, mimetype="application/json")
+
+
 # The SAML IdP -------------------------------------------------------------------------------
 
 
@@ -233,6 +301,8 @@ class SamlIdp:
     audience: str | None = None
     lifetime_minutes: int = 5
     logged_out: list[str] = field(default_factory=list)
+    # The SP's answers to our own LogoutRequests: (status is success, signature verified).
+    logout_answers: list[tuple[bool, bool]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.keys = make_key_pair(self.folder, "idp")
@@ -327,6 +397,7 @@ class SamlIdp:
         response = server.create_authn_response(
             self.identity,
             userid=self.subject,
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=self.name_id_of(self.identity)),
             authn={"class_ref": "https://data.gov.dk/concept/core/nsis/loa/Substantial"},
             sign_assertion=True,
             sign_response=False,
@@ -344,7 +415,52 @@ class SamlIdp:
         )
         return Response(http["data"], mimetype="text/html")
 
+    @staticmethod
+    def name_id_of(identity: dict[str, list[str]]) -> str:
+        """The persistent NameID this IdP gives the person (not their uuid attribute)."""
+        return "nameid-" + (identity.get(UUID) or ["ukendt"])[0]
+
+    def logout_request(self, name_id: str, session_index: str = "s1") -> str:
+        """The SP address carrying this IdP's signed LogoutRequest for `name_id` (IdP-initiated
+        single logout); signed by the rogue key when `rogue_signer` is set."""
+        server = Server(config=self._config())
+        sp = server.metadata.service_providers()[0]
+        destination = server.metadata.single_logout_service(sp, BINDING_HTTP_REDIRECT, "spsso")[0][
+            "location"
+        ]
+        _id, message = server.create_logout_request(
+            destination,
+            self.entity_id,
+            name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=name_id),
+            sign=False,
+            session_indexes=[session_index],
+        )
+        http = server.apply_binding(
+            BINDING_HTTP_REDIRECT,
+            str(message),
+            destination,
+            "tilbage-til-idp",
+            sign=True,
+            sigalg=SIG_RSA_SHA256,
+        )
+        return str(dict(http["headers"])["Location"])
+
+    def _logout_answer(self, request: Request) -> Response:
+        server = Server(config=self._config())
+        signed = request.args.to_dict(flat=True)
+        parsed = server.parse_logout_request_response(signed["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        sp = parsed.response.issuer.text
+        verified = "Signature" in signed and any(
+            verify_redirect_signature(signed, server.sec.sec_backend, cert)
+            for _name, cert in server.metadata.certs(sp, "spsso", "signing")
+        )
+        success = parsed.response.status.status_code.value == STATUS_SUCCESS
+        self.logout_answers.append((success, verified))
+        return Response("logget ud", mimetype="text/plain")
+
     def _log_out(self, request: Request) -> Response:
+        if "SAMLResponse" in request.args:
+            return self._logout_answer(request)
         query = parse_qs(request.query_string.decode())
         server = Server(config=self._config())
         parsed = server.parse_logout_request(query["SAMLRequest"][0], BINDING_HTTP_REDIRECT)
@@ -397,6 +513,7 @@ class SsoSite:
     saml: SamlIdp
     oidc_issuer: str | None
     folder: Path
+    oidc_proxy: TokenProxy | None = None
 
     def set_oidc_account(self, login: str, claims: dict[str, Any]) -> None:
         """Add or change a person at the OpenID provider (read again at each login)."""
@@ -455,7 +572,7 @@ OIDC_TOML = """
 [[oidc]]
 key = "entra"
 label = "Region Hovedstaden (test)"
-discovery_url = "{issuer}/.well-known/openid-configuration"
+discovery_url = "{discovery}/.well-known/openid-configuration"
 client_id = "{client_id}"
 client_secret_env = "{secret_env}"
 scopes = ["openid", "profile", "email", "groups"]
@@ -482,9 +599,11 @@ def sso_site(
     populate: Callable[[Session], Any] | None = None,
     oidc_accounts: dict[str, dict[str, Any]] | None = None,
     local_passwords: bool = True,
+    oidc_proxy: bool = False,
 ) -> Iterator[SsoSite]:
     """The app with single sign-on through a SAML IdP (and an OpenID provider when
-    `oidc_accounts` is given), each on its own loopback port."""
+    `oidc_accounts` is given), each on its own loopback port; with `oidc_proxy` the app finds
+    the OpenID provider through a TokenProxy that re-signs its ID tokens."""
     clock.set_time(None)
     database_url = f"sqlite:///{folder / 'sso.db'}"
     engine = make_engine(database_url)
@@ -506,9 +625,13 @@ def sso_site(
         idp.sp_metadata_url = f"{app_url}/saml/kombit/metadata"
         (folder / "idp-metadata.xml").write_text(idp.metadata())
         idp_port.target = idp
-        with _maybe_oidc(folder, app_url, oidc_accounts) as issuer:
+        with (
+            _maybe_oidc(folder, app_url, oidc_accounts) as issuer,
+            _maybe_proxy(issuer if oidc_proxy else None) as proxy,
+        ):
+            discovery = proxy.base_url if proxy is not None else issuer
             oidc = (
-                OIDC_TOML.format(issuer=issuer, client_id=CLIENT_ID, secret_env=SECRET_ENV)
+                OIDC_TOML.format(discovery=discovery, client_id=CLIENT_ID, secret_env=SECRET_ENV)
                 if issuer
                 else ""
             )
@@ -529,7 +652,7 @@ def sso_site(
             )
             app_port.target = app
             try:
-                yield SsoSite(app_url, database_url, idp, issuer, folder)
+                yield SsoSite(app_url, database_url, idp, issuer, folder, proxy)
             finally:
                 engine_ = app.extensions["aftaleflow.database"].engine
                 if engine_ is not None:
@@ -545,3 +668,14 @@ def _maybe_oidc(
         return
     with oidc_provider(folder, app_url, "entra", accounts) as issuer:
         yield issuer
+
+
+@contextmanager
+def _maybe_proxy(issuer: str | None) -> Iterator[TokenProxy | None]:
+    if issuer is None:
+        yield None
+        return
+    proxy = TokenProxy(issuer)
+    with serve(proxy) as url:
+        proxy.base_url = url
+        yield proxy

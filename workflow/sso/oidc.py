@@ -1,6 +1,7 @@
 """OpenID Connect through Authlib's Flask client: discovery, authorization code with PKCE
 (S256), state and nonce kept in the session, the ID token's signature (the provider's JWKS),
-issuer, audience, expiry and nonce checked with the provider's clock skew; RP-initiated logout.
+issuer, audience (named here: Authlib alone checks only `azp`), expiry and nonce checked with
+the provider's clock skew; RP-initiated logout.
 """
 
 from __future__ import annotations
@@ -52,8 +53,17 @@ def start(provider: OidcProvider) -> Response:
 
 def finish(provider: OidcProvider) -> Identity:
     """The verified identity of the provider's answer on the callback; Refusal otherwise."""
+    client = _client(provider)
     try:
-        token = _client(provider).authorize_access_token(leeway=provider.clock_skew_seconds)
+        # Authlib checks `aud` only when told to (otherwise only `azp`, which a token issued
+        # to another client may set to us): the audience must name this client.
+        claims_options = {
+            "iss": {"essential": True, "values": [client.load_server_metadata()["issuer"]]},
+            "aud": {"essential": True, "values": [provider.client_id]},
+        }
+        token = client.authorize_access_token(
+            leeway=provider.clock_skew_seconds, claims_options=claims_options
+        )
     except (OAuthError, JoseError, RequestException, KeyError, ValueError) as error:
         reason = getattr(error, "error", None) or type(error).__name__
         detail = {"error": str(error)[:300], "kind": reason}

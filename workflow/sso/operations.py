@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import Body, ExternalIdentity, Membership, Party, SeenAssertion, User
 from workflow.admin.operations import membership_values, user_values
+from workflow.auth.operations import end_sessions
 from workflow.engine import admin_audit, clock
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.sso.mapping import Grant, Identity, Refusal
@@ -64,6 +65,9 @@ def provision(session: Session, identity: Identity, grant: Grant, today: date) -
             )
             session.add(linked)
         linked.last_login_at = clock.now()
+        name_id = (identity.logout_hint or {}).get("name_id")
+        if name_id:
+            linked.saml_name_id = name_id
         changes = _sync_memberships(session, user, identity.provider, grant, bodies, today)
         _audit(
             session,
@@ -95,6 +99,39 @@ def record_refusal(session: Session, provider: str, refusal: Refusal, subject: s
             provider,
             {"reason": refusal.code, "subject": subject, **refusal.detail},
         )
+
+
+def end_idp_sessions(
+    session: Session, provider: str, name_id: str, session_indexes: tuple[str, ...]
+) -> list[int]:
+    """End every session of the user(s) the IdP's LogoutRequest names by NameID (audited);
+    returns their ids (none when no one signed in with that NameID)."""
+    with unit_of_work(session):
+        linked = session.scalars(
+            select(ExternalIdentity).where(
+                ExternalIdentity.provider == provider, ExternalIdentity.saml_name_id == name_id
+            )
+        ).all()
+        for identity in linked:
+            end_sessions(session, identity.user)
+            _audit(
+                session,
+                identity.user_id,
+                "sso_idp_logout",
+                "user",
+                identity.user_id,
+                {"provider": provider, "session_indexes": list(session_indexes)},
+            )
+        if not linked:
+            _audit(
+                session,
+                None,
+                "sso_idp_logout",
+                "sso_provider",
+                provider,
+                {"name_id": name_id, "found": False},
+            )
+    return [identity.user_id for identity in linked]
 
 
 def remember_assertion(

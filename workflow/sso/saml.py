@@ -10,6 +10,7 @@ the database so a copy is refused on every server until it expires.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,11 +21,15 @@ from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+from saml2.sigver import verify_redirect_signature
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256, SIG_RSA_SHA384, SIG_RSA_SHA512
 
 from workflow.sso import oiosaml
 from workflow.sso.mapping import NOT_VERIFIED, Identity, Refusal
 from workflow.sso.settings import SamlProvider
+
+# OIOSAML 3: a redirect binding's signature is RSA with SHA-256 or better, never SHA-1.
+STRONG_SIGNATURES = frozenset({SIG_RSA_SHA256, SIG_RSA_SHA384, SIG_RSA_SHA512})
 
 
 class XmlsecMissing(RuntimeError):
@@ -188,6 +193,70 @@ def logout_redirect(provider: SamlProvider, hint: dict[str, str], relay_state: s
         str(request),
         destination,
         relay_state,
+        sign=True,
+        sigalg=SIG_RSA_SHA256,
+    )
+    return str(dict(info["headers"])["Location"])
+
+
+@dataclass(frozen=True)
+class LogoutAsk:
+    """A verified LogoutRequest from the IdP: the NameID it names and the message to answer."""
+
+    name_id: str
+    session_indexes: tuple[str, ...]
+    message: Any
+
+
+def parse_idp_logout(provider: SamlProvider, query: Mapping[str, str]) -> LogoutAsk:
+    """Verify an IdP-initiated LogoutRequest sent by redirect; Refusal when it does not hold.
+
+    pysaml2 checks a redirect binding's signature only in an IdP's role, so it is checked here
+    against the IdP's signing certificates from its metadata, as are the issuer, destination
+    (our SLS address) and issue instant.
+    """
+    saml = client(provider)
+    idp = idp_entity_id(saml)
+    encoded, sigalg, signature = (query.get(k) for k in ("SAMLRequest", "SigAlg", "Signature"))
+    if not encoded or not signature or sigalg not in STRONG_SIGNATURES:
+        raise Refusal("saml_logout_invalid", NOT_VERIFIED, {"kind": "unsigned"})
+    signed = {"SAMLRequest": encoded, "SigAlg": sigalg, "Signature": signature}
+    if query.get("RelayState") is not None:
+        signed["RelayState"] = str(query["RelayState"])
+    try:
+        parsed = saml.parse_logout_request(encoded, BINDING_HTTP_REDIRECT)
+        certificates = saml.metadata.certs(idp, "idpsso", "signing")
+        verified = any(
+            verify_redirect_signature(signed, saml.sec.sec_backend, certificate)
+            for _name, certificate in certificates
+        )
+    except Exception as error:  # pysaml2 raises many unrelated types for a bad request
+        detail: dict[str, object] = {"kind": type(error).__name__, "error": str(error)[:300]}
+        raise Refusal("saml_logout_invalid", NOT_VERIFIED, detail) from None
+    message = parsed.message if parsed is not None else None
+    if message is None or not verified:
+        raise Refusal("saml_logout_invalid", NOT_VERIFIED, {"kind": "bad signature"})
+    if message.issuer is None or message.issuer.text != idp or not parsed.verify():
+        raise Refusal("saml_logout_invalid", NOT_VERIFIED, {"kind": "wrong issuer or time"})
+    if message.name_id is None or not message.name_id.text:
+        raise Refusal("saml_logout_invalid", NOT_VERIFIED, {"kind": "no NameID"})
+    indexes = tuple(str(index.text) for index in message.session_index or [] if index.text)
+    return LogoutAsk(str(message.name_id.text), indexes, message)
+
+
+def answer_idp_logout(provider: SamlProvider, ask: LogoutAsk, relay_state: str) -> str:
+    """The IdP address carrying our signed LogoutResponse (success) to its LogoutRequest."""
+    saml = client(provider)
+    idp = idp_entity_id(saml)
+    service = saml.metadata.single_logout_service(idp, BINDING_HTTP_REDIRECT, "idpsso")[0]
+    destination = service.get("response_location") or service["location"]
+    response = saml.create_logout_response(ask.message, [BINDING_HTTP_REDIRECT], sign=False)
+    info = saml.apply_binding(
+        BINDING_HTTP_REDIRECT,
+        str(response),
+        destination,
+        relay_state,
+        response=True,
         sign=True,
         sigalg=SIG_RSA_SHA256,
     )

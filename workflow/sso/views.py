@@ -134,13 +134,28 @@ def saml_metadata(provider: str) -> Response:
 
 
 @bp.get("/saml/<provider>/sls", endpoint="saml_sls")
-def saml_sls(provider: str) -> Response:
-    """The end of single logout: the IdP's answer to our LogoutRequest."""
+def saml_sls(provider: str) -> Response | tuple[str, int]:
+    """Single logout: the IdP's own LogoutRequest (a session ended at the IdP ends here too,
+    answered with our signed LogoutResponse), or the IdP's answer to our LogoutRequest."""
     chosen = _provider(provider)
     if not isinstance(chosen, SamlProvider):
         abort(404)
+    if "SAMLRequest" in request.args:
+        return _idp_logout(chosen)
     flash(_("Du er logget ud."), "success")
     return redirect(url_for("auth.login"), code=303)
+
+
+def _idp_logout(provider: SamlProvider) -> Response | tuple[str, int]:
+    try:
+        ask = saml.parse_idp_logout(provider, request.args.to_dict(flat=True))
+    except Refusal as refusal:
+        operations.record_refusal(db(), provider.key, refusal, None)
+        return render_template("sso/logout_refused.html", provider=provider), 400
+    operations.end_idp_sessions(db(), provider.key, ask.name_id, ask.session_indexes)
+    # The browser bringing the request (when it is the person's own) holds no login any more.
+    session.clear()
+    return redirect(saml.answer_idp_logout(provider, ask, request.args.get("RelayState", "")))
 
 
 def _sign_in(
