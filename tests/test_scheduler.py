@@ -17,6 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import (
     Body,
@@ -51,7 +52,7 @@ def tss_case(session, body, make_case, make_user):
     session.add(Meeting(body_id=body("TSS").id, starts_at=datetime(2020, 11, 13, 9, 0, tzinfo=UTC)))
     session.commit()
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     return case
 
 
@@ -139,7 +140,7 @@ def test_material_reminders_go_to_the_body_that_must_act_not_the_tss_chair(
 
 def test_sweep_skips_met_deadlines(session, tss_case, make_user):
     deadline = session.scalar(select(Deadline).where(Deadline.case_id == tss_case.id))
-    engine.perform(tss_case, "tss_recommend", make_user("chair@TSS"))
+    decide(tss_case, "tss_recommend", make_user("chair@TSS"))
     clock.set_time(deadline.due_at + timedelta(days=30))
     report = scheduler.sweep(session)
     assert report.overdue == 0

@@ -21,6 +21,7 @@ from browser_support import (
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import Body, FocusArea, Role
 from workflow.engine import clock
@@ -57,8 +58,8 @@ def _reform(session: Session) -> dict[str, int]:
         session, process="forum_matter", title="Tolkebistand 2021",
         originating_body=_body(session, "SKU"), actor=sku_chair,
     )  # fmt: skip
-    engine.perform(old, "raise", sku_chair)
-    engine.perform(old, "reject", sku_chair, comment="Afvist af SKU")
+    decide(old, "raise", sku_chair)
+    decide(old, "reject", sku_chair, comment="Afvist af SKU")
     plan = reorganise.load_plan(reorganise.find_plan("sundhedsreform-2027"))
     clock.set_time(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
     operations.apply_plan(session, plan, admin)
@@ -70,9 +71,9 @@ def _reform(session: Session) -> dict[str, int]:
         originating_body=_body(session, "SU-NORD-SOM"), actor=su_chair,
         national_goal_ids=[1], focus_area_id=focus, **PROPOSAL,
     )  # fmt: skip
-    engine.perform(new, "submit", su_chair)
+    decide(new, "submit", su_chair)
     steering_chair = add_user(session, "formand@styr.test", "Sten Styr", ("STYR-OEST", Role.CHAIR))
-    engine.perform(new, "tss_recommend", steering_chair, comment="Anbefales")
+    decide(new, "tss_recommend", steering_chair, comment="Anbefales")
     # An initiative spread after the merger: every municipality that is a party now.
     spread = engine.create_case(
         session, process="signature_initiative", title="Udbredelse i Østdanmark",

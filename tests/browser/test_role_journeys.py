@@ -30,6 +30,7 @@ from browser_support import (
 from playwright.sync_api import Browser, Locator, Page
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 from support.mail import MailServer
 
 from models import Body, Case, FocusArea, Meeting, MeetingStatus, Role, User
@@ -187,7 +188,7 @@ def _scenario(session: Session) -> Ids:
     x = _case(session, member, TITLE_X, cost_driving=True)
     y = _case(session, member, TITLE_Y, role_distribution="")
     _at(A_SU_HELD + timedelta(hours=2))
-    engine.perform(x, "submit", su_chair, data={"meeting_id": su_held.id})
+    decide(x, "submit", su_chair, data={"meeting_id": su_held.id})
     cases |= {"X": x.id, "Y": y.id}
     meeting_ids |= {"su_held": su_held.id, "su_coming": su_coming.id}
 
@@ -197,7 +198,7 @@ def _scenario(session: Session) -> Ids:
     _meeting(session, "TSS", B_TSS_NEXT, MeetingStatus.PLANNED)
     for key, title in (("P", TITLE_P), ("Q", TITLE_Q)):
         case = _case(session, member, title)
-        engine.perform(case, "submit", su_chair, comment="Formandskabets indstilling.")
+        decide(case, "submit", su_chair, comment="Formandskabets indstilling.")
         cases[key] = case.id
     meeting_ids["tss_b"] = tss_b.id
 
@@ -207,7 +208,7 @@ def _scenario(session: Session) -> Ids:
     secretariat = users[TSS_SECRETARIAT]
     for key, title in (("R", TITLE_R), ("C", TITLE_C)):
         case = _case(session, member, title)
-        engine.perform(case, "submit", su_chair, comment="Formandskabets indstilling.")
+        decide(case, "submit", su_chair, comment="Formandskabets indstilling.")
         cases[key] = case.id
     r = session.get(Case, cases["R"])
     assert r is not None

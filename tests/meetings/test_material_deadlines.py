@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import CaseEvent, Deadline, DeadlineKind, Meeting, MeetingStatus, Notification
 from workflow import scheduler
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import NotAllowed, WorkflowError
@@ -37,7 +37,7 @@ def tss_meeting(session, body):
 def planned_case(session, tss_meeting, make_case, make_user):
     """A signature initiative before TSS, planned for the 13 November meeting."""
     case = make_case(title="Hjerterehabilitering")
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     return case
 
 
@@ -109,7 +109,7 @@ def test_working_days_skip_danish_holidays(session, body, make_case, make_user, 
     session.commit()
     clock.set_time(datetime(2021, 2, 1, 8, tzinfo=UTC))
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
 
     # Tuesday after Easter: Easter Monday, Good Friday and Maundy Thursday are not working days.
     reschedule_meeting(session, meeting, _local(2021, 4, 6, 9), secretary)

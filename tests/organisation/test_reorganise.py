@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from support.formandskab import decide
 
 from models import (
     AdminAuditEntry,
@@ -119,7 +120,7 @@ def fixture_cases(session, make_case, make_user, make_meeting, body):
     make_meeting("TSS", clock.now() + timedelta(days=30), MeetingStatus.PLANNED)
     submitter = make_user("chair@SU-NORD-SOM")
     at_tss = make_case(title="Til TSS")
-    engine.perform(at_tss, "submit", submitter)
+    decide(at_tss, "submit", submitter)
     at_sku_north = make_case(title="Nord hos SKU", state="at_sku")
     at_sku_south = make_case(title="Syd hos SKU", origin="SU-SYD-SOM", state="at_sku")
     raised_by_tss = make_case(
@@ -127,7 +128,7 @@ def fixture_cases(session, make_case, make_user, make_meeting, body):
     )
     tina = make_user("chair@TSS", name="Tina TSS-formand")
     closed = make_case("joint_agreement", title="Afsluttet", origin="TSS")
-    engine.perform(closed, "reject_terms", tina, comment="Ikke nu")
+    decide(closed, "reject_terms", tina, comment="Ikke nu")
     assert closed.state == "cancelled"
     make_user("member@SKU", name="Søren SKU-medlem")
     return {
@@ -323,7 +324,7 @@ def test_the_same_definitions_run_in_the_new_structure(session, tmp_path, fixtur
         )
     ).first()
     assert chair is not None
-    engine.perform(case, "tss_recommend", chair.user, comment="Anbefales")
+    decide(case, "tss_recommend", chair.user, comment="Anbefales")
     assert case.state == "at_sku"
     assert case.current_body.code == "SR-B"
     # The report of TSS's and SKU's decisions includes the steering group that took over.
@@ -389,11 +390,11 @@ def test_a_case_page_shows_the_organisation_as_it_was(
     admin = make_user(is_admin=True)
     tina = make_user("chair@TSS")
     closed = make_case("joint_agreement", title="Afsluttet i 2020", origin="TSS")
-    engine.perform(closed, "reject_terms", tina, comment="Ikke nu")
+    decide(closed, "reject_terms", tina, comment="Ikke nu")
     renamed = make_case("forum_matter", title="Hos PPU", origin="PPU")
     ppu_chair = make_user("chair@PPU")
-    engine.perform(renamed, "raise", ppu_chair)
-    engine.perform(renamed, "reject", ppu_chair, comment="Nej")
+    decide(renamed, "raise", ppu_chair)
+    decide(renamed, "reject", ppu_chair, comment="Nej")
     open_case = make_case(title="Åben hos SKU", state="at_sku")
     operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
     logged_in(is_admin=True)

@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 from openpyxl import load_workbook
+from support.formandskab import decide
 
 from models import Deadline, DeadlineKind
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.implementation import operations as implementation
 from workflow.reports import queries as reports
 from workflow.reports.queries import Filters
@@ -38,17 +38,17 @@ def data_set(make_case, make_user, body, session):
     def at(day):
         clock.set_time(start + timedelta(days=day))
 
-    engine.perform(b, "submit", syd)
+    decide(b, "submit", syd)
     at(5)
-    engine.perform(c, "submit", nord)
+    decide(c, "submit", nord)
     at(10)
-    engine.perform(a, "submit", nord)
+    decide(a, "submit", nord)
     at(20)
-    engine.perform(b, "tss_recommend", tss)
+    decide(b, "tss_recommend", tss)
     at(30)
-    engine.perform(a, "tss_recommend", tss)
+    decide(a, "tss_recommend", tss)
     at(50)
-    engine.perform(a, "sku_approve", sku)
+    decide(a, "sku_approve", sku)
     implementation.create_units(session, a, None, clock.now())
     session.commit()
     units = implementation.units_of(session, a)
@@ -57,7 +57,7 @@ def data_set(make_case, make_user, body, session):
         session, units[1].id, nord, status="not_relevant", reason="Ingen målgruppe."
     )
     at(80)
-    engine.perform(b, "sku_approve", sku)
+    decide(b, "sku_approve", sku)
     session.add(
         Deadline(
             case_id=c.id, kind=DeadlineKind.STATE, state="at_tss", body_id=body("TSS").id,

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import CaseExpense, Meeting, MeetingStatus, Party, PartyKind
 from workflow.engine import core as engine
@@ -29,7 +30,7 @@ def _tss_meeting(session, body, day: int, month: int = 9) -> Meeting:
 
 def _submitted(make_case, make_user, **fields):
     case = make_case(**fields)
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     return case
 
 
