@@ -298,6 +298,19 @@ def test_every_demo_case_was_started_by_a_body_its_process_allows(db):
         assert definition.may_start_in(str(origin.kind), origin.code), case.title
 
 
+def test_new_agreements_past_tss_carry_a_business_case_and_one_was_asked_for(db):
+    approvals = {"tss_recommend", "tss_approve"}
+    for case in demo_cases(db):
+        if any(e.trigger in approvals for e in events_of(db, case)):
+            assert case.business_case.strip(), case.title
+    # TSS returned the initiative for sårbare gravide without one; the SU added it.
+    events = events_of(db, case_by_key(db, "SAG-2020-01219"))
+    returned = next(e for e in events if e.trigger == "tss_return")
+    assert "businesscase" in returned.comment
+    revision = next(e for e in events if e.trigger == "edit" and e.seq > returned.seq)
+    assert "business_case" in revision.data["fields"]
+
+
 def test_a_matter_returned_by_tss_went_back_when_a_cost_was_added(db):
     case = case_by_key(db, "SAG-2020-01288")
     triggers = [e.trigger for e in events_of(db, case)]

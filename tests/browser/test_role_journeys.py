@@ -61,6 +61,7 @@ COMPLETE: dict[str, Any] = {
     "triple_aim_quality": "Færre indlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
+    "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }
 
 # Era A: the SU secretariat's Monday. TSS meets on Friday 14 March; its materialefrist (eight
@@ -185,7 +186,7 @@ def _scenario(session: Session) -> Ids:
     su_held = _meeting(session, SU, A_SU_HELD, MeetingStatus.HELD)
     su_coming = _meeting(session, SU, A_SU_COMING, MeetingStatus.PLANNED)
     _meeting(session, "TSS", A_TSS, MeetingStatus.PLANNED)
-    x = _case(session, member, TITLE_X, cost_driving=True)
+    x = _case(session, member, TITLE_X, cost_driving=True, business_case="")
     y = _case(session, member, TITLE_Y, role_distribution="")
     _at(A_SU_HELD + timedelta(hours=2))
     decide(x, "submit", su_chair, data={"meeting_id": su_held.id})

@@ -167,7 +167,7 @@ def test_secretariat_records_a_decision_on_a_meeting(
 def test_refused_action_shows_the_guard_message_and_keeps_the_input(
     client, logged_in, make_case, text_of
 ):
-    case = make_case(state="at_tss", cost_driving=True)
+    case = make_case(state="at_tss", cost_driving=True, business_case="")
     logged_in("chair@TSS")
     response = client.post(
         f"/sager/{case.id}/handlinger/tss_recommend",

@@ -107,7 +107,7 @@ def test_secretariat_reminds_the_acting_body_by_hand_once_a_day(
     su_chair = make_user("chair@SU-NORD-SOM")
     su_secretary = make_user("secretariat@SU-NORD-SOM")
     tss_chair = make_user("chair@TSS")
-    case = make_case(state="at_tss", cost_driving=True)
+    case = make_case(state="at_tss", cost_driving=True, business_case="")
     logged_in("secretariat@TSS")
 
     page = text_of(client.get(f"/sager/{case.id}"))
@@ -129,6 +129,6 @@ def test_secretariat_reminds_the_acting_body_by_hand_once_a_day(
 
 
 def test_a_member_may_not_send_the_material_reminder(client, logged_in, make_case):
-    case = make_case(state="at_tss", cost_driving=True)
+    case = make_case(state="at_tss", cost_driving=True, business_case="")
     logged_in("member@SU-NORD-SOM")
     assert client.post(f"/sager/{case.id}/paamind-om-materiale").status_code == 403

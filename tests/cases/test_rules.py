@@ -31,6 +31,7 @@ TESTED_GUARDS = {
     "within_mandate",
     "large_task_raised_in_tss",
     "financing_follows",
+    "business_case_stated",
     "role_distribution_stated",
     "triple_aim_described",
     "focus_and_goals_stated",
@@ -114,7 +115,7 @@ def test_large_task_must_be_raised_in_tss_before_it_starts(make_case, run):
 
 
 def test_cost_driving_proposal_lacks_business_case_and_financing(make_case, run):
-    case = make_case(cost_driving=True)
+    case = make_case(cost_driving=True, business_case="")
     failure = run("financing_follows", case)
     assert "mangler en businesscase og et finansieringsforslag" in failure.message
     assert "Finansiering skal følge med" in failure.message
@@ -125,7 +126,7 @@ def test_cost_driving_proposal_lacks_business_case_and_financing(make_case, run)
 
 
 def test_municipal_extra_expense_needs_business_case_and_financing(session, make_case, run):
-    case = make_case()
+    case = make_case(business_case="")
     assert case.expenses == []  # loaded before the expense is added, as a web form would
     assert run("financing_follows", case) is None
     _expense(session, case, PartyKind.MUNICIPALITY)
@@ -359,3 +360,32 @@ def test_kkr_and_kku_observers_are_informed_exactly_once_on_sku_approval(
         ).all()
         assert informed.kind == "information"
         assert informed.subject == f"Til orientering: {case.title} – Godkend"
+
+
+# --- A business case on every new agreement (seed 001 l.128-132) ----------------------------
+
+
+def test_every_new_agreement_needs_a_business_case_without_any_expense(make_case, run):
+    case = make_case(business_case="")
+    assert case.expenses == [] and not case.cost_driving
+    failure = run("business_case_stated", case)
+    assert failure.message.startswith("Nye aftaler følges op med en businesscase")
+    assert run("financing_follows", case) is None  # the financing rule alone let it through
+    case.business_case = "Færre genindlæggelser; ingen kommunal merudgift."
+    assert run("business_case_stated", case) is None
+
+
+@pytest.mark.parametrize(
+    ("process", "trigger"),
+    [
+        ("signature_initiative", "tss_recommend"),
+        ("signature_initiative", "sku_approve"),
+        ("joint_agreement", "tss_approve"),
+        ("joint_agreement", "sku_approve"),
+    ],
+)
+def test_the_approvals_of_new_agreements_ask_for_the_business_case(process, trigger):
+    from workflow.engine.definitions import load_definitions
+
+    transition = load_definitions()[process].transition(trigger)
+    assert "business_case_stated" in transition.guards

@@ -47,7 +47,7 @@ def _notified(session, user):
 
 def test_refused_guard_writes_nothing(make_case, make_user, footprint, make_meeting):
     make_meeting("TSS")
-    case = make_case(state="at_tss", cost_driving=True)
+    case = make_case(state="at_tss", cost_driving=True, business_case="")
     before = footprint(case)
     with pytest.raises(GuardFailed):
         decide(case, "tss_recommend", make_user("chair@TSS"))
@@ -96,10 +96,14 @@ def test_failure_in_an_automatic_route_undoes_the_transition_that_caused_it(
 
 
 def test_check_is_a_dry_run(make_case, make_user, footprint):
-    case = make_case(state="at_tss", cost_driving=True, role_distribution="")
+    case = make_case(state="at_tss", cost_driving=True, role_distribution="", business_case="")
     before = footprint(case)
     failures = engine.check(case, "tss_recommend", make_user("chair@TSS"))
-    assert [f.rule for f in failures] == ["role_distribution_stated", "financing_follows"]
+    assert [f.rule for f in failures] == [
+        "role_distribution_stated",
+        "business_case_stated",
+        "financing_follows",
+    ]
     assert footprint(case) == before
     assert engine.check(case, "tss_reject", make_user("chair@TSS"), comment="Nej.") == []
 
@@ -220,7 +224,7 @@ def test_event_appended_by_another_writer_meanwhile_does_not_fork_the_chain(comm
 
 
 def test_events_form_a_hash_chain_that_survives_a_reload(session, make_case, make_user):
-    case = make_case("forum_matter", origin="FORUM-DATA", cost_driving=True)
+    case = make_case("forum_matter", origin="FORUM-DATA", cost_driving=True, business_case="")
     decide(case, "raise", make_user("member@FORUM-DATA"))  # + automatic escalation
     decide(case, "tss_decide", make_user("chair@TSS"), comment="Finansieres af TSS.")
     session.expire_all()

@@ -33,7 +33,7 @@ PROCESS = "development_task"
 
 
 def test_cost_driving_task_must_be_approved_by_sku_with_financing(session, driver, make_user):
-    case = driver.place("assignment_frame", cost_driving=True)
+    case = driver.place("assignment_frame", cost_driving=True, business_case="")
     tss_chair = make_user("chair@TSS")
     su_chair = make_user("chair@SU-SYD-SOM")
     kkr, kku = make_user("observer@KKR"), make_user("observer@KKU")

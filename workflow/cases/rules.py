@@ -159,6 +159,27 @@ def large_task_raised_in_tss(ctx: GuardContext) -> Failure | None:
     )
 
 
+def business_case_failure(case: Case) -> Failure | None:
+    """Every new agreement comes with a business case (seed 001 l.128-132)."""
+    if not _blank(case.business_case):
+        return None
+    return Failure(
+        "business_case_stated",
+        "Nye aftaler følges op med en businesscase: beskriv, hvad den nye opgavefordeling betyder "
+        "for økonomien i det samlede patientforløb, og om den giver en kommunal merudgift "
+        "(rammer for signaturindsatser).",
+        "New agreements come with a business case: describe what the new division of tasks means "
+        "for the economy of the whole patient pathway, and whether it gives municipalities an "
+        "extra expense.",
+    )
+
+
+@guard("business_case_stated")
+def business_case_stated(ctx: GuardContext) -> Failure | None:
+    """Every new agreement comes with a business case, expense recorded or not (seed 001)."""
+    return business_case_failure(ctx.case)
+
+
 def financing_failure(case: Case, municipal_expense: Decimal) -> Failure | None:
     """The financing rule on the case as written, given its municipal extra expense."""
     if municipal_expense <= 0 and not case.cost_driving:
