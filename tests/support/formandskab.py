@@ -7,13 +7,26 @@ consents by taking the same action, and the decision is taken.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from itertools import count
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from models import Case, CaseEvent, Membership, Party, PartyKind, Role, User
+from models import (
+    Body,
+    Case,
+    CaseEvent,
+    Meeting,
+    MeetingStatus,
+    Membership,
+    Party,
+    PartyKind,
+    Role,
+    User,
+)
+from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.formandskab import PROPOSED, pending_proposal, side_of
 
@@ -47,11 +60,39 @@ def decide(
 ) -> CaseEvent:
     """Fire `trigger` as `actor`. A chair's decision without a meeting is the chairmanship's:
     a co-chair of the other side proposes it first, and `actor` consents."""
+    data = _at_a_meeting_where_the_terms_say(case, trigger, actor, data)
     read = case.version
     proposal = proposed_by_co_chair(case, trigger, actor, comment, data)
     if proposal is not None and kwargs.get("expected_version") == read:
         kwargs["expected_version"] = case.version  # the form was read before the proposal
     return engine.perform(case, trigger, actor, comment=comment, data=data, **kwargs)
+
+
+def _at_a_meeting_where_the_terms_say(
+    case: Case, trigger: str, chair: User, data: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """A chair of a body whose terms do not let its chairmanship decide (SKU) decides at a
+    meeting of the body: name one that started an hour ago."""
+    session = object_session(case)
+    assert session is not None
+    transition = engine.definition_of(case).transition(trigger)
+    if transition is None or not transition.decision or (data or {}).get("meeting_id"):
+        return data
+    permission = engine.find_permission(session, case, transition, chair)
+    if permission is None or not permission.as_chair:
+        return data
+    body = session.get(Body, engine.deciding_body_id(case, permission))
+    if body is None or body.formandskab_decides:
+        return data
+    meeting = Meeting(
+        body_id=body.id,
+        title=f"Møde i {body.code}",
+        starts_at=clock.now() - timedelta(hours=1),
+        status=MeetingStatus.HELD,
+    )
+    session.add(meeting)
+    session.flush()
+    return {**(data or {}), "meeting_id": meeting.id}
 
 
 def proposed_by_co_chair(
