@@ -36,6 +36,7 @@ PROPOSAL = {
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral.",
     "triple_aim_experience": "Ét samlet forløb.",
+    "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }
 
 
