@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db
+.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db sso-idp
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,11 +38,22 @@ typecheck: install
 # The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL. Both runs
 # spread the tests over PYTEST_WORKERS processes (pytest-xdist; each gets its own database).
 PYTEST_WORKERS ?= 2
-pytest: install
+pytest: install sso-idp
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(PYTEST_WORKERS); fi
 
 test: lint typecheck pytest
+
+# The single sign-on tests run a real OpenID provider (npm oidc-provider, pinned by the lockfile
+# in tests/sso/oidc-provider) with the machine's Node (apt install nodejs npm); SAML needs
+# xmlsec1 (apt install xmlsec1). Without npm the OpenID tests skip, saying why (fail in CI).
+OIDC_IDP := tests/sso/oidc-provider
+sso-idp:
+	if command -v npm >/dev/null 2>&1; then \
+	  if [ ! $(OIDC_IDP)/node_modules/.package-lock.json -nt $(OIDC_IDP)/package-lock.json ]; then \
+	    cd $(OIDC_IDP) && npm ci --no-audit --no-fund --loglevel=error; \
+	  fi; \
+	fi
 
 # The key pages against a bare baseline page at 100,000 cases (BENCH_CASES), perform(), the
 # sweep, cold start and memory; SQLite, and PostgreSQL when TEST_DATABASE_URL is set. Writes
@@ -57,6 +68,7 @@ bench-parts: install
 	$(BIN)/python -m bench.sweep
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.reorganise
+	$(BIN)/python -m bench.documents
 
 wheel: install
 	$(BIN)/python -m build --wheel --outdir dist .

@@ -90,6 +90,11 @@ chroot_smoke() {
         say "FAIL: gunicorn did not answer /healthz; its log:"; cat "$rundir/web.log"; return 1
     fi
     check "the server's master process is gunicorn" grep -q gunicorn "/proc/$gpid/cmdline"
+    check "the image renders a PDF document (WeasyPrint finds pango and the fonts)" \
+        in_image python -c "from workflow.documents import pdf
+data = pdf.render_pdf('documents/base.html', title='Prøve', author='Aftaleflow', running_header='Prøve')
+assert data.startswith(b'%PDF-1.7'), data[:16]"
+    check "the image has xmlsec1 for SAML single sign-on" in_image xmlsec1 --version
     code() { curl -s -o /dev/null -w '%{http_code}' "$@"; }
     check "/healthz answers ok" test "$(curl -fsS "http://127.0.0.1:$PORT/healthz")" = ok
     check "/readyz is 503 before the scheduler's first sweep" \

@@ -9,6 +9,9 @@ IMAGE=${IMAGE:-localhost/aftaleflow:smoke}
 PORT=${PORT:-18080}
 TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 NAME=aftaleflow-smoke-$$
+RENDER_PDF="from workflow.documents import pdf
+data = pdf.render_pdf('documents/base.html', title='Prøve', author='Aftaleflow', running_header='Prøve')
+assert data.startswith(b'%PDF-1.7'), data[:16]"
 
 "$ENGINE" build --format docker -t "$IMAGE" -f Containerfile "$@" .
 "$ENGINE" volume create "$NAME" >/dev/null
@@ -20,6 +23,8 @@ trap cleanup EXIT
 run() { "$ENGINE" run --rm -v "$NAME:/var/lib/aftaleflow/var" "$IMAGE" "$@"; }
 
 run aftaleflow init-db
+# The documents render in the image (WeasyPrint finds pango and the templates' fonts).
+run python -c "$RENDER_PDF"
 "$ENGINE" run -d --name "$NAME-web" -p "127.0.0.1:$PORT:8000" \
     -e AFTALEFLOW_METRICS_TOKEN="$TOKEN" -v "$NAME:/var/lib/aftaleflow/var" "$IMAGE" >/dev/null
 for _ in $(seq 60); do

@@ -4,13 +4,22 @@ from models.api_token import ApiToken
 from models.attachment import Attachment
 from models.audit import AdminAuditEntry
 from models.base import Base, utcnow
-from models.body import Body, BodyKind, BodyName, BodySuccession, Reorganisation, SuccessionKind
+from models.body import (
+    Body,
+    BodyKind,
+    BodyName,
+    BodyParent,
+    BodySuccession,
+    Reorganisation,
+    SuccessionKind,
+)
 from models.calendar_feed import CalendarFeedToken
 from models.case import Case, CaseExpense, case_national_goals
 from models.consultation import Consultation, ConsultationResponse, ResponseStatus
 from models.deadline import Deadline, DeadlineKind
 from models.decision import DecisionTemplate, FollowUpItem
 from models.event import GENESIS_HASH, CaseEvent
+from models.external_identity import ExternalIdentity, SeenAssertion
 from models.goal import FocusArea, FocusSubGoal, NationalGoal
 from models.implementation import ImplementationState, ImplementationStatus
 from models.indicator import Indicator, IndicatorDirection, IndicatorValue, case_indicators
@@ -26,7 +35,7 @@ from models.meeting_series import (
 )
 from models.membership import Membership, Role
 from models.notification import Notification
-from models.party import Party, PartyKind, PlanningArea
+from models.party import Party, PartyKind, PartyPlanningArea, PlanningArea
 from models.plan import PlanItem, plan_item_indicators
 from models.process import ProcessVersion
 from models.scheduler_lock import SchedulerLock
@@ -43,6 +52,7 @@ __all__ = [
     "Body",
     "BodyKind",
     "BodyName",
+    "BodyParent",
     "BodySuccession",
     "CalendarFeedToken",
     "Case",
@@ -54,6 +64,7 @@ __all__ = [
     "DeadlineKind",
     "DecisionTemplate",
     "DocumentVersion",
+    "ExternalIdentity",
     "FocusArea",
     "FocusSubGoal",
     "FollowUpItem",
@@ -75,6 +86,7 @@ __all__ = [
     "Notification",
     "Party",
     "PartyKind",
+    "PartyPlanningArea",
     "PlanItem",
     "PlanningArea",
     "ProcessVersion",
@@ -82,6 +94,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "SchedulerLock",
+    "SeenAssertion",
     "SeriesFrequency",
     "SuccessionKind",
     "User",

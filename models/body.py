@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
@@ -55,6 +55,40 @@ class Body(Base):
     former_names: Mapped[list[BodyName]] = relationship(
         back_populates="body", order_by="BodyName.valid_from"
     )
+    # Earlier parents (a body placed under another keeps its former parent for its days).
+    former_parents: Mapped[list[BodyParent]] = relationship(
+        back_populates="body",
+        order_by="BodyParent.valid_to",
+        foreign_keys="BodyParent.body_id",
+    )
+
+    def parent_on(self, day: date | None) -> Body | None:
+        """The body this one was placed under on `day` (its parent now when none is given)."""
+        if day is not None:
+            for former in self.former_parents:
+                if (former.valid_from is None or former.valid_from <= day) and (
+                    former.valid_to >= day
+                ):
+                    return former.parent
+        return self.parent
+
+    def place_under(self, parent: Body | None, first_day: date) -> None:
+        """Put the body under `parent` from `first_day`, keeping the parent it had until then
+        as a former parent (nothing is recorded when the parent does not change or when the
+        current placement began on `first_day` or later: that is a correction)."""
+        if (parent.id if parent is not None else None) == self.parent_id:
+            return
+        last_day = first_day - timedelta(days=1)
+        began = max(
+            (former.valid_to + timedelta(days=1) for former in self.former_parents),
+            default=self.valid_from,
+        )
+        if began is None or began <= last_day:
+            self.former_parents.append(
+                BodyParent(parent_id=self.parent_id, valid_from=began, valid_to=last_day)
+            )
+        self.parent_id = parent.id if parent is not None else None
+        self.parent = parent
 
     def __repr__(self) -> str:
         return f"<Body {self.code}>"
@@ -73,6 +107,22 @@ class BodyName(Base):
     valid_to: Mapped[date]
 
     body: Mapped[Body] = relationship(back_populates="former_names")
+
+
+class BodyParent(Base):
+    """A body a body was placed under for a span of days, before it was placed elsewhere
+    (NULL parent: it stood alone then)."""
+
+    __tablename__ = "body_parents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
+    valid_from: Mapped[date | None]
+    valid_to: Mapped[date]
+
+    body: Mapped[Body] = relationship(back_populates="former_parents", foreign_keys=[body_id])
+    parent: Mapped[Body | None] = relationship(foreign_keys=[parent_id])
 
 
 class SuccessionKind(enum.StrEnum):

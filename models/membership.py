@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date
 
-from sqlalchemy import ForeignKey, Index, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, enum_type
@@ -37,6 +37,9 @@ class Membership(Base):
     since: Mapped[date | None]
     until: Mapped[date | None]
     active: Mapped[bool] = mapped_column(default=True)
+    # Who keeps the membership: NULL for an administrator, "sso:<provider>" for the single
+    # sign-on mapping, which grants and ends it in step with the user's groups at every login.
+    source: Mapped[str | None] = mapped_column(String(80))
 
     user: Mapped[User] = relationship()
     body: Mapped[Body] = relationship()

@@ -102,8 +102,23 @@ def test_the_container_smoke_script_is_valid_shell():
     assert os.access(script, os.X_OK)
     subprocess.run(["sh", "-n", str(script)], check=True, timeout=30)
     text = script.read_text("utf-8")
-    for step in ("init-db", "scheduler --once", "/readyz", "/metrics", "id -u"):
+    for step in ("init-db", "scheduler --once", "/readyz", "/metrics", "id -u", "render_pdf"):
         assert step in text
+
+
+def test_the_image_has_what_the_pdf_documents_need():
+    """WeasyPrint loads pango at run time: the run stage installs it, and both smokes render."""
+    run_stage = CONTAINERFILE.read_text("utf-8").split(" AS run", 1)[1]
+    for library in ("libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz-subset0"):
+        assert library in run_stage, library
+    assert "render_pdf" in (ROOT / "deploy" / "ci-image.sh").read_text("utf-8")
+
+
+def test_the_image_has_what_saml_single_sign_on_needs():
+    """pysaml2 shells out to xmlsec1: without it a SAML deployment cannot start."""
+    run_stage = CONTAINERFILE.read_text("utf-8").split(" AS run", 1)[1]
+    assert "xmlsec1" in run_stage
+    assert "xmlsec1 --version" in (ROOT / "deploy" / "ci-image.sh").read_text("utf-8")
 
 
 def test_ci_builds_and_smoke_tests_the_image_with_a_chroot_fallback():

@@ -170,3 +170,55 @@ def test_an_old_database_is_resealed_with_the_key_and_the_resealing_recorded(emp
     assert resealed.data["broken_before"] == [f"sag {case.id}, hændelse 1"]
     with pytest.raises(DatabaseError, match="never deleted"), empty_engine.begin() as connection:
         connection.execute(text("UPDATE admin_audit SET action = 'x'"))
+
+
+def test_0013_dates_the_parents_and_planning_areas_the_administrators_changed(empty_engine):
+    """Upgrading to 0013 back-fills former parents and planning areas from the admin record:
+    a change on day D ends the former value on D - 1."""
+    from datetime import date
+
+    from models import Party, PlanningArea
+    from workflow.admin import operations as admin
+    from workflow.engine import clock
+
+    migrate.upgrade(empty_engine)
+    clock.set_time(datetime(2022, 3, 10, 9, 0, tzinfo=UTC))
+    try:
+        with Session(empty_engine, expire_on_commit=False) as session:
+            seed.run(session)
+            actor = User(email="admin@test.aftaleflow.dk", name="Admin", is_admin=True)
+            session.add(actor)
+            session.commit()
+            su = session.scalars(select(Body).where(Body.code == "SU-NORD-SOM")).one()
+            ppu = session.scalars(select(Body).where(Body.code == "PPU")).one()
+            fields = admin.BodyFields(
+                name=su.name, name_en=su.name_en, kind=su.kind, parent_id=ppu.id,
+                planning_area_id=su.planning_area_id,
+                material_deadline_days=su.material_deadline_days,
+                material_deadline_working_days=su.material_deadline_working_days, active=True,
+            )  # fmt: skip
+            assert admin.update_body(session, actor, su, fields)
+            egedal = session.scalars(select(Party).where(Party.code == "KOM-EGEDAL")).one()
+            midt = session.scalars(select(PlanningArea).where(PlanningArea.code == "MIDT")).one()
+            assert admin.update_party(
+                session, actor, egedal, name=egedal.name, planning_area_id=midt.id, active=True
+            )
+            su_id, tss_id, egedal_id = su.id, su.former_parents[0].parent_id, egedal.id
+    finally:
+        clock.set_time(None)
+    migrate.downgrade(empty_engine, "0012")
+    migrate.upgrade(empty_engine)
+    with empty_engine.connect() as connection:
+        parents = connection.execute(
+            text("SELECT body_id, parent_id, valid_from, valid_to FROM body_parents")
+        ).all()
+        areas = connection.execute(
+            text(
+                "SELECT party_id, pa.code, ppa.valid_to FROM party_planning_areas ppa "
+                "JOIN planning_areas pa ON pa.id = ppa.planning_area_id"
+            )
+        ).all()
+    assert [(b, p, f, str(t)) for b, p, f, t in parents] == [
+        (su_id, tss_id, None, str(date(2022, 3, 9)))
+    ]
+    assert [(p, code, str(t)) for p, code, t in areas] == [(egedal_id, "NORD", "2022-03-09")]

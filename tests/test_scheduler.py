@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import delete, func, select, text
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
 from support.formandskab import decide
 
@@ -249,6 +250,43 @@ def test_a_tick_looks_only_at_what_became_due(session, deadline_for, make_user):
     assert (report.full, report.reminders) == (False, 2)
     # Only deadlines due on a day some process's reminder offset points at today.
     assert report.examined <= 5
+
+
+def test_many_reminders_at_once_each_once_and_read_as_rows(session, deadline_for, make_user):
+    secretary = make_user("secretariat@TSS")
+    due_day = date(2021, 5, 4)  # two days after the tick: the 2-day reminder
+    reminded = [deadline_for(end_of_day(due_day), reminders=[2]) for _ in range(25)]
+    met = deadline_for(end_of_day(due_day), reminders=[2])
+    met.met_at = clock.now()
+    overdue = deadline_for(end_of_day(date(2021, 4, 20)))
+    session.commit()
+    clock.set_time(_local(2021, 5, 2, 7, 30))
+    scheduler.sweep(session, config=EIGHT)  # the first tick: a full sweep (overdue noticed)
+    session.expunge_all()  # nothing loaded: what the 08:00 tick loads is its own doing
+
+    loaded: list[int] = []
+
+    def note_load(target: Deadline, _context: object) -> None:
+        loaded.append(target.id)
+
+    clock.set_time(_local(2021, 5, 2, 8, 0))
+    sqlalchemy_event.listen(Deadline, "load", note_load)
+    try:
+        report = scheduler.sweep(session, config=EIGHT)
+    finally:
+        sqlalchemy_event.remove(Deadline, "load", note_load)
+
+    assert report.reminders == len(reminded)
+    for deadline in reminded:
+        assert _count(session, deadline_id=deadline.id, recipient_id=secretary.id) == 1
+    assert _count(session, deadline_id=met.id) == 0
+    assert _count(session, deadline_id=overdue.id, kind="reminder") == 0
+    # The reminded deadlines were read as rows, not loaded as objects.
+    assert loaded == []
+    # The same moment again (a second sweeper, a retried tick) adds nothing.
+    clock.set_time(_local(2021, 5, 2, 8, 0))
+    assert scheduler.sweep(session, config=EIGHT).reminders == 0
+    assert _count(session, kind="reminder") == len(reminded)
 
 
 def test_a_deadline_created_already_overdue_is_noticed_on_the_next_tick(

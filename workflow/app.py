@@ -41,6 +41,8 @@ from workflow.ops.views import init_ops
 from workflow.organisation.views import bp as bodies_bp
 from workflow.processes.views import bp as processes_bp
 from workflow.reports import views as reports_web
+from workflow.sso.settings import SsoConfigError
+from workflow.sso.views import init_sso
 from workflow.web import Database, dashboard, db, init_database
 from workflow.web.accessibility import bp as accessibility_bp
 from workflow.web.filters import init_filters
@@ -123,6 +125,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     init_i18n(app)
     CSRFProtect(app)
     init_filters(app)
+    try:
+        init_sso(app)
+    except SsoConfigError as exc:
+        raise ConfigurationError(str(exc)) from None
     for blueprint in (auth.bp, password_web.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
         app.register_blueprint(blueprint)
     for blueprint in (next_step.bp,):

@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -156,6 +156,8 @@ def _previous_working_day(day: date) -> date:
     return day
 
 
+# Ten thousand deadlines due together share a handful of due moments: each is worked out once.
+@functools.lru_cache(maxsize=4096)
 def reminder_moment(due_at: datetime, offset: int, config: SchedulerConfig) -> datetime:
     """When the reminder `offset` days before a deadline goes out: the hour, Danish time."""
     day = local_date(due_at) - timedelta(days=offset)
@@ -164,7 +166,9 @@ def reminder_moment(due_at: datetime, offset: int, config: SchedulerConfig) -> d
     return at_local(day, config.reminder_hour)
 
 
-def due_reminder(deadline: Deadline, now: datetime, config: SchedulerConfig) -> int | None:
+def due_reminder(
+    deadline: Deadline | DueDeadline, now: datetime, config: SchedulerConfig
+) -> int | None:
     """Return the most recent reminder offset (days) whose moment has come, if still ahead."""
     if deadline.due_at <= now:
         return None
@@ -303,6 +307,56 @@ def _open() -> ColumnElement[bool]:
     return and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None))
 
 
+class DueDeadline(NamedTuple):
+    """What the sweep reads of an open deadline and its case: plain values from one query,
+    not ORM objects (loading and tracking ten thousand of them cost seconds). The few it
+    escalates are loaded as objects then."""
+
+    id: int
+    case_id: int
+    kind: DeadlineKind
+    body_id: int | None
+    meeting_id: int | None
+    due_at: datetime
+    reminder_days: list[int]
+    escalation_level: int
+    met_at: datetime | None
+    cancelled_at: datetime | None
+    case_title: str
+    originating_body_id: int
+    process: str
+    process_version: int
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and self.cancelled_at is None
+
+
+class _CaseRef(NamedTuple):
+    """The case of a reminder, as far as a reminder needs it."""
+
+    id: int
+    title: str
+    originating_body_id: int
+
+
+_DUE_COLUMNS = (
+    Deadline.id, Deadline.case_id, Deadline.kind, Deadline.body_id, Deadline.meeting_id,
+    Deadline.due_at, Deadline.reminder_days, Deadline.escalation_level, Deadline.met_at,
+    Deadline.cancelled_at, Case.title, Case.originating_body_id, Case.process,
+    Case.process_version,
+)  # fmt: skip
+
+
+def _due_rows(session: Session, query: Any) -> list[DueDeadline]:
+    """Run a select of _DUE_COLUMNS and return its rows as DueDeadline values."""
+    return [DueDeadline._make(row) for row in session.execute(query)]
+
+
+def _select_due() -> Any:
+    return select(*_DUE_COLUMNS).join(Case, Case.id == Deadline.case_id)
+
+
 def _needs_full_sweep(row: SchedulerLock, now: datetime, config: SchedulerConfig) -> bool:
     last = row.swept_until
     if last is None or last > now or row.full_sweep_at is None or row.full_sweep_at > now:
@@ -310,15 +364,15 @@ def _needs_full_sweep(row: SchedulerLock, now: datetime, config: SchedulerConfig
     return now - row.full_sweep_at >= timedelta(minutes=config.full_sweep_minutes)
 
 
-def _full_candidates(session: Session, now: datetime, rules: _Rules) -> list[Deadline]:
+def _full_candidates(session: Session, now: datetime, rules: _Rules) -> list[DueDeadline]:
     # Reminders move at most a few days earlier past weekends and holidays.
     horizon = now + timedelta(days=max(rules.offsets, default=0) + 7)
-    query = select(Deadline).where(
+    query = _select_due().where(
         _open(),
         Deadline.due_at <= horizon,
         or_(Deadline.due_at > now, Deadline.escalation_level < 2),
     )
-    return list(session.scalars(query.order_by(Deadline.due_at, Deadline.id)))
+    return _due_rows(session, query.order_by(Deadline.due_at, Deadline.id))
 
 
 def _window_candidates(
@@ -328,14 +382,14 @@ def _window_candidates(
     after_id: int,
     rules: _Rules,
     config: SchedulerConfig,
-) -> list[Deadline]:
+) -> list[DueDeadline]:
     """Open deadlines whose state may have changed in (after, now]: each through an index."""
     # Created (or re-planned) since the last sweep: by primary key alone, so no planner is
     # tempted to walk the due-time index instead; the few new rows are filtered here.
-    found: dict[int, Deadline] = {
+    found: dict[int, DueDeadline] = {
         deadline.id: deadline
-        for deadline in session.scalars(
-            select(Deadline).where(Deadline.id > after_id).order_by(Deadline.id)
+        for deadline in _due_rows(
+            session, _select_due().where(Deadline.id > after_id).order_by(Deadline.id)
         )
         if deadline.is_open
     }
@@ -348,7 +402,7 @@ def _window_candidates(
     for start, end in reminder_windows(after, now, rules.offsets, config):
         conditions.append(and_(Deadline.due_at >= start, Deadline.due_at < end))
     for condition in conditions:
-        for deadline in session.scalars(select(Deadline).where(_open(), condition)):
+        for deadline in _due_rows(session, _select_due().where(_open(), condition)):
             found[deadline.id] = deadline
     return sorted(found.values(), key=lambda d: (d.due_at, d.id))
 
@@ -375,7 +429,7 @@ def _days_left(due_at: datetime, now: datetime) -> str:
     return "i morgen" if days == 1 else f"om {days} dage"
 
 
-def _what(session: Session, deadline: Deadline) -> str:
+def _what(session: Session, deadline: Deadline | DueDeadline) -> str:
     if deadline.kind is DeadlineKind.MATERIAL and deadline.meeting_id is not None:
         meeting = session.get(Meeting, deadline.meeting_id)
         if meeting is not None:
@@ -399,7 +453,10 @@ def _members(session: Session, body_id: int, roles: tuple[Role, ...], cache: _Me
 
 
 def reminder_recipients(
-    session: Session, case: Case, deadline: Deadline, cache: _Members | None = None
+    session: Session,
+    case: Case | _CaseRef,
+    deadline: Deadline | DueDeadline,
+    cache: _Members | None = None,
 ) -> list[int]:
     """Who is reminded of a deadline: the chairs and secretariat of the body that must act.
 
@@ -418,8 +475,8 @@ def reminder_recipients(
 
 def _remind(
     session: Session,
-    case: Case,
-    deadline: Deadline,
+    case: _CaseRef,
+    deadline: DueDeadline,
     offset: int,
     now: datetime,
     pending: list[dict[str, Any]],
@@ -427,8 +484,7 @@ def _remind(
 ) -> None:
     """Add the reminders of one deadline to `pending` (written in one batch by the sweep)."""
     assert deadline.body_id is not None
-    body = session.get(Body, deadline.body_id)
-    assert body is not None
+    body = _body(session, deadline.body_id)
     text_ = (
         f"{_what(session, deadline)} for sagen '{case.title}' er "
         f"{_moment_text(deadline.due_at)} – {_days_left(deadline.due_at, now)}.\n"
@@ -483,9 +539,22 @@ def _escalate(
     deadline.escalation_level = level
 
 
+def _body(session: Session, body_id: int) -> Body:
+    """A body by id from the sweep's own table of them (a dict look-up, not session.get)."""
+    bodies: dict[int, Body] | None = session.info.get(_SWEEP_BODIES)
+    body = bodies.get(body_id) if bodies is not None else None
+    if body is None:
+        body = session.get(Body, body_id)
+    assert body is not None  # foreign keys guarantee it
+    return body
+
+
+_SWEEP_BODIES = "aftaleflow_sweep_bodies"
+
+
 def _act(
     session: Session,
-    deadline: Deadline,
+    due: DueDeadline,
     now: datetime,
     config: SchedulerConfig,
     report: SweepReport,
@@ -493,30 +562,39 @@ def _act(
     cache: _Members,
 ) -> None:
     """Remind about, or escalate, one deadline as its time demands — idempotently. Reminders
-    go to `pending`, written in one batch by the sweep."""
-    case = session.get(Case, deadline.case_id)
-    if case is None or deadline.body_id is None:
+    go to `pending`, written in one batch by the sweep; an escalation loads the deadline and
+    its case as objects (it appends to the case's chain)."""
+    if due.body_id is None:
         return
-    offset = due_reminder(deadline, now, config)
+    offset = due_reminder(due, now, config)
     if offset is not None:
-        _remind(session, case, deadline, offset, now, pending, cache)
+        case_ref = _CaseRef(due.case_id, due.case_title, due.originating_body_id)
+        _remind(session, case_ref, due, offset, now, pending, cache)
         return
-    if deadline.due_at > now:
+    if due.due_at > now:
         return
-    body = session.get(Body, deadline.body_id)
-    assert body is not None
+    days_over = (now - due.due_at).days
+    escalation_days = registry.get(session, due.process, due.process_version).escalation_days
+    if due.escalation_level >= 1 and (due.escalation_level >= 2 or days_over <= escalation_days):
+        return  # told already at this level: nothing to load
+    case = session.get(Case, due.case_id)
+    deadline = session.get(Deadline, due.id)
+    if case is None or deadline is None:
+        return
+    body = _body(session, due.body_id)
     if deadline.escalation_level < 1:
         _escalate(session, case, deadline, body, 1, now)
         report.overdue += 1
-    days_over = (now - deadline.due_at).days
     if deadline.escalation_level < 2 and days_over > definition_of(case).escalation_days:
         # One level up: the parent body (TSS for an SU or forum), else TSS itself — or
         # whichever bodies took over from them in a reorganisation.
+        # Today's work (no day): the parent as applied, and a body a plan applied ahead of its
+        # date has closed hands the work on to its successor.
         upper = session.get(Body, body.parent_id) if body.parent_id else None
         if upper is not None:
-            upper = successor_for(session, case, upper, local_date(now))
+            upper = successor_for(session, case, upper)
         else:
-            upper = body_now(session, ESCALATION_BODY, case, local_date(now))
+            upper = body_now(session, ESCALATION_BODY, case)
         _escalate(session, case, deadline, upper, 2, now)
         report.escalated += 1
 
@@ -562,23 +640,17 @@ def sweep(
                     session, after, now, row.last_deadline_id, rules, config
                 )
             report.examined = len(candidates)
-            # The candidates' cases in a few statements, not one each; reminders are written
-            # in one batch (one idempotency look-up per 500 keys, one batched insert).
-            case_ids = sorted({d.case_id for d in candidates})
-            held: list[Any] = [  # held here: the identity map keeps them only weakly
-                case
-                for start in range(0, len(case_ids), 500)
-                for case in session.scalars(
-                    select(Case).where(Case.id.in_(case_ids[start : start + 500]))
-                )
-            ]
-            held += list(session.scalars(select(Body)))  # every body, for session.get
+            # The candidates come with their cases' titles as plain rows; reminders are
+            # written in one batch (one idempotency look-up per 500 keys, one batched insert).
+            session.info[_SWEEP_BODIES] = {body.id: body for body in session.scalars(select(Body))}
             pending: list[dict[str, Any]] = []
             members: _Members = {}
-            for deadline in candidates:
-                _act(session, deadline, now, config, report, pending, members)
+            try:
+                for deadline in candidates:
+                    _act(session, deadline, now, config, report, pending, members)
+            finally:
+                session.info.pop(_SWEEP_BODIES, None)
             report.reminders += enqueue_many(session, pending)
-            del held
             report.reminders += consultations.send_reminders(session, now)
             report.reminders += minutes.send_follow_up_reminders(session, now)
             if report.full or after is None or _moment_dates(after, now, config.digest_hour):

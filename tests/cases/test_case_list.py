@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import re
 from datetime import UTC, datetime
@@ -57,18 +58,93 @@ def test_sorting_by_title_both_ways(client, logged_in, make_case):
     assert descending == ["Gamma", "Beta", "Alfa"]
 
 
-def test_pages_are_cut_in_the_database(client, logged_in, make_case, monkeypatch, text_of):
+def _small_pages(monkeypatch) -> None:
     monkeypatch.setattr(queries, "PAGE_SIZE", 2)
     monkeypatch.setattr(queries.list_cases, "__defaults__", (2,))
+
+
+def _link(html_text: str, rel: str) -> str | None:
+    found = re.search(rf'<a href="([^"]+)" rel="{rel}">', html_text)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_pages_follow_on_by_cursor_and_back(client, logged_in, make_case, monkeypatch, text_of):
+    _small_pages(monkeypatch)
     for number in range(5):
         make_case(title=f"Sag {number}")
     logged_in("member@SU-NORD-SOM")
     first = client.get("/sager?sortering=titel")
     assert _titles(first.get_data(as_text=True)) == ["Sag 0", "Sag 1"]
-    assert "Side 1 af 3" in text_of(first)
-    last = client.get("/sager?sortering=titel&side=3")
-    assert _titles(last.get_data(as_text=True)) == ["Sag 4"]
-    assert "Forrige side" in text_of(last) and "Næste side" not in text_of(last)
+    assert "5 sager matcher filtrene." in text_of(first)
+    assert _link(first.get_data(as_text=True), "prev") is None
+
+    second = client.get(_link(first.get_data(as_text=True), "next"))
+    assert _titles(second.get_data(as_text=True)) == ["Sag 2", "Sag 3"]
+    third = client.get(_link(second.get_data(as_text=True), "next"))
+    assert _titles(third.get_data(as_text=True)) == ["Sag 4"]
+    assert "Forrige side" in text_of(third) and "Næste side" not in text_of(third)
+
+    back = client.get(_link(third.get_data(as_text=True), "prev"))
+    assert _titles(back.get_data(as_text=True)) == ["Sag 2", "Sag 3"]
+    again = client.get(_link(back.get_data(as_text=True), "prev"))
+    assert _titles(again.get_data(as_text=True)) == ["Sag 0", "Sag 1"]
+    assert _link(again.get_data(as_text=True), "prev") is None
+
+
+def test_a_page_continues_after_its_last_case_even_when_that_case_changes(
+    client, logged_in, make_case, monkeypatch, session
+):
+    _small_pages(monkeypatch)
+    cases = [make_case(title=f"Sag {number}") for number in range(5)]
+    logged_in("member@SU-NORD-SOM")
+    first = client.get("/sager")  # the default: most recently changed first
+    shown = _titles(first.get_data(as_text=True))
+    next_page = _link(first.get_data(as_text=True), "next")
+    # The last case shown changes meanwhile (it moves to the top of the list).
+    moved = next(case for case in cases if case.title == shown[-1])
+    moved.updated_at = datetime(2030, 1, 1, tzinfo=UTC)
+    session.commit()
+    rest = _titles(client.get(next_page).get_data(as_text=True))
+    assert not set(rest) & set(shown)
+    assert len(rest) == 2
+
+
+def test_cases_without_a_deadline_come_last_across_pages(
+    client, logged_in, make_case, monkeypatch, session
+):
+    _small_pages(monkeypatch)
+    dated = [make_case(title=f"Frist {number}") for number in range(3)]
+    for number in range(2):
+        make_case(title=f"Uden frist {number}")
+    for day, case in enumerate(dated, start=1):
+        case.next_due_at = datetime(2021, 1, day, tzinfo=UTC)
+    session.commit()
+    logged_in("member@SU-NORD-SOM")
+    seen: list[str] = []
+    address: str | None = "/sager?sortering=frist"
+    while address:
+        page = client.get(address).get_data(as_text=True)
+        seen += _titles(page)
+        address = _link(page, "next")
+    assert seen[:3] == ["Frist 0", "Frist 1", "Frist 2"]
+    assert sorted(seen[3:]) == ["Uden frist 0", "Uden frist 1"]
+
+
+def test_an_unreadable_cursor_starts_from_the_top(client, logged_in, make_case):
+    make_case(title="Eneste")
+    logged_in("member@SU-NORD-SOM")
+    for cursor in ("ikke-en-cursor", "WzEsMl0", "W251bGwsLTFd", "%%%"):
+        response = client.get("/sager", query_string={"efter": cursor, "sortering": "titel"})
+        assert response.status_code == 200
+        assert _titles(response.get_data(as_text=True)) == ["Eneste"]
+
+
+def test_the_count_stops_at_the_cap(client, logged_in, make_case, monkeypatch, text_of):
+    monkeypatch.setattr(queries, "COUNT_CAP", 3)
+    for number in range(5):
+        make_case(title=f"Sag {number}")
+    logged_in("member@SU-NORD-SOM")
+    assert "Over 3 sager matcher filtrene." in text_of(client.get("/sager"))
 
 
 def test_csv_export_has_danish_headers_semicolons_and_a_bom(client, logged_in, make_case):

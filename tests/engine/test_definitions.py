@@ -518,3 +518,20 @@ def test_every_irreversible_transition_of_the_processes_asks_for_confirmation(st
         and (definition.states[t.dest].final or (t.trigger == "sku_approve"))
     ]
     assert unmarked == [], "mark these transitions confirm = true in states/*.toml"
+
+
+def _with_body_kinds(table: str) -> str:
+    return _replace('initial = "draft"\n', f'initial = "draft"\n\n[body_kinds]\n{table}\n')
+
+
+def test_a_definition_names_a_body_by_its_kind():
+    definition = parse_definition(_with_body_kinds('TSS = "steering"'), SOURCE)
+    assert definition.body_kinds == {"TSS": "steering"}
+    assert parse_definition(VALID, SOURCE).body_kinds == {}
+
+
+def test_an_unknown_kind_or_a_body_the_definition_does_not_name_is_refused():
+    message = _error(_with_body_kinds('TSS = "council"'))
+    assert "body_kinds.TSS: ukendt art 'council'" in message
+    message = _error(_with_body_kinds('SKU = "political"'))
+    assert "body_kinds.SKU: definitionen nævner ikke organet SKU" in message

@@ -153,3 +153,17 @@ def test_the_implementation_page_of_a_draft_is_for_its_body(client, logged_in, m
     logged_in("member@SU-SYD-SOM")
     page = client.get(f"/implementering/sag/{draft.id}")
     assert page.status_code == 200 and "Syds kladde" in page.text
+
+
+def test_a_unit_outside_every_planning_area_is_placed_in_the_whole_region_in_the_readers_language(
+    client, logged_in, make_case, session
+):
+    case = implementing(make_case, session, title="Akutfunktioner")
+    areas = {u.party.code: u.party.planning_area for u in implementation.units_of(session, case)}
+    assert any(area is None for area in areas.values()), "the fixture needs a region-wide unit"
+    logged_in("chair@SKU")
+    danish = client.get("/implementering", query_string={"sag": case.id}).get_data(as_text=True)
+    assert "<td>Hele regionen</td>" in danish
+    client.post("/sprog", data={"sprog": "en", "tilbage": "/"})
+    english = client.get("/implementering", query_string={"sag": case.id}).get_data(as_text=True)
+    assert "<td>The whole region</td>" in english and "Hele regionen" not in english

@@ -232,3 +232,49 @@ def test_a_follow_up_owner_with_a_nul_byte_is_refused_not_a_server_error(
     )
     assert response.status_code < 500
     assert session.scalar(select(FollowUpItem).where(FollowUpItem.case_id == case.id)) is None
+
+
+def test_the_register_prints_as_a_tagged_pdf_with_the_rows_the_reader_sees(
+    client: FlaskClient,
+    session: Session,
+    make_login_user: Callable[..., User],
+    held_meeting: tuple[Meeting, AgendaItem, Case],
+    password: str,
+) -> None:
+    from support.documents import is_a4, pdf_facts, pdf_text
+
+    meeting, item, _case = held_meeting
+    item.outcome = "recommended"
+    sec = make_login_user("secretariat@TSS")
+    owner = make_login_user("member@SU-NORD-SOM", name="Karen Opfølger")
+    outsider = make_login_user("member@SU-SYD-SOM", name="Ole Udenfor")
+    session.commit()
+    _as(client, sec, password)
+    client.post(
+        f"/moeder/{meeting.id}/punkter/{item.id}/opfoelgning",
+        data={"description": "Beskriv kommunernes udgifter.", "owner_email": owner.email,
+              "due_on": "2020-08-20"},
+    )  # fmt: skip
+    assert "/moeder/beslutningsregister.pdf" in client.get("/moeder/beslutningsregister").get_data(
+        as_text=True
+    )
+
+    _as(client, owner, password)
+    response = client.get("/moeder/beslutningsregister.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    facts = pdf_facts(response.data)
+    assert facts.tagged and facts.has_structure_tree and facts.language == "da-DK"
+    assert all(is_a4(size) and size[0] > size[1] for size in facts.page_sizes)
+    assert {"Table", "TH", "TD"} <= facts.structure_roles
+    text = pdf_text(response.data)
+    assert "Beslutningsregister · udskrevet 1. september 2020 til Karen Opfølger" in text
+    assert "Side 1 af 1" in text
+    assert (
+        "Sammenhængende forløb for ældre TSS-møde september, 1. september 2020 "
+        "Beskriv kommunernes udgifter. Karen Opfølger 20. august 2020 Overskredet"
+    ) in text
+
+    _as(client, outsider, password)
+    text = pdf_text(client.get("/moeder/beslutningsregister.pdf").data)
+    assert "Beskriv kommunernes udgifter." not in text
+    assert "Der er ingen åbne opfølgninger." in text

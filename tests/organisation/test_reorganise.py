@@ -646,8 +646,47 @@ def test_named_bodies_are_the_old_ones_before_the_plan_and_the_successors_after(
         refused.value.message
         == "Kun medlemmer af NY-TSS og SR-A kan skrive i implementeringsplanen."
     )
-    assert [m.body_code for m in annual_cycle.milestones(session, 2021)][:2] == ["NY-TSS", "SR-A"]
+    # The 2021 plan's milestones fall in 2020, before the effective date: the old bodies; the
+    # 2022 plan's fall after it: their successors.
+    milestones_2021 = annual_cycle.milestones(session, 2021)
+    assert all(m.due < date(2021, 1, 1) for m in milestones_2021[:2])
+    assert [m.body_code for m in milestones_2021][:2] == ["TSS", "SKU"]
+    assert [m.body_code for m in annual_cycle.milestones(session, 2022)][:2] == ["NY-TSS", "SR-A"]
     assert audit.verify(session).problems == []
+
+
+def test_a_closed_body_is_itself_until_its_last_day_and_its_successor_after(
+    session, tmp_path, fixture_cases, make_user
+):
+    """History before the effective date names the old body (a case decided in 2020 still
+    shows SKU); from the effective date the work goes to the successor; today's work (no day)
+    follows a plan applied ahead of its date at once."""
+    operations.apply_plan(
+        session, reorganise.load_plan(write_plan(tmp_path)), make_user(is_admin=True)
+    )
+    north = fixture_cases["north"]
+    sku = session.scalar(select(Body).where(Body.code == "SKU"))
+    before, last_day, effective, after = (
+        date(2020, 6, 1), date(2020, 12, 31), date(2021, 1, 1), date(2021, 3, 1),
+    )  # fmt: skip
+    assert [engine.closed_on(sku, day) for day in (before, last_day, effective, after)] == [
+        False, False, True, True,
+    ]  # fmt: skip
+    assert [engine.successor_for(session, north, sku, day).code for day in (
+        before, last_day, effective, after,
+    )] == ["SKU", "SKU", "SR-B", "SR-B"]  # fmt: skip
+    assert [engine.body_now(session, "TSS", None, day).code for day in (
+        before, last_day, effective, after,
+    )] == ["TSS", "TSS", "NY-TSS", "NY-TSS"]  # fmt: skip
+    # Today is 1 September 2020, before the effective date, but the plan is applied: its open
+    # cases and memberships have moved, so today's work goes to the successors.
+    assert clock.now().date() < effective
+    assert engine.successor_for(session, north, sku).code == "SR-B"
+    assert engine.body_now(session, "TSS").code == "NY-TSS"
+    # A body without successors is itself on every day, closed or not.
+    ppu = session.scalar(select(Body).where(Body.code == "PPU"))
+    ppu.valid_to, ppu.active = last_day, False
+    assert engine.successor_for(session, north, ppu, after).code == "PPU"
 
 
 def _sweep(session, deadline: Deadline) -> Deadline:
@@ -675,3 +714,106 @@ def test_observers_are_the_observer_bodies_of_the_data_and_their_successors(sess
     session.flush()
     assert queries.with_predecessors(session, ["KKR-OEST"]) == {"KKR-OEST", "KKR"}
     assert queries.with_predecessors(session, ["KKU"]) == {"KKU"}
+
+
+PLAN_MOVING_EGEDAL = (
+    PLAN
+    + """
+[[party_areas]]
+planning_area = "OEST-X"
+parties = ["KOM-EGEDAL"]
+"""
+)
+
+
+def test_parents_and_planning_areas_are_dated(session, tmp_path, make_user):
+    """A reparented body keeps its former parent and a moved municipality its former planning
+    area for the days before the effective date; the dry run names the move."""
+    plan = reorganise.load_plan(write_plan(tmp_path, PLAN_MOVING_EGEDAL))
+    dry = reorganise.preview(session, plan)
+    assert dry.areas_moved == [("KOM-EGEDAL", "NORD", "OEST-X")]
+    assert "Skifter planområde: KOM-EGEDAL (NORD → OEST-X)" in reorganise.describe(dry)
+    operations.apply_plan(session, plan, make_user(is_admin=True))
+
+    su = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
+    egedal = session.scalar(select(Party).where(Party.code == "KOM-EGEDAL"))
+    days = (date(2019, 5, 1), date(2020, 12, 31), date(2021, 1, 1), date(2022, 1, 1))
+    assert [su.parent_on(day).code for day in days] == ["TSS", "TSS", "SR-B", "SR-B"]
+    assert [egedal.planning_area_on(day).code for day in days] == [
+        "NORD", "NORD", "OEST-X", "OEST-X",
+    ]  # fmt: skip
+    org = queries.organisation_as_of(session, date(2020, 6, 1))
+    assert org.parent(org.body("SU-NORD-SOM")).code == "TSS"
+    assert queries.organisation_as_of(session, date(2021, 6, 1)).planning_area(egedal).code == (
+        "OEST-X"
+    )
+    # Applying twice records nothing more.
+    operations.apply_plan(session, plan, make_user(is_admin=True))
+    session.expire_all()
+    assert len(su.former_parents) == 1 and len(egedal.former_planning_areas) == 1
+    assert audit.verify(session).problems == []
+
+
+def test_a_plan_moving_an_unknown_party_or_to_an_unknown_area_is_refused(session, tmp_path):
+    plan = reorganise.load_plan(
+        write_plan(
+            tmp_path,
+            PLAN + '\n[[party_areas]]\nplanning_area = "INGEN"\nparties = ["KOM-INGEN"]\n',
+        )
+    )
+    gaps = [da for da, _en in reorganise.preview(session, plan).gaps]
+    assert "party_areas: parten KOM-INGEN findes ikke" in gaps
+    assert "party_areas: planområdet INGEN findes ikke" in gaps
+
+
+def test_pages_show_parent_and_planning_area_as_of_their_day(
+    session, tmp_path, make_case, make_user, client, logged_in, text_of
+):
+    """The body page shows the parent of today (before and after the effective date); a case
+    closed in 2020 shows its municipalities under the planning areas of 2020, a case open after
+    the effective date under the new ones (units table and the municipalities' grid)."""
+    from workflow.implementation import operations as implementation
+
+    closed = make_case(title="Udbredt i 2020", state="implementation")
+    implementation.create_units(session, closed, None, clock.now())
+    closed.state = "completed"
+    session.commit()
+    operations.apply_plan(
+        session,
+        reorganise.load_plan(write_plan(tmp_path, PLAN_MOVING_EGEDAL)),
+        make_user(is_admin=True),
+    )
+    logged_in(is_admin=True)
+    # 1 September 2020: applied ahead of its date, the page shows today's parent.
+    page = text_of(client.get("/organer/SU-NORD-SOM"))
+    assert "Hører under Tværsektoriel Strategisk Styregruppe (TSS)" in page
+
+    clock.set_time(datetime(2021, 2, 1, 9, 0, tzinfo=UTC))
+    page = text_of(client.get("/organer/SU-NORD-SOM"))
+    assert "Hører under Sundhedsråd B (SR-B)" in page
+    assert (
+        "Tidligere placeret under Tværsektoriel Strategisk Styregruppe (TSS) "
+        "(til og med 31. december 2020)"
+    ) in page
+    assert "SU-NORD-SOM" in text_of(client.get("/organer/SR-B"))
+    opened = make_case(title="Udbredt i 2021", state="implementation")
+    implementation.create_units(session, opened, None, clock.now())
+
+    def egedal_row(case_id: int) -> str:
+        page = text_of(client.get(f"/implementering/sag/{case_id}"))
+        return page[page.index("Egedal Kommune") :][:60]
+
+    assert "Planområde Nord" in egedal_row(closed.id)
+    assert "Planområde Øst (test)" in egedal_row(opened.id)
+    from workflow.implementation import picture
+
+    overview = implementation.spread_overview(session)
+    ids = [c.case.id for c in overview.columns]
+    grid_2020 = picture.grid_groups(overview, ids.index(closed.id))
+    grid_2021 = picture.grid_groups(overview, ids.index(opened.id))
+    assert "Egedal Kommune" in {
+        c.label for g in grid_2020 if g.name == "Planområde Nord" for c in g.cells
+    }
+    assert "Egedal Kommune" in {
+        c.label for g in grid_2021 if g.name == "Planområde Øst (test)" for c in g.cells
+    }

@@ -82,3 +82,19 @@ def test_copenhagen_is_koebenhavns_kommune_and_update_fixes_an_old_database(sess
     session.refresh(koebenhavn)
     assert koebenhavn.name == "Københavns Kommune"
     assert session.scalar(select(Party).where(Party.name == "København Kommune")) is None
+
+
+def test_a_definition_naming_a_kind_the_organisation_lacks_is_refused(
+    session, states_dir, tmp_path, monkeypatch
+):
+    copy = tmp_path / "states"
+    shutil.copytree(states_dir, copy)
+    path = copy / "forum_matter.toml"
+    text = path.read_text(encoding="utf-8")
+    assert 'TSS = "steering"' in text
+    path.write_text(text.replace('TSS = "steering"', 'TSS = "working_group"'), encoding="utf-8")
+    monkeypatch.setattr(seed, "registry", ProcessRegistry(copy))
+    with pytest.raises(
+        DefinitionError, match=r"forum_matter.toml: body_kinds.TSS: .*'working_group'"
+    ):
+        seed.check_body_codes(session)

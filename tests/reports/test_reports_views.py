@@ -312,3 +312,42 @@ def test_every_report_heading_has_an_english_translation(session):
     headings = {c for r in reports_shown for c in r.columns if not c.isdigit()}
     untranslated = {h for h in headings if h not in catalogue or not catalogue[h].string}
     assert len(headings) > 40 and untranslated == set()
+
+
+def test_the_yearly_follow_up_is_also_a_tagged_pdf_with_the_same_tables(
+    client, logged_in, make_case, make_user
+):
+    from support.documents import is_a4, pdf_facts, pdf_text
+
+    decided_case(make_case, make_user)
+    logged_in("secretariat@SKU")
+    assert "/rapporter/aarsopfoelgning/pdf" in client.get("/rapporter").get_data(as_text=True)
+    response = client.get("/rapporter/aarsopfoelgning/pdf", query_string={"aar": 2020})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "aarsopfoelgning-2020.pdf" in response.headers["Content-Disposition"]
+    facts = pdf_facts(response.data)
+    assert facts.tagged and facts.has_structure_tree and facts.language == "da-DK"
+    assert facts.title == "Årlig opfølgning på sundhedsaftalen 2020"
+    # Landscape A4 on every page: the tables are wide.
+    assert all(is_a4(size) and size[0] > size[1] for size in facts.page_sizes)
+    assert {"Table", "TH", "TD", "H1", "H2"} <= facts.structure_roles
+    text = pdf_text(response.data)
+    assert f"Side 1 af {len(facts.page_sizes)}" in text
+    assert "Sundhedskoordinationsudvalget (SKU) · Årlig opfølgning på sundhedsaftalen 2020" in text
+    assert "Implementeringsplan 2020" in text and "Indikatorer 2020" in text
+    assert "Signaturindsats SU-NORD-SOM 1 20" in text and "Fælles akutindsats" in text
+
+
+def test_the_yearly_follow_up_in_word_is_landscape_a4_danish_with_page_numbers(
+    client, logged_in, make_case, make_user
+):
+    from support.documents import word_facts
+
+    decided_case(make_case, make_user)
+    logged_in("secretariat@SKU")
+    response = client.get("/rapporter/aarsopfoelgning/docx", query_string={"aar": 2020})
+    facts = word_facts(response.data)
+    assert facts.page_mm == [(297, 210)]
+    assert facts.languages == {"da-DK"}
+    assert facts.footer_fields == ["PAGE", "NUMPAGES"]
+    assert facts.header_text.endswith("Årlig opfølgning på sundhedsaftalen 2020")

@@ -27,6 +27,7 @@ from models import (
 from models.user import new_session_token
 from workflow.auth import passwords
 from workflow.engine import admin_audit, clock
+from workflow.engine.calendar import local_date
 from workflow.engine.unit_of_work import unit_of_work
 
 # Audited values -----------------------------------------------------------------------------
@@ -53,6 +54,7 @@ def membership_values(membership: Membership) -> dict[str, Any]:
         "since": membership.since.isoformat() if membership.since else None,
         "until": membership.until.isoformat() if membership.until else None,
         "active": membership.active,
+        "source": membership.source,
     }
 
 
@@ -220,6 +222,8 @@ def add_membership(
         if existing is not None:
             before = membership_values(existing)
             existing.active, existing.since, existing.until = True, since, None
+            # Resumed by an administrator: a sign-on no longer ends it.
+            existing.source = None
             membership, action = existing, "membership_reactivated"
         else:
             before = None
@@ -269,11 +273,16 @@ class BodyFields:
     active: bool
 
 
-def _apply_body(body: Body, fields: BodyFields) -> None:
+def _apply_body(session: Session, body: Body, fields: BodyFields) -> None:
     body.name = fields.name.strip()
     body.name_en = (fields.name_en or "").strip() or None
     body.kind = fields.kind
-    body.parent_id = fields.parent_id or None
+    parent = session.get(Body, fields.parent_id) if fields.parent_id else None
+    if body.id is None:
+        body.parent = parent
+    else:
+        # From today; the parent it had until yesterday is kept for pages about earlier days.
+        body.place_under(parent, local_date(clock.now()))
     body.planning_area_id = fields.planning_area_id or None
     body.material_deadline_days = fields.material_deadline_days
     body.material_deadline_working_days = fields.material_deadline_working_days
@@ -284,7 +293,7 @@ def create_body(session: Session, actor: User, code: str, fields: BodyFields) ->
     """Create a body (audited)."""
     with unit_of_work(session):
         body = Body(code=code.strip())
-        _apply_body(body, fields)
+        _apply_body(session, body, fields)
         session.add(body)
         session.flush()
         audit(session, actor, "body_created", "body", body.id, None, body_values(body))
@@ -296,7 +305,7 @@ def update_body(session: Session, actor: User, body: Body, fields: BodyFields) -
     False when nothing changed."""
     with unit_of_work(session):
         before = body_values(body)
-        _apply_body(body, fields)
+        _apply_body(session, body, fields)
         after = body_values(body)
         if after != before:
             audit(session, actor, "body_updated", "body", body.id, before, after)
@@ -345,7 +354,9 @@ def update_party(
     with unit_of_work(session):
         before = party_values(party)
         party.name = name.strip()
-        party.planning_area_id = planning_area_id or None
+        # From today; the area it belonged to until yesterday is kept for earlier days.
+        area = session.get(PlanningArea, planning_area_id) if planning_area_id else None
+        party.move_to_area(area, local_date(clock.now()))
         party.active = active
         after = party_values(party)
         if after != before:

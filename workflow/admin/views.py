@@ -57,6 +57,8 @@ from workflow.auth.login import current_actor, current_user
 from workflow.engine import clock, values
 from workflow.engine.calendar import local_date
 from workflow.organisation.views import kind_label
+from workflow.sso.queries import linked_providers
+from workflow.sso.settings import provider_label
 from workflow.web import db
 from workflow.web.filters import role_label
 from workflow.web.i18n import _, _l
@@ -279,6 +281,7 @@ def _render_user(
         user=user,
         form=form,
         memberships=memberships,
+        providers=[provider_label(key) for key in linked_providers(session, user.id)],
         add_form=add_form,
         confirm=ConfirmForm(),
         stale=stale_message(_("Brugeren")) if stale else None,

@@ -14,6 +14,7 @@ from workflow.auth import operations, passwords, reset, throttle
 from workflow.auth.forms import ChangePasswordForm, ForgotPasswordForm, NewPasswordForm
 from workflow.auth.login import current_actor, login, login_required
 from workflow.auth.views import client_address, too_many_attempts
+from workflow.sso.settings import current_settings
 from workflow.web import db
 from workflow.web.i18n import _, _l
 
@@ -95,7 +96,8 @@ def forgot() -> Page:
         throttle.record_failure(db(), throttle.RESET_ACCOUNT, email)
         throttle.record_failure(db(), throttle.RESET_ADDRESS, address)
         user = reset.find_active_user(db(), email)
-        if user is not None:
+        # With local passwords off only a break-glass account can get a password by mail.
+        if user is not None and current_settings().allows_password(email):
             token = reset.make_token(current_app.config["SECRET_KEY"], user)
             reset.send_link(db(), user, _reset_link(token))
         flash(

@@ -26,6 +26,8 @@ from models import User
 from workflow.auth import operations, passwords, throttle
 from workflow.auth.login import current_actor, current_user, login, login_required, logout
 from workflow.cases.forms import LoginForm
+from workflow.sso.logout import provider_logout
+from workflow.sso.settings import current_settings
 from workflow.web import db
 from workflow.web.i18n import LOCALES, _, _l
 
@@ -63,7 +65,9 @@ def _answers_get(path: str) -> bool:
 def authenticate(session: Session, email: str, password: str) -> tuple[User | None, str | None]:
     """Return the user the credentials belong to, or None and the message to show."""
     user = session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
-    if user is None or not user.password_hash:
+    # With local passwords switched off only the break-glass accounts may use one; the others
+    # get the answer of a wrong password, so the form tells nothing about who is which.
+    if user is None or not user.password_hash or not current_settings().allows_password(email):
         passwords.burn_verification_time(password)
         return None, str(WRONG_CREDENTIALS)
     if not passwords.verify_password(user.password_hash, password):
@@ -131,7 +135,16 @@ def login_page() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]
             flash(_("Velkommen, %(name)s.", name=attempt.user.name), "success")
             return redirect(next_path or url_for("dashboard.index"), code=303)
     action = url_for("auth.login", next=next_path) if next_path else url_for("auth.login")
-    html = render_template("auth/login.html", form=form, problem=attempt.problem, action=action)
+    sso = current_settings()
+    html = render_template(
+        "auth/login.html",
+        form=form,
+        problem=attempt.problem,
+        action=action,
+        providers=list(sso.providers.values()),
+        local_passwords=sso.local_passwords,
+        next_path=next_path,
+    )
     if attempt.retry_after is not None:
         seconds = str(math.ceil(attempt.retry_after.total_seconds()))
         return html, attempt.status, {"Retry-After": seconds}
@@ -141,11 +154,13 @@ def login_page() -> Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 @bp.post("/logout", endpoint="logout")
 @login_required
 def logout_page() -> Response:
-    """Log out, here and in every other browser, and return to the login page."""
+    """Log out, here and in every other browser, and return to the login page; after a
+    single sign-on, go on to the provider so its session ends too."""
+    at_provider = provider_logout(url_for("auth.login", _external=True))
     logout(current_actor())
     session.clear()
     flash(_("Du er logget ud."), "success")
-    return redirect(url_for("auth.login"), code=303)
+    return redirect(at_provider or url_for("auth.login"), code=303)
 
 
 @bp.post("/sprog", endpoint="language")

@@ -28,6 +28,7 @@ from models import (
     User,
     case_national_goals,
 )
+from workflow.cases import keyset
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
@@ -642,17 +643,24 @@ class CaseFilter:
     text: str = ""
     sort: str = "aendret"
     descending: bool = True
-    page: int = 1
+    after: str = ""  # the cursor (keyset.encode) of the row the page continues after
+    before: str = ""  # or of the row the page ends before (the page before)
+
+
+# The list counts the matching cases up to this many and says "over 10.000" beyond: an exact
+# count of 100,000 cases reads them all on every page view.
+COUNT_CAP = 10_000
 
 
 @dataclass(frozen=True)
 class CasePage:
-    """One page of the filtered case list."""
+    """One page of the filtered case list and the cursors of the pages around it."""
 
     rows: list[CaseRow]
-    total: int
-    page: int
-    pages: int
+    total: int  # exact up to COUNT_CAP
+    more_than_cap: bool  # more than COUNT_CAP cases match
+    next_cursor: str | None
+    previous_cursor: str | None
 
 
 def _next_due() -> ColumnElement[Any]:
@@ -665,6 +673,14 @@ SORT_COLUMNS = {
     "aendret": lambda: Case.updated_at,
     "oprettet": lambda: Case.created_at,
     "frist": _next_due,
+}
+# What each sort column holds (a cursor's value must be one) and whether it may be empty.
+SORT_KINDS: dict[str, tuple[type, bool]] = {
+    "nr": (int, False),
+    "titel": (str, False),
+    "aendret": (datetime, False),
+    "oprettet": (datetime, False),
+    "frist": (datetime, True),
 }
 
 
@@ -709,13 +725,15 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _ordered(query: Select[Any], criteria: CaseFilter) -> Select[Any]:
+def _ordered(query: Select[Any], criteria: CaseFilter, *, backwards: bool = False) -> Select[Any]:
     column = SORT_COLUMNS.get(criteria.sort, SORT_COLUMNS["aendret"])()
-    primary = column.desc() if criteria.descending else column.asc()
-    tie = Case.id.desc() if criteria.descending else Case.id.asc()
+    descending = criteria.descending != backwards
+    primary = column.desc() if descending else column.asc()
+    tie = Case.id.desc() if descending else Case.id.asc()
     # Cases without a deadline go last whichever way the list is sorted.
     if criteria.sort == "frist":
-        return query.order_by(column.is_(None), primary, tie)
+        empty_last = column.is_(None).desc() if backwards else column.is_(None)
+        return query.order_by(empty_last, primary, tie)
     return query.order_by(primary, tie)
 
 
@@ -726,27 +744,43 @@ def list_cases(
     visible: ColumnElement[bool],
     page_size: int = PAGE_SIZE,
 ) -> CasePage:
-    """One page of the visible cases matching `criteria`, paginated in the database."""
+    """One page of the visible cases matching `criteria`: after (or before) a cursor through
+    the sort column's index, never OFFSET; the count stops at COUNT_CAP."""
     query = filtered_cases(criteria, now, visible)
-    total = (
-        session.scalar(
-            select(func.count()).select_from(query.with_only_columns(Case.id).subquery())
+    capped = query.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped)) or 0
+    sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
+    column = SORT_COLUMNS[sort]()
+    kind, nullable = SORT_KINDS[sort]
+    after = keyset.decode(criteria.after, kind)
+    before = keyset.decode(criteria.before, kind) if after is None else None
+    keyed = query.with_only_columns(Case.id, column)
+    bounds = {"descending": criteria.descending, "nullable": nullable}
+    if before is not None:
+        keyed = keyed.where(keyset.before(column, Case.id, before, **bounds))
+        found = list(
+            session.execute(_ordered(keyed, criteria, backwards=True).limit(page_size + 1))
         )
-        or 0
-    )
-    pages = max(1, -(-total // page_size))
-    page = min(max(1, criteria.page), pages)
-    ids = list(
-        session.scalars(
-            _ordered(query.with_only_columns(Case.id), criteria)
-            .limit(page_size)
-            .offset((page - 1) * page_size)
-        )
-    )
+        has_previous, has_next = len(found) > page_size, True
+        found = found[:page_size][::-1]
+    else:
+        if after is not None:
+            keyed = keyed.where(keyset.beyond(column, Case.id, after, **bounds))
+        found = list(session.execute(_ordered(keyed, criteria).limit(page_size + 1)))
+        has_previous, has_next = after is not None, len(found) > page_size
+        found = found[:page_size]
+    ids = [case_id for case_id, _value in found]
     rows = case_rows(session, select(Case).where(Case.id.in_(ids))) if ids else []
     order = {case_id: index for index, case_id in enumerate(ids)}
     rows.sort(key=lambda row: order[row.case.id])
-    return CasePage(rows, total, page, pages)
+    first, last = (found[0], found[-1]) if found else (None, None)
+    return CasePage(
+        rows,
+        min(total, COUNT_CAP),
+        total > COUNT_CAP,
+        keyset.encode(last[1], last[0]) if last is not None and has_next else None,
+        keyset.encode(first[1], first[0]) if first is not None and has_previous else None,
+    )
 
 
 def export_cases(

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, object_session
 
 from models import (
@@ -66,12 +66,20 @@ def _extra_expense(case: Case, kind: PartyKind | None = None) -> Decimal:
         return sum(amounts, Decimal(0))
     # Query rather than trust case.expenses: an expense added by id after the relationship
     # was loaded would otherwise be missed, and the rule silently skipped.
-    query = select(func.coalesce(func.sum(CaseExpense.amount_dkk), 0)).where(
-        CaseExpense.case_id == case.id
-    )
-    if kind is not None:
-        query = query.join(Party, Party.id == CaseExpense.party_id).where(Party.kind == kind)
-    return Decimal(session.scalar(query) or 0)
+    if kind is None:
+        total = session.scalar(_EXTRA_EXPENSE, {"case_id": case.id})
+    else:
+        total = session.scalar(_EXTRA_EXPENSE_OF_KIND, {"case_id": case.id, "kind": kind})
+    return Decimal(total or 0)
+
+
+# Built once: every transition of a forum matter asks (escalation_required).
+_EXTRA_EXPENSE = select(func.coalesce(func.sum(CaseExpense.amount_dkk), 0)).where(
+    CaseExpense.case_id == bindparam("case_id")
+)
+_EXTRA_EXPENSE_OF_KIND = _EXTRA_EXPENSE.join(Party, Party.id == CaseExpense.party_id).where(
+    Party.kind == bindparam("kind")
+)
 
 
 def municipal_extra_expense(case: Case) -> Decimal:

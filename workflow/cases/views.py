@@ -105,7 +105,8 @@ def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilt
         text=args.get("q", "").strip()[:200],
         sort=sort_key,
         descending=descending,
-        page=_int_arg(args, "side") or 1,
+        after=args.get("efter", "")[:2000],
+        before=args.get("foer", "")[:2000],
     )
     selected = {
         "proces": process,

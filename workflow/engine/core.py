@@ -14,7 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from models import (
@@ -130,12 +130,15 @@ def body_by_code(session: Session, code: str) -> Body:
     return body
 
 
-def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> Body:
-    """Which of a closed body's successors takes `case` over.
+def pick_successor(
+    session: Session, case: Case, candidates: Sequence[Body], day: date | None = None
+) -> Body:
+    """Which of a closed body's successors takes `case` over on `day` (today by default).
 
     The body that already holds or raised it; else the one in the line of parents of the body
-    that raised it (a samordningsudvalg placed under its sundhedsråd); else the one of the
-    raising body's planning area; else the first successor named (the plan's default).
+    that raised it (as placed on `day`; as applied, for today's work), e.g. a samordningsudvalg
+    placed under its sundhedsråd; else the one of the raising body's planning area; else the
+    first successor named (the plan's default).
     """
     by_id = {body.id: body for body in candidates}
     for held in (case.current_body_id, case.originating_body_id):
@@ -147,28 +150,44 @@ def pick_successor(session: Session, case: Case, candidates: Sequence[Body]) -> 
         if node.id in by_id:
             return by_id[node.id]
         seen.add(node.id)
-        node = node.parent
+        node = node.parent_on(day)  # today's work: the parents as applied
     area = origin.planning_area_id if origin is not None else None
     same_area = [body for body in candidates if area is not None and body.planning_area_id == area]
     return same_area[0] if same_area else candidates[0]
 
 
+def closed_on(body: Body, day: date | None) -> bool:
+    """Whether `body` has handed its work over on `day`.
+
+    A body is closed from the day after its last day (`valid_to`): on its own days it is
+    itself, so history before a reorganisation shows the old body (a case decided in 2021 still
+    shows SKU). `day=None` is today's work: a body that an applied reorganisation has closed
+    ahead of its date (inactive) is closed already, because its open cases and memberships
+    moved when the plan was applied. An inactive body without a last day is closed on any day.
+    """
+    if day is None:
+        return not body.active or (
+            body.valid_to is not None and body.valid_to < local_date(clock.now())
+        )
+    if body.valid_to is not None:
+        return body.valid_to < day
+    return not body.active
+
+
 def body_now(
     session: Session, code: str, case: Case | None = None, day: date | None = None
 ) -> Body:
-    """The body that does the work of the body with `code` on `day` (today by default): the
-    body itself while it exists, else its successor after a reorganisation, chosen for `case`
-    as `successor_for` does, or without a case the first successor the plan named (its
-    default). Code that must name a body of the agreement ("TSS" for the implementation plan,
-    the escalation's last resort) asks here, so it follows the organisation's data."""
-    body = body_by_code(session, code)
+    """The body that does the work of the body with `code` on `day` (today's work by
+    default): the body itself while it exists, else its successor after a reorganisation,
+    chosen for `case` as `successor_for` does, or without a case the first successor the plan
+    named (its default). Code that must name a body of the agreement ("TSS" for the
+    implementation plan, the escalation's last resort) asks here, so it follows the
+    organisation's data; a day before the reorganisation's effective date names the old body."""
     if case is not None:
-        return successor_for(session, case, body, day)
-    day = day or local_date(clock.now())
+        return named_body(session, case, code, day)
+    body = body_by_code(session, code)
     seen: set[int] = set()
-    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
-        body.id not in seen
-    ):
+    while closed_on(body, day) and body.id not in seen:
         seen.add(body.id)
         first = session.scalar(
             select(Body)
@@ -184,21 +203,16 @@ def body_now(
 
 
 def successor_for(session: Session, case: Case, body: Body, day: date | None = None) -> Body:
-    """The body that does a closed body's work for `case` on `day` (today by default).
-
-    A body without successors is itself, whatever its dates.
+    """The body that does `body`'s work for `case` on `day` (today's work by default).
 
     Process definitions name bodies by code ("TSS", "SKU"); when the organisation closes such
-    a body (a reorganisation), its successors (body_successions) take over, so the same
-    definitions run in the new structure. A body that exists on `day` is itself.
+    a body (a reorganisation), its successors (body_successions) take over from the day after
+    its last day, so the same definitions run in the new structure, while a day before it
+    (a milestone, a decision in 2021) still names the body itself (`closed_on`). A body
+    without successors is itself, whatever its dates.
     """
-    day = day or local_date(clock.now())
     seen: set[int] = set()
-    # Closed: past its last day, or made inactive by a reorganisation applied ahead of its
-    # effective date (the successors take over from the moment it is applied).
-    while (not body.active or (body.valid_to is not None and body.valid_to < day)) and (
-        body.id not in seen
-    ):
+    while closed_on(body, day) and body.id not in seen:
         seen.add(body.id)
         candidates = session.scalars(
             select(Body)
@@ -208,12 +222,65 @@ def successor_for(session: Session, case: Case, body: Body, day: date | None = N
         ).all()
         if not candidates:
             break
-        body = pick_successor(session, case, candidates)
+        body = pick_successor(session, case, candidates, day)
     return body
 
 
+def named_body(session: Session, case: Case, code: str, day: date | None = None) -> Body:
+    """The body that a code named by the case's definition ("SKU", "TSS") stands for, for
+    `case` on `day` (today's work by default).
+
+    Where the definition names the body by its kind (`[body_kinds] SKU = "political"`), the
+    organisation answers: the body holding the case in a state of that body, if it is of the
+    kind and open on the day; else the first body of the kind in the line of parents above
+    the body that raised the case, as placed on the day. Only where the structure names none
+    (a body raised the case outside the line, or the line has no such body) is it the named
+    body itself, or its successor once it has closed (`successor_for`).
+    """
+    kind = _definition_in(session, case).body_kinds.get(code)
+    if kind is not None:
+        found = _body_of_kind(session, case, code, kind, day)
+        if found is not None:
+            return found
+    return successor_for(session, case, body_by_code(session, code), day)
+
+
+def _serves_on(body: Body, day: date | None) -> bool:
+    """Whether `body` does its own work on `day`: begun and not closed (today's work: not
+    closed, so the bodies of a plan applied ahead of its date serve at once)."""
+    begun = day is None or body.valid_from is None or body.valid_from <= day
+    return begun and not closed_on(body, day)
+
+
+def _definition_in(session: Session, case: Case) -> ProcessDefinition:
+    """The case's definition, also for a case not yet added to the session (a new case)."""
+    if case.process_version is None:
+        return registry.latest(session, case.process)
+    return registry.get(session, case.process, case.process_version)
+
+
+def _body_of_kind(
+    session: Session, case: Case, code: str, kind: str, day: date | None
+) -> Body | None:
+    state = _definition_in(session, case).states.get(case.state)
+    if state is not None and state.body == code and case.current_body_id is not None:
+        held = session.get(Body, case.current_body_id)
+        if held is not None and held.kind == kind and _serves_on(held, day):
+            return held
+    # Today's work (no day): the parents as applied, like the closures (`closed_on`).
+    origin = session.get(Body, case.originating_body_id) if case.originating_body_id else None
+    node = origin.parent_on(day) if origin is not None else None
+    seen: set[int] = set()
+    while node is not None and node.id not in seen:
+        if node.kind == kind and _serves_on(node, day):
+            return node
+        seen.add(node.id)
+        node = node.parent_on(day)
+    return None
+
+
 def _named_body(session: Session, case: Case, code: str) -> Body:
-    return successor_for(session, case, body_by_code(session, code))
+    return named_body(session, case, code)
 
 
 def _ref_body_id(session: Session, case: Case, ref: str) -> int:
@@ -249,13 +316,22 @@ def describe_roles(session: Session, case: Case, roles: tuple[RoleRef, ...]) -> 
     return " eller ".join(danish), " or ".join(english)
 
 
+# Statements every transition runs, built once: building and keying a statement costs more
+# Python than SQLite takes to run it.
+_MEMBERSHIPS_OF_USER = select(Membership.body_id, Membership.role).where(
+    Membership.user_id == bindparam("user_id"), Membership.active.is_(True)
+)
+_CHAIN_HEAD = (
+    select(CaseEvent.seq, CaseEvent.hash)
+    .where(CaseEvent.case_id == bindparam("case_id"))
+    .order_by(CaseEvent.seq.desc())
+    .limit(1)
+)
+
+
 def _memberships(session: Session, actor: User) -> frozenset[tuple[int, Role]]:
     def load() -> frozenset[tuple[int, Role]]:
-        rows = session.execute(
-            select(Membership.body_id, Membership.role).where(
-                Membership.user_id == actor.id, Membership.active.is_(True)
-            )
-        )
+        rows = session.execute(_MEMBERSHIPS_OF_USER, {"user_id": actor.id})
         return frozenset((body_id, role) for body_id, role in rows)
 
     return session_cache.cached(session, ("memberships", actor.id), load)
@@ -552,6 +628,66 @@ def perform(
     if expected_version is not None and expected_version != case.version:
         raise Conflict(expected_version, case.version)
     transition = _transition_for(definition, case, trigger)
+    if session.in_transaction():
+        # A request's reads are open already: check in that transaction, leaving it (and
+        # whatever the caller has written in it) as it was when the action is refused.
+        extra, meeting, proposes = _checked(session, case, transition, actor, comment, data, now)
+        with _one_transaction(session, case, expected_version):
+            event = _apply_and_route(
+                session, definition, case, transition, actor, comment, extra, meeting, now,
+                proposes,
+            )  # fmt: skip
+    else:
+        # Nothing open: check inside the unit that writes, so a transition is one transaction,
+        # not a read transaction ended and a writer's begun (on SQLite the rules are then read
+        # under the write lock too). A refusal rolls back a transaction that wrote nothing.
+        with _one_transaction(session, case, expected_version):
+            extra, meeting, proposes = _checked(
+                session, case, transition, actor, comment, data, now
+            )
+            event = _apply_and_route(
+                session, definition, case, transition, actor, comment, extra, meeting, now,
+                proposes,
+            )  # fmt: skip
+    if event.trigger == formandskab.PROPOSED:
+        return event  # a proposal awaiting the other co-chair, not the transition
+    metrics.TRANSITIONS.labels(definition.name, trigger).inc()
+    return event
+
+
+def _apply_and_route(
+    session: Session,
+    definition: ProcessDefinition,
+    case: Case,
+    transition: TransitionSpec,
+    actor: User | None,
+    comment: str | None,
+    extra: dict[str, Any],
+    meeting: Meeting | None,
+    now: datetime,
+    proposes: bool,
+) -> CaseEvent:
+    if proposes:
+        # One co-chair's formandskab decision: recorded as a proposal, the case unchanged.
+        assert actor is not None  # a chair's permission names a user
+        return _propose(session, case, transition.trigger, actor, comment or "", extra, now)
+    event = _apply(session, definition, case, transition, actor, comment or "", extra, meeting, now)
+    _follow_routes(session, definition, case, actor, now)
+    return event
+
+
+def _checked(
+    session: Session,
+    case: Case,
+    transition: TransitionSpec,
+    actor: User | None,
+    comment: str | None,
+    data: dict[str, Any],
+    now: datetime,
+) -> tuple[dict[str, Any], Meeting | None, bool]:
+    """Check the actor's permission, the fields and the guards; return the event's data, the
+    meeting a decision names and whether the action is a co-chair's proposal awaiting the other
+    co-chair, or raise the refusal."""
     permission = find_permission(session, case, transition, actor)
     if permission is None:
         da, en = describe_roles(session, case, transition.allowed)
@@ -578,11 +714,9 @@ def perform(
             # it is taken when the other consents (seed 000: a joint chairmanship).
             assert actor is not None  # a chair's permission names a user
             body_id = deciding_body_id(case, permission)
-            proposal = formandskab.pending_proposal(session, case, trigger, body_id)
+            proposal = formandskab.pending_proposal(session, case, transition.trigger, body_id)
             if proposal is None:
-                with _one_transaction(session, case, expected_version):
-                    proposed = {**extra, "body_id": body_id}
-                    return _propose(session, case, trigger, actor, comment or "", proposed, now)
+                return {**extra, "body_id": body_id}, meeting, True
             refusal = formandskab.consent_failure(proposal, actor)
             if refusal is not None:
                 raise GuardFailed([refusal])
@@ -590,13 +724,7 @@ def perform(
             extra["co_chairs"] = [proposal.user_id, actor.id]
     if data.get("all_answered") is not None:
         extra["all_answered"] = data["all_answered"]
-    with _one_transaction(session, case, expected_version):
-        event = _apply(
-            session, definition, case, transition, actor, comment or "", extra, meeting, now
-        )
-        _follow_routes(session, definition, case, actor, now)
-    metrics.TRANSITIONS.labels(definition.name, trigger).inc()
-    return event
+    return extra, meeting, False
 
 
 def _propose(
@@ -657,16 +785,39 @@ def append_event(
     meeting_id: int | None = None,
 ) -> CaseEvent:
     """Append one event, sealed onto the case's chain, to its audit trail."""
-    # Lock the case row first (PostgreSQL; SQLite's writer lock already serialises): a writer
-    # that appends without changing the case, like the scheduler, must not read the same
-    # last event as a concurrent transition and fork the chain.
-    session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
-    last = session.execute(
-        select(CaseEvent.seq, CaseEvent.hash)
-        .where(CaseEvent.case_id == case.id)
-        .order_by(CaseEvent.seq.desc())
-        .limit(1)
-    ).first()
+    # Lock the case row first (PostgreSQL; SQLite's writer lock already serialises, so the
+    # statement is not sent there): a writer that appends without changing the case, like
+    # the scheduler, must not read the same last event as a concurrent transition and fork
+    # the chain.
+    if not _is_sqlite(session):
+        session.execute(select(Case.id).where(Case.id == case.id).with_for_update())
+    event = _sealed_event(
+        session, case, trigger=trigger, actor=actor, from_state=from_state, comment=comment,
+        data=data, now=now, meeting_id=meeting_id,
+    )  # fmt: skip
+    session.flush()
+    return event
+
+
+def _is_sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def _sealed_event(
+    session: Session,
+    case: Case,
+    *,
+    trigger: str,
+    actor: User | None,
+    from_state: str | None,
+    comment: str,
+    data: dict[str, Any],
+    now: datetime,
+    meeting_id: int | None,
+) -> CaseEvent:
+    """Add (not flush) the next event on the case's chain, sealed onto its last one. The
+    caller holds the case: its row lock (PostgreSQL) or the writer's lock (SQLite)."""
+    last = session.execute(_CHAIN_HEAD, {"case_id": case.id}).first()
     event = CaseEvent(
         case_id=case.id,
         seq=(last.seq + 1) if last else 1,
@@ -683,7 +834,6 @@ def append_event(
     )
     event.hash = case_event_hash(event)
     session.add(event)
-    session.flush()
     return event
 
 
@@ -703,31 +853,32 @@ def _apply(
     from_body_id = case.current_body_id
     # A self-loop (udsættelse) moves the case to a meeting after the one it was planned for.
     postponed_past = _postponed_past(session, case, meeting) if transition.is_self_loop else None
-    registry.machine(definition).events[transition.trigger].trigger(case)
-    dest = definition.states[case.state]
-    _move_to_body(session, case, _state_body_id(session, case, dest.body))
-    case.updated_at = now
-    case.state_entered_at = now
-    if transition.clears_escalation:
-        case.tss_cleared_at = now
-    stored = {k: v for k, v in extra.items() if k in {f.name for f in transition.fields}}
-    if stored:
-        case.extra = {**case.extra, **stored}
+    # The case, its event and its deadlines are written by one flush (each flush costs more
+    # than its statements); nothing read meanwhile depends on them.
+    with session.no_autoflush:
+        registry.machine(definition).events[transition.trigger].trigger(case)
+        dest = definition.states[case.state]
+        _move_to_body(session, case, _state_body_id(session, case, dest.body))
+        case.updated_at = now
+        case.state_entered_at = now
+        if transition.clears_escalation:
+            case.tss_cleared_at = now
+        stored = {k: v for k, v in extra.items() if k in {f.name for f in transition.fields}}
+        if stored:
+            case.extra = {**case.extra, **stored}
+        if not _is_sqlite(session):
+            # The case's UPDATE takes its row lock before the chain's head is read, so a
+            # concurrent writer cannot seal onto the same last event (SQLite: the writer's
+            # lock is held since the unit began).
+            session.flush()
+        event = _sealed_event(
+            session, case, trigger=transition.trigger, actor=actor, from_state=from_state,
+            comment=comment, data=extra, now=now, meeting_id=meeting.id if meeting else None,
+        )  # fmt: skip
+        deadlines.recompute(
+            session, case, dest, now, left_state=from_state != case.state, after=postponed_past
+        )
     session.flush()
-    event = append_event(
-        session,
-        case,
-        trigger=transition.trigger,
-        actor=actor,
-        from_state=from_state,
-        comment=comment,
-        data=extra,
-        now=now,
-        meeting_id=meeting.id if meeting else None,
-    )
-    deadlines.recompute(
-        session, case, dest, now, left_state=from_state != case.state, after=postponed_past
-    )
     if dest.on_enter and from_state != case.state:
         actions.run_on_enter(session, case, dest.on_enter, caused_by or actor, now)
     notifications.after_transition(

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import bindparam, event, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, MeetingStatus
@@ -42,24 +42,31 @@ def _keep_next_due(session: Session, _context: Any) -> None:
         refresh_next_due(session, cases)
 
 
+_CASES = Case.__table__
+_DEADLINES = Deadline.__table__
+# Built once (see close_open_deadlines): the earliest open deadline of each listed case.
+_REFRESH_NEXT_DUE = (
+    update(_CASES)  # type: ignore[arg-type]
+    .where(_CASES.c.id.in_(bindparam("case_ids", expanding=True)))
+    .values(
+        next_due_at=select(func.min(_DEADLINES.c.due_at))
+        .where(
+            _DEADLINES.c.case_id == _CASES.c.id,
+            _DEADLINES.c.met_at.is_(None),
+            _DEADLINES.c.cancelled_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+)
+
+
 def refresh_next_due(session: Session, case_ids: Iterable[int]) -> None:
     """Set `cases.next_due_at` from the open deadlines of these cases. The flush listener calls
     it; code that writes deadlines around the ORM (bulk inserts and updates) must call it too."""
     ids = sorted(set(case_ids))
     if not ids:
         return
-    earliest = (
-        select(func.min(Deadline.due_at))
-        .where(
-            Deadline.case_id == Case.id, Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None)
-        )
-        .scalar_subquery()
-    )
-    session.connection().execute(
-        update(Case.__table__)  # type: ignore[arg-type]
-        .where(Case.__table__.c.id.in_(ids))
-        .values(next_due_at=earliest)
-    )
+    session.connection().execute(_REFRESH_NEXT_DUE, {"case_ids": ids})
     for case_id in ids:
         loaded = session.identity_map.get(session.identity_key(Case, case_id))
         if loaded is not None:
@@ -183,21 +190,39 @@ def build_deadline(
     )
 
 
-def close_open_deadlines(session: Session, case: Case, now: datetime, *, met: bool) -> None:
-    """Mark the case's open deadlines as met (left the state) or cancelled (re-planned)."""
-    open_deadlines = session.scalars(
-        select(Deadline).where(
-            Deadline.case_id == case.id,
-            Deadline.met_at.is_(None),
-            Deadline.cancelled_at.is_(None),
-            Deadline.kind != DeadlineKind.FOLLOW_UP,
+def _closing(column: str) -> Any:
+    """The UPDATE that closes a case's open deadlines (all but follow-ups), built once: a
+    statement built and keyed for each transition costs more Python than SQLite takes to run
+    it."""
+    return (
+        update(_DEADLINES)  # type: ignore[arg-type]
+        .where(
+            _DEADLINES.c.case_id == bindparam("closing_case_id"),
+            _DEADLINES.c.met_at.is_(None),
+            _DEADLINES.c.cancelled_at.is_(None),
+            _DEADLINES.c.kind != DeadlineKind.FOLLOW_UP,
         )
+        .values({column: bindparam("closed_at")})
     )
-    for deadline in open_deadlines:
-        if met:
-            deadline.met_at = now
-        else:
-            deadline.cancelled_at = now
+
+
+_MEET_OPEN = _closing("met_at")
+_CANCEL_OPEN = _closing("cancelled_at")
+
+
+def close_open_deadlines(session: Session, case: Case, now: datetime, *, met: bool) -> int:
+    """Mark the case's open deadlines as met (left the state) or cancelled (re-planned), in
+    one UPDATE (no read of each first); return how many were closed. The caller keeps
+    `cases.next_due_at` (the flush listener does not see a statement like this one)."""
+    closed = session.connection().execute(
+        _MEET_OPEN if met else _CANCEL_OPEN, {"closing_case_id": case.id, "closed_at": now}
+    )
+    if closed.rowcount:
+        # Deadlines of the case loaded earlier read the new value when next used.
+        for obj in list(session.identity_map.values()):
+            if isinstance(obj, Deadline) and obj.case_id == case.id:
+                session.expire(obj, ["met_at", "cancelled_at"])
+    return int(closed.rowcount or 0)
 
 
 def recompute(
@@ -210,8 +235,10 @@ def recompute(
     after: datetime | None = None,
 ) -> Deadline | None:
     """Close the deadlines of the state left (or re-planned) and add the new state's one."""
-    close_open_deadlines(session, case, now, met=left_state)
+    closed = close_open_deadlines(session, case, now, met=left_state)
     deadline = build_deadline(session, case, state, now, after=after)
     if deadline is not None:
-        session.add(deadline)
+        session.add(deadline)  # its flush refreshes the case's next_due_at
+    elif closed:
+        refresh_next_due(session, [case.id])
     return deadline

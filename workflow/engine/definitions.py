@@ -24,7 +24,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
-from models import BodyKind
+from models.body import BodyKind
 from workflow.engine import actions, guards, outcomes
 from workflow.engine.paths import resource_dir
 from workflow.engine.plugins import install_domains
@@ -40,9 +40,11 @@ TOP_KEYS = frozenset(
     {
         "kind", "name", "title", "title_en", "description", "initial", "escalation_days",
         "follow_up_months", "states", "transitions", "routes", "rules", "plan_year",
-        "started_by",
+        "started_by", "body_kinds",
     }
 )  # fmt: skip
+# The kinds of body a definition may name a body by.
+BODY_KINDS = frozenset(kind.value for kind in BodyKind)
 STATE_KEYS = frozenset(
     {
         "label", "label_en", "body", "final", "deadline", "reminders", "description", "on_enter",
@@ -192,6 +194,12 @@ class ProcessDefinition:
     # A case of this process belongs to a calendar year (one case per year, e.g. the annual
     # implementation plan): the case form asks for the year.
     plan_year: bool = False
+    # Bodies the definition names by their kind, where a reorganisation changes them
+    # ([body_kinds] SKU = "political"): for each case and day "SKU" is the body of that kind
+    # above the body that raised the case, as the organisation stood that day; SKU itself (or
+    # its successor) only where the structure names none (engine.core.named_body).
+    body_kinds: Mapping[str, str] = field(default_factory=dict)
+
     # Who may start a case of the process: body kinds (`coordination_committee`) or body codes
     # (`TSS`); empty = any body whose members may open cases.
     started_by: tuple[str, ...] = ()
@@ -328,7 +336,39 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
         rules=reader.strings(raw, "rules", "rules") if "rules" in raw else (),
         plan_year=plan_year,
         started_by=_started_by(reader, raw),
+        body_kinds=_parse_body_kinds(reader, raw, states, transitions),
     )
+
+
+def named_codes(states: Mapping[str, StateSpec], transitions: Iterable[TransitionSpec]) -> set[str]:
+    """The body codes a definition names in its states' bodies and transitions' roles."""
+    codes = {state.body for state in states.values()}
+    for transition in transitions:
+        codes |= {ref.body for ref in transition.allowed if ref.role != "admin"}
+    return codes - set(BODY_REFS) - {""}
+
+
+def _parse_body_kinds(
+    reader: _Reader,
+    raw: dict[str, Any],
+    states: Mapping[str, StateSpec],
+    transitions: Iterable[TransitionSpec],
+) -> dict[str, str]:
+    table = reader.table(raw.get("body_kinds", {}), "body_kinds")
+    named = named_codes(states, transitions)
+    kinds: dict[str, str] = {}
+    for code, kind in table.items():
+        if code not in named:
+            raise reader.fail(
+                f"body_kinds.{code}",
+                f"definitionen nævner ikke organet {code} i en tilstand eller en rolle",
+            )
+        if not isinstance(kind, str) or kind not in BODY_KINDS:
+            raise reader.fail(
+                f"body_kinds.{code}", f"ukendt art '{kind}'; brug en af {sorted(BODY_KINDS)}"
+            )
+        kinds[code] = kind
+    return kinds
 
 
 def _started_by(reader: _Reader, raw: dict[str, Any]) -> tuple[str, ...]:

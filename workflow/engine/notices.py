@@ -9,7 +9,12 @@ from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, User
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
-from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of, notification_row
+from workflow.engine.outbox import (
+    CHAIRS_AND_SECRETARIAT,
+    insert_new,
+    members_of,
+    notification_row,
+)
 
 
 def _body(session: Session, body_id: int) -> Body:
@@ -74,11 +79,10 @@ def after_transition(
                     f"({state.label}).{reason}",
                 ),
             )
-    for user_id, (kind, subject, body_text) in sorted(messages.items()):
-        if user_id in skip:
-            continue
-        enqueue(
-            session,
+    # One INSERT for every recipient; a key stored already (the event told before) is
+    # skipped by the database, not looked up one by one.
+    rows = [
+        notification_row(
             key=f"event:{event.id}:user:{user_id}",
             recipient_id=user_id,
             kind=kind,
@@ -86,8 +90,11 @@ def after_transition(
             body=body_text,
             case_id=case.id,
             created_at=event.created_at,
-            send_after=event.created_at,
         )
+        for user_id, (kind, subject, body_text) in sorted(messages.items())
+        if user_id not in skip
+    ]
+    insert_new(session, rows)
 
 
 def reassignment_rows(

@@ -33,6 +33,7 @@ from models import (
     ImplementationStatus,
     Party,
     PartyKind,
+    PartyPlanningArea,
     PlanningArea,
     User,
 )
@@ -45,6 +46,7 @@ from workflow.engine.guards import Failure
 from workflow.engine.localtime import format_date
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import case_conflict, unit_of_work
+from workflow.organisation import queries as organisation
 from workflow.organisation.queries import valid_on
 from workflow.web.i18n import label, pick
 
@@ -203,12 +205,14 @@ def scope_parties(session: Session, case: Case, areas: Sequence[str] = ()) -> li
     today = local_date(clock.now())
     parties = session.scalars(
         select(Party)
-        .options(joinedload(Party.planning_area))
+        .options(joinedload(Party.planning_area), *organisation.PARTY_AREAS)
         .where(Party.active.is_(True), valid_on(Party, today))
     ).all()
     chosen: list[Party] = []
     for party in parties:
-        area = party.planning_area.code if party.planning_area else None
+        # Its planning area today (a plan applied ahead of its date keeps the old area).
+        in_area = party.planning_area_on(today)
+        area = in_area.code if in_area else None
         in_scope = not areas or area in areas
         if party.kind == PartyKind.MUNICIPALITY and in_scope:
             chosen.append(party)
@@ -219,18 +223,22 @@ def scope_parties(session: Session, case: Case, areas: Sequence[str] = ()) -> li
                 chosen.append(party)
         elif party.kind == PartyKind.GENERAL_PRACTICE:
             chosen.append(party)
-    return sorted(chosen, key=unit_sort_key)
+    return sorted(chosen, key=lambda party: unit_sort_key(party, today))
 
 
-def unit_sort_key(party: Party) -> tuple[int, str, str]:
-    """Order units: municipalities, hospitals, general practice; then by area and name."""
-    area = party.planning_area.code if party.planning_area else "~"
+def unit_sort_key(party: Party, day: date | None = None) -> tuple[int, str, str]:
+    """Order units: municipalities, hospitals, general practice; then by their planning area
+    on `day` (now when none is given) and name."""
+    in_area = party.planning_area_on(day)
+    area = in_area.code if in_area else "~"
     return KIND_ORDER.get(party.kind, 9), area, party.name
 
 
-def responsible_body_code(party: Party, psychiatric: bool) -> str:
-    """Name the body that answers for a unit's implementation (seed 001: the local SU)."""
-    area = party.planning_area.code if party.planning_area else None
+def responsible_body_code(party: Party, psychiatric: bool, day: date | None = None) -> str:
+    """Name the body that answers for a unit's implementation (seed 001: the local SU of the
+    party's planning area on `day`, now when none is given)."""
+    in_area = party.planning_area_on(day)
+    area = in_area.code if in_area else None
     if area == "BORNHOLM":
         return "SU-BORNHOLM"
     if area is None:
@@ -245,14 +253,16 @@ def _responsible_body_id(
     """The body answering for a unit today: the area's SU by the naming rule, else the
     coordination committee of the party's planning area (an area added by a reorganisation),
     a closed body's successor taking over."""
-    body = bodies.get(responsible_body_code(party, psychiatric))
-    if body is None and party.planning_area_id is not None:
+    today = local_date(clock.now())
+    body = bodies.get(responsible_body_code(party, psychiatric, today))
+    area = party.planning_area_on(today)
+    if body is None and area is not None:
         body = next(
             (
                 b
                 for b in bodies.values()
                 if b.kind == BodyKind.COORDINATION_COMMITTEE
-                and b.planning_area_id == party.planning_area_id
+                and b.planning_area_id == area.id
                 and b.valid_to is None
             ),
             None,
@@ -264,10 +274,17 @@ def units_of(session: Session, case: Case) -> list[ImplementationStatus]:
     """Return the case's units in display order."""
     units = session.scalars(
         select(ImplementationStatus)
-        .options(joinedload(ImplementationStatus.party).joinedload(Party.planning_area))
+        .options(
+            joinedload(ImplementationStatus.party).joinedload(Party.planning_area),
+            # Party.planning_area_on reads the former areas.
+            joinedload(ImplementationStatus.party)
+            .selectinload(Party.former_planning_areas)
+            .joinedload(PartyPlanningArea.planning_area),
+        )
         .where(ImplementationStatus.case_id == case.id)
     ).all()
-    return sorted(units, key=lambda u: unit_sort_key(u.party))
+    day = organisation.case_day(case)
+    return sorted(units, key=lambda u: unit_sort_key(u.party, day))
 
 
 def progress_of(units: Iterable[ImplementationStatus]) -> Progress:
@@ -588,6 +605,9 @@ class SpreadColumn:
     case: Case
     state_label: str
     progress: Progress
+    # The day the case shows the organisation as of (organisation.queries.case_day): its
+    # municipalities are grouped by the planning areas of that day.
+    day: date
 
 
 @dataclass(frozen=True)
@@ -596,7 +616,7 @@ class SpreadRow:
 
     party: Party
     area_code: str
-    area_name: str
+    area_name: str  # "" for a unit outside every planning area (the page names the region)
     cells: list[ImplementationStatus | None]
 
 
@@ -634,7 +654,13 @@ def spread_overview(
     cases = list(session.scalars(query))
     units = session.scalars(
         select(ImplementationStatus)
-        .options(joinedload(ImplementationStatus.party).joinedload(Party.planning_area))
+        .options(
+            joinedload(ImplementationStatus.party).joinedload(Party.planning_area),
+            # Party.planning_area_on reads the former areas.
+            joinedload(ImplementationStatus.party)
+            .selectinload(Party.former_planning_areas)
+            .joinedload(PartyPlanningArea.planning_area),
+        )
         .where(ImplementationStatus.case_id.in_([c.id for c in cases]))
     ).all()
     by_case: dict[int, list[ImplementationStatus]] = {}
@@ -647,17 +673,22 @@ def spread_overview(
             case,
             label(engine.definition_of(case).states[case.state]),
             progress_of(by_case.get(case.id, [])),
+            organisation.case_day(case),
         )
         for case in cases
     ]
     cell = {(u.case_id, u.party_id): u for u in units}
-    rows = [
-        SpreadRow(
-            party,
-            party.planning_area.code if party.planning_area else "",
-            party.planning_area.name if party.planning_area else "Hele regionen",
-            [cell.get((case.id, party.id)) for case in cases],
+    # The overview is today's: each unit under its planning area today.
+    today = organisation.today()
+    rows = []
+    for party in sorted(parties.values(), key=lambda p: unit_sort_key(p, today)):
+        area = party.planning_area_on(today)
+        rows.append(
+            SpreadRow(
+                party,
+                area.code if area else "",
+                area.name if area else "",
+                [cell.get((case.id, party.id)) for case in cases],
+            )
         )
-        for party in sorted(parties.values(), key=unit_sort_key)
-    ]
     return SpreadOverview(columns, rows)

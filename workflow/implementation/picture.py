@@ -17,17 +17,21 @@ from workflow.implementation import operations as implementation
 def grid_groups(
     overview: implementation.SpreadOverview, column: int | None
 ) -> list[charts.GridGroup]:
-    """Municipalities by planning area, with their status in the chosen initiative."""
+    """Municipalities by planning area, with their status in the chosen initiative: the
+    planning areas as they were on the initiative's day (a closed one's, else today's)."""
     groups: dict[str, list[charts.GridCell]] = {}
     names: dict[str, str] = {}
+    day = overview.columns[column].day if column is not None else None
     for row in overview.rows:
         if row.party.kind != "municipality":
             continue
         cell = row.cells[column] if column is not None else None
-        groups.setdefault(row.area_code, []).append(
+        area = row.party.planning_area_on(day)
+        code = area.code if area else ""
+        groups.setdefault(code, []).append(
             charts.GridCell(row.party.name, cell.status if cell else None)
         )
-        names[row.area_code] = row.area_name
+        names[code] = area.name if area else _("Hele regionen")
     return [charts.GridGroup(names[code], cells) for code, cells in groups.items()]
 
 

@@ -21,6 +21,7 @@ from workflow.engine.errors import GuardFailed, WorkflowError
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle, charts, indicators, picture
 from workflow.implementation import operations as implementation
+from workflow.organisation import queries as organisation
 from workflow.web import db
 from workflow.web.fields import DayField, TextField
 from workflow.web.i18n import label
@@ -126,6 +127,7 @@ def case_units(case_id: int) -> str:
     case = _case_or_404(case_id)
     actor = current_actor()
     units = implementation.units_of(session, case)
+    day = organisation.case_day(case)
     bodies = {b.id: b for b in session.scalars(select(Body))}
     reportable = {
         u.id
@@ -150,6 +152,8 @@ def case_units(case_id: int) -> str:
         link_form=case_link_form(case),
         state_label=label(engine.definition_of(case).states[case.state]),
         units=units,
+        # The units' planning areas as they were on the case's day (a closed case's own).
+        areas={u.id: u.party.planning_area_on(day) for u in units},
         bodies=bodies,
         progress=progress,
         reportable=reportable,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -40,7 +41,15 @@ from workflow.engine import clock, values
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
-from workflow.meetings import agenda, attendance, documents, ical, minutes, minutes_steps, queries
+from workflow.meetings import (
+    agenda,
+    attendance,
+    ical,
+    minutes,
+    minutes_steps,
+    queries,
+    register_document,
+)
 from workflow.meetings import labels as status_labels
 from workflow.meetings import operations as meetings
 from workflow.meetings.labels import OUTCOME_LABELS
@@ -681,6 +690,10 @@ def document(meeting_id: int, kind: str, fmt: str) -> Response:
     body = session.get(Body, meeting.body_id)
     assert body is not None
     name = f"{kind}-{body.code}-{meeting.starts_at.astimezone(LOCAL_TZ):%Y-%m-%d}.{fmt}"
+    # Imported here, not at the top: the PDF and Word libraries are a fifth of the app's
+    # import time, and only this download needs them (cold start, docs/performance.md).
+    from workflow.meetings import documents
+
     if fmt == "pdf":
         return Response(
             documents.to_pdf(snap, public=public),
@@ -814,12 +827,19 @@ def archive_template(template_id: int, action: str) -> BaseResponse:
     return redirect(url_for("meetings.templates"), code=303)
 
 
-@bp.get("/beslutningsregister")
-@login_required
-def register() -> str:
-    """The decision register: follow-ups of the user's bodies and those the user owns."""
-    session = db()
-    user = current_actor()
+@dataclass(frozen=True)
+class _Register:
+    """The follow-ups a reader's register lists, and the cases, owners and meetings they name."""
+
+    open_items: list[FollowUpItem]
+    done_items: list[FollowUpItem]
+    cases: dict[int, Case | None]
+    owners: dict[int, User | None]
+    meetings_by_id: dict[int | None, Meeting | None]
+
+
+def _register(session: Session, user: User) -> _Register:
+    """Follow-ups of the user's bodies and those the user owns, on cases the user may open."""
     # Keepers of every body's templates (admins) see every body's follow-ups.
     every_body = policy.may(user, "keep_templates", None, session)
     body_ids = None if every_body else [b.id for b in _secretariat_bodies(session, user)]
@@ -832,15 +852,50 @@ def register() -> str:
     open_items = [f for f in open_items if f.case_id in seen]
     done_items = [f for f in done_items if f.case_id in seen]
     shown = open_items + done_items
-    return render_template(
-        "meetings/register.html",
+    return _Register(
         open_items=open_items,
         done_items=done_items,
         cases=cases,
         owners={f.owner_id: session.get(User, f.owner_id) for f in shown},
         meetings_by_id={f.meeting_id: session.get(Meeting, f.meeting_id) for f in shown},
+    )
+
+
+@bp.get("/beslutningsregister")
+@login_required
+def register() -> str:
+    """The decision register: follow-ups of the user's bodies and those the user owns."""
+    found = _register(db(), current_actor())
+    return render_template(
+        "meetings/register.html",
+        open_items=found.open_items,
+        done_items=found.done_items,
+        cases=found.cases,
+        owners=found.owners,
+        meetings_by_id=found.meetings_by_id,
         today=local_date(clock.now()),
         confirm_form=CommentForm(),
+    )
+
+
+@bp.get("/beslutningsregister.pdf")
+@login_required
+def register_pdf() -> Response:
+    """The decision register as tagged PDF: the same follow-ups the reader's page lists."""
+    user = current_actor()
+    found = _register(db(), user)
+    today = local_date(clock.now())
+    open_rows, done_rows = (
+        register_document.rows(items, cases=found.cases, owners=found.owners,
+                               meetings=found.meetings_by_id, today=today)
+        for items in (found.open_items, found.done_items)
+    )  # fmt: skip
+    body = register_document.to_pdf(open_rows, done_rows, reader=user.name, today=today)
+    name = f"beslutningsregister-{today:%Y-%m-%d}.pdf"
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 

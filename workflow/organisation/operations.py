@@ -84,6 +84,9 @@ def apply_plan(session: Session, plan: Plan, actor: User, now: datetime | None =
             return Applied(True, 0, 0, 0, 0, 0)
         if result.gaps:
             raise PlanError(result.gaps)
+        # First, before the organisation changes: a case's new version names its bodies as
+        # the old one did, and the moves below were worked out for these cases.
+        _migrate_versions(session, plan, result, actor)
         seed.seed_organisation(session, seed.SeedReport(update=False), _with_dates(plan))
         bodies = {b.code: b for b in session.scalars(select(Body))}
         _close_and_reparent(session, plan, result, bodies)
@@ -180,6 +183,9 @@ def summarise(result: Preview) -> dict[str, object]:
         "series_ended": len(result.series_ended),
         "meetings_cancelled": len(result.meetings_cancelled),
         "series_started": len(result.series_started),
+        "versions_moved": len(result.versions_moved),
+        "reparented": [[code, before, after] for code, before, after in result.reparented],
+        "areas_moved": [[code, before, after] for code, before, after in result.areas_moved],
     }
 
 
@@ -221,9 +227,19 @@ def _close_and_reparent(
         select(PlanningArea).where(PlanningArea.code.in_(plan.end_planning_areas))
     ):
         area.valid_to = area.valid_to or plan.last_day
+    # Dated: the former parent and planning area are kept for the days before the plan.
     for code, _before, parent in result.reparented:
-        bodies[code].parent_id = bodies[parent].id
-        bodies[code].parent = bodies[parent]
+        bodies[code].place_under(bodies[parent], plan.effective)
+    if result.areas_moved:
+        areas = {a.code: a for a in session.scalars(select(PlanningArea))}
+        parties = {
+            p.code: p
+            for p in session.scalars(
+                select(Party).where(Party.code.in_([c for c, _b, _a in result.areas_moved]))
+            )
+        }
+        for code, _before, area_code in result.areas_moved:
+            parties[code].move_to_area(areas[area_code], plan.effective)
     session.flush()
 
 
@@ -280,6 +296,17 @@ def _meetings(session: Session, plan: Plan, result: Preview, actor: User) -> int
             f"{format_date(plan.effective)}.",
         )  # fmt: skip
     return len(result.meetings_cancelled)
+
+
+def _migrate_versions(session: Session, plan: Plan, result: Preview, actor: User) -> None:
+    for case_id, _process, _before, after, state, target in result.versions_moved:
+        case = session.get(Case, case_id)
+        assert case is not None
+        engine.migrate_case_version(
+            case, after, {state: target}, actor,
+            comment=f"Ny procesversion ved reorganisering '{plan.title}' pr. "
+            f"{format_date(plan.effective)}.",
+        )  # fmt: skip
 
 
 def _move_cases(

@@ -13,10 +13,17 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Body, BodySuccession, Party, PartyKind, PlanningArea
+from models import Body, BodySuccession, Case, Party, PartyKind, PartyPlanningArea, PlanningArea
+from workflow.engine import clock
+from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
+
+# Load a party's former planning areas with it (Party.planning_area_on reads them).
+PARTY_AREAS = (
+    selectinload(Party.former_planning_areas).joinedload(PartyPlanningArea.planning_area),
+)
 
 
 def valid_on(model: Any, day: date) -> ColumnElement[bool]:
@@ -39,6 +46,20 @@ def as_day(moment: date | datetime) -> date:
     return local_date(moment) if isinstance(moment, datetime) else moment
 
 
+def today() -> date:
+    """The Danish calendar day now (the engine's clock)."""
+    return local_date(clock.now())
+
+
+def case_day(case: Case) -> date:
+    """The day a case's pages show the organisation as of: the day a closed case reached its
+    final state (a case decided in 2021 keeps the parents and planning areas of 2021), else
+    today."""
+    if engine.definition_of(case).states[case.state].final:
+        return as_day(case.state_entered_at)
+    return today()
+
+
 @dataclass(frozen=True)
 class Organisation:
     """The bodies, parties and planning areas that existed on one day."""
@@ -47,6 +68,14 @@ class Organisation:
     bodies: list[Body]
     parties: list[Party]
     planning_areas: list[PlanningArea]
+
+    def parent(self, body: Body) -> Body | None:
+        """The body `body` was placed under on the day."""
+        return body.parent_on(self.day)
+
+    def planning_area(self, party: Party) -> PlanningArea | None:
+        """The planning area `party` belonged to on the day."""
+        return party.planning_area_on(self.day)
 
     @property
     def municipalities(self) -> list[Party]:
@@ -60,12 +89,15 @@ def organisation_as_of(session: Session, moment: date | datetime) -> Organisatio
     """The organisation on `moment`'s day."""
     day = as_day(moment)
     bodies = session.scalars(
-        select(Body).where(valid_on(Body, day)).options(joinedload(Body.parent)).order_by(Body.code)
+        select(Body)
+        .where(valid_on(Body, day))
+        .options(joinedload(Body.parent), selectinload(Body.former_parents))
+        .order_by(Body.code)
     ).all()
     parties = session.scalars(
         select(Party)
         .where(valid_on(Party, day), Party.active)
-        .options(joinedload(Party.planning_area))
+        .options(joinedload(Party.planning_area), *PARTY_AREAS)
         .order_by(Party.name)
     ).all()
     areas = session.scalars(
@@ -81,7 +113,7 @@ def municipalities_as_of(session: Session, moment: date | datetime) -> list[Part
         session.scalars(
             select(Party)
             .where(Party.kind == PartyKind.MUNICIPALITY, Party.active, valid_on(Party, day))
-            .options(joinedload(Party.planning_area))
+            .options(joinedload(Party.planning_area), *PARTY_AREAS)
             .order_by(Party.name)
         )
     )

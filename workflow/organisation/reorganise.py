@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     Body,
@@ -48,6 +48,7 @@ from workflow.engine import core as engine
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
 from workflow.engine.paths import resource_dir
+from workflow.engine.processes import registry
 from workflow.meetings.operations import occurrences
 
 PLAN_KEYS = {
@@ -66,6 +67,8 @@ PLAN_KEYS = {
     "rename",
     "end_parties",
     "end_planning_areas",
+    "party_areas",
+    "versions",
 }
 SERIES_KEYS = {"body", "first", "frequency", "interval", "count", "duration_minutes", "location"}
 # Meetings not yet held: a closing body's ones on or after the effective date are cancelled.
@@ -112,6 +115,15 @@ class MembershipRule:
 
 
 @dataclass(frozen=True)
+class VersionRule:
+    """The in-flight cases of `process` move to its newest stored version; `states` maps a
+    state to its name there (a state not listed keeps its name)."""
+
+    process: str
+    states: dict[str, str]
+
+
+@dataclass(frozen=True)
 class SeriesSpec:
     body: str
     first: datetime
@@ -149,6 +161,9 @@ class Plan:
     digest: str
     source: str
     approved_by: str | None = None  # the admin the scheduler applies an approved plan as
+    # party code -> the planning area it belongs to from the effective date
+    party_areas: dict[str, str] = field(default_factory=dict)
+    versions: tuple[VersionRule, ...] = ()
 
     @property
     def last_day(self) -> date:
@@ -247,6 +262,35 @@ def load_plan(path: Path) -> Plan:
         for code in spec.get("bodies", []):
             if parent:
                 reparent[str(code)] = parent
+    party_areas: dict[str, str] = {}
+    for index, spec in enumerate(_list(raw.get("party_areas"))):
+        area = need("planning_area", str, spec, f"party_areas[{index}].")
+        codes = spec.get("parties", [])
+        if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+            _problem(
+                problems,
+                f"{name}: party_areas[{index}].parties skal være en liste af koder",
+                f"{name}: party_areas[{index}].parties must be a list of codes",
+            )
+            continue
+        for code in codes:
+            if area:
+                party_areas[code] = area
+    versions = []
+    for index, spec in enumerate(_list(raw.get("versions"))):
+        process = need("process", str, spec, f"versions[{index}].")
+        state_map = spec.get("states", {})
+        if not isinstance(state_map, dict) or not all(
+            isinstance(value, str) for value in state_map.values()
+        ):
+            _problem(
+                problems,
+                f"{name}: versions[{index}].states skal være en tabel af tilstande",
+                f"{name}: versions[{index}].states must be a table of states",
+            )
+            continue
+        if process:
+            versions.append(VersionRule(process, dict(state_map)))
     moves = []
     for index, spec in enumerate(_list(raw.get("moves"))):
         source, target = (
@@ -364,6 +408,8 @@ def load_plan(path: Path) -> Plan:
         digest=hashlib.sha256(raw_bytes).hexdigest(),
         source=str(path),
         approved_by=approved_by.strip().lower() if isinstance(approved_by, str) else None,
+        party_areas=party_areas,
+        versions=tuple(versions),
     )
 
 
@@ -468,6 +514,11 @@ class Preview:
     new_areas: list[str] = field(default_factory=list)
     closing: list[tuple[str, list[str]]] = field(default_factory=list)
     reparented: list[tuple[str, str | None, str]] = field(default_factory=list)
+    # cases that move to their process's newest version first:
+    # (case, process, version before, version after, state before, state after)
+    versions_moved: list[tuple[int, str, int, int, str, str]] = field(default_factory=list)
+    # parties that move to another planning area: (party, area before, area after)
+    areas_moved: list[tuple[str, str | None, str]] = field(default_factory=list)
     moves: list[CaseMove] = field(default_factory=list)
     kept_closed: int = 0
     deadlines_moved: list[tuple[int, int, str, str]] = field(default_factory=list)
@@ -591,6 +642,30 @@ def _check_references(session: Session, plan: Plan, org: _Org, gaps: list[tuple[
                     f"end_planning_areas: the planning area {code} does not exist",
                 )
             )
+    party_codes |= plan.new_codes("parties")
+    known_area_codes = area_codes | plan.new_codes("planning_areas")
+    for code, area in sorted(plan.party_areas.items()):
+        if code not in party_codes:
+            gaps.append(
+                (
+                    f"party_areas: parten {code} findes ikke",
+                    f"party_areas: the party {code} does not exist",
+                )
+            )
+        if area not in known_area_codes:
+            gaps.append(
+                (
+                    f"party_areas: planområdet {area} findes ikke",
+                    f"party_areas: the planning area {area} does not exist",
+                )
+            )
+        elif area in plan.end_planning_areas:
+            gaps.append(
+                (
+                    f"party_areas: planområdet {area} ophører ved planen",
+                    f"party_areas: the planning area {area} ends in this plan",
+                )
+            )
     for rule in plan.moves:
         if rule.from_body not in plan.closing:
             gaps.append(
@@ -696,6 +771,18 @@ def preview(session: Session, plan: Plan) -> Preview:
         before = body.parent.code if body is not None and body.parent is not None else None
         if before != parent:
             result.reparented.append((code, before, parent))
+    if plan.party_areas:
+        for party in session.scalars(
+            select(Party)
+            .where(Party.code.in_(sorted(plan.party_areas)))
+            .options(joinedload(Party.planning_area))
+            .order_by(Party.code)
+        ):
+            before = party.planning_area.code if party.planning_area else None
+            if before != plan.party_areas[party.code]:
+                result.areas_moved.append((party.code, before, plan.party_areas[party.code]))
+    if not result.already_applied:
+        _versions(session, plan, result)
     closing_ids = {org.bodies[c].id: c for c in plan.closing if c in org.bodies}
     if result.already_applied or not closing_ids:
         return result
@@ -766,6 +853,47 @@ def preview(session: Session, plan: Plan) -> Preview:
     return result
 
 
+def _versions(session: Session, plan: Plan, result: Preview) -> None:
+    """The in-flight cases each [[versions]] rule moves to its process's newest version; a
+    state the new version lacks is a gap."""
+    known = case_queries.definitions(session)
+    for rule in plan.versions:
+        try:
+            newest = registry.latest(session, rule.process)
+        except LookupError:
+            result.gaps.append(
+                (
+                    f"versions: processen {rule.process} findes ikke",
+                    f"versions: the process {rule.process} does not exist",
+                )
+            )
+            continue
+        for case in session.scalars(
+            select(Case)
+            .where(
+                Case.process == rule.process,
+                Case.process_version < newest.version,
+                case_queries.open_case_condition(known),
+            )
+            .order_by(Case.id)
+        ):
+            target = rule.states.get(case.state, case.state)
+            if target not in newest.states:
+                da, en = _case_label(case, f"version {case.process_version}")
+                result.gaps.append(
+                    (
+                        f"{da}: tilstanden {target} findes ikke i version "
+                        f"{newest.version}; afbild {case.state} i versions.states",
+                        f"{en}: the state {target} does not exist in version "
+                        f"{newest.version}; map {case.state} in versions.states",
+                    )
+                )
+                continue
+            result.versions_moved.append(
+                (case.id, case.process, case.process_version, newest.version, case.state, target)
+            )
+
+
 def _recomputed_due(
     session: Session,
     plan: Plan,
@@ -825,8 +953,9 @@ def _deadlines(
     moved: set[int],
     result: Preview,
 ) -> None:
-    """Open deadlines of closing bodies on cases that do not move (e.g. follow-ups of a
-    completed case) go to the case's successor body; one without a successor is a gap."""
+    """Open deadlines of closing bodies that moving the case does not rebuild (the follow-ups
+    of a case in implementation, moved or not, and any deadline of a case that stays) go to
+    the case's successor body; one without a successor is a gap."""
     codes = {b.id: b.code for b in org.bodies.values()}
     rows = session.execute(
         select(Deadline, Case)
@@ -839,8 +968,8 @@ def _deadlines(
         .order_by(Deadline.id)
     ).all()
     for deadline, case in rows:
-        if case.id in moved:
-            continue  # recomputed with the case
+        if case.id in moved and deadline.kind != DeadlineKind.FOLLOW_UP:
+            continue  # the state's deadline is recomputed with the case; follow-ups are not
         code = closing_ids[deadline.body_id]
         pair = (codes[case.current_body_id], codes[case.originating_body_id])
         target = org.successor(code, pair, pair[1])
@@ -991,9 +1120,18 @@ def describe(result: Preview) -> list[str]:
     lines += [
         f"Flyttes under et nyt organ: {c} ({b or '-'} → {a})" for c, b, a in result.reparented
     ]
+    lines += [f"Skifter planområde: {c} ({b or '-'} → {a})" for c, b, a in result.areas_moved]
     lines += [f"Skifter navn: {r.body} → {r.name}" for r in plan.renames]
     lines += [f"Parten {code} udtræder pr. {plan.last_day}" for code in plan.end_parties]
     lines += [f"Planområdet {code} ophører pr. {plan.last_day}" for code in plan.end_planning_areas]
+    if result.versions_moved:
+        lines.append(
+            f"Sager, der går over til procesens nyeste version: {len(result.versions_moved)}"
+        )
+        lines += [
+            f"  sag #{c} ({p}): version {v1} → {v2}, {s1} → {s2}"
+            for c, p, v1, v2, s1, s2 in result.versions_moved
+        ]
     lines.append(f"Åbne sager, der flyttes: {len(result.moves)}")
     for (process, state, old, new), count in sorted(result.by_state_and_body.items()):
         lines.append(f"  {count:>6} × {process}: {state}  {old} → {new}")

@@ -233,14 +233,21 @@ def referenced_body_codes(definition: ProcessDefinition) -> dict[str, str]:
 
 
 def check_body_codes(session: Session) -> None:
-    """Refuse definitions that name bodies the organisation does not have."""
+    """Refuse definitions that name bodies, or kinds of body, the organisation does not have."""
     known = set(session.scalars(select(Body.code)))
+    kinds = {str(kind) for kind in session.scalars(select(Body.kind).distinct())}
     for definition in load_definitions(registry.directory).values():
         for code, key in referenced_body_codes(definition).items():
             if code not in known:
                 raise DefinitionError(
                     f"{definition.source_name}: {key}: organet '{code}' findes ikke i "
                     "organisationen (data/organisation.toml)"
+                )
+        for code, kind in definition.body_kinds.items():
+            if kind not in kinds:
+                raise DefinitionError(
+                    f"{definition.source_name}: body_kinds.{code}: organisationen har intet "
+                    f"organ af arten '{kind}' (data/organisation.toml)"
                 )
 
 

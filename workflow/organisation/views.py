@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask import Blueprint, abort, render_template
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Body, BodyKind, Case, Meeting, MeetingStatus, Membership, User
 from workflow import policy
@@ -39,6 +39,9 @@ class BodyPage:
     """What a body's page shows."""
 
     body: Body
+    # The body it is placed under today, and those placed under it today (a plan applied
+    # ahead of its date changes them from its effective date).
+    parent: Body | None
     children: list[Body]
     members: list[Membership]
     cases: list[queries.CaseRow]
@@ -56,7 +59,10 @@ def kind_label(kind: BodyKind | str) -> str:
 def grouped_bodies(session: Session) -> list[tuple[str, list[Body]]]:
     """The active bodies by kind, in the organisation's order (political first)."""
     bodies = session.scalars(
-        select(Body).where(Body.active).options(joinedload(Body.parent)).order_by(Body.code)
+        select(Body)
+        .where(Body.active)
+        .options(joinedload(Body.parent), selectinload(Body.former_parents))
+        .order_by(Body.code)
     ).all()
     return [
         (kind_label(kind), [b for b in bodies if b.kind == kind])
@@ -67,11 +73,17 @@ def grouped_bodies(session: Session) -> list[tuple[str, list[Body]]]:
 
 def body_page(session: Session, body: Body, now: datetime) -> BodyPage:
     """Gather a body's members, its open cases (held or raised) and its coming meetings."""
-    children = list(
-        session.scalars(
-            select(Body).where(Body.parent_id == body.id, Body.active).order_by(Body.code)
+    today = organisation.today()
+    children = [
+        child
+        for child in session.scalars(
+            select(Body)
+            .where(Body.active, Body.id != body.id)
+            .options(selectinload(Body.former_parents))
+            .order_by(Body.code)
         )
-    )
+        if child.parent_on(today) is body
+    ]
     members = list(
         session.scalars(
             select(Membership)
@@ -103,7 +115,9 @@ def body_page(session: Session, body: Body, now: datetime) -> BodyPage:
     )
     successors = [s.successor for s in organisation.successors(session, body)]
     predecessors = [s.predecessor for s in organisation.predecessors(session, body)]
-    return BodyPage(body, children, members, cases, meetings, successors, predecessors)
+    return BodyPage(
+        body, body.parent_on(today), children, members, cases, meetings, successors, predecessors
+    )
 
 
 def closed_bodies(session: Session) -> list[Body]:
@@ -117,7 +131,10 @@ def index() -> str:
     """List the organisation's bodies by kind."""
     session = db()
     return render_template(
-        "bodies/index.html", groups=grouped_bodies(session), closed=closed_bodies(session)
+        "bodies/index.html",
+        groups=grouped_bodies(session),
+        closed=closed_bodies(session),
+        today=organisation.today(),
     )
 
 

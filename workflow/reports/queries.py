@@ -730,9 +730,7 @@ def yearly_follow_up(session: Session, year: int, seen: Filters = Filters()) -> 
 
 def yearly_follow_up_xlsx(session: Session, year: int, seen: Filters = Filters()) -> bytes:
     """The yearly follow-up as one workbook SKU's secretariat can hand out."""
-    return to_xlsx(
-        yearly_follow_up(session, year, seen), title=f"Årlig opfølgning på sundhedsaftalen {year}"
-    )
+    return to_xlsx(yearly_follow_up(session, year, seen), title=follow_up_title(year))
 
 
 def title_of(definition: ProcessDefinition) -> str:
@@ -750,53 +748,6 @@ def document_text(value: Cell) -> str:
     return spreadsheets.plain_text(value)
 
 
-def to_docx(reports: Sequence[Report], title: str = "Aftaleflow") -> bytes:
-    """Render reports as a Word document, one section with a table each (landscape A4)."""
-    from docx import Document
-    from docx.enum.section import WD_ORIENT
-    from docx.shared import Cm, Pt
-
-    document = Document()
-    document.core_properties.title = title
-    document.core_properties.author = "Aftaleflow"
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = Cm(29.7), Cm(21.0)
-    for margin in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, margin, Cm(1.5))
-    document.add_heading(title, level=0)
-    document.add_paragraph(f"Udskrevet {format_date(clock.now())} fra Aftaleflow.")
-    for report in reports:
-        document.add_heading(report.title, level=1)
-        document.add_paragraph(f"{report.description} Afgrænsning: {report.filters.describe()}.")
-        if not report.rows:
-            document.add_paragraph("Ingen rækker.")
-            continue
-        table = document.add_table(rows=1, cols=len(report.columns))
-        table.style = "Table Grid"
-        for cell, column in zip(table.rows[0].cells, report.columns, strict=True):
-            cell.text = column
-            cell.paragraphs[0].runs[0].bold = True
-        totals = report.totals()
-        for row in report.rows + ([totals] if totals else []):
-            cells = table.add_row().cells
-            for cell, value in zip(cells, row, strict=True):
-                cell.text = document_text(value)
-        if totals:
-            for cell in table.rows[-1].cells:
-                for run in cell.paragraphs[0].runs:
-                    run.bold = True
-        for table_row in table.rows:
-            for cell in table_row.cells:
-                for run in cell.paragraphs[0].runs:
-                    run.font.size = Pt(8)
-    buffer = io.BytesIO()
-    document.save(buffer)
-    return buffer.getvalue()
-
-
-def yearly_follow_up_docx(session: Session, year: int, seen: Filters = Filters()) -> bytes:
-    """The yearly follow-up as a Word document with the same tables as the workbook."""
-    return to_docx(
-        yearly_follow_up(session, year, seen), title=f"Årlig opfølgning på sundhedsaftalen {year}"
-    )
+def follow_up_title(year: int) -> str:
+    """The yearly follow-up's title, the same on the workbook, the PDF and the Word document."""
+    return f"Årlig opfølgning på sundhedsaftalen {year}"

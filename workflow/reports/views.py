@@ -223,10 +223,28 @@ def _follow_up_year() -> int:
 def yearly_follow_up_docx() -> Response:
     """SKU's yearly follow-up as a Word document with the same figures as the workbook."""
     year = _follow_up_year()
+    tables = reports.yearly_follow_up(db(), year, _seen())
+    from workflow.reports import documents  # the Word library only when asked (cold start)
+
     return Response(
-        reports.yearly_follow_up_docx(db(), year, _seen()),
+        documents.to_docx(tables, reports.follow_up_title(year)),
         mimetype=DOCX,
         headers={"Content-Disposition": f'attachment; filename="aarsopfoelgning-{year}.docx"'},
+    )
+
+
+@bp.get("/aarsopfoelgning/pdf")
+@login_required
+def yearly_follow_up_pdf() -> Response:
+    """SKU's yearly follow-up as tagged PDF with the same figures as the workbook."""
+    year = _follow_up_year()
+    tables = reports.yearly_follow_up(db(), year, _seen())
+    from workflow.reports import documents  # the Word library only when asked (cold start)
+
+    return Response(
+        documents.to_pdf(tables, reports.follow_up_title(year)),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="aarsopfoelgning-{year}.pdf"'},
     )
 
 
