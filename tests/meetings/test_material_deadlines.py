@@ -65,7 +65,8 @@ def test_moving_a_meeting_moves_the_deadline_and_withdraws_waiting_reminders(
     [before] = _open_material(session, planned_case)
     assert before.due_at == end_of_day(date(2020, 11, 3))  # TSS: 8 working days before
     clock.set_time(_local(2020, 10, 27, 8, 0))  # the 7-day reminder is written...
-    assert scheduler.sweep(session, config=SchedulerConfig()).reminders == 2
+    # ...to the SU's two co-chairs, who submitted the case together, and TSS's secretariat
+    assert scheduler.sweep(session, config=SchedulerConfig()).reminders == 3
     waiting = session.scalars(select(Notification).where(Notification.deadline_id == before.id))
     waiting = list(waiting)  # ...but not delivered yet
 
@@ -76,7 +77,7 @@ def test_moving_a_meeting_moves_the_deadline_and_withdraws_waiting_reminders(
     assert after.due_at == end_of_day(date(2020, 11, 17))
     assert after.meeting_id == tss_meeting.id
     assert session.get(Deadline, before.id).cancelled_at == clock.now()
-    assert change.withdrawn_reminders == 2
+    assert change.withdrawn_reminders == 3
     assert all(session.get(Notification, n.id).failed_at is not None for n in waiting)
     assert notify.unread_count(session, chair.id) == 1  # only the news of the move
     assert notify.failed_notifications(session, [tss_meeting.body_id]) == []  # not failures
@@ -97,7 +98,7 @@ def test_moving_a_meeting_moves_the_deadline_and_withdraws_waiting_reminders(
 
     # The sweep reminds about the new date in its time, under a new key.
     clock.set_time(_local(2020, 11, 10, 8, 0))
-    assert scheduler.sweep(session, config=SchedulerConfig()).reminders == 2
+    assert scheduler.sweep(session, config=SchedulerConfig()).reminders == 3
 
 
 def test_working_days_skip_danish_holidays(session, body, make_case, make_user, secretary):
