@@ -50,6 +50,7 @@ SU_MEMBER = "medlem@su-nord.test"
 SU_CHAIR = "formand@su-nord.test"
 SU_SECRETARIAT = "sekretariat@su-nord.test"
 TSS_CHAIR = "formand@tss.test"
+TSS_CO_CHAIR = "medformand@tss.test"
 TSS_SECRETARIAT = "sekretariat@tss.test"
 TSS_MEMBER = "medlem@tss.test"
 SKU_CHAIR = "formand@sku.test"
@@ -170,6 +171,7 @@ def _scenario(session: Session) -> Ids:
         SU_CHAIR: add_user(session, SU_CHAIR, "Sofie Formand", (SU, Role.CHAIR)),
         SU_SECRETARIAT: add_user(session, SU_SECRETARIAT, "Sara Sekretær", (SU, Role.SECRETARIAT)),
         TSS_CHAIR: add_user(session, TSS_CHAIR, "Tove Formand", ("TSS", Role.CHAIR)),
+        TSS_CO_CHAIR: add_user(session, TSS_CO_CHAIR, "Torben Medformand", ("TSS", Role.CHAIR)),
         TSS_SECRETARIAT: add_user(
             session, TSS_SECRETARIAT, "Tim Sekretær", ("TSS", Role.SECRETARIAT)
         ),
@@ -526,14 +528,31 @@ def test_tss_chair_approves_the_minutes_and_decides_between_meetings(journey: Jo
         journey.check(page, "tss-formand-7-bekraeft")
         page.get_by_role("button", name="Bekræft: Afvis").click()
         page.wait_for_load_state()
+        # One co-chair is not the chairmanship: the rejection waits for the other co-chair.
+        assert "Din beslutning »Afvis« er registreret som forslag." in _flash(page)
+        assert "Til behandling i TSS" in page.locator("dl.facts").inner_text()
+        history = page.locator("section[aria-labelledby=historik]").inner_text()
+        assert "den anden medformand skal give samtykke" in history
+        journey.check(page, "tss-formand-8-foreslaaet")
+
+    with new_page(journey.browser) as page:
+        log_in(page, journey.url, TSS_CO_CHAIR)
+        journey.case(page, "C")
+        form = _open_action(page, "Afvis")
+        form.get_by_label("Begrundelse").fill("Enig: dækkes af den regionale aftale.")
+        form.get_by_role("button", name="Afvis").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", level=1).inner_text() == "Bekræft: Afvis"
+        page.get_by_role("button", name="Bekræft: Afvis").click()
+        page.wait_for_load_state()
         assert "Sagen er nu: Afvist." in _flash(page)
         assert "Afvist" in page.locator("dl.facts").inner_text()
         assert "Du har ingen handlinger på sagen" in _main(page)
         history = page.locator("section[aria-labelledby=historik]").inner_text()
         assert "Besluttet på mødet" not in history
-        journey.check(page, "tss-formand-8-afvist")
+        journey.check(page, "tss-formand-9-afvist")
 
         page.goto(journey.url + "/")
         assert TITLE_C not in page.locator("main").inner_text()
-        journey.check(page, "tss-formand-9-overblik")
+        journey.check(page, "tss-formand-10-overblik")
     assert journey.violations == {}
