@@ -125,7 +125,6 @@ COMPLETE_PROPOSAL: dict[str, Any] = {
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
-    "business_case": "Færre genindlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }
 
 

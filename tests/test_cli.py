@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
-from support.formandskab import decide
 
 from workflow.cli import main
 
@@ -86,7 +85,7 @@ def test_audit_verify_finds_tampering(cli):
             session, process="forum_matter", title="Data om genindlæggelser",
             originating_body=forum, actor=admin,
         )  # fmt: skip
-        decide(case, "raise", admin)
+        workflow_engine.perform(case, "raise", admin)
     engine.dispose()
     intact = cli("audit", "verify")
     assert intact.exit_code == 0

@@ -153,7 +153,6 @@ SATISFIERS: dict[str, Mutator] = {
     "within_mandate": lambda s, c: None,
     "large_task_raised_in_tss": lambda s, c: None,
     "financing_follows": lambda s, c: None,
-    "business_case_stated": lambda s, c: None,
     "role_distribution_stated": lambda s, c: None,
     "triple_aim_described": lambda s, c: None,
     "focus_and_goals_stated": lambda s, c: None,
@@ -172,7 +171,6 @@ VIOLATORS: dict[str, Mutator] = {
     "within_mandate": lambda s, c: setattr(c, "principled", True),
     "large_task_raised_in_tss": lambda s, c: setattr(c, "large_task", True),
     "financing_follows": _municipal_expense,
-    "business_case_stated": lambda s, c: setattr(c, "business_case", ""),
     "role_distribution_stated": lambda s, c: setattr(c, "general_practice_role", ""),
     "triple_aim_described": lambda s, c: setattr(c, "triple_aim_economy", ""),
     "focus_and_goals_stated": lambda s, c: setattr(c, "national_goals", []),
@@ -319,17 +317,14 @@ class Driver:
     def decision_data(
         self, case: Case, transition: TransitionSpec, role: RoleRef
     ) -> dict[str, Any]:
-        """The chairs decide on the body's behalf where its terms allow it (formandskab_decides);
-        anyone else, and the chairs of a body whose terms do not, name a meeting of the body."""
-        if not transition.decision:
+        """A chair decides on the body's behalf; anyone else names a meeting of the body."""
+        if not transition.decision or role.role in ("chair", "vice_chair"):
             return {}
         code = (
             self.body_code(case, role.body)
             if role.role != "admin"
             else self.body_code(case, "current")
         )
-        if role.role in ("chair", "vice_chair") and self.body(code).formandskab_decides:
-            return {}
         return {"meeting_id": self.meeting(code).id}
 
     def recorder(self, transition: TransitionSpec) -> RoleRef:
@@ -357,22 +352,13 @@ class Driver:
                 assert case.extra[spec.name] == data[spec.name]
                 assert event.data[spec.name] == data[spec.name]
 
-    def chair_ref(self, transition: TransitionSpec) -> RoleRef:
-        """The chairs' role on the transition (or its first role, for one that is no decision)."""
+    def chair(self, case: Case, transition: TransitionSpec) -> User:
+        """An actor who may fire `transition` without naming a meeting."""
         ref = next((r for r in transition.allowed if r.role in ("chair", "vice_chair")), None)
         if ref is None:
             ref = transition.allowed[0]
             assert not transition.decision, f"{transition.trigger}: a decision without chairs"
-        return ref
-
-    def chair(self, case: Case, transition: TransitionSpec) -> User:
-        """An actor who may fire `transition` as the chairs (see `chair_data`)."""
-        return self.actor(case, self.chair_ref(transition))
-
-    def chair_data(self, case: Case, transition: TransitionSpec) -> dict[str, Any]:
-        """What the chairs add to decide: nothing where the body's terms let them decide on its
-        behalf, else the meeting they decide at."""
-        return self.decision_data(case, transition, self.chair_ref(transition))
+        return self.actor(case, ref)
 
     def add_units(self, case: Case, states: list[ImplementationState]) -> None:
         """Register municipalities implementing the case, one per given state."""
