@@ -40,6 +40,9 @@ class Body(Base):
     # Material deadline (materialefrist): meeting date minus this many days.
     material_deadline_days: Mapped[int] = mapped_column(default=7)
     material_deadline_working_days: Mapped[bool] = mapped_column(default=False)
+    # The body's terms let its joint chairmanship (one municipal and one regional co-chair)
+    # decide on its behalf between meetings (seed 000); SKU's terms do not.
+    formandskab_decides: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     # The days the body exists (both inclusive; NULL = open-ended). A closed body keeps its
     # row, cases and history; its successors are in body_successions.

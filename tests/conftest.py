@@ -125,6 +125,7 @@ COMPLETE_PROPOSAL: dict[str, Any] = {
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
+    "business_case": "Færre genindlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }
 
 

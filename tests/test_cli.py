@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
+from support.formandskab import decide
 
 from workflow.cli import main
 
@@ -85,7 +86,7 @@ def test_audit_verify_finds_tampering(cli):
             session, process="forum_matter", title="Data om genindlæggelser",
             originating_body=forum, actor=admin,
         )  # fmt: skip
-        workflow_engine.perform(case, "raise", admin)
+        decide(case, "raise", admin)
     engine.dispose()
     intact = cli("audit", "verify")
     assert intact.exit_code == 0

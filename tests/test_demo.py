@@ -31,7 +31,7 @@ from models import (
 )
 from workflow import demo
 from workflow.cases.rules import implementation_complete
-from workflow.engine import clock
+from workflow.engine import clock, formandskab
 from workflow.engine.calendar import local_date
 from workflow.engine.chain import case_event_hash
 from workflow.engine.definitions import load_definitions
@@ -118,7 +118,7 @@ def test_every_state_of_every_process_has_a_resting_case(db):
 
 RECORDS = frozenset(
     {"edit", "implementation_units", "implementation_report", *demo.AGENDA_RECORDS,
-     *demo.CONSULTATION_RECORDS}
+     *demo.CONSULTATION_RECORDS, formandskab.PROPOSED}
 )  # fmt: skip
 
 
@@ -270,6 +270,52 @@ def test_chairs_decide_between_meetings_and_secretariats_at_meetings(db):
     assert on_behalf and all(e.data["role"].startswith("chair") for e in on_behalf)
     at_meetings = [e for e in decisions if e.meeting_id is not None]
     assert len(at_meetings) > len(on_behalf)
+
+
+def test_formandskab_decisions_were_proposed_by_one_co_chair_and_taken_by_the_other(db):
+    on_behalf = [e for e in db.scalars(select(CaseEvent)) if e.data.get("on_behalf_of_body")]
+    assert on_behalf
+    for event in on_behalf:
+        proposer_id, consenting_id = event.data["co_chairs"]
+        assert consenting_id == event.actor_id and proposer_id != consenting_id
+        sides = {formandskab.side_of(db.get(User, i)) for i in (proposer_id, consenting_id)}
+        assert sides == {"municipal", "regional"}
+        proposal = db.scalar(
+            select(CaseEvent).where(
+                CaseEvent.case_id == event.case_id, CaseEvent.seq == event.seq - 1
+            )
+        )
+        assert proposal.trigger == formandskab.PROPOSED
+        assert proposal.actor_id == proposer_id
+    # SKU's terms do not let its chairs decide between meetings: it decides at its meetings.
+    assert all(e.data["decision_body"] != "SKU" for e in on_behalf)
+
+
+def test_every_demo_case_was_started_by_a_body_its_process_allows(db):
+    for case in demo_cases(db):
+        definition = registry.get(db, case.process, case.process_version)
+        origin = case.originating_body
+        assert definition.may_start_in(str(origin.kind), origin.code), case.title
+
+
+def test_new_agreements_past_tss_carry_a_business_case_and_one_was_asked_for(db):
+    approvals = {"tss_recommend", "tss_approve"}
+    for case in demo_cases(db):
+        if any(e.trigger in approvals for e in events_of(db, case)):
+            assert case.business_case.strip(), case.title
+    # TSS returned the initiative for sårbare gravide without one; the SU added it.
+    events = events_of(db, case_by_key(db, "SAG-2020-01219"))
+    returned = next(e for e in events if e.trigger == "tss_return")
+    assert "businesscase" in returned.comment
+    revision = next(e for e in events if e.trigger == "edit" and e.seq > returned.seq)
+    assert "business_case" in revision.data["fields"]
+
+
+def test_a_matter_returned_by_tss_went_back_when_a_cost_was_added(db):
+    case = case_by_key(db, "SAG-2020-01288")
+    triggers = [e.trigger for e in events_of(db, case)]
+    assert triggers[-3:] == ["tss_return_to_forum", "edit", "escalate"]
+    assert (case.state, events_of(db, case)[-1].data["automatic"]) == ("at_tss", True)
 
 
 def test_a_principled_forum_matter_was_routed_to_tss_by_the_engine(db):

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import (
     Attachment,
@@ -26,7 +27,6 @@ from models import (
 )
 from workflow import policy
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed
 
 # The demo's kinds of user (data/demo.toml), each as the memberships it holds.
@@ -176,8 +176,8 @@ def subjects(
     impl = make_case(state="implementation", title="Udbredes")
     closed = make_case(state="completed", title="Afsluttet")
     returned = make_case(title="Sendt tilbage")
-    engine.perform(returned, "submit", make_user("chair@SU-NORD-SOM"))
-    engine.perform(returned, "tss_return", make_user("chair@TSS"), comment="Uddyb økonomien.")
+    decide(returned, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(returned, "tss_return", make_user("chair@TSS"), comment="Uddyb økonomien.")
     assert returned.state == "draft"
     gentofte = session.scalar(select(Party).where(Party.name == "Gentofte Kommune"))
     assert gentofte is not None

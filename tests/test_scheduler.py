@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import delete, func, select, text
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import (
     Body,
@@ -52,7 +53,7 @@ def tss_case(session, body, make_case, make_user):
     session.add(Meeting(body_id=body("TSS").id, starts_at=datetime(2020, 11, 13, 9, 0, tzinfo=UTC)))
     session.commit()
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     return case
 
 
@@ -90,12 +91,23 @@ def test_material_deadline_gets_reminders_then_escalates_once(session, tss_case,
     deadline = session.scalar(select(Deadline).where(Deadline.case_id == tss_case.id))
     assert deadline.kind == "material"
 
-    # The SU chair who submitted (the body that delivers the material) and TSS's secretariat.
+    # The SU's two co-chairs, who submitted it together (the body that delivers the
+    # material), and TSS's secretariat.
     clock.set_time(deadline.due_at - timedelta(days=6))
-    assert scheduler.sweep(session).reminders == 2
+    assert scheduler.sweep(session).reminders == 3
+    reminded = session.execute(
+        select(Body.code, Membership.role)
+        .join(Membership, Membership.body_id == Body.id)
+        .join(Notification, Notification.recipient_id == Membership.user_id)
+        .where(Notification.kind == "reminder")
+        .order_by(Body.code, Membership.role)
+    ).all()
+    assert [(code, str(role)) for code, role in reminded] == [
+        ("SU-NORD-SOM", "chair"), ("SU-NORD-SOM", "chair"), ("TSS", "secretariat")
+    ]  # fmt: skip
     assert scheduler.sweep(session).reminders == 0  # a second sweep adds nothing
     clock.set_time(deadline.due_at - timedelta(days=1))
-    assert scheduler.sweep(session).reminders == 2  # the 2-day reminder
+    assert scheduler.sweep(session).reminders == 3  # the 2-day reminder
     assert _count(session, recipient_id=tss_secretary.id, kind="reminder") == 2
 
     clock.set_time(deadline.due_at + timedelta(hours=1))
@@ -140,7 +152,7 @@ def test_material_reminders_go_to_the_body_that_must_act_not_the_tss_chair(
 
 def test_sweep_skips_met_deadlines(session, tss_case, make_user):
     deadline = session.scalar(select(Deadline).where(Deadline.case_id == tss_case.id))
-    engine.perform(tss_case, "tss_recommend", make_user("chair@TSS"))
+    decide(tss_case, "tss_recommend", make_user("chair@TSS"))
     clock.set_time(deadline.due_at + timedelta(days=30))
     report = scheduler.sweep(session)
     assert report.overdue == 0

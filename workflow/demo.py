@@ -48,7 +48,7 @@ from models import (
     User,
 )
 from workflow.consultations import operations as consultations
-from workflow.engine import admin_audit, clock
+from workflow.engine import admin_audit, clock, formandskab
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
@@ -749,7 +749,9 @@ def _audited_events(session: Session, case: Case) -> int:
                 CaseEvent.case_id == case.id,
                 CaseEvent.actor_id.is_not(None),
                 CaseEvent.trigger != "create",
-                CaseEvent.trigger.not_in(AGENDA_RECORDS + CONSULTATION_RECORDS),
+                CaseEvent.trigger.not_in(
+                    AGENDA_RECORDS + CONSULTATION_RECORDS + (formandskab.PROPOSED,)
+                ),
             )
         )
         or 0
@@ -942,13 +944,45 @@ def _perform_step(
             data = dict(step.data)
             if meeting is not None:
                 data["meeting_id"] = meeting.id
-            engine.perform(case, step.action, actor, comment=step.comment, data=data or None)
+            event = engine.perform(
+                case, step.action, actor, comment=step.comment, data=data or None
+            )
+            if event.trigger == formandskab.PROPOSED:
+                # A formandskab decision: the other co-chair consents a minute later.
+                at += timedelta(minutes=1)
+                clock.set_time(at)
+                co_chair = _co_chair(session, world, int(event.data["body_id"]), actor)
+                engine.perform(case, step.action, co_chair, comment=step.comment, data=data or None)
     except WorkflowError as exc:
         raise DemoError(
             f"Demosag {case.esdh_case_number} «{case.title}», trin {number} ({step.action}): "
             f"{exc.message}"
         ) from exc
     return at
+
+
+def _co_chair(session: Session, world: _World, body_id: int, proposer: User) -> User:
+    """The body's other co-chair: from the other side (municipal or regional) where known."""
+    chairs = session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.body_id == body_id,
+            Membership.role.in_(formandskab.CHAIR_ROLES),
+            Membership.active.is_(True),
+            User.id != proposer.id,
+        )
+        .order_by(User.id)
+    ).all()
+    side = formandskab.side_of(proposer)
+    other = next((u for u in chairs if formandskab.side_of(u) != side), None)
+    if other is None:
+        body = session.get(Body, body_id)
+        raise DemoError(
+            f"{body.code if body else '?'} har ingen medformand fra den anden side til at give "
+            "samtykke til formandskabets beslutning; tilføj en i data/demo.toml."
+        )
+    return other
 
 
 def _goal_ids(session: Session, numbers: Iterable[int]) -> list[int]:

@@ -307,6 +307,9 @@ def test_patch_with_a_stale_version_is_409(api, make_case):
 
 def test_transition_returns_the_new_state_and_version(api, make_case):
     case = make_case()
+    co_chair = api("vice_chair@SU-NORD-SOM")
+    proposal = co_chair.act(case.id, "submit", comment="Klar til TSS").get_json()
+    assert (proposal["state"], proposal["event"]["trigger"]) == ("draft", "formandskab_proposed")
     chair = api("chair@SU-NORD-SOM")
     response = chair.act(case.id, "submit", comment="Klar til TSS")
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -317,6 +320,7 @@ def test_transition_returns_the_new_state_and_version(api, make_case):
     assert result["event"]["trigger"] == "submit"
     assert result["event"]["actor"]["id"] == chair.user.id
     assert result["event"]["data"]["on_behalf_of_body"] is True
+    assert result["event"]["data"]["co_chairs"] == [co_chair.user.id, chair.user.id]
 
 
 def test_an_su_member_cannot_decide_at_sku(api, make_case, meeting):
@@ -379,11 +383,13 @@ def test_malformed_transition_bodies_are_400(api, make_case, payload):
 def test_events_list_the_audit_trail(api, make_case):
     case = make_case()
     chair = api("chair@SU-NORD-SOM")
-    chair.act(case.id, "submit")
+    api("vice_chair@SU-NORD-SOM").act(case.id, "submit")  # the co-chair proposes
+    chair.act(case.id, "submit")  # and the chair consents
     events = chair.get(f"/cases/{case.id}/events").get_json()["items"]
     assert [(e["seq"], e["trigger"], e["to_state"]) for e in events] == [
         (1, "create", "draft"),
-        (2, "submit", "at_tss"),
+        (2, "formandskab_proposed", "draft"),
+        (3, "submit", "at_tss"),
     ]
     assert len(events[1]["hash"]) == 64
 
@@ -500,7 +506,11 @@ def test_processes_definition_and_diagram(api):
     definition = caller.get("/processes/signature_initiative").get_json()
     approve = next(t for t in definition["transitions"] if t["trigger"] == "sku_approve")
     assert approve["allowed"] == ["chair@SKU", "secretariat@SKU"]
-    assert approve["guards"] == ["financing_follows", "implementation_scope_valid"]
+    assert approve["guards"] == [
+        "business_case_stated",
+        "financing_follows",
+        "implementation_scope_valid",
+    ]
     assert {s["name"] for s in definition["states"]} >= {"draft", "at_tss", "at_sku"}
     svg = caller.get("/processes/signature_initiative/diagram.svg", query_string={"lang": "en"})
     assert svg.status_code == 200

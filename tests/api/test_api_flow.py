@@ -9,6 +9,7 @@ from typing import Any
 from models import Meeting, MeetingStatus
 from workflow.auth import tokens
 from workflow.engine import clock
+from workflow.engine.formandskab import PROPOSED
 
 
 class Script:
@@ -34,7 +35,9 @@ def test_signature_initiative_from_draft_to_sku_approval_through_the_api(
     client, session, make_user, body
 ):
     su_chair = make_user("chair@SU-NORD-SOM")
+    su_co_chair = make_user("vice_chair@SU-NORD-SOM")
     tss_chair = make_user("chair@TSS")
+    tss_co_chair = make_user("vice_chair@TSS")
     sku_secretariat = make_user("secretariat@SKU")
     sku_meeting = Meeting(
         body_id=body("SKU").id,
@@ -44,9 +47,9 @@ def test_signature_initiative_from_draft_to_sku_approval_through_the_api(
     )
     session.add(sku_meeting)
     session.commit()
-    su, tss, sku = (
+    su, su2, tss, tss2, sku = (
         Script(client, tokens.create_token(session, user, "script").plain)
-        for user in (su_chair, tss_chair, sku_secretariat)
+        for user in (su_chair, su_co_chair, tss_chair, tss_co_chair, sku_secretariat)
     )
 
     # The SU opens a draft that gives municipalities new tasks with extra expense.
@@ -90,7 +93,12 @@ def test_signature_initiative_from_draft_to_sku_approval_through_the_api(
     )
     assert edited.status_code == 200, edited.get_data(as_text=True)
 
-    submitted = su.act(case_id, "submit", comment="Indstilles til TSS")
+    # A formandskab decision: one co-chair's action is a proposal, the other's takes it.
+    proposed = su.act(case_id, "submit", comment="Indstilles til TSS")
+    assert proposed.status_code == 200, proposed.get_data(as_text=True)
+    assert proposed.get_json()["state"] == "draft"
+    assert proposed.get_json()["event"]["trigger"] == "formandskab_proposed"
+    submitted = su2.act(case_id, "submit", comment="Indstilles til TSS")
     assert submitted.status_code == 200, submitted.get_data(as_text=True)
     assert submitted.get_json()["state"] == "at_tss"
 
@@ -115,7 +123,8 @@ def test_signature_initiative_from_draft_to_sku_approval_through_the_api(
         },
     )
     assert financed.status_code == 200, financed.get_data(as_text=True)
-    recommended = tss.act(case_id, "tss_recommend")
+    assert tss.act(case_id, "tss_recommend").get_json()["state"] == "at_tss"  # proposed
+    recommended = tss2.act(case_id, "tss_recommend")
     assert recommended.status_code == 200, recommended.get_data(as_text=True)
     assert recommended.get_json()["state"] == "at_sku"
 
@@ -126,7 +135,7 @@ def test_signature_initiative_from_draft_to_sku_approval_through_the_api(
     assert result["event"]["meeting_id"] == sku_meeting.id
 
     history = sku.call("GET", f"/cases/{case_id}/events").get_json()["items"]
-    assert [e["trigger"] for e in history if e["trigger"] not in ("edit",)] == [
+    assert [e["trigger"] for e in history if e["trigger"] not in ("edit", PROPOSED)] == [
         "create",
         "submit",
         "tss_recommend",

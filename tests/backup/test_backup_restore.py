@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import Base, Body, Meeting, MeetingStatus, Membership, Role, User
 from workflow.cases import attachments
@@ -35,6 +36,7 @@ PROPOSAL = {
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral.",
     "triple_aim_experience": "Ét samlet forløb.",
+    "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }
 
 
@@ -109,8 +111,8 @@ def populate(url: str, folder: Path, engines: Callable[[str], Engine]) -> Engine
                 originating_body=bodies["SU-NORD-SOM"], actor=author, national_goal_ids=[1, 2],
                 focus_area_id=focus, **PROPOSAL,
             )  # fmt: skip
-            engine.perform(case, "submit", chair)
-            engine.perform(case, "tss_recommend", tss, comment="Anbefales")
+            decide(case, "submit", chair)
+            decide(case, "tss_recommend", tss, comment="Anbefales")
         attachments.upload(session, case, author, "notat.pdf", b"%PDF-1.4 notat", folder=folder)
         attachments.upload(session, case, author, "tal.csv", "år;værdi\n".encode(), folder=folder)
     return database

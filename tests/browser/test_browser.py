@@ -24,6 +24,7 @@ from workflow.engine.db import make_engine
 from workflow.organisation import seed
 
 PASSWORD = "browsertest adgangskode æøå"
+CO_CHAIR = "medformand@su-nord.test"
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -37,6 +38,7 @@ class LiveServer:
     url: str
     case_id: int
     chair_email: str
+    co_chair_email: str
 
 
 def _user(session: Session, email: str, name: str, *roles: tuple[str, Role]) -> User:
@@ -59,6 +61,8 @@ def _seed(url: str) -> tuple[int, str]:
         seed.run(session)
         session.commit()
         chair = _user(session, "formand@su-nord.test", "Sofie Formand", ("SU-NORD-SOM", Role.CHAIR))
+        # The other co-chair of the SU: the chairmanship decides when both have.
+        _user(session, CO_CHAIR, "Mads Medformand", ("SU-NORD-SOM", Role.CHAIR))
         session.commit()
         focus = session.scalar(select(FocusArea.id).order_by(FocusArea.id))
         origin = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
@@ -91,7 +95,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", case_id, email)
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}", case_id, email, CO_CHAIR)
     finally:
         server.shutdown()
         thread.join(timeout=5)
@@ -119,16 +123,16 @@ def page(browser: Browser) -> Iterator[Page]:
         yield opened
 
 
-def _log_in(page: Page, server: LiveServer) -> None:
+def _log_in(page: Page, server: LiveServer, email: str | None = None) -> None:
     page.goto(f"{server.url}/login")
-    page.get_by_label("E-mail").fill(server.chair_email)
+    page.get_by_label("E-mail").fill(email or server.chair_email)
     page.get_by_label("Adgangskode").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
     page.wait_for_url(f"{server.url}/")
 
 
 def test_chair_logs_in_opens_the_case_and_recommends_it(
-    page: Page, live_server: LiveServer, real_clock: None
+    page: Page, browser: Browser, live_server: LiveServer, real_clock: None
 ) -> None:
     _log_in(page, live_server)
     shot(page, "1-overblik")
@@ -142,13 +146,25 @@ def test_chair_logs_in_opens_the_case_and_recommends_it(
     form.get_by_label("Kommentar").fill("Indstilles af formandskabet.")
     form.get_by_role("button", name="Indstil til TSS").click()
     page.wait_for_url(f"**/sager/{live_server.case_id}")
-    shot(page, "3-indstillet")
-    assert page.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
-    assert (
-        page.locator("section[aria-labelledby=historik]")
-        .get_by_text("Indstilles af formandskabet.")
-        .is_visible()
-    )
+    shot(page, "3-foreslaaet")
+    # One co-chair alone is not the chairmanship: the decision waits for the other co-chair.
+    assert page.get_by_text("er registreret som forslag").is_visible()
+    assert page.get_by_text("den anden medformand har givet sit samtykke").is_visible()
+    assert not page.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
+
+    with new_page(browser) as other:
+        _log_in(other, live_server, live_server.co_chair_email)
+        other.goto(f"{live_server.url}/sager/{live_server.case_id}?handling=submit")
+        consent = other.locator("#handling-submit")
+        consent.get_by_role("button", name="Indstil til TSS").click()
+        other.wait_for_url(f"**/sager/{live_server.case_id}")
+        shot(other, "4-indstillet")
+        assert other.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
+        assert (
+            other.locator("section[aria-labelledby=historik]")
+            .get_by_text("Indstilles af formandskabet.")
+            .is_visible()
+        )
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Issue 3's journey in Debian's Chromium: an SU member drafts a cost-driving signature
-initiative in the guided form, the SU chair recommends it to TSS, the TSS chair is refused by
+initiative in the guided form, the SU co-chairs recommend it to TSS, the TSS chair is refused by
 the financing rule, the SU adds business case and financing, TSS recommends, SKU approves and
 the secretariat's board shows the implementation follow-ups. axe-core checks every page on
 the way (WCAG 2.1 A/AA); screenshots of each step go to var/test-artefacts/browser/."""
@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +24,20 @@ from browser_support import (
     page_problems,
     shot,
 )
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Role
+from models import Body, Meeting, MeetingStatus, Role
+from workflow.engine import clock
 
 pytestmark = BROWSER_MARKS
 
 TITLE = "Sammenhængende forløb for borgere med KOL"
 MEMBER = "medlem@su-nord.test"
 SU_CHAIR = "formand@su-nord.test"
+SU_CO_CHAIR = "medformand@su-nord.test"
 TSS_CHAIR = "formand@tss.test"
+TSS_CO_CHAIR = "medformand@tss.test"
 SKU_CHAIR = "formand@sku.test"
 SECRETARIAT = "sekretariat@su-nord.test"
 
@@ -56,6 +61,19 @@ def _people(session: Session) -> None:
     add_user(session, TSS_CHAIR, "Tove Formand", ("TSS", Role.CHAIR))
     add_user(session, SKU_CHAIR, "Svend Formand", ("SKU", Role.CHAIR))
     add_user(session, SECRETARIAT, "Sara Sekretær", ("SU-NORD-SOM", Role.SECRETARIAT))
+    # The SU's and TSS's other co-chairs: their chairmanships decide when both have.
+    add_user(session, SU_CO_CHAIR, "Mette Medformand", ("SU-NORD-SOM", Role.CHAIR))
+    add_user(session, TSS_CO_CHAIR, "Torben Medformand", ("TSS", Role.CHAIR))
+    # SKU approves at a meeting of SKU, not by its chairmanship: one was held an hour ago.
+    sku = session.scalar(select(Body).where(Body.code == "SKU"))
+    assert sku is not None
+    session.add(
+        Meeting(
+            body_id=sku.id, title="Møde i SKU", status=MeetingStatus.HELD,
+            starts_at=clock.now() - timedelta(hours=1),
+        )
+    )  # fmt: skip
+    session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +86,6 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
 @pytest.fixture
 def real_clock() -> Iterator[None]:
     """The live server runs on real time, like its users."""
-    from workflow.engine import clock
-
     clock.set_time(None)
     yield
 
@@ -117,6 +133,7 @@ def _act(
     step: str,
     *,
     confirm: bool = False,
+    at_meeting: bool = False,
 ) -> Any:
     """Log in as `email`, open the case and fire `action` (confirming an irreversible one on
     its confirmation page); return the page's main text."""
@@ -129,6 +146,8 @@ def _act(
         )
         form.locator("summary").click()
         form.get_by_label("Kommentar").fill(f"{action} – {step}.")
+        if at_meeting:
+            form.get_by_label("Møde").select_option(index=1)  # the held meeting
         form.get_by_role("button", name=action).click()
         page.wait_for_load_state()
         if confirm:
@@ -149,6 +168,9 @@ def test_cost_driving_initiative_from_draft_to_the_secretariats_follow_up(
         case_id = _draft(browser, journey)
 
         text = _act(browser, journey, SU_CHAIR, case_id, "Indstil til TSS", "3-su-formand")
+        assert "Din beslutning »Indstil til TSS« er registreret som forslag." in text
+        assert "Sagen er nu" not in text  # awaiting the other co-chair
+        text = _act(browser, journey, SU_CO_CHAIR, case_id, "Indstil til TSS", "3-su-medformand")
         assert "Sagen er nu: Til behandling i TSS." in text
 
         refused = _act(
@@ -172,9 +194,16 @@ def test_cost_driving_initiative_from_draft_to_the_secretariats_follow_up(
             assert "businesscase" in history and "finansieringsforslag" in history
 
         text = _act(browser, journey, TSS_CHAIR, case_id, "Indstil til godkendelse i SKU", "7-tss")
+        assert "er registreret som forslag" in text and "Sagen er nu" not in text
+        text = _act(
+            browser, journey, TSS_CO_CHAIR, case_id, "Indstil til godkendelse i SKU",
+            "7-tss-medformand",
+        )  # fmt: skip
         assert "Sagen er nu: Til beslutning i SKU." in text
 
-        text = _act(browser, journey, SKU_CHAIR, case_id, "Godkend", "8-sku", confirm=True)
+        text = _act(
+            browser, journey, SKU_CHAIR, case_id, "Godkend", "8-sku", confirm=True, at_meeting=True
+        )
         assert "Sagen er nu: Udbredelse og implementering." in text
 
         with new_page(browser) as page:

@@ -21,11 +21,13 @@ pytestmark = BROWSER_MARKS
 TITLE = "Udskrivning uden JavaScript"
 MEMBER = "medlem@nojs.test"
 CHAIR = "formand@nojs.test"
+CO_CHAIR = "medformand@nojs.test"
 
 
 def _people(session: Session) -> None:
     add_user(session, MEMBER, "Mads Medlem", ("SU-NORD-SOM", Role.MEMBER))
     add_user(session, CHAIR, "Sofie Formand", ("SU-NORD-SOM", Role.CHAIR))
+    add_user(session, CO_CHAIR, "Mette Medformand", ("SU-NORD-SOM", Role.CHAIR))
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +104,21 @@ def test_a_draft_is_created_and_recommended_without_javascript(
             form.get_by_label("Kommentar").fill("Indstilles uden JavaScript.")
             form.get_by_role("button", name="Indstil til TSS").click()
             page.wait_for_url(f"**/sager/{case_id}")
-            shot(page, "uden-js-4-indstillet")
+            shot(page, "uden-js-4-foreslaaet")
+            # One co-chair's decision is a proposal until the other co-chair consents.
+            assert page.get_by_text("er registreret som forslag").is_visible()
+            assert not page.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
+        with new_page(browser, javascript=False) as page:
+            log_in(page, base_url, CO_CHAIR)
+            page.goto(f"{base_url}/sager/{case_id}")
+            _ships_no_script(page)
+            form = page.locator("details.action").filter(
+                has=page.locator("summary", has_text=re.compile("^Indstil til TSS$"))
+            )
+            form.locator("summary").click()
+            form.get_by_role("button", name="Indstil til TSS").click()
+            page.wait_for_url(f"**/sager/{case_id}")
+            shot(page, "uden-js-5-indstillet")
             assert page.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
             history = page.locator("section[aria-labelledby=historik]")
             assert history.get_by_text("Indstilles uden JavaScript.").is_visible()

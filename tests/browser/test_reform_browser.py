@@ -1,5 +1,5 @@
 """Issue 13 in Debian's Chromium: after the 2027 reform plan is applied, a case closed in 2021
-still shows SKU (closed, with its history), a case raised after the reform is decided by its
+still shows TSS (closed, with its history), a case raised after the reform is decided by its
 sundhedsråd under the same process definition, and the implementation picture shows the merged
 region's 46 municipalities. axe-core checks every page (WCAG 2.1 A/AA)."""
 
@@ -21,6 +21,7 @@ from browser_support import (
 )
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import Body, FocusArea, Role
 from workflow.engine import clock
@@ -38,6 +39,7 @@ PROPOSAL = {
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral.",
     "triple_aim_experience": "Ét samlet forløb.",
+    "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }
 
 
@@ -49,16 +51,16 @@ def _body(session: Session, code: str) -> Body:
 
 def _reform(session: Session) -> dict[str, int]:
     admin = add_user(session, ADMIN, "Ada Admin", is_admin=True)
-    sku_chair = add_user(session, "formand@sku.test", "Sune SKU", ("SKU", Role.CHAIR))
-    add_user(session, "formand@tss.test", "Tove TSS", ("TSS", Role.CHAIR))
-    # A matter SKU raised and closed in 2021.
+    add_user(session, "formand@sku.test", "Sune SKU", ("SKU", Role.CHAIR))
+    tss_chair = add_user(session, "formand@tss.test", "Tove TSS", ("TSS", Role.CHAIR))
+    # A joint agreement TSS started and rejected in 2021 (SKU, a political body, starts no
+    # process; TSS is closed by the reform as SKU is).
     clock.set_time(datetime(2021, 3, 1, 9, 0, tzinfo=UTC))
     old = engine.create_case(
-        session, process="forum_matter", title="Tolkebistand 2021",
-        originating_body=_body(session, "SKU"), actor=sku_chair,
+        session, process="joint_agreement", title="Tolkebistand 2021",
+        originating_body=_body(session, "TSS"), actor=tss_chair,
     )  # fmt: skip
-    engine.perform(old, "raise", sku_chair)
-    engine.perform(old, "reject", sku_chair, comment="Afvist af SKU")
+    decide(old, "reject_terms", tss_chair, comment="Afvist af TSS")
     plan = reorganise.load_plan(reorganise.find_plan("sundhedsreform-2027"))
     clock.set_time(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
     operations.apply_plan(session, plan, admin)
@@ -70,9 +72,9 @@ def _reform(session: Session) -> dict[str, int]:
         originating_body=_body(session, "SU-NORD-SOM"), actor=su_chair,
         national_goal_ids=[1], focus_area_id=focus, **PROPOSAL,
     )  # fmt: skip
-    engine.perform(new, "submit", su_chair)
+    decide(new, "submit", su_chair)
     steering_chair = add_user(session, "formand@styr.test", "Sten Styr", ("STYR-OEST", Role.CHAIR))
-    engine.perform(new, "tss_recommend", steering_chair, comment="Anbefales")
+    decide(new, "tss_recommend", steering_chair, comment="Anbefales")
     # An initiative spread after the merger: every municipality that is a party now.
     spread = engine.create_case(
         session, process="signature_initiative", title="Udbredelse i Østdanmark",
@@ -97,7 +99,7 @@ def test_the_reform_keeps_2021_under_sku_and_moves_on_to_the_sundhedsraad(tmp_pa
         log_in(page, base_url, ADMIN)
         page.goto(f"{base_url}/sager/{ids['old']}")
         facts = page.locator("dl.facts").inner_text()
-        assert "Sundhedskoordinationsudvalget (SKU)" in facts
+        assert "Tværsektoriel Strategisk Styregruppe (TSS)" in facts
         assert "organet er nedlagt efter 31. december 2026" in facts
         shot(page, "reform-1-sag-2021")
         violations["2021"] = axe_violations(page)

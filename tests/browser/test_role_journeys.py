@@ -30,6 +30,7 @@ from browser_support import (
 from playwright.sync_api import Browser, Locator, Page
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 from support.mail import MailServer
 
 from models import Body, Case, FocusArea, Meeting, MeetingStatus, Role, User
@@ -49,6 +50,7 @@ SU_MEMBER = "medlem@su-nord.test"
 SU_CHAIR = "formand@su-nord.test"
 SU_SECRETARIAT = "sekretariat@su-nord.test"
 TSS_CHAIR = "formand@tss.test"
+TSS_CO_CHAIR = "medformand@tss.test"
 TSS_SECRETARIAT = "sekretariat@tss.test"
 TSS_MEMBER = "medlem@tss.test"
 SKU_CHAIR = "formand@sku.test"
@@ -60,6 +62,7 @@ COMPLETE: dict[str, Any] = {
     "triple_aim_quality": "Færre indlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
+    "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }
 
 # Era A: the SU secretariat's Monday. TSS meets on Friday 14 March; its materialefrist (eight
@@ -168,6 +171,7 @@ def _scenario(session: Session) -> Ids:
         SU_CHAIR: add_user(session, SU_CHAIR, "Sofie Formand", (SU, Role.CHAIR)),
         SU_SECRETARIAT: add_user(session, SU_SECRETARIAT, "Sara Sekretær", (SU, Role.SECRETARIAT)),
         TSS_CHAIR: add_user(session, TSS_CHAIR, "Tove Formand", ("TSS", Role.CHAIR)),
+        TSS_CO_CHAIR: add_user(session, TSS_CO_CHAIR, "Torben Medformand", ("TSS", Role.CHAIR)),
         TSS_SECRETARIAT: add_user(
             session, TSS_SECRETARIAT, "Tim Sekretær", ("TSS", Role.SECRETARIAT)
         ),
@@ -184,10 +188,10 @@ def _scenario(session: Session) -> Ids:
     su_held = _meeting(session, SU, A_SU_HELD, MeetingStatus.HELD)
     su_coming = _meeting(session, SU, A_SU_COMING, MeetingStatus.PLANNED)
     _meeting(session, "TSS", A_TSS, MeetingStatus.PLANNED)
-    x = _case(session, member, TITLE_X, cost_driving=True)
+    x = _case(session, member, TITLE_X, cost_driving=True, business_case="")
     y = _case(session, member, TITLE_Y, role_distribution="")
     _at(A_SU_HELD + timedelta(hours=2))
-    engine.perform(x, "submit", su_chair, data={"meeting_id": su_held.id})
+    decide(x, "submit", su_chair, data={"meeting_id": su_held.id})
     cases |= {"X": x.id, "Y": y.id}
     meeting_ids |= {"su_held": su_held.id, "su_coming": su_coming.id}
 
@@ -197,7 +201,7 @@ def _scenario(session: Session) -> Ids:
     _meeting(session, "TSS", B_TSS_NEXT, MeetingStatus.PLANNED)
     for key, title in (("P", TITLE_P), ("Q", TITLE_Q)):
         case = _case(session, member, title)
-        engine.perform(case, "submit", su_chair, comment="Formandskabets indstilling.")
+        decide(case, "submit", su_chair, comment="Formandskabets indstilling.")
         cases[key] = case.id
     meeting_ids["tss_b"] = tss_b.id
 
@@ -207,7 +211,7 @@ def _scenario(session: Session) -> Ids:
     secretariat = users[TSS_SECRETARIAT]
     for key, title in (("R", TITLE_R), ("C", TITLE_C)):
         case = _case(session, member, title)
-        engine.perform(case, "submit", su_chair, comment="Formandskabets indstilling.")
+        decide(case, "submit", su_chair, comment="Formandskabets indstilling.")
         cases[key] = case.id
     r = session.get(Case, cases["R"])
     assert r is not None
@@ -524,14 +528,31 @@ def test_tss_chair_approves_the_minutes_and_decides_between_meetings(journey: Jo
         journey.check(page, "tss-formand-7-bekraeft")
         page.get_by_role("button", name="Bekræft: Afvis").click()
         page.wait_for_load_state()
+        # One co-chair is not the chairmanship: the rejection waits for the other co-chair.
+        assert "Din beslutning »Afvis« er registreret som forslag." in _flash(page)
+        assert "Til behandling i TSS" in page.locator("dl.facts").inner_text()
+        history = page.locator("section[aria-labelledby=historik]").inner_text()
+        assert "den anden medformand skal give samtykke" in history
+        journey.check(page, "tss-formand-8-foreslaaet")
+
+    with new_page(journey.browser) as page:
+        log_in(page, journey.url, TSS_CO_CHAIR)
+        journey.case(page, "C")
+        form = _open_action(page, "Afvis")
+        form.get_by_label("Begrundelse").fill("Enig: dækkes af den regionale aftale.")
+        form.get_by_role("button", name="Afvis").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", level=1).inner_text() == "Bekræft: Afvis"
+        page.get_by_role("button", name="Bekræft: Afvis").click()
+        page.wait_for_load_state()
         assert "Sagen er nu: Afvist." in _flash(page)
         assert "Afvist" in page.locator("dl.facts").inner_text()
         assert "Du har ingen handlinger på sagen" in _main(page)
         history = page.locator("section[aria-labelledby=historik]").inner_text()
         assert "Besluttet på mødet" not in history
-        journey.check(page, "tss-formand-8-afvist")
+        journey.check(page, "tss-formand-9-afvist")
 
         page.goto(journey.url + "/")
         assert TITLE_C not in page.locator("main").inner_text()
-        journey.check(page, "tss-formand-9-overblik")
+        journey.check(page, "tss-formand-10-overblik")
     assert journey.violations == {}

@@ -1,5 +1,5 @@
 """The secretariat records decisions on several cases at once, tied to the meeting where
-they were made; each case still goes through engine.perform() with that meeting."""
+they were made; each case still goes through decide() with that meeting."""
 
 from __future__ import annotations
 

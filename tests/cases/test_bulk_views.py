@@ -1,8 +1,9 @@
-"""Acting on several cases at once: each through engine.perform(), each result shown."""
+"""Acting on several cases at once: each through decide(), each result shown."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
+from support.formandskab import proposed_by_co_chair
 
 from models import CaseEvent
 
@@ -14,6 +15,9 @@ def test_chair_returns_several_cases_with_one_templated_comment(
     second = make_case(title="Anden", state="at_tss")
     draft = make_case(title="Kladde")
     user = logged_in("chair@TSS")
+    # The other co-chair of TSS proposed each return: this chair's action is the consent.
+    for case in (first, second):
+        proposed_by_co_chair(case, "tss_return", user, comment="Mangler en tidsplan.")
     listing = client.get("/sager").get_data(as_text=True)
     assert f'value="{first.id}:{first.version}"' in listing
     response = client.post(
@@ -95,6 +99,8 @@ def test_an_irreversible_bulk_action_asks_first_without_javascript(
     first = make_case(title="Første", state="at_tss")
     second = make_case(title="Anden", state="at_tss")
     user = logged_in("chair@TSS")
+    for case in (first, second):
+        proposed_by_co_chair(case, "tss_reject", user, comment="Uden for aftalen.")
     asked = client.post(
         "/sager/samlet-handling",
         data={

@@ -7,10 +7,12 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide, proposed_by_co_chair
 
 from models import CaseEvent, Meeting, MeetingStatus
 from workflow.engine import clock
 from workflow.engine import core as engine
+from workflow.engine.formandskab import PROPOSED
 
 
 @pytest.fixture
@@ -47,7 +49,7 @@ def test_case_page_shows_fields_state_and_timeline(
     )
     chair = make_user("chair@SU-NORD-SOM", name="Anne Formand")
     with clock.frozen_at(datetime(2020, 11, 13, 8, 30, tzinfo=UTC)):
-        engine.perform(case, "submit", chair, comment="Klar til TSS.")
+        decide(case, "submit", chair, comment="Klar til TSS.")
     logged_in("member@TSS")
     response = client.get(f"/sager/{case.id}")
     assert response.status_code == 200
@@ -129,7 +131,9 @@ def test_performing_an_action_moves_the_case_and_says_so(
     client, logged_in, make_case, session, text_of
 ):
     case = make_case()
-    logged_in("chair@SU-NORD-SOM")
+    chair = logged_in("chair@SU-NORD-SOM")
+    # The other co-chair proposed it: this chair's action is the consent that takes it.
+    proposed_by_co_chair(case, "submit", chair, comment="Godkendt på mødet i SU.")
     response = client.post(
         f"/sager/{case.id}/handlinger/submit",
         data={"expected_version": str(case.version), "comment": "Godkendt på mødet i SU."},
@@ -141,7 +145,7 @@ def test_performing_an_action_moves_the_case_and_says_so(
     assert "Handlingen »Indstil til TSS« er udført. Sagen er nu: Til behandling i TSS." in page
     assert "Godkendt på mødet i SU." in page
     events = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id)).all()
-    assert [e.trigger for e in events] == ["create", "submit"]
+    assert [e.trigger for e in events] == ["create", PROPOSED, "submit"]
 
 
 def test_secretariat_records_a_decision_on_a_meeting(
@@ -163,7 +167,7 @@ def test_secretariat_records_a_decision_on_a_meeting(
 def test_refused_action_shows_the_guard_message_and_keeps_the_input(
     client, logged_in, make_case, text_of
 ):
-    case = make_case(state="at_tss", cost_driving=True)
+    case = make_case(state="at_tss", cost_driving=True, business_case="")
     logged_in("chair@TSS")
     response = client.post(
         f"/sager/{case.id}/handlinger/tss_recommend",
@@ -279,7 +283,7 @@ def test_unknown_case_is_not_found(client, logged_in, text_of):
 def test_case_page_lists_open_deadlines(client, logged_in, make_case, make_user, meeting):
     meeting("TSS", datetime(2020, 10, 1, 7, 0, tzinfo=UTC), title="TSS oktober")
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     logged_in("member@TSS")
     html = client.get(f"/sager/{case.id}").get_data(as_text=True)
     section = re.search(r'<section aria-labelledby="frister">.*?</section>', html, re.S)

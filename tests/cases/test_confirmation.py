@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
+from support.formandskab import proposed_by_co_chair
 
 from models import CaseEvent
 from workflow.auth import tokens
@@ -25,13 +26,18 @@ def _triggers(session, case) -> list[str]:
 
 
 def test_approval_asks_first_and_fires_only_when_confirmed(
-    client, session, logged_in, make_case, text_of
+    client, session, logged_in, make_case, make_meeting, text_of
 ):
     case = make_case(state="at_sku")
     logged_in("chair@SKU")
+    meeting = make_meeting("SKU")  # SKU decides at its meetings (its terms)
     asked = client.post(
         f"/sager/{case.id}/handlinger/sku_approve",
-        data={"expected_version": str(case.version), "comment": "Godkendt af SKU."},
+        data={
+            "expected_version": str(case.version),
+            "comment": "Godkendt af SKU.",
+            "meeting_id": str(meeting.id),
+        },
     )
     assert asked.status_code == 200
     page = text_of(asked)
@@ -62,7 +68,8 @@ def test_approval_asks_first_and_fires_only_when_confirmed(
 
 def test_a_reversible_action_fires_at_once(client, logged_in, make_case):
     case = make_case(state="at_tss")
-    logged_in("chair@TSS")
+    chair = logged_in("chair@TSS")
+    proposed_by_co_chair(case, "tss_return", chair, comment="Økonomien mangler.")
     response = client.post(
         f"/sager/{case.id}/handlinger/tss_return",
         data={"expected_version": str(case.version), "comment": "Økonomien mangler."},

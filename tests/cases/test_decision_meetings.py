@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import CaseEvent, Meeting, MeetingStatus
 from workflow.auth import tokens
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed
 from workflow.meetings import agenda
 
@@ -47,7 +47,7 @@ def test_a_decision_cannot_name_a_coming_meeting(session, make_case, make_user, 
     coming = meeting("TSS", FUTURE, title="TSS september")
     secretariat = make_user("secretariat@TSS")
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "tss_recommend", secretariat, data={"meeting_id": coming.id})
+        decide(case, "tss_recommend", secretariat, data={"meeting_id": coming.id})
     [failure] = refused.value.failures
     assert failure.rule == "decision_at_meeting"
     assert "Mødet den 24. september 2020 kl. 09:00 er ikke holdt endnu" in failure.message
@@ -62,10 +62,10 @@ def test_a_chair_is_told_of_the_decision_between_meetings(make_case, make_user, 
     coming = meeting("TSS", FUTURE)
     chair = make_user("chair@TSS")
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "tss_recommend", chair, data={"meeting_id": coming.id})
+        decide(case, "tss_recommend", chair, data={"meeting_id": coming.id})
     assert "formandskabet beslutte på organets vegne" in refused.value.failures[0].message
     # Without a meeting, the chairs' decision between meetings stands as before.
-    event = engine.perform(case, "tss_recommend", chair)
+    event = decide(case, "tss_recommend", chair)
     assert event.data["on_behalf_of_body"] is True
     assert event.meeting_id is None
 
@@ -74,11 +74,11 @@ def test_a_meeting_in_progress_or_held_may_carry_the_decision(make_case, make_us
     secretariat = make_user("secretariat@TSS")
     started = meeting("TSS", clock.now() - timedelta(minutes=30), status=MeetingStatus.PUBLISHED)
     case = make_case(state="at_tss")
-    event = engine.perform(case, "tss_recommend", secretariat, data={"meeting_id": started.id})
+    event = decide(case, "tss_recommend", secretariat, data={"meeting_id": started.id})
     assert event.meeting_id == started.id
     held = meeting("TSS", PAST, status=MeetingStatus.CLOSED)
     other = make_case(state="at_tss")
-    assert engine.perform(other, "tss_recommend", secretariat, data={"meeting_id": held.id})
+    assert decide(other, "tss_recommend", secretariat, data={"meeting_id": held.id})
 
 
 def test_the_page_offers_only_meetings_that_have_begun(client, logged_in, make_case, meeting):
@@ -149,9 +149,7 @@ def test_a_decision_at_a_held_meeting_reads_as_one(
 ):
     case = make_case(state="at_tss")
     held = meeting("TSS", PAST, title="TSS august", status=MeetingStatus.HELD)
-    engine.perform(
-        case, "tss_recommend", make_user("secretariat@TSS"), data={"meeting_id": held.id}
-    )
+    decide(case, "tss_recommend", make_user("secretariat@TSS"), data={"meeting_id": held.id})
     logged_in("member@SKU")
     page = text_of(client.get(f"/sager/{case.id}"))
     assert "Besluttet på mødet: TSS august den 27. august 2020 kl. 09:00" in page

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from support.formandskab import decide
 
 from models import CaseEvent, Meeting, Notification
 from workflow.engine import clock
-from workflow.engine import core as engine
 
 
 def _notes(session, user, kind: str) -> int:
@@ -80,10 +80,10 @@ def test_originating_body_members_hear_of_every_move_once(session, body, make_us
     member = make_user("member@SU-NORD-SOM")
     observer = make_user("observer@SU-NORD-SOM")
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     assert _notes(session, member, "status_changed") == 1
     assert _notes(session, observer, "status_changed") == 1
-    engine.perform(case, "tss_return", make_user("chair@TSS"), comment="Uddyb økonomien.")
+    decide(case, "tss_return", make_user("chair@TSS"), comment="Uddyb økonomien.")
     assert _notes(session, member, "status_changed") == 2
     # Back in the SU its chairs and secretariat hear it as arrived; no one twice per move.
     keys = session.scalars(
@@ -107,7 +107,7 @@ def test_secretariat_reminds_the_acting_body_by_hand_once_a_day(
     su_chair = make_user("chair@SU-NORD-SOM")
     su_secretary = make_user("secretariat@SU-NORD-SOM")
     tss_chair = make_user("chair@TSS")
-    case = make_case(state="at_tss", cost_driving=True)
+    case = make_case(state="at_tss", cost_driving=True, business_case="")
     logged_in("secretariat@TSS")
 
     page = text_of(client.get(f"/sager/{case.id}"))
@@ -129,6 +129,6 @@ def test_secretariat_reminds_the_acting_body_by_hand_once_a_day(
 
 
 def test_a_member_may_not_send_the_material_reminder(client, logged_in, make_case):
-    case = make_case(state="at_tss", cost_driving=True)
+    case = make_case(state="at_tss", cost_driving=True, business_case="")
     logged_in("member@SU-NORD-SOM")
     assert client.post(f"/sager/{case.id}/paamind-om-materiale").status_code == 403

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import (
     CaseExpense,
@@ -23,7 +24,6 @@ from models import (
 )
 from workflow.cases import rules as guards
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed
 from workflow.engine.guards import GUARDS, GuardContext
 
@@ -31,6 +31,7 @@ TESTED_GUARDS = {
     "within_mandate",
     "large_task_raised_in_tss",
     "financing_follows",
+    "business_case_stated",
     "role_distribution_stated",
     "triple_aim_described",
     "focus_and_goals_stated",
@@ -114,7 +115,7 @@ def test_large_task_must_be_raised_in_tss_before_it_starts(make_case, run):
 
 
 def test_cost_driving_proposal_lacks_business_case_and_financing(make_case, run):
-    case = make_case(cost_driving=True)
+    case = make_case(cost_driving=True, business_case="")
     failure = run("financing_follows", case)
     assert "mangler en businesscase og et finansieringsforslag" in failure.message
     assert "Finansiering skal følge med" in failure.message
@@ -125,7 +126,7 @@ def test_cost_driving_proposal_lacks_business_case_and_financing(make_case, run)
 
 
 def test_municipal_extra_expense_needs_business_case_and_financing(session, make_case, run):
-    case = make_case()
+    case = make_case(business_case="")
     assert case.expenses == []  # loaded before the expense is added, as a web form would
     assert run("financing_follows", case) is None
     _expense(session, case, PartyKind.MUNICIPALITY)
@@ -217,7 +218,7 @@ def test_answers_recorded_in_the_app_decide_whether_all_have_answered(
     chair = make_user("chair@SU-MIDT-SOM")
     _consultation(session, case, ResponseStatus.ANSWERED, created_at=clock.now())  # old round
     clock.advance(timedelta(days=1))
-    engine.perform(case, "start_consultation", chair, data={"consultation_deadline": "2020-10-02"})
+    decide(case, "start_consultation", chair, data={"consultation_deadline": "2020-10-02"})
     assert run("consultation_closed", case, all_answered=True) is None  # round run by mail
     round_ = _consultation(session, case, ResponseStatus.ANSWERED, ResponseStatus.PENDING)
     failure = run("consultation_closed", case, all_answered=True)
@@ -226,7 +227,7 @@ def test_answers_recorded_in_the_app_decide_whether_all_have_answered(
     round_.responses[1].status = ResponseStatus.NO_ANSWER  # declined: the round may close
     session.commit()
     assert run("consultation_closed", case) is None
-    engine.perform(case, "end_consultation", chair)
+    decide(case, "end_consultation", chair)
     assert case.state == "at_tss"
 
 
@@ -301,11 +302,12 @@ def test_implementation_scope_valid_names_the_unknown_planning_area(make_case, r
 # --- Decisions: at a meeting, or by the chairs on the body's behalf ------------------------
 
 
-def test_chair_decides_on_the_bodys_behalf_between_meetings(make_case, make_user):
-    case = make_case(state="at_sku")
-    event = engine.perform(case, "sku_approve", make_user("vice_chair@SKU"))
+def test_chairs_decide_on_the_bodys_behalf_between_meetings(make_case, make_user):
+    # TSS's terms let its chairmanship decide; decide() has the other co-chair propose first.
+    case = make_case(state="at_tss")
+    event = decide(case, "tss_return", make_user("vice_chair@TSS"), comment="Mangler økonomi.")
     assert event.data["on_behalf_of_body"] is True
-    assert event.data["decision_body"] == "SKU"
+    assert event.data["decision_body"] == "TSS"
     assert event.meeting_id is None
 
 
@@ -315,18 +317,18 @@ def test_secretariat_records_a_decision_at_a_meeting_of_the_body(
     case = make_case(state="at_sku")
     secretariat = make_user("secretariat@SKU")
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "sku_approve", secretariat)
+        decide(case, "sku_approve", secretariat)
     assert refused.value.failures[0].rule == "decision_at_meeting"
     assert (
         "Sekretariatet registrerer beslutninger, der er truffet på et møde" in refused.value.message
     )
     for meeting in (make_meeting("TSS"), make_meeting("SKU", status=MeetingStatus.CANCELLED)):
         with pytest.raises(GuardFailed):
-            engine.perform(case, "sku_approve", secretariat, data={"meeting_id": meeting.id})
+            decide(case, "sku_approve", secretariat, data={"meeting_id": meeting.id})
     with pytest.raises(GuardFailed):
-        engine.perform(case, "sku_approve", secretariat, data={"meeting_id": "det sidste"})
+        decide(case, "sku_approve", secretariat, data={"meeting_id": "det sidste"})
     meeting = make_meeting("SKU")
-    event = engine.perform(case, "sku_approve", secretariat, data={"meeting_id": str(meeting.id)})
+    event = decide(case, "sku_approve", secretariat, data={"meeting_id": str(meeting.id)})
     assert event.meeting_id == meeting.id
     assert "on_behalf_of_body" not in event.data
 
@@ -334,9 +336,7 @@ def test_secretariat_records_a_decision_at_a_meeting_of_the_body(
 def test_chair_may_also_name_the_meeting(make_case, make_user, make_meeting):
     case = make_case(state="at_sku")
     meeting = make_meeting("SKU")
-    event = engine.perform(
-        case, "sku_approve", make_user("chair@SKU"), data={"meeting_id": meeting.id}
-    )
+    event = decide(case, "sku_approve", make_user("chair@SKU"), data={"meeting_id": meeting.id})
     assert event.meeting_id == meeting.id
     assert "on_behalf_of_body" not in event.data
 
@@ -345,7 +345,7 @@ def test_chair_may_also_name_the_meeting(make_case, make_user, make_meeting):
 
 
 def test_kkr_and_kku_observers_are_informed_exactly_once_on_sku_approval(
-    session, make_case, make_user
+    session, make_case, make_user, make_meeting
 ):
     case = make_case(state="at_sku")
     kkr, kku, both = (
@@ -353,10 +353,39 @@ def test_kkr_and_kku_observers_are_informed_exactly_once_on_sku_approval(
         make_user("observer@KKU"),
         make_user("observer@KKR", "observer@KKU"),
     )
-    engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    decide(case, "sku_approve", make_user("chair@SKU"), data={"meeting_id": make_meeting("SKU").id})
     for observer in (kkr, kku, both):
         [informed] = session.scalars(
             select(Notification).where(Notification.recipient_id == observer.id)
         ).all()
         assert informed.kind == "information"
         assert informed.subject == f"Til orientering: {case.title} – Godkend"
+
+
+# --- A business case on every new agreement (seed 001 l.128-132) ----------------------------
+
+
+def test_every_new_agreement_needs_a_business_case_without_any_expense(make_case, run):
+    case = make_case(business_case="")
+    assert case.expenses == [] and not case.cost_driving
+    failure = run("business_case_stated", case)
+    assert failure.message.startswith("Nye aftaler følges op med en businesscase")
+    assert run("financing_follows", case) is None  # the financing rule alone let it through
+    case.business_case = "Færre genindlæggelser; ingen kommunal merudgift."
+    assert run("business_case_stated", case) is None
+
+
+@pytest.mark.parametrize(
+    ("process", "trigger"),
+    [
+        ("signature_initiative", "tss_recommend"),
+        ("signature_initiative", "sku_approve"),
+        ("joint_agreement", "tss_approve"),
+        ("joint_agreement", "sku_approve"),
+    ],
+)
+def test_the_approvals_of_new_agreements_ask_for_the_business_case(process, trigger):
+    from workflow.engine.definitions import load_definitions
+
+    transition = load_definitions()[process].transition(trigger)
+    assert "business_case_stated" in transition.guards

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import Attachment, Body, Case, CaseEvent, Notification, Party, ResponseStatus, User
 from workflow import scheduler
 from workflow.cases.attachments import Upload
 from workflow.consultations import operations as consultations
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed, NotAllowed, WorkflowError
 
 
@@ -33,7 +33,7 @@ def test_a_consultation_with_one_party_late_reminds_it_and_holds_the_case(
 ) -> None:
     sec = make_user("secretariat@TSS")
     case = make_case("joint_agreement", origin="TSS", state="drafting")
-    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    decide(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
     gentofte, plo = _party(session, "Gentofte"), _party(session, "PLO")
     answerer = make_user()
     answerer.party_id = gentofte.id
@@ -61,12 +61,12 @@ def test_a_consultation_with_one_party_late_reminds_it_and_holds_the_case(
     # Before the deadline the case stays in consultation, unless everyone has answered.
     assert not consultations.all_answered(session, case)
     with pytest.raises(GuardFailed, match="Høringsfristen"):
-        engine.perform(
+        decide(
             case, "end_consultation", sec,
             data={"all_answered": consultations.all_answered(session, case)},
         )  # fmt: skip
     clock.set_time(datetime(2020, 10, 1, 8, 0, tzinfo=UTC))
-    engine.perform(case, "end_consultation", sec)
+    decide(case, "end_consultation", sec)
     assert case.state == "at_tss"
     lines = consultations.summary(session, consultation)
     assert [(line.status, line.text) for line in lines] == [
@@ -83,7 +83,7 @@ def test_when_all_have_answered_or_declined_the_case_may_leave_early(
     sec = make_user("secretariat@TSS")
     member = make_user("member@FORUM-DATA")
     case = make_case("joint_agreement", origin="TSS", state="drafting")
-    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    decide(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
     consultation = consultations.start(
         session, case, sec, title="Høring", parties=[_party(session, "PLO")],
         bodies=[body("FORUM-DATA")], deadline=date(2020, 9, 30),
@@ -94,7 +94,7 @@ def test_when_all_have_answered_or_declined_the_case_may_leave_early(
     consultations.mark_not_answering(session, party_response, sec)
     assert party_response.status is ResponseStatus.NO_ANSWER
     assert consultations.all_answered(session, case)
-    engine.perform(case, "end_consultation", sec, data={"all_answered": True})
+    decide(case, "end_consultation", sec, data={"all_answered": True})
     assert case.state == "at_tss"
     with pytest.raises(WorkflowError, match="afsluttet"):
         consultations.answer(session, body_response, member, "For sent.")
@@ -115,7 +115,7 @@ def test_the_sweep_reminds_each_party_that_has_not_answered_once(
 ) -> None:
     sec = make_user("secretariat@TSS")
     case = make_case("joint_agreement", origin="TSS", state="drafting")
-    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    decide(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
     gentofte, plo = _party(session, "Gentofte Kommune"), _party(session, "PLO")
     users = {}
     for party in (gentofte, plo):
@@ -146,7 +146,7 @@ def test_the_guard_reads_the_recorded_answers_not_the_secretariats_word(
 ) -> None:
     sec = make_user("secretariat@TSS")
     case = make_case("joint_agreement", origin="TSS", state="drafting")
-    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    decide(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
     plo = _party(session, "PLO")
     answerer = make_user()
     answerer.party_id = plo.id
@@ -156,10 +156,10 @@ def test_the_guard_reads_the_recorded_answers_not_the_secretariats_word(
     )
     # A round recorded in the app: saying "all answered" does not override the records.
     with pytest.raises(GuardFailed, match="Almen praksis"):
-        engine.perform(case, "end_consultation", sec, data={"all_answered": True})
+        decide(case, "end_consultation", sec, data={"all_answered": True})
     assert case.state == "consultation"
     consultations.answer(session, consultation.responses[0], answerer, "Ingen bemærkninger.")
-    engine.perform(case, "end_consultation", sec)
+    decide(case, "end_consultation", sec)
     assert case.state == "at_tss"
 
 
@@ -178,7 +178,7 @@ def test_an_answer_with_a_file_stores_both_in_one_unit_and_a_refused_one_neither
 ) -> None:
     sec = make_user("secretariat@TSS")
     case = make_case("joint_agreement", origin="TSS", state="drafting")
-    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    decide(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
     gentofte, plo = _party(session, "Gentofte"), _party(session, "PLO")
     answerer, late = make_user(), make_user()
     answerer.party_id, late.party_id = gentofte.id, plo.id
@@ -195,7 +195,7 @@ def test_an_answer_with_a_file_stores_both_in_one_unit_and_a_refused_one_neither
 
     # The case leaves its consultation; PLO's answer arrives with a file after all.
     clock.set_time(datetime(2020, 10, 1, 8, 0, tzinfo=UTC))
-    engine.perform(case, "end_consultation", sec)
+    decide(case, "end_consultation", sec)
     with pytest.raises(WorkflowError, match="Høringen er afsluttet"):
         consultations.answer(
             session, too_late, late, "For sent.", file=Upload("Svar PLO.pdf", PDF),
@@ -216,7 +216,7 @@ def test_a_refused_round_leaves_no_draft_attachment(
 ) -> None:
     sec = make_user("secretariat@TSS")
     case = make_case("joint_agreement", origin="TSS", state="drafting")
-    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    decide(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
     with pytest.raises(WorkflowError, match="mindst én part"):
         consultations.start(
             session, case, sec, title="Høring", parties=[], bodies=[],

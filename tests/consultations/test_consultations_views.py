@@ -12,10 +12,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import Body, Case, Consultation, Party, ResponseStatus, User
 from workflow.consultations import operations as consultations
-from workflow.engine import core as engine
 
 PDF = b"%PDF-1.4\n% svar fra Gentofte\n"
 
@@ -39,7 +39,7 @@ def in_consultation(
     sec = make_login_user("secretariat@TSS")
     case = make_case("joint_agreement", origin="TSS", state="drafting",
                      title="Fælles aftale om forløb for ældre")  # fmt: skip
-    engine.perform(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
+    decide(case, "start_consultation", sec, data={"consultation_deadline": "2020-09-30"})
     return case, sec
 
 
@@ -238,7 +238,7 @@ def test_the_list_of_open_consultations_forgets_rounds_whose_case_moved_on(
     consultation = consultations.current(session, case)
     assert consultation is not None
     consultations.mark_not_answering(session, consultation.responses[0], sec)
-    engine.perform(case, "end_consultation", sec)
+    decide(case, "end_consultation", sec)
     _as(web, forum_member, password)
     assert "Der er ingen åbne høringer til dig." in text_of(web.get("/hoering"))
 

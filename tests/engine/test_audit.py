@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import GENESIS_HASH, AdminAuditEntry, Body, Case, CaseEvent, Membership, Role, User
 from workflow import demo
@@ -45,7 +46,7 @@ def _two_cases(database: Engine) -> tuple[int, int]:
             session, process="forum_matter", title="Data om genindlæggelser",
             originating_body=forum, actor=chair,
         )  # fmt: skip
-        engine.perform(raised, "raise", chair)
+        decide(raised, "raise", chair)
         engine.edit_case(raised, chair, {"summary": "Opdateret resumé."})
         quiet = engine.create_case(
             session, process="forum_matter", title="Fælles medicinliste",

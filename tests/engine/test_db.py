@@ -9,6 +9,7 @@ import threading
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import AdminAuditEntry, Body, Case, Membership, Role, User
 from workflow.engine import admin_audit, migrate
@@ -42,7 +43,7 @@ def test_sqlite_pragmas(file_engine):
 def test_concurrent_transitions_never_hit_database_is_locked(file_engine):
     factory = make_session_factory(file_engine)
     with factory() as session:
-        su = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
+        su = session.scalar(select(Body).where(Body.code == "FORUM-DATA"))
         chair = User(email="formand@test.dk", name="Formand")
         session.add(chair)
         session.flush()
@@ -62,8 +63,8 @@ def test_concurrent_transitions_never_hit_database_is_locked(file_engine):
             with factory() as session:
                 case = session.get(Case, case_id)
                 actor = session.scalar(select(User).where(User.email == "formand@test.dk"))
-                workflow_engine.perform(case, "raise", actor)
-                workflow_engine.perform(case, "withdraw", actor, comment="Ikke aktuel")
+                decide(case, "raise", actor)
+                decide(case, "withdraw", actor, comment="Ikke aktuel")
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)
 
@@ -182,11 +183,9 @@ def test_a_case_read_before_another_writer_changed_it_is_refused_as_a_conflict(f
     with factory() as mine, factory() as theirs:
         stale = mine.get(Case, case_id)  # a page was rendered from this snapshot
         me = mine.get(User, chair_id)
-        workflow_engine.perform(
-            theirs.get(Case, case_id), "withdraw", theirs.get(User, chair_id), comment="Dublet."
-        )
+        decide(theirs.get(Case, case_id), "withdraw", theirs.get(User, chair_id), comment="Dublet.")
         with pytest.raises(Conflict):
-            workflow_engine.perform(stale, "raise", me)
+            decide(stale, "raise", me)
     with factory() as check:
         assert check.get(Case, case_id).state == "withdrawn"
 

@@ -7,8 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide
 
-from models import Deadline, DeadlineKind, Meeting, MeetingStatus
+from models import Body, Deadline, DeadlineKind, Meeting, MeetingStatus
 from workflow.engine import calendar, clock, deadlines
 from workflow.engine import core as engine
 from workflow.engine.clock import LOCAL_TZ
@@ -64,7 +65,7 @@ def test_material_deadline_for_a_tss_meeting_after_easter(
     clock.set_time(_local(2021, 3, 1, 10, 0))
     meeting = make_meeting("TSS", _local(2021, 4, 12, 9, 0), MeetingStatus.PLANNED)  # a Monday
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     [deadline] = _open(session, case)
     assert deadline.kind == DeadlineKind.MATERIAL
     assert deadline.meeting_id == meeting.id
@@ -90,7 +91,7 @@ def test_material_deadline_uses_the_next_meeting_that_is_not_cancelled(
     make_meeting("SKU", _local(2020, 10, 5, 9, 0), MeetingStatus.PLANNED)  # another body
     later = make_meeting("TSS", _local(2020, 11, 13, 9, 0), MeetingStatus.PLANNED)
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     [deadline] = _open(session, case)
     assert deadline.meeting_id == later.id
     assert deadline.due_at == datetime(2020, 11, 3, 22, 59, tzinfo=UTC)  # Fri 13 → Tue 3
@@ -98,7 +99,7 @@ def test_material_deadline_uses_the_next_meeting_that_is_not_cancelled(
 
 def test_no_meeting_planned_gives_no_material_deadline_yet(session, make_case, make_user):
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     assert _deadlines(session, case) == []
 
 
@@ -111,7 +112,7 @@ def test_days_after_entry_counts_danish_calendar_days_across_daylight_saving(
     # 23:30 on 1 February (winter time) + 60 days is 2 April, not 3 April.
     clock.set_time(_local(2021, 2, 1, 23, 30))
     case = make_case("forum_matter", origin="FORUM-DATA")
-    engine.perform(case, "raise", make_user("member@FORUM-DATA"))
+    decide(case, "raise", make_user("member@FORUM-DATA"))
     [deadline] = _open(session, case)
     assert (deadline.kind, deadline.state) == (DeadlineKind.STATE, "in_forum")
     assert deadline.due_at == datetime(2021, 4, 2, 21, 59, tzinfo=UTC)
@@ -120,7 +121,7 @@ def test_days_after_entry_counts_danish_calendar_days_across_daylight_saving(
 
 def test_consultation_deadline_comes_from_the_submitted_field(session, make_case, make_user):
     case = make_case("development_task", origin="SU-SYD-SOM", state="development")
-    engine.perform(
+    decide(
         case, "start_consultation", make_user("chair@SU-SYD-SOM"),
         data={"consultation_deadline": date(2020, 11, 20)},
     )  # fmt: skip
@@ -143,13 +144,19 @@ def test_month_day_deadline_follows_the_plan_year(session, make_case, make_user)
 def test_leaving_a_state_meets_its_deadline(session, make_case, make_user):
     case = make_case("forum_matter", origin="FORUM-DATA")
     chair = make_user("chair@FORUM-DATA")
-    engine.perform(case, "raise", chair)
+    decide(case, "raise", chair)
     clock.advance(timedelta(days=3))
-    engine.perform(case, "decide", chair, comment="Godkendt.")
+    decide(case, "decide", chair, comment="Godkendt.")
     left, current = _deadlines(session, case)
     assert (left.state, left.met_at, left.cancelled_at) == ("in_forum", clock.now(), None)
     assert (current.state, current.is_open) == ("decided", True)
     assert current.due_at == datetime(2020, 10, 4, 21, 59, tzinfo=UTC)
+
+
+def _chairs_may_decide(session, code):
+    """Give the body terms that let its chairs decide between meetings (SKU's do not)."""
+    session.scalar(select(Body).where(Body.code == code)).formandskab_decides = True
+    session.commit()
 
 
 def test_postponing_cancels_the_deadline_and_plans_for_the_meeting_after(
@@ -158,12 +165,13 @@ def test_postponing_cancels_the_deadline_and_plans_for_the_meeting_after(
     october = make_meeting("SKU", _local(2020, 10, 15, 14, 0), MeetingStatus.PLANNED)
     december = make_meeting("SKU", _local(2020, 12, 10, 14, 0), MeetingStatus.PLANNED)
     case = make_case(state="at_tss")
-    engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+    decide(case, "tss_recommend", make_user("chair@TSS"))
     [planned] = _open(session, case)
     assert planned.meeting_id == october.id
 
     clock.set_time(_local(2020, 9, 20, 10, 0))  # the chairs postpone before the meeting
-    engine.perform(case, "sku_postpone", make_user("chair@SKU"), comment="Afventer budget.")
+    _chairs_may_decide(session, "SKU")
+    decide(case, "sku_postpone", make_user("chair@SKU"), comment="Afventer budget.")
     first, replanned = _deadlines(session, case)
     assert (first.cancelled_at, first.met_at) == (clock.now(), None)
     assert replanned.meeting_id == december.id
@@ -177,9 +185,9 @@ def test_postponing_at_the_meeting_moves_to_the_next_one(
     october = make_meeting("SKU", _local(2020, 10, 15, 14, 0), MeetingStatus.PLANNED)
     december = make_meeting("SKU", _local(2020, 12, 10, 14, 0), MeetingStatus.PLANNED)
     case = make_case(state="at_tss")
-    engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+    decide(case, "tss_recommend", make_user("chair@TSS"))
     clock.set_time(_local(2020, 10, 15, 16, 0))
-    engine.perform(
+    decide(
         case, "sku_postpone", make_user("secretariat@SKU"), comment="Udsat.",
         data={"meeting_id": october.id},
     )  # fmt: skip
@@ -190,7 +198,7 @@ def test_postponing_at_the_meeting_moves_to_the_next_one(
 def test_migration_keeps_the_planned_meeting(session, make_case, make_user, make_meeting):
     october = make_meeting("SKU", _local(2020, 10, 15, 14, 0), MeetingStatus.PLANNED)
     case = make_case(state="at_tss")
-    engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+    decide(case, "tss_recommend", make_user("chair@TSS"))
     engine.migrate_case_version(
         case, case.process_version, {"at_sku": "at_sku"}, make_user(is_admin=True)
     )
@@ -210,7 +218,7 @@ def test_a_case_arriving_after_a_material_deadline_aims_at_the_next_meeting(
     )
     session.commit()
     case = make_case()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     deadline = session.scalar(
         select(Deadline).where(Deadline.case_id == case.id, Deadline.met_at.is_(None))
     )
@@ -230,12 +238,13 @@ def test_the_case_carries_its_earliest_open_deadline_through_every_change(
     make_meeting("SKU", _local(2020, 12, 10, 14, 0), MeetingStatus.PLANNED)
     case = make_case(state="at_tss")
     assert case.next_due_at is None
-    engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+    decide(case, "tss_recommend", make_user("chair@TSS"))
     [planned] = _open(session, case)
     assert planned.meeting_id == october.id
     assert case.next_due_at == planned.due_at
     clock.set_time(_local(2020, 9, 20, 10, 0))
-    engine.perform(case, "sku_postpone", make_user("chair@SKU"), comment="Afventer budget.")
+    _chairs_may_decide(session, "SKU")
+    decide(case, "sku_postpone", make_user("chair@SKU"), comment="Afventer budget.")
     [replanned] = _open(session, case)
     assert case.next_due_at == replanned.due_at != planned.due_at
     # What is stored, not only what the session holds.
@@ -246,7 +255,7 @@ def test_the_case_carries_its_earliest_open_deadline_through_every_change(
 def test_a_case_without_open_deadlines_has_no_next_deadline(session, make_case, make_user):
     case = make_case("forum_matter", origin="FORUM-DATA")
     chair = make_user("chair@FORUM-DATA")
-    engine.perform(case, "raise", chair)
+    decide(case, "raise", chair)
     [in_forum] = _open(session, case)
     assert case.next_due_at == in_forum.due_at
     for deadline in _open(session, case):

@@ -9,6 +9,7 @@ from itertools import pairwise
 
 import pytest
 from sqlalchemy import func, select
+from support.formandskab import decide, proposed_by_co_chair
 from transitions import Machine
 
 from models import (
@@ -46,10 +47,10 @@ def _notified(session, user):
 
 def test_refused_guard_writes_nothing(make_case, make_user, footprint, make_meeting):
     make_meeting("TSS")
-    case = make_case(state="at_tss", cost_driving=True)
+    case = make_case(state="at_tss", cost_driving=True, business_case="")
     before = footprint(case)
     with pytest.raises(GuardFailed):
-        engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+        decide(case, "tss_recommend", make_user("chair@TSS"))
     assert footprint(case) == before
 
 
@@ -61,6 +62,8 @@ def test_failure_after_the_state_changed_rolls_everything_back(
 ):
     case = make_case()
     make_user("secretariat@TSS")  # someone to notify
+    chair = make_user("chair@SU-NORD-SOM")
+    proposed_by_co_chair(case, "submit", chair)  # the chair's action takes the decision
     before = footprint(case)
 
     def explode(*args, **kwargs):
@@ -68,7 +71,7 @@ def test_failure_after_the_state_changed_rolls_everything_back(
 
     monkeypatch.setattr(*target, explode)
     with pytest.raises(RuntimeError):
-        engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+        decide(case, "submit", chair)
 
     assert footprint(case) == before
     assert (case.state, case.version) == ("draft", before["version"])  # the object too
@@ -88,15 +91,19 @@ def test_failure_in_an_automatic_route_undoes_the_transition_that_caused_it(
 
     monkeypatch.setattr(notifications, "after_transition", fail_on_route)
     with pytest.raises(RuntimeError):
-        engine.perform(case, "raise", make_user("member@FORUM-DATA"))
+        decide(case, "raise", make_user("member@FORUM-DATA"))
     assert footprint(case) == before
 
 
 def test_check_is_a_dry_run(make_case, make_user, footprint):
-    case = make_case(state="at_tss", cost_driving=True, role_distribution="")
+    case = make_case(state="at_tss", cost_driving=True, role_distribution="", business_case="")
     before = footprint(case)
     failures = engine.check(case, "tss_recommend", make_user("chair@TSS"))
-    assert [f.rule for f in failures] == ["role_distribution_stated", "financing_follows"]
+    assert [f.rule for f in failures] == [
+        "role_distribution_stated",
+        "business_case_stated",
+        "financing_follows",
+    ]
     assert footprint(case) == before
     assert engine.check(case, "tss_reject", make_user("chair@TSS"), comment="Nej.") == []
 
@@ -107,23 +114,29 @@ def test_check_is_a_dry_run(make_case, make_user, footprint):
 def test_stale_expected_version_is_a_conflict(make_case, make_user, footprint):
     case = make_case()
     chair = make_user("chair@SU-NORD-SOM")
+    proposed_by_co_chair(case, "submit", chair)  # the chair's action takes the decision
     before = footprint(case)
     with pytest.raises(Conflict) as refused:
-        engine.perform(case, "submit", chair, expected_version=case.version - 1)
+        decide(case, "submit", chair, expected_version=case.version - 1)
     assert "Genindlæs sagen" in refused.value.message
     assert (refused.value.expected, refused.value.actual) == (case.version - 1, case.version)
     assert footprint(case) == before
-    engine.perform(case, "submit", chair, expected_version=case.version)
+    decide(case, "submit", chair, expected_version=case.version)
     assert case.state == "at_tss"
 
 
 def test_stale_form_for_an_action_no_longer_possible_is_still_a_conflict(make_case, make_user):
     case = make_case()
     read_version = case.version
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     with pytest.raises(Conflict):
-        engine.perform(
-            case, "withdraw", make_user("chair@SU-NORD-SOM"), "Ikke aktuel", None, read_version
+        decide(
+            case,
+            "withdraw",
+            make_user("chair@SU-NORD-SOM"),
+            "Ikke aktuel",
+            None,
+            expected_version=read_version,
         )
 
 
@@ -161,10 +174,10 @@ def test_concurrent_change_through_another_connection_is_refused_not_overwritten
         my_self = first.get(User, chair_id)
         first.commit()  # the form is on screen; no transaction stays open meanwhile
         theirs = second.get(Case, case_id)
-        engine.perform(theirs, "withdraw", second.get(User, chair_id), comment="Dublet.")
+        decide(theirs, "withdraw", second.get(User, chair_id), comment="Dublet.")
 
         with pytest.raises(Conflict) as refused:
-            engine.perform(mine, "raise", my_self, expected_version=mine.version)
+            decide(mine, "raise", my_self, expected_version=mine.version)
         assert (refused.value.expected, refused.value.actual) == (1, 2)
         assert mine.state == "withdrawn"  # reloaded, not the lost write
     with factory() as check:
@@ -181,7 +194,7 @@ def test_event_appended_by_another_writer_meanwhile_does_not_fork_the_chain(comm
         try:
             with factory() as other:
                 case = other.get(Case, case_id)
-                engine.perform(case, "withdraw", other.get(User, chair_id), comment="Dublet.")
+                decide(case, "withdraw", other.get(User, chair_id), comment="Dublet.")
         except BaseException as exc:  # reported below
             errors.append(exc)
 
@@ -211,12 +224,12 @@ def test_event_appended_by_another_writer_meanwhile_does_not_fork_the_chain(comm
 
 
 def test_events_form_a_hash_chain_that_survives_a_reload(session, make_case, make_user):
-    case = make_case("forum_matter", origin="FORUM-DATA", cost_driving=True)
-    engine.perform(case, "raise", make_user("member@FORUM-DATA"))  # + automatic escalation
-    engine.perform(case, "tss_decide", make_user("chair@TSS"), comment="Finansieres af TSS.")
+    case = make_case("forum_matter", origin="FORUM-DATA", cost_driving=True, business_case="")
+    decide(case, "raise", make_user("member@FORUM-DATA"))  # + automatic escalation
+    decide(case, "tss_decide", make_user("chair@TSS"), comment="Finansieres af TSS.")
     session.expire_all()
     events = _events(session, case)
-    assert [e.seq for e in events] == [1, 2, 3, 4]
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]  # the co-chair's proposal, then consent
     assert events[0].prev_hash == GENESIS_HASH
     for previous, event in pairwise(events):
         assert event.prev_hash == previous.hash
@@ -243,8 +256,8 @@ def test_cases_share_one_machine_and_never_get_their_own(make_case, make_user, m
     monkeypatch.setattr(Machine, "__init__", forbidden)
     monkeypatch.setattr(Machine, "add_model", forbidden)
     chair = make_user("chair@SU-NORD-SOM")
-    engine.perform(first, "submit", chair)
-    engine.perform(second, "withdraw", chair, comment="Dublet.")
+    decide(first, "submit", chair)
+    decide(second, "withdraw", chair, comment="Dublet.")
     assert (first.state, second.state) == ("at_tss", "withdrawn")
     assert machine.models == []
 
@@ -265,7 +278,7 @@ def test_allowed_triggers_depend_on_the_actor(session, make_case, make_user):
     assert _triggers(case, make_user("chair@TSS")) == []
     assert _triggers(case, make_user(is_admin=True)) == []
     assert _triggers(case, None) == []
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     assert _triggers(case, make_user("vice_chair@TSS")) == [
         "tss_recommend",
         "tss_return",
@@ -281,7 +294,7 @@ def test_inactive_user_or_membership_may_not_act(session, make_case, make_user):
     retired.active = False
     session.commit()
     with pytest.raises(NotAllowed):
-        engine.perform(case, "submit", retired)
+        decide(case, "submit", retired)
     moved_on = make_user("chair@SU-NORD-SOM")
     session.execute(
         Membership.__table__.update().where(Membership.user_id == moved_on.id).values(active=False)
@@ -289,7 +302,7 @@ def test_inactive_user_or_membership_may_not_act(session, make_case, make_user):
     session.commit()
     assert _triggers(case, moved_on) == []
     with pytest.raises(NotAllowed) as refused:
-        engine.perform(case, "submit", None)
+        decide(case, "submit", None)
     assert (
         "formandskabet for SU-NORD-SOM eller sekretariatet for SU-NORD-SOM" in refused.value.message
     )
@@ -298,7 +311,7 @@ def test_inactive_user_or_membership_may_not_act(session, make_case, make_user):
 def test_unknown_trigger_lists_what_is_possible(make_case, make_user):
     case = make_case()
     with pytest.raises(InvalidTrigger) as refused:
-        engine.perform(case, "approve", make_user("chair@SU-NORD-SOM"))
+        decide(case, "approve", make_user("chair@SU-NORD-SOM"))
     assert "findes ikke i processen" in refused.value.message
     assert refused.value.valid == ["submit", "withdraw"]
 
@@ -323,7 +336,7 @@ def test_edit_is_for_members_and_only_while_the_case_is_open(make_case, make_use
     case = make_case()
     with pytest.raises(NotAllowed):
         engine.edit_case(case, make_user("observer@SU-NORD-SOM"), {"summary": "Ny"})
-    engine.perform(case, "withdraw", make_user("chair@SU-NORD-SOM"), comment="Dublet.")
+    decide(case, "withdraw", make_user("chair@SU-NORD-SOM"), comment="Dublet.")
     with pytest.raises(NotAllowed) as refused:
         engine.edit_case(case, make_user("member@SU-NORD-SOM"), {"summary": "Ny"})
     assert "afsluttet" in refused.value.message
@@ -335,7 +348,7 @@ def test_edit_is_for_members_and_only_while_the_case_is_open(make_case, make_use
 def test_blank_required_comment_is_refused(make_case, make_user):
     case = make_case()
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "withdraw", make_user("chair@SU-NORD-SOM"), comment="   ")
+        decide(case, "withdraw", make_user("chair@SU-NORD-SOM"), comment="   ")
     assert refused.value.message == "Feltet 'Begrundelse' skal udfyldes."
 
 
@@ -343,14 +356,14 @@ def test_field_values_are_checked_and_unknown_fields_refused(make_case, make_use
     case = make_case("joint_agreement", origin="SU-MIDT-SOM", state="drafting")
     chair = make_user("chair@SU-MIDT-SOM")
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(
+        decide(
             case, "start_consultation", chair,
             data={"consultation_deadline": "31-12-2020", "budget": "1 mio."},
         )  # fmt: skip
     messages = [f.message for f in refused.value.failures]
     assert "Feltet 'budget' hører ikke til handlingen 'Send i høring'." in messages
     assert "Feltet 'Høringsfrist' skal være en dato (ÅÅÅÅ-MM-DD)." in messages
-    engine.perform(case, "start_consultation", chair, data={"consultation_deadline": "2020-12-31"})
+    decide(case, "start_consultation", chair, data={"consultation_deadline": "2020-12-31"})
     assert case.extra["consultation_deadline"] == "2020-12-31"
 
 
@@ -360,20 +373,20 @@ def test_field_values_are_checked_and_unknown_fields_refused(make_case, make_use
 def test_all_answered_from_a_form_means_what_it_says(make_case, make_user, answer, closes):
     case = make_case("joint_agreement", origin="SU-MIDT-SOM", state="drafting")
     chair = make_user("chair@SU-MIDT-SOM")
-    engine.perform(case, "start_consultation", chair, data={"consultation_deadline": "2020-12-31"})
+    decide(case, "start_consultation", chair, data={"consultation_deadline": "2020-12-31"})
     if closes:
-        event = engine.perform(case, "end_consultation", chair, data={"all_answered": answer})
+        event = decide(case, "end_consultation", chair, data={"all_answered": answer})
         assert event.data["all_answered"] is True
     else:
         with pytest.raises(GuardFailed) as refused:
-            engine.perform(case, "end_consultation", chair, data={"all_answered": answer})
+            decide(case, "end_consultation", chair, data={"all_answered": answer})
         assert [f.rule for f in refused.value.failures] == ["consultation_closed"]
 
 
 def test_all_answered_must_be_yes_or_no(make_case, make_user):
     case = make_case("joint_agreement", origin="SU-MIDT-SOM", state="consultation")
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(
+        decide(
             case, "end_consultation", make_user("chair@SU-MIDT-SOM"), data={"all_answered": "måske"}
         )
     assert "skal være ja eller nej" in refused.value.message
@@ -390,7 +403,7 @@ def test_each_person_is_notified_once_and_never_of_their_own_action(session, mak
     su_secretariat = make_user("secretariat@SU-NORD-SOM")
     su_member = make_user("member@SU-NORD-SOM")
 
-    event = engine.perform(case, "tss_recommend", actor)
+    event = decide(case, "tss_recommend", actor)
 
     assert _notified(session, actor) == []
     assert [n.kind for n in _notified(session, both)] == ["case_arrived"]
@@ -407,7 +420,7 @@ def test_each_person_is_notified_once_and_never_of_their_own_action(session, mak
 def test_notifying_twice_for_one_event_adds_nothing(session, make_case, make_user):
     case = make_case(state="at_tss")
     make_user("chair@SKU")
-    event = engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+    event = decide(case, "tss_recommend", make_user("chair@TSS"))
     count = select(func.count()).select_from(Notification).where(Notification.case_id == case.id)
     before = session.scalar(count)
     assert before > 0
@@ -430,7 +443,7 @@ def test_notifying_twice_for_one_event_adds_nothing(session, make_case, make_use
 
 def test_the_secretariat_is_recorded_as_secretariat_not_as_member(make_case, make_user):
     case = make_case("forum_matter", origin="FORUM-DATA")
-    event = engine.perform(case, "raise", make_user("secretariat@FORUM-DATA"))
+    event = decide(case, "raise", make_user("secretariat@FORUM-DATA"))
     assert event.data["role"] == "secretariat@originating"
 
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from support.formandskab import decide
 
 from models import (
     Body,
@@ -18,7 +19,6 @@ from models import (
     ImplementationStatus,
 )
 from workflow.engine import actions, clock
-from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
 from workflow.implementation import operations as implementation
 
@@ -117,9 +117,7 @@ def test_an_unknown_planning_area_is_refused_by_name(make_case, session):
 
 def test_sku_chooses_the_scope_when_it_approves(make_case, session, make_user):
     case = make_case(state="at_sku")
-    engine.perform(
-        case, "sku_approve", make_user("chair@SKU"), data={"implementation_scope": "nord"}
-    )
+    decide(case, "sku_approve", make_user("chair@SKU"), data={"implementation_scope": "nord"})
     assert case.extra[implementation.SCOPE_KEY] == "nord"
     expected = implementation.scope_parties(session, case, ["NORD"])
     units = units_by_code(session, case)
@@ -138,7 +136,7 @@ def test_an_unknown_scope_at_approval_writes_nothing(make_case, session, make_us
     case = make_case(state="at_sku")
     version = case.version
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(
+        decide(
             case, "sku_approve", make_user("chair@SKU"), data={"implementation_scope": "NORD, VEST"}
         )
     assert "Planområdet VEST findes ikke" in refused.value.message
@@ -269,7 +267,7 @@ def test_implementation_completes_only_when_every_unit_has_reported(
             implementation.report_unit(session, unit.id, secretariat, status="implemented")
     assert case.state == "implementation"
     with pytest.raises(GuardFailed, match=re.escape(last.party.name)):
-        engine.perform(case, "report_implemented", secretariat)
+        decide(case, "report_implemented", secretariat)
     result = implementation.report_unit(session, last.id, secretariat, status="implemented")
     assert result.progress.complete
     assert result.completed is not None
@@ -295,7 +293,7 @@ def test_when_the_reporter_may_not_move_the_case_on_it_waits(implementing, sessi
     assert result.completed is None
     assert case.state == "implementation"
     # The guard now holds, so the responsible secretariat can move it on.
-    engine.perform(case, "report_implemented", make_user("secretariat@SU-MIDT-SOM"))
+    decide(case, "report_implemented", make_user("secretariat@SU-MIDT-SOM"))
     assert case.state == "follow_up"
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from support.formandskab import decide
 
-from workflow.engine import core as engine
 from workflow.engine.definitions import DefinitionError, parse_definition
 from workflow.implementation import operations as implementation
 
 
 def test_approval_creates_the_implementation_units(make_case, make_user, session):
     case = make_case(state="at_sku")
-    event = engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    event = decide(case, "sku_approve", make_user("chair@SKU"))
     assert case.state == "implementation"
     units = implementation.units_of(session, case)
     assert len(units) == 36

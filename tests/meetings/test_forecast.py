@@ -149,16 +149,17 @@ def test_no_meetings_at_all(session, make_case):
 def test_failing_rules_are_reported_once_at_the_first_step_that_needs_them(
     session, make_case, autumn_2020
 ):
-    case = make_case(state="draft", cost_driving=True, role_distribution="")
+    case = make_case(state="draft", cost_driving=True, role_distribution="", business_case="")
     result = forecast(session, case, clock.now())
     rules = [(step.transition.trigger, failure.rule) for step, failure in result.blockers]
     # role_distribution_stated guards both submit and tss_recommend; financing_follows both
     # tss_recommend and sku_approve: each is named where it first blocks.
     assert rules == [
         ("submit", "role_distribution_stated"),
+        ("tss_recommend", "business_case_stated"),
         ("tss_recommend", "financing_follows"),
     ]
-    financing = result.blockers[1][1]
+    financing = result.blockers[2][1]
     assert "businesscase" in financing.message and "finansieringsforslag" in financing.message
     # The dates are the earliest possible once the rules are met.
     assert result.outcome == Outcome.PLANNED

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import (
     AgendaItem,
@@ -22,7 +23,6 @@ from models import (
     User,
 )
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.meetings import agenda, minutes
 from workflow.meetings import operations as meetings
@@ -282,7 +282,7 @@ def test_decisions_by_the_chairs_between_meetings_are_listed_on_the_next_agenda(
     make_case: Callable[..., Case],
 ) -> None:
     case = make_case(state="at_tss", title="Hastesag om udskrivelser")
-    engine.perform(case, "tss_recommend", people["tss_chair"], comment="Formandskabet anbefaler.")
+    decide(case, "tss_recommend", people["tss_chair"], comment="Formandskabet anbefaler.")
     tss = meetings.plan_meeting(session, body("TSS"), TSS_MEETING, people["tss_sec"])
     listed = agenda.snapshot(session, tss, "agenda")["chair_decisions"]
     assert [d["title"] for d in listed] == ["Hastesag om udskrivelser"]

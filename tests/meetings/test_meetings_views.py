@@ -14,6 +14,7 @@ from icalendar import Calendar
 from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
 from models import Body, Case, CaseEvent, Meeting, User
 from workflow.engine import clock
@@ -126,10 +127,9 @@ def test_kkr_sees_what_sku_approved_and_others_do_not(
     make_case: Callable[..., Case],
     text_of: Callable[[Any], str],
 ) -> None:
-    from workflow.engine import core as engine
 
     case = make_case(state="at_sku", title="Genoptræning efter udskrivelse")
-    engine.perform(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt af formanden.")
+    decide(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt af formanden.")
     log_in(make_login_user("observer@KKR"))
     page = text_of(client.get("/moeder/orientering"))
     assert "Genoptræning efter udskrivelse" in page
@@ -149,10 +149,9 @@ def test_the_informed_list_opens_each_case(
     """The full list of what KKR was informed of named the cases without linking them: the
     observer could not open an informed case from it (found by the KKR observer's browser
     journey)."""
-    from workflow.engine import core as engine
 
     case = make_case(state="at_sku", title="Genoptræning efter udskrivelse")
-    engine.perform(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt af formanden.")
+    decide(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt af formanden.")
     log_in(make_login_user("observer@KKR"))
     html = client.get("/moeder/orientering").get_data(as_text=True)
     assert f'<a href="/sager/{case.id}">Genoptræning efter udskrivelse</a>' in html
@@ -170,10 +169,9 @@ def test_the_informed_list_and_feed_name_the_deciding_body(
     text_of: Callable[[Any], str],
 ) -> None:
     """Each entry of /moeder/orientering and its Atom feed says which body decided it."""
-    from workflow.engine import core as engine
 
     case = make_case(state="at_sku", title="Genoptræning efter udskrivelse")
-    engine.perform(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt.")
+    decide(case, "sku_approve", make_user("chair@SKU"), comment="Godkendt.")
     kkr = make_login_user("observer@KKR")
     log_in(kkr)
     page = text_of(client.get("/moeder/orientering"))
@@ -289,10 +287,9 @@ def test_the_informed_feed_leaves_out_a_case_the_observer_may_not_see(
     make_case: Callable[..., Case],
     text_of: Callable[[Any], str],
 ) -> None:
-    from workflow.engine import core as engine
 
     case = make_case(state="at_sku", title="Senere en kladde igen", origin="SU-SYD-SOM")
-    engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    decide(case, "sku_approve", make_user("chair@SKU"))
     case.state, case.current_body_id = "draft", case.originating_body_id  # a test shortcut
     session.commit()
     kkr = make_login_user("observer@KKR")
@@ -318,7 +315,6 @@ def test_the_meeting_page_links_only_the_cases_the_reader_may_open(
     open."""
     from datetime import timedelta
 
-    from workflow.engine import core as engine
     from workflow.meetings import agenda
     from workflow.meetings import operations as meetings
 
@@ -332,7 +328,7 @@ def test_the_meeting_page_links_only_the_cases_the_reader_may_open(
         session, tss, clock.now() + timedelta(days=20), make_user("secretariat@TSS")
     )
     returned = make_case(title="Sendt tilbage til Syd", origin="SU-SYD-SOM", state="at_tss")
-    engine.perform(returned, "tss_return", make_user("chair@TSS"), comment="Mere om økonomien.")
+    decide(returned, "tss_return", make_user("chair@TSS"), comment="Mere om økonomien.")
     assert returned.state == "draft"
     logged_in("member@TSS")
     su_page = client.get(f"/moeder/{su_meeting.id}").get_data(as_text=True)

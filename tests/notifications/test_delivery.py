@@ -17,11 +17,11 @@ import pytest
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 from support.mail import MailServer
 
 from models import AdminAuditEntry, Case, Notification, User
 from workflow.engine import clock, migrate
-from workflow.engine import core as engine
 from workflow.engine.db import make_engine
 from workflow.engine.errors import NotAllowed
 from workflow.engine.outbox import enqueue
@@ -213,7 +213,7 @@ def test_a_case_title_with_a_line_break_goes_out_on_one_line_and_adds_no_header(
     session.execute(update(Case).where(Case.id == case.id).values(title=hostile))
     session.commit()
     session.expire(case)
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     # A row written before the fix, with the line break still in its subject.
     old = notify_users(session, [secretariat])[0]
     session.execute(

@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import Deadline, DeadlineKind, Meeting, Notification
 from workflow import scheduler
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.outbox import enqueue
@@ -87,7 +87,7 @@ def week_of_work(session, body, make_case, make_user):
     session.add(Meeting(body_id=tss.id, starts_at=_local(2020, 9, 23, 9)))
     session.commit()
     planned = make_case(title="Fælles akutfunktion")
-    engine.perform(planned, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(planned, "submit", make_user("chair@SU-NORD-SOM"))
     late = make_case(title="Sengepladser på tværs", state="at_tss")
     session.add(
         Deadline(

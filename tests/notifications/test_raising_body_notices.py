@@ -8,11 +8,11 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide
 from support.mail import MailServer
 
 from models import Notification
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.notifications import delivery as notify
 from workflow.notifications import digest
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
@@ -60,9 +60,9 @@ def test_the_raising_body_hears_of_each_move_as_each_member_chose(
     both = make_user("member@SU-NORD-SOM", "secretariat@TSS", name="Begge Bentsen")
     session.commit()
     case = make_case(title="Fælles forløb for KOL")
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     clock.advance(timedelta(hours=1))
-    engine.perform(case, "tss_return", make_user("chair@TSS"), comment="Økonomien mangler.")
+    decide(case, "tss_return", make_user("chair@TSS"), comment="Økonomien mangler.")
     session.commit()
 
     # In the app, always: one notice per move for each member, whatever their mail setting.
@@ -113,7 +113,7 @@ def test_whoever_moves_the_case_is_not_told_of_their_own_move(session, make_case
     chair = make_user("chair@SU-NORD-SOM")
     member = make_user("member@SU-NORD-SOM")
     case = make_case()
-    engine.perform(case, "submit", chair)
+    decide(case, "submit", chair)
     session.commit()
     assert _told(session, chair) == []
     assert [n.kind for n in _told(session, member)] == ["status_changed"]

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import proposed_by_co_chair
 
 from models import AdminAuditEntry, CaseEvent, Notification
 from workflow import scheduler
@@ -45,7 +46,8 @@ def test_one_request_id_runs_from_the_request_to_its_audit_event_and_outbox_rows
 ):
     case = make_case()
     make_user("member@SU-NORD-SOM")  # hears of the move: an outbox row
-    logged_in("chair@SU-NORD-SOM")
+    chair = logged_in("chair@SU-NORD-SOM")
+    proposed_by_co_chair(case, "submit", chair)  # the request is the other co-chair's consent
     response = client.post(
         f"/sager/{case.id}/handlinger/submit",
         data={"expected_version": str(case.version)},
@@ -190,6 +192,7 @@ def test_a_busy_run_logs_no_personal_data_or_secrets(
         client.post("/login", data={"email": chair.email, "password": "forkert-" + password})
         client.post("/login", data={"email": chair.email, "password": password})
         case = make_case(title="Borger 010203-1234 og hans forløb")
+        proposed_by_co_chair(case, "submit", chair)  # the post is the other co-chair's consent
         client.post(
             f"/sager/{case.id}/handlinger/submit",
             data={"expected_version": str(case.version), "comment": "Ring til anne@eksempel.dk"},

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from support.formandskab import decide
 
 from models import Notification
 from workflow import scheduler
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.outbox import enqueue
 from workflow.notifications.delivery import SmtpConfig, deliver_pending
 from workflow.scheduler import SchedulerConfig
@@ -135,7 +135,7 @@ def test_a_transition_is_counted_and_its_notices_queue_up(make_case, make_user, 
     case = make_case()
     make_user("member@SU-NORD-SOM")  # someone to hear of the move
     before = scrape()
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     after = scrape()
     labels = {"process": "signature_initiative", "trigger": "submit"}
     assert (

@@ -9,6 +9,7 @@ import shutil
 from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select
+from support.formandskab import decide
 from test_reorganise import PLAN, write_plan  # the small test plan: SKU split, TSS replaced
 
 from models import Body, BodyKind, Case, CaseEvent
@@ -33,7 +34,7 @@ def test_the_shipped_definitions_name_sku_and_tss_by_their_kind(session):
 def test_named_bodies_follow_the_structure_of_the_day(session, tmp_path, make_case, make_user):
     submitter = make_user("chair@SU-NORD-SOM")
     case = make_case(title="Nordlig indsats")
-    engine.perform(case, "submit", submitter)
+    decide(case, "submit", submitter)  # with the other co-chair
     assert case.current_body.code == "TSS"
     # Before any reorganisation: SU-NORD-SOM lies under TSS, which lies under SKU.
     assert engine.named_body(session, case, "SKU").code == "SKU"
@@ -67,7 +68,7 @@ def test_named_bodies_follow_the_structure_of_the_day(session, tmp_path, make_ca
 
     # The same definition runs: the steering group recommends, the case goes to SR-C.
     clock.set_time(datetime(2021, 7, 1, 9, 0, tzinfo=UTC))
-    engine.perform(case, "tss_recommend", make_user("chair@NY-TSS"))
+    decide(case, "tss_recommend", make_user("chair@NY-TSS"))  # at a meeting: its terms say
     assert (case.state, case.current_body.code) == ("at_sku", "SR-C")
     # Only SR-C's chairs decide it now; SR-B's may not.
     allowed = {t.trigger for t in engine.allowed_triggers(case, make_user("chair@SR-C"))}
@@ -76,9 +77,15 @@ def test_named_bodies_follow_the_structure_of_the_day(session, tmp_path, make_ca
     assert audit.verify(session).problems == []
 
 
-def test_a_body_raised_outside_the_line_falls_back_to_the_named_body(session, make_case, make_user):
-    """PPU has no parent: a case it raises reaches SKU itself, as before body kinds."""
-    case = make_case("joint_agreement", title="Fra PPU", origin="PPU", state="terms_of_reference")
+def test_a_body_raised_outside_the_line_falls_back_to_the_named_body(
+    session, body, make_case, make_user
+):
+    """PPU has no parent: a case it raised reaches SKU itself, as before body kinds."""
+    # PPU may no longer start a process (started_by), but a case it raised earlier remains.
+    case = make_case("joint_agreement", title="Fra PPU", origin="TSS", state="terms_of_reference")
+    case.originating_body_id = body("PPU").id
+    session.flush()
+    session.refresh(case)
     assert engine.named_body(session, case, "SKU").code == "SKU"
     assert engine.named_body(session, case, "TSS").code == "TSS"
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from support.formandskab import decide
 
 from models import (
     AdminAuditEntry,
@@ -119,7 +120,7 @@ def fixture_cases(session, make_case, make_user, make_meeting, body):
     make_meeting("TSS", clock.now() + timedelta(days=30), MeetingStatus.PLANNED)
     submitter = make_user("chair@SU-NORD-SOM")
     at_tss = make_case(title="Til TSS")
-    engine.perform(at_tss, "submit", submitter)
+    decide(at_tss, "submit", submitter)
     at_sku_north = make_case(title="Nord hos SKU", state="at_sku")
     at_sku_south = make_case(title="Syd hos SKU", origin="SU-SYD-SOM", state="at_sku")
     raised_by_tss = make_case(
@@ -127,7 +128,7 @@ def fixture_cases(session, make_case, make_user, make_meeting, body):
     )
     tina = make_user("chair@TSS", name="Tina TSS-formand")
     closed = make_case("joint_agreement", title="Afsluttet", origin="TSS")
-    engine.perform(closed, "reject_terms", tina, comment="Ikke nu")
+    decide(closed, "reject_terms", tina, comment="Ikke nu")
     assert closed.state == "cancelled"
     make_user("member@SKU", name="Søren SKU-medlem")
     return {
@@ -275,13 +276,14 @@ def test_applying_moves_open_cases_keeps_closed_ones_and_twice_changes_nothing(
     assert session.scalar(select(Party).where(Party.code == "REGION-H")).valid_to == date(
         2020, 12, 31
     )
-    # Memberships: TSS's carried over from the effective date, SKU's ended.
-    tina = session.scalars(
+    # Memberships: TSS's carried over from the effective date (both co-chairs: Tina and the
+    # co-chair who consented to the formandskab decisions of the fixture), SKU's ended.
+    co_chairs = session.scalars(
         select(Membership).where(
             Membership.body_id == bodies["NY-TSS"].id, Membership.role == Role.CHAIR
         )
     ).all()
-    assert len(tina) == 1 and tina[0].since == date(2021, 1, 1)
+    assert len(co_chairs) == 2 and all(m.since == date(2021, 1, 1) for m in co_chairs)
     sku_members = session.scalars(
         select(Membership).where(Membership.body_id == bodies["SKU"].id)
     ).all()
@@ -294,7 +296,7 @@ def test_applying_moves_open_cases_keeps_closed_ones_and_twice_changes_nothing(
     told = session.scalars(
         select(Notification).where(Notification.subject.like("Sag flyttet til NY-TSS%"))
     ).all()
-    assert {n.recipient_id for n in told} == {tina[0].user_id}
+    assert {n.recipient_id for n in told} == {m.user_id for m in co_chairs}
     assert audit.verify(session).problems == []
     stored = session.scalar(select(Reorganisation).where(Reorganisation.name == "test-reform"))
     assert stored is not None and stored.summary["cases_moved"] == 4
@@ -323,7 +325,7 @@ def test_the_same_definitions_run_in_the_new_structure(session, tmp_path, fixtur
         )
     ).first()
     assert chair is not None
-    engine.perform(case, "tss_recommend", chair.user, comment="Anbefales")
+    decide(case, "tss_recommend", chair.user, comment="Anbefales")
     assert case.state == "at_sku"
     assert case.current_body.code == "SR-B"
     # The report of TSS's and SKU's decisions includes the steering group that took over.
@@ -389,13 +391,16 @@ def test_a_case_page_shows_the_organisation_as_it_was(
     admin = make_user(is_admin=True)
     tina = make_user("chair@TSS")
     closed = make_case("joint_agreement", title="Afsluttet i 2020", origin="TSS")
-    engine.perform(closed, "reject_terms", tina, comment="Ikke nu")
-    renamed = make_case("forum_matter", title="Hos PPU", origin="PPU")
-    ppu_chair = make_user("chair@PPU")
-    engine.perform(renamed, "raise", ppu_chair)
-    engine.perform(renamed, "reject", ppu_chair, comment="Nej")
+    decide(closed, "reject_terms", tina, comment="Ikke nu")
+    # A forum matter is started by a forum (not PPU, a political body): the plan renames the
+    # forum that raised it, as it renames PPU.
+    renamed = make_case("forum_matter", title="Hos dataforummet", origin="FORUM-DATA")
+    forum_chair = make_user("chair@FORUM-DATA")
+    decide(renamed, "raise", forum_chair)
+    decide(renamed, "reject", forum_chair, comment="Nej")
     open_case = make_case(title="Åben hos SKU", state="at_sku")
-    operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path)), admin)
+    plan = PLAN + '\n[[rename]]\nbody = "FORUM-DATA"\nname = "Dataforum Øst"\n'
+    operations.apply_plan(session, reorganise.load_plan(write_plan(tmp_path, plan)), admin)
     logged_in(is_admin=True)
 
     page = text_of(client.get(f"/sager/{closed.id}"))
@@ -405,7 +410,9 @@ def test_a_case_page_shows_the_organisation_as_it_was(
     assert "Behandles i Sundhedsråd B (SR-B)" in moved
     assert "Flyttet fra SKU til Sundhedsråd B (SR-B) ved reorganisering" in moved
     # A closed case names the body as it was named then; the body's page says it was renamed.
-    assert "Rejst af Praksisplanudvalget (PPU)" in text_of(client.get(f"/sager/{renamed.id}"))
+    raised_by = text_of(client.get(f"/sager/{renamed.id}"))
+    assert "Rejst af Tværsektorielt samarbejdsforum for data om økonomi og aktivitet" in raised_by
+    assert "Dataforum Øst" not in raised_by
     ppu = text_of(client.get("/organer/PPU"))
     assert "Praksisplanudvalget Øst (PPU)" in ppu and "Tidligere navne Praksisplanudvalget" in ppu
     bodies = text_of(client.get("/organer"))

@@ -82,7 +82,7 @@ def test_the_case_page_shows_the_earliest_decision(
     ]:
         _meeting(session, body, code, day)
     session.flush()
-    case = make_case(state="draft", cost_driving=True)
+    case = make_case(state="draft", cost_driving=True, business_case="")
     logged_in("member@SU-NORD-SOM")
     page = text_of(client.get(f"/sager/{case.id}"))
     assert "Tidligst behandlet i TSS: 1. oktober 2020" in page

@@ -7,10 +7,10 @@ import io
 from datetime import UTC, datetime, timedelta
 
 from openpyxl import load_workbook
+from support.formandskab import decide
 
 from models import Deadline, DeadlineKind, Meeting
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.implementation import indicators
 from workflow.reports import queries as reports
 
@@ -19,11 +19,11 @@ def decided_case(make_case, make_user):
     """A signature initiative SKU approved on the chairs' behalf 20 days after submission."""
     start = clock.now()
     case = make_case(title="Fælles akutindsats")
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     clock.set_time(start + timedelta(days=10))
-    engine.perform(case, "tss_recommend", make_user("chair@TSS"))
+    decide(case, "tss_recommend", make_user("chair@TSS"))
     clock.set_time(start + timedelta(days=20))
-    engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    decide(case, "sku_approve", make_user("chair@SKU"))
     return case
 
 
@@ -206,8 +206,8 @@ def returned_draft(make_case, make_user, session, body):
     """A signature initiative of SU-SYD-SOM that TSS returned for revision (a draft again,
     but one that was shared), with a follow-up deadline of TSS that is now overdue."""
     case = make_case(origin="SU-SYD-SOM", title="Syds returnerede kladde")
-    engine.perform(case, "submit", make_user("chair@SU-SYD-SOM"))
-    engine.perform(case, "tss_return", make_user("chair@TSS"), comment="Beskriv økonomien.")
+    decide(case, "submit", make_user("chair@SU-SYD-SOM"))
+    decide(case, "tss_return", make_user("chair@TSS"), comment="Beskriv økonomien.")
     _overdue_follow_up(session, body, case)
     assert case.state == "draft"
     return case

@@ -153,6 +153,7 @@ SATISFIERS: dict[str, Mutator] = {
     "within_mandate": lambda s, c: None,
     "large_task_raised_in_tss": lambda s, c: None,
     "financing_follows": lambda s, c: None,
+    "business_case_stated": lambda s, c: None,
     "role_distribution_stated": lambda s, c: None,
     "triple_aim_described": lambda s, c: None,
     "focus_and_goals_stated": lambda s, c: None,
@@ -171,6 +172,7 @@ VIOLATORS: dict[str, Mutator] = {
     "within_mandate": lambda s, c: setattr(c, "principled", True),
     "large_task_raised_in_tss": lambda s, c: setattr(c, "large_task", True),
     "financing_follows": _municipal_expense,
+    "business_case_stated": lambda s, c: setattr(c, "business_case", ""),
     "role_distribution_stated": lambda s, c: setattr(c, "general_practice_role", ""),
     "triple_aim_described": lambda s, c: setattr(c, "triple_aim_economy", ""),
     "focus_and_goals_stated": lambda s, c: setattr(c, "national_goals", []),
@@ -317,14 +319,17 @@ class Driver:
     def decision_data(
         self, case: Case, transition: TransitionSpec, role: RoleRef
     ) -> dict[str, Any]:
-        """A chair decides on the body's behalf; anyone else names a meeting of the body."""
-        if not transition.decision or role.role in ("chair", "vice_chair"):
+        """The chairs decide on the body's behalf where its terms allow it (formandskab_decides);
+        anyone else, and the chairs of a body whose terms do not, name a meeting of the body."""
+        if not transition.decision:
             return {}
         code = (
             self.body_code(case, role.body)
             if role.role != "admin"
             else self.body_code(case, "current")
         )
+        if role.role in ("chair", "vice_chair") and self.body(code).formandskab_decides:
+            return {}
         return {"meeting_id": self.meeting(code).id}
 
     def recorder(self, transition: TransitionSpec) -> RoleRef:
@@ -352,13 +357,22 @@ class Driver:
                 assert case.extra[spec.name] == data[spec.name]
                 assert event.data[spec.name] == data[spec.name]
 
-    def chair(self, case: Case, transition: TransitionSpec) -> User:
-        """An actor who may fire `transition` without naming a meeting."""
+    def chair_ref(self, transition: TransitionSpec) -> RoleRef:
+        """The chairs' role on the transition (or its first role, for one that is no decision)."""
         ref = next((r for r in transition.allowed if r.role in ("chair", "vice_chair")), None)
         if ref is None:
             ref = transition.allowed[0]
             assert not transition.decision, f"{transition.trigger}: a decision without chairs"
-        return self.actor(case, ref)
+        return ref
+
+    def chair(self, case: Case, transition: TransitionSpec) -> User:
+        """An actor who may fire `transition` as the chairs (see `chair_data`)."""
+        return self.actor(case, self.chair_ref(transition))
+
+    def chair_data(self, case: Case, transition: TransitionSpec) -> dict[str, Any]:
+        """What the chairs add to decide: nothing where the body's terms let them decide on its
+        behalf, else the meeting they decide at."""
+        return self.decision_data(case, transition, self.chair_ref(transition))
 
     def add_units(self, case: Case, states: list[ImplementationState]) -> None:
         """Register municipalities implementing the case, one per given state."""

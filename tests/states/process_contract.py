@@ -7,9 +7,9 @@ transition, role, field or guard in states/ is covered without editing a test.
 from __future__ import annotations
 
 import pytest
+from support.formandskab import decide
 
 from models import MeetingStatus
-from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed
 
 
@@ -22,7 +22,7 @@ def test_allowed_role_fires_the_transition(driver, firing):
     comment, data = driver.fields(transition)
     data.update(driver.decision_data(case, transition, role))
 
-    event = engine.perform(case, trigger, actor, comment=comment, data=data)
+    event = decide(case, trigger, actor, comment=comment, data=data)
 
     assert case.state == transition.dest
     assert case.current_body_id == driver.state_body_id(case, transition.dest)
@@ -40,7 +40,7 @@ def test_actor_without_the_role_is_refused_and_told_who_may(driver, trigger):
     before = driver.event_count(case)
 
     with pytest.raises(NotAllowed) as refused:
-        engine.perform(case, trigger, driver.near_miss(case, transition), comment, data)
+        decide(case, trigger, driver.near_miss(case, transition), comment, data)
 
     assert transition.label in refused.value.message
     for words in driver.refusal_words(case, transition):
@@ -61,7 +61,7 @@ def test_transition_is_refused_outside_its_source_states(driver, trigger):
             t.trigger for t in driver.definition.transitions_from(state) if not t.automatic_only
         ]
         with pytest.raises(InvalidTrigger) as refused:
-            engine.perform(case, trigger, actor)
+            decide(case, trigger, actor)
         assert refused.value.valid == valid
         assert driver.definition.states[state].label in refused.value.message
         for name in valid:
@@ -78,9 +78,10 @@ def test_missing_required_field_is_named(driver, required_field):
     case = driver.place(transition.sources[0])
     driver.satisfy(case, transition)
     comment, data = driver.fields(transition, omit=name)
+    data.update(driver.chair_data(case, transition))
 
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, trigger, driver.chair(case, transition), comment, data)
+        decide(case, trigger, driver.chair(case, transition), comment, data)
 
     assert [f.rule for f in refused.value.failures] == [f"field:{name}"]
     assert f"Feltet '{spec.label}' skal udfyldes" in refused.value.message
@@ -95,10 +96,11 @@ def test_each_guard_of_the_transition_is_enforced(driver, guarded):
     driver.satisfy(case, transition)
     driver.violate(case, guard)
     comment, data = driver.fields(transition)
+    data.update(driver.chair_data(case, transition))
     before = driver.event_count(case)
 
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, trigger, driver.chair(case, transition), comment, data)
+        decide(case, trigger, driver.chair(case, transition), comment, data)
 
     assert guard in [f.rule for f in refused.value.failures]
     assert (case.state, driver.event_count(case)) == (source, before)
@@ -116,15 +118,15 @@ def test_decision_is_taken_at_a_meeting_of_the_deciding_body(driver, decision_tr
 
     if recorder.role not in ("chair", "vice_chair"):
         with pytest.raises(GuardFailed) as refused:
-            engine.perform(case, decision_trigger, actor, comment, data)
+            decide(case, decision_trigger, actor, comment, data)
         assert [f.rule for f in refused.value.failures] == ["decision_at_meeting"]
         assert "angiv mødet" in refused.value.message
     elsewhere = driver.meeting("PPU")
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, decision_trigger, actor, comment, {**data, "meeting_id": elsewhere.id})
+        decide(case, decision_trigger, actor, comment, {**data, "meeting_id": elsewhere.id})
     assert f"ikke et møde i {deciding}" in refused.value.message
     cancelled = driver.meeting(deciding, status=MeetingStatus.CANCELLED)
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, decision_trigger, actor, comment, {**data, "meeting_id": cancelled.id})
+        decide(case, decision_trigger, actor, comment, {**data, "meeting_id": cancelled.id})
     assert "aflyst" in refused.value.message
     assert case.state == source

@@ -16,6 +16,7 @@ from process_contract import (  # noqa: F401
     test_transition_is_refused_outside_its_source_states,
 )
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import (
     ImplementationState,
@@ -32,22 +33,20 @@ PROCESS = "development_task"
 
 
 def test_cost_driving_task_must_be_approved_by_sku_with_financing(session, driver, make_user):
-    case = driver.place("assignment_frame", cost_driving=True)
+    case = driver.place("assignment_frame", cost_driving=True, business_case="")
     tss_chair = make_user("chair@TSS")
     su_chair = make_user("chair@SU-SYD-SOM")
     kkr, kku = make_user("observer@KKR"), make_user("observer@KKU")
 
-    engine.perform(case, "approve_frame", tss_chair)
+    decide(case, "approve_frame", tss_chair)
     assert (case.state, case.current_body.code) == ("development", "SU-SYD-SOM")
-    engine.perform(
-        case, "start_consultation", su_chair, data={"consultation_deadline": "2020-09-20"}
-    )
+    decide(case, "start_consultation", su_chair, data={"consultation_deadline": "2020-09-20"})
     clock.set_time(datetime(2020, 9, 21, 8, tzinfo=UTC))
-    engine.perform(case, "end_consultation", su_chair)
+    decide(case, "end_consultation", su_chair)
     assert (case.state, case.current_body.code) == ("at_tss", "TSS")
 
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "approve_spreading", tss_chair)
+        decide(case, "approve_spreading", tss_chair)
     assert {f.rule for f in refused.value.failures} == {"financing_follows", "within_mandate"}
     assert "mangler en businesscase og et finansieringsforslag" in refused.value.message
     engine.edit_case(
@@ -55,12 +54,14 @@ def test_cost_driving_task_must_be_approved_by_sku_with_financing(session, drive
         {"business_case": "Gevinst efter 2 år.", "financing_proposal": "Deles 50/50."},
     )  # fmt: skip
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "approve_spreading", tss_chair)
+        decide(case, "approve_spreading", tss_chair)
     assert [f.rule for f in refused.value.failures] == ["within_mandate"]
 
-    engine.perform(case, "refer_to_sku", tss_chair)
+    decide(case, "refer_to_sku", tss_chair)
     assert (case.state, case.current_body.code) == ("at_sku", "SKU")
-    engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    decide(
+        case, "sku_approve", make_user("chair@SKU"), data={"meeting_id": driver.meeting("SKU").id}
+    )
     assert (case.state, case.current_body.code) == ("spreading", "SU-SYD-SOM")
     for observer in (kkr, kku):
         informed = session.scalars(
@@ -68,14 +69,14 @@ def test_cost_driving_task_must_be_approved_by_sku_with_financing(session, drive
         ).all()
         assert [n.kind for n in informed] == ["information"]
     driver.add_units(case, [ImplementationState.IMPLEMENTED, ImplementationState.NOT_RELEVANT])
-    engine.perform(case, "report_spread", su_chair)
+    decide(case, "report_spread", su_chair)
     assert case.state == "completed"
 
 
 def test_tss_approves_spreading_within_its_mandate_and_informs_kkr(session, driver, make_user):
     case = driver.place("at_tss")
     kkr, kku = make_user("observer@KKR"), make_user("observer@KKU")
-    engine.perform(case, "approve_spreading", make_user("chair@TSS"))
+    decide(case, "approve_spreading", make_user("chair@TSS"))
     assert (case.state, case.current_body.code) == ("spreading", "SU-SYD-SOM")
     informed = {
         n.recipient_id
@@ -87,7 +88,7 @@ def test_tss_approves_spreading_within_its_mandate_and_informs_kkr(session, driv
 
 def test_tss_returns_the_task_for_further_development(driver, make_user):
     case = driver.place("at_tss")
-    engine.perform(
+    decide(
         case,
         "tss_return",
         make_user("secretariat@TSS"),

@@ -14,12 +14,14 @@ from process_contract import (  # noqa: F401
     test_transition_is_refused_outside_its_source_states,
 )
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import (
     Notification,
 )
 from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed, InvalidTrigger
+from workflow.engine.formandskab import PROPOSED
 
 PROCESS = "forum_matter"
 
@@ -42,7 +44,7 @@ def test_flagged_matter_is_routed_to_tss_with_the_reason_on_the_timeline(
     forum_chair = make_user("chair@FORUM-DATA")
     tss_secretariat = make_user("secretariat@TSS")
 
-    event = engine.perform(case, "raise", raiser)
+    event = decide(case, "raise", raiser)
 
     assert (case.state, case.current_body.code) == ("at_tss", "TSS")
     assert event.trigger == "raise"
@@ -65,7 +67,7 @@ def test_flagged_matter_is_routed_to_tss_with_the_reason_on_the_timeline(
 def test_recorded_extra_expense_for_a_party_routes_the_matter_to_tss(driver, make_user):
     case = driver.place("draft")
     driver.violate(case, "financing_follows")  # records a municipality's extra expense
-    engine.perform(case, "raise", make_user("member@FORUM-DATA"))
+    decide(case, "raise", make_user("member@FORUM-DATA"))
     assert case.state == "at_tss"
 
 
@@ -79,21 +81,21 @@ def test_matter_flagged_after_it_reached_the_forum_is_routed_on_the_edit(driver,
 def test_tss_frames_the_decision_and_the_forum_decides_it(driver, make_user):
     case = driver.place("draft", principled=True)
     forum_chair = make_user("chair@FORUM-DATA")
-    engine.perform(case, "raise", forum_chair)
+    decide(case, "raise", forum_chair)
     with pytest.raises(InvalidTrigger):
-        engine.perform(case, "decide", forum_chair, comment="Vi beslutter selv.")
-    engine.perform(
+        decide(case, "decide", forum_chair, comment="Vi beslutter selv.")
+    decide(
         case,
         "tss_return_to_forum",
         make_user("chair@TSS"),
         comment="Forummet beslutter inden for 0 kr.",
     )
     assert (case.state, case.current_body.code) == ("in_forum", "FORUM-DATA")  # not re-routed
-    engine.perform(case, "decide", forum_chair, comment="Fælles skabelon for udskrivning.")
-    engine.perform(case, "start", forum_chair)
-    engine.perform(case, "close", forum_chair, comment="Skabelonen er taget i brug.")
+    decide(case, "decide", forum_chair, comment="Fælles skabelon for udskrivning.")
+    decide(case, "start", forum_chair)
+    decide(case, "close", forum_chair, comment="Skabelonen er taget i brug.")
     assert case.state == "closed"
-    assert [e.trigger for e in driver.events(case)] == [
+    assert [e.trigger for e in driver.events(case) if e.trigger != PROPOSED] == [
         "create", "raise", "escalate", "tss_return_to_forum", "decide", "start", "close",
     ]  # fmt: skip
 
@@ -101,18 +103,18 @@ def test_tss_frames_the_decision_and_the_forum_decides_it(driver, make_user):
 def test_large_task_is_started_only_after_tss_has_seen_it(driver, make_user):
     case = driver.place("draft", large_task=True)
     forum_chair = make_user("chair@FORUM-DATA")
-    engine.perform(case, "raise", forum_chair)
+    decide(case, "raise", forum_chair)
     assert case.state == "at_tss"
-    engine.perform(case, "tss_decide", make_user("chair@TSS"), comment="Igangsæt i 2021.")
+    decide(case, "tss_decide", make_user("chair@TSS"), comment="Igangsæt i 2021.")
     assert (case.state, case.current_body.code) == ("decided", "FORUM-DATA")
-    engine.perform(case, "start", forum_chair)
+    decide(case, "start", forum_chair)
     assert case.state == "in_progress"
 
 
 def test_principled_matter_placed_in_the_forum_cannot_be_decided_there(driver, make_user):
     case = driver.place("in_forum", political=True, principled=True)
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "decide", make_user("chair@FORUM-DATA"), comment="Ja.")
+        decide(case, "decide", make_user("chair@FORUM-DATA"), comment="Ja.")
     assert "Sagen er principiel og er af politisk karakter" in refused.value.message
     assert "TSS" in refused.value.message
 
@@ -120,10 +122,65 @@ def test_principled_matter_placed_in_the_forum_cannot_be_decided_there(driver, m
 def test_plain_matter_is_decided_by_the_forum_chairs_and_closed(driver, make_user):
     case = driver.place("draft")
     secretariat = make_user("secretariat@FORUM-DATA")
-    engine.perform(case, "raise", secretariat)
+    decide(case, "raise", secretariat)
     assert case.state == "in_forum"
-    event = engine.perform(case, "decide", make_user("vice_chair@FORUM-DATA"), comment="Ja.")
+    event = decide(case, "decide", make_user("vice_chair@FORUM-DATA"), comment="Ja.")
     assert event.data["on_behalf_of_body"] is True
     assert event.data["decision_body"] == "FORUM-DATA"
-    engine.perform(case, "close", secretariat, comment="Gennemført.")
+    decide(case, "close", secretariat, comment="Gennemført.")
     assert case.state == "closed"
+
+
+# --- Re-escalation (seed 000 l.51-53): what TSS did not treat goes back to TSS --------------
+
+
+def _returned_by_tss(driver, make_user, **flags):
+    case = driver.place("draft", principled=True, **flags)
+    decide(case, "raise", make_user("member@FORUM-DATA"))
+    assert case.state == "at_tss"
+    tss = driver.meeting("TSS")
+    decide(
+        case,
+        "tss_return_to_forum",
+        make_user("secretariat@TSS"),
+        comment="Forummet beslutter inden for 0 kr.",
+        data={"meeting_id": tss.id},
+    )
+    assert case.state == "in_forum"
+    return case
+
+
+def test_a_flag_added_after_tss_returned_the_matter_sends_it_back(driver, make_user):
+    case = _returned_by_tss(driver, make_user)
+    engine.edit_case(case, make_user("secretariat@FORUM-DATA"), {"cost_driving": True})
+    assert (case.state, case.current_body.code) == ("at_tss", "TSS")
+    assert driver.events(case)[-1].data["automatic"] is True
+
+
+def test_a_larger_extra_expense_after_tss_returned_the_matter_sends_it_back(
+    driver, make_user, session
+):
+    case = _returned_by_tss(driver, make_user)
+    driver.violate(case, "financing_follows")  # a municipality's extra expense, recorded now
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "decide", make_user("chair@FORUM-DATA"), comment="Vi beslutter selv.")
+    assert "medfører merudgifter" in refused.value.message
+    assert "within_mandate" in [f.rule for f in refused.value.failures]
+
+
+def test_what_tss_treated_does_not_send_the_matter_back(driver, make_user):
+    case = _returned_by_tss(driver, make_user)
+    engine.edit_case(case, make_user("secretariat@FORUM-DATA"), {"summary": "Præciseret."})
+    assert case.state == "in_forum"
+    decide(case, "decide", make_user("chair@FORUM-DATA"), comment="Inden for TSS' ramme.")
+    assert case.state == "decided"
+
+
+def test_without_the_recorded_view_of_tss_the_re_escalation_disappears(driver, make_user):
+    # The rule lives in the definition (on_enter = ["record_what_tss_saw"]): a case whose
+    # return was not recorded is not sent back, as before the rule.
+    case = _returned_by_tss(driver, make_user)
+    case.extra = {k: v for k, v in case.extra.items() if k != "tss_saw"}
+    driver.session.commit()
+    engine.edit_case(case, make_user("secretariat@FORUM-DATA"), {"cost_driving": True})
+    assert case.state == "in_forum"

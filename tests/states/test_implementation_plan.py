@@ -16,13 +16,13 @@ from process_contract import (  # noqa: F401
     test_transition_is_refused_outside_its_source_states,
 )
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import (
     Deadline,
     Notification,
 )
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed
 
 PROCESS = "implementation_plan"
@@ -46,31 +46,37 @@ def test_plan_for_2021_from_preparation_to_completed_follow_up(session, driver, 
     sku_chair, sku_secretariat = make_user("chair@SKU"), make_user("secretariat@SKU")
     kkr = make_user("observer@KKR")
 
-    engine.perform(case, "submit_for_discussion", tss_chair)
+    decide(case, "submit_for_discussion", tss_chair)
     assert (case.state, case.current_body.code) == ("initial_discussion", "SKU")
     assert _open_deadline(session, case).due_at == datetime(2020, 6, 30, 21, 59, tzinfo=UTC)
-    engine.perform(case, "discuss", sku_chair)
+    decide(case, "discuss", sku_chair, data={"meeting_id": driver.meeting("SKU").id})
     assert (case.state, case.current_body.code) == ("kkr_dialogue", "TSS")
     assert (
         len(session.scalars(select(Notification).where(Notification.recipient_id == kkr.id)).all())
         == 1
     )
-    engine.perform(case, "conclude_dialogue", tss_chair)
+    decide(case, "conclude_dialogue", tss_chair)
     assert (case.state, case.current_body.code) == ("awaiting_adoption", "SKU")
     # 31 October 2020 is after the change to winter time: 23:59 CET is 22:59 UTC.
     assert _open_deadline(session, case).due_at == datetime(2020, 10, 31, 22, 59, tzinfo=UTC)
 
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "adopt", sku_chair)
+        decide(case, "adopt", sku_chair, data={"meeting_id": driver.meeting("SKU").id})
     assert "tidligst 1. oktober 2020" in refused.value.message
     clock.set_time(datetime(2020, 10, 27, 14, tzinfo=UTC))
     meeting = driver.meeting("SKU")
-    engine.perform(case, "adopt", sku_secretariat, data={"meeting_id": meeting.id})
+    decide(case, "adopt", sku_secretariat, data={"meeting_id": meeting.id})
     assert (case.state, case.current_body.code) == ("in_effect", "TSS")
     assert _open_deadline(session, case).due_at == datetime(2021, 12, 31, 22, 59, tzinfo=UTC)
-    engine.perform(case, "start_follow_up", tss_chair)
+    decide(case, "start_follow_up", tss_chair)
     assert _open_deadline(session, case).due_at == datetime(2022, 6, 30, 21, 59, tzinfo=UTC)
-    engine.perform(case, "complete", sku_chair, comment="Indikatorerne er forbedret.")
+    decide(
+        case,
+        "complete",
+        sku_chair,
+        comment="Indikatorerne er forbedret.",
+        data={"meeting_id": driver.meeting("SKU").id},
+    )
     assert (case.state, case.current_body.code) == ("completed", "TSS")
 
 
@@ -85,16 +91,22 @@ def test_adoption_opens_on_1_october_danish_time(driver, make_user, moment, allo
     case = driver.place("awaiting_adoption")
     clock.set_time(moment)
     if allowed:
-        engine.perform(case, "adopt", make_user("chair@SKU"))
+        meeting = {"meeting_id": driver.meeting("SKU", hours_ago=0).id}
+        decide(case, "adopt", make_user("chair@SKU"), data=meeting)
         assert case.state == "in_effect"
     else:
+        meeting = {"meeting_id": driver.meeting("SKU", hours_ago=0).id}
         with pytest.raises(GuardFailed):
-            engine.perform(case, "adopt", make_user("chair@SKU"))
+            decide(case, "adopt", make_user("chair@SKU"), data=meeting)
 
 
 def test_sku_sends_the_plan_back_for_more_dialogue(driver, make_user):
     case = driver.place("awaiting_adoption")
-    engine.perform(
-        case, "return_to_dialogue", make_user("chair@SKU"), comment="Mere om rehabilitering."
+    decide(
+        case,
+        "return_to_dialogue",
+        make_user("chair@SKU"),
+        comment="Mere om rehabilitering.",
+        data={"meeting_id": driver.meeting("SKU").id},
     )
     assert (case.state, case.current_body.code) == ("kkr_dialogue", "TSS")

@@ -16,6 +16,7 @@ from process_contract import (  # noqa: F401
     test_transition_is_refused_outside_its_source_states,
 )
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import (
     Deadline,
@@ -23,7 +24,6 @@ from models import (
     Notification,
 )
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.errors import GuardFailed
 
 PROCESS = "joint_agreement"
@@ -38,11 +38,9 @@ def test_terms_drafting_consultation_approvals_and_implementation(session, drive
     su_secretariat = make_user("secretariat@SU-MIDT-SOM")
     kkr = make_user("observer@KKR")
 
-    engine.perform(case, "approve_terms", tss_chair)
+    decide(case, "approve_terms", tss_chair)
     assert (case.state, case.current_body.code) == ("drafting", "SU-MIDT-SOM")
-    engine.perform(
-        case, "start_consultation", su_secretariat, data={"consultation_deadline": "2020-10-02"}
-    )
+    decide(case, "start_consultation", su_secretariat, data={"consultation_deadline": "2020-10-02"})
     consultation = session.scalar(
         select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "consultation")
     )
@@ -50,17 +48,19 @@ def test_terms_drafting_consultation_approvals_and_implementation(session, drive
     assert consultation.due_at == datetime(2020, 10, 2, 21, 59, tzinfo=UTC)  # 23:59 summer time
 
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "end_consultation", su_secretariat)
+        decide(case, "end_consultation", su_secretariat)
     assert "Høringsfristen 2. oktober 2020 er ikke udløbet" in refused.value.message
-    engine.perform(case, "end_consultation", su_secretariat, data={"all_answered": True})
+    decide(case, "end_consultation", su_secretariat, data={"all_answered": True})
     assert (case.state, case.current_body.code) == ("at_tss", "TSS")
     assert driver.events(case)[-1].data["all_answered"] is True
 
     meeting = driver.meeting("TSS")
-    engine.perform(case, "tss_approve", tss_secretariat, data={"meeting_id": meeting.id})
+    decide(case, "tss_approve", tss_secretariat, data={"meeting_id": meeting.id})
     assert (case.state, case.current_body.code) == ("at_sku", "SKU")
     assert case.tss_cleared_at is not None
-    engine.perform(case, "sku_approve", make_user("chair@SKU"))
+    decide(
+        case, "sku_approve", make_user("chair@SKU"), data={"meeting_id": driver.meeting("SKU").id}
+    )
     assert (case.state, case.current_body.code) == ("implementation", "TSS")
     assert [n.kind for n in session.scalars(
         select(Notification).where(Notification.recipient_id == kkr.id)
@@ -68,31 +68,29 @@ def test_terms_drafting_consultation_approvals_and_implementation(session, drive
 
     driver.add_units(case, [ImplementationState.IMPLEMENTED, ImplementationState.NOT_STARTED])
     with pytest.raises(GuardFailed) as refused:
-        engine.perform(case, "report_implemented", tss_secretariat)
+        decide(case, "report_implemented", tss_secretariat)
     assert "18 enheder har endnu ikke implementeret sagen" in refused.value.message  # of 36
     driver.finish_units(case)
-    engine.perform(case, "report_implemented", tss_secretariat)
+    decide(case, "report_implemented", tss_secretariat)
     assert case.state == "completed"
 
 
 def test_consultation_closes_by_itself_once_its_deadline_has_passed(driver, make_user):
     case = driver.place("drafting")
     secretariat = make_user("secretariat@SU-MIDT-SOM")
-    engine.perform(
-        case, "start_consultation", secretariat, data={"consultation_deadline": "2020-09-15"}
-    )
+    decide(case, "start_consultation", secretariat, data={"consultation_deadline": "2020-09-15"})
     clock.set_time(datetime(2020, 9, 15, 21, 30, tzinfo=UTC))  # 23:30 on the last day
     with pytest.raises(GuardFailed):
-        engine.perform(case, "end_consultation", secretariat)
+        decide(case, "end_consultation", secretariat)
     clock.set_time(datetime(2020, 9, 15, 22, 30, tzinfo=UTC))  # 00:30 the day after
-    engine.perform(case, "end_consultation", secretariat)
+    decide(case, "end_consultation", secretariat)
     assert case.state == "at_tss"
 
 
 def test_tss_chair_cancels_a_drafting_agreement_at_a_tss_meeting(driver, make_user):
     case = driver.place("drafting")
     meeting = driver.meeting("TSS")
-    event = engine.perform(
+    event = decide(
         case, "cancel", make_user("chair@TSS"), comment="Opgaven løses nationalt.",
         data={"meeting_id": meeting.id},
     )  # fmt: skip

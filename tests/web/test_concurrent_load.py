@@ -41,12 +41,14 @@ EMAIL = "formand.belastning@test.aftaleflow.dk"
 class World:
     url: str
     token: str
+    co_chair_token: str
     case_ids: list[int]
 
 
 def _populate(url: str, cases: int) -> World:
     """Migrate and seed `url`; add a forum's secretariat and chair (also chair of TSS) with a
-    password and an API token, and `cases` forum matters in draft."""
+    password and an API token, the other co-chair of both with a token (a formandskab decision
+    needs both), and `cases` forum matters in draft."""
     database = make_engine(url)
     migrate.upgrade(database)
     with Session(database, expire_on_commit=False) as session:
@@ -60,8 +62,14 @@ def _populate(url: str, cases: int) -> World:
         session.add(Membership(user_id=user.id, body_id=forum.id, role=Role.SECRETARIAT))
         session.add(Membership(user_id=user.id, body_id=forum.id, role=Role.CHAIR))
         session.add(Membership(user_id=user.id, body_id=tss.id, role=Role.CHAIR))
+        co_chair = User(email="medformand." + EMAIL, name="Medformanden")
+        session.add(co_chair)
+        session.flush()
+        session.add(Membership(user_id=co_chair.id, body_id=forum.id, role=Role.CHAIR))
+        session.add(Membership(user_id=co_chair.id, body_id=tss.id, role=Role.CHAIR))
         session.commit()
         token = tokens.create_token(session, user, "belastning").plain
+        co_chair_token = tokens.create_token(session, co_chair, "belastning").plain
         ids = [
             engine.create_case(
                 session, process="forum_matter", title=f"Belastning {number}",
@@ -70,7 +78,7 @@ def _populate(url: str, cases: int) -> World:
             for number in range(cases)
         ]  # fmt: skip
     database.dispose()
-    return World(url, token, ids)
+    return World(url, token, co_chair_token, ids)
 
 
 @pytest.fixture
@@ -234,23 +242,46 @@ def _transition(client: Client, case_id: int, trigger: str, comment: str | None,
     return client.call("POST", f"/api/v1/cases/{case_id}/transitions", body)
 
 
-def _step(api: Client, case_id: int, step: tuple[str, str | None], version: int, tally: Tally):
-    """Fire one step of a case's path with the version read; return the case's new version."""
+def _proposed(status: int, body: bytes) -> int | None:
+    """The case's new version when the answer is one co-chair's proposal, else None."""
+    if status != 200:
+        return None
+    answer = json.loads(body)
+    return answer["version"] if answer["event"]["trigger"] == "formandskab_proposed" else None
+
+
+def _step(
+    api: Client, co_chair: Client, case_id: int, step: tuple[str, str | None], version: int,
+    tally: Tally,
+) -> int:  # fmt: skip
+    """Fire one step of a case's path with the version read (a formandskab decision proposed
+    by one co-chair and taken by the other); return the case's new version."""
     trigger, comment = step
     status, body = _transition(api, case_id, trigger, comment, version)
     tally.note(f"POST {trigger} on own {case_id}", status, body, (200,))
+    proposed = _proposed(status, body)
+    if proposed is not None:
+        status, body = _transition(co_chair, case_id, trigger, comment, proposed)
+        tally.note(f"POST {trigger} (consent) on own {case_id}", status, body, (200,))
     return json.loads(body)["version"] if status == 200 else version
 
 
-def _push_round_the_loop(api: Client, case_id: int, tally: Tally) -> bool:
-    """Read the case, fire its next step in the loop with the version read; True if it won."""
+def _push_round_the_loop(api: Client, co_chair: Client, case_id: int, tally: Tally) -> int:
+    """Read the case, fire its next step in the loop with the version read (a formandskab
+    decision: the other co-chair consents at once); return how many of the posts won."""
     status, body = api.call("GET", f"/api/v1/cases/{case_id}")
     tally.note(f"GET /api/v1/cases/{case_id}", status, body, (200,))
     read = json.loads(body)
     trigger, comment = NEXT_IN_LOOP[read["state"]]
     status, body = _transition(api, case_id, trigger, comment, read["version"])
-    tally.note(f"POST {trigger} on shared {case_id}", status, body, (200, 409))
-    return status == 200
+    # 422: another writer's proposal by the same co-chair is pending (read after it was made).
+    tally.note(f"POST {trigger} on shared {case_id}", status, body, (200, 409, 422))
+    proposed = _proposed(status, body)
+    if proposed is None:
+        return int(status == 200)
+    status, body = _transition(co_chair, case_id, trigger, comment, proposed)
+    tally.note(f"POST {trigger} (consent) on shared {case_id}", status, body, (200, 409))
+    return 1 + int(status == 200)
 
 
 def test_mixed_reads_and_transitions_under_load_never_answer_a_server_error(own_database):
@@ -264,6 +295,7 @@ def test_mixed_reads_and_transitions_under_load_never_answer_a_server_error(own_
     with serving(app, threads=8) as address:
         pages = Client(address, {"Cookie": _log_in(address)})
         api = Client(address, {"Authorization": f"Bearer {world.token}"})
+        co_chair = Client(address, {"Authorization": f"Bearer {world.co_chair_token}"})
         start = threading.Barrier(READERS + WRITERS + 1)
 
         def read() -> None:
@@ -281,15 +313,17 @@ def test_mixed_reads_and_transitions_under_load_never_answer_a_server_error(own_
                 if round_ < len(OWN_PATH):
                     for case_id in mine:  # the only writer of these: every step succeeds
                         read = versions[case_id]
-                        versions[case_id] = _step(api, case_id, OWN_PATH[round_], read, tally)
+                        versions[case_id] = _step(
+                            api, co_chair, case_id, OWN_PATH[round_], read, tally
+                        )
                         if round_ == 0:  # the same form submitted again: a conflict
                             status, body = _transition(api, case_id, "escalate", "Igen.", read)
                             tally.note(f"POST stale escalate on {case_id}", status, body, (409,))
                 if round_ < SHARED_ROUNDS:
                     for case_id in shared:  # raced: a stale version or state is a 409
-                        if _push_round_the_loop(api, case_id, tally):
-                            with tally.lock:
-                                won_on_shared[case_id] += 1
+                        won = _push_round_the_loop(api, co_chair, case_id, tally)
+                        with tally.lock:
+                            won_on_shared[case_id] += won
 
         def guarded(target: Any, *args: Any) -> threading.Thread:
             def run() -> None:
@@ -325,7 +359,8 @@ def test_mixed_reads_and_transitions_under_load_never_answer_a_server_error(own_
     with Session(check_engine) as check:
         for case_id in own:
             assert check.get(Case, case_id).state == "closed"
-        for case_id in shared:  # each success is in the audit trail once, nothing else
+        # Each success (a proposal or a decision) is in the audit trail once, nothing else.
+        for case_id in shared:
             events = check.scalars(select(CaseEvent.trigger).where(CaseEvent.case_id == case_id))
             assert len([e for e in events if e != "create"]) == won_on_shared[case_id]
     check_engine.dispose()

@@ -6,9 +6,9 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from support.formandskab import decide
 
 from models import Deadline, DeadlineKind, Meeting
-from workflow.engine import core as engine
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_committee_member_sees_our_cases_with_state_body_and_deadline(
 ):
     ours = make_case(title="Vores forslag")
     make_case(title="Andet udvalgs forslag", origin="SU-SYD-SOM")
-    engine.perform(ours, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(ours, "submit", make_user("chair@SU-NORD-SOM"))
     logged_in("member@SU-NORD-SOM")
     html = client.get("/").get_data(as_text=True)
     section = _section(html, "vores-sager")

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from support.formandskab import decide
 
 from models import CaseExpense, Meeting, MeetingStatus, Party, PartyKind
 from workflow.engine import core as engine
@@ -27,9 +28,13 @@ def _tss_meeting(session, body, day: int, month: int = 9) -> Meeting:
     return meeting
 
 
+# A cost-driving case without a business case (the complete test case has one).
+WITHOUT_BUSINESS_CASE = {"cost_driving": True, "business_case": ""}
+
+
 def _submitted(make_case, make_user, **fields):
     case = make_case(**fields)
-    engine.perform(case, "submit", make_user("chair@SU-NORD-SOM"))
+    decide(case, "submit", make_user("chair@SU-NORD-SOM"))
     return case
 
 
@@ -37,7 +42,9 @@ def test_dashboards_list_a_case_lacking_a_business_case_before_the_materialefris
     session, body, client, logged_in, make_case, make_user, text_of
 ):
     _tss_meeting(session, body, 18)
-    case = _submitted(make_case, make_user, title="Sag uden businesscase", cost_driving=True)
+    case = _submitted(
+        make_case, make_user, title="Sag uden businesscase", cost_driving=True, business_case=""
+    )
     _submitted(make_case, make_user, title="Komplet sag")
 
     logged_in("member@SU-NORD-SOM")
@@ -61,7 +68,9 @@ def test_the_secretariats_two_material_sections_are_named_by_their_own_headings(
     dashboard: a shared id named both sections "Materialefrister, der nærmer sig" for a screen
     reader (found by the SU secretariat's browser journey)."""
     _tss_meeting(session, body, 18)
-    _submitted(make_case, make_user, title="Sag uden businesscase", cost_driving=True)
+    _submitted(
+        make_case, make_user, title="Sag uden businesscase", cost_driving=True, business_case=""
+    )
     logged_in("secretariat@TSS")
     html = client.get("/").get_data(as_text=True)
     assert "Materialefrister, der nærmer sig" in html and "Materialefrister pr. møde" in html
@@ -82,7 +91,7 @@ def test_a_far_materialefrist_is_not_flagged_yet(
     session, body, client, logged_in, make_case, text_of
 ):
     _tss_meeting(session, body, 20, month=11)
-    make_case(state="at_tss", title="Sag uden businesscase", cost_driving=True)
+    make_case(state="at_tss", title="Sag uden businesscase", **WITHOUT_BUSINESS_CASE)
     logged_in("member@SU-NORD-SOM")
     assert "Materialefrister, der nærmer sig" not in text_of(client.get("/"))
 
@@ -91,7 +100,9 @@ def test_the_warning_days_are_configurable(
     session, body, make_app, make_login_user, make_case, make_user
 ):
     _tss_meeting(session, body, 20, month=11)
-    _submitted(make_case, make_user, title="Sag uden businesscase", cost_driving=True)
+    _submitted(
+        make_case, make_user, title="Sag uden businesscase", cost_driving=True, business_case=""
+    )
     client = make_app(MATERIAL_WARNING_DAYS=90).test_client()
     user = make_login_user("member@SU-NORD-SOM")
     from support.web import PASSWORD
@@ -104,7 +115,7 @@ def test_agenda_candidates_show_what_is_missing(
     session, body, client, logged_in, make_case, text_of
 ):
     meeting = _tss_meeting(session, body, 18)
-    make_case(state="at_tss", title="Sag uden businesscase", cost_driving=True)
+    make_case(state="at_tss", title="Sag uden businesscase", **WITHOUT_BUSINESS_CASE)
     logged_in("secretariat@TSS")
     page = text_of(client.get(f"/moeder/{meeting.id}"))
     assert "Mangler før materialefristen: Forslaget giver kommunerne nye opgaver" in page
@@ -125,8 +136,10 @@ def test_the_warnings_say_what_the_rules_refuse_and_follow_a_rule_change(
     # A municipal extra expense without a business case, on a case not flagged cost-driving:
     # the financing rule refuses it (a copy of the rule looked at the flag only).
     municipality = session.scalar(select(Party).where(Party.kind == PartyKind.MUNICIPALITY))
-    submitted = _submitted(make_case, make_user, title="Merudgift uden businesscase")
-    at_tss = make_case(state="at_tss", title="Hos TSS")
+    submitted = _submitted(
+        make_case, make_user, title="Merudgift uden businesscase", business_case=""
+    )
+    at_tss = make_case(state="at_tss", title="Hos TSS", business_case="")
     for case in (submitted, at_tss):
         session.add(CaseExpense(case_id=case.id, party_id=municipality.id, amount_dkk=50000))
     session.commit()

@@ -68,7 +68,7 @@ def world(session, body, make_case, make_user) -> Callable[[int], list[Case]]:
     def add(n: int) -> list[Case]:
         made: list[Case] = []
         for index in range(n):
-            draft = make_case(title=f"Kladde {index}", cost_driving=True)
+            draft = make_case(title=f"Kladde {index}", cost_driving=True, business_case="")
             at_tss = make_case(title=f"Hos TSS {index}", state="at_tss")
             for case, body_id in ((draft, su.id), (at_tss, tss.id)):
                 for due, kind, meeting_id in (

@@ -508,6 +508,9 @@ SPECIAL_TRIGGERS = {
     "plan_item_added": _l("En indsats blev føjet til planen"),
     "plan_item_changed": _l("En indsats i planen blev ændret"),
     "next_step_requested": _l("Der blev bedt om sagens næste skridt"),
+    "formandskab_proposed": _l(
+        "En medformand foreslog en formandskabsbeslutning; den anden medformand skal give samtykke"
+    ),
     "material_reminder_sent": _l("Der blev mindet om sagens materiale"),
 }
 

@@ -26,6 +26,7 @@ from models import (
     ResponseStatus,
 )
 from workflow.engine import formats
+from workflow.engine.actions import ActionContext, action
 from workflow.engine.calendar import local_date
 from workflow.engine.guards import Failure, GuardContext, guard, predicate
 from workflow.engine.localtime import format_date
@@ -94,10 +95,42 @@ def escalation_reasons(case: Case) -> list[str]:
     return reasons
 
 
+# Where the case keeps what TSS saw when it last treated the matter (seed 000 l.51-53).
+TSS_SAW_KEY = "tss_saw"
+
+
+def _seen_by_tss(case: Case) -> dict[str, object]:
+    return {"reasons": sorted(escalation_reasons(case)), "expense": str(_extra_expense(case))}
+
+
+@action("record_what_tss_saw")
+def record_what_tss_saw(ctx: ActionContext) -> None:
+    """On a matter's return from TSS, keep the reasons and extra expense TSS treated, so that a
+    reason or cost added later sends it back (re-escalation)."""
+    if ctx.case.tss_cleared_at is not None:
+        ctx.case.extra = {**ctx.case.extra, TSS_SAW_KEY: _seen_by_tss(ctx.case)}
+
+
+def new_since_tss(case: Case) -> list[str]:
+    """The escalation reasons TSS has not treated: all of them before TSS has seen the matter;
+    after, those added since, and "cost_driving" when the extra expense has grown."""
+    reasons = escalation_reasons(case)
+    if case.tss_cleared_at is None:
+        return reasons
+    seen = case.extra.get(TSS_SAW_KEY)
+    if not isinstance(seen, dict):
+        return []  # cleared before TSS' view was kept: nothing to compare with
+    added = [r for r in reasons if r not in seen.get("reasons", [])]
+    if "cost_driving" not in added and _extra_expense(case) > Decimal(str(seen.get("expense", 0))):
+        added.append("cost_driving")
+    return added
+
+
 @predicate("escalation_required")
 def escalation_required(ctx: GuardContext) -> bool:
-    """A principled, political, interface-changing or cost-driving matter not yet at TSS."""
-    return ctx.case.tss_cleared_at is None and bool(escalation_reasons(ctx.case))
+    """A principled, political, interface-changing or cost-driving matter TSS has not treated
+    (or one given a new reason or a larger extra expense after TSS returned it)."""
+    return bool(new_since_tss(ctx.case))
 
 
 @predicate("large_task_not_raised")
@@ -109,9 +142,9 @@ def large_task_not_raised(ctx: GuardContext) -> bool:
 @guard("within_mandate")
 def within_mandate(ctx: GuardContext) -> Failure | None:
     """Principled, political, interface or cost matters cannot be decided below TSS."""
-    if not escalation_required(ctx):
+    reasons = new_since_tss(ctx.case)
+    if not reasons:
         return None
-    reasons = escalation_reasons(ctx.case)
     reasons_da = _join([FLAG_LABELS[f][0] for f in reasons], "og")
     reasons_en = _join([FLAG_LABELS[f][1] for f in reasons], "and")
     return Failure(
@@ -132,6 +165,27 @@ def large_task_raised_in_tss(ctx: GuardContext) -> Failure | None:
         "En større opgave skal rejses i TSS, før den igangsættes. Send sagen til TSS først.",
         "A large task must be raised in TSS before it is started. Send the case to TSS first.",
     )
+
+
+def business_case_failure(case: Case) -> Failure | None:
+    """Every new agreement comes with a business case (seed 001 l.128-132)."""
+    if not _blank(case.business_case):
+        return None
+    return Failure(
+        "business_case_stated",
+        "Nye aftaler følges op med en businesscase: beskriv, hvad den nye opgavefordeling betyder "
+        "for økonomien i det samlede patientforløb, og om den giver en kommunal merudgift "
+        "(rammer for signaturindsatser).",
+        "New agreements come with a business case: describe what the new division of tasks means "
+        "for the economy of the whole patient pathway, and whether it gives municipalities an "
+        "extra expense.",
+    )
+
+
+@guard("business_case_stated")
+def business_case_stated(ctx: GuardContext) -> Failure | None:
+    """Every new agreement comes with a business case, expense recorded or not (seed 001)."""
+    return business_case_failure(ctx.case)
 
 
 def financing_failure(case: Case, municipal_expense: Decimal) -> Failure | None:

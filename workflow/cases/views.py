@@ -37,6 +37,7 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
+from workflow.engine.formandskab import PROPOSED
 from workflow.engine.processes import registry
 from workflow.organisation.queries import valid_on
 from workflow.web import db
@@ -318,7 +319,7 @@ def perform(case_id: int, trigger: str) -> Response | tuple[str, int]:
         # version, a rule that fails) is shown at once below, as for any action.
         return _confirm_page(session, case, form, submitted.raw, expected_version)
     try:
-        engine.perform(
+        event = engine.perform(
             case,
             trigger,
             user,
@@ -330,6 +331,16 @@ def perform(case_id: int, trigger: str) -> Response | tuple[str, int]:
         raw = submitted.raw if submitted else {}
         return _refused(session, case_id, user, trigger, refusal, raw)
     action = label(form.transition) if form is not None else trigger
+    if event.trigger == PROPOSED:
+        flash(
+            _(
+                "Din beslutning »%(action)s« er registreret som forslag. Formandskabet har "
+                "besluttet, når den anden medformand har givet sit samtykke.",
+                action=action,
+            ),
+            "success",
+        )
+        return redirect(url_for("cases.detail", case_id=case.id), code=303)
     state_label = label(engine.definition_of(case).states[case.state])
     done = _("Handlingen »%(action)s« er udført.", action=action)
     flash(done + " " + _("Sagen er nu: %(state)s.", state=state_label), "success")
@@ -467,10 +478,17 @@ def choose_process() -> str | Response:
     name = request.args.get("proces")
     if name:
         return redirect(url_for("cases.create", process=name))
+    # Only the kinds of case one of the user's bodies may start (the definitions' started_by).
+    bodies = policy.bodies_where(session, current_actor(), "open_case")
+    processes = [
+        p
+        for p in registry.all_latest(session)
+        if any(p.may_start_in(str(b.kind), b.code) for b in bodies)
+    ]
     return render_template(
         "cases/choose.html",
-        processes=registry.all_latest(session),
-        may_create=policy.may(current_actor(), "create_case", None, session),
+        processes=processes,
+        may_create=policy.may(current_actor(), "create_case", None, session) and bool(processes),
     )
 
 
@@ -481,13 +499,22 @@ def create(process: str) -> Response | tuple[str, int]:
     session = db()
     user = current_actor()
     definition = _process_or_404(session, process)
-    bodies = policy.bodies_where(session, user, "open_case")
+    member_of = policy.bodies_where(session, user, "open_case")
+    # Only the bodies that may start this kind of case (the definition's started_by).
+    bodies = [b for b in member_of if definition.may_start_in(str(b.kind), b.code)]
     form = CaseForm()
     _fill_choices(session, form, bodies)
-    if not bodies:
+    if not member_of:
         problem = _(
             "Du er ikke medlem af et organ, der kan rejse sager. Kontakt sekretariatet for "
             "at blive tilknyttet."
+        )
+        return _render_form(form, definition, case=None, problems=[problem], status=403)
+    if not bodies:
+        who_da, who_en = engine.starters(definition)
+        problem = _(
+            "En sag af denne type startes af %(who)s, og du er ikke medlem af et sådant organ.",
+            who=who_da if current_locale() == "da" else who_en,
         )
         return _render_form(form, definition, case=None, problems=[problem], status=403)
     if request.method == "GET":

@@ -39,6 +39,7 @@ from workflow.engine import (
     admin_audit,
     clock,
     deadlines,
+    formandskab,
     formats,
     metrics,
     request_id,
@@ -498,7 +499,9 @@ def _decision_failures(
     meeting_id = data.get("meeting_id")
     if meeting_id is None:
         if permission.as_chair:
-            return [], None
+            # A formandskab decision: only where the body's terms allow it (seed 000).
+            terms = formandskab.terms_failure(session, deciding_body_id(case, permission))
+            return ([terms] if terms is not None else []), None
         return [
             Failure(
                 "decision_at_meeting",
@@ -584,7 +587,16 @@ def check(
     context = GuardContext(case, actor, session, clock.now(), data)
     failures += [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
     if transition.decision and permission is not None:
-        failures += _decision_failures(session, case, permission, data, clock.now())[0]
+        decision_failures, meeting = _decision_failures(
+            session, case, permission, data, clock.now()
+        )
+        failures += decision_failures
+        if not decision_failures and meeting is None and actor is not None:
+            body_id = deciding_body_id(case, permission)
+            proposal = formandskab.pending_proposal(session, case, trigger, body_id)
+            if proposal is not None:
+                consent = formandskab.consent_failure(proposal, actor)
+                failures += [consent] if consent is not None else []
     return failures
 
 
@@ -619,20 +631,26 @@ def perform(
     if session.in_transaction():
         # A request's reads are open already: check in that transaction, leaving it (and
         # whatever the caller has written in it) as it was when the action is refused.
-        extra, meeting = _checked(session, case, transition, actor, comment, data, now)
+        extra, meeting, proposes = _checked(session, case, transition, actor, comment, data, now)
         with _one_transaction(session, case, expected_version):
             event = _apply_and_route(
-                session, definition, case, transition, actor, comment, extra, meeting, now
-            )
+                session, definition, case, transition, actor, comment, extra, meeting, now,
+                proposes,
+            )  # fmt: skip
     else:
         # Nothing open: check inside the unit that writes, so a transition is one transaction,
         # not a read transaction ended and a writer's begun (on SQLite the rules are then read
         # under the write lock too). A refusal rolls back a transaction that wrote nothing.
         with _one_transaction(session, case, expected_version):
-            extra, meeting = _checked(session, case, transition, actor, comment, data, now)
-            event = _apply_and_route(
-                session, definition, case, transition, actor, comment, extra, meeting, now
+            extra, meeting, proposes = _checked(
+                session, case, transition, actor, comment, data, now
             )
+            event = _apply_and_route(
+                session, definition, case, transition, actor, comment, extra, meeting, now,
+                proposes,
+            )  # fmt: skip
+    if event.trigger == formandskab.PROPOSED:
+        return event  # a proposal awaiting the other co-chair, not the transition
     metrics.TRANSITIONS.labels(definition.name, trigger).inc()
     return event
 
@@ -647,7 +665,12 @@ def _apply_and_route(
     extra: dict[str, Any],
     meeting: Meeting | None,
     now: datetime,
+    proposes: bool,
 ) -> CaseEvent:
+    if proposes:
+        # One co-chair's formandskab decision: recorded as a proposal, the case unchanged.
+        assert actor is not None  # a chair's permission names a user
+        return _propose(session, case, transition.trigger, actor, comment or "", extra, now)
     event = _apply(session, definition, case, transition, actor, comment or "", extra, meeting, now)
     _follow_routes(session, definition, case, actor, now)
     return event
@@ -661,9 +684,10 @@ def _checked(
     comment: str | None,
     data: dict[str, Any],
     now: datetime,
-) -> tuple[dict[str, Any], Meeting | None]:
-    """Check the actor's permission, the fields and the guards; return the event's data and
-    the meeting a decision names, or raise the refusal."""
+) -> tuple[dict[str, Any], Meeting | None, bool]:
+    """Check the actor's permission, the fields and the guards; return the event's data, the
+    meeting a decision names and whether the action is a co-chair's proposal awaiting the other
+    co-chair, or raise the refusal."""
     permission = find_permission(session, case, transition, actor)
     if permission is None:
         da, en = describe_roles(session, case, transition.allowed)
@@ -686,10 +710,45 @@ def _checked(
     if transition.decision:
         extra["decision_body"] = _body_code(session, deciding_body_id(case, permission))
         if meeting is None:
+            # A formandskab decision between meetings: the first co-chair proposes it, and
+            # it is taken when the other consents (seed 000: a joint chairmanship).
+            assert actor is not None  # a chair's permission names a user
+            body_id = deciding_body_id(case, permission)
+            proposal = formandskab.pending_proposal(session, case, transition.trigger, body_id)
+            if proposal is None:
+                return {**extra, "body_id": body_id}, meeting, True
+            refusal = formandskab.consent_failure(proposal, actor)
+            if refusal is not None:
+                raise GuardFailed([refusal])
             extra["on_behalf_of_body"] = True  # formandskabsbeslutning between meetings
+            extra["co_chairs"] = [proposal.user_id, actor.id]
     if data.get("all_answered") is not None:
         extra["all_answered"] = data["all_answered"]
-    return extra, meeting
+    return extra, meeting, False
+
+
+def _propose(
+    session: Session,
+    case: Case,
+    trigger: str,
+    actor: User,
+    comment: str,
+    extra: dict[str, Any],
+    now: datetime,
+) -> CaseEvent:
+    """Record a co-chair's decision as a proposal awaiting the other co-chair's consent."""
+    case.updated_at = now  # a new version: a form read before the proposal is stale
+    session.flush()
+    return append_event(
+        session,
+        case,
+        trigger=formandskab.PROPOSED,
+        actor=actor,
+        from_state=case.state,
+        comment=comment,
+        data={**extra, "proposed_trigger": trigger, "side": formandskab.side_of(actor)},
+        now=now,
+    )
 
 
 def _one_transaction(session: Session, case: Case, expected_version: int | None) -> Any:
@@ -929,6 +988,15 @@ def create_case(
             rule="member_of_originating_body",
         )
     definition = registry.latest(session, process)
+    if not definition.may_start_in(str(originating_body.kind), originating_body.code):
+        who_da, who_en = starters(definition)
+        raise NotAllowed(
+            f"En sag af typen »{definition.title}« startes af {who_da}; "
+            f"{originating_body.code} kan ikke starte den.",
+            f"A case of the kind '{definition.title_en}' is started by {who_en}; "
+            f"{originating_body.code} cannot start it.",
+            list(definition.started_by),
+        )
     now = clock.now()
     initial = definition.states[definition.initial]
     case = Case(
@@ -964,6 +1032,25 @@ def create_case(
         )  # fmt: skip
         deadlines.recompute(session, case, initial, now, left_state=False)
     return case
+
+
+# How a body kind is named where a definition says who may start a case.
+KIND_WORDS = {
+    "political": ("de politiske udvalg", "the political committees"),
+    "steering": ("styregruppen", "the steering group"),
+    "coordination_committee": ("et samordningsudvalg", "a coordination committee"),
+    "forum": ("et samarbejdsforum", "a standing forum"),
+    "theme_group": ("en temagruppe", "a theme group"),
+    "working_group": ("en arbejdsgruppe", "a working group"),
+    "observer": ("observatørerne", "the observers"),
+}
+
+
+def starters(definition: ProcessDefinition) -> tuple[str, str]:
+    """Name, in Danish and English, who may start a case of the process."""
+    danish = [KIND_WORDS.get(entry, (entry, entry))[0] for entry in definition.started_by]
+    english = [KIND_WORDS.get(entry, (entry, entry))[1] for entry in definition.started_by]
+    return " eller ".join(danish), " or ".join(english)
 
 
 def edit_case(

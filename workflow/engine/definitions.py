@@ -40,7 +40,7 @@ TOP_KEYS = frozenset(
     {
         "kind", "name", "title", "title_en", "description", "initial", "escalation_days",
         "follow_up_months", "states", "transitions", "routes", "rules", "plan_year",
-        "body_kinds",
+        "started_by", "body_kinds",
     }
 )  # fmt: skip
 # The kinds of body a definition may name a body by.
@@ -200,6 +200,14 @@ class ProcessDefinition:
     # its successor) only where the structure names none (engine.core.named_body).
     body_kinds: Mapping[str, str] = field(default_factory=dict)
 
+    # Who may start a case of the process: body kinds (`coordination_committee`) or body codes
+    # (`TSS`); empty = any body whose members may open cases.
+    started_by: tuple[str, ...] = ()
+
+    def may_start_in(self, kind: str, code: str) -> bool:
+        """Whether a body of this kind and code may start a case of the process."""
+        return not self.started_by or kind in self.started_by or code in self.started_by
+
     @property
     def implementation_state(self) -> StateSpec | None:
         """Return the state in which implementation is tracked, or None."""
@@ -327,6 +335,7 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         rules=reader.strings(raw, "rules", "rules") if "rules" in raw else (),
         plan_year=plan_year,
+        started_by=_started_by(reader, raw),
         body_kinds=_parse_body_kinds(reader, raw, states, transitions),
     )
 
@@ -360,6 +369,20 @@ def _parse_body_kinds(
             )
         kinds[code] = kind
     return kinds
+
+
+def _started_by(reader: _Reader, raw: dict[str, Any]) -> tuple[str, ...]:
+    """The body kinds or codes that may start a case: each a known kind or a body code."""
+    started_by = reader.strings(raw, "started_by", "started_by") if "started_by" in raw else ()
+    kinds = {kind.value for kind in BodyKind}
+    for entry in started_by:
+        if entry not in kinds and not _BODY_CODE.match(entry):
+            raise reader.fail(
+                "started_by",
+                f"ukendt organ '{entry}'; brug en organtype ({', '.join(sorted(kinds))}) "
+                "eller en organkode som TSS",
+            )
+    return started_by
 
 
 def _kind(reader: _Reader, raw: dict[str, Any]) -> str:

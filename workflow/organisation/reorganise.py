@@ -928,6 +928,7 @@ def _first_material_deadline(
             name=str(spec.get("name", target)),
             material_deadline_days=int(spec.get("material_deadline_days", 7)),
             material_deadline_working_days=bool(spec.get("working_days", False)),
+            formandskab_decides=bool(spec.get("formandskab_decides", False)),
         )
     candidates: list[datetime] = []
     if body.id is not None:

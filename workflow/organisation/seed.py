@@ -189,6 +189,7 @@ def seed_organisation(session: Session, report: SeedReport, data: dict[str, Any]
              "focus_area_id": focus_ids.get(spec.get("focus_area", "")),
              "material_deadline_days": spec.get("material_deadline_days", 7),
              "material_deadline_working_days": spec.get("working_days", False),
+             "formandskab_decides": spec.get("formandskab_decides", False),
              **dates(spec)},
         )  # fmt: skip
         for former in spec.get("former_names", []):
