@@ -2,8 +2,8 @@
 
 formandskab terms
 
-Revision ID: 0015
-Revises: 0012
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06 19:00:00.000000
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0015"
-down_revision: str | None = "0012"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
