@@ -8,7 +8,7 @@ import base64
 from datetime import timedelta
 
 from sqlalchemy import select
-from support.api import problem_of
+from support.api import by_chairmanship, held_meeting, problem_of
 
 from models import Notification, Party
 from workflow.engine import clock
@@ -20,6 +20,7 @@ PROPOSAL = {
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
+    "business_case": "Færre genindlæggelser betaler den ekstra opfølgning.",
 }
 
 
@@ -29,7 +30,6 @@ def _party(session, name_part):
 
 def test_type_a_agreement_through_its_consultation_by_api_only(api, session):
     secretariat = api("secretariat@TSS")
-    chair = api("chair@TSS")
     gentofte, plo = _party(session, "Gentofte"), _party(session, "PLO")
     answerer = api()
     answerer.user.party_id = gentofte.id
@@ -43,7 +43,8 @@ def test_type_a_agreement_through_its_consultation_by_api_only(api, session):
     assert created.status_code == 201, created.get_data(as_text=True)
     case_id = created.get_json()["id"]
     assert created.get_json()["state"] == "terms_of_reference"
-    assert chair.act(case_id, "approve_terms").get_json()["state"] == "drafting"
+    approved = by_chairmanship(api, "chair@TSS", case_id, "approve_terms")
+    assert approved.get_json()["state"] == "drafting"
 
     deadline = (clock.now() + timedelta(days=21)).date().isoformat()
     early = secretariat.post(f"/cases/{case_id}/consultations", json={"party_ids": [plo.id]})
@@ -100,10 +101,15 @@ def test_type_a_agreement_through_its_consultation_by_api_only(api, session):
     statuses = {r["party"]["code"]: r["status"] for r in rounds[0]["responses"]}
     assert statuses == {gentofte.code: "answered", plo.code: "no_answer"}
     assert rounds[0]["open"] is False
-    assert chair.act(case_id, "tss_approve").get_json()["state"] == "at_sku"
-    assert api("chair@SKU").act(case_id, "sku_approve").get_json()["state"] == "implementation"
+    assert by_chairmanship(api, "chair@TSS", case_id, "tss_approve").get_json()["state"] == "at_sku"
+    at_meeting = {"meeting_id": held_meeting(session, "SKU")}  # SKU decides at its meetings
+    sku = api("chair@SKU").act(case_id, "sku_approve", data=at_meeting)
+    assert sku.get_json()["state"] == "implementation", sku.get_data(as_text=True)
     triggers = [
         e["trigger"] for e in secretariat.get(f"/cases/{case_id}/events").get_json()["items"]
     ]
-    assert triggers[:4] == ["create", "approve_terms", "start_consultation", "consultation_started"]
+    assert triggers[:5] == [
+        "create", "formandskab_proposed", "approve_terms", "start_consultation",
+        "consultation_started",
+    ]  # fmt: skip
     assert "consultation_answered" in triggers and "consultation_no_answer" in triggers

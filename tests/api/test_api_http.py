@@ -57,6 +57,9 @@ def test_a_weak_or_foreign_tag_never_matches(api, make_case, header):
 
 def test_a_transition_by_if_match_alone_moves_the_case_and_answers_the_new_etag(api, make_case):
     case = make_case()
+    # A formandskab decision: the other co-chair has proposed it; this chair's act takes it.
+    proposal = api("chair@SU-NORD-SOM").act(case.id, "submit")
+    assert proposal.get_json()["state"] == "draft"
     chair = api("chair@SU-NORD-SOM")
     tag = _etag(chair.get(f"/cases/{case.id}"))
     moved = chair.post(

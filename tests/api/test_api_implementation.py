@@ -5,7 +5,7 @@ it to one planning area, each unit reports, and the last report moves the case o
 from __future__ import annotations
 
 from sqlalchemy import select
-from support.api import problem_of
+from support.api import by_chairmanship, held_meeting, problem_of
 
 from models import FocusArea, ImplementationStatus, PlanningArea
 
@@ -16,6 +16,7 @@ PROPOSAL = {
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
+    "business_case": "Udgiftsneutral: færre genindlæggelser betaler opsporingen.",
 }
 
 
@@ -31,14 +32,19 @@ def test_signature_initiative_from_draft_to_implementation_reports(api, session)
     )  # fmt: skip
     assert created.status_code == 201, created.get_data(as_text=True)
     case_id = created.get_json()["id"]
-    assert su.act(case_id, "submit").get_json()["state"] == "at_tss"
-    assert api("chair@TSS").act(case_id, "tss_recommend").get_json()["state"] == "at_sku"
+    submitted = by_chairmanship(api, "chair@SU-NORD-SOM", case_id, "submit")
+    assert submitted.get_json()["state"] == "at_tss"
+    recommended = by_chairmanship(api, "chair@TSS", case_id, "tss_recommend")
+    assert recommended.get_json()["state"] == "at_sku"
+    meeting = held_meeting(session, "SKU")
     waiting = api("secretariat@TSS").get(f"/cases/{case_id}/implementation").get_json()
     assert (waiting["implementing"], waiting["units"]) == (False, [])
-    nowhere = api("chair@SKU").act(case_id, "sku_approve", data={"implementation_scope": "XX"})
+    nowhere = api("chair@SKU").act(
+        case_id, "sku_approve", data={"implementation_scope": "XX", "meeting_id": meeting}
+    )
     assert problem_of(nowhere, 422)["rule"] == "implementation_scope_valid"
     approved = api("chair@SKU").act(
-        case_id, "sku_approve", data={"implementation_scope": area.code}
+        case_id, "sku_approve", data={"implementation_scope": area.code, "meeting_id": meeting}
     )
     assert approved.get_json()["state"] == "implementation", approved.get_data(as_text=True)
 

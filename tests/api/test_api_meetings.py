@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from support.api import problem_of
+from support.api import by_chairmanship, problem_of
 
 from workflow.engine import clock
 
@@ -18,6 +18,7 @@ PROPOSAL = {
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
+    "business_case": "Udgiftsneutral: færre genindlæggelser betaler opsporingen.",
 }
 
 
@@ -26,14 +27,14 @@ def _at(days: int) -> str:
 
 
 def _submitted_case(api) -> int:
-    su = api("chair@SU-NORD-SOM")
-    created = su.post(
+    created = api("chair@SU-NORD-SOM").post(
         "/cases",
         json={"process": "signature_initiative", "originating_body": "SU-NORD-SOM",
               "title": "Opsporing af KOL", "focus_area_id": 1, "national_goal_ids": [1],
               **PROPOSAL},
     ).get_json()  # fmt: skip
-    assert su.act(created["id"], "submit").get_json()["state"] == "at_tss"
+    submitted = by_chairmanship(api, "chair@SU-NORD-SOM", created["id"], "submit")
+    assert submitted.get_json()["state"] == "at_tss"
     return created["id"]
 
 

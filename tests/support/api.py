@@ -66,3 +66,31 @@ def problem_of(response: Any, status: int) -> dict[str, Any]:
     assert problem["detail_da"] and problem["detail_en"]
     assert problem["reasons"] == {"da": problem["detail_da"], "en": problem["detail_en"]}
     return problem
+
+
+def by_chairmanship(api: Any, role: str, case_id: int, trigger: str, **body: Any) -> Any:
+    """A formandskab decision between meetings through the API (seed 000): one co-chair of the
+    body proposes it (the case stays), the other consents and the decision is taken."""
+    proposal = api(role).act(case_id, trigger, **body)
+    assert proposal.status_code == 200, proposal.get_data(as_text=True)
+    return api(role).act(case_id, trigger, **body)
+
+
+def held_meeting(session: Any, code: str) -> int:
+    """A meeting of the body held an hour ago (a body whose terms keep decisions to its
+    meetings, such as SKU, decides there); return its id."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from models import Body, Meeting, MeetingStatus
+    from workflow.engine import clock
+
+    body = session.scalar(select(Body).where(Body.code == code))
+    meeting = Meeting(
+        body_id=body.id, title=f"Møde i {code}", starts_at=clock.now() - timedelta(hours=1),
+        status=MeetingStatus.HELD,
+    )  # fmt: skip
+    session.add(meeting)
+    session.commit()
+    return int(meeting.id)
