@@ -297,7 +297,11 @@ def test_many_reminders_at_once_each_once_and_read_as_rows(session, deadline_for
     # The same moment again (a second sweeper, a retried tick) adds nothing.
     clock.set_time(_local(2021, 5, 2, 8, 0))
     assert scheduler.sweep(session, config=EIGHT).reminders == 0
-    assert _count(session, kind="reminder") == len(reminded)
+    # Counted per deadline of this test: on PostgreSQL under xdist the worker's database held
+    # 30 reminders that were not this test's (seen once in CI, not reproduced alone).
+    assert sum(_count(session, deadline_id=d.id, kind="reminder") for d in reminded) == len(
+        reminded
+    )
 
 
 def test_a_deadline_created_already_overdue_is_noticed_on_the_next_tick(
