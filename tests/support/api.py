@@ -78,19 +78,12 @@ def by_chairmanship(api: Any, role: str, case_id: int, trigger: str, **body: Any
 
 def held_meeting(session: Any, code: str) -> int:
     """A meeting of the body held an hour ago (a body whose terms keep decisions to its
-    meetings, such as SKU, decides there); return its id."""
-    from datetime import timedelta
-
+    meetings, such as SKU, decides there), committed for the API to see; return its id."""
     from sqlalchemy import select
 
-    from models import Body, Meeting, MeetingStatus
-    from workflow.engine import clock
+    from models import Body
+    from tests.support.formandskab import held_meeting_of
 
-    body = session.scalar(select(Body).where(Body.code == code))
-    meeting = Meeting(
-        body_id=body.id, title=f"Møde i {code}", starts_at=clock.now() - timedelta(hours=1),
-        status=MeetingStatus.HELD,
-    )  # fmt: skip
-    session.add(meeting)
+    meeting = held_meeting_of(session, session.scalar(select(Body).where(Body.code == code)))
     session.commit()
     return int(meeting.id)

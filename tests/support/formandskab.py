@@ -84,6 +84,11 @@ def _at_a_meeting_where_the_terms_say(
     body = session.get(Body, engine.deciding_body_id(case, permission))
     if body is None or body.formandskab_decides:
         return data
+    return {**(data or {}), "meeting_id": held_meeting_of(session, body).id}
+
+
+def held_meeting_of(session: Session, body: Body) -> Meeting:
+    """A meeting of `body` held an hour ago (flushed, not committed)."""
     meeting = Meeting(
         body_id=body.id,
         title=f"Møde i {body.code}",
@@ -92,7 +97,7 @@ def _at_a_meeting_where_the_terms_say(
     )
     session.add(meeting)
     session.flush()
-    return {**(data or {}), "meeting_id": meeting.id}
+    return meeting
 
 
 def proposed_by_co_chair(
