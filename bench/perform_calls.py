@@ -16,42 +16,18 @@ import os
 import pstats
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import GENESIS_HASH, Body, CaseEvent, Membership, Role, User
+from bench.raw_transaction import raw_audited_transaction
+from models import Body, Membership, Role, User
 from workflow.engine import core, migrate
-from workflow.engine.chain import seal_case_event
 from workflow.engine.db import make_engine
-from workflow.engine.unit_of_work import unit_of_work
 from workflow.organisation import seed
 
 TRANSACTIONS = int(os.environ.get("BENCH_TRANSACTIONS", "200"))
-
-
-def _raw(engine: Engine, case_id: int, actor_id: int) -> None:
-    with Session(engine) as session, unit_of_work(session):
-        last = session.execute(
-            select(CaseEvent.seq, CaseEvent.hash)
-            .where(CaseEvent.case_id == case_id)
-            .order_by(CaseEvent.seq.desc())
-            .limit(1)
-        ).first()
-        now = datetime.now(UTC)
-        session.execute(
-            text("UPDATE cases SET state = 'decided', updated_at = :now WHERE id = :id"),
-            {"now": now.replace(tzinfo=None), "id": case_id},
-        )
-        values = {
-            "case_id": case_id, "seq": (last.seq + 1) if last else 1, "actor_id": actor_id,
-            "trigger": "decide", "from_state": "in_forum", "to_state": "decided", "comment": "",
-            "data": {"role": "chair"}, "meeting_id": None, "created_at": now,
-            "prev_hash": last.hash if last else GENESIS_HASH,
-        }  # fmt: skip
-        session.add(CaseEvent(**values, hash=seal_case_event(values)))
 
 
 def measure(path: Path, transactions: int = TRANSACTIONS) -> dict[str, float]:
@@ -84,12 +60,12 @@ def measure(path: Path, transactions: int = TRANSACTIONS) -> dict[str, float]:
         perform_cpu = (time.process_time() - began) / transactions
         perform_calls = pstats.Stats(profile).total_calls / transactions
         ids, chair_id = [case.id for case in cases[1:]], chair.id
-    _raw(engine, ids[0], chair_id)
+    raw_audited_transaction(engine, ids[0], chair_id)
     profile = cProfile.Profile()
     began = time.process_time()
     profile.enable()
     for case_id in ids[1:]:
-        _raw(engine, case_id, chair_id)
+        raw_audited_transaction(engine, case_id, chair_id)
     profile.disable()
     raw_cpu = (time.process_time() - began) / (len(ids) - 1)
     raw_calls = pstats.Stats(profile).total_calls / (len(ids) - 1)

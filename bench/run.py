@@ -267,15 +267,14 @@ def _mixed(prep: dict[str, Any], product: str, cookies: dict[str, str], url: str
 
 def _perform_vs_raw(url: str) -> dict[str, float]:
     """perform() with audit, deadlines and outbox against a raw audited transaction."""
-    from sqlalchemy import select, text
+    from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from models import GENESIS_HASH, Body, Case, CaseEvent, User
+    from bench.raw_transaction import raw_audited_transaction
+    from models import Body, Case, User
     from workflow import volume
     from workflow.engine import core
-    from workflow.engine.chain import seal_case_event
     from workflow.engine.db import make_engine
-    from workflow.engine.unit_of_work import unit_of_work
 
     engine = make_engine(url)
     with Session(engine, expire_on_commit=False) as session:
@@ -297,26 +296,7 @@ def _perform_vs_raw(url: str) -> dict[str, float]:
     # The raw transaction: the case's state and the sealed audit row, one transaction each.
     began = time.perf_counter()
     for case_id in ids:
-        with Session(engine) as session, unit_of_work(session):
-            last = session.execute(
-                select(CaseEvent.seq, CaseEvent.hash)
-                .where(CaseEvent.case_id == case_id)
-                .order_by(CaseEvent.seq.desc())
-                .limit(1)
-            ).first()
-            now = datetime.now(UTC)
-            session.execute(
-                text("UPDATE cases SET state = 'decided', updated_at = :now WHERE id = :id"),
-                {"now": now.replace(tzinfo=None) if engine.dialect.name == "sqlite" else now,
-                 "id": case_id},
-            )  # fmt: skip
-            values = {
-                "case_id": case_id, "seq": (last.seq + 1) if last else 1, "actor_id": chair.id,
-                "trigger": "decide", "from_state": "in_forum", "to_state": "decided",
-                "comment": "", "data": {"role": "chair"}, "meeting_id": None, "created_at": now,
-                "prev_hash": last.hash if last else GENESIS_HASH,
-            }  # fmt: skip
-            session.add(CaseEvent(**values, hash=seal_case_event(values)))
+        raw_audited_transaction(engine, case_id, chair.id)
     raw_rate = len(ids) / (time.perf_counter() - began)
     engine.dispose()
     del Case
