@@ -19,6 +19,7 @@ from workflow.api import (
     docs,
     implementation,
     meetings,
+    records,
     reference,
 )
 from workflow.api import profile_views as profile
@@ -36,6 +37,7 @@ __all__ = [
     "implementation",
     "is_api_request",
     "meetings",
+    "records",
     "reference",
     "register",
 ]
