@@ -21,6 +21,7 @@ from workflow.api import (
     implementation,
     indicators,
     meetings,
+    plans,
     records,
     reference,
 )
@@ -41,6 +42,7 @@ __all__ = [
     "indicators",
     "is_api_request",
     "meetings",
+    "plans",
     "records",
     "reference",
     "register",
