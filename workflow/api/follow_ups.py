@@ -54,21 +54,6 @@ FOLLOW_UP = out(
     "FollowUp",
 )
 FOLLOW_UPS = out({"items": {"type": "array", "items": FOLLOW_UP}}, "FollowUpList")
-LINKS = {
-    "GetFollowUp": {
-        "operationId": "get_follow_up",
-        "parameters": {"path.follow_up_id": "$response.body#/id"},
-    },
-    "CompleteFollowUp": {
-        "operationId": "complete_follow_up",
-        "parameters": {"path.follow_up_id": "$response.body#/id"},
-        "description": "Meld opfølgningen udført (den ansvarlige eller sekretariatet).",
-    },
-    "GetCase": {
-        "operationId": "get_case",
-        "parameters": {"path.case_id": "$response.body#/case_id"},
-    },
-}
 QUERY = (
     Param(
         "status",
@@ -193,7 +178,7 @@ def _answer(session: Session, follow_up: FollowUpItem, status: int = 200) -> Res
 @operation(
     "/follow-ups/<int:follow_up_id>", "get", tag="Beslutningsregister",
     summary="Hent en opfølgning",
-    ok={200: Reply("Opfølgningen.", FOLLOW_UP, links=LINKS)},
+    ok={200: Reply("Opfølgningen.", FOLLOW_UP)},
 )  # fmt: skip
 def get_follow_up(call: Call) -> Response:
     """Read one follow-up of the caller's register."""
@@ -205,7 +190,7 @@ def get_follow_up(call: Call) -> Response:
     "/meetings/<int:meeting_id>/items/<int:item_id>/follow-ups", "post",
     tag="Beslutningsregister", summary="Registrér en opfølgning på et punkt", body=CREATE_BODY,
     ok={201: Reply("Opfølgningen står i beslutningsregistret med sin frist og påmindelser.",
-                   FOLLOW_UP, links=LINKS)},
+                   FOLLOW_UP)},
     errors=(403, 422),
 )  # fmt: skip
 def add_follow_up(call: Call) -> Response:
@@ -233,8 +218,7 @@ def add_follow_up(call: Call) -> Response:
 @operation(
     "/follow-ups/<int:follow_up_id>/done", "post", tag="Beslutningsregister",
     summary="Meld en opfølgning udført",
-    ok={200: Reply("Opfølgningen er udført; det står på sagens tidslinje.", FOLLOW_UP,
-                   links=LINKS)},
+    ok={200: Reply("Opfølgningen er udført; det står på sagens tidslinje.", FOLLOW_UP)},
     errors=(403, 422),
 )  # fmt: skip
 def complete_follow_up(call: Call) -> Response:
