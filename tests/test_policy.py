@@ -122,6 +122,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
         "admin", SU_WORKERS, "formand.tss", "sekretariat.tss", "medlem.tss"
     ),
     ("create_units", "case:impl"): allow("admin", SU_PLANNERS, TSS_PLANNERS),
+    # The case record goes to whoever may see the case (closed items are filtered inside it).
+    ("export_record", "case:draft"): allow("admin", SU),
+    ("export_record", "case:hoering"): allow(MEMBERS, "kommune"),
     ("view", "attachment:draft"): allow("admin", SU),
     ("view", "attachment:at_tss"): allow(MEMBERS),
     ("answer", "response:kommune"): allow("kommune"),

@@ -28,6 +28,7 @@ from workflow.cases import attachments
 from workflow.cases import bulk_views as bulk
 from workflow.cases import export_views as export
 from workflow.cases import next_step_views as next_step
+from workflow.cases import record_views as case_record
 from workflow.cases import views as cases
 from workflow.engine.audit_key import AuditKeyError, load_key
 from workflow.engine.db import database_url, make_engine, make_session_factory
@@ -131,7 +132,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         raise ConfigurationError(str(exc)) from None
     for blueprint in (auth.bp, password_web.bp, dashboard.bp, cases.bp, bulk.bp, export.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (next_step.bp,):
+    for blueprint in (next_step.bp, case_record.bp):
         app.register_blueprint(blueprint)
     for blueprint in (bodies_bp, processes_bp, admin_bp):
         app.register_blueprint(blueprint)

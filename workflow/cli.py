@@ -669,6 +669,39 @@ def audit_checkpoint(context: Context, checkpoint_dir: str | None) -> None:
     )
 
 
+@main.group("record")
+def record_group() -> None:
+    """Case records (sagsakter) for journalisation."""
+
+
+@record_group.command("verify")
+@click.argument("zip_file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--key-file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Revisionsnøglen: så kontrolleres også hver hændelses segl (HMAC), ikke kun kæden.",
+)
+def record_verify(zip_file: str, key_file: str | None) -> None:
+    """Check a case record ZIP on its own: checksums, files and the events' chain; exit 1 on
+    any problem. Needs no database."""
+    from workflow.cases import record_verify as checker
+
+    key = None
+    if key_file is not None:
+        try:
+            key = audit_key.read_key_file(Path(key_file))
+        except AuditKeyError as exc:
+            raise click.ClickException(str(exc)) from None
+    report = checker.verify(zip_file, key)
+    for problem in report.problems:
+        click.echo(problem, err=True)
+    if report.problems:
+        click.echo(report.summary(), err=True)
+        sys.exit(1)
+    click.echo(report.summary())
+
+
 @main.group()
 def processes() -> None:
     """Process definitions and their versions."""

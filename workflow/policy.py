@@ -165,6 +165,14 @@ RULES: dict[tuple[str, str], Rule] = {
         "Kun sekretariatet eller formandskabet for sagen eller TSS kan oprette enhederne.",
         "Only the case's secretariat or chairs, or TSS's, may create the units.",
     ),
+    # The case record (sagsakt) holds nothing the case page and its files do not show to the
+    # same reader: a closed agenda item's decision is printed only for the members of its body
+    # (view_closed_items), so whoever may see the case may take its record.
+    ("export_record", "case"): Rule(
+        ("case:view",),
+        "Sagen findes ikke, eller du har ikke adgang til den.",
+        "The case does not exist, or you have no access to it.",
+    ),
     ("view", "attachment"): Rule(
         ("case:view",),
         "Bilaget findes ikke, eller du har ikke adgang til sagen.",

@@ -1,13 +1,17 @@
-"""A signature initiative from draft to its implementation reports, through the API only
-(issue 17, item 1): the committee drafts and submits, TSS recommends, SKU approves and spreads
-it to one planning area, each unit reports, and the last report moves the case on."""
+"""A signature initiative from draft to its implementation reports and follow-up, through the
+API only (issue 17, items 1 and 5): the committee drafts and submits, TSS recommends, SKU
+approves and spreads it to one planning area, each unit reports, the last report moves the case
+on to its follow-up, TSS completes it, and its record for the archive verifies."""
 
 from __future__ import annotations
+
+import io
 
 from sqlalchemy import select
 from support.api import by_chairmanship, held_meeting, problem_of
 
 from models import FocusArea, ImplementationStatus, PlanningArea
+from workflow.cases import record_verify
 
 PROPOSAL = {
     "summary": "Fælles indsats for borgere med kronisk sygdom.",
@@ -101,3 +105,14 @@ def test_signature_initiative_from_draft_to_implementation_reports(api, session)
         f"/implementation-units/{first['id']}/reports", json={"status": "implemented"}
     )
     assert problem_of(late, 409)["rule"] == "case_implementing"
+
+    # The follow-up: TSS concludes it, and the case is closed with its conclusion on record.
+    assert case["state"] == "follow_up"
+    unexplained = reporter.act(case_id, "complete")
+    assert problem_of(unexplained, 422)["rules"] == ["field:comment"]
+    completed = reporter.act(case_id, "complete", comment="Udbredt i hele planlægningsområdet.")
+    assert completed.status_code == 200, completed.get_data(as_text=True)
+    assert completed.get_json()["state"] == "completed"
+    record = reporter.get(f"/cases/{case_id}/record")
+    assert record.status_code == 200, record.get_data(as_text=True)
+    assert record_verify.verify(io.BytesIO(record.get_data())).problems == []

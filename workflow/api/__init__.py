@@ -17,8 +17,12 @@ from workflow.api import (
     cases,
     consultations,
     docs,
+    follow_ups,
     implementation,
+    indicators,
     meetings,
+    plans,
+    records,
     reference,
 )
 from workflow.api import profile_views as profile
@@ -32,10 +36,14 @@ __all__ = [
     "cases",
     "consultations",
     "docs",
+    "follow_ups",
     "http_problem",
     "implementation",
+    "indicators",
     "is_api_request",
     "meetings",
+    "plans",
+    "records",
     "reference",
     "register",
 ]

@@ -83,7 +83,7 @@ ATTENDANCE_BODY = obj(
 )
 
 
-def _meeting(session: Session, call: Call) -> Meeting:
+def find_meeting(session: Session, call: Call) -> Meeting:
     meeting = session.get(Meeting, call.path["meeting_id"])
     if meeting is None or not policy.may(call.actor, "view", meeting, session):
         raise ApiProblem(
@@ -101,7 +101,7 @@ def _answer(session: Session, meeting: Meeting, actor: User, status: int = 200) 
     return response
 
 
-def _unknown(field: str, da: str, en: str) -> ApiProblem:
+def unknown_reference(field: str, da: str, en: str) -> ApiProblem:
     rule = f"known_{field.removesuffix('_id')}"
     return ApiProblem(
         "unprocessable", da, en, rule=rule,
@@ -120,7 +120,9 @@ def plan_meeting(call: Call) -> Response:
     session = db()
     body = session.scalar(select(Body).where(Body.code == call.body["body"]))
     if body is None:
-        raise _unknown("body", f"Organet '{call.body['body']}' findes ikke.", "No such body.")
+        raise unknown_reference(
+            "body", f"Organet '{call.body['body']}' findes ikke.", "No such body."
+        )
     ends = call.body.get("ends_at")
     try:
         meeting = meetings.plan_meeting(
@@ -142,7 +144,7 @@ def plan_meeting(call: Call) -> Response:
 def move_meeting(call: Call) -> Response:
     """Move the meeting; the material deadlines of its cases move with it."""
     session = db()
-    meeting = _meeting(session, call)
+    meeting = find_meeting(session, call)
     try:
         meetings.move_meeting(
             session, meeting, parse_date_time(call.body["starts_at"]), call.actor,
@@ -162,7 +164,7 @@ def move_meeting(call: Call) -> Response:
 def cancel_meeting(call: Call) -> Response:
     """Cancel the meeting (it stays, marked cancelled)."""
     session = db()
-    meeting = _meeting(session, call)
+    meeting = find_meeting(session, call)
     try:
         meetings.cancel_meeting(
             session, meeting, call.actor, comment=call.body.get("comment") or ""
@@ -183,7 +185,7 @@ def meeting_step(call: Call) -> Response:
     """Send for review, publish (freezes the agenda), hold, approve the minutes (fires the
     recorded decisions on their cases), close or reopen (states/meeting.toml)."""
     session = db()
-    meeting = _meeting(session, call)
+    meeting = find_meeting(session, call)
     name = call.body["step"]
     if name not in STEPS:
         listed = ", ".join(STEPS)
@@ -214,7 +216,7 @@ def add_agenda_item(call: Call) -> Response:
     """Put a case (its sections filled from the case; its material deadline set) or an item
     without a case on the agenda."""
     session = db()
-    meeting = _meeting(session, call)
+    meeting = find_meeting(session, call)
     body = call.body
     kind = ItemKind(body["kind"]) if body.get("kind") else None
     try:
@@ -234,7 +236,7 @@ def add_agenda_item(call: Call) -> Response:
     return _answer(session, meeting, call.actor, 201)
 
 
-def _item(session: Session, meeting: Meeting, item_id: int) -> AgendaItem:
+def find_item(session: Session, meeting: Meeting, item_id: int) -> AgendaItem:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting.id or item.removed_at is not None:
         raise ApiProblem(
@@ -255,8 +257,8 @@ def _item(session: Session, meeting: Meeting, item_id: int) -> AgendaItem:
 def record_outcome(call: Call) -> Response:
     """Record an item's outcome and decision text in the minutes."""
     session = db()
-    meeting = _meeting(session, call)
-    item = _item(session, meeting, call.path["item_id"])
+    meeting = find_meeting(session, call)
+    item = find_item(session, meeting, call.path["item_id"])
     try:
         minutes.record_outcome(
             session, item, call.actor, Outcome(call.body["outcome"]),
@@ -275,7 +277,7 @@ def record_outcome(call: Call) -> Response:
 def record_attendance(call: Call) -> Response:
     """Replace the meeting's attendance: who was present, absent, and who took the minutes."""
     session = db()
-    meeting = _meeting(session, call)
+    meeting = find_meeting(session, call)
     wanted: dict[str, Any] = call.body
     ids = {*wanted.get("present", []), *wanted.get("absent", [])}
     if wanted.get("minute_taker") is not None:
@@ -283,7 +285,7 @@ def record_attendance(call: Call) -> Response:
     users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
     if missing := sorted(ids - set(users)):
         listed = ", ".join(str(m) for m in missing)
-        raise _unknown("user_id", f"Brugerne {listed} findes ikke.", f"No users {listed}.")
+        raise unknown_reference("user_id", f"Brugerne {listed} findes ikke.", f"No users {listed}.")
     try:
         attendance.record_attendance(
             session, meeting, call.actor,

@@ -8,7 +8,8 @@ scheduler and the tests render the same bytes the download does.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import warnings
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -20,6 +21,8 @@ from workflow.engine.paths import resource_dir
 
 # PDF/UA-1 (ISO 14289-1): a structure tree, MarkInfo/Marked, the document's language and title.
 PDF_VARIANT = "pdf/ua-1"
+# PDF/A-3b (ISO 19005-3) for what goes to the archive: the case record's case file.
+ARCHIVE_VARIANT = "pdf/a-3b"
 
 
 def _amount(value: Decimal | int | float | None) -> str:
@@ -54,10 +57,25 @@ def render_html(template: str, **context: Any) -> str:
     return environment().get_template(template).render(**context)
 
 
-def render_pdf(template: str, **context: Any) -> bytes:
-    """The document as a tagged, A4 PDF/UA-1 with its fonts embedded."""
+def render_pdf(
+    template: str, *, variant: str = PDF_VARIANT, created: datetime | None = None, **context: Any
+) -> bytes:
+    """The document as an A4 PDF (tagged PDF/UA-1 unless another variant is asked for) with its
+    fonts embedded. `created` fixes its dates, so the same input gives the same bytes."""
     # WeasyPrint loads pango through cffi at import: only the documents pay for it.
     from weasyprint import HTML
 
     html = HTML(string=render_html(template, **context), base_url=str(resource_dir("templates")))
-    return bytes(html.write_pdf(pdf_variant=PDF_VARIANT))
+    document = html.render()
+    if created is not None:
+        stamp = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        document.metadata.created = stamp
+        document.metadata.modified = stamp
+    if variant == PDF_VARIANT:
+        return bytes(document.write_pdf(pdf_variant=variant))
+    with warnings.catch_warnings():
+        # WeasyPrint opens its sRGB output intent (PDF/A) and leaves closing it to the garbage
+        # collector; the file is read-only and gone when the call returns.
+        warnings.simplefilter("ignore", ResourceWarning)
+        # An archival variant is tagged too, so the case file stays readable by a screen reader.
+        return bytes(document.write_pdf(pdf_variant=variant, pdf_tags=True))

@@ -67,6 +67,11 @@ def load_key(*, create: bool = True) -> bytes:
     return key
 
 
+def read_key_file(path: Path) -> bytes:
+    """The key in the file at `path` (e.g. a copy handed to an archive to check seals)."""
+    return _checked(path.read_text("utf-8"), str(path))
+
+
 def describe() -> str:
     """Say in Danish where the key comes from (never the key itself)."""
     if os.environ.get(KEY_ENV):

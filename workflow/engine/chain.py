@@ -37,17 +37,30 @@ def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def _seal(chain: str, fields: tuple[str, ...], values: Mapping[str, Any], key: bytes) -> str:
+def sealed_payload(fields: tuple[str, ...], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The columns a seal covers, as the seal spells them (`created_at` as UTC ISO 8601)."""
     payload = {name: values[name] for name in fields}
-    payload["created_at"] = _timestamp(payload["created_at"])
+    if isinstance(payload["created_at"], datetime):
+        payload["created_at"] = _timestamp(payload["created_at"])
+    return payload
+
+
+def sealed_message(chain: str, fields: tuple[str, ...], values: Mapping[str, Any]) -> bytes:
+    """The bytes the HMAC is taken over: the chain's name, a line break, the canonical JSON."""
     # The chain's name is sealed too, so a row of one chain never passes for a row of another.
-    message = f"{chain}\n{canonical_json(payload)}".encode()
-    return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return f"{chain}\n{canonical_json(sealed_payload(fields, values))}".encode()
+
+
+def _seal(chain: str, fields: tuple[str, ...], values: Mapping[str, Any], key: bytes) -> str:
+    return hmac.new(key, sealed_message(chain, fields, values), hashlib.sha256).hexdigest()
+
+
+CASE_EVENT_CHAIN = "case_event"
 
 
 def seal_case_event(values: Mapping[str, Any], key: bytes | None = None) -> str:
     """Seal a case event given as a mapping of its columns (an ORM row or a raw row)."""
-    return _seal("case_event", CASE_EVENT_FIELDS, values, key or load_key())
+    return _seal(CASE_EVENT_CHAIN, CASE_EVENT_FIELDS, values, key or load_key())
 
 
 def seal_admin_entry(values: Mapping[str, Any], key: bytes | None = None) -> str:

@@ -304,6 +304,7 @@ def _check_line(session: Session, plan: Case, actor: User, line: PlanLine) -> No
             f"Kun medlemmer af {raising} og {adopting} kan skrive i implementeringsplanen.",
             f"Only members of {raising} and {adopting} may edit the implementation plan.",
             [f"member@{raising}", f"member@{adopting}"],
+            rule="may_edit_plan",
         )
     failures: list[Failure] = []
     if not plan_lines_open(plan):

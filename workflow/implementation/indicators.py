@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -77,6 +77,7 @@ class IndicatorImportError(WorkflowError):
             f"Filen blev ikke indlæst – intet er gemt. Ret {count}, og indlæs hele filen igen. "
             f"{shown}.",
             f"The file was not imported; nothing was saved. {len(self.errors)} errors.",
+            rule="indicator_values_valid",
         )
 
 
@@ -222,12 +223,19 @@ def read_rows(session: Session, text: str) -> list[_Row]:
                 )
             ]
         )
+    return _checked_rows(session, enumerate(reader, start=2), positions)
+
+
+def _checked_rows(
+    session: Session, numbered: Iterable[tuple[int, list[str]]], positions: dict[str, int]
+) -> list[_Row]:
+    """Check every row (number, cells); raise IndicatorImportError naming the bad ones."""
     indicators = {i.code.casefold(): i for i in session.scalars(select(Indicator))}
     parties = _party_index(session)
     rows: list[_Row] = []
     errors: list[RowError] = []
     seen: dict[tuple[int, int, int], int] = {}
-    for number, cells in enumerate(reader, start=2):
+    for number, cells in numbered:
         if not any(c.strip() for c in cells):
             continue
         row, row_errors = _check_row(number, cells, positions, indicators, parties)
@@ -253,9 +261,35 @@ def read_rows(session: Session, text: str) -> list[_Row]:
     return rows
 
 
+@dataclass(frozen=True)
+class ValueInput:
+    """One value as a client sends it (the API): the CSV's four columns, as text."""
+
+    indicator: str
+    year: str
+    area: str
+    value: str
+
+
+def import_values(session: Session, values_in: Sequence[ValueInput], actor: User) -> ImportResult:
+    """Store values given one by one by someone who keeps the indicators, checked as the CSV's
+    rows are (row N is the Nth value, counted from 1): all or none, every wrong value named."""
+    policy.require(actor, "keep_indicators", None, session)
+    positions = {"indicator": 0, "year": 1, "party": 2, "value": 3}
+    numbered = (
+        (number, [v.indicator, v.year, v.area, v.value])
+        for number, v in enumerate(values_in, start=1)
+    )
+    return _store(session, _checked_rows(session, numbered, positions), actor)
+
+
 def import_csv(session: Session, text: str, actor: User | None = None) -> ImportResult:
     """Import a CSV text of yearly values in one transaction: all rows or none."""
-    rows = read_rows(session, text)
+    return _store(session, read_rows(session, text), actor)
+
+
+def _store(session: Session, rows: list[_Row], actor: User | None) -> ImportResult:
+    """Create or update the checked rows' values, audited, in one unit of work."""
     now = clock.now()
     result = ImportResult()
     existing = {

@@ -343,9 +343,17 @@ def add_follow_up(
     assert body is not None
     policy.require(actor, "record_follow_up", meeting, session)
     if item.case_id is None:
-        raise WorkflowError("Opfølgning hører til et punkt med en sag.", "Needs a case item.")
+        raise WorkflowError(
+            "Opfølgning hører til et punkt med en sag.",
+            "A follow-up belongs to an item with a case.",
+            rule="follow_up_on_case_item",
+        )
     if not description.strip():
-        raise WorkflowError("Beskriv, hvad der skal følges op på.", "Describe the follow-up.")
+        raise WorkflowError(
+            "Beskriv, hvad der skal følges op på.",
+            "Describe the follow-up.",
+            rule="follow_up_described",
+        )
     case = session.get(Case, item.case_id)
     assert case is not None
     now = clock.now()
@@ -385,9 +393,14 @@ def complete_follow_up(session: Session, follow_up: FollowUpItem, actor: User) -
         raise WorkflowError(
             "Kun den ansvarlige eller sekretariatet kan melde opfølgningen udført.",
             "Only the owner or the secretariat may complete the follow-up.",
+            rule="follow_up_owner_or_secretariat",
         )
     if follow_up.done_at is not None:
-        raise WorkflowError("Opfølgningen er allerede meldt udført.", "Already done.")
+        raise WorkflowError(
+            "Opfølgningen er allerede meldt udført.",
+            "The follow-up has already been reported done.",
+            rule="follow_up_open",
+        )
     now = clock.now()
     with meeting_unit(session):
         follow_up.done_at = now

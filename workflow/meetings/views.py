@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -54,6 +53,7 @@ from workflow.meetings import labels as status_labels
 from workflow.meetings import operations as meetings
 from workflow.meetings.labels import OUTCOME_LABELS
 from workflow.meetings.outcomes import Outcome, possible_outcomes
+from workflow.meetings.register import register_of
 from workflow.meetings.roll import roll
 from workflow.notifications import observers
 from workflow.web import db
@@ -827,45 +827,11 @@ def archive_template(template_id: int, action: str) -> BaseResponse:
     return redirect(url_for("meetings.templates"), code=303)
 
 
-@dataclass(frozen=True)
-class _Register:
-    """The follow-ups a reader's register lists, and the cases, owners and meetings they name."""
-
-    open_items: list[FollowUpItem]
-    done_items: list[FollowUpItem]
-    cases: dict[int, Case | None]
-    owners: dict[int, User | None]
-    meetings_by_id: dict[int | None, Meeting | None]
-
-
-def _register(session: Session, user: User) -> _Register:
-    """Follow-ups of the user's bodies and those the user owns, on cases the user may open."""
-    # Keepers of every body's templates (admins) see every body's follow-ups.
-    every_body = policy.may(user, "keep_templates", None, session)
-    body_ids = None if every_body else [b.id for b in _secretariat_bodies(session, user)]
-    open_items = _with_own(session, user, minutes.follow_ups(session, body_ids), done=False)
-    done_items = _with_own(session, user, minutes.follow_ups(session, body_ids, done=True),
-                           done=True)[:50]  # fmt: skip
-    cases = {f.case_id: session.get(Case, f.case_id) for f in open_items + done_items}
-    # Only follow-ups on cases the user may open are listed (their titles link to the case).
-    seen = {i for i, c in cases.items() if c and policy.may(user, "view", c, session)}
-    open_items = [f for f in open_items if f.case_id in seen]
-    done_items = [f for f in done_items if f.case_id in seen]
-    shown = open_items + done_items
-    return _Register(
-        open_items=open_items,
-        done_items=done_items,
-        cases=cases,
-        owners={f.owner_id: session.get(User, f.owner_id) for f in shown},
-        meetings_by_id={f.meeting_id: session.get(Meeting, f.meeting_id) for f in shown},
-    )
-
-
 @bp.get("/beslutningsregister")
 @login_required
 def register() -> str:
     """The decision register: follow-ups of the user's bodies and those the user owns."""
-    found = _register(db(), current_actor())
+    found = register_of(db(), current_actor())
     return render_template(
         "meetings/register.html",
         open_items=found.open_items,
@@ -883,7 +849,7 @@ def register() -> str:
 def register_pdf() -> Response:
     """The decision register as tagged PDF: the same follow-ups the reader's page lists."""
     user = current_actor()
-    found = _register(db(), user)
+    found = register_of(db(), user)
     today = local_date(clock.now())
     open_rows, done_rows = (
         register_document.rows(items, cases=found.cases, owners=found.owners,
@@ -897,22 +863,6 @@ def register_pdf() -> Response:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def _with_own(
-    session: Session, user: User, items: list[FollowUpItem], *, done: bool
-) -> list[FollowUpItem]:
-    """Add the follow-ups the user owns in other bodies to the register's rows."""
-    owned = session.scalars(
-        select(FollowUpItem).where(
-            FollowUpItem.owner_id == user.id,
-            FollowUpItem.done_at.is_not(None) if done else FollowUpItem.done_at.is_(None),
-        )
-    )
-    rows = {f.id: f for f in items} | {f.id: f for f in owned}
-    if done:
-        return sorted(rows.values(), key=lambda f: f.done_at or clock.now(), reverse=True)
-    return sorted(rows.values(), key=lambda f: (f.due_on, f.id))
 
 
 @bp.post("/opfoelgning/<int:follow_up_id>/udfoert")
