@@ -43,6 +43,7 @@ from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, ProcessVersion, Role, SchedulerLock
+from workflow.cases import rhythms
 from workflow.consultations import operations as consultations
 from workflow.engine import checkpoints, clock, metrics, request_id
 from workflow.engine.calendar import is_working_day, local_date
@@ -129,6 +130,7 @@ class SweepReport:
     skipped: bool = False
     plans_applied: list[str] = field(default_factory=list)
     plans_refused: list[str] = field(default_factory=list)
+    cases_opened: int = 0
 
     def summary(self) -> str:
         """Describe the sweep in one Danish line."""
@@ -140,6 +142,8 @@ class SweepReport:
         )
         if self.digests or self.weekly:
             line += f"; {self.digests} daglige og {self.weekly} ugentlige oversigter skrevet"
+        if self.cases_opened:
+            line += f"; {self.cases_opened} faste sager oprettet (årlige, valgperiode, arbejdsplan)"
         if self.plans_applied:
             line += f"; reorganisering gennemført: {', '.join(self.plans_applied)}"
         if self.plans_refused:
@@ -629,6 +633,9 @@ def sweep(
                 raise _NotTheSweeper  # the unit rolls back, ending the lock attempt
             report = SweepReport(full=_needs_full_sweep(row, now, config))
             report.plans_applied, report.plans_refused = applied, refused
+            # The rhythms' cases first (a year's review, a period's report, a new forum's
+            # work plan), so their deadlines are in this sweep's window.
+            report.cases_opened = len(rhythms.open_due_cases(session, local_date(now)))
             rules = _rules(session)
             newest = session.scalar(select(func.max(Deadline.id))) or 0
             after = row.swept_until
