@@ -94,7 +94,9 @@ def _due(
         extra = {OPENED_FOR: period.starts.isoformat(), PERIOD_END_FIELD: period.ends.isoformat()}
         return [_open(session, definition, body, title, extra)]
     new_bodies = session.scalars(
-        select(Body).where(Body.kind == rule.kind, Body.id.not_in(bodies or {0})).order_by(Body.id)
+        select(Body)
+        .where(Body.kind == rule.kind, Body.active.is_(True), Body.id.not_in(bodies or {0}))
+        .order_by(Body.id)
     )
     opened = []
     for body in new_bodies:
