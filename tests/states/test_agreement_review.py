@@ -1,5 +1,5 @@
 """SKU's yearly review of the agreement (seed 004 l.44-45, l.318-321): every transition, and the
-case the scheduler's sweep opens once a year."""
+case the scheduler's daily rhythms job opens once a year."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The report before the end of the electoral period (seed 001 l.161): every transition, and the
-case the scheduler's sweep opens once for each period of data/electoral_periods.toml."""
+case the scheduler's daily rhythms job opens once for each period of data/electoral_periods.toml."""
 
 from __future__ import annotations
 

@@ -978,7 +978,7 @@ def create_case(
     """Open a case in its process's initial state, audited as the 'create' event.
 
     `actor` None is the engine itself opening a case its definition's `opens` rhythm asks for
-    (the scheduler's sweep): no member check, the event names no person."""
+    (the scheduler's daily rhythms job): no member check, the event names no person."""
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"Ukendte felter: {', '.join(sorted(unknown))}")
