@@ -1,7 +1,7 @@
 """The agreement's rhythms: cases the engine opens by itself (seed 000, 001, 004).
 
-A process whose definition declares `opens` gets its cases from the scheduler's daily rhythms job, once
-each: one per calendar year (SKU's yearly review of the agreement), one per municipal and
+A process whose definition declares `opens` gets its cases from the scheduler's daily rhythms
+job, once each: one per calendar year (SKU's yearly review of the agreement), one per municipal and
 regional electoral period (the report before the period ends; the periods are data in
 `data/electoral_periods.toml`), or one per body of a kind set up from a day (a new forum's
 work plan for TSS). Each case records what it was opened for, so a sweep run twice (or by two

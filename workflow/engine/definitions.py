@@ -55,9 +55,10 @@ STATE_KEYS = frozenset(
 # Who may read a case in the state (workflow.policy): the whole organisation, or only the
 # body it comes from (a draft).
 VISIBILITIES = ("organisation", "originating")
-# `opens`: the engine opens a case of the process by itself (the scheduler's daily rhythms job), once for
-# each calendar year, each electoral period (data/electoral_periods.toml) or each new body of a
-# kind. An electoral period's case holds the period's end in `period_end` (a field deadline).
+# `opens`: the engine opens a case of the process by itself (the scheduler's daily rhythms
+# job), once for each calendar year, each electoral period (data/electoral_periods.toml) or each
+# new body of a kind. An electoral period's case holds the period's end in `period_end` (read by
+# a field deadline).
 OPENS_KEYS = frozenset({"every", "body", "kind", "since"})
 OPENS_EVERY = ("year", "electoral_period", "new_body")
 PERIOD_END_FIELD = "period_end"

@@ -6,17 +6,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from werkzeug.wrappers import Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from werkzeug.wrappers import Response
 
 from models import Body, BodyKind, Case, Meeting, MeetingStatus, Membership, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.engine import clock
-from workflow.engine.errors import NotAllowed
 from workflow.engine.deadlines import material_deadline
+from workflow.engine.errors import NotAllowed
 from workflow.organisation import operations
 from workflow.organisation import queries as organisation
 from workflow.organisation.forms import AdHocGroupForm
