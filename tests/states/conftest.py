@@ -53,7 +53,7 @@ ORIGIN = {
     "development_task": "SU-SYD-SOM",
     "implementation_plan": "TSS",
     "agreement_review": "SKU",
-    "electoral_period_report": "TSS",
+    "electoral_period_report": "SU-NORD-SOM",
     "forum_work_plan": "FORUM-DATA",
 }
 PLAN_YEAR = 2021

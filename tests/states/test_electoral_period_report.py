@@ -31,21 +31,25 @@ def _open(session, day):
     return [c for c in rhythms.open_due_cases(session, day) if c.process == PROCESS]
 
 
-def test_the_periods_are_data_and_each_gets_one_report_due_by_its_end(session):
+def test_the_periods_are_data_and_each_su_gets_one_report_due_by_its_end(session):
     periods = rhythms.electoral_periods()
     assert rhythms.period_on(date(2020, 9, 1), periods) == rhythms.ElectoralPeriod(
         date(2018, 1, 1), date(2021, 12, 31)
     )
-    [report] = _open(session, date(2020, 9, 1))
+    reports = _open(session, date(2020, 9, 1))
     assert _open(session, date(2021, 6, 1)) == []  # the same period: nothing new
-    assert report.originating_body.code == "TSS"
-    assert report.title == "Afrapportering inden valgperiodens udløb 2018-2021"
+    assert len(reports) == 10  # one per coordination committee
+    report = next(r for r in reports if r.originating_body.code == "SU-NORD-SOM")
+    assert report.title == (
+        "Afrapportering inden valgperiodens udløb 2018-2021: Samordningsudvalg Nord (somatik)"
+    )
+    assert (report.state, report.current_body.code) == ("preparing", "SU-NORD-SOM")
     deadline = session.scalar(select(Deadline).where(Deadline.case_id == report.id))
     assert deadline is not None and local_date(deadline.due_at) == date(2021, 12, 31)
     assert deadline.reminder_days == [180, 90, 30]
 
-    [next_period] = _open(session, date(2022, 1, 3))
-    assert next_period.extra["period_end"] == "2025-12-31"
+    next_period = _open(session, date(2022, 1, 3))
+    assert {r.extra["period_end"] for r in next_period} == {"2025-12-31"}
 
 
 def test_no_report_outside_the_periods_of_the_data(session):

@@ -75,24 +75,50 @@ def _open(
     )  # fmt: skip
 
 
+def _bodies(session: Session, rule: OpensRule, today: date) -> list[Body]:
+    """The bodies a yearly or electoral period's case is opened in: the named one (or the body
+    that took over from it), or each active body of the kind."""
+    if rule.body:
+        return [engine.body_now(session, rule.body, day=today)]
+    found = session.scalars(
+        select(Body).where(Body.kind == rule.kind, Body.active.is_(True)).order_by(Body.code)
+    )
+    return [body for body in found if not engine.closed_on(body, today)]
+
+
+def _periodic(
+    session: Session,
+    definition: ProcessDefinition,
+    rule: OpensRule,
+    today: date,
+    keys: set[str],
+) -> list[Case]:
+    if rule.every == "year":
+        period, name, extra = str(today.year), str(today.year), {}
+    else:
+        current = period_on(today, electoral_periods())
+        if current is None:
+            return []
+        period = current.starts.isoformat()
+        name = f"{current.starts.year}-{current.ends.year}"
+        extra = {PERIOD_END_FIELD: current.ends.isoformat()}
+    opened = []
+    for body in _bodies(session, rule, today):
+        # One case per period, or per period and body when each body of a kind gets one.
+        key = period if rule.body else f"{period}:{body.code}"
+        if key in keys:
+            continue
+        title = f"{definition.title} {name}" + ("" if rule.body else f": {body.name}")
+        opened.append(_open(session, definition, body, title, {OPENED_FOR: key, **extra}))
+    return opened
+
+
 def _due(
     session: Session, definition: ProcessDefinition, rule: OpensRule, today: date
 ) -> list[Case]:
     keys, bodies = _opened(session, definition.name)
-    if rule.every == "year":
-        if str(today.year) in keys:
-            return []
-        body = engine.body_now(session, rule.body, day=today)
-        title = f"{definition.title} {today.year}"
-        return [_open(session, definition, body, title, {OPENED_FOR: str(today.year)})]
-    if rule.every == "electoral_period":
-        period = period_on(today, electoral_periods())
-        if period is None or period.starts.isoformat() in keys:
-            return []
-        body = engine.body_now(session, rule.body, day=today)
-        title = f"{definition.title} {period.starts.year}-{period.ends.year}"
-        extra = {OPENED_FOR: period.starts.isoformat(), PERIOD_END_FIELD: period.ends.isoformat()}
-        return [_open(session, definition, body, title, extra)]
+    if rule.every != "new_body":
+        return _periodic(session, definition, rule, today, keys)
     new_bodies = session.scalars(
         select(Body)
         .where(Body.kind == rule.kind, Body.active.is_(True), Body.id.not_in(bodies or {0}))

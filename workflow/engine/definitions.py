@@ -108,8 +108,8 @@ class OpensRule:
     """When the engine opens a case of the process by itself (`opens` in the definition)."""
 
     every: str  # "year", "electoral_period" or "new_body"
-    body: str = ""  # the body a yearly or electoral period's case is opened in (a code)
-    kind: str = ""  # new_body: the kind of body whose new bodies each get a case
+    body: str = ""  # the body a yearly or electoral period's case is opened in (a code), or
+    kind: str = ""  # each active body of this kind (new_body: each new body of the kind)
     since: date | None = None  # new_body: bodies set up from this day
 
 
@@ -422,10 +422,17 @@ def _parse_opens(reader: _Reader, raw: dict[str, Any]) -> OpensRule | None:
         if since is not None and not isinstance(since, date):
             raise reader.fail("opens.since", "skal være en dato (fx 2026-01-01)")
         return OpensRule(every=every, kind=kind, since=since)
-    body = reader.string(table, "body", "opens")
-    if not _BODY_CODE.match(body):
+    body = reader.string(table, "body", "opens", default="")
+    kind = reader.string(table, "kind", "opens", default="")
+    if bool(body) == bool(kind):
+        raise reader.fail(
+            "opens", "angiv enten body (en organkode som SKU) eller kind (en organart)"
+        )
+    if body and not _BODY_CODE.match(body):
         raise reader.fail("opens.body", f"'{body}' er ikke en organkode som SKU")
-    return OpensRule(every=every, body=body)
+    if kind and kind not in BODY_KINDS:
+        raise reader.fail("opens.kind", f"ukendt art '{kind}'; brug en af {sorted(BODY_KINDS)}")
+    return OpensRule(every=every, body=body, kind=kind)
 
 
 def _kind(reader: _Reader, raw: dict[str, Any]) -> str:
