@@ -34,7 +34,7 @@ def _reviews(session):
     return session.scalars(select(Case).where(Case.process == PROCESS).order_by(Case.id)).all()
 
 
-def test_the_sweep_opens_one_review_a_year_in_sku(session, body):
+def test_the_rhythm_opens_one_review_a_year_in_sku(session, body):
     rhythms.open_due_cases(session, date(2020, 9, 1))
     rhythms.open_due_cases(session, date(2020, 12, 1))  # the same year: nothing new
     [review] = _reviews(session)
