@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     GENESIS_HASH,
+    AdminAuditEntry,
     Base,
     Body,
     BodyKind,
@@ -514,3 +515,55 @@ def test_every_published_or_held_demo_meeting_has_a_released_agenda(db):
         version = agenda.latest_version(db, meeting, "agenda")
         assert version is not None, meeting.title
         assert version.snapshot["items"], meeting.title
+
+
+# --- The agreement's rhythms (issue 16 point 9) --------------------------------------------
+
+
+def test_tss_recommended_practice_plan_matters_to_ppu(db):
+    approved = case_by_key(db, "SAG-2020-01402")
+    triggers = [e.trigger for e in events_of(db, approved)]
+    assert "tss_recommend_to_ppu" in triggers and "ppu_approve" in triggers
+    assert "sku_approve" not in triggers and approved.extra["practice_plan"] is True
+    waiting = case_by_key(db, "SAG-2021-00233")
+    assert (waiting.state, waiting.current_body.code) == ("at_ppu", "PPU")
+
+
+def test_sku_reviews_the_agreement_once_a_year(db):
+    reviews = [c for c in demo_cases(db) if c.process == "agreement_review"]
+    assert sorted(c.extra["opened_for"] for c in reviews) == ["2019", "2020", "2021"]
+    assert {c.state for c in reviews} == {"no_revision_needed", "revision_needed", "review"}
+    assert all(c.originating_body.code == "SKU" for c in reviews)
+
+
+def test_each_su_reports_before_the_electoral_period_ends(db):
+    reports = [c for c in demo_cases(db) if c.process == "electoral_period_report"]
+    assert {c.extra["period_end"] for c in reports} == {"2021-12-31"}
+    assert {c.state for c in reports} == {"preparing", "at_sku", "reported"}
+    preparing = next(c for c in reports if c.state == "preparing")
+    assert preparing.next_due_at is not None
+    assert local_date(preparing.next_due_at) == date(2021, 12, 31)
+
+
+def test_forums_presented_work_plans_and_tss_asked_for_status(db):
+    plans = [c for c in demo_cases(db) if c.process == "forum_work_plan"]
+    assert {c.originating_body.kind for c in plans} == {BodyKind.FORUM}
+    assert {c.state for c in plans} == {"for_tss", "in_effect", "status_requested", "closed"}
+    genop = case_by_key(db, "SAG-2020-00951")
+    triggers = [e.trigger for e in events_of(db, genop)]
+    assert triggers[-3:] == ["take_note", "request_status", "present_status"]
+
+
+def test_a_forums_chair_set_up_an_ad_hoc_group(db):
+    group = db.scalar(select(Body).where(Body.code == "FORUM-DATA-AH1"))
+    assert group is not None and group.parent is not None
+    assert (group.parent.code, group.kind, group.valid_to) == (
+        "FORUM-DATA",
+        BodyKind.WORKING_GROUP,
+        date(2021, 6, 30),
+    )
+    entry = db.scalar(
+        select(AdminAuditEntry).where(AdminAuditEntry.action == "ad_hoc_group_created")
+    )
+    assert entry is not None
+    assert entry.actor_id == user(db, "formand.kommune.forum-data").id

@@ -87,6 +87,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("watch_material", "body:su"): allow(SU_WORKERS),
     ("keep_templates", "body:su"): allow("admin", "sekretariat.su"),
     ("see_failed_deliveries", "body:su"): allow("admin", "sekretariat.su"),
+    # Only a forum's chairs (seed 000 l.68-69): not an SU's chair, not the forum's secretariat,
+    # not an admin (tests/organisation/test_ad_hoc_groups.py shows the forum's chair allowed).
+    ("set_up_ad_hoc_group", "body:su"): NOBODY,
+    ("set_up_ad_hoc_group", "body:forum"): NOBODY,
     ("retry_delivery", "site"): allow("admin"),
     ("view_operations", "site"): allow("admin"),
     ("read_metrics", "site"): allow("admin"),
@@ -211,6 +215,7 @@ def subjects(
     return {
         "site": None,
         "body:su": body("SU-NORD-SOM"),
+        "body:forum": body("FORUM-DATA"),
         "case:draft": draft,
         "case:at_tss": at_tss,
         "case:hoering": hoering,

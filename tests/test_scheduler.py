@@ -393,6 +393,20 @@ def test_the_audit_checkpoint_is_written_once_a_danish_day(session, audit_checkp
     assert written.latest.written_at == _local(2021, 5, 4, 0, 1)
 
 
+def test_the_rhythms_cases_are_opened_once_a_danish_day_and_once_each(session):
+    clock.set_time(_local(2021, 1, 4, 0, 30))
+    opened = scheduler.open_rhythm_cases(session, config=EIGHT, holder="a")
+    assert opened is not None
+    assert [c.title for c in opened if c.process == "agreement_review"] == [
+        "Årlig gennemgang af sundhedsaftalen 2021"
+    ]
+    assert len([c for c in opened if c.process == "electoral_period_report"]) == 10  # one per SU
+    clock.set_time(_local(2021, 1, 4, 23, 59))  # later ticks the same day open nothing
+    assert scheduler.open_rhythm_cases(session, config=EIGHT, holder="a") is None
+    clock.set_time(_local(2021, 1, 5, 0, 1))  # the next day: the year's cases are open
+    assert scheduler.open_rhythm_cases(session, config=EIGHT, holder="a") == []
+
+
 @pytest.mark.sqlite_only
 def test_on_sqlite_only_the_checkpoint_lease_holder_writes_it(session, audit_checkpoint_dir):
     clock.set_time(_local(2021, 5, 3, 23, 59, 30))
@@ -425,7 +439,7 @@ def test_the_scheduler_runs_the_checkpoint_job_beside_the_sweep(db_engine):
 
     background = BackgroundScheduler(timezone=LOCAL_TZ)
     scheduler._configure(background, db_engine, EIGHT, None, "test")
-    assert {job.id for job in background.get_jobs()} == {"sweep", "audit_checkpoint"}
+    assert {job.id for job in background.get_jobs()} == {"sweep", "audit_checkpoint", "rhythms"}
 
 
 def _people_and_deadlines(session: Session, now: datetime) -> set[str]:

@@ -60,6 +60,7 @@ from workflow.engine.unit_of_work import unit_of_work
 from workflow.meetings import agenda, minutes
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import Outcome, trigger_for
+from workflow.organisation import operations as organisation
 from workflow.organisation import seed
 
 PASSWORD = "aftaleflow-demo"
@@ -171,6 +172,21 @@ class CaseSpec:
     fields: dict[str, Any]
     expenses: tuple[ExpenseSpec, ...]
     steps: tuple[StepSpec, ...]
+    # What the engine keeps beside the fields: the rhythm's key (`opened_for`, so the scheduler
+    # does not open the same year's or period's case again) and an electoral period's end.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AdHocSpec:
+    """An ad hoc group a forum's chair set up (seed 000 l.68-69)."""
+
+    forum: str
+    by: str
+    on: datetime
+    name: str
+    task: str
+    ends_on: date
 
 
 @dataclass(frozen=True)
@@ -180,6 +196,7 @@ class DemoScript:
     people: tuple[PersonSpec, ...]
     meetings: tuple[MeetingSpec, ...]
     cases: tuple[CaseSpec, ...]
+    ad_hoc_groups: tuple[AdHocSpec, ...] = ()
 
 
 @dataclass
@@ -431,7 +448,7 @@ def _read_step(reader: _Reader, spec: dict[str, Any], where: str) -> StepSpec:
 
 CASE_KEYS = frozenset(
     {"key", "process", "origin", "author", "created", "title", "focus_area", "national_goals",
-     "expenses", "steps"}
+     "expenses", "steps", "extra"}
 )  # fmt: skip
 
 
@@ -474,7 +491,20 @@ def _read_case(reader: _Reader, spec: dict[str, Any], where: str) -> CaseSpec:
         },
         expenses=tuple(expenses),
         steps=steps,
+        extra={
+            key: str(value)
+            for key, value in reader.table(spec.get("extra", {}), f"{where}.extra").items()
+        },
     )
+
+
+def _read_ad_hoc(reader: _Reader, spec: dict[str, Any], where: str) -> AdHocSpec:
+    on, _ = reader.moment(reader.text(spec, "on", where), f"{where}.on", time(10))
+    return AdHocSpec(
+        forum=reader.text(spec, "forum", where), by=reader.text(spec, "by", where), on=on,
+        name=reader.text(spec, "name", where), task=str(spec.get("task", "")).strip(),
+        ends_on=reader.day(spec.get("ends_on"), f"{where}.ends_on"),
+    )  # fmt: skip
 
 
 def load_script(path: Path | None = None) -> DemoScript:
@@ -503,6 +533,10 @@ def load_script(path: Path | None = None) -> DemoScript:
         people=_read_people(reader, raw),
         meetings=_read_meetings(reader, raw),
         cases=cases,
+        ad_hoc_groups=tuple(
+            _read_ad_hoc(reader, spec, f"ad_hoc_groups[{i}]")
+            for i, spec in enumerate(reader.tables(raw.get("ad_hoc_groups", []), "ad_hoc_groups"))
+        ),
     )
 
 
@@ -804,6 +838,7 @@ def _open_case(session: Session, spec: CaseSpec, world: _World, report: DemoRepo
                 national_goal_ids=goal_ids,
                 focus_area_id=focus_id,
                 esdh_case_number=spec.key,
+                extra=spec.extra,
                 **fields,
             )
         except WorkflowError as exc:
@@ -1193,6 +1228,23 @@ def _build_cases(
     return case_ids
 
 
+def _ensure_ad_hoc_groups(session: Session, script: DemoScript, world: _World) -> None:
+    """Each ad hoc group, set up by the forum's chair on its day (once: by forum and name)."""
+    for spec in script.ad_hoc_groups:
+        forum = _lookup(world.bodies, spec.forum, "Forummet")
+        exists = session.scalar(
+            select(Body.id).where(Body.parent_id == forum.id, Body.name == spec.name)
+        )
+        if exists is not None:
+            continue
+        with clock.frozen_at(spec.on):
+            group = organisation.set_up_ad_hoc_group(
+                session, _lookup(world.users, spec.by, "Demobrugeren"), forum, name=spec.name,
+                ends_on=spec.ends_on, task=spec.task,
+            )  # fmt: skip
+        world.bodies[group.code] = group
+
+
 def _settle_notifications(
     session: Session, case_ids: list[int], after_id: int, today: datetime, report: DemoReport
 ) -> None:
@@ -1259,6 +1311,8 @@ def run(
         say("Mødekalender 2019-2021 …")
         _ensure_meetings(session, script, world, report)
         case_ids = _build_cases(session, script, world, report, say)
+        say("Ad hoc-grupper under samarbejdsfora …")
+        _ensure_ad_hoc_groups(session, script, world)
         say("Høringer hos kommunerne …")
         _ensure_consultation_rounds(session, script, world)
         say("Historiske notifikationer markeres som afsendt …")

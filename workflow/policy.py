@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, aliased, object_session
 from models import (
     Attachment,
     Body,
+    BodyKind,
     BodySuccession,
     Case,
     CaseEvent,
@@ -63,7 +64,7 @@ ROLE_GROUPS: dict[str, frozenset[Role]] = {
     "observer": engine.ROLE_MATCHES["observer"],
 }
 PLACES = ("anywhere", "originating", "current", "body", "consulted")
-CONDITIONS = ("shared", "open")
+CONDITIONS = ("shared", "open", "forum")
 
 
 @dataclass(frozen=True)
@@ -259,6 +260,14 @@ RULES: dict[tuple[str, str], Rule] = {
         "Du kan ikke planlægge møder i {body}. Det kan kun sekretariatet eller formandskabet "
         "for {body}.",
         "Only the secretariat or chairs of {body} may plan its meetings.",
+    ),
+    # Seed 000 l.68-69: the forum's chairmanship may set up ad hoc groups (no one else).
+    ("set_up_ad_hoc_group", "body"): Rule(
+        ("chair@body if forum",),
+        "Kun formandskabet for et samarbejdsforum kan nedsætte ad hoc-grupper under det; "
+        "{body} er ikke et forum, eller du er ikke i dets formandskab.",
+        "Only the chairs of a standing forum may set up ad hoc groups under it; {body} is not "
+        "a forum, or you are not among its chairs.",
     ),
     ("see_failed_deliveries", "body"): Rule(
         ("admin", "secretariat@body"),
@@ -471,6 +480,8 @@ class _Check:
         self.case = _case_of(session, subject)
 
     def condition(self, name: str) -> bool:
+        if name == "forum":  # the subject is a standing forum (seed 000)
+            return isinstance(self.subject, Body) and self.subject.kind == BodyKind.FORUM
         if self.case is None:
             return False
         return is_shared(self.case, self.session) if name == "shared" else _is_open(self.case)

@@ -43,6 +43,7 @@ from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, ProcessVersion, Role, SchedulerLock
+from workflow.cases import rhythms
 from workflow.consultations import operations as consultations
 from workflow.engine import checkpoints, clock, metrics, request_id
 from workflow.engine.calendar import is_working_day, local_date
@@ -68,6 +69,8 @@ LOCK_NAME = "sweep"
 # of) a sweep running at the same moment; its row's swept_until is the last checkpoint.
 CHECKPOINT_LOCK_KEY = 0x4166_7463  # "Aftc"
 CHECKPOINT_LOCK_NAME = "audit_checkpoint"
+RHYTHMS_LOCK_KEY = 0x4166_7472  # "Aftr"
+RHYTHMS_LOCK_NAME = "rhythms"
 # Not a lease: the row keeps the scheduler's last outcome per approved reorganisation plan
 # (applied, or refused and why) for the operations page.
 PLANS_RECORD_NAME = "reorganisations"
@@ -818,6 +821,40 @@ def checkpoint_daily(
     return path
 
 
+# --- the agreement's rhythms ---------------------------------------------------------------
+
+
+def open_rhythm_cases(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    config: SchedulerConfig | None = None,
+    holder: str | None = None,
+) -> list[Case] | None:
+    """Open the cases the definitions' rhythms ask for today (SKU's yearly review, the report
+    before the electoral period ends, a new forum's work plan: workflow/cases/rhythms.py),
+    once per Danish day under its lease; return them, or None when today's were opened or
+    another process holds the lease."""
+    config = config or SchedulerConfig.from_env()
+    now = now or clock.now()
+    try:
+        with unit_of_work(session):
+            row = _lead(
+                session, holder or default_holder(), now, config,
+                name=RHYTHMS_LOCK_NAME, key=RHYTHMS_LOCK_KEY,
+            )  # fmt: skip
+            if row is None:
+                raise _NotTheSweeper
+            done = row.swept_until
+            if done is not None and done <= now and local_date(done) == local_date(now):
+                raise _NotTheSweeper  # today's cases are open
+            opened = rhythms.open_due_cases(session, local_date(now))
+            row.swept_until = now
+    except _NotTheSweeper:
+        return None
+    return opened
+
+
 # --- running it ---------------------------------------------------------------------------
 
 
@@ -855,6 +892,16 @@ def _checkpoint_job(engine: Engine, config: SchedulerConfig, holder: str) -> Non
             log.exception("audit checkpoint failed")
 
 
+def _rhythms_job(engine: Engine, config: SchedulerConfig, holder: str) -> None:
+    with request_id.bound(prefix="rhythms-"), Session(engine, expire_on_commit=False) as session:
+        try:
+            opened = open_rhythm_cases(session, config=config, holder=holder)
+            if opened:
+                log.info("rhythms: %d cases opened", len(opened))
+        except Exception:  # the next tick retries
+            log.exception("opening the rhythms' cases failed")
+
+
 def _configure(
     scheduler: BaseScheduler,
     engine: Engine,
@@ -877,6 +924,13 @@ def _configure(
     scheduler.add_job(
         _checkpoint_job, "interval", seconds=config.interval, args=[engine, config, holder],
         id="audit_checkpoint", coalesce=True, max_instances=1,
+        misfire_grace_time=max(1, int(config.interval * 5)), next_run_time=now,
+        replace_existing=True,
+    )  # fmt: skip
+    # Likewise the rhythms' cases: checked every tick, opened once a day.
+    scheduler.add_job(
+        _rhythms_job, "interval", seconds=config.interval, args=[engine, config, holder],
+        id="rhythms", coalesce=True, max_instances=1,
         misfire_grace_time=max(1, int(config.interval * 5)), next_run_time=now,
         replace_existing=True,
     )  # fmt: skip

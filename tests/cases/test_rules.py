@@ -39,6 +39,7 @@ TESTED_GUARDS = {
     "implementation_complete",
     "after_budget_adoption",
     "implementation_scope_valid",
+    "practice_plan_matter",
 }
 
 
@@ -389,3 +390,16 @@ def test_the_approvals_of_new_agreements_ask_for_the_business_case(process, trig
 
     transition = load_definitions()[process].transition(trigger)
     assert "business_case_stated" in transition.guards
+
+
+# --- Practice-plan matters go from TSS to PPU (seed 001 l.33-35) ----------------------------
+
+
+def test_only_a_case_marked_as_a_practice_plan_matter_goes_to_ppu(make_case, run):
+    case = make_case("joint_agreement", origin="TSS")
+    failure = run("practice_plan_matter", case)
+    assert failure is not None and failure.message.startswith("Kun praksisplansager")
+    case.extra = {**case.extra, "practice_plan": False}
+    assert run("practice_plan_matter", case) is not None
+    case.extra = {**case.extra, "practice_plan": True}
+    assert run("practice_plan_matter", case) is None

@@ -103,8 +103,8 @@ def test_the_sample_and_the_real_definitions_are_valid(states_dir):
     assert definition.states["review"].reminders == (7, 2)
     definitions = load_definitions(states_dir)
     assert sorted(definitions) == [
-        "development_task", "forum_matter", "implementation_plan", "joint_agreement",
-        "signature_initiative",
+        "agreement_review", "development_task", "electoral_period_report", "forum_matter",
+        "forum_work_plan", "implementation_plan", "joint_agreement", "signature_initiative",
     ]  # fmt: skip
     used = {g for d in definitions.values() for t in d.transitions for g in t.guards}
     assert used <= set(GUARDS)
@@ -535,3 +535,31 @@ def test_an_unknown_kind_or_a_body_the_definition_does_not_name_is_refused():
     assert "body_kinds.TSS: ukendt art 'council'" in message
     message = _error(_with_body_kinds('SKU = "political"'))
     assert "body_kinds.SKU: definitionen nævner ikke organet SKU" in message
+
+
+@pytest.mark.parametrize(
+    ("opens", "words"),
+    [
+        ('{ every = "month", body = "SKU" }', "ukendt rytme 'month'"),
+        ('{ every = "year" }', "angiv enten body"),
+        ('{ every = "year", body = "SKU", kind = "political" }', "angiv enten body"),
+        ('{ every = "year", body = "sku" }', "ikke en organkode"),
+        ('{ every = "electoral_period", kind = "club" }', "ukendt art 'club'"),
+        ('{ every = "new_body", kind = "forum", since = "2026" }', "skal være en dato"),
+        ('{ every = "year", body = "SKU", often = true }', "often"),
+    ],
+)
+def test_a_rhythm_must_be_known_and_name_its_bodies(opens, words):
+    text = VALID.replace('initial = "draft"', f'initial = "draft"\nopens = {opens}', 1)
+    with pytest.raises(DefinitionError) as error:
+        parse_definition(text, SOURCE)
+    assert words in str(error.value)
+
+
+def test_a_rhythm_is_read_from_the_definition():
+    text = VALID.replace(
+        'initial = "draft"', 'initial = "draft"\nopens = { every = "year", body = "SKU" }', 1
+    )
+    opens = parse_definition(text, SOURCE).opens
+    assert opens is not None and (opens.every, opens.body, opens.kind) == ("year", "SKU", "")
+    assert parse_definition(VALID, SOURCE).opens is None

@@ -52,6 +52,9 @@ ORIGIN = {
     "joint_agreement": "SU-MIDT-SOM",
     "development_task": "SU-SYD-SOM",
     "implementation_plan": "TSS",
+    "agreement_review": "SKU",
+    "electoral_period_report": "SU-NORD-SOM",
+    "forum_work_plan": "FORUM-DATA",
 }
 PLAN_YEAR = 2021
 # After the budgets for 2021 were adopted: SKU's meeting at the end of October 2020.
@@ -165,6 +168,7 @@ SATISFIERS: dict[str, Mutator] = {
     ),
     "after_budget_adoption": lambda s, c: clock.set_time(AFTER_BUDGETS),
     "implementation_scope_valid": lambda s, c: None,
+    "practice_plan_matter": lambda s, c: _set_extra(c, practice_plan=True),
 }
 
 # Make each guard fail, and only that guard, for a case that otherwise satisfies it.
@@ -180,6 +184,7 @@ VIOLATORS: dict[str, Mutator] = {
         c, consultation_deadline=(clock.now().date() + timedelta(days=14)).isoformat()
     ),
     "implementation_complete": _unit_not_done,
+    "practice_plan_matter": lambda s, c: _set_extra(c, practice_plan=False),
     "after_budget_adoption": lambda s, c: clock.set_time(datetime(2020, 9, 1, 8, tzinfo=UTC)),
     # The filled-in scope names NORD (FIELD_VALUES): make that area unknown.
     "implementation_scope_valid": lambda s, c: setattr(

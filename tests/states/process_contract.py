@@ -121,7 +121,7 @@ def test_decision_is_taken_at_a_meeting_of_the_deciding_body(driver, decision_tr
             decide(case, decision_trigger, actor, comment, data)
         assert [f.rule for f in refused.value.failures] == ["decision_at_meeting"]
         assert "angiv mødet" in refused.value.message
-    elsewhere = driver.meeting("PPU")
+    elsewhere = driver.meeting("KKU")  # a body that decides nothing in any process
     with pytest.raises(GuardFailed) as refused:
         decide(case, decision_trigger, actor, comment, {**data, "meeting_id": elsewhere.id})
     assert f"ikke et møde i {deciding}" in refused.value.message

@@ -16,6 +16,7 @@ from process_contract import (  # noqa: F401
     test_transition_is_refused_outside_its_source_states,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 from support.formandskab import decide
 
 from models import (
@@ -24,7 +25,9 @@ from models import (
     Notification,
 )
 from workflow.engine import clock
+from workflow.engine.definitions import TransitionSpec, parse_definition
 from workflow.engine.errors import GuardFailed
+from workflow.engine.guards import GUARDS, Failure, GuardContext
 
 PROCESS = "joint_agreement"
 
@@ -98,3 +101,53 @@ def test_tss_chair_cancels_a_drafting_agreement_at_a_tss_meeting(driver, make_us
     assert event.meeting_id == meeting.id
     assert event.data["decision_body"] == "TSS"
     assert "on_behalf_of_body" not in event.data
+
+
+# --- Practice-plan matters go from TSS to PPU (seed 001 l.33-35) ---------------------------
+
+
+def test_tss_recommends_a_practice_plan_matter_to_ppu(session, driver, make_user):
+    case = driver.place("consultation")
+    su_secretariat = make_user("secretariat@SU-MIDT-SOM")
+    clock.set_time(datetime(2020, 11, 1, 9, tzinfo=UTC))
+    driver.satisfy(case, driver.transition("end_consultation"))
+    decide(case, "end_consultation", su_secretariat, data={"practice_plan": True})
+    assert case.extra["practice_plan"] is True
+
+    tss = make_user("secretariat@TSS")
+    decide(case, "tss_recommend_to_ppu", tss, data={"meeting_id": driver.meeting("TSS").id})
+    assert (case.state, case.current_body.code) == ("at_ppu", "PPU")
+    ppu = make_user("chair@PPU")
+    decide(case, "ppu_approve", ppu, data={"meeting_id": driver.meeting("PPU").id})
+    assert (case.state, case.current_body.code) == ("implementation", "TSS")
+
+
+def test_a_matter_not_flagged_as_practice_plan_is_not_recommended_to_ppu(driver, make_user):
+    case = driver.place("at_tss")
+    tss = make_user("chair@TSS")
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "tss_recommend_to_ppu", tss, data={"meeting_id": driver.meeting("TSS").id})
+    assert [f.rule for f in refused.value.failures] == ["practice_plan_matter"]
+    assert "Kun praksisplansager" in refused.value.message
+    assert case.state == "at_tss"
+
+
+def check_guards(case, transition: TransitionSpec) -> list[Failure]:
+    """The failures of the transition's guards, as its definition names them."""
+    context = GuardContext(case, None, object_session(case), clock.now())
+    return [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
+
+
+def test_without_the_rule_in_the_definition_the_refusal_disappears(driver):
+    definition = driver.definition
+    assert "practice_plan_matter" in definition.transition("tss_recommend_to_ppu").guards
+    loosened = parse_definition(
+        definition.source.replace('"practice_plan_matter", ', ""), "states/joint_agreement.toml"
+    )
+    assert "practice_plan_matter" not in loosened.transition("tss_recommend_to_ppu").guards
+    case = driver.place("at_tss")
+    failures = check_guards(case, loosened.transition("tss_recommend_to_ppu"))
+    assert [f.rule for f in failures] == []
+    assert [f.rule for f in check_guards(case, definition.transition("tss_recommend_to_ppu"))] == [
+        "practice_plan_matter"
+    ]

@@ -136,6 +136,7 @@ ACTION_WORDS = {
     "membership_ended": _l("Medlemskab afsluttet"),
     "body_created": _l("Organ oprettet"),
     "body_updated": _l("Organ ændret"),
+    "ad_hoc_group_created": _l("Ad hoc-gruppe nedsat af forummets formandskab"),
     "party_created": _l("Part oprettet"),
     "party_updated": _l("Part ændret"),
     "planning_area_created": _l("Planområde oprettet"),

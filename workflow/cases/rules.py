@@ -182,6 +182,20 @@ def business_case_failure(case: Case) -> Failure | None:
     )
 
 
+@guard("practice_plan_matter")
+def practice_plan_matter(ctx: GuardContext) -> Failure | None:
+    """Only a practice-plan matter goes from TSS to PPU (seed 001 l.33-35)."""
+    if ctx.case.extra.get("practice_plan") is True:
+        return None
+    return Failure(
+        "practice_plan_matter",
+        "Kun praksisplansager (almen praksis) indstilles af TSS til PPU. Sagen er ikke markeret "
+        "som praksisplansag; indstil den til SKU.",
+        "Only practice-plan matters (general practice) are recommended by TSS to PPU. The case "
+        "is not marked as one; recommend it to SKU.",
+    )
+
+
 @guard("business_case_stated")
 def business_case_stated(ctx: GuardContext) -> Failure | None:
     """Every new agreement comes with a business case, expense recorded or not (seed 001)."""

@@ -969,18 +969,22 @@ def create_case(
     process: str,
     title: str,
     originating_body: Body,
-    actor: User,
+    actor: User | None,
     national_goal_ids: list[int] | None = None,
     expenses: Sequence[ExpenseLine] = (),
+    extra: dict[str, Any] | None = None,
     **fields: Any,
 ) -> Case:
-    """Open a case in its process's initial state, audited as the 'create' event."""
+    """Open a case in its process's initial state, audited as the 'create' event.
+
+    `actor` None is the engine itself opening a case its definition's `opens` rhythm asks for
+    (the scheduler's daily rhythms job): no member check, the event names no person."""
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise ValueError(f"Ukendte felter: {', '.join(sorted(unknown))}")
     if not title.strip():
         raise GuardFailed([Failure("field:title", "Sagen skal have en titel.", "Title required.")])
-    if not access.may(actor, "open_case", originating_body, session):
+    if actor is not None and not access.may(actor, "open_case", originating_body, session):
         raise NotAllowed(
             f"Kun medlemmer af {originating_body.code} kan oprette sager for organet.",
             f"Only members of {originating_body.code} may open cases for it.",
@@ -1006,11 +1010,11 @@ def create_case(
         title=title.strip(),
         originating_body_id=originating_body.id,
         current_body_id=originating_body.id,
-        created_by_id=actor.id,
+        created_by_id=actor.id if actor is not None else None,
         created_at=now,
         updated_at=now,
         state_entered_at=now,
-        extra={},
+        extra=dict(extra or {}),
         **fields,
     )
     with unit_of_work(session):

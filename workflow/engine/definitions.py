@@ -40,7 +40,7 @@ TOP_KEYS = frozenset(
     {
         "kind", "name", "title", "title_en", "description", "initial", "escalation_days",
         "follow_up_months", "states", "transitions", "routes", "rules", "plan_year",
-        "started_by", "body_kinds",
+        "started_by", "body_kinds", "opens",
     }
 )  # fmt: skip
 # The kinds of body a definition may name a body by.
@@ -55,6 +55,13 @@ STATE_KEYS = frozenset(
 # Who may read a case in the state (workflow.policy): the whole organisation, or only the
 # body it comes from (a draft).
 VISIBILITIES = ("organisation", "originating")
+# `opens`: the engine opens a case of the process by itself (the scheduler's daily rhythms
+# job), once for each calendar year, each electoral period (data/electoral_periods.toml) or each
+# new body of a kind. An electoral period's case holds the period's end in `period_end` (read by
+# a field deadline).
+OPENS_KEYS = frozenset({"every", "body", "kind", "since"})
+OPENS_EVERY = ("year", "electoral_period", "new_body")
+PERIOD_END_FIELD = "period_end"
 DEADLINE_KEYS = frozenset({"kind", "days", "field", "month_day", "year_offset"})
 TRANSITION_KEYS = frozenset(
     {
@@ -94,6 +101,16 @@ class FieldSpec:
     label: str
     label_en: str
     choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpensRule:
+    """When the engine opens a case of the process by itself (`opens` in the definition)."""
+
+    every: str  # "year", "electoral_period" or "new_body"
+    body: str = ""  # the body a yearly or electoral period's case is opened in (a code), or
+    kind: str = ""  # each active body of this kind (new_body: each new body of the kind)
+    since: date | None = None  # new_body: bodies set up from this day
 
 
 @dataclass(frozen=True)
@@ -203,6 +220,8 @@ class ProcessDefinition:
     # Who may start a case of the process: body kinds (`coordination_committee`) or body codes
     # (`TSS`); empty = any body whose members may open cases.
     started_by: tuple[str, ...] = ()
+    # Whether (and how often) the engine opens a case of the process by itself.
+    opens: OpensRule | None = None
 
     def may_start_in(self, kind: str, code: str) -> bool:
         """Whether a body of this kind and code may start a case of the process."""
@@ -311,7 +330,8 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
     states = _parse_states(reader, raw)
     initial = _initial(reader, raw, states)
     transitions = _parse_transitions(reader, raw, states)
-    _check_deadline_fields(reader, states, transitions)
+    opens = _parse_opens(reader, raw)
+    _check_deadline_fields(reader, states, transitions, opens)
     routes = _parse_routes(reader, raw, states, transitions)
     _check_outcomes(reader, states, transitions)
     _check_implementation(reader, states, transitions)
@@ -337,6 +357,7 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
         plan_year=plan_year,
         started_by=_started_by(reader, raw),
         body_kinds=_parse_body_kinds(reader, raw, states, transitions),
+        opens=opens,
     )
 
 
@@ -383,6 +404,35 @@ def _started_by(reader: _Reader, raw: dict[str, Any]) -> tuple[str, ...]:
                 "eller en organkode som TSS",
             )
     return started_by
+
+
+def _parse_opens(reader: _Reader, raw: dict[str, Any]) -> OpensRule | None:
+    """`opens = { every = "year", body = "SKU" }`: a known rhythm and the body it needs."""
+    if "opens" not in raw:
+        return None
+    table = reader.table(raw["opens"], "opens", OPENS_KEYS)
+    every = reader.string(table, "every", "opens")
+    if every not in OPENS_EVERY:
+        raise reader.fail("opens.every", f"ukendt rytme '{every}'; brug en af {OPENS_EVERY}")
+    if every == "new_body":
+        kind = reader.string(table, "kind", "opens")
+        if kind not in BODY_KINDS:
+            raise reader.fail("opens.kind", f"ukendt art '{kind}'; brug en af {sorted(BODY_KINDS)}")
+        since = table.get("since")
+        if since is not None and not isinstance(since, date):
+            raise reader.fail("opens.since", "skal være en dato (fx 2026-01-01)")
+        return OpensRule(every=every, kind=kind, since=since)
+    body = reader.string(table, "body", "opens", default="")
+    kind = reader.string(table, "kind", "opens", default="")
+    if bool(body) == bool(kind):
+        raise reader.fail(
+            "opens", "angiv enten body (en organkode som SKU) eller kind (en organart)"
+        )
+    if body and not _BODY_CODE.match(body):
+        raise reader.fail("opens.body", f"'{body}' er ikke en organkode som SKU")
+    if kind and kind not in BODY_KINDS:
+        raise reader.fail("opens.kind", f"ukendt art '{kind}'; brug en af {sorted(BODY_KINDS)}")
+    return OpensRule(every=every, body=body, kind=kind)
 
 
 def _kind(reader: _Reader, raw: dict[str, Any]) -> str:
@@ -744,12 +794,18 @@ def _check_implementation(
 
 
 def _check_deadline_fields(
-    reader: _Reader, states: dict[str, StateSpec], transitions: tuple[TransitionSpec, ...]
+    reader: _Reader,
+    states: dict[str, StateSpec],
+    transitions: tuple[TransitionSpec, ...],
+    opens: OpensRule | None = None,
 ) -> None:
-    """A field deadline reads a date that a transition into the state asks for."""
+    """A field deadline reads a date that a transition into the state asks for (or, for a
+    process opened once per electoral period, the period's end the engine writes)."""
     for state in states.values():
         rule = state.deadline
         if rule is None or rule.kind != "field":
+            continue
+        if opens and opens.every == "electoral_period" and rule.field == PERIOD_END_FIELD:
             continue
         declared = {
             spec.name

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     Body,
+    BodyKind,
     BodyName,
     BodySuccession,
     Case,
@@ -28,6 +29,7 @@ from models import (
     Party,
     PlanningArea,
     Reorganisation,
+    Role,
     SuccessionKind,
     User,
 )
@@ -343,3 +345,66 @@ def _move_cases(
             )
         )
     engine.reassign_cases(session, moves, actor, now)
+
+
+# --- Ad hoc groups (seed 000 l.68-69) ------------------------------------------------------
+
+AD_HOC_CREATED = "ad_hoc_group_created"
+# The longest an ad hoc group may run: it is temporary (a task, not a standing body).
+AD_HOC_MAX_DAYS = 2 * 366
+
+
+class AdHocRefused(ValueError):
+    """The ad hoc group cannot be set up as asked; the message says why, in both languages."""
+
+    def __init__(self, message: str, message_en: str) -> None:
+        super().__init__(message)
+        self.message, self.message_en = message, message_en
+
+
+def _ad_hoc_code(session: Session, forum: Body) -> str:
+    """The next free code under the forum: FORUM-DATA-AH1, FORUM-DATA-AH2, …"""
+    taken = set(session.scalars(select(Body.code).where(Body.code.like(f"{forum.code}-AH%"))))
+    number = 1
+    while f"{forum.code}-AH{number}" in taken:
+        number += 1
+    return f"{forum.code}-AH{number}"[:32]
+
+
+def set_up_ad_hoc_group(
+    session: Session, actor: User, forum: Body, *, name: str, ends_on: date, task: str = ""
+) -> Body:
+    """A forum's chair sets up a temporary working group under the forum (seed 000 l.68-69):
+    from today until `ends_on`, with the chair as its chair; audited on the admin chain."""
+    policy.require(actor, "set_up_ad_hoc_group", forum, session)
+    today = local_date(clock.now())
+    if ends_on <= today:
+        raise AdHocRefused(
+            "Slutdatoen skal ligge efter i dag: en ad hoc-gruppe nedsættes for en periode.",
+            "The end date must be after today: an ad hoc group is set up for a period.",
+        )
+    if (ends_on - today).days > AD_HOC_MAX_DAYS:
+        raise AdHocRefused(
+            "En ad hoc-gruppe er midlertidig: vælg en slutdato inden for to år.",
+            "An ad hoc group is temporary: choose an end date within two years.",
+        )
+    with unit_of_work(session):
+        group = Body(
+            code=_ad_hoc_code(session, forum), name=name.strip(), kind=BodyKind.WORKING_GROUP,
+            parent=forum, valid_from=today, valid_to=ends_on, formandskab_decides=False,
+        )  # fmt: skip
+        session.add(group)
+        session.flush()
+        session.add(
+            Membership(
+                user_id=actor.id, body_id=group.id, role=Role.CHAIR, since=today, until=ends_on
+            )
+        )
+        admin_audit.record(
+            session, action=AD_HOC_CREATED, object_type="body", object_id=group.id,
+            actor_id=actor.id,
+            data={"forum": forum.code, "code": group.code, "name": group.name,
+                  "valid_from": today.isoformat(), "valid_to": ends_on.isoformat(),
+                  "task": task.strip()},
+        )  # fmt: skip
+    return group

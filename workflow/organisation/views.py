@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from werkzeug.wrappers import Response
 
 from models import Body, BodyKind, Case, Meeting, MeetingStatus, Membership, User
 from workflow import policy
@@ -15,9 +16,12 @@ from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.engine import clock
 from workflow.engine.deadlines import material_deadline
+from workflow.engine.errors import NotAllowed
+from workflow.organisation import operations
 from workflow.organisation import queries as organisation
+from workflow.organisation.forms import AdHocGroupForm
 from workflow.web import db
-from workflow.web.i18n import _l
+from workflow.web.i18n import _, _l, pick
 
 bp = Blueprint("bodies", __name__, url_prefix="/organer")
 bp.add_app_template_global(material_deadline, "materialefrist")
@@ -148,3 +152,36 @@ def detail(code: str) -> str:
         abort(404)
     page = body_page(session, body, clock.now())
     return render_template("bodies/detail.html", page=page, kind=kind_label(body.kind))
+
+
+@bp.route("/<code>/ad-hoc-gruppe", methods=["GET", "POST"])
+@login_required
+def new_ad_hoc_group(code: str) -> str | Response | tuple[str, int]:
+    """A forum's chair sets up an ad hoc group under the forum (seed 000 l.68-69)."""
+    session = db()
+    forum = session.scalar(select(Body).where(Body.code == code))
+    if forum is None:
+        abort(404)
+    user = current_actor()
+    try:
+        policy.require(user, "set_up_ad_hoc_group", forum, session)
+    except NotAllowed as refused:
+        html = render_template(
+            "error.html", title=_("Du har ikke adgang"),
+            message=pick(refused.message, refused.message_en), status=403,
+        )  # fmt: skip
+        return html, 403
+    form = AdHocGroupForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            group = operations.set_up_ad_hoc_group(
+                session, user, forum, name=form.name.data or "", ends_on=form.ends_on.data,
+                task=form.task.data or "",
+            )  # fmt: skip
+        except operations.AdHocRefused as refused:
+            form.ends_on.errors.append(pick(refused.message, refused.message_en))
+        else:
+            flash(_("Ad hoc-gruppen %(name)s er nedsat.", name=group.name), "success")
+            return redirect(url_for("bodies.detail", code=group.code), code=303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("bodies/ad_hoc_group.html", forum=forum, form=form), status
