@@ -195,7 +195,8 @@ def test_missing_required_field_is_linked_to_its_input(client, logged_in, make_c
     assert "Feltet 'Hvad skal revideres' skal udfyldes." in text_of(response)
     form = _form(response.get_data(as_text=True), "tss_return")
     assert re.search(
-        r'<p class="form-error-message" id="tss_return-comment-fejl">Feltet &#39;Hvad skal revideres',
+        r'<p class="form-error-message" id="tss_return-comment-fejl">'
+        r"Feltet &#39;Hvad skal revideres",
         form,
     )
     assert 'aria-describedby="tss_return-comment-fejl" aria-invalid="true"' in form
