@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db sso-idp
+.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db sso-idp dkfds
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,15 @@ sso-idp:
 	    cd $(OIDC_IDP) && npm ci --no-audit --no-fund --loglevel=error; \
 	  fi; \
 	fi
+
+# Det Fælles Designsystem (npm dkfds, pinned by design/package-lock.json): refresh the copy
+# of its stylesheet, script, fonts and icons in templates/static/dkfds/ (committed, so the app
+# and its tests need no npm). Bump the version in design/package.json, `npm install` there,
+# then run this and commit both (docs/design.md).
+DESIGN := design
+dkfds:
+	cd $(DESIGN) && npm ci --no-audit --no-fund --loglevel=error
+	$(PYTHON) $(DESIGN)/vendor.py
 
 # The key pages against a bare baseline page at 100,000 cases (BENCH_CASES), perform(), the
 # sweep, cold start and memory; SQLite, and PostgreSQL when TEST_DATABASE_URL is set. Writes

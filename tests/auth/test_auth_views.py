@@ -57,7 +57,7 @@ def test_login_form_says_what_is_missing(client, text_of):
     email_input = re.search(r'<input[^>]*id="email"[^>]*>', html)
     assert email_input is not None
     assert 'aria-describedby="email-fejl"' in email_input.group(0)
-    assert '<p class="field-error" id="email-fejl">' in html
+    assert '<p class="form-error-message" id="email-fejl">' in html
 
 
 def test_inactive_user_cannot_log_in(client, make_login_user, log_in, session, text_of):
@@ -238,11 +238,11 @@ def test_healthz_answers_without_login(client):
 
 def test_pages_are_danish_and_have_landmarks(client):
     html = client.get("/login").get_data(as_text=True)
-    assert '<html lang="da">' in html
+    assert '<html lang="da" class="no-js">' in html
     assert '<a class="skip-link" href="#indhold">Spring til indholdet</a>' in html
     assert '<main id="indhold"' in html
-    assert '<label for="email">E-mail</label>' in html
-    assert '<label for="password">Adgangskode</label>' in html
+    assert '<label class="form-label" for="email">E-mail</label>' in html
+    assert '<label class="form-label" for="password">Adgangskode</label>' in html
 
 
 def test_stylesheet_is_served_locally_and_nothing_from_other_hosts(client):

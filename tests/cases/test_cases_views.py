@@ -103,8 +103,8 @@ def test_action_form_asks_for_the_declared_fields(client, logged_in, make_case):
     case = make_case(state="at_tss")
     logged_in("chair@TSS")
     form = _form(client.get(f"/sager/{case.id}").get_data(as_text=True), "tss_return")
-    assert '<label for="tss_return-comment">Hvad skal revideres' in form
-    assert '<textarea id="tss_return-comment" name="comment"' in form
+    assert '<label class="form-label" for="tss_return-comment">Hvad skal revideres' in form
+    assert '<textarea class="form-input" id="tss_return-comment" name="comment"' in form
     assert "(skal udfyldes)" in form
 
 
@@ -120,7 +120,7 @@ def test_decision_form_lists_meetings_of_the_current_body(client, logged_in, mak
     meeting("SKU", datetime(2020, 8, 25, 7, 0, tzinfo=UTC), title="SKU september")
     logged_in("secretariat@TSS")
     form = _form(client.get(f"/sager/{case.id}").get_data(as_text=True), "tss_recommend")
-    assert '<select id="tss_recommend-meeting_id" name="meeting_id"' in form
+    assert '<select class="form-select" id="tss_recommend-meeting_id" name="meeting_id"' in form
     assert "TSS august – 24. august 2020 kl. 09:00" in form
     assert "Aflyst TSS" not in form
     assert "SKU september" not in form
@@ -195,7 +195,8 @@ def test_missing_required_field_is_linked_to_its_input(client, logged_in, make_c
     assert "Feltet 'Hvad skal revideres' skal udfyldes." in text_of(response)
     form = _form(response.get_data(as_text=True), "tss_return")
     assert re.search(
-        r'<p class="field-error" id="tss_return-comment-fejl">Feltet &#39;Hvad skal revideres',
+        r'<p class="form-error-message" id="tss_return-comment-fejl">'
+        r"Feltet &#39;Hvad skal revideres",
         form,
     )
     assert 'aria-describedby="tss_return-comment-fejl" aria-invalid="true"' in form

@@ -1,5 +1,7 @@
 """Every link a page shows leads somewhere: log in as each demo role, follow every same-origin
-link reachable from the dashboard (breadth first, bounded) and expect no 4xx or 5xx.
+link reachable from the dashboard (breadth first, bounded) and expect no 4xx or 5xx. Every
+page reached must also fit a phone (390 px, no sideways scrolling) and pass axe-core in
+Chromium (tests/support/phone.py; skipped where the browser tests skip).
 
 A link the user may not follow must not be shown (docs/access.md): the pages ask the access
 policy before they render a link, so a refusal here is a link shown by mistake.
@@ -7,106 +9,20 @@ policy before they render a link, so a refusal here is a link shown by mistake.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterator
-from html.parser import HTMLParser
-from urllib.parse import urldefrag, urljoin, urlsplit
+from typing import Any
 
 import pytest
 from flask import Flask, request
-from flask.testing import FlaskClient
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from support.crawl import DEMO_PASSWORD, ROLES, crawl
+from support.phone import phone_browser, phone_problems
 from support.web import build_app
 
 from models import User
 from workflow import demo
 from workflow.engine import clock
-
-PAGES_PER_ROLE = 250
-DEMO_PASSWORD = "aftaleflow-demo"
-# One user of each kind the demo has: chairs and vice-chairs of the political and the steering
-# level, secretariats, members of an SU and a forum, an observer and the administrator.
-ROLES = [
-    "admin",
-    "formand.sku",
-    "naestformand.sku",
-    "formand.tss",
-    "sekretariat.tss",
-    "medlem.tss",
-    "formand.su-nord-som",
-    "sekretariat.su-nord-som",
-    "medlem.su-nord-som",
-    "sekretariat.forum-data",
-    "medlem.forum-genop",
-    "observatoer.kkr",
-    "hoering.albertslund",  # a municipality's consultation respondent: a party, no membership
-    "ingen",  # an account an administrator has not yet given a membership
-]
-# Links that end the session or leave the pages (they are tested where they belong).
-NOT_FOLLOWED = ("/logout", "/static/")
-# Downloads built per case (the case record renders a PDF/A each time) would spend the page
-# budget on rendering; they are tested in tests/cases/test_record_views.py.
-NOT_FOLLOWED_SUFFIXES = ("/sagsakt.zip",)
-
-
-class _Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.hrefs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            href = dict(attrs).get("href")
-            if href:
-                self.hrefs.append(href)
-
-
-def links_of(page_url: str, html: str) -> list[str]:
-    """The same-origin paths (with query) that a page links to."""
-    parser = _Links()
-    parser.feed(html)
-    found = []
-    for href in parser.hrefs:
-        absolute, _fragment = urldefrag(urljoin("http://localhost" + page_url, href))
-        parts = urlsplit(absolute)
-        if parts.scheme in ("http", "https") and parts.netloc == "localhost":
-            found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
-    return found
-
-
-def crawl(client: FlaskClient, start: str = "/") -> tuple[dict[str, tuple[int, str]], int]:
-    """Visit pages breadth first from `start`; return the refused ones, with where they were
-    linked from, and how many pages were visited."""
-    queue: deque[tuple[str, str]] = deque([(start, "(start)")])
-    seen = {start}
-    refused: dict[str, tuple[int, str]] = {}
-    visited = 0
-    while queue and visited < PAGES_PER_ROLE:
-        url, linked_from = queue.popleft()
-        visited += 1
-        response = client.get(url)
-        if response.status_code >= 400:
-            refused[url] = (response.status_code, linked_from)
-            continue
-        if response.status_code in (301, 302, 303, 307, 308):
-            target = urlsplit(urljoin("http://localhost" + url, response.location))
-            location = target.path + (f"?{target.query}" if target.query else "")
-            if target.netloc in ("", "localhost") and location not in seen:
-                seen.add(location)
-                queue.append((location, url))
-            continue
-        if not response.mimetype.startswith("text/html"):
-            continue
-        for link in links_of(url, response.get_data(as_text=True)):
-            if (
-                link not in seen
-                and not link.startswith(NOT_FOLLOWED)
-                and not link.endswith(NOT_FOLLOWED_SUFFIXES)
-            ):
-                seen.add(link)
-                queue.append((link, url))
-    return refused, visited
 
 
 @pytest.fixture(scope="module")
@@ -136,18 +52,31 @@ def demo_app(db_engine: Engine, database_url: str) -> Iterator[Flask]:
         connection.close()
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for the phone checks of all roles (None where browser tests skip)."""
+    with phone_browser() as launched:
+        yield launched
+
+
 @pytest.mark.parametrize("login", ROLES)
-def test_every_link_a_role_is_shown_can_be_followed(demo_app: Flask, login: str) -> None:
+def test_every_link_a_role_is_shown_can_be_followed(
+    demo_app: Flask, browser: Any, login: str
+) -> None:
     client = demo_app.test_client()
     response = client.post(
         "/login", data={"email": f"{login}@demo.aftaleflow.dk", "password": DEMO_PASSWORD}
     )
     assert response.status_code == 303, f"{login} could not log in"
-    refused, visited = crawl(client)
+    pages: dict[str, str] = {}
+    refused, visited = crawl(client, pages=pages)
     assert visited > (5 if login == "ingen" else 20), "the crawl reached almost nothing"
     assert refused == {}, "\n".join(
         f"{status} {url}  (linked from {source})" for url, (status, source) in refused.items()
     )
+    if browser is not None:
+        problems = phone_problems(browser, demo_app, pages)
+        assert problems == {}, "\n".join(f"{path}: {what}" for path, what in problems.items())
 
 
 def test_the_crawler_reports_a_broken_link() -> None:

@@ -1,0 +1,101 @@
+"""The crawl of every page a user is shown links to, shared by the link test
+(tests/web/test_crawl.py) and the phone-width test (tests/browser/test_phone_width.py)."""
+
+from __future__ import annotations
+
+from collections import deque
+from html.parser import HTMLParser
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from flask.testing import FlaskClient
+
+PAGES_PER_ROLE = 250
+DEMO_PASSWORD = "aftaleflow-demo"
+# One user of each kind the demo has: chairs and vice-chairs of the political and the steering
+# level, secretariats, members of an SU and a forum, an observer and the administrator.
+ROLES = [
+    "admin",
+    "formand.sku",
+    "naestformand.sku",
+    "formand.tss",
+    "sekretariat.tss",
+    "medlem.tss",
+    "formand.su-nord-som",
+    "sekretariat.su-nord-som",
+    "medlem.su-nord-som",
+    "sekretariat.forum-data",
+    "medlem.forum-genop",
+    "observatoer.kkr",
+    "hoering.albertslund",  # a municipality's consultation respondent: a party, no membership
+    "ingen",  # an account an administrator has not yet given a membership
+]
+# Links that end the session or leave the pages (they are tested where they belong).
+NOT_FOLLOWED = ("/logout", "/static/")
+# Downloads built per case (the case record renders a PDF/A each time) would spend the page
+# budget on rendering; they are tested in tests/cases/test_record_views.py.
+NOT_FOLLOWED_SUFFIXES = ("/sagsakt.zip",)
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            href = dict(attrs).get("href")
+            if href:
+                self.hrefs.append(href)
+
+
+def links_of(page_url: str, html: str) -> list[str]:
+    """The same-origin paths (with query) that a page links to."""
+    parser = _Links()
+    parser.feed(html)
+    found = []
+    for href in parser.hrefs:
+        absolute, _fragment = urldefrag(urljoin("http://localhost" + page_url, href))
+        parts = urlsplit(absolute)
+        if parts.scheme in ("http", "https") and parts.netloc == "localhost":
+            found.append(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
+def crawl(
+    client: FlaskClient, start: str = "/", pages: dict[str, str] | None = None
+) -> tuple[dict[str, tuple[int, str]], int]:
+    """Visit pages breadth first from `start`; return the refused ones, with where they were
+    linked from, and how many pages were visited. The HTML pages shown are kept in `pages`
+    (path: HTML), for the phone-width check (tests/support/phone.py)."""
+    queue: deque[tuple[str, str]] = deque([(start, "(start)")])
+    seen = {start}
+    refused: dict[str, tuple[int, str]] = {}
+    visited = 0
+    while queue and visited < PAGES_PER_ROLE:
+        url, linked_from = queue.popleft()
+        visited += 1
+        response = client.get(url)
+        if response.status_code >= 400:
+            refused[url] = (response.status_code, linked_from)
+            continue
+        if response.status_code in (301, 302, 303, 307, 308):
+            target = urlsplit(urljoin("http://localhost" + url, response.location))
+            location = target.path + (f"?{target.query}" if target.query else "")
+            if target.netloc in ("", "localhost") and location not in seen:
+                seen.add(location)
+                queue.append((location, url))
+            continue
+        if not response.mimetype.startswith("text/html"):
+            continue
+        html = response.get_data(as_text=True)
+        if pages is not None:
+            pages[url] = html
+        for link in links_of(url, html):
+            if (
+                link not in seen
+                and not link.startswith(NOT_FOLLOWED)
+                and not link.endswith(NOT_FOLLOWED_SUFFIXES)
+            ):
+                seen.add(link)
+                queue.append((link, url))
+    return refused, visited
