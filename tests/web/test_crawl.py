@@ -72,9 +72,12 @@ def links_of(page_url: str, html: str) -> list[str]:
     return found
 
 
-def crawl(client: FlaskClient, start: str = "/") -> tuple[dict[str, tuple[int, str]], int]:
+def crawl(
+    client: FlaskClient, start: str = "/", pages: dict[str, str] | None = None
+) -> tuple[dict[str, tuple[int, str]], int]:
     """Visit pages breadth first from `start`; return the refused ones, with where they were
-    linked from, and how many pages were visited."""
+    linked from, and how many pages were visited. `pages`, when given, receives each HTML
+    page's text by its URL."""
     queue: deque[tuple[str, str]] = deque([(start, "(start)")])
     seen = {start}
     refused: dict[str, tuple[int, str]] = {}
@@ -95,7 +98,10 @@ def crawl(client: FlaskClient, start: str = "/") -> tuple[dict[str, tuple[int, s
             continue
         if not response.mimetype.startswith("text/html"):
             continue
-        for link in links_of(url, response.get_data(as_text=True)):
+        html = response.get_data(as_text=True)
+        if pages is not None:
+            pages[url] = html
+        for link in links_of(url, html):
             if link not in seen and not link.startswith(NOT_FOLLOWED):
                 seen.add(link)
                 queue.append((link, url))
