@@ -82,6 +82,11 @@ bench-parts: install
 	$(BIN)/python -m bench.reorganise
 	$(BIN)/python -m bench.documents
 
+# The key pages of the demo per role, desktop and phone, as PNG in docs/screenshots/ (Debian's
+# Chromium; the README shows two of them).
+screenshots: install
+	$(BIN)/python tests/browser/screenshots.py
+
 wheel: install
 	$(BIN)/python -m build --wheel --outdir dist .
 

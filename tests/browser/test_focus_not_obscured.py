@@ -45,9 +45,7 @@ def demo_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, s
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)
-def test_the_focused_element_is_never_covered(
-    demo_site: tuple[Any, str], viewport: str
-) -> None:
+def test_the_focused_element_is_never_covered(demo_site: tuple[Any, str], viewport: str) -> None:
     browser, base_url = demo_site
     width, height = VIEWPORTS[viewport]
     context = browser.new_context(

@@ -7,7 +7,6 @@ import os
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from support.html_checker import REQUIRE_ENV, Error, check_folder, checker_decision, file_name
 from support.html_checker import require_checker as _require
