@@ -5,7 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db sso-idp dkfds
+.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db sso-idp \
+	html-checker screenshots dkfds
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +39,7 @@ typecheck: install
 # The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL. Both runs
 # spread the tests over PYTEST_WORKERS processes (pytest-xdist; each gets its own database).
 PYTEST_WORKERS ?= 2
-pytest: install sso-idp
+pytest: install sso-idp html-checker
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(PYTEST_WORKERS); fi
 
@@ -64,6 +65,17 @@ dkfds:
 	cd $(DESIGN) && npm ci --no-audit --no-fund --loglevel=error
 	$(PYTHON) $(DESIGN)/vendor.py
 
+# The HTML validity test runs the W3C Nu checker (npm vnu-jar, pinned by the lockfile in
+# tests/web/vnu) on Debian's Java (apt install default-jre-headless). Without Java or npm the
+# test skips, saying why (fail in CI).
+VNU := tests/web/vnu
+html-checker:
+	if command -v npm >/dev/null 2>&1; then \
+	  if [ ! $(VNU)/node_modules/.package-lock.json -nt $(VNU)/package-lock.json ]; then \
+	    cd $(VNU) && npm ci --no-audit --no-fund --loglevel=error; \
+	  fi; \
+	fi
+
 # The key pages against a bare baseline page at 100,000 cases (BENCH_CASES), perform(), the
 # sweep, cold start and memory; SQLite, and PostgreSQL when TEST_DATABASE_URL is set. Writes
 # bench/results/<date>-<db>.json and the table in docs/performance.md. Load from wrk when
@@ -78,6 +90,11 @@ bench-parts: install
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.reorganise
 	$(BIN)/python -m bench.documents
+
+# The key pages of the demo per role, desktop and phone, as PNG in docs/screenshots/ (Debian's
+# Chromium; the README shows two of them).
+screenshots: install
+	$(BIN)/python tests/browser/screenshots.py
 
 wheel: install
 	$(BIN)/python -m build --wheel --outdir dist .

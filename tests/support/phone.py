@@ -35,8 +35,8 @@ MEASURE = (
     " return {width: width, wide: wide.slice(-3)}; }"
 )
 AXE_RUN = (
-    "tags => axe.run(document, {runOnly: {type: 'tag', values: tags},"
-    " rules: {region: {enabled: true}}}).then(r => r.violations.map(v =>"
+    "([tags, rules]) => axe.run(document, {runOnly: {type: 'tag', values: tags},"
+    " rules: rules}).then(r => r.violations.map(v =>"
     " ({id: v.id, targets: v.nodes.slice(0, 3).map(n => n.target)})))"
 )
 
@@ -125,7 +125,9 @@ def phone_problems(browser: Any, app: Flask, pages: dict[str, str]) -> dict[str,
                     continue
                 checked.add(kind)
                 page.add_script_tag(path=str(browser_support.AXE))
-                violations = page.evaluate(AXE_RUN, browser_support.WCAG_TAGS)
+                violations = page.evaluate(
+                    AXE_RUN, [browser_support.WCAG_TAGS, browser_support.EXTRA_RULES]
+                )
                 if violations:
                     problems.setdefault(path, {})["axe"] = violations
         finally:

@@ -1,7 +1,9 @@
 """Every link a page shows leads somewhere: log in as each demo role, follow every same-origin
 link reachable from the dashboard (breadth first, bounded) and expect no 4xx or 5xx. Every
 page reached must also fit a phone (390 px, no sideways scrolling) and pass axe-core in
-Chromium (tests/support/phone.py; skipped where the browser tests skip).
+Chromium (tests/support/phone.py; skipped where the browser tests skip), and be valid HTML to
+the W3C Nu checker (tests/support/html_checker.py: one run of vnu.jar per role; skipped without
+Java or the jar, failed in CI). The pages are fetched once for all three checks.
 
 A link the user may not follow must not be shown (docs/access.md): the pages ask the access
 policy before they render a link, so a refusal here is a link shown by mistake.
@@ -10,6 +12,7 @@ policy before they render a link, so a refusal here is a link shown by mistake.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +20,7 @@ from flask import Flask, request
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from support.crawl import DEMO_PASSWORD, ROLES, crawl
+from support.html_checker import check_pages, checker_or_none, report
 from support.phone import phone_browser, phone_problems
 from support.web import build_app
 
@@ -59,9 +63,15 @@ def browser() -> Iterator[Any]:
         yield launched
 
 
+@pytest.fixture(scope="module")
+def html_checker() -> str | None:
+    """Java for the Nu checker (None where it cannot run here and is not required)."""
+    return checker_or_none()
+
+
 @pytest.mark.parametrize("login", ROLES)
 def test_every_link_a_role_is_shown_can_be_followed(
-    demo_app: Flask, browser: Any, login: str
+    demo_app: Flask, browser: Any, html_checker: str | None, login: str, tmp_path: Path
 ) -> None:
     client = demo_app.test_client()
     response = client.post(
@@ -77,6 +87,9 @@ def test_every_link_a_role_is_shown_can_be_followed(
     if browser is not None:
         problems = phone_problems(browser, demo_app, pages)
         assert problems == {}, "\n".join(f"{path}: {what}" for path, what in problems.items())
+    if html_checker is not None:
+        errors, where = check_pages(html_checker, pages, tmp_path, login)
+        assert errors == [], report(errors, where)
 
 
 def test_the_crawler_reports_a_broken_link() -> None:

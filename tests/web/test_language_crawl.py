@@ -23,7 +23,8 @@ import pytest
 from babel.messages.pofile import read_po
 from flask import Flask
 from flask.testing import FlaskClient
-from test_crawl import DEMO_PASSWORD, NOT_FOLLOWED, demo_app, links_of
+from support.crawl import DEMO_PASSWORD, NOT_FOLLOWED, links_of
+from test_crawl import demo_app
 
 from workflow.cases.queries import SPECIAL_TRIGGERS
 from workflow.meetings.labels import HISTORY_LABELS

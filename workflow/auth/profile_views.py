@@ -39,6 +39,9 @@ class PreferencesForm(FlaskForm):  # type: ignore[misc]
             for code, name in LANGUAGE_NAMES.items()
         ],
         validators=[InputRequired(message=_l("Vælg et sprog."))],
+        # One language is always chosen: HTML allows `required` on a select only with an
+        # empty placeholder option first.
+        render_kw={"required": False},
     )
 
 

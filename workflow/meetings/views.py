@@ -70,7 +70,9 @@ KIND_CHOICES = [SelectChoice(k.value, label) for k, label in agenda.KIND_LABELS.
 class PlanMeetingForm(FlaskForm):  # type: ignore[misc]
     """Plan one meeting, or a series when `count` is above 1."""
 
-    body = SelectField(_l("Organ"), validators=[InputRequired()])
+    # Every option is a body and one is always chosen: no `required` (HTML allows it only
+    # with an empty placeholder option first).
+    body = SelectField(_l("Organ"), validators=[InputRequired()], render_kw={"required": False})
     title = LineField(_l("Titel"), validators=[Optional()])
     day = DayField(_l("Dato"), validators=[InputRequired(_l("Angiv mødets dato."))])
     start = TimeField(_l("Starttid"), validators=[InputRequired(_l("Angiv starttiden."))])
@@ -711,7 +713,12 @@ class TemplateForm(FlaskForm):  # type: ignore[misc]
     """A decision template: the outcome and text the secretariat gives many items alike."""
 
     # The engine says who may keep a body's templates, in Danish; WTForms would not.
-    body = SelectField(_l("Organ"), validators=[InputRequired()], validate_choice=False)
+    body = SelectField(
+        _l("Organ"),
+        validators=[InputRequired()],
+        validate_choice=False,
+        render_kw={"required": False},  # one option is always chosen (see PlanMeetingForm)
+    )
     name = LineField(_l("Navn"), validators=[InputRequired(_l("Giv skabelonen et navn."))])
     outcome = SelectField(
         _l("Udfald"), choices=[SelectChoice(o.value, lbl) for o, lbl in OUTCOME_LABELS.items()]
