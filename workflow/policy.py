@@ -605,8 +605,8 @@ def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
 def visible_agenda_items(
     session: Session,
     user: User | None,
-    body_id: ColumnElement[Any],
-    closed: ColumnElement[bool],
+    body_id: Any,
+    closed: Any,
 ) -> ColumnElement[bool]:
     """A WHERE clause for agenda items, given their meeting's body and closed flag (the search
     index): the same rules as `may(user, "view_meetings")` for any item and
@@ -625,9 +625,10 @@ def visible_agenda_items(
             raise PolicyError(f"visible_agenda_items kan ikke læse reglen {text!r}")
         wanted = ROLE_GROUPS[roles]
         bodies |= {body for body, role in who.roles if role in wanted}
+    not_closed: ColumnElement[bool] = not_(closed)
     if not bodies:
-        return not_(closed)
-    return or_(not_(closed), body_id.in_(sorted(bodies)))
+        return not_closed
+    return or_(not_closed, body_id.in_(sorted(bodies)))
 
 
 # The engine asks this policy before it changes a case's content (workflow.engine.access).

@@ -178,9 +178,7 @@ def test_reindex_is_idempotent(
 ) -> None:
     case = make_case(title="Palliation i eget hjem", state="at_tss")
     author = make_user("secretariat@SU-NORD-SOM")
-    attachments.upload(
-        session, case, author, "noter.txt", "Lindrende behandling".encode(), folder=tmp_path
-    )
+    attachments.upload(session, case, author, "noter.txt", b"Lindrende behandling", folder=tmp_path)
     reader = make_user("member@TSS")
 
     def state() -> tuple[int, list[tuple[str, str]]]:

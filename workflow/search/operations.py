@@ -13,7 +13,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, column, delete, event, insert, select, table, text, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    column,
+    delete,
+    event,
+    insert,
+    select,
+    table,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from models import (
@@ -32,7 +43,7 @@ from workflow.search import extract, terms
 from workflow.search.index import SEARCHED, Document, document_of
 
 _PENDING = "aftaleflow_search_pending"
-_DOCS = SearchDocument.__table__
+_DOCS: Table = SearchDocument.__table__  # type: ignore[assignment]
 # SQLite's FTS5 table (migration 0020): the stems of a document's title and body under its id.
 FTS = table("search_fts", column("rowid"), column("title"), column("body"))
 BATCH = 1000
@@ -128,7 +139,7 @@ class Reindexed:
     attachments_read: int
 
 
-def _all(session: Session, model: type) -> Iterator[Any]:
+def _all(session: Session, model: Any) -> Iterator[Any]:
     query = select(model).order_by(model.id).execution_options(yield_per=BATCH)
     yield from session.scalars(query)
 

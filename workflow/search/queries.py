@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
-from models import Body, Case, Meeting, SearchDocument, User
+from models import Body, Case, Meeting, SearchDocument, User, case_national_goals
 from workflow import policy
 from workflow.search import snippets, terms
 from workflow.search.index import KINDS
@@ -23,8 +23,8 @@ from workflow.search.operations import FTS
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
-_DANISH = literal_column("'danish'::regconfig")
-_TSV = literal_column("search_documents.tsv")
+_DANISH: ColumnElement[Any] = literal_column("'danish'::regconfig")
+_TSV: ColumnElement[Any] = literal_column("search_documents.tsv")
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class SearchFilter:
     process: str = ""
     state: str = ""
     body_id: int | None = None
+    focus_area_id: int | None = None
+    national_goal_id: int | None = None
     year: int | None = None
     kind: str = ""
     page: int = 1
@@ -115,6 +117,16 @@ def _filtered(criteria: SearchFilter) -> list[ColumnElement[bool]]:
         case_filter.append(Case.process == criteria.process)
     if criteria.state:
         case_filter.append(Case.state == criteria.state)
+    if criteria.focus_area_id is not None:
+        case_filter.append(Case.focus_area_id == criteria.focus_area_id)
+    if criteria.national_goal_id is not None:
+        case_filter.append(
+            Case.id.in_(
+                select(case_national_goals.c.case_id).where(
+                    case_national_goals.c.national_goal_id == criteria.national_goal_id
+                )
+            )
+        )
     if case_filter:
         found.append(doc.case_id.in_(select(Case.id).where(*case_filter)))
     if criteria.body_id is not None:
