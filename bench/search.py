@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from workflow.search.queries import SearchFilter, search
 CASES = int(os.environ.get("BENCH_SEARCH_CASES", "100000"))
 ROUNDS = int(os.environ.get("BENCH_SEARCH_ROUNDS", "100"))
 BUDGET_MS = 100.0
+REQUEST = Flask("bench.search")
 QUERIES = {
     "two words": "genoptræning pilotprojekt",
     "one common word": "sagen",
@@ -67,9 +69,11 @@ def measure(name: str, url: str) -> list[str]:
                 found = search(session, user, criteria)
                 samples = []
                 for _ in range(ROUNDS):
-                    start = time.perf_counter()
-                    search(session, user, criteria)
-                    samples.append(time.perf_counter() - start)
+                    # One request each: the policy reads the user's standing once per request.
+                    with REQUEST.app_context():
+                        start = time.perf_counter()
+                        search(session, user, criteria)
+                        samples.append(time.perf_counter() - start)
                     session.rollback()
                 median, p95 = _ms(samples)
                 verdict = "pass" if p95 <= BUDGET_MS else "**FAIL**"

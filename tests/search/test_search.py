@@ -192,3 +192,18 @@ def test_reindex_is_idempotent(
     assert state() == after_one and first.attachments_read >= 1
     assert sorted(_find(session, reader, "lindrende")) == sorted(before)
     assert len(matching_ids(session, reader, SearchFilter("lindrende"))) == len(before)
+
+
+def test_the_index_follows_a_changed_text_in_the_same_transaction(
+    session: Session, make_case: Callable[..., Case], make_user: Callable[..., User]
+) -> None:
+    case = make_case(title="Zebrafinker i hjemmeplejen", state="at_tss")
+    reader = make_user("member@TSS")
+    session.commit()
+    assert search(session, reader, SearchFilter("zebrafinker")).total == 1
+    case.title = "Kolibrier i hjemmeplejen"
+    session.flush()  # not committed: the index is part of the same transaction
+    assert search(session, reader, SearchFilter("zebrafinker")).total == 0
+    assert search(session, reader, SearchFilter("kolibrier")).total == 1
+    session.rollback()
+    assert search(session, reader, SearchFilter("zebrafinker")).total == 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from models import (
@@ -172,3 +173,19 @@ def document_of(session: Session, obj: Any) -> tuple[str, int, Document | None] 
 
 
 SEARCHED = (Case, CaseEvent, AgendaItem, Consultation, ConsultationResponse, Attachment)
+# The attributes a document is built from: a row changed in none of them keeps its document
+# (a transition changes a case's state, not its texts, and costs the index nothing).
+WATCHED: dict[type, tuple[str, ...]] = {
+    Case: ("title", "created_at", *CASE_TEXTS),
+    CaseEvent: ("comment",),
+    AgendaItem: ("title", "closed", "removed_at", "case_id", "meeting_id", *ITEM_TEXTS),
+    Consultation: ("title", "draft", "case_id"),
+    ConsultationResponse: ("status", "text", "answered_at", "consultation_id"),
+    Attachment: ("filename", "archived_at", "extracted_text", "case_id"),
+}
+
+
+def texts_changed(obj: Any) -> bool:
+    """Whether a loaded row's change touches what its document is built from."""
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in WATCHED[type(obj)])

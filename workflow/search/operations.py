@@ -40,7 +40,7 @@ from models import (
 from workflow.cases.attachments import storage_dir
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.search import extract, terms
-from workflow.search.index import SEARCHED, Document, document_of
+from workflow.search.index import SEARCHED, Document, document_of, texts_changed
 
 _PENDING = "aftaleflow_search_pending"
 _DOCS: Table = SearchDocument.__table__  # type: ignore[assignment]
@@ -63,6 +63,18 @@ def _drop(connection: Connection, kind: str, source_ids: list[int]) -> None:
 
 def _add(connection: Connection, documents: list[Document]) -> None:
     if not documents:
+        return
+    if len(documents) == 1:  # the usual flush: one INSERT, its id without a look-up
+        document = documents[0]
+        inserted = connection.execute(insert(_DOCS).values(document.row()))
+        if _is_sqlite(connection):
+            row = {
+                "title": terms.indexed(document.title[:300]),
+                "body": terms.indexed(document.body),
+            }
+            key = inserted.inserted_primary_key
+            assert key is not None
+            connection.execute(insert(FTS).values(rowid=key[0], **row))
         return
     connection.execute(insert(_DOCS), [document.row() for document in documents])
     if not _is_sqlite(connection):
@@ -90,14 +102,19 @@ def _add(connection: Connection, documents: list[Document]) -> None:
 
 
 def replace_documents(
-    session: Session, entries: Iterable[tuple[str, int, Document | None]]
+    session: Session,
+    entries: Iterable[tuple[str, int, Document | None]],
+    new: Iterable[tuple[str, int]] = (),
 ) -> None:
-    """Replace the documents of these (kind, source id) pairs; None removes one."""
+    """Replace the documents of these (kind, source id) pairs; None removes one. The `new`
+    pairs (rows inserted by this flush) have none to remove."""
     connection = session.connection()
     entries = list(entries)
+    fresh = set(new)
     kinds: dict[str, list[int]] = {}
     for kind, source_id, _document in entries:
-        kinds.setdefault(kind, []).append(source_id)
+        if (kind, source_id) not in fresh:
+            kinds.setdefault(kind, []).append(source_id)
     for kind, ids in kinds.items():
         for start in range(0, len(ids), BATCH):
             _drop(connection, kind, ids[start : start + BATCH])
@@ -109,10 +126,13 @@ def replace_documents(
 @event.listens_for(Session, "after_flush")
 def _note_searched_rows(session: Session, _context: Any) -> None:
     """Note the searchable rows this flush wrote (their documents are rebuilt after it)."""
-    pending: dict[tuple[type, int], Any] = session.info.setdefault(_PENDING, {})
-    for obj in (*session.new, *session.dirty):
+    pending: dict[tuple[type, int], tuple[Any, bool]] = session.info.setdefault(_PENDING, {})
+    for obj in session.new:
         if isinstance(obj, SEARCHED) and obj.id is not None:
-            pending[(type(obj), obj.id)] = obj
+            pending[(type(obj), obj.id)] = (obj, True)
+    for obj in session.dirty:
+        if isinstance(obj, SEARCHED) and obj.id is not None and texts_changed(obj):
+            pending.setdefault((type(obj), obj.id), (obj, False))
 
 
 @event.listens_for(Session, "after_flush_postexec")
@@ -122,8 +142,10 @@ def _keep_the_index(session: Session, _context: Any) -> None:
     if not pending:
         return
     with session.no_autoflush:
-        found = [document_of(session, obj) for obj in pending.values()]
-    replace_documents(session, [entry for entry in found if entry is not None])
+        found = [(document_of(session, obj), is_new) for obj, is_new in pending.values()]
+    entries = [entry for entry, _new in found if entry is not None]
+    new = [(entry[0], entry[1]) for entry, is_new in found if entry is not None and is_new]
+    replace_documents(session, entries, new)
 
 
 @event.listens_for(Session, "after_rollback")
