@@ -12,7 +12,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Meeting, SearchDocument, User, case_national_goals
@@ -100,12 +110,16 @@ def fts_query(query: list[terms.Term]) -> str:
 def _visible(session: Session, user: User | None) -> ColumnElement[bool]:
     """The documents `user` may read: those of the cases the policy shows, and agenda items
     under the meetings' rules (a closed item only to whom the policy shows closed items)."""
-    cases = select(Case.id).where(policy.visible_cases(session, user))
     doc = SearchDocument
+    # Correlated: each matching document's case is looked up by its key (an IN over the
+    # visible cases would read every case first).
+    case_visible = exists(
+        select(Case.id).where(Case.id == doc.case_id, policy.visible_cases(session, user))
+    )
     items = policy.visible_agenda_items(session, user, doc.body_id, doc.closed)
     return or_(
-        and_(doc.kind == "item", items, or_(doc.case_id.is_(None), doc.case_id.in_(cases))),
-        and_(doc.kind != "item", doc.case_id.in_(cases)),
+        and_(doc.kind == "item", items, or_(doc.case_id.is_(None), case_visible)),
+        and_(doc.kind != "item", case_visible),
     )
 
 
