@@ -39,6 +39,7 @@ from models.party import Party, PartyKind, PartyPlanningArea, PlanningArea
 from models.plan import PlanItem, plan_item_indicators
 from models.process import ProcessVersion
 from models.scheduler_lock import SchedulerLock
+from models.search import SearchDocument
 from models.user import User
 
 __all__ = [
@@ -94,6 +95,7 @@ __all__ = [
     "ResponseStatus",
     "Role",
     "SchedulerLock",
+    "SearchDocument",
     "SeenAssertion",
     "SeriesFrequency",
     "SuccessionKind",

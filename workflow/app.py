@@ -42,6 +42,7 @@ from workflow.ops.views import init_ops
 from workflow.organisation.views import bp as bodies_bp
 from workflow.processes.views import bp as processes_bp
 from workflow.reports import views as reports_web
+from workflow.search import views as search_web
 from workflow.sso.settings import SsoConfigError
 from workflow.sso.views import init_sso
 from workflow.web import Database, dashboard, db, init_database
@@ -143,6 +144,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for blueprint in (notifications_web.bp, profile_web.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(accessibility_bp)
+    app.register_blueprint(search_web.bp)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(CSRFError, _csrf_refused)

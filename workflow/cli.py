@@ -153,10 +153,39 @@ def bench_data(context: Context, cases: int, seed_value: int, add: bool) -> None
     click.echo(f"Genererer {cases} sager til målinger …")
     report = volume.generate(context.engine, cases, seed_value=seed_value, progress=say)
     click.echo(report.summary())
+    # The generator inserts around the ORM, so the search index is built once at the end.
+    click.echo("Bygger søgeindekset …")
+    _reindex(context, read_files=False)
     click.echo(
         f"Log ind som {volume.CHAIR_EMAIL} eller {volume.SECRETARIAT_EMAIL} med adgangskoden "
         f"'{volume.BENCH_PASSWORD}'."
     )
+
+
+@main.group("search")
+def search_group() -> None:
+    """The full-text search index (docs/search.md)."""
+
+
+def _reindex(context: Context, *, read_files: bool) -> None:
+    from workflow.search import operations
+
+    with context.session() as session:
+        done = operations.reindex(session, read_files=read_files)
+    click.echo(
+        f"Søgeindekset er bygget: {done.documents} dokumenter, "
+        f"{done.attachments_read} bilags tekst læst."
+    )
+
+
+@search_group.command("reindex")
+@click.option(
+    "--no-files", is_flag=True, help="Læs ikke bilagenes tekst igen (brug den gemte tekst)."
+)
+@pass_context
+def search_reindex(context: Context, no_files: bool) -> None:
+    """Rebuild the search index, reading every attachment's text again (idempotent)."""
+    _reindex(context, read_files=not no_files)
 
 
 @main.group()

@@ -621,5 +621,34 @@ def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
     return or_(not_(or_(*private)), own_body, consulted, sent_on)
 
 
+def visible_agenda_items(
+    session: Session,
+    user: User | None,
+    body_id: Any,
+    closed: Any,
+) -> ColumnElement[bool]:
+    """A WHERE clause for agenda items, given their meeting's body and closed flag (the search
+    index): the same rules as `may(user, "view_meetings")` for any item and
+    `may(user, "view_closed_items", meeting)` for a closed one, read from RULES."""
+    if not may(user, "view_meetings", None, session):
+        return false()
+    who = standing(session, user)
+    bodies: set[int] = set()
+    for text in RULES[("view_closed_items", "meeting")].grants:
+        if text == "admin":
+            if who.is_admin:
+                return true()
+            continue
+        roles, _at, place = text.partition("@")
+        if place != "body" or roles not in ROLE_GROUPS:
+            raise PolicyError(f"visible_agenda_items kan ikke læse reglen {text!r}")
+        wanted = ROLE_GROUPS[roles]
+        bodies |= {body for body, role in who.roles if role in wanted}
+    not_closed: ColumnElement[bool] = not_(closed)
+    if not bodies:
+        return not_closed
+    return or_(not_closed, body_id.in_(sorted(bodies)))
+
+
 # The engine asks this policy before it changes a case's content (workflow.engine.access).
 access.install_policy(may)

@@ -24,6 +24,7 @@ from workflow.api import (
     plans,
     records,
     reference,
+    search,
 )
 from workflow.api import profile_views as profile
 from workflow.api.i18n import gettext
@@ -46,6 +47,7 @@ __all__ = [
     "records",
     "reference",
     "register",
+    "search",
 ]
 
 CATCH_ALL = "not_found"

@@ -26,6 +26,7 @@ from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.errors import WorkflowError
 from workflow.engine.unit_of_work import unit_of_work
+from workflow.search import extract
 
 ENV_DIR = "AFTALEFLOW_ATTACHMENTS_DIR"
 DEFAULT_DIR = Path("var/attachments")
@@ -128,7 +129,7 @@ def upload(
     attachment = Attachment(
         case_id=case.id, filename=name, content_type=content_type, size_bytes=len(data),
         sha256=hashlib.sha256(data).hexdigest(), storage_key=key, uploaded_by_id=actor.id,
-        created_at=now,
+        created_at=now, extracted_text=extract.text_of(name, data),
     )  # fmt: skip
     with unit_of_work(session):
         session.add(attachment)

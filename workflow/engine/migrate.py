@@ -18,6 +18,25 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Database objects the migrations make for one dialect only, outside the models: the search
+# index's PostgreSQL `tsv` column and GIN index, and SQLite's FTS5 table with its shadow tables
+# (migration 0020). Comparing the models with the database leaves them out.
+DIALECT_ONLY_PREFIXES = ("search_fts", "ix_search_documents_tsv")
+DIALECT_ONLY_COLUMNS = {("search_documents", "tsv")}
+
+
+def include_object(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Alembic's filter: compare everything but the dialect-only search structures above."""
+    if name is None:
+        return True
+    if type_ == "column":
+        table = getattr(getattr(obj, "table", None), "name", "")
+        return (table, name) not in DIALECT_ONLY_COLUMNS
+    return not name.startswith(DIALECT_ONLY_PREFIXES)
+
+
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Upgrade the database to `revision` (default: every branch head)."""
     config = alembic_config(engine)
