@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
-.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db sso-idp
+.PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db sso-idp webhook-verifier
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,7 +38,7 @@ typecheck: install
 # The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL. Both runs
 # spread the tests over PYTEST_WORKERS processes (pytest-xdist; each gets its own database).
 PYTEST_WORKERS ?= 2
-pytest: install sso-idp
+pytest: install sso-idp webhook-verifier
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(PYTEST_WORKERS); fi
 
@@ -52,6 +52,16 @@ sso-idp:
 	if command -v npm >/dev/null 2>&1; then \
 	  if [ ! $(OIDC_IDP)/node_modules/.package-lock.json -nt $(OIDC_IDP)/package-lock.json ]; then \
 	    cd $(OIDC_IDP) && npm ci --no-audit --no-fund --loglevel=error; \
+	  fi; \
+	fi
+
+# The webhook tests verify our signatures with the npm Standard Webhooks library (pinned by the
+# lockfile in tests/webhooks/verifier), an implementation independent of the Python one.
+WEBHOOK_VERIFIER := tests/webhooks/verifier
+webhook-verifier:
+	if command -v npm >/dev/null 2>&1; then \
+	  if [ ! $(WEBHOOK_VERIFIER)/node_modules/.package-lock.json -nt $(WEBHOOK_VERIFIER)/package-lock.json ]; then \
+	    cd $(WEBHOOK_VERIFIER) && npm ci --no-audit --no-fund --loglevel=error; \
 	  fi; \
 	fi
 

@@ -40,6 +40,7 @@ from models.plan import PlanItem, plan_item_indicators
 from models.process import ProcessVersion
 from models.scheduler_lock import SchedulerLock
 from models.user import User
+from models.webhook import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "GENESIS_HASH",
@@ -63,6 +64,7 @@ __all__ = [
     "Deadline",
     "DeadlineKind",
     "DecisionTemplate",
+    "DeliveryStatus",
     "DocumentVersion",
     "ExternalIdentity",
     "FocusArea",
@@ -98,6 +100,9 @@ __all__ = [
     "SeriesFrequency",
     "SuccessionKind",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "case_indicators",
     "case_national_goals",
     "meeting_series_meetings",

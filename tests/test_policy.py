@@ -87,6 +87,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("watch_material", "body:su"): allow(SU_WORKERS),
     ("keep_templates", "body:su"): allow("admin", "sekretariat.su"),
     ("see_failed_deliveries", "body:su"): allow("admin", "sekretariat.su"),
+    ("keep_webhooks", "body:su"): allow("admin", "sekretariat.su"),
     ("retry_delivery", "site"): allow("admin"),
     ("view_operations", "site"): allow("admin"),
     ("read_metrics", "site"): allow("admin"),
