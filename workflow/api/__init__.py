@@ -20,6 +20,7 @@ from workflow.api import (
     implementation,
     meetings,
     reference,
+    webhooks,
 )
 from workflow.api import profile_views as profile
 from workflow.api.i18n import gettext
@@ -38,6 +39,7 @@ __all__ = [
     "meetings",
     "reference",
     "register",
+    "webhooks",
 ]
 
 CATCH_ALL = "not_found"

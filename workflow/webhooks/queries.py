@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Body, User, WebhookDelivery, WebhookSubscription
+from models import Body, DeliveryStatus, User, WebhookDelivery, WebhookSubscription
 from workflow import policy
 
 
@@ -37,18 +37,22 @@ def subscription(session: Session, user: User, subscription_id: int) -> WebhookS
 
 
 def deliveries(
-    session: Session, subscription: WebhookSubscription, *, limit: int = 50
+    session: Session,
+    subscription: WebhookSubscription,
+    *,
+    status: str | None = None,
+    limit: int = 50,
 ) -> list[WebhookDelivery]:
-    """The subscription's deliveries, newest first, with their attempts."""
-    return list(
-        session.scalars(
-            select(WebhookDelivery)
-            .options(selectinload(WebhookDelivery.log))
-            .where(WebhookDelivery.subscription_id == subscription.id)
-            .order_by(WebhookDelivery.id.desc())
-            .limit(limit)
-        )
+    """The subscription's deliveries (of one status, if given), newest first, with their
+    attempts."""
+    query = (
+        select(WebhookDelivery)
+        .options(selectinload(WebhookDelivery.log))
+        .where(WebhookDelivery.subscription_id == subscription.id)
     )
+    if status is not None:
+        query = query.where(WebhookDelivery.status == DeliveryStatus(status))
+    return list(session.scalars(query.order_by(WebhookDelivery.id.desc()).limit(limit)))
 
 
 def delivery(session: Session, user: User, delivery_id: int) -> WebhookDelivery | None:
