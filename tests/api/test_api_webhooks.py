@@ -37,9 +37,10 @@ def test_the_secretariat_subscribes_reads_the_log_redelivers_and_ends_it(
     assert made.headers["Location"].endswith(f"/api/v1/webhooks/{created['id']}")
     listed = secretariat.get("/webhooks").get_json()
     assert [w["id"] for w in listed] == [created["id"]]
-    assert "secret" not in listed[0] and "secret" not in secretariat.get(
-        f"/webhooks/{created['id']}"
-    ).get_json()
+    assert (
+        "secret" not in listed[0]
+        and "secret" not in secretariat.get(f"/webhooks/{created['id']}").get_json()
+    )
 
     case = make_case()
     assert delivery.deliver_due(session, FAST).delivered == 1
@@ -48,9 +49,12 @@ def test_the_secretariat_subscribes_reads_the_log_redelivers_and_ends_it(
     assert entry["status"] == "delivered" and entry["event_type"] == "case.created"
     assert entry["log"][0]["status_code"] == 204 and entry["attempts"] == 1
     assert receiver.received[0].payload["data"]["case"]["id"] == case.id
-    assert secretariat.get(
-        f"/webhooks/{created['id']}/deliveries", query_string={"status": "failed"}
-    ).get_json() == []
+    assert (
+        secretariat.get(
+            f"/webhooks/{created['id']}/deliveries", query_string={"status": "failed"}
+        ).get_json()
+        == []
+    )
 
     again = secretariat.post(f"/webhook-deliveries/{entry['id']}/redeliver")
     assert again.status_code == 200 and again.get_json()["status"] == "pending"
@@ -84,9 +88,7 @@ def test_only_the_bodys_secretariat_or_an_admin_keeps_its_webhooks(api):
     assert [w["id"] for w in admin.get("/webhooks").get_json()] == [made["id"]]
 
 
-def test_an_internal_receiver_or_an_unknown_event_type_is_refused_with_its_rule(
-    api, monkeypatch
-):
+def test_an_internal_receiver_or_an_unknown_event_type_is_refused_with_its_rule(api, monkeypatch):
     monkeypatch.setenv(targets.ALLOW_PRIVATE_SETTING, "0")
     secretariat = api("secretariat@SU-NORD-SOM")
     internal = secretariat.post(

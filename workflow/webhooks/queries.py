@@ -17,14 +17,13 @@ def kept_bodies(session: Session, user: User) -> list[Body]:
 def subscriptions(
     session: Session, user: User, *, include_deleted: bool = False
 ) -> list[WebhookSubscription]:
-    """The subscriptions of the bodies the user keeps (every body's for an admin), newest first."""
+    """The subscriptions of the active bodies the user keeps (every one's for an admin),
+    newest first."""
     query = select(WebhookSubscription).options(selectinload(WebhookSubscription.body))
     if not include_deleted:
         query = query.where(WebhookSubscription.deleted_at.is_(None))
-    if not user.is_admin:
-        query = query.where(
-            WebhookSubscription.body_id.in_([b.id for b in kept_bodies(session, user)])
-        )
+    kept = [b.id for b in kept_bodies(session, user)]
+    query = query.where(WebhookSubscription.body_id.in_(kept))
     return list(session.scalars(query.order_by(WebhookSubscription.id.desc())))
 
 
