@@ -64,8 +64,12 @@ def test_an_internal_receiver_is_refused_on_the_page_with_the_reason(
     logged_in("secretariat@SU-NORD-SOM")
     refused = client.post(
         "/webhooks",
-        data={"body": body("SU-NORD-SOM").id, "url": "http://127.0.0.1/x", "types": ["case.created"]},
-    )  # fmt: skip
+        data={
+            "body": body("SU-NORD-SOM").id,
+            "url": "http://127.0.0.1/x",
+            "types": ["case.created"],
+        },
+    )
     assert refused.status_code == 422
     assert "intern" in text_of(refused)
 
