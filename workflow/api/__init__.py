@@ -19,6 +19,7 @@ from workflow.api import (
     docs,
     implementation,
     meetings,
+    notifications,
     reference,
     webhooks,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "implementation",
     "is_api_request",
     "meetings",
+    "notifications",
     "reference",
     "register",
     "webhooks",
