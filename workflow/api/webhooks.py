@@ -147,8 +147,10 @@ def delivery_json(delivery: WebhookDelivery) -> dict[str, Any]:
 
 
 def _subscription(call: Call) -> WebhookSubscription:
+    """The caller's active subscription; an ended one is gone from the API (DELETE means
+    gone), its log stays on the page."""
     found = queries.subscription(db(), call.actor, call.path["subscription_id"])
-    if found is None:
+    if found is None or not found.active:
         number = call.path["subscription_id"]
         raise ApiProblem(
             "not-found", f"Webhook nr. {number} findes ikke.", f"Webhook {number} does not exist."
@@ -205,16 +207,18 @@ def create_webhook(call: Call) -> Response:
     ok={200: Reply("Abonnementet (uden nøgle).", SUBSCRIPTION, links=SUBSCRIPTION_LINKS)},
 )  # fmt: skip
 def get_webhook(call: Call) -> Response:
-    """One subscription (also an ended one) of a body whose webhooks the caller keeps."""
+    """One active subscription of a body whose webhooks the caller keeps."""
     return json_response(subscription_json(_subscription(call)))
 
 
 @operation(
     "/webhooks/<int:subscription_id>", "delete", tag=TAG, summary="Afslut et webhook-abonnement",
-    ok={204: Reply("Abonnementet er afsluttet; dets log bevares.")}, errors=(403,),
+    ok={204: Reply("Abonnementet er afsluttet; dets log kan stadig ses på siden.")},
+    errors=(403,),
 )  # fmt: skip
 def delete_webhook(call: Call) -> Response:
-    """End the subscription: no more deliveries are written for it; its log stays readable."""
+    """End the subscription: no more deliveries are written for it; afterwards it is gone
+    from the API (404), its log stays readable on the webhooks page."""
     session = db()
     subscription = _subscription(call)
     try:
