@@ -132,7 +132,8 @@ def post(url: str, secret: str, webhook_id: str, body: str, config: WebhookConfi
             url, data=body.encode("utf-8"), headers=headers, timeout=config.timeout,
             allow_redirects=False,
         )  # fmt: skip
-    except requests.RequestException as error:
+    except (requests.RequestException, ValueError, UnicodeError) as error:
+        # A receiver's fault (refused, timed out, a bad answer or address): logged, retried.
         return Outcome(None, f"{type(error).__name__}: {error}"[:ERROR_MAX])
     if 200 <= response.status_code < 300:
         return Outcome(response.status_code, None)

@@ -81,7 +81,7 @@ def check_resolved(url: str, *, private: bool | None = None) -> None:
     host = parts.hostname or ""
     try:
         found = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except OSError as error:
+    except (OSError, UnicodeError) as error:
         raise InvalidValue(
             f"Værten {host} kan ikke slås op.", f"The host {host} cannot be resolved."
         ) from error
