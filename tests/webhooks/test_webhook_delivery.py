@@ -169,22 +169,28 @@ def test_backoff_doubles_with_jitter_up_to_its_cap():
 
 @pytest.fixture
 def shared_engine(db_engine, tmp_path):
-    """An engine whose commits are real: a fresh SQLite file, or the PostgreSQL test database
-    (where committed rows persist for the run: the test ends its subscription)."""
+    """An engine whose commits are real, in a database of its own (a fresh SQLite file, or a
+    scratch database on the PostgreSQL server), so the committed cases and deliveries never
+    reach another test's database."""
+    import os
+    from contextlib import ExitStack
+
     from workflow.engine import migrate
-    from workflow.engine.db import make_engine
+    from workflow.engine.db import make_engine, scratch_postgres_database
     from workflow.organisation import seed
 
-    if db_engine.dialect.name == "postgresql":
-        yield db_engine
-        return
-    shared = make_engine(f"sqlite:///{tmp_path / 'webhooks.db'}")
-    migrate.upgrade(shared)
-    with Session(shared) as setup:
-        seed.run(setup)
-        setup.commit()
-    yield shared
-    shared.dispose()
+    with ExitStack() as stack:
+        if db_engine.dialect.name == "postgresql":
+            url = stack.enter_context(scratch_postgres_database(os.environ["TEST_DATABASE_URL"]))
+        else:
+            url = f"sqlite:///{tmp_path / 'webhooks.db'}"
+        shared = make_engine(url)
+        stack.callback(shared.dispose)
+        migrate.upgrade(shared)
+        with Session(shared) as setup:
+            seed.run(setup)
+            setup.commit()
+        yield shared
 
 
 def test_two_senders_at_once_post_each_delivery_once(shared_engine, receiver):
