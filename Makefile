@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PIP_QUIET := --quiet --disable-pip-version-check
 
 .PHONY: install translations run test lint typecheck pytest bench bench-parts wheel clean-db sso-idp \
-	html-checker screenshots dkfds
+	html-checker screenshots dkfds webhook-verifier
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,7 @@ typecheck: install
 # The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL. Both runs
 # spread the tests over PYTEST_WORKERS processes (pytest-xdist; each gets its own database).
 PYTEST_WORKERS ?= 2
-pytest: install sso-idp html-checker
+pytest: install sso-idp html-checker webhook-verifier
 	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
 	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(PYTEST_WORKERS); fi
 
@@ -73,6 +73,16 @@ html-checker:
 	if command -v npm >/dev/null 2>&1; then \
 	  if [ ! $(VNU)/node_modules/.package-lock.json -nt $(VNU)/package-lock.json ]; then \
 	    cd $(VNU) && npm ci --no-audit --no-fund --loglevel=error; \
+	  fi; \
+	fi
+
+# The webhook tests verify our signatures with the npm Standard Webhooks library (pinned by the
+# lockfile in tests/webhooks/verifier), an implementation independent of the Python one.
+WEBHOOK_VERIFIER := tests/webhooks/verifier
+webhook-verifier:
+	if command -v npm >/dev/null 2>&1; then \
+	  if [ ! $(WEBHOOK_VERIFIER)/node_modules/.package-lock.json -nt $(WEBHOOK_VERIFIER)/package-lock.json ]; then \
+	    cd $(WEBHOOK_VERIFIER) && npm ci --no-audit --no-fund --loglevel=error; \
 	  fi; \
 	fi
 

@@ -41,6 +41,7 @@ from models.process import ProcessVersion
 from models.scheduler_lock import SchedulerLock
 from models.search import SearchDocument
 from models.user import User
+from models.webhook import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "GENESIS_HASH",
@@ -64,6 +65,7 @@ __all__ = [
     "Deadline",
     "DeadlineKind",
     "DecisionTemplate",
+    "DeliveryStatus",
     "DocumentVersion",
     "ExternalIdentity",
     "FocusArea",
@@ -100,6 +102,9 @@ __all__ = [
     "SeriesFrequency",
     "SuccessionKind",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "case_indicators",
     "case_national_goals",
     "meeting_series_meetings",

@@ -91,6 +91,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # not an admin (tests/organisation/test_ad_hoc_groups.py shows the forum's chair allowed).
     ("set_up_ad_hoc_group", "body:su"): NOBODY,
     ("set_up_ad_hoc_group", "body:forum"): NOBODY,
+    ("keep_webhooks", "body:su"): allow("admin", "sekretariat.su"),
     ("retry_delivery", "site"): allow("admin"),
     ("view_operations", "site"): allow("admin"),
     ("read_metrics", "site"): allow("admin"),

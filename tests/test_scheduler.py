@@ -434,12 +434,14 @@ def test_on_postgresql_only_the_checkpoint_lock_holder_writes_it(
     assert _checkpoints_written(audit_checkpoint_dir) == 1
 
 
-def test_the_scheduler_runs_the_checkpoint_job_beside_the_sweep(db_engine):
+def test_the_scheduler_runs_the_checkpoint_and_webhook_jobs_beside_the_sweep(db_engine):
     from apscheduler.schedulers.background import BackgroundScheduler
 
     background = BackgroundScheduler(timezone=LOCAL_TZ)
     scheduler._configure(background, db_engine, EIGHT, None, "test")
-    assert {job.id for job in background.get_jobs()} == {"sweep", "audit_checkpoint", "rhythms"}
+    assert {job.id for job in background.get_jobs()} == {
+        "sweep", "audit_checkpoint", "rhythms", "webhooks"
+    }  # fmt: skip
 
 
 def _people_and_deadlines(session: Session, now: datetime) -> set[str]:

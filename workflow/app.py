@@ -51,6 +51,7 @@ from workflow.web.filters import init_filters
 from workflow.web.hardening import init_hardening
 from workflow.web.i18n import _, _l, init_i18n
 from workflow.web.routing import init_routing
+from workflow.webhooks import views as webhooks_web
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
@@ -141,7 +142,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for blueprint in (implementation_web.bp, indicators_web.bp, reports_web.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (notifications_web.bp, profile_web.bp):
+    for blueprint in (notifications_web.bp, profile_web.bp, webhooks_web.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(accessibility_bp)
     app.register_blueprint(search_web.bp)

@@ -274,6 +274,11 @@ RULES: dict[tuple[str, str], Rule] = {
         "Kun sekretariatet for {body} kan se de beskeder til organet, der ikke kunne leveres.",
         "Only the secretariat of {body} may see the notifications to it that failed.",
     ),
+    ("keep_webhooks", "body"): Rule(
+        ("admin", "secretariat@body"),
+        "Kun sekretariatet for {body} kan se og ændre organets webhooks.",
+        "Only the secretariat of {body} may see and change its webhooks.",
+    ),
     ("retry_delivery", "site"): Rule(
         ("admin",),
         "Kun administratorer kan sende en opgivet besked igen. Kontakt en administrator.",

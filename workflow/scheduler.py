@@ -1,5 +1,6 @@
 """The scheduler: one periodic sweep writes due reminders, overdue notices, escalations and
-digests to the outbox; a second job delivers the outbox (workflow.notifications.delivery).
+digests to the outbox; a second job delivers the outbox (workflow.notifications.delivery), a
+third the webhooks (workflow.webhooks.delivery).
 
 One sweep, not a job per case. A sweep looks only at what became due since the previous one:
 deadlines whose reminder moment, due time or escalation point fell in (last sweep, now], and
@@ -60,6 +61,7 @@ from workflow.notifications import delivery as notify
 from workflow.notifications import digest
 from workflow.notifications.delivery import SmtpConfig, env_bool, env_int
 from workflow.notifications.digest import at_local
+from workflow.webhooks import delivery as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -882,6 +884,19 @@ def _deliver_job(engine: Engine, smtp: SmtpConfig) -> None:
             log.exception("delivery failed")
 
 
+def _webhook_job(engine: Engine, config: webhooks.WebhookConfig) -> None:
+    with request_id.bound(prefix="webhooks-"), Session(engine, expire_on_commit=False) as session:
+        try:
+            report = webhooks.deliver_due(session, config)
+            if report.delivered or report.retrying or report.failed:
+                log.info(
+                    "webhooks: %d delivered, %d to retry, %d given up",
+                    report.delivered, report.retrying, report.failed,
+                )  # fmt: skip
+        except Exception:  # as above: the next tick retries
+            log.exception("webhook delivery failed")
+
+
 def _checkpoint_job(engine: Engine, config: SchedulerConfig, holder: str) -> None:
     with request_id.bound(prefix="checkpoint-"), Session(engine, expire_on_commit=False) as session:
         try:
@@ -933,6 +948,13 @@ def _configure(
         id="rhythms", coalesce=True, max_instances=1,
         misfire_grace_time=max(1, int(config.interval * 5)), next_run_time=now,
         replace_existing=True,
+    )  # fmt: skip
+    # Webhooks go out with the mail's rhythm, with or without a mail server.
+    scheduler.add_job(
+        _webhook_job, "interval", seconds=config.delivery_interval,
+        args=[engine, webhooks.WebhookConfig.from_env()], id="webhooks", coalesce=True,
+        max_instances=1, misfire_grace_time=max(1, int(config.delivery_interval * 5)),
+        next_run_time=now, replace_existing=True,
     )  # fmt: skip
     if smtp is not None:
         scheduler.add_job(

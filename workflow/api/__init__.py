@@ -21,10 +21,12 @@ from workflow.api import (
     implementation,
     indicators,
     meetings,
+    notifications,
     plans,
     records,
     reference,
     search,
+    webhooks,
 )
 from workflow.api import profile_views as profile
 from workflow.api.i18n import gettext
@@ -43,11 +45,13 @@ __all__ = [
     "indicators",
     "is_api_request",
     "meetings",
+    "notifications",
     "plans",
     "records",
     "reference",
     "register",
     "search",
+    "webhooks",
 ]
 
 CATCH_ALL = "not_found"

@@ -675,6 +675,20 @@ def inbox(
     return list(session.scalars(query))
 
 
+def own_notification(
+    session: Session,
+    user_id: int,
+    notification_id: int,
+    visible: ColumnElement[bool] | None = None,
+) -> Notification | None:
+    """One of the user's notifications as `inbox` would show it, else None."""
+    return session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, _in_app(user_id), about_visible(visible)
+        )
+    )
+
+
 def unread_count(session: Session, user_id: int, visible: ColumnElement[bool] | None = None) -> int:
     """Count the user's unread notifications (the number beside the bell), as `inbox` shows
     them."""
@@ -694,6 +708,23 @@ def mark_read(session: Session, user_id: int, notification_ids: Iterable[int] | 
     )
     if notification_ids is not None:
         query = query.where(Notification.id.in_(list(notification_ids)))
+    with unit_of_work(session):
+        result = session.execute(query)
+    return int(getattr(result, "rowcount", 0))
+
+
+def mark_unread(session: Session, user_id: int, notification_ids: Iterable[int]) -> int:
+    """Mark the user's own notifications (those given) unread again; return how many."""
+    query = (
+        update(Notification)
+        .where(
+            _in_app(user_id),
+            Notification.read_at.is_not(None),
+            Notification.id.in_(list(notification_ids)),
+        )
+        .values(read_at=None)
+        .execution_options(synchronize_session="fetch")
+    )
     with unit_of_work(session):
         result = session.execute(query)
     return int(getattr(result, "rowcount", 0))
