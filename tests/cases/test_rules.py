@@ -39,6 +39,8 @@ TESTED_GUARDS = {
     "implementation_complete",
     "after_budget_adoption",
     "implementation_scope_valid",
+    "started_by_cluster",
+    "own_initiative",
 }
 
 
@@ -389,3 +391,43 @@ def test_the_approvals_of_new_agreements_ask_for_the_business_case(process, trig
 
     transition = load_definitions()[process].transition(trigger)
     assert "business_case_stated" in transition.guards
+
+
+# --- Type B: a cluster's own development task (seed 002 l.83-91) ---------------------------
+
+
+def test_only_a_cluster_starts_a_task_on_its_own_initiative(make_case, run):
+    assert run("started_by_cluster", make_case("development_task", origin="SU-SYD-SOM")) is None
+    failure = run("started_by_cluster", make_case("development_task", origin="TSS"))
+    assert "Kun et samordningsudvalg kan igangsætte en udviklingsopgave på eget initiativ" in (
+        failure.message
+    )
+
+
+def test_a_task_tss_framed_is_not_the_clusters_own(session, make_case, run):
+    from workflow.engine.core import append_event
+
+    case = make_case("development_task", origin="SU-SYD-SOM", state="development")
+    assert run("own_initiative", case) is None
+    append_event(
+        session, case, trigger="approve_frame", actor=None, from_state="assignment_frame",
+        comment="", data={}, now=clock.now(),
+    )  # fmt: skip
+    session.commit()
+    assert "igangsat af TSS med et opdragspapir" in run("own_initiative", case).message
+
+
+def test_within_mandate_holds_where_tss_itself_decides(session, make_case, run):
+    """Seed 002 l.33-34: TSS treats matters of economic significance — it is not sent to
+    itself with "send den til drøftelse i TSS først"."""
+    case = make_case("development_task", origin="SU-SYD-SOM", state="at_tss", cost_driving=True)
+    case.current_body = _body(session, "TSS")
+    assert run("within_mandate", case) is None
+    case.current_body = _body(session, "SU-SYD-SOM")
+    assert "send den til drøftelse i TSS først" in run("within_mandate", case).message
+
+
+def _body(session, code):
+    from models import Body
+
+    return session.scalar(select(Body).where(Body.code == code))

@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, object_session
 
 from models import (
     Body,
+    BodyKind,
     Case,
+    CaseEvent,
     CaseExpense,
     Consultation,
     ConsultationResponse,
@@ -139,9 +141,17 @@ def large_task_not_raised(ctx: GuardContext) -> bool:
     return ctx.case.large_task and ctx.case.tss_cleared_at is None
 
 
+# The bodies a matter is raised to: where they decide, the matter is within their mandate (seed
+# 002 l.33-34: the steering group treats matters of considerable economic significance).
+DECIDING_ABOVE = (BodyKind.STEERING, BodyKind.POLITICAL)
+
+
 @guard("within_mandate")
 def within_mandate(ctx: GuardContext) -> Failure | None:
-    """Principled, political, interface or cost matters cannot be decided below TSS."""
+    """Principled, political, interface or cost matters cannot be decided below TSS; TSS (or
+    SKU) deciding them is the point."""
+    if ctx.case.current_body.kind in DECIDING_ABOVE:
+        return None
     reasons = new_since_tss(ctx.case)
     if not reasons:
         return None
@@ -152,6 +162,47 @@ def within_mandate(ctx: GuardContext) -> Failure | None:
         f"Sagen {reasons_da}. Derfor kan den ikke afgøres under TSS: send den til drøftelse "
         "i TSS først (kommissorium for samarbejdsfora).",
         f"The matter {reasons_en}, so it cannot be decided below TSS. Send it to TSS first.",
+    )
+
+
+# The transition by which TSS gives a development task its frame (states/development_task.toml).
+FRAMED_BY_TSS = "approve_frame"
+
+
+@guard("started_by_cluster")
+def started_by_cluster(ctx: GuardContext) -> Failure | None:
+    """Only a cluster (an SU) starts a development task on its own initiative (seed 002)."""
+    if ctx.case.originating_body.kind == BodyKind.COORDINATION_COMMITTEE:
+        return None
+    return Failure(
+        "started_by_cluster",
+        "Kun et samordningsudvalg kan igangsætte en udviklingsopgave på eget initiativ; en "
+        "opgave, TSS igangsætter, får en ramme i et opdragspapir (»Initiativet til en "
+        "udviklingsopgave kan komme fra såvel Sundhedsstyregruppen som en klynge«).",
+        "Only a coordination committee starts a development task on its own initiative; a task "
+        "TSS starts gets a frame in an assignment paper.",
+    )
+
+
+@guard("own_initiative")
+def own_initiative(ctx: GuardContext) -> Failure | None:
+    """A cluster's own task is reported to the joint secretariat; one TSS framed goes back to
+    TSS through the comment round (seed 002 l.85-91)."""
+    framed = ctx.session.scalar(
+        select(CaseEvent.id)
+        .where(CaseEvent.case_id == ctx.case.id, CaseEvent.trigger == FRAMED_BY_TSS)
+        .limit(1)
+    )
+    if framed is None:
+        return None
+    return Failure(
+        "own_initiative",
+        "Opgaven er igangsat af TSS med et opdragspapir og går tilbage til TSS efter "
+        "kommentering. Kun resultater af opgaver, et samordningsudvalg har igangsat udenom TSS, "
+        "indrapporteres til fællessekretariatet med henblik på evt. spredning.",
+        "TSS started the task with an assignment frame; it returns to TSS after the comment "
+        "round. Only tasks a coordination committee started outside TSS are reported to the joint "
+        "secretariat for possible spreading.",
     )
 
 
