@@ -354,7 +354,7 @@ def _confirm_page(
     html = render_template(
         "cases/confirm.html",
         case=case,
-        confirmation=confirmation.build(session, case, form, raw),
+        confirmation=confirmation.build(session, case, form, raw, current_actor()),
         expected_version=expected_version,
         confirmed_field=confirmation.CONFIRMED_FIELD,
         confirmed_value=confirmation.CONFIRMED_VALUE,

@@ -600,6 +600,22 @@ def check(
     return failures
 
 
+def would_propose(
+    case: Case, trigger: str, actor: User | None, data: dict[str, Any] | None = None
+) -> bool:
+    """Whether `actor` taking this decision now would only propose it to the chairmanship: a
+    co-chair deciding without a meeting, with no proposal of the other co-chair to consent to."""
+    session = _session(case)
+    transition = _transition_for(definition_of(case), case, trigger)
+    permission = find_permission(session, case, transition, actor)
+    if not transition.decision or permission is None or not permission.as_chair:
+        return False
+    if (data or {}).get("meeting_id") not in (None, ""):
+        return False
+    body_id = deciding_body_id(case, permission)
+    return formandskab.pending_proposal(session, case, trigger, body_id) is None
+
+
 def allowed_triggers(case: Case, actor: User | None) -> list[TransitionSpec]:
     """List the transitions `actor` may fire from the case's current state (guards aside)."""
     session = _session(case)
@@ -739,16 +755,22 @@ def _propose(
     """Record a co-chair's decision as a proposal awaiting the other co-chair's consent."""
     case.updated_at = now  # a new version: a form read before the proposal is stale
     session.flush()
-    return append_event(
+    side = formandskab.side_of(actor)
+    event = append_event(
         session,
         case,
         trigger=formandskab.PROPOSED,
         actor=actor,
         from_state=case.state,
         comment=comment,
-        data={**extra, "proposed_trigger": trigger, "side": formandskab.side_of(actor)},
+        data={**extra, "proposed_trigger": trigger, "side": side},
         now=now,
     )
+    transition = _transition_for(definition_of(case), case, trigger)
+    notifications.proposal_awaits_consent(
+        session, case, event, int(extra["body_id"]), transition.label, side
+    )
+    return event
 
 
 def _one_transaction(session: Session, case: Case, expected_version: int | None) -> Any:
