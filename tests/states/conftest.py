@@ -208,7 +208,7 @@ VIOLATORS: dict[str, Mutator] = {
     "own_initiative": _framed_by_tss,
 }
 # Fields whose generic value would not be valid.
-FIELD_VALUES: dict[str, Any] = {"implementation_scope": "NORD"}
+FIELD_VALUES: dict[str, Any] = {"implementation_scope": "NORD", "drafting_body": "SU-SYD-SOM"}
 
 
 def field_value(spec: FieldSpec) -> Any:
@@ -258,6 +258,9 @@ class Driver:
 
     def state_body_id(self, case: Case, state: str) -> int:
         spec = self.definition.states[state]
+        chosen = case.extra.get(spec.body_field) if spec.body_field else None
+        if chosen:
+            return self.body(chosen).id  # the body a field chose (type A's drafting body)
         return case.originating_body_id if spec.body == "originating" else self.body(spec.body).id
 
     def body_code(self, case: Case, ref: str) -> str:

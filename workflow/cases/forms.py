@@ -127,8 +127,18 @@ class ActionInput:
 _KINDS = {"text": "textarea", "date": "date", "int": "int", "bool": "bool"}
 
 
-def _spec_field(trigger: str, spec: FieldSpec, meetings: Sequence[Option]) -> ActionField:
+def _spec_field(
+    trigger: str,
+    spec: FieldSpec,
+    meetings: Sequence[Option],
+    bodies: Mapping[str, Sequence[Option]] | None = None,
+) -> ActionField:
     input_id = f"{trigger}-{spec.name}"
+    if spec.type == "body":
+        return ActionField(
+            spec.name, label(spec), "select", spec.required, input_id,
+            options=[Option("", _("Vælg")), *(bodies or {}).get(spec.name, [])],
+        )  # fmt: skip
     if spec.type in ("choice", "meeting"):
         offered = [Option(c, c) for c in spec.choices] if spec.type == "choice" else meetings
         return ActionField(
@@ -151,6 +161,7 @@ def build_action_form(
     meetings: Sequence[Meeting],
     *,
     as_chair: bool,
+    bodies: Mapping[str, Sequence[Option]] | None = None,
 ) -> ActionForm:
     """Lay out the inputs `transition` asks for, plus the meeting of a decision."""
     options = meeting_options(meetings)
@@ -175,7 +186,7 @@ def build_action_form(
                 hint=hint,
             )
         )
-    fields += [_spec_field(transition.trigger, spec, options) for spec in transition.fields]
+    fields += [_spec_field(transition.trigger, spec, options, bodies) for spec in transition.fields]
     if "consultation_closed" in transition.guards:
         fields.append(
             ActionField(

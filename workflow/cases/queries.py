@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -872,3 +873,13 @@ def national_goals(session: Session) -> list[NationalGoal]:
 def active_bodies(session: Session) -> list[Body]:
     """List the active bodies by code."""
     return list(session.scalars(select(Body).where(Body.active).order_by(Body.code)))
+
+
+def bodies_of_kinds(session: Session, kinds: Sequence[str]) -> list[tuple[str, str]]:
+    """The active bodies of these kinds, as (code, name), for a "body" field's select."""
+    rows = session.execute(
+        select(Body.code, Body.name)
+        .where(Body.active.is_(True), Body.kind.in_([BodyKind(k) for k in kinds]))
+        .order_by(Body.kind, Body.code)
+    )
+    return [(code, name) for code, name in rows]

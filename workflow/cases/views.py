@@ -23,6 +23,7 @@ from workflow.cases.forms import (
     ActionForm,
     CaseForm,
     ExpenseInput,
+    Option,
     attach_failures,
     build_action_form,
     case_changes,
@@ -230,12 +231,21 @@ def action_forms(session: Session, case: Case, user: User) -> list[ActionForm]:
             transition.decision or any(f.type == "meeting" for f in transition.fields)
         ):
             meetings = queries.decision_meetings(session, case.current_body_id, clock.now())
+        bodies = {
+            spec.name: [
+                Option(code, f"{code} – {name}")
+                for code, name in queries.bodies_of_kinds(session, spec.body_kinds)
+            ]
+            for spec in transition.fields
+            if spec.type == "body"
+        }
         forms.append(
             build_action_form(
                 transition,
                 case.version,
                 meetings or [],
                 as_chair=permission is not None and permission.as_chair,
+                bodies=bodies,
             )
         )
     return forms
