@@ -162,11 +162,8 @@ def test_role_distribution_including_general_practice(make_case, run):
 def test_triple_aim_before_tss_recommends(make_case, run):
     case = make_case(triple_aim_quality="", triple_aim_experience="  ")
     failure = run("triple_aim_described", case)
-    assert failure.message == (
-        "Beslutningsgrundlaget (Triple Aim) mangler en beskrivelse af kvalitet, "
-        "borgerens oplevelse."
-    )
-    case.triple_aim_quality, case.triple_aim_experience = "Bedre forløb.", "Tryghed."
+    assert "bedre sundhed og kvalitet og borgerens oplevelse (en tom" in failure.message
+    case.triple_aim_quality, case.triple_aim_experience = "Bedre forløb.", "Borgeren er tryg."
     assert run("triple_aim_described", case) is None
 
 
@@ -431,3 +428,31 @@ def _body(session, code):
     from models import Body
 
     return session.scalar(select(Body).where(Body.code == code))
+
+
+# --- Triple Aim: the three aims addressed, not only filled in (seed 002 l.16-17, l.49-51) ---
+
+
+@pytest.mark.parametrize("placeholder", ["-", "Ikke relevant", "Udgiftsneutral.", "?", "tbd"])
+def test_a_placeholder_or_one_word_does_not_address_an_aim(make_case, run, placeholder):
+    case = make_case(triple_aim_economy=placeholder)
+    failure = run("triple_aim_described", case)
+    assert "skal belyse alle tre mål i Triple Aim" in failure.message
+    assert "lavere omkostninger (økonomi)" in failure.message
+    assert "borgerens oplevelse" not in failure.message
+
+
+def test_three_descriptions_in_words_address_the_three_aims(make_case, run):
+    assert run("triple_aim_described", make_case()) is None
+    case = make_case(triple_aim_quality="", triple_aim_experience="-")
+    failure = run("triple_aim_described", case)
+    assert "bedre sundhed og kvalitet og borgerens oplevelse" in failure.message
+
+
+def test_without_the_substance_rule_a_placeholder_would_pass(make_case, run, monkeypatch):
+    """Turn the rule back into a presence check: the refusal of a placeholder disappears."""
+    case = make_case(triple_aim_economy="-")
+    assert run("triple_aim_described", case) is not None
+    monkeypatch.setattr(guards, "TRIPLE_AIM_PLACEHOLDERS", frozenset())
+    monkeypatch.setattr(guards, "TRIPLE_AIM_MIN_WORDS", 1)
+    assert run("triple_aim_described", case) is None

@@ -294,24 +294,50 @@ def role_distribution_stated(ctx: GuardContext) -> Failure | None:
     return role_distribution_failure(ctx.case)
 
 
+# What does not describe an aim: a placeholder, or a word alone (seed 002 l.49-51: "et
+# tilstrækkeligt beslutningsgrundlag med afsæt i Triple Aim").
+TRIPLE_AIM_PLACEHOLDERS = frozenset(
+    {
+        "-", "–", "?", "x", "xx", "n/a", "na", "nej", "ja", "ingen", "intet", "ikke relevant",
+        "ved ikke", "uafklaret", "følger", "kommer", "senere", "tbd", "todo", "se bilag",
+    }
+)  # fmt: skip
+TRIPLE_AIM_MIN_WORDS = 2
+
+
+def addresses_aim(text: str | None) -> bool:
+    """Whether a Triple Aim description says something: not empty, not a placeholder, and more
+    than a word."""
+    words = (text or "").strip().rstrip(".!").strip()
+    if words.lower() in TRIPLE_AIM_PLACEHOLDERS:
+        return False
+    return len(words.split()) >= TRIPLE_AIM_MIN_WORDS
+
+
+# The three aims (seed 002 l.16-17, l.49-51) and the case field that addresses each.
+TRIPLE_AIMS = (
+    ("triple_aim_quality", "bedre sundhed og kvalitet", "better health and quality"),
+    ("triple_aim_experience", "borgerens oplevelse", "the citizen's experience"),
+    ("triple_aim_economy", "lavere omkostninger (økonomi)", "lower cost (economy)"),
+)
+
+
 def triple_aim_failure(case: Case) -> Failure | None:
-    """Quality, economy and the citizen's experience are described before TSS recommends."""
-    parts = [
-        ("kvalitet", "quality", case.triple_aim_quality),
-        ("økonomi", "economy", case.triple_aim_economy),
-        ("borgerens oplevelse", "the citizen's experience", case.triple_aim_experience),
-    ]
-    missing = [(da, en) for da, en, text in parts if _blank(text)]
+    """The decision basis addresses each of the three aims: health and quality, the citizen's
+    experience and the cost, each in words of its own (not a presence check)."""
+    missing = [(da, en) for name, da, en in TRIPLE_AIMS if not addresses_aim(getattr(case, name))]
     if not missing:
         return None
     return Failure(
         "triple_aim_described",
-        "Beslutningsgrundlaget (Triple Aim) mangler en beskrivelse af "
-        + ", ".join(m[0] for m in missing)
-        + ".",
-        "The decision basis (Triple Aim) lacks a description of "
-        + ", ".join(m[1] for m in missing)
-        + ".",
+        "Beslutningsgrundlaget skal belyse alle tre mål i Triple Aim; beskriv med egne ord, hvad "
+        "forslaget betyder for "
+        + _join([m[0] for m in missing], "og")
+        + " (en tom, udfyldt-for-formens-skyld eller ét-ords-beskrivelse tæller ikke).",
+        "The decision basis must address all three Triple Aim goals; describe what the proposal "
+        "means for "
+        + _join([m[1] for m in missing], "and")
+        + " (an empty, placeholder or one-word description does not count).",
     )
 
 
