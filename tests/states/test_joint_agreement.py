@@ -104,16 +104,9 @@ def test_tss_chair_cancels_a_drafting_agreement_at_a_tss_meeting(driver, make_us
 
 
 @pytest.fixture
-def working_group(session, body):
-    from models import Body, BodyKind
-
-    group = Body(
-        code="AG-IV", name="Midlertidig arbejdsgruppe om IV-behandling",
-        kind=BodyKind.WORKING_GROUP, parent_id=body("TSS").id,
-    )  # fmt: skip
-    session.add(group)
-    session.commit()
-    return group
+def working_group(body):
+    """The temporary working group of the organisation data (seed 002 l.55-58)."""
+    return body("AG-IV")
 
 
 def test_the_approver_chooses_a_temporary_working_group_which_then_drafts(
@@ -155,7 +148,7 @@ def test_the_approval_form_offers_the_clusters_and_working_groups(
     logged_in("chair@TSS")
     html = client.get(f"/sager/{case.id}").get_data(as_text=True)
     assert (
-        '<option value="AG-IV">AG-IV – Midlertidig arbejdsgruppe om IV-behandling</option>' in html
+        '<option value="AG-IV">AG-IV – Midlertidig arbejdsgruppe om IV-behandling' in html
     )
     assert '<option value="SU-NORD-SOM">' in html
     assert '<option value="SKU">' not in html
