@@ -147,9 +147,7 @@ def test_the_approval_form_offers_the_clusters_and_working_groups(
     case = driver.place("terms_of_reference")
     logged_in("chair@TSS")
     html = client.get(f"/sager/{case.id}").get_data(as_text=True)
-    assert (
-        '<option value="AG-IV">AG-IV – Midlertidig arbejdsgruppe om IV-behandling' in html
-    )
+    assert '<option value="AG-IV">AG-IV – Midlertidig arbejdsgruppe om IV-behandling' in html
     assert '<option value="SU-NORD-SOM">' in html
     assert '<option value="SKU">' not in html
 
