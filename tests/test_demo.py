@@ -20,6 +20,7 @@ from models import (
     BodyKind,
     Case,
     CaseEvent,
+    Deadline,
     ImplementationState,
     ImplementationStatus,
     Meeting,
@@ -567,3 +568,31 @@ def test_a_forums_chair_set_up_an_ad_hoc_group(db):
     )
     assert entry is not None
     assert entry.actor_id == user(db, "formand.kommune.forum-data").id
+
+
+def test_a_type_a_agreement_is_drafted_in_the_working_group_tss_chose(db):
+    """Seed 002 l.75-77: with the terms of reference TSS decides who drafts (issue 16, 5)."""
+    case = case_by_key(db, "SAG-2020-00117")
+    approved = next(e for e in events_of(db, case) if e.trigger == "approve_terms")
+    assert approved.data["drafting_body"] == "AG-IV"
+    assert case.extra["drafting_body"] == "AG-IV"
+    consultation = next(e for e in events_of(db, case) if e.trigger == "start_consultation")
+    assert consultation.from_state == "drafting"
+    # The forum for aids drafts the revision of its catalogue: the body that raised it.
+    revision = case_by_key(db, "SAG-2020-01035")
+    drafting = db.scalar(
+        select(Deadline).where(Deadline.case_id == revision.id, Deadline.state == "drafting")
+    )
+    assert revision.extra.get("drafting_body") is None
+    assert db.get(Body, drafting.body_id).code == "FORUM-HJAELP"
+
+
+def test_a_clusters_own_task_was_reported_to_the_joint_secretariat_and_spread_by_tss(db):
+    """Seed 002 l.90-91 and l.33-34 (issue 16, 6): TSS approved a cost-driving task itself."""
+    case = case_by_key(db, "SAG-2020-00391")
+    triggers = [e.trigger for e in events_of(db, case)]
+    assert triggers[:4] == [
+        "create", "start_own_initiative", "report_to_secretariat", "bring_to_tss",
+    ]  # fmt: skip
+    assert "approve_spreading" in triggers
+    assert case.cost_driving and case.state in ("spreading", "completed")

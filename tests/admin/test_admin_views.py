@@ -418,3 +418,24 @@ def test_new_party_and_planning_area_posts_without_csrf_are_refused(
     form_token = re.findall(r'name="csrf_token" value="([^"]+)"', html)[-1]
     response = client.post("/admin/planomraader/ny", data={**data, "csrf_token": form_token})
     assert response.status_code == 303 and _area(session, "VEST") is not None
+
+
+def test_a_bodys_formandskab_terms_are_edited_in_its_form(client, admin, session, body):
+    """The terms that let a body's chairmanship decide between meetings (seed 000 l.66-67)."""
+    sku = body("SKU")
+    form = client.get("/admin/organer/SKU").get_data(as_text=True)
+    assert "Formandskabet kan træffe beslutninger på organets vegne" in form
+    response = client.post(
+        "/admin/organer/SKU",
+        data={"name": sku.name, "kind": "political", "parent_id": "0", "planning_area_id": "0",
+              "material_deadline_days": str(sku.material_deadline_days),
+              "formandskab_decides": "y", "active": "y", "fingerprint": _fingerprint(form)},
+    )  # fmt: skip
+    assert response.status_code == 303
+    session.refresh(sku)
+    assert sku.formandskab_decides is True
+    (entry,) = _entries(session, "body_updated")
+    assert (
+        entry.data["before"]["formandskab_decides"],
+        entry.data["after"]["formandskab_decides"],
+    ) == (False, True)

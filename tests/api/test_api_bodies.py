@@ -29,3 +29,19 @@ def test_a_body_moved_from_a_later_day_keeps_its_parent_until_then(api, session)
     assert parents(caller)["SU-NORD-SOM"] == "TSS"
     clock.set_time(datetime(2021, 1, 1, 9, 0, tzinfo=UTC))
     assert parents(caller)["SU-NORD-SOM"] == "SKU"
+
+
+def test_the_body_resource_says_whether_its_chairmanship_decides(api):
+    items = {item["code"]: item for item in api("member@TSS").get("/bodies").get_json()["items"]}
+    assert items["TSS"]["formandskab_decides"] is True
+    assert items["SKU"]["formandskab_decides"] is False
+
+
+def test_the_steering_group_of_2027_has_tss_terms():
+    """The body that takes over TSS' role keeps its chairmanship's terms (seed 002 l.36-37)."""
+    import tomllib
+    from pathlib import Path
+
+    data = tomllib.loads(Path("data/organisation-2027.toml").read_text(encoding="utf-8"))
+    steering = [b for b in data["bodies"] if b["kind"] == "steering"]
+    assert steering and all(b.get("formandskab_decides") is True for b in steering)

@@ -43,7 +43,9 @@ def test_type_a_agreement_through_its_consultation_by_api_only(api, session):
     assert created.status_code == 201, created.get_data(as_text=True)
     case_id = created.get_json()["id"]
     assert created.get_json()["state"] == "terms_of_reference"
-    approved = by_chairmanship(api, "chair@TSS", case_id, "approve_terms")
+    approved = by_chairmanship(
+        api, "chair@TSS", case_id, "approve_terms", data={"drafting_body": "SU-MIDT-SOM"}
+    )
     assert approved.get_json()["state"] == "drafting"
 
     deadline = (clock.now() + timedelta(days=21)).date().isoformat()

@@ -522,9 +522,10 @@ def test_tss_chair_approves_the_minutes_and_decides_between_meetings(journey: Jo
         page.wait_for_load_state()
         assert page.get_by_role("heading", level=1).inner_text() == "Bekræft: Afvis"
         asking = _main(page)
-        assert "Sagen går fra »Til behandling i TSS« til »Afvist«." in asking
-        assert "Det kan ikke fortrydes." in asking
-        assert "Intet møde – formandskabet beslutter på organets vegne" in asking
+        # The first co-chair's decision is a proposal to the chairmanship (seed 000 l.83-85).
+        assert "Din beslutning registreres som forslag til formandskabet." in asking
+        assert "til den anden medformand giver sit samtykke; så går den til »Afvist«" in asking
+        assert "Intet møde – forslag til formandskabet" in asking
         journey.check(page, "tss-formand-7-bekraeft")
         page.get_by_role("button", name="Bekræft: Afvis").click()
         page.wait_for_load_state()

@@ -123,3 +123,102 @@ def test_the_first_co_chairs_click_says_the_decision_awaits_the_other(
     assert "En medformand foreslog en formandskabsbeslutning" in page
     session.refresh(case)
     assert case.state == "draft"
+
+
+# --- The other co-chair hears of the proposal and finds it on the front page --------------
+
+
+@pytest.fixture
+def client_of(app, session):
+    """A test client logged in as an existing user."""
+    from support.web import PASSWORD, password_hash
+
+    def login(user):
+        user.password_hash = password_hash()
+        session.commit()
+        client = app.test_client()
+        response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+        assert response.status_code == 303
+        return client
+
+    return login
+
+
+def _consent_requests(session, user):
+    from models import Notification
+
+    return list(
+        session.scalars(
+            select(Notification).where(
+                Notification.recipient_id == user.id, Notification.kind == "consent_requested"
+            )
+        )
+    )
+
+
+def test_the_other_co_chair_is_told_once_with_a_link(session, make_case, co_chairs):
+    municipal, regional = co_chairs("TSS")
+    case = make_case(state="at_tss")
+    engine.perform(case, "tss_return", municipal, comment="Beskriv økonomien.")
+
+    (told,) = _consent_requests(session, regional)
+    assert told.case_id == case.id  # the mail's footer links to the case
+    assert told.subject == f"Forslag til formandskabet i TSS: {case.title}"
+    assert "giver dit samtykke" in told.body and "Beskriv økonomien." in told.body
+    assert _consent_requests(session, municipal) == []  # not the proposer
+
+
+def test_pending_proposals_show_on_the_other_co_chairs_dashboard(
+    client_of, session, make_case, co_chairs, text_of
+):
+    municipal, regional = co_chairs("TSS")
+    case = make_case(title="Forslag om tidsplan", state="at_tss")
+    engine.perform(case, "tss_return", municipal, comment="Mangler tidsplan.")
+    page = text_of(client_of(regional).get("/"))
+    assert "Forslag til formandskabet, der venter på dit samtykke" in page
+    assert "Forslag om tidsplan" in page and "Kommunal medformand" in page
+    assert "venter på dit samtykke" not in text_of(client_of(municipal).get("/"))
+
+
+def test_bulk_says_proposal_to_the_chairmanship_for_the_first_co_chair(
+    client_of, session, make_case, co_chairs, text_of
+):
+    municipal, _regional = co_chairs("TSS")
+    case = make_case(title="Første", state="at_tss")
+    response = client_of(municipal).post(
+        "/sager/samlet-handling",
+        data={
+            "handling": "signature_initiative:tss_return",
+            "sag": [f"{case.id}:{case.version}"],
+            "kommentar": "Mangler en tidsplan.",
+        },
+    )
+    page = text_of(response)
+    assert "Forslag til formandskabet: afventer den anden medformands samtykke" in page
+    assert "Udført. Sagen er nu" not in page
+    session.refresh(case)
+    assert case.state == "at_tss"
+
+
+def test_the_confirmation_says_proposal_to_the_chairmanship_for_the_first_co_chair(
+    client_of, session, make_case, co_chairs, text_of
+):
+    municipal, regional = co_chairs("TSS")
+    case = make_case("development_task", origin="SU-SYD-SOM", state="at_tss")
+    asked = text_of(
+        client_of(municipal).post(
+            f"/sager/{case.id}/handlinger/approve_spreading",
+            data={"expected_version": str(case.version), "comment": "Spredes."},
+        )
+    )
+    assert "Din beslutning registreres som forslag til formandskabet" in asked
+    assert "Intet møde – forslag til formandskabet" in asked
+    assert "Sagen går fra" not in asked
+    engine.perform(case, "approve_spreading", municipal, comment="Spredes.")
+    asked = text_of(
+        client_of(regional).post(
+            f"/sager/{case.id}/handlinger/approve_spreading",
+            data={"expected_version": str(case.version), "comment": "Spredes."},
+        )
+    )
+    assert "Sagen går fra »Til godkendelse af udbredelse i TSS« til »Udbredelse«." in asked

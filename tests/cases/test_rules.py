@@ -40,6 +40,8 @@ TESTED_GUARDS = {
     "after_budget_adoption",
     "implementation_scope_valid",
     "practice_plan_matter",
+    "started_by_cluster",
+    "own_initiative",
 }
 
 
@@ -161,11 +163,8 @@ def test_role_distribution_including_general_practice(make_case, run):
 def test_triple_aim_before_tss_recommends(make_case, run):
     case = make_case(triple_aim_quality="", triple_aim_experience="  ")
     failure = run("triple_aim_described", case)
-    assert failure.message == (
-        "Beslutningsgrundlaget (Triple Aim) mangler en beskrivelse af kvalitet, "
-        "borgerens oplevelse."
-    )
-    case.triple_aim_quality, case.triple_aim_experience = "Bedre forløb.", "Tryghed."
+    assert "bedre sundhed og kvalitet og borgerens oplevelse (en tom" in failure.message
+    case.triple_aim_quality, case.triple_aim_experience = "Bedre forløb.", "Borgeren er tryg."
     assert run("triple_aim_described", case) is None
 
 
@@ -403,3 +402,71 @@ def test_only_a_case_marked_as_a_practice_plan_matter_goes_to_ppu(make_case, run
     assert run("practice_plan_matter", case) is not None
     case.extra = {**case.extra, "practice_plan": True}
     assert run("practice_plan_matter", case) is None
+
+
+# --- Type B: a cluster's own development task (seed 002 l.83-91) ---------------------------
+
+
+def test_only_a_cluster_starts_a_task_on_its_own_initiative(make_case, run):
+    assert run("started_by_cluster", make_case("development_task", origin="SU-SYD-SOM")) is None
+    failure = run("started_by_cluster", make_case("development_task", origin="TSS"))
+    assert "Kun et samordningsudvalg kan igangsætte en udviklingsopgave på eget initiativ" in (
+        failure.message
+    )
+
+
+def test_a_task_tss_framed_is_not_the_clusters_own(session, make_case, run):
+    from workflow.engine.core import append_event
+
+    case = make_case("development_task", origin="SU-SYD-SOM", state="development")
+    assert run("own_initiative", case) is None
+    append_event(
+        session, case, trigger="approve_frame", actor=None, from_state="assignment_frame",
+        comment="", data={}, now=clock.now(),
+    )  # fmt: skip
+    session.commit()
+    assert "igangsat af TSS med et opdragspapir" in run("own_initiative", case).message
+
+
+def test_within_mandate_holds_where_tss_itself_decides(session, make_case, run):
+    """Seed 002 l.33-34: TSS treats matters of economic significance — it is not sent to
+    itself with "send den til drøftelse i TSS først"."""
+    case = make_case("development_task", origin="SU-SYD-SOM", state="at_tss", cost_driving=True)
+    case.current_body = _body(session, "TSS")
+    assert run("within_mandate", case) is None
+    case.current_body = _body(session, "SU-SYD-SOM")
+    assert "send den til drøftelse i TSS først" in run("within_mandate", case).message
+
+
+def _body(session, code):
+    from models import Body
+
+    return session.scalar(select(Body).where(Body.code == code))
+
+
+# --- Triple Aim: the three aims addressed, not only filled in (seed 002 l.16-17, l.49-51) ---
+
+
+@pytest.mark.parametrize("placeholder", ["-", "Ikke relevant", "Udgiftsneutral.", "?", "tbd"])
+def test_a_placeholder_or_one_word_does_not_address_an_aim(make_case, run, placeholder):
+    case = make_case(triple_aim_economy=placeholder)
+    failure = run("triple_aim_described", case)
+    assert "skal belyse alle tre mål i Triple Aim" in failure.message
+    assert "lavere omkostninger (økonomi)" in failure.message
+    assert "borgerens oplevelse" not in failure.message
+
+
+def test_three_descriptions_in_words_address_the_three_aims(make_case, run):
+    assert run("triple_aim_described", make_case()) is None
+    case = make_case(triple_aim_quality="", triple_aim_experience="-")
+    failure = run("triple_aim_described", case)
+    assert "bedre sundhed og kvalitet og borgerens oplevelse" in failure.message
+
+
+def test_without_the_substance_rule_a_placeholder_would_pass(make_case, run, monkeypatch):
+    """Turn the rule back into a presence check: the refusal of a placeholder disappears."""
+    case = make_case(triple_aim_economy="-")
+    assert run("triple_aim_described", case) is not None
+    monkeypatch.setattr(guards, "TRIPLE_AIM_PLACEHOLDERS", frozenset())
+    monkeypatch.setattr(guards, "TRIPLE_AIM_MIN_WORDS", 1)
+    assert run("triple_aim_described", case) is None

@@ -145,6 +145,22 @@ def _municipal_expense(session: Session, case: Case) -> None:
     session.add(CaseExpense(case_id=case.id, party_id=party.id, amount_dkk=Decimal("250000")))
 
 
+def _framed_by_tss(session: Session, case: Case) -> None:
+    from workflow.engine.core import append_event
+
+    append_event(
+        session, case, trigger="approve_frame", actor=None, from_state="assignment_frame",
+        comment="", data={}, now=clock.now(),
+    )  # fmt: skip
+
+
+def _originating(code: str) -> Mutator:
+    def move(session: Session, case: Case) -> None:
+        case.originating_body_id = session.scalar(select(Body.id).where(Body.code == code))
+
+    return move
+
+
 def _set_extra(case: Case, **values: Any) -> None:
     case.extra = {**case.extra, **values}
 
@@ -169,6 +185,8 @@ SATISFIERS: dict[str, Mutator] = {
     "after_budget_adoption": lambda s, c: clock.set_time(AFTER_BUDGETS),
     "implementation_scope_valid": lambda s, c: None,
     "practice_plan_matter": lambda s, c: _set_extra(c, practice_plan=True),
+    "started_by_cluster": lambda s, c: None,
+    "own_initiative": lambda s, c: None,
 }
 
 # Make each guard fail, and only that guard, for a case that otherwise satisfies it.
@@ -190,9 +208,12 @@ VIOLATORS: dict[str, Mutator] = {
     "implementation_scope_valid": lambda s, c: setattr(
         s.scalar(select(PlanningArea).where(PlanningArea.code == "NORD")), "code", "NORD-OLD"
     ),
+    # A task the steering group started: its own chairs act for the originating body.
+    "started_by_cluster": _originating("TSS"),
+    "own_initiative": _framed_by_tss,
 }
 # Fields whose generic value would not be valid.
-FIELD_VALUES: dict[str, Any] = {"implementation_scope": "NORD"}
+FIELD_VALUES: dict[str, Any] = {"implementation_scope": "NORD", "drafting_body": "SU-SYD-SOM"}
 
 
 def field_value(spec: FieldSpec) -> Any:
@@ -242,6 +263,9 @@ class Driver:
 
     def state_body_id(self, case: Case, state: str) -> int:
         spec = self.definition.states[state]
+        chosen = case.extra.get(spec.body_field) if spec.body_field else None
+        if chosen:
+            return self.body(chosen).id  # the body a field chose (type A's drafting body)
         return case.originating_body_id if spec.body == "originating" else self.body(spec.body).id
 
     def body_code(self, case: Case, ref: str) -> str:

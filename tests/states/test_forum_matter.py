@@ -184,3 +184,25 @@ def test_without_the_recorded_view_of_tss_the_re_escalation_disappears(driver, m
     driver.session.commit()
     engine.edit_case(case, make_user("secretariat@FORUM-DATA"), {"cost_driving": True})
     assert case.state == "in_forum"
+
+
+def test_a_matter_raised_to_tss_addresses_the_three_aims(driver, make_user):
+    """Seed 002 l.49-51: the matters brought to the steering group have a decision basis in
+    Triple Aim — asked on the escalation and before TSS decides a routed matter."""
+    case = driver.place("in_forum", triple_aim_experience="-")
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "escalate", make_user("chair@FORUM-DATA"), comment="Principielt.")
+    assert [f.rule for f in refused.value.failures] == ["triple_aim_described"]
+    assert "borgerens oplevelse" in refused.value.message
+
+
+def test_without_triple_aim_on_the_escalation_in_the_definition_the_refusal_disappears(driver):
+    from workflow.engine.definitions import parse_definition
+
+    source = driver.definition.source
+    assert driver.definition.transition("escalate").guards == ("triple_aim_described",)
+    without = parse_definition(
+        source.replace('guards = ["triple_aim_described"]\n', ""), "states/forum_matter.toml"
+    )
+    assert without.transition("escalate").guards == ()
+    assert without.transition("tss_decide").guards == ()

@@ -26,7 +26,7 @@ from models import (
 )
 from workflow.engine import clock
 from workflow.engine.definitions import TransitionSpec, parse_definition
-from workflow.engine.errors import GuardFailed
+from workflow.engine.errors import GuardFailed, NotAllowed
 from workflow.engine.guards import GUARDS, Failure, GuardContext
 
 PROCESS = "joint_agreement"
@@ -41,7 +41,7 @@ def test_terms_drafting_consultation_approvals_and_implementation(session, drive
     su_secretariat = make_user("secretariat@SU-MIDT-SOM")
     kkr = make_user("observer@KKR")
 
-    decide(case, "approve_terms", tss_chair)
+    decide(case, "approve_terms", tss_chair, data={"drafting_body": "SU-MIDT-SOM"})
     assert (case.state, case.current_body.code) == ("drafting", "SU-MIDT-SOM")
     decide(case, "start_consultation", su_secretariat, data={"consultation_deadline": "2020-10-02"})
     consultation = session.scalar(
@@ -151,3 +151,78 @@ def test_without_the_rule_in_the_definition_the_refusal_disappears(driver):
     assert [f.rule for f in check_guards(case, definition.transition("tss_recommend_to_ppu"))] == [
         "practice_plan_matter"
     ]
+
+
+# --- Type A: who drafts is decided with the terms of reference (seed 002 l.75-77) -----------
+
+
+@pytest.fixture
+def working_group(body):
+    """The temporary working group of the organisation data (seed 002 l.55-58)."""
+    return body("AG-IV")
+
+
+def test_the_approver_chooses_a_temporary_working_group_which_then_drafts(
+    session, driver, make_user, working_group
+):
+    from models import Deadline
+
+    case = driver.place("terms_of_reference")
+    decide(case, "approve_terms", make_user("chair@TSS"), data={"drafting_body": "AG-IV"})
+    assert (case.state, case.current_body.code) == ("drafting", "AG-IV")
+    deadline = session.scalar(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "drafting")
+    )
+    assert deadline.body_id == working_group.id  # its reminders go to the working group
+    # The working group drafts: its secretariat sends the draft for consultation.
+    decide(
+        case, "start_consultation", make_user("secretariat@AG-IV"),
+        data={"consultation_deadline": "2020-10-02"},
+    )  # fmt: skip
+    assert (case.state, case.current_body.code) == ("consultation", "AG-IV")
+    with pytest.raises(NotAllowed):
+        decide(case, "end_consultation", make_user("secretariat@SU-MIDT-SOM"))
+
+
+def test_the_choice_of_drafting_body_is_validated(driver, make_user):
+    case = driver.place("terms_of_reference")
+    chair = make_user("chair@TSS")
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "approve_terms", chair, data={"drafting_body": "SKU"})
+    assert "skal være et aktivt organ af den rette slags" in refused.value.message
+    assert "SU-MIDT-SOM" in refused.value.message and "SKU," not in refused.value.message
+    assert case.state == "terms_of_reference"
+
+
+def test_the_approval_form_offers_the_clusters_and_working_groups(
+    client, logged_in, driver, working_group
+):
+    case = driver.place("terms_of_reference")
+    logged_in("chair@TSS")
+    html = client.get(f"/sager/{case.id}").get_data(as_text=True)
+    assert '<option value="AG-IV">AG-IV – Midlertidig arbejdsgruppe om IV-behandling' in html
+    assert '<option value="SU-NORD-SOM">' in html
+    assert '<option value="SKU">' not in html
+
+
+def test_without_the_choice_in_the_definition_drafting_stays_in_the_originating_body(
+    session, driver, make_user, working_group
+):
+    """Remove the field from a copy of the definition: the choice disappears and the case
+    drafts where it was raised."""
+    from dataclasses import replace
+
+    from workflow.engine.definitions import parse_definition
+
+    source = driver.definition.source
+    without = parse_definition(
+        "\n".join(
+            line for line in source.splitlines()
+            if "drafting_body" not in line
+        ),
+        "states/joint_agreement.toml",
+    )  # fmt: skip
+    approve = without.transition("approve_terms")
+    assert approve is not None and approve.fields == ()
+    assert without.states["drafting"].body_field == ""
+    assert replace(driver.definition.states["drafting"], body_field="").body == "originating"

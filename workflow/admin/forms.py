@@ -163,6 +163,10 @@ class BodyForm(FingerprintForm):
     material_deadline_working_days = BooleanField(
         _l("Tæl arbejdsdage (spring weekender og helligdage over)")
     )
+    # The body's terms (seed 000 l.66-67): its joint chairmanship may decide on its behalf.
+    formandskab_decides = BooleanField(
+        _l("Formandskabet kan træffe beslutninger på organets vegne mellem møderne")
+    )
     active = BooleanField(_l("Aktivt organ"))
 
 

@@ -69,6 +69,7 @@ def body_values(body: Body) -> dict[str, Any]:
         "planning_area_id": body.planning_area_id,
         "material_deadline_days": body.material_deadline_days,
         "material_deadline_working_days": body.material_deadline_working_days,
+        "formandskab_decides": body.formandskab_decides,
         "active": body.active,
     }
 
@@ -271,6 +272,7 @@ class BodyFields:
     material_deadline_days: int
     material_deadline_working_days: bool
     active: bool
+    formandskab_decides: bool = False
 
 
 def _apply_body(session: Session, body: Body, fields: BodyFields) -> None:
@@ -286,6 +288,7 @@ def _apply_body(session: Session, body: Body, fields: BodyFields) -> None:
     body.planning_area_id = fields.planning_area_id or None
     body.material_deadline_days = fields.material_deadline_days
     body.material_deadline_working_days = fields.material_deadline_working_days
+    body.formandskab_decides = fields.formandskab_decides
     body.active = fields.active
 
 

@@ -468,6 +468,7 @@ def _body_fields(form: BodyForm) -> operations.BodyFields:
         planning_area_id=form.planning_area_id.data or None,
         material_deadline_days=int(form.material_deadline_days.data or 0),
         material_deadline_working_days=bool(form.material_deadline_working_days.data),
+        formandskab_decides=bool(form.formandskab_decides.data),
         active=bool(form.active.data),
     )
 

@@ -145,6 +145,7 @@ BODY = out(
         "active": BOOL,
         "material_deadline_days": INT,
         "material_deadline_working_days": BOOL,
+        "formandskab_decides": BOOL,
     },
     "Body",
 )
@@ -164,6 +165,7 @@ def body_json(body: Body, today: date) -> dict[str, Any]:
         "active": body.active,
         "material_deadline_days": body.material_deadline_days,
         "material_deadline_working_days": body.material_deadline_working_days,
+        "formandskab_decides": body.formandskab_decides,
     }
 
 

@@ -21,6 +21,7 @@ from workflow.engine import clock, values
 from workflow.engine import core as engine
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
 from workflow.engine.errors import WorkflowError
+from workflow.engine.formandskab import PROPOSED
 from workflow.engine.processes import registry
 from workflow.web import db
 from workflow.web.i18n import _, format_datetime, label, meeting_title, pick
@@ -114,13 +115,21 @@ def act_on(
     """Fire `trigger` on one case as the current user and describe the outcome."""
     user = current_actor()
     try:
-        engine.perform(
+        event = engine.perform(
             case, trigger, user, comment=fill_template(comment, case) or None,
             data=dict(data) if data else None, expected_version=version,
         )  # fmt: skip
     except WorkflowError as refusal:
         return BulkResult(case.id, case.title, False, pick(refusal.message, refusal.message_en))
     state = label(engine.definition_of(case).states[case.state])
+    if event.trigger == PROPOSED:
+        # The first co-chair's decision is a proposal to the chairmanship, not yet taken.
+        proposed = _(
+            "Forslag til formandskabet: afventer den anden medformands samtykke. "
+            "Sagen er stadig: %(state)s.",
+            state=state,
+        )
+        return BulkResult(case.id, case.title, True, proposed)
     return BulkResult(case.id, case.title, True, _("Udført. Sagen er nu: %(state)s.", state=state))
 
 
@@ -206,6 +215,9 @@ def _confirm_page(
         to_state = None
         if case.process == definition.name and case.state in transition.sources:
             to_state = label(definition.states[transition.dest])
+            data = {"meeting_id": raw_meeting} if raw_meeting else None
+            if engine.would_propose(case, transition.trigger, current_actor(), data):
+                to_state = _("Forslag til formandskabet (afventer den anden medformands samtykke)")
         rows.append(BulkConfirmRow(case, version, from_state, to_state))
     meeting_words = ""
     meeting_id = values.parse_id(raw_meeting)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from models import Case, Meeting
+from models import Case, Meeting, User
 from workflow.cases.forms import ALL_ANSWERED_FIELD, COMMENT_FIELD, MEETING_FIELD, ActionForm
 from workflow.engine import core as engine
 from workflow.engine import values
@@ -44,6 +44,8 @@ class Confirmation:
     facts: list[tuple[str, str]]
     informed: list[str]
     carried: list[tuple[str, str]]
+    # The first co-chair's decision between meetings is a proposal to the chairmanship.
+    proposal: bool = False
 
 
 def _meeting_words(session: Session, raw: str) -> str:
@@ -54,7 +56,13 @@ def _meeting_words(session: Session, raw: str) -> str:
     return f"{meeting_title(meeting)} – {format_datetime(meeting.starts_at)}"
 
 
-def build(session: Session, case: Case, form: ActionForm, raw: dict[str, str]) -> Confirmation:
+def build(
+    session: Session,
+    case: Case,
+    form: ActionForm,
+    raw: dict[str, str],
+    actor: User | None = None,
+) -> Confirmation:
     """Describe the action the user is about to take, with the values they gave."""
     definition = engine.definition_of(case)
     transition = form.transition
@@ -72,7 +80,7 @@ def build(session: Session, case: Case, form: ActionForm, raw: dict[str, str]) -
             shown = (
                 _meeting_words(session, value)
                 if value.strip()
-                else _("Intet møde – formandskabet beslutter på organets vegne")
+                else _("Intet møde – forslag til formandskabet, som beslutter på organets vegne")
             )
             facts.append((action_field.label, shown))
         elif value.strip():
@@ -87,4 +95,7 @@ def build(session: Session, case: Case, form: ActionForm, raw: dict[str, str]) -
         facts=facts,
         informed=list(transition.inform),
         carried=carried,
+        proposal=engine.would_propose(
+            case, transition.trigger, actor, {MEETING_FIELD: raw.get(MEETING_FIELD, "").strip()}
+        ),
     )

@@ -19,7 +19,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from models import Meeting
@@ -127,8 +127,18 @@ class ActionInput:
 _KINDS = {"text": "textarea", "date": "date", "int": "int", "bool": "bool"}
 
 
-def _spec_field(trigger: str, spec: FieldSpec, meetings: Sequence[Option]) -> ActionField:
+def _spec_field(
+    trigger: str,
+    spec: FieldSpec,
+    meetings: Sequence[Option],
+    bodies: Mapping[str, Sequence[Option]] | None = None,
+) -> ActionField:
     input_id = f"{trigger}-{spec.name}"
+    if spec.type == "body":
+        return ActionField(
+            spec.name, label(spec), "select", spec.required, input_id,
+            options=[Option("", _("Vælg")), *(bodies or {}).get(spec.name, [])],
+        )  # fmt: skip
     if spec.type in ("choice", "meeting"):
         offered = [Option(c, c) for c in spec.choices] if spec.type == "choice" else meetings
         return ActionField(
@@ -151,6 +161,7 @@ def build_action_form(
     meetings: Sequence[Meeting],
     *,
     as_chair: bool,
+    bodies: Mapping[str, Sequence[Option]] | None = None,
 ) -> ActionForm:
     """Lay out the inputs `transition` asks for, plus the meeting of a decision."""
     options = meeting_options(meetings)
@@ -175,7 +186,7 @@ def build_action_form(
                 hint=hint,
             )
         )
-    fields += [_spec_field(transition.trigger, spec, options) for spec in transition.fields]
+    fields += [_spec_field(transition.trigger, spec, options, bodies) for spec in transition.fields]
     if "consultation_closed" in transition.guards:
         fields.append(
             ActionField(
@@ -273,6 +284,20 @@ TEXT_FIELDS = (
 )  # fmt: skip
 
 
+def _describes_an_aim(_form: Any, field: Any) -> None:
+    """A Triple Aim field may be left empty in a draft, but not filled with a placeholder."""
+    from workflow.cases.rules import addresses_aim
+
+    text = (field.data or "").strip()
+    if text and not addresses_aim(text):
+        raise ValidationError(
+            _(
+                "Beskriv med egne ord, hvad forslaget betyder for dette mål i Triple Aim, eller "
+                "lad feltet stå tomt, til det kan beskrives."
+            )
+        )
+
+
 class CaseForm(FlaskForm):  # type: ignore[misc]
     """Every field a case's guards read; any subset can be saved as a draft."""
 
@@ -302,9 +327,9 @@ class CaseForm(FlaskForm):  # type: ignore[misc]
     expenses = FieldList(FormField(ExpenseForm), min_entries=EXPENSE_ROWS)
     business_case = TextField(_l("Businesscase"))
     financing_proposal = TextField(_l("Finansieringsforslag"))
-    triple_aim_quality = TextField(_l("Kvalitet"))
-    triple_aim_economy = TextField(_l("Økonomi"))
-    triple_aim_experience = TextField(_l("Borgerens oplevelse"))
+    triple_aim_quality = TextField(_l("Kvalitet"), validators=[_describes_an_aim])
+    triple_aim_economy = TextField(_l("Økonomi"), validators=[_describes_an_aim])
+    triple_aim_experience = TextField(_l("Borgerens oplevelse"), validators=[_describes_an_aim])
     esdh_case_number = LineField(
         _l("ESDH-sagsnummer"),
         validators=[Length(max=64, message=_l("Sagsnummeret er for langt (højst 64 tegn)."))],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from workflow.cases import keyset
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
+from workflow.engine.formandskab import PROPOSED, side_of
 from workflow.engine.processes import registry
 from workflow.web.i18n import _, _l, label, pick
 
@@ -132,6 +134,61 @@ class Dashboard:
     our_cases: list[OurCaseRow] | None
     board: Board | None
     our_cases_total: int = 0
+    # Proposals of another co-chair awaiting this user's consent (seed 000 l.83-85).
+    awaiting_consent: list[PendingProposal] | None = None
+
+
+@dataclass(frozen=True)
+class PendingProposal:
+    """A co-chair's decision proposed to the chairmanship, awaiting the other co-chair."""
+
+    case: Case
+    trigger: str
+    action: str
+    proposed_by: str
+    proposed_at: datetime
+
+
+PROPOSALS_LIMIT = 50
+
+
+def awaiting_consent(
+    session: Session, user: User, chaired: set[int], visible: ColumnElement[bool]
+) -> list[PendingProposal]:
+    """The proposals in the user's chaired bodies that the user, as the other co-chair, may
+    consent to: made in the case's current stay in its state, by someone else, from the other
+    side where the sides are known."""
+    if not chaired:
+        return []
+    rows = session.execute(
+        select(CaseEvent, Case)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            CaseEvent.trigger == PROPOSED,
+            CaseEvent.created_at >= Case.state_entered_at,
+            CaseEvent.from_state == Case.state,
+            CaseEvent.actor_id != user.id,
+            visible,
+        )
+        .order_by(CaseEvent.created_at)
+        .limit(PROPOSALS_LIMIT)
+    ).all()
+    mine = side_of(user)
+    found: list[PendingProposal] = []
+    for event, case in rows:
+        data = event.data or {}
+        if data.get("body_id") not in chaired:
+            continue
+        if mine is not None and data.get("side") == mine:
+            continue
+        transition = engine.definition_of(case).transition(str(data.get("proposed_trigger")))
+        if transition is None:
+            continue
+        who = event.actor.name if event.actor is not None else "?"
+        found.append(
+            PendingProposal(case, transition.trigger, label(transition), who, event.created_at)
+        )
+    return found
 
 
 @dataclass(frozen=True)
@@ -276,7 +333,8 @@ def dashboard(
         our_cases = [_with_blockers(row, known) for row in rows]
     if secretariats:
         board = deadline_board(session, secretariats, now, visible, known)
-    return Dashboard(memberships, to_decide, our_cases, board, our_total)
+    proposals = awaiting_consent(session, user, chaired, visible) if chaired else None
+    return Dashboard(memberships, to_decide, our_cases, board, our_total, proposals)
 
 
 def _body_code_of(case: Case, ref_body: str) -> str:
@@ -815,3 +873,13 @@ def national_goals(session: Session) -> list[NationalGoal]:
 def active_bodies(session: Session) -> list[Body]:
     """List the active bodies by code."""
     return list(session.scalars(select(Body).where(Body.active).order_by(Body.code)))
+
+
+def bodies_of_kinds(session: Session, kinds: Sequence[str]) -> list[tuple[str, str]]:
+    """The active bodies of these kinds, as (code, name), for a "body" field's select."""
+    rows = session.execute(
+        select(Body.code, Body.name)
+        .where(Body.active.is_(True), Body.kind.in_([BodyKind(k) for k in kinds]))
+        .order_by(Body.kind, Body.code)
+    )
+    return [(code, name) for code, name in rows]

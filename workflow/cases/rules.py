@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, object_session
 
 from models import (
     Body,
+    BodyKind,
     Case,
+    CaseEvent,
     CaseExpense,
     Consultation,
     ConsultationResponse,
@@ -139,9 +141,17 @@ def large_task_not_raised(ctx: GuardContext) -> bool:
     return ctx.case.large_task and ctx.case.tss_cleared_at is None
 
 
+# The bodies a matter is raised to: where they decide, the matter is within their mandate (seed
+# 002 l.33-34: the steering group treats matters of considerable economic significance).
+DECIDING_ABOVE = (BodyKind.STEERING, BodyKind.POLITICAL)
+
+
 @guard("within_mandate")
 def within_mandate(ctx: GuardContext) -> Failure | None:
-    """Principled, political, interface or cost matters cannot be decided below TSS."""
+    """Principled, political, interface or cost matters cannot be decided below TSS; TSS (or
+    SKU) deciding them is the point."""
+    if ctx.case.current_body.kind in DECIDING_ABOVE:
+        return None
     reasons = new_since_tss(ctx.case)
     if not reasons:
         return None
@@ -152,6 +162,47 @@ def within_mandate(ctx: GuardContext) -> Failure | None:
         f"Sagen {reasons_da}. Derfor kan den ikke afgøres under TSS: send den til drøftelse "
         "i TSS først (kommissorium for samarbejdsfora).",
         f"The matter {reasons_en}, so it cannot be decided below TSS. Send it to TSS first.",
+    )
+
+
+# The transition by which TSS gives a development task its frame (states/development_task.toml).
+FRAMED_BY_TSS = "approve_frame"
+
+
+@guard("started_by_cluster")
+def started_by_cluster(ctx: GuardContext) -> Failure | None:
+    """Only a cluster (an SU) starts a development task on its own initiative (seed 002)."""
+    if ctx.case.originating_body.kind == BodyKind.COORDINATION_COMMITTEE:
+        return None
+    return Failure(
+        "started_by_cluster",
+        "Kun et samordningsudvalg kan igangsætte en udviklingsopgave på eget initiativ; en "
+        "opgave, TSS igangsætter, får en ramme i et opdragspapir (»Initiativet til en "
+        "udviklingsopgave kan komme fra såvel Sundhedsstyregruppen som en klynge«).",
+        "Only a coordination committee starts a development task on its own initiative; a task "
+        "TSS starts gets a frame in an assignment paper.",
+    )
+
+
+@guard("own_initiative")
+def own_initiative(ctx: GuardContext) -> Failure | None:
+    """A cluster's own task is reported to the joint secretariat; one TSS framed goes back to
+    TSS through the comment round (seed 002 l.85-91)."""
+    framed = ctx.session.scalar(
+        select(CaseEvent.id)
+        .where(CaseEvent.case_id == ctx.case.id, CaseEvent.trigger == FRAMED_BY_TSS)
+        .limit(1)
+    )
+    if framed is None:
+        return None
+    return Failure(
+        "own_initiative",
+        "Opgaven er igangsat af TSS med et opdragspapir og går tilbage til TSS efter "
+        "kommentering. Kun resultater af opgaver, et samordningsudvalg har igangsat udenom TSS, "
+        "indrapporteres til fællessekretariatet med henblik på evt. spredning.",
+        "TSS started the task with an assignment frame; it returns to TSS after the comment "
+        "round. Only tasks a coordination committee started outside TSS are reported to the joint "
+        "secretariat for possible spreading.",
     )
 
 
@@ -257,24 +308,50 @@ def role_distribution_stated(ctx: GuardContext) -> Failure | None:
     return role_distribution_failure(ctx.case)
 
 
+# What does not describe an aim: a placeholder, or a word alone (seed 002 l.49-51: "et
+# tilstrækkeligt beslutningsgrundlag med afsæt i Triple Aim").
+TRIPLE_AIM_PLACEHOLDERS = frozenset(
+    {
+        "-", "–", "?", "x", "xx", "n/a", "na", "nej", "ja", "ingen", "intet", "ikke relevant",
+        "ved ikke", "uafklaret", "følger", "kommer", "senere", "tbd", "todo", "se bilag",
+    }
+)  # fmt: skip
+TRIPLE_AIM_MIN_WORDS = 2
+
+
+def addresses_aim(text: str | None) -> bool:
+    """Whether a Triple Aim description says something: not empty, not a placeholder, and more
+    than a word."""
+    words = (text or "").strip().rstrip(".!").strip()
+    if words.lower() in TRIPLE_AIM_PLACEHOLDERS:
+        return False
+    return len(words.split()) >= TRIPLE_AIM_MIN_WORDS
+
+
+# The three aims (seed 002 l.16-17, l.49-51) and the case field that addresses each.
+TRIPLE_AIMS = (
+    ("triple_aim_quality", "bedre sundhed og kvalitet", "better health and quality"),
+    ("triple_aim_experience", "borgerens oplevelse", "the citizen's experience"),
+    ("triple_aim_economy", "lavere omkostninger (økonomi)", "lower cost (economy)"),
+)
+
+
 def triple_aim_failure(case: Case) -> Failure | None:
-    """Quality, economy and the citizen's experience are described before TSS recommends."""
-    parts = [
-        ("kvalitet", "quality", case.triple_aim_quality),
-        ("økonomi", "economy", case.triple_aim_economy),
-        ("borgerens oplevelse", "the citizen's experience", case.triple_aim_experience),
-    ]
-    missing = [(da, en) for da, en, text in parts if _blank(text)]
+    """The decision basis addresses each of the three aims: health and quality, the citizen's
+    experience and the cost, each in words of its own (not a presence check)."""
+    missing = [(da, en) for name, da, en in TRIPLE_AIMS if not addresses_aim(getattr(case, name))]
     if not missing:
         return None
     return Failure(
         "triple_aim_described",
-        "Beslutningsgrundlaget (Triple Aim) mangler en beskrivelse af "
-        + ", ".join(m[0] for m in missing)
-        + ".",
-        "The decision basis (Triple Aim) lacks a description of "
-        + ", ".join(m[1] for m in missing)
-        + ".",
+        "Beslutningsgrundlaget skal belyse alle tre mål i Triple Aim; beskriv med egne ord, hvad "
+        "forslaget betyder for "
+        + _join([m[0] for m in missing], "og")
+        + " (en tom, udfyldt-for-formens-skyld eller ét-ords-beskrivelse tæller ikke).",
+        "The decision basis must address all three Triple Aim goals; describe what the proposal "
+        "means for "
+        + _join([m[1] for m in missing], "and")
+        + " (an empty, placeholder or one-word description does not count).",
     )
 
 

@@ -23,6 +23,7 @@ from workflow.cases.forms import (
     ActionForm,
     CaseForm,
     ExpenseInput,
+    Option,
     attach_failures,
     build_action_form,
     case_changes,
@@ -230,12 +231,21 @@ def action_forms(session: Session, case: Case, user: User) -> list[ActionForm]:
             transition.decision or any(f.type == "meeting" for f in transition.fields)
         ):
             meetings = queries.decision_meetings(session, case.current_body_id, clock.now())
+        bodies = {
+            spec.name: [
+                Option(code, f"{code} – {name}")
+                for code, name in queries.bodies_of_kinds(session, spec.body_kinds)
+            ]
+            for spec in transition.fields
+            if spec.type == "body"
+        }
         forms.append(
             build_action_form(
                 transition,
                 case.version,
                 meetings or [],
                 as_chair=permission is not None and permission.as_chair,
+                bodies=bodies,
             )
         )
     return forms
@@ -354,7 +364,7 @@ def _confirm_page(
     html = render_template(
         "cases/confirm.html",
         case=case,
-        confirmation=confirmation.build(session, case, form, raw),
+        confirmation=confirmation.build(session, case, form, raw, current_actor()),
         expected_version=expected_version,
         confirmed_field=confirmation.CONFIRMED_FIELD,
         confirmed_value=confirmation.CONFIRMED_VALUE,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, object_session
 from models import (
     GENESIS_HASH,
     Body,
+    BodyKind,
     BodySuccession,
     Case,
     CaseEvent,
@@ -419,6 +420,11 @@ def _coerce(spec: FieldSpec, value: Any) -> tuple[Any, Failure | None]:
             if str(value).lower() in ("false", "0", "nej", "no", "off"):
                 return False, None
             raise ValueError
+        if spec.type == "body":
+            code = str(value).strip().upper()
+            if not code or len(code) > BODY_CODE_MAX:
+                raise ValueError(value)
+            return code, None
         if spec.type == "choice" and str(value) not in spec.choices:
             return None, _field_failure(
                 spec,
@@ -433,7 +439,10 @@ def _coerce(spec: FieldSpec, value: Any) -> tuple[Any, Failure | None]:
             f"{spec.label_en}: {problem.message_en}",
         )
     except (TypeError, ValueError, OverflowError):
-        formats = {"date": ("en dato (ÅÅÅÅ-MM-DD)", "a date (YYYY-MM-DD)")}
+        formats = {
+            "date": ("en dato (ÅÅÅÅ-MM-DD)", "a date (YYYY-MM-DD)"),
+            "body": ("et organs kode", "a body's code"),
+        }
         da, en = formats.get(spec.type, ("et heltal", "a whole number"))
         if spec.type == "bool":
             da, en = "ja eller nej", "yes or no"
@@ -485,6 +494,35 @@ def _validate_fields(
         elif spec.name != "comment":
             values[spec.name] = value
     return values, failures
+
+
+BODY_CODE_MAX = 32
+
+
+def _body_field_failures(
+    session: Session, transition: TransitionSpec, values: dict[str, Any]
+) -> list[Failure]:
+    """A "body" field names an active body of one of the kinds the definition allows."""
+    failures: list[Failure] = []
+    for spec in transition.fields:
+        code = values.get(spec.name)
+        if spec.type != "body" or not code:
+            continue
+        body = session.scalar(select(Body).where(Body.code == code))
+        if body is None or not body.active or str(body.kind) not in spec.body_kinds:
+            allowed = session.scalars(
+                select(Body.code)
+                .where(Body.active.is_(True), Body.kind.in_([BodyKind(k) for k in spec.body_kinds]))
+                .order_by(Body.code)
+            ).all()
+            failures.append(
+                _field_failure(
+                    spec,
+                    f"skal være et aktivt organ af den rette slags: {', '.join(allowed)}",
+                    f"must be an active body of the right kind: {', '.join(allowed)}",
+                )
+            )
+    return failures
 
 
 def deciding_body_id(case: Case, permission: Permission) -> int:
@@ -583,7 +621,8 @@ def check(
     transition = _transition_for(definition_of(case), case, trigger)
     permission = find_permission(session, case, transition, actor)
     data = dict(data or {})
-    _values, failures = _validate_fields(transition, comment, data)
+    values, failures = _validate_fields(transition, comment, data)
+    failures += _body_field_failures(session, transition, values)
     context = GuardContext(case, actor, session, clock.now(), data)
     failures += [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
     if transition.decision and permission is not None:
@@ -598,6 +637,22 @@ def check(
                 consent = formandskab.consent_failure(proposal, actor)
                 failures += [consent] if consent is not None else []
     return failures
+
+
+def would_propose(
+    case: Case, trigger: str, actor: User | None, data: dict[str, Any] | None = None
+) -> bool:
+    """Whether `actor` taking this decision now would only propose it to the chairmanship: a
+    co-chair deciding without a meeting, with no proposal of the other co-chair to consent to."""
+    session = _session(case)
+    transition = _transition_for(definition_of(case), case, trigger)
+    permission = find_permission(session, case, transition, actor)
+    if not transition.decision or permission is None or not permission.as_chair:
+        return False
+    if (data or {}).get("meeting_id") not in (None, ""):
+        return False
+    body_id = deciding_body_id(case, permission)
+    return formandskab.pending_proposal(session, case, trigger, body_id) is None
 
 
 def allowed_triggers(case: Case, actor: User | None) -> list[TransitionSpec]:
@@ -697,6 +752,7 @@ def _checked(
             [str(ref) for ref in transition.allowed],
         )
     values, failures = _validate_fields(transition, comment, data)
+    failures += _body_field_failures(session, transition, values)
     context = GuardContext(case, actor, session, now, data)
     failures += [f for name in transition.guards if (f := GUARDS[name](context)) is not None]
     meeting: Meeting | None = None
@@ -739,16 +795,22 @@ def _propose(
     """Record a co-chair's decision as a proposal awaiting the other co-chair's consent."""
     case.updated_at = now  # a new version: a form read before the proposal is stale
     session.flush()
-    return append_event(
+    side = formandskab.side_of(actor)
+    event = append_event(
         session,
         case,
         trigger=formandskab.PROPOSED,
         actor=actor,
         from_state=case.state,
         comment=comment,
-        data={**extra, "proposed_trigger": trigger, "side": formandskab.side_of(actor)},
+        data={**extra, "proposed_trigger": trigger, "side": side},
         now=now,
     )
+    transition = _transition_for(definition_of(case), case, trigger)
+    notifications.proposal_awaits_consent(
+        session, case, event, int(extra["body_id"]), transition.label, side
+    )
+    return event
 
 
 def _one_transaction(session: Session, case: Case, expected_version: int | None) -> Any:
@@ -757,7 +819,13 @@ def _one_transaction(session: Session, case: Case, expected_version: int | None)
     return unit_of_work(session, case_conflict(session, case.id, expected_version or case.version))
 
 
-def _state_body_id(session: Session, case: Case, state_body: str) -> int:
+def _state_body_id(session: Session, case: Case, state_body: str, body_field: str = "") -> int:
+    chosen = case.extra.get(body_field) if body_field else None
+    if isinstance(chosen, str) and chosen:
+        # The body chosen on the way in (type A: a cluster or a temporary working group).
+        found = session.scalar(select(Body.id).where(Body.code == chosen))
+        if found is not None:
+            return found
     if state_body == "originating":
         return case.originating_body_id
     return _named_body(session, case, state_body).id
@@ -858,14 +926,15 @@ def _apply(
     with session.no_autoflush:
         registry.machine(definition).events[transition.trigger].trigger(case)
         dest = definition.states[case.state]
-        _move_to_body(session, case, _state_body_id(session, case, dest.body))
+        # The declared fields first: a state's body may be the one a field names.
+        stored = {k: v for k, v in extra.items() if k in {f.name for f in transition.fields}}
+        if stored:
+            case.extra = {**case.extra, **stored}
+        _move_to_body(session, case, _state_body_id(session, case, dest.body, dest.body_field))
         case.updated_at = now
         case.state_entered_at = now
         if transition.clears_escalation:
             case.tss_cleared_at = now
-        stored = {k: v for k, v in extra.items() if k in {f.name for f in transition.fields}}
-        if stored:
-            case.extra = {**case.extra, **stored}
         if not _is_sqlite(session):
             # The case's UPDATE takes its row lock before the chain's head is read, so a
             # concurrent writer cannot seal onto the same last event (SQLite: the writer's

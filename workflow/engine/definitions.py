@@ -31,7 +31,7 @@ from workflow.engine.plugins import install_domains
 
 ROLES = ("chair", "vice_chair", "member", "secretariat", "observer", "admin")
 BODY_REFS = ("current", "originating")
-FIELD_TYPES = ("text", "date", "bool", "int", "meeting", "choice")
+FIELD_TYPES = ("text", "date", "bool", "int", "meeting", "choice", "body")
 DEADLINE_KINDS = ("days_after_entry", "material", "field", "month_day")
 _BODY_CODE = re.compile(r"^[A-ZÆØÅ][A-ZÆØÅ0-9-]*$")
 # The keys each table may hold: a misspelt key ("guard" for "guards") would otherwise drop a
@@ -49,7 +49,7 @@ STATE_KEYS = frozenset(
     {
         "label", "label_en", "body", "final", "deadline", "reminders", "description", "on_enter",
         "visibility", "outcomes", "tracks_implementation", "completes_implementation",
-        "consultation", "plan_lines_open",
+        "consultation", "plan_lines_open", "body_field",
     }
 )  # fmt: skip
 # Who may read a case in the state (workflow.policy): the whole organisation, or only the
@@ -69,7 +69,7 @@ TRANSITION_KEYS = frozenset(
         "decision", "inform", "clears_escalation", "automatic_only", "description", "confirm",
     }
 )  # fmt: skip
-FIELD_KEYS = frozenset({"name", "type", "required", "label", "label_en", "choices"})
+FIELD_KEYS = frozenset({"name", "type", "required", "label", "label_en", "choices", "body_kinds"})
 ROUTE_KEYS = frozenset({"state", "when", "trigger", "reason", "reason_en"})
 PROCESS_KIND = "process"
 LIFECYCLE_KIND = "lifecycle"
@@ -101,6 +101,8 @@ class FieldSpec:
     label: str
     label_en: str
     choices: tuple[str, ...] = ()
+    # A "body" field names a body by its code, of one of these kinds.
+    body_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,9 @@ class StateSpec:
     consultation: bool = False
     # The plan's lines may still change in this state (a plan_year process, until adoption).
     plan_lines_open: bool = False
+    # The case is with the body a "body" field of the case names (chosen on the way in),
+    # when it names one; else with `body`.
+    body_field: str = ""
 
     @property
     def awaits_meeting(self) -> bool:
@@ -332,6 +337,7 @@ def parse_definition(text: str, source_name: str) -> ProcessDefinition:
     transitions = _parse_transitions(reader, raw, states)
     opens = _parse_opens(reader, raw)
     _check_deadline_fields(reader, states, transitions, opens)
+    _check_body_fields(reader, states, transitions)
     routes = _parse_routes(reader, raw, states, transitions)
     _check_outcomes(reader, states, transitions)
     _check_implementation(reader, states, transitions)
@@ -505,8 +511,22 @@ def _parse_states(reader: _Reader, raw: dict[str, Any]) -> dict[str, StateSpec]:
             ),
             consultation=reader.boolean(spec, "consultation", path),
             plan_lines_open=reader.boolean(spec, "plan_lines_open", path),
+            body_field=reader.string(spec, "body_field", path, default=""),
         )
     return states
+
+
+def _check_body_fields(
+    reader: _Reader, states: Mapping[str, StateSpec], transitions: Iterable[TransitionSpec]
+) -> None:
+    """A state's `body_field` is a "body" field of a transition into it or the case's."""
+    declared = {f.name for t in transitions for f in t.fields if f.type == "body"}
+    for state in states.values():
+        if state.body_field and state.body_field not in declared:
+            raise reader.fail(
+                f"states.{state.name}.body_field",
+                f"'{state.body_field}' er ikke et organfelt (type = \"body\") på en overgang",
+            )
 
 
 def _parse_outcomes(reader: _Reader, spec: dict[str, Any], path: str) -> dict[str, str]:
@@ -594,6 +614,13 @@ def _parse_fields(reader: _Reader, spec: dict[str, Any], path: str) -> tuple[Fie
         choices = reader.strings(raw_field, "choices", fpath)
         if ftype == "choice" and not choices:
             raise reader.fail(f"{fpath}.choices", "mangler (et valgfelt skal have valgmuligheder)")
+        body_kinds = reader.strings(raw_field, "body_kinds", fpath)
+        if ftype == "body" and not body_kinds:
+            raise reader.fail(f"{fpath}.body_kinds", "mangler (hvilke slags organer kan vælges)")
+        kinds = {k.value for k in BodyKind}
+        for kind in body_kinds:
+            if kind not in kinds:
+                raise reader.fail(f"{fpath}.body_kinds", f"ukendt organtype '{kind}'")
         field_name = reader.string(raw_field, "name", fpath)
         if not _NAME.match(field_name):
             raise reader.fail(f"{fpath}.name", "skal bestå af små bogstaver, tal og _")
@@ -607,6 +634,7 @@ def _parse_fields(reader: _Reader, spec: dict[str, Any], path: str) -> tuple[Fie
                 label=reader.string(raw_field, "label", fpath),
                 label_en=reader.string(raw_field, "label_en", fpath),
                 choices=choices,
+                body_kinds=body_kinds,
             )
         )
     return tuple(fields)

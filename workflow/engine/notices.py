@@ -97,6 +97,40 @@ def after_transition(
     insert_new(session, rows)
 
 
+def proposal_awaits_consent(
+    session: Session, case: Case, event: CaseEvent, body_id: int, label: str, side: str | None
+) -> None:
+    """Tell the other co-chairs of the deciding body that a co-chair's decision awaits their
+    consent (seed 000 l.83-85: a joint chairmanship) — once, keyed by the proposal event."""
+    from workflow.engine.formandskab import CHAIR_ROLES, side_of
+
+    body = _body(session, body_id)
+    rows = []
+    for user_id in members_of(session, body_id, CHAIR_ROLES):
+        user = session.get(User, user_id)
+        if user is None or user_id == event.actor_id:
+            continue
+        if side is not None and side_of(user) == side:
+            continue  # the proposer's own side cannot consent
+        rows.append(
+            notification_row(
+                key=f"event:{event.id}:user:{user_id}",
+                recipient_id=user_id,
+                kind="consent_requested",
+                subject=f"Forslag til formandskabet i {body.code}: {case.title}",
+                body=(
+                    f"En medformand for {body.name} foreslår »{label}« på sagen '{case.title}'. "
+                    "Formandskabet har besluttet, når du som den anden medformand giver dit "
+                    "samtykke ved at udføre samme handling på sagen."
+                    + (f"\n\nBegrundelse: {event.comment}" if event.comment else "")
+                ),
+                case_id=case.id,
+                created_at=event.created_at,
+            )
+        )
+    insert_new(session, rows)
+
+
 def reassignment_rows(
     session: Session, case: Case, event: Mapping[str, Any], to_body: Body
 ) -> list[dict[str, Any]]:
