@@ -31,11 +31,11 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -77,6 +77,7 @@ RHYTHMS_LOCK_NAME = "rhythms"
 # (applied, or refused and why) for the operations page.
 PLANS_RECORD_NAME = "reorganisations"
 _TOKEN = uuid.uuid4().hex[:8]
+_Done = TypeVar("_Done")
 RECENT_RUNS = 10
 # Where an overdue deadline of a body without a parent escalates (its successor after a
 # reorganisation).
@@ -801,26 +802,41 @@ def checkpoint_daily(
     """Write the day's signed checkpoint of the audit chains once per Danish day, under its
     lease; return the checkpoint file, or None when it was done today or another process
     holds the lease."""
+    # Written before the commit: should the commit fail, the next tick writes one more
+    # checkpoint, which does no harm.
+    return _once_a_day(
+        session, now, config, holder, CHECKPOINT_LOCK_NAME, CHECKPOINT_LOCK_KEY,
+        lambda: checkpoints.write(session, directory)[0],
+    )  # fmt: skip
+
+
+def _once_a_day(
+    session: Session,
+    now: datetime | None,
+    config: SchedulerConfig | None,
+    holder: str | None,
+    name: str,
+    key: int,
+    work: Callable[[], _Done],
+) -> _Done | None:
+    """Do `work` once per Danish day under the lease `name`, in one unit of work with the
+    lease's note of it; return what it gave, or None when it was done today or another
+    process holds the lease."""
     config = config or SchedulerConfig.from_env()
     now = now or clock.now()
     try:
         with unit_of_work(session):
-            row = _lead(
-                session, holder or default_holder(), now, config,
-                name=CHECKPOINT_LOCK_NAME, key=CHECKPOINT_LOCK_KEY,
-            )  # fmt: skip
+            row = _lead(session, holder or default_holder(), now, config, name=name, key=key)
             if row is None:
                 raise _NotTheSweeper
             done = row.swept_until
             if done is not None and done <= now and local_date(done) == local_date(now):
-                raise _NotTheSweeper  # today's checkpoint is written; the lease is left as is
-            # Written before the commit: should the commit fail, the next tick writes one
-            # more checkpoint, which does no harm.
-            path, _checkpoint = checkpoints.write(session, directory)
+                raise _NotTheSweeper  # done today; the lease is left as is
+            result = work()
             row.swept_until = now
     except _NotTheSweeper:
         return None
-    return path
+    return result
 
 
 # --- the agreement's rhythms ---------------------------------------------------------------
@@ -837,24 +853,11 @@ def open_rhythm_cases(
     before the electoral period ends, a new forum's work plan: workflow/cases/rhythms.py),
     once per Danish day under its lease; return them, or None when today's were opened or
     another process holds the lease."""
-    config = config or SchedulerConfig.from_env()
-    now = now or clock.now()
-    try:
-        with unit_of_work(session):
-            row = _lead(
-                session, holder or default_holder(), now, config,
-                name=RHYTHMS_LOCK_NAME, key=RHYTHMS_LOCK_KEY,
-            )  # fmt: skip
-            if row is None:
-                raise _NotTheSweeper
-            done = row.swept_until
-            if done is not None and done <= now and local_date(done) == local_date(now):
-                raise _NotTheSweeper  # today's cases are open
-            opened = rhythms.open_due_cases(session, local_date(now))
-            row.swept_until = now
-    except _NotTheSweeper:
-        return None
-    return opened
+    day = local_date(now or clock.now())
+    return _once_a_day(
+        session, now, config, holder, RHYTHMS_LOCK_NAME, RHYTHMS_LOCK_KEY,
+        lambda: rhythms.open_due_cases(session, day),
+    )  # fmt: skip
 
 
 # --- running it ---------------------------------------------------------------------------

@@ -153,6 +153,7 @@ def test_a_case_without_events_and_a_case_deleted_whole_are_found(database):
         f"DELETE FROM deadlines WHERE case_id = {raised}",
         f"DELETE FROM case_national_goals WHERE case_id = {raised}",
         f"DELETE FROM notifications WHERE case_id = {raised}",
+        f"DELETE FROM search_documents WHERE case_id = {raised}",
         f"DELETE FROM case_events WHERE case_id = {raised}",
         f"DELETE FROM cases WHERE id = {raised}",
     )
