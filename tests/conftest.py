@@ -25,7 +25,7 @@ os.environ["AFTALEFLOW_AUDIT_KEY"] = "aftaleflow-test-audit-key-" + "0" * 32
 # Fixtures shared by every folder of the suite: meetings and footprints (support.engine), an SMTP
 # server and its delivery settings (support.mail), and the app, client and logged-in users
 # (support.web).
-pytest_plugins = ["support.engine", "support.mail", "support.web"]
+pytest_plugins = ["support.engine", "support.mail", "support.web", "support.api"]
 
 START = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Fixtures of the API tests: a client per user with a bearer token, and held meetings."""
+"""Fixtures of the API tests: held meetings (the `api` client per user is in support.api)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
-from support.api import Api
 
-from models import Meeting, MeetingStatus, User
-from workflow.auth import tokens
+from models import Meeting, MeetingStatus
 from workflow.engine import clock
-
-
-@pytest.fixture
-def api(
-    client: FlaskClient, make_user: Callable[..., User], session: Session
-) -> Callable[..., Api]:
-    """Make a user with roles ('chair@TSS') and a token; return a client acting as them."""
-
-    def make(*roles: str, **kwargs: Any) -> Api:
-        user = make_user(*roles, **kwargs)
-        issued = tokens.create_token(session, user, "test")
-        return Api(client, user, issued.plain)
-
-    return make
 
 
 @pytest.fixture

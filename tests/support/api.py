@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
 
 from models import User
+from workflow.auth import tokens
 
 PROBLEM = "application/problem+json"
 
@@ -87,3 +91,17 @@ def held_meeting(session: Any, code: str) -> int:
     meeting = held_meeting_of(session, session.scalar(select(Body).where(Body.code == code)))
     session.commit()
     return int(meeting.id)
+
+
+@pytest.fixture
+def api(
+    client: FlaskClient, make_user: Callable[..., User], session: Session
+) -> Callable[..., Api]:
+    """Make a user with roles ('chair@TSS') and a token; return a client acting as them."""
+
+    def make(*roles: str, **kwargs: Any) -> Api:
+        user = make_user(*roles, **kwargs)
+        issued = tokens.create_token(session, user, "test")
+        return Api(client, user, issued.plain)
+
+    return make
