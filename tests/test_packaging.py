@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from workflow.engine.definitions import load_definitions
+
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.slow, pytest.mark.sqlite_only]
 
@@ -52,6 +54,8 @@ def test_wheel_carries_the_top_level_folders(wheel):
     for expected in (
         "workflow/_data/states/signature_initiative.toml",
         "workflow/_data/data/organisation.toml",
+        "workflow/_data/data/electoral_periods.toml",
+        "workflow/_data/templates/static/dkfds/css/dkfds.min.css",
         "workflow/_data/migrations/env.py",
         "workflow/_data/templates/base.html",
         "workflow/_data/translations/en/LC_MESSAGES/messages.po",
@@ -81,4 +85,5 @@ def test_installed_wheel_runs_without_the_checkout(wheel, tmp_path):
         cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert checked.returncode == 0, checked.stderr
-    assert "processes 5" in checked.stdout
+    # Every process the checkout defines is loaded from the installed wheel.
+    assert f"processes {len(load_definitions(ROOT / 'states'))}" in checked.stdout

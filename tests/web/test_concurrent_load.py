@@ -35,6 +35,12 @@ from workflow.web.server import serving
 
 SECRET = "belastningstest-" + "x" * 32
 EMAIL = "formand.belastning@test.aftaleflow.dk"
+# A forum matter is raised in TSS only with all three aims described (rule triple_aim_described).
+TRIPLE_AIM = {
+    "triple_aim_quality": "Færre genindlæggelser efter udskrivning.",
+    "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
+    "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,8 @@ class World:
 def _populate(url: str, cases: int) -> World:
     """Migrate and seed `url`; add a forum's secretariat and chair (also chair of TSS) with a
     password and an API token, the other co-chair of both with a token (a formandskab decision
-    needs both), and `cases` forum matters in draft."""
+    needs both), and `cases` forum matters in draft, each with the decision basis in Triple Aim
+    that raising it in TSS asks for."""
     database = make_engine(url)
     migrate.upgrade(database)
     with Session(database, expire_on_commit=False) as session:
@@ -73,7 +80,7 @@ def _populate(url: str, cases: int) -> World:
         ids = [
             engine.create_case(
                 session, process="forum_matter", title=f"Belastning {number}",
-                originating_body=forum, actor=user,
+                originating_body=forum, actor=user, **TRIPLE_AIM,
             ).id
             for number in range(cases)
         ]  # fmt: skip

@@ -140,9 +140,20 @@ def _copy_database(engine: Engine, copy: Path) -> list[str]:
 
 
 def has_data(engine: Engine) -> bool:
-    """Tell whether any table other than Alembic's holds a row."""
+    """Tell whether any table other than Alembic's holds a row.
+
+    SQLite's shadow tables (those an FTS5 table such as search_fts keeps its index in) are
+    left out: they hold rows in a database just migrated, and the virtual table above them
+    holds a row only when the data does."""
     names = [n for n in inspect(engine).get_table_names() if n != "alembic_version"]
     with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            shadows = {
+                row[1]
+                for row in connection.exec_driver_sql("PRAGMA main.table_list")
+                if row[2] == "shadow"
+            }
+            names = [n for n in names if n not in shadows]
         return any(
             connection.execute(select(literal(1)).select_from(table(name)).limit(1)).first()
             for name in names
