@@ -32,6 +32,11 @@ ORIGIN = {
     "joint_agreement": "SU-MIDT-SOM",
     "development_task": "SU-SYD-SOM",
     "implementation_plan": "TSS",
+    # The rhythms' processes (issue 16 point 9): SKU reviews its own agreement, an SU reports
+    # before the electoral period ends, a forum presents its work plan to TSS.
+    "agreement_review": "SKU",
+    "electoral_period_report": "SU-SYD-SOM",
+    "forum_work_plan": "FORUM-DATA",
 }
 # The keys a stored version written before they existed does not have.
 DOMAIN_KEYS = (

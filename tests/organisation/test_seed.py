@@ -94,6 +94,11 @@ def test_a_definition_naming_a_kind_the_organisation_lacks_is_refused(
     assert 'TSS = "steering"' in text
     path.write_text(text.replace('TSS = "steering"', 'TSS = "working_group"'), encoding="utf-8")
     monkeypatch.setattr(seed, "registry", ProcessRegistry(copy))
+    # The seeded organisation has a body of every kind since its working group (AG-IV) came in:
+    # an organisation without a working group is one whose working groups are themed groups.
+    for body in session.scalars(select(Body).where(Body.kind == BodyKind.WORKING_GROUP)):
+        body.kind = BodyKind.THEME_GROUP
+    session.flush()
     with pytest.raises(
         DefinitionError, match=r"forum_matter.toml: body_kinds.TSS: .*'working_group'"
     ):

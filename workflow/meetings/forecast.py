@@ -20,12 +20,16 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, Case, Meeting, MeetingStatus
+from models import Body, Case, CaseEvent, Meeting, MeetingStatus
+from workflow.cases.rules import FRAMED_BY_TSS
 from workflow.engine import core as engine
 from workflow.engine.deadlines import material_deadline
 from workflow.engine.definitions import ProcessDefinition, StateSpec, TransitionSpec
 from workflow.engine.guards import GUARDS, Failure, GuardContext
 from workflow.engine.processes import registry
+
+# The guard of the steps only a cluster's own development task takes (workflow/cases/rules.py).
+OWN_INITIATIVE = "own_initiative"
 
 # The deciding body as the process definitions name it (a state's `body`); the meetings that
 # count are those of the body doing its work for the case on the day: after a reorganisation
@@ -104,7 +108,7 @@ def forecast(session: Session, case: Case, now: datetime) -> Forecast:
     definition = registry.get(session, case.process, case.process_version)
     if definition.states[case.state].final:
         return Forecast(Outcome.NO_DECISION, reason=NoDecisionReason.FINAL)
-    path = decision_path(definition, case.state)
+    path = decision_path(definition, case.state, framed=_framed(session, case))
     if path is None:
         return Forecast(Outcome.NO_DECISION, reason=NoDecisionReason.NOT_ON_PATH)
     sources = _sources(case.state, path)
@@ -166,15 +170,36 @@ def decision_transitions(definition: ProcessDefinition) -> list[TransitionSpec]:
     ]
 
 
-def decision_path(definition: ProcessDefinition, state: str) -> list[TransitionSpec] | None:
+def _framed(session: Session, case: Case) -> bool:
+    """Whether TSS approved the case's assignment frame (a development task, type B)."""
+    if case.id is None:
+        return False
+    return (
+        session.scalar(
+            select(CaseEvent.id)
+            .where(CaseEvent.case_id == case.id, CaseEvent.trigger == FRAMED_BY_TSS)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def decision_path(
+    definition: ProcessDefinition, state: str, *, framed: bool = False
+) -> list[TransitionSpec] | None:
     """The shortest path from `state` through the last SKU decision ahead, or None.
 
     Of several SKU decisions ahead (the implementation plan's first discussion and its
     adoption), the one farthest along the process is the decision the forecast is for.
+    A development task TSS framed (`framed`, or a path through TSS' approval of the frame)
+    goes back to TSS through the comment round: the path leaves out the steps only a
+    cluster's own task takes (guard own_initiative), which would refuse it.
     """
     depth = _depths(definition)
     # Each state reached, with the transition and the state it was reached from.
     previous: dict[str, tuple[TransitionSpec, str] | None] = {state: None}
+    # Whether the path to each state reached has TSS' frame behind it.
+    framed_at = {state: framed}
     queue = deque([state])
     while queue:
         current = queue.popleft()
@@ -182,7 +207,10 @@ def decision_path(definition: ProcessDefinition, state: str) -> list[TransitionS
             dest = transition.dest
             if transition.automatic_only or dest in previous or definition.states[dest].final:
                 continue
+            if framed_at[current] and OWN_INITIATIVE in transition.guards:
+                continue
             previous[dest] = (transition, current)
+            framed_at[dest] = framed_at[current] or transition.trigger == FRAMED_BY_TSS
             queue.append(dest)
     reachable = [
         (depth[goal.dest], -index, goal, source)
