@@ -45,7 +45,6 @@ from models import (
     ImplementationStatus,
     Meeting,
     Membership,
-    ProcessVersion,
     Role,
     User,
 )
@@ -585,8 +584,8 @@ def _private_states(session: Session) -> list[tuple[str, int, str]]:
         return list(g.policy_private_states)
     found = [
         (name, version, state.name)
-        for name, version in session.execute(select(ProcessVersion.name, ProcessVersion.version))
-        for state in registry.get(session, name, version).states.values()
+        for (name, version), definition in registry.stored(session).items()
+        for state in definition.states.values()
         if state.visibility == "originating"
     ]
     if has_app_context():

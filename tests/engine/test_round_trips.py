@@ -39,7 +39,7 @@ def _verbs(statements: list[str]) -> list[str]:
     return [" ".join(statement.split()[:3]) for statement in statements]
 
 
-def test_a_plain_transition_takes_ten_statements(session, make_case, make_user):
+def test_a_plain_transition_takes_eleven_statements(session, make_case, make_user):
     chair = make_user("chair@FORUM-DATA")
     earlier, case = (
         make_case("forum_matter", origin="FORUM-DATA"),
@@ -53,9 +53,10 @@ def test_a_plain_transition_takes_ten_statements(session, make_case, make_user):
 
     listed = "\n".join(statements)
     # Read: the actor's memberships, the chain's head, who to tell, the routing rule's
-    # expenses; written: the open deadlines closed, the event, the case, the new deadline,
+    # expenses, the webhook subscriptions that may want the event (its outbox rows commit with
+    # it); written: the open deadlines closed, the event, the case, the new deadline,
     # next_due_at, and the one notification to the member who opened the case.
-    assert len(statements) == 10, listed
+    assert len(statements) == 11, listed
     assert not any("idempotency_key =" in s for s in statements), listed  # a new event's key
     verbs = _verbs(statements)
     # Written: the case once (no second UPDATE of its state), one event, one deadline, and

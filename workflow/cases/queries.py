@@ -24,7 +24,6 @@ from models import (
     Membership,
     NationalGoal,
     Party,
-    ProcessVersion,
     Role,
     User,
     case_national_goals,
@@ -220,8 +219,7 @@ def open_deadline() -> ColumnElement[bool]:
 
 def definitions(session: Session) -> Definitions:
     """Return every stored process definition version, keyed by (name, version)."""
-    rows = session.execute(select(ProcessVersion.name, ProcessVersion.version)).all()
-    return {(name, version): registry.get(session, name, version) for name, version in rows}
+    return registry.stored(session)
 
 
 def open_case_condition(known: Definitions) -> ColumnElement[bool]:

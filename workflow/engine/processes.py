@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from threading import Lock
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from transitions import Machine
 
@@ -57,12 +58,19 @@ class ProcessRegistry:
 
     def latest(self, session: Session, name: str) -> ProcessDefinition:
         """Return the newest stored version of process `name`."""
+        # One look-up per name and transaction: a page that asks for every process's newest
+        # version (menus, filters, the dashboard) asks once, not once per use.
+        seen: dict[str, ProcessDefinition] = session.info.setdefault(_LATEST, {})
+        definition = seen.get(name)
+        if definition is not None:
+            return definition
         row = self._latest_row(session, name)
         if row is None:
             raise UnknownProcess(
                 f"Processen '{name}' findes ikke. Kendte: {', '.join(self.names(session))}."
             )
-        return self._parse(row)
+        definition = seen[name] = self._parse(row)
+        return definition
 
     def get(self, session: Session, name: str, version: int) -> ProcessDefinition:
         """Return version `version` of process `name`."""
@@ -84,6 +92,27 @@ class ProcessRegistry:
         definition = seen[(name, version)] = self._parse(row)
         return definition
 
+    def stored(self, session: Session) -> dict[tuple[str, int], ProcessDefinition]:
+        """Every stored version, keyed by (name, version): one query per transaction, not one
+        per version (the lists, the dashboard and the visibility rules ask for them all)."""
+        stored: dict[tuple[str, int], ProcessDefinition] | None = session.info.get(_STORED)
+        if stored is None:
+            seen: dict[tuple[str, int], ProcessDefinition] = session.info.setdefault(
+                "process_versions", {}
+            )
+            stored = {}
+            rows = session.scalars(
+                select(ProcessVersion).order_by(ProcessVersion.name, ProcessVersion.version)
+            )
+            for row in rows:
+                key = (row.name, row.version)
+                definition = seen.get(key)
+                if definition is None:
+                    definition = seen[key] = self._parse(row)
+                stored[key] = definition
+            session.info[_STORED] = stored
+        return dict(stored)
+
     def declaring(self, session: Session, definition: ProcessDefinition) -> ProcessDefinition:
         """Return the version whose meeting outcomes, implementation and plan year apply.
 
@@ -97,8 +126,13 @@ class ProcessRegistry:
         return latest if latest.declares_domain_keys else definition
 
     def names(self, session: Session) -> list[str]:
-        """List the names of every stored process."""
-        return list(session.scalars(select(ProcessVersion.name).distinct().order_by("name")))
+        """List the names of every stored process (read once per transaction)."""
+        names: list[str] | None = session.info.get(_NAMES)
+        if names is None:
+            names = session.info[_NAMES] = list(
+                session.scalars(select(ProcessVersion.name).distinct().order_by("name"))
+            )
+        return list(names)
 
     def all_latest(self, session: Session) -> list[ProcessDefinition]:
         """Return the newest version of every process, by name."""
@@ -147,6 +181,33 @@ class ProcessRegistry:
             cached = parsed.with_version(row.version)
             self._definitions[key] = cached
         return cached
+
+
+_LATEST = "process_latest"
+_NAMES = "process_names"
+_STORED = "process_stored"
+
+
+def _forget_latest(session: Session) -> None:
+    session.info.pop(_LATEST, None)
+    session.info.pop(_NAMES, None)
+    session.info.pop(_STORED, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _new_versions_change_the_latest(session: Session, _context: Any) -> None:
+    if any(isinstance(obj, ProcessVersion) for obj in session.new):
+        _forget_latest(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(session: Session) -> None:
+    _forget_latest(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    _forget_latest(session)
 
 
 registry = ProcessRegistry()

@@ -26,7 +26,6 @@ from models import (
     ItemKind,
     Meeting,
     MeetingStatus,
-    ProcessVersion,
     User,
 )
 from workflow import policy
@@ -102,13 +101,11 @@ def candidates(session: Session, meeting: Meeting) -> list[Case]:
     on_agenda = _on_pending_agenda(session)
     # Only cases in a state some definition gives meeting outcomes can await a meeting; ask
     # the database for those rather than loading every case the body holds.
-    stored = session.execute(select(ProcessVersion.name, ProcessVersion.version)).all()
     waiting = [
         and_(Case.process == name, Case.state.in_(states))
-        for name, version in stored
-        if (states := [s.name for s in registry.get(session, name, version).states.values()
-                       if s.outcomes])
-    ]  # fmt: skip
+        for (name, _version), definition in registry.stored(session).items()
+        if (states := [s.name for s in definition.states.values() if s.outcomes])
+    ]
     if not waiting:
         return []
     cases = session.scalars(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, BodyKind, Case, CaseEvent, Meeting, Membership, ProcessVersion, User
+from models import Body, BodyKind, Case, CaseEvent, Meeting, Membership, User
 from workflow import policy
 from workflow.engine.processes import registry
 from workflow.organisation import queries as organisation
@@ -36,8 +36,8 @@ def _informing_triggers(session: Session, bodies: Collection[str]) -> set[str]:
     """The triggers that inform one of `bodies` in some stored process version: a cheap first
     filter before each event is checked against its own case's version."""
     found: set[str] = set()
-    for name, version in session.execute(select(ProcessVersion.name, ProcessVersion.version)):
-        for transition in registry.get(session, name, version).transitions:
+    for definition in registry.stored(session).values():
+        for transition in definition.transitions:
             if set(transition.inform) & set(bodies):
                 found.add(transition.trigger)
     return found
