@@ -37,7 +37,12 @@ def test_stateful_walk_creates_and_moves_cases_with_no_failures(
     user = make_user(*(f"{role}@{code}" for code in codes for role in ("chair", "secretariat")))
     token = tokens.create_token(session, user, "stateful").plain
     app = make_app()
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    # The walk leaves out the webhook and notification families: with them the bounded walk
+    # spent its steps on their links and never moved a case. test_api_schemathesis and
+    # tests/api/test_api_webhooks.py drive them.
+    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app).exclude(
+        path_regex=r"/(webhooks|webhook-deliveries|notifications)(/|$)"
+    )
 
     # The token through an auth provider (not a fixed header), so schemathesis knows it is the
     # real credential and probes each operation without it and with a wrong one.
@@ -86,5 +91,9 @@ def test_stateful_walk_creates_and_moves_cases_with_no_failures(
     edited = statistics[("PATCH", "/api/v1/cases/{case_id}", 200)]
     summary = "\n".join(f"{k}: {v}" for k, v in sorted(statistics.items()))
     assert created > 0, summary
-    assert moved > 0, summary
+    # Since the Triple Aim rule reads the texts (issue 16, point 7) the generated cases seldom
+    # meet every rule: a move the walk reaches may end in the rule's documented refusal (422).
+    # Either way the walk went from creating a case to moving it, and found no failure.
+    refused_by_a_rule = statistics[("POST", "/api/v1/cases/{case_id}/transitions", 422)]
+    assert moved + refused_by_a_rule > 0, summary
     assert edited > 0, summary
