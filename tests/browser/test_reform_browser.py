@@ -37,7 +37,7 @@ PROPOSAL = {
     "role_distribution": "Kommunen følger op, hospitalet udreder.",
     "general_practice_role": "Almen praksis henviser.",
     "triple_aim_quality": "Færre genindlæggelser.",
-    "triple_aim_economy": "Udgiftsneutral.",
+    "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
     "triple_aim_experience": "Ét samlet forløb.",
     "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }
