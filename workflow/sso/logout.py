@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import current_app, session
 
-from workflow.sso import oidc, saml
+from workflow.sso import oidc
 from workflow.sso.settings import OidcProvider, current_settings
 
 # What the session remembers of a provider sign-in: the provider and its logout hint.
@@ -25,6 +25,8 @@ def provider_logout(return_to: str) -> str | None:
     try:
         if isinstance(provider, OidcProvider):
             return oidc.logout_url(provider, hint, return_to)
+        from workflow.sso import saml  # pysaml2 loads on first SAML use (see saml.py)
+
         return saml.logout_redirect(provider, hint, relay_state="")
     except Exception:  # the provider is down: the local logout has happened all the same
         current_app.logger.warning("single logout at %s failed", provider.key, exc_info=True)

@@ -5,6 +5,9 @@ checks the signature against the IdP's metadata, the audience (our entity id), t
 and destination (our ACS address), NotBefore/NotOnOrAfter with the provider's clock skew, and
 InResponseTo against the request this browser started; the assertion's id is then noted in
 the database so a copy is refused on every server until it expires.
+
+pysaml2 compiles its XML schemas when imported (about two seconds): this module is imported
+where SAML is used, not at start-up, so a worker that never sees SAML starts without it.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from workflow.auth.login import login
 from workflow.auth.views import safe_next
 from workflow.engine import clock
 from workflow.engine.calendar import local_date
-from workflow.sso import mapping, oidc, operations, saml
+from workflow.sso import mapping, oidc, operations
 from workflow.sso.logout import SESSION_KEY
 from workflow.sso.mapping import Identity, Refusal
 from workflow.sso.settings import (
@@ -82,6 +82,8 @@ def start(provider: str) -> Response:
     if isinstance(chosen, OidcProvider):
         session["sso_next"] = next_path
         return oidc.start(chosen)
+    from workflow.sso import saml  # pysaml2 loads on first SAML use (see saml.py)
+
     request_id, location = saml.start(chosen, relay_state=next_path)
     response = redirect(location)
     pending = _pending()
@@ -110,6 +112,8 @@ def saml_acs(provider: str) -> Response | tuple[str, int]:
     chosen = _provider(provider)
     if not isinstance(chosen, SamlProvider):
         abort(404)
+    from workflow.sso import saml
+
     pending = _pending()
     try:
         verified = saml.finish(chosen, request.form.get("SAMLResponse", ""), pending)
@@ -130,6 +134,8 @@ def saml_metadata(provider: str) -> Response:
     chosen = _provider(provider)
     if not isinstance(chosen, SamlProvider):
         abort(404)
+    from workflow.sso import saml
+
     return Response(saml.metadata(chosen), mimetype="application/samlmetadata+xml")
 
 
@@ -147,6 +153,8 @@ def saml_sls(provider: str) -> Response | tuple[str, int]:
 
 
 def _idp_logout(provider: SamlProvider) -> Response | tuple[str, int]:
+    from workflow.sso import saml
+
     try:
         ask = saml.parse_idp_logout(provider, request.args.to_dict(flat=True))
     except Refusal as refusal:
