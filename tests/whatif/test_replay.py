@@ -1,0 +1,97 @@
+"""The replay on a history with known numbers: TSS's materialefrist from 8 to 4 working days."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models import Case, Meeting, User
+from tests.support.whatif import BETWEEN, LATE, NOW, ON_TIME, build, local
+from workflow.whatif.queries import load_history, months_ago
+from workflow.whatif.replay import replay
+from workflow.whatif.scenario import Scenario
+
+
+def _history(session: Session) -> Any:
+    return load_history(session, months_ago(NOW, 12), NOW)
+
+
+def test_shorter_tss_deadline_moves_exactly_the_cases_between_the_deadlines(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    known = build(session, make_case, make_user, make_meeting)
+    result = replay(_history(session), Scenario(material_days={"TSS": 4}))
+
+    assert result.cases == len(ON_TIME) + len(BETWEEN) + len(LATE)
+    moved = result.moved_earlier
+    assert sorted(m.case.id for m in moved) == sorted(known.cases[d].id for d in BETWEEN)
+    assert {(m.body_code, m.state, m.meetings_earlier) for m in moved} == {("TSS", "at_tss", 1)}
+    assert {m.today.date() for m in moved} == {date(2020, 11, 26)}
+    assert {m.draft.date() for m in moved} == {date(2020, 10, 29)}
+    assert result.moved_later == []
+
+    counts = {(code, start.date()): (t, d) for code, start, t, d in result.meetings}
+    assert counts[("TSS", date(2020, 10, 29))] == (2, 5)
+    assert counts[("TSS", date(2020, 11, 26))] == (4, 1)
+    # Today every case submitted after 19 October missed the next meeting's deadline; with
+    # 4 working days only the one submitted on 26 October does.
+    assert result.material_missed == (4, 1)
+
+    stage = next(r for r in result.stages if r.key == ("signature_initiative", "at_tss"))
+    assert stage.today_count == stage.draft_count == 6
+    assert stage.draft_mean is not None and stage.today_mean is not None
+    # Three cases wait four weeks (28 days) less each: the mean falls by 14 days.
+    assert stage.change == -14.0
+    tss = next(r for r in result.bodies if r.key == ("TSS",))
+    assert tss.change == -14.0
+
+
+def test_replay_without_changes_gives_the_history_back(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    build(session, make_case, make_user, make_meeting)
+    result = replay(_history(session), Scenario())
+
+    assert result.moved == []
+    assert all(r.today_mean == r.draft_mean for r in (*result.stages, *result.bodies))
+    assert all(t == d for _, _, t, d in result.meetings)
+    assert result.material_missed[0] == result.material_missed[1]
+
+
+def test_a_calendar_without_the_late_meeting_moves_its_cases_to_the_next(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    known = build(session, make_case, make_user, make_meeting)
+    calendar = (date(2020, 10, 1), date(2020, 10, 29), date(2020, 12, 17))
+    result = replay(_history(session), Scenario(calendars={"TSS": calendar}))
+
+    later = result.moved_later
+    assert sorted(m.case.id for m in later) == sorted(known.cases[d].id for d in (*BETWEEN, *LATE))
+    assert {(m.draft.date(), m.meetings_earlier) for m in later} == {(date(2020, 12, 17), -1)}
+    assert later[0].draft == local(date(2020, 12, 17), 13)
+
+
+def test_replay_writes_nothing(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+    footprint: Callable[[Case], dict[str, Any]],
+) -> None:
+    known = build(session, make_case, make_user, make_meeting)
+    before = {day: footprint(case) for day, case in known.cases.items()}
+    replay(_history(session), Scenario(material_days={"TSS": 4}))
+    session.commit()
+    assert {day: footprint(case) for day, case in known.cases.items()} == before
