@@ -12,8 +12,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, Meeting, MeetingStatus
-from workflow.engine.processes import registry
+from workflow.engine.definitions import ProcessDefinition
+from workflow.engine.processes import UnknownProcess, registry
 from workflow.whatif.history import BodyRow, CaseRow, History, MeetingRow, Move
+from workflow.whatif.replay import Comparison, replay
+from workflow.whatif.scenario import Scenario, ScenarioError
 
 # Meetings this far beyond now are loaded too: a replayed case may reach a planned one.
 CALENDAR_AHEAD = timedelta(days=400)
@@ -95,3 +98,27 @@ def load_history(session: Session, since: datetime, now: datetime) -> History:
         meetings=dict(meetings),
         definitions=registry.stored(session),
     )
+
+
+def compare(session: Session, scenario: Scenario, now: datetime) -> Comparison:
+    """Replay the cases created in the scenario's last months up to `now` against it."""
+    history = load_history(session, months_ago(now, scenario.months), now)
+    return replay(history, scenario)
+
+
+def stored_version(session: Session, text: str) -> ProcessDefinition:
+    """A stored version named 'process:version' (as the CLI and the page's choice write it)."""
+    name, _, number = text.partition(":")
+    known = registry.names(session)
+    if name not in known or not number.isdigit():
+        raise ScenarioError(
+            "version",
+            f"Angiv en gemt version som proces:version, fx signature_initiative:1; kendte "
+            f"processer: {', '.join(known)}.",
+            f"Give a stored version as process:version, e.g. signature_initiative:1; known "
+            f"processes: {', '.join(known)}.",
+        )
+    try:
+        return registry.get(session, name, int(number))
+    except UnknownProcess as exc:
+        raise ScenarioError("version", str(exc), f"No version {number} of '{name}'.") from None
