@@ -95,3 +95,50 @@ def test_replay_writes_nothing(
     replay(_history(session), Scenario(material_days={"TSS": 4}))
     session.commit()
     assert {day: footprint(case) for day, case in known.cases.items()} == before
+
+
+def _draft(session: Session, old: str, new: str, count: int = 1) -> Any:
+    from pathlib import Path
+
+    from workflow.engine.processes import registry
+    from workflow.whatif.scenario import parse_draft
+
+    source = Path(__file__).resolve().parents[2] / "states" / "signature_initiative.toml"
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    return parse_draft(text.replace(old, new, count), registry.names(session))
+
+
+def test_a_draft_deadline_counts_the_stays_that_would_break_it(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    build(session, make_case, make_user, make_meeting)
+    draft = _draft(
+        session,
+        'deadline = { kind = "material" }',
+        'deadline = { kind = "days_after_entry", days = 30 }',
+    )
+    result = replay(_history(session), Scenario(draft=draft))
+    # TSS still decides at its meetings, so nothing moves; but the four cases decided on
+    # 26 November stayed more than 30 days (submitted 20-26 October), the two of 29 October
+    # fifteen days.
+    assert result.moved == []
+    assert result.breaches == [("signature_initiative", "at_tss", 0, len(BETWEEN) + len(LATE))]
+    assert result.breach_totals == (0, 4)
+
+
+def test_a_draft_without_a_transition_the_cases_took_stops_their_replay(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    build(session, make_case, make_user, make_meeting)
+    draft = _draft(session, "tss_recommend", "tss_indstil", -1)
+    result = replay(_history(session), Scenario(draft=draft))
+    assert result.stopped == {"transition": 6}
+    stage = next(r for r in result.stages if r.key == ("signature_initiative", "at_tss"))
+    assert (stage.today_count, stage.draft_count) == (6, 0)

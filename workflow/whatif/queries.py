@@ -36,12 +36,14 @@ def months_ago(now: datetime, months: int) -> datetime:
 
 def load_history(session: Session, since: datetime, now: datetime) -> History:
     """The cases created from `since` to `now`, with every move, and the meeting calendars."""
+    # Core rows through the session's connection: no ORM identity work for 100,000 rows.
+    connection = session.connection()
     bodies = {
         row.id: BodyRow(
             row.id, row.code, row.name, row.material_deadline_days,
             row.material_deadline_working_days,
         )
-        for row in session.execute(
+        for row in connection.execute(
             select(
                 Body.id, Body.code, Body.name, Body.material_deadline_days,
                 Body.material_deadline_working_days,
@@ -49,7 +51,7 @@ def load_history(session: Session, since: datetime, now: datetime) -> History:
         )
     }  # fmt: skip
     meetings: dict[int, list[MeetingRow]] = defaultdict(list)
-    for meeting in session.execute(
+    for meeting in connection.execute(
         select(Meeting.id, Meeting.body_id, Meeting.starts_at)
         .where(
             Meeting.status != MeetingStatus.CANCELLED,
@@ -61,7 +63,7 @@ def load_history(session: Session, since: datetime, now: datetime) -> History:
         meetings[meeting.body_id].append(MeetingRow(meeting.body_id, meeting.starts_at, meeting.id))
     in_period = (Case.created_at >= since) & (Case.created_at <= now)
     moves: dict[int, list[Move]] = defaultdict(list)
-    for event in session.execute(
+    for event in connection.execute(
         select(
             CaseEvent.case_id, CaseEvent.trigger, CaseEvent.to_state, CaseEvent.created_at,
             CaseEvent.meeting_id,
@@ -81,7 +83,7 @@ def load_history(session: Session, since: datetime, now: datetime) -> History:
             row.id, row.title, row.process, row.process_version, row.originating_body_id,
             row.plan_year, tuple(moves.get(row.id, ())),
         )
-        for row in session.execute(
+        for row in connection.execute(
             select(
                 Case.id, Case.title, Case.process, Case.process_version,
                 Case.originating_body_id, Case.plan_year,

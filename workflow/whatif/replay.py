@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from workflow.engine.calendar import end_of_day, local_date, subtract_days
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.definitions import ProcessDefinition, StateSpec
+from workflow.engine.definitions import ProcessDefinition, StateSpec, TransitionSpec
 from workflow.whatif.history import BodyRow, CaseRow, History, MeetingRow
 from workflow.whatif.scenario import MEETING_TIME, Scenario
 from workflow.whatif.workdays import WorkingDays
@@ -169,6 +169,7 @@ class _World:
         material = dict(scenario.material_days) if scenario else {}
         calendars = dict(scenario.calendars) if scenario else {}
         self.calendars: dict[int, Calendar] = {}
+        self._transitions: dict[int, dict[str, TransitionSpec]] = {}
         for body in history.bodies.values():
             meetings: Sequence[MeetingRow] = history.meetings.get(body.id, ())
             if body.code in calendars:
@@ -181,6 +182,15 @@ class _World:
                 ]
             days = material.get(body.code, body.material_deadline_days)
             self.calendars[body.id] = Calendar(body, meetings, days)
+
+    def transitions(self, definition: ProcessDefinition) -> dict[str, TransitionSpec]:
+        """The definition's transitions by trigger (looked up once per definition)."""
+        found = self._transitions.get(id(definition))
+        if found is None:
+            found = self._transitions[id(definition)] = {
+                t.trigger: t for t in definition.transitions
+            }
+        return found
 
     def definition(self, case: CaseRow) -> ProcessDefinition | None:
         if self.draft is not None and self.draft.name == case.process:
@@ -265,8 +275,8 @@ def _replay_case(
         if spec is None:
             return CaseReplay(case, today, tuple(draft), "state")
         following = case.moves[index + 1] if index + 1 < len(case.moves) else None
-        if following is not None and today_definition.transition(following.trigger) is not None:
-            step = definition.transition(following.trigger)
+        if following is not None and following.trigger in now_world.transitions(today_definition):
+            step = draft_world.transitions(definition).get(following.trigger)
             if step is None or stay.state not in step.sources or step.dest != following.to_state:
                 return CaseReplay(case, today, tuple(draft), "transition")
         body_id = draft_world.body_id(case, spec)
