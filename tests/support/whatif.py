@@ -10,7 +10,7 @@ from datetime import date, datetime, time
 from sqlalchemy.orm import Session
 
 from models import Case, Meeting, User
-from tests.support.formandskab import decide
+from support.formandskab import decide
 from workflow.engine import clock
 from workflow.engine import core as workflow_engine
 from workflow.engine.clock import LOCAL_TZ

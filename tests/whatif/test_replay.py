@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
+from support.whatif import BETWEEN, LATE, NOW, ON_TIME, build, local
 
 from models import Case, Meeting, User
-from tests.support.whatif import BETWEEN, LATE, NOW, ON_TIME, build, local
 from workflow.whatif.queries import load_history, months_ago
 from workflow.whatif.replay import replay
 from workflow.whatif.scenario import Scenario

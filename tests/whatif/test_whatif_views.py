@@ -7,11 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from support.html_checker import check_pages, checker_or_none, report
+from support.phone import phone_browser, phone_problems
+from support.whatif import build
 
 from models import Case, Meeting, User
-from tests.support.whatif import build
 
 STATES = Path(__file__).resolve().parents[2] / "states"
 URL = "/admin/hvad-hvis"
@@ -120,3 +124,30 @@ def test_the_page_in_english(
     assert "3 treatments reach an earlier meeting (3 one meeting earlier)" in text
     refused = client.post(URL, data={"months": "12", "material_days": "4"})
     assert "Choose the body whose deadline for papers changes." in text_of(refused)
+
+
+# The markup does not depend on the database: checked in the SQLite run, as the crawl does.
+@pytest.mark.sqlite_only
+def test_the_result_and_the_refusal_are_valid_fit_a_phone_and_pass_axe(
+    session: Session,
+    client: FlaskClient,
+    app: Flask,
+    logged_in: Callable[..., User],
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+    tmp_path: Path,
+) -> None:
+    build(session, make_case, make_user, make_meeting)
+    logged_in(is_admin=True)
+    result = client.post(URL, data={"months": "12", "material_body": "TSS", "material_days": "4"})
+    refused = client.post(URL, data={"months": "12", "draft": "name = 3"})
+    assert (result.status_code, refused.status_code) == (200, 422)
+    pages = {URL: result.get_data(as_text=True), URL + "?fejl": refused.get_data(as_text=True)}
+    java = checker_or_none()
+    if java is not None:
+        errors, where = check_pages(java, pages, tmp_path)
+        assert errors == [], report(errors, where)
+    with phone_browser() as browser:
+        for path, html in pages.items():
+            assert phone_problems(browser, app, {path: html}) == {}
