@@ -139,6 +139,6 @@ def test_a_draft_without_a_transition_the_cases_took_stops_their_replay(
     build(session, make_case, make_user, make_meeting)
     draft = _draft(session, "tss_recommend", "tss_indstil", -1)
     result = replay(_history(session), Scenario(draft=draft))
+    # The stopped cases are left out of both sides: nothing is compared, and the page says why.
     assert result.stopped == {"transition": 6}
-    stage = next(r for r in result.stages if r.key == ("signature_initiative", "at_tss"))
-    assert (stage.today_count, stage.draft_count) == (6, 0)
+    assert (result.cases, result.stages, result.meetings) == (0, [], [])

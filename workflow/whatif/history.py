@@ -59,6 +59,3 @@ class History:
     # Each body's meetings that were not cancelled, in order of their start.
     meetings: Mapping[int, Sequence[MeetingRow]]
     definitions: Mapping[tuple[str, int], ProcessDefinition]
-
-    def body_by_code(self, code: str) -> BodyRow | None:
-        return next((b for b in self.bodies.values() if b.code == code), None)
