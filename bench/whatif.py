@@ -1,6 +1,6 @@
 """Benchmark: the what-if replay over 10,000 cases (issue 19: "replays 10,000 cases in seconds").
 
-Generates BENCH_WHATIF_CASES cases (default 10,000, about 150,000 events, over five years;
+Generates BENCH_WHATIF_CASES cases (default 10,000, about 96,500 events, over five years;
 `aftaleflow bench-data`, workflow/volume.py) into a fresh database, then times, each a few
 times (the median is reported), loading the history of all of them (`whatif.queries
 .load_history`) and replaying it against TSS's materialefrist shortened to 4 working days
