@@ -105,6 +105,28 @@ def test_the_page_says_which_cases_reach_an_earlier_meeting(
     assert '<title id="hvad-hvis-organ-titel">' in html
 
 
+def test_a_pasted_draft_shows_its_deadline_breaches_by_state(
+    session: Session,
+    client: FlaskClient,
+    logged_in: Callable[..., User],
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+    text_of: Callable[[Any], str],
+) -> None:
+    build(session, make_case, make_user, make_meeting)
+    logged_in(is_admin=True)
+    source = (STATES / "signature_initiative.toml").read_text(encoding="utf-8")
+    draft = source.replace(
+        'deadline = { kind = "material" }', 'deadline = { kind = "days_after_entry", days = 30 }', 1
+    )
+    response = client.post(URL, data={"months": "12", "draft": draft})
+    assert response.status_code == 200
+    text = text_of(response)
+    assert "Overskredne frister: i dag 0, i kladden 4." in text
+    assert "Signaturindsats Til behandling i TSS 0 4" in text
+
+
 def test_the_page_in_english(
     session: Session,
     client: FlaskClient,

@@ -163,11 +163,12 @@ def run() -> Page:
 def _stage_names(result: Comparison) -> dict[tuple[str, ...], tuple[str, str]]:
     """The process's title and the state's label of each stage, in the user's language."""
     names: dict[tuple[str, ...], tuple[str, str]] = {}
-    for row in result.stages:
-        process, state = row.key
+    keys = [row.key for row in result.stages] + [(p, s) for p, s, _t, _d in result.breaches]
+    for key in keys:
+        process, state = key
         definition = registry.latest(db(), process)
         spec = definition.states.get(state)
-        names[row.key] = (
+        names[key] = (
             pick(definition.title, definition.title_en),
             pick(spec.label, spec.label_en) if spec else state,
         )
