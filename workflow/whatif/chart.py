@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from babel import numbers
 from markupsafe import Markup, escape
-
-from workflow.engine.formats import format_number
 
 TODAY_COLOUR = "#0072B2"
 DRAFT_COLOUR = "#D55E00"
@@ -69,7 +68,7 @@ def paired_bars(
                 f'<rect x="{left}" y="{by}" width="{length:.1f}" height="{bar - 1}" '
                 f'fill="{fills[side]}" stroke="{DRAFT_COLOUR if side else TODAY_COLOUR}"/>'
                 f'<text x="{left + length + 4:.1f}" y="{by + bar - 2}">'
-                f"{escape(format_number(round(value, 1), locale))}</text>"
+                f"{escape(numbers.format_decimal(value, '#,##0.#', locale=locale))}</text>"
             )
     parts.append(
         f'<line x1="{left}" x2="{left}" y1="{top - 4}" y2="{height - 8}" stroke="#222"/></g></svg>'
