@@ -142,3 +142,23 @@ def test_a_draft_without_a_transition_the_cases_took_stops_their_replay(
     # The stopped cases are left out of both sides: nothing is compared, and the page says why.
     assert result.stopped == {"transition": 6}
     assert (result.cases, result.stages, result.meetings) == (0, [], [])
+
+
+def test_the_whatif_package_cannot_change_a_case() -> None:
+    """The replay reads: no module of it imports the engine's writers or the unit of work."""
+    import ast
+    from pathlib import Path
+
+    writers = {"workflow.engine.core", "workflow.engine.unit_of_work", "workflow.engine.deadlines"}
+    package = Path(__file__).resolve().parents[2] / "workflow" / "whatif"
+    for module in package.glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                imported |= {base} | {f"{base}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                imported |= {alias.name for alias in node.names}
+        assert not imported & writers, (module.name, imported & writers)
+        assert "perform" not in module.read_text(encoding="utf-8"), module.name
