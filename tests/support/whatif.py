@@ -29,6 +29,7 @@ ON_TIME = (date(2020, 10, 14), date(2020, 10, 15))
 BETWEEN = (date(2020, 10, 20), date(2020, 10, 21), date(2020, 10, 23))
 # Submitted after both deadlines: 26 November either way.
 LATE = (date(2020, 10, 26),)
+WAITING = date(2020, 11, 30)
 NOW = local(date(2020, 12, 1))
 
 
@@ -43,9 +44,12 @@ def build(
     make_case: Callable[..., Case],
     make_user: Callable[..., User],
     make_meeting: Callable[..., Meeting],
+    *,
+    waiting: bool = False,
 ) -> KnownHistory:
     """Submit one case on each day above and have TSS decide it at the meeting it reaches
-    with today's materialefrist."""
+    with today's materialefrist; `waiting` adds one submitted on 30 November, still waiting
+    for TSS (planned for 17 December)."""
     meetings = {day: make_meeting("TSS", local(day, 13)) for day in TSS_MEETINGS}
     su_chair = make_user("chair@SU-NORD-SOM")
     tss_secretariat = make_user("secretariat@TSS")
@@ -62,6 +66,12 @@ def build(
         workflow_engine.perform(
             case, "tss_recommend", tss_secretariat, data={"meeting_id": meetings[meeting_day].id}
         )
+    if waiting:
+        clock.set_time(local(date(2020, 9, 1)))
+        case = make_case(title="Venter på TSS")
+        clock.set_time(local(WAITING))
+        decide(case, "submit", su_chair)
+        cases[WAITING] = case
     clock.set_time(NOW)
     session.commit()
     return KnownHistory(meetings, cases)

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
-from support.whatif import BETWEEN, LATE, NOW, ON_TIME, build, local
+from support.whatif import BETWEEN, LATE, NOW, ON_TIME, TSS_MEETINGS, WAITING, build, local
 
 from models import Case, Meeting, User
 from workflow.whatif.queries import load_history, months_ago
@@ -162,3 +162,28 @@ def test_the_whatif_package_cannot_change_a_case() -> None:
                 imported |= {alias.name for alias in node.names}
         assert not imported & writers, (module.name, imported & writers)
         assert "perform" not in module.read_text(encoding="utf-8"), module.name
+
+
+def test_a_case_still_waiting_counts_at_the_meeting_it_is_planned_for(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    known = build(session, make_case, make_user, make_meeting, waiting=True)
+    # An extra TSS meeting on 10 December: its materialefrist (8 working days) is 30 November,
+    # the day the waiting case was submitted.
+    calendar = (*TSS_MEETINGS, date(2020, 12, 10))
+    result = replay(_history(session), Scenario(calendars={"TSS": tuple(sorted(calendar))}))
+
+    [moved] = result.moved
+    assert moved.case.id == known.cases[WAITING].id
+    assert (moved.today.date(), moved.draft.date(), moved.meetings_earlier) == (
+        date(2020, 12, 17), date(2020, 12, 10), 1,
+    )  # fmt: skip
+    counts = {(code, start.date()): (t, d) for code, start, t, d in result.meetings}
+    assert counts[("TSS", date(2020, 12, 10))] == (0, 1)
+    assert counts[("TSS", date(2020, 12, 17))] == (1, 0)
+    # Still waiting, it has no lead time yet: the six decided cases make the mean either way.
+    stage = next(r for r in result.stages if r.key == ("signature_initiative", "at_tss"))
+    assert (stage.today_count, stage.draft_count, stage.change) == (6, 6, 0.0)

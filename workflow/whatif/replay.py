@@ -75,7 +75,8 @@ class Stay:
     body_id: int
     entered: datetime
     left: datetime | None
-    meeting: MeetingRow | None = None  # the meeting that treated it
+    # The meeting that treated it; for a stay still going on, the one it is planned for.
+    meeting: MeetingRow | None = None
     missed_material: bool = False  # it arrived after the next meeting's materialefrist
     breached: bool = False  # it stayed past the state's own deadline
 
@@ -226,6 +227,15 @@ def _breached(
     return (left or now) > due
 
 
+def _planned(calendar: Calendar, entered: datetime, now: datetime) -> MeetingRow | None:
+    """The meeting a case still waiting for its body is planned for: the first it reaches,
+    if that lies ahead (a meeting held without deciding it leaves it unplanned)."""
+    index = calendar.reachable(entered)
+    if index < len(calendar.meetings) and calendar.meetings[index].starts_at > now:
+        return calendar.meetings[index]
+    return None
+
+
 def _stays_today(world: _World, case: CaseRow, now: datetime) -> tuple[Stay, ...] | None:
     definition = world.definition(case)
     if definition is None:
@@ -246,6 +256,8 @@ def _stays_today(world: _World, case: CaseRow, now: datetime) -> tuple[Stay, ...
         meeting = None
         if following is not None and following.meeting_id in calendar.position:
             meeting = calendar.meetings[calendar.position[following.meeting_id]]
+        elif following is None and _awaits_meeting(spec):
+            meeting = _planned(calendar, move.at, now)
         missed = _awaits_meeting(spec) and calendar.reachable(move.at) > calendar.first_after(
             move.at
         )
@@ -288,8 +300,9 @@ def _replay_case(
             entered
         )
         if stay.left is None:
+            planned = _planned(calendar, entered, now) if _awaits_meeting(spec) else None
             draft.append(
-                Stay(stay.state, body_id, entered, None, None, missed,
+                Stay(stay.state, body_id, entered, None, planned, missed,
                      _breached(spec, case, entered, None, now))
             )  # fmt: skip
             break
