@@ -52,6 +52,7 @@ from workflow.web.hardening import init_hardening
 from workflow.web.i18n import _, _l, init_i18n
 from workflow.web.routing import init_routing
 from workflow.webhooks import views as webhooks_web
+from workflow.whatif import views as whatif_web
 
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
@@ -146,6 +147,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     app.register_blueprint(accessibility_bp)
     app.register_blueprint(search_web.bp)
+    app.register_blueprint(whatif_web.bp)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(CSRFError, _csrf_refused)

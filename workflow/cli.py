@@ -1113,3 +1113,64 @@ def restore_command(
         err=True,
     )
     sys.exit(RESTORED_NOT_AT_HEAD)
+
+
+@main.command("whatif")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 60),
+              help="Genafspil sagerne oprettet de seneste N måneder.")  # fmt: skip
+@click.option("--draft", "draft_file", type=click.Path(exists=True, dir_okay=False),
+              help="En kladde til en procesdefinition (TOML), som states/*.toml.")  # fmt: skip
+@click.option("--version", "stored", help="En gemt procesversion, fx signature_initiative:2.")
+@click.option("--material", multiple=True, metavar="ORGAN=DAGE",
+              help="En anden materialefrist, fx TSS=4 (dage talt som organet tæller).")  # fmt: skip
+@click.option("--meetings", multiple=True, metavar="ORGAN=DATO,DATO",
+              help="En anden mødekalender, fx TSS=2026-01-08,2026-02-05.")  # fmt: skip
+@pass_context
+def whatif(
+    context: Context,
+    months: int,
+    draft_file: str | None,
+    stored: str | None,
+    material: tuple[str, ...],
+    meetings: tuple[str, ...],
+) -> None:
+    """Replay the last months' cases against a draft, a calendar or a materialefrist."""
+    from workflow.engine import clock
+    from workflow.engine.processes import registry
+    from workflow.whatif import queries, scenario, text
+
+    def pairs(specs: tuple[str, ...], option: str) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for spec in specs:
+            code, sign, value = spec.partition("=")
+            if not sign or not code.strip():
+                raise BadInput(f"{option}: skriv ORGAN=VÆRDI, ikke '{spec}'.")
+            found[code.strip()] = value
+        return found
+
+    with context.session() as session:
+        known = {b.code for b in session.scalars(select(Body))}
+        material_specs = pairs(material, "--material")
+        calendar_specs = pairs(meetings, "--meetings")
+        for code in (*material_specs, *calendar_specs):
+            if code not in known:
+                raise BadInput(f"Intet organ med koden '{code}'.{_suggestion(code, sorted(known))}")
+        try:
+            draft = None
+            if draft_file is not None:
+                source = Path(draft_file).read_text(encoding="utf-8")
+                draft = scenario.parse_draft(source, registry.names(session))
+            elif stored is not None:
+                draft = queries.stored_version(session, stored)
+            changes = scenario.Scenario(
+                months=months,
+                draft=draft,
+                material_days={
+                    c: scenario.parse_material_days(v) for c, v in material_specs.items()
+                },
+                calendars={c: scenario.parse_calendar(v) for c, v in calendar_specs.items()},
+            )
+        except scenario.ScenarioError as exc:
+            raise BadInput(exc.message_da) from None
+        result = queries.compare(session, changes, clock.now())
+    click.echo(text.report(result))

@@ -288,6 +288,11 @@ RULES: dict[tuple[str, str], Rule] = {
         "Driftssiden er for administratorer. Kontakt en administrator.",
         "The operations page is for administrators. Contact an administrator.",
     ),
+    ("replay_whatif", "site"): Rule(
+        ("admin",),
+        "Kun administratorer kan genafspille sagerne mod en ændret proces eller mødekalender.",
+        "Only administrators may replay the cases against a changed process or calendar.",
+    ),
     ("read_metrics", "site"): Rule(
         ("admin",),
         "Målingerne kan kun læses af administratorer eller med driftens adgangsnøgle.",

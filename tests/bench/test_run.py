@@ -58,3 +58,5 @@ def test_make_bench_runs_end_to_end_on_a_small_database(tmp_path):
     table = (tmp_path / "performance.md").read_text()
     assert "| measurement | figure | baseline | ratio | budget | result |" in table
     assert "perform() tx/s" in table
+    assert result["whatif"]["months"] == 6 and result["whatif"]["cases"] >= 1
+    assert "what-if replay:" in table

@@ -1,0 +1,56 @@
+"""`aftaleflow whatif` against a fresh SQLite file with generated cases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from workflow.cli import main
+from workflow.engine import clock
+
+pytestmark = pytest.mark.sqlite_only
+
+STATES = Path(__file__).resolve().parents[2] / "states"
+
+
+@pytest.fixture
+def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    runner = CliRunner()
+    clock.set_time(None)  # the generated cases lie in the last five years of the real clock
+
+    def invoke(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(main, ["--database-url", url, *args])
+
+    assert invoke("init-db").exit_code == 0
+    generated = invoke("bench-data", "--cases", "60")
+    assert generated.exit_code == 0, generated.output
+    return invoke
+
+
+def test_whatif_prints_the_comparison(cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("whatif", "--months", "60", "--material", "TSS=4")
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    assert first.startswith("60 sager oprettet")
+    for heading in ("Tid i tilstand (dage)", "Tid hos organ", "Sager pr. møde",
+                    "Overskredne frister", "Flyttede behandlinger"):  # fmt: skip
+        assert heading in result.output
+
+
+def test_whatif_refuses_what_it_cannot_use(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    unknown = cli("whatif", "--material", "TSX=4")
+    assert unknown.exit_code == 2
+    assert "Intet organ med koden 'TSX'. Mente du 'TSS'?" in unknown.output
+    days = cli("whatif", "--material", "TSS=fire")
+    assert days.exit_code == 2 and "materialefristen som et antal dage" in days.output
+    draft = tmp_path / "kladde.toml"
+    source = (STATES / "signature_initiative.toml").read_text(encoding="utf-8")
+    draft.write_text(source.replace('initial = "draft"', 'initial = "kladde"'), encoding="utf-8")
+    refused = cli("whatif", "--draft", str(draft))
+    assert refused.exit_code == 2
+    assert "kladde: initial:" in refused.output
+    version = cli("whatif", "--version", "signature_initiative:9")
+    assert version.exit_code == 2 and "version 9" in version.output
