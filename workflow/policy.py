@@ -288,6 +288,11 @@ RULES: dict[tuple[str, str], Rule] = {
         "Driftssiden er for administratorer. Kontakt en administrator.",
         "The operations page is for administrators. Contact an administrator.",
     ),
+    ("design_processes", "site"): Rule(
+        ("admin",),
+        "Kun administratorer kan ændre og udgive procesdefinitioner.",
+        "Only administrators may edit and publish process definitions.",
+    ),
     ("read_metrics", "site"): Rule(
         ("admin",),
         "Målingerne kan kun læses af administratorer eller med driftens adgangsnøgle.",

@@ -1,0 +1,219 @@
+"""The process designer's pages (admins only): the processes, a draft's editor with the
+loader's verdict at the field, the draft's diagram and its difference from the published
+version, publishing, and moving cases in flight to the new version. Plain forms and POSTs;
+static/designer.js only makes the check live."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
+from werkzeug.wrappers import Response
+
+from workflow import policy
+from workflow.auth.login import current_actor, current_user
+from workflow.designer import operations, queries
+from workflow.designer.forms import DraftActionForm, DraftForm
+from workflow.engine import diagram, values
+from workflow.engine.definitions import DefinitionError, ProcessDefinition
+from workflow.engine.errors import StaleChange
+from workflow.engine.processes import registry
+from workflow.web import db
+from workflow.web.i18n import _, is_english, pick
+
+bp = Blueprint("designer", __name__, url_prefix="/admin/procesdesigner")
+Page = str | tuple[str, int] | Response
+
+
+@bp.before_request
+def admins_only() -> Response | tuple[str, int] | None:
+    """Send visitors to the login page and refuse users who are not admins."""
+    user = current_user()
+    if user is None:
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not policy.may(user, "design_processes"):
+        html = render_template(
+            "error.html",
+            title=_("Kun for administratorer"),
+            message=_(
+                "Kun administratorer kan ændre og udgive procesdefinitioner. Kontakt en "
+                "administrator, hvis en proces skal ændres."
+            ),
+            status=403,
+        )
+        return html, 403
+    return None
+
+
+@bp.get("")
+def index() -> str:
+    """List the processes with their newest version and whether a draft is open."""
+    return render_template("designer/index.html", rows=queries.overview(db()))
+
+
+def _published(name: str) -> ProcessDefinition:
+    if name not in registry.names(db()):
+        abort(404)
+    return registry.latest(db(), name)
+
+
+def _number(raw: Any) -> int:
+    """A revision or version from a hidden field (0 allowed); anything else is a bad request."""
+    text = str(raw or "0")
+    if text == "0":
+        return 0
+    number = values.parse_id(text)
+    if number is None:
+        abort(400)
+    return number
+
+
+def _svg(definition: ProcessDefinition) -> Markup:
+    return Markup(diagram.render_svg(definition, lang="en" if is_english() else "da"))
+
+
+def _render(
+    published: ProcessDefinition,
+    form: DraftForm,
+    *,
+    problem: queries.Problem | None = None,
+    checked: ProcessDefinition | None = None,
+    stale: str = "",
+    status: int = 200,
+) -> Page:
+    session = db()
+    draft = queries.draft_of(session, published.name)
+    shown = checked
+    if shown is None and problem is None:
+        shown = queries.check(published.name, draft.source)[0] if draft else published
+    text = str(form.source.data or "")
+    html = render_template(
+        "designer/edit.html",
+        published=published,
+        title=pick(published.title, published.title_en),
+        draft=draft,
+        form=form,
+        action_form=DraftActionForm(revision=str(draft.revision) if draft else "0"),
+        problem=problem,
+        form_errors=[message for messages in form.errors.values() for message in messages],
+        stale=stale,
+        svg=_svg(shown) if shown is not None else None,
+        diff=queries.diff(published.source, text) if text else [],
+        in_flight=queries.in_flight(session, published.name, published.version),
+    )
+    return html, status
+
+
+def _form_for(published: ProcessDefinition) -> DraftForm:
+    draft = queries.draft_of(db(), published.name)
+    return DraftForm(
+        formdata=None,
+        source=draft.source if draft else published.source,
+        revision=str(draft.revision) if draft else "0",
+        base_version=str(draft.base_version if draft else published.version),
+    )
+
+
+@bp.get("/<name>")
+def edit(name: str) -> Page:
+    """Show the draft (or the published text, to start one) with its diagram and diff."""
+    published = _published(name)
+    return _render(published, _form_for(published))
+
+
+@bp.post("/<name>")
+def save(name: str) -> Page:
+    """Check the posted TOML with the loader; save it as the draft unless only checking."""
+    published = _published(name)
+    form = DraftForm()
+    if not form.validate_on_submit():
+        return _render(published, form, status=422)
+    source = str(form.source.data)
+    checked, problem = queries.check(name, source)
+    if problem is not None:
+        return _render(published, form, problem=problem, status=422)
+    if request.form.get("handling") == "kontroller":
+        flash(_("Definitionen er gyldig. Den er ikke gemt endnu."), "success")
+        return _render(published, form, checked=checked)
+    try:
+        operations.save_draft(
+            db(),
+            current_actor(),
+            name,
+            source,
+            revision=_number(form.revision.data),
+            base_version=_number(form.base_version.data),
+        )
+    except StaleChange as exc:
+        return _stale(published, form, exc)
+    flash(_("Kladden er gemt og gyldig."), "success")
+    return redirect(url_for("designer.edit", name=name), code=303)
+
+
+def _stale(published: ProcessDefinition, form: DraftForm, exc: StaleChange) -> Page:
+    """Refuse a stale save, keeping what the admin wrote; the next save replaces on purpose."""
+    draft = queries.draft_of(db(), published.name)
+    form.revision.data = str(draft.revision) if draft else "0"
+    form.base_version.data = str(draft.base_version if draft else published.version)
+    return _render(published, form, stale=pick(exc.message, exc.message_en), status=409)
+
+
+@bp.post("/<name>/udgiv")
+def publish(name: str) -> Page:
+    """Publish the draft as the process's next version."""
+    published = _published(name)
+    form = DraftActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        row = operations.publish_draft(
+            db(), current_actor(), name, revision=_number(form.revision.data)
+        )
+    except StaleChange as exc:
+        return _stale(published, _form_for(published), exc)
+    except DefinitionError as exc:
+        form_ = _form_for(published)
+        problem = queries.problem_of(str(exc), name, str(form_.source.data))
+        return _render(published, form_, problem=problem, status=422)
+    flash(
+        _(
+            "Version %(version)s er udgivet. Nye sager følger den; sager i gang følger fortsat "
+            "deres version, indtil du flytter dem.",
+            version=row.version,
+        ),
+        "success",
+    )
+    return redirect(url_for("designer.edit", name=name), code=303)
+
+
+@bp.post("/<name>/kasser")
+def discard(name: str) -> Page:
+    """Throw the draft away."""
+    published = _published(name)
+    form = DraftActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        operations.discard_draft(db(), name, revision=_number(form.revision.data))
+    except StaleChange as exc:
+        return _stale(published, _form_for(published), exc)
+    flash(_("Kladden er kasseret."), "success")
+    return redirect(url_for("designer.edit", name=name), code=303)
+
+
+@bp.post("/<name>/kontroller")
+def check(name: str) -> Response | tuple[Response, int]:
+    """The loader's verdict on the posted TOML and the diagram, for designer.js (no save)."""
+    _published(name)
+    form = DraftForm()
+    if not form.validate_on_submit():
+        errors = [m for messages in form.errors.values() for m in messages]
+        return jsonify(valid=False, message=" ".join(str(m) for m in errors), svg=""), 422
+    checked, problem = queries.check(name, str(form.source.data))
+    if problem is not None:
+        where = _("Linje %(line)s", line=problem.line) + ": " if problem.line else ""
+        key = problem.key + ": " if problem.key else ""
+        return jsonify(valid=False, message=where + key + problem.message, svg=""), 422
+    assert checked is not None
+    return jsonify(valid=True, message="", svg=str(_svg(checked)))
