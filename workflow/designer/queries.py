@@ -16,6 +16,7 @@ from workflow.engine.processes import registry
 
 _KEY_PART = re.compile(r"([a-z_][a-z0-9_]*)(?:\[(\d+)\])?")
 _TOML_LINE = re.compile(r"at line (\d+)")
+_HUNK = re.compile(r"@@ -\d+(?:,\d+)? \+(\d+)")
 
 
 def source_name(name: str) -> str:
@@ -122,7 +123,8 @@ def overview(session: Session) -> list[ProcessRow]:
 
 @dataclass(frozen=True)
 class DiffLine:
-    """One line of the difference: "add", "remove", "same" or "hunk" (a new stretch)."""
+    """One line of the difference: "add", "remove", "same" or "hunk" (a new stretch, whose
+    text is the draft's line number it starts at)."""
 
     kind: str
     text: str
@@ -135,7 +137,8 @@ def diff(published: str, draft: str) -> list[DiffLine]:
         if line.startswith(("---", "+++")):
             continue
         if line.startswith("@@"):
-            lines.append(DiffLine("hunk", line))
+            found = _HUNK.match(line)
+            lines.append(DiffLine("hunk", found.group(1) if found else ""))
         elif line.startswith("+"):
             lines.append(DiffLine("add", line[1:]))
         elif line.startswith("-"):
