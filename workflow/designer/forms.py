@@ -31,3 +31,11 @@ class DraftActionForm(FlaskForm):  # type: ignore[misc]
     """Publish or discard the draft at the revision the admin saw."""
 
     revision = HiddenField()
+
+
+class StructureForm(FlaskForm):  # type: ignore[misc]
+    """The form editor's frame: the draft revision and version it was opened at (the states'
+    and transitions' inputs are named by their key paths and read by form_editor)."""
+
+    revision = HiddenField()
+    base_version = HiddenField()

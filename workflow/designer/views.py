@@ -13,12 +13,13 @@ from werkzeug.wrappers import Response
 
 from workflow import policy
 from workflow.auth.login import current_actor, current_user
-from workflow.designer import operations, queries
-from workflow.designer.forms import DraftActionForm, DraftForm
+from workflow.designer import form_editor, operations, queries
+from workflow.designer.forms import DraftActionForm, DraftForm, StructureForm
 from workflow.engine import diagram, values
 from workflow.engine.definitions import DefinitionError, ProcessDefinition
 from workflow.engine.errors import StaleChange
 from workflow.engine.processes import registry
+from workflow.engine.values import InvalidValue
 from workflow.web import db
 from workflow.web.i18n import _, is_english, pick
 
@@ -217,3 +218,113 @@ def check(name: str) -> Response | tuple[Response, int]:
         return jsonify(valid=False, message=where + key + problem.message, svg=""), 422
     assert checked is not None
     return jsonify(valid=True, message="", svg=str(_svg(checked)))
+
+
+# The form editor -----------------------------------------------------------------------------
+
+_FORM_KEYS = ("states.", "transitions[", form_editor.NEW_STATE + ".", form_editor.NEW_TRANSITION)
+
+
+def _base_source(published: ProcessDefinition) -> str:
+    draft = queries.draft_of(db(), published.name)
+    return draft.source if draft else published.source
+
+
+def _render_form(
+    published: ProcessDefinition,
+    frame: StructureForm,
+    groups: list[form_editor.Group],
+    *,
+    general: str = "",
+    stale: str = "",
+    status: int = 200,
+) -> Page:
+    draft = queries.draft_of(db(), published.name)
+    source = draft.source if draft else published.source
+    shown = queries.check(published.name, source)[0]
+    errors = [
+        (item.input_id, item.label, message)
+        for group in groups
+        for item in group.inputs
+        for message in item.errors
+    ] + [(group.group_id, group.legend, message) for group in groups for message in group.errors]
+    html = render_template(
+        "designer/form.html",
+        published=published,
+        title=pick(published.title, published.title_en),
+        draft=draft,
+        frame=frame,
+        groups=groups,
+        errors=errors,
+        general=general,
+        stale=stale,
+        svg=_svg(shown) if shown is not None else None,
+    )
+    return html, status
+
+
+@bp.get("/<name>/formular")
+def structure(name: str) -> Page:
+    """The draft's states and transitions as a form (the same draft as the TOML view)."""
+    published = _published(name)
+    draft = queries.draft_of(db(), name)
+    frame = StructureForm(
+        formdata=None,
+        revision=str(draft.revision) if draft else "0",
+        base_version=str(draft.base_version if draft else published.version),
+    )
+    return _render_form(published, frame, form_editor.groups(_base_source(published)))
+
+
+@bp.post("/<name>/formular")
+def save_structure(name: str) -> Page:
+    """Write the form into the draft's TOML, check it with the loader and save it."""
+    published = _published(name)
+    frame = StructureForm()
+    if not frame.validate_on_submit():
+        abort(400)
+    base = _base_source(published)
+    posted: dict[str, str] = {}
+    bad: dict[str, str] = {}
+    for key, raw in request.form.items():
+        if key.startswith(_FORM_KEYS):
+            try:
+                posted[key] = values.single_line(raw)
+            except InvalidValue as exc:
+                posted[key], bad[key] = raw, pick(exc.message_da, exc.message_en)
+    groups = form_editor.groups(base, posted)
+    if bad:
+        unplaced = [
+            f"{key}: {message}"
+            for key, message in bad.items()
+            if not form_editor.place(key, message, groups, posted, base)
+        ]
+        return _render_form(published, frame, groups, general=" ".join(unplaced), status=422)
+    try:
+        edited = form_editor.apply(base, posted)
+    except form_editor.FormValueError as exc:
+        form_editor.place(exc.key, exc.message, groups, posted, base)
+        return _render_form(published, frame, groups, status=422)
+    _checked, problem = queries.check(name, edited)
+    if problem is not None:
+        placed = form_editor.place(problem.key, problem.message, groups, posted, edited)
+        general = "" if placed else f"{problem.key}: {problem.message}".lstrip(": ")
+        return _render_form(published, frame, groups, general=general, status=422)
+    try:
+        operations.save_draft(
+            db(),
+            current_actor(),
+            name,
+            edited,
+            revision=_number(frame.revision.data),
+            base_version=_number(frame.base_version.data),
+        )
+    except StaleChange as exc:
+        draft = queries.draft_of(db(), name)
+        frame.revision.data = str(draft.revision) if draft else "0"
+        frame.base_version.data = str(draft.base_version if draft else published.version)
+        return _render_form(
+            published, frame, groups, stale=pick(exc.message, exc.message_en), status=409
+        )
+    flash(_("Kladden er gemt og gyldig."), "success")
+    return redirect(url_for("designer.structure", name=name), code=303)
