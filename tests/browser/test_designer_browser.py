@@ -118,4 +118,32 @@ def test_an_admin_changes_and_publishes_a_process_in_the_designer(tmp_path: Path
             db_engine.dispose()
         page.goto(f"{base_url}/processer/forum_matter")
         assert "Rejst i styregruppen" in page.locator("main").inner_text()
+
+        # The same draft as a form: a reminder changed at its input, saved.
+        page.goto(f"{base_url}/admin/procesdesigner/forum_matter")
+        page.get_by_role("link", name="Rediger tilstande og overgange i en formular").click()
+        page.locator("summary", has_text="Tilstand: Rejst i styregruppen (at_tss)").click()
+        reminders = page.locator("#f-states-at_tss-reminders")
+        reminders.fill("om en uge")
+        page.get_by_role("button", name="Gem kladde").click()
+        assert (
+            "skal være hele antal dage"
+            in page.locator("#f-states-at_tss-reminders-fejl").inner_text()
+        )
+        problems["formular-fejl"] = page_problems(page)
+        page.locator("#f-states-at_tss-reminders").fill("10, 3")
+        page.get_by_role("button", name="Gem kladde").click()
+        assert "Kladden er gemt og gyldig." in page.locator(".flashes").inner_text()
+        shot(page, "designer-4-formular")
+        problems["formular"] = page_problems(page)
+
+        # The case in flight moved to the new version by an explicit mapping.
+        page.goto(f"{base_url}/admin/procesdesigner/forum_matter")
+        page.get_by_role("link", name=f"Flyt sager i gang til version {new_version}").click()
+        problems["flyt"] = page_problems(page)
+        page.get_by_label(f"Version {ids['version']}, tilstanden draft (1 sag)").select_option(
+            "draft"
+        )
+        page.get_by_role("button", name="Flyt de valgte sager").click()
+        assert "1 sag er flyttet" in page.locator(".flashes").inner_text()
     assert {k: v for k, v in problems.items() if v} == {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
@@ -17,7 +18,7 @@ from workflow.designer import form_editor, operations, queries
 from workflow.designer.forms import DraftActionForm, DraftForm, StructureForm
 from workflow.engine import diagram, values
 from workflow.engine.definitions import DefinitionError, ProcessDefinition
-from workflow.engine.errors import StaleChange
+from workflow.engine.errors import StaleChange, WorkflowError
 from workflow.engine.processes import registry
 from workflow.engine.values import InvalidValue
 from workflow.web import db
@@ -328,3 +329,84 @@ def save_structure(name: str) -> Page:
         )
     flash(_("Kladden er gemt og gyldig."), "success")
     return redirect(url_for("designer.structure", name=name), code=303)
+
+
+# Moving cases in flight ------------------------------------------------------------------------
+
+
+def _move_page(
+    published: ProcessDefinition,
+    chosen: dict[str, str],
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> Page:
+    rows = queries.in_flight(db(), published.name, published.version)
+    targets = [
+        (name, f"{pick(s.label, s.label_en)} ({name})") for name, s in published.states.items()
+    ]
+    html = render_template(
+        "designer/move.html",
+        published=published,
+        title=pick(published.title, published.title_en),
+        rows=rows,
+        targets=targets,
+        chosen=chosen,
+        errors=errors or {},
+    )
+    return html, status
+
+
+@bp.get("/<name>/flyt")
+def move_form(name: str) -> Page:
+    """Map each state of the earlier versions' cases in flight to a state of the newest."""
+    published = _published(name)
+    rows = queries.in_flight(db(), name, published.version)
+    chosen = {
+        f"map-{row.version}-{row.state}": row.state for row in rows if row.state in published.states
+    }
+    return _move_page(published, chosen)
+
+
+@bp.post("/<name>/flyt")
+def move(name: str) -> Page:
+    """Move the cases in flight as mapped, through the engine (all or none)."""
+    published = _published(name)
+    if not DraftActionForm().validate_on_submit():
+        abort(400)
+    rows = queries.in_flight(db(), name, published.version)
+    chosen: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    state_map: dict[int, dict[str, str]] = {}
+    for row in rows:
+        key = f"map-{row.version}-{row.state}"
+        target = request.form.get(key, "")
+        chosen[key] = target
+        if not target:
+            continue
+        if target not in published.states:
+            errors[key] = _(
+                "Tilstanden '%(state)s' findes ikke i version %(version)s. Vælg en fra listen.",
+                state=target,
+                version=published.version,
+            )
+            continue
+        state_map.setdefault(row.version, {})[row.state] = target
+    if errors:
+        return _move_page(published, chosen, errors, 422)
+    if not state_map:
+        flash(_("Ingen sager er flyttet: du valgte ikke nogen tilstand."), "info")
+        return redirect(url_for("designer.move_form", name=name), code=303)
+    try:
+        moved = operations.move_cases(db(), current_actor(), name, state_map)
+    except WorkflowError as exc:
+        return _move_page(published, chosen, {"": pick(exc.message, exc.message_en)}, 409)
+    flash(
+        ngettext(
+            "%(num)s sag er flyttet til version %(version)s.",
+            "%(num)s sager er flyttet til version %(version)s.",
+            moved.count,
+            version=published.version,
+        ),
+        "success",
+    )
+    return redirect(url_for("designer.edit", name=name), code=303)
