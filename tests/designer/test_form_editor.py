@@ -52,9 +52,23 @@ def test_the_form_shows_each_state_and_transition(client, logged_in, text_of):
     assert 'name="transitions[4].allowed" value="chair@current, secretariat@current"' in html
 
 
-def test_unchanged_form_keeps_the_text_as_it_was(published):
+@pytest.mark.parametrize(
+    "name",
+    [
+        "agreement_review", "development_task", "electoral_period_report", "forum_matter",
+        "forum_work_plan", "implementation_plan", "joint_agreement", "signature_initiative",
+    ],
+)  # fmt: skip
+def test_unchanged_form_keeps_the_text_as_it_was(session, name):
+    published = registry.latest(session, name)
     posted = _form(published)
-    assert form_editor.apply(published.source, posted) == published.source
+    result = form_editor.apply(published.source, posted)
+    # Every line and comment stays; tomlkit only drops the space before "}" after a date
+    # at the end of an inline table (forum_work_plan's `opens`).
+    assert result.splitlines() == [
+        line.replace(" }", "}") if re.search(r"\d{4}-\d\d-\d\d }$", line) else line
+        for line in published.source.splitlines()
+    ]
 
 
 def test_a_change_in_the_form_is_saved_into_the_draft_keeping_comments(
