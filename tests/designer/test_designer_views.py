@@ -225,3 +225,17 @@ def test_publishing_the_unchanged_text_is_refused(client, logged_in, published, 
     response = client.post(URL + "/udgiv", data={"revision": str(draft.revision)})
     assert response.status_code == 422
     assert "der er intet at udgive" in response.get_data(as_text=True)
+
+
+def test_the_designer_reads_in_english(client, logged_in, published, text_of):
+    logged_in(is_admin=True)
+    client.post("/sprog", data={"sprog": "en", "tilbage": "/"})
+    page = text_of(client.get(URL))
+    assert "Process designer: Forum matter" in page
+    assert f"Published version: {published.version}." in page
+    broken = _post(client, "name = [", base_version=published.version)
+    assert "The definition is not valid" in text_of(broken)
+    assert "Edit states and transitions in a form" in page
+    form = text_of(client.get(URL + "/formular"))
+    assert "States and transitions" in form and "Reminders (days before the deadline)" in form
+    assert "State: Raised in TSS (at_tss)" in form

@@ -18,7 +18,7 @@ import tomlkit
 from tomlkit.items import AoT, Table
 
 from workflow.engine.definitions import DEADLINE_KINDS
-from workflow.web.i18n import _, _l
+from workflow.web.i18n import _, _l, pick
 
 NEW_STATE = "ny_tilstand"
 NEW_TRANSITION = "ny_overgang"
@@ -101,7 +101,7 @@ def groups(source: str, posted: Mapping[str, str] | None = None) -> list[Group]:
         found.append(
             Group(
                 key,
-                _("Tilstand: %(label)s (%(name)s)", label=spec.get("label", name), name=name),
+                _("Tilstand: %(label)s (%(name)s)", label=_words_label(spec, name), name=name),
                 [
                     Input(f"{key}.label", _("Navn på dansk"), _text(spec.get("label"))),
                     Input(f"{key}.label_en", _("Navn på engelsk"), _text(spec.get("label_en"))),
@@ -165,11 +165,16 @@ def groups(source: str, posted: Mapping[str, str] | None = None) -> list[Group]:
     return found
 
 
+def _words_label(spec: Mapping[str, Any], fallback: str) -> str:
+    """A state's or transition's name in the reader's language."""
+    return pick(str(spec.get("label", fallback)), str(spec.get("label_en", "")))
+
+
 def _transition_group(
     key: str, spec: Mapping[str, Any], state_options: list[tuple[str, str]], trigger: str
 ) -> Group:
     legend = (
-        _("Overgang: %(label)s (%(trigger)s)", label=spec.get("label", trigger), trigger=trigger)
+        _("Overgang: %(label)s (%(trigger)s)", label=_words_label(spec, trigger), trigger=trigger)
         if trigger
         else _("Ny overgang")
     )

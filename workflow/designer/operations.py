@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Case, ProcessDraft, ProcessVersion, User
-from workflow.designer.queries import check, draft_of, source_name
+from workflow.designer.queries import check, source_name
 from workflow.engine import core as engine
 from workflow.engine.definitions import DefinitionError
 from workflow.engine.errors import StaleChange
@@ -36,6 +36,13 @@ def _on_stale(name: str) -> StaleDraft:
     return StaleDraft(name)
 
 
+def _locked_draft(session: Session, name: str) -> ProcessDraft | None:
+    """The draft, locked until the unit ends (PostgreSQL; SQLite's unit holds the write lock):
+    two admins publishing or saving it at once take turns, and the second sees what the
+    first did."""
+    return session.scalar(select(ProcessDraft).where(ProcessDraft.name == name).with_for_update())
+
+
 def save_draft(
     session: Session, actor: User, name: str, source: str, *, revision: int, base_version: int
 ) -> ProcessDraft:
@@ -49,7 +56,7 @@ def save_draft(
         raise DefinitionError(f"{source_name(name)}: {problem.key}: {problem.message}")
     try:
         with unit_of_work(session, on_stale=lambda: _on_stale(name)):
-            draft = draft_of(session, name)
+            draft = _locked_draft(session, name)
             if draft is None:
                 if revision:
                     raise StaleDraft(name)  # published or discarded meanwhile
@@ -72,7 +79,7 @@ def save_draft(
 def discard_draft(session: Session, name: str, *, revision: int) -> None:
     """Throw the draft of `name` away (the published versions are untouched)."""
     with unit_of_work(session, on_stale=lambda: _on_stale(name)):
-        draft = draft_of(session, name)
+        draft = _locked_draft(session, name)
         if draft is None or draft.revision != revision:
             raise StaleDraft(name)
         session.delete(draft)
@@ -81,15 +88,18 @@ def discard_draft(session: Session, name: str, *, revision: int) -> None:
 
 def publish_draft(session: Session, actor: User, name: str, *, revision: int) -> ProcessVersion:
     """Publish the draft of `name` as its next version through the engine, and end the draft."""
-    with unit_of_work(session, on_stale=lambda: _on_stale(name)):
-        draft = draft_of(session, name)
-        if draft is None or draft.revision != revision:
-            raise StaleDraft(name)
-        row = registry.publish(
-            session, name, draft.source, based_on=draft.base_version, actor_id=actor.id
-        )
-        session.delete(draft)
-        session.flush()
+    try:
+        with unit_of_work(session, on_stale=lambda: _on_stale(name)):
+            draft = _locked_draft(session, name)
+            if draft is None or draft.revision != revision:
+                raise StaleDraft(name)
+            row = registry.publish(
+                session, name, draft.source, based_on=draft.base_version, actor_id=actor.id
+            )
+            session.delete(draft)
+            session.flush()
+    except IntegrityError:  # a version of that number was stored at the same moment
+        raise StaleDraft(name) from None
     return row
 
 
