@@ -162,3 +162,32 @@ def test_a_new_state_and_transition_join_the_definition(client, logged_in, publi
     assert problem is None
     assert definition.states["hos_kku"].final and definition.states["hos_kku"].body == "KKU"
     assert definition.transition("send_til_kku").sources == ("decided",)
+
+
+def test_a_transitions_fields_are_edited_and_added_in_the_form(
+    client, logged_in, published, session
+):
+    logged_in(is_admin=True)
+    # transitions[2] is "decide", whose one field is the decision (comment).
+    changes = {
+        "transitions[2].fields[0].label": "Beslutningens ordlyd",
+        "transitions[2].fields[0].required": "",
+        "transitions[2].nyt_felt.name": "decided_on",
+        "transitions[2].nyt_felt.type": "dato",
+        "transitions[2].nyt_felt.label": "Besluttet den",
+        "transitions[2].nyt_felt.label_en": "Decided on",
+    }
+    response = client.post(URL, data=_form(published, **changes))
+    assert response.status_code == 422
+    assert "ukendt felttype &#39;dato&#39;" in _error_of(
+        response.get_data(as_text=True), "transitions[2].nyt_felt.type"
+    )
+    changes["transitions[2].nyt_felt.type"] = "date"
+    assert client.post(URL, data=_form(published, **changes)).status_code == 303
+    definition, problem = check("forum_matter", session.scalar(select(ProcessDraft)).source)
+    assert problem is None
+    fields = definition.transition("decide").fields
+    assert [(f.name, f.type, f.required, f.label) for f in fields] == [
+        ("comment", "text", False, "Beslutningens ordlyd"),
+        ("decided_on", "date", False, "Besluttet den"),
+    ]

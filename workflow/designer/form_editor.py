@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import tomlkit
 from tomlkit.items import AoT, Table
 
-from workflow.engine.definitions import DEADLINE_KINDS
+from workflow.engine.definitions import DEADLINE_KINDS, FIELD_TYPES
 from workflow.web.i18n import _, _l, pick
 
 NEW_STATE = "ny_tilstand"
@@ -165,6 +165,52 @@ def groups(source: str, posted: Mapping[str, str] | None = None) -> list[Group]:
     return found
 
 
+TYPE_OPTIONS = [(kind, kind) for kind in FIELD_TYPES]
+NEW_FIELD = "nyt_felt"
+
+
+def _field_inputs(key: str, spec: Mapping[str, Any]) -> list[Input]:
+    """Each of a transition's fields (names, type, required) and one new field."""
+    inputs: list[Input] = []
+    for index, raw in enumerate(spec.get("fields", [])):
+        path = f"{key}.fields[{index}]"
+        name = str(raw.get("name", ""))
+        inputs += [
+            Input(
+                f"{path}.label",
+                _("Feltet %(name)s: navn på dansk", name=name),
+                _text(raw.get("label")),
+            ),
+            Input(
+                f"{path}.label_en",
+                _("Feltet %(name)s: navn på engelsk", name=name),
+                _text(raw.get("label_en")),
+            ),
+            Input(
+                f"{path}.type",
+                _("Feltet %(name)s: type", name=name),
+                _text(raw.get("type", "text")),
+                "select",
+                TYPE_OPTIONS,
+            ),
+            Input(
+                f"{path}.required",
+                _("Feltet %(name)s skal udfyldes", name=name),
+                _text(raw.get("required", False)),
+                "checkbox",
+            ),
+        ]
+    new = f"{key}.{NEW_FIELD}"
+    return [
+        *inputs,
+        Input(f"{new}.name", _("Nyt felt: teknisk navn"), hint=_("Fx comment")),
+        Input(f"{new}.label", _("Nyt felt: navn på dansk")),
+        Input(f"{new}.label_en", _("Nyt felt: navn på engelsk")),
+        Input(f"{new}.type", _("Nyt felt: type"), "text", "select", TYPE_OPTIONS),
+        Input(f"{new}.required", _("Nyt felt skal udfyldes"), kind="checkbox"),
+    ]
+
+
 def _words_label(spec: Mapping[str, Any], fallback: str) -> str:
     """A state's or transition's name in the reader's language."""
     return pick(str(spec.get("label", fallback)), str(spec.get("label_en", "")))
@@ -179,7 +225,7 @@ def _transition_group(
         else _("Ny overgang")
     )
     inputs = [Input(f"{key}.trigger", _("Teknisk navn"), trigger)] if not trigger else []
-    return Group(
+    group = Group(
         key,
         legend,
         [
@@ -213,6 +259,9 @@ def _transition_group(
             ),
         ],
     )
+    if trigger:
+        group.inputs += _field_inputs(key, spec)
+    return group
 
 
 def _words(value: str) -> list[str]:
@@ -314,6 +363,39 @@ def _apply_transition(table: Table, key: str, posted: Mapping[str, str]) -> None
         words = _words(posted.get(f"{key}.{name}", ""))
         if _words_of(table.get(name)) != words:
             _set(table, name, words)
+    _apply_fields(table, key, posted)
+
+
+def _apply_fields(table: Table, key: str, posted: Mapping[str, str]) -> None:
+    fields = table.get("fields")
+    for index, raw in enumerate(fields if isinstance(fields, list) else []):
+        path = f"{key}.fields[{index}]"
+        if f"{path}.label" not in posted or not isinstance(raw, MutableMapping):
+            continue
+        for name in ("label", "label_en"):
+            if raw.get(name) != posted.get(f"{path}.{name}", ""):
+                raw[name] = posted.get(f"{path}.{name}", "")
+        kind = posted.get(f"{path}.type", "text")
+        if raw.get("type", "text") != kind:
+            raw["type"] = kind
+        required = posted.get(f"{path}.required") == "on"
+        if bool(raw.get("required", False)) != required:
+            raw["required"] = required
+    new = f"{key}.{NEW_FIELD}"
+    name = posted.get(f"{new}.name", "").strip()
+    if not name:
+        return
+    field_table = tomlkit.inline_table()
+    field_table["name"] = name
+    field_table["type"] = posted.get(f"{new}.type", "text") or "text"
+    if posted.get(f"{new}.required") == "on":
+        field_table["required"] = True
+    field_table["label"] = posted.get(f"{new}.label", "")
+    field_table["label_en"] = posted.get(f"{new}.label_en", "")
+    if isinstance(fields, list):
+        fields.append(field_table)
+    else:
+        table["fields"] = [field_table]
 
 
 def _words_of(value: Any) -> list[str]:
@@ -393,6 +475,13 @@ def _as_new(key: str, posted: Mapping[str, str], edited: str) -> str:
     name = posted.get(f"{NEW_STATE}.name", "").strip()
     if name and (key == f"states.{name}" or key.startswith(f"states.{name}.")):
         return NEW_STATE + key.removeprefix(f"states.{name}")
+    found = re.match(r"(transitions\[(\d+)\])\.fields\[(\d+)\](.*)", key)
+    if found and posted.get(f"{found.group(1)}.{NEW_FIELD}.name", "").strip():
+        transitions = tomllib.loads(edited).get("transitions", [])
+        index = int(found.group(2))
+        count = len(transitions[index].get("fields", [])) if index < len(transitions) else 0
+        if int(found.group(3)) == count - 1:
+            return f"{found.group(1)}.{NEW_FIELD}{found.group(4)}"
     if posted.get(f"{NEW_TRANSITION}.trigger", "").strip():
         last = len(tomllib.loads(edited).get("transitions", [])) - 1
         prefix = f"transitions[{last}]"
