@@ -38,6 +38,7 @@ from models.notification import Notification
 from models.party import Party, PartyKind, PartyPlanningArea, PlanningArea
 from models.plan import PlanItem, plan_item_indicators
 from models.process import ProcessVersion
+from models.process_draft import ProcessDraft, ProcessPublication
 from models.scheduler_lock import SchedulerLock
 from models.search import SearchDocument
 from models.user import User
@@ -92,6 +93,8 @@ __all__ = [
     "PartyPlanningArea",
     "PlanItem",
     "PlanningArea",
+    "ProcessDraft",
+    "ProcessPublication",
     "ProcessVersion",
     "Reorganisation",
     "ResponseStatus",

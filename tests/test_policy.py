@@ -96,6 +96,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("view_operations", "site"): allow("admin"),
     ("read_metrics", "site"): allow("admin"),
     ("replay_whatif", "site"): allow("admin"),
+    ("design_processes", "site"): allow("admin"),
     # A draft is its own body's; past the draft a case is open to the whole organisation.
     ("view", "case:draft"): allow("admin", SU),
     # A draft once sent on stays shared when TSS returns it for revision.

@@ -30,6 +30,7 @@ from workflow.cases import export_views as export
 from workflow.cases import next_step_views as next_step
 from workflow.cases import record_views as case_record
 from workflow.cases import views as cases
+from workflow.designer.views import bp as designer_bp
 from workflow.engine.audit_key import AuditKeyError, load_key
 from workflow.engine.db import database_url, make_engine, make_session_factory
 from workflow.engine.keyfiles import create_key_file
@@ -137,7 +138,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for blueprint in (next_step.bp, case_record.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (bodies_bp, processes_bp, admin_bp):
+    for blueprint in (bodies_bp, processes_bp, admin_bp, designer_bp):
         app.register_blueprint(blueprint)
     for blueprint in meeting_blueprints():
         app.register_blueprint(blueprint)

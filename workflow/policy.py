@@ -293,6 +293,11 @@ RULES: dict[tuple[str, str], Rule] = {
         "Kun administratorer kan genafspille sagerne mod en ændret proces eller mødekalender.",
         "Only administrators may replay the cases against a changed process or calendar.",
     ),
+    ("design_processes", "site"): Rule(
+        ("admin",),
+        "Kun administratorer kan ændre og udgive procesdefinitioner.",
+        "Only administrators may edit and publish process definitions.",
+    ),
     ("read_metrics", "site"): Rule(
         ("admin",),
         "Målingerne kan kun læses af administratorer eller med driftens adgangsnøgle.",

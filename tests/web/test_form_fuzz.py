@@ -57,6 +57,9 @@ NOT_FUZZED = {"/logout"}
 RAW_FIELDS = (
     "handling", "sag", "kommentar", "meeting_id", "sprog", "tilbage", "template_id", "comment",
     "all_answered", "besked", "expected_version",
+    # The process designer's form names its inputs by the definition's key paths.
+    "states.draft.reminders", "states.draft.deadline.days", "transitions[0].allowed",
+    "ny_tilstand.name", "ny_overgang.trigger", "map-1-draft",
 )  # fmt: skip
 EXPENSE_ROWS = tuple(
     f"expenses-{row}-{name}" for row in range(2) for name in ("party_id", "amount", "note")
@@ -141,6 +144,9 @@ def demo_app(db_engine: Engine, database_url: str) -> Iterator[tuple[Flask, Know
         {t.trigger for d in registry.all_latest(session) for t in d.transitions}
         | {f.name for d in registry.all_latest(session) for t in d.transitions for f in t.fields}
     )
+    # Process names too, so the process designer's pages (/admin/procesdesigner/<name>) are
+    # reached, not only their 404.
+    words += registry.names(session)
     known["trigger"] = known["name"] = known["action"] = known["process"] = [*WORDS, *words]
     clock.set_time(demo.load_script().today)
     try:

@@ -142,6 +142,7 @@ ACTION_WORDS = {
     "planning_area_created": _l("Planområde oprettet"),
     "planning_area_updated": _l("Planområde omdøbt"),
     "migrate_case_version": _l("Sag flyttet til ny procesversion"),
+    "process_published": _l("Procesversion udgivet i procesdesigneren"),
     "reseal_audit": _l("Revisionssporet forseglet med revisionsnøglen"),
 }
 

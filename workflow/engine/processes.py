@@ -14,17 +14,36 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from transitions import Machine
 
-from models import ProcessVersion
+from models import ProcessPublication, ProcessVersion
+from workflow.engine import admin_audit
 from workflow.engine.definitions import (
     DefinitionError,
     ProcessDefinition,
     load_definitions,
     parse_definition,
 )
+from workflow.engine.errors import StaleChange
+from workflow.engine.unit_of_work import unit_of_work
 
 
 class UnknownProcess(LookupError):
     """No stored definition has this name (or version)."""
+
+
+class VersionMoved(StaleChange):
+    """Another version of the process was stored since the draft was started from one."""
+
+    def __init__(self, name: str, based_on: int, latest: int) -> None:
+        self.based_on = based_on
+        self.latest = latest
+        super().__init__(
+            f"Der er gemt en nyere version af processen '{name}' (version {latest}), siden "
+            f"kladden blev startet fra version {based_on}. Kassér kladden, og start forfra fra "
+            "den nyeste version; intet er udgivet.",
+            f"A newer version of process '{name}' (version {latest}) was stored after the draft "
+            f"was started from version {based_on}. Discard the draft and start again from the "
+            "newest version; nothing was published.",
+        )
 
 
 class ProcessRegistry:
@@ -45,6 +64,8 @@ class ProcessRegistry:
             latest = self._latest_row(session, name)
             if latest is not None and latest.sha256 == definition.sha256:
                 continue
+            if latest is not None and self._file_is_behind_designer(session, latest, definition):
+                continue
             row = ProcessVersion(
                 name=name,
                 version=(latest.version + 1) if latest else 1,
@@ -55,6 +76,87 @@ class ProcessRegistry:
             created.append(row)
         session.flush()
         return created
+
+    def publish(
+        self, session: Session, name: str, source: str, *, based_on: int, actor_id: int | None
+    ) -> ProcessVersion:
+        """Store `source` as the next version of `name`, validated by the loader and audited.
+
+        Refused (`VersionMoved`) when a version newer than `based_on` was stored meanwhile, so
+        a publish never silently drops a change made since the draft was started. Cases in
+        flight keep their version; new cases start on this one.
+        """
+        source_name = f"{name} (kladde)"
+        definition = parse_definition(source, source_name)
+        if definition.name != name:
+            raise DefinitionError(
+                f"{source_name}: name: skal være '{name}'; en ny proces oprettes i states/"
+            )
+        self._check_one_plan_year(session, definition, source_name)
+        with unit_of_work(session):
+            latest = self._latest_row(session, name)
+            if latest is None:
+                raise UnknownProcess(f"Processen '{name}' findes ikke.")
+            if latest.version != based_on:
+                raise VersionMoved(name, based_on, latest.version)
+            if latest.sha256 == definition.sha256:
+                raise DefinitionError(
+                    f"{source_name}: kladden er magen til version {latest.version}; "
+                    "der er intet at udgive"
+                )
+            row = ProcessVersion(
+                name=name, version=latest.version + 1, source=source, sha256=definition.sha256
+            )
+            session.add(row)
+            session.flush()
+            session.add(
+                ProcessPublication(
+                    process_version_id=row.id,
+                    name=name,
+                    version=row.version,
+                    based_on=based_on,
+                    published_by_id=actor_id,
+                )
+            )
+            admin_audit.record(
+                session,
+                actor_id=actor_id,
+                action="process_published",
+                object_type="process",
+                object_id=name,
+                data={"version": row.version, "based_on": based_on, "sha256": row.sha256},
+            )
+        return row
+
+    def _check_one_plan_year(
+        self, session: Session, definition: ProcessDefinition, source_name: str
+    ) -> None:
+        """Only one process may hold a case per plan year (as `load_definitions` checks)."""
+        if not definition.plan_year:
+            return
+        for other in self.all_latest(session):
+            if other.name != definition.name and other.plan_year:
+                raise DefinitionError(
+                    f"{source_name}: plan_year: kun én proces kan have en sag pr. planår "
+                    f"(også {other.name})"
+                )
+
+    def _file_is_behind_designer(
+        self, session: Session, latest: ProcessVersion, definition: ProcessDefinition
+    ) -> bool:
+        """Whether the newest version was published in the designer and the file holds the
+        text of an earlier version: storing it again would undo the published change."""
+        published = session.scalar(
+            select(ProcessPublication.id).where(ProcessPublication.process_version_id == latest.id)
+        )
+        if published is None:
+            return False
+        earlier = session.scalar(
+            select(ProcessVersion.id).where(
+                ProcessVersion.name == latest.name, ProcessVersion.sha256 == definition.sha256
+            )
+        )
+        return earlier is not None
 
     def latest(self, session: Session, name: str) -> ProcessDefinition:
         """Return the newest stored version of process `name`."""

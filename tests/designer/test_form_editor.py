@@ -1,0 +1,193 @@
+"""The designer's form: each state's and transition's inputs write into the same draft TOML
+(comments kept), the loader's message lands at the input it names, and added states and
+transitions become part of the definition."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from models import ProcessDraft
+from workflow.designer import form_editor
+from workflow.designer.queries import check
+from workflow.engine.processes import registry
+
+URL = "/admin/procesdesigner/forum_matter/formular"
+
+
+@pytest.fixture
+def published(session):
+    return registry.latest(session, "forum_matter")
+
+
+def _form(published, **changes):
+    """Every input as the page shows it, with `changes` (key path -> value) applied."""
+    posted = {
+        item.name: item.value
+        for group in form_editor.groups(published.source)
+        for item in group.inputs
+    }
+    posted.update(changes)
+    return {**posted, "revision": "0", "base_version": str(published.version)}
+
+
+def _error_of(html: str, key: str) -> str:
+    input_id = form_editor.field_id(key)
+    found = re.search(rf'<p class="form-error-message" id="{input_id}-fejl">(.*?)</p>', html)
+    assert found, html
+    assert f'href="#{input_id}"' in html
+    return found.group(1)
+
+
+def test_the_form_shows_each_state_and_transition(client, logged_in, text_of):
+    logged_in(is_admin=True)
+    response = client.get(URL)
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Tilstand: Rejst i TSS (at_tss)" in page
+    assert "Overgang: Rejs i TSS (escalate)" in page
+    html = response.get_data(as_text=True)
+    assert 'name="transitions[4].allowed" value="chair@current, secretariat@current"' in html
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "agreement_review", "development_task", "electoral_period_report", "forum_matter",
+        "forum_work_plan", "implementation_plan", "joint_agreement", "signature_initiative",
+    ],
+)  # fmt: skip
+def test_unchanged_form_keeps_the_text_as_it_was(session, name):
+    published = registry.latest(session, name)
+    posted = _form(published)
+    result = form_editor.apply(published.source, posted)
+    # Every line and comment stays; tomlkit only drops the space before "}" after a date
+    # at the end of an inline table (forum_work_plan's `opens`).
+    assert result.splitlines() == [
+        line.replace(" }", "}") if re.search(r"\d{4}-\d\d-\d\d }$", line) else line
+        for line in published.source.splitlines()
+    ]
+
+
+def test_a_change_in_the_form_is_saved_into_the_draft_keeping_comments(
+    client, logged_in, published, session
+):
+    logged_in(is_admin=True)
+    response = client.post(
+        URL,
+        data=_form(
+            published,
+            **{
+                "states.at_tss.label": "Rejst i styregruppen",
+                "states.at_tss.reminders": "10, 3",
+                "states.decided.deadline.days": "45",
+                "transitions[4].allowed": "secretariat@current",
+            },
+        ),
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    draft = session.scalar(select(ProcessDraft))
+    assert "# Forum matter (seed 000)" in draft.source  # comments stay
+    definition, problem = check("forum_matter", draft.source)
+    assert problem is None
+    assert definition.states["at_tss"].label == "Rejst i styregruppen"
+    assert definition.states["at_tss"].reminders == (10, 3)
+    assert definition.states["decided"].deadline.days == 45
+    assert [str(r) for r in definition.transition("escalate").allowed] == ["secretariat@current"]
+    # The TOML view edits the same draft.
+    assert "Rejst i styregruppen" in client.get("/admin/procesdesigner/forum_matter").get_data(
+        as_text=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "expected"),
+    [
+        ("transitions[4].allowed", "chef@current", "ukendt rolle &#39;chef@current&#39;"),
+        ("states.decided.deadline.days", "0", "skal være et positivt antal dage"),
+        ("states.decided.deadline.days", "mange", "skal være et helt antal dage"),
+        ("states.at_tss.reminders", "om en uge", "skal være hele antal dage"),
+        ("transitions[4].guards", "findes_ikke", "ukendt regel &#39;findes_ikke&#39;"),
+        ("states.at_tss.body", "tss", "ukendt organ &#39;tss&#39;"),
+        ("states.at_tss.label", "linje\x00", "kontroltegn"),
+    ],
+)
+def test_the_loaders_message_is_shown_at_the_input_it_names(
+    client, logged_in, published, session, key, value, expected
+):
+    logged_in(is_admin=True)
+    response = client.post(URL, data=_form(published, **{key: value}))
+    assert response.status_code == 422
+    assert expected in _error_of(response.get_data(as_text=True), key)
+    assert session.scalar(select(ProcessDraft)) is None
+
+
+def test_a_new_state_and_transition_join_the_definition(client, logged_in, published, session):
+    logged_in(is_admin=True)
+    new = {
+        "ny_tilstand.name": "hos_kku",
+        "ny_tilstand.label": "Hos KKU",
+        "ny_tilstand.label_en": "With KKU",
+        "ny_tilstand.body": "KKU",
+    }
+    # A state nothing leads to is refused at the new state's inputs.
+    response = client.post(URL, data=_form(published, **new))
+    assert response.status_code == 422
+    assert "kan ikke nås fra starttilstanden" in response.get_data(as_text=True)
+    new |= {
+        "ny_overgang.trigger": "send_til_kku",
+        "ny_overgang.label": "Send til KKU",
+        "ny_overgang.label_en": "Send to KKU",
+        "ny_overgang.source": "decided",
+        "ny_overgang.dest": "hos_kku",
+        "ny_overgang.allowed": "chair@current",
+    }
+    response = client.post(URL, data=_form(published, **new))
+    assert response.status_code == 422  # hos_kku has no way out and is not final
+    assert "har ingen udgående overgange" in _error_of(
+        response.get_data(as_text=True), "ny_tilstand.name"
+    )
+    response = client.post(URL, data=_form(published, **{**new, "ny_overgang.dest": "closed"}))
+    assert response.status_code == 422
+    response = client.post(
+        URL, data=_form(published, **{**new, "ny_overgang.allowed": "kok@current"})
+    )
+    assert "ukendt rolle" in _error_of(response.get_data(as_text=True), "ny_overgang.allowed")
+    response = client.post(URL, data=_form(published, **{**new, "ny_tilstand.final": "on"}))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    draft = session.scalar(select(ProcessDraft))
+    definition, problem = check("forum_matter", draft.source)
+    assert problem is None
+    assert definition.states["hos_kku"].final and definition.states["hos_kku"].body == "KKU"
+    assert definition.transition("send_til_kku").sources == ("decided",)
+
+
+def test_a_transitions_fields_are_edited_and_added_in_the_form(
+    client, logged_in, published, session
+):
+    logged_in(is_admin=True)
+    # transitions[2] is "decide", whose one field is the decision (comment).
+    changes = {
+        "transitions[2].fields[0].label": "Beslutningens ordlyd",
+        "transitions[2].fields[0].required": "",
+        "transitions[2].nyt_felt.name": "decided_on",
+        "transitions[2].nyt_felt.type": "dato",
+        "transitions[2].nyt_felt.label": "Besluttet den",
+        "transitions[2].nyt_felt.label_en": "Decided on",
+    }
+    response = client.post(URL, data=_form(published, **changes))
+    assert response.status_code == 422
+    assert "ukendt felttype &#39;dato&#39;" in _error_of(
+        response.get_data(as_text=True), "transitions[2].nyt_felt.type"
+    )
+    changes["transitions[2].nyt_felt.type"] = "date"
+    assert client.post(URL, data=_form(published, **changes)).status_code == 303
+    definition, problem = check("forum_matter", session.scalar(select(ProcessDraft)).source)
+    assert problem is None
+    fields = definition.transition("decide").fields
+    assert [(f.name, f.type, f.required, f.label) for f in fields] == [
+        ("comment", "text", False, "Beslutningens ordlyd"),
+        ("decided_on", "date", False, "Besluttet den"),
+    ]
