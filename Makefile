@@ -36,12 +36,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-# The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL. Both runs
-# spread the tests over PYTEST_WORKERS processes (pytest-xdist; each gets its own database).
+# The suite runs on SQLite; with TEST_DATABASE_URL set it runs again on PostgreSQL, without the
+# tests marked database_independent. Both runs spread the tests over PYTEST_WORKERS processes
+# (pytest-xdist; each gets its own database); a worker that runs out of tests takes half of
+# another's queue (worksteal), so the long crawl tests do not all end up on one worker.
 PYTEST_WORKERS ?= 2
+PYTEST_XDIST := -n $(PYTEST_WORKERS) --dist worksteal
 pytest: install sso-idp html-checker webhook-verifier
-	env -u TEST_DATABASE_URL $(BIN)/pytest -n $(PYTEST_WORKERS)
-	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest -n $(PYTEST_WORKERS); fi
+	env -u TEST_DATABASE_URL $(BIN)/pytest $(PYTEST_XDIST)
+	if [ -n "$$TEST_DATABASE_URL" ]; then $(BIN)/pytest $(PYTEST_XDIST); fi
 
 test: lint typecheck pytest
 

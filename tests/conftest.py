@@ -23,9 +23,15 @@ from workflow.organisation import seed
 os.environ["AFTALEFLOW_AUDIT_KEY"] = "aftaleflow-test-audit-key-" + "0" * 32
 
 # Fixtures shared by every folder of the suite: meetings and footprints (support.engine), an SMTP
-# server and its delivery settings (support.mail), and the app, client and logged-in users
-# (support.web).
-pytest_plugins = ["support.engine", "support.mail", "support.web", "support.api"]
+# server and its delivery settings (support.mail), the app, client and logged-in users
+# (support.web), and the demo's own database, built once per process (support.demo_data).
+pytest_plugins = [
+    "support.engine",
+    "support.mail",
+    "support.web",
+    "support.api",
+    "support.demo_data",
+]
 
 START = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 
@@ -178,10 +184,18 @@ def states_dir() -> Path:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Skip tests of SQLite itself when the suite runs on PostgreSQL."""
-    if not os.environ.get("TEST_DATABASE_URL"):
-        return
-    skip = pytest.mark.skip(reason="tests SQLite itself; this run uses PostgreSQL")
+    """On PostgreSQL, skip the tests of SQLite itself, and the tests whose result does not
+    depend on the database (`database_independent(reason)`): the SQLite run has run them."""
+    on_postgres = bool(os.environ.get("TEST_DATABASE_URL"))
+    sqlite_only = pytest.mark.skip(reason="tests SQLite itself; this run uses PostgreSQL")
     for item in items:
+        independent = item.get_closest_marker("database_independent")
+        if independent is not None and not independent.args:
+            raise pytest.UsageError(f"{item.nodeid}: database_independent needs its reason")
+        if not on_postgres:
+            continue
         if "sqlite_only" in item.keywords:
-            item.add_marker(skip)
+            item.add_marker(sqlite_only)
+        if independent is not None:
+            why = independent.args[0]
+            item.add_marker(pytest.mark.skip(reason=f"runs in the SQLite run only: {why}"))

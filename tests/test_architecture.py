@@ -7,6 +7,10 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.database_independent("reads the source code; no database")
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("workflow", "models")
 ENGINE = "workflow.engine"

@@ -27,6 +27,10 @@ from support.mail import free_port
 
 from workflow.cli import main as cli
 
+pytestmark = pytest.mark.database_independent(
+    "checks the packaging files; gunicorn serves its own SQLite file"
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 CONTAINERFILE = ROOT / "Containerfile"
 UNITS = ROOT / "deploy" / "systemd"

@@ -4,7 +4,6 @@ WCAG 2.1 A/AA checks on the key pages. They skip, saying why, without /usr/bin/c
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -13,7 +12,7 @@ import pytest
 from browser_support import BROWSER_MARKS, axe_violations, chromium, new_page, shot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
+from support.loopback import serve
 
 from models import Body, FocusArea, Membership, Role, User
 from workflow.app import create_app
@@ -91,14 +90,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.db'}"
     case_id, email = _seed(url)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browsertest-" + "x" * 32})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield LiveServer(f"http://127.0.0.1:{server.server_port}", case_id, email, CO_CHAIR)
+        with serve(app) as base_url:
+            yield LiveServer(base_url, case_id, email, CO_CHAIR)
     finally:
-        server.shutdown()
-        thread.join(timeout=5)
         engine_ = app.extensions["aftaleflow.database"].engine
         if engine_ is not None:
             engine_.dispose()

@@ -15,6 +15,10 @@ from workflow.engine.definitions import (
 )
 from workflow.engine.guards import GUARDS, PREDICATES
 
+pytestmark = pytest.mark.database_independent(
+    "reads and validates the TOML definitions; no database"
+)
+
 SOURCE = "states/x.toml"
 
 VALID = """

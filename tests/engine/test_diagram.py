@@ -11,6 +11,8 @@ import pytest
 from workflow.engine.definitions import ProcessDefinition, load_definitions, parse_definition
 from workflow.engine.diagram import render_svg
 
+pytestmark = pytest.mark.database_independent("draws SVG from the process definitions; no database")
+
 SVG = "{http://www.w3.org/2000/svg}"
 DEFINITIONS = load_definitions()
 

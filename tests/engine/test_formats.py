@@ -10,6 +10,8 @@ import pytest
 
 from workflow.engine import formats
 
+pytestmark = pytest.mark.database_independent("formats amounts, dates and names; no database")
+
 
 @pytest.mark.parametrize(
     ("value", "danish", "english"),

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from workflow.engine import values
 
+pytestmark = pytest.mark.database_independent("parses values at the boundary; no database")
+
 CONTROL = [chr(c) for c in (*range(0x20), *range(0x7F, 0xA0), 0x2028, 0x2029)]
 
 

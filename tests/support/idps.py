@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -44,9 +43,9 @@ from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
 from saml2.xmldsig import SIG_RSA_SHA256
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from support.loopback import serve
 from workflow.app import create_app
 from workflow.engine import clock, migrate
 from workflow.engine.db import make_engine
@@ -158,19 +157,6 @@ class Deferred:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         assert self.target is not None, "the app behind this port is not set yet"
         return self.target(environ, start_response)
-
-
-@contextmanager
-def serve(app: Callable[..., Any]) -> Iterator[str]:
-    """Serve a WSGI app on a free loopback port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 # The OpenID provider -------------------------------------------------------------------------

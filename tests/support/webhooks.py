@@ -1,4 +1,4 @@
-"""A real webhook receiver on the loopback (a threaded http.server), and the independent
+"""A real webhook receiver on the loopback (support.loopback), and the independent
 verifier: the npm Standard Webhooks library run with node."""
 
 from __future__ import annotations
@@ -8,14 +8,16 @@ import json
 import shutil
 import subprocess
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from werkzeug.wrappers import Request, Response
 
 from support.idps import require_node
+from support.loopback import LoopbackServer
 from workflow.webhooks.delivery import WebhookConfig
 
 # A sender that tries three times, waiting 30–60 s, then 60–120 s.
@@ -45,40 +47,32 @@ class Receiver:
     status: int = 204
     received: list[Received] = field(default_factory=list)
     port: int = 0
-    _server: ThreadingHTTPServer | None = None
+    _server: LoopbackServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/hooks"
 
+    def _answer(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        request = Request(environ)
+        if request.method == "POST":
+            body = request.get_data(as_text=True)
+            with self._lock:
+                self.received.append(Received({k.lower(): v for k, v in request.headers}, body))
+            return Response(status=self.status)(environ, start_response)
+        return Response(status=405)(environ, start_response)
+
     def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length).decode("utf-8")
-                with receiver._lock:
-                    receiver.received.append(
-                        Received({k.lower(): v for k, v in self.headers.items()}, body)
-                    )
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        ThreadingHTTPServer.allow_reuse_address = True
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(self._answer, self.port)
+        self._server.start()
+        self.port = self._server.port
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
 
     def ids(self) -> list[str]:

@@ -18,11 +18,12 @@ from typing import Any
 
 import pytest
 from flask import Flask, request
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from support.crawl import DEMO_PASSWORD, ROLES, crawl
+from support.demo_data import DemoDatabase, demo_session
 from support.html_checker import check_pages, checker_or_none, report
-from support.phone import phone_browser, phone_problems
+from support.phone import describe, phone_browser, phone_problems
 from support.web import build_app
 
 from models import User
@@ -31,14 +32,13 @@ from workflow.engine import clock
 
 
 @pytest.fixture(scope="module")
-def demo_app(db_engine: Engine, database_url: str) -> Iterator[Flask]:
+def demo_app(demo_database: DemoDatabase) -> Iterator[Flask]:
     """The demo organisation and cases, served at the demo's date, rolled back afterwards."""
-    connection = db_engine.connect()
-    transaction = connection.begin()
-    session = Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    demo.run(session, progress=lambda _line: None)
+    with demo_session(demo_database) as session:
+        yield from _served(session, demo_database.url)
+
+
+def _served(session: Session, database_url: str) -> Iterator[Flask]:
     admin = session.scalar(select(User).where(User.email == "admin@demo.aftaleflow.dk"))
     assert admin is not None
     session.add(
@@ -52,9 +52,6 @@ def demo_app(db_engine: Engine, database_url: str) -> Iterator[Flask]:
         yield build_app(session, database_url, PROPAGATE_EXCEPTIONS=False)
     finally:
         clock.set_time(None)
-        session.close()
-        transaction.rollback()
-        connection.close()
 
 
 # The pages' markup does not depend on the database: the phone, axe and Nu checks run in the
@@ -95,7 +92,7 @@ def test_every_link_a_role_is_shown_can_be_followed(
     )
     if browser is not None:
         problems = phone_problems(browser, demo_app, pages)
-        assert problems == {}, "\n".join(f"{path}: {what}" for path, what in problems.items())
+        assert problems == {}, describe(problems)
     if html_checker is not None:
         errors, where = check_pages(html_checker, pages, tmp_path, login)
         assert errors == [], report(errors, where)
@@ -116,3 +113,28 @@ def test_the_crawler_reports_a_broken_link() -> None:
     refused, visited = crawl(app.test_client(), "/")
     assert visited == 5
     assert refused == {"/findes-ikke": (404, "/a"), "/forbudt": (403, "/b")}
+
+
+def test_the_phone_check_reports_a_wide_page_and_each_axe_violation(
+    demo_app: Flask, browser: Any
+) -> None:
+    """The phone check itself must be able to fail: a page wider than the phone and an image
+    without a text alternative outside the landmarks are reported with path, rule and target."""
+    if browser is None:
+        pytest.skip("the markup checks run in the SQLite run, where Chromium runs")
+    head = '<!doctype html><html lang="da"><head><meta charset="utf-8"><title>t</title></head>'
+    pages = {
+        "/bred?side=2": f'{head}<body><main><h1>Bred</h1><div style="width:900px">x</div>'
+        "</main></body></html>",
+        "/uden-alt": f'{head}<body><main><h1>Billede</h1></main><img src="/static/x.png" id="b">'
+        "</body></html>",
+        "/i-orden": f"{head}<body><main><h1>I orden</h1><p>Tekst.</p></main></body></html>",
+    }
+    problems = phone_problems(browser, demo_app, pages)
+    assert set(problems) == {"/bred?side=2", "/uden-alt"}
+    assert problems["/bred?side=2"]["width"] > 390
+    rules = {violation["id"] for violation in problems["/uden-alt"]["axe"]}
+    assert {"image-alt", "region"} <= rules
+    message = describe(problems)
+    assert "/uden-alt: axe image-alt at [['#b']]" in message
+    assert "/bred?side=2: " in message

@@ -21,8 +21,9 @@ from flask.testing import FlaskClient
 from flask_wtf import FlaskForm
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.demo_data import DemoDatabase, demo_session
 from support.web import build_app
 from werkzeug.routing import Rule
 from wtforms.fields.core import UnboundField
@@ -117,15 +118,14 @@ def post_rules(app: Flask) -> list[Rule]:
 
 
 @pytest.fixture(scope="module")
-def demo_app(db_engine: Engine, database_url: str) -> Iterator[tuple[Flask, Known]]:
+def demo_app(demo_database: DemoDatabase) -> Iterator[tuple[Flask, Known]]:
     """The demo data with CSRF checks on, rolled back afterwards; and the values that exist
     for each path parameter."""
-    connection = db_engine.connect()
-    transaction = connection.begin()
-    session = Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    demo.run(session, progress=lambda _line: None)
+    with demo_session(demo_database) as session:
+        yield from _fuzzed(session, demo_database.url)
+
+
+def _fuzzed(session: Session, database_url: str) -> Iterator[tuple[Flask, Known]]:
     assert session.scalar(select(User).where(User.email == "admin@demo.aftaleflow.dk"))
     known: Known = {
         name: list(session.scalars(select(column).order_by(column).limit(30)))
@@ -157,9 +157,6 @@ def demo_app(db_engine: Engine, database_url: str) -> Iterator[tuple[Flask, Know
         )
     finally:
         clock.set_time(None)
-        session.close()
-        transaction.rollback()
-        connection.close()
 
 
 def _csrf_token(client: FlaskClient, page: str) -> str:

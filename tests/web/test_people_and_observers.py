@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from support.demo_data import DemoDatabase, demo_session
 from support.web import _text_of, build_app
 
 from models import (
@@ -27,22 +28,14 @@ from workflow.engine import clock
 
 
 @pytest.fixture(scope="module")
-def demo_world(db_engine: Engine, database_url: str) -> Iterator[tuple[Session, Flask]]:
+def demo_world(demo_database: DemoDatabase) -> Iterator[tuple[Session, Flask]]:
     """The demo, served at the demo's date, rolled back afterwards."""
-    connection = db_engine.connect()
-    transaction = connection.begin()
-    session = Session(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
-    )
-    demo.run(session, progress=lambda _line: None)
-    clock.set_time(demo.load_script().today)
-    try:
-        yield session, build_app(session, database_url)
-    finally:
-        clock.set_time(None)
-        session.close()
-        transaction.rollback()
-        connection.close()
+    with demo_session(demo_database) as session:
+        clock.set_time(demo.load_script().today)
+        try:
+            yield session, build_app(session, demo_database.url)
+        finally:
+            clock.set_time(None)
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from support.html_checker import (
     REQUIRE_ENV,
     check_folder,
@@ -15,6 +16,8 @@ from support.html_checker import (
     report,
 )
 from support.html_checker import require_checker as _require
+
+pytestmark = pytest.mark.database_independent("runs the Nu checker on written pages; no database")
 
 
 def require_checker() -> str:
