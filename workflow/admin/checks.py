@@ -22,7 +22,9 @@ def fingerprint(values: dict[str, Any]) -> str:
 
 def email_taken(session: Session, email: str, except_id: int | None = None) -> bool:
     """Whether another user has this e-mail address (compared without case)."""
-    query = select(User.id).where(func.lower(User.email) == email.strip().lower())
+    # The database lowers both sides: SQLite's lower() knows only A-Z, so lowering one side in
+    # Python would miss the very address stored (and the insert would break its unique key).
+    query = select(User.id).where(func.lower(User.email) == func.lower(email.strip()))
     if except_id is not None:
         query = query.where(User.id != except_id)
     return session.scalar(query) is not None

@@ -96,8 +96,30 @@ def with_reference_data(document: dict[str, Any], session: Session) -> dict[str,
     return enriched
 
 
+def _existing_examples(node: dict[str, Any], values: Callable[[str], list[Any]]) -> None:
+    """Point an object's examples at rows that exist: a referenced value that is not listed
+    becomes the first listed one (a list of them, as many of the first)."""
+    properties = node.get("properties") or {}
+    for example in node.get("examples") or []:
+        if not isinstance(example, dict):
+            continue
+        for name, value in example.items():
+            schema = properties.get(name) or {}
+            items = schema.get("items") or {}
+            kind = schema.get(REFERENCE) or items.get(REFERENCE)
+            listed = values(kind) if isinstance(kind, str) and kind in SOURCES else []
+            if not listed:
+                continue
+            if isinstance(value, list):
+                if not set(value) <= set(listed):
+                    example[name] = listed[: max(len(value), 1)]
+            elif value not in listed:
+                example[name] = listed[0]
+
+
 def _mark(node: Any, values: Callable[[str], list[Any]]) -> None:
     if isinstance(node, dict):
+        _existing_examples(node, values)
         kind = node.get(REFERENCE)
         if isinstance(kind, str) and kind in SOURCES:
             listed = values(kind)
