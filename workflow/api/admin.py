@@ -9,7 +9,7 @@ values (the one the admin forms carry), and an edit sends it in `If-Match`.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, url_for
 from sqlalchemy import select
@@ -185,7 +185,11 @@ def _unprocessable(rule: str, field: str, da: str, en: str) -> ApiProblem:
     return ApiProblem("unprocessable", da, en, errors=[error], rule=rule)
 
 
-def _get(session: Session, model: Any, number: int) -> Any:
+Row = TypeVar("Row")
+
+
+def _get(session: Session, model: type[Row], number: int) -> Row | None:
+    """The row with this id; None also beyond the id column's range."""
     return session.get(model, number) if number <= INT32_MAX else None
 
 
@@ -193,14 +197,14 @@ def _find_user(session: Session, user_id: int) -> User:
     user = _get(session, User, user_id)
     if user is None:
         raise _not_found("Bruger", "User", user_id)
-    return user  # type: ignore[no-any-return]
+    return user
 
 
 def _find_party(session: Session, party_id: int) -> Party:
     party = _get(session, Party, party_id)
     if party is None:
         raise _not_found("Part", "Party", party_id)
-    return party  # type: ignore[no-any-return]
+    return party
 
 
 def _known_party(session: Session, party_id: int | None) -> int | None:
