@@ -22,15 +22,16 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as REGISTERED_CHECKS
 from schemathesis.checks import load_all_checks
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Meeting, MeetingStatus, Notification, User
+from models import Meeting, MeetingStatus, Membership, Notification, Party, User
 from workflow.api.spec import openapi_document
 from workflow.auth import tokens
 from workflow.engine import clock
 
 MAX_EXAMPLES = 10
-Seeded = tuple[Flask, str, dict[str, list[Any]]]
+Seeded = tuple[Flask, dict[str, str], dict[str, list[Any]]]
 load_all_checks()
 # Every check schemathesis has, as `--checks all`.
 CHECKS = list(REGISTERED_CHECKS.get_all())
@@ -45,9 +46,11 @@ def seeded_api(
     body: Callable[[str], Any],
 ) -> Seeded:
     """The app on a seeded database with cases in several states, a meeting and a
-    notification; the token of a user with roles in an SU, TSS and SKU; and the ids that
-    exist, which the examples use half of the time."""
+    notification; the token of a user with roles in an SU, TSS and SKU, and an
+    administrator's for the administration family; and the ids that exist, which the examples
+    use half of the time."""
     user = make_user("chair@SU-NORD-SOM", "secretariat@TSS", "member@SKU")
+    admin = make_user(is_admin=True)
     cases = [
         make_case(title="Kladde"),
         make_case(state="at_tss", title="Ved TSS"),
@@ -76,8 +79,17 @@ def seeded_api(
         "case_id": [c.id for c in cases],
         "meeting_id": [meeting.id],
         "name": ["signature_initiative", "forum_matter"],
+        "user_id": [user.id, admin.id],
+        "membership_id": list(
+            session.scalars(select(Membership.id).where(Membership.user_id == user.id))
+        ),
+        "party_id": [session.scalars(select(Party.id).order_by(Party.id)).first()],
     }
-    return make_app(), tokens.create_token(session, user, "schemathesis").plain, existing
+    issued = {
+        "user": tokens.create_token(session, user, "schemathesis").plain,
+        "admin": tokens.create_token(session, admin, "schemathesis-admin").plain,
+    }
+    return make_app(), issued, existing
 
 
 # schemathesis' own pytest plugin reads a pytest attribute that pytest 9 removed, so each
@@ -94,6 +106,13 @@ TAKES_INPUT = {
     for method, operation in methods.items()
     if operation.get("parameters") or operation.get("requestBody")
 }
+# The administration family is driven as an administrator (as anyone else, it only refuses).
+ADMINISTRATION = {
+    f"{method.upper()} {path}"
+    for path, methods in openapi_document()["paths"].items()
+    for method, operation in methods.items()
+    if operation["tags"][0].startswith("Administration")
+}
 RUNS = [
     (label, mode)
     for label in OPERATIONS
@@ -106,11 +125,24 @@ RUNS = [
 def test_api_conforms_to_its_openapi_document(
     label: str, mode: GenerationMode, seeded_api: Seeded
 ) -> None:
-    app, token, existing = seeded_api
+    app, issued, existing = seeded_api
+    token = issued["admin" if label in ADMINISTRATION else "user"]
     method, path = label.split(" ", 1)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     # The token as configuration, not per call: negative data may leave it out (then 401).
     schema.config.update(headers={"Authorization": f"Bearer {token}"})
+    if label in ADMINISTRATION and mode.is_positive:
+        # An administrator's edit succeeds; through an auth provider schemathesis knows the
+        # token is the real credential (a header beside the generated If-Match would count as
+        # generated, so a 2xx would read as auth ignored) and probes it without and wrong.
+        @schema.auth.auth(refresh_interval=None)
+        class Token:
+            def get(self, case: Any, context: Any) -> str:
+                return token
+
+            def set(self, case: Any, data: str, context: Any) -> None:
+                case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
     # Schema-valid data may still name a process, body or goal that does not exist (422), a
     # cursor the server never issued (400), an If-Match that is not the case's ETag (412) or
     # no version at all (428): documented refusals, not bugs.

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 from sqlalchemy import select
+from support.html_checker import check_pages, checker_or_none, report
 from support.webhooks import FAST
 
 from models import WebhookSubscription
@@ -15,7 +16,7 @@ from workflow.webhooks import delivery
 
 
 def test_the_secretariat_subscribes_and_sees_the_log_with_a_redelivery(
-    client, logged_in, body, make_case, session, receiver, text_of
+    client, logged_in, body, make_case, session, receiver, text_of, tmp_path
 ):
     logged_in("secretariat@SU-NORD-SOM")
     page = client.get("/webhooks")
@@ -50,6 +51,15 @@ def test_the_secretariat_subscribes_and_sees_the_log_with_a_redelivery(
     receiver.status = 200
     assert client.post(redeliver.group(1)).status_code == 303
     assert "Venter" in text_of(client.get(f"/webhooks/{subscription.id}"))
+
+    # Both tables (one macro) with rows and their buttons are valid HTML (the W3C Nu checker).
+    java = checker_or_none()
+    if java is not None:
+        pages = {url: client.get(url).get_data(as_text=True)
+                 for url in ("/webhooks", f"/webhooks/{subscription.id}")}  # fmt: skip
+        assert all("inline-form" in html for html in pages.values())
+        errors, where = check_pages(java, pages, tmp_path)
+        assert not errors, report(errors, where)
 
     assert client.post(f"/webhooks/{subscription.id}/slet").status_code == 303
     assert "Ingen abonnementer endnu" in text_of(client.get("/webhooks"))

@@ -8,8 +8,6 @@ with the user's input kept.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -31,6 +29,13 @@ from models import (
 )
 from workflow import policy
 from workflow.admin import operations
+from workflow.admin.checks import (
+    deactivates_self,
+    demotes_self,
+    email_taken,
+    fingerprint,
+    party_code_taken,
+)
 from workflow.admin.forms import (
     NONE,
     BodyForm,
@@ -94,12 +99,6 @@ def admins_only() -> Response | tuple[str, int] | None:
 
 
 # Fingerprints -------------------------------------------------------------------------------
-
-
-def fingerprint(values: dict[str, Any]) -> str:
-    """A short digest of the values a form was opened with."""
-    text = json.dumps(values, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
 
 
 def is_stale(form: FingerprintForm, current: dict[str, Any]) -> bool:
@@ -226,13 +225,6 @@ def _chosen_party(session: Session, form: UserForm) -> int | None:
     return form.party_id.data or None
 
 
-def _email_taken(session: Session, email: str, except_id: int | None = None) -> bool:
-    query = select(User.id).where(func.lower(User.email) == email.strip().lower())
-    if except_id is not None:
-        query = query.where(User.id != except_id)
-    return session.scalar(query) is not None
-
-
 @bp.route("/brugere/ny", methods=["GET", "POST"])
 def new_user() -> Page:
     """Create a user with an Argon2-hashed password."""
@@ -241,7 +233,7 @@ def new_user() -> Page:
     _party_choices(session, form)
     if form.validate_on_submit():
         email = (form.email.data or "").strip()
-        if _email_taken(session, email):
+        if email_taken(session, email):
             form.email.errors.append(_("Der findes allerede en bruger med den e-mailadresse."))
         else:
             user = operations.create_user(
@@ -310,10 +302,10 @@ def edit_user(user_id: int) -> Page:
     if is_stale(form, before):
         return _render_user(session, user, form, 409, stale=True)
     email = (form.email.data or "").strip()
-    if _email_taken(session, email, except_id=user.id):
+    if email_taken(session, email, except_id=user.id):
         form.email.errors.append(_("Der findes allerede en bruger med den e-mailadresse."))
         return _render_user(session, user, form, 422)
-    if user.id == actor.id and user.is_admin and not form.is_admin.data:
+    if demotes_self(actor, user, bool(form.is_admin.data)):
         form.is_admin.errors.append(
             _("Du kan ikke fjerne din egen administratorret. Bed en anden administrator om det.")
         )
@@ -339,7 +331,7 @@ def _set_active(user_id: int, active: bool) -> Response | tuple[str, int]:
     actor = current_actor()
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if user.id == actor.id and not active:
+    if deactivates_self(actor, user, active):
         flash(_("Du kan ikke deaktivere dig selv. Bed en anden administrator om det."), "error")
         return redirect(url_for("admin.edit_user", user_id=user.id), code=303)
     operations.set_user_active(session, actor, user, active)
@@ -587,7 +579,7 @@ def new_party() -> Page:
     if not form.validate_on_submit():
         return _render_party(form, None, 422)
     code = (form.code.data or "").strip()
-    if session.scalar(select(Party.id).where(Party.code == code)) is not None:
+    if party_code_taken(session, code):
         form.code.errors.append(_("Der findes allerede en part med koden %(code)s.", code=code))
         return _render_party(form, None, 422)
     party = operations.create_party(

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import Map
 
 from workflow.api import (
+    admin,
     attachments,
     cases,
     consultations,
@@ -34,6 +35,7 @@ from workflow.api.problems import ApiProblem
 from workflow.api.spec import API_PREFIX, OPERATIONS, bp
 
 __all__ = [
+    "admin",
     "attachments",
     "bp",
     "cases",

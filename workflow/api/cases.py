@@ -106,6 +106,26 @@ CREATE_BODY = obj(
     },
     required=("process", "originating_body", "title"),
     description="Opret en kladde; felterne er sagens felter.",
+    # A complete proposal, one that meets every rule of its process (the Triple Aim texts say
+    # something, roles and financing are stated): a client or a fuzzer starting from it can
+    # carry the case on. The served document names a focus area and goals that exist.
+    examples=[
+        {
+            "process": "signature_initiative",
+            "originating_body": "SU-NORD-SOM",
+            "title": "Fælles opsporing af KOL i almen praksis og kommunerne",
+            "summary": "Tidlig opsporing af KOL gennem spirometri hos egen læge og i kommunen.",
+            "role_distribution": "Kommunen tilbyder spirometri, hospitalet udreder, almen "
+            "praksis følger op.",
+            "general_practice_role": "Almen praksis henviser og følger op på behandlingen.",
+            "triple_aim_quality": "Flere borgere får stillet diagnosen i et tidligt stadie.",
+            "triple_aim_economy": "Færre akutte indlæggelser opvejer udgiften til spirometri.",
+            "triple_aim_experience": "Borgeren oplever ét sammenhængende forløb tæt på hjemmet.",
+            "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
+            "focus_area_id": 1,
+            "national_goal_ids": [1, 2],
+        }
+    ],
 )
 EXPECTED_VERSION = integer(
     1, description="Den version, ændringen bygger på (eller send sagens ETag i If-Match)."

@@ -54,6 +54,21 @@ FOLLOW_UP = out(
     "FollowUp",
 )
 FOLLOW_UPS = out({"items": {"type": "array", "items": FOLLOW_UP}}, "FollowUpList")
+LINKS = {
+    "GetFollowUp": {
+        "operationId": "get_follow_up",
+        "parameters": {"path.follow_up_id": "$response.body#/id"},
+    },
+    "CompleteFollowUp": {
+        "operationId": "complete_follow_up",
+        "parameters": {"path.follow_up_id": "$response.body#/id"},
+        "description": "Meld opfølgningen udført (den ansvarlige eller sekretariatet).",
+    },
+    "GetCase": {
+        "operationId": "get_case",
+        "parameters": {"path.case_id": "$response.body#/case_id"},
+    },
+}
 QUERY = (
     Param(
         "status",
@@ -178,7 +193,7 @@ def _answer(session: Session, follow_up: FollowUpItem, status: int = 200) -> Res
 @operation(
     "/follow-ups/<int:follow_up_id>", "get", tag="Beslutningsregister",
     summary="Hent en opfølgning",
-    ok={200: Reply("Opfølgningen.", FOLLOW_UP)},
+    ok={200: Reply("Opfølgningen.", FOLLOW_UP, links=LINKS)},
 )  # fmt: skip
 def get_follow_up(call: Call) -> Response:
     """Read one follow-up of the caller's register."""
@@ -190,7 +205,7 @@ def get_follow_up(call: Call) -> Response:
     "/meetings/<int:meeting_id>/items/<int:item_id>/follow-ups", "post",
     tag="Beslutningsregister", summary="Registrér en opfølgning på et punkt", body=CREATE_BODY,
     ok={201: Reply("Opfølgningen står i beslutningsregistret med sin frist og påmindelser.",
-                   FOLLOW_UP)},
+                   FOLLOW_UP, links=LINKS)},
     errors=(403, 422),
 )  # fmt: skip
 def add_follow_up(call: Call) -> Response:
@@ -218,7 +233,8 @@ def add_follow_up(call: Call) -> Response:
 @operation(
     "/follow-ups/<int:follow_up_id>/done", "post", tag="Beslutningsregister",
     summary="Meld en opfølgning udført",
-    ok={200: Reply("Opfølgningen er udført; det står på sagens tidslinje.", FOLLOW_UP)},
+    ok={200: Reply("Opfølgningen er udført; det står på sagens tidslinje.", FOLLOW_UP,
+                   links=LINKS)},
     errors=(403, 422),
 )  # fmt: skip
 def complete_follow_up(call: Call) -> Response:

@@ -66,6 +66,31 @@ MILESTONE = component(
         "required": ["state", "label", "body", "due", "reached", "current", "meeting"],
     },
 )  # fmt: skip
+YEAR = "$response.body#/year"
+# How to go on from a plan: read it again, add a line, or carry it on as the case it is (its
+# ETag is the plan case's, so it is the If-Match of the case's transitions).
+LINKS: dict[str, dict[str, Any]] = {
+    "GetPlan": {"operationId": "get_plan", "parameters": {"path.year": YEAR}},
+    "AddPlanLine": {"operationId": "add_plan_line", "parameters": {"path.year": YEAR}},
+    "GetPlanCase": {"operationId": "get_case",
+                    "parameters": {"path.case_id": "$response.body#/case_id"}},
+    "PerformAllowedTrigger": {
+        "operationId": "perform",
+        "parameters": {"path.case_id": "$response.body#/case_id",
+                       "header.If-Match": "$response.header.ETag"},
+        "requestBody": {"trigger": "$response.body#/allowed_triggers/0/trigger",
+                        "expected_version": "$response.body#/version"},
+        "description": "Før planen videre (forelæg, drøft, tiltræd …) efter dens proces.",
+    },
+}  # fmt: skip
+# After a line is added: change the plan's first line.
+LINE_LINKS = {
+    **LINKS,
+    "UpdatePlanLine": {
+        "operationId": "update_plan_line",
+        "parameters": {"path.year": YEAR, "path.line_id": "$response.body#/lines/0/id"},
+    },
+}
 PLAN = out(
     {
         "year": INT, "case_id": INT, "title": STR, "state": STR, "state_label": STR,
@@ -178,7 +203,7 @@ def _line(body: dict[str, Any]) -> annual_cycle.PlanLine:
     "/plans/<int:year>", "get", tag="Implementeringsplan", summary="Årets implementeringsplan",
     ok={200: Reply("Planen med indsatser, milepæle og kalderens mulige handlinger; planen er "
                    "en sag, så dens ETag gælder for sagens handlinger.", PLAN,
-                   headers={"ETag": {"type": "string"}})},
+                   headers={"ETag": {"type": "string"}}, links=LINKS)},
 )  # fmt: skip
 def get_plan(call: Call) -> Response:
     """Read a year's implementation plan, as the plan page shows it."""
@@ -191,7 +216,7 @@ def get_plan(call: Call) -> Response:
     "/plans", "post", tag="Implementeringsplan", summary="Opret årets implementeringsplan",
     body=YEAR_BODY,
     ok={201: Reply("Planen er oprettet i TSS (én pr. år).", PLAN,
-                   headers={"ETag": {"type": "string"}})},
+                   headers={"ETag": {"type": "string"}}, links=LINKS)},
     errors=(403, 422),
 )  # fmt: skip
 def create_plan(call: Call) -> Response:
@@ -209,7 +234,7 @@ def create_plan(call: Call) -> Response:
     "/plans/<int:year>/lines", "post", tag="Implementeringsplan",
     summary="Føj en indsats til planen", body=LINE_BODY,
     ok={201: Reply("Indsatsen er føjet til planen (på planens tidslinje).", PLAN,
-                   headers={"ETag": {"type": "string"}})},
+                   headers={"ETag": {"type": "string"}}, links=LINE_LINKS)},
     errors=(403, 422),
 )  # fmt: skip
 def add_plan_line(call: Call) -> Response:
@@ -228,7 +253,7 @@ def add_plan_line(call: Call) -> Response:
     "/plans/<int:year>/lines/<int:line_id>", "put", tag="Implementeringsplan",
     summary="Ret en indsats i planen", body=LINE_BODY,
     ok={200: Reply("Indsatsen er rettet (de gamle værdier står på planens tidslinje).", PLAN,
-                   headers={"ETag": {"type": "string"}})},
+                   headers={"ETag": {"type": "string"}}, links=LINKS)},
     errors=(403, 422),
 )  # fmt: skip
 def update_plan_line(call: Call) -> Response:

@@ -52,9 +52,13 @@ PROBLEM_TYPES = {
         ProblemType("invalid-trigger", 409, "Handlingen er ikke mulig nu", "Invalid trigger",
                     "Handlingen findes ikke eller er ikke mulig i sagens tilstand; "
                     "`valid_triggers` nævner de mulige."),
-        ProblemType("precondition-failed", 412, "Sagen er ændret siden", "Precondition failed",
-                    "`If-Match` nævner ikke sagens nuværende ETag; hent sagen igen. Svaret har "
-                    "sagens nuværende `ETag`."),
+        ProblemType("conflict", 409, "Ikke muligt nu", "Conflict",
+                    "Ændringen strider mod det, der er gemt (en e-mailadresse eller kode, der er "
+                    "i brug, et medlemskab, der allerede findes eller er afsluttet, en "
+                    "administrator, der ville fratage sig selv adgangen); `rule` nævner reglen."),
+        ProblemType("precondition-failed", 412, "Ændret siden", "Precondition failed",
+                    "`If-Match` nævner ikke sagens (brugerens, partens) nuværende ETag; hent den "
+                    "igen. Svaret har den nuværende `ETag`."),
         ProblemType("too-large", 413, "Indholdet er for stort", "Content too large",
                     "Forespørgslens krop er større end grænsen; den er afvist uden at blive "
                     "læst. Send mindre indhold."),
@@ -64,10 +68,10 @@ PROBLEM_TYPES = {
         ProblemType("unprocessable", 422, "Oplysningerne kan ikke bruges", "Unprocessable",
                     "Indholdet er velformet, men henviser til noget, der ikke findes (en proces, "
                     "et organ, et fokusområde, et mål); `errors` nævner feltet."),
-        ProblemType("precondition-required", 428, "Send sagens version",
-                    "Precondition required",
+        ProblemType("precondition-required", 428, "Send versionen", "Precondition required",
                     "En ændring skal nævne den version, den bygger på: `If-Match` med sagens "
-                    "`ETag`, eller `expected_version` i indholdet."),
+                    "(brugerens, partens) `ETag`, eller for en sag `expected_version` i "
+                    "indholdet."),
         ProblemType("server-error", 500, "Der opstod en fejl", "Internal error",
                     "En uventet fejl; intet er ændret. Prøv igen, eller kontakt sekretariatet."),
     )

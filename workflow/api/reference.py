@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from flask import Response
 from sqlalchemy import select
@@ -24,22 +25,27 @@ from workflow import policy
 from workflow.api.cases import CURSOR, LIMIT, find_case
 from workflow.api.listing import cursor_id, encode_cursor
 from workflow.api.problems import ApiProblem, json_response
-from workflow.api.schema import INT32_MAX, array, integer, nullable, obj, string
+from workflow.api.schema import INT32_MAX, array, integer, obj, string
 from workflow.api.serialize import (
     BODY,
+    FOCUS_AREA,
     INT,
     MEETING,
     MEETING_SUMMARY,
+    NATIONAL_GOAL,
     NOTIFICATION,
+    PARTY,
     PROCESS,
     PROCESS_SUMMARY,
-    STR,
     agenda_item_json,
     body_json,
+    focus_area_json,
     meeting_summary,
+    national_goal_json,
     notification_json,
     out,
     page,
+    party_json,
     process_json,
     process_summary,
 )
@@ -178,20 +184,15 @@ def mark_notifications_read(call: Call) -> Response:
     return json_response({"marked": marked, "unread": unread})
 
 
-NATIONAL_GOAL = out(
-    {"id": INT, "number": INT, "name": STR, "name_en": nullable(STR)}, "NationalGoal"
-)
-FOCUS_AREA = out(
-    {"id": INT, "code": STR, "name": STR, "name_en": nullable(STR), "period": STR}, "FocusArea"
-)
-PARTY = out(
-    {"id": INT, "code": STR, "name": STR, "kind": STR, "planning_area_id": nullable(INT),
-     "active": {"type": "boolean"}},
-    "Party",
-)  # fmt: skip
 PARTIES = out({"items": array(PARTY)}, "PartyList")
 NATIONAL_GOALS = out({"items": array(NATIONAL_GOAL)}, "NationalGoalList")
 FOCUS_AREAS = out({"items": array(FOCUS_AREA)}, "FocusAreaList")
+Row = TypeVar("Row")
+
+
+def list_of(rows: Iterable[Row], row_json: Callable[[Row], dict[str, Any]]) -> Response:
+    """Answer a whole (short) reference list as `{"items": [...]}`."""
+    return json_response({"items": [row_json(row) for row in rows]})
 
 
 @operation(
@@ -200,16 +201,7 @@ FOCUS_AREAS = out({"items": array(FOCUS_AREA)}, "FocusAreaList")
 )  # fmt: skip
 def list_parties(call: Call) -> Response:
     """List the parties (for expenses and consultations), by code."""
-    parties = db().scalars(select(Party).order_by(Party.code))
-    return json_response(
-        {
-            "items": [
-                {"id": p.id, "code": p.code, "name": p.name, "kind": p.kind.value,
-                 "planning_area_id": p.planning_area_id, "active": p.active}
-                for p in parties
-            ]
-        }
-    )  # fmt: skip
+    return list_of(db().scalars(select(Party).order_by(Party.code)), party_json)
 
 
 @operation(
@@ -218,14 +210,8 @@ def list_parties(call: Call) -> Response:
 )  # fmt: skip
 def list_national_goals(call: Call) -> Response:
     """List the national quality goals a case may address (`national_goal_ids`)."""
-    goals = db().scalars(select(NationalGoal).order_by(NationalGoal.number))
-    return json_response(
-        {
-            "items": [
-                {"id": g.id, "number": g.number, "name": g.name, "name_en": g.name_en}
-                for g in goals
-            ]
-        }
+    return list_of(
+        db().scalars(select(NationalGoal).order_by(NationalGoal.number)), national_goal_json
     )
 
 
@@ -235,16 +221,7 @@ def list_national_goals(call: Call) -> Response:
 )  # fmt: skip
 def list_focus_areas(call: Call) -> Response:
     """List the focus areas a case may belong to (`focus_area_id`)."""
-    areas = db().scalars(select(FocusArea).order_by(FocusArea.code))
-    return json_response(
-        {
-            "items": [
-                {"id": a.id, "code": a.code, "name": a.name, "name_en": a.name_en,
-                 "period": a.period}
-                for a in areas
-            ]
-        }
-    )  # fmt: skip
+    return list_of(db().scalars(select(FocusArea).order_by(FocusArea.code)), focus_area_json)
 
 
 @operation(

@@ -1,9 +1,10 @@
 """Enums and examples in the OpenAPI document from the process definitions and reference data.
 
 A schema marks what it names with `x-reference` (processes, states, triggers, bodies,
-national goals, focus areas); the served document lists the values that exist now, so a
-client or a fuzzer can name a process, body or trigger that is there. Bodies and definitions
-change at runtime (an admin edits them), so the values are read per request, not at import.
+national goals, focus areas, parties, planning areas); the served document lists the values
+that exist now, so a client or a fuzzer can name a process, body or trigger that is there.
+Bodies and definitions change at runtime (an admin edits them), so the values are read per
+request, not at import.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, FocusArea, NationalGoal, Party
+from models import Body, FocusArea, NationalGoal, Party, PlanningArea
 from workflow.engine.processes import registry
 
 REFERENCE = "x-reference"
@@ -59,6 +60,10 @@ def _parties(session: Session) -> list[Any]:
     return list(session.scalars(select(Party.id).order_by(Party.id)))
 
 
+def _planning_areas(session: Session) -> list[Any]:
+    return list(session.scalars(select(PlanningArea.id).order_by(PlanningArea.id)))
+
+
 SOURCES: dict[str, Callable[[Session], list[Any]]] = {
     "processes": _processes,
     "states": _states,
@@ -67,6 +72,7 @@ SOURCES: dict[str, Callable[[Session], list[Any]]] = {
     "national_goals": _national_goals,
     "focus_areas": _focus_areas,
     "parties": _parties,
+    "planning_areas": _planning_areas,
 }
 
 
@@ -90,8 +96,30 @@ def with_reference_data(document: dict[str, Any], session: Session) -> dict[str,
     return enriched
 
 
+def _existing_examples(node: dict[str, Any], values: Callable[[str], list[Any]]) -> None:
+    """Point an object's examples at rows that exist: a referenced value that is not listed
+    becomes the first listed one (a list of them, as many of the first)."""
+    properties = node.get("properties") or {}
+    for example in node.get("examples") or []:
+        if not isinstance(example, dict):
+            continue
+        for name, value in example.items():
+            schema = properties.get(name) or {}
+            items = schema.get("items") or {}
+            kind = schema.get(REFERENCE) or items.get(REFERENCE)
+            listed = values(kind) if isinstance(kind, str) and kind in SOURCES else []
+            if not listed:
+                continue
+            if isinstance(value, list):
+                if not set(value) <= set(listed):
+                    example[name] = listed[: max(len(value), 1)]
+            elif value not in listed:
+                example[name] = listed[0]
+
+
 def _mark(node: Any, values: Callable[[str], list[Any]]) -> None:
     if isinstance(node, dict):
+        _existing_examples(node, values)
         kind = node.get(REFERENCE)
         if isinstance(kind, str) and kind in SOURCES:
             listed = values(kind)

@@ -15,8 +15,11 @@ from models import (
     CaseEvent,
     CaseExpense,
     Deadline,
+    FocusArea,
     Meeting,
+    NationalGoal,
     Notification,
+    Party,
 )
 from workflow.api.schema import (
     TEXT_MAX_LENGTH,
@@ -166,6 +169,44 @@ def body_json(body: Body, today: date) -> dict[str, Any]:
         "material_deadline_days": body.material_deadline_days,
         "material_deadline_working_days": body.material_deadline_working_days,
         "formandskab_decides": body.formandskab_decides,
+    }
+
+
+NATIONAL_GOAL = out(
+    {"id": INT, "number": INT, "name": STR, "name_en": nullable(STR)}, "NationalGoal"
+)
+FOCUS_AREA = out(
+    {"id": INT, "code": STR, "name": STR, "name_en": nullable(STR), "period": STR}, "FocusArea"
+)
+PARTY = out(
+    {"id": INT, "code": STR, "name": STR, "kind": STR, "planning_area_id": nullable(INT),
+     "active": BOOL},
+    "Party",
+)  # fmt: skip
+
+
+def national_goal_json(goal: NationalGoal) -> dict[str, Any]:
+    return {"id": goal.id, "number": goal.number, "name": goal.name, "name_en": goal.name_en}
+
+
+def focus_area_json(area: FocusArea) -> dict[str, Any]:
+    return {
+        "id": area.id,
+        "code": area.code,
+        "name": area.name,
+        "name_en": area.name_en,
+        "period": area.period,
+    }
+
+
+def party_json(party: Party) -> dict[str, Any]:
+    return {
+        "id": party.id,
+        "code": party.code,
+        "name": party.name,
+        "kind": party.kind.value,
+        "planning_area_id": party.planning_area_id,
+        "active": party.active,
     }
 
 
