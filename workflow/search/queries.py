@@ -3,6 +3,11 @@ ranked, counted, paged and highlighted.
 
 The policy's filter is part of the same WHERE as the match, so what a user may not see is
 neither ranked, counted nor shown (a closed item's words do not even change the counts).
+
+A search costs in proportion to the page, not to the matches: the candidates are the newest
+RANKED + 1 visible matches in the index's order (document id, newest first, which the full-text
+index hands out in that order), so the count stops at RANKED ("more than 1,000") and only those
+candidates are ranked; snippets are made for the page of 20 only (docs/search.md, "Cost").
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
-    exists,
     func,
     literal_column,
     or_,
@@ -33,6 +37,8 @@ from workflow.search.operations import FTS
 
 PAGE_SIZE = 20
 MAX_PAGE = 500
+# How many matches are counted and ranked at most; beyond it the count reads "more than".
+RANKED = 1000
 _DANISH: ColumnElement[Any] = literal_column("'danish'::regconfig")
 _TSV: ColumnElement[Any] = literal_column("search_documents.tsv")
 
@@ -72,11 +78,16 @@ class Hit:
 
 @dataclass(frozen=True)
 class Results:
+    """A page of hits. `total` and `by_kind` count every visible match, unless `capped`: then
+    there are more than RANKED, the newest RANKED of them are ranked and paged, and `total`
+    and `by_kind` count those."""
+
     hits: list[Hit]
     total: int
     by_kind: dict[str, int] = field(default_factory=dict)
     page: int = 1
     query: list[terms.Term] = field(default_factory=list)
+    capped: bool = False
 
     @property
     def pages(self) -> int:
@@ -109,48 +120,47 @@ def fts_query(query: list[terms.Term]) -> str:
 
 def _visible(session: Session, user: User | None) -> ColumnElement[bool]:
     """The documents `user` may read: those of the cases the policy shows, and agenda items
-    under the meetings' rules (a closed item only to whom the policy shows closed items)."""
+    under the meetings' rules (a closed item only to whom the policy shows closed items).
+
+    The case is joined on its key (`_candidates` LEFT JOINs `cases`), so the policy's filter is
+    read from the joined row instead of a subquery per document."""
     doc = SearchDocument
-    # Correlated: each matching document's case is looked up by its key (an IN over the
-    # visible cases would read every case first).
-    case_visible = exists(
-        select(Case.id).where(Case.id == doc.case_id, policy.visible_cases(session, user))
-    )
+    case_visible = and_(Case.id.is_not(None), policy.visible_cases(session, user))
     items = policy.visible_agenda_items(session, user, doc.body_id, doc.closed)
-    return or_(
-        and_(doc.kind == "item", items, or_(doc.case_id.is_(None), case_visible)),
-        and_(doc.kind != "item", case_visible),
+    # An item: the meetings' rule, and its case's if it has one; anything else: its case's.
+    # (Written so the case's rule, with its EXISTS, appears once in the statement.)
+    return and_(
+        or_(doc.kind != "item", items),
+        or_(and_(doc.kind == "item", doc.case_id.is_(None)), case_visible),
     )
 
 
 def _filtered(criteria: SearchFilter) -> list[ColumnElement[bool]]:
+    """The filters beside the text, read from the document and its joined case."""
     doc = SearchDocument
     found: list[ColumnElement[bool]] = []
-    case_filter = []
     if criteria.process:
-        case_filter.append(Case.process == criteria.process)
+        found.append(Case.process == criteria.process)
     if criteria.state:
-        case_filter.append(Case.state == criteria.state)
+        found.append(Case.state == criteria.state)
     if criteria.focus_area_id is not None:
-        case_filter.append(Case.focus_area_id == criteria.focus_area_id)
+        found.append(Case.focus_area_id == criteria.focus_area_id)
     if criteria.national_goal_id is not None:
-        case_filter.append(
-            Case.id.in_(
+        found.append(
+            doc.case_id.in_(
                 select(case_national_goals.c.case_id).where(
                     case_national_goals.c.national_goal_id == criteria.national_goal_id
                 )
             )
         )
-    if case_filter:
-        found.append(doc.case_id.in_(select(Case.id).where(*case_filter)))
     if criteria.body_id is not None:
-        held = select(Case.id).where(
+        found.append(
             or_(
+                doc.body_id == criteria.body_id,
                 Case.current_body_id == criteria.body_id,
                 Case.originating_body_id == criteria.body_id,
             )
         )
-        found.append(or_(doc.body_id == criteria.body_id, doc.case_id.in_(held)))
     if criteria.year is not None:
         start = datetime(criteria.year, 1, 1, tzinfo=UTC)
         found.append(doc.happened_at >= start)
@@ -158,22 +168,62 @@ def _filtered(criteria: SearchFilter) -> list[ColumnElement[bool]]:
     return found
 
 
-def _matching(session: Session, query: list[terms.Term]) -> tuple[Select[Any], Any]:
-    """SELECT id, kind, rank of the matching documents, and the rank's ordering."""
+def _is_postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _matches(session: Session, query: list[terms.Term]) -> Select[Any]:
+    """SELECT id, kind of the documents matching `query`, each with its case joined (LEFT:
+    an agenda item may have none), newest document first."""
     doc = SearchDocument
-    if session.get_bind().dialect.name == "postgresql":
-        tsquery = _tsquery(query)
-        rank = func.ts_rank_cd(_TSV, tsquery).label("rank")
-        base = select(doc.id, doc.kind, rank).where(_TSV.op("@@")(tsquery))
-        return base, rank.desc()
-    rank = func.bm25(literal_column("search_fts"), 4.0, 1.0).label("rank")
-    base = (
-        select(doc.id, doc.kind, rank)
-        .select_from(FTS)
-        .join(doc, doc.id == FTS.c.rowid)
-        .where(text("search_fts MATCH :fts_query").bindparams(fts_query=fts_query(query)))
-    )
-    return base, rank.asc()
+    if _is_postgresql(session):
+        found = select(doc.id, doc.kind).where(_TSV.op("@@")(_tsquery(query)))
+        newest = doc.id.desc()
+    else:
+        # FTS5 hands out its matches in rowid order, so the newest come first without a sort.
+        found = (
+            select(doc.id, doc.kind)
+            .select_from(FTS)
+            .join(doc, doc.id == FTS.c.rowid)
+            .where(text("search_fts MATCH :fts_query").bindparams(fts_query=fts_query(query)))
+        )
+        newest = FTS.c.rowid.desc()
+    return found.outerjoin(Case, Case.id == doc.case_id).order_by(newest)
+
+
+def _candidates(
+    session: Session,
+    user: User | None,
+    query: list[terms.Term],
+    criteria: SearchFilter,
+    kind: str = "",
+) -> list[tuple[int, str]]:
+    """(id, kind) of the newest RANKED + 1 matches `user` may see, within the filters."""
+    found = _matches(session, query).where(_visible(session, user), *_filtered(criteria))
+    if kind:
+        found = found.where(SearchDocument.kind == kind)
+    return [(row.id, row.kind) for row in session.execute(found.limit(RANKED + 1))]
+
+
+def _ranked_page(session: Session, query: list[terms.Term], ids: list[int], page: int) -> list[int]:
+    """The ids of one page of `ids`, best first (ties: the newest document first)."""
+    if not ids:
+        return []
+    doc = SearchDocument
+    if _is_postgresql(session):
+        rank: Any = func.ts_rank_cd(_TSV, _tsquery(query)).desc()
+        ranked = select(doc.id).where(doc.id.in_(ids)).order_by(rank, doc.id.desc())
+    else:
+        rank = func.bm25(literal_column("search_fts"), 4.0, 1.0)
+        ranked = (
+            select(FTS.c.rowid.label("id"))
+            .where(
+                text("search_fts MATCH :fts_query").bindparams(fts_query=fts_query(query)),
+                FTS.c.rowid.in_(ids),
+            )
+            .order_by(rank, FTS.c.rowid.desc())
+        )
+    return list(session.scalars(ranked.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)))
 
 
 def search(session: Session, user: User | None, criteria: SearchFilter) -> Results:
@@ -182,36 +232,31 @@ def search(session: Session, user: User | None, criteria: SearchFilter) -> Resul
     query = terms.parse(criteria.text)
     if not query:
         return Results([], 0, {}, 1, query)
-    base, order = _matching(session, query)
-    base = base.where(_visible(session, user), *_filtered(criteria))
-    counted = base.subquery()
-    by_kind = {
-        kind: count
-        for kind, count in session.execute(
-            select(counted.c.kind, func.count()).group_by(counted.c.kind)
-        )
-    }
+    candidates = _candidates(session, user, query, criteria)
+    capped = len(candidates) > RANKED
+    candidates = candidates[:RANKED]
+    by_kind: dict[str, int] = {}
+    for _id, kind in candidates:
+        by_kind[kind] = by_kind.get(kind, 0) + 1
     if criteria.kind:
-        base = base.where(SearchDocument.kind == criteria.kind)
-    total = by_kind.get(criteria.kind, 0) if criteria.kind else sum(by_kind.values())
+        if capped:  # the kind's own newest RANKED, not those among all kinds' newest
+            candidates = _candidates(session, user, query, criteria, criteria.kind)
+            capped = len(candidates) > RANKED
+            candidates = candidates[:RANKED]
+        else:
+            candidates = [entry for entry in candidates if entry[1] == criteria.kind]
     page = max(1, min(criteria.page, MAX_PAGE))
-    rows = session.execute(
-        base.order_by(order, SearchDocument.id.desc())
-        .limit(PAGE_SIZE)
-        .offset((page - 1) * PAGE_SIZE)
-    ).all()
-    ids = [row.id for row in rows]
-    return Results(_hits(session, ids, query), total, by_kind, page, query)
+    ids = _ranked_page(session, query, [doc_id for doc_id, _kind in candidates], page)
+    return Results(_hits(session, ids, query), len(candidates), by_kind, page, query, capped=capped)
 
 
 def matching_ids(session: Session, user: User | None, criteria: SearchFilter) -> list[int]:
-    """Every matching (source kind, id) as "kind:id", sorted: what a corpus test compares."""
+    """Every matching document's id, sorted, uncapped: what a corpus test compares."""
     query = terms.parse(criteria.text)
     if not query:
         return []
-    base, _order = _matching(session, query)
-    base = base.where(_visible(session, user), *_filtered(criteria))
-    return sorted(row.id for row in session.execute(base))
+    found = _matches(session, query).where(_visible(session, user), *_filtered(criteria))
+    return sorted(row.id for row in session.execute(found))
 
 
 def _hits(session: Session, ids: list[int], query: list[terms.Term]) -> list[Hit]:
@@ -258,4 +303,13 @@ def _hits(session: Session, ids: list[int], query: list[terms.Term]) -> list[Hit
     return hits
 
 
-__all__ = ["KINDS", "PAGE_SIZE", "Hit", "Results", "SearchFilter", "matching_ids", "search"]
+__all__ = [
+    "KINDS",
+    "PAGE_SIZE",
+    "RANKED",
+    "Hit",
+    "Results",
+    "SearchFilter",
+    "matching_ids",
+    "search",
+]
