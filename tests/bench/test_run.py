@@ -61,7 +61,8 @@ def test_make_bench_runs_end_to_end_on_a_small_database(tmp_path):
     assert "perform() tx/s" in table
     # The full-text search: every query as both users, found in the index the run built.
     search = result["search"]
-    assert result["generated"]["search_documents"] == search["documents"] > 120
+    # (the mixed load's transitions have added their comments since the index was built)
+    assert search["documents"] >= result["generated"]["search_documents"] > 120
     asked = {(row["label"], row["as"]) for row in search["queries"]}
     assert asked == {
         (label, who)
