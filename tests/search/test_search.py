@@ -230,3 +230,22 @@ def test_past_the_cap_the_newest_visible_matches_are_counted_and_ranked(
     everything = search(session, reader, SearchFilter("kanelsnegle"))
     assert not everything.capped and everything.total == 5
     assert sorted(hit.case_id for hit in everything.hits) == sorted(shared)
+
+
+def test_a_moved_meetings_items_follow_its_date_in_the_same_transaction(
+    session: Session, make_user: Callable[..., User], make_meeting: Callable[..., Meeting]
+) -> None:
+    meeting = make_meeting("TSS")
+    session.add(
+        AgendaItem(meeting_id=meeting.id, position=1, title="Punkt om flamingoer", background="")
+    )
+    reader = make_user("member@TSS")
+    session.commit()
+    year = meeting.starts_at.year
+    assert _find(session, reader, "flamingoer", year=year) == [("item", "Punkt om flamingoer")]
+    meeting.starts_at = meeting.starts_at.replace(year=year + 1)
+    session.flush()  # the meeting is moved a year on: its item is found under the new year
+    assert _find(session, reader, "flamingoer", year=year) == []
+    assert _find(session, reader, "flamingoer", year=year + 1) == [("item", "Punkt om flamingoer")]
+    session.rollback()
+    assert _find(session, reader, "flamingoer", year=year) == [("item", "Punkt om flamingoer")]

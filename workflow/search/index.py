@@ -189,3 +189,9 @@ def texts_changed(obj: Any) -> bool:
     """Whether a loaded row's change touches what its document is built from."""
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in WATCHED[type(obj)])
+
+
+def meeting_moved(meeting: Meeting) -> bool:
+    """Whether a loaded meeting's date or body changed (its items' documents carry both)."""
+    state = inspect(meeting)
+    return any(state.attrs[name].history.has_changes() for name in ("starts_at", "body_id"))

@@ -40,9 +40,16 @@ from models import (
 from workflow.cases.attachments import storage_dir
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.search import extract, terms
-from workflow.search.index import SEARCHED, Document, document_of, texts_changed
+from workflow.search.index import (
+    SEARCHED,
+    Document,
+    document_of,
+    meeting_moved,
+    texts_changed,
+)
 
 _PENDING = "aftaleflow_search_pending"
+_MOVED = "aftaleflow_search_moved_meetings"
 _DOCS: Table = SearchDocument.__table__  # type: ignore[assignment]
 # SQLite's FTS5 table (migration 0020): the stems of a document's title and body under its id.
 FTS = table("search_fts", column("rowid"), column("title"), column("body"))
@@ -133,11 +140,21 @@ def _note_searched_rows(session: Session, _context: Any) -> None:
     for obj in session.dirty:
         if isinstance(obj, SEARCHED) and obj.id is not None and texts_changed(obj):
             pending.setdefault((type(obj), obj.id), (obj, False))
+        elif isinstance(obj, Meeting) and obj.id is not None and meeting_moved(obj):
+            # Its items' documents carry its date and body (the year filter, the closed items'
+            # rule): they follow it without being rebuilt.
+            session.info.setdefault(_MOVED, {})[obj.id] = (obj.starts_at, obj.body_id)
 
 
 @event.listens_for(Session, "after_flush_postexec")
 def _keep_the_index(session: Session, _context: Any) -> None:
     """Rewrite the search documents of the rows noted above, in the same transaction."""
+    for meeting_id, (starts_at, body_id) in session.info.pop(_MOVED, {}).items():
+        session.connection().execute(
+            update(_DOCS)
+            .where(_DOCS.c.kind == "item", _DOCS.c.meeting_id == meeting_id)
+            .values(happened_at=starts_at, body_id=body_id)
+        )
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -151,6 +168,7 @@ def _keep_the_index(session: Session, _context: Any) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_MOVED, None)
 
 
 @dataclass(frozen=True)
