@@ -96,12 +96,9 @@ def _backend_cpu(session: Session) -> Any:
 
 def _plan(session: Session, user: User, query: str) -> list[str]:
     """The plan of the statement that finds, filters and caps the candidates."""
-    parsed = terms.parse(query)
-    found = (
-        queries._matches(session, parsed)
-        .where(queries._visible(session, user))
-        .limit(queries.RANKED + 1)
-    )
+    found, doc, _case, case_visible = queries._matches(session, terms.parse(query), user)
+    found = found.where(queries._visible(session, user, doc, case_visible))
+    found = found.limit(queries.RANKED + 1)
     sql = str(found.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     connection = session.connection()
     if connection.dialect.name == "postgresql":
