@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from weasyprint import HTML
 
-from models import AgendaItem, Case, Meeting, SearchDocument, User
+from models import AgendaItem, Case, FollowUpItem, Meeting, SearchDocument, User
 from workflow.cases import attachments
 from workflow.engine import clock
 from workflow.engine import core as engine
@@ -249,3 +249,26 @@ def test_a_moved_meetings_items_follow_its_date_in_the_same_transaction(
     assert _find(session, reader, "flamingoer", year=year + 1) == [("item", "Punkt om flamingoer")]
     session.rollback()
     assert _find(session, reader, "flamingoer", year=year) == [("item", "Punkt om flamingoer")]
+
+
+def test_a_follow_up_is_found_by_whom_the_register_shows_it(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    case = make_case(title="Budget", state="at_tss")
+    meeting = make_meeting("TSS")
+    owner, member = make_user("member@TSS"), make_user("member@TSS")
+    secretariat = make_user("secretariat@TSS")
+    session.add(
+        FollowUpItem(
+            case_id=case.id, meeting_id=meeting.id, description="Undersøg pelikanernes trækruter",
+            owner_id=owner.id, due_on=clock.now().date(),
+        )
+    )  # fmt: skip
+    session.commit()
+    assert _find(session, owner, "pelikaner") == [("follow_up", "Budget")]
+    assert _find(session, secretariat, "pelikanerne") == [("follow_up", "Budget")]
+    # Another member reads the case, not the follow-up someone else owns: not even counted.
+    assert search(session, member, SearchFilter("pelikaner")).total == 0

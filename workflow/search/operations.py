@@ -30,10 +30,9 @@ from sqlalchemy.orm import Session
 from models import (
     AgendaItem,
     Attachment,
-    Case,
-    CaseEvent,
     Consultation,
     ConsultationResponse,
+    FollowUpItem,
     Meeting,
     SearchDocument,
 )
@@ -219,10 +218,12 @@ def reindex(
             connection.execute(text("DELETE FROM search_fts"))
         connection.execute(delete(_DOCS))
         written = 0
-        for model in (Case, CaseEvent, AgendaItem, Consultation, ConsultationResponse, Attachment):
-            # The meetings of the items and the consultations of the answers are read once
-            # (held here: the identity map alone would let them go).
-            parent = {AgendaItem: Meeting, ConsultationResponse: Consultation}.get(model)
+        for model in SEARCHED:
+            # The meetings of the items and follow-ups and the consultations of the answers are
+            # read once (held here: the identity map alone would let them go).
+            parent = {
+                AgendaItem: Meeting, FollowUpItem: Meeting, ConsultationResponse: Consultation
+            }.get(model)  # fmt: skip
             held = list(session.scalars(select(parent))) if parent is not None else []
             batch: list[Document] = []
             for obj in _all(session, model):

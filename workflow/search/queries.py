@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    false,
     func,
     literal_column,
     null,
@@ -31,7 +32,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, aliased
 
-from models import Body, Case, Meeting, SearchDocument, User, case_national_goals
+from models import (
+    Body,
+    Case,
+    FollowUpItem,
+    Meeting,
+    SearchDocument,
+    User,
+    case_national_goals,
+)
 from workflow import policy
 from workflow.search import snippets, terms
 from workflow.search.index import KINDS
@@ -129,12 +138,27 @@ def _visible(
     `case_visible` says whether the user may see the document's case, joined on its key by
     `_matches` (the policy's `visible_cases`), instead of a subquery per document."""
     items = policy.visible_agenda_items(session, user, doc.body_id, doc.closed)
-    # An item: the meetings' rule, and its case's if it has one; anything else: its case's.
-    # (Written so the case's rule, with its EXISTS, appears once in the statement.)
+    # An item: the meetings' rule, and its case's if it has one; a follow-up: the register's
+    # rule and its case's; anything else: its case's. (Written so the case's rule, with its
+    # EXISTS, appears once in the statement.)
     return and_(
         or_(doc.kind != "item", items),
+        or_(doc.kind != "follow_up", _follow_ups_readable(session, user, doc)),
         or_(and_(doc.kind == "item", doc.case_id.is_(None)), case_visible),
     )
+
+
+def _follow_ups_readable(session: Session, user: User | None, doc: Any) -> ColumnElement[bool]:
+    """The follow-up items the decision register lets `user` read besides the case's rule
+    (`workflow.meetings.register.may_read`): their owner's, and all of a body whose register
+    the user keeps (everything for whom the policy lets keep every body's)."""
+    if user is None or not user.active:
+        return false()
+    if policy.may(user, "keep_templates", None, session):
+        return true()
+    kept = [body.id for body in policy.bodies_where(session, user, "keep_templates")]
+    owned = doc.source_id.in_(select(FollowUpItem.id).where(FollowUpItem.owner_id == user.id))
+    return or_(owned, doc.body_id.in_(kept)) if kept else owned
 
 
 def _filtered(criteria: SearchFilter, doc: Any, case: Any) -> list[ColumnElement[bool]]:
@@ -201,8 +225,8 @@ def _matches(
     found_doc = SearchDocument
     matched = (
         select(  # only what the filters read: the texts stay on disk
-            found_doc.id, found_doc.kind, found_doc.case_id, found_doc.body_id,
-            found_doc.closed, found_doc.happened_at,
+            found_doc.id, found_doc.kind, found_doc.source_id, found_doc.case_id,
+            found_doc.body_id, found_doc.closed, found_doc.happened_at,
         )
         .where(_TSV.op("@@")(_tsquery(query)))
         .order_by(found_doc.id.desc())
