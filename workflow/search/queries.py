@@ -262,29 +262,25 @@ def _candidates(
     found = found.where(_visible(session, user, doc, case_visible), *_filtered(criteria, doc, case))
     if kind:
         found = found.where(doc.kind == kind)
-    return [(row.id, row.kind, row.rank) for row in session.execute(found.limit(RANKED + 1))]
+    found = found.limit(RANKED + 1)
+    if _is_postgresql(session):
+        # Ranked in the same statement, each candidate's tsvector read by its key (lower is
+        # better, as bm25).
+        capped = found.subquery("candidates")
+        rank = (-func.ts_rank_cd(_TSV, _tsquery(query))).label("rank")
+        found = (
+            select(capped.c.id, capped.c.kind, rank)
+            .join(SearchDocument, SearchDocument.id == capped.c.id)
+            .order_by(capped.c.id.desc())
+        )
+    return [(row.id, row.kind, row.rank) for row in session.execute(found)]
 
 
-def _ranked_page(
-    session: Session,
-    query: list[terms.Term],
-    candidates: list[tuple[int, str, float | None]],
-    page: int,
-) -> list[int]:
+def _ranked_page(candidates: list[tuple[int, str, float | None]], page: int) -> list[int]:
     """The ids of one page of the candidates, best first (ties: the newest document first)."""
     first = (page - 1) * PAGE_SIZE
-    if not candidates or first >= len(candidates):
-        return []
-    if not _is_postgresql(session):  # ranked already, as they were read
-        ranked = sorted(candidates, key=lambda entry: (entry[2] or 0.0, -entry[0]))
-        return [doc_id for doc_id, _kind, _rank in ranked[first : first + PAGE_SIZE]]
-    doc = SearchDocument
-    ranked_ids = (
-        select(doc.id)
-        .where(doc.id.in_([doc_id for doc_id, _kind, _rank in candidates]))
-        .order_by(func.ts_rank_cd(_TSV, _tsquery(query)).desc(), doc.id.desc())
-    )
-    return list(session.scalars(ranked_ids.limit(PAGE_SIZE).offset(first)))
+    ranked = sorted(candidates, key=lambda entry: (entry[2] or 0.0, -entry[0]))
+    return [doc_id for doc_id, _kind, _rank in ranked[first : first + PAGE_SIZE]]
 
 
 def search(session: Session, user: User | None, criteria: SearchFilter) -> Results:
@@ -307,7 +303,7 @@ def search(session: Session, user: User | None, criteria: SearchFilter) -> Resul
         else:
             candidates = [entry for entry in candidates if entry[1] == criteria.kind]
     page = max(1, min(criteria.page, MAX_PAGE))
-    ids = _ranked_page(session, query, candidates, page)
+    ids = _ranked_page(candidates, page)
     return Results(_hits(session, ids, query), len(candidates), by_kind, page, query, capped=capped)
 
 
