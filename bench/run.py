@@ -521,8 +521,9 @@ def _update_search_doc(result: dict[str, Any], json_path: Path) -> None:
         f"warm-up, in-process; load average (1 / 5 / 15 min) "
         f"{' / '.join(f'{x:.1f}' for x in load['before'])} before and "
         f"{' / '.join(f'{x:.1f}' for x in load['after'])} after, on "
-        f"{result['machine']['cpus']} cores. CPU per search is this process's plus the "
-        f"database server's. Raw figures and plans: `{_shown(json_path)}`.\n\n"
+        f"{result['machine']['cpus']} cores. CPU per search is this process's (with "
+        f"PostgreSQL, plus the server backend's). Raw figures and plans: "
+        f"`{_shown(json_path)}`.\n\n"
         f"{search_bench.table(search)}\n{end}"
     )
     _replace_block(start, end, block)
