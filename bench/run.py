@@ -16,6 +16,13 @@ baseline page (bench/baseline.py, the same server and settings) and measures, in
 - cold start to the first 200, and RSS per worker after the load;
 - the what-if replay (bench/whatif.py) of the last BENCH_WHATIF_MONTHS (6) months' cases, about
   10,000 of the 100,000, against TSS's materialefrist shortened to 4 working days.
+- full-text search (bench/search.py): two-word, phrase and prefix queries as a secretariat and
+  as a plain member, median and p95 wall time and the CPU time per search, against the issue's
+  budget (p95 ≤ 100 ms for a two-word query).
+
+BENCH_PARTS (default "pages,search,whatif") chooses the parts: "search" alone measures only the
+search on the data already there (the SQLite file in var/bench/, or BENCH_POSTGRES_DATABASE_URL:
+an existing PostgreSQL database to fill once and reuse instead of a scratch one that is dropped).
 
 The load comes from wrk (Debian's package) when it is installed, else from the small threaded
 generator shipped here (bench/load.py); the result names which. It writes
@@ -56,6 +63,8 @@ SWEEP_DUE = int(os.environ.get("BENCH_SWEEP_DUE", "10000"))
 TRANSACTIONS = int(os.environ.get("BENCH_TRANSACTIONS", "300"))
 WHATIF_MONTHS = int(os.environ.get("BENCH_WHATIF_MONTHS", "6"))
 DATA_DIR = Path(os.environ.get("BENCH_DATA_DIR", ROOT / "var" / "bench"))
+PARTS = set(os.environ.get("BENCH_PARTS", "pages,search,whatif").split(","))
+POSTGRES_DATABASE = os.environ.get("BENCH_POSTGRES_DATABASE_URL", "")
 BUDGETS = {
     "page_ratio": 0.5,  # ≥ 50 % of the baseline's req/s at 32 connections
     "p95_ratio": 2.0,  # p95 at 4 connections ≤ 2 × the baseline's
@@ -65,6 +74,7 @@ BUDGETS = {
     "cold_start_s": 1.0,
     "rss_mb": 150.0,
     "whatif_s": 5.0,  # "replays 10,000 cases in seconds" (issue 19)
+    "search_p95_ms": 100.0,  # a two-word full-text search (issue 20)
 }
 
 
@@ -181,6 +191,12 @@ def _prepare(url: str, cases: int) -> dict[str, Any]:
     if existing < cases:
         report = volume.generate(engine, cases - existing, progress=lambda m: print("  ", m))
         generated.update(seconds=report.seconds, events=report.events)
+    # The generator writes around the ORM: the search index is built once, here.
+    from bench import search as search_bench
+
+    began = time.perf_counter()
+    generated["search_documents"] = search_bench.ensure_index(engine)
+    generated["search_index_s"] = time.perf_counter() - began
     engine.dispose()
     from bench.profile_pages import key_pages
 
@@ -322,6 +338,23 @@ def _verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append({"what": what, "figure": figure, "baseline": baseline, "ratio": ratio,
                      "budget": budget, "pass": passed, "unit": unit})  # fmt: skip
 
+    if "pages" in result:
+        _page_verdicts(result, add)
+    if "whatif" in result:
+        whatif = result["whatif"]
+        add(f"what-if replay: {whatif['cases']} cases (load + replay)", whatif["total_s"], None,
+            None, f"≤ {BUDGETS['whatif_s']:g} s", whatif["total_s"] <= BUDGETS["whatif_s"],
+            "s")  # fmt: skip
+    for row in result.get("search", {}).get("queries", []):
+        if row["budgeted"]:
+            add(f"search {row['label']} `{row['query']}` as {row['as']}: p95", row["p95_ms"],
+                None, None, f"≤ {BUDGETS['search_p95_ms']:.0f} ms",
+                row["p95_ms"] <= BUDGETS["search_p95_ms"], "ms")  # fmt: skip
+    return rows
+
+
+def _page_verdicts(result: dict[str, Any], add: Any) -> None:
+    """The pages', perform()'s, the sweep's, cold start's and memory's rows."""
     low, high = min(CONNECTIONS), max(CONNECTIONS)
     for page in result["pages"]:
         mine, base = page[f"c{high}"]["product"], page[f"c{high}"]["baseline"]
@@ -357,11 +390,6 @@ def _verdicts(result: dict[str, Any]) -> list[dict[str, Any]]:
     worst = max(result["rss_mb"], default=0.0)
     add("RSS per worker (largest)", worst, max(result["baseline_rss_mb"], default=0.0), None,
         f"≤ {BUDGETS['rss_mb']:.0f} MB", worst <= BUDGETS["rss_mb"], "MB")  # fmt: skip
-    whatif = result["whatif"]
-    add(f"what-if replay: {whatif['cases']} cases (load + replay)", whatif["total_s"], None,
-        None, f"≤ {BUDGETS['whatif_s']:g} s", whatif["total_s"] <= BUDGETS["whatif_s"],
-        "s")  # fmt: skip
-    return rows
 
 
 def measure(name: str, url: str, cases: int) -> dict[str, Any]:
@@ -386,28 +414,36 @@ def measure(name: str, url: str, cases: int) -> dict[str, Any]:
                     "load_average": os.getloadavg()},
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }  # fmt: skip
-    with (
-        _server(serve, f"{product}/healthz", env) as product_server,
-        _server(base_cmd, f"{baseline}/healthz", env) as baseline_server,
-    ):
-        result["cold_start_s"] = product_server["cold_start_s"]
-        result["baseline_cold_start_s"] = baseline_server["cold_start_s"]
-        result["pages"], cookies = _pages(prep, product, baseline, env)
-        result["mixed"] = _mixed(prep, product, cookies, url)
-        result["rss_mb"] = [_rss_mb(pid) for pid in _children(product_server["pid"])]
-        result["baseline_rss_mb"] = [_rss_mb(pid) for pid in _children(baseline_server["pid"])]
-    result["perform"] = _perform_vs_raw(url)
-    print(
-        f"  perform() {result['perform']['perform_tx_s']:.0f} tx/s, rå revisionstransaktion "
-        f"{result['perform']['raw_tx_s']:.0f} tx/s ({result['perform']['ratio']:.0%})"
-    )
-    from bench import whatif
+    if "pages" in PARTS:
+        with (
+            _server(serve, f"{product}/healthz", env) as product_server,
+            _server(base_cmd, f"{baseline}/healthz", env) as baseline_server,
+        ):
+            result["cold_start_s"] = product_server["cold_start_s"]
+            result["baseline_cold_start_s"] = baseline_server["cold_start_s"]
+            result["pages"], cookies = _pages(prep, product, baseline, env)
+            result["mixed"] = _mixed(prep, product, cookies, url)
+            result["rss_mb"] = [_rss_mb(pid) for pid in _children(product_server["pid"])]
+            result["baseline_rss_mb"] = [_rss_mb(pid) for pid in _children(baseline_server["pid"])]
+        result["perform"] = _perform_vs_raw(url)
+        print(
+            f"  perform() {result['perform']['perform_tx_s']:.0f} tx/s, rå "
+            f"revisionstransaktion {result['perform']['raw_tx_s']:.0f} tx/s "
+            f"({result['perform']['ratio']:.0%})"
+        )
+    if "search" in PARTS:
+        # After the servers have stopped, so the search is not timed beside the page load.
+        from bench import search as search_bench
 
-    result["whatif"] = whatif.measure(url, WHATIF_MONTHS)
-    print(
-        f"  hvad nu hvis: {result['whatif']['cases']} sager genafspillet på "
-        f"{result['whatif']['total_s']:.2f} s"
-    )
+        result["search"] = search_bench.measure(url)
+    if "whatif" in PARTS:
+        from bench import whatif
+
+        result["whatif"] = whatif.measure(url, WHATIF_MONTHS)
+        print(
+            f"  hvad nu hvis: {result['whatif']['cases']} sager genafspillet på "
+            f"{result['whatif']['total_s']:.2f} s"
+        )
     result["verdicts"] = []
     return result
 
@@ -431,9 +467,14 @@ def write(result: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     day = datetime.now(UTC).date().isoformat()
     slug = "sqlite" if result["database"] == "SQLite" else "postgresql"
-    path = RESULTS / f"{day}-{slug}.json"
+    # A search-only run keeps its own file, so it does not replace a full run's figures.
+    suffix = "" if "pages" in result else "-search"
+    path = RESULTS / f"{day}-{slug}{suffix}.json"
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str) + "\n")
-    _update_doc(result, path)
+    if "pages" in result:
+        _update_doc(result, path)
+    if "search" in result:
+        _update_search_doc(result, path)
     return path
 
 
@@ -469,6 +510,42 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _replace_block(start: str, end: str, block: str) -> None:
+    """Put `block` (which begins with `start` and ends with `end`) in the doc, in place of the
+    old one, or at its end the first time."""
+    text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        _old, after = rest.split(end, 1)
+        text = before + block + after
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    DOC.write_text(text)
+
+
+def _update_search_doc(result: dict[str, Any], json_path: Path) -> None:
+    from bench import search as search_bench
+
+    search = result["search"]
+    start = f"<!-- bench-search:{result['database']} -->"
+    end = f"<!-- /bench-search:{result['database']} -->"
+    load = search["load_average"]
+    cases = f"{result['cases']:,}".replace(",", " ")
+    documents = f"{search['documents']:,}".replace(",", " ")
+    block = (
+        f"{start}\n### Search, {result['database']}: {cases} cases, {documents} search "
+        f"documents\n\nMeasured {result['when']}, {search['rounds']} searches per row after a "
+        f"warm-up, in-process; load average (1 / 5 / 15 min) "
+        f"{' / '.join(f'{x:.1f}' for x in load['before'])} before and "
+        f"{' / '.join(f'{x:.1f}' for x in load['after'])} after, on "
+        f"{result['machine']['cpus']} cores. CPU per search is this process's (with "
+        f"PostgreSQL, plus the server backend's). Raw figures and plans: "
+        f"`{_shown(json_path)}`.\n\n"
+        f"{search_bench.table(search)}\n{end}"
+    )
+    _replace_block(start, end, block)
+
+
 def _update_doc(result: dict[str, Any], json_path: Path) -> None:
     start = f"<!-- bench:{result['database']} -->"
     end = f"<!-- /bench:{result['database']} -->"
@@ -481,14 +558,7 @@ def _update_doc(result: dict[str, Any], json_path: Path) -> None:
         f"{passed} of {len(result['verdicts'])} budgets met. "
         f"Raw figures: `{_shown(json_path)}`.\n\n{table(result)}\n{end}"
     ).replace(f"{result['cases']:,}", f"{result['cases']:,}".replace(",", " "))
-    text = DOC.read_text() if DOC.exists() else "# Performance\n\n"
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        _old, after = rest.split(end, 1)
-        text = before + block + after
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text)
+    _replace_block(start, end, block)
 
 
 def main() -> None:
@@ -499,20 +569,23 @@ def main() -> None:
     runs: list[tuple[str, Any]] = []
     if "sqlite" in only:
         runs.append(("SQLite", _plain(f"sqlite:///{DATA_DIR / f'bench-{CASES}.db'}")))
-    if server and "postgresql" in only:
+    if POSTGRES_DATABASE and "postgresql" in only:
+        runs.append(("PostgreSQL", _plain(POSTGRES_DATABASE)))
+    elif server and "postgresql" in only:
         from workflow.engine.db import scratch_postgres_database
 
         runs.append(("PostgreSQL", scratch_postgres_database(server)))
     for name, database in runs:
         with database as url, tempfile.TemporaryDirectory() as tmp:
             result = measure(name, url, CASES)
-            with _sweep_url(name, Path(tmp), server) as sweep_url:
-                result["sweep"] = _sweep(sweep_url)
-            print(
-                f"  fej: {result['sweep']['due']} påmindelser blandt {result['sweep']['rows']} "
-                f"frister på {result['sweep']['due_tick_s']:.2f} s; stille tik "
-                f"{result['sweep']['quiet_tick_s'] * 1000:.1f} ms"
-            )
+            if "pages" in PARTS:
+                with _sweep_url(name, Path(tmp), server) as sweep_url:
+                    result["sweep"] = _sweep(sweep_url)
+                print(
+                    f"  fej: {result['sweep']['due']} påmindelser blandt "
+                    f"{result['sweep']['rows']} frister på {result['sweep']['due_tick_s']:.2f} s; "
+                    f"stille tik {result['sweep']['quiet_tick_s'] * 1000:.1f} ms"
+                )
             result["verdicts"] = _verdicts(result)
             path = write(result)
             print(f"  skrevet: {_shown(path)} og {_shown(DOC)}")

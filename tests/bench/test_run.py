@@ -30,6 +30,7 @@ def test_make_bench_runs_end_to_end_on_a_small_database(tmp_path):
         "BENCH_RESULTS_DIR": str(tmp_path / "results"),
         "BENCH_DOC": str(tmp_path / "performance.md"),
         "BENCH_DATABASES": "sqlite",
+        "BENCH_SEARCH_ROUNDS": "3",
     }
     env.pop("TEST_DATABASE_URL", None)
     run = subprocess.run(
@@ -60,3 +61,17 @@ def test_make_bench_runs_end_to_end_on_a_small_database(tmp_path):
     assert "perform() tx/s" in table
     assert result["whatif"]["months"] == 6 and result["whatif"]["cases"] >= 1
     assert "what-if replay:" in table
+    # The full-text search: every query as both users, found in the index the run built.
+    search = result["search"]
+    # (the mixed load's transitions have added their comments since the index was built)
+    assert search["documents"] >= result["generated"]["search_documents"] > 120
+    asked = {(row["label"], row["as"]) for row in search["queries"]}
+    assert asked == {
+        (label, who)
+        for label in ("two words", "two words, common", "phrase", "prefix")
+        for who in ("secretariat", "member")
+    }
+    assert all(row["hits"] > 0 for row in search["queries"] if row["label"] != "two words")
+    assert search["plan"]["member"] and search["load_average"]["before"]
+    assert "| query | as | hits | median | p95 | CPU per search |" in table
+    assert "search two words `genoptræning pilotprojekt` as member: p95" in table

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from weasyprint import HTML
 
-from models import AgendaItem, Case, Meeting, SearchDocument, User
+from models import AgendaItem, Case, FollowUpItem, Meeting, SearchDocument, User
 from workflow.cases import attachments
 from workflow.engine import clock
 from workflow.engine import core as engine
-from workflow.search import operations
+from workflow.search import operations, queries
 from workflow.search.queries import SearchFilter, matching_ids, search
 
 
@@ -207,3 +208,67 @@ def test_the_index_follows_a_changed_text_in_the_same_transaction(
     assert search(session, reader, SearchFilter("kolibrier")).total == 1
     session.rollback()
     assert search(session, reader, SearchFilter("zebrafinker")).total == 1
+
+
+def test_past_the_cap_the_newest_visible_matches_are_counted_and_ranked(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queries, "RANKED", 3)
+    shared = [make_case(title=f"Kanelsnegle nummer {n}", state="at_tss").id for n in range(5)]
+    make_case(state="draft", title="Kanelsnegle i et udkast")  # the newest, not for TSS
+    reader = make_user("member@TSS")
+    found = search(session, reader, SearchFilter("kanelsnegle"))
+    # The hidden draft neither takes a place among the three nor shows in the count.
+    assert found.capped and found.total == 3 and found.by_kind == {"case": 3}
+    assert sorted(hit.case_id for hit in found.hits) == sorted(shared[-3:])
+    same_kind = search(session, reader, SearchFilter("kanelsnegle", kind="case"))
+    assert same_kind.capped and same_kind.total == 3
+    monkeypatch.setattr(queries, "RANKED", 10)
+    everything = search(session, reader, SearchFilter("kanelsnegle"))
+    assert not everything.capped and everything.total == 5
+    assert sorted(hit.case_id for hit in everything.hits) == sorted(shared)
+
+
+def test_a_moved_meetings_items_follow_its_date_in_the_same_transaction(
+    session: Session, make_user: Callable[..., User], make_meeting: Callable[..., Meeting]
+) -> None:
+    meeting = make_meeting("TSS")
+    session.add(
+        AgendaItem(meeting_id=meeting.id, position=1, title="Punkt om flamingoer", background="")
+    )
+    reader = make_user("member@TSS")
+    session.commit()
+    year = meeting.starts_at.year
+    assert _find(session, reader, "flamingoer", year=year) == [("item", "Punkt om flamingoer")]
+    meeting.starts_at = meeting.starts_at.replace(year=year + 1)
+    session.flush()  # the meeting is moved a year on: its item is found under the new year
+    assert _find(session, reader, "flamingoer", year=year) == []
+    assert _find(session, reader, "flamingoer", year=year + 1) == [("item", "Punkt om flamingoer")]
+    session.rollback()
+    assert _find(session, reader, "flamingoer", year=year) == [("item", "Punkt om flamingoer")]
+
+
+def test_a_follow_up_is_found_by_whom_the_register_shows_it(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    case = make_case(title="Budget", state="at_tss")
+    meeting = make_meeting("TSS")
+    owner, member = make_user("member@TSS"), make_user("member@TSS")
+    secretariat = make_user("secretariat@TSS")
+    session.add(
+        FollowUpItem(
+            case_id=case.id, meeting_id=meeting.id, description="Undersøg pelikanernes trækruter",
+            owner_id=owner.id, due_on=clock.now().date(),
+        )
+    )  # fmt: skip
+    session.commit()
+    assert _find(session, owner, "pelikaner") == [("follow_up", "Budget")]
+    assert _find(session, secretariat, "pelikanerne") == [("follow_up", "Budget")]
+    # Another member reads the case, not the follow-up someone else owns: not even counted.
+    assert search(session, member, SearchFilter("pelikaner")).total == 0

@@ -7,6 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 from models import AgendaItem, Case, Meeting, User
 from workflow.cli import main
 from workflow.engine import clock
+from workflow.search import queries
 
 
 def _closed_item(session: Session, meeting: Meeting, case: Case) -> AgendaItem:
@@ -86,6 +88,25 @@ def test_the_api_search_answers_within_the_policy(
     assert outsider.get("/search").get_json()["total"] == 0
     assert outsider.get("/search?q=saxofon&type=nope").status_code == 400
     assert outsider.get("/search?q=saxofon&page=0").status_code == 400
+    assert seen["capped"] is False
+
+
+def test_past_the_cap_the_page_and_the_api_say_more_than(
+    client: FlaskClient,
+    api: Callable[..., Any],
+    logged_in: Callable[..., User],
+    make_case: Callable[..., Case],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(queries, "RANKED", 2)
+    for n in range(3):
+        make_case(title=f"Kanelsnegle nummer {n}", state="at_tss")
+    logged_in("member@TSS")
+    html = client.get("/soeg", query_string={"q": "kanelsnegle"}).get_data(as_text=True)
+    assert "Mere end 2 resultater" in html and "De 2 nyeste er rangeret" in html
+    assert html.count('class="snippet"') == 2
+    found = api("member@TSS").get("/search?q=kanelsnegle").get_json()
+    assert found["capped"] is True and found["total"] == 2 and len(found["items"]) == 2
 
 
 def test_reindex_command_rebuilds_the_index(tmp_path: Path) -> None:

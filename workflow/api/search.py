@@ -53,6 +53,10 @@ RESULTS = out(
         "items": array(HIT),
         "total": INT,
         "counts": {"type": "object", "additionalProperties": INT},
+        "capped": {
+            "type": "boolean",
+            "description": "Flere end `total` resultater: de nyeste `total` er talt og rangeret.",
+        },
         "page": INT,
         "pages": INT,
     },
@@ -113,6 +117,7 @@ def search(call: Call) -> Response:
             "items": [hit_json(hit) for hit in results.hits],
             "total": results.total,
             "counts": results.by_kind,
+            "capped": results.capped,
             "page": results.page,
             "pages": results.pages,
         }

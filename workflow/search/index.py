@@ -19,13 +19,14 @@ from models import (
     CaseEvent,
     Consultation,
     ConsultationResponse,
+    FollowUpItem,
     Meeting,
     ResponseStatus,
     utcnow,
 )
 
 # The kinds of hit, in the order the filter lists them.
-KINDS = ("case", "event", "item", "consultation", "answer", "attachment")
+KINDS = ("case", "event", "item", "follow_up", "consultation", "answer", "attachment")
 # The texts of a case that are searched besides its title.
 CASE_TEXTS = (
     "summary",
@@ -155,6 +156,17 @@ def attachment_document(attachment: Attachment) -> Document | None:
     )  # fmt: skip
 
 
+def follow_up_document(session: Session, follow_up: FollowUpItem) -> Document:
+    """A decision's follow-up item. Its meeting's body is kept: the register shows it to its
+    owner and to whoever keeps that body's register (`workflow.meetings.register.may_read`)."""
+    meeting = session.get(Meeting, follow_up.meeting_id) if follow_up.meeting_id else None
+    return Document(
+        "follow_up", follow_up.id, "", follow_up.description,
+        follow_up.created_at or utcnow(), case_id=follow_up.case_id,
+        meeting_id=follow_up.meeting_id, body_id=meeting.body_id if meeting else None,
+    )  # fmt: skip
+
+
 def document_of(session: Session, obj: Any) -> tuple[str, int, Document | None] | None:
     """(kind, source id, its document or None to drop it) for a searchable row, else None."""
     if isinstance(obj, Case):
@@ -169,10 +181,14 @@ def document_of(session: Session, obj: Any) -> tuple[str, int, Document | None] 
         return "answer", obj.id, answer_document(session, obj)
     if isinstance(obj, Attachment):
         return "attachment", obj.id, attachment_document(obj)
+    if isinstance(obj, FollowUpItem):
+        return "follow_up", obj.id, follow_up_document(session, obj)
     return None
 
 
-SEARCHED = (Case, CaseEvent, AgendaItem, Consultation, ConsultationResponse, Attachment)
+SEARCHED = (
+    Case, CaseEvent, AgendaItem, Consultation, ConsultationResponse, Attachment, FollowUpItem,
+)  # fmt: skip
 # The attributes a document is built from: a row changed in none of them keeps its document
 # (a transition changes a case's state, not its texts, and costs the index nothing).
 WATCHED: dict[type, tuple[str, ...]] = {
@@ -182,6 +198,7 @@ WATCHED: dict[type, tuple[str, ...]] = {
     Consultation: ("title", "draft", "case_id"),
     ConsultationResponse: ("status", "text", "answered_at", "consultation_id"),
     Attachment: ("filename", "archived_at", "extracted_text", "case_id"),
+    FollowUpItem: ("description", "case_id", "meeting_id", "created_at"),
 }
 
 
@@ -189,3 +206,9 @@ def texts_changed(obj: Any) -> bool:
     """Whether a loaded row's change touches what its document is built from."""
     state = inspect(obj)
     return any(state.attrs[name].history.has_changes() for name in WATCHED[type(obj)])
+
+
+def meeting_moved(meeting: Meeting) -> bool:
+    """Whether a loaded meeting's date or body changed (its items' documents carry both)."""
+    state = inspect(meeting)
+    return any(state.attrs[name].history.has_changes() for name in ("starts_at", "body_id"))

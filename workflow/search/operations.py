@@ -30,19 +30,25 @@ from sqlalchemy.orm import Session
 from models import (
     AgendaItem,
     Attachment,
-    Case,
-    CaseEvent,
     Consultation,
     ConsultationResponse,
+    FollowUpItem,
     Meeting,
     SearchDocument,
 )
 from workflow.cases.attachments import storage_dir
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.search import extract, terms
-from workflow.search.index import SEARCHED, Document, document_of, texts_changed
+from workflow.search.index import (
+    SEARCHED,
+    Document,
+    document_of,
+    meeting_moved,
+    texts_changed,
+)
 
 _PENDING = "aftaleflow_search_pending"
+_MOVED = "aftaleflow_search_moved_meetings"
 _DOCS: Table = SearchDocument.__table__  # type: ignore[assignment]
 # SQLite's FTS5 table (migration 0020): the stems of a document's title and body under its id.
 FTS = table("search_fts", column("rowid"), column("title"), column("body"))
@@ -133,11 +139,21 @@ def _note_searched_rows(session: Session, _context: Any) -> None:
     for obj in session.dirty:
         if isinstance(obj, SEARCHED) and obj.id is not None and texts_changed(obj):
             pending.setdefault((type(obj), obj.id), (obj, False))
+        elif isinstance(obj, Meeting) and obj.id is not None and meeting_moved(obj):
+            # Its items' documents carry its date and body (the year filter, the closed items'
+            # rule): they follow it without being rebuilt.
+            session.info.setdefault(_MOVED, {})[obj.id] = (obj.starts_at, obj.body_id)
 
 
 @event.listens_for(Session, "after_flush_postexec")
 def _keep_the_index(session: Session, _context: Any) -> None:
     """Rewrite the search documents of the rows noted above, in the same transaction."""
+    for meeting_id, (starts_at, body_id) in session.info.pop(_MOVED, {}).items():
+        session.connection().execute(
+            update(_DOCS)
+            .where(_DOCS.c.kind == "item", _DOCS.c.meeting_id == meeting_id)
+            .values(happened_at=starts_at, body_id=body_id)
+        )
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -151,6 +167,7 @@ def _keep_the_index(session: Session, _context: Any) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget(session: Session) -> None:
     session.info.pop(_PENDING, None)
+    session.info.pop(_MOVED, None)
 
 
 @dataclass(frozen=True)
@@ -201,10 +218,12 @@ def reindex(
             connection.execute(text("DELETE FROM search_fts"))
         connection.execute(delete(_DOCS))
         written = 0
-        for model in (Case, CaseEvent, AgendaItem, Consultation, ConsultationResponse, Attachment):
-            # The meetings of the items and the consultations of the answers are read once
-            # (held here: the identity map alone would let them go).
-            parent = {AgendaItem: Meeting, ConsultationResponse: Consultation}.get(model)
+        for model in SEARCHED:
+            # The meetings of the items and follow-ups and the consultations of the answers are
+            # read once (held here: the identity map alone would let them go).
+            parent = {
+                AgendaItem: Meeting, FollowUpItem: Meeting, ConsultationResponse: Consultation
+            }.get(model)  # fmt: skip
             held = list(session.scalars(select(parent))) if parent is not None else []
             batch: list[Document] = []
             for obj in _all(session, model):

@@ -23,6 +23,7 @@ KIND_LABELS = {
     "case": _l("Sag"),
     "event": _l("Kommentar eller beslutning"),
     "item": _l("Dagsordenspunkt"),
+    "follow_up": _l("Opfølgningspunkt"),
     "consultation": _l("Høring"),
     "answer": _l("Høringssvar"),
     "attachment": _l("Bilag"),
