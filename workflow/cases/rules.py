@@ -22,6 +22,7 @@ from models import (
     Consultation,
     ConsultationResponse,
     ImplementationStatus,
+    Meeting,
     Party,
     PartyKind,
     PlanningArea,
@@ -32,6 +33,7 @@ from workflow.engine.actions import ActionContext, action
 from workflow.engine.calendar import local_date
 from workflow.engine.guards import Failure, GuardContext, guard, predicate
 from workflow.engine.localtime import format_date
+from workflow.engine.values import is_record_id
 
 # Each reason completes the sentence "Sagen …" / "The matter …".
 FLAG_LABELS = {
@@ -519,9 +521,31 @@ def implementation_scope_valid(ctx: GuardContext) -> Failure | None:
     )
 
 
+BUDGET_FIELDS = {
+    "municipal_budgets_adopted_on": ("kommunernes budgetter", "the municipalities' budgets"),
+    "regional_budget_adopted_on": ("regionens budget", "the region's budget"),
+}
+
+
+def _recorded_day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _adoption_meeting(ctx: GuardContext) -> Meeting | None:
+    meeting_id = ctx.data.get("meeting_id")
+    if not is_record_id(meeting_id):
+        return None
+    return ctx.session.get(Meeting, int(str(meeting_id)))
+
+
 @guard("after_budget_adoption")
 def after_budget_adoption(ctx: GuardContext) -> Failure | None:
-    """The implementation plan is adopted at the end of October, after the budgets (seed 004)."""
+    """The plan is adopted at an SKU meeting held after the municipalities and the region
+    adopted their budgets for the plan year (seed 004 l.337-339); the dates are the
+    secretariat's record (`record_budget_adoption`)."""
     plan_year = ctx.case.plan_year
     if plan_year is None:
         return Failure(
@@ -529,13 +553,136 @@ def after_budget_adoption(ctx: GuardContext) -> Failure | None:
             "Implementeringsplanen mangler det år, den gælder for.",
             "The implementation plan lacks the year it applies to.",
         )
-    budgets_adopted = date(plan_year - 1, 10, 1)
-    if local_date(ctx.now) >= budgets_adopted:
+    days = {name: _recorded_day(ctx.case.extra.get(name)) for name in BUDGET_FIELDS}
+    missing = [words for name, words in BUDGET_FIELDS.items() if days[name] is None]
+    if missing:
+        return Failure(
+            "after_budget_adoption",
+            f"Implementeringsplanen for {plan_year} tiltrædes på et møde i SKU efter "
+            f"kommunernes og regionens vedtagelse af budgettet for {plan_year}, men datoen for "
+            f"{_join([da for da, _en in missing], 'og')} er ikke registreret. Sekretariatet "
+            "registrerer budgetvedtagelserne på sagen først.",
+            f"The implementation plan for {plan_year} is adopted at an SKU meeting after the "
+            f"municipalities and the region adopted their budgets for {plan_year}; the date of "
+            f"{_join([en for _da, en in missing], 'and')} has not been recorded.",
+        )
+    last = max(day for day in days.values() if day is not None)
+    meeting = _adoption_meeting(ctx)
+    if meeting is None:
+        if ctx.case.current_body is not None and ctx.case.current_body.formandskab_decides:
+            # Where the body's chairs may otherwise decide between meetings: not this one.
+            return Failure(
+                "after_budget_adoption",
+                "Implementeringsplanen tiltrædes på et møde i SKU, ikke af formandskabet "
+                "mellem møderne. Angiv mødet.",
+                "The implementation plan is adopted at an SKU meeting, not by the chairs "
+                "between meetings. Give the meeting.",
+            )
+        return None  # the decision rule asks for the meeting (decision_at_meeting)
+    held_on = local_date(meeting.starts_at)
+    if held_on > last:
         return None
     return Failure(
         "after_budget_adoption",
-        f"Implementeringsplanen for {plan_year} tiltrædes først efter kommunernes og regionens "
-        f"budgetvedtagelse, dvs. tidligst {format_date(budgets_adopted)}.",
-        f"The implementation plan for {plan_year} is adopted after the budgets, on or after "
-        f"{formats.format_date(budgets_adopted, 'en')}.",
+        f"Implementeringsplanen for {plan_year} tiltrædes på et møde i SKU efter kommunernes og "
+        f"regionens budgetvedtagelse; den sidste var {format_date(last)}, og mødet er "
+        f"{format_date(held_on)}. Tiltræd planen på et senere møde.",
+        f"The implementation plan for {plan_year} is adopted at an SKU meeting after the "
+        f"budgets; the last was adopted on {formats.format_date(last, 'en')} and the meeting is "
+        f"on {formats.format_date(held_on, 'en')}. Adopt the plan at a later meeting.",
+    )
+
+
+@guard("budget_dates_for_plan_year")
+def budget_dates_for_plan_year(ctx: GuardContext) -> Failure | None:
+    """The budgets for the plan year are adopted in the year before it, and not in the future."""
+    plan_year = ctx.case.plan_year
+    if plan_year is None:
+        return None  # after_budget_adoption names the missing year where it matters
+    today = local_date(ctx.now)
+    wrong: list[tuple[str, str]] = []
+    for name, (da, en) in BUDGET_FIELDS.items():
+        day = _recorded_day(ctx.data.get(name))
+        if day is not None and (day.year != plan_year - 1 or day > today):
+            wrong.append((da, en))
+    if not wrong:
+        return None
+    return Failure(
+        "budget_dates_for_plan_year",
+        f"Budgettet for {plan_year} vedtages i {plan_year - 1}, og en vedtagelse registreres, "
+        f"når den har fundet sted: datoen for {_join([da for da, _en in wrong], 'og')} skal "
+        f"ligge i {plan_year - 1} og ikke efter i dag.",
+        f"The budgets for {plan_year} are adopted in {plan_year - 1} and recorded once adopted: "
+        f"the date for {_join([en for _da, en in wrong], 'and')} must lie in {plan_year - 1} "
+        "and not after today.",
+    )
+
+
+KKR_DIALOGUE = "record_kkr_dialogue"
+
+
+@guard("kkr_dialogue_date_valid")
+def kkr_dialogue_date_valid(ctx: GuardContext) -> Failure | None:
+    """A dialogue is recorded once it has taken place."""
+    day = _recorded_day(ctx.data.get("dialogue_on"))
+    if day is None or day <= local_date(ctx.now):
+        return None
+    return Failure(
+        "kkr_dialogue_date_valid",
+        f"Dialogen den {format_date(day)} har ikke fundet sted endnu. Registrér den, når den "
+        "har været holdt.",
+        f"The dialogue on {formats.format_date(day, 'en')} has not taken place yet.",
+    )
+
+
+@guard("kkr_dialogue_recorded")
+def kkr_dialogue_recorded(ctx: GuardContext) -> Failure | None:
+    """The plan is discussed with the municipalities via KKR (seed 004, DESIGN): the dialogue
+    is on record since the case last came to the dialogue before it is closed."""
+    events = ctx.session.execute(
+        select(CaseEvent.trigger, CaseEvent.from_state, CaseEvent.to_state)
+        .where(CaseEvent.case_id == ctx.case.id)
+        .order_by(CaseEvent.seq)
+    ).all()
+    recorded = False
+    for trigger, from_state, to_state in events:
+        if to_state == ctx.case.state and from_state != ctx.case.state:
+            recorded = False  # (back) in the dialogue: what came before does not count
+        elif trigger == KKR_DIALOGUE:
+            recorded = True
+    if recorded:
+        return None
+    return Failure(
+        "kkr_dialogue_recorded",
+        "Implementeringsplanen drøftes med kommunerne via KKR, før dialogen afsluttes: "
+        "registrér dialogen (dato, hvem der deltog, hvad der blev drøftet og aftalt) først.",
+        "The implementation plan is discussed with the municipalities via KKR before the "
+        "dialogue is closed: record the dialogue (date, who took part, what was agreed) first.",
+    )
+
+
+@guard("indicator_values_recorded")
+def indicator_values_recorded(ctx: GuardContext) -> Failure | None:
+    """The yearly follow-up is on the indicators (seed 004 l.299-300): each indicator the
+    plan's lines aim to move has the region's value for the plan year before SKU treats it."""
+    from workflow.implementation.indicators import plan_indicator_values
+
+    values = plan_indicator_values(ctx.session, ctx.case)
+    if not values:
+        return Failure(
+            "indicator_values_recorded",
+            "Opfølgningen på implementeringsplanen sker på indikatorerne, men planens linjer "
+            "angiver ingen indikatorer. Angiv, hvilke indikatorer indsatserne skal påvirke.",
+            "The follow-up on the implementation plan is on its indicators, but the plan's "
+            "lines name none. Name the indicators the initiatives aim to move.",
+        )
+    missing = [v.indicator.code for v in values if v.value is None]
+    if not missing:
+        return None
+    return Failure(
+        "indicator_values_recorded",
+        f"Regionens værdi for {ctx.case.plan_year} mangler for {_join(missing, 'og')}. "
+        "Indlæs indikatorværdierne (CSV eller API), før SKU følger op.",
+        f"The region's value for {ctx.case.plan_year} is missing for "
+        f"{_join(missing, 'and')}. Import the indicator values before SKU follows up.",
     )
