@@ -631,3 +631,23 @@ def test_the_plans_record_the_kkr_dialogue_the_budgets_and_the_indicator_values(
             assert {v["code"] for v in values} == {"GENIND-30", "KOL-INDL"}
             assert all(v["value"] is not None for v in values)
     assert adopted >= 3 and completed >= 1
+
+
+def test_tss_set_up_a_working_group_when_it_approved_terms_of_reference(db):
+    """Issue 16 point 5: the approval names a new temporary working group, set up in the same
+    step under TSS and audited; the group drafts and sends the draft for consultation."""
+    case = case_by_key(db, "SAG-2021-00233")
+    approved = next(e for e in events_of(db, case) if e.trigger == "approve_terms")
+    group = db.scalar(select(Body).where(Body.code == case.extra["drafting_body"]))
+    assert group.name == approved.data["new_working_group"]
+    assert (str(group.kind), group.parent.code, group.valid_to) == (
+        "working_group", "TSS", date(2021, 12, 31),
+    )  # fmt: skip
+    consultation = next(e for e in events_of(db, case) if e.trigger == "start_consultation")
+    assert consultation.from_state == "drafting"
+    assert db.scalar(
+        select(AdminAuditEntry).where(
+            AdminAuditEntry.action == "working_group_created",
+            AdminAuditEntry.object_id == str(group.id),
+        )
+    )

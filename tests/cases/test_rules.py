@@ -42,6 +42,7 @@ TESTED_GUARDS = {
     "kkr_dialogue_date_valid",
     "kkr_dialogue_recorded",
     "indicator_values_recorded",
+    "new_working_group_valid",
     "implementation_scope_valid",
     "practice_plan_matter",
     "started_by_cluster",
@@ -167,7 +168,7 @@ def test_role_distribution_including_general_practice(make_case, run):
 def test_triple_aim_before_tss_recommends(make_case, run):
     case = make_case(triple_aim_quality="", triple_aim_experience="  ")
     failure = run("triple_aim_described", case)
-    assert "bedre sundhed og kvalitet og borgerens oplevelse (en tom" in failure.message
+    assert "kvaliteten og borgerens oplevelse (en tom" in failure.message
     case.triple_aim_quality, case.triple_aim_experience = "Bedre forløb.", "Borgeren er tryg."
     assert run("triple_aim_described", case) is None
 
@@ -381,6 +382,24 @@ def test_the_follow_up_needs_the_regions_value_of_each_indicator_the_plan_names(
     assert run("indicator_values_recorded", case) is None
 
 
+def test_a_new_working_group_is_named_with_an_end_and_instead_of_another_choice(make_case, run):
+    case = make_case("joint_agreement", state="terms_of_reference")
+    name = {"new_working_group": "Arbejdsgruppe om respiration"}
+    assert run("new_working_group_valid", case) is None
+    assert run("new_working_group_valid", case, drafting_body="SU-NORD-SOM") is None
+    assert (
+        run("new_working_group_valid", case, **name, new_working_group_until="2021-03-01") is None
+    )
+    assert "angiv dens slutdato" in run("new_working_group_valid", case, **name).message
+    both = run(
+        "new_working_group_valid", case, **name, new_working_group_until="2021-03-01",
+        drafting_body="SU-NORD-SOM",
+    )  # fmt: skip
+    assert "ikke begge dele" in both.message
+    long_name = {"new_working_group": "A" * 201, "new_working_group_until": "2021-03-01"}
+    assert "for langt" in run("new_working_group_valid", case, **long_name).message
+
+
 def test_implementation_scope_valid_names_the_unknown_planning_area(make_case, run):
     case = make_case(state="at_sku")
     assert run("implementation_scope_valid", case) is None
@@ -549,16 +568,42 @@ def _body(session, code):
 def test_a_placeholder_or_one_word_does_not_address_an_aim(make_case, run, placeholder):
     case = make_case(triple_aim_economy=placeholder)
     failure = run("triple_aim_described", case)
-    assert "skal belyse alle tre mål i Triple Aim" in failure.message
+    assert "skal belyse alle mål i Triple Aim" in failure.message
     assert "lavere omkostninger (økonomi)" in failure.message
     assert "borgerens oplevelse" not in failure.message
 
 
-def test_three_descriptions_in_words_address_the_three_aims(make_case, run):
+def test_descriptions_in_words_address_every_aim(make_case, run):
     assert run("triple_aim_described", make_case()) is None
     case = make_case(triple_aim_quality="", triple_aim_experience="-")
     failure = run("triple_aim_described", case)
-    assert "bedre sundhed og kvalitet og borgerens oplevelse" in failure.message
+    assert "kvaliteten og borgerens oplevelse" in failure.message
+
+
+@pytest.mark.parametrize("missing", ["", "-", "ikke relevant", "Sundhed."])
+def test_the_populations_health_is_an_aim_of_its_own(make_case, run, missing):
+    """Seed 002's Triple Aim: the population's health is described in its own field, with the
+    same substance rule as the others (issue 16, point 7)."""
+    case = make_case(triple_aim_population=missing)
+    failure = run("triple_aim_described", case)
+    assert "befolkningens sundhed (en tom" in failure.message
+    assert "kvaliteten" not in failure.message
+    assert "the population's health" in failure.message_en
+    case.triple_aim_population = "Færre borgere i regionen udvikler KOL."
+    assert run("triple_aim_described", case) is None
+
+
+def test_without_the_populations_field_among_the_aims_its_refusal_disappears(
+    make_case, run, monkeypatch
+):
+    case = make_case(triple_aim_population="-")
+    assert run("triple_aim_described", case) is not None
+    monkeypatch.setattr(
+        guards,
+        "TRIPLE_AIMS",
+        tuple(a for a in guards.TRIPLE_AIMS if a[0] != "triple_aim_population"),
+    )
+    assert run("triple_aim_described", case) is None
 
 
 def test_without_the_substance_rule_a_placeholder_would_pass(make_case, run, monkeypatch):

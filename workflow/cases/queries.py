@@ -602,6 +602,7 @@ FIELD_WORDS = {
     "triple_aim_quality": _l("Triple Aim: kvalitet"),
     "triple_aim_economy": _l("Triple Aim: økonomi"),
     "triple_aim_experience": _l("Triple Aim: borgerens oplevelse"),
+    "triple_aim_population": _l("Triple Aim: befolkningens sundhed"),
     "esdh_case_number": _l("ESDH-sagsnummer"),
     "received_on": _l("modtaget"),
     "sent_on": _l("afsendt"),

@@ -38,7 +38,8 @@ from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome
 
 TEXT_FIELDS = (
     "summary", "business_case", "financing_proposal", "role_distribution",
-    "general_practice_role", "triple_aim_quality", "triple_aim_economy", "triple_aim_experience",
+    "general_practice_role", "triple_aim_population", "triple_aim_quality", "triple_aim_economy",
+    "triple_aim_experience",
 )  # fmt: skip
 FLAGS = ("principled", "political", "interface_change", "cost_driving", "large_task")
 RESPONSE_WORDS = {"pending": "Afventer", "answered": "Svaret", "no_answer": "Har ikke svaret"}

@@ -330,27 +330,29 @@ def addresses_aim(text: str | None) -> bool:
     return len(words.split()) >= TRIPLE_AIM_MIN_WORDS
 
 
-# The three aims (seed 002 l.16-17, l.49-51) and the case field that addresses each.
+# The Triple Aim (seed 002 l.16-17, l.49-51) and the case field that addresses each: the
+# population's health has a field of its own, beside the quality seed 002 names.
 TRIPLE_AIMS = (
-    ("triple_aim_quality", "bedre sundhed og kvalitet", "better health and quality"),
+    ("triple_aim_population", "befolkningens sundhed", "the population's health"),
+    ("triple_aim_quality", "kvaliteten", "quality"),
     ("triple_aim_experience", "borgerens oplevelse", "the citizen's experience"),
     ("triple_aim_economy", "lavere omkostninger (økonomi)", "lower cost (economy)"),
 )
 
 
 def triple_aim_failure(case: Case) -> Failure | None:
-    """The decision basis addresses each of the three aims: health and quality, the citizen's
+    """The decision basis addresses each aim: the population's health, quality, the citizen's
     experience and the cost, each in words of its own (not a presence check)."""
     missing = [(da, en) for name, da, en in TRIPLE_AIMS if not addresses_aim(getattr(case, name))]
     if not missing:
         return None
     return Failure(
         "triple_aim_described",
-        "Beslutningsgrundlaget skal belyse alle tre mål i Triple Aim; beskriv med egne ord, hvad "
+        "Beslutningsgrundlaget skal belyse alle mål i Triple Aim; beskriv med egne ord, hvad "
         "forslaget betyder for "
         + _join([m[0] for m in missing], "og")
         + " (en tom, udfyldt-for-formens-skyld eller ét-ords-beskrivelse tæller ikke).",
-        "The decision basis must address all three Triple Aim goals; describe what the proposal "
+        "The decision basis must address every Triple Aim goal; describe what the proposal "
         "means for "
         + _join([m[1] for m in missing], "and")
         + " (an empty, placeholder or one-word description does not count).",
@@ -359,7 +361,8 @@ def triple_aim_failure(case: Case) -> Failure | None:
 
 @guard("triple_aim_described")
 def triple_aim_described(ctx: GuardContext) -> Failure | None:
-    """Quality, economy and the citizen's experience are described before TSS recommends."""
+    """The population's health, quality, economy and the citizen's experience are described
+    before TSS recommends."""
     return triple_aim_failure(ctx.case)
 
 
@@ -568,18 +571,19 @@ def after_budget_adoption(ctx: GuardContext) -> Failure | None:
         )
     last = max(day for day in days.values() if day is not None)
     meeting = _adoption_meeting(ctx)
-    if meeting is None:
-        if ctx.case.current_body is not None and ctx.case.current_body.formandskab_decides:
-            # Where the body's chairs may otherwise decide between meetings: not this one.
-            return Failure(
-                "after_budget_adoption",
-                "Implementeringsplanen tiltrædes på et møde i SKU, ikke af formandskabet "
-                "mellem møderne. Angiv mødet.",
-                "The implementation plan is adopted at an SKU meeting, not by the chairs "
-                "between meetings. Give the meeting.",
-            )
-        return None  # the decision rule asks for the meeting (decision_at_meeting)
-    held_on = local_date(meeting.starts_at)
+    body = ctx.case.current_body
+    if meeting is None and body is not None and body.formandskab_decides:
+        # Where the body's chairs may otherwise decide between meetings: not this one.
+        return Failure(
+            "after_budget_adoption",
+            "Implementeringsplanen tiltrædes på et møde i SKU, ikke af formandskabet "
+            "mellem møderne. Angiv mødet.",
+            "The implementation plan is adopted at an SKU meeting, not by the chairs "
+            "between meetings. Give the meeting.",
+        )
+    # Without a meeting the decision rule asks for one (decision_at_meeting); the forecast
+    # asks for the day of each meeting it considers (ctx.now).
+    held_on = local_date(meeting.starts_at if meeting is not None else ctx.now)
     if held_on > last:
         return None
     return Failure(
@@ -686,3 +690,87 @@ def indicator_values_recorded(ctx: GuardContext) -> Failure | None:
         f"The region's value for {ctx.case.plan_year} is missing for "
         f"{_join(missing, 'and')}. Import the indicator values before SKU follows up.",
     )
+
+
+NEW_GROUP = "new_working_group"
+NEW_GROUP_UNTIL = "new_working_group_until"
+DRAFTING_BODY = "drafting_body"
+
+
+@guard("new_working_group_valid")
+def new_working_group_valid(ctx: GuardContext) -> Failure | None:
+    """Type A (seed 002 l.75-77): the approver names an existing cluster or working group, or
+    sets up a new temporary working group by its name and the day it ends — not both."""
+    from workflow.organisation.operations import temporary_group_problem
+
+    name = str(ctx.data.get(NEW_GROUP) or "").strip()
+    until = _recorded_day(ctx.data.get(NEW_GROUP_UNTIL))
+    if not name:
+        if ctx.data.get(NEW_GROUP_UNTIL) in (None, ""):
+            return None
+        return Failure(
+            "new_working_group_valid",
+            "Giv den nye arbejdsgruppe et navn, eller lad slutdatoen stå tom.",
+            "Give the new working group a name, or leave its end date empty.",
+        )
+    if str(ctx.data.get(DRAFTING_BODY) or "").strip():
+        return Failure(
+            "new_working_group_valid",
+            "Vælg enten en eksisterende klynge eller arbejdsgruppe eller nedsæt en ny "
+            "arbejdsgruppe – ikke begge dele.",
+            "Choose an existing cluster or working group, or set up a new working group – "
+            "not both.",
+        )
+    if len(name) > 200:
+        return Failure(
+            "new_working_group_valid",
+            "Arbejdsgruppens navn er for langt (højst 200 tegn).",
+            "The working group's name is too long (200 characters at most).",
+        )
+    if until is None:
+        return Failure(
+            "new_working_group_valid",
+            "En midlertidig arbejdsgruppe nedsættes for en periode: angiv dens slutdato.",
+            "A temporary working group is set up for a period: give its end date.",
+        )
+    problem = temporary_group_problem(until, local_date(ctx.now))
+    if problem is None:
+        return None
+    return Failure("new_working_group_valid", *problem)
+
+
+@action("set_up_drafting_working_group")
+def set_up_drafting_working_group(ctx: ActionContext) -> None:
+    """The working group named with the approval is set up, under the approving body, and
+    drafts: the case, its deadline and its reminders go to it (type A, seed 002 l.75-77)."""
+    from models import Deadline
+    from workflow.organisation.operations import set_up_drafting_group
+
+    # Only on the approval that named it: a later return to drafting stays with the group.
+    approval = ctx.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == ctx.case.id).order_by(CaseEvent.seq.desc())
+    ).first()
+    data = (approval.data or {}) if approval is not None else {}
+    name = str(data.get(NEW_GROUP) or "").strip()
+    until = _recorded_day(data.get(NEW_GROUP_UNTIL))
+    if not name or until is None:
+        return
+    parent = ctx.session.scalar(select(Body).where(Body.code == data.get("decision_body")))
+    if parent is None:
+        parent = ctx.case.current_body
+    group = set_up_drafting_group(
+        ctx.session, ctx.actor, parent, name=name, ends_on=until,
+        case=ctx.case.esdh_case_number or str(ctx.case.id),
+    )  # fmt: skip
+    ctx.case.extra = {**ctx.case.extra, DRAFTING_BODY: group.code}
+    ctx.case.current_body_id = group.id
+    ctx.case.current_body = group
+    for deadline in ctx.session.scalars(
+        select(Deadline).where(
+            Deadline.case_id == ctx.case.id,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+    ):
+        deadline.body_id = group.id
+    ctx.session.flush()

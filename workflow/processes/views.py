@@ -64,6 +64,10 @@ GUARD_WORDS = {
         "Dialogen med kommunerne via KKR skal være registreret (dato, deltagere, hvad der blev "
         "drøftet og aftalt), før den afsluttes."
     ),
+    "new_working_group_valid": _l(
+        "En ny midlertidig arbejdsgruppe har et navn og en slutdato inden for to år og vælges "
+        "i stedet for en eksisterende klynge eller arbejdsgruppe."
+    ),
     "indicator_values_recorded": _l(
         "Regionens værdi for planåret skal foreligge for hver indikator, planens linjer angiver."
     ),
