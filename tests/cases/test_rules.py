@@ -397,7 +397,9 @@ def test_a_new_working_group_is_named_with_an_end_and_instead_of_another_choice(
     )  # fmt: skip
     assert "ikke begge dele" in both.message
     long_name = {"new_working_group": "A" * 201, "new_working_group_until": "2021-03-01"}
-    assert "for langt" in run("new_working_group_valid", case, **long_name).message
+    assert "højst 200 tegn" in run("new_working_group_valid", case, **long_name).message
+    two_lines = {"new_working_group": "Arbejds-\ngruppe", "new_working_group_until": "2021-03-01"}
+    assert "Arbejdsgruppens navn" in run("new_working_group_valid", case, **two_lines).message
 
 
 def test_implementation_scope_valid_names_the_unknown_planning_area(make_case, run):

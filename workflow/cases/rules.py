@@ -33,7 +33,7 @@ from workflow.engine.actions import ActionContext, action
 from workflow.engine.calendar import local_date
 from workflow.engine.guards import Failure, GuardContext, guard, predicate
 from workflow.engine.localtime import format_date
-from workflow.engine.values import is_record_id
+from workflow.engine.values import InvalidValue, is_record_id, single_line
 
 # Each reason completes the sentence "Sagen …" / "The matter …".
 FLAG_LABELS = {
@@ -721,11 +721,13 @@ def new_working_group_valid(ctx: GuardContext) -> Failure | None:
             "Choose an existing cluster or working group, or set up a new working group – "
             "not both.",
         )
-    if len(name) > 200:
+    try:
+        single_line(name, 200)  # a body's name: one line
+    except InvalidValue as refused:
         return Failure(
             "new_working_group_valid",
-            "Arbejdsgruppens navn er for langt (højst 200 tegn).",
-            "The working group's name is too long (200 characters at most).",
+            f"Arbejdsgruppens navn: {refused.message_da}",
+            f"The working group's name: {refused.message_en}",
         )
     if until is None:
         return Failure(
