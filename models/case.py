@@ -69,6 +69,8 @@ class Case(Base):
     financing_proposal: Mapped[str] = mapped_column(Text, default="")
     role_distribution: Mapped[str] = mapped_column(Text, default="")
     general_practice_role: Mapped[str] = mapped_column(Text, default="")
+    # Triple Aim (seed 002): the population's health, quality, cost and the citizen's experience.
+    triple_aim_population: Mapped[str] = mapped_column(Text, default="")
     triple_aim_quality: Mapped[str] = mapped_column(Text, default="")
     triple_aim_economy: Mapped[str] = mapped_column(Text, default="")
     triple_aim_experience: Mapped[str] = mapped_column(Text, default="")

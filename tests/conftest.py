@@ -130,6 +130,7 @@ COMPLETE_PROPOSAL: dict[str, Any] = {
     "general_practice_role": "Almen praksis henviser og følger op.",
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
+    "triple_aim_population": "Færre borgere bliver syge igen.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
     "business_case": "Færre genindlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }

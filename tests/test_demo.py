@@ -119,7 +119,8 @@ def test_every_state_of_every_process_has_a_resting_case(db):
 
 
 RECORDS = frozenset(
-    {"edit", "implementation_units", "implementation_report", *demo.AGENDA_RECORDS,
+    {"edit", "implementation_units", "implementation_report", "plan_item_added",
+     "indicator_values_recorded", *demo.AGENDA_RECORDS,
      *demo.CONSULTATION_RECORDS, formandskab.PROPOSED}
 )  # fmt: skip
 
@@ -596,3 +597,57 @@ def test_a_clusters_own_task_was_reported_to_the_joint_secretariat_and_spread_by
     ]  # fmt: skip
     assert "approve_spreading" in triggers
     assert case.cost_driving and case.state in ("spreading", "completed")
+
+
+def test_the_plans_record_the_kkr_dialogue_the_budgets_and_the_indicator_values(db):
+    """Issue 16 point 8 (seed 004 l.299-300, l.337-339): each plan past the dialogue has it on
+    record; each adopted plan was adopted at an SKU meeting after both recorded budget
+    adoptions; the completed plan's follow-up recorded the region's values of its indicators."""
+    db.expire_all()
+    plans = [c for c in demo_cases(db) if c.process == "implementation_plan"]
+    adopted = completed = 0
+    for plan in plans:
+        events = events_of(db, plan)
+        triggers = [e.trigger for e in events]
+        if "conclude_dialogue" in triggers:
+            assert triggers.index("record_kkr_dialogue") < triggers.index("conclude_dialogue")
+            dialogue = next(e for e in events if e.trigger == "record_kkr_dialogue")
+            assert dialogue.data["dialogue_participants"] and dialogue.data["dialogue_outcome"]
+        if "adopt" in triggers:
+            adopted += 1
+            adoption = next(e for e in events if e.trigger == "adopt")
+            meeting = db.get(Meeting, adoption.meeting_id)
+            assert meeting.body.code == "SKU"
+            budgets = [
+                date.fromisoformat(plan.extra[name])
+                for name in ("municipal_budgets_adopted_on", "regional_budget_adopted_on")
+            ]
+            assert all(day.year == plan.plan_year - 1 for day in budgets)
+            assert local_date(meeting.starts_at) > max(budgets)
+        if plan.state == "completed":
+            completed += 1
+            [recorded] = [e for e in events if e.trigger == "indicator_values_recorded"]
+            values = recorded.data["indicator_values"]
+            assert {v["code"] for v in values} == {"GENIND-30", "KOL-INDL"}
+            assert all(v["value"] is not None for v in values)
+    assert adopted >= 3 and completed >= 1
+
+
+def test_tss_set_up_a_working_group_when_it_approved_terms_of_reference(db):
+    """Issue 16 point 5: the approval names a new temporary working group, set up in the same
+    step under TSS and audited; the group drafts and sends the draft for consultation."""
+    case = case_by_key(db, "SAG-2021-00233")
+    approved = next(e for e in events_of(db, case) if e.trigger == "approve_terms")
+    group = db.scalar(select(Body).where(Body.code == case.extra["drafting_body"]))
+    assert group.name == approved.data["new_working_group"]
+    assert (str(group.kind), group.parent.code, group.valid_to) == (
+        "working_group", "TSS", date(2021, 12, 31),
+    )  # fmt: skip
+    consultation = next(e for e in events_of(db, case) if e.trigger == "start_consultation")
+    assert consultation.from_state == "drafting"
+    assert db.scalar(
+        select(AdminAuditEntry).where(
+            AdminAuditEntry.action == "working_group_created",
+            AdminAuditEntry.object_id == str(group.id),
+        )
+    )

@@ -35,6 +35,7 @@ from models import (
     FocusArea,
     ImplementationState,
     ImplementationStatus,
+    Indicator,
     ItemKind,
     Meeting,
     MeetingStatus,
@@ -57,6 +58,7 @@ from workflow.engine.errors import WorkflowError
 from workflow.engine.paths import resource_dir
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import unit_of_work
+from workflow.implementation import annual_cycle, indicators
 from workflow.meetings import agenda, minutes
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import Outcome, trigger_for
@@ -134,6 +136,28 @@ class ImplementationSpec:
 
 
 @dataclass(frozen=True)
+class PlanLineSpec:
+    """A line of an implementation plan (`do = "plan_line"`) and the indicators it names."""
+
+    title: str
+    purpose: str
+    indicators: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndicatorSpec:
+    """An indicator of the registry and the region's yearly values, imported on `imported`."""
+
+    code: str
+    name: str
+    direction: str
+    unit: str
+    data_source: str
+    imported: datetime
+    region_values: dict[int, str]
+
+
+@dataclass(frozen=True)
 class StepSpec:
     action: str
     at: datetime
@@ -145,6 +169,7 @@ class StepSpec:
     changes: dict[str, Any] = field(default_factory=dict)
     national_goals: tuple[int, ...] | None = None
     implementation: ImplementationSpec | None = None
+    plan_line: PlanLineSpec | None = None
 
     @property
     def audited(self) -> bool:
@@ -197,6 +222,7 @@ class DemoScript:
     meetings: tuple[MeetingSpec, ...]
     cases: tuple[CaseSpec, ...]
     ad_hoc_groups: tuple[AdHocSpec, ...] = ()
+    indicators: tuple[IndicatorSpec, ...] = ()
 
 
 @dataclass
@@ -431,6 +457,13 @@ def _read_step(reader: _Reader, spec: dict[str, Any], where: str) -> StepSpec:
     implementation = None
     if action == "implementation":
         implementation = _read_implementation(reader, spec, where)
+    plan_line = None
+    if action == "plan_line":
+        plan_line = PlanLineSpec(
+            reader.text(spec, "title", where),
+            reader.text(spec, "purpose", where),
+            reader.texts(spec, "indicators", where),
+        )
     comment = spec.get("comment")
     return StepSpec(
         action=action,
@@ -443,6 +476,7 @@ def _read_step(reader: _Reader, spec: dict[str, Any], where: str) -> StepSpec:
         changes=changes,
         national_goals=goals,
         implementation=implementation,
+        plan_line=plan_line,
     )
 
 
@@ -507,6 +541,25 @@ def _read_ad_hoc(reader: _Reader, spec: dict[str, Any], where: str) -> AdHocSpec
     )  # fmt: skip
 
 
+def _read_indicator(reader: _Reader, spec: dict[str, Any], where: str) -> IndicatorSpec:
+    direction = reader.text(spec, "direction", where)
+    if direction not in ("up", "down"):
+        raise reader.fail(f"{where}.direction", "skal være 'up' eller 'down'")
+    imported, _ = reader.moment(reader.text(spec, "imported", where), f"{where}.imported", time(9))
+    values = reader.table(spec.get("region_values", {}), f"{where}.region_values")
+    if not all(year.isdigit() for year in values):
+        raise reader.fail(f"{where}.region_values", "nøglerne skal være årstal")
+    return IndicatorSpec(
+        code=reader.text(spec, "code", where),
+        name=reader.text(spec, "name", where),
+        direction=direction,
+        unit=reader.text(spec, "unit", where, ""),
+        data_source=reader.text(spec, "data_source", where, ""),
+        imported=imported,
+        region_values={int(year): str(value) for year, value in values.items()},
+    )
+
+
 def load_script(path: Path | None = None) -> DemoScript:
     """Read and check the demo content (data/demo.toml by default)."""
     path = path or resource_dir("data") / "demo.toml"
@@ -537,6 +590,10 @@ def load_script(path: Path | None = None) -> DemoScript:
             _read_ad_hoc(reader, spec, f"ad_hoc_groups[{i}]")
             for i, spec in enumerate(reader.tables(raw.get("ad_hoc_groups", []), "ad_hoc_groups"))
         ),
+        indicators=tuple(
+            _read_indicator(reader, spec, f"indicators[{i}]")
+            for i, spec in enumerate(reader.tables(raw.get("indicators", []), "indicators"))
+        ),
     )
 
 
@@ -553,6 +610,7 @@ class _World:
     users: dict[str, User] = field(default_factory=dict)
     meetings: dict[tuple[int, date], Meeting] = field(default_factory=dict)
     run_as_meeting: set[int] = field(default_factory=set)  # meeting ids
+    indicators: dict[str, Indicator] = field(default_factory=dict)
 
     def municipalities(self) -> list[Party]:
         found = [p for p in self.parties.values() if p.kind == PartyKind.MUNICIPALITY and p.active]
@@ -582,6 +640,32 @@ def _lookup(items: dict[str, Any], code: str, what: str) -> Any:
         raise DemoError(
             f"{what} '{code}' findes ikke. Kør 'aftaleflow seed', eller ret data/demo.toml."
         ) from None
+
+
+def _ensure_indicators(session: Session, script: DemoScript, world: _World) -> None:
+    """Define the demo's indicators and import the region's yearly values, as the
+    secretariat keeps them (the plan's yearly follow-up reads them, seed 004 l.299-300)."""
+    keeper = _lookup(world.users, "sekretariat.tss", "Demobrugeren")
+    for spec in script.indicators:
+        existing = session.scalar(select(Indicator).where(Indicator.code == spec.code))
+        if existing is not None:
+            world.indicators[spec.code] = existing  # a second run changes nothing
+            continue
+        world.indicators[spec.code] = indicators.define_indicator(
+            session, code=spec.code, name=spec.name, direction=spec.direction, unit=spec.unit,
+            data_source=spec.data_source, actor=keeper,
+        )  # fmt: skip
+        if not spec.region_values:
+            continue
+        clock.set_time(spec.imported)
+        indicators.import_values(
+            session,
+            [
+                indicators.ValueInput(spec.code, str(year), "region", value)
+                for year, value in sorted(spec.region_values.items())
+            ],
+            keeper,
+        )
 
 
 def _ensure_people(session: Session, script: DemoScript, world: _World, report: DemoReport) -> None:
@@ -969,7 +1053,14 @@ def _perform_step(
     at = _step_time(step, meeting, previous)
     clock.set_time(at)
     try:
-        if step.action == "edit":
+        if step.plan_line is not None:
+            line = step.plan_line
+            ids = [_lookup(world.indicators, code, "Indikatoren").id for code in line.indicators]
+            annual_cycle.add_plan_line(
+                session, case, actor,
+                annual_cycle.PlanLine(line.title, line.purpose, indicator_ids=tuple(ids)),
+            )  # fmt: skip
+        elif step.action == "edit":
             event = engine.edit_case(case, actor, step.changes, national_goal_ids=(
                 _goal_ids(session, step.national_goals) if step.national_goals else None
             ))  # fmt: skip
@@ -1310,6 +1401,8 @@ def run(
         _ensure_respondents(session, world, report)
         say("Mødekalender 2019-2021 …")
         _ensure_meetings(session, script, world, report)
+        say("Indikatorer og regionens værdier …")
+        _ensure_indicators(session, script, world)
         case_ids = _build_cases(session, script, world, report, say)
         say("Ad hoc-grupper under samarbejdsfora …")
         _ensure_ad_hoc_groups(session, script, world)

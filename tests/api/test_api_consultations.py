@@ -19,6 +19,7 @@ PROPOSAL = {
     "general_practice_role": "Almen praksis følger op inden for en uge.",
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
+    "triple_aim_population": "Færre borgere bliver syge igen.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
     "business_case": "Færre genindlæggelser betaler den ekstra opfølgning.",
 }

@@ -88,6 +88,7 @@ def test_signature_initiative_from_draft_to_sku_approval_through_the_api(
             "general_practice_role": "Almen praksis henviser.",
             "triple_aim_quality": "Færre genindlæggelser.",
             "triple_aim_economy": "Kommunale merudgifter på 2 mio. kr. årligt.",
+            "triple_aim_population": "Færre borgere bliver syge igen.",
             "triple_aim_experience": "Ét samlet forløb.",
         },
     )

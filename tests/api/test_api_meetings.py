@@ -17,6 +17,7 @@ PROPOSAL = {
     "general_practice_role": "Almen praksis henviser og følger op.",
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
+    "triple_aim_population": "Færre borgere bliver syge igen.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
     "business_case": "Udgiftsneutral: færre genindlæggelser betaler opsporingen.",
 }

@@ -49,11 +49,23 @@ def test_a_plan_from_opening_to_adoption_by_api_only(api, session):
     at_meeting = {"meeting_id": held_meeting(session, "SKU")}  # SKU decides at its meetings
     assert tss.act(case_id, "submit_for_discussion").status_code == 200
     assert sku.act(case_id, "discuss", data=at_meeting).status_code == 200
+    undocumented = tss.act(case_id, "conclude_dialogue")
+    assert problem_of(undocumented, 422)["rule"] == "kkr_dialogue_recorded"
+    dialogue = {
+        "dialogue_on": local_date(clock.now()).isoformat(),
+        "dialogue_participants": "KKR Hovedstadens formandskab",
+        "dialogue_outcome": "Planen drøftet; kommunernes bemærkninger indarbejdes.",
+    }
+    assert tss.act(case_id, "record_kkr_dialogue", data=dialogue).status_code == 200
     assert tss.act(case_id, "conclude_dialogue").status_code == 200
-    clock.set_time(clock.now().replace(year=year - 1, month=9, day=15))
+    clock.set_time(clock.now().replace(year=year - 1, month=10, day=20))
     early = sku.act(case_id, "adopt", data=at_meeting)
     assert problem_of(early, 422)["rule"] == "after_budget_adoption"
-    clock.set_time(clock.now().replace(month=10, day=20))
+    budgets = {
+        "municipal_budgets_adopted_on": f"{year - 1}-10-13",
+        "regional_budget_adopted_on": f"{year - 1}-10-06",
+    }
+    assert tss.act(case_id, "record_budget_adoption", data=budgets).status_code == 200
     at_meeting = {"meeting_id": held_meeting(session, "SKU")}
     adopted = sku.act(case_id, "adopt", data=at_meeting)
     assert adopted.status_code == 200, adopted.get_data(as_text=True)

@@ -38,6 +38,7 @@ PROPOSAL = {
     "general_practice_role": "Almen praksis henviser.",
     "triple_aim_quality": "Færre genindlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
+    "triple_aim_population": "Færre borgere bliver syge igen.",
     "triple_aim_experience": "Ét samlet forløb.",
     "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }

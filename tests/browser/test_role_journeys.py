@@ -61,6 +61,7 @@ COMPLETE: dict[str, Any] = {
     "general_practice_role": "Egen læge henviser og følger op.",
     "triple_aim_quality": "Færre indlæggelser.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
+    "triple_aim_population": "Færre borgere bliver syge igen.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
     "business_case": "Færre indlæggelser opvejer udgiften; ingen kommunal merudgift.",
 }

@@ -203,3 +203,28 @@ def test_the_expense_grid_has_a_total_and_shows_amounts_as_danes_write_them(
     session.expire_all()
     amounts = sorted(e.amount_dkk for e in session.get(Case, case.id).expenses)
     assert amounts == [Decimal("1234.50"), Decimal("2400000.00")]
+
+
+def test_the_form_asks_for_the_populations_health(client, logged_in, make_case, session, text_of):
+    """Triple Aim's population health has a field of its own, with the same substance rule at
+    the boundary as the other aims (issue 16, point 7)."""
+    case = make_case(triple_aim_population="")
+    logged_in("member@SU-NORD-SOM")
+    form = text_of(client.get(f"/sager/{case.id}/rediger"))
+    assert "Hvad betyder forslaget for befolkningens sundhed?" in form
+    placeholder = _form_data(
+        session, expected_version=str(case.version), triple_aim_population="ikke relevant"
+    )
+    refused = client.post(f"/sager/{case.id}/rediger", data=placeholder)
+    assert refused.status_code in (400, 422)
+    assert "Beskriv med egne ord" in text_of(refused)
+    data = _form_data(
+        session,
+        expected_version=str(case.version),
+        triple_aim_population="Færre borgere i regionen udvikler KOL.",
+    )
+    assert client.post(f"/sager/{case.id}/rediger", data=data).status_code == 303
+    session.refresh(case)
+    assert case.triple_aim_population == "Færre borgere i regionen udvikler KOL."
+    page = text_of(client.get(f"/sager/{case.id}"))
+    assert "Befolkningens sundhed Færre borgere i regionen udvikler KOL." in page

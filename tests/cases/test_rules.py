@@ -38,6 +38,11 @@ TESTED_GUARDS = {
     "consultation_closed",
     "implementation_complete",
     "after_budget_adoption",
+    "budget_dates_for_plan_year",
+    "kkr_dialogue_date_valid",
+    "kkr_dialogue_recorded",
+    "indicator_values_recorded",
+    "new_working_group_valid",
     "implementation_scope_valid",
     "practice_plan_matter",
     "started_by_cluster",
@@ -163,7 +168,7 @@ def test_role_distribution_including_general_practice(make_case, run):
 def test_triple_aim_before_tss_recommends(make_case, run):
     case = make_case(triple_aim_quality="", triple_aim_experience="  ")
     failure = run("triple_aim_described", case)
-    assert "bedre sundhed og kvalitet og borgerens oplevelse (en tom" in failure.message
+    assert "kvaliteten og borgerens oplevelse (en tom" in failure.message
     case.triple_aim_quality, case.triple_aim_experience = "Bedre forløb.", "Borgeren er tryg."
     assert run("triple_aim_described", case) is None
 
@@ -272,15 +277,129 @@ def test_many_pending_units_are_summarised(session, make_case, run):
     assert " og 2 andre. " in message
 
 
-def test_plan_is_adopted_only_after_1_october_the_year_before(make_case, run):
-    case = make_case("implementation_plan", origin="TSS", plan_year=2021)
+def test_plan_is_adopted_at_an_sku_meeting_after_the_recorded_budgets(
+    session, make_case, run, body
+):
+    from models import Meeting, MeetingStatus
+
+    case = make_case("implementation_plan", origin="TSS", plan_year=2021, state="awaiting_adoption")
     failure = run("after_budget_adoption", case)
-    assert "tiltrædes først efter kommunernes og regionens budgetvedtagelse" in failure.message
-    assert "tidligst 1. oktober 2020" in failure.message
-    clock.set_time(datetime(2020, 10, 1, 8, tzinfo=UTC))
-    assert run("after_budget_adoption", case) is None
+    assert "kommunernes budgetter og regionens budget er ikke registreret" in failure.message
+    case.extra = {"municipal_budgets_adopted_on": "2020-10-13"}
+    assert "regionens budget er ikke registreret" in run("after_budget_adoption", case).message
+    case.extra = {**case.extra, "regional_budget_adopted_on": "2020-10-06"}
+    meeting = Meeting(
+        body_id=body("SKU").id,
+        title="SKU",
+        starts_at=datetime(2020, 10, 13, 13, tzinfo=UTC),
+        status=MeetingStatus.HELD,
+    )
+    session.add(meeting)
+    session.flush()
+    failure = run("after_budget_adoption", case, meeting_id=meeting.id)
+    assert "den sidste var 13. oktober 2020, og mødet er 13. oktober 2020" in failure.message
+    meeting.starts_at = datetime(2020, 10, 28, 13, tzinfo=UTC)
+    assert run("after_budget_adoption", case, meeting_id=meeting.id) is None
     case.plan_year = None
     assert "mangler det år" in run("after_budget_adoption", case).message
+
+
+def test_budget_dates_lie_in_the_year_before_the_plan_year_and_not_ahead(make_case, run):
+    case = make_case("implementation_plan", origin="TSS", plan_year=2021)
+    clock.set_time(datetime(2020, 10, 20, 8, tzinfo=UTC))
+    assert (
+        run(
+            "budget_dates_for_plan_year",
+            case,
+            municipal_budgets_adopted_on="2020-10-13",
+            regional_budget_adopted_on="2020-09-29",
+        )
+        is None
+    )
+    failure = run("budget_dates_for_plan_year", case, regional_budget_adopted_on="2021-09-29")
+    assert "datoen for regionens budget skal ligge i 2020" in failure.message
+    failure = run("budget_dates_for_plan_year", case, municipal_budgets_adopted_on="2020-10-21")
+    assert "kommunernes budgetter" in failure.message
+
+
+def test_a_kkr_dialogue_is_recorded_once_it_has_been_held(make_case, run):
+    case = make_case("implementation_plan", origin="TSS", plan_year=2021)
+    assert run("kkr_dialogue_date_valid", case, dialogue_on="2020-08-31") is None
+    assert (
+        "har ikke fundet sted endnu"
+        in run("kkr_dialogue_date_valid", case, dialogue_on="2020-09-02").message
+    )
+
+
+def test_the_dialogue_counts_only_since_the_plan_last_came_to_it(session, make_case, run):
+    from workflow.engine.core import append_event
+
+    case = make_case("implementation_plan", origin="TSS", plan_year=2021, state="kkr_dialogue")
+
+    def event(trigger, from_state):
+        append_event(
+            session, case, trigger=trigger, actor=None, from_state=from_state, comment="",
+            data={}, now=clock.now(),
+        )  # fmt: skip
+
+    assert "registrér dialogen" in run("kkr_dialogue_recorded", case).message
+    event("record_kkr_dialogue", "kkr_dialogue")
+    assert run("kkr_dialogue_recorded", case) is None
+    event("return_to_dialogue", "awaiting_adoption")
+    assert run("kkr_dialogue_recorded", case) is not None
+
+
+def test_the_follow_up_needs_the_regions_value_of_each_indicator_the_plan_names(
+    session, make_case, run
+):
+    from models import Indicator, IndicatorDirection, IndicatorValue, PlanItem
+
+    case = make_case("implementation_plan", origin="TSS", plan_year=2021, state="follow_up")
+    assert "angiver ingen indikatorer" in run("indicator_values_recorded", case).message
+    named = [
+        Indicator(code=code, name=code, direction=IndicatorDirection.UP, unit="%")
+        for code in ("A-1", "B-2")
+    ]
+    item = PlanItem(plan_case_id=case.id, title="Linje")
+    item.indicators.extend(named)
+    session.add_all([*named, item])
+    session.flush()
+    region = _party(session, PartyKind.REGION)
+    municipality = _party(session, PartyKind.MUNICIPALITY)
+    session.add_all(
+        [
+            IndicatorValue(indicator_id=named[0].id, year=2021, party_id=region.id, value=1),
+            # A municipality's value, and the region's of another year, are not the region's.
+            IndicatorValue(indicator_id=named[1].id, year=2021, party_id=municipality.id, value=2),
+            IndicatorValue(indicator_id=named[1].id, year=2020, party_id=region.id, value=2),
+        ]
+    )
+    session.flush()
+    failure = run("indicator_values_recorded", case)
+    assert "Regionens værdi for 2021 mangler for B-2" in failure.message
+    session.add(IndicatorValue(indicator_id=named[1].id, year=2021, party_id=region.id, value=3))
+    session.flush()
+    assert run("indicator_values_recorded", case) is None
+
+
+def test_a_new_working_group_is_named_with_an_end_and_instead_of_another_choice(make_case, run):
+    case = make_case("joint_agreement", state="terms_of_reference")
+    name = {"new_working_group": "Arbejdsgruppe om respiration"}
+    assert run("new_working_group_valid", case) is None
+    assert run("new_working_group_valid", case, drafting_body="SU-NORD-SOM") is None
+    assert (
+        run("new_working_group_valid", case, **name, new_working_group_until="2021-03-01") is None
+    )
+    assert "angiv dens slutdato" in run("new_working_group_valid", case, **name).message
+    both = run(
+        "new_working_group_valid", case, **name, new_working_group_until="2021-03-01",
+        drafting_body="SU-NORD-SOM",
+    )  # fmt: skip
+    assert "ikke begge dele" in both.message
+    long_name = {"new_working_group": "A" * 201, "new_working_group_until": "2021-03-01"}
+    assert "højst 200 tegn" in run("new_working_group_valid", case, **long_name).message
+    two_lines = {"new_working_group": "Arbejds-\ngruppe", "new_working_group_until": "2021-03-01"}
+    assert "Arbejdsgruppens navn" in run("new_working_group_valid", case, **two_lines).message
 
 
 def test_implementation_scope_valid_names_the_unknown_planning_area(make_case, run):
@@ -451,16 +570,42 @@ def _body(session, code):
 def test_a_placeholder_or_one_word_does_not_address_an_aim(make_case, run, placeholder):
     case = make_case(triple_aim_economy=placeholder)
     failure = run("triple_aim_described", case)
-    assert "skal belyse alle tre mål i Triple Aim" in failure.message
+    assert "skal belyse alle mål i Triple Aim" in failure.message
     assert "lavere omkostninger (økonomi)" in failure.message
     assert "borgerens oplevelse" not in failure.message
 
 
-def test_three_descriptions_in_words_address_the_three_aims(make_case, run):
+def test_descriptions_in_words_address_every_aim(make_case, run):
     assert run("triple_aim_described", make_case()) is None
     case = make_case(triple_aim_quality="", triple_aim_experience="-")
     failure = run("triple_aim_described", case)
-    assert "bedre sundhed og kvalitet og borgerens oplevelse" in failure.message
+    assert "kvaliteten og borgerens oplevelse" in failure.message
+
+
+@pytest.mark.parametrize("missing", ["", "-", "ikke relevant", "Sundhed."])
+def test_the_populations_health_is_an_aim_of_its_own(make_case, run, missing):
+    """Seed 002's Triple Aim: the population's health is described in its own field, with the
+    same substance rule as the others (issue 16, point 7)."""
+    case = make_case(triple_aim_population=missing)
+    failure = run("triple_aim_described", case)
+    assert "befolkningens sundhed (en tom" in failure.message
+    assert "kvaliteten" not in failure.message
+    assert "the population's health" in failure.message_en
+    case.triple_aim_population = "Færre borgere i regionen udvikler KOL."
+    assert run("triple_aim_described", case) is None
+
+
+def test_without_the_populations_field_among_the_aims_its_refusal_disappears(
+    make_case, run, monkeypatch
+):
+    case = make_case(triple_aim_population="-")
+    assert run("triple_aim_described", case) is not None
+    monkeypatch.setattr(
+        guards,
+        "TRIPLE_AIMS",
+        tuple(a for a in guards.TRIPLE_AIMS if a[0] != "triple_aim_population"),
+    )
+    assert run("triple_aim_described", case) is None
 
 
 def test_without_the_substance_rule_a_placeholder_would_pass(make_case, run, monkeypatch):

@@ -4,6 +4,8 @@ the case); the case page links to its implementation page."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from models import AdminAuditEntry, CaseEvent, Indicator
@@ -149,3 +151,17 @@ def test_an_indicator_names_only_the_initiatives_the_reader_may_see(
     client.post("/logout")
     logged_in("member@SU-SYD-SOM")
     assert "Syds kladde om genindlæggelser" in text_of(client.get("/indikatorer/GENIND"))
+
+
+def test_the_link_select_starts_empty_and_an_empty_choice_links_nothing(
+    client, logged_in, session, make_case, text_of
+):
+    indicators.define_indicator(session, code="GENIND", name="Genindlæggelser", direction="down")
+    case = make_case(title="Fælles akutindsats", state="implementation")
+    logged_in("member@SU-NORD-SOM")
+    html = client.get(f"/implementering/sag/{case.id}").get_data(as_text=True)
+    assert re.search(r'name="indicator"[^>]*>\s*<option[^>]*value=""', html)
+    refused = client.post(f"/indikatorer/sag/{case.id}", data={"indicator": "", "action": "link"})
+    assert refused.status_code == 302
+    assert "Vælg en indikator." in text_of(client.get(refused.headers["Location"]))
+    assert indicators.linked_indicators(session, case) == []

@@ -179,8 +179,12 @@ def test_a_date_rule_moves_the_decision_to_the_first_meeting_where_it_holds(
     meeting("SKU", date(2021, 6, 15))
     october = meeting("SKU", date(2021, 10, 28))
     case = make_case("implementation_plan", origin="TSS", state="awaiting_adoption", plan_year=2022)
+    case.extra = {
+        "municipal_budgets_adopted_on": "2021-10-13",
+        "regional_budget_adopted_on": "2021-09-28",
+    }
     (adopt,) = forecast(session, case, clock.now()).steps
-    # The 2022 plan is adopted after the budgets, on or after 1 October 2021.
+    # The 2022 plan is adopted at a meeting after the budgets the secretariat recorded.
     assert adopt.transition.trigger == "adopt"
     assert adopt.meeting is october
     assert adopt.blockers == ()

@@ -59,6 +59,10 @@ ORIGIN = {
 PLAN_YEAR = 2021
 # After the budgets for 2021 were adopted: SKU's meeting at the end of October 2020.
 AFTER_BUDGETS = datetime(2020, 10, 27, 12, 0, tzinfo=UTC)
+BUDGETS_ADOPTED = {
+    "municipal_budgets_adopted_on": "2020-10-13",
+    "regional_budget_adopted_on": "2020-10-06",
+}
 
 # How the engine's refusal names each role (Danish), independent of the engine's own table.
 ROLE_WORDS_DA = {
@@ -154,6 +158,55 @@ def _framed_by_tss(session: Session, case: Case) -> None:
     )  # fmt: skip
 
 
+def _budgets_adopted(session: Session, case: Case) -> None:
+    """The budgets for 2021 were adopted in October 2020; SKU meets at the end of the month."""
+    clock.set_time(AFTER_BUDGETS)
+    _set_extra(case, **BUDGETS_ADOPTED)
+
+
+def _dialogue_recorded(session: Session, case: Case, *, then_returned: bool = False) -> None:
+    from workflow.engine.core import append_event
+
+    append_event(
+        session, case, trigger="record_kkr_dialogue", actor=None, from_state=case.state,
+        comment="", data={"dialogue_on": "2020-08-20"}, now=clock.now(),
+    )  # fmt: skip
+    if then_returned:
+        # SKU sent the plan back for more dialogue after that: it has not been recorded since.
+        append_event(
+            session, case, trigger="return_to_dialogue", actor=None,
+            from_state="awaiting_adoption", comment="", data={}, now=clock.now(),
+        )  # fmt: skip
+
+
+def _plan_indicators(session: Session, case: Case, *, valued: bool = True) -> None:
+    """A line of the plan aims to move an indicator; the region's 2021 value is imported."""
+    from models import Indicator, IndicatorDirection, IndicatorValue, PlanItem
+
+    indicator = Indicator(
+        code=f"IND-{case.id}", name="Genindlæggelser", direction=IndicatorDirection.DOWN, unit="%"
+    )
+    item = PlanItem(plan_case_id=case.id, title="Udbredelse af KOL-forløbet")
+    item.indicators.append(indicator)
+    session.add_all([indicator, item])
+    session.flush()
+    if valued:
+        region = session.scalar(select(Party).where(Party.kind == PartyKind.REGION).limit(1))
+        assert region is not None
+        session.add(
+            IndicatorValue(
+                indicator_id=indicator.id, year=PLAN_YEAR, party_id=region.id, value=Decimal("8.4")
+            )
+        )
+
+
+def _drop_indicator_values(session: Session, case: Case) -> None:
+    from models import IndicatorValue
+
+    for value in session.scalars(select(IndicatorValue)):
+        session.delete(value)
+
+
 def _originating(code: str) -> Mutator:
     def move(session: Session, case: Case) -> None:
         case.originating_body_id = session.scalar(select(Body.id).where(Body.code == code))
@@ -182,11 +235,16 @@ SATISFIERS: dict[str, Mutator] = {
     "implementation_complete": lambda s, c: _add_units(
         s, c, [ImplementationState.IMPLEMENTED, ImplementationState.NOT_RELEVANT]
     ),
-    "after_budget_adoption": lambda s, c: clock.set_time(AFTER_BUDGETS),
+    "after_budget_adoption": _budgets_adopted,
+    "budget_dates_for_plan_year": lambda s, c: clock.set_time(AFTER_BUDGETS),
+    "kkr_dialogue_date_valid": lambda s, c: None,
+    "kkr_dialogue_recorded": _dialogue_recorded,
+    "indicator_values_recorded": _plan_indicators,
     "implementation_scope_valid": lambda s, c: None,
     "practice_plan_matter": lambda s, c: _set_extra(c, practice_plan=True),
     "started_by_cluster": lambda s, c: None,
     "own_initiative": lambda s, c: None,
+    "new_working_group_valid": lambda s, c: None,
 }
 
 # Make each guard fail, and only that guard, for a case that otherwise satisfies it.
@@ -203,7 +261,16 @@ VIOLATORS: dict[str, Mutator] = {
     ),
     "implementation_complete": _unit_not_done,
     "practice_plan_matter": lambda s, c: _set_extra(c, practice_plan=False),
-    "after_budget_adoption": lambda s, c: clock.set_time(datetime(2020, 9, 1, 8, tzinfo=UTC)),
+    # The last budget adopted on the day of SKU's meeting: the meeting is not after it.
+    "after_budget_adoption": lambda s, c: _set_extra(
+        c, municipal_budgets_adopted_on=clock.now().date().isoformat()
+    ),
+    # The budgets recorded on 1 October 2020 have not been adopted yet.
+    "budget_dates_for_plan_year": lambda s, c: clock.set_time(datetime(2020, 10, 1, 8, tzinfo=UTC)),
+    # The dialogue recorded (FIELD_VALUES) on a day still to come.
+    "kkr_dialogue_date_valid": lambda s, c: clock.set_time(datetime(2020, 8, 1, 8, tzinfo=UTC)),
+    "kkr_dialogue_recorded": lambda s, c: _dialogue_recorded(s, c, then_returned=True),
+    "indicator_values_recorded": _drop_indicator_values,
     # The filled-in scope names NORD (FIELD_VALUES): make that area unknown.
     "implementation_scope_valid": lambda s, c: setattr(
         s.scalar(select(PlanningArea).where(PlanningArea.code == "NORD")), "code", "NORD-OLD"
@@ -211,9 +278,22 @@ VIOLATORS: dict[str, Mutator] = {
     # A task the steering group started: its own chairs act for the originating body.
     "started_by_cluster": _originating("TSS"),
     "own_initiative": _framed_by_tss,
+    # The new working group's end date (FIELD_VALUES) has passed.
+    "new_working_group_valid": lambda s, c: clock.set_time(datetime(2021, 1, 15, 9, tzinfo=UTC)),
 }
 # Fields whose generic value would not be valid.
-FIELD_VALUES: dict[str, Any] = {"implementation_scope": "NORD", "drafting_body": "SU-SYD-SOM"}
+FIELD_VALUES: dict[str, Any] = {
+    "implementation_scope": "NORD",
+    # Type A: the approver sets up a new temporary working group (an existing one, chosen by
+    # drafting_body, is tested in test_joint_agreement.py); None leaves a field out.
+    "drafting_body": None,
+    "new_working_group": "Midlertidig arbejdsgruppe om respirationsaftalen",
+    "new_working_group_until": "2020-12-31",
+    # Days that have passed at AFTER_BUDGETS, in the year before PLAN_YEAR.
+    "municipal_budgets_adopted_on": "2020-10-13",
+    "regional_budget_adopted_on": "2020-10-06",
+    "dialogue_on": "2020-08-20",
+}
 
 
 def field_value(spec: FieldSpec) -> Any:
@@ -325,10 +405,13 @@ class Driver:
         for spec in transition.fields:
             if spec.name == omit:
                 continue
+            value = field_value(spec)
+            if value is None:
+                continue
             if spec.name == "comment":
-                comment = field_value(spec)
+                comment = value
             else:
-                data[spec.name] = field_value(spec)
+                data[spec.name] = value
         return comment, data
 
     def meeting(
@@ -382,7 +465,7 @@ class Driver:
             assert event.meeting_id is None
             assert "on_behalf_of_body" not in event.data
         for spec in transition.fields:
-            if spec.name != "comment":
+            if spec.name != "comment" and spec.name in data:
                 assert case.extra[spec.name] == data[spec.name]
                 assert event.data[spec.name] == data[spec.name]
 

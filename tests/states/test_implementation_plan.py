@@ -16,14 +16,18 @@ from process_contract import (  # noqa: F401
     test_transition_is_refused_outside_its_source_states,
 )
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 from support.formandskab import decide
 
 from models import (
+    CaseEvent,
     Deadline,
     Notification,
 )
 from workflow.engine import clock
+from workflow.engine.definitions import parse_definition
 from workflow.engine.errors import GuardFailed
+from workflow.engine.guards import GUARDS, GuardContext
 
 PROCESS = "implementation_plan"
 
@@ -40,9 +44,54 @@ def _open_deadline(session, case):
     return deadline
 
 
+def _record_dialogue(case, actor, day="2020-08-20"):
+    return decide(
+        case,
+        "record_kkr_dialogue",
+        actor,
+        data={
+            "dialogue_on": day,
+            "dialogue_participants": "KKR Hovedstadens formandskab og TSS' formandskab",
+            "dialogue_outcome": "Kommunerne ønsker rehabilitering prioriteret i 2021.",
+        },
+    )
+
+
+def _record_budgets(case, actor, municipal="2020-10-13", regional="2020-10-06"):
+    return decide(
+        case,
+        "record_budget_adoption",
+        actor,
+        data={"municipal_budgets_adopted_on": municipal, "regional_budget_adopted_on": regional},
+    )
+
+
+def _value_the_plans_indicator(session, case, value="8.4"):
+    from decimal import Decimal
+
+    from models import Indicator, IndicatorDirection, IndicatorValue, Party, PartyKind, PlanItem
+
+    indicator = Indicator(
+        code="GENIND-30", name="Genindlæggelser", direction=IndicatorDirection.DOWN, unit="%"
+    )
+    item = PlanItem(plan_case_id=case.id, title="Udbredelse af KOL-forløbet")
+    item.indicators.append(indicator)
+    session.add_all([indicator, item])
+    session.flush()
+    region = session.scalar(select(Party).where(Party.kind == PartyKind.REGION).limit(1))
+    if value is not None:
+        session.add(
+            IndicatorValue(
+                indicator_id=indicator.id, year=2021, party_id=region.id, value=Decimal(value)
+            )
+        )
+    session.commit()
+    return indicator
+
+
 def test_plan_for_2021_from_preparation_to_completed_follow_up(session, driver, make_user):
     case = driver.place("preparation")
-    tss_chair = make_user("chair@TSS")
+    tss_chair, tss_secretariat = make_user("chair@TSS"), make_user("secretariat@TSS")
     sku_chair, sku_secretariat = make_user("chair@SKU"), make_user("secretariat@SKU")
     kkr = make_user("observer@KKR")
 
@@ -55,21 +104,25 @@ def test_plan_for_2021_from_preparation_to_completed_follow_up(session, driver, 
         len(session.scalars(select(Notification).where(Notification.recipient_id == kkr.id)).all())
         == 1
     )
+    _record_dialogue(case, tss_secretariat)
     decide(case, "conclude_dialogue", tss_chair)
     assert (case.state, case.current_body.code) == ("awaiting_adoption", "SKU")
     # 31 October 2020 is after the change to winter time: 23:59 CET is 22:59 UTC.
     assert _open_deadline(session, case).due_at == datetime(2020, 10, 31, 22, 59, tzinfo=UTC)
 
-    with pytest.raises(GuardFailed) as refused:
-        decide(case, "adopt", sku_chair, data={"meeting_id": driver.meeting("SKU").id})
-    assert "tidligst 1. oktober 2020" in refused.value.message
     clock.set_time(datetime(2020, 10, 27, 14, tzinfo=UTC))
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "adopt", sku_secretariat, data={"meeting_id": driver.meeting("SKU").id})
+    assert refused.value.failures[0].rule == "after_budget_adoption"
+    assert "ikke registreret" in refused.value.message
+    _record_budgets(case, sku_secretariat)
     meeting = driver.meeting("SKU")
     decide(case, "adopt", sku_secretariat, data={"meeting_id": meeting.id})
     assert (case.state, case.current_body.code) == ("in_effect", "TSS")
     assert _open_deadline(session, case).due_at == datetime(2021, 12, 31, 22, 59, tzinfo=UTC)
     decide(case, "start_follow_up", tss_chair)
     assert _open_deadline(session, case).due_at == datetime(2022, 6, 30, 21, 59, tzinfo=UTC)
+    _value_the_plans_indicator(session, case)
     decide(
         case,
         "complete",
@@ -80,24 +133,168 @@ def test_plan_for_2021_from_preparation_to_completed_follow_up(session, driver, 
     assert (case.state, case.current_body.code) == ("completed", "TSS")
 
 
+# --- Point 8 of issue 16: the budgets, the KKR dialogue, the indicators (seed 004) ----------
+
+
+def test_the_kkr_dialogue_is_recorded_before_it_is_closed(session, driver, make_user):
+    case = driver.place("kkr_dialogue")
+    secretariat = make_user("secretariat@TSS")
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "conclude_dialogue", secretariat)
+    assert [f.rule for f in refused.value.failures] == ["kkr_dialogue_recorded"]
+    assert "registrér dialogen" in refused.value.message
+
+    event = _record_dialogue(case, secretariat)
+
+    assert (event.to_state, case.state) == ("kkr_dialogue", "kkr_dialogue")
+    assert event.data["dialogue_on"] == "2020-08-20"
+    assert event.data["dialogue_participants"].startswith("KKR Hovedstadens formandskab")
+    assert "rehabilitering" in event.data["dialogue_outcome"]
+    decide(case, "conclude_dialogue", secretariat)
+    assert case.state == "awaiting_adoption"
+
+
+def test_a_dialogue_is_recorded_once_held_and_again_after_sku_sends_the_plan_back(
+    driver, make_user
+):
+    case = driver.place("kkr_dialogue")
+    secretariat = make_user("secretariat@TSS")
+    with pytest.raises(GuardFailed) as refused:
+        _record_dialogue(case, secretariat, day="2020-09-15")  # the clock says 1 September
+    assert [f.rule for f in refused.value.failures] == ["kkr_dialogue_date_valid"]
+    _record_dialogue(case, secretariat)
+    decide(case, "conclude_dialogue", secretariat)
+    decide(
+        case,
+        "return_to_dialogue",
+        make_user("chair@SKU"),
+        comment="Mere om rehabilitering.",
+        data={"meeting_id": driver.meeting("SKU").id},
+    )
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "conclude_dialogue", secretariat)
+    assert [f.rule for f in refused.value.failures] == ["kkr_dialogue_recorded"]
+
+
 @pytest.mark.parametrize(
-    ("moment", "allowed"),
+    ("municipal", "regional", "meeting_day", "allowed"),
     [
-        (datetime(2020, 9, 30, 21, 30, tzinfo=UTC), False),  # 23:30 on 30 September in Denmark
-        (datetime(2020, 9, 30, 22, 30, tzinfo=UTC), True),  # 00:30 on 1 October in Denmark
+        ("2020-10-13", "2020-10-06", datetime(2020, 10, 28, 14, tzinfo=UTC), True),
+        # SKU's meeting the day the last municipality adopts its budget is not after it.
+        ("2020-10-13", "2020-10-06", datetime(2020, 10, 13, 14, tzinfo=UTC), False),
+        # Late budgets: the October meeting comes before them; November's may adopt.
+        ("2020-10-30", "2020-10-06", datetime(2020, 10, 28, 14, tzinfo=UTC), False),
+        ("2020-10-30", "2020-10-06", datetime(2020, 11, 25, 14, tzinfo=UTC), True),
     ],
 )
-def test_adoption_opens_on_1_october_danish_time(driver, make_user, moment, allowed):
+def test_adoption_is_at_an_sku_meeting_after_both_budgets(
+    driver, make_user, municipal, regional, meeting_day, allowed
+):
     case = driver.place("awaiting_adoption")
-    clock.set_time(moment)
+    secretariat = make_user("secretariat@SKU")
+    clock.set_time(datetime(2020, 11, 30, 9, tzinfo=UTC))
+    _record_budgets(case, secretariat, municipal, regional)
+    meeting = driver.meeting("SKU", hours_ago=(clock.now() - meeting_day).total_seconds() / 3600)
     if allowed:
-        meeting = {"meeting_id": driver.meeting("SKU", hours_ago=0).id}
-        decide(case, "adopt", make_user("chair@SKU"), data=meeting)
+        decide(case, "adopt", secretariat, data={"meeting_id": meeting.id})
         assert case.state == "in_effect"
     else:
-        meeting = {"meeting_id": driver.meeting("SKU", hours_ago=0).id}
-        with pytest.raises(GuardFailed):
-            decide(case, "adopt", make_user("chair@SKU"), data=meeting)
+        with pytest.raises(GuardFailed) as refused:
+            decide(case, "adopt", secretariat, data={"meeting_id": meeting.id})
+        assert [f.rule for f in refused.value.failures] == ["after_budget_adoption"]
+        assert "Tiltræd planen på et senere møde" in refused.value.message
+        assert case.state == "awaiting_adoption"
+
+
+def test_budget_dates_lie_in_the_year_before_the_plan_year_and_have_passed(driver, make_user):
+    case = driver.place("awaiting_adoption")
+    secretariat = make_user("secretariat@TSS")
+    clock.set_time(datetime(2020, 10, 20, 9, tzinfo=UTC))
+    for municipal, regional in [("2019-10-13", "2020-10-06"), ("2020-10-27", "2020-10-06")]:
+        with pytest.raises(GuardFailed) as refused:
+            _record_budgets(case, secretariat, municipal, regional)
+        assert [f.rule for f in refused.value.failures] == ["budget_dates_for_plan_year"]
+        assert "kommunernes budgetter" in refused.value.message
+    with pytest.raises(GuardFailed) as refused:
+        _record_budgets(case, secretariat, "13.10.2020", "2020-10-06")
+    assert "skal være en dato" in refused.value.message
+    event = _record_budgets(case, secretariat)
+    assert case.extra["municipal_budgets_adopted_on"] == "2020-10-13"
+    assert event.data["regional_budget_adopted_on"] == "2020-10-06"
+
+
+def test_skus_chairs_never_adopt_the_plan_between_meetings(session, driver, make_user, body):
+    body("SKU").formandskab_decides = True  # even where SKU's terms let its chairs decide
+    session.commit()
+    case = driver.place("awaiting_adoption")
+    clock.set_time(datetime(2020, 10, 28, 9, tzinfo=UTC))
+    _record_budgets(case, make_user("secretariat@SKU"))
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "adopt", make_user("chair@SKU"))
+    assert [f.rule for f in refused.value.failures] == ["after_budget_adoption"]
+    assert "ikke af formandskabet" in refused.value.message
+
+
+def test_the_follow_up_takes_the_values_of_the_plans_indicators(session, driver, make_user):
+    case = driver.place("follow_up")
+    secretariat = make_user("secretariat@SKU")
+    meeting = {"meeting_id": driver.meeting("SKU").id}
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "complete", secretariat, comment="Taget til efterretning.", data=meeting)
+    assert "angiver ingen indikatorer" in refused.value.message
+    indicator = _value_the_plans_indicator(session, case, value=None)
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "complete", secretariat, comment="Taget til efterretning.", data=meeting)
+    assert "mangler for GENIND-30" in refused.value.message
+
+    from decimal import Decimal
+
+    from models import IndicatorValue, Party, PartyKind
+
+    region = session.scalar(select(Party).where(Party.kind == PartyKind.REGION).limit(1))
+    session.add(
+        IndicatorValue(
+            indicator_id=indicator.id, year=2021, party_id=region.id, value=Decimal("7.9")
+        )
+    )
+    session.commit()
+    decide(case, "complete", secretariat, comment="Taget til efterretning.", data=meeting)
+
+    assert case.state == "completed"
+    recorded = session.scalars(
+        select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.trigger == "indicator_values_recorded"
+        )
+    ).one()
+    assert recorded.data == {
+        "plan_year": 2021,
+        "indicator_values": [
+            {"code": "GENIND-30", "name": "Genindlæggelser", "unit": "%", "value": "7.9"}
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("action", "rule", "state"),
+    [
+        ("adopt", "after_budget_adoption", "awaiting_adoption"),
+        ("conclude_dialogue", "kkr_dialogue_recorded", "kkr_dialogue"),
+        ("complete", "indicator_values_recorded", "follow_up"),
+    ],
+)
+def test_without_the_rule_in_the_definition_the_refusal_disappears(driver, action, rule, state):
+    definition = driver.definition
+    assert rule in definition.transition(action).guards
+    loosened = parse_definition(
+        definition.source.replace(f'guards = ["{rule}"]', "guards = []"),
+        "states/implementation_plan.toml",
+    )
+    assert loosened.transition(action).guards == ()
+    case = driver.place(state)
+    context = GuardContext(case, None, object_session(case), clock.now())
+    assert [f.rule for name in definition.transition(action).guards
+            if (f := GUARDS[name](context)) is not None] == [rule]  # fmt: skip
+    assert not [name for name in loosened.transition(action).guards if GUARDS[name](context)]
 
 
 def test_sku_sends_the_plan_back_for_more_dialogue(driver, make_user):

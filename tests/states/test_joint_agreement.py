@@ -17,7 +17,7 @@ from process_contract import (  # noqa: F401
 )
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
-from support.formandskab import decide
+from support.formandskab import decide, proposed_by_co_chair
 
 from models import (
     Deadline,
@@ -205,6 +205,109 @@ def test_the_approval_form_offers_the_clusters_and_working_groups(
     assert '<option value="SKU">' not in html
 
 
+NEW_GROUP = {
+    "new_working_group": "Midlertidig arbejdsgruppe om respirationsaftalen",
+    "new_working_group_until": "2021-06-30",
+}
+
+
+def test_the_approver_sets_up_a_new_working_group_which_then_drafts(session, driver, make_user):
+    """Type A (seed 002 l.75-77): the working group need not exist; the approval sets it up
+    under TSS, audited, with the one who recorded it as its secretariat (seed 002 l.47-49)."""
+    from models import AdminAuditEntry, Body, Deadline, Membership, Role
+
+    case = driver.place("terms_of_reference")
+    secretariat = make_user("secretariat@TSS")
+    meeting = {"meeting_id": driver.meeting("TSS").id}
+    decide(case, "approve_terms", secretariat, data={**NEW_GROUP, **meeting})
+
+    group = session.scalar(select(Body).where(Body.name == NEW_GROUP["new_working_group"]))
+    assert (group.code, str(group.kind), group.parent.code) == ("TSS-AG1", "working_group", "TSS")
+    assert (group.valid_from.isoformat(), group.valid_to.isoformat()) == (
+        "2020-09-01",
+        "2021-06-30",
+    )
+    assert (case.state, case.current_body.code, case.extra["drafting_body"]) == (
+        "drafting", "TSS-AG1", "TSS-AG1",
+    )  # fmt: skip
+    deadline = session.scalar(
+        select(Deadline).where(Deadline.case_id == case.id, Deadline.state == "drafting")
+    )
+    assert deadline.body_id == group.id  # its reminders go to the new working group
+    member = session.scalar(select(Membership).where(Membership.body_id == group.id))
+    assert (member.user_id, member.role) == (secretariat.id, Role.SECRETARIAT)
+    audit = session.scalar(
+        select(AdminAuditEntry).where(AdminAuditEntry.action == "working_group_created")
+    )
+    assert audit.actor_id == secretariat.id and audit.data["code"] == "TSS-AG1"
+    # The group drafts: its secretariat sends the draft for consultation.
+    decide(case, "start_consultation", secretariat, data={"consultation_deadline": "2020-10-02"})
+    assert (case.state, case.current_body.code) == ("consultation", "TSS-AG1")
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        ({**NEW_GROUP, "drafting_body": "SU-SYD-SOM"}, "ikke begge dele"),
+        ({"new_working_group": "Arbejdsgruppe om respiration"}, "angiv dens slutdato"),
+        ({**NEW_GROUP, "new_working_group_until": "2020-08-31"}, "efter i dag"),
+        ({**NEW_GROUP, "new_working_group_until": "2024-01-01"}, "inden for to år"),
+        ({"new_working_group_until": "2021-06-30"}, "Giv den nye arbejdsgruppe et navn"),
+    ],
+)
+def test_a_new_working_group_needs_a_name_a_near_end_and_no_other_choice(
+    session, driver, make_user, data, words
+):
+    from models import Body
+
+    case = driver.place("terms_of_reference")
+    with pytest.raises(GuardFailed) as refused:
+        decide(case, "approve_terms", make_user("chair@TSS"), data=data)
+    assert [f.rule for f in refused.value.failures] == ["new_working_group_valid"]
+    assert words in refused.value.message
+    assert case.state == "terms_of_reference"
+    assert session.scalar(select(Body).where(Body.code.like("TSS-AG%"))) is None
+
+
+def test_the_approval_form_sets_up_a_working_group_without_javascript(
+    client, logged_in, driver, session, text_of
+):
+    from models import Body
+
+    case = driver.place("terms_of_reference")
+    chair = logged_in("chair@TSS")
+    page = client.get(f"/sager/{case.id}").get_data(as_text=True)
+    assert 'name="new_working_group"' in page and 'name="new_working_group_until"' in page
+    # The other co-chair proposed it: this chair's form is the consent that takes it.
+    proposed_by_co_chair(case, "approve_terms", chair, data=NEW_GROUP)
+    response = client.post(
+        f"/sager/{case.id}/handlinger/approve_terms",
+        data={"expected_version": str(case.version), **NEW_GROUP},
+    )
+    assert response.status_code == 303, text_of(response)
+    session.refresh(case)
+    group = session.scalar(select(Body).where(Body.code == "TSS-AG1"))
+    assert group is not None and case.current_body_id == group.id
+    assert "TSS-AG1" in text_of(client.get(f"/sager/{case.id}"))
+
+
+def test_without_the_new_group_in_the_definition_no_group_is_set_up(session, driver, make_user):
+    """Take the set-up out of a copy of the definition: the name is refused as unknown, and no
+    working group appears."""
+    from workflow.engine.definitions import parse_definition
+
+    source = driver.definition.source
+    without = parse_definition(
+        "\n".join(line for line in source.splitlines() if "new_working_group" not in line),
+        "states/joint_agreement.toml",
+    )
+    assert [f.name for f in without.transition("approve_terms").fields] == ["drafting_body"]
+    assert without.transition("approve_terms").guards == ()
+    assert [f.name for f in driver.definition.transition("approve_terms").fields] == [
+        "drafting_body", "new_working_group", "new_working_group_until",
+    ]  # fmt: skip
+
+
 def test_without_the_choice_in_the_definition_drafting_stays_in_the_originating_body(
     session, driver, make_user, working_group
 ):
@@ -218,7 +321,7 @@ def test_without_the_choice_in_the_definition_drafting_stays_in_the_originating_
     without = parse_definition(
         "\n".join(
             line for line in source.splitlines()
-            if "drafting_body" not in line
+            if "drafting_body" not in line and "new_working_group" not in line
         ),
         "states/joint_agreement.toml",
     )  # fmt: skip

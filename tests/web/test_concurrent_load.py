@@ -39,6 +39,7 @@ EMAIL = "formand.belastning@test.aftaleflow.dk"
 TRIPLE_AIM = {
     "triple_aim_quality": "Færre genindlæggelser efter udskrivning.",
     "triple_aim_economy": "Udgiftsneutral for parterne samlet.",
+    "triple_aim_population": "Færre borgere bliver syge igen.",
     "triple_aim_experience": "Borgeren oplever ét samlet forløb.",
 }
 

@@ -136,6 +136,9 @@ ACTION_WORDS = {
     "body_created": _l("Organ oprettet"),
     "body_updated": _l("Organ ændret"),
     "ad_hoc_group_created": _l("Ad hoc-gruppe nedsat af forummets formandskab"),
+    "working_group_created": _l(
+        "Midlertidig arbejdsgruppe nedsat ved godkendelse af et kommissorium"
+    ),
     "party_created": _l("Part oprettet"),
     "party_updated": _l("Part ændret"),
     "planning_area_created": _l("Planområde oprettet"),

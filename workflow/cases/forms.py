@@ -280,7 +280,8 @@ EXPENSE_ROWS = 3
 FLAG_FIELDS = ("principled", "political", "interface_change", "cost_driving", "large_task")
 TEXT_FIELDS = (
     "summary", "role_distribution", "general_practice_role", "business_case",
-    "financing_proposal", "triple_aim_quality", "triple_aim_economy", "triple_aim_experience",
+    "financing_proposal", "triple_aim_population", "triple_aim_quality", "triple_aim_economy",
+    "triple_aim_experience",
 )  # fmt: skip
 
 
@@ -327,6 +328,7 @@ class CaseForm(FlaskForm):  # type: ignore[misc]
     expenses = FieldList(FormField(ExpenseForm), min_entries=EXPENSE_ROWS)
     business_case = TextField(_l("Businesscase"))
     financing_proposal = TextField(_l("Finansieringsforslag"))
+    triple_aim_population = TextField(_l("Befolkningens sundhed"), validators=[_describes_an_aim])
     triple_aim_quality = TextField(_l("Kvalitet"), validators=[_describes_an_aim])
     triple_aim_economy = TextField(_l("Økonomi"), validators=[_describes_an_aim])
     triple_aim_experience = TextField(_l("Borgerens oplevelse"), validators=[_describes_an_aim])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union_all
@@ -34,6 +35,8 @@ from workflow.engine.calendar import local_date
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
 from workflow.engine.formandskab import PROPOSED, side_of
 from workflow.engine.processes import registry
+from workflow.implementation.operations import INDICATOR_VALUES_TRIGGER
+from workflow.web import i18n
 from workflow.web.i18n import _, _l, label, pick
 
 CHAIR_ROLES = (Role.CHAIR, Role.VICE_CHAIR)
@@ -207,6 +210,10 @@ class TimelineEntry:
     # The event's comment as the reader reads it: an automatic route's reason in their
     # language (its English is stored with the event); what people wrote, as written.
     comment: str | None = None
+    # What the event recorded, as (label, value) in words: the transition's declared fields
+    # (a KKR dialogue's date, participants and outcome; the budget adoptions), or the indicator
+    # values of a plan's yearly follow-up.
+    recorded: list[tuple[str, str]] = field(default_factory=list)
 
 
 Definitions = dict[tuple[str, int], ProcessDefinition]
@@ -561,6 +568,7 @@ SPECIAL_TRIGGERS = {
     "implementation_report": _l("En enhed rapporterede om implementeringen"),
     "indicator_linked": _l("En indikator blev knyttet til sagen"),
     "indicator_unlinked": _l("En indikator blev fjernet fra sagen"),
+    "indicator_values_recorded": _l("Indikatorværdierne for planåret blev registreret"),
     "plan_item_added": _l("En indsats blev føjet til planen"),
     "plan_item_changed": _l("En indsats i planen blev ændret"),
     "next_step_requested": _l("Der blev bedt om sagens næste skridt"),
@@ -594,6 +602,7 @@ FIELD_WORDS = {
     "triple_aim_quality": _l("Triple Aim: kvalitet"),
     "triple_aim_economy": _l("Triple Aim: økonomi"),
     "triple_aim_experience": _l("Triple Aim: borgerens oplevelse"),
+    "triple_aim_population": _l("Triple Aim: befolkningens sundhed"),
     "esdh_case_number": _l("ESDH-sagsnummer"),
     "received_on": _l("modtaget"),
     "sent_on": _l("afsendt"),
@@ -621,6 +630,46 @@ def _event_detail(event: CaseEvent) -> str:
             )
         )
     return ", ".join(parts)
+
+
+def _field_words(spec_type: str, value: Any) -> str:
+    if spec_type == "date":
+        try:
+            return i18n.format_date(date.fromisoformat(str(value)))
+        except ValueError:
+            return str(value)
+    if spec_type == "bool":
+        return _("Ja") if value is True else _("Nej")
+    return str(value)
+
+
+def _indicator_value_words(row: dict[str, Any]) -> str:
+    if row.get("value") is None:
+        return str(_("ingen værdi"))
+    number = i18n.format_number(Decimal(str(row["value"])))
+    return f"{number} {row.get('unit') or ''}".strip()
+
+
+def recorded_values(event: CaseEvent, transition: TransitionSpec | None) -> list[tuple[str, str]]:
+    """What the event recorded, in words: its transition's declared fields (not the comment,
+    shown as such, nor a meeting or body chosen, named elsewhere) or a plan's indicator values."""
+    data = event.data or {}
+    if event.trigger == INDICATOR_VALUES_TRIGGER:
+        rows = data.get("indicator_values") or []
+        return [
+            (f"{row.get('code')} {row.get('name')}", _indicator_value_words(row))
+            for row in rows
+            if isinstance(row, dict)
+        ]
+    if transition is None:
+        return []
+    return [
+        (label(spec), _field_words(spec.type, data[spec.name]))
+        for spec in transition.fields
+        if spec.name in data
+        and spec.type in ("text", "date", "int", "choice", "bool")
+        and spec.name != "comment"
+    ]
 
 
 def _timeline_entry(
@@ -653,6 +702,7 @@ def _timeline_entry(
         meeting=meeting,
         meeting_role=meeting_role,
         comment=_comment_of(event),
+        recorded=recorded_values(event, transition),
     )
 
 

@@ -30,7 +30,7 @@ from models import (
     User,
 )
 from workflow import policy
-from workflow.cases.queries import FIELD_WORDS, SPECIAL_TRIGGERS, case_expenses
+from workflow.cases.queries import FIELD_WORDS, SPECIAL_TRIGGERS, case_expenses, recorded_values
 from workflow.documents import pdf
 from workflow.engine import core as engine
 from workflow.engine.formats import format_date, format_datetime
@@ -38,7 +38,8 @@ from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome
 
 TEXT_FIELDS = (
     "summary", "business_case", "financing_proposal", "role_distribution",
-    "general_practice_role", "triple_aim_quality", "triple_aim_economy", "triple_aim_experience",
+    "general_practice_role", "triple_aim_population", "triple_aim_quality", "triple_aim_economy",
+    "triple_aim_experience",
 )  # fmt: skip
 FLAGS = ("principled", "political", "interface_change", "cost_driving", "large_task")
 RESPONSE_WORDS = {"pending": "Afventer", "answered": "Svaret", "no_answer": "Har ikke svaret"}
@@ -117,6 +118,8 @@ def _timeline(session: Session, case: Case, events: Sequence[CaseEvent]) -> list
                 "who": who,
                 "states": states,
                 "comment": event.comment or "",
+                # Rendered in Danish (record.py forces the locale), like the rest of the file.
+                "recorded": recorded_values(event, transition),
                 "decision": bool(transition is not None and transition.decision),
             }
         )

@@ -22,6 +22,7 @@ from models import (
     Consultation,
     ConsultationResponse,
     ImplementationStatus,
+    Meeting,
     Party,
     PartyKind,
     PlanningArea,
@@ -32,6 +33,7 @@ from workflow.engine.actions import ActionContext, action
 from workflow.engine.calendar import local_date
 from workflow.engine.guards import Failure, GuardContext, guard, predicate
 from workflow.engine.localtime import format_date
+from workflow.engine.values import InvalidValue, is_record_id, single_line
 
 # Each reason completes the sentence "Sagen …" / "The matter …".
 FLAG_LABELS = {
@@ -328,27 +330,29 @@ def addresses_aim(text: str | None) -> bool:
     return len(words.split()) >= TRIPLE_AIM_MIN_WORDS
 
 
-# The three aims (seed 002 l.16-17, l.49-51) and the case field that addresses each.
+# The Triple Aim (seed 002 l.16-17, l.49-51) and the case field that addresses each: the
+# population's health has a field of its own, beside the quality seed 002 names.
 TRIPLE_AIMS = (
-    ("triple_aim_quality", "bedre sundhed og kvalitet", "better health and quality"),
+    ("triple_aim_population", "befolkningens sundhed", "the population's health"),
+    ("triple_aim_quality", "kvaliteten", "quality"),
     ("triple_aim_experience", "borgerens oplevelse", "the citizen's experience"),
     ("triple_aim_economy", "lavere omkostninger (økonomi)", "lower cost (economy)"),
 )
 
 
 def triple_aim_failure(case: Case) -> Failure | None:
-    """The decision basis addresses each of the three aims: health and quality, the citizen's
+    """The decision basis addresses each aim: the population's health, quality, the citizen's
     experience and the cost, each in words of its own (not a presence check)."""
     missing = [(da, en) for name, da, en in TRIPLE_AIMS if not addresses_aim(getattr(case, name))]
     if not missing:
         return None
     return Failure(
         "triple_aim_described",
-        "Beslutningsgrundlaget skal belyse alle tre mål i Triple Aim; beskriv med egne ord, hvad "
+        "Beslutningsgrundlaget skal belyse alle mål i Triple Aim; beskriv med egne ord, hvad "
         "forslaget betyder for "
         + _join([m[0] for m in missing], "og")
         + " (en tom, udfyldt-for-formens-skyld eller ét-ords-beskrivelse tæller ikke).",
-        "The decision basis must address all three Triple Aim goals; describe what the proposal "
+        "The decision basis must address every Triple Aim goal; describe what the proposal "
         "means for "
         + _join([m[1] for m in missing], "and")
         + " (an empty, placeholder or one-word description does not count).",
@@ -357,7 +361,8 @@ def triple_aim_failure(case: Case) -> Failure | None:
 
 @guard("triple_aim_described")
 def triple_aim_described(ctx: GuardContext) -> Failure | None:
-    """Quality, economy and the citizen's experience are described before TSS recommends."""
+    """The population's health, quality, economy and the citizen's experience are described
+    before TSS recommends."""
     return triple_aim_failure(ctx.case)
 
 
@@ -519,9 +524,31 @@ def implementation_scope_valid(ctx: GuardContext) -> Failure | None:
     )
 
 
+BUDGET_FIELDS = {
+    "municipal_budgets_adopted_on": ("kommunernes budgetter", "the municipalities' budgets"),
+    "regional_budget_adopted_on": ("regionens budget", "the region's budget"),
+}
+
+
+def _recorded_day(value: object) -> date | None:
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def _adoption_meeting(ctx: GuardContext) -> Meeting | None:
+    meeting_id = ctx.data.get("meeting_id")
+    if not is_record_id(meeting_id):
+        return None
+    return ctx.session.get(Meeting, int(str(meeting_id)))
+
+
 @guard("after_budget_adoption")
 def after_budget_adoption(ctx: GuardContext) -> Failure | None:
-    """The implementation plan is adopted at the end of October, after the budgets (seed 004)."""
+    """The plan is adopted at an SKU meeting held after the municipalities and the region
+    adopted their budgets for the plan year (seed 004 l.337-339); the dates are the
+    secretariat's record (`record_budget_adoption`)."""
     plan_year = ctx.case.plan_year
     if plan_year is None:
         return Failure(
@@ -529,13 +556,223 @@ def after_budget_adoption(ctx: GuardContext) -> Failure | None:
             "Implementeringsplanen mangler det år, den gælder for.",
             "The implementation plan lacks the year it applies to.",
         )
-    budgets_adopted = date(plan_year - 1, 10, 1)
-    if local_date(ctx.now) >= budgets_adopted:
+    days = {name: _recorded_day(ctx.case.extra.get(name)) for name in BUDGET_FIELDS}
+    missing = [words for name, words in BUDGET_FIELDS.items() if days[name] is None]
+    if missing:
+        return Failure(
+            "after_budget_adoption",
+            f"Implementeringsplanen for {plan_year} tiltrædes på et møde i SKU efter "
+            f"kommunernes og regionens vedtagelse af budgettet for {plan_year}, men datoen for "
+            f"{_join([da for da, _en in missing], 'og')} er ikke registreret. Sekretariatet "
+            "registrerer budgetvedtagelserne på sagen først.",
+            f"The implementation plan for {plan_year} is adopted at an SKU meeting after the "
+            f"municipalities and the region adopted their budgets for {plan_year}; the date of "
+            f"{_join([en for _da, en in missing], 'and')} has not been recorded.",
+        )
+    last = max(day for day in days.values() if day is not None)
+    meeting = _adoption_meeting(ctx)
+    body = ctx.case.current_body
+    if meeting is None and body is not None and body.formandskab_decides:
+        # Where the body's chairs may otherwise decide between meetings: not this one.
+        return Failure(
+            "after_budget_adoption",
+            "Implementeringsplanen tiltrædes på et møde i SKU, ikke af formandskabet "
+            "mellem møderne. Angiv mødet.",
+            "The implementation plan is adopted at an SKU meeting, not by the chairs "
+            "between meetings. Give the meeting.",
+        )
+    # Without a meeting the decision rule asks for one (decision_at_meeting); the forecast
+    # asks for the day of each meeting it considers (ctx.now).
+    held_on = local_date(meeting.starts_at if meeting is not None else ctx.now)
+    if held_on > last:
         return None
     return Failure(
         "after_budget_adoption",
-        f"Implementeringsplanen for {plan_year} tiltrædes først efter kommunernes og regionens "
-        f"budgetvedtagelse, dvs. tidligst {format_date(budgets_adopted)}.",
-        f"The implementation plan for {plan_year} is adopted after the budgets, on or after "
-        f"{formats.format_date(budgets_adopted, 'en')}.",
+        f"Implementeringsplanen for {plan_year} tiltrædes på et møde i SKU efter kommunernes og "
+        f"regionens budgetvedtagelse; den sidste var {format_date(last)}, og mødet er "
+        f"{format_date(held_on)}. Tiltræd planen på et senere møde.",
+        f"The implementation plan for {plan_year} is adopted at an SKU meeting after the "
+        f"budgets; the last was adopted on {formats.format_date(last, 'en')} and the meeting is "
+        f"on {formats.format_date(held_on, 'en')}. Adopt the plan at a later meeting.",
     )
+
+
+@guard("budget_dates_for_plan_year")
+def budget_dates_for_plan_year(ctx: GuardContext) -> Failure | None:
+    """The budgets for the plan year are adopted in the year before it, and not in the future."""
+    plan_year = ctx.case.plan_year
+    if plan_year is None:
+        return None  # after_budget_adoption names the missing year where it matters
+    today = local_date(ctx.now)
+    wrong: list[tuple[str, str]] = []
+    for name, (da, en) in BUDGET_FIELDS.items():
+        day = _recorded_day(ctx.data.get(name))
+        if day is not None and (day.year != plan_year - 1 or day > today):
+            wrong.append((da, en))
+    if not wrong:
+        return None
+    return Failure(
+        "budget_dates_for_plan_year",
+        f"Budgettet for {plan_year} vedtages i {plan_year - 1}, og en vedtagelse registreres, "
+        f"når den har fundet sted: datoen for {_join([da for da, _en in wrong], 'og')} skal "
+        f"ligge i {plan_year - 1} og ikke efter i dag.",
+        f"The budgets for {plan_year} are adopted in {plan_year - 1} and recorded once adopted: "
+        f"the date for {_join([en for _da, en in wrong], 'and')} must lie in {plan_year - 1} "
+        "and not after today.",
+    )
+
+
+KKR_DIALOGUE = "record_kkr_dialogue"
+
+
+@guard("kkr_dialogue_date_valid")
+def kkr_dialogue_date_valid(ctx: GuardContext) -> Failure | None:
+    """A dialogue is recorded once it has taken place."""
+    day = _recorded_day(ctx.data.get("dialogue_on"))
+    if day is None or day <= local_date(ctx.now):
+        return None
+    return Failure(
+        "kkr_dialogue_date_valid",
+        f"Dialogen den {format_date(day)} har ikke fundet sted endnu. Registrér den, når den "
+        "har været holdt.",
+        f"The dialogue on {formats.format_date(day, 'en')} has not taken place yet.",
+    )
+
+
+@guard("kkr_dialogue_recorded")
+def kkr_dialogue_recorded(ctx: GuardContext) -> Failure | None:
+    """The plan is discussed with the municipalities via KKR (seed 004, DESIGN): the dialogue
+    is on record since the case last came to the dialogue before it is closed."""
+    events = ctx.session.execute(
+        select(CaseEvent.trigger, CaseEvent.from_state, CaseEvent.to_state)
+        .where(CaseEvent.case_id == ctx.case.id)
+        .order_by(CaseEvent.seq)
+    ).all()
+    recorded = False
+    for trigger, from_state, to_state in events:
+        if to_state == ctx.case.state and from_state != ctx.case.state:
+            recorded = False  # (back) in the dialogue: what came before does not count
+        elif trigger == KKR_DIALOGUE:
+            recorded = True
+    if recorded:
+        return None
+    return Failure(
+        "kkr_dialogue_recorded",
+        "Implementeringsplanen drøftes med kommunerne via KKR, før dialogen afsluttes: "
+        "registrér dialogen (dato, hvem der deltog, hvad der blev drøftet og aftalt) først.",
+        "The implementation plan is discussed with the municipalities via KKR before the "
+        "dialogue is closed: record the dialogue (date, who took part, what was agreed) first.",
+    )
+
+
+@guard("indicator_values_recorded")
+def indicator_values_recorded(ctx: GuardContext) -> Failure | None:
+    """The yearly follow-up is on the indicators (seed 004 l.299-300): each indicator the
+    plan's lines aim to move has the region's value for the plan year before SKU treats it."""
+    from workflow.implementation.indicators import plan_indicator_values
+
+    values = plan_indicator_values(ctx.session, ctx.case)
+    if not values:
+        return Failure(
+            "indicator_values_recorded",
+            "Opfølgningen på implementeringsplanen sker på indikatorerne, men planens linjer "
+            "angiver ingen indikatorer. Angiv, hvilke indikatorer indsatserne skal påvirke.",
+            "The follow-up on the implementation plan is on its indicators, but the plan's "
+            "lines name none. Name the indicators the initiatives aim to move.",
+        )
+    missing = [v.indicator.code for v in values if v.value is None]
+    if not missing:
+        return None
+    return Failure(
+        "indicator_values_recorded",
+        f"Regionens værdi for {ctx.case.plan_year} mangler for {_join(missing, 'og')}. "
+        "Indlæs indikatorværdierne (CSV eller API), før SKU følger op.",
+        f"The region's value for {ctx.case.plan_year} is missing for "
+        f"{_join(missing, 'and')}. Import the indicator values before SKU follows up.",
+    )
+
+
+NEW_GROUP = "new_working_group"
+NEW_GROUP_UNTIL = "new_working_group_until"
+DRAFTING_BODY = "drafting_body"
+
+
+@guard("new_working_group_valid")
+def new_working_group_valid(ctx: GuardContext) -> Failure | None:
+    """Type A (seed 002 l.75-77): the approver names an existing cluster or working group, or
+    sets up a new temporary working group by its name and the day it ends — not both."""
+    from workflow.organisation.operations import temporary_group_problem
+
+    name = str(ctx.data.get(NEW_GROUP) or "").strip()
+    until = _recorded_day(ctx.data.get(NEW_GROUP_UNTIL))
+    if not name:
+        if ctx.data.get(NEW_GROUP_UNTIL) in (None, ""):
+            return None
+        return Failure(
+            "new_working_group_valid",
+            "Giv den nye arbejdsgruppe et navn, eller lad slutdatoen stå tom.",
+            "Give the new working group a name, or leave its end date empty.",
+        )
+    if str(ctx.data.get(DRAFTING_BODY) or "").strip():
+        return Failure(
+            "new_working_group_valid",
+            "Vælg enten en eksisterende klynge eller arbejdsgruppe eller nedsæt en ny "
+            "arbejdsgruppe – ikke begge dele.",
+            "Choose an existing cluster or working group, or set up a new working group – "
+            "not both.",
+        )
+    try:
+        single_line(name, 200)  # a body's name: one line
+    except InvalidValue as refused:
+        return Failure(
+            "new_working_group_valid",
+            f"Arbejdsgruppens navn: {refused.message_da}",
+            f"The working group's name: {refused.message_en}",
+        )
+    if until is None:
+        return Failure(
+            "new_working_group_valid",
+            "En midlertidig arbejdsgruppe nedsættes for en periode: angiv dens slutdato.",
+            "A temporary working group is set up for a period: give its end date.",
+        )
+    problem = temporary_group_problem(until, local_date(ctx.now))
+    if problem is None:
+        return None
+    return Failure("new_working_group_valid", *problem)
+
+
+@action("set_up_drafting_working_group")
+def set_up_drafting_working_group(ctx: ActionContext) -> None:
+    """The working group named with the approval is set up, under the approving body, and
+    drafts: the case, its deadline and its reminders go to it (type A, seed 002 l.75-77)."""
+    from models import Deadline
+    from workflow.organisation.operations import set_up_drafting_group
+
+    # Only on the approval that named it: a later return to drafting stays with the group.
+    approval = ctx.session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == ctx.case.id).order_by(CaseEvent.seq.desc())
+    ).first()
+    data = (approval.data or {}) if approval is not None else {}
+    name = str(data.get(NEW_GROUP) or "").strip()
+    until = _recorded_day(data.get(NEW_GROUP_UNTIL))
+    if not name or until is None:
+        return
+    parent = ctx.session.scalar(select(Body).where(Body.code == data.get("decision_body")))
+    if parent is None:
+        parent = ctx.case.current_body
+    group = set_up_drafting_group(
+        ctx.session, ctx.actor, parent, name=name, ends_on=until,
+        case=ctx.case.esdh_case_number or str(ctx.case.id),
+    )  # fmt: skip
+    ctx.case.extra = {**ctx.case.extra, DRAFTING_BODY: group.code}
+    ctx.case.current_body_id = group.id
+    ctx.case.current_body = group
+    for deadline in ctx.session.scalars(
+        select(Deadline).where(
+            Deadline.case_id == ctx.case.id,
+            Deadline.met_at.is_(None),
+            Deadline.cancelled_at.is_(None),
+        )
+    ):
+        deadline.body_id = group.id
+    ctx.session.flush()

@@ -439,7 +439,7 @@ def _load_case_into(form: CaseForm, case: Case, expenses: list[CaseExpense]) -> 
     form.title.data = case.title
     for name in (
         "summary", "role_distribution", "general_practice_role", "business_case",
-        "financing_proposal", "triple_aim_quality", "triple_aim_economy",
+        "financing_proposal", "triple_aim_population", "triple_aim_quality", "triple_aim_economy",
         "triple_aim_experience", "principled", "political", "interface_change",
         "cost_driving", "large_task", "plan_year",
     ):  # fmt: skip

@@ -81,8 +81,8 @@ EDITABLE_FIELDS = frozenset(
         "title", "summary", "focus_area_id", "plan_year", "principled", "political",
         "interface_change", "cost_driving", "large_task", "business_case", "financing_proposal",
         "role_distribution", "general_practice_role", "triple_aim_quality", "triple_aim_economy",
-        "triple_aim_experience", "esdh_case_number", "received_on", "sent_on",
-        "journal_description",
+        "triple_aim_experience", "triple_aim_population", "esdh_case_number", "received_on",
+        "sent_on", "journal_description",
     }
 )  # fmt: skip
 

@@ -280,7 +280,8 @@ def edit(code: str) -> Response | tuple[str, int] | str:
 def case_link_form(case: Case) -> CaseLinkForm:
     """The form on a case's implementation page that links its indicators."""
     form = CaseLinkForm()
-    form.indicator.choices = [
+    # A required select starts with an empty choice: nothing is linked by an unnoticed default.
+    form.indicator.choices = [("", _("Vælg"))] + [
         (i.code, f"{i.code} – {i.name}")
         for i in db().scalars(
             select(Indicator).where(Indicator.active.is_(True)).order_by(Indicator.code)

@@ -12,7 +12,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, select
@@ -505,3 +505,47 @@ def series_for(
         series = by_party.setdefault(value.party_id, Series(value.party, []))
         series.points.append((value.year, value.value))
     return sorted(by_party.values(), key=lambda s: (s.party.kind != PartyKind.REGION, s.party.name))
+
+
+@dataclass(frozen=True)
+class PlanIndicatorValue:
+    """One indicator a plan's lines aim to move, with the region's value in the plan year."""
+
+    indicator: Indicator
+    value: Decimal | None
+
+
+def plan_indicator_values(session: Session, plan: Case) -> list[PlanIndicatorValue]:
+    """The indicators the plan's lines name, each with the region's value for the plan year
+    (the value the yearly follow-up for SKU reads; None where none has been imported)."""
+    from models import PlanItem, plan_item_indicators
+    from workflow.organisation.queries import valid_on
+
+    indicators = session.scalars(
+        select(Indicator)
+        .join(plan_item_indicators, plan_item_indicators.c.indicator_id == Indicator.id)
+        .join(PlanItem, PlanItem.id == plan_item_indicators.c.plan_item_id)
+        .where(PlanItem.plan_case_id == plan.id)
+        .distinct()
+        .order_by(Indicator.code)
+    ).all()
+    if not indicators or plan.plan_year is None:
+        return [PlanIndicatorValue(indicator, None) for indicator in indicators]
+    # The region that was a party in the plan year (Region Østdanmark after the 2027 merger).
+    region = session.scalar(
+        select(Party)
+        .where(Party.kind == PartyKind.REGION, valid_on(Party, date(plan.plan_year, 12, 31)))
+        .order_by(Party.id)
+        .limit(1)
+    )
+    found: dict[int, Decimal] = {}
+    if region is not None:
+        rows = session.execute(
+            select(IndicatorValue.indicator_id, IndicatorValue.value).where(
+                IndicatorValue.party_id == region.id,
+                IndicatorValue.year == plan.plan_year,
+                IndicatorValue.indicator_id.in_([i.id for i in indicators]),
+            )
+        )
+        found = {indicator_id: value for indicator_id, value in rows}
+    return [PlanIndicatorValue(i, found.get(i.id)) for i in indicators]

@@ -696,3 +696,27 @@ def spread_overview(
             )
         )
     return SpreadOverview(columns, rows)
+
+
+INDICATOR_VALUES_TRIGGER = "indicator_values_recorded"
+
+
+def record_indicator_values(session: Session, case: Case, now: datetime) -> None:
+    """Append the plan's indicators and the region's values for the plan year to the case's
+    audit trail (the yearly follow-up's record; seed 004 l.299-300). Recorded by the system,
+    as the values stood when SKU's decision was taken (the decision names its actor)."""
+    from workflow.implementation.indicators import plan_indicator_values
+
+    values = [
+        {
+            "code": row.indicator.code,
+            "name": row.indicator.name,
+            "unit": row.indicator.unit,
+            "value": None if row.value is None else str(row.value.normalize()),
+        }
+        for row in plan_indicator_values(session, case)
+    ]
+    engine.append_event(
+        session, case, trigger=INDICATOR_VALUES_TRIGGER, actor=None, from_state=case.state,
+        comment="", data={"plan_year": case.plan_year, "indicator_values": values}, now=now,
+    )  # fmt: skip

@@ -127,6 +127,9 @@ def sections_from_case(case: Case, body: Body, kind: ItemKind) -> dict[str, str]
         f"Nationale mål: {goals}." if goals else "",
     )
     presentation = _join(
+        f"Befolkningens sundhed: {case.triple_aim_population}"
+        if case.triple_aim_population
+        else "",
         f"Kvalitet: {case.triple_aim_quality}" if case.triple_aim_quality else "",
         f"Borgerens oplevelse: {case.triple_aim_experience}" if case.triple_aim_experience else "",
         f"Opgave- og rollefordeling: {case.role_distribution}" if case.role_distribution else "",

@@ -362,13 +362,73 @@ class AdHocRefused(ValueError):
         self.message, self.message_en = message, message_en
 
 
-def _ad_hoc_code(session: Session, forum: Body) -> str:
-    """The next free code under the forum: FORUM-DATA-AH1, FORUM-DATA-AH2, …"""
-    taken = set(session.scalars(select(Body.code).where(Body.code.like(f"{forum.code}-AH%"))))
+def _ad_hoc_code(session: Session, forum: Body, infix: str = "AH") -> str:
+    """The next free code under the body: FORUM-DATA-AH1, FORUM-DATA-AH2, … (TSS-AG1 for a
+    drafting working group)."""
+    prefix = f"{forum.code}-{infix}"
+    taken = set(session.scalars(select(Body.code).where(Body.code.like(f"{prefix}%"))))
     number = 1
-    while f"{forum.code}-AH{number}" in taken:
+    while f"{prefix}{number}" in taken:
         number += 1
-    return f"{forum.code}-AH{number}"[:32]
+    return f"{prefix}{number}"[:32]
+
+
+WORKING_GROUP_CREATED = "working_group_created"
+
+
+def temporary_group_problem(ends_on: date, today: date) -> tuple[str, str] | None:
+    """Why a temporary group cannot run until `ends_on` (Danish, English), or None."""
+    if ends_on <= today:
+        return (
+            "Slutdatoen skal ligge efter i dag: en midlertidig arbejdsgruppe nedsættes for en "
+            "periode.",
+            "The end date must be after today: a temporary working group is set up for a period.",
+        )
+    if (ends_on - today).days > AD_HOC_MAX_DAYS:
+        return (
+            "En arbejdsgruppe er midlertidig: vælg en slutdato inden for to år.",
+            "A working group is temporary: choose an end date within two years.",
+        )
+    return None
+
+
+def set_up_drafting_group(
+    session: Session, actor: User | None, parent: Body, *, name: str, ends_on: date, case: str
+) -> Body:
+    """Set up the temporary working group that drafts a joint agreement, named when its terms
+    of reference are approved (seed 002 l.75-77), under the approving body and audited on the
+    admin chain. The one who recorded the approval is its secretariat: the joint secretariat
+    appoints the members of temporary working groups (seed 002 l.47-49)."""
+    today = local_date(clock.now())
+    problem = temporary_group_problem(ends_on, today)
+    if problem is not None:
+        raise AdHocRefused(*problem)
+    with unit_of_work(session):
+        group = Body(
+            code=_ad_hoc_code(session, parent, "AG"), name=name.strip(),
+            kind=BodyKind.WORKING_GROUP, parent=parent, valid_from=today, valid_to=ends_on,
+            formandskab_decides=False,
+        )  # fmt: skip
+        session.add(group)
+        session.flush()
+        if actor is not None:
+            session.add(
+                Membership(
+                    user_id=actor.id,
+                    body_id=group.id,
+                    role=Role.SECRETARIAT,
+                    since=today,
+                    until=ends_on,
+                )
+            )
+        admin_audit.record(
+            session, action=WORKING_GROUP_CREATED, object_type="body", object_id=group.id,
+            actor_id=actor.id if actor is not None else None,
+            data={"parent": parent.code, "code": group.code, "name": group.name,
+                  "valid_from": today.isoformat(), "valid_to": ends_on.isoformat(),
+                  "case": case},
+        )  # fmt: skip
+    return group
 
 
 def set_up_ad_hoc_group(

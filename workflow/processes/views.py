@@ -53,8 +53,23 @@ GUARD_WORDS = {
         "med en begrundelse."
     ),
     "after_budget_adoption": _l(
-        "Implementeringsplanen tiltrædes først efter budgetvedtagelsen, tidligst 1. oktober "
-        "året før planåret."
+        "Implementeringsplanen tiltrædes på et møde i SKU efter kommunernes og regionens "
+        "vedtagelse af budgettet for planåret; sekretariatet registrerer datoerne."
+    ),
+    "budget_dates_for_plan_year": _l(
+        "Budgetvedtagelserne ligger i året før planåret og ikke efter i dag."
+    ),
+    "kkr_dialogue_date_valid": _l("Dialogen registreres, når den har fundet sted."),
+    "kkr_dialogue_recorded": _l(
+        "Dialogen med kommunerne via KKR skal være registreret (dato, deltagere, hvad der blev "
+        "drøftet og aftalt), før den afsluttes."
+    ),
+    "new_working_group_valid": _l(
+        "En ny midlertidig arbejdsgruppe har et navn og en slutdato inden for to år og vælges "
+        "i stedet for en eksisterende klynge eller arbejdsgruppe."
+    ),
+    "indicator_values_recorded": _l(
+        "Regionens værdi for planåret skal foreligge for hver indikator, planens linjer angiver."
     ),
 }
 PREDICATE_WORDS = {

@@ -34,6 +34,7 @@ CASE_TEXTS = (
     "financing_proposal",
     "role_distribution",
     "general_practice_role",
+    "triple_aim_population",
     "triple_aim_quality",
     "triple_aim_economy",
     "triple_aim_experience",
