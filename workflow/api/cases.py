@@ -118,6 +118,7 @@ CREATE_BODY = obj(
             "role_distribution": "Kommunen tilbyder spirometri, hospitalet udreder, almen "
             "praksis følger op.",
             "general_practice_role": "Almen praksis henviser og følger op på behandlingen.",
+            "triple_aim_population": "Færre borgere i regionen lever med uopdaget KOL.",
             "triple_aim_quality": "Flere borgere får stillet diagnosen i et tidligt stadie.",
             "triple_aim_economy": "Færre akutte indlæggelser opvejer udgiften til spirometri.",
             "triple_aim_experience": "Borgeren oplever ét sammenhængende forløb tæt på hjemmet.",
