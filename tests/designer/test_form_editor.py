@@ -191,3 +191,89 @@ def test_a_transitions_fields_are_edited_and_added_in_the_form(
         ("comment", "text", False, "Beslutningens ordlyd"),
         ("decided_on", "date", False, "Besluttet den"),
     ]
+
+
+# Removing ----------------------------------------------------------------------------------------
+# In forum_matter, transitions[1] is "withdraw", the only way into the state "withdrawn";
+# transitions[2] is "decide", whose one field is the decision (comment).
+
+
+def _diagram_of(html: str) -> str:
+    found = re.search(r'<figure class="diagram">(.*?)</figure>', html, re.S)
+    assert found, html
+    return found.group(1)
+
+
+def test_a_state_and_its_transition_are_removed_keeping_the_comments(
+    client, logged_in, published, session
+):
+    logged_in(is_admin=True)
+    assert "Trukket tilbage" in _diagram_of(client.get(URL).get_data(as_text=True))
+    response = client.post(
+        URL, data=_form(published, **{"states.withdrawn.fjern": "on", "transitions[1].fjern": "on"})
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    source = session.scalar(select(ProcessDraft)).source
+    assert "[states.withdrawn]" not in source
+    assert 'trigger = "withdraw"' not in source
+    # The comment above the routes was filed under the removed state by tomlkit; it stays.
+    assert "# The engine sends these matters to TSS by itself" in source
+    removed_lines = {"[states.withdrawn]", 'trigger = "withdraw"', 'dest = "withdrawn"'}
+    definition, problem = check("forum_matter", source)
+    assert problem is None
+    assert "withdrawn" not in definition.states
+    assert "withdraw" not in {t.trigger for t in definition.transitions}
+    kept = [line for line in published.source.splitlines() if line.startswith("#")]
+    assert all(line in source.splitlines() for line in kept)
+    assert not removed_lines & set(source.splitlines())
+    page = client.get(URL).get_data(as_text=True)
+    assert "Trukket tilbage" not in _diagram_of(page)
+    assert 'name="states.withdrawn.label"' not in page
+
+
+def test_a_field_is_removed(client, logged_in, published, session):
+    logged_in(is_admin=True)
+    response = client.post(URL, data=_form(published, **{"transitions[2].fields[0].fjern": "on"}))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    source = session.scalar(select(ProcessDraft)).source
+    definition, problem = check("forum_matter", source)
+    assert problem is None
+    assert definition.transition("decide").fields == ()
+    assert definition.transition("withdraw").fields  # only the ticked one went
+    page = client.get(URL).get_data(as_text=True)
+    assert 'name="transitions[2].fields[0].label"' not in page
+    assert 'name="transitions[1].fields[0].label"' in page
+
+
+def test_removing_a_state_a_transition_uses_is_refused_at_the_field(
+    client, logged_in, published, session
+):
+    logged_in(is_admin=True)
+    response = client.post(URL, data=_form(published, **{"states.withdrawn.fjern": "on"}))
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "ukendt tilstand &#39;withdrawn&#39;" in _error_of(html, "transitions[1].dest")
+    assert "ukendt tilstand &#39;withdrawn&#39;" in _error_of(html, "states.withdrawn.fjern")
+    assert session.scalar(select(ProcessDraft)) is None
+    assert "Trukket tilbage" in _diagram_of(html)  # the draft is as it was
+
+
+def test_after_a_removal_the_loaders_message_lands_at_the_input_shown(
+    client, logged_in, published, session
+):
+    """The loader counts transitions after the removal; the form before it."""
+    logged_in(is_admin=True)
+    response = client.post(
+        URL,
+        data=_form(
+            published,
+            **{
+                "states.withdrawn.fjern": "on",
+                "transitions[1].fjern": "on",
+                "transitions[4].allowed": "chef@current",
+            },
+        ),
+    )
+    assert response.status_code == 422
+    assert "ukendt rolle" in _error_of(response.get_data(as_text=True), "transitions[4].allowed")
+    assert session.scalar(select(ProcessDraft)) is None

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import tomlkit
-from tomlkit.items import AoT, Table
+from tomlkit.items import AoT, Comment, Table, Whitespace
 
 from workflow.engine.definitions import DEADLINE_KINDS, FIELD_TYPES
 from workflow.web.i18n import _, _l, pick
 
 NEW_STATE = "ny_tilstand"
 NEW_TRANSITION = "ny_overgang"
+REMOVE = "fjern"  # the last part of a state's, transition's or field's "Fjern" checkbox
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _LIST_SPLIT = re.compile(r"[,\s]+")
 
@@ -133,6 +134,7 @@ def groups(source: str, posted: Mapping[str, str] | None = None) -> list[Group]:
                         _text(spec.get("final", False)),
                         "checkbox",
                     ),
+                    Input(f"{key}.{REMOVE}", _("Fjern tilstanden"), kind="checkbox"),
                 ],
             )
         )
@@ -199,6 +201,7 @@ def _field_inputs(key: str, spec: Mapping[str, Any]) -> list[Input]:
                 _text(raw.get("required", False)),
                 "checkbox",
             ),
+            Input(f"{path}.{REMOVE}", _("Fjern feltet %(name)s", name=name), kind="checkbox"),
         ]
     new = f"{key}.{NEW_FIELD}"
     return [
@@ -261,6 +264,7 @@ def _transition_group(
     )
     if trigger:
         group.inputs += _field_inputs(key, spec)
+        group.inputs.append(Input(f"{key}.{REMOVE}", _("Fjern overgangen"), kind="checkbox"))
     return group
 
 
@@ -294,9 +298,71 @@ def apply(source: str, posted: Mapping[str, str]) -> str:
     if isinstance(transitions, AoT):
         for index, table in enumerate(transitions):
             _apply_transition(table, f"transitions[{index}]", posted)
+        _remove_transitions(transitions, posted)
+    if isinstance(states, Table):
+        _remove_states(states, posted)
     _add_state(document, posted)
     _add_transition(document, posted)
     return tomlkit.dumps(document)
+
+
+def removed_states(posted: Mapping[str, str]) -> list[str]:
+    """The states whose "Fjern" box is ticked."""
+    suffix = f".{REMOVE}"
+    return [
+        key.removeprefix("states.").removesuffix(suffix)
+        for key, value in posted.items()
+        if value == "on" and re.fullmatch(rf"states\.[a-z][a-z0-9_]*{re.escape(suffix)}", key)
+    ]
+
+
+def removed_transitions(posted: Mapping[str, str]) -> list[int]:
+    """The indices of the transitions whose "Fjern" box is ticked, ascending."""
+    found = (re.fullmatch(rf"transitions\[(\d+)\]\.{REMOVE}", key) for key in posted)
+    return sorted(int(m.group(1)) for m in found if m and posted[m.group(0)] == "on")
+
+
+def _removed_fields(posted: Mapping[str, str], key: str) -> list[int]:
+    pattern = rf"{re.escape(key)}\.fields\[(\d+)\]\.{REMOVE}"
+    found = (re.fullmatch(pattern, name) for name in posted)
+    return sorted(int(m.group(1)) for m in found if m and posted[m.group(0)] == "on")
+
+
+def _remove_transitions(transitions: AoT, posted: Mapping[str, str]) -> None:
+    # Removed after the edits, from the end, so the posted indices still name the right tables.
+    for index in reversed(removed_transitions(posted)):
+        if index < len(transitions):
+            previous = transitions[index - 1] if index else None
+            _keep_trailing_comments(transitions[index], previous)
+            del transitions[index]
+
+
+def _remove_states(states: Table, posted: Mapping[str, str]) -> None:
+    for name in removed_states(posted):
+        if name in states:
+            names = list(states.keys())
+            before = names.index(name) - 1
+            _keep_trailing_comments(states[name], states[names[before]] if before >= 0 else None)
+            del states[name]
+
+
+def _keep_trailing_comments(removed: Any, previous: Any) -> None:
+    """tomlkit files the comment above a table under the table before it: hand the removed
+    table's trailing comments and blank lines to the one before, so they stay in the file."""
+    if not isinstance(removed, Table) or not isinstance(previous, Table):
+        return
+    body = removed.value.body
+    start = len(body)
+    while start > 0 and body[start - 1][0] is None:
+        start -= 1
+    trailing = body[start:]
+    if not any(isinstance(item, Comment) for _key, item in trailing):
+        return
+    kept = previous.value.body
+    if kept and isinstance(kept[-1][1], Whitespace):  # one blank line between, as before
+        while trailing and isinstance(trailing[0][1], Whitespace):
+            trailing = trailing[1:]
+    kept.extend(trailing)
 
 
 def _apply_state(table: Any, key: str, posted: Mapping[str, str]) -> None:
@@ -381,6 +447,13 @@ def _apply_fields(table: Table, key: str, posted: Mapping[str, str]) -> None:
         required = posted.get(f"{path}.required") == "on"
         if bool(raw.get("required", False)) != required:
             raw["required"] = required
+    if isinstance(fields, list):
+        for index in reversed(_removed_fields(posted, key)):
+            if index < len(fields):
+                del fields[index]
+        if not fields:
+            del table["fields"]
+            fields = None
     new = f"{key}.{NEW_FIELD}"
     name = posted.get(f"{new}.name", "").strip()
     if not name:
@@ -487,4 +560,29 @@ def _as_new(key: str, posted: Mapping[str, str], edited: str) -> str:
         prefix = f"transitions[{last}]"
         if key == prefix or key.startswith(prefix + "."):
             return NEW_TRANSITION + key.removeprefix(prefix)
-    return key
+    return _before_removal(key, posted)
+
+
+def _kept(index: int, removed: list[int]) -> int:
+    """The form's index of the `index`-th item left after the removed ones went."""
+    original = index
+    for gone in removed:  # ascending
+        if gone <= original:
+            original += 1
+    return original
+
+
+def _before_removal(key: str, posted: Mapping[str, str]) -> str:
+    """The loader names transitions and fields by their place after removals; the form by
+    their place before."""
+    found = re.match(r"transitions\[(\d+)\](.*)", key)
+    if not found:
+        return key
+    index = _kept(int(found.group(1)), removed_transitions(posted))
+    rest = found.group(2)
+    owner = f"transitions[{index}]"
+    in_field = re.match(r"\.fields\[(\d+)\](.*)", rest)
+    if in_field:
+        field_index = _kept(int(in_field.group(1)), _removed_fields(posted, owner))
+        rest = f".fields[{field_index}]{in_field.group(2)}"
+    return owner + rest

@@ -309,6 +309,10 @@ def save_structure(name: str) -> Page:
     _checked, problem = queries.check(name, edited)
     if problem is not None:
         placed = form_editor.place(problem.key, problem.message, groups, posted, edited)
+        for state in form_editor.removed_states(posted):
+            if f"'{state}'" in problem.message:  # also at the box that removed the state
+                key = f"states.{state}.{form_editor.REMOVE}"
+                placed = form_editor.place(key, problem.message, groups, posted, edited) or placed
         general = "" if placed else f"{problem.key}: {problem.message}".lstrip(": ")
         return _render_form(published, frame, groups, general=general, status=422)
     try:

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, Meeting, MeetingStatus
+from workflow.designer import queries as designer
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.processes import UnknownProcess, registry
 from workflow.whatif.history import BodyRow, CaseRow, History, MeetingRow, Move
@@ -108,9 +109,45 @@ def compare(session: Session, scenario: Scenario, now: datetime) -> Comparison:
     return replay(history, scenario)
 
 
+# The choice 'process:kladde' replays the process's draft in the process designer.
+DESIGNER_DRAFT = "kladde"
+
+
+def designer_drafts(session: Session) -> list[ProcessDefinition]:
+    """The processes with a draft in the designer (their newest version, for the title)."""
+    return [row.definition for row in designer.overview(session) if row.draft is not None]
+
+
+def designer_draft(session: Session, name: str) -> ProcessDefinition:
+    """The designer's saved draft of process `name`, validated by the loader as it validates
+    the designer's own save."""
+    draft = designer.draft_of(session, name)
+    if draft is None:
+        raise ScenarioError(
+            "version",
+            f"Der er ingen kladde af processen '{name}' i procesdesigneren. Vælg en gemt "
+            f"version, eller gem en kladde i procesdesigneren først.",
+            f"There is no draft of the process '{name}' in the process designer. Choose a "
+            f"stored version, or save a draft in the process designer first.",
+        )
+    definition, problem = designer.check(name, draft.source)
+    if definition is None:
+        assert problem is not None
+        where = f"{problem.key}: " if problem.key else ""
+        raise ScenarioError(
+            "version",
+            f"Kladden i procesdesigneren er ikke gyldig: {where}{problem.message}",
+            f"The draft in the process designer is not valid: {where}{problem.message}",
+        )
+    return definition
+
+
 def stored_version(session: Session, text: str) -> ProcessDefinition:
-    """A stored version named 'process:version' (as the CLI and the page's choice write it)."""
+    """A stored version named 'process:version' (as the CLI and the page's choice write it),
+    or 'process:kladde' for the designer's draft."""
     name, _, number = text.partition(":")
+    if number == DESIGNER_DRAFT and name in registry.names(session):
+        return designer_draft(session, name)
     known = registry.names(session)
     if name not in known or not number.isdigit():
         raise ScenarioError(

@@ -6,7 +6,7 @@ work (its CSRF token still guards the POST that carries a draft definition).
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, render_template, request
 from sqlalchemy import select
 
 from models import Body
@@ -54,7 +54,14 @@ def _form() -> WhatIfForm:
         (f"{name}:{version}", f"{definition.title} – {_('version')} {version}")
         for (name, version), definition in sorted(registry.stored(session).items())
     ]
-    form.version.choices = [("", _("Ingen")), *versions]
+    drafts = [
+        (
+            f"{definition.name}:{queries.DESIGNER_DRAFT}",
+            f"{pick(definition.title, definition.title_en)} – {_('kladde i procesdesigneren')}",
+        )
+        for definition in queries.designer_drafts(session)
+    ]
+    form.version.choices = [("", _("Ingen")), *drafts, *versions]
     codes = [
         (body.code, f"{body.code} – {body.name}")
         for body in session.scalars(select(Body).where(Body.valid_to.is_(None)).order_by(Body.code))
@@ -133,7 +140,17 @@ def index() -> Page:
     refused = _refused()
     if refused:
         return refused
-    return render_template("whatif/index.html", form=_form(), result=None), 200
+    form = _form()
+    # ?version=… preselects a choice (the designer links here with its draft).
+    chosen = request.args.get("version", "")
+    if chosen:
+        if chosen not in {value for value, _label in form.version.choices}:
+            form.version.errors = [
+                _("Der er ingen kladde eller gemt version med det navn. Vælg en fra listen.")
+            ]
+            return render_template("whatif/index.html", form=form, result=None), 404
+        form.version.data = chosen
+    return render_template("whatif/index.html", form=form, result=None), 200
 
 
 @bp.post("")
