@@ -1120,7 +1120,9 @@ def restore_command(
               help="Genafspil sagerne oprettet de seneste N måneder.")  # fmt: skip
 @click.option("--draft", "draft_file", type=click.Path(exists=True, dir_okay=False),
               help="En kladde til en procesdefinition (TOML), som states/*.toml.")  # fmt: skip
-@click.option("--version", "stored", help="En gemt procesversion, fx signature_initiative:2.")
+@click.option("--version", "stored",
+              help="En gemt procesversion, fx signature_initiative:2, eller procesdesignerens "
+                   "kladde, fx signature_initiative:kladde.")  # fmt: skip
 @click.option("--material", multiple=True, metavar="ORGAN=DAGE",
               help="En anden materialefrist, fx TSS=4 (dage talt som organet tæller).")  # fmt: skip
 @click.option("--meetings", multiple=True, metavar="ORGAN=DATO,DATO",

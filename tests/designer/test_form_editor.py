@@ -277,3 +277,17 @@ def test_after_a_removal_the_loaders_message_lands_at_the_input_shown(
     assert response.status_code == 422
     assert "ukendt rolle" in _error_of(response.get_data(as_text=True), "transitions[4].allowed")
     assert session.scalar(select(ProcessDraft)) is None
+
+
+def test_the_remove_boxes_and_the_replay_link_read_in_english(
+    client, logged_in, published, text_of
+):
+    logged_in(is_admin=True)
+    client.post("/sprog", data={"sprog": "en", "tilbage": "/"})
+    form = text_of(client.get(URL))
+    assert "Remove the state" in form and "Remove the transition" in form
+    assert "Remove the field comment" in form
+    client.post(URL, data=_form(published, **{"transitions[2].fields[0].fjern": "on"}))
+    assert "Replay with this draft" in text_of(client.get("/admin/procesdesigner/forum_matter"))
+    replay = text_of(client.get("/admin/hvad-hvis?version=forum_matter:kladde"))
+    assert "Forum matter – draft in the process designer" in replay

@@ -54,3 +54,6 @@ def test_whatif_refuses_what_it_cannot_use(cli, tmp_path: Path) -> None:  # type
     assert "kladde: initial:" in refused.output
     version = cli("whatif", "--version", "signature_initiative:9")
     assert version.exit_code == 2 and "version 9" in version.output
+    no_draft = cli("whatif", "--version", "signature_initiative:kladde")
+    assert no_draft.exit_code == 2
+    assert "ingen kladde af processen 'signature_initiative' i procesdesigneren" in no_draft.output
