@@ -291,3 +291,21 @@ def test_the_remove_boxes_and_the_replay_link_read_in_english(
     assert "Replay with this draft" in text_of(client.get("/admin/procesdesigner/forum_matter"))
     replay = text_of(client.get("/admin/hvad-hvis?version=forum_matter:kladde"))
     assert "Forum matter – draft in the process designer" in replay
+
+
+def test_a_new_fields_error_lands_at_its_input_after_a_transition_above_is_removed(
+    client, logged_in, published, session
+):
+    logged_in(is_admin=True)
+    changes = {
+        "states.withdrawn.fjern": "on",
+        "transitions[1].fjern": "on",
+        "transitions[2].nyt_felt.name": "decided_on",
+        "transitions[2].nyt_felt.type": "dato",
+    }
+    response = client.post(URL, data=_form(published, **changes))
+    assert response.status_code == 422
+    assert "ukendt felttype &#39;dato&#39;" in _error_of(
+        response.get_data(as_text=True), "transitions[2].nyt_felt.type"
+    )
+    assert session.scalar(select(ProcessDraft)) is None

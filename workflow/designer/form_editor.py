@@ -548,13 +548,16 @@ def _as_new(key: str, posted: Mapping[str, str], edited: str) -> str:
     name = posted.get(f"{NEW_STATE}.name", "").strip()
     if name and (key == f"states.{name}" or key.startswith(f"states.{name}.")):
         return NEW_STATE + key.removeprefix(f"states.{name}")
-    found = re.match(r"(transitions\[(\d+)\])\.fields\[(\d+)\](.*)", key)
-    if found and posted.get(f"{found.group(1)}.{NEW_FIELD}.name", "").strip():
+    found = re.match(r"transitions\[(\d+)\]\.fields\[(\d+)\](.*)", key)
+    owner = (
+        f"transitions[{_kept(int(found.group(1)), removed_transitions(posted))}]" if found else ""
+    )
+    if found and posted.get(f"{owner}.{NEW_FIELD}.name", "").strip():
         transitions = tomllib.loads(edited).get("transitions", [])
-        index = int(found.group(2))
+        index = int(found.group(1))
         count = len(transitions[index].get("fields", [])) if index < len(transitions) else 0
-        if int(found.group(3)) == count - 1:
-            return f"{found.group(1)}.{NEW_FIELD}{found.group(4)}"
+        if int(found.group(2)) == count - 1:
+            return f"{owner}.{NEW_FIELD}{found.group(3)}"
     if posted.get(f"{NEW_TRANSITION}.trigger", "").strip():
         last = len(tomllib.loads(edited).get("transitions", [])) - 1
         prefix = f"transitions[{last}]"
