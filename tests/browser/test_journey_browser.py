@@ -114,6 +114,7 @@ def _draft(browser: Any, journey: Journey) -> int:
         assert municipality
         party.select_option(municipality)
         page.get_by_label("Beløb i kr., række 1").fill("250000")
+        page.get_by_label("Befolkningens sundhed", exact=True).fill("Færre med uopdaget KOL.")
         page.get_by_label("Kvalitet", exact=True).fill("Færre indlæggelser.")
         page.get_by_label("Økonomi", exact=True).fill("Merudgift i kommunerne.")
         page.get_by_label("Borgerens oplevelse", exact=True).fill("Ét samlet forløb.")
