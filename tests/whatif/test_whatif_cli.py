@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,10 +18,13 @@ STATES = Path(__file__).resolve().parents[2] / "states"
 
 
 @pytest.fixture
-def cli(tmp_path: Path):  # type: ignore[no-untyped-def]
+def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     runner = CliRunner()
-    clock.set_time(None)  # the generated cases lie in the last five years of the real clock
+    # The generated cases lie in the last five years of the real clock: neither frozen nor
+    # shifted to a demo's date by a test run before this one in the same process.
+    clock.set_time(None)
+    monkeypatch.setattr(clock, "_offset", timedelta(0))
 
     def invoke(*args: str):  # type: ignore[no-untyped-def]
         return runner.invoke(main, ["--database-url", url, *args])
