@@ -94,7 +94,7 @@ def main() -> None:
         if "-v" in sys.argv:
             for seconds, statement in sorted(timings, reverse=True)[:3]:
                 if seconds > 0.005:
-                    print(f"    {seconds * 1000:7.1f} ms  {' '.join(statement.split())[:300]}")
+                    print(f"    {seconds * 1000:7.1f} ms  {' '.join(statement.split())[:3000]}")
 
 
 if __name__ == "__main__":

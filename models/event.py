@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base
@@ -19,7 +19,12 @@ class CaseEvent(Base):
     """One thing that happened to a case. Rows are never updated or deleted."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("case_id", "seq", name="case_seq"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "seq", name="case_seq"),
+        # Rare kinds of event read newest or oldest first (a co-chair's proposals awaiting
+        # consent) without walking every event in time order.
+        Index("ix_case_events_trigger_created_at", "trigger", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

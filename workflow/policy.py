@@ -371,6 +371,10 @@ class Standing:
 
 NOBODY = Standing(None, False, False, None, frozenset(), {})
 
+# Aliases built once: building one per call costs more than the query it serves.
+_PREDECESSOR = aliased(Body, name="predecessor_body")
+_SENT_ON_EVENT = aliased(CaseEvent, name="sent_on_event")
+
 
 def standing(session: Session, user: User | None) -> Standing:
     """The user's standing, read once per request (memberships change between requests)."""
@@ -384,7 +388,7 @@ def standing(session: Session, user: User | None) -> Standing:
     # A body that took over from a closed one (a reorganisation) answers to the closed body's
     # code in the rules too ("secretariat@TSS" is held in TSS's successor): read in the same
     # statement as the memberships.
-    predecessor = aliased(Body)
+    predecessor = _PREDECESSOR
     rows = session.execute(
         select(Membership.body_id, Membership.role, Body.code, predecessor.code)
         .join(Body, Body.id == Membership.body_id)
@@ -469,7 +473,7 @@ def is_shared(case: Case, session: Session) -> bool:
 def _sent_on(case_id: Any, private_names: list[str]) -> Exists:
     """EXISTS: the case has left a private state for another state at least once."""
     # Its own alias, correlated only to the cases: reports join the case events themselves.
-    event = aliased(CaseEvent)
+    event = _SENT_ON_EVENT
     return (
         exists()
         .where(
@@ -612,6 +616,20 @@ def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
         return false()
     if who.is_admin:
         return true()
+    # Built once per request and user, as the standing it reads: the header's unread count and
+    # the page itself ask for the same rule.
+    cache: dict[int, ColumnElement[bool]] | None = None
+    if has_app_context():
+        cache = g.setdefault("policy_visible_cases", {})
+        if who.user_id in cache:
+            return cache[who.user_id]
+    rule = _visible_to(session, who)
+    if cache is not None and who.user_id is not None:
+        cache[who.user_id] = rule
+    return rule
+
+
+def _visible_to(session: Session, who: Standing) -> ColumnElement[bool]:
     # A party consulted on a case reads it, membership or not (the "party@consulted" grant).
     consulted: ColumnElement[bool] = false()
     if who.party_id is not None:
