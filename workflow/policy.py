@@ -618,15 +618,12 @@ def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
         return true()
     # Built once per request and user, as the standing it reads: the header's unread count and
     # the page itself ask for the same rule.
-    cache: dict[int, ColumnElement[bool]] | None = None
-    if has_app_context():
-        cache = g.setdefault("policy_visible_cases", {})
-        if who.user_id in cache:
-            return cache[who.user_id]
-    rule = _visible_to(session, who)
-    if cache is not None and who.user_id is not None:
-        cache[who.user_id] = rule
-    return rule
+    cache: dict[int | None, ColumnElement[bool]] = (
+        g.setdefault("policy_visible_cases", {}) if has_app_context() else {}
+    )
+    if who.user_id not in cache:
+        cache[who.user_id] = _visible_to(session, who)
+    return cache[who.user_id]
 
 
 def _visible_to(session: Session, who: Standing) -> ColumnElement[bool]:
