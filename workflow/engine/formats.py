@@ -9,6 +9,7 @@ always Danish. The web shell (`workflow.web.i18n`) passes the request's language
 from __future__ import annotations
 
 import decimal
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -30,16 +31,23 @@ def _day(value: date | datetime) -> date:
     return value.astimezone(LOCAL_TZ).date() if isinstance(value, datetime) else value
 
 
+@functools.lru_cache(maxsize=8192)
+def _format_day(day: date, pattern: str, locale: str) -> str:
+    # A page of deadlines spells the same few days hundreds of times, and Babel parses the
+    # locale on every call: a day's spelling never changes, so keep it.
+    return str(babel_dates.format_date(day, pattern, locale=locale))
+
+
 def format_date(value: date | datetime, locale: str = DANISH) -> str:
     """'13. november 2020', or '13 November 2020' in English (Danish calendar day)."""
     pattern = "d MMMM y" if locale == ENGLISH else "d. MMMM y"
-    return babel_dates.format_date(_day(value), pattern, locale=locale)
+    return _format_day(_day(value), pattern, locale)
 
 
 def format_short_date(value: date | datetime, locale: str = DANISH) -> str:
     """'13.11.2020', or '13/11/2020' in English: for tables and calendars with little room."""
     pattern = "dd/MM/y" if locale == ENGLISH else "dd.MM.y"
-    return babel_dates.format_date(_day(value), pattern, locale=locale)
+    return _format_day(_day(value), pattern, locale)
 
 
 def month_name(month: int, locale: str = DANISH) -> str:

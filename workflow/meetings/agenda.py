@@ -425,10 +425,21 @@ def chair_decisions_since(session: Session, meeting: Meeting) -> list[tuple[Case
     body = session.get(Body, meeting.body_id)
     assert body is not None
     previous = meetings.previous_meeting(session, meeting)
+    # Only decisions can be taken on the body's behalf: read them by the events' trigger and
+    # time index instead of every event in the window (a month holds tens of thousands).
+    decisions = sorted(
+        {
+            transition.trigger
+            for definition in registry.stored(session).values()
+            for transition in definition.transitions
+            if transition.decision
+        }
+    )
     query = (
         select(CaseEvent, Case)
         .join(Case, Case.id == CaseEvent.case_id)
         .where(
+            CaseEvent.trigger.in_(decisions),
             CaseEvent.meeting_id.is_(None),
             CaseEvent.created_at < meeting.starts_at,
             # Only this body's decisions, in SQL: the window holds every case's events.

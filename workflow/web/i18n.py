@@ -21,8 +21,8 @@ import flask_babel
 import flask_login  # type: ignore[import-untyped,unused-ignore]
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, has_request_context
-from flask_babel import Babel, get_locale
+from flask import Flask, g, has_request_context
+from flask_babel import Babel, get_locale, get_translations
 
 from workflow.engine import formats
 from workflow.engine.paths import resource_dir
@@ -186,6 +186,16 @@ def meeting_title(meeting: _Titled) -> str:
     return _("Møde i %(body)s", body=name)
 
 
+def _translations() -> Any:
+    """This request's catalogue in its current language (`force_locale` may change it)."""
+    locale = get_locale()
+    cached = g.get("aftaleflow_translations")
+    if cached is None or cached[0] is not locale:
+        cached = (locale, get_translations())
+        g.aftaleflow_translations = cached
+    return cached[1]
+
+
 def init_i18n(app: Flask) -> None:
     """Set up Flask-Babel with Danish as default and the compiled catalogues."""
     directory = compile_catalogues(resource_dir("translations"))
@@ -193,6 +203,15 @@ def init_i18n(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", TIMEZONE)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(directory)
     Babel(app, locale_selector=select_locale)
+    # Flask-Babel looks the catalogue up again for every string a template translates (a
+    # dashboard translates hundreds); look it up once per request and language instead.
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
     app.jinja_env.globals.update(
         label=label,
         pick=pick,
