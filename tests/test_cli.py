@@ -150,13 +150,9 @@ def _mark_as_demo(url: str) -> None:
     engine.dispose()
 
 
-def test_scheduler_refuses_the_real_clock_on_a_demo_database(cli, monkeypatch):
-    from datetime import timedelta
-
-    from workflow.engine import clock
-
-    # The --demo-clock run below shifts this process's clock; put it back afterwards.
-    monkeypatch.setattr(clock, "_offset", timedelta(0))
+def test_scheduler_refuses_the_real_clock_on_a_demo_database(cli):
+    # The --demo-clock run below shifts this process's clock; the suite's clock fixture puts
+    # it back afterwards.
     cli("init-db")
     cli("seed")
     _mark_as_demo(cli.url)

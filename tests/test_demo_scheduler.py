@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -37,8 +36,7 @@ def test_the_database_knows_the_demo_story_date(demo_db):
 def test_a_sweep_on_the_demo_clock_writes_nothing_after_the_story(demo_db, monkeypatch):
     today = demo.story_today(demo_db)
     assert today is not None
-    clock.set_time(None)
-    monkeypatch.setattr(clock, "_offset", timedelta(0))
+    clock.reset()
     clock.run_from(today)
     last_event = demo_db.scalar(select(func.max(CaseEvent.id))) or 0
     report = scheduler.sweep(demo_db)

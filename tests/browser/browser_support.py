@@ -147,7 +147,7 @@ def live_demo(url: str) -> Iterator[str]:
         try:
             yield base_url
         finally:
-            clock.set_time(None)
+            clock.reset()
 
 
 @contextmanager

@@ -13,8 +13,7 @@ def test_frozen_clock_advances_only_when_told(frozen_clock):
 
 
 def test_shifted_clock_runs_from_the_demo_date(monkeypatch):
-    clock.set_time(None)
-    monkeypatch.setattr(clock, "_offset", timedelta(0))
+    clock.reset()
     story_today = datetime(2021, 5, 27, 10, 0, tzinfo=UTC)
     clock.run_from(story_today)
     assert clock.is_shifted()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,8 +22,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-unt
     runner = CliRunner()
     # The generated cases lie in the last five years of the real clock: neither frozen nor
     # shifted to a demo's date by a test run before this one in the same process.
-    clock.set_time(None)
-    monkeypatch.setattr(clock, "_offset", timedelta(0))
+    clock.reset()
 
     def invoke(*args: str):  # type: ignore[no-untyped-def]
         return runner.invoke(main, ["--database-url", url, *args])

@@ -42,6 +42,13 @@ def set_time(moment: datetime | None) -> None:
     _frozen = moment.astimezone(UTC) if moment is not None else None
 
 
+def reset() -> None:
+    """Back to real time: neither frozen nor shifted (tests, and a demo server shutting down)."""
+    global _offset
+    set_time(None)
+    _offset = timedelta(0)
+
+
 def advance(delta: timedelta) -> datetime:
     """Move a frozen clock forward and return the new time."""
     if _frozen is None:
