@@ -160,60 +160,51 @@ class ProcessRegistry:
 
     def latest(self, session: Session, name: str) -> ProcessDefinition:
         """Return the newest stored version of process `name`."""
-        # One look-up per name and transaction: a page that asks for every process's newest
-        # version (menus, filters, the dashboard) asks once, not once per use.
-        seen: dict[str, ProcessDefinition] = session.info.setdefault(_LATEST, {})
-        definition = seen.get(name)
-        if definition is not None:
-            return definition
-        row = self._latest_row(session, name)
-        if row is None:
+        versions = [d for (n, _v), d in self._stored(session).items() if n == name]
+        if not versions:
             raise UnknownProcess(
                 f"Processen '{name}' findes ikke. Kendte: {', '.join(self.names(session))}."
             )
-        definition = seen[name] = self._parse(row)
-        return definition
+        return max(versions, key=lambda definition: definition.version)
 
     def get(self, session: Session, name: str, version: int) -> ProcessDefinition:
         """Return version `version` of process `name`."""
-        # Stored versions never change (a trigger forbids it), so one look-up per session
-        # serves every case on that version: lists don't query once per case.
+        # Stored versions never change (a trigger forbids it), so the session keeps each one
+        # it has seen across its transactions: a transition does not read the catalogue again.
         seen: dict[tuple[str, int], ProcessDefinition] = session.info.setdefault(
             "process_versions", {}
         )
-        definition = seen.get((name, version))
-        if definition is not None:
-            return definition
-        row = session.scalar(
-            select(ProcessVersion).where(
-                ProcessVersion.name == name, ProcessVersion.version == version
-            )
-        )
-        if row is None:
+        definition = seen.get((name, version)) or self._stored(session).get((name, version))
+        if definition is None:
             raise UnknownProcess(f"Processen '{name}' findes ikke i version {version}.")
-        definition = seen[(name, version)] = self._parse(row)
+        seen[(name, version)] = definition
         return definition
 
     def stored(self, session: Session) -> dict[tuple[str, int], ProcessDefinition]:
-        """Every stored version, keyed by (name, version): one query per transaction, not one
-        per version (the lists, the dashboard and the visibility rules ask for them all)."""
+        """Every stored version, keyed by (name, version)."""
+        return dict(self._stored(session))
+
+    def _stored(self, session: Session) -> dict[tuple[str, int], ProcessDefinition]:
+        # One small query per transaction serves every question about the stored versions
+        # (lists, the dashboard, the visibility rules, each case's own version): the versions'
+        # keys and checksums only; a version's source is read and parsed once per process.
         stored: dict[tuple[str, int], ProcessDefinition] | None = session.info.get(_STORED)
         if stored is None:
-            seen: dict[tuple[str, int], ProcessDefinition] = session.info.setdefault(
-                "process_versions", {}
-            )
             stored = {}
-            rows = session.scalars(
-                select(ProcessVersion).order_by(ProcessVersion.name, ProcessVersion.version)
-            )
-            for row in rows:
-                key = (row.name, row.version)
-                definition = seen.get(key)
+            rows = session.execute(
+                select(ProcessVersion.id, ProcessVersion.name, ProcessVersion.version,
+                       ProcessVersion.sha256)
+                .order_by(ProcessVersion.name, ProcessVersion.version)
+            ).all()  # fmt: skip
+            for row_id, name, version, sha256 in rows:
+                definition = self._definitions.get((name, version, sha256))
                 if definition is None:
-                    definition = seen[key] = self._parse(row)
-                stored[key] = definition
+                    full = session.get(ProcessVersion, row_id)
+                    assert full is not None
+                    definition = self._parse(full)
+                stored[(name, version)] = definition
             session.info[_STORED] = stored
-        return dict(stored)
+        return stored
 
     def declaring(self, session: Session, definition: ProcessDefinition) -> ProcessDefinition:
         """Return the version whose meeting outcomes, implementation and plan year apply.
@@ -228,13 +219,8 @@ class ProcessRegistry:
         return latest if latest.declares_domain_keys else definition
 
     def names(self, session: Session) -> list[str]:
-        """List the names of every stored process (read once per transaction)."""
-        names: list[str] | None = session.info.get(_NAMES)
-        if names is None:
-            names = session.info[_NAMES] = list(
-                session.scalars(select(ProcessVersion.name).distinct().order_by("name"))
-            )
-        return list(names)
+        """List the names of every stored process."""
+        return sorted({name for name, _version in self._stored(session)})
 
     def all_latest(self, session: Session) -> list[ProcessDefinition]:
         """Return the newest version of every process, by name."""
@@ -261,6 +247,7 @@ class ProcessRegistry:
             return machine
 
     def _latest_row(self, session: Session, name: str) -> ProcessVersion | None:
+        """The newest stored row of `name`, read afresh (storing and publishing a version)."""
         newest = (
             select(func.max(ProcessVersion.version))
             .where(ProcessVersion.name == name)
@@ -285,14 +272,10 @@ class ProcessRegistry:
         return cached
 
 
-_LATEST = "process_latest"
-_NAMES = "process_names"
 _STORED = "process_stored"
 
 
 def _forget_latest(session: Session) -> None:
-    session.info.pop(_LATEST, None)
-    session.info.pop(_NAMES, None)
     session.info.pop(_STORED, None)
 
 
