@@ -16,7 +16,7 @@ from models import User
 from workflow import policy
 from workflow.engine.errors import NotAllowed
 
-# (address, the user's roles, the rule that refuses them, the body its reason names)
+# (address, the user's roles, the rule that refuses them, the body code its reason names)
 REFUSED_PAGES = [
     ("/admin", ("chair@TSS",), ("administer", "site"), ""),
     ("/admin/brugere", ("chair@TSS",), ("administer", "site"), ""),
@@ -32,7 +32,7 @@ REFUSED_PAGES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "roles", "rule", "body"), REFUSED_PAGES)
+@pytest.mark.parametrize(("path", "roles", "rule", "code"), REFUSED_PAGES)
 def test_a_refused_page_gives_the_policy_rules_reason(
     client: FlaskClient,
     logged_in: Callable[..., User],
@@ -41,7 +41,7 @@ def test_a_refused_page_gives_the_policy_rules_reason(
     path: str,
     roles: tuple[str, ...],
     rule: tuple[str, str],
-    body: str,
+    code: str,
 ) -> None:
     anonymous = client.get(path)
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
@@ -50,12 +50,12 @@ def test_a_refused_page_gives_the_policy_rules_reason(
     refused = client.get(path)
     assert refused.status_code == 403, path
     assert "text/html" in refused.headers["Content-Type"]
-    assert reason.refusal.format(body=body) in text_of(refused)
+    assert reason.refusal.format(body=code) in text_of(refused)
     user.locale = "en"
     session.flush()
     english = client.get(path)
     assert english.status_code == 403, path
-    assert reason.refusal_en.format(body=body) in text_of(english)
+    assert reason.refusal_en.format(body=code) in text_of(english)
 
 
 def test_the_title_says_admins_only_when_only_admins_are_let_in(
