@@ -51,6 +51,7 @@ from workflow.web.accessibility import bp as accessibility_bp
 from workflow.web.filters import init_filters
 from workflow.web.hardening import init_hardening
 from workflow.web.i18n import _, _l, init_i18n
+from workflow.web.refusal import init_refusals
 from workflow.web.routing import init_routing
 from workflow.webhooks import views as webhooks_web
 from workflow.whatif import views as whatif_web
@@ -153,6 +154,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(CSRFError, _csrf_refused)
     app.register_error_handler(HTTPException, _http_error)
+    init_refusals(app)
     app.after_request(_security_headers)
     return app
 

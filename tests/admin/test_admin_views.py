@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -41,7 +42,7 @@ def test_admin_pages_are_for_admins_only(client, logged_in, text_of):
     ):  # fmt: skip
         response = client.get(path)
         assert response.status_code == 403, path
-        assert "forbeholdt administratorer" in text_of(response)
+        assert "Kun administratorer kan ændre brugere, organer og parter." in text_of(response)
     assert client.post("/admin/organer/ny", data={"code": "X"}).status_code == 403
     assert client.post("/admin/planomraader/ny", data={"code": "X"}).status_code == 403
     assert client.post("/admin/parter/ny", data={"code": "X"}).status_code == 403
@@ -189,6 +190,40 @@ def test_membership_changes_give_and_take_permissions(
     )
     assert membership.active is True and membership.until is None
     assert len(_entries(session, "membership_reactivated")) == 1
+
+
+def test_a_membership_cannot_end_before_it_began(
+    client, admin, make_login_user, session, body, text_of
+):
+    user = make_login_user("chair@TSS", is_admin=True)
+    membership = session.scalar(select(Membership).where(Membership.user_id == user.id))
+    membership.since = date(2020, 9, 1)
+    session.flush()
+    path = f"/admin/medlemskaber/{membership.id}/afslut"
+    refused = client.post(path, data={"until": "2020-08-31"})
+    assert refused.status_code == 422
+    html = refused.get_data(as_text=True)
+    field_error = rf'<p class="form-error-message" id="slut-{membership.id}-fejl">(.*?)</p>'
+    error = re.search(field_error, html)
+    assert error is not None
+    assert error.group(1) == (
+        "Slutdatoen (31. august 2020) ligger før medlemskabets startdato (1. september 2020). "
+        "Vælg en dato fra og med startdatoen."
+    )
+    assert f'aria-describedby="slut-{membership.id}-fejl"' in html
+    assert 'value="2020-08-31"' in html  # the date given is kept
+    # The user's own form shows what is stored, not the other form's post.
+    assert re.search(r'<input checked class="form-checkbox"[^>]*name="is_admin"', html), html
+    assert membership.active is True and _entries(session, "membership_ended") == []
+
+    admin.locale = "en"
+    session.flush()
+    english = text_of(client.post(path, data={"until": "2020-08-31"}))
+    assert "The end date (31 August 2020) is before the membership's start date" in english
+
+    # A membership of one day ends the day it began.
+    assert client.post(path, data={"until": "2020-09-01"}).status_code == 303
+    assert membership.active is False and membership.until == date(2020, 9, 1)
 
 
 def test_a_body_is_created_and_its_material_deadline_edited(client, admin, session, body):

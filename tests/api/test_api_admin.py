@@ -201,3 +201,32 @@ def test_only_admins_may_administer_through_the_api(api):
     # Parties stay reference data every user may read.
     assert chair.get(f"/parties/{party['id']}").get_json()["code"] == party["code"]
     assert target.active and target.name != "X"
+
+
+def test_a_membership_cannot_end_before_it_began(api, session, make_user):
+    admin = api(is_admin=True)
+    user = make_user()
+    added = admin.post(
+        f"/users/{user.id}/memberships",
+        json={"body": "SU-NORD-SOM", "role": "member", "since": "2020-09-01"},
+    )
+    assert added.status_code == 201, added.get_data(as_text=True)
+    path = f"/memberships/{added.get_json()['id']}/end"
+    refused = admin.post(path, json={"until": "2020-08-31"})
+    problem = problem_of(refused, 422)
+    assert problem["rule"] == "ends_after_it_began"
+    (error,) = problem["errors"]
+    assert error["field"] == "until" and error["rule"] == "ends_after_it_began"
+    assert problem["detail_da"] == (
+        "Slutdatoen (31. august 2020) ligger før medlemskabets startdato (1. september 2020). "
+        "Vælg en dato fra og med startdatoen."
+    )
+    assert problem["detail_en"] == (
+        "The end date (31 August 2020) is before the membership's start date (1 September 2020). "
+        "Choose a date on or after the start date."
+    )
+    assert admin.get(f"/users/{user.id}").get_json()["memberships"][0]["active"] is True
+    # A membership of one day ends the day it began.
+    ended = admin.post(path, json={"until": "2020-09-01"})
+    assert ended.status_code == 200, ended.get_data(as_text=True)
+    assert ended.get_json()["until"] == "2020-09-01"

@@ -62,9 +62,13 @@ def test_publish_validates_with_the_loader_and_checks_the_version(session, make_
 def test_only_one_process_may_hold_a_case_per_plan_year(session, make_user):
     admin = make_user(is_admin=True)
     before = registry.latest(session, "forum_matter")
-    with pytest.raises(DefinitionError, match="plan_year: kun én proces"):
+    with pytest.raises(DefinitionError) as raised:
         registry.publish(
             session, "forum_matter",
             before.source.replace("escalation_days = 14", "escalation_days = 14\nplan_year = true"),
             based_on=before.version, actor_id=admin.id,
         )  # fmt: skip
+    assert str(raised.value) == (
+        "forum_matter (kladde): plan_year: kun én proces kan have en sag pr. planår "
+        "(også implementation_plan)"
+    )

@@ -9,6 +9,7 @@ import pytest
 
 from workflow.engine.definitions import (
     DefinitionError,
+    check_one_plan_year,
     load_definitions,
     parse_definition,
     parse_lifecycle,
@@ -345,8 +346,24 @@ def test_only_one_process_has_a_plan_year(tmp_path, states_dir):
     )
     with pytest.raises(DefinitionError) as raised:
         load_definitions(tmp_path)
-    assert str(raised.value).startswith(
-        "states/plan_copy.toml: plan_year: kun én proces kan have en sag pr. planår"
+    assert str(raised.value) == (
+        "states/plan_copy.toml: plan_year: kun én proces kan have en sag pr. planår "
+        "(også states/implementation_plan.toml)"
+    )
+
+
+def test_the_one_plan_year_check_lets_a_plan_process_be_its_own_next_version(states_dir):
+    definitions = load_definitions(states_dir)
+    plan = definitions["implementation_plan"]
+    check_one_plan_year(plan, definitions.values())  # its own (older) version is no other
+    check_one_plan_year(definitions["forum_matter"], definitions.values())  # no plan_year
+    copy = parse_definition(
+        plan.source.replace('name = "implementation_plan"', 'name = "plan_copy"'), "kopi"
+    )
+    with pytest.raises(DefinitionError) as raised:
+        check_one_plan_year(copy, definitions.values())
+    assert str(raised.value) == (
+        "kopi: plan_year: kun én proces kan have en sag pr. planår (også implementation_plan)"
     )
 
 

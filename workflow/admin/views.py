@@ -33,6 +33,7 @@ from workflow.admin.checks import (
     deactivates_self,
     demotes_self,
     email_taken,
+    ends_before_it_began,
     fingerprint,
     party_code_taken,
 )
@@ -66,7 +67,7 @@ from workflow.sso.queries import linked_providers
 from workflow.sso.settings import provider_label
 from workflow.web import db
 from workflow.web.filters import role_label
-from workflow.web.i18n import _, _l
+from workflow.web.i18n import _, _l, pick
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -79,22 +80,13 @@ Page = str | tuple[str, int] | Response
 
 
 @bp.before_request
-def admins_only() -> Response | tuple[str, int] | None:
-    """Send visitors to the login page and refuse users who are not admins."""
+def admins_only() -> Response | None:
+    """Send visitors to the login page; refuse users the policy does not let in."""
     user = current_user()
     if user is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if not policy.may(user, "administer"):
-        html = render_template(
-            "error.html",
-            title=_("Kun for administratorer"),
-            message=_(
-                "Administrationen af brugere, medlemskaber, organer og parter er forbeholdt "
-                "administratorer. Kontakt en administrator, hvis noget skal rettes."
-            ),
-            status=403,
-        )
-        return html, 403
+    # Refused with the rule's own reason: workflow.web.refusal renders the NotAllowed.
+    policy.require(user, "administer", None, db())
     return None
 
 
@@ -262,9 +254,26 @@ def _user_or_404(session: Session, user_id: int) -> User:
     return user
 
 
+def _user_form(session: Session, user: User) -> EditUserForm:
+    """The user's form as stored (not from the request: a POST to another form of the page
+    would otherwise leave its checkbox unticked)."""
+    form = EditUserForm(formdata=None, obj=user)
+    _party_choices(session, form)
+    form.party_id.data = user.party_id or NONE
+    form.fingerprint.data = fingerprint(user_values(user))
+    return form
+
+
 def _render_user(
-    session: Session, user: User, form: EditUserForm, status: int = 200, stale: bool = False
+    session: Session,
+    user: User,
+    form: EditUserForm,
+    status: int = 200,
+    stale: bool = False,
+    ending: dict[str, Any] | None = None,
 ) -> tuple[str, int]:
+    """The user's page; `ending` holds a refused end of a membership (its id, the error at
+    its date field and the date given)."""
     memberships = session.scalars(
         select(Membership)
         .where(Membership.user_id == user.id)
@@ -283,6 +292,7 @@ def _render_user(
         confirm=ConfirmForm(),
         stale=stale_message(_("Brugeren")) if stale else None,
         current=user_values(user),
+        ending=ending,
     )
     return html, status
 
@@ -377,12 +387,8 @@ def add_membership(user_id: int) -> Page:
     form = MembershipForm()
     _membership_choices(session, form)
     if not form.validate_on_submit():
-        edit = EditUserForm(obj=user)
-        _party_choices(session, edit)
-        edit.party_id.data = user.party_id or NONE
-        edit.fingerprint.data = fingerprint(user_values(user))
         flash(_("Medlemskabet blev ikke tilføjet: vælg et organ og en rolle."), "error")
-        return _render_user(session, user, edit, 422)
+        return _render_user(session, user, _user_form(session, user), 422)
     membership = operations.add_membership(
         session,
         actor,
@@ -399,7 +405,7 @@ def add_membership(user_id: int) -> Page:
 
 
 @bp.post("/medlemskaber/<int:membership_id>/afslut")
-def end_membership(membership_id: int) -> Response:
+def end_membership(membership_id: int) -> Page:
     """End a membership: the role no longer gives any permission; the row is kept."""
     session = db()
     membership = session.get(Membership, membership_id)
@@ -409,9 +415,13 @@ def end_membership(membership_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Skriv slutdatoen som en dato, eller lad feltet stå tomt."), "error")
         return redirect(url_for("admin.edit_user", user_id=membership.user_id), code=303)
-    operations.end_membership(
-        session, current_actor(), membership, form.until.data or local_date(clock.now())
-    )
+    until = form.until.data or local_date(clock.now())
+    too_early = ends_before_it_began(membership, until) if membership.active else None
+    if too_early is not None:
+        user = _user_or_404(session, membership.user_id)
+        ending = {"id": membership.id, "error": pick(*too_early), "value": until.isoformat()}
+        return _render_user(session, user, _user_form(session, user), 422, ending=ending)
+    operations.end_membership(session, current_actor(), membership, until)
     flash(_("Medlemskabet er afsluttet."), "success")
     return redirect(url_for("admin.edit_user", user_id=membership.user_id), code=303)
 

@@ -22,6 +22,7 @@ from workflow.admin.checks import (
     deactivates_self,
     demotes_self,
     email_taken,
+    ends_before_it_began,
     fingerprint,
     party_code_taken,
 )
@@ -484,7 +485,7 @@ def add_membership(call: Call) -> Response:
 )  # fmt: skip
 def end_membership(call: Call) -> Response:
     """End a membership on a day (today if none); it keeps its row (audited); 409 when it had
-    already ended."""
+    already ended, 422 (at `until`) when the day lies before the membership began."""
     actor = _admin(call)
     session = db()
     membership = _get(session, Membership, call.path["membership_id"])
@@ -492,6 +493,9 @@ def end_membership(call: Call) -> Response:
         raise _not_found("Medlemskab", "Membership", call.path["membership_id"])
     until = call.body.get("until")
     day = date.fromisoformat(until) if until else local_date(clock.now())
+    too_early = ends_before_it_began(membership, day) if membership.active else None
+    if too_early is not None:
+        raise _unprocessable("ends_after_it_began", "until", *too_early)
     if not operations.end_membership(session, actor, membership, day):
         raise _conflict(
             "membership_active", None,

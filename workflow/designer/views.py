@@ -29,22 +29,13 @@ Page = str | tuple[str, int] | Response
 
 
 @bp.before_request
-def admins_only() -> Response | tuple[str, int] | None:
-    """Send visitors to the login page and refuse users who are not admins."""
+def admins_only() -> Response | None:
+    """Send visitors to the login page; refuse users the policy does not let in."""
     user = current_user()
     if user is None:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    if not policy.may(user, "design_processes"):
-        html = render_template(
-            "error.html",
-            title=_("Kun for administratorer"),
-            message=_(
-                "Kun administratorer kan ændre og udgive procesdefinitioner. Kontakt en "
-                "administrator, hvis en proces skal ændres."
-            ),
-            status=403,
-        )
-        return html, 403
+    # Refused with the rule's own reason: workflow.web.refusal renders the NotAllowed.
+    policy.require(user, "design_processes", None, db())
     return None
 
 

@@ -18,7 +18,7 @@ import hashlib
 import re
 import tomllib
 from collections import deque
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -921,6 +921,34 @@ def is_lifecycle_file(path: Path) -> bool:
     return raw.get("kind") == LIFECYCLE_KIND
 
 
+def _process_name(definition: ProcessDefinition) -> str:
+    return definition.name
+
+
+def _file_name(definition: ProcessDefinition) -> str:
+    return definition.source_name
+
+
+def check_one_plan_year(
+    definition: ProcessDefinition,
+    others: Iterable[ProcessDefinition],
+    *,
+    name_of: Callable[[ProcessDefinition], str] = _process_name,
+) -> None:
+    """Refuse `definition` if it declares `plan_year` and another process does too: only one
+    process may hold a case per plan year. `others` are the other processes' definitions (a
+    version of `definition`'s own process among them is no other); `name_of` names the other
+    in the message (its process name, or its file when loading states/)."""
+    if not definition.plan_year:
+        return
+    for other in others:
+        if other.name != definition.name and other.plan_year:
+            raise DefinitionError(
+                f"{definition.source_name}: plan_year: kun én proces kan have en sag pr. planår "
+                f"(også {name_of(other)})"
+            )
+
+
 def load_definitions(directory: Path | None = None) -> dict[str, ProcessDefinition]:
     """Load every case process in states/ (or `directory`), keyed by process name.
 
@@ -935,12 +963,7 @@ def load_definitions(directory: Path | None = None) -> dict[str, ProcessDefiniti
         definition = load_definition_file(path)
         if definition.name in definitions:
             raise DefinitionError(f"states/{path.name}: name: '{definition.name}' findes allerede")
-        planned = next((d for d in definitions.values() if d.plan_year), None)
-        if definition.plan_year and planned is not None:
-            raise DefinitionError(
-                f"states/{path.name}: plan_year: kun én proces kan have en sag pr. planår "
-                f"(også {planned.source_name})"
-            )
+        check_one_plan_year(definition, definitions.values(), name_of=_file_name)
         definitions[definition.name] = definition
     if not definitions:
         raise DefinitionError(f"{directory}: ingen procesdefinitioner (*.toml) fundet")

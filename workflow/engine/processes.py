@@ -19,6 +19,7 @@ from workflow.engine import admin_audit
 from workflow.engine.definitions import (
     DefinitionError,
     ProcessDefinition,
+    check_one_plan_year,
     load_definitions,
     parse_definition,
 )
@@ -92,7 +93,7 @@ class ProcessRegistry:
             raise DefinitionError(
                 f"{source_name}: name: skal være '{name}'; en ny proces oprettes i states/"
             )
-        self._check_one_plan_year(session, definition, source_name)
+        check_one_plan_year(definition, self.all_latest(session))
         with unit_of_work(session):
             latest = self._latest_row(session, name)
             if latest is None:
@@ -127,19 +128,6 @@ class ProcessRegistry:
                 data={"version": row.version, "based_on": based_on, "sha256": row.sha256},
             )
         return row
-
-    def _check_one_plan_year(
-        self, session: Session, definition: ProcessDefinition, source_name: str
-    ) -> None:
-        """Only one process may hold a case per plan year (as `load_definitions` checks)."""
-        if not definition.plan_year:
-            return
-        for other in self.all_latest(session):
-            if other.name != definition.name and other.plan_year:
-                raise DefinitionError(
-                    f"{source_name}: plan_year: kun én proces kan have en sag pr. planår "
-                    f"(også {other.name})"
-                )
 
     def _file_is_behind_designer(
         self, session: Session, latest: ProcessVersion, definition: ProcessDefinition

@@ -35,7 +35,6 @@ from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.engine import audit, metrics, request_id
 from workflow.engine.audit import AuditReport
-from workflow.engine.errors import NotAllowed
 from workflow.ops import metrics as exposition
 from workflow.ops import queries
 from workflow.web import EXTENSION_KEY, Database, db
@@ -225,16 +224,7 @@ class VerifyForm(FlaskForm):  # type: ignore[misc]
 def _page(report: AuditReport | None = None, status: int = 200) -> tuple[str, int]:
     session = db()
     user = current_actor()
-    try:
-        policy.require(user, "view_operations", None, session)
-    except NotAllowed as refused:
-        html = render_template(
-            "error.html",
-            title=_("Du har ikke adgang"),
-            message=pick(refused.message, refused.message_en),
-            status=403,
-        )
-        return html, 403
+    policy.require(user, "view_operations", None, session)
     database: Database = current_app.extensions[EXTENSION_KEY]
     checks, ready = readiness()
     html = render_template(
@@ -265,8 +255,7 @@ def index() -> tuple[str, int]:
 @login_required
 def verify() -> tuple[str, int]:
     """Verify the audit trail now and show the result on the operations page (reads only)."""
-    if not policy.may(current_actor(), "view_operations", None, db()):
-        return _page()
+    policy.require(current_actor(), "view_operations", None, db())
     if not VerifyForm().validate_on_submit():
         return _page(status=400)
     return _page(audit.verify(db()))

@@ -16,7 +16,6 @@ from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.engine import clock
 from workflow.engine.deadlines import material_deadline
-from workflow.engine.errors import NotAllowed
 from workflow.organisation import operations
 from workflow.organisation import queries as organisation
 from workflow.organisation.forms import AdHocGroupForm
@@ -163,14 +162,7 @@ def new_ad_hoc_group(code: str) -> str | Response | tuple[str, int]:
     if forum is None:
         abort(404)
     user = current_actor()
-    try:
-        policy.require(user, "set_up_ad_hoc_group", forum, session)
-    except NotAllowed as refused:
-        html = render_template(
-            "error.html", title=_("Du har ikke adgang"),
-            message=pick(refused.message, refused.message_en), status=403,
-        )  # fmt: skip
-        return html, 403
+    policy.require(user, "set_up_ad_hoc_group", forum, session)
     form = AdHocGroupForm()
     if request.method == "POST" and form.validate_on_submit():
         try:

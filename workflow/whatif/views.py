@@ -13,7 +13,6 @@ from models import Body
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.engine import clock
-from workflow.engine.errors import NotAllowed
 from workflow.engine.processes import registry
 from workflow.web import db
 from workflow.web.i18n import _, current_locale, pick
@@ -31,20 +30,6 @@ from workflow.whatif.scenario import (
 bp = Blueprint("whatif", __name__, url_prefix="/admin/hvad-hvis")
 
 Page = tuple[str, int]
-
-
-def _refused() -> Page | None:
-    try:
-        policy.require(current_actor(), "replay_whatif", None, db())
-    except NotAllowed as refused:
-        html = render_template(
-            "error.html",
-            title=_("Kun for administratorer"),
-            message=pick(refused.message, refused.message_en),
-            status=403,
-        )
-        return html, 403
-    return None
 
 
 def _form() -> WhatIfForm:
@@ -139,9 +124,7 @@ def _chart(result: Comparison) -> object:
 @login_required
 def index() -> Page:
     """The form, with nothing replayed yet."""
-    refused = _refused()
-    if refused:
-        return refused
+    policy.require(current_actor(), "replay_whatif", None, db())
     form = _form()
     # ?version=… preselects a choice (the designer links here with its draft).
     chosen = request.args.get("version", "")
@@ -159,9 +142,7 @@ def index() -> Page:
 @login_required
 def run() -> Page:
     """Replay the period's cases against the changes and show the comparison."""
-    refused = _refused()
-    if refused:
-        return refused
+    policy.require(current_actor(), "replay_whatif", None, db())
     form = _form()
     if not form.validate_on_submit():
         return render_template("whatif/index.html", form=form, result=None), 422
