@@ -66,7 +66,9 @@ def _deadlines(session, case):
 
 def _told(session, event):
     return session.scalars(
-        select(Notification.kind).where(Notification.key.like(f"event:{event.id}:user:%"))
+        select(Notification.kind).where(
+            Notification.idempotency_key.like(f"event:{event.id}:user:%")
+        )
     ).all()
 
 
@@ -112,14 +114,18 @@ def test_a_records_only_self_loop_keeps_the_clock_the_deadline_and_its_reminders
     assert _told(session, event) == ["information"]
     assert (
         session.scalar(
-            select(Notification.recipient_id).where(Notification.key.like(f"event:{event.id}:%"))
+            select(Notification.recipient_id).where(
+                Notification.idempotency_key.like(f"event:{event.id}:%")
+            )
         )
         == observer.id
     )
     assert (
         member.id
         not in session.scalars(
-            select(Notification.recipient_id).where(Notification.key.like(f"event:{event.id}:%"))
+            select(Notification.recipient_id).where(
+                Notification.idempotency_key.like(f"event:{event.id}:%")
+            )
         ).all()
     )
     assert webhook_events.event_type(event.trigger, event.from_state, event.to_state) == (

@@ -178,7 +178,7 @@ def test_a_dialogue_is_recorded_once_held_and_again_after_sku_sends_the_plan_bac
 
 def _reminders(session, case):
     return session.scalars(
-        select(Notification.key).where(
+        select(Notification.idempotency_key).where(
             Notification.case_id == case.id, Notification.kind == "reminder"
         )
     ).all()
@@ -186,7 +186,9 @@ def _reminders(session, case):
 
 def _told_of(session, event):
     return session.scalars(
-        select(Notification.kind).where(Notification.key.like(f"event:{event.id}:user:%"))
+        select(Notification.kind).where(
+            Notification.idempotency_key.like(f"event:{event.id}:user:%")
+        )
     ).all()
 
 
