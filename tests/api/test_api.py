@@ -512,6 +512,12 @@ def test_processes_definition_and_diagram(api):
         "implementation_scope_valid",
     ]
     assert {s["name"] for s in definition["states"]} >= {"draft", "at_tss", "at_sku"}
+    postpone = next(t for t in definition["transitions"] if t["trigger"] == "sku_postpone")
+    assert postpone["records_only"] is False  # a postponement enters the state again
+    plan = caller.get("/processes/implementation_plan").get_json()
+    assert {t["trigger"] for t in plan["transitions"] if t["records_only"]} == {
+        "record_kkr_dialogue", "record_budget_adoption"
+    }  # fmt: skip
     svg = caller.get("/processes/signature_initiative/diagram.svg", query_string={"lang": "en"})
     assert svg.status_code == 200
     assert svg.content_type.startswith("image/svg+xml")

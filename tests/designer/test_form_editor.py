@@ -193,6 +193,36 @@ def test_a_transitions_fields_are_edited_and_added_in_the_form(
     ]
 
 
+def test_records_only_is_a_checkbox_refused_on_a_transition_that_moves_the_case(
+    client, logged_in, session
+):
+    """The plan's record_kkr_dialogue is records-only: the box is ticked, an unchanged form
+    keeps the key; ticked on a transition to another state the loader's refusal stands at it."""
+    plan = registry.latest(session, "implementation_plan")
+    logged_in(is_admin=True)
+    url = "/admin/procesdesigner/implementation_plan/formular"
+    triggers = [t.trigger for t in plan.transitions]
+    dialogue = f"transitions[{triggers.index('record_kkr_dialogue')}].records_only"
+    conclude = f"transitions[{triggers.index('conclude_dialogue')}].records_only"
+    html = client.get(url).get_data(as_text=True)
+    box = form_editor.field_id(dialogue)
+    assert re.search(rf'<input type="checkbox"[^>]*id="{box}"[^>]*value="on" checked', html)
+    assert f'aria-describedby="{box}-hint"' in html and f'id="{box}-hint"' in html
+
+    response = client.post(url, data=_form(plan, **{conclude: "on"}))
+    assert response.status_code == 422
+    message = _error_of(response.get_data(as_text=True), conclude)
+    assert "conclude_dialogue" in message and "source = dest" in message
+    assert session.scalar(select(ProcessDraft)) is None
+
+    response = client.post(url, data=_form(plan, **{dialogue: ""}))
+    assert response.status_code == 303, response.get_data(as_text=True)
+    definition, problem = check("implementation_plan", session.scalar(select(ProcessDraft)).source)
+    assert problem is None
+    assert not definition.transition("record_kkr_dialogue").records_only
+    assert definition.transition("record_budget_adoption").records_only
+
+
 # Removing ----------------------------------------------------------------------------------------
 # In forum_matter, transitions[1] is "withdraw", the only way into the state "withdrawn";
 # transitions[2] is "decide", whose one field is the decision (comment).

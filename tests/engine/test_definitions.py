@@ -541,6 +541,90 @@ def test_every_irreversible_transition_of_the_processes_asks_for_confirmation(st
     assert unmarked == [], "mark these transitions confirm = true in states/*.toml"
 
 
+# --- A transition that only records facts (records_only = true) ------------------------------
+
+NOTE = """
+[[transitions]]
+trigger = "note"
+source = "review"
+dest = "review"
+records_only = true
+label = "Notér"
+label_en = "Note"
+allowed = ["secretariat@TSS"]
+fields = [{ name = "noted_on", type = "date", required = true, label = "D", label_en = "D" }]
+"""
+
+
+def _with_note(note: str = NOTE) -> str:
+    return _replace("\n[[routes]]", note + "\n[[routes]]")
+
+
+def test_records_only_is_read_on_a_self_loop():
+    definition = parse_definition(_with_note(), SOURCE)
+    note = definition.transition("note")
+    assert note.records_only and note.is_self_loop and not note.enters_state
+    assert definition.transition("submit").enters_state
+    # A plain self-loop (a postponement) still enters its state again.
+    plain = parse_definition(_with_note(NOTE.replace("records_only = true\n", "")), SOURCE)
+    assert plain.transition("note").is_self_loop and plain.transition("note").enters_state
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "words"),
+    [
+        # To another state: the error names the file, the transition and both states.
+        ('dest = "review"\nrecords_only', 'dest = "done"\nrecords_only',
+         "'note' går fra 'review' til 'done'"),
+        # From several states, one of them the destination: still not a self-loop.
+        ('source = "review"', 'source = ["draft", "review"]',
+         "'note' går fra 'draft', 'review' til 'review'"),
+        ("records_only = true", 'records_only = "ja"', "skal være true eller false"),
+    ],
+)  # fmt: skip
+def test_records_only_is_refused_where_the_case_would_move(old, new, words):
+    message = _error(_with_note(NOTE.replace(old, new)))
+    assert message.startswith(f"{SOURCE}: transitions[3].records_only: ")
+    assert words in message
+    if "går fra" in words:
+        assert "source = dest" in message
+
+
+def test_records_only_may_not_change_the_field_its_states_deadline_reads():
+    in_consultation = NOTE.replace('"review"', '"consultation"').replace(
+        "noted_on", "consultation_deadline"
+    )
+    message = _error(_with_note(in_consultation))
+    assert "transitions[3].records_only: 'note' ændrer feltet 'consultation_deadline'" in message
+
+
+def test_the_annual_plans_records_are_records_only(states_dir):
+    plan = load_definitions(states_dir)["implementation_plan"]
+    assert {t.trigger for t in plan.transitions if t.records_only} == {
+        "record_kkr_dialogue", "record_budget_adoption"
+    }  # fmt: skip
+
+
+def test_records_only_on_a_moving_transition_names_the_file_in_a_folder(tmp_path, states_dir):
+    for path in states_dir.glob("*.toml"):
+        shutil.copy(path, tmp_path / path.name)
+    plan = tmp_path / "implementation_plan.toml"
+    text = plan.read_text(encoding="utf-8")
+    moving = 'dest = "awaiting_adoption"\nlabel = "Afslut dialog'
+    assert moving in text
+    plan.write_text(
+        text.replace(moving, moving.replace("\nlabel", "\nrecords_only = true\nlabel")),
+        encoding="utf-8",
+    )
+    with pytest.raises(DefinitionError) as raised:
+        load_definitions(tmp_path)
+    message = str(raised.value)
+    assert message.startswith("states/implementation_plan.toml: transitions[")
+    assert "].records_only: 'conclude_dialogue' går fra 'kkr_dialogue' til 'awaiting_adoption'" in (
+        message
+    )
+
+
 def _with_body_kinds(table: str) -> str:
     return _replace('initial = "draft"\n', f'initial = "draft"\n\n[body_kinds]\n{table}\n')
 

@@ -38,6 +38,8 @@ def test_the_secretariat_records_the_kkr_dialogue_and_the_case_shows_it(
 
     assert response.status_code == 303, text_of(response)
     page = text_of(client.get(f"/sager/{case.id}"))
+    # Only recorded (records_only): the case stays where it was, and the message says so.
+    assert "Sagen er stadig: Dialog med kommunerne via KKR." in page
     assert "Registrér dialog med kommunerne via KKR" in page
     assert "Dato for dialogen 20. august 2020" in page
     assert "Hvem deltog KKR Hovedstadens formandskab" in page

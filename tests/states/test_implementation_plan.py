@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -174,6 +174,75 @@ def test_a_dialogue_is_recorded_once_held_and_again_after_sku_sends_the_plan_bac
     with pytest.raises(GuardFailed) as refused:
         decide(case, "conclude_dialogue", secretariat)
     assert [f.rule for f in refused.value.failures] == ["kkr_dialogue_recorded"]
+
+
+def _reminders(session, case):
+    return session.scalars(
+        select(Notification.idempotency_key).where(
+            Notification.case_id == case.id, Notification.kind == "reminder"
+        )
+    ).all()
+
+
+def _told_of(session, event):
+    return session.scalars(
+        select(Notification.kind).where(
+            Notification.idempotency_key.like(f"event:{event.id}:user:%")
+        )
+    ).all()
+
+
+def test_recording_the_dialogue_and_the_budgets_does_not_enter_the_state_again(
+    session, driver, make_user
+):
+    """Both records are records-only: the event with its fields is on the case's chain, but
+    the time in the state, its deadline row (30 September, 31 October) and the reminders already
+    sent stay, and no one is told of a change of state."""
+    from workflow import scheduler
+    from workflow.engine import audit
+    from workflow.scheduler import SchedulerConfig
+
+    case = driver.place("initial_discussion")
+    make_user("member@TSS")  # the raising body's members hear of every change of state
+    sku_chair = make_user("chair@SKU")
+    tss_secretariat, sku_secretariat = make_user("secretariat@TSS"), make_user("secretariat@SKU")
+    discussed = decide(case, "discuss", sku_chair, data={"meeting_id": driver.meeting("SKU").id})
+    assert "status_changed" in _told_of(session, discussed)
+    # The 14-day reminders of 30 September and 31 October have come on the 20th.
+    september, october = (datetime(2020, month, 20, 9, tzinfo=UTC) for month in (9, 10))
+    for state, record, actor, reminder_day in [
+        ("kkr_dialogue", _record_dialogue, tss_secretariat, september),
+        ("awaiting_adoption", _record_budgets, sku_secretariat, october),
+    ]:
+        if state == "awaiting_adoption":
+            decide(case, "conclude_dialogue", tss_secretariat)
+        assert case.state == state
+        entered, deadline = case.state_entered_at, _open_deadline(session, case)
+        due, deadline_id = deadline.due_at, deadline.id
+        clock.set_time(reminder_day)  # the 14-day reminder has come
+        scheduler.sweep(session, config=SchedulerConfig())
+        reminded = _reminders(session, case)
+        assert any(f":{deadline_id}:14:" in key for key in reminded)
+
+        clock.set_time(clock.now() + timedelta(hours=1))
+        event = record(case, actor)
+
+        assert (event.from_state, event.to_state, case.state) == (state, state, state)
+        assert case.state_entered_at == entered
+        kept = _open_deadline(session, case)
+        assert (kept.id, kept.due_at, kept.cancelled_at) == (deadline_id, due, None)
+        assert session.scalars(
+            select(Deadline.id).where(Deadline.case_id == case.id, Deadline.state == state)
+        ).all() == [deadline_id]
+        scheduler.sweep(session, config=SchedulerConfig())
+        assert _reminders(session, case) == reminded  # no reminder twice
+        assert _told_of(session, event) == []  # no "case arrived", no "status changed"
+    assert audit.verify(session).problems == []
+    # Both are in the history with what they recorded.
+    triggers = [e.trigger for e in driver.events(case)]
+    assert triggers[-3:] == ["record_kkr_dialogue", "conclude_dialogue", "record_budget_adoption"]
+    assert case.extra["municipal_budgets_adopted_on"] == "2020-10-13"
+    assert case.extra["dialogue_on"] == "2020-08-20"
 
 
 @pytest.mark.parametrize(

@@ -187,3 +187,49 @@ def test_a_case_still_waiting_counts_at_the_meeting_it_is_planned_for(
     # Still waiting, it has no lead time yet: the six decided cases make the mean either way.
     stage = next(r for r in result.stages if r.key == ("signature_initiative", "at_tss"))
     assert (stage.today_count, stage.draft_count, stage.change) == (6, 6, 0.0)
+
+
+def test_a_records_only_event_does_not_enter_the_state_again(
+    session: Session,
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    make_meeting: Callable[..., Meeting],
+) -> None:
+    """Recording the KKR dialogue (records_only) is no move: the plan's stay in the dialogue
+    runs from SKU's discussion to the dialogue's close, in the history and in the replay."""
+    from support.formandskab import decide
+
+    from workflow.engine import clock
+
+    clock.set_time(local(date(2020, 6, 2)))
+    case = make_case("implementation_plan", origin="TSS", plan_year=2021)
+    decide(case, "submit_for_discussion", make_user("chair@TSS"))
+    clock.set_time(local(date(2020, 6, 25), 15))
+    sku = make_meeting("SKU", local(date(2020, 6, 25), 13))
+    decide(case, "discuss", make_user("secretariat@SKU"), data={"meeting_id": sku.id})
+    tss = make_user("secretariat@TSS")
+    clock.set_time(local(date(2020, 8, 24)))
+    decide(
+        case,
+        "record_kkr_dialogue",
+        tss,
+        data={
+            "dialogue_on": "2020-08-20",
+            "dialogue_participants": "KKR Hovedstadens formandskab",
+            "dialogue_outcome": "Kommunerne tilslutter sig planen.",
+        },
+    )
+    clock.set_time(local(date(2020, 9, 4)))
+    decide(case, "conclude_dialogue", tss)
+    clock.set_time(NOW)
+
+    history = _history(session)
+    [row] = [c for c in history.cases if c.id == case.id]
+    assert [m.trigger for m in row.moves] == [
+        "create", "submit_for_discussion", "discuss", "conclude_dialogue"
+    ]  # fmt: skip
+    result = replay(history, Scenario())
+    stage = next(r for r in result.stages if r.key == ("implementation_plan", "kkr_dialogue"))
+    # One stay of 71 days (25 June to 4 September, 15:00 to 10:00), not two.
+    assert (stage.today_count, stage.draft_count) == (1, 1)
+    assert stage.today_mean == stage.draft_mean == 70.8

@@ -567,6 +567,8 @@ TRANSITION = out(
         "inform": STRINGS,
         "clears_escalation": BOOL,
         "automatic_only": BOOL,
+        # Only records (a self-loop): the case does not enter its state again.
+        "records_only": BOOL,
         "description": STR,
     },
     "Transition",
@@ -619,6 +621,7 @@ def transition_json(t: TransitionSpec) -> dict[str, Any]:
         "inform": list(t.inform),
         "clears_escalation": t.clears_escalation,
         "automatic_only": t.automatic_only,
+        "records_only": t.records_only,
         "description": t.description,
     }
 

@@ -351,9 +351,15 @@ def perform(case_id: int, trigger: str) -> Response | tuple[str, int]:
             "success",
         )
         return redirect(url_for("cases.detail", case_id=case.id), code=303)
-    state_label = label(engine.definition_of(case).states[case.state])
+    definition = engine.definition_of(case)
+    state_label = label(definition.states[case.state])
     done = _("Handlingen »%(action)s« er udført.", action=action)
-    flash(done + " " + _("Sagen er nu: %(state)s.", state=state_label), "success")
+    fired = definition.transition(trigger)
+    if fired is not None and fired.records_only:
+        # Only recorded: the case did not move, nor start its time in the state anew.
+        flash(done + " " + _("Sagen er stadig: %(state)s.", state=state_label), "success")
+    else:
+        flash(done + " " + _("Sagen er nu: %(state)s.", state=state_label), "success")
     return redirect(url_for("cases.detail", case_id=case.id), code=303)
 
 

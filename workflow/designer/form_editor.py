@@ -260,6 +260,16 @@ def _transition_group(
                 _text(spec.get("guards")),
                 hint=_("Reglernes navne, adskilt af komma, fx within_mandate"),
             ),
+            Input(
+                f"{key}.records_only",
+                _("Registrerer kun oplysninger"),
+                _text(spec.get("records_only", False)),
+                "checkbox",
+                hint=_(
+                    "Kun en overgang tilbage til samme tilstand: sagen bliver i tilstanden, "
+                    "fristen og påmindelserne er uændrede, og ingen får besked om ny status."
+                ),
+            ),
         ],
     )
     if trigger:
@@ -429,6 +439,9 @@ def _apply_transition(table: Table, key: str, posted: Mapping[str, str]) -> None
         words = _words(posted.get(f"{key}.{name}", ""))
         if _words_of(table.get(name)) != words:
             _set(table, name, words)
+    records_only = posted.get(f"{key}.records_only") == "on"
+    if bool(table.get("records_only", False)) != records_only:  # an explicit false stays
+        _set(table, "records_only", records_only)
     _apply_fields(table, key, posted)
 
 
@@ -512,6 +525,8 @@ def _add_transition(document: Any, posted: Mapping[str, str]) -> None:
     guards = _words(posted.get(f"{key}.guards", ""))
     if guards:
         table["guards"] = guards
+    if posted.get(f"{key}.records_only") == "on":
+        table["records_only"] = True
     transitions = document.get("transitions")
     if isinstance(transitions, AoT):
         transitions.append(table)

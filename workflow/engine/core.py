@@ -919,8 +919,12 @@ def _apply(
 ) -> CaseEvent:
     from_state = case.state
     from_body_id = case.current_body_id
-    # A self-loop (udsættelse) moves the case to a meeting after the one it was planned for.
-    postponed_past = _postponed_past(session, case, meeting) if transition.is_self_loop else None
+    enters = transition.enters_state
+    # A self-loop (udsættelse) moves the case to a meeting after the one it was planned for;
+    # a records-only one leaves the case in its state as it was.
+    postponed_past = (
+        _postponed_past(session, case, meeting) if enters and transition.is_self_loop else None
+    )
     # The case, its event and its deadlines are written by one flush (each flush costs more
     # than its statements); nothing read meanwhile depends on them.
     with session.no_autoflush:
@@ -930,9 +934,10 @@ def _apply(
         stored = {k: v for k, v in extra.items() if k in {f.name for f in transition.fields}}
         if stored:
             case.extra = {**case.extra, **stored}
-        _move_to_body(session, case, _state_body_id(session, case, dest.body, dest.body_field))
+        if enters:
+            _move_to_body(session, case, _state_body_id(session, case, dest.body, dest.body_field))
+            case.state_entered_at = now
         case.updated_at = now
-        case.state_entered_at = now
         if transition.clears_escalation:
             case.tss_cleared_at = now
         if not _is_sqlite(session):
@@ -944,9 +949,10 @@ def _apply(
             session, case, trigger=transition.trigger, actor=actor, from_state=from_state,
             comment=comment, data=extra, now=now, meeting_id=meeting.id if meeting else None,
         )  # fmt: skip
-        deadlines.recompute(
-            session, case, dest, now, left_state=from_state != case.state, after=postponed_past
-        )
+        if enters:
+            deadlines.recompute(
+                session, case, dest, now, left_state=from_state != case.state, after=postponed_past
+            )
     session.flush()
     if dest.on_enter and from_state != case.state:
         actions.run_on_enter(session, case, dest.on_enter, caused_by or actor, now)

@@ -67,6 +67,7 @@ TRANSITION_KEYS = frozenset(
     {
         "trigger", "source", "dest", "label", "label_en", "allowed", "guards", "fields",
         "decision", "inform", "clears_escalation", "automatic_only", "description", "confirm",
+        "records_only",
     }
 )  # fmt: skip
 FIELD_KEYS = frozenset({"name", "type", "required", "label", "label_en", "choices", "body_kinds"})
@@ -181,10 +182,20 @@ class TransitionSpec:
     description: str = ""
     # Irreversible: the pages ask the user to confirm before it fires (the API does not).
     confirm: bool = False
+    # Only records facts (a self-loop): the event and its fields are written, but the case
+    # does not enter its state again: the time it entered, its body, its deadlines and their
+    # reminders stay, and no one is told of a change of state (the `inform` bodies still are).
+    records_only: bool = False
 
     @property
     def is_self_loop(self) -> bool:
         return self.sources == (self.dest,)
+
+    @property
+    def enters_state(self) -> bool:
+        """Whether firing it (re-)enters its destination: every transition but a records-only
+        one. A self-loop that does (a postponement) restarts the state's clock and deadline."""
+        return not self.records_only
 
 
 @dataclass(frozen=True)
@@ -697,6 +708,10 @@ def _parse_transitions(
                 f"{path}.confirm",
                 "en overgang, som kun processen selv udfører, har ingen bruger at spørge",
             )
+        fields = _parse_fields(reader, spec, path)
+        records_only = reader.boolean(spec, "records_only", path)
+        if records_only:
+            _check_records_only(reader, path, trigger, sources, dest, fields, states)
         transitions.append(
             TransitionSpec(
                 trigger=trigger,
@@ -706,16 +721,45 @@ def _parse_transitions(
                 label_en=reader.string(spec, "label_en", path),
                 allowed=allowed,
                 guards=guard_names,
-                fields=_parse_fields(reader, spec, path),
+                fields=fields,
                 decision=reader.boolean(spec, "decision", path),
                 inform=inform,
                 clears_escalation=reader.boolean(spec, "clears_escalation", path),
                 automatic_only=automatic_only,
                 description=reader.string(spec, "description", path, default=""),
                 confirm=confirm,
+                records_only=records_only,
             )
         )
     return tuple(transitions)
+
+
+def _check_records_only(
+    reader: _Reader,
+    path: str,
+    trigger: str,
+    sources: tuple[str, ...],
+    dest: str,
+    fields: tuple[FieldSpec, ...],
+    states: dict[str, StateSpec],
+) -> None:
+    """`records_only` only on a self-loop (source = dest): a transition that moves the case
+    enters a state, and a records-only one must not change the field its state's deadline is
+    read from (the deadline it leaves alone would then be wrong)."""
+    if sources != (dest,):
+        named = ", ".join(f"'{source}'" for source in sources)
+        raise reader.fail(
+            f"{path}.records_only",
+            f"'{trigger}' går fra {named} til '{dest}'; kun en "
+            "overgang tilbage til samme tilstand (source = dest) kan nøjes med at registrere",
+        )
+    rule = states[dest].deadline
+    if rule is not None and rule.kind == "field" and any(f.name == rule.field for f in fields):
+        raise reader.fail(
+            f"{path}.records_only",
+            f"'{trigger}' ændrer feltet '{rule.field}', som fristen i tilstanden '{dest}' læses "
+            "fra; en overgang, der kun registrerer, rører ikke fristen",
+        )
 
 
 def _parse_routes(

@@ -38,6 +38,7 @@ def after_transition(
     once each.
 
     Whoever acted (or caused an automatic route) sees the result at once and is not told.
+    A records-only transition changes no state: only the bodies it informs are told.
     """
     skip = {user.id for user in (actor, caused_by) if user is not None}
     state = definition.states[case.state]
@@ -45,7 +46,7 @@ def after_transition(
     messages: dict[int, tuple[str, str, str]] = {}
     reason = f"\n\nBegrundelse: {event.comment}" if event.comment else ""
 
-    if body_changed or transition.is_self_loop:
+    if transition.enters_state and (body_changed or transition.is_self_loop):
         for user_id in members_of(session, current.id, CHAIRS_AND_SECRETARIAT):
             messages.setdefault(
                 user_id,
@@ -56,7 +57,8 @@ def after_transition(
                 ),
             )
     # Every member of the body that raised the case hears of each move (setdefault: once).
-    for user_id in members_of(session, case.originating_body_id):
+    moved = members_of(session, case.originating_body_id) if transition.enters_state else []
+    for user_id in moved:
         messages.setdefault(
             user_id,
             (

@@ -72,6 +72,8 @@ def load_history(session: Session, since: datetime, now: datetime) -> History:
         .join(Case, Case.id == CaseEvent.case_id)
         .where(
             in_period,
+            # A self-loop is no move: an action that only records (records_only) does not
+            # enter the state, and a postponement's wait is counted in meetings by the replay.
             or_(CaseEvent.trigger == "create", CaseEvent.from_state != CaseEvent.to_state),
         )
         .order_by(CaseEvent.case_id, CaseEvent.seq)
