@@ -220,14 +220,6 @@ def journey(server: Server) -> Journey:
     return Journey(server)
 
 
-@pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
-
-
 def _panel(page: Page) -> Locator:
     return page.locator("section[aria-labelledby=naeste-skridt]")
 
