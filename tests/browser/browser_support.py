@@ -1,9 +1,11 @@
 """Shared pieces of the browser tests: the app on a live port with its own seeded SQLite file,
-Debian's Chromium through Playwright, log-in, screenshots and axe-core's WCAG 2.2 A/AA run."""
+its people and cases, Debian's Chromium through Playwright, log-in, a case's action form,
+screenshots and axe-core's WCAG 2.2 A/AA run, step by step."""
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,11 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from models import Body, Membership, Role, User
+from models import Body, Case, Membership, Role, User
 from workflow import demo
 from workflow.app import create_app
 from workflow.auth import passwords
 from workflow.engine import clock, migrate
+from workflow.engine import core as engine
 from workflow.engine.db import make_engine
 from workflow.organisation import seed
 
@@ -44,7 +47,7 @@ EXTRA_RULES = {"region": {"enabled": True}, "target-size": {"enabled": True}}
 REQUIRE_ENV = "AFTALEFLOW_REQUIRE_BROWSER"
 
 try:
-    from playwright.sync_api import Browser, Page, sync_playwright
+    from playwright.sync_api import Browser, Locator, Page, sync_playwright
 except ImportError:  # pragma: no cover - the dev extra installs it
     sync_playwright = None
 
@@ -83,6 +86,13 @@ def require_browser() -> None:
         pytest.fail(REASON or "", pytrace=False)
 
 
+def body(session: Session, code: str) -> Body:
+    """The body with the code `code`."""
+    found = session.scalar(select(Body).where(Body.code == code))
+    assert found is not None, code
+    return found
+
+
 def add_user(
     session: Session, email: str, name: str, *roles: tuple[str, Role], is_admin: bool = False
 ) -> User:
@@ -96,11 +106,29 @@ def add_user(
     session.add(user)
     session.flush()
     for code, role in roles:
-        body = session.scalar(select(Body).where(Body.code == code))
-        assert body is not None, code
-        session.add(Membership(user_id=user.id, body_id=body.id, role=role))
+        session.add(Membership(user_id=user.id, body_id=body(session, code).id, role=role))
     session.flush()
     return user
+
+
+def open_case(
+    session: Session,
+    author: User,
+    title: str,
+    *,
+    process: str = "signature_initiative",
+    origin: str = "SU-NORD-SOM",
+    **fields: Any,
+) -> Case:
+    """A case opened through the engine by `author` in the body `origin`, with `fields`."""
+    return engine.create_case(
+        session,
+        process=process,
+        title=title,
+        originating_body=body(session, origin),
+        actor=author,
+        **fields,
+    )
 
 
 @contextmanager
@@ -229,3 +257,58 @@ def log_in(page: Page, base_url: str, email: str, password: str = PASSWORD) -> N
     page.get_by_label("Adgangskode").fill(password)
     page.get_by_role("button", name="Log ind").click()
     page.wait_for_url(f"{base_url}/")
+
+
+@contextmanager
+def page_as(
+    browser: Browser,
+    base_url: str,
+    email: str,
+    password: str = PASSWORD,
+    *,
+    javascript: bool = True,
+) -> Iterator[Page]:
+    """A fresh tab (`new_page`) logged in as `email` on the dashboard of the app at `base_url`."""
+    with new_page(browser, javascript) as page:
+        log_in(page, base_url, email, password)
+        yield page
+
+
+@contextmanager
+def live_page(
+    url: str, populate: Callable[[Session], Any], email: str
+) -> Iterator[tuple[Page, str, Any]]:
+    """`live_app`'s server on the SQLite file at `url`, and a Chromium tab logged in there as
+    `email`: the tab, the server's address and what `populate` returned."""
+    with (
+        live_app(url, populate) as (base_url, extra),
+        chromium() as browser,
+        page_as(browser, base_url, email) as page,
+    ):
+        yield page, base_url, extra
+
+
+def open_action(page: Page, action: str) -> Locator:
+    """Open the form of the case's action named `action` (its <details>) and return it."""
+    form = page.locator("details.action").filter(
+        has=page.locator("summary", has_text=re.compile(f"^{re.escape(action)}$"))
+    )
+    form.locator("summary").click()
+    return form
+
+
+class Steps:
+    """A walk through the pages: each step's screenshot (named `prefix` + the step's name) and
+    what `page_problems` finds on it, in `problems` by step for the steps that have any."""
+
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix
+        self.problems: dict[str, list[dict[str, Any]]] = {}
+
+    def check(self, page: Page, name: str) -> None:
+        """Keep a screenshot of the step, once the page has loaded, and its problems."""
+        page.wait_for_load_state()
+        shot(page, self.prefix + name)
+        found = page_problems(page)
+        if found:
+            self.problems[name] = found

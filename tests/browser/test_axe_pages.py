@@ -13,20 +13,17 @@ import pytest
 from browser_support import (
     BROWSER_MARKS,
     add_user,
-    chromium,
-    live_app,
-    log_in,
-    new_page,
+    body,
+    live_page,
+    open_case,
     page_problems,
     shot,
 )
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, Meeting, Notification, Role
+from models import Meeting, Notification, Role
 from workflow import scheduler
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.scheduler import SchedulerConfig
 
 pytestmark = BROWSER_MARKS
@@ -66,15 +63,14 @@ def _populate(session: Session) -> dict[str, int]:
         session, ADMIN, "Ada Admin", ("TSS", Role.SECRETARIAT), ("SU-NORD-SOM", Role.CHAIR),
         is_admin=True,
     )  # fmt: skip
-    tss = session.scalar(select(Body).where(Body.code == "TSS"))
-    origin = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
-    assert tss is not None and origin is not None
-    meeting = Meeting(body_id=tss.id, title="TSS-møde", starts_at=clock.now() + timedelta(days=30))
+    meeting = Meeting(
+        body_id=body(session, "TSS").id, title="TSS-møde",
+        starts_at=clock.now() + timedelta(days=30),
+    )  # fmt: skip
     session.add(meeting)
     session.commit()
-    case = engine.create_case(
-        session, process="signature_initiative", title="Fælles akutforløb",
-        originating_body=origin, actor=admin, national_goal_ids=[1],
+    case = open_case(
+        session, admin, "Fælles akutforløb", national_goal_ids=[1],
         summary="Ét forløb på tværs af sektorer.",
     )  # fmt: skip
     session.add(
@@ -100,20 +96,8 @@ def _populate(session: Session) -> dict[str, int]:
 def logged_in_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, str, dict]]:
     """One logged-in admin tab on a live server, shared by the page checks."""
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('axe')) / 'axe.db'}"
-    with (
-        live_app(url, _populate) as (base_url, ids),
-        chromium() as browser,
-        new_page(browser) as page,
-    ):
-        log_in(page, base_url, ADMIN)
+    with live_page(url, _populate, ADMIN) as (page, base_url, ids):
         yield page, base_url, ids
-
-
-@pytest.fixture
-def real_clock() -> Iterator[None]:
-    """The live server runs on real time (its data was made with it)."""
-    clock.set_time(None)
-    yield
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -9,20 +9,24 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
-from browser_support import BROWSER_MARKS, axe_violations, chromium, new_page, shot
+from browser_support import (
+    BROWSER_MARKS,
+    add_user,
+    axe_violations,
+    chromium,
+    live_app,
+    log_in,
+    new_page,
+    open_case,
+    page_as,
+    shot,
+)
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from support.loopback import serve
 
-from models import Body, FocusArea, Membership, Role, User
-from workflow.app import create_app
-from workflow.auth import passwords
-from workflow.engine import clock, migrate
-from workflow.engine import core as engine
-from workflow.engine.db import make_engine
-from workflow.organisation import seed
+from models import FocusArea, Role
 
-PASSWORD = "browsertest adgangskode æøå"
+CHAIR = "formand@su-nord.test"
 CO_CHAIR = "medformand@su-nord.test"
 
 if TYPE_CHECKING:
@@ -40,70 +44,32 @@ class LiveServer:
     co_chair_email: str
 
 
-def _user(session: Session, email: str, name: str, *roles: tuple[str, Role]) -> User:
-    user = User(email=email, name=name, password_hash=passwords.hash_password(PASSWORD))
-    session.add(user)
-    session.flush()
-    for code, role in roles:
-        body = session.scalar(select(Body).where(Body.code == code))
-        assert body is not None
-        session.add(Membership(user_id=user.id, body_id=body.id, role=role))
-    session.flush()
-    return user
-
-
-def _seed(url: str) -> tuple[int, str]:
-    """A file database with the organisation, an SU chair and a complete draft."""
-    db_engine = make_engine(url)
-    migrate.upgrade(db_engine)
-    with Session(db_engine, expire_on_commit=False) as session:
-        seed.run(session)
-        session.commit()
-        chair = _user(session, "formand@su-nord.test", "Sofie Formand", ("SU-NORD-SOM", Role.CHAIR))
-        # The other co-chair of the SU: the chairmanship decides when both have.
-        _user(session, CO_CHAIR, "Mads Medformand", ("SU-NORD-SOM", Role.CHAIR))
-        session.commit()
-        focus = session.scalar(select(FocusArea.id).order_by(FocusArea.id))
-        origin = session.scalar(select(Body).where(Body.code == "SU-NORD-SOM"))
-        assert origin is not None
-        case = engine.create_case(
-            session,
-            process="signature_initiative",
-            title="Fælles akutforløb for ældre",
-            originating_body=origin,
-            actor=chair,
-            national_goal_ids=[1, 2],
-            summary="Ét forløb på tværs af sektorer.",
-            focus_area_id=focus,
-            role_distribution="Kommunen visiterer, hospitalet rådgiver.",
-            general_practice_role="Egen læge henviser.",
-        )
-        case_id = case.id
-    db_engine.dispose()
-    return case_id, "formand@su-nord.test"
+def _chairs_and_draft(session: Session) -> int:
+    """The organisation's SU chair and co-chair, and a complete draft of the chair's."""
+    chair = add_user(session, CHAIR, "Sofie Formand", ("SU-NORD-SOM", Role.CHAIR))
+    # The other co-chair of the SU: the chairmanship decides when both have.
+    add_user(session, CO_CHAIR, "Mads Medformand", ("SU-NORD-SOM", Role.CHAIR))
+    session.commit()
+    focus = session.scalar(select(FocusArea.id).order_by(FocusArea.id))
+    case = open_case(
+        session,
+        chair,
+        "Fælles akutforløb for ældre",
+        national_goal_ids=[1, 2],
+        summary="Ét forløb på tværs af sektorer.",
+        focus_area_id=focus,
+        role_distribution="Kommunen visiterer, hospitalet rådgiver.",
+        general_practice_role="Egen læge henviser.",
+    )
+    return case.id
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """The app on 127.0.0.1 in a thread, on its own seeded SQLite file."""
-    clock.set_time(None)
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'browser.db'}"
-    case_id, email = _seed(url)
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "browsertest-" + "x" * 32})
-    try:
-        with serve(app) as base_url:
-            yield LiveServer(base_url, case_id, email, CO_CHAIR)
-    finally:
-        engine_ = app.extensions["aftaleflow.database"].engine
-        if engine_ is not None:
-            engine_.dispose()
-
-
-@pytest.fixture
-def real_clock() -> Iterator[None]:
-    """The live server runs on real time (its data was made with it)."""
-    clock.set_time(None)
-    yield
+    with live_app(url, _chairs_and_draft) as (base_url, case_id):
+        yield LiveServer(base_url, case_id, CHAIR, CO_CHAIR)
 
 
 @pytest.fixture(scope="module")
@@ -119,11 +85,7 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def _log_in(page: Page, server: LiveServer, email: str | None = None) -> None:
-    page.goto(f"{server.url}/login")
-    page.get_by_label("E-mail").fill(email or server.chair_email)
-    page.get_by_label("Adgangskode").fill(PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{server.url}/")
+    log_in(page, server.url, email or server.chair_email)
 
 
 def test_chair_logs_in_opens_the_case_and_recommends_it(
@@ -147,8 +109,7 @@ def test_chair_logs_in_opens_the_case_and_recommends_it(
     assert page.get_by_text("den anden medformand har givet sit samtykke").is_visible()
     assert not page.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
 
-    with new_page(browser) as other:
-        _log_in(other, live_server, live_server.co_chair_email)
+    with page_as(browser, live_server.url, live_server.co_chair_email) as other:
         other.goto(f"{live_server.url}/sager/{live_server.case_id}?handling=submit")
         consent = other.locator("#handling-submit")
         consent.get_by_role("button", name="Indstil til TSS").click()

@@ -6,22 +6,11 @@ axe-core checks the designer's pages (WCAG 2.2 A/AA)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from browser_support import (
-    BROWSER_MARKS,
-    add_user,
-    chromium,
-    live_app,
-    log_in,
-    new_page,
-    page_problems,
-    shot,
-)
-from sqlalchemy import select
+from browser_support import BROWSER_MARKS, Steps, add_user, live_page, open_case
 from sqlalchemy.orm import Session
 
-from models import Body, Case, Role
+from models import Case, Role
 from workflow.engine import core as engine
 from workflow.engine.db import make_engine
 from workflow.engine.processes import registry
@@ -34,14 +23,8 @@ NEW_LABEL = 'label = "Rejst i styregruppen"'
 
 
 def _forum_case(session: Session, title: str) -> Case:
-    forum = session.scalar(select(Body).where(Body.code == "FORUM-DATA"))
-    assert forum is not None
-    member = session.scalar(select(Body).where(Body.code == "FORUM-DATA"))
-    assert member is not None
     author = add_user(session, f"{title}@designer.test", title, ("FORUM-DATA", Role.MEMBER))
-    return engine.create_case(
-        session, process="forum_matter", title=title, originating_body=forum, actor=author
-    )
+    return open_case(session, author, title, process="forum_matter", origin="FORUM-DATA")
 
 
 def _populate(session: Session) -> dict[str, int]:
@@ -52,20 +35,15 @@ def _populate(session: Session) -> dict[str, int]:
 
 def test_an_admin_changes_and_publishes_a_process_in_the_designer(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'designer.db'}"
-    problems: dict[str, list[dict[str, Any]]] = {}
-    with (
-        live_app(url, _populate) as (base_url, ids),
-        chromium() as browser,
-        new_page(browser) as page,
-    ):
-        log_in(page, base_url, ADMIN)
+    steps = Steps("designer-")
+    with live_page(url, _populate, ADMIN) as (page, base_url, ids):
         page.goto(f"{base_url}/admin")
         page.get_by_role("link", name="Procesdesigner").click()
         page.get_by_role("link", name="Sag i samarbejdsforum").click()
         source = page.get_by_label("Definitionen (TOML)")
         published = source.input_value()
         assert OLD_LABEL in published
-        problems["åbnet"] = page_problems(page)
+        steps.check(page, "0-aabnet")
 
         # An error: a transition to a state that does not exist; the live check shows it.
         source.fill(published.replace('dest = "at_tss"', 'dest = "at_tsss"'))
@@ -78,8 +56,7 @@ def test_an_admin_changes_and_publishes_a_process_in_the_designer(tmp_path: Path
         assert "ukendt tilstand 'at_tsss'" in summary.inner_text()
         summary.get_by_role("link").click()
         assert page.evaluate("document.activeElement.id") == "source"
-        shot(page, "designer-1-fejl")
-        problems["fejl"] = page_problems(page)
+        steps.check(page, "1-fejl")
 
         # Fixed, with a state renamed: the diagram follows the text.
         diagram = page.locator("#designer-diagram")
@@ -90,16 +67,14 @@ def test_an_admin_changes_and_publishes_a_process_in_the_designer(tmp_path: Path
         page.get_by_role("button", name="Gem kladde").click()
         assert "Kladden er gemt og gyldig." in page.locator(".flashes").inner_text()
         assert "Rejst i styregruppen" in page.locator(".designer-diff").inner_text()
-        shot(page, "designer-2-kladde")
-        problems["kladde"] = page_problems(page)
+        steps.check(page, "2-kladde")
 
         new_version = ids["version"] + 1
         page.get_by_role("button", name=f"Udgiv som version {new_version}").click()
         assert f"Version {new_version} er udgivet" in page.locator(".flashes").inner_text()
         in_flight = page.get_by_role("region", name="Sager i gang pr. version og tilstand")
         assert str(ids["version"]) in in_flight.inner_text()
-        shot(page, "designer-3-udgivet")
-        problems["udgivet"] = page_problems(page)
+        steps.check(page, "3-udgivet")
 
         db_engine = make_engine(url)
         try:
@@ -130,20 +105,19 @@ def test_an_admin_changes_and_publishes_a_process_in_the_designer(tmp_path: Path
             "skal være hele antal dage"
             in page.locator("#f-states-at_tss-reminders-fejl").inner_text()
         )
-        problems["formular-fejl"] = page_problems(page)
+        steps.check(page, "4-formular-fejl")
         page.locator("#f-states-at_tss-reminders").fill("10, 3")
         page.get_by_role("button", name="Gem kladde").click()
         assert "Kladden er gemt og gyldig." in page.locator(".flashes").inner_text()
-        shot(page, "designer-4-formular")
-        problems["formular"] = page_problems(page)
+        steps.check(page, "4-formular")
 
         # The case in flight moved to the new version by an explicit mapping.
         page.goto(f"{base_url}/admin/procesdesigner/forum_matter")
         page.get_by_role("link", name=f"Flyt sager i gang til version {new_version}").click()
-        problems["flyt"] = page_problems(page)
+        steps.check(page, "5-flyt")
         page.get_by_label(f"Version {ids['version']}, tilstanden draft (1 sag)").select_option(
             "draft"
         )
         page.get_by_role("button", name="Flyt de valgte sager").click()
         assert "1 sag er flyttet" in page.locator(".flashes").inner_text()
-    assert {k: v for k, v in problems.items() if v} == {}
+    assert steps.problems == {}

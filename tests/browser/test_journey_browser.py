@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,18 +15,17 @@ from typing import Any
 import pytest
 from browser_support import (
     BROWSER_MARKS,
+    Steps,
     add_user,
+    body,
     chromium,
     live_app,
-    log_in,
-    new_page,
-    page_problems,
-    shot,
+    open_action,
+    page_as,
 )
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, Meeting, MeetingStatus, Role
+from models import Meeting, MeetingStatus, Role
 from workflow.engine import clock
 
 pytestmark = BROWSER_MARKS
@@ -42,17 +40,12 @@ SKU_CHAIR = "formand@sku.test"
 SECRETARIAT = "sekretariat@su-nord.test"
 
 
-@dataclass(frozen=True)
-class Journey:
-    url: str
-    violations: dict[str, list[dict[str, Any]]]
+class Journey(Steps):
+    """The module's live server, and each step's screenshot and axe's findings."""
 
-    def check(self, page: Any, name: str) -> None:
-        """Keep a screenshot of the step and axe's findings for the page."""
-        shot(page, f"rejse-{name}")
-        found = page_problems(page)
-        if found:
-            self.violations[name] = found
+    def __init__(self, url: str) -> None:
+        super().__init__("rejse-")
+        self.url = url
 
 
 def _people(session: Session) -> None:
@@ -65,11 +58,9 @@ def _people(session: Session) -> None:
     add_user(session, SU_CO_CHAIR, "Mette Medformand", ("SU-NORD-SOM", Role.CHAIR))
     add_user(session, TSS_CO_CHAIR, "Torben Medformand", ("TSS", Role.CHAIR))
     # SKU approves at a meeting of SKU, not by its chairmanship: one was held an hour ago.
-    sku = session.scalar(select(Body).where(Body.code == "SKU"))
-    assert sku is not None
     session.add(
         Meeting(
-            body_id=sku.id, title="Møde i SKU", status=MeetingStatus.HELD,
+            body_id=body(session, "SKU").id, title="Møde i SKU", status=MeetingStatus.HELD,
             starts_at=clock.now() - timedelta(hours=1),
         )
     )  # fmt: skip
@@ -80,20 +71,12 @@ def _people(session: Session) -> None:
 def journey(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Journey]:
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('journey')) / 'journey.db'}"
     with live_app(url, _people) as (base_url, _extra):
-        yield Journey(base_url, {})
-
-
-@pytest.fixture
-def real_clock() -> Iterator[None]:
-    """The live server runs on real time, like its users."""
-    clock.set_time(None)
-    yield
+        yield Journey(base_url)
 
 
 def _draft(browser: Any, journey: Journey) -> int:
     """The SU member fills the guided form: cost-driving, without business case or financing."""
-    with new_page(browser) as page:
-        log_in(page, journey.url, MEMBER)
+    with page_as(browser, journey.url, MEMBER) as page:
         page.get_by_role("link", name="Ny sag").first.click()
         page.get_by_role("link", name=re.compile("Signaturindsats")).first.click()
         page.wait_for_url("**/sager/ny/signature_initiative")
@@ -138,14 +121,10 @@ def _act(
 ) -> Any:
     """Log in as `email`, open the case and fire `action` (confirming an irreversible one on
     its confirmation page); return the page's main text."""
-    with new_page(browser) as page:
-        log_in(page, journey.url, email)
+    with page_as(browser, journey.url, email) as page:
         journey.check(page, f"{step}-overblik")
         page.goto(f"{journey.url}/sager/{case_id}")
-        form = page.locator("details.action").filter(
-            has=page.locator("summary", has_text=re.compile(f"^{re.escape(action)}$"))
-        )
-        form.locator("summary").click()
+        form = open_action(page, action)
         form.get_by_label("Kommentar").fill(f"{action} – {step}.")
         if at_meeting:
             form.get_by_label("Møde").select_option(index=1)  # the held meeting
@@ -181,8 +160,7 @@ def test_cost_driving_initiative_from_draft_to_the_secretariats_follow_up(
         assert "Finansiering skal følge med" in refused
         assert "Sagen er nu" not in refused
 
-        with new_page(browser) as page:
-            log_in(page, journey.url, MEMBER)
+        with page_as(browser, journey.url, MEMBER) as page:
             page.goto(f"{journey.url}/sager/{case_id}")
             page.get_by_role("link", name="Rediger sagens oplysninger").click()
             journey.check(page, "5-rediger")
@@ -207,11 +185,10 @@ def test_cost_driving_initiative_from_draft_to_the_secretariats_follow_up(
         )
         assert "Sagen er nu: Udbredelse og implementering." in text
 
-        with new_page(browser) as page:
-            log_in(page, journey.url, SECRETARIAT)
+        with page_as(browser, journey.url, SECRETARIAT) as page:
             later = page.locator("section[aria-labelledby=senere-frister]")
             rows = later.locator("tr", has=page.get_by_role("link", name=TITLE))
             kinds = rows.locator("td:nth-child(3)").all_inner_texts()
             assert any("Opfølgning" in kind for kind in kinds), later.inner_text()
             journey.check(page, "9-sekretariat")
-    assert journey.violations == {}
+    assert journey.problems == {}

@@ -10,11 +10,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import BROWSER_MARKS, add_user, chromium, live_app, log_in, new_page, shot
+from browser_support import (
+    BROWSER_MARKS,
+    add_user,
+    chromium,
+    live_app,
+    log_in,
+    new_page,
+    open_action,
+    page_as,
+    shot,
+)
 from sqlalchemy.orm import Session
 
 from models import Role
-from workflow.engine import clock
 
 pytestmark = BROWSER_MARKS
 
@@ -35,13 +44,6 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('nojs')) / 'nojs.db'}"
     with live_app(url, _people) as (served_at, _extra):
         yield served_at
-
-
-@pytest.fixture
-def real_clock() -> Iterator[None]:
-    """The live server runs on real time, like its users."""
-    clock.set_time(None)
-    yield
 
 
 def _ships_no_script(page: Any) -> None:
@@ -93,19 +95,15 @@ def test_a_draft_is_created_and_recommended_without_javascript(
         _assert_javascript_is_off(browser)
         with new_page(browser, javascript=False) as page:
             case_id = _create_draft(page, base_url)
-        with new_page(browser, javascript=False) as page:
-            log_in(page, base_url, CHAIR)
+        with page_as(browser, base_url, CHAIR, javascript=False) as page:
             assert page.get_by_role("heading", name="Til beslutning").is_visible()
             assert page.get_by_role("link", name=TITLE).first.is_visible()
             shot(page, "uden-js-3-overblik")
             page.get_by_role("link", name=TITLE).first.click()
             page.wait_for_url(f"**/sager/{case_id}")
             _ships_no_script(page)
-            form = page.locator("details.action").filter(
-                has=page.locator("summary", has_text=re.compile("^Indstil til TSS$"))
-            )
             # <details> opens natively: no script is needed to reach the form.
-            form.locator("summary").click()
+            form = open_action(page, "Indstil til TSS")
             form.get_by_label("Kommentar").fill("Indstilles uden JavaScript.")
             form.get_by_role("button", name="Indstil til TSS").click()
             page.wait_for_url(f"**/sager/{case_id}")
@@ -113,14 +111,10 @@ def test_a_draft_is_created_and_recommended_without_javascript(
             # One co-chair's decision is a proposal until the other co-chair consents.
             assert page.get_by_text("er registreret som forslag").is_visible()
             assert not page.get_by_text("Sagen er nu: Til behandling i TSS.").is_visible()
-        with new_page(browser, javascript=False) as page:
-            log_in(page, base_url, CO_CHAIR)
+        with page_as(browser, base_url, CO_CHAIR, javascript=False) as page:
             page.goto(f"{base_url}/sager/{case_id}")
             _ships_no_script(page)
-            form = page.locator("details.action").filter(
-                has=page.locator("summary", has_text=re.compile("^Indstil til TSS$"))
-            )
-            form.locator("summary").click()
+            form = open_action(page, "Indstil til TSS")
             form.get_by_role("button", name="Indstil til TSS").click()
             page.wait_for_url(f"**/sager/{case_id}")
             shot(page, "uden-js-5-indstillet")

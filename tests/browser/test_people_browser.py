@@ -13,14 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import (
-    BROWSER_MARKS,
-    chromium,
-    live_app,
-    new_page,
-    page_problems,
-    shot,
-)
+from browser_support import BROWSER_MARKS, Steps, chromium, live_app, page_as
 from playwright.sync_api import Page, expect
 
 from workflow import demo
@@ -56,26 +49,9 @@ def demo_clock() -> Iterator[None]:
     clock.set_time(None)
 
 
-def _log_in(page: Page, base_url: str, login: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.get_by_label("E-mail").fill(f"{login}@{demo.MAIL_DOMAIN}")
-    page.get_by_label("Adgangskode").fill(demo.PASSWORD)
-    page.get_by_role("button", name="Log ind").click()
-    page.wait_for_url(f"{base_url}/")
-
-
-class Steps:
-    """Screenshots, axe's findings and duplicate ids of each step."""
-
-    def __init__(self) -> None:
-        self.problems: dict[str, list[Any]] = {}
-
-    def check(self, page: Page, name: str) -> None:
-        page.wait_for_load_state()
-        shot(page, name)
-        found = page_problems(page)
-        if found:
-            self.problems[name] = found
+def _as(browser: Any, base_url: str, login: str) -> Any:
+    """A tab logged in as the demo's user `login` (the part of the address before the @)."""
+    return page_as(browser, base_url, f"{login}@{demo.MAIL_DOMAIN}", demo.PASSWORD)
 
 
 def _post_forms(page: Page) -> int:
@@ -88,8 +64,7 @@ def test_the_kkr_observer_reads_what_kkr_was_informed_of_and_can_do_nothing_else
 ) -> None:
     browser, base_url = demo_server
     steps = Steps()
-    with new_page(browser) as page:
-        _log_in(page, base_url, "observatoer.kkr")
+    with _as(browser, base_url, "observatoer.kkr") as page:
         informed = page.get_by_role("table", name="Beslutninger til orientering, nyeste først")
         expect(informed).to_be_visible()
         first = informed.get_by_role("row").nth(1)
@@ -147,8 +122,7 @@ def test_a_municipality_respondent_answers_the_consultation_on_the_dashboard(
 ) -> None:
     browser, base_url = demo_server
     steps = Steps()
-    with new_page(browser) as page:
-        _log_in(page, base_url, "hoering.dragoer")
+    with _as(browser, base_url, "hoering.dragoer") as page:
         waiting = page.locator("section[aria-labelledby=hoeringer-til-svar]")
         expect(waiting.get_by_role("heading")).to_have_text("Høringer, der venter på jeres svar")
         expect(waiting.get_by_role("link", name=CONSULTATION)).to_be_visible()
@@ -200,8 +174,7 @@ def test_a_municipality_respondent_answers_the_consultation_on_the_dashboard(
         expect(page.get_by_role("row").filter(has_text=CONSULTATION)).to_contain_text("Har svaret")
         steps.check(page, "hoering-dragoer-5-hoeringer")
 
-    with new_page(browser) as page:
-        _log_in(page, base_url, "hoering.taarnby")
+    with _as(browser, base_url, "hoering.taarnby") as page:
         page.locator("section[aria-labelledby=hoeringer-til-svar]").get_by_role(
             "link", name=CONSULTATION
         ).click()

@@ -7,25 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from browser_support import (
-    BROWSER_MARKS,
-    add_user,
-    axe_violations,
-    chromium,
-    live_app,
-    log_in,
-    new_page,
-    shot,
-)
+from browser_support import BROWSER_MARKS, Steps, add_user, live_page, open_case
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from support.formandskab import decide
 
-from models import Body, FocusArea, Role
+from models import FocusArea, Role
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.implementation import operations as implementation
 from workflow.organisation import operations, reorganise
 
@@ -44,12 +33,6 @@ PROPOSAL = {
 }
 
 
-def _body(session: Session, code: str) -> Body:
-    found = session.scalar(select(Body).where(Body.code == code))
-    assert found is not None, code
-    return found
-
-
 def _reform(session: Session) -> dict[str, int]:
     admin = add_user(session, ADMIN, "Ada Admin", is_admin=True)
     add_user(session, "formand@sku.test", "Sune SKU", ("SKU", Role.CHAIR))
@@ -57,10 +40,9 @@ def _reform(session: Session) -> dict[str, int]:
     # A joint agreement TSS started and rejected in 2021 (SKU, a political body, starts no
     # process; TSS is closed by the reform as SKU is).
     clock.set_time(datetime(2021, 3, 1, 9, 0, tzinfo=UTC))
-    old = engine.create_case(
-        session, process="joint_agreement", title="Tolkebistand 2021",
-        originating_body=_body(session, "TSS"), actor=tss_chair,
-    )  # fmt: skip
+    old = open_case(
+        session, tss_chair, "Tolkebistand 2021", process="joint_agreement", origin="TSS"
+    )
     decide(old, "reject_terms", tss_chair, comment="Afvist af TSS")
     plan = reorganise.load_plan(reorganise.find_plan("sundhedsreform-2027"))
     clock.set_time(datetime(2027, 1, 4, 9, 0, tzinfo=UTC))
@@ -68,19 +50,17 @@ def _reform(session: Session) -> dict[str, int]:
     focus = session.scalar(select(FocusArea.id).order_by(FocusArea.id).limit(1))
     # A proposal raised after the reform goes through the same definition to its sundhedsråd.
     su_chair = add_user(session, "formand@su-nord.test", "Sofie SU", ("SU-NORD-SOM", Role.CHAIR))
-    new = engine.create_case(
-        session, process="signature_initiative", title="Hjemmebehandling 2027",
-        originating_body=_body(session, "SU-NORD-SOM"), actor=su_chair,
-        national_goal_ids=[1], focus_area_id=focus, **PROPOSAL,
+    new = open_case(
+        session, su_chair, "Hjemmebehandling 2027", national_goal_ids=[1], focus_area_id=focus,
+        **PROPOSAL,
     )  # fmt: skip
     decide(new, "submit", su_chair)
     steering_chair = add_user(session, "formand@styr.test", "Sten Styr", ("STYR-OEST", Role.CHAIR))
     decide(new, "tss_recommend", steering_chair, comment="Anbefales")
     # An initiative spread after the merger: every municipality that is a party now.
-    spread = engine.create_case(
-        session, process="signature_initiative", title="Udbredelse i Østdanmark",
-        originating_body=_body(session, "SU-NORD-SOM"), actor=su_chair,
-        national_goal_ids=[1], focus_area_id=focus, **PROPOSAL,
+    spread = open_case(
+        session, su_chair, "Udbredelse i Østdanmark", national_goal_ids=[1], focus_area_id=focus,
+        **PROPOSAL,
     )  # fmt: skip
     spread.state = "implementation"
     implementation.create_units(session, spread, admin, clock.now())
@@ -91,35 +71,27 @@ def _reform(session: Session) -> dict[str, int]:
 
 def test_the_reform_keeps_2021_under_sku_and_moves_on_to_the_sundhedsraad(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'reform.db'}"
-    violations: dict[str, list[dict[str, Any]]] = {}
-    with (
-        live_app(url, _reform) as (base_url, ids),
-        chromium() as browser,
-        new_page(browser) as page,
-    ):
-        log_in(page, base_url, ADMIN)
+    steps = Steps("reform-")
+    with live_page(url, _reform, ADMIN) as (page, base_url, ids):
         page.goto(f"{base_url}/sager/{ids['old']}")
         facts = page.locator("dl.facts").inner_text()
         assert "Tværsektoriel Strategisk Styregruppe (TSS)" in facts
         assert "organet er nedlagt efter 31. december 2026" in facts
-        shot(page, "reform-1-sag-2021")
-        violations["2021"] = axe_violations(page)
+        steps.check(page, "1-sag-2021")
 
         page.goto(f"{base_url}/sager/{ids['new']}")
         facts = page.locator("dl.facts").inner_text()
         assert "Sundhedsråd Nordsjælland (SR-NORD)" in facts
-        shot(page, "reform-2-sag-2027")
-        violations["2027"] = axe_violations(page)
+        steps.check(page, "2-sag-2027")
 
         page.goto(f"{base_url}/organer/SKU")
         assert "Sundhedsråd Nordsjælland" in page.locator("main").inner_text()
-        violations["SKU"] = axe_violations(page)
+        steps.check(page, "2-sku")
 
         page.goto(f"{base_url}/implementering?sag={ids['spread']}")
         grid = page.locator("svg.status-grid desc").first.text_content() or ""
         assert grid.startswith("De 46 kommuner")
         main = page.locator("main").inner_text()
         assert "Roskilde Kommune" in main and "Hillerød Kommune" in main
-        shot(page, "reform-3-implementering-46")
-        violations["implementering"] = axe_violations(page)
-    assert {k: v for k, v in violations.items() if v} == {}
+        steps.check(page, "3-implementering-46")
+    assert steps.problems == {}

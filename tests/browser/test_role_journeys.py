@@ -9,9 +9,8 @@ so the journeys do not depend on each other or on the order xdist runs them in."
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,14 @@ from typing import Any
 import pytest
 from browser_support import (
     BROWSER_MARKS,
+    Steps,
     add_user,
+    body,
     chromium,
     live_app,
-    log_in,
-    new_page,
-    page_problems,
-    shot,
+    open_action,
+    open_case,
+    page_as,
 )
 from playwright.sync_api import Browser, Locator, Page
 from sqlalchemy import select
@@ -33,9 +33,8 @@ from sqlalchemy.orm import Session
 from support.formandskab import decide
 from support.mail import MailServer
 
-from models import Body, Case, FocusArea, Meeting, MeetingStatus, Role, User
+from models import Case, FocusArea, Meeting, MeetingStatus, Role, User
 from workflow.engine import clock
-from workflow.engine import core as engine
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.db import make_engine
 from workflow.meetings import agenda, minutes
@@ -104,23 +103,15 @@ class Server:
     ids: Ids
 
 
-@dataclass
-class Journey:
-    """One test's walk on the module's server, with axe's findings per step."""
+class Journey(Steps):
+    """One test's walk on the module's server, with each step's screenshot and axe's findings."""
 
-    url: str
-    database_url: str
-    browser: Browser
-    ids: Ids
-    violations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-
-    def check(self, page: Page, name: str) -> None:
-        """Keep a screenshot of the step and axe's findings for the page."""
-        page.wait_for_load_state()
-        shot(page, f"rolle-{name}")
-        found = page_problems(page)
-        if found:
-            self.violations[name] = found
+    def __init__(self, server: Server) -> None:
+        super().__init__("rolle-")
+        self.url = server.url
+        self.database_url = server.database_url
+        self.browser = server.browser
+        self.ids = server.ids
 
     def case(self, page: Page, key: str) -> None:
         page.goto(f"{self.url}/sager/{self.ids.cases[key]}")
@@ -133,15 +124,9 @@ def _at(moment: datetime) -> None:
     clock.set_time(moment)
 
 
-def _body(session: Session, code: str) -> Body:
-    found = session.scalar(select(Body).where(Body.code == code))
-    assert found is not None, code
-    return found
-
-
 def _meeting(session: Session, code: str, starts_at: datetime, status: MeetingStatus) -> Meeting:
     meeting = Meeting(
-        body_id=_body(session, code).id,
+        body_id=body(session, code).id,
         title=f"Møde i {code}",
         starts_at=starts_at,
         location="Regionsgården, Hillerød",
@@ -155,15 +140,7 @@ def _meeting(session: Session, code: str, starts_at: datetime, status: MeetingSt
 def _case(session: Session, author: User, title: str, **fields: Any) -> Case:
     focus_id = session.scalar(select(FocusArea.id).order_by(FocusArea.id).limit(1))
     values = {**COMPLETE, "focus_area_id": focus_id, **fields}
-    return engine.create_case(
-        session,
-        process="signature_initiative",
-        title=title,
-        originating_body=_body(session, SU),
-        actor=author,
-        national_goal_ids=[1, 2],
-        **values,
-    )
+    return open_case(session, author, title, origin=SU, national_goal_ids=[1, 2], **values)
 
 
 def _scenario(session: Session) -> Ids:
@@ -240,15 +217,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture
 def journey(server: Server) -> Journey:
     """A walk of its own: its findings are not another test's."""
-    return Journey(server.url, server.database_url, server.browser, server.ids)
-
-
-@pytest.fixture
-def mail_server() -> Iterator[MailServer]:
-    server = MailServer()
-    server.start()
-    yield server
-    server.stop()
+    return Journey(server)
 
 
 def _panel(page: Page) -> Locator:
@@ -257,14 +226,6 @@ def _panel(page: Page) -> Locator:
 
 def _main(page: Page) -> str:
     return page.locator("main").inner_text()
-
-
-def _open_action(page: Page, action: str) -> Locator:
-    form = page.locator("details.action").filter(
-        has=page.locator("summary", has_text=re.compile(f"^{re.escape(action)}$"))
-    )
-    form.locator("summary").click()
-    return form
 
 
 def _flash(page: Page) -> str:
@@ -289,8 +250,7 @@ def test_su_secretariat_completes_a_draft_recommends_it_and_reminds_about_materi
     journey: Journey, mail_server: MailServer
 ) -> None:
     _at(A_TODAY)
-    with new_page(journey.browser) as page:
-        log_in(page, journey.url, SU_SECRETARIAT)
+    with page_as(journey.browser, journey.url, SU_SECRETARIAT) as page:
         # The dashboard flags the case at TSS that lacks material, before the materialefrist.
         watch = page.locator(
             "section", has=page.get_by_role("heading", name="Materialefrister, der nærmer sig")
@@ -323,7 +283,7 @@ def test_su_secretariat_completes_a_draft_recommends_it_and_reminds_about_materi
         journey.check(page, "su-sekretariat-4-rettet")
 
         # Recommend to TSS: only the SU's meeting that has been held is offered.
-        form = _open_action(page, "Indstil til TSS")
+        form = open_action(page, "Indstil til TSS")
         meeting = form.get_by_label("Møde")
         offered = meeting.locator("option").all_inner_texts()
         assert any("2. marts 2031" in o for o in offered), offered
@@ -365,7 +325,7 @@ def test_su_secretariat_completes_a_draft_recommends_it_and_reminds_about_materi
     to_chair = [m for m in messages if SU_CHAIR in str(m["To"])]
     assert to_chair, [str(m["Subject"]) for m in messages]
     assert any(TITLE_X in str(m["Subject"]) + m.get_body().get_content() for m in to_chair)
-    assert journey.violations == {}
+    assert journey.problems == {}
 
 
 def _agenda_titles(page: Page) -> list[str]:
@@ -378,8 +338,7 @@ def _item(page: Page, title: str) -> Locator:
 
 def test_tss_secretariat_builds_the_agenda_and_drafts_the_minutes(journey: Journey) -> None:
     _at(B_TODAY)
-    with new_page(journey.browser) as page:
-        log_in(page, journey.url, TSS_SECRETARIAT)
+    with page_as(journey.browser, journey.url, TSS_SECRETARIAT) as page:
         per_meeting = page.locator("section[aria-labelledby=materialefrister]").inner_text()
         assert TITLE_P in per_meeting and TITLE_Q in per_meeting
         journey.check(page, "tss-sekretariat-1-overblik")
@@ -474,13 +433,12 @@ def test_tss_secretariat_builds_the_agenda_and_drafts_the_minutes(journey: Journ
         journey.case(page, "P")
         assert "Til behandling i TSS" in page.locator("dl.facts").inner_text()
         journey.check(page, "tss-sekretariat-9-venter")
-    assert journey.violations == {}
+    assert journey.problems == {}
 
 
 def test_tss_chair_approves_the_minutes_and_decides_between_meetings(journey: Journey) -> None:
     _at(C_TODAY)
-    with new_page(journey.browser) as page:
-        log_in(page, journey.url, TSS_CHAIR)
+    with page_as(journey.browser, journey.url, TSS_CHAIR) as page:
         to_decide = page.locator("section[aria-labelledby=til-beslutning]").inner_text()
         assert TITLE_C in to_decide
         journey.check(page, "tss-formand-1-overblik")
@@ -515,7 +473,7 @@ def test_tss_chair_approves_the_minutes_and_decides_between_meetings(journey: Jo
 
         # Between meetings the chair rejects a case on TSS' behalf, after a confirmation page.
         journey.case(page, "C")
-        form = _open_action(page, "Afvis")
+        form = open_action(page, "Afvis")
         assert form.get_by_label("Møde").input_value() == ""  # no meeting: the chairs decide
         form.get_by_label("Begrundelse").fill("Indsatsen dækkes af den regionale aftale.")
         journey.check(page, "tss-formand-6-afvis")
@@ -537,10 +495,9 @@ def test_tss_chair_approves_the_minutes_and_decides_between_meetings(journey: Jo
         assert "den anden medformand skal give samtykke" in history
         journey.check(page, "tss-formand-8-foreslaaet")
 
-    with new_page(journey.browser) as page:
-        log_in(page, journey.url, TSS_CO_CHAIR)
+    with page_as(journey.browser, journey.url, TSS_CO_CHAIR) as page:
         journey.case(page, "C")
-        form = _open_action(page, "Afvis")
+        form = open_action(page, "Afvis")
         form.get_by_label("Begrundelse").fill("Enig: dækkes af den regionale aftale.")
         form.get_by_role("button", name="Afvis").click()
         page.wait_for_load_state()
@@ -557,4 +514,4 @@ def test_tss_chair_approves_the_minutes_and_decides_between_meetings(journey: Jo
         page.goto(journey.url + "/")
         assert TITLE_C not in page.locator("main").inner_text()
         journey.check(page, "tss-formand-10-overblik")
-    assert journey.violations == {}
+    assert journey.problems == {}

@@ -9,30 +9,13 @@ import re
 import pytest
 from sqlalchemy import select
 
-from models import AdminAuditEntry, ProcessDraft, ProcessPublication
+from models import AdminAuditEntry, ProcessPublication
 from workflow.engine import core as engine
 from workflow.engine.processes import registry
 
 URL = "/admin/procesdesigner/forum_matter"
 OLD_LABEL = 'label = "Rejst i TSS"'
 NEW_LABEL = 'label = "Rejst i styregruppen"'
-
-
-@pytest.fixture
-def published(session):
-    return registry.latest(session, "forum_matter")
-
-
-def _post(client, source, *, revision="0", base_version, action="gem", url=URL):
-    return client.post(
-        url,
-        data={
-            "source": source,
-            "revision": revision,
-            "base_version": str(base_version),
-            "handling": action,
-        },
-    )
 
 
 def _error_at_field(response) -> str:
@@ -71,17 +54,17 @@ def test_an_admin_sees_every_process_and_its_published_text(client, logged_in, p
 
 
 def test_an_error_is_shown_at_the_field_with_the_loaders_message_and_nothing_is_saved(
-    client, logged_in, published, session
+    logged_in, published, post_source, saved_draft
 ):
     logged_in(is_admin=True)
     broken = published.source.replace('dest = "at_tss"', 'dest = "at_tsss"')
-    response = _post(client, broken, base_version=published.version)
+    response = post_source(broken)
     assert response.status_code == 422
     message = _error_at_field(response)
     line = broken.splitlines().index('dest = "at_tsss"') + 1
     assert f"Linje {line}: transitions[4].dest: ukendt tilstand &#39;at_tsss&#39;" in message
     assert "at_tsss" in response.get_data(as_text=True)  # the admin's text is kept
-    assert session.scalar(select(ProcessDraft)) is None
+    assert saved_draft() is None
 
 
 @pytest.mark.parametrize(
@@ -98,33 +81,31 @@ def test_an_error_is_shown_at_the_field_with_the_loaders_message_and_nothing_is_
         ),
     ],
 )
-def test_bad_input_is_a_4xx_with_a_message_never_a_500(
-    client, logged_in, published, source, expected
-):
+def test_bad_input_is_a_4xx_with_a_message_never_a_500(logged_in, post_source, source, expected):
     logged_in(is_admin=True)
-    response = _post(client, source, base_version=published.version)
+    response = post_source(source)
     assert response.status_code == 422
     assert expected in response.get_data(as_text=True)
 
 
-def test_bad_hidden_numbers_are_a_bad_request(client, logged_in, published):
+def test_bad_hidden_numbers_are_a_bad_request(client, logged_in, published, post_source):
     logged_in(is_admin=True)
-    response = _post(client, published.source, revision="-1", base_version=published.version)
+    response = post_source(published.source, revision="-1")
     assert response.status_code == 400
     assert client.post(URL + "/udgiv", data={"revision": "abc"}).status_code == 400
 
 
 def test_checking_shows_the_diagram_of_the_text_without_saving(
-    client, logged_in, published, session
+    logged_in, published, post_source, saved_draft
 ):
     logged_in(is_admin=True)
     changed = published.source.replace(OLD_LABEL, NEW_LABEL)
-    response = _post(client, changed, base_version=published.version, action="kontroller")
+    response = post_source(changed, action="kontroller")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "Rejst i styregruppen" in html.split('id="designer-diagram"')[1]
     assert "Definitionen er gyldig" in html
-    assert session.scalar(select(ProcessDraft)) is None
+    assert saved_draft() is None
 
 
 def test_the_live_check_answers_with_the_message_or_the_diagram(client, logged_in, published):
@@ -140,14 +121,14 @@ def test_the_live_check_answers_with_the_message_or_the_diagram(client, logged_i
 
 
 def test_a_saved_draft_is_diffed_and_published_as_an_audited_new_version(
-    client, logged_in, published, session, make_case, text_of
+    client, logged_in, published, post_source, saved_draft, session, make_case, text_of
 ):
     admin = logged_in(is_admin=True)
     in_flight = make_case("forum_matter", origin="FORUM-DATA")
     changed = published.source.replace(OLD_LABEL, NEW_LABEL)
-    response = _post(client, changed, base_version=published.version)
+    response = post_source(changed)
     assert response.status_code == 303
-    draft = session.scalar(select(ProcessDraft))
+    draft = saved_draft()
     assert draft is not None and draft.base_version == published.version
     page = client.get(URL).get_data(as_text=True)
     removed = '<del><span class="sr-only">Fjernet: </span>- label = &#34;Rejst i TSS&#34;</del>'
@@ -160,7 +141,7 @@ def test_a_saved_draft_is_diffed_and_published_as_an_audited_new_version(
     latest = registry.latest(session, "forum_matter")
     assert latest.version == published.version + 1
     assert latest.states["at_tss"].label == "Rejst i styregruppen"
-    assert session.scalar(select(ProcessDraft)) is None
+    assert saved_draft() is None
     publication = session.scalar(select(ProcessPublication))
     assert (publication.version, publication.based_on, publication.published_by_id) == (
         latest.version, published.version, admin.id,
@@ -178,21 +159,23 @@ def test_a_saved_draft_is_diffed_and_published_as_an_audited_new_version(
     assert engine.definition_of(in_flight).states["at_tss"].label == "Rejst i TSS"
 
 
-def test_two_admins_never_overwrite_each_others_draft(client, logged_in, published, session):
+def test_two_admins_never_overwrite_each_others_draft(
+    client, logged_in, published, post_source, saved_draft, session
+):
     logged_in(is_admin=True)
     first = published.source.replace(OLD_LABEL, NEW_LABEL)
-    assert _post(client, first, base_version=published.version).status_code == 303
+    assert post_source(first).status_code == 303
     # A second admin opened the page before the first saved: their form has no draft revision.
     second = published.source.replace(OLD_LABEL, 'label = "Hos TSS"')
-    response = _post(client, second, base_version=published.version)
+    response = post_source(second)
     assert response.status_code == 409
     html = response.get_data(as_text=True)
     assert "er blevet ændret af en anden" in html and "Hos TSS" in html
-    draft = session.scalar(select(ProcessDraft))
+    draft = saved_draft()
     assert NEW_LABEL in draft.source
     # Their form now carries the current revision: saving again replaces on purpose.
     assert f'name="revision" type="hidden" value="{draft.revision}"' in html
-    response = _post(client, second, revision=str(draft.revision), base_version=published.version)
+    response = post_source(second, revision=str(draft.revision))
     assert response.status_code == 303
     session.refresh(draft)
     assert "Hos TSS" in draft.source
@@ -200,40 +183,42 @@ def test_two_admins_never_overwrite_each_others_draft(client, logged_in, publish
     assert client.post(URL + "/udgiv", data={"revision": "1"}).status_code == 409
     assert client.post(URL + "/kasser", data={"revision": "1"}).status_code == 409
     assert client.post(URL + "/kasser", data={"revision": str(draft.revision)}).status_code == 303
-    assert session.scalar(select(ProcessDraft)) is None
+    assert saved_draft() is None
 
 
 def test_a_version_stored_since_the_draft_began_refuses_the_publish(
-    client, logged_in, published, session
+    client, logged_in, published, post_source, saved_draft, publish, session
 ):
     admin = logged_in(is_admin=True)
     changed = published.source.replace(OLD_LABEL, NEW_LABEL)
-    assert _post(client, changed, base_version=published.version).status_code == 303
-    draft = session.scalar(select(ProcessDraft))
+    assert post_source(changed).status_code == 303
+    draft = saved_draft()
     other = published.source.replace(OLD_LABEL, 'label = "Hos TSS"')
-    registry.publish(session, "forum_matter", other, based_on=published.version, actor_id=admin.id)
+    publish(other, admin)
     response = client.post(URL + "/udgiv", data={"revision": str(draft.revision)})
     assert response.status_code == 409
     assert "Der er gemt en nyere version" in response.get_data(as_text=True)
     assert registry.latest(session, "forum_matter").version == published.version + 1
 
 
-def test_publishing_the_unchanged_text_is_refused(client, logged_in, published, session):
+def test_publishing_the_unchanged_text_is_refused(
+    client, logged_in, published, post_source, saved_draft
+):
     logged_in(is_admin=True)
-    assert _post(client, published.source, base_version=published.version).status_code == 303
-    draft = session.scalar(select(ProcessDraft))
+    assert post_source(published.source).status_code == 303
+    draft = saved_draft()
     response = client.post(URL + "/udgiv", data={"revision": str(draft.revision)})
     assert response.status_code == 422
     assert "der er intet at udgive" in response.get_data(as_text=True)
 
 
-def test_the_designer_reads_in_english(client, logged_in, published, text_of):
+def test_the_designer_reads_in_english(client, logged_in, published, post_source, text_of):
     logged_in(is_admin=True)
     client.post("/sprog", data={"sprog": "en", "tilbage": "/"})
     page = text_of(client.get(URL))
     assert "Process designer: Forum matter" in page
     assert f"Published version: {published.version}." in page
-    broken = _post(client, "name = [", base_version=published.version)
+    broken = post_source("name = [")
     assert "The definition is not valid" in text_of(broken)
     assert "Edit states and transitions in a form" in page
     form = text_of(client.get(URL + "/formular"))

@@ -7,30 +7,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import select
 
-from models import ProcessDraft
 from workflow.designer import form_editor
 from workflow.designer.queries import check
 from workflow.engine.processes import registry
 
 URL = "/admin/procesdesigner/forum_matter/formular"
-
-
-@pytest.fixture
-def published(session):
-    return registry.latest(session, "forum_matter")
-
-
-def _form(published, **changes):
-    """Every input as the page shows it, with `changes` (key path -> value) applied."""
-    posted = {
-        item.name: item.value
-        for group in form_editor.groups(published.source)
-        for item in group.inputs
-    }
-    posted.update(changes)
-    return {**posted, "revision": "0", "base_version": str(published.version)}
 
 
 def _error_of(html: str, key: str) -> str:
@@ -39,6 +21,12 @@ def _error_of(html: str, key: str) -> str:
     assert found, html
     assert f'href="#{input_id}"' in html
     return found.group(1)
+
+
+def _refused_at(response, key: str) -> str:
+    """The message at the input `key` of a form the designer refused (422)."""
+    assert response.status_code == 422
+    return _error_of(response.get_data(as_text=True), key)
 
 
 def test_the_form_shows_each_state_and_transition(client, logged_in, text_of):
@@ -59,9 +47,9 @@ def test_the_form_shows_each_state_and_transition(client, logged_in, text_of):
         "forum_work_plan", "implementation_plan", "joint_agreement", "signature_initiative",
     ],
 )  # fmt: skip
-def test_unchanged_form_keeps_the_text_as_it_was(session, name):
+def test_unchanged_form_keeps_the_text_as_it_was(form_inputs, session, name):
     published = registry.latest(session, name)
-    posted = _form(published)
+    posted = form_inputs(published)
     result = form_editor.apply(published.source, posted)
     # Every line and comment stays; tomlkit only drops the space before "}" after a date
     # at the end of an inline table (forum_work_plan's `opens`).
@@ -72,26 +60,20 @@ def test_unchanged_form_keeps_the_text_as_it_was(session, name):
 
 
 def test_a_change_in_the_form_is_saved_into_the_draft_keeping_comments(
-    client, logged_in, published, session
+    client, logged_in, post_form, saved_draft, saved_definition
 ):
     logged_in(is_admin=True)
-    response = client.post(
-        URL,
-        data=_form(
-            published,
-            **{
-                "states.at_tss.label": "Rejst i styregruppen",
-                "states.at_tss.reminders": "10, 3",
-                "states.decided.deadline.days": "45",
-                "transitions[4].allowed": "secretariat@current",
-            },
-        ),
+    response = post_form(
+        **{
+            "states.at_tss.label": "Rejst i styregruppen",
+            "states.at_tss.reminders": "10, 3",
+            "states.decided.deadline.days": "45",
+            "transitions[4].allowed": "secretariat@current",
+        }
     )
     assert response.status_code == 303, response.get_data(as_text=True)
-    draft = session.scalar(select(ProcessDraft))
-    assert "# Forum matter (seed 000)" in draft.source  # comments stay
-    definition, problem = check("forum_matter", draft.source)
-    assert problem is None
+    assert "# Forum matter (seed 000)" in saved_draft().source  # comments stay
+    definition = saved_definition()
     assert definition.states["at_tss"].label == "Rejst i styregruppen"
     assert definition.states["at_tss"].reminders == (10, 3)
     assert definition.states["decided"].deadline.days == 45
@@ -115,16 +97,14 @@ def test_a_change_in_the_form_is_saved_into_the_draft_keeping_comments(
     ],
 )
 def test_the_loaders_message_is_shown_at_the_input_it_names(
-    client, logged_in, published, session, key, value, expected
+    logged_in, post_form, saved_draft, key, value, expected
 ):
     logged_in(is_admin=True)
-    response = client.post(URL, data=_form(published, **{key: value}))
-    assert response.status_code == 422
-    assert expected in _error_of(response.get_data(as_text=True), key)
-    assert session.scalar(select(ProcessDraft)) is None
+    assert expected in _refused_at(post_form(**{key: value}), key)
+    assert saved_draft() is None
 
 
-def test_a_new_state_and_transition_join_the_definition(client, logged_in, published, session):
+def test_a_new_state_and_transition_join_the_definition(logged_in, post_form, saved_definition):
     logged_in(is_admin=True)
     new = {
         "ny_tilstand.name": "hos_kku",
@@ -133,7 +113,7 @@ def test_a_new_state_and_transition_join_the_definition(client, logged_in, publi
         "ny_tilstand.body": "KKU",
     }
     # A state nothing leads to is refused at the new state's inputs.
-    response = client.post(URL, data=_form(published, **new))
+    response = post_form(**new)
     assert response.status_code == 422
     assert "kan ikke nås fra starttilstanden" in response.get_data(as_text=True)
     new |= {
@@ -144,28 +124,22 @@ def test_a_new_state_and_transition_join_the_definition(client, logged_in, publi
         "ny_overgang.dest": "hos_kku",
         "ny_overgang.allowed": "chair@current",
     }
-    response = client.post(URL, data=_form(published, **new))
-    assert response.status_code == 422  # hos_kku has no way out and is not final
-    assert "har ingen udgående overgange" in _error_of(
-        response.get_data(as_text=True), "ny_tilstand.name"
-    )
-    response = client.post(URL, data=_form(published, **{**new, "ny_overgang.dest": "closed"}))
+    # hos_kku has no way out and is not final.
+    response = post_form(**new)
+    assert "har ingen udgående overgange" in _refused_at(response, "ny_tilstand.name")
+    response = post_form(**{**new, "ny_overgang.dest": "closed"})
     assert response.status_code == 422
-    response = client.post(
-        URL, data=_form(published, **{**new, "ny_overgang.allowed": "kok@current"})
-    )
+    response = post_form(**{**new, "ny_overgang.allowed": "kok@current"})
     assert "ukendt rolle" in _error_of(response.get_data(as_text=True), "ny_overgang.allowed")
-    response = client.post(URL, data=_form(published, **{**new, "ny_tilstand.final": "on"}))
+    response = post_form(**{**new, "ny_tilstand.final": "on"})
     assert response.status_code == 303, response.get_data(as_text=True)
-    draft = session.scalar(select(ProcessDraft))
-    definition, problem = check("forum_matter", draft.source)
-    assert problem is None
+    definition = saved_definition()
     assert definition.states["hos_kku"].final and definition.states["hos_kku"].body == "KKU"
     assert definition.transition("send_til_kku").sources == ("decided",)
 
 
 def test_a_transitions_fields_are_edited_and_added_in_the_form(
-    client, logged_in, published, session
+    logged_in, post_form, saved_definition
 ):
     logged_in(is_admin=True)
     # transitions[2] is "decide", whose one field is the decision (comment).
@@ -177,15 +151,11 @@ def test_a_transitions_fields_are_edited_and_added_in_the_form(
         "transitions[2].nyt_felt.label": "Besluttet den",
         "transitions[2].nyt_felt.label_en": "Decided on",
     }
-    response = client.post(URL, data=_form(published, **changes))
-    assert response.status_code == 422
-    assert "ukendt felttype &#39;dato&#39;" in _error_of(
-        response.get_data(as_text=True), "transitions[2].nyt_felt.type"
-    )
+    response = post_form(**changes)
+    assert "ukendt felttype &#39;dato&#39;" in _refused_at(response, "transitions[2].nyt_felt.type")
     changes["transitions[2].nyt_felt.type"] = "date"
-    assert client.post(URL, data=_form(published, **changes)).status_code == 303
-    definition, problem = check("forum_matter", session.scalar(select(ProcessDraft)).source)
-    assert problem is None
+    assert post_form(**changes).status_code == 303
+    definition = saved_definition()
     fields = definition.transition("decide").fields
     assert [(f.name, f.type, f.required, f.label) for f in fields] == [
         ("comment", "text", False, "Beslutningens ordlyd"),
@@ -194,7 +164,7 @@ def test_a_transitions_fields_are_edited_and_added_in_the_form(
 
 
 def test_records_only_is_a_checkbox_refused_on_a_transition_that_moves_the_case(
-    client, logged_in, session
+    client, logged_in, session, form_inputs, saved_draft
 ):
     """The plan's record_kkr_dialogue is records-only: the box is ticked, an unchanged form
     keeps the key; ticked on a transition to another state the loader's refusal stands at it."""
@@ -209,16 +179,16 @@ def test_records_only_is_a_checkbox_refused_on_a_transition_that_moves_the_case(
     assert re.search(rf'<input type="checkbox"[^>]*id="{box}"[^>]*value="on" checked', html)
     assert f'aria-describedby="{box}-hint"' in html and f'id="{box}-hint"' in html
 
-    response = client.post(url, data=_form(plan, **{conclude: "on"}))
-    assert response.status_code == 422
-    message = _error_of(response.get_data(as_text=True), conclude)
+    message = _refused_at(client.post(url, data=form_inputs(plan, **{conclude: "on"})), conclude)
     assert "conclude_dialogue" in message and "source = dest" in message
-    assert session.scalar(select(ProcessDraft)) is None
+    assert saved_draft() is None
 
-    response = client.post(url, data=_form(plan, **{dialogue: ""}))
+    response = client.post(url, data=form_inputs(plan, **{dialogue: ""}))
     assert response.status_code == 303, response.get_data(as_text=True)
-    definition, problem = check("implementation_plan", session.scalar(select(ProcessDraft)).source)
-    assert problem is None
+    draft = saved_draft()
+    assert draft is not None
+    definition, problem = check("implementation_plan", draft.source)
+    assert problem is None and definition is not None
     assert not definition.transition("record_kkr_dialogue").records_only
     assert definition.transition("record_budget_adoption").records_only
 
@@ -235,22 +205,19 @@ def _diagram_of(html: str) -> str:
 
 
 def test_a_state_and_its_transition_are_removed_keeping_the_comments(
-    client, logged_in, published, session
+    client, logged_in, published, post_form, saved_draft, saved_definition
 ):
     logged_in(is_admin=True)
     assert "Trukket tilbage" in _diagram_of(client.get(URL).get_data(as_text=True))
-    response = client.post(
-        URL, data=_form(published, **{"states.withdrawn.fjern": "on", "transitions[1].fjern": "on"})
-    )
+    response = post_form(**{"states.withdrawn.fjern": "on", "transitions[1].fjern": "on"})
     assert response.status_code == 303, response.get_data(as_text=True)
-    source = session.scalar(select(ProcessDraft)).source
+    source = saved_draft().source
     assert "[states.withdrawn]" not in source
     assert 'trigger = "withdraw"' not in source
     # The comment above the routes was filed under the removed state by tomlkit; it stays.
     assert "# The engine sends these matters to TSS by itself" in source
     removed_lines = {"[states.withdrawn]", 'trigger = "withdraw"', 'dest = "withdrawn"'}
-    definition, problem = check("forum_matter", source)
-    assert problem is None
+    definition = saved_definition()
     assert "withdrawn" not in definition.states
     assert "withdraw" not in {t.trigger for t in definition.transitions}
     kept = [line for line in published.source.splitlines() if line.startswith("#")]
@@ -261,13 +228,11 @@ def test_a_state_and_its_transition_are_removed_keeping_the_comments(
     assert 'name="states.withdrawn.label"' not in page
 
 
-def test_a_field_is_removed(client, logged_in, published, session):
+def test_a_field_is_removed(client, logged_in, post_form, saved_definition):
     logged_in(is_admin=True)
-    response = client.post(URL, data=_form(published, **{"transitions[2].fields[0].fjern": "on"}))
+    response = post_form(**{"transitions[2].fields[0].fjern": "on"})
     assert response.status_code == 303, response.get_data(as_text=True)
-    source = session.scalar(select(ProcessDraft)).source
-    definition, problem = check("forum_matter", source)
-    assert problem is None
+    definition = saved_definition()
     assert definition.transition("decide").fields == ()
     assert definition.transition("withdraw").fields  # only the ticked one went
     page = client.get(URL).get_data(as_text=True)
@@ -276,55 +241,50 @@ def test_a_field_is_removed(client, logged_in, published, session):
 
 
 def test_removing_a_state_a_transition_uses_is_refused_at_the_field(
-    client, logged_in, published, session
+    logged_in, post_form, saved_draft
 ):
     logged_in(is_admin=True)
-    response = client.post(URL, data=_form(published, **{"states.withdrawn.fjern": "on"}))
+    response = post_form(**{"states.withdrawn.fjern": "on"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert "ukendt tilstand &#39;withdrawn&#39;" in _error_of(html, "transitions[1].dest")
     assert "ukendt tilstand &#39;withdrawn&#39;" in _error_of(html, "states.withdrawn.fjern")
-    assert session.scalar(select(ProcessDraft)) is None
+    assert saved_draft() is None
     assert "Trukket tilbage" in _diagram_of(html)  # the draft is as it was
 
 
 def test_after_a_removal_the_loaders_message_lands_at_the_input_shown(
-    client, logged_in, published, session
+    logged_in, post_form, saved_draft
 ):
     """The loader counts transitions after the removal; the form before it."""
     logged_in(is_admin=True)
-    response = client.post(
-        URL,
-        data=_form(
-            published,
-            **{
-                "states.withdrawn.fjern": "on",
-                "transitions[1].fjern": "on",
-                "transitions[4].allowed": "chef@current",
-            },
-        ),
+    response = post_form(
+        **{
+            "states.withdrawn.fjern": "on",
+            "transitions[1].fjern": "on",
+            "transitions[4].allowed": "chef@current",
+        }
     )
-    assert response.status_code == 422
-    assert "ukendt rolle" in _error_of(response.get_data(as_text=True), "transitions[4].allowed")
-    assert session.scalar(select(ProcessDraft)) is None
+    assert "ukendt rolle" in _refused_at(response, "transitions[4].allowed")
+    assert saved_draft() is None
 
 
 def test_the_remove_boxes_and_the_replay_link_read_in_english(
-    client, logged_in, published, text_of
+    client, logged_in, post_form, text_of
 ):
     logged_in(is_admin=True)
     client.post("/sprog", data={"sprog": "en", "tilbage": "/"})
     form = text_of(client.get(URL))
     assert "Remove the state" in form and "Remove the transition" in form
     assert "Remove the field comment" in form
-    client.post(URL, data=_form(published, **{"transitions[2].fields[0].fjern": "on"}))
+    post_form(**{"transitions[2].fields[0].fjern": "on"})
     assert "Replay with this draft" in text_of(client.get("/admin/procesdesigner/forum_matter"))
     replay = text_of(client.get("/admin/hvad-hvis?version=forum_matter:kladde"))
     assert "Forum matter – draft in the process designer" in replay
 
 
 def test_a_new_fields_error_lands_at_its_input_after_a_transition_above_is_removed(
-    client, logged_in, published, session
+    logged_in, post_form, saved_draft
 ):
     logged_in(is_admin=True)
     changes = {
@@ -333,9 +293,6 @@ def test_a_new_fields_error_lands_at_its_input_after_a_transition_above_is_remov
         "transitions[2].nyt_felt.name": "decided_on",
         "transitions[2].nyt_felt.type": "dato",
     }
-    response = client.post(URL, data=_form(published, **changes))
-    assert response.status_code == 422
-    assert "ukendt felttype &#39;dato&#39;" in _error_of(
-        response.get_data(as_text=True), "transitions[2].nyt_felt.type"
-    )
-    assert session.scalar(select(ProcessDraft)) is None
+    response = post_form(**changes)
+    assert "ukendt felttype &#39;dato&#39;" in _refused_at(response, "transitions[2].nyt_felt.type")
+    assert saved_draft() is None

@@ -4,31 +4,35 @@ audit row), closed cases and unmapped states left on their version."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from models import AdminAuditEntry, CaseEvent
-from workflow.engine.processes import registry
 
 URL = "/admin/procesdesigner/forum_matter/flyt"
 OLD_LABEL = 'label = "Rejst i TSS"'
 
 
-def _publish_new_version(session, admin):
-    before = registry.latest(session, "forum_matter")
-    text = before.source.replace(OLD_LABEL, 'label = "Rejst i styregruppen"')
-    registry.publish(session, "forum_matter", text, based_on=before.version, actor_id=admin.id)
-    session.commit()
-    return before.version, before.version + 1
+@pytest.fixture
+def publish_new_version(session, published, publish):
+    """Publish forum_matter with a state renamed, by `admin`; the old and the new version."""
+
+    def run(admin):
+        publish(published.source.replace(OLD_LABEL, 'label = "Rejst i styregruppen"'), admin)
+        session.commit()
+        return published.version, published.version + 1
+
+    return run
 
 
 def test_an_admin_maps_the_old_states_and_the_cases_move(
-    client, logged_in, session, make_case, text_of
+    client, logged_in, session, make_case, publish_new_version, text_of
 ):
     admin = logged_in(is_admin=True)
     at_tss = make_case("forum_matter", origin="FORUM-DATA", state="at_tss")
     draft = make_case("forum_matter", origin="FORUM-DATA")
     closed = make_case("forum_matter", origin="FORUM-DATA", state="closed")
-    old, new = _publish_new_version(session, admin)
+    old, new = publish_new_version(admin)
 
     page = client.get(URL)
     assert page.status_code == 200
@@ -56,11 +60,11 @@ def test_an_admin_maps_the_old_states_and_the_cases_move(
 
 
 def test_a_state_the_new_version_lacks_is_refused_at_its_field(
-    client, logged_in, session, make_case
+    client, logged_in, session, make_case, publish_new_version
 ):
     admin = logged_in(is_admin=True)
     case = make_case("forum_matter", origin="FORUM-DATA", state="in_forum")
-    old, _new = _publish_new_version(session, admin)
+    old, _new = publish_new_version(admin)
     response = client.post(URL, data={f"map-{old}-in_forum": "nowhere"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)

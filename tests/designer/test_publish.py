@@ -20,13 +20,11 @@ def files(tmp_path, states_dir):
     return tmp_path
 
 
-def test_a_published_version_survives_the_sync_of_the_unchanged_files(session, files, make_user):
+def test_a_published_version_survives_the_sync_of_the_unchanged_files(
+    session, files, make_user, published, publish
+):
     admin = make_user(is_admin=True)
-    before = registry.latest(session, "forum_matter")
-    changed = before.source.replace(OLD_LABEL, 'label = "Hos TSS"')
-    row = registry.publish(
-        session, "forum_matter", changed, based_on=before.version, actor_id=admin.id
-    )
+    row = publish(published.source.replace(OLD_LABEL, 'label = "Hos TSS"'), admin)
     assert ProcessRegistry(directory=files).sync(session) == []
     assert registry.latest(session, "forum_matter").version == row.version
     # A file edited after the publish is new text: it is stored as the next version.
@@ -38,36 +36,28 @@ def test_a_published_version_survives_the_sync_of_the_unchanged_files(session, f
     assert [(r.name, r.version) for r in created] == [("forum_matter", row.version + 1)]
 
 
-def test_publish_validates_with_the_loader_and_checks_the_version(session, make_user):
+def test_publish_validates_with_the_loader_and_checks_the_version(make_user, published, publish):
     admin = make_user(is_admin=True)
-    before = registry.latest(session, "forum_matter")
     with pytest.raises(DefinitionError, match=r"transitions\[4\]\.dest: ukendt tilstand"):
-        registry.publish(
-            session, "forum_matter", before.source.replace('dest = "at_tss"', 'dest = "x"'),
-            based_on=before.version, actor_id=admin.id,
-        )  # fmt: skip
+        publish(published.source.replace('dest = "at_tss"', 'dest = "x"'), admin)
     with pytest.raises(DefinitionError, match="name: skal være 'forum_matter'"):
-        registry.publish(
-            session, "forum_matter",
-            before.source.replace('name = "forum_matter"', 'name = "andet"'),
-            based_on=before.version, actor_id=admin.id,
-        )  # fmt: skip
+        publish(published.source.replace('name = "forum_matter"', 'name = "andet"'), admin)
     with pytest.raises(VersionMoved):
-        registry.publish(
-            session, "forum_matter", before.source.replace(OLD_LABEL, 'label = "Hos TSS"'),
-            based_on=before.version - 1, actor_id=admin.id,
+        publish(
+            published.source.replace(OLD_LABEL, 'label = "Hos TSS"'), admin,
+            based_on=published.version - 1,
         )  # fmt: skip
 
 
-def test_only_one_process_may_hold_a_case_per_plan_year(session, make_user):
+def test_only_one_process_may_hold_a_case_per_plan_year(make_user, published, publish):
     admin = make_user(is_admin=True)
-    before = registry.latest(session, "forum_matter")
     with pytest.raises(DefinitionError) as raised:
-        registry.publish(
-            session, "forum_matter",
-            before.source.replace("escalation_days = 14", "escalation_days = 14\nplan_year = true"),
-            based_on=before.version, actor_id=admin.id,
-        )  # fmt: skip
+        publish(
+            published.source.replace(
+                "escalation_days = 14", "escalation_days = 14\nplan_year = true"
+            ),
+            admin,
+        )
     assert str(raised.value) == (
         "forum_matter (kladde): plan_year: kun én proces kan have en sag pr. planår "
         "(også implementation_plan)"

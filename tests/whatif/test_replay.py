@@ -7,25 +7,38 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
-from support.whatif import BETWEEN, LATE, NOW, ON_TIME, TSS_MEETINGS, WAITING, build, local
+from support.whatif import (
+    BETWEEN,
+    LATE,
+    NOW,
+    ON_TIME,
+    TSS_MEETINGS,
+    WAITING,
+    KnownHistory,
+    local,
+)
 
 from models import Case, Meeting, User
+from workflow.engine.processes import registry
 from workflow.whatif.queries import load_history, months_ago
 from workflow.whatif.replay import replay
-from workflow.whatif.scenario import Scenario
+from workflow.whatif.scenario import Scenario, parse_draft
 
 
 def _history(session: Session) -> Any:
     return load_history(session, months_ago(NOW, 12), NOW)
 
 
+def _replay_draft(session: Session, source: str) -> Any:
+    """Replay the last 12 months with the definition `source` as the signature initiative's."""
+    return replay(_history(session), Scenario(draft=parse_draft(source, registry.names(session))))
+
+
 def test_shorter_tss_deadline_moves_exactly_the_cases_between_the_deadlines(
     session: Session,
-    make_case: Callable[..., Case],
-    make_user: Callable[..., User],
-    make_meeting: Callable[..., Meeting],
+    known_history: Callable[..., KnownHistory],
 ) -> None:
-    known = build(session, make_case, make_user, make_meeting)
+    known = known_history()
     result = replay(_history(session), Scenario(material_days={"TSS": 4}))
 
     assert result.cases == len(ON_TIME) + len(BETWEEN) + len(LATE)
@@ -54,11 +67,9 @@ def test_shorter_tss_deadline_moves_exactly_the_cases_between_the_deadlines(
 
 def test_replay_without_changes_gives_the_history_back(
     session: Session,
-    make_case: Callable[..., Case],
-    make_user: Callable[..., User],
-    make_meeting: Callable[..., Meeting],
+    known_history: Callable[..., KnownHistory],
 ) -> None:
-    build(session, make_case, make_user, make_meeting)
+    known_history()
     result = replay(_history(session), Scenario())
 
     assert result.moved == []
@@ -69,11 +80,9 @@ def test_replay_without_changes_gives_the_history_back(
 
 def test_a_calendar_without_the_late_meeting_moves_its_cases_to_the_next(
     session: Session,
-    make_case: Callable[..., Case],
-    make_user: Callable[..., User],
-    make_meeting: Callable[..., Meeting],
+    known_history: Callable[..., KnownHistory],
 ) -> None:
-    known = build(session, make_case, make_user, make_meeting)
+    known = known_history()
     calendar = (date(2020, 10, 1), date(2020, 10, 29), date(2020, 12, 17))
     result = replay(_history(session), Scenario(calendars={"TSS": calendar}))
 
@@ -85,43 +94,24 @@ def test_a_calendar_without_the_late_meeting_moves_its_cases_to_the_next(
 
 def test_replay_writes_nothing(
     session: Session,
-    make_case: Callable[..., Case],
-    make_user: Callable[..., User],
-    make_meeting: Callable[..., Meeting],
+    known_history: Callable[..., KnownHistory],
     footprint: Callable[[Case], dict[str, Any]],
 ) -> None:
-    known = build(session, make_case, make_user, make_meeting)
+    known = known_history()
     before = {day: footprint(case) for day, case in known.cases.items()}
     replay(_history(session), Scenario(material_days={"TSS": 4}))
     session.commit()
     assert {day: footprint(case) for day, case in known.cases.items()} == before
 
 
-def _draft(session: Session, old: str, new: str, count: int = 1) -> Any:
-    from pathlib import Path
-
-    from workflow.engine.processes import registry
-    from workflow.whatif.scenario import parse_draft
-
-    source = Path(__file__).resolve().parents[2] / "states" / "signature_initiative.toml"
-    text = source.read_text(encoding="utf-8")
-    assert old in text
-    return parse_draft(text.replace(old, new, count), registry.names(session))
-
-
 def test_a_draft_deadline_counts_the_stays_that_would_break_it(
     session: Session,
-    make_case: Callable[..., Case],
-    make_user: Callable[..., User],
-    make_meeting: Callable[..., Meeting],
+    known_history: Callable[..., KnownHistory],
+    signature_draft: Callable[..., str],
 ) -> None:
-    build(session, make_case, make_user, make_meeting)
-    draft = _draft(
-        session,
-        'deadline = { kind = "material" }',
-        'deadline = { kind = "days_after_entry", days = 30 }',
-    )
-    result = replay(_history(session), Scenario(draft=draft))
+    known_history()
+    draft = signature_draft('deadline = { kind = "days_after_entry", days = 30 }')
+    result = _replay_draft(session, draft)
     # TSS still decides at its meetings, so nothing moves; but the four cases decided on
     # 26 November stayed more than 30 days (submitted 20-26 October), the two of 29 October
     # fifteen days.
@@ -132,13 +122,12 @@ def test_a_draft_deadline_counts_the_stays_that_would_break_it(
 
 def test_a_draft_without_a_transition_the_cases_took_stops_their_replay(
     session: Session,
-    make_case: Callable[..., Case],
-    make_user: Callable[..., User],
-    make_meeting: Callable[..., Meeting],
+    known_history: Callable[..., KnownHistory],
+    signature_draft: Callable[..., str],
 ) -> None:
-    build(session, make_case, make_user, make_meeting)
-    draft = _draft(session, "tss_recommend", "tss_indstil", -1)
-    result = replay(_history(session), Scenario(draft=draft))
+    known_history()
+    draft = signature_draft("tss_indstil", old="tss_recommend", count=-1)
+    result = _replay_draft(session, draft)
     # The stopped cases are left out of both sides: nothing is compared, and the page says why.
     assert result.stopped == {"transition": 6}
     assert (result.cases, result.stages, result.meetings) == (0, [], [])
@@ -166,11 +155,9 @@ def test_the_whatif_package_cannot_change_a_case() -> None:
 
 def test_a_case_still_waiting_counts_at_the_meeting_it_is_planned_for(
     session: Session,
-    make_case: Callable[..., Case],
-    make_user: Callable[..., User],
-    make_meeting: Callable[..., Meeting],
+    known_history: Callable[..., KnownHistory],
 ) -> None:
-    known = build(session, make_case, make_user, make_meeting, waiting=True)
+    known = known_history(waiting=True)
     # An extra TSS meeting on 10 December: its materialefrist (8 working days) is 30 November,
     # the day the waiting case was submitted.
     calendar = (*TSS_MEETINGS, date(2020, 12, 10))
