@@ -87,11 +87,11 @@ def _admin(server: str) -> Engine:
 
 
 @contextmanager
-def _postgres_copy(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def postgres_copy(server: str, shared: Path) -> Iterator[str]:
     """A scratch database made from the run's demo template, which the first process builds
     (the run's controller drops it at the end: `pytest_sessionfinish`). The copy is made under
-    the build lock, so no process is connected to the template while the server copies it."""
-    shared = _shared_folder(tmp_path_factory)
+    the build lock, so no process is connected to the template while the server copies it.
+    `shared`: the folder of the run's processes, holding the lock and the template's name."""
     named = shared / TEMPLATE_NAME_FILE
     with ExitStack() as copied:
         with _build_lock(shared):
@@ -133,7 +133,7 @@ def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoData
     """The demo in a scratch database on $TEST_DATABASE_URL's server, or in a SQLite file."""
     server = os.environ.get("TEST_DATABASE_URL")
     if server:
-        with _postgres_copy(server, tmp_path_factory) as url:
+        with postgres_copy(server, _shared_folder(tmp_path_factory)) as url:
             engine = make_engine(url)
             yield DemoDatabase(url, engine)
             engine.dispose()
