@@ -15,12 +15,14 @@ from datetime import timedelta
 import pikepdf
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from support.api import problem_of
 from support.documents import pdf_text
 
-from workflow.cases import record_verify
+from models import AdminAuditEntry, Attachment
+from workflow.cases import operations, record_verify
 from workflow.cli import main
-from workflow.engine import clock
+from workflow.engine import audit, clock
 from workflow.meetings import agenda
 from workflow.meetings import operations as meetings
 
@@ -198,3 +200,68 @@ def test_a_closed_item_is_printed_in_full_only_for_its_body(
     outsider = printed("member@SU-NORD-SOM")
     assert "Afvist i lukket møde." not in outsider and "Afvist" not in outsider
     assert "Udgiftsfordeling for hjælpemidler." in outsider
+
+
+def _exports(session, case_id):
+    return list(
+        session.scalars(
+            select(AdminAuditEntry)
+            .where(
+                AdminAuditEntry.action == operations.RECORD_EXPORTED,
+                AdminAuditEntry.object_id == str(case_id),
+            )
+            .order_by(AdminAuditEntry.seq)
+        )
+    )
+
+
+def test_each_record_taken_is_logged_with_its_channel_and_fingerprint(recorded, session):
+    case, su, _attachment, data = recorded
+    (entry,) = _exports(session, case.id)
+    manifest = zipfile.ZipFile(io.BytesIO(data)).read("manifest.json")
+    assert entry.actor_id == su.user.id
+    assert entry.object_type == "case" and entry.object_id == str(case.id)
+    assert entry.data["channel"] == "api"
+    assert entry.data["manifest_sha256"] == hashlib.sha256(manifest).hexdigest()
+    assert entry.data["chain_head"] == json.loads(manifest)["chain"]["head"]
+    _record(su, case.id)
+    assert [e.data["channel"] for e in _exports(session, case.id)] == ["api", "api"]
+
+
+def test_a_refused_record_is_not_logged(api, make_case, session, tmp_path):
+    draft = make_case(title="Nordens kladde")
+    problem_of(api("member@SU-SYD-SOM").get(f"/cases/{draft.id}/record"), 404)
+    case = make_case(title="Bilaget er væk")
+    su = api("chair@SU-NORD-SOM")
+    stored = _attach(su, case.id, "notat.txt", NOTE)
+    key = session.get(Attachment, stored["id"]).storage_key
+    (tmp_path / "files" / key).unlink()
+    problem = problem_of(su.get(f"/cases/{case.id}/record"), 422)
+    assert problem["rule"] == "file_intact"
+    assert _exports(session, draft.id) == [] and _exports(session, case.id) == []
+
+
+def test_taking_records_leaves_the_case_chain_and_earlier_records_intact(
+    recorded, session, audit_checkpoint_dir
+):
+    """The log is on the admin chain: the case's events, and so every record already handed
+    out, stay as they were; `record verify` (with the key) and `audit verify` both pass."""
+    case, su, _attachment, first = recorded
+    for _ in range(3):
+        assert _record(su, case.id) == first
+    su.post(f"/cases/{case.id}/attachments", json={
+        "filename": "bilag2.txt", "content_base64": base64.b64encode(b"Mere.\n").decode(),
+    })  # fmt: skip
+    later = _record(su, case.id)
+    assert later != first
+    assert record_verify.verify(io.BytesIO(first), _key()).problems == []
+    assert record_verify.verify(io.BytesIO(later), _key()).problems == []
+    earlier_events = json.loads(zipfile.ZipFile(io.BytesIO(first)).read("events.json"))["events"]
+    later_events = json.loads(zipfile.ZipFile(io.BytesIO(later)).read("events.json"))["events"]
+    assert later_events[: len(earlier_events)] == earlier_events
+    assert [e["trigger"] for e in later_events] == [
+        "create", "attachment_added", "attachment_added",
+    ]  # fmt: skip
+    assert len(_exports(session, case.id)) == 5
+    report = audit.verify(session, audit_checkpoint_dir)
+    assert report.problems == []

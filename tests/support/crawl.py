@@ -3,11 +3,16 @@
 
 from __future__ import annotations
 
+import io
 from collections import deque
+from collections.abc import Callable
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from workflow.cases import record_verify
 
 PAGES_PER_ROLE = 250
 DEMO_PASSWORD = "aftaleflow-demo"
@@ -31,9 +36,30 @@ ROLES = [
 ]
 # Links that end the session or leave the pages (they are tested where they belong).
 NOT_FOLLOWED = ("/logout", "/static/")
-# Downloads built per case (the case record renders a PDF/A each time) would spend the page
-# budget on rendering; they are tested in tests/cases/test_record_views.py.
-NOT_FOLLOWED_SUFFIXES = ("/sagsakt.zip",)
+
+
+def case_record_problem(response: TestResponse) -> str | None:
+    """What is wrong with a downloaded case record (None: a ZIP that verifies)."""
+    if response.mimetype != "application/zip":
+        return f"served as {response.mimetype}, not a ZIP"
+    problems = record_verify.verify(io.BytesIO(response.get_data())).problems
+    return "; ".join(problems) or None
+
+
+# Downloads, by how their paths end, and the check of what they serve (never the pages' HTML
+# checks). Each case record renders a PDF/A, so a role fetches the first few it is shown,
+# outside the page budget: enough to show that the button works for every role that sees it.
+DOWNLOADS: dict[str, Callable[[TestResponse], str | None]] = {
+    "/sagsakt.zip": case_record_problem,
+}
+DOWNLOAD_SUFFIXES = tuple(DOWNLOADS)
+DOWNLOADS_PER_ROLE = 2
+
+
+def download_check(url: str) -> Callable[[TestResponse], str | None] | None:
+    """The check of the download `url` leads to (None: a page)."""
+    path = urlsplit(url).path
+    return next((check for suffix, check in DOWNLOADS.items() if path.endswith(suffix)), None)
 
 
 class _Links(HTMLParser):
@@ -61,15 +87,37 @@ def links_of(page_url: str, html: str) -> list[str]:
     return found
 
 
+def _fetch_download(
+    client: FlaskClient, url: str, linked_from: str, refused: dict[str, tuple[int, str]]
+) -> None:
+    check = download_check(url)
+    assert check is not None
+    response = client.get(url)
+    if response.status_code != 200:
+        refused[url] = (response.status_code, linked_from)
+        return
+    problem = check(response)
+    if problem:
+        refused[url] = (response.status_code, f"{linked_from}; {problem}")
+
+
 def crawl(
-    client: FlaskClient, start: str = "/", pages: dict[str, str] | None = None
+    client: FlaskClient,
+    start: str = "/",
+    pages: dict[str, str] | None = None,
+    downloads: list[str] | None = None,
 ) -> tuple[dict[str, tuple[int, str]], int]:
     """Visit pages breadth first from `start`; return the refused ones, with where they were
     linked from, and how many pages were visited. The HTML pages shown are kept in `pages`
-    (path: HTML), for the phone-width check (tests/support/phone.py)."""
+    (path: HTML), for the phone-width check (tests/support/phone.py). The first
+    DOWNLOADS_PER_ROLE downloads (DOWNLOADS) are fetched as soon as a page links them, apart
+    from the page budget, and checked as what they are, never as HTML: one refused or broken
+    is refused (what is wrong follows where it was linked from); the ones fetched are added to
+    `downloads`."""
     queue: deque[tuple[str, str]] = deque([(start, "(start)")])
     seen = {start}
     refused: dict[str, tuple[int, str]] = {}
+    fetched: list[str] = [] if downloads is None else downloads
     visited = 0
     while queue and visited < PAGES_PER_ROLE:
         url, linked_from = queue.popleft()
@@ -91,11 +139,12 @@ def crawl(
         if pages is not None:
             pages[url] = html
         for link in links_of(url, html):
-            if (
-                link not in seen
-                and not link.startswith(NOT_FOLLOWED)
-                and not link.endswith(NOT_FOLLOWED_SUFFIXES)
-            ):
-                seen.add(link)
+            if link in seen or link.startswith(NOT_FOLLOWED):
+                continue
+            seen.add(link)
+            if download_check(link) is None:
                 queue.append((link, url))
+            elif len(fetched) < DOWNLOADS_PER_ROLE:
+                _fetch_download(client, link, url, refused)
+                fetched.append(link)
     return refused, visited

@@ -6,12 +6,16 @@ the W3C Nu checker (tests/support/html_checker.py: one run of vnu.jar per role; 
 Java or the jar, failed in CI). The pages are fetched once for all three checks.
 
 A link the user may not follow must not be shown (docs/access.md): the pages ask the access
-policy before they render a link, so a refusal here is a link shown by mistake.
+policy before they render a link, so a refusal here is a link shown by mistake. Downloads are
+followed too and checked as what they are (tests/support/crawl.py): every role that is shown
+the case record's button fetches a record or two and gets a ZIP that verifies.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,7 @@ import pytest
 from flask import Flask, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from support.crawl import DEMO_PASSWORD, ROLES, crawl
+from support.crawl import DEMO_PASSWORD, DOWNLOADS_PER_ROLE, ROLES, case_record_problem, crawl
 from support.demo_data import DemoDatabase, demo_session
 from support.html_checker import check_pages, checker_or_none, report
 from support.phone import describe, phone_browser, phone_problems
@@ -29,6 +33,10 @@ from support.web import build_app
 from models import User
 from workflow import demo
 from workflow.engine import clock
+
+RECORD_BUTTON = "/sagsakt.zip"
+# The demo roles that see no case, so are never shown a case record's button.
+NO_CASES = {"ingen"}
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +93,17 @@ def test_every_link_a_role_is_shown_can_be_followed(
     )
     assert response.status_code == 303, f"{login} could not log in"
     pages: dict[str, str] = {}
-    refused, visited = crawl(client, pages=pages)
+    downloads: list[str] = []
+    refused, visited = crawl(client, pages=pages, downloads=downloads)
     assert visited > (5 if login == "ingen" else 20), "the crawl reached almost nothing"
     assert refused == {}, "\n".join(
         f"{status} {url}  (linked from {source})" for url, (status, source) in refused.items()
     )
+    shown_the_record = any(RECORD_BUTTON in html for html in pages.values())
+    assert shown_the_record == (login not in NO_CASES), f"shown the record: {shown_the_record}"
+    assert bool(downloads) == shown_the_record
+    assert all(url.endswith("/sagsakt.zip") for url in downloads)
+    assert not set(downloads) & set(pages), "a download was checked as a page"
     if browser is not None:
         problems = phone_problems(browser, demo_app, pages)
         assert problems == {}, describe(problems)
@@ -113,6 +127,43 @@ def test_the_crawler_reports_a_broken_link() -> None:
     refused, visited = crawl(app.test_client(), "/")
     assert visited == 5
     assert refused == {"/findes-ikke": (404, "/a"), "/forbudt": (403, "/b")}
+
+
+def test_the_crawler_checks_downloads_as_downloads() -> None:
+    """A download is fetched once a page links it, outside the page budget and never as a page:
+    one that is refused or serves no valid record is reported; only the first few are fetched."""
+    app = Flask(__name__)
+    good = io.BytesIO()
+    with zipfile.ZipFile(good, "w") as archive:
+        archive.writestr("manifest.json", "{}")
+    links = "".join(f'<a href="/sager/{n}/sagsakt.zip">ZIP</a>' for n in (1, 2, 3))
+    app.add_url_rule("/", "home", lambda: f'<a href="/side">side</a> {links}')
+    app.add_url_rule("/side", "page", lambda: "<p>side</p>")
+    app.add_url_rule(
+        "/sager/<int:n>/sagsakt.zip", "zip",
+        lambda n: (b"ikke en zip", 200, {"Content-Type": "application/zip"}) if n == 1
+        else ("<p>HTML</p>", 200) if n == 2 else ("", 404),
+    )  # fmt: skip
+    pages: dict[str, str] = {}
+    downloads: list[str] = []
+    refused, visited = crawl(app.test_client(), "/", pages=pages, downloads=downloads)
+    assert visited == 2 and set(pages) == {"/", "/side"}
+    assert DOWNLOADS_PER_ROLE == 2
+    assert downloads == ["/sager/1/sagsakt.zip", "/sager/2/sagsakt.zip"]
+    assert refused == {
+        "/sager/1/sagsakt.zip": (
+            200,
+            "/; Filen er ikke et læsbart ZIP-arkiv (File is not a zip file)",
+        ),
+        "/sager/2/sagsakt.zip": (200, "/; served as text/html, not a ZIP"),
+    }
+    assert case_record_problem(_zip_response(good.getvalue())) is not None  # no events.json
+
+
+def _zip_response(data: bytes) -> Any:
+    app = Flask(__name__)
+    app.add_url_rule("/z", "z", lambda: (data, 200, {"Content-Type": "application/zip"}))
+    return app.test_client().get("/z")
 
 
 def test_the_phone_check_reports_a_wide_page_and_each_axe_violation(

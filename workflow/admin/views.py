@@ -138,6 +138,7 @@ ACTION_WORDS = {
     "migrate_case_version": _l("Sag flyttet til ny procesversion"),
     "process_published": _l("Procesversion udgivet i procesdesigneren"),
     "reseal_audit": _l("Revisionssporet forseglet med revisionsnøglen"),
+    "case_record_exported": _l("Sagsakt udleveret til journalisering"),
 }
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
-from flask import Response, stream_with_context
+from flask import Response
 
 from workflow.api.cases import find_case
 from workflow.api.problems import ApiProblem
 from workflow.api.refusals import refusal
 from workflow.api.spec import Call, Reply, operation
-from workflow.cases import record
+from workflow.cases import operations
 from workflow.cases.attachment_views import folder
+from workflow.cases.record_views import zip_response
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.web import db
 
@@ -23,32 +22,28 @@ ZIP_MEDIA_TYPE = "application/zip"
     description=(
         "En ZIP med sagsakten som PDF/A (case.pdf), hændelserne med deres hashkæde "
         "(events.json), bilagene som gemt (attachments/) og manifest.json med SHA-256 for hver "
-        "fil og sagens journaloplysninger. Samme sag giver de samme bytes. Formatet er beskrevet "
-        "i docs/record.md; `aftaleflow record verify FIL.zip` kontrollerer et udtræk."
+        "fil og sagens journaloplysninger. Samme sag giver de samme bytes. Hver udlevering "
+        "logges i revisionssporet (hvem, hvornår, hvilken sag, manifestets SHA-256). Formatet "
+        "er beskrevet i docs/record.md; `aftaleflow record verify FIL.zip` kontrollerer et "
+        "udtræk."
     ),
     ok={200: Reply("Sagsakten som ZIP.", {"type": "string", "format": "binary"},
                    ZIP_MEDIA_TYPE)},
     errors=(422,),
 )  # fmt: skip
 def case_record(call: Call) -> Response:
-    """Stream the case's record to a caller who may see the case."""
+    """Stream the case's record to a caller who may see the case (the disclosure is logged)."""
     session = db()
     case = find_case(session, call.path["case_id"], call.actor)
+    case_id = case.id
     try:
-        built = record.build(session, case, call.actor, folder=folder())
+        built = operations.export_record(session, case, call.actor, channel="api", folder=folder())
     except NotAllowed:
         raise ApiProblem(
             "not-found",
-            f"Sag nr. {case.id} findes ikke.",
-            f"Case {case.id} does not exist.",
+            f"Sag nr. {case_id} findes ikke.",
+            f"Case {case_id} does not exist.",
         ) from None
     except WorkflowError as error:
         raise refusal(error) from None
-    return Response(
-        stream_with_context(built.chunks()),
-        content_type=ZIP_MEDIA_TYPE,
-        headers={
-            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(built.filename)}",
-            "Cache-Control": "no-store",
-        },
-    )
+    return zip_response(built)

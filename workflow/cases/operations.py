@@ -1,17 +1,24 @@
 """Nudging a case along: asking whoever may take its next step, and reminding the body that
 must deliver missing material. Each is recorded on the case's timeline and allowed once a day
-(per case and asker, or per case and reminded body), so a click twice does not spam anyone."""
+(per case and asker, or per case and reminded body), so a click twice does not spam anyone.
+
+Taking the case's record (sagsakt) is a disclosure, logged on the admin chain (not on the
+case's timeline: the record must not change by being taken; docs/record.md)."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, User
 from workflow import policy
+from workflow.cases import record
 from workflow.cases.next_step import next_step
+from workflow.engine import admin_audit, clock
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.core import append_event
 from workflow.engine.errors import WorkflowError
@@ -21,6 +28,8 @@ from workflow.engine.unit_of_work import unit_of_work
 
 ASKED = "next_step_requested"
 REMINDED = "material_reminder_sent"
+RECORD_EXPORTED = "case_record_exported"
+Channel = Literal["page", "api"]
 
 
 def _today_events(session: Session, case: Case, trigger: str, now: datetime) -> list[CaseEvent]:
@@ -135,3 +144,38 @@ def remind_about_material(session: Session, case: Case, actor: User, now: dateti
                 send_after=event.created_at,
             )
     return len(recipients)
+
+
+def export_record(
+    session: Session,
+    case: Case,
+    reader: User,
+    *,
+    channel: Channel,
+    folder: str | os.PathLike[str] | None = None,
+) -> record.Record:
+    """Build the case's record for `reader` and log its disclosure: one sealed entry on the
+    admin chain (who, when, which case, through the page or the API, and the fingerprint of the
+    very record handed out), committed before the first byte is streamed.
+
+    Nothing is logged when the record is refused (no access, a damaged file): nothing was
+    disclosed. The case and its events are not touched, so the same case gives the same ZIP."""
+    built = record.build(session, case, reader, folder=folder)
+    with unit_of_work(session):
+        admin_audit.record(
+            session,
+            actor_id=reader.id,
+            action=RECORD_EXPORTED,
+            object_type="case",
+            object_id=case.id,
+            data={
+                "channel": channel,
+                "as_of": built.as_of.astimezone(UTC).isoformat(),
+                "events": built.events,
+                "chain_head": built.chain_head,
+                "files": len(built.entries) - 1,
+                "manifest_sha256": built.manifest_sha256,
+            },
+            created_at=clock.now(),
+        )
+    return built

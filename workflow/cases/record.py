@@ -9,6 +9,12 @@
 The entries are written in that order, each dated at the case's last event, so the same case
 gives the same bytes; the ZIP is streamed (`chunks()`), an attachment at a time. The format is
 described in docs/record.md; `aftaleflow record verify FILE.zip` checks one (record_verify.py).
+
+Everything the record needs from the database is read in `build()`, inside the request: the
+`Record` it returns holds bytes, checksums and the stored files' paths, never a session or a
+model, so its stream reads only the attachments' files (checking each against its SHA-256) and
+runs after the request's session is closed and its connection back in the pool — a slow
+download holds no database connection and cannot read outside the request's unit of work.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ import io
 import json
 import os
 import zipfile
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from flask_babel import force_locale
@@ -42,27 +49,85 @@ MANIFEST_FILE = "manifest.json"
 CHUNK = 1024 * 1024
 
 
+def _damaged(filename: str) -> WorkflowError:
+    return WorkflowError(
+        f"Bilaget »{filename}« mangler eller er beskadiget på disken, så sagsakten kan ikke "
+        "dannes. Kontakt driften.",
+        f"The attachment '{filename}' is missing or damaged in storage.",
+        rule="file_intact",
+    )
+
+
+def _file_pieces(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as stored:
+        while piece := stored.read(CHUNK):
+            yield piece
+
+
+def _stored_digest(path: Path) -> tuple[str, int] | None:
+    """The SHA-256 and size of a stored file, read a piece at a time (None if it is gone)."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        for piece in _file_pieces(path):
+            digest.update(piece)
+            size += len(piece)
+    except OSError:
+        return None
+    return digest.hexdigest(), size
+
+
 @dataclass(frozen=True)
 class Entry:
-    """One file of the record: its name, checksum, size, type and how to read its bytes."""
+    """One file of the record: its name, checksum, size and type, and its bytes (built in the
+    request) or, for an attachment, the stored file they are read from as the ZIP streams."""
 
     name: str
     sha256: str
     size: int
     content_type: str
     role: str
-    read: Callable[[], bytes]
-    extra: dict[str, Any]
+    data: bytes | None = None
+    path: Path | None = None
+    filename: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def pieces(self) -> Iterator[bytes]:
+        """The entry's bytes, a piece at a time; a stored file changed since `build()` checked
+        it is refused at its end (the stream stops short, so the ZIP is left incomplete)."""
+        if self.data is not None:
+            for start in range(0, len(self.data), CHUNK):
+                yield self.data[start : start + CHUNK]
+            return
+        assert self.path is not None
+        digest, size = hashlib.sha256(), 0
+        try:
+            for piece in _file_pieces(self.path):
+                digest.update(piece)
+                size += len(piece)
+                yield piece
+        except OSError:
+            raise _damaged(self.filename) from None
+        if size != self.size or digest.hexdigest() != self.sha256:
+            raise _damaged(self.filename)
 
 
 @dataclass(frozen=True)
 class Record:
-    """A case's record, ready to stream: its files in order and the moment it describes."""
+    """A case's record, ready to stream: its files in order and the moment it describes. It
+    holds no session and no model: streaming it reads no database."""
 
     case_id: int
     filename: str
     as_of: datetime
     entries: list[Entry]
+    events: int
+    chain_head: str | None
+
+    @property
+    def manifest_sha256(self) -> str:
+        """The SHA-256 of manifest.json, which names every other file's (the record's
+        fingerprint: what an ESDH keeps in its journal entry and the access log names)."""
+        return self.entries[-1].sha256
 
     def chunks(self) -> Iterator[bytes]:
         """The ZIP, a piece at a time (an attachment is read only when its turn comes)."""
@@ -77,9 +142,8 @@ class Record:
                 info.external_attr = 0o100644 << 16
                 info.file_size = entry.size
                 with archive.open(info, "w") as target:
-                    data = entry.read()
-                    for start in range(0, len(data), CHUNK):
-                        target.write(data[start : start + CHUNK])
+                    for piece in entry.pieces():
+                        target.write(piece)
                         yield sink.take()
                 yield sink.take()
         yield sink.take()
@@ -144,24 +208,18 @@ def case_metadata(case: Case) -> dict[str, Any]:
 def _bytes_entry(name: str, data: bytes, content_type: str, role: str) -> Entry:
     return Entry(
         name=name, sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-        content_type=content_type, role=role, read=lambda: data, extra={},
+        content_type=content_type, role=role, data=data,
     )  # fmt: skip
 
 
 def _attachment_entry(
-    session: Session,
-    attachment: Attachment,
-    listed: record_document.ListedAttachment,
-    reader: User,
-    folder: str | os.PathLike[str] | None,
+    attachment: Attachment, listed: record_document.ListedAttachment, root: Path
 ) -> Entry:
-    def read() -> bytes:
-        # The stored checksum is checked as the file is read (the manifest lists it).
-        return stored_files.read(session, attachment, reader, folder=folder)
-
+    # Plain values only: the entry outlives the request's session.
     return Entry(
         name=listed.name, sha256=attachment.sha256, size=attachment.size_bytes,
-        content_type=attachment.content_type, role="attachment", read=read,
+        content_type=attachment.content_type, role="attachment",
+        path=root / attachment.storage_key, filename=attachment.filename,
         extra={"attachment_id": attachment.id, "original_filename": attachment.filename,
                "attached_at": _iso(attachment.created_at),
                "archived_at": _iso(attachment.archived_at)},
@@ -194,18 +252,13 @@ def _manifest(case: Case, entries: list[Entry], chain: dict[str, Any], as_of: da
     return json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode() + b"\n"
 
 
-def _check_stored(files: list[Attachment], folder: str | os.PathLike[str] | None) -> None:
-    """Refuse before the first byte is sent, not halfway, when a stored file is gone or cut."""
-    root = stored_files.storage_dir(folder)
+def _check_stored(files: list[Attachment], root: Path) -> None:
+    """Refuse before the first byte is sent, not halfway, when a stored file is gone, cut or
+    changed: each is read once here (a piece at a time) and checked against its SHA-256."""
     for attachment in files:
-        path = root / attachment.storage_key
-        if not path.is_file() or path.stat().st_size != attachment.size_bytes:
-            raise WorkflowError(
-                f"Bilaget »{attachment.filename}« mangler eller er beskadiget på disken, så "
-                "sagsakten kan ikke dannes. Kontakt driften.",
-                f"The attachment '{attachment.filename}' is missing or damaged in storage.",
-                rule="file_intact",
-            )
+        found = _stored_digest(root / attachment.storage_key)
+        if found != (attachment.sha256, attachment.size_bytes):
+            raise _damaged(attachment.filename)
 
 
 def build(
@@ -215,7 +268,10 @@ def build(
     *,
     folder: str | os.PathLike[str] | None = None,
 ) -> Record:
-    """The record of `case` for `reader` (refused unless the policy lets them export it)."""
+    """The record of `case` for `reader` (refused unless the policy lets them export it).
+
+    Reads all it needs from `session` now; the returned record streams without it. Writes
+    nothing: `workflow.cases.operations.export_record` builds it and logs the disclosure."""
     policy.require(reader, "export_record", case, session)
     events = list(
         session.scalars(
@@ -231,7 +287,10 @@ def build(
             select(Attachment).where(Attachment.case_id == case.id).order_by(Attachment.id)
         )
     )
-    _check_stored(files, folder)
+    for attachment in files:
+        policy.require(reader, "view", attachment, session)
+    root = stored_files.storage_dir(folder)
+    _check_stored(files, root)
     listed = record_document.attachment_rows(files)
     with force_locale("da"):
         case_pdf = record_document.to_pdf(
@@ -243,12 +302,13 @@ def build(
         _bytes_entry(CASE_FILE, case_pdf, "application/pdf", "case_file"),
         _bytes_entry(EVENTS_FILE, chain_bytes, "application/json", "events"),
         *(
-            _attachment_entry(session, attachment, row, reader, folder)
+            _attachment_entry(attachment, row, root)
             for attachment, row in zip(files, listed, strict=True)
         ),
     ]
     manifest = _manifest(case, entries, chain, as_of)
     entries.append(_bytes_entry(MANIFEST_FILE, manifest, "application/json", "manifest"))
     return Record(
-        case_id=case.id, filename=f"sag-{case.id}-sagsakt.zip", as_of=as_of, entries=entries
-    )
+        case_id=case.id, filename=f"sag-{case.id}-sagsakt.zip", as_of=as_of, entries=entries,
+        events=len(events), chain_head=events[-1].hash if events else None,
+    )  # fmt: skip
