@@ -471,8 +471,7 @@ def serve(
 ) -> None:
     """Serve the web application (waitress, or gunicorn with --workers N), optionally with
     the scheduler."""
-    from workflow.app import ConfigurationError, create_app
-    from workflow.web.server import serve as serve_app
+    from workflow.startup import collector_paused
 
     if workers > 1 and with_scheduler:
         raise click.ClickException(
@@ -484,10 +483,14 @@ def serve(
     _configure_logging()
     if demo_clock:
         _run_on_demo_clock(context)
-    try:
-        app = create_app({"DATABASE_URL": context.url, "DEMO_CLOCK": demo_clock})
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
+    # Built once, here (with --workers in gunicorn's master, before it forks the workers).
+    with collector_paused():
+        from workflow.app import ConfigurationError, create_app
+
+        try:
+            app = create_app({"DATABASE_URL": context.url, "DEMO_CLOCK": demo_clock})
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from None
     if workers > 1:
         from workflow.web.workers import serve as serve_workers
 
@@ -496,6 +499,8 @@ def serve(
         )
         serve_workers(lambda: app, host=host, port=port, workers=workers)
         return
+    from workflow.web.server import serve as serve_app
+
     if with_scheduler:
         from workflow import scheduler as sweeper
 
