@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -201,6 +200,8 @@ class BadInput(click.ClickException):
 
 def _suggestion(word: str, known: list[str]) -> str:
     """' Mente du …?' with the nearest known names, or nothing."""
+    import difflib
+
     starting = [k for k in known if k.casefold().startswith(word.casefold())]
     nearest = difflib.get_close_matches(word, known, n=3, cutoff=0.6)
     close = [f"'{c}'" for c in dict.fromkeys(starting + nearest)][:3]
