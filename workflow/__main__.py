@@ -1,5 +1,5 @@
 """Allow `python -m workflow` as a synonym for the `aftaleflow` command."""
 
-from workflow.cli import main
+from workflow.entry import main
 
 main()

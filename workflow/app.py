@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import StrictUndefined
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -156,6 +156,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_error_handler(HTTPException, _http_error)
     init_refusals(app)
     app.after_request(_security_headers)
+    # The mappers are configured here, once, not by a worker's first query: under gunicorn the
+    # app is built in the master, whose memory every forked worker shares.
+    configure_mappers()
     return app
 
 

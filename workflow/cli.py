@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -201,6 +200,8 @@ class BadInput(click.ClickException):
 
 def _suggestion(word: str, known: list[str]) -> str:
     """' Mente du …?' with the nearest known names, or nothing."""
+    import difflib
+
     starting = [k for k in known if k.casefold().startswith(word.casefold())]
     nearest = difflib.get_close_matches(word, known, n=3, cutoff=0.6)
     close = [f"'{c}'" for c in dict.fromkeys(starting + nearest)][:3]
@@ -471,8 +472,7 @@ def serve(
 ) -> None:
     """Serve the web application (waitress, or gunicorn with --workers N), optionally with
     the scheduler."""
-    from workflow.app import ConfigurationError, create_app
-    from workflow.web.server import serve as serve_app
+    from workflow.startup import collector_paused
 
     if workers > 1 and with_scheduler:
         raise click.ClickException(
@@ -484,10 +484,14 @@ def serve(
     _configure_logging()
     if demo_clock:
         _run_on_demo_clock(context)
-    try:
-        app = create_app({"DATABASE_URL": context.url, "DEMO_CLOCK": demo_clock})
-    except ConfigurationError as exc:
-        raise click.ClickException(str(exc)) from None
+    # Built once, here (with --workers in gunicorn's master, before it forks the workers).
+    with collector_paused():
+        from workflow.app import ConfigurationError, create_app
+
+        try:
+            app = create_app({"DATABASE_URL": context.url, "DEMO_CLOCK": demo_clock})
+        except ConfigurationError as exc:
+            raise click.ClickException(str(exc)) from None
     if workers > 1:
         from workflow.web.workers import serve as serve_workers
 
@@ -496,6 +500,8 @@ def serve(
         )
         serve_workers(lambda: app, host=host, port=port, workers=workers)
         return
+    from workflow.web.server import serve as serve_app
+
     if with_scheduler:
         from workflow import scheduler as sweeper
 

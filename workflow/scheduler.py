@@ -35,11 +35,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import BaseScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import ColumnElement, Engine, and_, func, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -62,6 +59,12 @@ from workflow.notifications import digest
 from workflow.notifications.delivery import SmtpConfig, env_bool, env_int
 from workflow.notifications.digest import at_local
 from workflow.webhooks import delivery as webhooks
+
+if TYPE_CHECKING:
+    # APScheduler is imported where a scheduler is started, not by the web app, which
+    # imports this module for its constants and the status page (cold start).
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.base import BaseScheduler
 
 log = logging.getLogger(__name__)
 
@@ -980,6 +983,8 @@ def start_background(
     with _background_lock:
         if _background is not None and _background.running:
             return _background
+        from apscheduler.schedulers.background import BackgroundScheduler
+
         config = config or SchedulerConfig.from_env()
         # The job store is in memory and never shared: each process has its own scheduler,
         # and the lease decides which one sweeps.
@@ -1013,6 +1018,8 @@ def run_blocking(
     engine: Engine, config: SchedulerConfig | None = None, smtp: SmtpConfig | None = None
 ) -> None:
     """Run the sweep and delivery in the foreground until interrupted (`aftaleflow scheduler`)."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
     config = config or SchedulerConfig.from_env()
     holder = default_holder()
     scheduler = BlockingScheduler(timezone=LOCAL_TZ)

@@ -7,8 +7,11 @@ several worker processes set PROMETHEUS_MULTIPROC_DIR (see deploy/gunicorn.conf.
 
 from __future__ import annotations
 
-from workflow.app import create_app
-from workflow.ops import logs
+from workflow.startup import collector_paused
 
-logs.configure()
-app = create_app()
+with collector_paused():  # see workflow.startup
+    from workflow.app import create_app
+    from workflow.ops import logs
+
+    logs.configure()
+    app = create_app()

@@ -12,13 +12,15 @@ import re
 import tomllib
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import tomlkit
-from tomlkit.items import AoT, Comment, Table, Whitespace
+from typing import TYPE_CHECKING, Any
 
 from workflow.engine.definitions import DEADLINE_KINDS, FIELD_TYPES
 from workflow.web.i18n import _, _l, pick
+
+if TYPE_CHECKING:
+    # tomlkit is imported by the functions that write the text (a designer's save), not when
+    # the app starts (cold start).
+    from tomlkit.items import AoT, Table
 
 NEW_STATE = "ny_tilstand"
 NEW_TRANSITION = "ny_overgang"
@@ -299,6 +301,9 @@ def _one_or_many(words: list[str]) -> str | list[str]:
 def apply(source: str, posted: Mapping[str, str]) -> str:
     """Write the posted form into `source`'s TOML; raise FormValueError for a value that
     cannot be written (the loader checks the rest)."""
+    import tomlkit
+    from tomlkit.items import AoT, Table
+
     document = tomlkit.parse(source)
     states = document.get("states")
     if isinstance(states, Table):
@@ -359,6 +364,8 @@ def _remove_states(states: Table, posted: Mapping[str, str]) -> None:
 def _keep_trailing_comments(removed: Any, previous: Any) -> None:
     """tomlkit files the comment above a table under the table before it: hand the removed
     table's trailing comments and blank lines to the one before, so they stay in the file."""
+    from tomlkit.items import Comment, Table, Whitespace
+
     if not isinstance(removed, Table) or not isinstance(previous, Table):
         return
     body = removed.value.body
@@ -376,6 +383,8 @@ def _keep_trailing_comments(removed: Any, previous: Any) -> None:
 
 
 def _apply_state(table: Any, key: str, posted: Mapping[str, str]) -> None:
+    from tomlkit.items import Table
+
     if f"{key}.label" not in posted or not isinstance(table, Table):
         return
     table["label"] = posted.get(f"{key}.label", "")
@@ -398,6 +407,8 @@ def _apply_state(table: Any, key: str, posted: Mapping[str, str]) -> None:
 
 
 def _apply_deadline(table: Table, key: str, posted: Mapping[str, str]) -> None:
+    import tomlkit
+
     kind = posted.get(f"{key}.deadline.kind", "")
     if kind not in ("", *DEADLINE_KINDS):
         raise FormValueError(f"{key}.deadline.kind", _("Vælg en frist fra listen."))
@@ -446,6 +457,8 @@ def _apply_transition(table: Table, key: str, posted: Mapping[str, str]) -> None
 
 
 def _apply_fields(table: Table, key: str, posted: Mapping[str, str]) -> None:
+    import tomlkit
+
     fields = table.get("fields")
     for index, raw in enumerate(fields if isinstance(fields, list) else []):
         path = f"{key}.fields[{index}]"
@@ -491,6 +504,9 @@ def _words_of(value: Any) -> list[str]:
 
 
 def _add_state(document: Any, posted: Mapping[str, str]) -> None:
+    import tomlkit
+    from tomlkit.items import Table
+
     name = posted.get(f"{NEW_STATE}.name", "").strip()
     if not name:
         return
@@ -511,6 +527,9 @@ def _add_state(document: Any, posted: Mapping[str, str]) -> None:
 
 
 def _add_transition(document: Any, posted: Mapping[str, str]) -> None:
+    import tomlkit
+    from tomlkit.items import AoT
+
     key = NEW_TRANSITION
     trigger = posted.get(f"{key}.trigger", "").strip()
     if not trigger:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
-import holidays
-
 from workflow.engine.clock import LOCAL_TZ
 
 
 @lru_cache(maxsize=32)
 def _danish_holidays(year: int) -> frozenset[date]:
+    # Imported on first use, with the year's holidays, not when the app starts (cold start).
+    import holidays
+
     return frozenset(holidays.country_holidays("DK", years=year).keys())
 
 

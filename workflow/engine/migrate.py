@@ -1,17 +1,26 @@
-"""Run the Alembic migrations; the app never relies on create_all."""
+"""Run the Alembic migrations; the app never relies on create_all.
+
+Alembic is imported by the functions that run it, not with this module: the `aftaleflow`
+command imports this module for every subcommand, `serve` too (cold start).
+"""
 
 from __future__ import annotations
 
-from alembic import command
-from alembic.config import Config
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Engine, inspect
 
 from workflow.engine.db import write_transaction
 from workflow.engine.paths import resource_dir
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 
 def alembic_config(engine: Engine) -> Config:
     """Build an Alembic config bound to `engine`, finding migrations installed or in a checkout."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(resource_dir("migrations")))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -39,6 +48,8 @@ def include_object(
 
 def upgrade(engine: Engine, revision: str = "heads") -> None:
     """Upgrade the database to `revision` (default: every branch head)."""
+    from alembic import command
+
     config = alembic_config(engine)
     with write_transaction(engine) as connection:
         config.attributes["connection"] = connection
@@ -47,6 +58,8 @@ def upgrade(engine: Engine, revision: str = "heads") -> None:
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
     """Downgrade the database to `revision`."""
+    from alembic import command
+
     config = alembic_config(engine)
     with write_transaction(engine) as connection:
         config.attributes["connection"] = connection

@@ -2,6 +2,8 @@
 
 Calendar programs subscribe by URL without a login, so a user's feed is reached through a
 secret token; only its SHA-256 is stored, and issuing a new one revokes the old.
+
+icalendar is imported by the feeds themselves, not when the app starts (cold start).
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -31,6 +33,9 @@ from workflow.engine import clock, values
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.unit_of_work import unit_of_work
 from workflow.web.i18n import _, format_date, genitive, meeting_title
+
+if TYPE_CHECKING:
+    from icalendar import Calendar, Event, Timezone
 
 PRODID = "-//Aftaleflow//Sundhedsaftalen Region Hovedstaden//DA"
 UID_DOMAIN = "aftaleflow"
@@ -89,6 +94,8 @@ def copenhagen() -> Timezone:
 
     Every calendar program reads yearly rules; a list of dates is not read by all of them.
     """
+    from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
+
     zone = Timezone()
     zone.add("tzid", "Europe/Copenhagen")
     zone.add("x-lic-location", "Europe/Copenhagen")
@@ -110,6 +117,8 @@ def copenhagen() -> Timezone:
 
 
 def _calendar(name: str) -> Calendar:
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -123,6 +132,8 @@ def _calendar(name: str) -> Calendar:
 
 def meeting_event(meeting: Meeting, body: Body) -> Event:
     """Return the VEVENT of a meeting, in Danish time; cancelled meetings say so."""
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@{UID_DOMAIN}")
     event.add("dtstamp", clock.now())
@@ -147,6 +158,8 @@ def meeting_event(meeting: Meeting, body: Body) -> Event:
 
 def deadline_event(deadline: Deadline, case: Case, meeting: Meeting | None, body: Body) -> Event:
     """Return an all-day VEVENT on the Danish date of a material deadline."""
+    from icalendar import Event
+
     day = deadline.due_at.astimezone(LOCAL_TZ).date()
     event = Event()
     event.add("uid", f"deadline-{deadline.id}@{UID_DOMAIN}")

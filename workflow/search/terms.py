@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-import snowballstemmer
+from typing import Any
 
 # Snowball's Danish stop words (the list PostgreSQL's danish.stop ships).
 _STOP_LIST = """
@@ -27,13 +26,19 @@ WORD = re.compile(r"[^\W_]+")
 PHRASE = re.compile(r'"([^"]*)"?')
 MAX_TERMS = 12
 
-_STEMMER = snowballstemmer.stemmer("danish")
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    """Snowball's Danish stemmer, made on first use (not when the app starts: cold start)."""
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("danish")
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """The Danish stem of one lower-case word ("genoptræningen" -> "genoptræning")."""
-    result: str = _STEMMER.stemWord(word)
+    result: str = _stemmer().stemWord(word)
     return result
 
 

@@ -2,18 +2,20 @@
 (S256), state and nonce kept in the session, the ID token's signature (the provider's JWKS),
 issuer, audience (named here: Authlib alone checks only `azp`), expiry and nonce checked with
 the provider's clock skew; RP-initiated logout.
+
+Authlib (with requests, joserfc and cryptography: about a fifth of the app's start-up) is
+imported when an OpenID provider is first used, not when the app starts: most requests, and
+every deployment without OpenID providers, never need it. The settings are still validated at
+start-up (workflow.sso.settings).
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any, cast
 from urllib.parse import urlencode
 
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.flask_client import OAuth
 from flask import Flask, current_app, url_for
-from joserfc.errors import JoseError
-from requests import RequestException
 from werkzeug.wrappers import Response
 
 from workflow.sso.mapping import NOT_VERIFIED, Identity, Refusal
@@ -22,11 +24,27 @@ from workflow.sso.settings import OidcProvider, SsoSettings
 EXTENSION = "aftaleflow.oidc"
 
 
-def init_oidc(app: Flask, settings: SsoSettings) -> None:
-    """Register every OpenID provider of the settings with one Authlib registry."""
-    oauth = OAuth(app)
-    for provider in settings.providers.values():
-        if isinstance(provider, OidcProvider):
+class _LazyRegistry:
+    """The app's OpenID providers, registered with one Authlib registry on first use."""
+
+    def __init__(self, app: Flask, providers: list[OidcProvider]) -> None:
+        self.app = app
+        self.providers = providers
+        self._oauth: Any = None
+        self._lock = threading.Lock()  # waitress serves from several threads
+
+    def oauth(self) -> Any:
+        if self._oauth is None:
+            with self._lock:
+                if self._oauth is None:
+                    self._oauth = self._register()
+        return self._oauth
+
+    def _register(self) -> Any:
+        from authlib.integrations.flask_client import OAuth
+
+        oauth = OAuth(self.app)
+        for provider in self.providers:
             oauth.register(
                 name=provider.key,
                 client_id=provider.client_id,
@@ -38,11 +56,18 @@ def init_oidc(app: Flask, settings: SsoSettings) -> None:
                     "timeout": 10,
                 },
             )
-    app.extensions[EXTENSION] = oauth
+        return oauth
+
+
+def init_oidc(app: Flask, settings: SsoSettings) -> None:
+    """Note the settings' OpenID providers; Authlib registers them on first use."""
+    providers = [p for p in settings.providers.values() if isinstance(p, OidcProvider)]
+    app.extensions[EXTENSION] = _LazyRegistry(app, providers)
 
 
 def _client(provider: OidcProvider) -> Any:
-    return cast(OAuth, current_app.extensions[EXTENSION]).create_client(provider.key)
+    registry = cast(_LazyRegistry, current_app.extensions[EXTENSION])
+    return registry.oauth().create_client(provider.key)
 
 
 def start(provider: OidcProvider) -> Response:
@@ -53,6 +78,10 @@ def start(provider: OidcProvider) -> Response:
 
 def finish(provider: OidcProvider) -> Identity:
     """The verified identity of the provider's answer on the callback; Refusal otherwise."""
+    from authlib.integrations.base_client.errors import OAuthError
+    from joserfc.errors import JoseError
+    from requests import RequestException
+
     client = _client(provider)
     try:
         # Authlib checks `aud` only when told to (otherwise only `azp`, which a token issued

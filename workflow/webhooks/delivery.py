@@ -16,7 +16,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import requests
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -120,6 +119,8 @@ class Outcome:
 
 def post(url: str, secret: str, webhook_id: str, body: str, config: WebhookConfig) -> Outcome:
     """Post one signed message; never raises for the receiver's faults."""
+    import requests  # here, not when the web app starts (cold start): the scheduler posts
+
     try:
         targets.check_resolved(url, private=config.private)
     except InvalidValue as refused:
