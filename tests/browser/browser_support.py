@@ -208,7 +208,8 @@ def new_page(browser: Browser, javascript: bool = True) -> Iterator[Page]:
 def shot(page: Page, name: str) -> None:
     """Keep a full-page screenshot as a test artefact."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+    # A long page (the API reference) takes Chromium seconds to paint whole on a loaded machine.
+    page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True, timeout=30_000)
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
