@@ -265,3 +265,12 @@ def test_taking_records_leaves_the_case_chain_and_earlier_records_intact(
     assert len(_exports(session, case.id)) == 5
     report = audit.verify(session, audit_checkpoint_dir)
     assert report.problems == []
+
+
+def test_a_head_request_for_the_record_builds_and_logs_nothing(api, make_case, session):
+    case = make_case(title="Sagsakt der kun spørges til")
+    su = api("chair@SU-NORD-SOM")
+    answer = su.client.head(f"/api/v1/cases/{case.id}/record", headers=su.headers())
+    assert answer.status_code == 200 and answer.get_data() == b""
+    assert answer.content_type == "application/zip"
+    assert _exports(session, case.id) == []

@@ -164,3 +164,15 @@ def test_no_record_of_a_case_the_user_may_not_see(client, logged_in, make_case, 
     assert client.get(f"/sager/{draft.id}/sagsakt.zip").status_code == 404
     assert client.get("/sager/999999/sagsakt.zip").status_code == 404
     assert _exports(session, draft.id) == []
+
+
+def test_a_head_request_builds_and_logs_nothing(client, logged_in, make_case, session):
+    """A HEAD asks whether the record can be had: 200 with its type, no body, no disclosure."""
+    case = make_case(title="Sagsakt der kun spørges til")
+    logged_in("chair@SU-NORD-SOM")
+    response = client.head(f"/sager/{case.id}/sagsakt.zip")
+    assert response.status_code == 200
+    assert response.content_type == "application/zip"
+    assert response.get_data() == b""
+    assert _exports(session, case.id) == []
+    assert client.head("/sager/999999/sagsakt.zip").status_code == 404

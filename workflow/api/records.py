@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response
+from flask import Response, request
 
 from workflow.api.cases import find_case
 from workflow.api.problems import ApiProblem
@@ -10,7 +10,7 @@ from workflow.api.refusals import refusal
 from workflow.api.spec import Call, Reply, operation
 from workflow.cases import operations
 from workflow.cases.attachment_views import folder
-from workflow.cases.record_views import zip_response
+from workflow.cases.record_views import head_response, zip_response
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.web import db
 
@@ -36,6 +36,8 @@ def case_record(call: Call) -> Response:
     session = db()
     case = find_case(session, call.path["case_id"], call.actor)
     case_id = case.id
+    if request.method == "HEAD":
+        return head_response()
     try:
         built = operations.export_record(session, case, call.actor, channel="api", folder=folder())
     except NotAllowed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, flash, redirect, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -34,6 +34,12 @@ def zip_response(built: record.Record) -> Response:
     )
 
 
+def head_response() -> Response:
+    """A HEAD asks whether the record can be had, not for it: nothing is built, nothing is
+    disclosed, so nothing is logged."""
+    return Response(content_type="application/zip", headers={"Cache-Control": "no-store"})
+
+
 @bp.get("/<int:case_id>/sagsakt.zip")
 @login_required
 def download(case_id: int) -> BaseResponse:
@@ -44,6 +50,8 @@ def download(case_id: int) -> BaseResponse:
     case = session.get(Case, case_id)
     if case is None or not policy.may(user, "export_record", case, session):
         abort(404)
+    if request.method == "HEAD":
+        return head_response()
     try:
         built = operations.export_record(session, case, user, channel="page", folder=folder())
     except NotAllowed:
