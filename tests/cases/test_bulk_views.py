@@ -75,6 +75,10 @@ def test_members_cannot_act_in_bulk(client, logged_in, make_case):
         data={"handling": "signature_initiative:tss_return", "sag": [f"{case.id}:1"]},
     )
     assert response.status_code == 403
+    # The policy rule's own reason, not a generic refusal.
+    assert "Kun formandskaber og sekretariater kan handle på flere sager på én gang." in (
+        response.get_data(as_text=True)
+    )
 
 
 def test_nothing_selected_is_explained(client, logged_in, text_of):

@@ -81,7 +81,9 @@ def test_only_admins_and_the_secretariats_keep_the_registry(client, logged_in, s
     logged_in("chair@SU-NORD-SOM")
     assert "Ny indikator" not in text_of(client.get("/indikatorer"))
     assert "Ret indikatoren" not in text_of(client.get("/indikatorer/GENIND"))
-    assert client.get("/indikatorer/ny").status_code == 403
+    refused = client.get("/indikatorer/ny")
+    assert refused.status_code == 403
+    assert "Kun sekretariaterne for TSS og SKU kan vedligeholde indikatorerne." in text_of(refused)
     assert client.post("/indikatorer/ny", data={**NEW, "code": "X"}).status_code == 403
     assert client.post("/indikatorer/GENIND/ret", data=NEW).status_code == 403
     assert session.scalar(select(Indicator).where(Indicator.code == "X")) is None

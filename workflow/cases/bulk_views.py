@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -138,8 +138,7 @@ def act_on(
 def perform_many() -> tuple[str, int]:
     """Fire one action on each selected case and show each case's result."""
     session = db()
-    if not policy.may(current_actor(), "act_in_bulk", None, session):
-        abort(403)
+    policy.require(current_actor(), "act_in_bulk", None, session)
     process, _sep, trigger = request.form.get("handling", "").partition(":")
     chosen = _selection(request.form.getlist("sag"))
     comment = request.form.get("kommentar", "").strip()

@@ -570,8 +570,7 @@ def edit(case_id: int) -> Response | tuple[str, int]:
     definition = engine.definition_of(case)
     stored = queries.case_expenses(session, case)
     extra_rows = max(EXPENSE_ROWS, len(stored) + 1)
-    if not policy.may(user, "edit", case, session):
-        abort(403)
+    policy.require(user, "edit", case, session)
     form = CaseForm() if request.method == "POST" else CaseForm(formdata=None)
     while len(form.expenses.entries) < extra_rows:
         form.expenses.append_entry()

@@ -192,8 +192,7 @@ def link(code: str) -> Response | tuple[str, int]:
 @login_required
 def import_values() -> Response | tuple[str, int] | str:
     """Upload a CSV of yearly values; all rows are imported or none, bad rows are named."""
-    if not policy.may(current_actor(), "keep_indicators"):
-        abort(403)
+    policy.require(current_actor(), "keep_indicators")
     form = ImportForm()
     errors: list[str] = []
     if form.validate_on_submit():
@@ -224,8 +223,7 @@ def _goal_choices() -> list[tuple[str, str]]:
 
 def _edit(indicator: Indicator | None) -> Response | tuple[str, int] | str:
     """Show the indicator form; save through the indicators module, which audits the change."""
-    if not policy.may(current_actor(), "keep_indicators"):
-        abort(403)
+    policy.require(current_actor(), "keep_indicators")
     data = None
     if indicator is not None and request.method == "GET":
         data = {

@@ -202,8 +202,7 @@ def report(unit_id: int) -> Response | tuple[str, int] | str:
     session = db()
     unit, case = _unit_or_404(unit_id)
     actor = current_actor()
-    if not policy.may(actor, "report", unit, session):
-        abort(403)
+    policy.require(actor, "report", unit, session)
     form = UnitReportForm(
         data={
             "status": unit.status.value,

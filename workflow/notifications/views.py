@@ -98,8 +98,7 @@ def retry(notification_id: int) -> Response:
     """Put a notification given up on back in the outbox (admins; audited), and go back to
     the overview's list of failed deliveries."""
     user = current_actor()
-    if not policy.may(user, "retry_delivery", None, db()):
-        abort(403)
+    policy.require(user, "retry_delivery", None, db())
     # The operations page sends its retries with ?tilbage=drift and gets the admin back there.
     if request.args.get("tilbage") == "drift":
         back = url_for("ops.index") + "#fejlede"
