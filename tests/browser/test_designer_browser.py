@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from browser_support import BROWSER_MARKS, Steps, add_user, live_page, open_case
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 
 from models import Case, Role
@@ -65,13 +66,13 @@ def test_an_admin_changes_and_publishes_a_process_in_the_designer(tmp_path: Path
         diagram.locator("text=Rejst i styregruppen").first.wait_for(state="attached")
         assert page.locator("#source-fejl").inner_text() == ""
         page.get_by_role("button", name="Gem kladde").click()
-        assert "Kladden er gemt og gyldig." in page.locator(".flashes").inner_text()
+        expect(page.locator(".flashes")).to_contain_text("Kladden er gemt og gyldig.")
         assert "Rejst i styregruppen" in page.locator(".designer-diff").inner_text()
         steps.check(page, "2-kladde")
 
         new_version = ids["version"] + 1
         page.get_by_role("button", name=f"Udgiv som version {new_version}").click()
-        assert f"Version {new_version} er udgivet" in page.locator(".flashes").inner_text()
+        expect(page.locator(".flashes")).to_contain_text(f"Version {new_version} er udgivet")
         in_flight = page.get_by_role("region", name="Sager i gang pr. version og tilstand")
         assert str(ids["version"]) in in_flight.inner_text()
         steps.check(page, "3-udgivet")
@@ -108,7 +109,7 @@ def test_an_admin_changes_and_publishes_a_process_in_the_designer(tmp_path: Path
         steps.check(page, "4-formular-fejl")
         page.locator("#f-states-at_tss-reminders").fill("10, 3")
         page.get_by_role("button", name="Gem kladde").click()
-        assert "Kladden er gemt og gyldig." in page.locator(".flashes").inner_text()
+        expect(page.locator(".flashes")).to_contain_text("Kladden er gemt og gyldig.")
         steps.check(page, "4-formular")
 
         # The case in flight moved to the new version by an explicit mapping.
@@ -119,5 +120,5 @@ def test_an_admin_changes_and_publishes_a_process_in_the_designer(tmp_path: Path
             "draft"
         )
         page.get_by_role("button", name="Flyt de valgte sager").click()
-        assert "1 sag er flyttet" in page.locator(".flashes").inner_text()
+        expect(page.locator(".flashes")).to_contain_text("1 sag er flyttet")
     assert steps.problems == {}

@@ -8,6 +8,7 @@ no id is used twice."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -111,7 +112,10 @@ def test_the_kkr_observer_reads_what_kkr_was_informed_of_and_can_do_nothing_else
         steps.check(page, "observatoer-kkr-4-implementering")
 
         page.get_by_role("link", name="Implementering i regionen").click()
-        assert INFORMED_CASE in page.locator("main").inner_text()
+        # Wait for the region's page: the unit page being left names the case too, and a
+        # page caught mid-navigation has no text yet.
+        page.wait_for_url(re.compile(r"/implementering\?"))
+        expect(page.locator("main")).to_contain_text(INFORMED_CASE)
         assert _post_forms(page) == 0
         steps.check(page, "observatoer-kkr-5-regionen")
     assert steps.problems == {}
