@@ -15,12 +15,12 @@ from datetime import timedelta
 import pikepdf
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 from support.api import problem_of
 from support.documents import pdf_text
+from support.records import exports_of
 
-from models import AdminAuditEntry, Attachment
-from workflow.cases import operations, record_verify
+from models import Attachment
+from workflow.cases import record_verify
 from workflow.cli import main
 from workflow.engine import audit, clock
 from workflow.meetings import agenda
@@ -202,22 +202,9 @@ def test_a_closed_item_is_printed_in_full_only_for_its_body(
     assert "Udgiftsfordeling for hjælpemidler." in outsider
 
 
-def _exports(session, case_id):
-    return list(
-        session.scalars(
-            select(AdminAuditEntry)
-            .where(
-                AdminAuditEntry.action == operations.RECORD_EXPORTED,
-                AdminAuditEntry.object_id == str(case_id),
-            )
-            .order_by(AdminAuditEntry.seq)
-        )
-    )
-
-
 def test_each_record_taken_is_logged_with_its_channel_and_fingerprint(recorded, session):
     case, su, _attachment, data = recorded
-    (entry,) = _exports(session, case.id)
+    (entry,) = exports_of(session, case.id)
     manifest = zipfile.ZipFile(io.BytesIO(data)).read("manifest.json")
     assert entry.actor_id == su.user.id
     assert entry.object_type == "case" and entry.object_id == str(case.id)
@@ -225,7 +212,7 @@ def test_each_record_taken_is_logged_with_its_channel_and_fingerprint(recorded, 
     assert entry.data["manifest_sha256"] == hashlib.sha256(manifest).hexdigest()
     assert entry.data["chain_head"] == json.loads(manifest)["chain"]["head"]
     _record(su, case.id)
-    assert [e.data["channel"] for e in _exports(session, case.id)] == ["api", "api"]
+    assert [e.data["channel"] for e in exports_of(session, case.id)] == ["api", "api"]
 
 
 def test_a_refused_record_is_not_logged(api, make_case, session, tmp_path):
@@ -238,7 +225,7 @@ def test_a_refused_record_is_not_logged(api, make_case, session, tmp_path):
     (tmp_path / "files" / key).unlink()
     problem = problem_of(su.get(f"/cases/{case.id}/record"), 422)
     assert problem["rule"] == "file_intact"
-    assert _exports(session, draft.id) == [] and _exports(session, case.id) == []
+    assert exports_of(session, draft.id) == [] and exports_of(session, case.id) == []
 
 
 def test_taking_records_leaves_the_case_chain_and_earlier_records_intact(
@@ -262,7 +249,7 @@ def test_taking_records_leaves_the_case_chain_and_earlier_records_intact(
     assert [e["trigger"] for e in later_events] == [
         "create", "attachment_added", "attachment_added",
     ]  # fmt: skip
-    assert len(_exports(session, case.id)) == 5
+    assert len(exports_of(session, case.id)) == 5
     report = audit.verify(session, audit_checkpoint_dir)
     assert report.problems == []
 
@@ -273,4 +260,4 @@ def test_a_head_request_for_the_record_builds_and_logs_nothing(api, make_case, s
     answer = su.client.head(f"/api/v1/cases/{case.id}/record", headers=su.headers())
     assert answer.status_code == 200 and answer.get_data() == b""
     assert answer.content_type == "application/zip"
-    assert _exports(session, case.id) == []
+    assert exports_of(session, case.id) == []

@@ -11,10 +11,11 @@ import zipfile
 
 import pytest
 from sqlalchemy import event, func, select
+from support.records import exports_of
 from support.web import PASSWORD
 
-from models import AdminAuditEntry, Case, CaseEvent
-from workflow.cases import attachments, operations, record_verify
+from models import Case, CaseEvent
+from workflow.cases import attachments, record_verify
 from workflow.engine import audit
 
 NOTE = "Referat af dialogmødet.\n".encode()
@@ -29,19 +30,6 @@ def app(make_app, tmp_path):
 @pytest.fixture
 def files(tmp_path):
     return tmp_path / "files"
-
-
-def _exports(session, case_id):
-    return list(
-        session.scalars(
-            select(AdminAuditEntry)
-            .where(
-                AdminAuditEntry.action == operations.RECORD_EXPORTED,
-                AdminAuditEntry.object_id == str(case_id),
-            )
-            .order_by(AdminAuditEntry.seq)
-        )
-    )
 
 
 def test_the_case_page_offers_the_record_and_it_verifies(client, logged_in, make_case):
@@ -104,7 +92,7 @@ def test_a_file_damaged_in_storage_is_refused_before_the_download_and_not_logged
     assert response.location.endswith(f"/sager/{case.id}")
     page = client.get(f"/sager/{case.id}").get_data(as_text=True)
     assert "Sagsakten kunne ikke dannes" in page and "referat.txt" in page
-    assert _exports(session, case.id) == []
+    assert exports_of(session, case.id) == []
 
 
 def test_taking_the_record_is_logged_on_the_admin_chain_not_on_the_case(
@@ -125,7 +113,7 @@ def test_taking_the_record_is_logged_on_the_admin_chain_not_on_the_case(
         events_before
     )
     assert session.get(Case, case.id).version == version_before
-    logged = _exports(session, case.id)
+    logged = exports_of(session, case.id)
     assert len(logged) == 2
     entry = logged[0]
     manifest = zipfile.ZipFile(io.BytesIO(data)).read("manifest.json")
@@ -163,7 +151,7 @@ def test_no_record_of_a_case_the_user_may_not_see(client, logged_in, make_case, 
     logged_in("member@SU-SYD-SOM")
     assert client.get(f"/sager/{draft.id}/sagsakt.zip").status_code == 404
     assert client.get("/sager/999999/sagsakt.zip").status_code == 404
-    assert _exports(session, draft.id) == []
+    assert exports_of(session, draft.id) == []
 
 
 def test_a_head_request_builds_and_logs_nothing(client, logged_in, make_case, session):
@@ -174,5 +162,5 @@ def test_a_head_request_builds_and_logs_nothing(client, logged_in, make_case, se
     assert response.status_code == 200
     assert response.content_type == "application/zip"
     assert response.get_data() == b""
-    assert _exports(session, case.id) == []
+    assert exports_of(session, case.id) == []
     assert client.head("/sager/999999/sagsakt.zip").status_code == 404
