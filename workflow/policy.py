@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from flask import g, has_app_context
@@ -622,31 +623,40 @@ def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
         g.setdefault("policy_visible_cases", {}) if has_app_context() else {}
     )
     if who.user_id not in cache:
-        cache[who.user_id] = _visible_to(session, who)
+        cache[who.user_id] = _visible_to(
+            who.party_id, frozenset(who.body_ids), tuple(_private_states(session))
+        )
     return cache[who.user_id]
 
 
-def _visible_to(session: Session, who: Standing) -> ColumnElement[bool]:
+@lru_cache(maxsize=1024)
+def _visible_to(
+    party_id: int | None,
+    body_ids: frozenset[int],
+    private_states: tuple[tuple[str, int, str], ...],
+) -> ColumnElement[bool]:
+    """The rule for a standing, from exactly what it depends on: kept across requests, since
+    building it (and SQLAlchemy's cache key of every statement it is part of) costs more than
+    most queries it filters. A published version changes `private_states`, a membership
+    `body_ids`: either gives a new rule."""
     # A party consulted on a case reads it, membership or not (the "party@consulted" grant).
     consulted: ColumnElement[bool] = false()
-    if who.party_id is not None:
+    if party_id is not None:
         consulted = Case.id.in_(
             select(Consultation.case_id)
             .join(ConsultationResponse, ConsultationResponse.consultation_id == Consultation.id)
-            .where(ConsultationResponse.party_id == who.party_id)
+            .where(ConsultationResponse.party_id == party_id)
         )
-    if not who.roles:
+    if not body_ids:
         return consulted
     private = [
         and_(Case.process == name, Case.process_version == version, Case.state == state)
-        for name, version, state in _private_states(session)
+        for name, version, state in private_states
     ]
     if not private:
         return true()
-    own_body = Case.originating_body_id.in_(sorted(who.body_ids))
-    sent_on = _sent_on(
-        Case.id, sorted({state for _name, _version, state in _private_states(session)})
-    )
+    own_body = Case.originating_body_id.in_(sorted(body_ids))
+    sent_on = _sent_on(Case.id, sorted({state for _name, _version, state in private_states}))
     return or_(not_(or_(*private)), own_body, consulted, sent_on)
 
 

@@ -31,7 +31,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, true, update
+from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import Case, Membership, Notification, User
@@ -692,10 +692,18 @@ def own_notification(
 def unread_count(session: Session, user_id: int, visible: ColumnElement[bool] | None = None) -> int:
     """Count the user's unread notifications (the number beside the bell), as `inbox` shows
     them."""
-    query = select(func.count()).where(
+    return int(session.scalar(_unread_count_query(user_id, visible)) or 0)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unread_count_query(user_id: int, visible: ColumnElement[bool] | None) -> Select[tuple[int]]:
+    # Every page's header counts: the statement is kept per user and access rule (the policy
+    # keeps the rule while the user's standing is the same), so SQLAlchemy computes its cache
+    # key once instead of walking the access rule on every request. A rule is keyed by
+    # identity, and the cache holds it, so an id is never reused for another rule.
+    return select(func.count()).where(
         _in_app(user_id), Notification.read_at.is_(None), about_visible(visible)
     )
-    return int(session.scalar(query) or 0)
 
 
 def mark_read(session: Session, user_id: int, notification_ids: Iterable[int] | None = None) -> int:

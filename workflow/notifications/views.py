@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms.widgets import HiddenInput
@@ -39,12 +39,7 @@ def _unread_in_header() -> dict[str, Callable[[], int]]:
         user = current_user()
         if user is None:
             return 0
-        # The header is drawn twice (the desktop menu and the phone's drawer): count once.
-        if "unread_notifications" not in g:
-            g.unread_notifications = notify.unread_count(
-                db(), user.id, policy.visible_cases(db(), user)
-            )
-        return int(g.unread_notifications)
+        return notify.unread_count(db(), user.id, policy.visible_cases(db(), user))
 
     return {"unread_notifications": unread_notifications}
 
