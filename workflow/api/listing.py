@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, exists, func, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from models import Body, Case, Deadline, case_national_goals
 from workflow.api.problems import ApiProblem
@@ -141,29 +141,41 @@ def case_page(
     after_id: int | None,
     visible: ColumnElement[bool],
 ) -> tuple[list[tuple[Case, datetime | None]], str | None]:
-    """Return one page of the visible matching cases, the newest first, and the next cursor."""
+    """Return one page of the visible matching cases, the newest first, each with its next
+    deadline, and the next cursor."""
     query = filtered_cases(session, f).where(visible)
     if after_id is not None:
         query = query.where(Case.id < after_id)
-    ids = list(
-        session.scalars(query.with_only_columns(Case.id).order_by(Case.id.desc()).limit(limit + 1))
+    # One statement by the primary key's order; only the columns a summary shows (the long
+    # texts and the fields' JSON stay in the database), the next deadline as the engine keeps
+    # it on the case.
+    cases = list(
+        session.scalars(query.options(*_SUMMARY_LOADING).order_by(Case.id.desc()).limit(limit + 1))
     )
-    more = len(ids) > limit
-    ids = ids[:limit]
-    if not ids:
-        return [], None
-    due = (
-        select(Deadline.case_id, func.min(Deadline.due_at).label("due_at"))
-        .where(open_deadline(), Deadline.case_id.in_(ids))
-        .group_by(Deadline.case_id)
-        .subquery()
-    )
-    rows = session.execute(
-        select(Case, due.c.due_at)
-        .outerjoin(due, due.c.case_id == Case.id)
-        .where(Case.id.in_(ids))
-        .options(joinedload(Case.current_body), joinedload(Case.originating_body))
-        .order_by(Case.id.desc())
-    ).all()
-    found = [(case, due_at) for case, due_at in rows]
-    return found, encode_cursor(ids[-1]) if more else None
+    more = len(cases) > limit
+    found = [(case, case.next_due_at) for case in cases[:limit]]
+    return found, encode_cursor(found[-1][0].id) if more else None
+
+
+# What `serialize.case_summary` reads of a case and its bodies; built once, as options are
+# immutable and building them costs more than the rows they load.
+_BODY_COLUMNS = (Body.id, Body.code, Body.name)
+_SUMMARY_LOADING = (
+    load_only(
+        Case.id,
+        Case.process,
+        Case.process_version,
+        Case.state,
+        Case.version,
+        Case.title,
+        Case.originating_body_id,
+        Case.current_body_id,
+        Case.focus_area_id,
+        Case.created_at,
+        Case.updated_at,
+        Case.state_entered_at,
+        Case.next_due_at,
+    ),
+    joinedload(Case.current_body).load_only(*_BODY_COLUMNS),
+    joinedload(Case.originating_body).load_only(*_BODY_COLUMNS),
+)
