@@ -31,7 +31,18 @@ from functools import lru_cache
 from typing import Any
 
 from flask import g, has_app_context
-from sqlalchemy import ColumnElement, Exists, and_, exists, false, not_, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Exists,
+    and_,
+    bindparam,
+    exists,
+    false,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, aliased, object_session
 
 from models import (
@@ -375,6 +386,14 @@ NOBODY = Standing(None, False, False, None, frozenset(), {})
 # Aliases built once: building one per call costs more than the query it serves.
 _PREDECESSOR = aliased(Body, name="predecessor_body")
 _SENT_ON_EVENT = aliased(CaseEvent, name="sent_on_event")
+# Every request reads the standing: the statement is built once (its SQL cache key with it).
+_STANDING_QUERY = (
+    select(Membership.body_id, Membership.role, Body.code, _PREDECESSOR.code)
+    .join(Body, Body.id == Membership.body_id)
+    .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
+    .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
+    .where(Membership.user_id == bindparam("user_id"), Membership.active.is_(True))
+)
 
 
 def standing(session: Session, user: User | None) -> Standing:
@@ -389,14 +408,7 @@ def standing(session: Session, user: User | None) -> Standing:
     # A body that took over from a closed one (a reorganisation) answers to the closed body's
     # code in the rules too ("secretariat@TSS" is held in TSS's successor): read in the same
     # statement as the memberships.
-    predecessor = _PREDECESSOR
-    rows = session.execute(
-        select(Membership.body_id, Membership.role, Body.code, predecessor.code)
-        .join(Body, Body.id == Membership.body_id)
-        .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
-        .outerjoin(predecessor, predecessor.id == BodySuccession.predecessor_id)
-        .where(Membership.user_id == user.id, Membership.active.is_(True))
-    ).all()
+    rows = session.execute(_STANDING_QUERY, {"user_id": user.id}).all()
     codes = {former: body_id for body_id, _role, _code, former in rows if former is not None}
     codes |= {code: body_id for body_id, _role, code, _former in rows}
     found = Standing(

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import ApiToken, User
@@ -76,14 +76,20 @@ def revoke_token(session: Session, token: ApiToken, actor: User | None = None) -
     return True
 
 
+# Every API call looks its token up: the statement is built once (its SQL cache key with it).
+_TOKEN_BY_HASH = (
+    select(ApiToken)
+    .where(ApiToken.token_hash == bindparam("digest"))
+    .options(joinedload(ApiToken.user))
+)
+
+
 def authenticate(session: Session, plain: str) -> User | None:
     """Return the active user a live token belongs to, noting when it was used; else None."""
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
     digest = hash_token(plain)
-    token = session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == digest).options(joinedload(ApiToken.user))
-    )
+    token = session.scalar(_TOKEN_BY_HASH, {"digest": digest})
     # The lookup is by hash; compare again in constant time so no timing tells a near miss.
     if token is None or not hmac.compare_digest(token.token_hash, digest):
         return None

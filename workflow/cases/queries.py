@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select, union_all
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from models import (
@@ -485,42 +485,51 @@ def overdue_deadlines(
     return rows
 
 
+# The case page's statements, built once with the case as a parameter: building a statement
+# and its SQL cache key costs about as much as running it on every page view.
+_CASE_PAGE = (
+    select(Case)
+    .where(Case.id == bindparam("case_id"))
+    .options(
+        joinedload(Case.current_body),
+        joinedload(Case.originating_body),
+        joinedload(Case.focus_area),
+        selectinload(Case.national_goals),
+    )
+)
+_CASE_EXPENSES = (
+    select(CaseExpense)
+    .join(CaseExpense.party)
+    .where(CaseExpense.case_id == bindparam("case_id"))
+    .options(joinedload(CaseExpense.party))
+    .order_by(Party.name)
+)
+_CASE_DEADLINES = (
+    select(Deadline)
+    .where(Deadline.case_id == bindparam("case_id"), open_deadline())
+    .order_by(Deadline.due_at, Deadline.id)
+)
+_CASE_EVENTS = (
+    select(CaseEvent)
+    .where(CaseEvent.case_id == bindparam("case_id"))
+    .options(joinedload(CaseEvent.actor))
+    .order_by(CaseEvent.seq)
+)
+
+
 def find_case(session: Session, case_id: int) -> Case | None:
     """Load a case with what its page shows."""
-    return session.scalar(
-        select(Case)
-        .where(Case.id == case_id)
-        .options(
-            joinedload(Case.current_body),
-            joinedload(Case.originating_body),
-            joinedload(Case.focus_area),
-            selectinload(Case.national_goals),
-        )
-    )
+    return session.scalar(_CASE_PAGE, {"case_id": case_id})
 
 
 def case_expenses(session: Session, case: Case) -> list[CaseExpense]:
     """List the case's extra expenses per party, by party name."""
-    return list(
-        session.scalars(
-            select(CaseExpense)
-            .join(CaseExpense.party)
-            .where(CaseExpense.case_id == case.id)
-            .options(joinedload(CaseExpense.party))
-            .order_by(Party.name)
-        )
-    )
+    return list(session.scalars(_CASE_EXPENSES, {"case_id": case.id}))
 
 
 def case_deadlines(session: Session, case: Case) -> list[Deadline]:
     """List the case's open deadlines, the nearest first."""
-    return list(
-        session.scalars(
-            select(Deadline)
-            .where(Deadline.case_id == case.id, open_deadline())
-            .order_by(Deadline.due_at, Deadline.id)
-        )
-    )
+    return list(session.scalars(_CASE_DEADLINES, {"case_id": case.id}))
 
 
 def decision_meetings(session: Session, body_id: int, now: datetime) -> list[Meeting]:
@@ -716,14 +725,7 @@ def _comment_of(event: CaseEvent) -> str | None:
 
 def timeline(session: Session, case: Case, definition: ProcessDefinition) -> list[TimelineEntry]:
     """Describe every event of the case, oldest first."""
-    events = list(
-        session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case.id)
-            .options(joinedload(CaseEvent.actor))
-            .order_by(CaseEvent.seq)
-        )
-    )
+    events = list(session.scalars(_CASE_EVENTS, {"case_id": case.id}))
     meeting_ids = {e.meeting_id for e in events if e.meeting_id is not None}
     meetings = (
         {m.id: m for m in session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))}

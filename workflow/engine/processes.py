@@ -179,11 +179,7 @@ class ProcessRegistry:
         stored: dict[tuple[str, int], ProcessDefinition] | None = session.info.get(_STORED)
         if stored is None:
             stored = {}
-            rows = session.execute(
-                select(ProcessVersion.id, ProcessVersion.name, ProcessVersion.version,
-                       ProcessVersion.sha256)
-                .order_by(ProcessVersion.name, ProcessVersion.version)
-            ).all()  # fmt: skip
+            rows = session.execute(_VERSION_KEYS).all()
             for row_id, name, version, sha256 in rows:
                 definition = self._definitions.get((name, version, sha256))
                 if definition is None:
@@ -261,6 +257,10 @@ class ProcessRegistry:
 
 
 _STORED = "process_stored"
+# Read in every transaction that asks about a process: built once (its SQL cache key with it).
+_VERSION_KEYS = select(
+    ProcessVersion.id, ProcessVersion.name, ProcessVersion.version, ProcessVersion.sha256
+).order_by(ProcessVersion.name, ProcessVersion.version)
 
 
 def _forget_latest(session: Session) -> None:
