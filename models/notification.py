@@ -35,7 +35,8 @@ class Notification(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
-    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    # Unique through the idempotency key it is derived from (migration 0025).
+    message_id: Mapped[str] = mapped_column(String(200))
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     deadline_id: Mapped[int | None] = mapped_column(ForeignKey("deadlines.id"))

@@ -38,7 +38,7 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.db import make_engine
-from workflow.engine.outbox import enqueue
+from workflow.engine.outbox import enqueue, message_id_for
 from workflow.notifications import delivery as notify
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
 from workflow.scheduler import SchedulerConfig
@@ -290,6 +290,15 @@ def test_many_reminders_at_once_each_once_and_read_as_rows(session, deadline_for
     assert report.reminders == len(reminded)
     for deadline in reminded:
         assert _count(session, deadline_id=deadline.id, recipient_id=secretary.id) == 1
+    # Written in one batch, each row whole: its case, its stable Message-ID, due from the tick.
+    written = session.scalars(
+        select(Notification).where(Notification.deadline_id.in_([d.id for d in reminded]))
+    ).all()
+    assert {(n.case_id, n.deadline_id) for n in written} == {(d.case_id, d.id) for d in reminded}
+    for notification in written:
+        assert notification.message_id == message_id_for(notification.idempotency_key)
+        assert notification.send_after == notification.created_at == clock.now()
+        assert notification.attempts == 0 and notification.sent_at is None
     assert _count(session, deadline_id=met.id) == 0
     assert _count(session, deadline_id=overdue.id, kind="reminder") == 0
     # The reminded deadlines were read as rows, not loaded as objects.

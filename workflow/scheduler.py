@@ -184,8 +184,8 @@ def due_reminder(
     passed = [
         offset
         for offset in deadline.reminder_days
-        if reminder_moment(deadline.due_at, offset, config) <= now
-        and reminder_moment(deadline.due_at, offset, config) < deadline.due_at
+        if (moment := reminder_moment(deadline.due_at, offset, config)) <= now
+        and moment < deadline.due_at
     ]
     return min(passed) if passed else None
 

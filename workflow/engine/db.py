@@ -93,7 +93,23 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    if engine.dialect.driver == "psycopg":
+        event.listen(engine, "connect", _binary_arrays)
+    return engine
+
+
+class BinaryArray(list[Any]):
+    """A list that psycopg sends to PostgreSQL as a binary array (on the connections of
+    `make_engine`; elsewhere as an ordinary list, in text). Its text form is built in Python,
+    element by element: for the sweep's ten columns of 10,000 reminders about 0.15 s of CPU,
+    the binary form about 0.02 s."""
+
+
+def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+    from psycopg.types.array import ListBinaryDumper
+
+    dbapi_connection.adapters.register_dumper(BinaryArray, ListBinaryDumper)
 
 
 @contextmanager
