@@ -262,3 +262,29 @@ def test_a_case_without_open_deadlines_has_no_next_deadline(session, make_case, 
         deadline.cancelled_at = clock.now()
     session.flush()
     assert case.next_due_at is None
+
+
+@pytest.mark.parametrize("follow_up_days", [1, 400])
+def test_a_follow_up_stays_open_through_transitions_and_counts_for_the_next_deadline(
+    session, make_case, make_user, follow_up_days
+):
+    """A transition closes its state's deadlines, never a follow-up: the case's next deadline
+    is the earlier of the follow-up and the new state's deadline, also once no state has one."""
+    case = make_case("forum_matter", origin="FORUM-DATA")
+    chair = make_user("chair@FORUM-DATA")
+    follow_up = Deadline(
+        case_id=case.id, kind=DeadlineKind.FOLLOW_UP, state=case.state,
+        body_id=case.current_body_id, due_at=clock.now() + timedelta(days=follow_up_days),
+    )  # fmt: skip
+    session.add(follow_up)
+    session.flush()
+
+    decide(case, "raise", chair)
+    [state_deadline] = [d for d in _open(session, case) if d.kind != DeadlineKind.FOLLOW_UP]
+    assert follow_up.is_open
+    assert case.next_due_at == min(follow_up.due_at, state_deadline.due_at)
+
+    decide(case, "reject", chair, comment="Afvist")  # a state without a deadline
+    assert _open(session, case) == [follow_up]
+    session.expire_all()
+    assert session.get(type(case), case.id).next_due_at == follow_up.due_at

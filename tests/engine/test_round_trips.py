@@ -39,7 +39,7 @@ def _verbs(statements: list[str]) -> list[str]:
     return [" ".join(statement.split()[:3]) for statement in statements]
 
 
-def test_a_plain_transition_takes_eleven_statements(session, make_case, make_user):
+def test_a_plain_transition_takes_nine_statements_ten_on_postgresql(session, make_case, make_user):
     chair = make_user("chair@FORUM-DATA")
     earlier, case = (
         make_case("forum_matter", origin="FORUM-DATA"),
@@ -52,20 +52,29 @@ def test_a_plain_transition_takes_eleven_statements(session, make_case, make_use
         engine.perform(case, "raise", chair)
 
     listed = "\n".join(statements)
-    # Read: the actor's memberships, the chain's head, who to tell, the routing rule's
-    # expenses, the webhook subscriptions that may want the event (its outbox rows commit with
-    # it); written: the open deadlines closed, the event, the case, the new deadline,
-    # next_due_at, and the one notification to the member who opened the case.
-    assert len(statements) == 11, listed
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    # Read: the actor's memberships, the chain's head (with whether any webhook subscription
+    # is active: none is, so the outbox reads no subscriptions), who to tell and the routing
+    # rule's expenses; written: the open deadlines closed (returning those left open), the
+    # event, the case with its next_due_at, the new deadline, and the one notification to the
+    # member who opened the case. PostgreSQL writes the case before the chain's head is read
+    # (its row lock), so next_due_at is a second UPDATE there.
+    assert len(statements) == (10 if postgresql else 9), listed
     assert not any("idempotency_key =" in s for s in statements), listed  # a new event's key
+    assert not any("FROM webhook_subscriptions" in s and "EXISTS" not in s for s in statements)
     verbs = _verbs(statements)
-    # Written: the case once (no second UPDATE of its state), one event, one deadline, and
-    # next_due_at; the open deadlines closed by one UPDATE without reading them first.
-    assert sum(v.startswith("UPDATE cases") for v in verbs) == 2, listed
+    # Written: the case's state once, one event, one deadline, and next_due_at without a
+    # read of the deadlines; the open deadlines closed by one UPDATE without reading them first.
+    assert sum(v.startswith("UPDATE cases") for v in verbs) == (2 if postgresql else 1), listed
     assert sum(v.startswith("INSERT INTO case_events") for v in verbs) == 1, listed
     assert sum(v.startswith("UPDATE deadlines") for v in verbs) == 1, listed
     assert not any(v.startswith("SELECT deadlines") for v in verbs), listed
+    assert not any("min(deadlines.due_at)" in s for s in statements), listed
     assert not any("FOR UPDATE" in s for s in statements), listed  # the UPDATE holds the row
+    assert (
+        case.next_due_at
+        == session.scalars(select(Deadline.due_at).where(Deadline.case_id == case.id)).one()
+    )
 
 
 def test_the_transition_that_closes_a_deadline_closes_it_and_moves_next_due(

@@ -61,6 +61,24 @@ def test_an_event_writes_one_delivery_per_matching_subscription(
     assert _deliveries(session, ended.id) == []
 
 
+def test_a_subscription_made_after_events_without_one_gets_the_next_event(
+    session, subscribe, make_case, make_user, receiver
+):
+    # Events written while no one subscribes want no delivery; a subscription made after them
+    # is honoured by the very next event, not after some cache has gone stale.
+    chair = make_user("chair@FORUM-DATA")
+    first, second = (make_case("forum_matter", origin="FORUM-DATA") for _ in range(2))
+    engine.perform(first, "raise", chair)
+    assert session.scalars(select(WebhookDelivery)).all() == []
+
+    subscription = subscribe(receiver.url, code="FORUM-DATA")
+    event = engine.perform(second, "raise", chair)
+
+    [delivery_row] = _deliveries(session, subscription.id)
+    assert delivery_row.event_id == event.id
+    assert delivery_row.event_type == events.TRANSITIONED
+
+
 def test_an_event_rolled_back_leaves_no_delivery(session, subscribe, make_user, body, receiver):
     subscription = subscribe(receiver.url)
     author = make_user("member@SU-NORD-SOM")

@@ -28,7 +28,7 @@ from models import (
     PlanningArea,
     ResponseStatus,
 )
-from workflow.engine import formats
+from workflow.engine import formats, session_cache
 from workflow.engine.actions import ActionContext, action
 from workflow.engine.calendar import local_date
 from workflow.engine.guards import Failure, GuardContext, guard, predicate
@@ -71,19 +71,23 @@ def _extra_expense(case: Case, kind: PartyKind | None = None) -> Decimal:
     # Query rather than trust case.expenses: an expense added by id after the relationship
     # was loaded would otherwise be missed, and the rule silently skipped.
     if kind is None:
-        total = session.scalar(_EXTRA_EXPENSE, {"case_id": case.id})
+        total = session_cache.read(session, _EXTRA_EXPENSE, {"case_id": case.id}).scalar()
     else:
-        total = session.scalar(_EXTRA_EXPENSE_OF_KIND, {"case_id": case.id, "kind": kind})
+        params = {"case_id": case.id, "kind": kind}
+        total = session_cache.read(session, _EXTRA_EXPENSE_OF_KIND, params).scalar()
     return Decimal(total or 0)
 
 
-# Built once: every transition of a forum matter asks (escalation_required).
-_EXTRA_EXPENSE = select(func.coalesce(func.sum(CaseExpense.amount_dkk), 0)).where(
-    CaseExpense.case_id == bindparam("case_id")
+# Built once: every transition of a forum matter asks (escalation_required). Of the tables'
+# columns, run by session_cache.read: half the Python of a read of mapped attributes.
+_EXPENSES = CaseExpense.__table__.c
+_PARTIES = Party.__table__.c
+_EXTRA_EXPENSE = select(func.coalesce(func.sum(_EXPENSES.amount_dkk), 0)).where(
+    _EXPENSES.case_id == bindparam("case_id")
 )
-_EXTRA_EXPENSE_OF_KIND = _EXTRA_EXPENSE.join(Party, Party.id == CaseExpense.party_id).where(
-    Party.kind == bindparam("kind")
-)
+_EXTRA_EXPENSE_OF_KIND = _EXTRA_EXPENSE.join(
+    Party.__table__, _PARTIES.id == _EXPENSES.party_id
+).where(_PARTIES.kind == bindparam("kind"))
 
 
 def municipal_extra_expense(case: Case) -> Decimal:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
+from weakref import WeakSet
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
 
 from models import (
@@ -33,6 +34,7 @@ from models import (
     Notification,
     Role,
     User,
+    WebhookSubscription,
 )
 from workflow.engine import (
     access,
@@ -318,21 +320,40 @@ def describe_roles(session: Session, case: Case, roles: tuple[RoleRef, ...]) -> 
 
 
 # Statements every transition runs, built once: building and keying a statement costs more
-# Python than SQLite takes to run it.
-_MEMBERSHIPS_OF_USER = select(Membership.body_id, Membership.role).where(
-    Membership.user_id == bindparam("user_id"), Membership.active.is_(True)
+# Python than SQLite takes to run it. Of the tables' columns, not the mapped attributes, run
+# by session_cache.read (autoflush first): half the Python of a read of mapped attributes.
+_MEMBERSHIPS = Membership.__table__.c
+_MEMBERSHIPS_OF_USER = select(_MEMBERSHIPS.body_id, _MEMBERSHIPS.role).where(
+    _MEMBERSHIPS.user_id == bindparam("user_id"), _MEMBERSHIPS.active.is_(True)
 )
+_CASE_EVENTS = CaseEvent.__table__.c
+# The chain's head, and whether any webhook subscription is active: one statement, read in
+# the transaction that writes the event, instead of a second read of the subscriptions in the
+# webhook outbox's flush listener for every event when (as mostly) no one subscribes.
 _CHAIN_HEAD = (
-    select(CaseEvent.seq, CaseEvent.hash)
-    .where(CaseEvent.case_id == bindparam("case_id"))
-    .order_by(CaseEvent.seq.desc())
+    select(
+        _CASE_EVENTS.seq,
+        _CASE_EVENTS.hash,
+        exists().where(WebhookSubscription.__table__.c.deleted_at.is_(None)).label("subscribed"),
+    )
+    .where(_CASE_EVENTS.case_id == bindparam("case_id"))
+    .order_by(_CASE_EVENTS.seq.desc())
     .limit(1)
 )
+# The events sealed while no subscription was active (see sealed_unsubscribed).
+_UNSUBSCRIBED = "engine.events_sealed_unsubscribed"
+
+
+def sealed_unsubscribed(session: Session, event: CaseEvent) -> bool:
+    """Whether `event` was sealed, in this session's transaction, when no webhook subscription
+    was active: its chain head was read together with the subscriptions' existence."""
+    marked: WeakSet[CaseEvent] | None = session.info.get(_UNSUBSCRIBED)
+    return marked is not None and event in marked
 
 
 def _memberships(session: Session, actor: User) -> frozenset[tuple[int, Role]]:
     def load() -> frozenset[tuple[int, Role]]:
-        rows = session.execute(_MEMBERSHIPS_OF_USER, {"user_id": actor.id})
+        rows = session_cache.read(session, _MEMBERSHIPS_OF_USER, {"user_id": actor.id})
         return frozenset((body_id, role) for body_id, role in rows)
 
     return session_cache.cached(session, ("memberships", actor.id), load)
@@ -885,7 +906,7 @@ def _sealed_event(
 ) -> CaseEvent:
     """Add (not flush) the next event on the case's chain, sealed onto its last one. The
     caller holds the case: its row lock (PostgreSQL) or the writer's lock (SQLite)."""
-    last = session.execute(_CHAIN_HEAD, {"case_id": case.id}).first()
+    last = session_cache.read(session, _CHAIN_HEAD, {"case_id": case.id}).first()
     event = CaseEvent(
         case_id=case.id,
         seq=(last.seq + 1) if last else 1,
@@ -902,6 +923,8 @@ def _sealed_event(
     )
     event.hash = case_event_hash(event)
     session.add(event)
+    if last is not None and not last.subscribed:
+        session.info.setdefault(_UNSUBSCRIBED, WeakSet()).add(event)
     return event
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
+from weakref import WeakSet
 
 from sqlalchemy import bindparam, event, func, inspect, select, update
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import Body, Case, Deadline, DeadlineKind, Meeting, MeetingStatus
 from workflow.engine.calendar import end_of_day, local_date, subtract_days
@@ -16,13 +19,19 @@ from workflow.engine.definitions import DeadlineRule, StateSpec
 # The columns that decide a case's next open deadline.
 _DUE_COLUMNS = ("case_id", "due_at", "met_at", "cancelled_at")
 _PENDING = "aftaleflow_next_due_cases"
+# New deadlines whose case's next_due_at recompute() set along with them.
+_SETTLED = "aftaleflow_next_due_settled"
 
 
 @event.listens_for(Session, "after_flush")
 def _note_changed_deadlines(session: Session, _context: Any) -> None:
     """Note the cases whose deadlines this flush added, moved, met, cancelled or removed."""
     cases: set[int] = session.info.setdefault(_PENDING, set())
-    for obj in (*session.new, *session.deleted):
+    settled: WeakSet[Deadline] = session.info.get(_SETTLED, WeakSet())
+    for obj in session.new:
+        if isinstance(obj, Deadline) and obj.case_id is not None and obj not in settled:
+            cases.add(obj.case_id)
+    for obj in session.deleted:
         if isinstance(obj, Deadline) and obj.case_id is not None:
             cases.add(obj.case_id)
     for obj in session.dirty:
@@ -191,38 +200,67 @@ def build_deadline(
 
 
 def _closing(column: str) -> Any:
-    """The UPDATE that closes a case's open deadlines (all but follow-ups), built once: a
-    statement built and keyed for each transition costs more Python than SQLite takes to run
-    it."""
+    """The UPDATE that closes a case's open deadlines (all but follow-ups) and returns every
+    open one's kind and due time, built once: a statement built and keyed for each transition
+    costs more Python than SQLite takes to run it. Open follow-ups are matched too, and left
+    open, so that what stays open is known without a read of its own."""
+    follow_up = _DEADLINES.c.kind == DeadlineKind.FOLLOW_UP
+    closed_at = bindparam("closed_at", type_=_DEADLINES.c[column].type)
     return (
         update(_DEADLINES)  # type: ignore[arg-type]
         .where(
             _DEADLINES.c.case_id == bindparam("closing_case_id"),
             _DEADLINES.c.met_at.is_(None),
             _DEADLINES.c.cancelled_at.is_(None),
-            _DEADLINES.c.kind != DeadlineKind.FOLLOW_UP,
         )
-        .values({column: bindparam("closed_at")})
+        .values({column: sql_case((follow_up, None), else_=closed_at)})
+        .returning(_DEADLINES.c.kind, _DEADLINES.c.due_at)
     )
 
 
 _MEET_OPEN = _closing("met_at")
 _CANCEL_OPEN = _closing("cancelled_at")
+# Set one case's next_due_at to a value known already (see _set_next_due).
+_SET_NEXT_DUE = (
+    update(_CASES)  # type: ignore[arg-type]
+    .where(_CASES.c.id == bindparam("next_due_case_id"))
+    .values(next_due_at=bindparam("next_due_at", type_=_CASES.c.next_due_at.type))
+)
 
 
-def close_open_deadlines(session: Session, case: Case, now: datetime, *, met: bool) -> int:
-    """Mark the case's open deadlines as met (left the state) or cancelled (re-planned), in
-    one UPDATE (no read of each first); return how many were closed. The caller keeps
-    `cases.next_due_at` (the flush listener does not see a statement like this one)."""
-    closed = session.connection().execute(
-        _MEET_OPEN if met else _CANCEL_OPEN, {"closing_case_id": case.id, "closed_at": now}
+def close_open_deadlines(
+    session: Session, case: Case, now: datetime, *, met: bool
+) -> tuple[int, list[datetime]]:
+    """Mark the case's open deadlines (follow-ups aside) as met (left the state) or cancelled
+    (re-planned), in one UPDATE (no read of each first); return how many were closed and the
+    due times of the open follow-ups left. The caller keeps `cases.next_due_at` (the flush
+    listener does not see a statement like this one)."""
+    rows = (
+        session.connection()
+        .execute(
+            _MEET_OPEN if met else _CANCEL_OPEN, {"closing_case_id": case.id, "closed_at": now}
+        )
+        .all()
     )
-    if closed.rowcount:
+    left = [due_at for kind, due_at in rows if kind == DeadlineKind.FOLLOW_UP]
+    closed = len(rows) - len(left)
+    if closed:
         # Deadlines of the case loaded earlier read the new value when next used.
         for obj in list(session.identity_map.values()):
             if isinstance(obj, Deadline) and obj.case_id == case.id:
                 session.expire(obj, ["met_at", "cancelled_at"])
-    return int(closed.rowcount or 0)
+    return closed, left
+
+
+def _set_next_due(session: Session, case: Case, value: datetime | None) -> None:
+    """Set the case's next_due_at to `value`: with the case's own pending UPDATE when it has
+    one (a transition on SQLite: no statement of its own), else by one UPDATE of the column
+    (no version bump, as the flush listener's)."""
+    if inspect(case).modified:
+        case.next_due_at = value
+        return
+    session.connection().execute(_SET_NEXT_DUE, {"next_due_case_id": case.id, "next_due_at": value})
+    set_committed_value(case, "next_due_at", value)
 
 
 def recompute(
@@ -234,11 +272,16 @@ def recompute(
     left_state: bool,
     after: datetime | None = None,
 ) -> Deadline | None:
-    """Close the deadlines of the state left (or re-planned) and add the new state's one."""
-    closed = close_open_deadlines(session, case, now, met=left_state)
+    """Close the deadlines of the state left (or re-planned), add the new state's one and set
+    the case's next_due_at from what is left open, known without reading it again."""
+    closed, still_open = close_open_deadlines(session, case, now, met=left_state)
     deadline = build_deadline(session, case, state, now, after=after)
+    if deadline is None and not closed:
+        return None  # nothing open changed
     if deadline is not None:
-        session.add(deadline)  # its flush refreshes the case's next_due_at
-    elif closed:
-        refresh_next_due(session, [case.id])
+        session.add(deadline)
+        still_open.append(deadline.due_at)
+        # Its flush need not refresh next_due_at again (see _note_changed_deadlines).
+        session.info.setdefault(_SETTLED, WeakSet()).add(deadline)
+    _set_next_due(session, case, min(still_open, default=None))
     return deadline

@@ -28,7 +28,7 @@ from sqlalchemy.types import TypeEngine
 
 from models import Membership, Notification, Role
 from models.base import utcnow
-from workflow.engine import request_id
+from workflow.engine import request_id, session_cache
 from workflow.engine.db import BinaryArray
 
 MAIL_DOMAIN = "aftaleflow.local"
@@ -51,18 +51,21 @@ def message_id_for(key: str) -> str:
 def members_of(session: Session, body_id: int, roles: Iterable[Role] | None = None) -> list[int]:
     """Return the ids of active users with one of `roles` (all roles if None) in the body."""
     if roles is None:
-        found = session.scalars(_MEMBERS, {"body_id": body_id})
+        found = session_cache.read(session, _MEMBERS, {"body_id": body_id}).scalars()
     else:
-        found = session.scalars(_MEMBERS_IN_ROLES, {"body_id": body_id, "roles": list(roles)})
+        params = {"body_id": body_id, "roles": list(roles)}
+        found = session_cache.read(session, _MEMBERS_IN_ROLES, params).scalars()
     return sorted(set(found))
 
 
-# Built once: every transition asks who to tell.
+# Built once: every transition asks who to tell. Of the table's columns, run by
+# session_cache.read: half the Python of a read of mapped attributes.
 _KEY_EXISTS = select(Notification.id).where(Notification.idempotency_key == bindparam("key"))
-_MEMBERS = select(Membership.user_id).where(
-    Membership.body_id == bindparam("body_id"), Membership.active.is_(True)
+_MEMBERSHIPS = Membership.__table__.c
+_MEMBERS = select(_MEMBERSHIPS.user_id).where(
+    _MEMBERSHIPS.body_id == bindparam("body_id"), _MEMBERSHIPS.active.is_(True)
 )
-_MEMBERS_IN_ROLES = _MEMBERS.where(Membership.role.in_(bindparam("roles", expanding=True)))
+_MEMBERS_IN_ROLES = _MEMBERS.where(_MEMBERSHIPS.role.in_(bindparam("roles", expanding=True)))
 
 
 def enqueue(

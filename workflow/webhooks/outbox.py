@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 
 from models import Body, Case, CaseEvent, WebhookDelivery, WebhookSubscription
 from models.base import utcnow
+from workflow.engine.core import sealed_unsubscribed
 from workflow.webhooks import events
 
 
@@ -98,6 +99,12 @@ def _write_deliveries(session: Session, _flush: UOWTransaction) -> None:
     written = [obj for obj in session.new if isinstance(obj, CaseEvent)]
     if not written:
         return
+    # An event sealed when no subscription was active (read with its chain's head, in this
+    # transaction) wants no delivery; unless this very flush writes a subscription.
+    if not any(isinstance(o, WebhookSubscription) for o in (*session.new, *session.dirty)):
+        written = [e for e in written if not sealed_unsubscribed(session, e)]
+        if not written:
+            return
     rows = deliveries_for(session, written)
     if rows:
         session.connection().execute(insert(WebhookDelivery.__table__), rows)  # type: ignore[arg-type]
