@@ -24,9 +24,9 @@ class CaseEvent(Base):
         # Rare kinds of event read newest or oldest first (a co-chair's proposals awaiting
         # consent) without walking every event in time order.
         Index("ix_case_events_trigger_created_at", "trigger", "created_at"),
-        # Decisions taken outside a meeting (the chairs' on the body's behalf), by trigger and
-        # time: a meeting page lists those since the body's previous meeting.
-        Index("ix_case_events_meeting_trigger_created_at", "meeting_id", "trigger", "created_at"),
+        # Migration 0025 adds `ix_case_events_decision_body`, on the decision's body (a JSON
+        # field, spelt per dialect: workflow.meetings.agenda.decision_body) and time, for
+        # the events outside meetings.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
