@@ -24,6 +24,9 @@ class CaseEvent(Base):
         # Rare kinds of event read newest or oldest first (a co-chair's proposals awaiting
         # consent) without walking every event in time order.
         Index("ix_case_events_trigger_created_at", "trigger", "created_at"),
+        # Migration 0026 adds `ix_case_events_decision_body`, on the decision's body (a JSON
+        # field, spelt per dialect: workflow.meetings.agenda.decision_body) and time, for
+        # the events outside meetings.
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -54,6 +54,11 @@ def test_downgrade_and_upgrade_round_trip(empty_engine):
     assert "cases" in inspect(empty_engine).get_table_names()
 
 
+# SQLite's reflection cannot read an index on an expression and says so; the index (0026, on
+# the events' JSON field, spelt per dialect) is left out of the comparison anyway.
+@pytest.mark.filterwarnings(
+    "ignore:Skipped unsupported reflection of expression-based index ix_case_events_decision_body"
+)
 def test_migrations_match_the_models(empty_engine):
     migrate.upgrade(empty_engine)
     with empty_engine.connect() as connection:

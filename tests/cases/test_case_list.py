@@ -163,3 +163,38 @@ def test_csv_export_has_danish_headers_semicolons_and_a_bom(client, logged_in, m
     assert rows[1][1] == "Æblegrød og rødgrød"
     assert rows[1][3] == "Kladde i samordningsudvalget"
     assert rows[1][-1] == "Søde sager; med semikolon"
+
+
+def test_overdue_cases_come_most_overdue_first_unless_the_user_chose_an_order(
+    client, logged_in, make_case, monkeypatch, session, text_of
+):
+    _small_pages(monkeypatch)
+    days = {"Lidt over": 20, "Meget over": 2, "Mest over": 1, "Noget over": 10}
+    for title, day in days.items():
+        make_case(title=title).next_due_at = datetime(2020, 8, day, tzinfo=UTC)
+    make_case(title="Ikke over").next_due_at = datetime(2020, 10, 1, tzinfo=UTC)
+    make_case(title="Uden frist")
+    session.commit()
+    logged_in("member@SU-NORD-SOM")
+    seen: list[str] = []
+    address: str | None = "/sager?overskredet=1"
+    while address:
+        response = client.get(address)
+        seen += _titles(response.get_data(as_text=True))
+        assert "Næste frist (stigende)" in text_of(response)
+        address = _link(response.get_data(as_text=True), "next")
+    assert seen == ["Mest over", "Meget over", "Noget over", "Lidt over"]
+    back = client.get(_link(client.get(
+        _link(client.get("/sager?overskredet=1").get_data(as_text=True), "next")
+    ).get_data(as_text=True), "prev"))  # fmt: skip
+    assert _titles(back.get_data(as_text=True)) == ["Mest over", "Meget over"]
+    chosen = client.get("/sager?overskredet=1&sortering=titel").get_data(as_text=True)
+    assert _titles(chosen) == ["Lidt over", "Meget over"]
+
+
+def test_the_filter_form_keeps_only_an_order_the_user_chose(client, logged_in):
+    # Ticking "overdue" on the default list then gives the overdue list its own order.
+    logged_in("member@SU-NORD-SOM")
+    assert 'name="sortering"' not in client.get("/sager").get_data(as_text=True)
+    chosen = client.get("/sager?sortering=titel").get_data(as_text=True)
+    assert '<input type="hidden" name="sortering" value="titel">' in chosen

@@ -13,11 +13,23 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from support.formandskab import decide
 
-from models import Case, CaseExpense, Deadline, DeadlineKind, Meeting, Notification, Party, User
+from models import (
+    Case,
+    CaseExpense,
+    Deadline,
+    DeadlineKind,
+    Meeting,
+    MeetingStatus,
+    Notification,
+    Party,
+    User,
+)
 from workflow.cases.queries import OUR_CASES_LIMIT
 from workflow.engine import clock
 from workflow.engine import core as engine
+from workflow.meetings import agenda
 
 NOW = datetime(2020, 9, 1, 8, 0, tzinfo=UTC)
 
@@ -171,3 +183,35 @@ def _diff(few: list[str], many: list[str]) -> str:
         counts[statement] = counts.get(statement, 0) - 1
     extra = [f"{n}x {s[:300]}" for s, n in counts.items() if n > 0]
     return f"{len(few)} -> {len(many)} statements; extra:\n" + "\n".join(extra)
+
+
+def test_meeting_page_statements_do_not_grow_with_items_or_decisions(
+    session, body, make_case, make_user, logged_in, page_statements
+):
+    # A secretariat's page of a coming meeting: its items (with their cases' deadlines and
+    # attachments) and the chairs' decisions since the previous meeting, each read at once.
+    tss = body("TSS")
+    secretariat = make_user("secretariat@TSS")
+    chair = make_user("chair@TSS")
+    meeting = Meeting(
+        body_id=tss.id, title="TSS-møde", starts_at=NOW + timedelta(days=20),
+        status=MeetingStatus.PLANNED,
+    )  # fmt: skip
+    session.add(meeting)
+    session.flush()
+
+    def add(n: int) -> None:
+        for number in range(n):
+            agenda.add_case(
+                session, meeting, make_case(state="at_tss", title=f"Punkt {n}"), secretariat
+            )
+            decide(make_case(state="at_tss", title=f"Formandskab {number}"), "tss_recommend", chair)
+        session.commit()
+
+    logged_in("secretariat@TSS")
+    add(1)
+    few = page_statements(f"/moeder/{meeting.id}")
+    add(6)
+    many = page_statements(f"/moeder/{meeting.id}")
+    assert len(many) == len(few), _diff(few, many)
+    assert "Formandskab 5" in page_statements.last_response.get_data(as_text=True)

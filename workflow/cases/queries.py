@@ -755,9 +755,10 @@ class CaseFilter:
     before: str = ""  # or of the row the page ends before (the page before)
 
 
-# The list counts the matching cases up to this many and says "over 10.000" beyond: an exact
-# count of 100,000 cases reads them all on every page view.
-COUNT_CAP = 10_000
+# The list counts the matching cases up to this many and says "over 1.000" beyond: the count
+# visits every matching case up to the cap on every page view (10,000 of them cost more than
+# the rest of the page), and past a thousand the exact figure does not change what one does.
+COUNT_CAP = 1_000
 
 
 @dataclass(frozen=True)
@@ -838,8 +839,9 @@ def _ordered(query: Select[Any], criteria: CaseFilter, *, backwards: bool = Fals
     descending = criteria.descending != backwards
     primary = column.desc() if descending else column.asc()
     tie = Case.id.desc() if descending else Case.id.asc()
-    # Cases without a deadline go last whichever way the list is sorted.
-    if criteria.sort == "frist":
+    # Cases without a deadline go last whichever way the list is sorted. Overdue cases all
+    # have one: ordered by the column alone, the (process, deadline) index gives the order.
+    if criteria.sort == "frist" and not criteria.overdue:
         empty_last = column.is_(None).desc() if backwards else column.is_(None)
         return query.order_by(empty_last, primary, tie)
     return query.order_by(primary, tie)
@@ -860,6 +862,7 @@ def list_cases(
     sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
     column = SORT_COLUMNS[sort]()
     kind, nullable = SORT_KINDS[sort]
+    nullable = nullable and not (sort == "frist" and criteria.overdue)
     after = keyset.decode(criteria.after, kind)
     before = keyset.decode(criteria.before, kind) if after is None else None
     keyed = query.with_only_columns(Case.id, column)

@@ -71,6 +71,9 @@ class ParsedFilter:
 
     criteria: queries.CaseFilter
     selected: dict[str, str]
+    # Whether the address chose the sort order (the filter form keeps only a chosen one, so
+    # ticking "overdue" on the default list gets the overdue list's own default order).
+    sort_chosen: bool = False
 
 
 def _int_arg(args: MultiDict[str, str], name: str) -> int | None:
@@ -89,11 +92,15 @@ def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilt
     process = process or (state_process if state else "")
     organ = args.get("organ", "")
     body = session.scalar(select(Body).where(Body.code == organ)) if organ else None
-    sort = args.get("sortering", "aendret")
+    overdue = args.get("overskredet") == "1"
+    sort = args.get("sortering", "")
     descending = sort.startswith("-") or sort == "aendret"
     sort_key = sort.removeprefix("-")
-    if sort_key not in SORT_KEYS:
-        sort_key, descending = "aendret", True
+    chosen = sort_key in SORT_KEYS
+    if not chosen:
+        # Overdue cases come most overdue first unless the user chose otherwise: the order
+        # that list is read in, and the one the (process, deadline) index gives directly.
+        sort_key, descending = ("frist", False) if overdue else ("aendret", True)
     elif sort_key != "aendret":
         descending = sort.startswith("-")
     criteria = queries.CaseFilter(
@@ -102,7 +109,7 @@ def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilt
         body_id=body.id if body else None,
         focus_area_id=_int_arg(args, "fokus"),
         national_goal_id=_int_arg(args, "maal"),
-        overdue=args.get("overskredet") == "1",
+        overdue=overdue,
         text=args.get("q", "").strip()[:200],
         sort=sort_key,
         descending=descending,
@@ -119,7 +126,7 @@ def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilt
         "q": criteria.text,
         "sortering": ("-" if descending else "") + sort_key,
     }
-    return ParsedFilter(criteria, selected)
+    return ParsedFilter(criteria, selected, chosen)
 
 
 def bulk_triggers(processes: list[ProcessDefinition]) -> list[tuple[str, list[StateOption]]]:
@@ -207,6 +214,7 @@ def index() -> str:
         focus_areas=queries.focus_areas(session),
         goals=queries.national_goals(session),
         selected=parsed.selected,
+        sort_chosen=parsed.sort_chosen,
         filter_args={k: v for k, v in parsed.selected.items() if v and k != "sortering"},
         bulk_groups=bulk_triggers(processes) if bulk else None,
         kept=kept,

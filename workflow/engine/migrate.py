@@ -29,8 +29,9 @@ def alembic_config(engine: Engine) -> Config:
 
 # Database objects the migrations make for one dialect only, outside the models: the search
 # index's PostgreSQL `tsv` column and GIN index, and SQLite's FTS5 table with its shadow tables
-# (migration 0020). Comparing the models with the database leaves them out.
-DIALECT_ONLY_PREFIXES = ("search_fts", "ix_search_documents_tsv")
+# (migration 0020); the index on a JSON field of the events, spelt per dialect (0026).
+# Comparing the models with the database leaves them out.
+DIALECT_ONLY_PREFIXES = ("search_fts", "ix_search_documents_tsv", "ix_case_events_decision_body")
 DIALECT_ONLY_COLUMNS = {("search_documents", "tsv")}
 
 

@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, String, and_, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from models import (
     AgendaItem,
@@ -420,13 +423,55 @@ def attachments_of(session: Session, case_id: int | None) -> list[Attachment]:
     )
 
 
+class decision_body(FunctionElement[str]):
+    """The code of the body an event's decision was taken for (`data.decision_body`), spelt
+    exactly as migration 0026's index on it, so the database reads a body's decisions
+    outside meetings from that index instead of every event of the period."""
+
+    type = String()
+    name = "decision_body"
+    inherit_cache = True
+
+
+@compiles(decision_body)
+def _decision_body_sqlite(element: decision_body, compiler: SQLCompiler, **kw: Any) -> str:
+    (data,) = element.clauses
+    return f"json_extract({compiler.process(data, **kw)}, '$.decision_body')"
+
+
+@compiles(decision_body, "postgresql")
+def _decision_body_postgresql(element: decision_body, compiler: SQLCompiler, **kw: Any) -> str:
+    (data,) = element.clauses
+    return f"({compiler.process(data, **kw)} ->> 'decision_body')"
+
+
+def decided_for(body_code: str) -> ColumnElement[bool]:
+    """Events recording a decision taken for the body outside a meeting (migration 0026's
+    partial index holds exactly these, by body and time)."""
+    return and_(CaseEvent.meeting_id.is_(None), decision_body(CaseEvent.data) == body_code)
+
+
+def attachments_by_case(session: Session, case_ids: list[int]) -> dict[int, list[Attachment]]:
+    """attachments_of for several cases in one statement, by case id (every id present)."""
+    found: dict[int, list[Attachment]] = {case_id: [] for case_id in case_ids}
+    if case_ids:
+        for attachment in session.scalars(
+            select(Attachment)
+            .where(Attachment.case_id.in_(case_ids), Attachment.archived_at.is_(None))
+            .order_by(Attachment.id)
+        ):
+            found[attachment.case_id].append(attachment)
+    return found
+
+
 def chair_decisions_since(session: Session, meeting: Meeting) -> list[tuple[CaseEvent, Case]]:
     """Return decisions the body's chairs took on its behalf since its previous meeting."""
     body = session.get(Body, meeting.body_id)
     assert body is not None
     previous = meetings.previous_meeting(session, meeting)
-    # Only decisions can be taken on the body's behalf: read them by the events' trigger and
-    # time index instead of every event in the window (a month holds tens of thousands).
+    # Only decisions can be taken on the body's behalf; the body's decisions outside meetings
+    # are read by body and time from their own index, not among every event of the window (a
+    # month holds tens of thousands).
     decisions = sorted(
         {
             transition.trigger
@@ -439,11 +484,9 @@ def chair_decisions_since(session: Session, meeting: Meeting) -> list[tuple[Case
         select(CaseEvent, Case)
         .join(Case, Case.id == CaseEvent.case_id)
         .where(
+            decided_for(body.code),
             CaseEvent.trigger.in_(decisions),
-            CaseEvent.meeting_id.is_(None),
             CaseEvent.created_at < meeting.starts_at,
-            # Only this body's decisions, in SQL: the window holds every case's events.
-            CaseEvent.data["decision_body"].as_string() == body.code,
         )
         .order_by(CaseEvent.created_at, CaseEvent.id)
     )
@@ -465,21 +508,41 @@ class ItemStatus:
     problems: list[str]
 
 
-def readiness(session: Session, item: AgendaItem, now: datetime | None = None) -> ItemStatus:
-    """Flag an item whose case does not meet its rules once the material deadline has passed."""
+def material_deadlines(session: Session, meeting: Meeting) -> dict[int, datetime]:
+    """The material deadline of each case for the meeting, by case id, in one statement."""
+    rows = session.execute(
+        select(Deadline.case_id, Deadline.due_at).where(
+            Deadline.meeting_id == meeting.id, Deadline.kind == DeadlineKind.MATERIAL
+        )
+    )
+    return {case_id: due_at for case_id, due_at in rows}
+
+
+def readiness(
+    session: Session,
+    item: AgendaItem,
+    now: datetime | None = None,
+    *,
+    deadlines: dict[int, datetime] | None = None,
+) -> ItemStatus:
+    """Flag an item whose case does not meet its rules once the material deadline has passed.
+    `deadlines` (material_deadlines) saves reading the item's deadline on its own."""
     if item.case_id is None:
+        return ItemStatus(False, [])
+    if deadlines is not None:
+        deadline = deadlines.get(item.case_id)
+    else:
+        deadline = session.scalar(
+            select(Deadline.due_at).where(
+                Deadline.case_id == item.case_id,
+                Deadline.meeting_id == item.meeting_id,
+                Deadline.kind == DeadlineKind.MATERIAL,
+            )
+        )
+    if deadline is None or (now or clock.now()) <= deadline:
         return ItemStatus(False, [])
     case = session.get(Case, item.case_id)
     assert case is not None
-    deadline = session.scalar(
-        select(Deadline.due_at).where(
-            Deadline.case_id == case.id,
-            Deadline.meeting_id == item.meeting_id,
-            Deadline.kind == DeadlineKind.MATERIAL,
-        )
-    )
-    if deadline is None or (now or clock.now()) <= deadline:
-        return ItemStatus(False, [])
     trigger = trigger_for(case, Outcome.APPROVED) or trigger_for(case, Outcome.RECOMMENDED)
     problems: list[str] = []
     if trigger is not None:

@@ -289,7 +289,15 @@ def detail(meeting_id: int) -> str:
     assert body is not None
     is_secretariat = policy.may(user, "edit_agenda", meeting, session)
     items = meetings.active_items(meeting)
-    cases = {i.case_id: session.get(Case, i.case_id) for i in items if i.case_id is not None}
+    # The items' cases, deadlines and attachments in a statement each, not one per item.
+    case_ids = [i.case_id for i in items if i.case_id is not None]
+    cases = (
+        {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(case_ids)))}
+        if case_ids
+        else {}
+    )
+    deadlines = agenda.material_deadlines(session, meeting) if case_ids else {}
+    by_case = agenda.attachments_by_case(session, case_ids)
     outcome_choices = {
         item.id: [(o.value, OUTCOME_LABELS[o]) for o in _outcomes(cases.get(item.case_id))]
         for item in items
@@ -301,8 +309,8 @@ def detail(meeting_id: int) -> str:
         body=body,
         items=items,
         cases=cases,
-        readiness={i.id: agenda.readiness(session, i) for i in items},
-        attachments={i.id: agenda.attachments_of(session, i.case_id) for i in items},
+        readiness={i.id: agenda.readiness(session, i, deadlines=deadlines) for i in items},
+        attachments={i.id: by_case[i.case_id] if i.case_id is not None else [] for i in items},
         candidates=(
             agenda.candidates(session, meeting)
             if is_secretariat and meeting.status in meetings.AGENDA_OPEN

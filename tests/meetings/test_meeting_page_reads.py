@@ -1,0 +1,84 @@
+"""What a meeting page reads: the chairs' decisions since the body's previous meeting (only
+those taken for this body outside a meeting, in that window), and its agenda items' cases,
+deadlines and attachments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from support.formandskab import decide
+
+from models import Body, Case, Meeting, MeetingStatus, User
+from workflow.engine import clock
+from workflow.engine import core as engine
+from workflow.meetings import agenda
+
+# The test clock: 1 September 2020, 10:00 Danish time.
+PREVIOUS = datetime(2020, 8, 20, 7, 0, tzinfo=UTC)
+NEXT = datetime(2020, 9, 24, 7, 0, tzinfo=UTC)
+
+
+def _meeting(session: Session, body: Body, starts_at: datetime, status: MeetingStatus) -> Meeting:
+    meeting = Meeting(body_id=body.id, title="", starts_at=starts_at, status=status)
+    session.add(meeting)
+    session.flush()
+    return meeting
+
+
+def test_the_page_lists_the_chairs_decisions_for_the_body_since_its_previous_meeting(
+    session: Session,
+    body: Callable[[str], Body],
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    logged_in: Callable[..., User],
+    client: Any,
+    text_of: Callable[[Any], str],
+) -> None:
+    tss = body("TSS")
+    chair = make_user("chair@TSS")
+    previous = _meeting(session, tss, PREVIOUS, MeetingStatus.HELD)
+    coming = _meeting(session, tss, NEXT, MeetingStatus.PUBLISHED)
+    before = make_case(state="at_tss", title="Besluttet før forrige møde")
+    clock.set_time(datetime(2020, 8, 10, 8, 0, tzinfo=UTC))
+    decide(before, "tss_recommend", chair, comment="Tidligt.")
+    clock.set_time(datetime(2020, 9, 1, 8, 0, tzinfo=UTC))
+    between = make_case(state="at_tss", title="Besluttet af formandskabet")
+    decide(between, "tss_recommend", chair, comment="Haster.")
+    at_meeting = make_case(state="at_tss", title="Besluttet på mødet")
+    decide(
+        at_meeting, "tss_recommend", make_user("secretariat@TSS"),
+        data={"meeting_id": previous.id},
+    )  # fmt: skip
+    elsewhere = make_case(state="at_tss", title="Besluttet for SKU")
+    engine.append_event(
+        session, elsewhere, trigger="tss_recommend", actor=chair, from_state="at_tss",
+        comment="", data={"decision_body": "SKU", "on_behalf_of_body": True},
+        now=clock.now(),
+    )  # fmt: skip
+    session.flush()
+
+    found = agenda.chair_decisions_since(session, coming)
+    assert [case.title for _event, case in found] == ["Besluttet af formandskabet"]
+    logged_in("secretariat@TSS")
+    page = text_of(client.get(f"/moeder/{coming.id}"))
+    heading = "Beslutninger truffet af formandskabet siden sidste møde (til orientering)"
+    section = page[page.index(heading) : page.index("Tilføj punkt uden sag")]
+    assert "Besluttet af formandskabet – Haster." in section
+    for title in ("Besluttet før forrige møde", "Besluttet på mødet", "Besluttet for SKU"):
+        assert title not in section
+
+
+def test_without_decisions_since_the_previous_meeting_the_section_is_left_out(
+    session: Session,
+    body: Callable[[str], Body],
+    logged_in: Callable[..., User],
+    client: Any,
+    text_of: Callable[[Any], str],
+) -> None:
+    coming = _meeting(session, body("TSS"), NEXT, MeetingStatus.PUBLISHED)
+    logged_in("secretariat@TSS")
+    page = text_of(client.get(f"/moeder/{coming.id}"))
+    assert "Beslutninger truffet af formandskabet" not in page
