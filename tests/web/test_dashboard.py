@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as markup
 import re
 from datetime import UTC, datetime
 
@@ -9,6 +10,7 @@ import pytest
 from support.formandskab import decide
 
 from models import Deadline, DeadlineKind, Meeting
+from workflow.cases import queries
 
 
 @pytest.fixture
@@ -214,3 +216,98 @@ def test_the_secretariat_board_leaves_out_the_drafts_of_other_bodies(
     html = client.get("/").get_data(as_text=True)
     for section in ("overskredne-frister", "denne-uge", "materialefrister"):
         assert "Syds kladde igen" in _section(html, section)
+
+
+def _listed_ids(client, section: str) -> set[int]:
+    """Follow the section's "Se alle" link and return the case numbers the list shows."""
+    link = re.search(r'<a href="(/sager\?[^"]*afsnit=[^"]+)">', section)
+    assert link is not None, section
+    page = client.get(markup.unescape(link.group(1))).get_data(as_text=True)
+    return {int(n) for n in re.findall(r'<a href="/sager/(\d+)">', page)}
+
+
+def test_chair_sees_the_first_decisions_the_total_and_a_link_to_exactly_them(
+    client, logged_in, make_case, session, frozen_clock
+):
+    extra = 2
+    waiting = [
+        make_case(title=f"Til TSS {index}", state="at_tss")
+        for index in range(queries.DECISIONS_SHOWN + extra)
+    ]
+    for index, case in enumerate(waiting[: queries.DECISIONS_SHOWN]):
+        _add_deadline(session, case, datetime(2020, 9, 10 + index, 21, 59, tzinfo=UTC))
+    make_case(title="Hos SKU", state="at_sku")
+    make_case(title="Trukket", state="withdrawn")
+    logged_in("chair@TSS")
+    html = client.get("/").get_data(as_text=True)
+    section = _section(html, "til-beslutning")
+    shown = re.findall(r'<a href="/sager/(\d+)">', section)
+    # The ones with the nearest deadlines; the two without one come after them.
+    assert [int(n) for n in shown] == [c.id for c in waiting[: queries.DECISIONS_SHOWN]]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    total = queries.DECISIONS_SHOWN + extra
+    assert f"Viser de {queries.DECISIONS_SHOWN} første af {total}." in text
+    assert f"Se alle ({total}) : Til beslutning" in text
+    assert _listed_ids(client, section) == {c.id for c in waiting}
+
+
+def test_secretariat_sees_the_first_overdue_deadlines_and_a_link_to_their_cases(
+    client, logged_in, make_case, session, frozen_clock
+):
+    late = [
+        make_case(title=f"Forsinket {index}", state="at_tss")
+        for index in range(queries.OVERDUE_SHOWN + 3)
+    ]
+    for index, case in enumerate(late):
+        _add_deadline(session, case, datetime(2020, 8, 1 + index, 21, 59, tzinfo=UTC))
+    in_time = make_case(title="I god tid", state="at_tss")
+    _add_deadline(session, in_time, datetime(2020, 9, 20, 21, 59, tzinfo=UTC))
+    at_sku = make_case(title="SKU-sag", state="at_sku")
+    _add_deadline(session, at_sku, datetime(2020, 8, 20, 21, 59, tzinfo=UTC))
+    logged_in("secretariat@TSS")
+    html = client.get("/").get_data(as_text=True)
+    section = _section(html, "overskredne-frister")
+    shown = [int(n) for n in re.findall(r'<a href="/sager/(\d+)">', section)]
+    assert shown == [c.id for c in late[: queries.OVERDUE_SHOWN]]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    assert f"Viser de {queries.OVERDUE_SHOWN} første af {len(late)} frister." in text
+    assert "Se alle sagerne : Overskredne frister" in text
+    assert _listed_ids(client, section) == {c.id for c in late}
+
+
+def test_a_section_beyond_the_count_cap_says_over(
+    client, logged_in, make_case, session, frozen_clock, monkeypatch
+):
+    monkeypatch.setattr(queries, "SECTION_COUNT_CAP", queries.OVERDUE_SHOWN + 1)
+    for index in range(queries.OVERDUE_SHOWN + 3):
+        case = make_case(title=f"Forsinket {index}", state="at_tss")
+        _add_deadline(session, case, datetime(2020, 8, 1 + index, 21, 59, tzinfo=UTC))
+    logged_in("secretariat@TSS", "chair@TSS")
+    html = client.get("/").get_data(as_text=True)
+    overdue = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _section(html, "overskredne-frister")))
+    cap = queries.OVERDUE_SHOWN + 1
+    assert f"Viser de {queries.OVERDUE_SHOWN} første af over {cap} frister." in overdue
+    decisions = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _section(html, "til-beslutning")))
+    assert f"Se alle (over {cap}) : Til beslutning" in decisions
+
+
+def test_a_section_that_fits_has_no_link(client, logged_in, make_case, session, frozen_clock):
+    make_case(title="Eneste", state="at_tss")
+    logged_in("chair@TSS")
+    section = _section(client.get("/").get_data(as_text=True), "til-beslutning")
+    assert "Eneste" in section and "afsnit=" not in section and "Viser de" not in section
+
+
+def test_the_case_list_offers_the_sections_and_ignores_an_unknown_one(
+    client, logged_in, make_case, text_of
+):
+    case = make_case(title="Hos TSS", state="at_tss")
+    logged_in("chair@TSS")
+    page = client.get("/sager?afsnit=ukendt").get_data(as_text=True)
+    assert '<option value="" selected>' not in page  # nothing chosen: the first is shown
+    assert '<option value="til-beslutning">Til beslutning hos dit formandskab</option>' in page
+    assert f'<a href="/sager/{case.id}">' in page
+    chosen = client.get("/sager?afsnit=vores-sager").get_data(as_text=True)
+    assert '<option value="vores-sager" selected>' in chosen
+    # The chair of TSS has no committee: the section is empty for them.
+    assert f'<a href="/sager/{case.id}">' not in chosen

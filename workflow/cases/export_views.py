@@ -59,8 +59,9 @@ def export() -> Response:
     """Download the cases the list's filters select, all pages."""
     session = db()
     now = clock.now()
-    criteria = parse_case_filter(session, request.args).criteria
-    visible = policy.visible_cases(session, current_actor())
+    user = current_actor()
+    criteria = parse_case_filter(session, request.args, user).criteria
+    visible = policy.visible_cases(session, user)
     text = to_csv(queries.export_cases(session, criteria, now, visible))
     filename = f"sager-{now:%Y-%m-%d}.csv"
     return Response(

@@ -80,8 +80,11 @@ def _int_arg(args: MultiDict[str, str], name: str) -> int | None:
     return values.parse_id(args.get(name, ""))
 
 
-def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilter:
-    """Read the list's filters, sort order and page from the query string."""
+def parse_case_filter(
+    session: Session, args: MultiDict[str, str], user: User | None = None
+) -> ParsedFilter:
+    """Read the list's filters, sort order and page from the query string; a front-page
+    section (`afsnit`) is the `user`'s own and is left out without one."""
     names = {p.name for p in registry.all_latest(session)}
     process = args.get("proces", "")
     if process not in names:
@@ -103,6 +106,14 @@ def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilt
         sort_key, descending = ("frist", False) if overdue else ("aendret", True)
     elif sort_key != "aendret":
         descending = sort.startswith("-")
+    section = args.get("afsnit", "")
+    clause = None
+    if section in queries.SECTION_LABELS and user is not None:
+        roles = queries.roles_of(queries.active_memberships(session, user))
+        known = queries.definitions(session)
+        clause = queries.section_condition(section, roles, clock.now(), known)
+    else:
+        section = ""
     criteria = queries.CaseFilter(
         process=process,
         state=state,
@@ -115,6 +126,8 @@ def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilt
         descending=descending,
         after=args.get("efter", "")[:2000],
         before=args.get("foer", "")[:2000],
+        section=section,
+        section_clause=clause,
     )
     selected = {
         "proces": process,
@@ -123,6 +136,7 @@ def parse_case_filter(session: Session, args: MultiDict[str, str]) -> ParsedFilt
         "fokus": str(criteria.focus_area_id or ""),
         "maal": str(criteria.national_goal_id or ""),
         "overskredet": "1" if criteria.overdue else "",
+        "afsnit": section,
         "q": criteria.text,
         "sortering": ("-" if descending else "") + sort_key,
     }
@@ -191,8 +205,8 @@ def index() -> str:
     """List cases with filters, sorting and pages; chairs and secretariats may select several."""
     session = db()
     processes = registry.all_latest(session)
-    parsed = parse_case_filter(session, request.args)
     user = current_actor()
+    parsed = parse_case_filter(session, request.args, user)
     visible = policy.visible_cases(session, user)
     page = queries.list_cases(session, parsed.criteria, clock.now(), visible)
     state_groups = [
@@ -218,6 +232,7 @@ def index() -> str:
         filter_args={k: v for k, v in parsed.selected.items() if v and k != "sortering"},
         bulk_groups=bulk_triggers(processes) if bulk else None,
         kept=kept,
+        sections=queries.SECTION_LABELS,
     )
 
 

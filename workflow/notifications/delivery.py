@@ -758,13 +758,15 @@ def failed_notifications(
         ids = list(body_ids)
         if not ids:
             return []
-        members = select(Membership.user_id).where(
-            Membership.body_id.in_(ids), Membership.active.is_(True)
+        # Correlated, so the database reads the few failed notifications by their index and
+        # checks each, rather than looking up the notifications of every case of the bodies.
+        member = exists().where(
+            Membership.user_id == Notification.recipient_id,
+            Membership.body_id.in_(ids),
+            Membership.active.is_(True),
         )
-        cases_here = select(Case.id).where(Case.current_body_id.in_(ids))
-        query = query.where(
-            or_(Notification.recipient_id.in_(members), Notification.case_id.in_(cases_here))
-        )
+        case_here = exists().where(Case.id == Notification.case_id, Case.current_body_id.in_(ids))
+        query = query.where(or_(member, case_here))
     if since is not None:
         query = query.where(Notification.failed_at >= since)
     query = (
