@@ -40,8 +40,6 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         Index("ix_cases_process_state", "process", "state"),
-        # A process's overdue cases, most overdue first (the case list's overdue filter).
-        Index("ix_cases_process_next_due", "process", "next_due_at"),
         Index("ix_cases_current_body_state", "current_body_id", "state"),
         Index("ix_cases_current_body_next_due", "current_body_id", "next_due_at"),
         Index("ix_cases_originating_body_next_due", "originating_body_id", "next_due_at"),

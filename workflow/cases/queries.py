@@ -1137,7 +1137,7 @@ def _ordered(query: Select[Any], criteria: CaseFilter, *, backwards: bool = Fals
     primary = column.desc() if descending else column.asc()
     tie = Case.id.desc() if descending else Case.id.asc()
     # Cases without a deadline go last whichever way the list is sorted. Overdue cases all
-    # have one: ordered by the column alone, the (process, deadline) index gives the order.
+    # have one: ordered by the column alone, the next_due_at index gives the order.
     if criteria.sort == "frist" and not criteria.overdue:
         empty_last = column.is_(None).desc() if backwards else column.is_(None)
         return query.order_by(empty_last, primary, tie)

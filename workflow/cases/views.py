@@ -102,7 +102,7 @@ def parse_case_filter(
     chosen = sort_key in SORT_KEYS
     if not chosen:
         # Overdue cases come most overdue first unless the user chose otherwise: the order
-        # that list is read in, and the one the (process, deadline) index gives directly.
+        # that list is read in, and the one the next_due_at index gives directly.
         sort_key, descending = ("frist", False) if overdue else ("aendret", True)
     elif sort_key != "aendret":
         descending = sort.startswith("-")
