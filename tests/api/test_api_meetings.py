@@ -106,3 +106,18 @@ def test_a_meeting_is_cancelled_and_stays_cancelled(api):
     again = secretariat.post(f"{path}/move", json={"starts_at": _at(21)})
     assert "aflyst" in problem_of(again, 422)["reasons"]["da"]
     problem_of(secretariat.post("/meetings/999999/cancel", json={}), 404)
+
+
+def test_the_steps_the_api_takes_by_name_are_the_lifecycles_own(api):
+    """The API names the steps of states/meeting.toml; cancelling is its own call, which also
+    moves the material deadlines, so it is refused as a plain step and the meeting stays."""
+    secretariat = api("secretariat@TSS")
+    meeting = secretariat.post("/meetings", json={"body": "TSS", "starts_at": _at(20)}).get_json()
+    path = f"/meetings/{meeting['id']}"
+    refused = problem_of(secretariat.post(f"{path}/steps", json={"step": "cancel"}), 422)
+    listed = refused["reasons"]["en"]
+    for step in ("send_for_review", "return_to_draft", "publish", "hold", "approve_minutes",
+                 "close", "reopen"):  # fmt: skip
+        assert step in listed
+    assert "cancel," not in listed and not listed.rstrip(".").endswith("cancel")
+    assert secretariat.get(path).get_json()["status"] == "planned"

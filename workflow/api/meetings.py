@@ -29,14 +29,20 @@ from workflow.api.schema import (
 from workflow.api.serialize import MEETING
 from workflow.api.spec import Call, Reply, operation
 from workflow.engine.errors import WorkflowError
-from workflow.meetings import agenda, attendance, minutes
+from workflow.meetings import agenda, attendance, lifecycle, minutes
 from workflow.meetings import operations as meetings
 from workflow.meetings.outcomes import Outcome
 from workflow.web import db
 
 TIME_INPUT = {"type": "string", "format": "date-time"}
-STEPS = ["send_for_review", "return_to_draft", "publish", "hold", "approve_minutes", "close",
-         "reopen"]  # fmt: skip
+
+
+def plain_steps() -> list[str]:
+    """The steps of states/meeting.toml the API takes by name: all but those only their own
+    operation takes (cancelling has its own call, which moves the material deadlines too)."""
+    return [t.trigger for t in lifecycle.definition().transitions if not t.own_operation]
+
+
 PLAN_BODY = obj(
     {
         "body": {**string(32, 1), REFERENCE: "bodies"},
@@ -51,7 +57,7 @@ PLAN_BODY = obj(
 MOVE_BODY = obj({"starts_at": TIME_INPUT, "comment": text(2000)}, required=("starts_at",))
 COMMENT_BODY = obj({"comment": text(2000)})
 # The steps are listed in the served document (x-reference), not on the readable page.
-SOURCES["meeting_steps"] = lambda _session: list(STEPS)
+SOURCES["meeting_steps"] = lambda _session: plain_steps()
 STEP_BODY = obj(
     {"step": {**string(64, 1, pattern="^[a-z_]+$"), REFERENCE: "meeting_steps"},
      "comment": text(2000)},
@@ -187,8 +193,9 @@ def meeting_step(call: Call) -> Response:
     session = db()
     meeting = find_meeting(session, call)
     name = call.body["step"]
-    if name not in STEPS:
-        listed = ", ".join(STEPS)
+    steps = plain_steps()
+    if name not in steps:
+        listed = ", ".join(steps)
         raise ApiProblem(
             "unprocessable", f"Skridtet '{name}' findes ikke. Mulige: {listed}.",
             f"No step '{name}'. Possible: {listed}.", rule="known_step",
