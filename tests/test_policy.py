@@ -92,6 +92,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("set_up_ad_hoc_group", "body:su"): NOBODY,
     ("set_up_ad_hoc_group", "body:forum"): NOBODY,
     ("keep_webhooks", "body:su"): allow("admin", "sekretariat.su"),
+    ("keep_webhooks", "site"): allow(
+        "admin", "sekretariat.tss", "sekretariat.su", "sekretariat.forum"
+    ),
     ("retry_delivery", "site"): allow("admin"),
     ("view_operations", "site"): allow("admin"),
     ("read_metrics", "site"): allow("admin"),

@@ -290,6 +290,14 @@ RULES: dict[tuple[str, str], Rule] = {
         "Kun sekretariatet for {body} kan se og ændre organets webhooks.",
         "Only the secretariat of {body} may see and change its webhooks.",
     ),
+    # The webhook pages as a whole: for anyone who keeps some body's webhooks.
+    ("keep_webhooks", "site"): Rule(
+        ("admin", "secretariat@anywhere"),
+        "Webhooks holdes af organernes sekretariater, og du er ikke sekretariat for noget organ. "
+        "Kontakt en administrator, hvis du skal have adgang.",
+        "Webhooks are kept by the bodies' secretariats, and you are not the secretariat of any "
+        "body. Contact an administrator if you need access.",
+    ),
     ("retry_delivery", "site"): Rule(
         ("admin",),
         "Kun administratorer kan sende en opgivet besked igen. Kontakt en administrator.",

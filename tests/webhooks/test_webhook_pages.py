@@ -84,6 +84,10 @@ def test_an_internal_receiver_is_refused_on_the_page_with_the_reason(
     assert "intern" in text_of(refused)
 
 
-def test_a_member_who_keeps_no_webhooks_gets_no_page(client, logged_in):
+def test_a_member_who_keeps_no_webhooks_gets_no_page(client, logged_in, text_of):
     logged_in("member@SU-NORD-SOM")
-    assert client.get("/webhooks").status_code == 403
+    refused = client.get("/webhooks")
+    assert refused.status_code == 403
+    # The refusal says why and what to do, not a bare 403.
+    assert "ikke sekretariat for noget organ" in text_of(refused)
+    assert "Kontakt en administrator" in text_of(refused)

@@ -364,7 +364,7 @@ def _edit_item(year: int, item: PlanItem | None) -> Response | tuple[str, int] |
     actor = current_actor()
     if request.method == "GET" and not annual_cycle.is_editable(session, plan_case, actor):
         if annual_cycle.plan_lines_open(plan_case):
-            abort(403)
+            policy.require(actor, "edit_plan", None, session)
         flash(_("Planen er tiltrådt af SKU og kan ikke ændres."), "error")
         return redirect(url_for("reports.plan", year=year))
     form = _item_form(item)
@@ -381,7 +381,7 @@ def _edit_item(year: int, item: PlanItem | None) -> Response | tuple[str, int] |
                 else:
                     flash(_("Intet ændret."), "info")
         except NotAllowed:
-            abort(403)
+            raise  # the refusal page names the rule (workflow.web.refusal)
         except GuardFailed as exc:
             problems = [f.message for f in exc.failures]
         except WorkflowError as exc:

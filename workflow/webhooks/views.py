@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from models import Body, WebhookSubscription
+from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.engine.errors import WorkflowError
 from workflow.web import db
@@ -32,10 +33,10 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
 
 
 def _kept() -> list[Body]:
-    bodies = queries.kept_bodies(db(), current_actor())
-    if not bodies:
-        abort(403)
-    return bodies
+    """The bodies whose webhooks the reader keeps; the rule's refusal for anyone who keeps none."""
+    session, actor = db(), current_actor()
+    policy.require(actor, "keep_webhooks", None, session)
+    return queries.kept_bodies(session, actor)
 
 
 def _form(bodies: list[Body], formdata: object = "default") -> SubscribeForm:
