@@ -21,6 +21,7 @@ from models import (
 from workflow.engine import actions, clock
 from workflow.engine.errors import GuardFailed, InvalidTrigger, NotAllowed, WorkflowError
 from workflow.implementation import operations as implementation
+from workflow.implementation import queries as implementation_queries
 
 SOMATIC_HOSPITALS = {"HOSP-NOH", "HOSP-HGH", "HOSP-AHH", "HOSP-BFH", "HOSP-RH", "HOSP-BOH"}
 
@@ -353,7 +354,7 @@ def test_spread_overview_is_units_by_initiatives(implementing, session, make_use
     reporter = make_user("secretariat@TSS")
     unit = units_by_code(session, second)["KOM-KOEBENHAVN"]
     implementation.report_unit(session, unit.id, reporter, status="implemented")
-    overview = implementation.spread_overview(session)
+    overview = implementation_queries.spread_overview(session)
     ids = [c.case.id for c in overview.columns]
     assert ids == sorted([first.id, second.id])
     index = ids.index(second.id)

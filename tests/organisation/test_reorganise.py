@@ -812,8 +812,9 @@ def test_pages_show_parent_and_planning_area_as_of_their_day(
     assert "Planområde Nord" in egedal_row(closed.id)
     assert "Planområde Øst (test)" in egedal_row(opened.id)
     from workflow.implementation import picture
+    from workflow.implementation import queries as implementation_queries
 
-    overview = implementation.spread_overview(session)
+    overview = implementation_queries.spread_overview(session)
     ids = [c.case.id for c in overview.columns]
     grid_2020 = picture.grid_groups(overview, ids.index(closed.id))
     grid_2021 = picture.grid_groups(overview, ids.index(opened.id))

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from workflow.implementation import charts
-from workflow.implementation import operations as implementation
+from workflow.implementation import queries as implementation
 
 
 def grid_groups(

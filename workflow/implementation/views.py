@@ -21,6 +21,7 @@ from workflow.engine.errors import GuardFailed, WorkflowError
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle, charts, indicators, picture
 from workflow.implementation import operations as implementation
+from workflow.implementation import queries as implementation_queries
 from workflow.organisation import queries as organisation
 from workflow.web import db
 from workflow.web.fields import DayField, TextField
@@ -81,7 +82,7 @@ def overview() -> str:
         process = ""
     organ = request.args.get("organ", "")
     body = session.scalar(select(Body).where(Body.code == organ)) if organ else None
-    spread = implementation.spread_overview(
+    spread = implementation_queries.spread_overview(
         session,
         processes=(process,) if process else (),
         body_id=body.id if body else None,

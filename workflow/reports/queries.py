@@ -39,7 +39,7 @@ from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.formats import format_date, format_list, format_number
 from workflow.engine.processes import registry
 from workflow.implementation import annual_cycle
-from workflow.implementation import operations as implementation
+from workflow.implementation import queries as implementation_queries
 from workflow.organisation.queries import valid_on, with_successors
 from workflow.web.i18n import _, current_locale, label, pick
 
@@ -358,7 +358,7 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
 
 def implementation_spread(session: Session, filters: Filters = Filters()) -> Report:
     """Per initiative with units: how many units have implemented it."""
-    overview = implementation.spread_overview(
+    overview = implementation_queries.spread_overview(
         session,
         processes=(filters.process,) if filters.process else (),
         body_id=_body_id(session, filters.body) if filters.body else None,
