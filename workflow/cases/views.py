@@ -305,7 +305,9 @@ def render_case(
         definition=definition,
         state=definition.states[case.state],
         timeline=queries.timeline(session, case, definition),
-        deadlines=queries.case_deadlines(session, case),
+        # `next_due_at` is the earliest open deadline, kept in step by every flush that writes
+        # one (engine.deadlines): a case without one has no open deadline to read.
+        deadlines=queries.case_deadlines(session, case) if case.next_due_at is not None else [],
         expenses=queries.case_expenses(session, case),
         forms=forms,
         problem=problem,
