@@ -783,10 +783,12 @@ _CASE_PAGE = (
     select(Case)
     .where(Case.id == bindparam("case_id"))
     .options(
-        joinedload(Case.current_body),
-        joinedload(Case.originating_body),
+        # With the bodies' former names, which name them as they were on a closed case's
+        # days; joined, like the national goals, not a statement each: a case has a few goals
+        # at most and a body a few former names.
+        joinedload(Case.current_body).joinedload(Body.former_names),
+        joinedload(Case.originating_body).joinedload(Body.former_names),
         joinedload(Case.focus_area),
-        # Joined, not a second statement: a case has a few goals at most.
         joinedload(Case.national_goals),
     )
 )
