@@ -829,20 +829,24 @@ def case_deadlines(session: Session, case: Case) -> list[Deadline]:
     return list(session.scalars(_CASE_DEADLINES, {"case_id": case.id}))
 
 
+_DECISION_MEETINGS = (
+    select(Meeting)
+    .where(
+        Meeting.body_id == bindparam("body_id"),
+        Meeting.status != MeetingStatus.CANCELLED,
+        Meeting.starts_at >= bindparam("since"),
+        or_(Meeting.starts_at <= bindparam("now"), Meeting.status.in_(engine.HELD_STATUSES)),
+    )
+    .order_by(Meeting.starts_at, Meeting.id)
+)
+
+
 def decision_meetings(session: Session, body_id: int, now: datetime) -> list[Meeting]:
     """List the meetings a decision of the body can be recorded on: recent ones that have
     taken place or are in progress (a coming meeting gets the case on its agenda instead)."""
+    since = now - DECISION_MEETING_LOOKBACK
     return list(
-        session.scalars(
-            select(Meeting)
-            .where(
-                Meeting.body_id == body_id,
-                Meeting.status != MeetingStatus.CANCELLED,
-                Meeting.starts_at >= now - DECISION_MEETING_LOOKBACK,
-                or_(Meeting.starts_at <= now, Meeting.status.in_(engine.HELD_STATUSES)),
-            )
-            .order_by(Meeting.starts_at, Meeting.id)
-        )
+        session.scalars(_DECISION_MEETINGS, {"body_id": body_id, "since": since, "now": now})
     )
 
 
