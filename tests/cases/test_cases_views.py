@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 from support.formandskab import decide, proposed_by_co_chair
 
-from models import CaseEvent, Meeting, MeetingStatus
+from models import CaseEvent, Deadline, DeadlineKind, Meeting, MeetingStatus
 from workflow.engine import clock
 from workflow.engine import core as engine
 from workflow.engine.formandskab import PROPOSED
@@ -291,6 +291,27 @@ def test_case_page_lists_open_deadlines(client, logged_in, make_case, make_user,
     assert section is not None
     assert "21. september 2020 kl. 23:59" in section.group(0)
     assert "Materialefrist" in section.group(0)
+
+
+def test_case_page_shows_a_deadline_added_or_met_at_once(
+    client, logged_in, make_case, session, text_of
+):
+    # The page reads the deadlines only for a case whose kept next deadline says it has one:
+    # a deadline written, then met, shows and goes at once.
+    case = make_case()
+    logged_in("member@SU-NORD-SOM")
+    assert "Sagen har ingen åbne frister." in text_of(client.get(f"/sager/{case.id}"))
+    due = Deadline(
+        case_id=case.id, kind=DeadlineKind.FOLLOW_UP, state=case.state,
+        body_id=case.current_body_id, due_at=datetime(2020, 12, 1, 10, 0, tzinfo=UTC),
+    )  # fmt: skip
+    session.add(due)
+    session.commit()
+    page = text_of(client.get(f"/sager/{case.id}"))
+    assert "1. december 2020 kl. 11:00" in page and "Sagen har ingen åbne frister." not in page
+    due.met_at = clock.now()
+    session.commit()
+    assert "Sagen har ingen åbne frister." in text_of(client.get(f"/sager/{case.id}"))
 
 
 def test_case_list_filters_by_process_state_and_body(client, logged_in, make_case):

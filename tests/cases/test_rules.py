@@ -150,6 +150,26 @@ def test_extra_expense_for_the_region_alone_is_not_a_municipal_task(session, mak
     assert guards.municipal_extra_expense(case) == 0
 
 
+def test_extra_expense_kept_on_the_session_shows_a_new_expense_at_once(session, make_case):
+    # The sums are kept on the session while nothing changes (a case page's forecast asks
+    # them at every step); an expense added, pending or flushed, is counted at once.
+    case = make_case()
+    assert guards.municipal_extra_expense(case) == 0
+    assert guards.municipal_extra_expense(case) == 0
+    first, second = (
+        _party(session, PartyKind.MUNICIPALITY),
+        _party(session, PartyKind.MUNICIPALITY, 1),
+    )
+    session.add(CaseExpense(case_id=case.id, party_id=first.id, amount_dkk=Decimal(5)))
+    assert guards.municipal_extra_expense(case) == 5
+    session.add(CaseExpense(case_id=case.id, party_id=second.id, amount_dkk=Decimal(7)))
+    session.flush()
+    assert guards.municipal_extra_expense(case) == 12
+    _expense(session, case, PartyKind.REGION, "30")
+    assert guards.municipal_extra_expense(case) == 12
+    assert guards._extra_expense(case) == 42
+
+
 # --- Role distribution and decision basis -----------------------------------------------
 
 

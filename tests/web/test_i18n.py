@@ -100,3 +100,26 @@ def test_every_message_has_an_english_translation():
         catalog = read_po(f)
     missing = [m.id for m in catalog if m.id and (not m.string or m.fuzzy)]
     assert missing == []
+
+
+def test_translations_follow_a_language_forced_within_the_request(app):
+    from flask import render_template_string
+
+    page = '{{ _("Sager") }} | {{ _("Fra »%(old)s« til »%(new)s«", old="<b>", new="x") }}'
+    with app.test_request_context():
+        # The catalogue is kept for the request: a forced language shows at once, and the
+        # request's own language again after it (templates and Python alike).
+        assert render_template_string(page) == "Sager | Fra »&lt;b&gt;« til »x«"
+        assert i18n._("Sager") == "Sager" and str(i18n._l("Sager")) == "Sager"
+        assert i18n.current_locale() == "da"
+        with _english():
+            assert render_template_string(page).startswith("Cases | ")
+            assert i18n._("Sager") == "Cases" and str(i18n._l("Sager")) == "Cases"
+            assert i18n.current_locale() == "en"
+        assert render_template_string(page).startswith("Sager | ")
+        assert i18n._("Sager") == "Sager" and i18n.current_locale() == "da"
+        # Always a format string, as Jinja's new-style gettext: "%%" reads "%".
+        assert render_template_string('{{ _("%(n)s %%", n=5) }}') == "5 %"
+        assert i18n._("%(n)s %%", n=5) == "5 %"
+    with app.app_context():
+        assert i18n._("Sager") == "Sager" and i18n.current_locale() == "da"

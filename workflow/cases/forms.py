@@ -162,9 +162,13 @@ def build_action_form(
     *,
     as_chair: bool,
     bodies: Mapping[str, Sequence[Option]] | None = None,
+    options: Sequence[Option] | None = None,
 ) -> ActionForm:
-    """Lay out the inputs `transition` asks for, plus the meeting of a decision."""
-    options = meeting_options(meetings)
+    """Lay out the inputs `transition` asks for, plus the meeting of a decision (`options`:
+    the meetings described already, when a page lays out several forms)."""
+    if options is None:
+        wants_meeting = transition.decision or any(f.type == "meeting" for f in transition.fields)
+        options = meeting_options(meetings) if wants_meeting else []
     fields: list[ActionField] = []
     if transition.decision:
         empty = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, Deadline, DeadlineKind, Membership, User
@@ -63,52 +63,71 @@ class NextStep:
         return self.state.body == "originating"
 
 
-def _people(session: Session, body_id: int, role: str) -> tuple[User, ...]:
-    roles = engine.ROLE_MATCHES.get(role, frozenset())
-    users = session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.body_id == body_id,
-            Membership.role.in_(list(roles)),
-            Membership.active.is_(True),
-            User.active.is_(True),
-        )
-        .distinct()
-        .order_by(User.name, User.id)
+# Built once: the active people of the listed bodies, by name, with the role they hold there.
+_PEOPLE = (
+    select(Membership.body_id, Membership.role, User)
+    .join(Membership, Membership.user_id == User.id)
+    .where(
+        Membership.body_id.in_(bindparam("body_ids", expanding=True)),
+        Membership.active.is_(True),
+        User.active.is_(True),
     )
-    return tuple(users)
+    .order_by(User.name, User.id)
+)
+
+
+def _people(session: Session, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], list[User]]:
+    """The active people holding each (body, role) of `wanted` (a role as the definitions
+    name it, matched as the engine matches it), by name, each once: one statement for all."""
+    people: dict[tuple[int, str], list[User]] = {key: [] for key in wanted}
+    rows = session.execute(_PEOPLE, {"body_ids": sorted({body_id for body_id, _ in wanted})})
+    for body_id, held, user in rows:
+        for key, found in people.items():
+            if (
+                key[0] == body_id
+                and held in engine.ROLE_MATCHES.get(key[1], frozenset())
+                and (not found or found[-1] is not user)
+            ):
+                found.append(user)
+    return people
 
 
 def _holders(session: Session, case: Case, transitions: list[TransitionSpec]) -> list[Holder]:
-    holders: dict[tuple[int, str], Holder] = {}
+    wanted: dict[tuple[int, str], None] = {}
     for transition in transitions:
         for permission in engine.holders(session, case, transition):
             assert permission.body_id is not None  # administrators are left out
-            key = (permission.body_id, permission.role.role)
-            if key in holders:
-                continue
-            body = session.get(Body, permission.body_id)
-            assert body is not None  # foreign keys guarantee it
-            holders[key] = Holder(body, permission.role.role, _people(session, body.id, key[1]))
+            wanted.setdefault((permission.body_id, permission.role.role), None)
+    people = _people(session, list(wanted)) if wanted else {}
+    holders = []
+    for key in wanted:
+        body = session.get(Body, key[0])
+        assert body is not None  # foreign keys guarantee it
+        holders.append(Holder(body, key[1], tuple(people[key])))
     return sorted(
-        holders.values(),
+        holders,
         key=lambda h: (h.body.code, engine.ROLE_PRECEDENCE.get(h.role, 9)),
     )
 
 
-def _open_deadline(session: Session, case: Case) -> datetime | None:
-    return session.scalar(
-        select(Deadline.due_at)
-        .where(
-            Deadline.case_id == case.id,
-            Deadline.met_at.is_(None),
-            Deadline.cancelled_at.is_(None),
-            Deadline.kind != DeadlineKind.FOLLOW_UP,
-        )
-        .order_by(Deadline.due_at)
-        .limit(1)
+# Built once: the case's nearest open deadline that is not a follow-up.
+_OPEN_DEADLINE = (
+    select(Deadline.due_at)
+    .where(
+        Deadline.case_id == bindparam("case_id"),
+        Deadline.met_at.is_(None),
+        Deadline.cancelled_at.is_(None),
+        Deadline.kind != DeadlineKind.FOLLOW_UP,
     )
+    .order_by(Deadline.due_at)
+    .limit(1)
+)
+
+
+def _open_deadline(session: Session, case: Case) -> datetime | None:
+    if case.next_due_at is None:
+        return None  # no open deadline at all (kept in step by engine.deadlines)
+    return session.scalar(_OPEN_DEADLINE, {"case_id": case.id})
 
 
 def next_step(

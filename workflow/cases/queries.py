@@ -783,10 +783,13 @@ _CASE_PAGE = (
     select(Case)
     .where(Case.id == bindparam("case_id"))
     .options(
-        joinedload(Case.current_body),
-        joinedload(Case.originating_body),
+        # With the bodies' former names, which name them as they were on a closed case's
+        # days; joined, like the national goals, not a statement each: a case has a few goals
+        # at most and a body a few former names.
+        joinedload(Case.current_body).joinedload(Body.former_names),
+        joinedload(Case.originating_body).joinedload(Body.former_names),
         joinedload(Case.focus_area),
-        selectinload(Case.national_goals),
+        joinedload(Case.national_goals),
     )
 )
 _CASE_EXPENSES = (
@@ -801,17 +804,19 @@ _CASE_DEADLINES = (
     .where(Deadline.case_id == bindparam("case_id"), open_deadline())
     .order_by(Deadline.due_at, Deadline.id)
 )
+# Each event with its actor's name (not the whole user) and the meeting it names, if any.
 _CASE_EVENTS = (
-    select(CaseEvent)
+    select(CaseEvent, User.name, Meeting)
+    .outerjoin(User, User.id == CaseEvent.actor_id)
+    .outerjoin(Meeting, Meeting.id == CaseEvent.meeting_id)
     .where(CaseEvent.case_id == bindparam("case_id"))
-    .options(joinedload(CaseEvent.actor))
     .order_by(CaseEvent.seq)
 )
 
 
 def find_case(session: Session, case_id: int) -> Case | None:
     """Load a case with what its page shows."""
-    return session.scalar(_CASE_PAGE, {"case_id": case_id})
+    return session.scalars(_CASE_PAGE, {"case_id": case_id}).unique().first()
 
 
 def case_expenses(session: Session, case: Case) -> list[CaseExpense]:
@@ -824,20 +829,24 @@ def case_deadlines(session: Session, case: Case) -> list[Deadline]:
     return list(session.scalars(_CASE_DEADLINES, {"case_id": case.id}))
 
 
+_DECISION_MEETINGS = (
+    select(Meeting)
+    .where(
+        Meeting.body_id == bindparam("body_id"),
+        Meeting.status != MeetingStatus.CANCELLED,
+        Meeting.starts_at >= bindparam("since"),
+        or_(Meeting.starts_at <= bindparam("now"), Meeting.status.in_(engine.HELD_STATUSES)),
+    )
+    .order_by(Meeting.starts_at, Meeting.id)
+)
+
+
 def decision_meetings(session: Session, body_id: int, now: datetime) -> list[Meeting]:
     """List the meetings a decision of the body can be recorded on: recent ones that have
     taken place or are in progress (a coming meeting gets the case on its agenda instead)."""
+    since = now - DECISION_MEETING_LOOKBACK
     return list(
-        session.scalars(
-            select(Meeting)
-            .where(
-                Meeting.body_id == body_id,
-                Meeting.status != MeetingStatus.CANCELLED,
-                Meeting.starts_at >= now - DECISION_MEETING_LOOKBACK,
-                or_(Meeting.starts_at <= now, Meeting.status.in_(engine.HELD_STATUSES)),
-            )
-            .order_by(Meeting.starts_at, Meeting.id)
-        )
+        session.scalars(_DECISION_MEETINGS, {"body_id": body_id, "since": since, "now": now})
     )
 
 
@@ -973,16 +982,29 @@ def recorded_values(event: CaseEvent, transition: TransitionSpec | None) -> list
     ]
 
 
+def _label_in(spec: i18n.Labelled, english: bool) -> str:
+    """`label(spec)` for a reader whose language is known already."""
+    return spec.label_en if english and spec.label_en else spec.label
+
+
 def _timeline_entry(
-    event: CaseEvent, definition: ProcessDefinition, meeting: Meeting | None
+    event: CaseEvent,
+    definition: ProcessDefinition,
+    meeting: Meeting | None,
+    actor_name: str | None,
+    english: bool,
 ) -> TimelineEntry:
     transition = definition.transition(event.trigger)
     special = SPECIAL_TRIGGERS.get(event.trigger)
-    # An event without a label is still named in words, never by its key.
-    unnamed = _("Sagen blev ændret")
-    what = str(special) if special else (label(transition) if transition else unnamed)
-    if event.actor is not None:
-        who = event.actor.name
+    if special is not None:
+        what = str(special)
+    elif transition:
+        what = _label_in(transition, english)
+    else:
+        # An event without a label is still named in words, never by its key.
+        what = _("Sagen blev ændret")
+    if actor_name is not None:
+        who = actor_name
     elif (event.data or {}).get("automatic"):
         who = _("Automatisk (efter processens regler)")
     else:
@@ -997,8 +1019,8 @@ def _timeline_entry(
         event=event,
         who=who,
         what=what,
-        from_label=label(from_state) if from_state else event.from_state,
-        to_label=label(to_state) if to_state else event.to_state,
+        from_label=_label_in(from_state, english) if from_state else event.from_state,
+        to_label=_label_in(to_state, english) if to_state else event.to_state,
         detail=_event_detail(event),
         meeting=meeting,
         meeting_role=meeting_role,
@@ -1016,17 +1038,11 @@ def _comment_of(event: CaseEvent) -> str | None:
 
 
 def timeline(session: Session, case: Case, definition: ProcessDefinition) -> list[TimelineEntry]:
-    """Describe every event of the case, oldest first."""
-    events = list(session.scalars(_CASE_EVENTS, {"case_id": case.id}))
-    meeting_ids = {e.meeting_id for e in events if e.meeting_id is not None}
-    meetings = (
-        {m.id: m for m in session.scalars(select(Meeting).where(Meeting.id.in_(meeting_ids)))}
-        if meeting_ids
-        else {}
-    )
+    """Describe every event of the case, oldest first (one statement)."""
+    english = i18n.is_english()
     return [
-        _timeline_entry(e, definition, meetings.get(e.meeting_id) if e.meeting_id else None)
-        for e in events
+        _timeline_entry(event, definition, meeting, actor_name, english)
+        for event, actor_name, meeting in session.execute(_CASE_EVENTS, {"case_id": case.id})
     ]
 
 

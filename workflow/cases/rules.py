@@ -70,11 +70,20 @@ def _extra_expense(case: Case, kind: PartyKind | None = None) -> Decimal:
         return sum(amounts, Decimal(0))
     # Query rather than trust case.expenses: an expense added by id after the relationship
     # was loaded would otherwise be missed, and the rule silently skipped.
+    # Kept on the session while nothing changes (a case page's forecast asks it at each step).
     if kind is None:
-        total = session_cache.read(session, _EXTRA_EXPENSE, {"case_id": case.id}).scalar()
+        total = session_cache.cached(
+            session,
+            ("extra_expense", case.id),
+            lambda: session_cache.read(session, _EXTRA_EXPENSE, {"case_id": case.id}).scalar(),
+        )
     else:
         params = {"case_id": case.id, "kind": kind}
-        total = session_cache.read(session, _EXTRA_EXPENSE_OF_KIND, params).scalar()
+        total = session_cache.cached(
+            session,
+            ("extra_expense", case.id, kind),
+            lambda: session_cache.read(session, _EXTRA_EXPENSE_OF_KIND, params).scalar(),
+        )
     return Decimal(total or 0)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
-from models import Body, Case, CaseExpense, Party, User
+from models import Body, Case, CaseExpense, Meeting, Party, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import confirmation, queries
@@ -30,6 +30,7 @@ from workflow.cases.forms import (
     expense_inputs,
     fill,
     goal_ids,
+    meeting_options,
     read_action_input,
 )
 from workflow.cases.queries import CaseRow
@@ -247,13 +248,15 @@ def _case_or_404(session: Session, case_id: int) -> Case:
 def action_forms(session: Session, case: Case, user: User) -> list[ActionForm]:
     """Build a form for each action the user may take on the case now."""
     forms: list[ActionForm] = []
-    meetings = None
+    meetings: list[Meeting] | None = None
+    options: list[Option] = []  # the meetings described once for every form that offers them
     for transition in engine.allowed_triggers(case, user):
         permission = engine.find_permission(session, case, transition, user)
         if meetings is None and (
             transition.decision or any(f.type == "meeting" for f in transition.fields)
         ):
             meetings = queries.decision_meetings(session, case.current_body_id, clock.now())
+            options = meeting_options(meetings)
         bodies = {
             spec.name: [
                 Option(code, f"{code} – {name}")
@@ -269,6 +272,7 @@ def action_forms(session: Session, case: Case, user: User) -> list[ActionForm]:
                 meetings or [],
                 as_chair=permission is not None and permission.as_chair,
                 bodies=bodies,
+                options=options,
             )
         )
     return forms
@@ -305,7 +309,9 @@ def render_case(
         definition=definition,
         state=definition.states[case.state],
         timeline=queries.timeline(session, case, definition),
-        deadlines=queries.case_deadlines(session, case),
+        # `next_due_at` is the earliest open deadline, kept in step by every flush that writes
+        # one (engine.deadlines): a case without one has no open deadline to read.
+        deadlines=queries.case_deadlines(session, case) if case.next_due_at is not None else [],
         expenses=queries.case_expenses(session, case),
         forms=forms,
         problem=problem,

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -270,14 +270,19 @@ def mark_not_answering(session: Session, response: ConsultationResponse, actor: 
         )  # fmt: skip
 
 
+# Built once (every case page asks it): building a statement and its cache key costs about
+# as much as running it.
+_CURRENT = (
+    select(Consultation)
+    .where(Consultation.case_id == bindparam("case_id"))
+    .order_by(Consultation.id.desc())
+    .limit(1)
+)
+
+
 def current(session: Session, case: Case) -> Consultation | None:
     """Return the case's latest consultation."""
-    return session.scalar(
-        select(Consultation)
-        .where(Consultation.case_id == case.id)
-        .order_by(Consultation.id.desc())
-        .limit(1)
-    )
+    return session.scalar(_CURRENT, {"case_id": case.id})
 
 
 def rounds(session: Session, case: Case) -> list[Consultation]:

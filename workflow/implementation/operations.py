@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, object_session
 
@@ -268,6 +268,19 @@ def _responsible_body_id(
             None,
         )
     return engine.successor_for(session, case, body).id if body is not None else None
+
+
+# Built once (every case page of a process that tracks implementation asks it).
+_HAS_UNITS = (
+    select(ImplementationStatus.id)
+    .where(ImplementationStatus.case_id == bindparam("case_id"))
+    .limit(1)
+)
+
+
+def has_units(session: Session, case: Case) -> bool:
+    """Whether the case has implementation units (without loading them)."""
+    return session.scalar(_HAS_UNITS, {"case_id": case.id}) is not None
 
 
 def units_of(session: Session, case: Case) -> list[ImplementationStatus]:

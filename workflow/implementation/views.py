@@ -62,7 +62,7 @@ def case_implementation_link(case: Case) -> tuple[str, str] | None:
     """Where the case page links for implementation: the units, or a plan's lines."""
     # Only once implementation has begun: before approval there is nothing to show.
     if implementation.tracks_implementation(case) and (
-        implementation.is_implementing(case) or implementation.units_of(db(), case)
+        implementation.is_implementing(case) or implementation.has_units(db(), case)
     ):
         return url_for("implementation.case_units", case_id=case.id), _("Implementering pr. enhed")
     if case.plan_year is not None and annual_cycle.is_plan(case):

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, Meeting, MeetingStatus
@@ -108,7 +108,7 @@ def forecast(session: Session, case: Case, now: datetime) -> Forecast:
     definition = registry.get(session, case.process, case.process_version)
     if definition.states[case.state].final:
         return Forecast(Outcome.NO_DECISION, reason=NoDecisionReason.FINAL)
-    path = decision_path(definition, case.state, framed=_framed(session, case))
+    path = decision_path(definition, case.state, framed=_framed(session, case, definition))
     if path is None:
         return Forecast(Outcome.NO_DECISION, reason=NoDecisionReason.NOT_ON_PATH)
     sources = _sources(case.state, path)
@@ -170,18 +170,32 @@ def decision_transitions(definition: ProcessDefinition) -> list[TransitionSpec]:
     ]
 
 
-def _framed(session: Session, case: Case) -> bool:
+# The forecast's statements, built once: every open case's page asks them.
+_FRAMED = (
+    select(CaseEvent.id)
+    .where(CaseEvent.case_id == bindparam("case_id"), CaseEvent.trigger == FRAMED_BY_TSS)
+    .limit(1)
+)
+_BODIES = select(Body).where(Body.code.in_(bindparam("codes", expanding=True)))
+_CALENDAR = (
+    select(Meeting)
+    .where(
+        Meeting.body_id.in_(bindparam("body_ids", expanding=True)),
+        Meeting.starts_at > bindparam("now"),
+        Meeting.starts_at <= bindparam("horizon"),
+        Meeting.status != MeetingStatus.CANCELLED,
+    )
+    .order_by(Meeting.starts_at, Meeting.id)
+)
+
+
+def _framed(session: Session, case: Case, definition: ProcessDefinition) -> bool:
     """Whether TSS approved the case's assignment frame (a development task, type B)."""
     if case.id is None:
         return False
-    return (
-        session.scalar(
-            select(CaseEvent.id)
-            .where(CaseEvent.case_id == case.id, CaseEvent.trigger == FRAMED_BY_TSS)
-            .limit(1)
-        )
-        is not None
-    )
+    if not any(OWN_INITIATIVE in t.guards for t in definition.transitions):
+        return False  # the frame changes no path of this process: no need to ask
+    return session.scalar(_FRAMED, {"case_id": case.id}) is not None
 
 
 def decision_path(
@@ -243,7 +257,7 @@ def _bodies(
     """The body of each state on the path, in one query."""
     codes = {definition.states[s].body for s in sources} - {"originating"}
     by_code = {
-        b.code: b for b in session.scalars(select(Body).where(Body.code.in_(codes)))
+        b.code: b for b in session.scalars(_BODIES, {"codes": sorted(codes)})
     } if codes else {}  # fmt: skip
     originating = session.get(Body, case.originating_body_id)
     assert originating is not None  # a foreign key
@@ -263,14 +277,7 @@ def _calendar(session: Session, body_ids: set[int], now: datetime) -> dict[int, 
     if not body_ids:
         return calendar
     meetings = session.scalars(
-        select(Meeting)
-        .where(
-            Meeting.body_id.in_(body_ids),
-            Meeting.starts_at > now,
-            Meeting.starts_at <= now + HORIZON,
-            Meeting.status != MeetingStatus.CANCELLED,
-        )
-        .order_by(Meeting.starts_at, Meeting.id)
+        _CALENDAR, {"body_ids": sorted(body_ids), "now": now, "horizon": now + HORIZON}
     )
     for meeting in meetings:
         calendar[meeting.body_id].append(meeting)

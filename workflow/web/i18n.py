@@ -19,10 +19,16 @@ from typing import Any, Protocol, cast
 
 import flask_babel
 import flask_login  # type: ignore[import-untyped,unused-ignore]
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, has_request_context
+from flask import Flask, g
+from flask.globals import _cv_app, _cv_request
 from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 
 from workflow.engine import formats
 from workflow.engine.paths import resource_dir
@@ -35,13 +41,15 @@ TIMEZONE = "Europe/Copenhagen"
 
 
 def _(text: str, **variables: Any) -> str:
-    """Translate the Danish `text` into this request's language (typed gettext)."""
-    return str(flask_babel.gettext(text, **variables))
+    """Translate the Danish `text` into this request's language (typed gettext; the same
+    answer as Flask-Babel's `gettext`, from the catalogue kept for the request)."""
+    translated = str(_translations().ugettext(text))
+    return translated % variables if variables else translated
 
 
 def _l(text: str, **variables: Any) -> str:
     """Translate `text` when it is shown, not when it is defined (module level, forms)."""
-    return cast(str, flask_babel.lazy_gettext(text, **variables))
+    return cast(str, LazyString(_, text, **variables))
 
 
 class Labelled(Protocol):
@@ -54,10 +62,25 @@ class Labelled(Protocol):
     def label_en(self) -> str: ...
 
 
+def _babel_state() -> Any:
+    """Flask-Babel's state for this app context (`g._flask_babel`: the locale it chose for
+    the request, or the one `force_locale` set), or None outside one or before its first use."""
+    context = _cv_app.get(None)
+    return None if context is None else getattr(context.g, "_flask_babel", None)
+
+
+def _locale() -> Locale | None:
+    """Flask-Babel's `get_locale()`, read straight from its state once it has chosen (a page
+    asks for the language dozens of times; the proxies behind `get_locale()` cost more than
+    the answer)."""
+    locale: Locale | None = getattr(_babel_state(), "babel_locale", None)
+    return locale if locale is not None else get_locale()
+
+
 def select_locale() -> str:
     """The logged-in user's language, else Danish."""
     # Flask-Login's proxy directly: auth.login itself translates its messages through here.
-    user = flask_login.current_user if has_request_context() else None
+    user = flask_login.current_user if _cv_request.get(None) is not None else None
     authenticated = user is not None and user.is_authenticated
     locale = getattr(user, "locale", DEFAULT_LOCALE) if authenticated else DEFAULT_LOCALE
     return locale if locale in LOCALES else DEFAULT_LOCALE
@@ -76,9 +99,9 @@ def in_language_of(user: object) -> AbstractContextManager[None]:
 
 def current_locale() -> str:
     """The language of this request ('da' outside a request)."""
-    if not has_request_context():
+    if _cv_request.get(None) is None:
         return DEFAULT_LOCALE
-    locale = get_locale()
+    locale = _locale()
     return locale.language if locale is not None else DEFAULT_LOCALE
 
 
@@ -188,12 +211,28 @@ def meeting_title(meeting: _Titled) -> str:
 
 def _translations() -> Any:
     """This request's catalogue in its current language (`force_locale` may change it)."""
-    locale = get_locale()
-    cached = g.get("aftaleflow_translations")
-    if cached is None or cached[0] is not locale:
-        cached = (locale, get_translations())
+    context = _cv_app.get(None)
+    if context is None:
+        return get_translations()  # no app context: Flask-Babel's null catalogue
+    locale = getattr(getattr(context.g, "_flask_babel", None), "babel_locale", None)
+    cached = getattr(context.g, "aftaleflow_translations", None)
+    if locale is None or cached is None or cached[0] is not locale:
+        cached = (get_locale(), get_translations())
         g.aftaleflow_translations = cached
     return cached[1]
+
+
+@pass_context
+def _template_gettext(context: Context, text: str, **variables: Any) -> str:
+    """`{{ _("…") }}` in a template: what Jinja's new-style gettext answers (Markup when the
+    template escapes, always formatted with the variables, so `%%` reads `%`), without its
+    alias and second indirection (a page translates a hundred strings)."""
+    translated = _translations().ugettext(text)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    if not variables and "%" not in translated:
+        return cast(str, translated)
+    return cast(str, translated % variables)
 
 
 def init_i18n(app: Flask) -> None:
@@ -212,6 +251,7 @@ def init_i18n(app: Flask) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext)
     app.jinja_env.globals.update(
         label=label,
         pick=pick,
