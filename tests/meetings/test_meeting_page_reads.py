@@ -61,7 +61,7 @@ def test_the_page_lists_the_chairs_decisions_for_the_body_since_its_previous_mee
     session.flush()
 
     found = agenda.chair_decisions_since(session, coming)
-    assert [case.title for _event, case in found] == ["Besluttet af formandskabet"]
+    assert [decision.title for decision in found] == ["Besluttet af formandskabet"]
     logged_in("secretariat@TSS")
     page = text_of(client.get(f"/moeder/{coming.id}"))
     heading = "Beslutninger truffet af formandskabet siden sidste møde (til orientering)"

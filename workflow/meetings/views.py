@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -40,6 +41,7 @@ from workflow.engine import clock, values
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
+from workflow.engine.formats import format_date
 from workflow.meetings import (
     agenda,
     attendance,
@@ -54,11 +56,12 @@ from workflow.meetings import operations as meetings
 from workflow.meetings.labels import OUTCOME_LABELS
 from workflow.meetings.outcomes import Outcome, possible_outcomes
 from workflow.meetings.register import register_of
-from workflow.meetings.roll import roll
+from workflow.meetings.roll import Roll, roll
 from workflow.notifications import observers
 from workflow.web import db
 from workflow.web.fields import DayField, IdField, LineField, TextField, UrlField
-from workflow.web.i18n import in_language_of, pick
+from workflow.web.i18n import current_locale, in_language_of, pick
+from workflow.web.routing import id_url
 
 bp = Blueprint("meetings", __name__, url_prefix="/moeder")
 # The meeting history names its entries in the reader's language wherever it is shown.
@@ -278,6 +281,17 @@ def plan() -> BaseResponse:
     return redirect(url_for("meetings.detail", meeting_id=meeting.id))
 
 
+@dataclass(frozen=True)
+class DecisionLine:
+    """A decision of the chairs as the meeting page lists it: a link only for a reader who
+    may open the case."""
+
+    day: str
+    href: str | None
+    title: str
+    comment: str
+
+
 @bp.get("/<int:meeting_id>")
 @login_required
 def detail(meeting_id: int) -> str:
@@ -303,6 +317,22 @@ def detail(meeting_id: int) -> str:
         for item in items
         if item.case_id is not None
     }
+    # Each read once and handed to whatever on the page needs it.
+    present = roll(session, meeting)
+    body_members = minutes_steps.members(session, meeting)
+    given = attendance.approvals(session, meeting)
+    versions = agenda.latest_numbers(session, meeting)
+    locale = current_locale()
+    case_href = id_url("cases.detail", "case_id")
+    chair_decisions = [
+        DecisionLine(
+            format_date(d.created_at, locale),
+            case_href(d.case_id) if d.visible else None,
+            d.title,
+            d.comment,
+        )
+        for d in agenda.chair_decisions_since(session, meeting, user)
+    ]
     return render_template(
         "meetings/detail.html",
         meeting=meeting,
@@ -330,35 +360,35 @@ def detail(meeting_id: int) -> str:
         labels=status_labels.STATUS_LABELS,
         kind_labels=agenda.KIND_LABELS,
         sections=agenda.SECTIONS,
-        agenda_version=agenda.latest_version(session, meeting, "agenda"),
-        minutes_version=agenda.latest_version(session, meeting, "minutes"),
-        chair_decisions=agenda.chair_decisions_since(session, meeting),
-        roll=roll(session, meeting),
-        approvals=attendance.approvals(session, meeting),
-        may_approve=attendance.may_approve(session, meeting, user),
+        agenda_version=versions.get("agenda"),
+        minutes_version=versions.get("minutes"),
+        chair_decisions=chair_decisions,
+        roll=present,
+        approvals=given,
+        may_approve=attendance.may_approve(
+            session, meeting, user, present=present.present, given=given
+        ),
         reads_draft=attendance.may_read_draft(session, meeting, user),
         may_record_attendance=policy.may(user, "record_attendance", meeting, session)
         and meeting.status is not MeetingStatus.CANCELLED,
-        attendance_choices=_attendance_choices(session, meeting),
-        minutes_steps=minutes_steps.steps(session, meeting),
-        add_form=AddCaseForm(),
-        free_form=FreeItemForm(),
-        move_form=MoveForm(),
-        comment_form=CommentForm(),
-        follow_form=FollowUpForm(),
+        attendance_choices=_attendance_choices(session, meeting, body_members, present),
+        minutes_steps=minutes_steps.steps(session, meeting, body_members=body_members, items=items),
     )
 
 
-def _attendance_choices(session: Session, meeting: Meeting) -> list[User]:
-    """The body's active members, and anyone already on the meeting's roll, by name."""
+def _attendance_choices(
+    session: Session,
+    meeting: Meeting,
+    body_members: list[User] | None = None,
+    current: Roll | None = None,
+) -> list[User]:
+    """The body's active members, and anyone already on the meeting's roll, by name
+    (`body_members` and `current`, the roll, save reading them again)."""
     members = set(
-        session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.body_id == meeting.body_id, Membership.active.is_(True))
-        )
+        body_members if body_members is not None else minutes_steps.members(session, meeting)
     )
-    current = roll(session, meeting)
+    if current is None:
+        current = roll(session, meeting)
     members.update(current.present, current.absent)
     if current.minute_taker is not None:
         members.add(current.minute_taker)
