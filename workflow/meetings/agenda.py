@@ -12,7 +12,18 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, func, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -42,7 +53,7 @@ from workflow.engine.formats import end_sentence, format_amount, genitive
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.engine.processes import registry
 from workflow.meetings import operations as meetings
-from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaits_meeting, trigger_for
+from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, trigger_for, triggers_in
 from workflow.meetings.roll import roll
 from workflow.meetings.unit import meeting_unit
 
@@ -98,25 +109,98 @@ def _on_pending_agenda(session: Session, exclude_meeting_id: int | None = None) 
     return {case_id for case_id in session.scalars(query) if case_id is not None}
 
 
+CANDIDATES_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    """One page of a meeting's candidates: its cases, how many match in all, which page of how
+    many, and the words or case number they were searched for (empty: every candidate)."""
+
+    cases: list[Case]
+    total: int
+    page: int
+    pages: int
+    text: str
+
+
+def _awaiting(session: Session) -> ColumnElement[bool] | None:
+    """The cases in a state that awaits a meeting of their current body, exactly those
+    `awaits_meeting` accepts (it depends only on the case's version and state), as a WHERE
+    clause; None when no stored version has such a state."""
+    waiting = []
+    every_state: set[str] = set()
+    for (name, version), own in sorted(registry.stored(session).items()):
+        declaring = registry.declaring(session, own)
+        states = sorted(state for state in declaring.states if triggers_in(own, declaring, state))
+        if states:
+            every_state.update(states)
+            waiting.append(
+                and_(
+                    Case.process == name,
+                    Case.process_version == version,
+                    Case.state.in_(states),
+                )
+            )
+    if not waiting:
+        return None
+    # The states alone first: the (current body, state) index finds those cases (a body may
+    # hold tens of thousands), and only they are read for their process and version.
+    return and_(Case.state.in_(sorted(every_state)), or_(*waiting))
+
+
+def _candidates_query(session: Session, meeting: Meeting, text: str = "") -> Select[Any] | None:
+    """The meeting's candidates (not ordered), searched for `text` in the title or as the
+    case number; None when nothing can await a meeting."""
+    awaiting = _awaiting(session)
+    if awaiting is None:
+        return None
+    # Cases on an agenda of a meeting (this one too) that has not decided on them yet.
+    pending = (
+        select(AgendaItem.id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(
+            AgendaItem.case_id == Case.id,
+            AgendaItem.removed_at.is_(None),
+            AgendaItem.outcome.is_(None),
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .exists()
+    )
+    query = select(Case).where(Case.current_body_id == meeting.body_id, awaiting, ~pending)
+    text = text.strip()
+    if text:
+        found = Case.title.icontains(text, autoescape=True)
+        number = values.parse_id(text.removeprefix("#"))
+        query = query.where(or_(found, Case.id == number) if number else found)
+    return query
+
+
 def candidates(session: Session, meeting: Meeting) -> list[Case]:
-    """Return the cases ready for the meeting's body and not yet on an undecided agenda.
+    """Return the cases ready for the meeting's body and not yet on an undecided agenda, by
+    case number.
 
     Cases postponed or refused at an earlier meeting come back here.
     """
-    on_agenda = _on_pending_agenda(session)
-    # Only cases in a state some definition gives meeting outcomes can await a meeting; ask
-    # the database for those rather than loading every case the body holds.
-    waiting = [
-        and_(Case.process == name, Case.state.in_(states))
-        for (name, _version), definition in registry.stored(session).items()
-        if (states := [s.name for s in definition.states.values() if s.outcomes])
-    ]
-    if not waiting:
-        return []
+    query = _candidates_query(session, meeting)
+    return [] if query is None else list(session.scalars(query.order_by(Case.id)))
+
+
+def candidate_page(
+    session: Session, meeting: Meeting, page: int = 1, text: str = ""
+) -> CandidatePage:
+    """One page of `candidates` (CANDIDATES_PER_PAGE, by case number), searched for `text` in
+    the title or as the case number: a body's secretariat may have thousands waiting."""
+    query = _candidates_query(session, meeting, text)
+    if query is None:
+        return CandidatePage([], 0, 1, 1, text)
+    total = session.scalar(query.with_only_columns(func.count(Case.id))) or 0
+    pages = max((total + CANDIDATES_PER_PAGE - 1) // CANDIDATES_PER_PAGE, 1)
+    page = min(max(page, 1), pages)
     cases = session.scalars(
-        select(Case).where(Case.current_body_id == meeting.body_id, or_(*waiting)).order_by(Case.id)
+        query.order_by(Case.id).limit(CANDIDATES_PER_PAGE).offset((page - 1) * CANDIDATES_PER_PAGE)
     )
-    return [c for c in cases if c.id not in on_agenda and awaits_meeting(c)]
+    return CandidatePage(list(cases), total, page, pages, text)
 
 
 def _join(*parts: str) -> str:
@@ -464,6 +548,27 @@ def _decision_body_postgresql(element: decision_body, compiler: SQLCompiler, **k
     return f"({compiler.process(data, **kw)} ->> 'decision_body')"
 
 
+class on_behalf_of_body(FunctionElement[bool]):
+    """Whether an event's decision was taken by the chairs on the body's behalf between
+    meetings (`data.on_behalf_of_body`, written only as true by the engine)."""
+
+    type = Boolean()
+    name = "on_behalf_of_body"
+    inherit_cache = True
+
+
+@compiles(on_behalf_of_body)
+def _on_behalf_sqlite(element: on_behalf_of_body, compiler: SQLCompiler, **kw: Any) -> str:
+    (data,) = element.clauses
+    return f"(json_extract({compiler.process(data, **kw)}, '$.on_behalf_of_body') = 1)"
+
+
+@compiles(on_behalf_of_body, "postgresql")
+def _on_behalf_postgresql(element: on_behalf_of_body, compiler: SQLCompiler, **kw: Any) -> str:
+    (data,) = element.clauses
+    return f"(({compiler.process(data, **kw)} ->> 'on_behalf_of_body') = 'true')"
+
+
 def decided_for(body_code: str | BindParameter[str]) -> ColumnElement[bool]:
     """Events recording a decision taken for the body outside a meeting (migration 0026's
     partial index holds exactly these, by body and time)."""
@@ -544,7 +649,6 @@ def _chair_decisions_query(visible: ColumnElement[bool]) -> Select[Any]:
             CaseEvent.created_at,
             CaseEvent.comment,
             CaseEvent.trigger,
-            CaseEvent.data,
             Case.id,
             Case.title,
             visible.label("visible"),
@@ -552,6 +656,7 @@ def _chair_decisions_query(visible: ColumnElement[bool]) -> Select[Any]:
         .join(Case, Case.id == CaseEvent.case_id)
         .where(
             decided_for(bindparam("body_code")),
+            on_behalf_of_body(CaseEvent.data),
             CaseEvent.trigger.in_(bindparam("triggers", expanding=True)),
             CaseEvent.created_at < bindparam("until"),
             CaseEvent.created_at >= bindparam("since"),
@@ -587,8 +692,7 @@ def chair_decisions_since(
     )
     return [
         ChairDecision(created_at, comment or "", trigger, case_id, title, bool(seen))
-        for created_at, comment, trigger, data, case_id, title, seen in rows
-        if data.get("on_behalf_of_body") and data.get("decision_body") == body.code
+        for created_at, comment, trigger, case_id, title, seen in rows
     ]
 
 

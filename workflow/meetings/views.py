@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
     BooleanField,
@@ -155,9 +155,15 @@ def _local(day: date, start: time) -> datetime:
     return datetime.combine(day, start, tzinfo=LOCAL_TZ).astimezone(clock.now().tzinfo)
 
 
+# The meeting with its body (every meeting page names it) in one statement, built once.
+_MEETING = (
+    select(Meeting).where(Meeting.id == bindparam("meeting_id")).options(joinedload(Meeting.body))
+)
+
+
 def _meeting(session: Session, meeting_id: int) -> Meeting:
     """The meeting, if the user may see it; else 404, as for one that does not exist."""
-    meeting = session.get(Meeting, meeting_id)
+    meeting = session.scalar(_MEETING, {"meeting_id": meeting_id})
     if meeting is None or not policy.may(current_actor(), "view", meeting, session):
         abort(404)
     return meeting
@@ -281,10 +287,9 @@ def plan() -> BaseResponse:
     return redirect(url_for("meetings.detail", meeting_id=meeting.id))
 
 
-@dataclass(frozen=True)
-class DecisionLine:
+class DecisionLine(NamedTuple):
     """A decision of the chairs as the meeting page lists it: a link only for a reader who
-    may open the case."""
+    may open the case (a tuple: the template unpacks it, which costs less than attributes)."""
 
     day: str
     href: str | None
@@ -299,8 +304,7 @@ def detail(meeting_id: int) -> str:
     session = db()
     user = current_actor()
     meeting = _meeting(session, meeting_id)
-    body = session.get(Body, meeting.body_id)
-    assert body is not None
+    body = meeting.body
     is_secretariat = policy.may(user, "edit_agenda", meeting, session)
     items = meetings.active_items(meeting)
     # The items' cases, deadlines and attachments in a statement each, not one per item.
@@ -342,9 +346,9 @@ def detail(meeting_id: int) -> str:
         readiness={i.id: agenda.readiness(session, i, deadlines=deadlines) for i in items},
         attachments={i.id: by_case[i.case_id] if i.case_id is not None else [] for i in items},
         candidates=(
-            agenda.candidates(session, meeting)
+            _candidate_page(session, meeting)
             if is_secretariat and meeting.status in meetings.AGENDA_OPEN
-            else []
+            else None
         ),
         actions=[
             meetings.TRANSITIONS[n] for n in meetings.available_transitions(session, meeting, user)
@@ -359,6 +363,7 @@ def detail(meeting_id: int) -> str:
         history=meetings.history(session, meeting),
         labels=status_labels.STATUS_LABELS,
         kind_labels=agenda.KIND_LABELS,
+        per_page=agenda.CANDIDATES_PER_PAGE,
         sections=agenda.SECTIONS,
         agenda_version=versions.get("agenda"),
         minutes_version=versions.get("minutes"),
@@ -374,6 +379,18 @@ def detail(meeting_id: int) -> str:
         attendance_choices=_attendance_choices(session, meeting, body_members, present),
         minutes_steps=minutes_steps.steps(session, meeting, body_members=body_members, items=items),
     )
+
+
+def _candidate_page(session: Session, meeting: Meeting) -> agenda.CandidatePage:
+    """The page of candidates the address asks for (`kandidatside`), searched for its
+    `kandidat` (words of the title or a case number); a bad value is said and ignored."""
+    text = ""
+    try:
+        text = values.single_line(request.args.get("kandidat", "").strip(), 200)
+    except values.InvalidValue as problem:
+        flash(pick(problem.message_da, problem.message_en), "error")
+    page = values.parse_id(request.args.get("kandidatside", "1")) or 1
+    return agenda.candidate_page(session, meeting, page, text)
 
 
 def _attendance_choices(

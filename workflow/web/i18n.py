@@ -188,11 +188,15 @@ def meeting_title(meeting: _Titled) -> str:
 
 def _translations() -> Any:
     """This request's catalogue in its current language (`force_locale` may change it)."""
-    locale = get_locale()
-    cached = g.get("aftaleflow_translations")
-    if cached is None or cached[0] is not locale:
-        cached = (locale, get_translations())
-        g.aftaleflow_translations = cached
+    # Every string a template translates asks: read Flask-Babel's locale from the request's
+    # `g` directly (one proxy lookup, not a dozen calls); `force_locale` sets another Locale
+    # object there, so the catalogue kept beside it is used only while the locale is the same.
+    request_g = g._get_current_object()
+    locale = getattr(getattr(request_g, "_flask_babel", None), "babel_locale", None)
+    cached = getattr(request_g, "aftaleflow_translations", None)
+    if locale is None or cached is None or cached[0] is not locale:
+        cached = (get_locale(), get_translations())
+        request_g.aftaleflow_translations = cached
     return cached[1]
 
 
