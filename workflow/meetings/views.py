@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import NamedTuple
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response as BaseResponse
@@ -287,14 +287,25 @@ def plan() -> BaseResponse:
     return redirect(url_for("meetings.detail", meeting_id=meeting.id))
 
 
-class DecisionLine(NamedTuple):
-    """A decision of the chairs as the meeting page lists it: a link only for a reader who
-    may open the case (a tuple: the template unpacks it, which costs less than attributes)."""
-
-    day: str
-    href: str | None
-    title: str
-    comment: str
+def _decision_items(decisions: list[agenda.ChairDecision], locale: str) -> Markup:
+    """The chairs' decisions as the items of the page's list, each a link only for a reader
+    who may open the case. Written here, not in the template: a body's chairs may take
+    hundreds of decisions between meetings (TSS's: two thousand a month at 100,000 cases),
+    and a template loop costs some 40 Python calls an item, this about 15; every value from
+    the database is escaped all the same."""
+    case_href = id_url("cases.detail", "case_id")
+    days: dict[str, str] = {}
+    parts = []
+    for decision in decisions:
+        day = format_date(decision.created_at, locale)
+        if day not in days:
+            days[day] = str(escape(day))
+        title = escape(decision.title)
+        line = f'<a href="{case_href(decision.case_id)}">{title}</a>' if decision.visible else title
+        if decision.comment:
+            line = f'{line} – <span lang="da">{escape(decision.comment)}</span>'
+        parts.append(f"<li>{days[day]}: {line}</li>")
+    return Markup("".join(parts))
 
 
 @bp.get("/<int:meeting_id>")
@@ -326,17 +337,9 @@ def detail(meeting_id: int) -> str:
     body_members = minutes_steps.members(session, meeting)
     given = attendance.approvals(session, meeting)
     versions = agenda.latest_numbers(session, meeting)
-    locale = current_locale()
-    case_href = id_url("cases.detail", "case_id")
-    chair_decisions = [
-        DecisionLine(
-            format_date(d.created_at, locale),
-            case_href(d.case_id) if d.visible else None,
-            d.title,
-            d.comment,
-        )
-        for d in agenda.chair_decisions_since(session, meeting, user)
-    ]
+    chair_decisions = _decision_items(
+        agenda.chair_decisions_since(session, meeting, user), current_locale()
+    )
     return render_template(
         "meetings/detail.html",
         meeting=meeting,
