@@ -362,7 +362,14 @@ def detail(meeting_id: int) -> str:
         sees_closed=_sees_closed(session, user, meeting),
         outcome_choices=outcome_choices,
         outcome_labels={o.value: lbl for o, lbl in OUTCOME_LABELS.items()},
-        templates=minutes.templates_for(session, body.id),
+        # The decision templates are offered beside an outcome form only (held, items with cases).
+        templates=(
+            minutes.templates_for(session, body.id)
+            if is_secretariat
+            and meeting.status is MeetingStatus.HELD
+            and any(item.case_id is not None and item.event_id is None for item in items)
+            else []
+        ),
         history=meetings.history(session, meeting),
         labels=status_labels.STATUS_LABELS,
         kind_labels=agenda.KIND_LABELS,
