@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from flask import g
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from support.formandskab import decide
@@ -308,3 +309,21 @@ def test_the_rules_table_is_checked_at_load(grants: tuple[str, ...], problem: st
         policy.check_rules(rules)
     with pytest.raises(policy.PolicyError, match="ukendt slags"):
         policy.check_rules({("look", "thing"): policy.Rule(("admin",), "Nej.", "No.")})
+
+
+def test_standings_read_together_are_those_read_one_by_one(
+    app: Any, session: Session, make_user: Callable[..., User]
+) -> None:
+    people = [
+        make_user("chair@TSS", "secretariat@SKU"),
+        make_user("member@SU-NORD-SOM"),
+        make_user(),
+    ]
+    alone = {}
+    with app.app_context():
+        for person in people:
+            alone[person.id] = policy.standing(session, person)
+    with app.app_context():
+        policy.read_standings(session, people)
+        read = g.policy_standing
+        assert {person.id: read[person.id] for person in people} == alone

@@ -404,6 +404,34 @@ _STANDING_QUERY = (
 )
 
 
+# The standings of several users (a body's members on the meeting page) in one statement.
+_STANDINGS_QUERY = (
+    select(Membership.user_id, Membership.body_id, Membership.role, Body.code, _PREDECESSOR.code)
+    .join(Body, Body.id == Membership.body_id)
+    .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
+    .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
+    .where(
+        Membership.user_id.in_(bindparam("user_ids", expanding=True)),
+        Membership.active.is_(True),
+    )
+)
+
+
+def _standing_of(user: User, rows: Iterable[Any]) -> Standing:
+    """A standing from its memberships' rows (body id, role, code, former code)."""
+    rows = list(rows)
+    codes = {former: body_id for body_id, _role, _code, former in rows if former is not None}
+    codes |= {code: body_id for body_id, _role, code, _former in rows}
+    return Standing(
+        user.id,
+        True,
+        user.is_admin,
+        user.party_id,
+        frozenset((body_id, Role(role)) for body_id, role, _code, _former in rows),
+        codes,
+    )
+
+
 def standing(session: Session, user: User | None) -> Standing:
     """The user's standing, read once per request (memberships change between requests)."""
     if user is None or not user.active:
@@ -416,20 +444,27 @@ def standing(session: Session, user: User | None) -> Standing:
     # A body that took over from a closed one (a reorganisation) answers to the closed body's
     # code in the rules too ("secretariat@TSS" is held in TSS's successor): read in the same
     # statement as the memberships.
-    rows = session.execute(_STANDING_QUERY, {"user_id": user.id}).all()
-    codes = {former: body_id for body_id, _role, _code, former in rows if former is not None}
-    codes |= {code: body_id for body_id, _role, code, _former in rows}
-    found = Standing(
-        user.id,
-        True,
-        user.is_admin,
-        user.party_id,
-        frozenset((body_id, Role(role)) for body_id, role, _code, _former in rows),
-        codes,
-    )
+    found = _standing_of(user, session.execute(_STANDING_QUERY, {"user_id": user.id}))
     if cache is not None:
         cache[user.id] = found
     return found
+
+
+def read_standings(session: Session, users: Iterable[User]) -> None:
+    """Read the standings of several users in one statement, for a page that asks the policy
+    about each of them (a body's members): `standing` then finds them read. Outside a
+    request there is nowhere to keep them, and each is read when asked."""
+    if not has_app_context():
+        return
+    cache: dict[int, Standing] = g.setdefault("policy_standing", {})
+    wanted = {user.id: user for user in users if user.active and user.id not in cache}
+    if not wanted:
+        return
+    rows: dict[int, list[Any]] = {user_id: [] for user_id in wanted}
+    for user_id, *row in session.execute(_STANDINGS_QUERY, {"user_ids": sorted(wanted)}):
+        rows[user_id].append(row)
+    for user_id, user in wanted.items():
+        cache[user_id] = _standing_of(user, rows[user_id])
 
 
 def kind_of(subject: Any) -> str:

@@ -278,3 +278,28 @@ def test_the_register_prints_as_a_tagged_pdf_with_the_rows_the_reader_sees(
     text = pdf_text(client.get("/moeder/beslutningsregister.pdf").data)
     assert "Beskriv kommunernes udgifter." not in text
     assert "Der er ingen åbne opfølgninger." in text
+
+
+def test_the_templates_are_offered_beside_each_outcome_form_of_a_held_meeting_only(
+    client: FlaskClient,
+    session: Session,
+    make_login_user: Callable[..., User],
+    body: Callable[[str], Body],
+    held_meeting: tuple[Meeting, AgendaItem, Case],
+    password: str,
+    text_of: Callable[[Any], str],
+) -> None:
+    meeting, item, _case = held_meeting
+    session.add(
+        DecisionTemplate(
+            body_id=body("TSS").id, name="Godkendt som indstillet", outcome="approved", text="OK."
+        )
+    )
+    session.commit()
+    _as(client, make_login_user("secretariat@TSS"), password)
+    page = client.get(f"/moeder/{meeting.id}").get_data(as_text=True)
+    assert f'id="skabelon-{item.id}"' in page and "Godkendt som indstillet" in page
+    meeting.status = MeetingStatus.CLOSED
+    session.commit()
+    page = client.get(f"/moeder/{meeting.id}").get_data(as_text=True)
+    assert "skabelon-" not in page and "Brug skabelon" not in page

@@ -61,7 +61,7 @@ def test_the_page_lists_the_chairs_decisions_for_the_body_since_its_previous_mee
     session.flush()
 
     found = agenda.chair_decisions_since(session, coming)
-    assert [case.title for _event, case in found] == ["Besluttet af formandskabet"]
+    assert [decision.title for decision in found] == ["Besluttet af formandskabet"]
     logged_in("secretariat@TSS")
     page = text_of(client.get(f"/moeder/{coming.id}"))
     heading = "Beslutninger truffet af formandskabet siden sidste møde (til orientering)"
@@ -82,3 +82,53 @@ def test_without_decisions_since_the_previous_meeting_the_section_is_left_out(
     logged_in("secretariat@TSS")
     page = text_of(client.get(f"/moeder/{coming.id}"))
     assert "Beslutninger truffet af formandskabet" not in page
+
+
+def test_a_chair_decision_on_a_case_the_reader_may_not_open_is_named_without_a_link(
+    session: Session,
+    body: Callable[[str], Body],
+    make_case: Callable[..., Case],
+    make_user: Callable[..., User],
+    logged_in: Callable[..., User],
+    client: Any,
+) -> None:
+    tss = body("TSS")
+    coming = _meeting(session, tss, NEXT, MeetingStatus.PUBLISHED)
+    chair = make_user("chair@TSS")
+    shared = make_case(state="at_tss", title="En sag alle kan se")
+    decide(shared, "tss_recommend", chair, comment="Haster.")
+    # A draft is read by its own body only (SU-NORD-SOM), so TSS's secretariat may not open it.
+    draft = make_case(title="Kladde i samordningsudvalget")
+    engine.append_event(
+        session, draft, trigger="tss_recommend", actor=chair, from_state="draft",
+        comment="", data={"decision_body": "TSS", "on_behalf_of_body": True},
+        now=clock.now(),
+    )  # fmt: skip
+    session.flush()
+
+    secretariat = logged_in("secretariat@TSS")
+    found = {d.title: d.visible for d in agenda.chair_decisions_since(session, coming, secretariat)}
+    assert found == {"En sag alle kan se": True, "Kladde i samordningsudvalget": False}
+    # Without a reader (the printed agenda), every decision is named.
+    assert all(d.visible for d in agenda.chair_decisions_since(session, coming))
+    page = client.get(f"/moeder/{coming.id}").get_data(as_text=True)
+    assert f'<a href="/sager/{shared.id}">En sag alle kan se</a>' in page
+    assert "Kladde i samordningsudvalget" in page
+    assert f'href="/sager/{draft.id}"' not in page
+
+
+def test_the_page_shows_the_newest_agenda_and_minutes_versions(
+    session: Session,
+    body: Callable[[str], Body],
+    logged_in: Callable[..., User],
+    client: Any,
+    text_of: Callable[[Any], str],
+) -> None:
+    coming = _meeting(session, body("TSS"), NEXT, MeetingStatus.PUBLISHED)
+    for _ in (1, 2):
+        agenda.freeze(session, coming, None, "agenda")
+    assert agenda.latest_numbers(session, coming) == {"agenda": 2}
+    logged_in("secretariat@TSS")
+    page = text_of(client.get(f"/moeder/{coming.id}"))
+    assert "Dagsorden (version 2)" in page
+    assert "Referat (udkast)" in page

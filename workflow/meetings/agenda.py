@@ -8,13 +8,26 @@ numbered version; a change after publishing makes the next version.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, String, and_, or_, select
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.functions import FunctionElement
 
 from models import (
@@ -40,7 +53,7 @@ from workflow.engine.formats import end_sentence, format_amount, genitive
 from workflow.engine.localtime import format_date, format_datetime
 from workflow.engine.processes import registry
 from workflow.meetings import operations as meetings
-from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, awaits_meeting, trigger_for
+from workflow.meetings.outcomes import OUTCOME_LABELS, Outcome, trigger_for, triggers_in
 from workflow.meetings.roll import roll
 from workflow.meetings.unit import meeting_unit
 
@@ -96,25 +109,98 @@ def _on_pending_agenda(session: Session, exclude_meeting_id: int | None = None) 
     return {case_id for case_id in session.scalars(query) if case_id is not None}
 
 
+CANDIDATES_PER_PAGE = 20
+
+
+@dataclass(frozen=True)
+class CandidatePage:
+    """One page of a meeting's candidates: its cases, how many match in all, which page of how
+    many, and the words or case number they were searched for (empty: every candidate)."""
+
+    cases: list[Case]
+    total: int
+    page: int
+    pages: int
+    text: str
+
+
+def _awaiting(session: Session) -> ColumnElement[bool] | None:
+    """The cases in a state that awaits a meeting of their current body, exactly those
+    `awaits_meeting` accepts (it depends only on the case's version and state), as a WHERE
+    clause; None when no stored version has such a state."""
+    waiting = []
+    every_state: set[str] = set()
+    for (name, version), own in sorted(registry.stored(session).items()):
+        declaring = registry.declaring(session, own)
+        states = sorted(state for state in declaring.states if triggers_in(own, declaring, state))
+        if states:
+            every_state.update(states)
+            waiting.append(
+                and_(
+                    Case.process == name,
+                    Case.process_version == version,
+                    Case.state.in_(states),
+                )
+            )
+    if not waiting:
+        return None
+    # The states alone first: the (current body, state) index finds those cases (a body may
+    # hold tens of thousands), and only they are read for their process and version.
+    return and_(Case.state.in_(sorted(every_state)), or_(*waiting))
+
+
+def _candidates_query(session: Session, meeting: Meeting, text: str = "") -> Select[Any] | None:
+    """The meeting's candidates (not ordered), searched for `text` in the title or as the
+    case number; None when nothing can await a meeting."""
+    awaiting = _awaiting(session)
+    if awaiting is None:
+        return None
+    # Cases on an agenda of a meeting (this one too) that has not decided on them yet.
+    pending = (
+        select(AgendaItem.id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(
+            AgendaItem.case_id == Case.id,
+            AgendaItem.removed_at.is_(None),
+            AgendaItem.outcome.is_(None),
+            Meeting.status != MeetingStatus.CANCELLED,
+        )
+        .exists()
+    )
+    query = select(Case).where(Case.current_body_id == meeting.body_id, awaiting, ~pending)
+    text = text.strip()
+    if text:
+        found = Case.title.icontains(text, autoescape=True)
+        number = values.parse_id(text.removeprefix("#"))
+        query = query.where(or_(found, Case.id == number) if number else found)
+    return query
+
+
 def candidates(session: Session, meeting: Meeting) -> list[Case]:
-    """Return the cases ready for the meeting's body and not yet on an undecided agenda.
+    """Return the cases ready for the meeting's body and not yet on an undecided agenda, by
+    case number.
 
     Cases postponed or refused at an earlier meeting come back here.
     """
-    on_agenda = _on_pending_agenda(session)
-    # Only cases in a state some definition gives meeting outcomes can await a meeting; ask
-    # the database for those rather than loading every case the body holds.
-    waiting = [
-        and_(Case.process == name, Case.state.in_(states))
-        for (name, _version), definition in registry.stored(session).items()
-        if (states := [s.name for s in definition.states.values() if s.outcomes])
-    ]
-    if not waiting:
-        return []
+    query = _candidates_query(session, meeting)
+    return [] if query is None else list(session.scalars(query.order_by(Case.id)))
+
+
+def candidate_page(
+    session: Session, meeting: Meeting, page: int = 1, text: str = ""
+) -> CandidatePage:
+    """One page of `candidates` (CANDIDATES_PER_PAGE, by case number), searched for `text` in
+    the title or as the case number: a body's secretariat may have thousands waiting."""
+    query = _candidates_query(session, meeting, text)
+    if query is None:
+        return CandidatePage([], 0, 1, 1, text)
+    total = session.scalar(query.with_only_columns(func.count(Case.id))) or 0
+    pages = max((total + CANDIDATES_PER_PAGE - 1) // CANDIDATES_PER_PAGE, 1)
+    page = min(max(page, 1), pages)
     cases = session.scalars(
-        select(Case).where(Case.current_body_id == meeting.body_id, or_(*waiting)).order_by(Case.id)
+        query.order_by(Case.id).limit(CANDIDATES_PER_PAGE).offset((page - 1) * CANDIDATES_PER_PAGE)
     )
-    return [c for c in cases if c.id not in on_agenda and awaits_meeting(c)]
+    return CandidatePage(list(cases), total, page, pages, text)
 
 
 def _join(*parts: str) -> str:
@@ -410,6 +496,23 @@ def latest_version(session: Session, meeting: Meeting, kind: str) -> DocumentVer
     )
 
 
+# Which version of the agenda and minutes is the newest, read on every meeting page.
+_LATEST_NUMBERS = (
+    select(DocumentVersion.kind, func.max(DocumentVersion.number))
+    .where(DocumentVersion.meeting_id == bindparam("meeting_id"))
+    .group_by(DocumentVersion.kind)
+)
+
+
+def latest_numbers(session: Session, meeting: Meeting) -> dict[str, int]:
+    """The newest version's number of the meeting's agenda and minutes, by kind ("agenda",
+    "minutes"; a kind not yet frozen is absent), without reading the versions' snapshots."""
+    return {
+        kind: number
+        for kind, number in session.execute(_LATEST_NUMBERS, {"meeting_id": meeting.id})
+    }
+
+
 def attachments_of(session: Session, case_id: int | None) -> list[Attachment]:
     """Return the case's attachments that are not archived, oldest first."""
     if case_id is None:
@@ -445,7 +548,28 @@ def _decision_body_postgresql(element: decision_body, compiler: SQLCompiler, **k
     return f"({compiler.process(data, **kw)} ->> 'decision_body')"
 
 
-def decided_for(body_code: str) -> ColumnElement[bool]:
+class on_behalf_of_body(FunctionElement[bool]):
+    """Whether an event's decision was taken by the chairs on the body's behalf between
+    meetings (`data.on_behalf_of_body`, written only as true by the engine)."""
+
+    type = Boolean()
+    name = "on_behalf_of_body"
+    inherit_cache = True
+
+
+@compiles(on_behalf_of_body)
+def _on_behalf_sqlite(element: on_behalf_of_body, compiler: SQLCompiler, **kw: Any) -> str:
+    (data,) = element.clauses
+    return f"(json_extract({compiler.process(data, **kw)}, '$.on_behalf_of_body') = 1)"
+
+
+@compiles(on_behalf_of_body, "postgresql")
+def _on_behalf_postgresql(element: on_behalf_of_body, compiler: SQLCompiler, **kw: Any) -> str:
+    (data,) = element.clauses
+    return f"(({compiler.process(data, **kw)} ->> 'on_behalf_of_body') = 'true')"
+
+
+def decided_for(body_code: str | BindParameter[str]) -> ColumnElement[bool]:
     """Events recording a decision taken for the body outside a meeting (migration 0026's
     partial index holds exactly these, by body and time)."""
     return and_(CaseEvent.meeting_id.is_(None), decision_body(CaseEvent.data) == body_code)
@@ -464,39 +588,111 @@ def attachments_by_case(session: Session, case_ids: list[int]) -> dict[int, list
     return found
 
 
-def chair_decisions_since(session: Session, meeting: Meeting) -> list[tuple[CaseEvent, Case]]:
-    """Return decisions the body's chairs took on its behalf since its previous meeting."""
-    body = session.get(Body, meeting.body_id)
-    assert body is not None
-    previous = meetings.previous_meeting(session, meeting)
-    # Only decisions can be taken on the body's behalf; the body's decisions outside meetings
-    # are read by body and time from their own index, not among every event of the window (a
-    # month holds tens of thousands).
-    decisions = sorted(
-        {
-            transition.trigger
-            for definition in registry.stored(session).values()
-            for transition in definition.transitions
-            if transition.decision
-        }
+class ChairDecision(NamedTuple):
+    """A decision the body's chairs took on its behalf, as the meeting page and the agenda
+    show it: `visible` says whether the reader may open the case (the access policy's rule
+    for viewing a case, evaluated by the database with the row)."""
+
+    created_at: datetime
+    comment: str
+    trigger: str
+    case_id: int
+    title: str
+    visible: bool
+
+
+def _decision_triggers(session: Session) -> list[str]:
+    """The triggers of every stored version's decisions, kept while the versions are."""
+    definitions = tuple(registry.stored(session).values())
+    key = tuple(id(definition) for definition in definitions)
+    kept = _TRIGGERS.get(key)
+    if kept is None:
+        triggers = sorted(
+            {
+                transition.trigger
+                for definition in definitions
+                for transition in definition.transitions
+                if transition.decision
+            }
+        )
+        # The definitions are held with their triggers, so no other one takes their ids.
+        kept = _TRIGGERS[key] = (definitions, triggers)
+        while len(_TRIGGERS) > 64:
+            del _TRIGGERS[next(iter(_TRIGGERS))]
+    return kept[1]
+
+
+_TRIGGERS: dict[tuple[int, ...], tuple[tuple[Any, ...], list[str]]] = {}
+
+# The body's previous meeting's start, read on every meeting page: built once.
+_PREVIOUS_START = (
+    select(Meeting.starts_at)
+    .where(
+        Meeting.body_id == bindparam("body_id"),
+        Meeting.starts_at < bindparam("starts_at"),
+        Meeting.status != MeetingStatus.CANCELLED,
     )
-    query = (
-        select(CaseEvent, Case)
+    .order_by(Meeting.starts_at.desc())
+    .limit(1)
+)
+# No previous meeting: every decision before this one (no event precedes the system).
+_NO_PREVIOUS = datetime(1900, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=1024)
+def _chair_decisions_query(visible: ColumnElement[bool]) -> Select[Any]:
+    # Kept per access rule (the policy keeps the rule while the reader's standing is the
+    # same), so SQLAlchemy computes the statement's cache key once, not on every page. A
+    # rule is keyed by identity and the cache holds it, so an id is never reused.
+    return (
+        select(
+            CaseEvent.created_at,
+            CaseEvent.comment,
+            CaseEvent.trigger,
+            Case.id,
+            Case.title,
+            visible.label("visible"),
+        )
         .join(Case, Case.id == CaseEvent.case_id)
         .where(
-            decided_for(body.code),
-            CaseEvent.trigger.in_(decisions),
-            CaseEvent.created_at < meeting.starts_at,
+            decided_for(bindparam("body_code")),
+            on_behalf_of_body(CaseEvent.data),
+            CaseEvent.trigger.in_(bindparam("triggers", expanding=True)),
+            CaseEvent.created_at < bindparam("until"),
+            CaseEvent.created_at >= bindparam("since"),
         )
         .order_by(CaseEvent.created_at, CaseEvent.id)
     )
-    if previous is not None:
-        query = query.where(CaseEvent.created_at >= previous.starts_at)
-    rows = session.execute(query).all()
+
+
+def chair_decisions_since(
+    session: Session, meeting: Meeting, reader: User | None = None
+) -> list[ChairDecision]:
+    """Return decisions the body's chairs took on its behalf since its previous meeting,
+    oldest first. With a `reader`, each says whether the reader may open the case (as
+    `policy.may(reader, "view", case)`); without one (the printed agenda and minutes, which
+    name every decision) each is visible."""
+    body = session.get(Body, meeting.body_id)
+    assert body is not None
+    since = session.scalar(
+        _PREVIOUS_START, {"body_id": meeting.body_id, "starts_at": meeting.starts_at}
+    )
+    # Only decisions can be taken on the body's behalf; the body's decisions outside meetings
+    # are read by body and time from their own index, not among every event of the window (a
+    # month holds tens of thousands).
+    visible = policy.visible_cases(session, reader) if reader is not None else true()
+    rows = session.execute(
+        _chair_decisions_query(visible),
+        {
+            "body_code": body.code,
+            "triggers": _decision_triggers(session),
+            "until": meeting.starts_at,
+            "since": since if since is not None else _NO_PREVIOUS,
+        },
+    )
     return [
-        (event, case)
-        for event, case in rows
-        if event.data.get("on_behalf_of_body") and event.data.get("decision_body") == body.code
+        ChairDecision(created_at, comment or "", trigger, case_id, title, bool(seen))
+        for created_at, comment, trigger, case_id, title, seen in rows
     ]
 
 
@@ -581,13 +777,13 @@ def snapshot(session: Session, meeting: Meeting, kind: str) -> dict[str, Any]:
         )
     chair_decisions = [
         {
-            "case_id": case.id,
-            "title": case.title,
-            "date": format_date(event.created_at),
-            "text": event.comment,
-            "trigger": event.trigger,
+            "case_id": decision.case_id,
+            "title": decision.title,
+            "date": format_date(decision.created_at),
+            "text": decision.comment,
+            "trigger": decision.trigger,
         }
-        for event, case in chair_decisions_since(session, meeting)
+        for decision in chair_decisions_since(session, meeting)
     ]
     present = roll(session, meeting)
     return {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -83,14 +83,18 @@ def record_attendance(
             agenda.freeze(session, meeting, actor, "agenda")
 
 
+# Read on every meeting page: built once, with its SQL cache key.
+_APPROVALS = (
+    select(MinutesApproval, User)
+    .join(User, User.id == MinutesApproval.user_id)
+    .where(MinutesApproval.meeting_id == bindparam("meeting_id"))
+    .order_by(MinutesApproval.approved_at, MinutesApproval.id)
+)
+
+
 def approvals(session: Session, meeting: Meeting) -> list[tuple[MinutesApproval, User]]:
     """Return the participants' approvals of the minutes, oldest first."""
-    rows = session.execute(
-        select(MinutesApproval, User)
-        .join(User, User.id == MinutesApproval.user_id)
-        .where(MinutesApproval.meeting_id == meeting.id)
-        .order_by(MinutesApproval.approved_at, MinutesApproval.id)
-    ).all()
+    rows = session.execute(_APPROVALS, {"meeting_id": meeting.id}).all()
     return [(approval, user) for approval, user in rows]
 
 
@@ -101,16 +105,27 @@ def may_read_draft(session: Session, meeting: Meeting, user: User | None) -> boo
     )
 
 
-def may_approve(session: Session, meeting: Meeting, user: User | None) -> bool:
-    """Whether `user` may press »Godkend referat« now (and has not already)."""
+def may_approve(
+    session: Session,
+    meeting: Meeting,
+    user: User | None,
+    *,
+    present: list[User] | None = None,
+    given: list[tuple[MinutesApproval, User]] | None = None,
+) -> bool:
+    """Whether `user` may press »Godkend referat« now (and has not already). `present` (the
+    roll's) and `given` (`approvals`) save reading them again."""
     if user is None or meeting.status not in APPROVABLE:
         return False
     if not policy.may(user, "approve_minutes_as_participant", meeting, session):
         return False
-    present = roll(session, meeting).present
+    if present is None:
+        present = roll(session, meeting).present
     if present and user.id not in {p.id for p in present}:
         return False
-    return all(u.id != user.id for _a, u in approvals(session, meeting))
+    if given is None:
+        given = approvals(session, meeting)
+    return all(u.id != user.id for _a, u in given)
 
 
 def approve_as_participant(session: Session, meeting: Meeting, actor: User) -> MinutesApproval:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -213,18 +213,20 @@ def all_templates(
     )
 
 
+# Read on every meeting page: built once, with its SQL cache key.
+_TEMPLATES_FOR = (
+    select(DecisionTemplate)
+    .where(
+        DecisionTemplate.active.is_(True),
+        (DecisionTemplate.body_id == bindparam("body_id")) | DecisionTemplate.body_id.is_(None),
+    )
+    .order_by(DecisionTemplate.name)
+)
+
+
 def templates_for(session: Session, body_id: int) -> list[DecisionTemplate]:
     """Return the active templates of the body and those for every body."""
-    return list(
-        session.scalars(
-            select(DecisionTemplate)
-            .where(
-                DecisionTemplate.active.is_(True),
-                (DecisionTemplate.body_id == body_id) | DecisionTemplate.body_id.is_(None),
-            )
-            .order_by(DecisionTemplate.name)
-        )
-    )
+    return list(session.scalars(_TEMPLATES_FOR, {"body_id": body_id}))
 
 
 @dataclass

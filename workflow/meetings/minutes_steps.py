@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from models import Meeting, MeetingStatus, Membership, User
+from models import AgendaItem, Meeting, MeetingStatus, Membership, User
 from workflow import policy
 from workflow.meetings import operations as meetings
 
@@ -32,32 +32,44 @@ class MinutesStep:
     current: bool
 
 
-def _members(session: Session, meeting: Meeting) -> list[User]:
-    return list(
-        session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(
-                Membership.body_id == meeting.body_id,
-                Membership.active.is_(True),
-                User.active.is_(True),
-            )
-            .distinct()
-            .order_by(User.name, User.id)
-        )
-    )
+# The body's members, read on every meeting page: built once.
+_MEMBERS = (
+    select(User)
+    .join(Membership, Membership.user_id == User.id)
+    .where(Membership.body_id == bindparam("body_id"), Membership.active.is_(True))
+    .distinct()
+    .order_by(User.name, User.id)
+)
 
 
-def steps(session: Session, meeting: Meeting) -> list[MinutesStep]:
-    """The minutes' steps once the meeting is held (none before), the current one marked."""
+def members(session: Session, meeting: Meeting) -> list[User]:
+    """The users with an active membership of the meeting's body (deactivated users too), by
+    name."""
+    return list(session.scalars(_MEMBERS, {"body_id": meeting.body_id}))
+
+
+def steps(
+    session: Session,
+    meeting: Meeting,
+    *,
+    body_members: list[User] | None = None,
+    items: list[AgendaItem] | None = None,
+) -> list[MinutesStep]:
+    """The minutes' steps once the meeting is held (none before), the current one marked.
+    `body_members` (`members`) and `items` (the active items) save reading them again."""
     if meeting.status not in AFTER_THE_MEETING:
         return []
-    members = _members(session, meeting)
-    writers = [u.name for u in members if policy.may(u, "write_minutes", meeting, session)]
+    if body_members is None:
+        body_members = members(session, meeting)
+    people = [u for u in body_members if u.active]
+    # Whom the policy is asked about: their memberships in one statement, not one each.
+    policy.read_standings(session, people)
+    writers = [u.name for u in people if policy.may(u, "write_minutes", meeting, session)]
     approve = meetings.TRANSITIONS["approve_minutes"]
-    approvers = [u.name for u in members if meetings.may_take(session, u, meeting, approve)]
+    approvers = [u.name for u in people if meetings.may_take(session, u, meeting, approve)]
     drafted = meeting.status is not MeetingStatus.HELD or not any(
-        item.case_id is not None and item.outcome is None for item in meetings.active_items(meeting)
+        item.case_id is not None and item.outcome is None
+        for item in (items if items is not None else meetings.active_items(meeting))
     )
     approved = meeting.status is not MeetingStatus.HELD
     return [

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session, object_session
 
 from models import (
@@ -25,7 +25,6 @@ from models import (
     MeetingHistoryEntry,
     MeetingSeries,
     MeetingStatus,
-    Membership,
     Role,
     SeriesFrequency,
     User,
@@ -56,16 +55,9 @@ AGENDA_OPEN = frozenset(
 
 
 def roles_in(session: Session, actor: User, body_id: int) -> set[Role]:
-    """Return the active roles `actor` holds in the body."""
-    return set(
-        session.scalars(
-            select(Membership.role).where(
-                Membership.user_id == actor.id,
-                Membership.body_id == body_id,
-                Membership.active.is_(True),
-            )
-        )
-    )
+    """Return the active roles `actor` holds in the body (from the policy's standing, which
+    the request has read already)."""
+    return {role for held_in, role in policy.standing(session, actor).roles if held_in == body_id}
 
 
 def record(
@@ -436,15 +428,22 @@ def change_status(
     return record(session, meeting, actor, name, from_status=from_status, comment=comment)
 
 
+# Read on every meeting page: built once, with their SQL cache keys.
+_HISTORY = (
+    select(MeetingHistoryEntry)
+    .where(MeetingHistoryEntry.meeting_id == bindparam("meeting_id"))
+    .order_by(MeetingHistoryEntry.id)
+)
+_ACTIVE_ITEMS = (
+    select(AgendaItem)
+    .where(AgendaItem.meeting_id == bindparam("meeting_id"), AgendaItem.removed_at.is_(None))
+    .order_by(AgendaItem.position)
+)
+
+
 def history(session: Session, meeting: Meeting) -> list[MeetingHistoryEntry]:
     """Return the meeting's history, oldest first."""
-    return list(
-        session.scalars(
-            select(MeetingHistoryEntry)
-            .where(MeetingHistoryEntry.meeting_id == meeting.id)
-            .order_by(MeetingHistoryEntry.id)
-        )
-    )
+    return list(session.scalars(_HISTORY, {"meeting_id": meeting.id}))
 
 
 def active_items(meeting: Meeting) -> list[AgendaItem]:
@@ -455,13 +454,7 @@ def active_items(meeting: Meeting) -> list[AgendaItem]:
             (item for item in meeting.items if item.removed_at is None), key=lambda i: i.position
         )
     # Query rather than use meeting.items: a long-lived session may hold a stale list.
-    return list(
-        session.scalars(
-            select(AgendaItem)
-            .where(AgendaItem.meeting_id == meeting.id, AgendaItem.removed_at.is_(None))
-            .order_by(AgendaItem.position)
-        )
-    )
+    return list(session.scalars(_ACTIVE_ITEMS, {"meeting_id": meeting.id}))
 
 
 def meetings_of(

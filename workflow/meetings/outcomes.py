@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from models import Case
 from workflow.engine import core as engine
+from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.outcomes import register_outcomes
 
 
@@ -46,14 +47,21 @@ def outcome_triggers(case: Case) -> dict[Outcome, str]:
     Only triggers its own process version can fire from that state count (a version stored
     before the definitions declared outcomes reads them from the newest version).
     """
-    state = engine.declarations_of(case).states.get(case.state)
+    return triggers_in(engine.definition_of(case), engine.declarations_of(case), case.state)
+
+
+def triggers_in(
+    own: ProcessDefinition, declaring: ProcessDefinition, state_name: str
+) -> dict[Outcome, str]:
+    """`outcome_triggers` for a case of version `own` (whose outcomes `declaring` declares,
+    `registry.declaring`) in state `state_name`: the same for every such case."""
+    state = declaring.states.get(state_name)
     if state is None:
         return {}
-    own = engine.definition_of(case)
     triggers: dict[Outcome, str] = {}
     for name, trigger in state.outcomes.items():
         transition = own.transition(trigger)
-        if transition is not None and case.state in transition.sources:
+        if transition is not None and state_name in transition.sources:
             triggers[Outcome(name)] = trigger
     return triggers
 

@@ -8,8 +8,9 @@ from flask import Blueprint, Response, abort, flash, redirect, render_template, 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from markupsafe import Markup, escape
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
     BooleanField,
@@ -40,6 +41,7 @@ from workflow.engine import clock, values
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.errors import WorkflowError
+from workflow.engine.formats import format_date
 from workflow.meetings import (
     agenda,
     attendance,
@@ -54,11 +56,12 @@ from workflow.meetings import operations as meetings
 from workflow.meetings.labels import OUTCOME_LABELS
 from workflow.meetings.outcomes import Outcome, possible_outcomes
 from workflow.meetings.register import register_of
-from workflow.meetings.roll import roll
+from workflow.meetings.roll import Roll, roll
 from workflow.notifications import observers
 from workflow.web import db
 from workflow.web.fields import DayField, IdField, LineField, TextField, UrlField
-from workflow.web.i18n import in_language_of, pick
+from workflow.web.i18n import current_locale, in_language_of, pick
+from workflow.web.routing import id_url
 
 bp = Blueprint("meetings", __name__, url_prefix="/moeder")
 # The meeting history names its entries in the reader's language wherever it is shown.
@@ -152,9 +155,15 @@ def _local(day: date, start: time) -> datetime:
     return datetime.combine(day, start, tzinfo=LOCAL_TZ).astimezone(clock.now().tzinfo)
 
 
+# The meeting with its body (every meeting page names it) in one statement, built once.
+_MEETING = (
+    select(Meeting).where(Meeting.id == bindparam("meeting_id")).options(joinedload(Meeting.body))
+)
+
+
 def _meeting(session: Session, meeting_id: int) -> Meeting:
     """The meeting, if the user may see it; else 404, as for one that does not exist."""
-    meeting = session.get(Meeting, meeting_id)
+    meeting = session.scalar(_MEETING, {"meeting_id": meeting_id})
     if meeting is None or not policy.may(current_actor(), "view", meeting, session):
         abort(404)
     return meeting
@@ -278,6 +287,27 @@ def plan() -> BaseResponse:
     return redirect(url_for("meetings.detail", meeting_id=meeting.id))
 
 
+def _decision_items(decisions: list[agenda.ChairDecision], locale: str) -> Markup:
+    """The chairs' decisions as the items of the page's list, each a link only for a reader
+    who may open the case. Written here, not in the template: a body's chairs may take
+    hundreds of decisions between meetings (TSS's: two thousand a month at 100,000 cases),
+    and a template loop costs some 40 Python calls an item, this about 15; every value from
+    the database is escaped all the same."""
+    case_href = id_url("cases.detail", "case_id")
+    days: dict[str, str] = {}
+    parts = []
+    for decision in decisions:
+        day = format_date(decision.created_at, locale)
+        if day not in days:
+            days[day] = str(escape(day))
+        title = escape(decision.title)
+        line = f'<a href="{case_href(decision.case_id)}">{title}</a>' if decision.visible else title
+        if decision.comment:
+            line = f'{line} – <span lang="da">{escape(decision.comment)}</span>'
+        parts.append(f"<li>{days[day]}: {line}</li>")
+    return Markup("".join(parts))
+
+
 @bp.get("/<int:meeting_id>")
 @login_required
 def detail(meeting_id: int) -> str:
@@ -285,8 +315,7 @@ def detail(meeting_id: int) -> str:
     session = db()
     user = current_actor()
     meeting = _meeting(session, meeting_id)
-    body = session.get(Body, meeting.body_id)
-    assert body is not None
+    body = meeting.body
     is_secretariat = policy.may(user, "edit_agenda", meeting, session)
     items = meetings.active_items(meeting)
     # The items' cases, deadlines and attachments in a statement each, not one per item.
@@ -303,6 +332,14 @@ def detail(meeting_id: int) -> str:
         for item in items
         if item.case_id is not None
     }
+    # Each read once and handed to whatever on the page needs it.
+    present = roll(session, meeting)
+    body_members = minutes_steps.members(session, meeting)
+    given = attendance.approvals(session, meeting)
+    versions = agenda.latest_numbers(session, meeting)
+    chair_decisions = _decision_items(
+        agenda.chair_decisions_since(session, meeting, user), current_locale()
+    )
     return render_template(
         "meetings/detail.html",
         meeting=meeting,
@@ -312,9 +349,9 @@ def detail(meeting_id: int) -> str:
         readiness={i.id: agenda.readiness(session, i, deadlines=deadlines) for i in items},
         attachments={i.id: by_case[i.case_id] if i.case_id is not None else [] for i in items},
         candidates=(
-            agenda.candidates(session, meeting)
+            _candidate_page(session, meeting)
             if is_secretariat and meeting.status in meetings.AGENDA_OPEN
-            else []
+            else None
         ),
         actions=[
             meetings.TRANSITIONS[n] for n in meetings.available_transitions(session, meeting, user)
@@ -325,40 +362,60 @@ def detail(meeting_id: int) -> str:
         sees_closed=_sees_closed(session, user, meeting),
         outcome_choices=outcome_choices,
         outcome_labels={o.value: lbl for o, lbl in OUTCOME_LABELS.items()},
-        templates=minutes.templates_for(session, body.id),
+        # The decision templates are offered beside an outcome form only (held, items with cases).
+        templates=(
+            minutes.templates_for(session, body.id)
+            if is_secretariat
+            and meeting.status is MeetingStatus.HELD
+            and any(item.case_id is not None and item.event_id is None for item in items)
+            else []
+        ),
         history=meetings.history(session, meeting),
         labels=status_labels.STATUS_LABELS,
         kind_labels=agenda.KIND_LABELS,
+        per_page=agenda.CANDIDATES_PER_PAGE,
         sections=agenda.SECTIONS,
-        agenda_version=agenda.latest_version(session, meeting, "agenda"),
-        minutes_version=agenda.latest_version(session, meeting, "minutes"),
-        chair_decisions=agenda.chair_decisions_since(session, meeting),
-        roll=roll(session, meeting),
-        approvals=attendance.approvals(session, meeting),
-        may_approve=attendance.may_approve(session, meeting, user),
+        agenda_version=versions.get("agenda"),
+        minutes_version=versions.get("minutes"),
+        chair_decisions=chair_decisions,
+        roll=present,
+        approvals=given,
+        may_approve=attendance.may_approve(
+            session, meeting, user, present=present.present, given=given
+        ),
         reads_draft=attendance.may_read_draft(session, meeting, user),
         may_record_attendance=policy.may(user, "record_attendance", meeting, session)
         and meeting.status is not MeetingStatus.CANCELLED,
-        attendance_choices=_attendance_choices(session, meeting),
-        minutes_steps=minutes_steps.steps(session, meeting),
-        add_form=AddCaseForm(),
-        free_form=FreeItemForm(),
-        move_form=MoveForm(),
-        comment_form=CommentForm(),
-        follow_form=FollowUpForm(),
+        attendance_choices=_attendance_choices(session, meeting, body_members, present),
+        minutes_steps=minutes_steps.steps(session, meeting, body_members=body_members, items=items),
     )
 
 
-def _attendance_choices(session: Session, meeting: Meeting) -> list[User]:
-    """The body's active members, and anyone already on the meeting's roll, by name."""
+def _candidate_page(session: Session, meeting: Meeting) -> agenda.CandidatePage:
+    """The page of candidates the address asks for (`kandidatside`), searched for its
+    `kandidat` (words of the title or a case number); a bad value is said and ignored."""
+    text = ""
+    try:
+        text = values.single_line(request.args.get("kandidat", "").strip(), 200)
+    except values.InvalidValue as problem:
+        flash(pick(problem.message_da, problem.message_en), "error")
+    page = values.parse_id(request.args.get("kandidatside", "1")) or 1
+    return agenda.candidate_page(session, meeting, page, text)
+
+
+def _attendance_choices(
+    session: Session,
+    meeting: Meeting,
+    body_members: list[User] | None = None,
+    current: Roll | None = None,
+) -> list[User]:
+    """The body's active members, and anyone already on the meeting's roll, by name
+    (`body_members` and `current`, the roll, save reading them again)."""
     members = set(
-        session.scalars(
-            select(User)
-            .join(Membership, Membership.user_id == User.id)
-            .where(Membership.body_id == meeting.body_id, Membership.active.is_(True))
-        )
+        body_members if body_members is not None else minutes_steps.members(session, meeting)
     )
-    current = roll(session, meeting)
+    if current is None:
+        current = roll(session, meeting)
     members.update(current.present, current.absent)
     if current.minute_taker is not None:
         members.add(current.minute_taker)

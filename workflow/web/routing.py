@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, url_for
 from werkzeug.routing import IntegerConverter
 
 from workflow.engine import values
@@ -39,3 +42,13 @@ class BoundedIntConverter(IntegerConverter):
 def init_routing(app: Flask) -> None:
     """Use the bounded converter for every rule registered after this call."""
     app.url_map.converters["int"] = BoundedIntConverter
+
+
+def id_url(endpoint: str, name: str) -> Callable[[int], str]:
+    """`url_for(endpoint, name=id)` for any id, the address built once: for a page that links
+    to many rows of one kind (building an address costs Werkzeug about 40 calls)."""
+    sentinel = str(values.ID_MAX)
+    ids: dict[str, Any] = {name: values.ID_MAX}
+    head, found, tail = url_for(endpoint, **ids).rpartition(sentinel)
+    assert found, (endpoint, name)
+    return lambda record_id: f"{head}{int(record_id)}{tail}"
