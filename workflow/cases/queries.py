@@ -6,10 +6,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select, union_all
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
     Body,
@@ -375,35 +387,6 @@ def first_by_deadline(
     return select(both.c.id).order_by(both.c.next_due_at, both.c.id).limit(limit)
 
 
-def _first(
-    query: Select[tuple[Case]],
-    limit: int,
-    per_body: tuple[Any, Iterable[int]] | None = None,
-    *,
-    with_deadline: bool = True,
-) -> Select[tuple[Case]]:
-    ids = first_by_deadline(query, limit, per_body, with_deadline=with_deadline)
-    return select(Case).where(Case.id.in_(ids))
-
-
-def first_case_rows(
-    session: Session,
-    query: Select[tuple[Case]],
-    limit: int,
-    known: Definitions,
-    per_body: tuple[Any, Iterable[int]] | None = None,
-    *,
-    goals: bool = False,
-) -> list[CaseRow]:
-    """The first `limit` cases of `query` in deadline order (earliest next deadline first,
-    those without one last): one statement when those with a deadline fill the list."""
-    rows = case_rows(session, _first(query, limit, per_body), known, goals=goals)
-    if len(rows) < limit:
-        without = _first(query, limit - len(rows), per_body, with_deadline=False)
-        rows += case_rows(session, without, known, goals=goals)
-    return rows
-
-
 def case_rows(
     session: Session,
     query: Select[tuple[Case]],
@@ -450,13 +433,11 @@ def dashboard(
     known = definitions(session)
     to_decide = our_cases = board = None
     if roles.chaired:
-        decisions = _case_section(session, TO_DECIDE, roles, now, visible, known, DECISIONS_SHOWN)
+        decisions = _case_section(session, TO_DECIDE, roles, visible, known, DECISIONS_SHOWN)
         rows = decisions_for(decisions.rows, set(roles.chaired_codes), known)
         to_decide = Section(rows, decisions.total, decisions.more_than_cap)
     if roles.committees:
-        ours = _case_section(
-            session, OUR_CASES, roles, now, visible, known, OUR_CASES_SHOWN, goals=True
-        )
+        ours = _case_section(session, OUR_CASES, roles, visible, known, OUR_CASES_SHOWN, goals=True)
         our_cases = Section(
             [_with_blockers(row, known) for row in ours.rows], ours.total, ours.more_than_cap
         )
@@ -508,11 +489,14 @@ def _chair_decides(
     return and_(Case.current_body_id.in_(sorted(chaired)), or_(*clauses) if clauses else false())
 
 
+Moment = datetime | BindParameter[datetime]
+
+
 def _deadline_conditions(
-    section: str, body_ids: frozenset[int], now: datetime
+    section: str, body_ids: frozenset[int], now: Moment, week_end: Moment
 ) -> list[ColumnElement[bool]]:
-    """Which open deadlines of `body_ids` a deadline section of the board shows."""
-    week_end = now + timedelta(days=7)
+    """Which open deadlines of `body_ids` a deadline section of the board shows (`now` and
+    `week_end`, a week later, given or bound at execution: `NOW`, `WEEK_END`)."""
     conditions = [open_deadline(), Deadline.body_id.in_(sorted(body_ids))]
     if section == OVERDUE:
         return [*conditions, Deadline.due_at < now]
@@ -546,6 +530,17 @@ def section_condition(
 ) -> ColumnElement[bool]:
     """The cases of a front-page section (`SECTION_LABELS`) for a user with `roles`: the
     dashboard shows the first of them and the case list (`afsnit=`) all of them."""
+    if section in DEADLINE_SECTIONS:
+        week_end = now + timedelta(days=7)
+        matching = select(Deadline.case_id).where(
+            *_deadline_conditions(section, roles.secretariats, now, week_end)
+        )
+        return Case.id.in_(matching)
+    return _case_condition(section, roles, known)
+
+
+def _case_condition(section: str, roles: Roles, known: Definitions) -> ColumnElement[bool]:
+    """The cases of a section read from the cases themselves (no deadline of their own)."""
     if section == TO_DECIDE:
         return and_(
             open_case_condition(known), _chair_decides(known, roles.chaired, roles.chaired_codes)
@@ -560,54 +555,101 @@ def section_condition(
             Case.current_body_id.not_in(sorted(roles.secretariats)),
             open_case_condition(known),
         )
-    if section in DEADLINE_SECTIONS:
-        matching = select(Deadline.case_id).where(
-            *_deadline_conditions(section, roles.secretariats, now)
-        )
-        return Case.id.in_(matching)
     raise ValueError(section)
 
 
-def count_capped(session: Session, ids: Select[Any], cap: int | None = None) -> tuple[int, bool]:
-    """How many rows `ids` (a query of one id column) has, up to `cap` (SECTION_COUNT_CAP),
-    and whether there are more."""
-    cap = SECTION_COUNT_CAP if cap is None else cap
-    capped = ids.limit(cap + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
-    return min(total, cap), total > cap
+# The moments the board's statements compare with, bound when they run: the statements are
+# built once per reader's standing (below) and keep their SQL cache key.
+NOW: BindParameter[datetime] = bindparam("now", type_=Deadline.due_at.type)
+WEEK_END: BindParameter[datetime] = bindparam("week_end", type_=Deadline.due_at.type)
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The stored process versions a statement is built from, compared by their names,
+    numbers and checksums (a version's source never changes once stored), carrying the
+    definitions themselves for the builder."""
+
+    key: tuple[tuple[str, int, str], ...]
+    known: Definitions = field(compare=False, hash=False)
+
+
+def versions_of(known: Definitions) -> Versions:
+    """`known` as a key for the statements built from it."""
+    return Versions(tuple((name, number, d.sha256) for (name, number), d in known.items()), known)
+
+
+# The front page's sections are read by statements that depend only on the reader's roles,
+# the access rule (`policy.visible_cases`, itself kept per standing) and the stored versions:
+# each is built once for them and kept, so SQLAlchemy walks their large conditions for a
+# cache key once, not on every view (about 5 ms a page at 100,000 cases). A membership, a
+# new visibility rule or a published version gives other arguments, so a new statement.
+_SECTION_STATEMENTS = 1024
+_CASE_SECTION_BODY = {
+    TO_DECIDE: lambda roles: (Case.current_body_id, roles.chaired),
+    OUR_CASES: lambda roles: (Case.originating_body_id, roles.committees),
+    ELSEWHERE: lambda roles: (Case.originating_body_id, roles.secretariats),
+}
+
+
+@lru_cache(maxsize=_SECTION_STATEMENTS)
+def _case_section_ids(
+    section: str, roles: Roles, visible: ColumnElement[bool], versions: Versions
+) -> tuple[Select[tuple[int]], Select[tuple[int]]]:
+    """The ids of a case section's first cases past the count cap: those with a deadline
+    (earliest first) and those without (by number)."""
+    query = select(Case).where(_case_condition(section, roles, versions.known), visible)
+    per_body = _CASE_SECTION_BODY[section](roles)
+    return (
+        first_by_deadline(query, SECTION_COUNT_CAP + 1, per_body),
+        first_by_deadline(query, SECTION_COUNT_CAP + 1, per_body, with_deadline=False),
+    )
+
+
+# The rows shown, by id: the same statement for every reader and section.
+_CASES_BY_ID = _with_next_deadline(
+    select(Case).where(Case.id.in_(bindparam("ids", expanding=True)))
+)
+_CASES_BY_ID_WITH_GOALS = _CASES_BY_ID.options(selectinload(Case.national_goals))
+
+
+def _case_rows_by_id(
+    session: Session, ids: Sequence[int], known: Definitions, *, goals: bool = False
+) -> list[CaseRow]:
+    if not ids:
+        return []
+    statement = _CASES_BY_ID_WITH_GOALS if goals else _CASES_BY_ID
+    rows: dict[int, CaseRow] = {}
+    for case, due_at in session.execute(statement, {"ids": list(ids)}).unique():
+        definition = known[(case.process, case.process_version)]
+        state = definition.states[case.state]
+        rows[case.id] = CaseRow(
+            case, pick(definition.title, definition.title_en), label(state), due_at
+        )
+    return [rows[case_id] for case_id in ids if case_id in rows]
 
 
 def _case_section(
     session: Session,
     section: str,
     roles: Roles,
-    now: datetime,
     visible: ColumnElement[bool],
     known: Definitions,
     shown: int,
     *,
     goals: bool = False,
 ) -> Section[CaseRow]:
-    query = select(Case).where(section_condition(section, roles, now, known), visible)
-    per_body = {
-        TO_DECIDE: (Case.current_body_id, roles.chaired),
-        OUR_CASES: (Case.originating_body_id, roles.committees),
-        ELSEWHERE: (Case.originating_body_id, roles.secretariats),
-    }[section]
-    rows = first_case_rows(session, query, shown, known, per_body, goals=goals)
-    if len(rows) < shown:
-        return Section(rows, len(rows))
-    # Counted as the rows were read, each body's cases by index and up to the cap, those
-    # with a deadline first: they alone usually reach the cap, without walking the closed
-    # cases (no deadline) that lead the body's index on SQLite. (A plain count with LIMIT
-    # lets PostgreSQL combine bitmaps of every open case of the bodies: 8-40 ms.)
-    cap = SECTION_COUNT_CAP
-    total, more = count_capped(session, first_by_deadline(query, cap + 1, per_body), cap)
-    if not more and total < cap:
-        without = first_by_deadline(query, cap + 1 - total, per_body, with_deadline=False)
-        rest, more = count_capped(session, without, cap - total)
-        total += rest
-    return Section(rows, max(total, len(rows)), more)
+    # The first cases up to past the cap, each body's by index, those with a deadline first:
+    # they alone usually pass the cap, without walking the closed cases (no deadline) that
+    # lead the body's index on SQLite. One statement gives the rows shown and the count. (A
+    # plain count with LIMIT lets PostgreSQL combine bitmaps of every open case of the
+    # bodies: 8-40 ms.)
+    with_deadline, without_deadline = _case_section_ids(section, roles, visible, versions_of(known))
+    ids = list(session.scalars(with_deadline))
+    if len(ids) <= SECTION_COUNT_CAP:
+        ids += session.scalars(without_deadline)
+    rows = _case_rows_by_id(session, ids[:shown], known, goals=goals)
+    return Section(rows, min(len(ids), SECTION_COUNT_CAP), len(ids) > SECTION_COUNT_CAP)
 
 
 def _body_code_of(case: Case, ref_body: str) -> str:
@@ -679,16 +721,32 @@ def deadline_board(
     elsewhere, of the bodies the user is secretariat for and the `visible` cases (a deadline
     of the body can outlive the case's visibility: a follow-up stays open when the case goes
     back to a draft of another body). Each section reads its first rows in due order from the
-    open deadlines' index and counts the rest only when there are more."""
+    open deadlines' index, as far as the count cap, in one statement."""
     known = known if known is not None else definitions(session)
+    moments = {"now": now, "week_end": now + timedelta(days=7)}
+    found = {
+        section: _first_deadlines(session, section, roles, visible, moments)
+        for section in DEADLINE_SECTIONS
+    }
+    overdue = found[OVERDUE]
     return Board(
-        overdue=_overdue(session, roles, now, visible, known),
-        this_week=_deadline_section(session, THIS_WEEK, roles, now, visible, known),
-        material=_deadline_section(session, MATERIAL, roles, now, visible, known),
-        waiting_elsewhere=_case_section(
-            session, ELSEWHERE, roles, now, visible, known, ELSEWHERE_SHOWN
+        overdue=Section(
+            [
+                OverdueRow(
+                    deadline,
+                    deadline.case,
+                    _state_label(deadline.case, known),
+                    (local_date(now) - local_date(deadline.due_at)).days,
+                )
+                for deadline, _meeting in overdue
+            ],
+            overdue.total,
+            overdue.more_than_cap,
         ),
-        later=_deadline_section(session, LATER, roles, now, visible, known),
+        this_week=_deadline_rows(found[THIS_WEEK], known),
+        material=_deadline_rows(found[MATERIAL], known),
+        waiting_elsewhere=_case_section(session, ELSEWHERE, roles, visible, known, ELSEWHERE_SHOWN),
+        later=_deadline_rows(found[LATER], known),
     )
 
 
@@ -696,61 +754,58 @@ DEADLINE_SHOWN = {OVERDUE: OVERDUE_SHOWN, THIS_WEEK: THIS_WEEK_SHOWN, MATERIAL: 
                   LATER: LATER_SHOWN}  # fmt: skip
 
 
+@lru_cache(maxsize=_SECTION_STATEMENTS)
+def _deadline_ids(
+    section: str, body_ids: frozenset[int], visible: ColumnElement[bool]
+) -> Select[tuple[int]]:
+    """The ids of a deadline section's first deadlines past the count cap, in the order the
+    board shows them; built once per bodies and access rule (`NOW` and `WEEK_END` bound)."""
+    query = select(Deadline.id).join(Case, Case.id == Deadline.case_id)
+    # The material is shown by meeting: read it in meeting order, from the coming meetings.
+    if section == MATERIAL:
+        query = query.join(Meeting, Meeting.id == Deadline.meeting_id)
+        order: tuple[Any, ...] = (Meeting.starts_at, Meeting.id, Deadline.due_at, Deadline.id)
+    else:
+        order = (Deadline.due_at, Deadline.id)
+    return (
+        query.where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
+        .order_by(*order)
+        .limit(SECTION_COUNT_CAP + 1)
+    )
+
+
+# The deadlines shown, by id, with their cases and meetings: one statement for every reader.
+_DEADLINES_BY_ID = (
+    select(Deadline, Meeting)
+    .outerjoin(Meeting, Meeting.id == Deadline.meeting_id)
+    .where(Deadline.id.in_(bindparam("ids", expanding=True)))
+    .options(joinedload(Deadline.case), joinedload(Meeting.body))
+)
+
+
 def _first_deadlines(
     session: Session,
     section: str,
     roles: Roles,
-    now: datetime,
     visible: ColumnElement[bool],
+    moments: dict[str, datetime],
 ) -> Section[tuple[Deadline, Meeting | None]]:
-    conditions = _deadline_conditions(section, roles.secretariats, now)
-    query = (
-        select(Deadline, Meeting)
-        .join(Case, Case.id == Deadline.case_id)
-        .outerjoin(Meeting, Meeting.id == Deadline.meeting_id)
-        .where(*conditions, visible)
+    ids = list(session.scalars(_deadline_ids(section, roles.secretariats, visible), moments))
+    shown = ids[: DEADLINE_SHOWN[section]]
+    rows: dict[int, tuple[Deadline, Meeting | None]] = {}
+    if shown:
+        for deadline, meeting in session.execute(_DEADLINES_BY_ID, {"ids": shown}):
+            rows[deadline.id] = (deadline, meeting)
+    return Section(
+        [rows[i] for i in shown if i in rows],
+        min(len(ids), SECTION_COUNT_CAP),
+        len(ids) > SECTION_COUNT_CAP,
     )
-    shown = DEADLINE_SHOWN[section]
-    # The material is shown by meeting: read it in meeting order, from the coming meetings.
-    order = (
-        (Meeting.starts_at, Meeting.id, Deadline.due_at, Deadline.id)
-        if section == MATERIAL
-        else (Deadline.due_at, Deadline.id)
-    )
-    found = session.execute(
-        query.options(contains_eager(Deadline.case), joinedload(Meeting.body))
-        .order_by(*order)
-        .limit(shown)
-    ).all()
-    rows = [(deadline, meeting) for deadline, meeting in found]
-    if len(rows) < shown:
-        return Section(rows, len(rows))
-    ids = select(Deadline.id).join(Case, Case.id == Deadline.case_id).where(*conditions, visible)
-    if section == MATERIAL:
-        total, more = count_capped(session, ids)
-        return Section(rows, max(total, shown), more)
-    # The rest are counted on from the last row shown, so the due index is walked once.
-    last = rows[-1][0]
-    after = keyset.beyond(
-        Deadline.due_at,
-        Deadline.id,
-        keyset.Cursor(last.due_at, last.id),
-        descending=False,
-        nullable=False,
-    )
-    rest, more = count_capped(session, ids.where(after), SECTION_COUNT_CAP - shown)
-    return Section(rows, shown + rest, more)
 
 
-def _deadline_section(
-    session: Session,
-    section: str,
-    roles: Roles,
-    now: datetime,
-    visible: ColumnElement[bool],
-    known: Definitions,
+def _deadline_rows(
+    found: Section[tuple[Deadline, Meeting | None]], known: Definitions
 ) -> Section[DeadlineRow]:
-    found = _first_deadlines(session, section, roles, now, visible)
     rows = [DeadlineRow(d, d.case, _state_label(d.case, known), m) for d, m in found]
     return Section(rows, found.total, found.more_than_cap)
 
@@ -758,23 +813,6 @@ def _deadline_section(
 def _state_label(case: Case, known: Definitions) -> str:
     state = known[(case.process, case.process_version)].states.get(case.state)
     return label(state) if state else case.state
-
-
-def _overdue(
-    session: Session,
-    roles: Roles,
-    now: datetime,
-    visible: ColumnElement[bool],
-    known: Definitions,
-) -> Section[OverdueRow]:
-    """The open deadlines of the secretariat's bodies that have passed, the oldest first."""
-    found = _first_deadlines(session, OVERDUE, roles, now, visible)
-    rows: list[OverdueRow] = []
-    for deadline, _meeting in found:
-        case: Case = deadline.case
-        days = (local_date(now) - local_date(deadline.due_at)).days
-        rows.append(OverdueRow(deadline, case, _state_label(case, known), days))
-    return Section(rows, found.total, found.more_than_cap)
 
 
 # The case page's statements, built once with the case as a parameter: building a statement
