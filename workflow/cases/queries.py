@@ -44,6 +44,7 @@ from models import (
 from workflow.cases import keyset
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
+from workflow.engine.db import written
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
 from workflow.engine.formandskab import PROPOSED, side_of
 from workflow.engine.processes import registry
@@ -332,11 +333,11 @@ def open_case_condition(known: Definitions) -> ColumnElement[bool]:
     """The condition for a case that is not in a final state of the version it follows."""
     clauses = []
     for (name, version), definition in known.items():
-        open_states = [s.name for s in definition.states.values() if not s.final]
+        open_states = [written(s.name) for s in definition.states.values() if not s.final]
         clauses.append(
             and_(
-                Case.process == name,
-                Case.process_version == version,
+                Case.process == written(name),
+                Case.process_version == written(version),
                 Case.state.in_(open_states),
             )
         )
@@ -474,17 +475,21 @@ def _chair_decides(
         if_originating -= always
         states: list[ColumnElement[bool]] = []
         if always:
-            states.append(Case.state.in_(sorted(always)))
+            states.append(Case.state.in_([written(s) for s in sorted(always)]))
         if if_originating:
             states.append(
                 and_(
-                    Case.state.in_(sorted(if_originating)),
+                    Case.state.in_([written(s) for s in sorted(if_originating)]),
                     Case.originating_body_id.in_(sorted(chaired)),
                 )
             )
         if states:
             clauses.append(
-                and_(Case.process == name, Case.process_version == version, or_(*states))
+                and_(
+                    Case.process == written(name),
+                    Case.process_version == written(version),
+                    or_(*states),
+                )
             )
     return and_(Case.current_body_id.in_(sorted(chaired)), or_(*clauses) if clauses else false())
 
@@ -720,14 +725,13 @@ def deadline_board(
     """Overdue, due this week, material per coming meeting, later, and cases waiting
     elsewhere, of the bodies the user is secretariat for and the `visible` cases (a deadline
     of the body can outlive the case's visibility: a follow-up stays open when the case goes
-    back to a draft of another body). Each section reads its first rows in due order from the
-    open deadlines' index, as far as the count cap, in one statement."""
+    back to a draft of another body). The deadline sections' first rows, as far as the count
+    cap, are read in one statement, each from the open deadlines' index in its own order; the
+    rows shown in another."""
     known = known if known is not None else definitions(session)
-    moments = {"now": now, "week_end": now + timedelta(days=7)}
-    found = {
-        section: _first_deadlines(session, section, roles, visible, moments)
-        for section in DEADLINE_SECTIONS
-    }
+    found = _first_deadlines(
+        session, roles, visible, {"now": now, "week_end": now + timedelta(days=7)}
+    )
     overdue = found[OVERDUE]
     return Board(
         overdue=Section(
@@ -756,22 +760,40 @@ DEADLINE_SHOWN = {OVERDUE: OVERDUE_SHOWN, THIS_WEEK: THIS_WEEK_SHOWN, MATERIAL: 
 
 @lru_cache(maxsize=_SECTION_STATEMENTS)
 def _deadline_ids(
-    section: str, body_ids: frozenset[int], visible: ColumnElement[bool]
-) -> Select[tuple[int]]:
-    """The ids of a deadline section's first deadlines past the count cap, in the order the
-    board shows them; built once per bodies and access rule (`NOW` and `WEEK_END` bound)."""
-    query = select(Deadline.id).join(Case, Case.id == Deadline.case_id)
-    # The material is shown by meeting: read it in meeting order, from the coming meetings.
-    if section == MATERIAL:
-        query = query.join(Meeting, Meeting.id == Deadline.meeting_id)
-        order: tuple[Any, ...] = (Meeting.starts_at, Meeting.id, Deadline.due_at, Deadline.id)
-    else:
-        order = (Deadline.due_at, Deadline.id)
-    return (
-        query.where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
-        .order_by(*order)
-        .limit(SECTION_COUNT_CAP + 1)
-    )
+    body_ids: frozenset[int], visible: ColumnElement[bool]
+) -> Select[tuple[int, int, datetime, int, datetime]]:
+    """The first deadlines of each deadline section past the count cap, as (section, id, and
+    the keys it is shown in): one statement, built once per bodies and access rule (`NOW`
+    and `WEEK_END` bound), each section read in its own order from its own index."""
+    parts = []
+    for number, section in enumerate(DEADLINE_SECTIONS):
+        query = select(Deadline.id).join(Case, Case.id == Deadline.case_id)
+        # The material is shown by meeting: read it in meeting order, from the coming
+        # meetings; the others by due time.
+        if section == MATERIAL:
+            query = query.join(Meeting, Meeting.id == Deadline.meeting_id)
+            keys: tuple[Any, ...] = (Meeting.starts_at, Meeting.id, Deadline.due_at)
+            order: tuple[Any, ...] = (*keys, Deadline.id)
+        else:
+            keys = (Deadline.due_at, written(0), Deadline.due_at)
+            order = (Deadline.due_at, Deadline.id)
+        part = (
+            query.add_columns(*(key.label(f"key{n}") for n, key in enumerate(keys)))
+            .where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
+            .order_by(*order)
+            .limit(SECTION_COUNT_CAP + 1)
+            .subquery()
+        )
+        parts.append(
+            select(
+                written(number).label("section"),
+                part.c.id,
+                part.c.key0,
+                part.c.key1,
+                part.c.key2,
+            )
+        )
+    return union_all(*parts)  # type: ignore[return-value]
 
 
 # The deadlines shown, by id, with their cases and meetings: one statement for every reader.
@@ -785,22 +807,32 @@ _DEADLINES_BY_ID = (
 
 def _first_deadlines(
     session: Session,
-    section: str,
     roles: Roles,
     visible: ColumnElement[bool],
     moments: dict[str, datetime],
-) -> Section[tuple[Deadline, Meeting | None]]:
-    ids = list(session.scalars(_deadline_ids(section, roles.secretariats, visible), moments))
-    shown = ids[: DEADLINE_SHOWN[section]]
+) -> dict[str, Section[tuple[Deadline, Meeting | None]]]:
+    found: dict[str, list[tuple[Any, ...]]] = {section: [] for section in DEADLINE_SECTIONS}
+    for number, deadline_id, *keys in session.execute(
+        _deadline_ids(roles.secretariats, visible), moments
+    ):
+        found[DEADLINE_SECTIONS[number]].append((*keys, deadline_id))
+    ids = {
+        section: [row[-1] for row in sorted(rows)[: SECTION_COUNT_CAP + 1]]
+        for section, rows in found.items()
+    }
+    shown = [i for section, some in ids.items() for i in some[: DEADLINE_SHOWN[section]]]
     rows: dict[int, tuple[Deadline, Meeting | None]] = {}
     if shown:
         for deadline, meeting in session.execute(_DEADLINES_BY_ID, {"ids": shown}):
             rows[deadline.id] = (deadline, meeting)
-    return Section(
-        [rows[i] for i in shown if i in rows],
-        min(len(ids), SECTION_COUNT_CAP),
-        len(ids) > SECTION_COUNT_CAP,
-    )
+    return {
+        section: Section(
+            [rows[i] for i in some[: DEADLINE_SHOWN[section]] if i in rows],
+            min(len(some), SECTION_COUNT_CAP),
+            len(some) > SECTION_COUNT_CAP,
+        )
+        for section, some in ids.items()
+    }
 
 
 def _deadline_rows(

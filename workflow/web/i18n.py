@@ -21,8 +21,9 @@ import flask_babel
 import flask_login  # type: ignore[import-untyped,unused-ignore]
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_app_context, has_request_context
 from flask_babel import Babel, get_locale, get_translations
+from flask_babel.speaklater import LazyString
 
 from workflow.engine import formats
 from workflow.engine.paths import resource_dir
@@ -36,12 +37,17 @@ TIMEZONE = "Europe/Copenhagen"
 
 def _(text: str, **variables: Any) -> str:
     """Translate the Danish `text` into this request's language (typed gettext)."""
-    return str(flask_babel.gettext(text, **variables))
+    if not has_app_context():
+        return str(flask_babel.gettext(text, **variables))
+    # The catalogue looked up once per request and language, as the templates' strings are
+    # (Flask-Babel looks it up for every string: a front page's labels are hundreds).
+    translated: str = _translations().ugettext(text)
+    return translated % variables if variables else translated
 
 
 def _l(text: str, **variables: Any) -> str:
     """Translate `text` when it is shown, not when it is defined (module level, forms)."""
-    return cast(str, flask_babel.lazy_gettext(text, **variables))
+    return cast(str, LazyString(_, text, **variables))
 
 
 class Labelled(Protocol):
@@ -78,8 +84,18 @@ def current_locale() -> str:
     """The language of this request ('da' outside a request)."""
     if not has_request_context():
         return DEFAULT_LOCALE
-    locale = get_locale()
+    locale = _locale()
     return locale.language if locale is not None else DEFAULT_LOCALE
+
+
+def _locale() -> Any:
+    """`flask_babel.get_locale()` within an app context, read from where Flask-Babel keeps it
+    once chosen (and where `force_locale` puts its own): a page asks for it for every string,
+    date and number it spells, and the proxies `get_locale` passes cost more than the
+    translation itself. Flask-Babel chooses it the first time."""
+    babel = vars(g._get_current_object()).get("_flask_babel")
+    locale = getattr(babel, "babel_locale", None)
+    return locale if locale is not None else get_locale()
 
 
 def is_english() -> bool:
@@ -188,11 +204,11 @@ def meeting_title(meeting: _Titled) -> str:
 
 def _translations() -> Any:
     """This request's catalogue in its current language (`force_locale` may change it)."""
-    locale = get_locale()
-    cached = g.get("aftaleflow_translations")
+    locale = _locale()
+    state = vars(g._get_current_object())
+    cached = state.get("aftaleflow_translations")
     if cached is None or cached[0] is not locale:
-        cached = (locale, get_translations())
-        g.aftaleflow_translations = cached
+        cached = state["aftaleflow_translations"] = (locale, get_translations())
     return cached[1]
 
 
