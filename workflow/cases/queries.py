@@ -161,11 +161,30 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class ShownDeadline:
+    """What the deadline board shows of a deadline: read as plain values, not as objects of
+    the session (a board shows 40 of them)."""
+
+    id: int
+    kind: DeadlineKind
+    due_at: datetime
+    meeting_id: int | None
+
+
+@dataclass(frozen=True)
+class ShownCase:
+    """What the deadline board shows of a deadline's case."""
+
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
 class OverdueRow:
     """An open deadline that has passed, with the case it belongs to."""
 
-    deadline: Deadline
-    case: Case
+    deadline: ShownDeadline
+    case: ShownCase
     state_label: str
     days_overdue: int
 
@@ -192,8 +211,8 @@ class OurCaseRow:
 class DeadlineRow:
     """An open deadline with its case and, for material deadlines, the meeting."""
 
-    deadline: Deadline
-    case: Case
+    deadline: ShownDeadline
+    case: ShownCase
     state_label: str
     meeting: Meeting | None
 
@@ -730,27 +749,28 @@ def deadline_board(
     rows shown in another."""
     known = known if known is not None else definitions(session)
     found = _first_deadlines(
-        session, roles, visible, {"now": now, "week_end": now + timedelta(days=7)}
+        session, roles, visible, {"now": now, "week_end": now + timedelta(days=7)}, known
     )
     overdue = found[OVERDUE]
+    today = local_date(now)
     return Board(
         overdue=Section(
             [
                 OverdueRow(
-                    deadline,
-                    deadline.case,
-                    _state_label(deadline.case, known),
-                    (local_date(now) - local_date(deadline.due_at)).days,
+                    row.deadline,
+                    row.case,
+                    row.state_label,
+                    (today - local_date(row.deadline.due_at)).days,
                 )
-                for deadline, _meeting in overdue
+                for row in overdue
             ],
             overdue.total,
             overdue.more_than_cap,
         ),
-        this_week=_deadline_rows(found[THIS_WEEK], known),
-        material=_deadline_rows(found[MATERIAL], known),
+        this_week=found[THIS_WEEK],
+        material=found[MATERIAL],
         waiting_elsewhere=_case_section(session, ELSEWHERE, roles, visible, known, ELSEWHERE_SHOWN),
-        later=_deadline_rows(found[LATER], known),
+        later=found[LATER],
     )
 
 
@@ -796,12 +816,27 @@ def _deadline_ids(
     return union_all(*parts)  # type: ignore[return-value]
 
 
-# The deadlines shown, by id, with their cases and meetings: one statement for every reader.
+# The deadlines shown, by id, with what the board shows of their cases; and the meetings of
+# the material shown. The same statements for every reader.
 _DEADLINES_BY_ID = (
-    select(Deadline, Meeting)
-    .outerjoin(Meeting, Meeting.id == Deadline.meeting_id)
+    select(
+        Deadline.id,
+        Deadline.kind,
+        Deadline.due_at,
+        Deadline.meeting_id,
+        Case.id,
+        Case.title,
+        Case.process,
+        Case.process_version,
+        Case.state,
+    )
+    .join(Case, Case.id == Deadline.case_id)
     .where(Deadline.id.in_(bindparam("ids", expanding=True)))
-    .options(joinedload(Deadline.case), joinedload(Meeting.body))
+)
+_MEETINGS_BY_ID = (
+    select(Meeting)
+    .where(Meeting.id.in_(bindparam("ids", expanding=True)))
+    .options(joinedload(Meeting.body))
 )
 
 
@@ -810,7 +845,8 @@ def _first_deadlines(
     roles: Roles,
     visible: ColumnElement[bool],
     moments: dict[str, datetime],
-) -> dict[str, Section[tuple[Deadline, Meeting | None]]]:
+    known: Definitions,
+) -> dict[str, Section[DeadlineRow]]:
     found: dict[str, list[tuple[Any, ...]]] = {section: [] for section in DEADLINE_SECTIONS}
     for number, deadline_id, *keys in session.execute(
         _deadline_ids(roles.secretariats, visible), moments
@@ -821,10 +857,24 @@ def _first_deadlines(
         for section, rows in found.items()
     }
     shown = [i for section, some in ids.items() for i in some[: DEADLINE_SHOWN[section]]]
-    rows: dict[int, tuple[Deadline, Meeting | None]] = {}
+    rows: dict[int, DeadlineRow] = {}
     if shown:
-        for deadline, meeting in session.execute(_DEADLINES_BY_ID, {"ids": shown}):
-            rows[deadline.id] = (deadline, meeting)
+        read = session.execute(_DEADLINES_BY_ID, {"ids": shown}).all()
+        meeting_ids = sorted({row[3] for row in read if row[3] is not None})
+        meetings = (
+            {m.id: m for m in session.scalars(_MEETINGS_BY_ID, {"ids": meeting_ids})}
+            if meeting_ids
+            else {}
+        )
+        for deadline_id, kind, due_at, meeting_id, case_id, title, *at in read:
+            definition = known.get((at[0], at[1]))
+            state = definition.states.get(at[2]) if definition else None
+            rows[deadline_id] = DeadlineRow(
+                ShownDeadline(deadline_id, kind, due_at, meeting_id),
+                ShownCase(case_id, title),
+                label(state) if state else at[2],
+                meetings.get(meeting_id) if meeting_id is not None else None,
+            )
     return {
         section: Section(
             [rows[i] for i in some[: DEADLINE_SHOWN[section]] if i in rows],
@@ -833,18 +883,6 @@ def _first_deadlines(
         )
         for section, some in ids.items()
     }
-
-
-def _deadline_rows(
-    found: Section[tuple[Deadline, Meeting | None]], known: Definitions
-) -> Section[DeadlineRow]:
-    rows = [DeadlineRow(d, d.case, _state_label(d.case, known), m) for d, m in found]
-    return Section(rows, found.total, found.more_than_cap)
-
-
-def _state_label(case: Case, known: Definitions) -> str:
-    state = known[(case.process, case.process_version)].states.get(case.state)
-    return label(state) if state else case.state
 
 
 # The case page's statements, built once with the case as a parameter: building a statement
