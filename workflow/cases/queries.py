@@ -618,15 +618,15 @@ _CASE_SECTION_BODY = {
 
 @lru_cache(maxsize=_SECTION_STATEMENTS)
 def _case_section_ids(
-    section: str, roles: Roles, visible: ColumnElement[bool], versions: Versions
+    section: str, roles: Roles, visible: ColumnElement[bool], versions: Versions, cap: int
 ) -> tuple[Select[tuple[int]], Select[tuple[int]]]:
-    """The ids of a case section's first cases past the count cap: those with a deadline
+    """The ids of a case section's first cases past the count `cap`: those with a deadline
     (earliest first) and those without (by number)."""
     query = select(Case).where(_case_condition(section, roles, versions.known), visible)
     per_body = _CASE_SECTION_BODY[section](roles)
     return (
-        first_by_deadline(query, SECTION_COUNT_CAP + 1, per_body),
-        first_by_deadline(query, SECTION_COUNT_CAP + 1, per_body, with_deadline=False),
+        first_by_deadline(query, cap + 1, per_body),
+        first_by_deadline(query, cap + 1, per_body, with_deadline=False),
     )
 
 
@@ -668,7 +668,9 @@ def _case_section(
     # lead the body's index on SQLite. One statement gives the rows shown and the count. (A
     # plain count with LIMIT lets PostgreSQL combine bitmaps of every open case of the
     # bodies: 8-40 ms.)
-    with_deadline, without_deadline = _case_section_ids(section, roles, visible, versions_of(known))
+    with_deadline, without_deadline = _case_section_ids(
+        section, roles, visible, versions_of(known), SECTION_COUNT_CAP
+    )
     ids = list(session.scalars(with_deadline))
     if len(ids) <= SECTION_COUNT_CAP:
         ids += session.scalars(without_deadline)
@@ -780,7 +782,7 @@ DEADLINE_SHOWN = {OVERDUE: OVERDUE_SHOWN, THIS_WEEK: THIS_WEEK_SHOWN, MATERIAL: 
 
 @lru_cache(maxsize=_SECTION_STATEMENTS)
 def _deadline_ids(
-    body_ids: frozenset[int], visible: ColumnElement[bool]
+    body_ids: frozenset[int], visible: ColumnElement[bool], cap: int
 ) -> Select[tuple[int, int, datetime, int, datetime]]:
     """The first deadlines of each deadline section past the count cap, as (section, id, and
     the keys it is shown in): one statement, built once per bodies and access rule (`NOW`
@@ -801,7 +803,7 @@ def _deadline_ids(
             query.add_columns(*(key.label(f"key{n}") for n, key in enumerate(keys)))
             .where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
             .order_by(*order)
-            .limit(SECTION_COUNT_CAP + 1)
+            .limit(cap + 1)
             .subquery()
         )
         parts.append(
@@ -849,7 +851,7 @@ def _first_deadlines(
 ) -> dict[str, Section[DeadlineRow]]:
     found: dict[str, list[tuple[Any, ...]]] = {section: [] for section in DEADLINE_SECTIONS}
     for number, deadline_id, *keys in session.execute(
-        _deadline_ids(roles.secretariats, visible), moments
+        _deadline_ids(roles.secretariats, visible, SECTION_COUNT_CAP), moments
     ):
         found[DEADLINE_SECTIONS[number]].append((*keys, deadline_id))
     ids = {

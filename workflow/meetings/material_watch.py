@@ -57,7 +57,7 @@ def material_warnings(
     if not ids:
         return []
     rows = session.execute(
-        _watched(ids, visible), {"now": now, "until": now + timedelta(days=days)}
+        _watched(ids, visible, WATCH_LIMIT), {"now": now, "until": now + timedelta(days=days)}
     ).all()
     expenses = rules.municipal_extra_expenses(session, (case.id for _d, case, _m in rows))
     seen: set[int] = set()
@@ -77,7 +77,7 @@ _UNTIL = bindparam("until", type_=Deadline.due_at.type)
 
 @lru_cache(maxsize=1024)
 def _watched(
-    body_ids: tuple[int, ...], visible: ColumnElement[bool]
+    body_ids: tuple[int, ...], visible: ColumnElement[bool], limit: int
 ) -> Select[tuple[Deadline, Case, Meeting]]:
     """The statement for the bodies and the reader's access rule (`policy.visible_cases`,
     kept per standing), built once for them, so its SQL cache key is walked once.
@@ -105,5 +105,5 @@ def _watched(
             due <= _UNTIL,
         )
         .order_by(due, Case.id)
-        .limit(WATCH_LIMIT)
+        .limit(limit)
     )
