@@ -584,13 +584,13 @@ def bodies_where(session: Session, user: User | None, action: str) -> list[Body]
     """The active bodies, by code, on which `user` may take `action` (for form choices)."""
     query = select(Body).where(Body.active.is_(True)).order_by(Body.code)
     held = _held_for(RULES[(action, "body")].grants, standing(session, user))
-    if held is not None:
-        # Only the bodies where the user holds a granted role can pass: read those alone
-        # (each is still asked below), not every body of the organisation.
-        if not held:
-            return []
-        query = query.where(Body.id.in_(sorted(held)))
-    return [body for body in session.scalars(query) if may(user, action, body, session)]
+    if held is None:
+        return [body for body in session.scalars(query) if may(user, action, body, session)]
+    # The rule grants a role held on the body itself, to someone who is no admin: exactly the
+    # active bodies where the user holds it pass (`may` would say the same of each).
+    if not held:
+        return []
+    return list(session.scalars(query.where(Body.id.in_(sorted(held)))))
 
 
 def _held_for(grants: Iterable[str], who: Standing) -> set[int] | None:

@@ -432,15 +432,17 @@ def case_rows(
 
 def active_memberships(session: Session, user: User) -> list[Membership]:
     """List the user's active memberships of active bodies, by body code."""
-    return list(
-        session.scalars(
-            select(Membership)
-            .join(Membership.body)
-            .where(Membership.user_id == user.id, Membership.active.is_(True), Body.active)
-            .options(joinedload(Membership.body))
-            .order_by(Body.code, Membership.role)
-        )
-    )
+    return list(session.scalars(_ACTIVE_MEMBERSHIPS, {"user_id": user.id}))
+
+
+# Every front page reads them: built once (its SQL cache key with it).
+_ACTIVE_MEMBERSHIPS = (
+    select(Membership)
+    .join(Membership.body)
+    .where(Membership.user_id == bindparam("user_id"), Membership.active.is_(True), Body.active)
+    .options(joinedload(Membership.body))
+    .order_by(Body.code, Membership.role)
+)
 
 
 def dashboard(
