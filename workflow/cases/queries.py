@@ -281,19 +281,7 @@ def awaiting_consent(
     side where the sides are known."""
     if not chaired:
         return []
-    rows = session.execute(
-        select(CaseEvent, Case)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(
-            CaseEvent.trigger == PROPOSED,
-            CaseEvent.created_at >= Case.state_entered_at,
-            CaseEvent.from_state == Case.state,
-            CaseEvent.actor_id != user.id,
-            visible,
-        )
-        .order_by(CaseEvent.created_at)
-        .limit(PROPOSALS_LIMIT)
-    ).all()
+    rows = session.execute(_proposals(visible, PROPOSALS_LIMIT), {"user_id": user.id}).all()
     mine = side_of(user)
     found: list[PendingProposal] = []
     for event, case in rows:
@@ -310,6 +298,24 @@ def awaiting_consent(
             PendingProposal(case, transition.trigger, label(transition), who, event.created_at)
         )
     return found
+
+
+@lru_cache(maxsize=1024)
+def _proposals(visible: ColumnElement[bool], limit: int) -> Select[tuple[CaseEvent, Case]]:
+    # Kept per access rule (itself kept per standing), the user bound when it runs.
+    return (
+        select(CaseEvent, Case)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            CaseEvent.trigger == PROPOSED,
+            CaseEvent.created_at >= Case.state_entered_at,
+            CaseEvent.from_state == Case.state,
+            CaseEvent.actor_id != bindparam("user_id"),
+            visible,
+        )
+        .order_by(CaseEvent.created_at)
+        .limit(limit)
+    )
 
 
 @dataclass(frozen=True)
