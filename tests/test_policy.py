@@ -327,3 +327,18 @@ def test_standings_read_together_are_those_read_one_by_one(
         policy.read_standings(session, people)
         read = g.policy_standing
         assert {person.id: read[person.id] for person in people} == alone
+
+
+@pytest.mark.parametrize("action", ["watch_material", "see_failed_deliveries", "plan_meetings"])
+@pytest.mark.parametrize(
+    "roles", [(), ("observer@KKR",), ("member@SU-NORD-SOM", "secretariat@TSS"), ("chair@SKU",)]
+)
+def test_bodies_where_agrees_with_may_for_each_body(
+    session: Session, make_user: Callable[..., User], action: str, roles: tuple[str, ...]
+) -> None:
+    """`bodies_where` reads the bodies a role-on-body rule can grant from the standing alone:
+    the same bodies as asking `may` of every active body."""
+    user = make_user(*roles)
+    every = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code))
+    expected = [body for body in every if policy.may(user, action, body, session)]
+    assert policy.bodies_where(session, user, action) == expected

@@ -625,8 +625,32 @@ def may(
 
 def bodies_where(session: Session, user: User | None, action: str) -> list[Body]:
     """The active bodies, by code, on which `user` may take `action` (for form choices)."""
-    bodies = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code))
-    return [body for body in bodies if may(user, action, body, session)]
+    query = select(Body).where(Body.active.is_(True)).order_by(Body.code)
+    held = _held_for(RULES[(action, "body")].grants, standing(session, user))
+    if held is None:
+        return [body for body in session.scalars(query) if may(user, action, body, session)]
+    # The rule grants a role held on the body itself, to someone who is no admin: exactly the
+    # active bodies where the user holds it pass (`may` would say the same of each).
+    if not held:
+        return []
+    return list(session.scalars(query.where(Body.id.in_(sorted(held)))))
+
+
+def _held_for(grants: Iterable[str], who: Standing) -> set[int] | None:
+    """The bodies a non-admin's standing holds a role in that `grants` give on a body itself
+    (`worker@body`…), when those are the only grants besides `admin`; None when another grant
+    (or being an admin) may let other bodies pass."""
+    if who.is_admin:
+        return None
+    held: set[int] = set()
+    for grant in grants:
+        if grant == "admin":
+            continue
+        roles, at, place = grant.partition("@")
+        if not at or place != "body" or roles not in ROLE_GROUPS:
+            return None
+        held |= {body_id for body_id, role in who.roles if role in ROLE_GROUPS[roles]}
+    return held
 
 
 def require(

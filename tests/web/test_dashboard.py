@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import html as markup
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 from support.formandskab import decide
 
-from models import Deadline, DeadlineKind, Meeting
+from models import Deadline, DeadlineKind, Meeting, Membership, Role
 from workflow.cases import queries
+from workflow.engine import clock
+from workflow.engine.definitions import load_definitions
 
 
 @pytest.fixture
@@ -311,3 +314,65 @@ def test_the_case_list_offers_the_sections_and_ignores_an_unknown_one(
     assert '<option value="vores-sager" selected>' in chosen
     # The chair of TSS has no committee: the section is empty for them.
     assert f'<a href="/sager/{case.id}">' not in chosen
+
+
+# The sections' statements are kept per reader's roles, access rule and stored versions
+# (`queries._case_section_ids`, `_deadline_ids`), with the moment bound when they run: what
+# changes between two views of the front page shows on the second.
+
+
+def test_a_new_case_and_a_membership_show_at_once(
+    client, logged_in, make_case, session, body, frozen_clock
+):
+    make_case(title="Første sag hos TSS", state="at_tss")
+    user = logged_in("chair@TSS")
+    assert "Første sag hos TSS" in _section(
+        client.get("/").get_data(as_text=True), "til-beslutning"
+    )
+
+    make_case(title="Ny sag hos TSS", state="at_tss")
+    make_case(title="Sag hos SKU", state="at_sku")
+    section = _section(client.get("/").get_data(as_text=True), "til-beslutning")
+    assert "Ny sag hos TSS" in section and "Sag hos SKU" not in section
+
+    membership = Membership(user_id=user.id, body_id=body("SKU").id, role=Role.CHAIR)
+    session.add(membership)
+    session.flush()
+    assert "Sag hos SKU" in _section(client.get("/").get_data(as_text=True), "til-beslutning")
+
+    membership.active = False
+    session.flush()
+    assert "Sag hos SKU" not in _section(client.get("/").get_data(as_text=True), "til-beslutning")
+
+
+def test_the_board_follows_the_clock_and_the_secretariats_bodies(
+    client, logged_in, make_case, session, body, frozen_clock
+):
+    at_tss = make_case(title="Frist om to dage", state="at_tss")
+    _add_deadline(session, at_tss, datetime(2020, 9, 3, 21, 59, tzinfo=UTC))
+    at_sku = make_case(title="SKU's frist", state="at_sku")
+    _add_deadline(session, at_sku, datetime(2020, 8, 30, 21, 59, tzinfo=UTC))
+    user = logged_in("secretariat@TSS")
+    html = client.get("/").get_data(as_text=True)
+    assert "Frist om to dage" in _section(html, "denne-uge")
+    assert "Frist om to dage" not in _section(html, "overskredne-frister")
+    assert "SKU's frist" not in html
+
+    clock.set_time(datetime(2020, 9, 5, 8, 0, tzinfo=UTC))
+    session.add(Membership(user_id=user.id, body_id=body("SKU").id, role=Role.SECRETARIAT))
+    session.flush()
+    html = client.get("/").get_data(as_text=True)
+    overdue = _section(html, "overskredne-frister")
+    assert "Frist om to dage" in overdue and "SKU&#39;s frist" in overdue
+    assert "Frist om to dage" not in _section(html, "denne-uge")
+
+
+def test_a_stored_version_is_known_by_its_checksum():
+    """A statement built from the stored versions is kept for exactly those versions: another
+    source under the same name and number (another database) is another key."""
+    known = {(name, 1): d.with_version(1) for name, d in load_definitions().items()}
+    (name, number), definition = next(iter(known.items()))
+    again = dict(known)
+    assert queries.versions_of(again) == queries.versions_of(known)
+    again[(name, number)] = replace(definition, sha256="0" * 64)
+    assert queries.versions_of(again) != queries.versions_of(known)

@@ -6,10 +6,22 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select, union_all
-from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
     Body,
@@ -32,6 +44,7 @@ from models import (
 from workflow.cases import keyset
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
+from workflow.engine.db import written
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
 from workflow.engine.formandskab import PROPOSED, side_of
 from workflow.engine.processes import registry
@@ -148,11 +161,30 @@ class CaseRow:
 
 
 @dataclass(frozen=True)
+class ShownDeadline:
+    """What the deadline board shows of a deadline: read as plain values, not as objects of
+    the session (a board shows 40 of them)."""
+
+    id: int
+    kind: DeadlineKind
+    due_at: datetime
+    meeting_id: int | None
+
+
+@dataclass(frozen=True)
+class ShownCase:
+    """What the deadline board shows of a deadline's case."""
+
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
 class OverdueRow:
     """An open deadline that has passed, with the case it belongs to."""
 
-    deadline: Deadline
-    case: Case
+    deadline: ShownDeadline
+    case: ShownCase
     state_label: str
     days_overdue: int
 
@@ -179,8 +211,8 @@ class OurCaseRow:
 class DeadlineRow:
     """An open deadline with its case and, for material deadlines, the meeting."""
 
-    deadline: Deadline
-    case: Case
+    deadline: ShownDeadline
+    case: ShownCase
     state_label: str
     meeting: Meeting | None
 
@@ -249,19 +281,7 @@ def awaiting_consent(
     side where the sides are known."""
     if not chaired:
         return []
-    rows = session.execute(
-        select(CaseEvent, Case)
-        .join(Case, Case.id == CaseEvent.case_id)
-        .where(
-            CaseEvent.trigger == PROPOSED,
-            CaseEvent.created_at >= Case.state_entered_at,
-            CaseEvent.from_state == Case.state,
-            CaseEvent.actor_id != user.id,
-            visible,
-        )
-        .order_by(CaseEvent.created_at)
-        .limit(PROPOSALS_LIMIT)
-    ).all()
+    rows = session.execute(_proposals(visible, PROPOSALS_LIMIT), {"user_id": user.id}).all()
     mine = side_of(user)
     found: list[PendingProposal] = []
     for event, case in rows:
@@ -278,6 +298,24 @@ def awaiting_consent(
             PendingProposal(case, transition.trigger, label(transition), who, event.created_at)
         )
     return found
+
+
+@lru_cache(maxsize=1024)
+def _proposals(visible: ColumnElement[bool], limit: int) -> Select[tuple[CaseEvent, Case]]:
+    # Kept per access rule (itself kept per standing), the user bound when it runs.
+    return (
+        select(CaseEvent, Case)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(
+            CaseEvent.trigger == PROPOSED,
+            CaseEvent.created_at >= Case.state_entered_at,
+            CaseEvent.from_state == Case.state,
+            CaseEvent.actor_id != bindparam("user_id"),
+            visible,
+        )
+        .order_by(CaseEvent.created_at)
+        .limit(limit)
+    )
 
 
 @dataclass(frozen=True)
@@ -320,11 +358,11 @@ def open_case_condition(known: Definitions) -> ColumnElement[bool]:
     """The condition for a case that is not in a final state of the version it follows."""
     clauses = []
     for (name, version), definition in known.items():
-        open_states = [s.name for s in definition.states.values() if not s.final]
+        open_states = [written(s.name) for s in definition.states.values() if not s.final]
         clauses.append(
             and_(
-                Case.process == name,
-                Case.process_version == version,
+                Case.process == written(name),
+                Case.process_version == written(version),
                 Case.state.in_(open_states),
             )
         )
@@ -375,35 +413,6 @@ def first_by_deadline(
     return select(both.c.id).order_by(both.c.next_due_at, both.c.id).limit(limit)
 
 
-def _first(
-    query: Select[tuple[Case]],
-    limit: int,
-    per_body: tuple[Any, Iterable[int]] | None = None,
-    *,
-    with_deadline: bool = True,
-) -> Select[tuple[Case]]:
-    ids = first_by_deadline(query, limit, per_body, with_deadline=with_deadline)
-    return select(Case).where(Case.id.in_(ids))
-
-
-def first_case_rows(
-    session: Session,
-    query: Select[tuple[Case]],
-    limit: int,
-    known: Definitions,
-    per_body: tuple[Any, Iterable[int]] | None = None,
-    *,
-    goals: bool = False,
-) -> list[CaseRow]:
-    """The first `limit` cases of `query` in deadline order (earliest next deadline first,
-    those without one last): one statement when those with a deadline fill the list."""
-    rows = case_rows(session, _first(query, limit, per_body), known, goals=goals)
-    if len(rows) < limit:
-        without = _first(query, limit - len(rows), per_body, with_deadline=False)
-        rows += case_rows(session, without, known, goals=goals)
-    return rows
-
-
 def case_rows(
     session: Session,
     query: Select[tuple[Case]],
@@ -429,15 +438,17 @@ def case_rows(
 
 def active_memberships(session: Session, user: User) -> list[Membership]:
     """List the user's active memberships of active bodies, by body code."""
-    return list(
-        session.scalars(
-            select(Membership)
-            .join(Membership.body)
-            .where(Membership.user_id == user.id, Membership.active.is_(True), Body.active)
-            .options(joinedload(Membership.body))
-            .order_by(Body.code, Membership.role)
-        )
-    )
+    return list(session.scalars(_ACTIVE_MEMBERSHIPS, {"user_id": user.id}))
+
+
+# Every front page reads them: built once (its SQL cache key with it).
+_ACTIVE_MEMBERSHIPS = (
+    select(Membership)
+    .join(Membership.body)
+    .where(Membership.user_id == bindparam("user_id"), Membership.active.is_(True), Body.active)
+    .options(joinedload(Membership.body))
+    .order_by(Body.code, Membership.role)
+)
 
 
 def dashboard(
@@ -450,13 +461,11 @@ def dashboard(
     known = definitions(session)
     to_decide = our_cases = board = None
     if roles.chaired:
-        decisions = _case_section(session, TO_DECIDE, roles, now, visible, known, DECISIONS_SHOWN)
+        decisions = _case_section(session, TO_DECIDE, roles, visible, known, DECISIONS_SHOWN)
         rows = decisions_for(decisions.rows, set(roles.chaired_codes), known)
         to_decide = Section(rows, decisions.total, decisions.more_than_cap)
     if roles.committees:
-        ours = _case_section(
-            session, OUR_CASES, roles, now, visible, known, OUR_CASES_SHOWN, goals=True
-        )
+        ours = _case_section(session, OUR_CASES, roles, visible, known, OUR_CASES_SHOWN, goals=True)
         our_cases = Section(
             [_with_blockers(row, known) for row in ours.rows], ours.total, ours.more_than_cap
         )
@@ -493,26 +502,33 @@ def _chair_decides(
         if_originating -= always
         states: list[ColumnElement[bool]] = []
         if always:
-            states.append(Case.state.in_(sorted(always)))
+            states.append(Case.state.in_([written(s) for s in sorted(always)]))
         if if_originating:
             states.append(
                 and_(
-                    Case.state.in_(sorted(if_originating)),
+                    Case.state.in_([written(s) for s in sorted(if_originating)]),
                     Case.originating_body_id.in_(sorted(chaired)),
                 )
             )
         if states:
             clauses.append(
-                and_(Case.process == name, Case.process_version == version, or_(*states))
+                and_(
+                    Case.process == written(name),
+                    Case.process_version == written(version),
+                    or_(*states),
+                )
             )
     return and_(Case.current_body_id.in_(sorted(chaired)), or_(*clauses) if clauses else false())
 
 
+Moment = datetime | BindParameter[datetime]
+
+
 def _deadline_conditions(
-    section: str, body_ids: frozenset[int], now: datetime
+    section: str, body_ids: frozenset[int], now: Moment, week_end: Moment
 ) -> list[ColumnElement[bool]]:
-    """Which open deadlines of `body_ids` a deadline section of the board shows."""
-    week_end = now + timedelta(days=7)
+    """Which open deadlines of `body_ids` a deadline section of the board shows (`now` and
+    `week_end`, a week later, given or bound at execution: `NOW`, `WEEK_END`)."""
     conditions = [open_deadline(), Deadline.body_id.in_(sorted(body_ids))]
     if section == OVERDUE:
         return [*conditions, Deadline.due_at < now]
@@ -546,6 +562,17 @@ def section_condition(
 ) -> ColumnElement[bool]:
     """The cases of a front-page section (`SECTION_LABELS`) for a user with `roles`: the
     dashboard shows the first of them and the case list (`afsnit=`) all of them."""
+    if section in DEADLINE_SECTIONS:
+        week_end = now + timedelta(days=7)
+        matching = select(Deadline.case_id).where(
+            *_deadline_conditions(section, roles.secretariats, now, week_end)
+        )
+        return Case.id.in_(matching)
+    return _case_condition(section, roles, known)
+
+
+def _case_condition(section: str, roles: Roles, known: Definitions) -> ColumnElement[bool]:
+    """The cases of a section read from the cases themselves (no deadline of their own)."""
     if section == TO_DECIDE:
         return and_(
             open_case_condition(known), _chair_decides(known, roles.chaired, roles.chaired_codes)
@@ -560,54 +587,103 @@ def section_condition(
             Case.current_body_id.not_in(sorted(roles.secretariats)),
             open_case_condition(known),
         )
-    if section in DEADLINE_SECTIONS:
-        matching = select(Deadline.case_id).where(
-            *_deadline_conditions(section, roles.secretariats, now)
-        )
-        return Case.id.in_(matching)
     raise ValueError(section)
 
 
-def count_capped(session: Session, ids: Select[Any], cap: int | None = None) -> tuple[int, bool]:
-    """How many rows `ids` (a query of one id column) has, up to `cap` (SECTION_COUNT_CAP),
-    and whether there are more."""
-    cap = SECTION_COUNT_CAP if cap is None else cap
-    capped = ids.limit(cap + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
-    return min(total, cap), total > cap
+# The moments the board's statements compare with, bound when they run: the statements are
+# built once per reader's standing (below) and keep their SQL cache key.
+NOW: BindParameter[datetime] = bindparam("now", type_=Deadline.due_at.type)
+WEEK_END: BindParameter[datetime] = bindparam("week_end", type_=Deadline.due_at.type)
+
+
+@dataclass(frozen=True)
+class Versions:
+    """The stored process versions a statement is built from, compared by their names,
+    numbers and checksums (a version's source never changes once stored), carrying the
+    definitions themselves for the builder."""
+
+    key: tuple[tuple[str, int, str], ...]
+    known: Definitions = field(compare=False, hash=False)
+
+
+def versions_of(known: Definitions) -> Versions:
+    """`known` as a key for the statements built from it."""
+    return Versions(tuple((name, number, d.sha256) for (name, number), d in known.items()), known)
+
+
+# The front page's sections are read by statements that depend only on the reader's roles,
+# the access rule (`policy.visible_cases`, itself kept per standing) and the stored versions:
+# each is built once for them and kept, so SQLAlchemy walks their large conditions for a
+# cache key once, not on every view (about 5 ms a page at 100,000 cases). A membership, a
+# new visibility rule or a published version gives other arguments, so a new statement.
+_SECTION_STATEMENTS = 1024
+_CASE_SECTION_BODY = {
+    TO_DECIDE: lambda roles: (Case.current_body_id, roles.chaired),
+    OUR_CASES: lambda roles: (Case.originating_body_id, roles.committees),
+    ELSEWHERE: lambda roles: (Case.originating_body_id, roles.secretariats),
+}
+
+
+@lru_cache(maxsize=_SECTION_STATEMENTS)
+def _case_section_ids(
+    section: str, roles: Roles, visible: ColumnElement[bool], versions: Versions, cap: int
+) -> tuple[Select[tuple[int]], Select[tuple[int]]]:
+    """The ids of a case section's first cases past the count `cap`: those with a deadline
+    (earliest first) and those without (by number)."""
+    query = select(Case).where(_case_condition(section, roles, versions.known), visible)
+    per_body = _CASE_SECTION_BODY[section](roles)
+    return (
+        first_by_deadline(query, cap + 1, per_body),
+        first_by_deadline(query, cap + 1, per_body, with_deadline=False),
+    )
+
+
+# The rows shown, by id: the same statement for every reader and section.
+_CASES_BY_ID = _with_next_deadline(
+    select(Case).where(Case.id.in_(bindparam("ids", expanding=True)))
+)
+_CASES_BY_ID_WITH_GOALS = _CASES_BY_ID.options(selectinload(Case.national_goals))
+
+
+def _case_rows_by_id(
+    session: Session, ids: Sequence[int], known: Definitions, *, goals: bool = False
+) -> list[CaseRow]:
+    if not ids:
+        return []
+    statement = _CASES_BY_ID_WITH_GOALS if goals else _CASES_BY_ID
+    rows: dict[int, CaseRow] = {}
+    for case, due_at in session.execute(statement, {"ids": list(ids)}).unique():
+        definition = known[(case.process, case.process_version)]
+        state = definition.states[case.state]
+        rows[case.id] = CaseRow(
+            case, pick(definition.title, definition.title_en), label(state), due_at
+        )
+    return [rows[case_id] for case_id in ids if case_id in rows]
 
 
 def _case_section(
     session: Session,
     section: str,
     roles: Roles,
-    now: datetime,
     visible: ColumnElement[bool],
     known: Definitions,
     shown: int,
     *,
     goals: bool = False,
 ) -> Section[CaseRow]:
-    query = select(Case).where(section_condition(section, roles, now, known), visible)
-    per_body = {
-        TO_DECIDE: (Case.current_body_id, roles.chaired),
-        OUR_CASES: (Case.originating_body_id, roles.committees),
-        ELSEWHERE: (Case.originating_body_id, roles.secretariats),
-    }[section]
-    rows = first_case_rows(session, query, shown, known, per_body, goals=goals)
-    if len(rows) < shown:
-        return Section(rows, len(rows))
-    # Counted as the rows were read, each body's cases by index and up to the cap, those
-    # with a deadline first: they alone usually reach the cap, without walking the closed
-    # cases (no deadline) that lead the body's index on SQLite. (A plain count with LIMIT
-    # lets PostgreSQL combine bitmaps of every open case of the bodies: 8-40 ms.)
-    cap = SECTION_COUNT_CAP
-    total, more = count_capped(session, first_by_deadline(query, cap + 1, per_body), cap)
-    if not more and total < cap:
-        without = first_by_deadline(query, cap + 1 - total, per_body, with_deadline=False)
-        rest, more = count_capped(session, without, cap - total)
-        total += rest
-    return Section(rows, max(total, len(rows)), more)
+    # The first cases up to past the cap, each body's by index, those with a deadline first:
+    # they alone usually pass the cap, without walking the closed cases (no deadline) that
+    # lead the body's index on SQLite. One statement gives the rows shown and the count. (A
+    # plain count with LIMIT lets PostgreSQL combine bitmaps of every open case of the
+    # bodies: 8-40 ms.)
+    with_deadline, without_deadline = _case_section_ids(
+        section, roles, visible, versions_of(known), SECTION_COUNT_CAP
+    )
+    ids = list(session.scalars(with_deadline))
+    if len(ids) <= SECTION_COUNT_CAP:
+        ids += session.scalars(without_deadline)
+    rows = _case_rows_by_id(session, ids[:shown], known, goals=goals)
+    return Section(rows, min(len(ids), SECTION_COUNT_CAP), len(ids) > SECTION_COUNT_CAP)
 
 
 def _body_code_of(case: Case, ref_body: str) -> str:
@@ -678,17 +754,33 @@ def deadline_board(
     """Overdue, due this week, material per coming meeting, later, and cases waiting
     elsewhere, of the bodies the user is secretariat for and the `visible` cases (a deadline
     of the body can outlive the case's visibility: a follow-up stays open when the case goes
-    back to a draft of another body). Each section reads its first rows in due order from the
-    open deadlines' index and counts the rest only when there are more."""
+    back to a draft of another body). The deadline sections' first rows, as far as the count
+    cap, are read in one statement, each from the open deadlines' index in its own order; the
+    rows shown in another."""
     known = known if known is not None else definitions(session)
+    found = _first_deadlines(
+        session, roles, visible, {"now": now, "week_end": now + timedelta(days=7)}, known
+    )
+    overdue = found[OVERDUE]
+    today = local_date(now)
     return Board(
-        overdue=_overdue(session, roles, now, visible, known),
-        this_week=_deadline_section(session, THIS_WEEK, roles, now, visible, known),
-        material=_deadline_section(session, MATERIAL, roles, now, visible, known),
-        waiting_elsewhere=_case_section(
-            session, ELSEWHERE, roles, now, visible, known, ELSEWHERE_SHOWN
+        overdue=Section(
+            [
+                OverdueRow(
+                    row.deadline,
+                    row.case,
+                    row.state_label,
+                    (today - local_date(row.deadline.due_at)).days,
+                )
+                for row in overdue
+            ],
+            overdue.total,
+            overdue.more_than_cap,
         ),
-        later=_deadline_section(session, LATER, roles, now, visible, known),
+        this_week=found[THIS_WEEK],
+        material=found[MATERIAL],
+        waiting_elsewhere=_case_section(session, ELSEWHERE, roles, visible, known, ELSEWHERE_SHOWN),
+        later=found[LATER],
     )
 
 
@@ -696,85 +788,111 @@ DEADLINE_SHOWN = {OVERDUE: OVERDUE_SHOWN, THIS_WEEK: THIS_WEEK_SHOWN, MATERIAL: 
                   LATER: LATER_SHOWN}  # fmt: skip
 
 
+@lru_cache(maxsize=_SECTION_STATEMENTS)
+def _deadline_ids(
+    body_ids: frozenset[int], visible: ColumnElement[bool], cap: int
+) -> Select[tuple[int, int, datetime, int, datetime]]:
+    """The first deadlines of each deadline section past the count cap, as (section, id, and
+    the keys it is shown in): one statement, built once per bodies and access rule (`NOW`
+    and `WEEK_END` bound), each section read in its own order from its own index."""
+    parts = []
+    for number, section in enumerate(DEADLINE_SECTIONS):
+        query = select(Deadline.id).join(Case, Case.id == Deadline.case_id)
+        # The material is shown by meeting: read it in meeting order, from the coming
+        # meetings; the others by due time.
+        if section == MATERIAL:
+            query = query.join(Meeting, Meeting.id == Deadline.meeting_id)
+            keys: tuple[Any, ...] = (Meeting.starts_at, Meeting.id, Deadline.due_at)
+            order: tuple[Any, ...] = (*keys, Deadline.id)
+        else:
+            keys = (Deadline.due_at, written(0), Deadline.due_at)
+            order = (Deadline.due_at, Deadline.id)
+        part = (
+            query.add_columns(*(key.label(f"key{n}") for n, key in enumerate(keys)))
+            .where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
+            .order_by(*order)
+            .limit(cap + 1)
+            .subquery()
+        )
+        parts.append(
+            select(
+                written(number).label("section"),
+                part.c.id,
+                part.c.key0,
+                part.c.key1,
+                part.c.key2,
+            )
+        )
+    return union_all(*parts)  # type: ignore[return-value]
+
+
+# The deadlines shown, by id, with what the board shows of their cases; and the meetings of
+# the material shown. The same statements for every reader.
+_DEADLINES_BY_ID = (
+    select(
+        Deadline.id,
+        Deadline.kind,
+        Deadline.due_at,
+        Deadline.meeting_id,
+        Case.id,
+        Case.title,
+        Case.process,
+        Case.process_version,
+        Case.state,
+    )
+    .join(Case, Case.id == Deadline.case_id)
+    .where(Deadline.id.in_(bindparam("ids", expanding=True)))
+)
+_MEETINGS_BY_ID = (
+    select(Meeting)
+    .where(Meeting.id.in_(bindparam("ids", expanding=True)))
+    .options(joinedload(Meeting.body))
+)
+
+
 def _first_deadlines(
     session: Session,
-    section: str,
     roles: Roles,
-    now: datetime,
     visible: ColumnElement[bool],
-) -> Section[tuple[Deadline, Meeting | None]]:
-    conditions = _deadline_conditions(section, roles.secretariats, now)
-    query = (
-        select(Deadline, Meeting)
-        .join(Case, Case.id == Deadline.case_id)
-        .outerjoin(Meeting, Meeting.id == Deadline.meeting_id)
-        .where(*conditions, visible)
-    )
-    shown = DEADLINE_SHOWN[section]
-    # The material is shown by meeting: read it in meeting order, from the coming meetings.
-    order = (
-        (Meeting.starts_at, Meeting.id, Deadline.due_at, Deadline.id)
-        if section == MATERIAL
-        else (Deadline.due_at, Deadline.id)
-    )
-    found = session.execute(
-        query.options(contains_eager(Deadline.case), joinedload(Meeting.body))
-        .order_by(*order)
-        .limit(shown)
-    ).all()
-    rows = [(deadline, meeting) for deadline, meeting in found]
-    if len(rows) < shown:
-        return Section(rows, len(rows))
-    ids = select(Deadline.id).join(Case, Case.id == Deadline.case_id).where(*conditions, visible)
-    if section == MATERIAL:
-        total, more = count_capped(session, ids)
-        return Section(rows, max(total, shown), more)
-    # The rest are counted on from the last row shown, so the due index is walked once.
-    last = rows[-1][0]
-    after = keyset.beyond(
-        Deadline.due_at,
-        Deadline.id,
-        keyset.Cursor(last.due_at, last.id),
-        descending=False,
-        nullable=False,
-    )
-    rest, more = count_capped(session, ids.where(after), SECTION_COUNT_CAP - shown)
-    return Section(rows, shown + rest, more)
-
-
-def _deadline_section(
-    session: Session,
-    section: str,
-    roles: Roles,
-    now: datetime,
-    visible: ColumnElement[bool],
+    moments: dict[str, datetime],
     known: Definitions,
-) -> Section[DeadlineRow]:
-    found = _first_deadlines(session, section, roles, now, visible)
-    rows = [DeadlineRow(d, d.case, _state_label(d.case, known), m) for d, m in found]
-    return Section(rows, found.total, found.more_than_cap)
-
-
-def _state_label(case: Case, known: Definitions) -> str:
-    state = known[(case.process, case.process_version)].states.get(case.state)
-    return label(state) if state else case.state
-
-
-def _overdue(
-    session: Session,
-    roles: Roles,
-    now: datetime,
-    visible: ColumnElement[bool],
-    known: Definitions,
-) -> Section[OverdueRow]:
-    """The open deadlines of the secretariat's bodies that have passed, the oldest first."""
-    found = _first_deadlines(session, OVERDUE, roles, now, visible)
-    rows: list[OverdueRow] = []
-    for deadline, _meeting in found:
-        case: Case = deadline.case
-        days = (local_date(now) - local_date(deadline.due_at)).days
-        rows.append(OverdueRow(deadline, case, _state_label(case, known), days))
-    return Section(rows, found.total, found.more_than_cap)
+) -> dict[str, Section[DeadlineRow]]:
+    found: dict[str, list[tuple[Any, ...]]] = {section: [] for section in DEADLINE_SECTIONS}
+    for number, deadline_id, *keys in session.execute(
+        _deadline_ids(roles.secretariats, visible, SECTION_COUNT_CAP), moments
+    ):
+        found[DEADLINE_SECTIONS[number]].append((*keys, deadline_id))
+    ids = {
+        section: [row[-1] for row in sorted(rows)[: SECTION_COUNT_CAP + 1]]
+        for section, rows in found.items()
+    }
+    shown = [i for section, some in ids.items() for i in some[: DEADLINE_SHOWN[section]]]
+    rows: dict[int, DeadlineRow] = {}
+    if shown:
+        read = session.execute(_DEADLINES_BY_ID, {"ids": shown}).all()
+        meeting_ids = sorted({row[3] for row in read if row[3] is not None})
+        meetings = (
+            {m.id: m for m in session.scalars(_MEETINGS_BY_ID, {"ids": meeting_ids})}
+            if meeting_ids
+            else {}
+        )
+        for deadline_id, kind, due_at, meeting_id, case_id, title, *at in read:
+            definition = known.get((at[0], at[1]))
+            state = definition.states.get(at[2]) if definition else None
+            rows[deadline_id] = DeadlineRow(
+                ShownDeadline(deadline_id, kind, due_at, meeting_id),
+                ShownCase(case_id, title),
+                label(state) if state else at[2],
+                meetings.get(meeting_id) if meeting_id is not None else None,
+            )
+    return {
+        section: Section(
+            [rows[i] for i in some[: DEADLINE_SHOWN[section]] if i in rows],
+            min(len(some), SECTION_COUNT_CAP),
+            len(some) > SECTION_COUNT_CAP,
+        )
+        for section, some in ids.items()
+    }
 
 
 # The case page's statements, built once with the case as a parameter: building a statement

@@ -8,11 +8,13 @@ its consultation state before the deadline only when everyone has answered
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, or_, select
 from sqlalchemy.orm import Session
 
 from models import (
@@ -346,6 +348,28 @@ def awaited_answers(
     """The rounds still waiting for the user's answer, earliest deadline first (for the
     dashboard): one statement, and the case's process definition only when there are any."""
     rows = session.execute(
+        _awaited_query(user.party_id is not None, limit),
+        {"user_id": user.id, "party_id": user.party_id},
+    ).all()
+    return [
+        AwaitedAnswer(response_id, title, deadline, case, body_name or party_name or "?")
+        for response_id, title, deadline, case, party_name, body_name in rows
+        if runs_consultation(case)
+    ]
+
+
+@functools.lru_cache(maxsize=8)
+def _awaited_query(with_party: bool, limit: int) -> Select[Any]:
+    # Every front page asks: the statement is built once, the user bound when it runs.
+    bodies = select(Membership.body_id).where(
+        Membership.user_id == bindparam("user_id"),
+        Membership.active.is_(True),
+        Membership.role != Role.OBSERVER,
+    )
+    mine: ColumnElement[bool] = ConsultationResponse.body_id.in_(bodies)
+    if with_party:
+        mine = mine | (ConsultationResponse.party_id == bindparam("party_id"))
+    return (
         select(ConsultationResponse.id, Consultation.title, Consultation.deadline, Case)
         .add_columns(Party.name, Body.name)
         .join(Consultation, Consultation.id == ConsultationResponse.consultation_id)
@@ -353,18 +377,13 @@ def awaited_answers(
         .outerjoin(Party, Party.id == ConsultationResponse.party_id)
         .outerjoin(Body, Body.id == ConsultationResponse.body_id)
         .where(
-            _answerable_by(user),
+            mine,
             ConsultationResponse.status == ResponseStatus.PENDING,
             Consultation.created_at >= Case.state_entered_at,
         )
         .order_by(Consultation.deadline, ConsultationResponse.id)
         .limit(limit)
-    ).all()
-    return [
-        AwaitedAnswer(response_id, title, deadline, case, body_name or party_name or "?")
-        for response_id, title, deadline, case, party_name, body_name in rows
-        if runs_consultation(case)
-    ]
+    )
 
 
 def all_answered(session: Session, case: Case) -> bool:

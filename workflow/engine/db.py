@@ -10,6 +10,7 @@ transaction after another writer committed (SQLITE_BUSY_SNAPSHOT, which no timeo
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,7 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    literal_column,
+    make_url,
+    text,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("var") / "aftaleflow.db"
@@ -74,6 +84,23 @@ def holds_write_lock(conn: Connection) -> bool:
 
 def _total_changes(conn: Connection) -> int:
     return int(conn.connection.dbapi_connection.total_changes)  # type: ignore[union-attr]
+
+
+# A process's, state's or trigger's name, as the definition loader allows it.
+_DEFINED_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def written(value: str | int) -> ColumnElement[Any]:
+    """A name or version number of the process definitions, written into the SQL instead of
+    bound: the conditions over every stored version's states (which cases are open, which
+    a chair decides, which are private) list a hundred of them, the same for every reader,
+    and SQLAlchemy handles each bound value (an IN list expanded anew) on every execution.
+    Only what the loader accepts as a name (`[a-z][a-z0-9_]*`) or a whole number is taken."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return literal_column(str(int(value)))
+    if isinstance(value, str) and _DEFINED_NAME.fullmatch(value):
+        return literal_column(f"'{value}'")
+    raise ValueError(f"not a defined name or number: {value!r}")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:

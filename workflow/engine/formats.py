@@ -64,6 +64,18 @@ def format_datetime(value: datetime, locale: str = DANISH) -> str:
 
 def format_number(value: Decimal | int | float, locale: str = DANISH) -> str:
     """'2.400.000' or '1.234,50' (English '2,400,000'): øre only when there are any."""
+    if type(value) is int:
+        return _format_whole(value, locale)
+    return _format_decimal(value, locale)
+
+
+@functools.lru_cache(maxsize=4096)
+def _format_whole(value: int, locale: str) -> str:
+    # Counts (a section's total, a page's) are spelt many times a page, always the same way.
+    return _format_decimal(value, locale)
+
+
+def _format_decimal(value: Decimal | int | float, locale: str) -> str:
     # Room for every digit: an amount stored before amounts were bounded (SQLite keeps what
     # it is given) must still show, not stop the page at rounding.
     with decimal.localcontext(prec=100):

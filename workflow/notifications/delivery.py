@@ -31,7 +31,19 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_datetime
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, not_, or_, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from models import Case, Membership, Notification, User
@@ -751,30 +763,48 @@ def failed_notifications(
 
     This is what a secretariat sees: who did not get which message, and why.
     """
+    ids: tuple[int, ...] | None = None
+    if body_ids is not None:
+        ids = tuple(sorted(set(body_ids)))
+        if not ids:
+            return []
+    statement = _failed_query(ids, since is not None, limit, visible)
+    return list(session.scalars(statement, {"since": since} if since is not None else {}))
+
+
+@functools.lru_cache(maxsize=1024)
+def _failed_query(
+    body_ids: tuple[int, ...] | None,
+    since: bool,
+    limit: int,
+    visible: ColumnElement[bool] | None,
+) -> Select[tuple[Notification]]:
+    # The front page asks on every view: the statement is kept per bodies and access rule (the
+    # policy keeps the rule per standing), so SQLAlchemy keys it once.
     query = select(Notification).where(
         Notification.failed_at.is_not(None), not_(_cancelled()), about_visible(visible)
     )
     if body_ids is not None:
-        ids = list(body_ids)
-        if not ids:
-            return []
         # Correlated, so the database reads the few failed notifications by their index and
         # checks each, rather than looking up the notifications of every case of the bodies.
         member = exists().where(
             Membership.user_id == Notification.recipient_id,
-            Membership.body_id.in_(ids),
+            Membership.body_id.in_(body_ids),
             Membership.active.is_(True),
         )
-        case_here = exists().where(Case.id == Notification.case_id, Case.current_body_id.in_(ids))
+        case_here = exists().where(
+            Case.id == Notification.case_id, Case.current_body_id.in_(body_ids)
+        )
         query = query.where(or_(member, case_here))
-    if since is not None:
-        query = query.where(Notification.failed_at >= since)
-    query = (
+    if since:
+        query = query.where(
+            Notification.failed_at >= bindparam("since", type_=Notification.failed_at.type)
+        )
+    return (
         query.options(selectinload(Notification.recipient))
         .order_by(Notification.failed_at.desc(), Notification.id.desc())
         .limit(limit)
     )
-    return list(session.scalars(query))
 
 
 def cancel_pending(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from models import Body, BodyKind, Case, CaseEvent, Meeting, Membership, User
@@ -57,20 +57,22 @@ def _decided_by(session: Session, event: CaseEvent, case: Case, state_body: str)
 
 def observer_bodies_of(session: Session, user: User) -> list[str]:
     """The observer bodies (KKR, KKU …) the user holds an active membership of."""
-    return list(
-        session.scalars(
-            select(Body.code)
-            .join(Membership, Membership.body_id == Body.id)
-            .where(
-                Membership.user_id == user.id,
-                Membership.active.is_(True),
-                Body.kind == BodyKind.OBSERVER,
-                Body.active.is_(True),
-            )
-            .distinct()
-            .order_by(Body.code)
-        )
+    return list(session.scalars(_OBSERVER_BODIES_OF, {"user_id": user.id}))
+
+
+# Every front page asks: built once (its SQL cache key with it).
+_OBSERVER_BODIES_OF = (
+    select(Body.code)
+    .join(Membership, Membership.body_id == Body.id)
+    .where(
+        Membership.user_id == bindparam("user_id"),
+        Membership.active.is_(True),
+        Body.kind == BodyKind.OBSERVER,
+        Body.active.is_(True),
     )
+    .distinct()
+    .order_by(Body.code)
+)
 
 
 def observer_codes(session: Session) -> set[str]:
