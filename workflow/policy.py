@@ -582,8 +582,23 @@ def may(
 
 def bodies_where(session: Session, user: User | None, action: str) -> list[Body]:
     """The active bodies, by code, on which `user` may take `action` (for form choices)."""
-    bodies = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code))
-    return [body for body in bodies if may(user, action, body, session)]
+    query = select(Body).where(Body.active.is_(True)).order_by(Body.code)
+    who = standing(session, user)
+    if not who.is_admin and _member_bodies_only(RULES[(action, "body")]):
+        # Only a role in the body itself can grant the action: ask about those bodies alone.
+        query = query.where(Body.id.in_(sorted(who.body_ids)))
+    return [body for body in session.scalars(query) if may(user, action, body, session)]
+
+
+def _member_bodies_only(rule: Rule) -> bool:
+    """Whether, for someone who is not an administrator, every grant of `rule` is a role held
+    in the body asked about ("planner@body", with or without a condition)."""
+    grants = [text.partition(" if ")[0] for text in rule.grants]
+    return all(
+        grant == "admin"
+        or (grant.partition("@")[2] == "body" and grant.partition("@")[0] != "party")
+        for grant in grants
+    )
 
 
 def require(
