@@ -21,7 +21,7 @@ import flask_babel
 import flask_login  # type: ignore[import-untyped,unused-ignore]
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Flask, g, has_request_context
+from flask import Flask, g, has_app_context, has_request_context
 from flask_babel import Babel, get_locale, get_translations
 
 from workflow.engine import formats
@@ -188,8 +188,17 @@ def meeting_title(meeting: _Titled) -> str:
 
 def _translations() -> Any:
     """This request's catalogue in its current language (`force_locale` may change it)."""
+    # Read through `g` once: each use of the proxy costs more calls than the look-up itself,
+    # and a template translates a hundred strings. Flask-Babel keeps the request's locale on
+    # `g._flask_babel.babel_locale` (`force_locale` replaces it): while that is the locale the
+    # catalogue was kept for, the catalogue is this request's; otherwise ask Flask-Babel.
+    if has_app_context():
+        found = g._get_current_object().__dict__  # type: ignore[attr-defined]
+        cached = found.get("aftaleflow_translations")
+        babel = found.get("_flask_babel")
+        if cached is not None and cached[0] is getattr(babel, "babel_locale", None):
+            return cached[1]
     locale = get_locale()
-    cached = g.get("aftaleflow_translations")
     if cached is None or cached[0] is not locale:
         cached = (locale, get_translations())
         g.aftaleflow_translations = cached
