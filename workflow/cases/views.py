@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from models import Body, Case, CaseExpense, Party, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
-from workflow.cases import choices, confirmation, queries
+from workflow.cases import choices, confirmation, queries, table
 from workflow.cases.bulk_views import MAX_CASES
 from workflow.cases.forms import (
     EXPENSE_ROWS,
@@ -45,6 +45,7 @@ from workflow.web import db
 from workflow.web.i18n import _, current_locale, label, pick
 
 bp = Blueprint("cases", __name__, url_prefix="/sager")
+bp.add_app_template_global(table.case_table_rows, "case_table_rows")
 
 SORT_KEYS = ("aendret", "oprettet", "frist", "titel", "nr")
 
