@@ -193,7 +193,7 @@ def _translations() -> Any:
     # `g._flask_babel.babel_locale` (`force_locale` replaces it): while that is the locale the
     # catalogue was kept for, the catalogue is this request's; otherwise ask Flask-Babel.
     if has_app_context():
-        found = g._get_current_object().__dict__  # type: ignore[attr-defined]
+        found = g._get_current_object().__dict__
         cached = found.get("aftaleflow_translations")
         babel = found.get("_flask_babel")
         if cached is not None and cached[0] is getattr(babel, "babel_locale", None):
