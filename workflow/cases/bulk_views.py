@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
-from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, or_, select
 
-from models import Case, Meeting, MeetingStatus
+from models import Body, Case, Meeting, MeetingStatus
 from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.cases import confirmation, queries
@@ -24,7 +24,7 @@ from workflow.engine.errors import WorkflowError
 from workflow.engine.formandskab import PROPOSED
 from workflow.engine.processes import registry
 from workflow.web import db
-from workflow.web.i18n import _, format_datetime, label, meeting_title, pick
+from workflow.web.i18n import _, current_locale, format_datetime, label, meeting_title, pick
 
 bp = Blueprint("bulk", __name__, url_prefix="/sager")
 
@@ -67,6 +67,51 @@ def _selection(checked: list[str]) -> list[tuple[int, int]]:
     return chosen
 
 
+# Built once (see cases.queries._CASE_PAGE): the meetings as plain rows with their body.
+_BULK_MEETINGS = (
+    select(Meeting.id, Meeting.title, Meeting.starts_at, Body.code, Body.name)
+    .join(Body, Body.id == Meeting.body_id)
+    .where(
+        Meeting.body_id.in_(bindparam("body_ids", expanding=True)),
+        Meeting.status != MeetingStatus.CANCELLED,
+        Meeting.starts_at >= bindparam("earliest", type_=Meeting.starts_at.type),
+        or_(
+            Meeting.starts_at <= bindparam("now", type_=Meeting.starts_at.type),
+            Meeting.status.in_(sorted(engine.HELD_STATUSES)),
+        ),
+    )
+    .order_by(Meeting.starts_at, Meeting.id)
+    .limit(MEETINGS_LIMIT)
+)
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
+
+
+@dataclass(frozen=True)
+class _MeetingRow:
+    """What `meeting_title` reads of a meeting."""
+
+    title: str | None
+    body: _Named
+
+
+@lru_cache(maxsize=256)
+def _meeting_options(locale: str, rows: tuple[tuple[Any, ...], ...]) -> tuple[Option, ...]:
+    """The options for these meetings' rows, spelt once per language (`locale`, the
+    request's) and rows."""
+    return tuple(
+        Option(
+            str(meeting_id),
+            f"{code}: {meeting_title(_MeetingRow(title, _Named(name)))} – "
+            f"{format_datetime(starts_at)}",
+        )
+        for meeting_id, title, starts_at, code, name in rows
+    )
+
+
 def bulk_meetings() -> list[Option]:
     """The meetings of the user's chaired and secretariat bodies a decision can be put on."""
     user = current_user()
@@ -75,23 +120,11 @@ def bulk_meetings() -> list[Option]:
     now = clock.now()
     session = db()
     bodies = [b.id for b in policy.bodies_where(session, user, "plan_meetings")]
-    meetings = session.scalars(
-        select(Meeting)
-        .where(
-            Meeting.body_id.in_(bodies),
-            Meeting.status != MeetingStatus.CANCELLED,
-            Meeting.starts_at >= now - MEETINGS_BEFORE,
-            or_(Meeting.starts_at <= now, Meeting.status.in_(engine.HELD_STATUSES)),
-        )
-        .options(joinedload(Meeting.body))
-        .order_by(Meeting.starts_at, Meeting.id)
-        .limit(MEETINGS_LIMIT)
+    rows = session.execute(
+        _BULK_MEETINGS, {"body_ids": bodies, "earliest": now - MEETINGS_BEFORE, "now": now}
     )
     # Several bodies' meetings share the select: name each one's body.
-    return [
-        Option(str(m.id), f"{m.body.code}: {meeting_title(m)} – {format_datetime(m.starts_at)}")
-        for m in meetings
-    ]
+    return list(_meeting_options(current_locale(), tuple(tuple(row) for row in rows)))
 
 
 @bp.app_context_processor

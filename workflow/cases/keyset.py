@@ -27,6 +27,15 @@ class Cursor:
     case_id: int
 
 
+@dataclass(frozen=True)
+class Bound:
+    """A cursor's position as bound parameters (`value` None: among the rows without a
+    value), so that a page's statement is built once per shape and reused with new values."""
+
+    value: Any
+    case_id: Any
+
+
 def encode(value: datetime | str | int | None, case_id: int) -> str:
     """The cursor of a row, as it goes in the address."""
     plain = value.isoformat() if isinstance(value, datetime) else value
@@ -62,7 +71,7 @@ def decode(text: str | None, kind: type) -> Cursor | None:
 def beyond(
     column: SQLColumnExpression[Any],
     id_column: SQLColumnExpression[int],
-    cursor: Cursor,
+    cursor: Cursor | Bound,
     *,
     descending: bool,
     nullable: bool,
@@ -84,7 +93,7 @@ def beyond(
 def before(
     column: SQLColumnExpression[Any],
     id_column: SQLColumnExpression[int],
-    cursor: Cursor,
+    cursor: Cursor | Bound,
     *,
     descending: bool,
     nullable: bool,

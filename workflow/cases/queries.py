@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from sqlalchemy import (
     BindParameter,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from models import (
     Body,
@@ -158,6 +159,35 @@ class CaseRow:
     process_title: str
     state_label: str
     next_deadline: datetime | None
+
+    # What a table of cases shows of the case, named as ListRow names it (one table for both).
+    @property
+    def id(self) -> int:
+        return self.case.id
+
+    @property
+    def version(self) -> int:
+        return self.case.version
+
+    @property
+    def title(self) -> str:
+        return self.case.title
+
+    @property
+    def origin_code(self) -> str:
+        return self.case.originating_body.code
+
+    @property
+    def origin_name(self) -> str:
+        return self.case.originating_body.name
+
+    @property
+    def body_code(self) -> str:
+        return self.case.current_body.code
+
+    @property
+    def body_name(self) -> str:
+        return self.case.current_body.name
 
 
 @dataclass(frozen=True)
@@ -1194,7 +1224,7 @@ COUNT_CAP = 1_000
 class CasePage:
     """One page of the filtered case list and the cursors of the pages around it."""
 
-    rows: list[CaseRow]
+    rows: list[ListRow]
     total: int  # exact up to COUNT_CAP
     more_than_cap: bool  # more than COUNT_CAP cases match
     next_cursor: str | None
@@ -1222,43 +1252,51 @@ SORT_KINDS: dict[str, tuple[type, bool]] = {
 }
 
 
+def _param(name: str, value: Any, column: Any) -> Any:
+    """A named parameter holding `value`, typed as `column`: the statement built with it can be
+    kept and run again with other values (see `list_cases`)."""
+    return bindparam(name, value, type_=column.type)
+
+
 def filtered_cases(
     criteria: CaseFilter, now: datetime, visible: ColumnElement[bool]
 ) -> Select[tuple[Case]]:
-    """The cases matching `criteria` among the `visible` ones (workflow.policy), unordered."""
+    """The cases matching `criteria` among the `visible` ones (workflow.policy), unordered.
+
+    Every value is a named parameter, so the statement's shape depends only on which filters
+    are set (`_shape`) and the same statement can be run with another request's values."""
     query = select(Case).where(visible)
     if criteria.process:
-        query = query.where(Case.process == criteria.process)
+        query = query.where(Case.process == _param("process", criteria.process, Case.process))
     if criteria.state:
-        query = query.where(Case.state == criteria.state)
+        query = query.where(Case.state == _param("state", criteria.state, Case.state))
     if criteria.body_id is not None:
-        query = query.where(
-            or_(
-                Case.current_body_id == criteria.body_id,
-                Case.originating_body_id == criteria.body_id,
-            )
-        )
+        body = _param("body_id", criteria.body_id, Case.current_body_id)
+        query = query.where(or_(Case.current_body_id == body, Case.originating_body_id == body))
     if criteria.focus_area_id is not None:
-        query = query.where(Case.focus_area_id == criteria.focus_area_id)
+        focus = _param("focus_area_id", criteria.focus_area_id, Case.focus_area_id)
+        query = query.where(Case.focus_area_id == focus)
     if criteria.national_goal_id is not None:
+        goal_column = case_national_goals.c.national_goal_id
+        goal = _param("national_goal_id", criteria.national_goal_id, goal_column)
         query = query.where(
-            Case.id.in_(
-                select(case_national_goals.c.case_id).where(
-                    case_national_goals.c.national_goal_id == criteria.national_goal_id
-                )
-            )
+            Case.id.in_(select(case_national_goals.c.case_id).where(goal_column == goal))
         )
     if criteria.overdue:
         # The earliest open deadline has passed exactly when some open deadline has.
-        query = query.where(Case.next_due_at < now)
+        query = query.where(Case.next_due_at < _param("now", now, Case.next_due_at))
     if criteria.section_clause is not None:
         query = query.where(criteria.section_clause)
     if criteria.text.strip():
-        pattern = "%" + _escape_like(criteria.text.strip()) + "%"
+        pattern = _param("pattern", _pattern(criteria.text), Case.title)
         query = query.where(
             or_(Case.title.ilike(pattern, escape="\\"), Case.summary.ilike(pattern, escape="\\"))
         )
     return query
+
+
+def _pattern(text: str) -> str:
+    return "%" + _escape_like(text.strip()) + "%"
 
 
 def _escape_like(text: str) -> str:
@@ -1278,6 +1316,147 @@ def _ordered(query: Select[Any], criteria: CaseFilter, *, backwards: bool = Fals
     return query.order_by(primary, tie)
 
 
+@dataclass(frozen=True)
+class ListRow:
+    """A case as the case list shows it, read as plain columns (no ORM objects): its process
+    and state in the reader's language, both bodies' codes and names, its next deadline."""
+
+    id: int
+    version: int
+    title: str
+    process_title: str
+    state_label: str
+    origin_code: str
+    origin_name: str
+    body_code: str
+    body_name: str
+    next_deadline: datetime | None
+
+
+_ORIGIN_BODY = aliased(Body, name="origin_body")
+_CURRENT_BODY = aliased(Body, name="current_body")
+# The columns a row of the list shows, for a page's ids: built once (see _CASE_PAGE).
+_LIST_ROWS = (
+    select(
+        Case.id,
+        Case.version,
+        Case.title,
+        Case.process,
+        Case.process_version,
+        Case.state,
+        Case.next_due_at,
+        _ORIGIN_BODY.code,
+        _ORIGIN_BODY.name,
+        _CURRENT_BODY.code,
+        _CURRENT_BODY.name,
+    )
+    .join(_ORIGIN_BODY, _ORIGIN_BODY.id == Case.originating_body_id)
+    .join(_CURRENT_BODY, _CURRENT_BODY.id == Case.current_body_id)
+    .where(Case.id.in_(bindparam("ids", expanding=True)))
+)
+
+
+def list_rows(session: Session, ids: Sequence[int]) -> list[ListRow]:
+    """The list's rows of these cases, in the order of `ids`."""
+    if not ids:
+        return []
+    known = definitions(session)
+    english = i18n.is_english()
+    labels: dict[tuple[str, int, str], tuple[str, str]] = {}
+    found: dict[int, ListRow] = {}
+    for row in session.execute(_LIST_ROWS, {"ids": list(ids)}):
+        (case_id, version, title, process, process_version, state, due_at) = row[:7]
+        origin_code, origin_name, body_code, body_name = row[7:]
+        key = (process, process_version, state)
+        if key not in labels:
+            definition = known[(process, process_version)]
+            spec = definition.states[state]
+            labels[key] = (
+                (definition.title_en if english and definition.title_en else definition.title),
+                (spec.label_en if english and spec.label_en else spec.label),
+            )
+        process_title, state_label = labels[key]
+        found[case_id] = ListRow(
+            case_id,
+            version,
+            title,
+            process_title,
+            state_label,
+            origin_code,
+            origin_name,
+            body_code,
+            body_name,
+            due_at,
+        )
+    return [found[case_id] for case_id in ids if case_id in found]
+
+
+@dataclass(frozen=True)
+class _ListStatements:
+    """The statements of one shape of the list, kept with the access rule they were built on."""
+
+    visible: ColumnElement[bool]
+    count: Select[tuple[int]]
+    page: Select[Any]
+
+
+# Statements by shape (which filters are set, the order, the kind of cursor) and access rule:
+# a statement built once keeps its SQL cache key, which is otherwise walked anew on every
+# request (the access rule alone is a large condition). The rules are kept per standing by
+# workflow.policy, so a few hundred shapes cover every reader and filter in use.
+_LIST_STATEMENTS: OrderedDict[tuple[Any, ...], _ListStatements] = OrderedDict()
+_LIST_STATEMENTS_KEPT = 256
+
+
+def _list_statements(
+    criteria: CaseFilter,
+    now: datetime,
+    visible: ColumnElement[bool],
+    cursor: keyset.Cursor | None,
+    backwards: bool,
+    nullable: bool,
+) -> _ListStatements:
+    shape = (
+        id(visible),
+        bool(criteria.process),
+        bool(criteria.state),
+        criteria.body_id is not None,
+        criteria.focus_area_id is not None,
+        criteria.national_goal_id is not None,
+        criteria.overdue,
+        bool(criteria.text.strip()),
+        criteria.sort,
+        criteria.descending,
+        None if cursor is None else (backwards, cursor.value is None),
+        nullable,
+    )
+    kept = _LIST_STATEMENTS.get(shape) if criteria.section_clause is None else None
+    if kept is not None and kept.visible is visible:
+        _LIST_STATEMENTS.move_to_end(shape)
+        return kept
+    query = filtered_cases(criteria, now, visible)
+    capped = query.with_only_columns(Case.id).limit(bindparam("count_limit")).subquery()
+    count = select(func.count()).select_from(capped)
+    sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
+    column = cast(ColumnElement[Any], SORT_COLUMNS[sort]())
+    keyed = query.with_only_columns(Case.id, column)
+    if cursor is not None:
+        position = keyset.Bound(
+            None if cursor.value is None else bindparam("cursor_value", type_=column.type),
+            bindparam("cursor_id", type_=Case.id.type),
+        )
+        bounds = {"descending": criteria.descending, "nullable": nullable}
+        edge = keyset.before if backwards else keyset.beyond
+        keyed = keyed.where(edge(column, Case.id, position, **bounds))
+    page = _ordered(keyed, criteria, backwards=backwards).limit(bindparam("page_limit"))
+    built = _ListStatements(visible, count, page)
+    if criteria.section_clause is None:
+        _LIST_STATEMENTS[shape] = built
+        while len(_LIST_STATEMENTS) > _LIST_STATEMENTS_KEPT:
+            _LIST_STATEMENTS.popitem(last=False)
+    return built
+
+
 def list_cases(
     session: Session,
     criteria: CaseFilter,
@@ -1287,34 +1466,35 @@ def list_cases(
 ) -> CasePage:
     """One page of the visible cases matching `criteria`: after (or before) a cursor through
     the sort column's index, never OFFSET; the count stops at COUNT_CAP."""
-    query = filtered_cases(criteria, now, visible)
-    capped = query.with_only_columns(Case.id).limit(COUNT_CAP + 1).subquery()
-    total = session.scalar(select(func.count()).select_from(capped)) or 0
     sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
-    column = SORT_COLUMNS[sort]()
     kind, nullable = SORT_KINDS[sort]
     nullable = nullable and not (sort == "frist" and criteria.overdue)
     after = keyset.decode(criteria.after, kind)
     before = keyset.decode(criteria.before, kind) if after is None else None
-    keyed = query.with_only_columns(Case.id, column)
-    bounds = {"descending": criteria.descending, "nullable": nullable}
+    cursor = after or before
+    statements = _list_statements(criteria, now, visible, cursor, before is not None, nullable)
+    values: dict[str, Any] = {
+        "process": criteria.process,
+        "state": criteria.state,
+        "body_id": criteria.body_id,
+        "focus_area_id": criteria.focus_area_id,
+        "national_goal_id": criteria.national_goal_id,
+        "now": now,
+        "pattern": _pattern(criteria.text),
+        "count_limit": COUNT_CAP + 1,
+        "page_limit": page_size + 1,
+    }
+    if cursor is not None:
+        values |= {"cursor_value": cursor.value, "cursor_id": cursor.case_id}
+    total = session.scalar(statements.count, values) or 0
+    found = [tuple(row) for row in session.execute(statements.page, values)]
     if before is not None:
-        keyed = keyed.where(keyset.before(column, Case.id, before, **bounds))
-        found = list(
-            session.execute(_ordered(keyed, criteria, backwards=True).limit(page_size + 1))
-        )
         has_previous, has_next = len(found) > page_size, True
         found = found[:page_size][::-1]
     else:
-        if after is not None:
-            keyed = keyed.where(keyset.beyond(column, Case.id, after, **bounds))
-        found = list(session.execute(_ordered(keyed, criteria).limit(page_size + 1)))
         has_previous, has_next = after is not None, len(found) > page_size
         found = found[:page_size]
-    ids = [case_id for case_id, _value in found]
-    rows = case_rows(session, select(Case).where(Case.id.in_(ids))) if ids else []
-    order = {case_id: index for index, case_id in enumerate(ids)}
-    rows.sort(key=lambda row: order[row.case.id])
+    rows = list_rows(session, [case_id for case_id, _value in found])
     first, last = (found[0], found[-1]) if found else (None, None)
     return CasePage(
         rows,

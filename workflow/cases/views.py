@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 from models import Body, Case, CaseExpense, Meeting, Party, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
-from workflow.cases import confirmation, queries
+from workflow.cases import choices, confirmation, queries, table
 from workflow.cases.bulk_views import MAX_CASES
 from workflow.cases.forms import (
     EXPENSE_ROWS,
@@ -33,7 +33,7 @@ from workflow.cases.forms import (
     meeting_options,
     read_action_input,
 )
-from workflow.cases.queries import CaseRow
+from workflow.cases.queries import ListRow
 from workflow.engine import clock, diagram, values
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
@@ -46,6 +46,7 @@ from workflow.web import db
 from workflow.web.i18n import _, current_locale, label, pick
 
 bp = Blueprint("cases", __name__, url_prefix="/sager")
+bp.add_app_template_global(table.case_table_rows, "case_table_rows")
 
 SORT_KEYS = ("aendret", "oprettet", "frist", "titel", "nr")
 
@@ -56,14 +57,6 @@ def missing_version() -> str:
         "Formularen mangler sagens version, så en samtidig ændring kan ikke opdages. "
         "Genindlæs sagen, og prøv igen."
     )
-
-
-@dataclass(frozen=True)
-class StateOption:
-    """A state in the list filter; its value names the process too."""
-
-    value: str
-    label: str
 
 
 @dataclass(frozen=True)
@@ -144,21 +137,6 @@ def parse_case_filter(
     return ParsedFilter(criteria, selected, chosen)
 
 
-def bulk_triggers(processes: list[ProcessDefinition]) -> list[tuple[str, list[StateOption]]]:
-    """The actions offered for several cases at once, grouped by process."""
-    return [
-        (
-            pick(p.title, p.title_en),
-            [
-                StateOption(f"{p.name}:{t.trigger}", label(t))
-                for t in p.transitions
-                if not t.automatic_only
-            ],
-        )
-        for p in processes
-    ]
-
-
 @dataclass(frozen=True)
 class KeptBulkInput:
     """A bulk action's input brought back from its confirmation page (cancelled): nothing lost."""
@@ -171,7 +149,7 @@ class KeptBulkInput:
 
 
 def kept_bulk_input(
-    session: Session, user: User | None, args: MultiDict[str, str], rows: Sequence[CaseRow]
+    session: Session, user: User | None, args: MultiDict[str, str], rows: Sequence[ListRow]
 ) -> KeptBulkInput:
     """Read `valgt` ('case_id:version'), `handling`, `kommentar` and `meeting_id` from the query.
 
@@ -183,7 +161,7 @@ def kept_bulk_input(
         number, seen = values.parse_id(case_id), values.parse_id(version)
         if number is not None and seen is not None:
             chosen[number] = f"{number}:{seen}"
-    shown = {row.case.id for row in rows}
+    shown = {row.id for row in rows}
     elsewhere = []
     for number, value in chosen.items():
         if number in shown:
@@ -210,28 +188,18 @@ def index() -> str:
     parsed = parse_case_filter(session, request.args, user)
     visible = policy.visible_cases(session, user)
     page = queries.list_cases(session, parsed.criteria, clock.now(), visible)
-    state_groups = [
-        (
-            pick(p.title, p.title_en),
-            [StateOption(f"{p.name}:{s.name}", label(s)) for s in p.states.values()],
-        )
-        for p in processes
-        if not parsed.criteria.process or p.name == parsed.criteria.process
-    ]
     bulk = policy.may(user, "act_in_bulk", None, session)
     kept = kept_bulk_input(session, user, request.args, page.rows) if bulk else None
     return render_template(
         "cases/index.html",
         page=page,
-        processes=processes,
-        state_groups=state_groups,
-        bodies=queries.active_bodies(session),
-        focus_areas=queries.focus_areas(session),
-        goals=queries.national_goals(session),
+        choices=choices.filter_choices(
+            session, processes, parsed.selected, parsed.criteria.process
+        ),
         selected=parsed.selected,
         sort_chosen=parsed.sort_chosen,
         filter_args={k: v for k, v in parsed.selected.items() if v and k != "sortering"},
-        bulk_groups=bulk_triggers(processes) if bulk else None,
+        bulk_actions=choices.bulk_choices(processes, kept.action if kept else "") if bulk else None,
         kept=kept,
         sections=queries.SECTION_LABELS,
     )

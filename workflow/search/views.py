@@ -8,14 +8,13 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 from workflow.auth.login import current_actor, login_required
-from workflow.cases import queries as case_queries
-from workflow.cases.views import StateOption, parse_case_filter
+from workflow.cases import choices
+from workflow.cases.views import parse_case_filter
 from workflow.engine import clock, values
 from workflow.engine.processes import registry
 from workflow.search import queries
 from workflow.search.index import KINDS
 from workflow.web import db
-from workflow.web.i18n import label, pick
 
 bp = Blueprint("search", __name__, url_prefix="/soeg")
 
@@ -75,24 +74,12 @@ def index() -> str:
     search, selected = parse_search(request.args)
     results = queries.search(session, current_actor(), search) if search.text else None
     processes = registry.all_latest(session)
-    state_groups = [
-        (
-            pick(p.title, p.title_en),
-            [StateOption(f"{p.name}:{s.name}", label(s)) for s in p.states.values()],
-        )
-        for p in processes
-        if not search.process or p.name == search.process
-    ]
     return render_template(
         "search/index.html",
         results=results,
         selected=selected,
         args={k: v for k, v in selected.items() if v},
-        processes=processes,
-        state_groups=state_groups,
-        bodies=case_queries.active_bodies(session),
-        focus_areas=case_queries.focus_areas(session),
-        goals=case_queries.national_goals(session),
+        choices=choices.filter_choices(session, processes, selected, search.process),
         years=list(range(clock.now().year, FIRST_YEAR - 1, -1)),
         kinds=KINDS,
         kind_labels=KIND_LABELS,
