@@ -22,9 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.baseline import create_baseline
-from bench.profile_pages import key_pages
-from workflow import volume
-from workflow.app import create_app
+from bench.profile_pages import logged_in
 
 
 def _calls(request: Callable[[], Any]) -> tuple[int, pstats.Stats]:
@@ -52,15 +50,7 @@ def main(argv: list[str]) -> None:
     rounds = int(argv[1]) if len(argv) > 1 and argv[1].isdigit() else 40
     wanted = [part for part in argv[1:] if not part.isdigit()]
 
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 32})
-    app.config["WTF_CSRF_ENABLED"] = False
-    pages, token = key_pages(url)
-    clients: dict[str, Any] = {}
-    for email in (volume.CHAIR_EMAIL, volume.SECRETARIAT_EMAIL):
-        client = app.test_client()
-        answer = client.post("/login", data={"email": email, "password": volume.BENCH_PASSWORD})
-        assert answer.status_code == 303, answer.status_code
-        clients[email] = client
+    app, pages, token, clients = logged_in(url)
     baseline = create_baseline(url).test_client()
 
     def get_baseline() -> None:

@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from flask import Flask
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -53,9 +54,9 @@ def key_pages(url: str) -> tuple[dict[str, tuple[str, str]], str]:
     return pages, token
 
 
-def main() -> None:
-    url = sys.argv[1]
-    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+def logged_in(url: str) -> tuple[Flask, dict[str, tuple[str, str]], str, dict[str, Any]]:
+    """The app over `url`, the key pages, an API token and a test client logged in as each
+    bench user (by e-mail)."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench-" + "x" * 32})
     app.config["WTF_CSRF_ENABLED"] = False
     pages, token = key_pages(url)
@@ -65,6 +66,13 @@ def main() -> None:
         answer = client.post("/login", data={"email": email, "password": volume.BENCH_PASSWORD})
         assert answer.status_code == 303, answer.status_code
         clients[email] = client
+    return app, pages, token, clients
+
+
+def main() -> None:
+    url = sys.argv[1]
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+    app, pages, token, clients = logged_in(url)
     statements: list[str] = []
     engine = app.extensions[EXTENSION_KEY].engine
 
