@@ -283,17 +283,21 @@ def has_units(session: Session, case: Case) -> bool:
     return session.scalar(_HAS_UNITS, {"case_id": case.id}) is not None
 
 
+# A unit with its party's planning area, today's and former (Party.planning_area_on reads
+# them): what a table of units shows.
+UNIT_WITH_AREAS = (
+    joinedload(ImplementationStatus.party).joinedload(Party.planning_area),
+    joinedload(ImplementationStatus.party)
+    .selectinload(Party.former_planning_areas)
+    .joinedload(PartyPlanningArea.planning_area),
+)
+
+
 def units_of(session: Session, case: Case) -> list[ImplementationStatus]:
     """Return the case's units in display order."""
     units = session.scalars(
         select(ImplementationStatus)
-        .options(
-            joinedload(ImplementationStatus.party).joinedload(Party.planning_area),
-            # Party.planning_area_on reads the former areas.
-            joinedload(ImplementationStatus.party)
-            .selectinload(Party.former_planning_areas)
-            .joinedload(PartyPlanningArea.planning_area),
-        )
+        .options(*UNIT_WITH_AREAS)
         .where(ImplementationStatus.case_id == case.id)
     ).all()
     day = organisation.case_day(case)

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from models import Case, ImplementationStatus, Party, PartyPlanningArea
+from models import Case, ImplementationStatus, Party
 from workflow.engine import core as engine
 from workflow.implementation.operations import (
+    UNIT_WITH_AREAS,
     Progress,
     implementing_processes,
     progress_of,
@@ -78,13 +79,7 @@ def spread_overview(
     cases = list(session.scalars(query))
     units = session.scalars(
         select(ImplementationStatus)
-        .options(
-            joinedload(ImplementationStatus.party).joinedload(Party.planning_area),
-            # Party.planning_area_on reads the former areas.
-            joinedload(ImplementationStatus.party)
-            .selectinload(Party.former_planning_areas)
-            .joinedload(PartyPlanningArea.planning_area),
-        )
+        .options(*UNIT_WITH_AREAS)
         .where(ImplementationStatus.case_id.in_([c.id for c in cases]))
     ).all()
     by_case: dict[int, list[ImplementationStatus]] = {}
