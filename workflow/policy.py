@@ -63,7 +63,7 @@ from models import (
 from workflow.engine import access
 from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed
-from workflow.engine.processes import registry
+from workflow.engine.processes import VERSIONS_MARK, note_mark, registry
 
 # chair, secretariat and observer mean what they mean in the process definitions.
 ROLE_GROUPS: dict[str, frozenset[Role]] = {
@@ -430,6 +430,42 @@ def _standing_of(user: User, rows: Iterable[Any]) -> Standing:
         frozenset((body_id, Role(role)) for body_id, role, _code, _former in rows),
         codes,
     )
+
+
+# The page frame reads the logged-in user on every request, then their standing and the stored
+# process versions: one statement reads all three, the user's row once per active membership
+# (once with none), with the versions' mark (workflow.engine.processes.VERSIONS_MARK).
+_USER_WITH_STANDING = (
+    select(
+        User,
+        Membership.body_id,
+        Membership.role,
+        Body.code,
+        _PREDECESSOR.code,
+        VERSIONS_MARK.c.versions,
+        VERSIONS_MARK.c.newest,
+    )
+    .join_from(User, VERSIONS_MARK, true())
+    .outerjoin(Membership, and_(Membership.user_id == User.id, Membership.active.is_(True)))
+    .outerjoin(Body, Body.id == Membership.body_id)
+    .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
+    .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
+def load_user(session: Session, user_id: int) -> User | None:
+    """The user with `user_id`, their standing kept for the request as `standing` keeps it, and
+    the stored process versions' mark noted for the transaction: all in one statement."""
+    rows = session.execute(_USER_WITH_STANDING, {"user_id": user_id}).all()
+    if not rows:
+        return None
+    user: User = rows[0][0]
+    note_mark(session, rows[0][5], rows[0][6])
+    if user.active and has_app_context():
+        memberships = [row[1:5] for row in rows if row[1] is not None]
+        g.setdefault("policy_standing", {})[user.id] = _standing_of(user, memberships)
+    return user
 
 
 def standing(session: Session, user: User | None) -> Standing:
