@@ -503,6 +503,45 @@ def read_standings(session: Session, users: Iterable[User]) -> None:
         cache[user_id] = _standing_of(user, rows[user_id])
 
 
+# A body's members (deactivated users too), by name, each with every active membership of
+# theirs: a page that lists them and asks the policy about each (the meeting page's minutes
+# steps) reads them and their standings in one statement.
+_OF_BODY = aliased(Membership, name="membership_of_body")
+_MEMBERS_WITH_STANDINGS = (
+    select(User, Membership.body_id, Membership.role, Body.code, _PREDECESSOR.code)
+    .outerjoin(Membership, and_(Membership.user_id == User.id, Membership.active.is_(True)))
+    .outerjoin(Body, Body.id == Membership.body_id)
+    .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
+    .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
+    .where(
+        exists().where(
+            _OF_BODY.user_id == User.id,
+            _OF_BODY.body_id == bindparam("body_id"),
+            _OF_BODY.active.is_(True),
+        )
+    )
+    .order_by(User.name, User.id)
+)
+
+
+def members_with_standings(session: Session, body_id: int) -> list[User]:
+    """The users with an active membership of the body (deactivated users too), by name;
+    the active ones' standings kept for the request, as `read_standings` keeps them."""
+    users: dict[int, User] = {}
+    rows: dict[int, list[Any]] = {}
+    for user, *membership in session.execute(_MEMBERS_WITH_STANDINGS, {"body_id": body_id}):
+        users.setdefault(user.id, user)
+        held = rows.setdefault(user.id, [])
+        if membership[0] is not None:
+            held.append(membership)
+    if has_app_context():
+        cache: dict[int, Standing] = g.setdefault("policy_standing", {})
+        for user_id, user in users.items():
+            if user.active and user_id not in cache:
+                cache[user_id] = _standing_of(user, rows[user_id])
+    return list(users.values())
+
+
 def kind_of(subject: Any) -> str:
     """The subject kind a rule names for `subject` (None is the application as a whole)."""
     kinds: dict[type, str] = {
@@ -670,6 +709,14 @@ def bodies_where(session: Session, user: User | None, action: str) -> list[Body]
     if not held:
         return []
     return list(session.scalars(query.where(Body.id.in_(sorted(held)))))
+
+
+def bodies_held_for(session: Session, user: User | None, action: str) -> set[int] | None:
+    """The ids of the bodies, active or not, where `user` holds a role the rule for `action`
+    on a body grants on the body itself: `bodies_where` without its statement, for a statement
+    that leaves out the inactive bodies itself. None when the standing alone does not say (an
+    admin, another grant): ask `bodies_where`."""
+    return _held_for(RULES[(action, "body")].grants, standing(session, user))
 
 
 def _held_for(grants: Iterable[str], who: Standing) -> set[int] | None:
