@@ -34,6 +34,7 @@ from flask import g, has_app_context
 from sqlalchemy import (
     ColumnElement,
     Exists,
+    Select,
     and_,
     bindparam,
     exists,
@@ -432,24 +433,28 @@ def _standing_of(user: User, rows: Iterable[Any]) -> Standing:
     )
 
 
+# A user's row with each active membership's body, role, code and the code of a body it took
+# over from, outer-joined: a user without any keeps one row, its membership columns NULL.
+_MEMBERSHIP_COLUMNS = (Membership.body_id, Membership.role, Body.code, _PREDECESSOR.code)
+
+
+def _with_memberships(statement: Select[Any]) -> Select[Any]:
+    return (
+        statement.outerjoin(
+            Membership, and_(Membership.user_id == User.id, Membership.active.is_(True))
+        )
+        .outerjoin(Body, Body.id == Membership.body_id)
+        .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
+        .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
+    )
+
+
 # The page frame reads the logged-in user on every request, then their standing and the stored
 # process versions: one statement reads all three, the user's row once per active membership
 # (once with none), with the versions' mark (workflow.engine.processes.VERSIONS_MARK).
-_USER_WITH_STANDING = (
-    select(
-        User,
-        Membership.body_id,
-        Membership.role,
-        Body.code,
-        _PREDECESSOR.code,
-        VERSIONS_MARK.c.versions,
-        VERSIONS_MARK.c.newest,
-    )
+_USER_WITH_STANDING = _with_memberships(
+    select(User, *_MEMBERSHIP_COLUMNS, VERSIONS_MARK.c.versions, VERSIONS_MARK.c.newest)
     .join_from(User, VERSIONS_MARK, true())
-    .outerjoin(Membership, and_(Membership.user_id == User.id, Membership.active.is_(True)))
-    .outerjoin(Body, Body.id == Membership.body_id)
-    .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
-    .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
     .where(User.id == bindparam("user_id"))
 )
 
@@ -507,12 +512,8 @@ def read_standings(session: Session, users: Iterable[User]) -> None:
 # theirs: a page that lists them and asks the policy about each (the meeting page's minutes
 # steps) reads them and their standings in one statement.
 _OF_BODY = aliased(Membership, name="membership_of_body")
-_MEMBERS_WITH_STANDINGS = (
-    select(User, Membership.body_id, Membership.role, Body.code, _PREDECESSOR.code)
-    .outerjoin(Membership, and_(Membership.user_id == User.id, Membership.active.is_(True)))
-    .outerjoin(Body, Body.id == Membership.body_id)
-    .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
-    .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
+_MEMBERS_WITH_STANDINGS = _with_memberships(
+    select(User, *_MEMBERSHIP_COLUMNS)
     .where(
         exists().where(
             _OF_BODY.user_id == User.id,
