@@ -158,10 +158,17 @@ def _end_reading_with_commit(conn: Connection) -> None:
     read-only request ended with one, so no statement was ever prepared and PostgreSQL parsed
     and planned each of a page's statements on every request. The ROLLBACK that follows finds
     no transaction and sends nothing."""
-    if conn.info.get(_MAY_HAVE_WRITTEN) is not False:
+    # A connection SQLAlchemy has invalidated (the server went away) is left to the rollback,
+    # as is one whose transaction failed or is not known to be open; asked first, since asking
+    # such a connection anything else raises.
+    if conn.invalidated or conn.closed or conn.info.get(_MAY_HAVE_WRITTEN) is not False:
         return
     dbapi_connection = conn.connection.dbapi_connection
     if dbapi_connection is None or dbapi_connection.closed:
+        return
+    from psycopg.pq import TransactionStatus
+
+    if dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
         return
     try:
         dbapi_connection.commit()
