@@ -559,7 +559,14 @@ def _deadline_conditions(
 ) -> list[ColumnElement[bool]]:
     """Which open deadlines of `body_ids` a deadline section of the board shows (`now` and
     `week_end`, a week later, given or bound at execution: `NOW`, `WEEK_END`)."""
-    conditions = [open_deadline(), Deadline.body_id.in_(sorted(body_ids))]
+    # Only the overdue deadlines are read through the open deadlines' (body, due) index, each
+    # body's oldest first (see _deadline_ids). The other sections compare the body through
+    # coalesce (a deadline without a body matches none either way) so that no planner reads
+    # them through it: SQLite would sort every deadline of the bodies due later, or every open
+    # one of theirs for the few of the coming meetings (0.1 -> 27-33 ms), instead of walking
+    # the due index.
+    body = Deadline.body_id if section == OVERDUE else func.coalesce(Deadline.body_id, 0)
+    conditions = [open_deadline(), body.in_(sorted(body_ids))]
     if section == OVERDUE:
         return [*conditions, Deadline.due_at < now]
     if section == THIS_WEEK:
@@ -827,23 +834,20 @@ def _deadline_ids(
     and `WEEK_END` bound), each section read in its own order from its own index."""
     parts = []
     for number, section in enumerate(DEADLINE_SECTIONS):
-        query = select(Deadline.id).join(Case, Case.id == Deadline.case_id)
-        # The material is shown by meeting: read it in meeting order, from the coming
-        # meetings; the others by due time.
-        if section == MATERIAL:
-            query = query.join(Meeting, Meeting.id == Deadline.meeting_id)
-            keys: tuple[Any, ...] = (Meeting.starts_at, Meeting.id, Deadline.due_at)
-            order: tuple[Any, ...] = (*keys, Deadline.id)
+        if section == OVERDUE:
+            # Each body's oldest overdue deadlines from the (body, due) index of the open ones,
+            # merged: in due order over every body, the secretariat's first 51 of the bench
+            # data lie past 2,400 other bodies' (4 ms of SQLite, 12 ms of PostgreSQL). Due
+            # this week or later, the bodies' deadlines are not so far apart: one walk.
+            each = union_all(
+                *(
+                    select(_deadline_part(section, frozenset({body}), visible, cap).subquery())
+                    for body in sorted(body_ids)
+                )
+            ).subquery()
+            part = select(each).order_by(each.c.key0, each.c.id).limit(cap + 1).subquery()
         else:
-            keys = (Deadline.due_at, written(0), Deadline.due_at)
-            order = (Deadline.due_at, Deadline.id)
-        part = (
-            query.add_columns(*(key.label(f"key{n}") for n, key in enumerate(keys)))
-            .where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
-            .order_by(*order)
-            .limit(cap + 1)
-            .subquery()
-        )
+            part = _deadline_part(section, body_ids, visible, cap).subquery()
         parts.append(
             select(
                 written(number).label("section"),
@@ -854,6 +858,29 @@ def _deadline_ids(
             )
         )
     return union_all(*parts)  # type: ignore[return-value]
+
+
+def _deadline_part(
+    section: str, body_ids: frozenset[int], visible: ColumnElement[bool], cap: int
+) -> Select[tuple[int, Any, Any, Any]]:
+    """A deadline section's first deadlines of `body_ids` past the count cap, with the keys
+    it is shown in (`key0`-`key2`)."""
+    query = select(Deadline.id).join(Case, Case.id == Deadline.case_id)
+    # The material is shown by meeting: read it in meeting order, from the coming meetings;
+    # the others by due time.
+    if section == MATERIAL:
+        query = query.join(Meeting, Meeting.id == Deadline.meeting_id)
+        keys: tuple[Any, ...] = (Meeting.starts_at, Meeting.id, Deadline.due_at)
+        order: tuple[Any, ...] = (*keys, Deadline.id)
+    else:
+        keys = (Deadline.due_at, written(0), Deadline.due_at)
+        order = (Deadline.due_at, Deadline.id)
+    return (
+        query.add_columns(*(key.label(f"key{n}") for n, key in enumerate(keys)))
+        .where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
+        .order_by(*order)
+        .limit(cap + 1)
+    )
 
 
 # The deadlines shown, by id, with what the board shows of their cases; and the meetings of
@@ -1435,7 +1462,13 @@ def _list_statements(
         _LIST_STATEMENTS.move_to_end(shape)
         return kept
     query = filtered_cases(criteria, now, visible)
-    capped = query.with_only_columns(Case.id).limit(bindparam("count_limit")).subquery()
+    counted = query.with_only_columns(Case.id)
+    if criteria.overdue:
+        # Counted in the order of the (next_due_at, process) index, which holds both columns
+        # of `overskredet=1&proces=`: unordered, SQLite counts through the (process, state)
+        # index and reads each of the process's cases for its deadline (12 -> 2 ms).
+        counted = counted.order_by(Case.next_due_at)
+    capped = counted.limit(bindparam("count_limit")).subquery()
     count = select(func.count()).select_from(capped)
     sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
     column = cast(ColumnElement[Any], SORT_COLUMNS[sort]())
