@@ -47,6 +47,8 @@ class Case(Base):
         # read from the index, not from each overdue case's row. Not (process, next_due_at):
         # SQLite's planner read the front page's sections through that one (see 0026).
         Index("ix_cases_next_due_process", "next_due_at", "process"),
+        # Migration 0027 adds, on PostgreSQL, statistics of the (process, process_version,
+        # state) combinations (`st_cases_process_state`), by which it estimates the open states.
         CheckConstraint("version >= 1", name="version_positive"),
     )
 

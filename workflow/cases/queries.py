@@ -559,14 +559,7 @@ def _deadline_conditions(
 ) -> list[ColumnElement[bool]]:
     """Which open deadlines of `body_ids` a deadline section of the board shows (`now` and
     `week_end`, a week later, given or bound at execution: `NOW`, `WEEK_END`)."""
-    # Only the overdue deadlines are read through the open deadlines' (body, due) index, each
-    # body's oldest first (see _deadline_ids). The other sections compare the body through
-    # coalesce (a deadline without a body matches none either way) so that no planner reads
-    # them through it: SQLite would sort every deadline of the bodies due later, or every open
-    # one of theirs for the few of the coming meetings (0.1 -> 27-33 ms), instead of walking
-    # the due index.
-    body = Deadline.body_id if section == OVERDUE else func.coalesce(Deadline.body_id, 0)
-    conditions = [open_deadline(), body.in_(sorted(body_ids))]
+    conditions = [open_deadline(), Deadline.body_id.in_(sorted(body_ids))]
     if section == OVERDUE:
         return [*conditions, Deadline.due_at < now]
     if section == THIS_WEEK:
@@ -578,9 +571,13 @@ def _deadline_conditions(
         # every deadline ahead in due order. The due time is compared through coalesce (it
         # is never empty) for SQLite, whose statistics count every deadline without a
         # meeting under one key and so would rather walk the due index over them all.
+        # So is the body (a deadline without one matches no body either way): through the
+        # open deadlines' (body, due) index SQLite would read every open deadline of the
+        # bodies for the few of the coming meetings (0.1 -> 27 ms).
         coming = select(Meeting.id).where(Meeting.starts_at >= now)
         return [
-            *conditions,
+            open_deadline(),
+            func.coalesce(Deadline.body_id, 0).in_(sorted(body_ids)),
             func.coalesce(Deadline.due_at, now) >= now,
             Deadline.kind == DeadlineKind.MATERIAL,
             Deadline.meeting_id.in_(coming),
