@@ -559,7 +559,15 @@ def _deadline_conditions(
 ) -> list[ColumnElement[bool]]:
     """Which open deadlines of `body_ids` a deadline section of the board shows (`now` and
     `week_end`, a week later, given or bound at execution: `NOW`, `WEEK_END`)."""
-    conditions = [open_deadline(), Deadline.body_id.in_(sorted(body_ids))]
+    # One body's id is written into the SQL, several bound: the board reads each body's
+    # overdue deadlines on its own (_deadline_ids), and every bound value, an IN list above
+    # all, is handled anew on each execution.
+    body = (
+        Deadline.body_id == written(min(body_ids))
+        if len(body_ids) == 1
+        else Deadline.body_id.in_(sorted(body_ids))
+    )
+    conditions = [open_deadline(), body]
     if section == OVERDUE:
         return [*conditions, Deadline.due_at < now]
     if section == THIS_WEEK:
@@ -842,7 +850,7 @@ def _deadline_ids(
                     for body in sorted(body_ids)
                 )
             ).subquery()
-            part = select(each).order_by(each.c.key0, each.c.id).limit(cap + 1).subquery()
+            part = select(each).order_by(each.c.key0, each.c.id).limit(written(cap + 1)).subquery()
         else:
             part = _deadline_part(section, body_ids, visible, cap).subquery()
         parts.append(
@@ -876,7 +884,7 @@ def _deadline_part(
         query.add_columns(*(key.label(f"key{n}") for n, key in enumerate(keys)))
         .where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
         .order_by(*order)
-        .limit(cap + 1)
+        .limit(written(cap + 1))
     )
 
 
