@@ -559,7 +559,15 @@ def _deadline_conditions(
 ) -> list[ColumnElement[bool]]:
     """Which open deadlines of `body_ids` a deadline section of the board shows (`now` and
     `week_end`, a week later, given or bound at execution: `NOW`, `WEEK_END`)."""
-    conditions = [open_deadline(), Deadline.body_id.in_(sorted(body_ids))]
+    # One body's id is written into the SQL, several bound: the board reads each body's
+    # overdue deadlines on its own (_deadline_ids), and every bound value, an IN list above
+    # all, is handled anew on each execution.
+    body = (
+        Deadline.body_id == written(min(body_ids))
+        if len(body_ids) == 1
+        else Deadline.body_id.in_(sorted(body_ids))
+    )
+    conditions = [open_deadline(), body]
     if section == OVERDUE:
         return [*conditions, Deadline.due_at < now]
     if section == THIS_WEEK:
@@ -571,9 +579,13 @@ def _deadline_conditions(
         # every deadline ahead in due order. The due time is compared through coalesce (it
         # is never empty) for SQLite, whose statistics count every deadline without a
         # meeting under one key and so would rather walk the due index over them all.
+        # So is the body (a deadline without one matches no body either way): through the
+        # open deadlines' (body, due) index SQLite would read every open deadline of the
+        # bodies for the few of the coming meetings (0.1 -> 27 ms).
         coming = select(Meeting.id).where(Meeting.starts_at >= now)
         return [
-            *conditions,
+            open_deadline(),
+            func.coalesce(Deadline.body_id, 0).in_(sorted(body_ids)),
             func.coalesce(Deadline.due_at, now) >= now,
             Deadline.kind == DeadlineKind.MATERIAL,
             Deadline.meeting_id.in_(coming),
@@ -827,23 +839,20 @@ def _deadline_ids(
     and `WEEK_END` bound), each section read in its own order from its own index."""
     parts = []
     for number, section in enumerate(DEADLINE_SECTIONS):
-        query = select(Deadline.id).join(Case, Case.id == Deadline.case_id)
-        # The material is shown by meeting: read it in meeting order, from the coming
-        # meetings; the others by due time.
-        if section == MATERIAL:
-            query = query.join(Meeting, Meeting.id == Deadline.meeting_id)
-            keys: tuple[Any, ...] = (Meeting.starts_at, Meeting.id, Deadline.due_at)
-            order: tuple[Any, ...] = (*keys, Deadline.id)
+        if section == OVERDUE:
+            # Each body's oldest overdue deadlines from the (body, due) index of the open ones,
+            # merged: in due order over every body, the secretariat's first 51 of the bench
+            # data lie past 2,400 other bodies' (4 ms of SQLite, 12 ms of PostgreSQL). Due
+            # this week or later, the bodies' deadlines are not so far apart: one walk.
+            each = union_all(
+                *(
+                    select(_deadline_part(section, frozenset({body}), visible, cap).subquery())
+                    for body in sorted(body_ids)
+                )
+            ).subquery()
+            part = select(each).order_by(each.c.key0, each.c.id).limit(written(cap + 1)).subquery()
         else:
-            keys = (Deadline.due_at, written(0), Deadline.due_at)
-            order = (Deadline.due_at, Deadline.id)
-        part = (
-            query.add_columns(*(key.label(f"key{n}") for n, key in enumerate(keys)))
-            .where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
-            .order_by(*order)
-            .limit(cap + 1)
-            .subquery()
-        )
+            part = _deadline_part(section, body_ids, visible, cap).subquery()
         parts.append(
             select(
                 written(number).label("section"),
@@ -854,6 +863,29 @@ def _deadline_ids(
             )
         )
     return union_all(*parts)  # type: ignore[return-value]
+
+
+def _deadline_part(
+    section: str, body_ids: frozenset[int], visible: ColumnElement[bool], cap: int
+) -> Select[tuple[int, Any, Any, Any]]:
+    """A deadline section's first deadlines of `body_ids` past the count cap, with the keys
+    it is shown in (`key0`-`key2`)."""
+    query = select(Deadline.id).join(Case, Case.id == Deadline.case_id)
+    # The material is shown by meeting: read it in meeting order, from the coming meetings;
+    # the others by due time.
+    if section == MATERIAL:
+        query = query.join(Meeting, Meeting.id == Deadline.meeting_id)
+        keys: tuple[Any, ...] = (Meeting.starts_at, Meeting.id, Deadline.due_at)
+        order: tuple[Any, ...] = (*keys, Deadline.id)
+    else:
+        keys = (Deadline.due_at, written(0), Deadline.due_at)
+        order = (Deadline.due_at, Deadline.id)
+    return (
+        query.add_columns(*(key.label(f"key{n}") for n, key in enumerate(keys)))
+        .where(*_deadline_conditions(section, body_ids, NOW, WEEK_END), visible)
+        .order_by(*order)
+        .limit(written(cap + 1))
+    )
 
 
 # The deadlines shown, by id, with what the board shows of their cases; and the meetings of
@@ -1435,7 +1467,13 @@ def _list_statements(
         _LIST_STATEMENTS.move_to_end(shape)
         return kept
     query = filtered_cases(criteria, now, visible)
-    capped = query.with_only_columns(Case.id).limit(bindparam("count_limit")).subquery()
+    counted = query.with_only_columns(Case.id)
+    if criteria.overdue:
+        # Counted in the order of the (next_due_at, process) index, which holds both columns
+        # of `overskredet=1&proces=`: unordered, SQLite counts through the (process, state)
+        # index and reads each of the process's cases for its deadline (12 -> 2 ms).
+        counted = counted.order_by(Case.next_due_at)
+    capped = counted.limit(bindparam("count_limit")).subquery()
     count = select(func.count()).select_from(capped)
     sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
     column = cast(ColumnElement[Any], SORT_COLUMNS[sort]())
