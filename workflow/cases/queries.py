@@ -13,7 +13,6 @@ from typing import Any, Generic, TypeVar, cast
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
-    Integer,
     Row,
     Select,
     Subquery,
@@ -25,9 +24,7 @@ from sqlalchemy import (
     select,
     true,
     union_all,
-    values,
 )
-from sqlalchemy import column as value_column
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from models import (
@@ -666,7 +663,7 @@ def _section_firsts(
     not fill the count (closed cases have none, so that part of an index is mostly cases a
     section leaves out).
 
-    On PostgreSQL the bodies are a VALUES list and each body's cases a LATERAL subquery: the
+    On PostgreSQL each of the bodies (constants) leads a LATERAL subquery of its cases: the
     section's large condition is then written, parsed and planned once, not once per body
     (PostgreSQL plans every statement anew: psycopg's prepared statements do not outlive the
     rollback that ends a read); SQLite, which has no LATERAL, reads a UNION ALL of the
@@ -686,9 +683,11 @@ def _section_firsts(
         return query.order_by(*order).limit(limit)
 
     if lateral:
-        each = values(value_column("id", Integer), name="reader_body", literal_binds=True).data(
-            [(body_id,) for body_id in sorted(bodies)]
-        )
+        # The bodies as a UNION ALL of constants: a VALUES construct is compiled anew on every
+        # execution (SQLAlchemy does not cache it).
+        each = union_all(
+            *(select(written(body_id).label("id")) for body_id in sorted(bodies))
+        ).subquery("reader_body")
         first = first_cases(each.c.id).lateral("first_cases")
         return (
             select(first.c.id, first.c.next_due_at).select_from(each.join(first, true())).subquery()
