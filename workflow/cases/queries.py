@@ -670,7 +670,9 @@ def _section_firsts(
     bodies' parts."""
     _column, bodies = _CASE_SECTION_BODY[section](roles)
 
-    def first_cases(body: ColumnElement[Any]) -> Select[tuple[int, datetime | None]]:
+    def first_cases(
+        body: ColumnElement[Any], limit: int | None
+    ) -> Select[tuple[int, datetime | None]]:
         query = select(Case.id, Case.next_due_at).where(
             _case_condition(section, roles, known, body), visible
         )
@@ -680,7 +682,7 @@ def _section_firsts(
         else:
             query = query.where(Case.next_due_at.is_(None))
             order = (Case.id,)
-        return query.order_by(*order).limit(limit)
+        return query if limit is None else query.order_by(*order).limit(limit)
 
     if lateral:
         # The bodies as a UNION ALL of constants: a VALUES construct is compiled anew on every
@@ -688,12 +690,20 @@ def _section_firsts(
         each = union_all(
             *(select(written(body_id).label("id")) for body_id in sorted(bodies))
         ).subquery("reader_body")
-        first = first_cases(each.c.id).lateral("first_cases")
+        first = first_cases(each.c.id, limit).lateral("first_cases")
         return (
-            select(first.c.id, first.c.next_due_at).select_from(each.join(first, true())).subquery()
+            select(first.c.id, first.c.next_due_at)
+            .select_from(each.join(first, true()))
+            .order_by(first.c.next_due_at, first.c.id)
+            .limit(limit)
+            .subquery()
         )
-    parts = [first_cases(written(body_id)).subquery() for body_id in sorted(bodies)]
-    return union_all(*(select(part.c.id, part.c.next_due_at) for part in parts)).subquery()
+    # SQLite: the bodies' parts as a compound ordered and cut off as a whole, each part
+    # giving its cases in the order of its body's index: SQLite merges them as they come and
+    # stops at `limit`, reading about that many cases in all, not `limit` from every body.
+    both = union_all(*(first_cases(written(body_id), limit=None) for body_id in sorted(bodies)))
+    order = both.selected_columns
+    return both.order_by(order.next_due_at, order.id).limit(limit).subquery()
 
 
 @lru_cache(maxsize=_SECTION_STATEMENTS)
@@ -710,14 +720,8 @@ def _section_rows(
     """A case section's first `shown` rows, as the columns a list shows, each with how many
     of its first cases there are up to past the count `cap` (`total`): the rows and the
     count in one statement."""
-    firsts = _section_firsts(
+    capped = _section_firsts(
         section, roles, visible, versions.known, cap + 1, with_deadline, dialect == "postgresql"
-    )
-    capped = (
-        select(firsts.c.id, firsts.c.next_due_at)
-        .order_by(firsts.c.next_due_at, firsts.c.id)
-        .limit(cap + 1)
-        .subquery()
     )
     # Counted before the rows shown are cut off, and only those read.
     counted = (
