@@ -84,9 +84,7 @@ def test_chair_sees_cases_before_their_body_oldest_deadline_first(
     assert 'id="overskredne-frister"' not in html
 
 
-def test_a_decision_row_escapes_what_it_shows_and_links_the_decision(
-    client, logged_in, make_case
-):
+def test_a_decision_row_escapes_what_it_shows_and_links_the_decision(client, logged_in, make_case):
     """The rows are written by `dashboard.decision_rows`, not by Jinja: every text escaped."""
     case = make_case(title='Sag <b>"fed"</b> & mere', state="at_tss")
     logged_in("chair@TSS")
