@@ -84,6 +84,22 @@ def test_chair_sees_cases_before_their_body_oldest_deadline_first(
     assert 'id="overskredne-frister"' not in html
 
 
+def test_a_decision_row_escapes_what_it_shows_and_links_the_decision(client, logged_in, make_case):
+    """The rows are written by `dashboard.decision_rows`, not by Jinja: every text escaped."""
+    case = make_case(title='Sag <b>"fed"</b> & mere', state="at_tss")
+    logged_in("chair@TSS")
+    section = _section(client.get("/").get_data(as_text=True), "til-beslutning")
+    title = "Sag &lt;b&gt;&#34;fed&#34;&lt;/b&gt; &amp; mere"
+    assert f'<a href="/sager/{case.id}">{title}</a>' in section
+    assert f"(nr. {case.id}, TSS)" in section and "<b>" not in section
+    assert re.search(
+        rf'href="/sager/{case.id}\?handling=(\w+)#handling-\1">[^<]+'
+        rf'<span class="visually-hidden">: {re.escape(title)}</span></a>',
+        section,
+    )
+    assert "Ingen åben frist" in section
+
+
 def test_chair_of_a_committee_does_not_see_closed_cases(client, logged_in, make_case):
     make_case(title="Aktiv kladde")
     make_case(title="Trukket sag", state="withdrawn")

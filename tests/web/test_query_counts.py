@@ -143,7 +143,9 @@ def test_dashboard_statements_do_not_grow_with_cases(
     world(40)
     many = page_statements("/")
     assert len(many) == len(few), _diff(few, many)
-    assert len(few) <= 25, "\n".join(s[:150] for s in few)
+    # 20 before the case sections read their rows with their count and the bodies already
+    # read answered the observer and material questions (perf-front, round six).
+    assert len(few) <= 16, "\n".join(s[:150] for s in few)
 
 
 def test_our_cases_check_only_the_cases_shown(
