@@ -15,10 +15,16 @@ BENCH_COLD_CASES (200: generated once into var/bench/cold-start.db, or BENCH_COL
 database that is there already), BENCH_WORKERS (2), BENCH_COLD_ROUNDS (3 rounds of the pages).
 `--no-compile` skips writing the bytecode of workflow/ and models/ first (see
 bench.run.compile_sources); `--json` prints the result as JSON as well.
+
+Comparisons on a shared machine are only fair run by run, so two knobs start other servers
+alternately with this one, on the same database: BENCH_COLD_BEFORE=DIR, another checkout of
+the product (say, main before a change; its bytecode is written too), and `--baseline`, the
+bare Flask page `make bench` compares with (bench/baseline.py, first 200 only).
 """
 
 from __future__ import annotations
 
+import compileall
 import contextlib
 import json
 import os
@@ -29,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +56,7 @@ CASES = int(os.environ.get("BENCH_COLD_CASES", "200"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 ROUNDS = int(os.environ.get("BENCH_COLD_ROUNDS", "3"))
 URL = os.environ.get("BENCH_COLD_URL", "")
+BEFORE = os.environ.get("BENCH_COLD_BEFORE", "")
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -94,19 +102,31 @@ def _get(url: str, headers: dict[str, str]) -> int:
         return int(refused.code)
 
 
-def one_run(url: str, prep: dict[str, Any], env: dict[str, str]) -> dict[str, Any]:
-    """Start the server, time it to the first 200, ask the key pages, stop it."""
+def one_run(
+    url: str,
+    prep: dict[str, Any],
+    env: dict[str, str],
+    root: Path = ROOT,
+    baseline: bool = False,
+) -> dict[str, Any]:
+    """Start the server (the product in `root`, or the bare baseline page), time it to the
+    first 200, ask the key pages (the product only), stop it."""
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "workflow", "--database-url", url, "serve",
-               "--workers", str(WORKERS), "--port", str(port)]  # fmt: skip
+    command = (
+        [sys.executable, "-m", "bench.baseline", url, str(port), str(WORKERS)]
+        if baseline
+        else [sys.executable, "-m", "workflow", "--database-url", url, "serve",
+              "--workers", str(WORKERS), "--port", str(port)]
+    )  # fmt: skip
+    env = {**env, "PYTHONPATH": os.pathsep.join([str(root), env.get("PYTHONPATH", "")])}
     with tempfile.TemporaryFile() as log:  # the server's log, shown when a run fails
         began = time.perf_counter()
         process = subprocess.Popen(
-            command, env=env, cwd=ROOT, start_new_session=True, stdout=log, stderr=log
+            command, env=env, cwd=root, start_new_session=True, stdout=log, stderr=log
         )
         try:
-            return _measure(process.pid, began, base, prep, env)
+            return _measure(process.pid, began, base, None if baseline else prep, env)
         except Exception:
             log.seek(0)
             sys.stderr.write(log.read()[-5000:].decode(errors="replace"))
@@ -121,11 +141,13 @@ def one_run(url: str, prep: dict[str, Any], env: dict[str, str]) -> dict[str, An
 
 
 def _measure(
-    pid: int, began: float, base: str, prep: dict[str, Any], env: dict[str, str]
+    pid: int, began: float, base: str, prep: dict[str, Any] | None, env: dict[str, str]
 ) -> dict[str, Any]:
     wall = _wait_for(f"{base}/healthz", began)
     cpu = _tree_cpu(pid)
     result: dict[str, Any] = {"wall_s": wall, "cpu_s": cpu, "first_200": _memory(pid)}
+    if prep is None:
+        return result
     cookies = {
         email: _log_in(base, email, env["BENCH_PASSWORD"])
         for email in {who for who, _ in prep["pages"].values() if who != "token"}
@@ -162,8 +184,23 @@ def main() -> None:
     env = {**os.environ, "AFTALEFLOW_SECRET_KEY": "bench-" + "x" * 40,
            "BENCH_PASSWORD": volume.BENCH_PASSWORD}  # fmt: skip
     env.pop("TEST_DATABASE_URL", None)
+    # Started alternately with this tree's server, so every variant sees the same machine.
+    others: dict[str, Callable[[], dict[str, Any]]] = {}
+    if BEFORE:
+        others["before"] = lambda: one_run(url, prep, env, Path(BEFORE))
+        if "--no-compile" not in sys.argv:
+            for package in ("workflow", "models"):
+                compileall.compile_dir(Path(BEFORE) / package, quiet=1)
+    if "--baseline" in sys.argv:
+        others["baseline"] = lambda: one_run(url, prep, env, baseline=True)
+    compared: dict[str, list[dict[str, Any]]] = {name: [] for name in others}
     runs = []
     for number in range(1, RUNS + 1):
+        for name, start in others.items():
+            other = start()
+            compared[name].append(other)
+            print(f"run {number} ({name}): first 200 after {other['wall_s']:.2f} s wall, "
+                  f"{other['cpu_s']:.2f} s CPU", flush=True)  # fmt: skip
         run = one_run(url, prep, env)
         runs.append(run)
         first, after = run["first_200"], run["after_pages"]
@@ -186,8 +223,11 @@ def main() -> None:
     print(f"  largest worker RSS after (MB)   {_spread(largest['after_pages'])}")
     pss = [max(run["after_pages"]["worker_pss_mb"]) for run in runs]
     print(f"  largest worker PSS after (MB)   {_spread(pss)}")
+    for name, results in compared.items():
+        print(f"  {name}: wall to first 200 (s)   {_spread([r['wall_s'] for r in results])}")
+        print(f"  {name}: CPU to first 200 (s)    {_spread([r['cpu_s'] for r in results])}")
     if "--json" in sys.argv:
-        print(json.dumps({"workers": WORKERS, "runs": runs}, indent=2))
+        print(json.dumps({"workers": WORKERS, "runs": runs, **compared}, indent=2))
 
 
 if __name__ == "__main__":

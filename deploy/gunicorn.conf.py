@@ -3,14 +3,15 @@ workflow.wsgi:app`); every value can be overridden with GUNICORN_CMD_ARGS or on 
 
 Metrics under several workers: PROMETHEUS_MULTIPROC_DIR must name a folder that exists, is
 writable by the service and is shared by the workers (and the scheduler on the same host). The
-systemd units and the Containerfile set it; `on_starting` below creates it when missing and
-empties it when this is the only process using it (see docs/deploy.md).
+systemd units and the Containerfile set it; the settings create it when missing, and
+`on_starting` empties it when this is the only process using it (see docs/deploy.md).
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +30,49 @@ errorlog = "-"
 # Requests larger than the app's limit are refused by the proxy in front (docs/deploy.md).
 limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("AFTALEFLOW_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app is built once, in the master, and forked into the workers (as `aftaleflow serve
+# --workers N` does): a worker answers as soon as it is forked and shares the master's memory.
+# Built in every worker instead, N workers import and build it at once on the host's cores,
+# several seconds before the first answer (cold start, issue 14; docs/performance.md). So
+# `systemctl reload` (HUP) restarts the workers with the code the master loaded: a new version
+# needs `systemctl restart` (docs/deploy.md).
+preload_app = True
+
+
+RESET = ("1", "ja", "yes", "true")
+
+
+def _metrics_folder() -> Path | None:
+    """The metrics folder, made if missing."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return None
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# Here, not in on_starting: the preloaded app (its metrics) is built before that hook runs.
+_metrics_folder()
 
 
 def on_starting(server: Any) -> None:
-    """Make sure the metrics folder exists; empty it if asked to (a fresh start)."""
-    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if not folder:
+    """Empty the metrics folder if asked to (a fresh start; not on a reload)."""
+    path = _metrics_folder()
+    if path is None or os.environ.get("AFTALEFLOW_METRICS_RESET", "").lower() not in RESET:
         return
-    path = Path(folder)
-    path.mkdir(parents=True, exist_ok=True)
-    if os.environ.get("AFTALEFLOW_METRICS_RESET", "").lower() in ("1", "ja", "yes", "true"):
-        for stale in path.glob("*.db"):
-            stale.unlink()
+    # The master's own files go too: it serves nothing, and a forked worker writes its own.
+    for stale in path.glob("*.db"):
+        stale.unlink()
+
+
+def post_fork(server: Any, worker: Any) -> None:
+    """A new worker opens its own database connections, never the master's."""
+    wsgi = sys.modules.get("workflow.wsgi")  # absent when preloading is switched off
+    if wsgi is not None:
+        from workflow.web.workers import forget_inherited_connections
+
+        forget_inherited_connections(wsgi.app)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -19,6 +19,10 @@ class DeadlineKind(enum.StrEnum):
     FOLLOW_UP = "follow_up"
 
 
+# The open deadlines, which the partial indexes below hold.
+_OPEN = text("met_at IS NULL AND cancelled_at IS NULL")
+
+
 class Deadline(Base):
     """A due date; open while neither met nor cancelled."""
 
@@ -28,8 +32,18 @@ class Deadline(Base):
         Index(
             "ix_deadlines_open_due",
             "due_at",
-            sqlite_where=text("met_at IS NULL AND cancelled_at IS NULL"),
-            postgresql_where=text("met_at IS NULL AND cancelled_at IS NULL"),
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
+        ),
+        # A body's open deadlines by due time (the secretariat's overdue section, per body):
+        # the sweep's index above has no body, so a few bodies' oldest deadlines are found
+        # only past every other body's.
+        Index(
+            "ix_deadlines_open_body_due",
+            "body_id",
+            "due_at",
+            sqlite_where=_OPEN,
+            postgresql_where=_OPEN,
         ),
         Index("ix_deadlines_case_state", "case_id", "state"),
         CheckConstraint(

@@ -67,6 +67,26 @@ def test_create_app_leaves_the_occasional_libraries_unimported(tmp_path):
     assert not imported, f"imported at start-up, though only needed for: {imported}"
 
 
+def test_create_app_writes_no_url_builder(tmp_path):
+    # Werkzeug's builders (two compiled functions per rule) are written on a rule's first
+    # url_for (workflow.web.routing.LazyBuildRule), not for all 200-odd rules at start-up.
+    code = (
+        "from workflow.app import create_app\n"
+        "from workflow.web.routing import LazyBuildRule\n"
+        "app = create_app({'SECRET_KEY': 'x' * 40, 'TESTING': True})\n"
+        "lazy = [r for r in app.url_map.iter_rules() if isinstance(r, LazyBuildRule)]\n"
+        "assert len(lazy) > 200, len(lazy)\n"
+        "written = [r.rule for r in lazy if 'build_first' not in r._build.__qualname__]\n"
+        "assert not written, written\n"
+        "import flask\n"
+        "with app.test_request_context('/'):\n"
+        "    assert flask.url_for('cases.detail', case_id=3) == '/sager/3'\n"
+        "assert 'build_first' not in app.url_map._rules_by_endpoint['cases.detail'][0]"
+        "._build_unknown.__qualname__\n"
+    )
+    _modules_after(code, tmp_path)
+
+
 def test_the_command_line_leaves_alembic_and_the_app_unimported(tmp_path):
     # `aftaleflow serve` imports the command first; Alembic is for init-db only.
     loaded = _modules_after("import workflow.cli", tmp_path)

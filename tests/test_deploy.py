@@ -10,6 +10,7 @@ import configparser
 import json
 import os
 import re
+import runpy
 import shutil
 import signal
 import subprocess
@@ -20,12 +21,18 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from flask import Flask
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine
+from sqlalchemy.orm import Session
 from support.mail import free_port
 
 from workflow.cli import main as cli
+from workflow.web import EXTENSION_KEY, Database
 
 pytestmark = pytest.mark.database_independent(
     "checks the packaging files; gunicorn serves its own SQLite file"
@@ -302,3 +309,39 @@ def test_gunicorn_serves_with_the_shipped_settings(served):
     assert len(access) >= 20
     assert all(re.fullmatch(r"[0-9a-f]{32}", entry["request_id"]) for entry in access)
     assert {entry["route"] for entry in access} >= {"/healthz", "/readyz", "/metrics"}
+
+
+def _shipped_settings(monkeypatch: pytest.MonkeyPatch, metrics: Path) -> dict[str, Any]:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(metrics))
+    monkeypatch.delenv("AFTALEFLOW_METRICS_RESET", raising=False)
+    return runpy.run_path(str(GUNICORN_CONF))
+
+
+def test_the_shipped_settings_build_the_app_once_in_the_master(monkeypatch, tmp_path):
+    # Cold start (issue 14): built in every worker, N workers import the app at once.
+    metrics = tmp_path / "run" / "metrics"
+    settings = _shipped_settings(monkeypatch, metrics)
+    assert settings["preload_app"] is True
+    # The preloaded app makes its metrics before on_starting runs: the folder is there already.
+    assert metrics.is_dir()
+    (metrics / "counter_1.db").write_bytes(b"")
+    settings["on_starting"](None)
+    assert (metrics / "counter_1.db").exists()  # emptied only when asked to
+    monkeypatch.setenv("AFTALEFLOW_METRICS_RESET", "ja")
+    settings["on_starting"](None)
+    assert list(metrics.iterdir()) == []
+
+
+def test_a_forked_worker_forgets_the_masters_connections(monkeypatch, tmp_path):
+    settings = _shipped_settings(monkeypatch, tmp_path / "metrics")
+    engine = create_engine("sqlite://")
+    disposed: list[bool] = []
+    monkeypatch.setattr(engine, "dispose", lambda close=True: disposed.append(close))
+    app = Flask("preloaded")
+    app.extensions[EXTENSION_KEY] = Database(lambda: Session(engine), engine, owns_sessions=True)
+    monkeypatch.setitem(sys.modules, "workflow.wsgi", SimpleNamespace(app=app))
+    settings["post_fork"](None, None)
+    assert disposed == [False]  # forgotten, not closed: the sockets are the master's too
+    monkeypatch.delitem(sys.modules, "workflow.wsgi")
+    settings["post_fork"](None, None)  # preloading switched off: nothing was inherited
+    assert disposed == [False]

@@ -27,6 +27,7 @@ from models import (
     User,
 )
 from workflow import policy
+from workflow.cases import queries as case_queries
 from workflow.engine import clock
 from workflow.engine.errors import NotAllowed
 
@@ -342,3 +343,6 @@ def test_bodies_where_agrees_with_may_for_each_body(
     every = session.scalars(select(Body).where(Body.active.is_(True)).order_by(Body.code))
     expected = [body for body in every if policy.may(user, action, body, session)]
     assert policy.bodies_where(session, user, action) == expected
+    # Answered from the user's active bodies, read already (the front page's memberships).
+    read = [m.body for m in case_queries.active_memberships(session, user)]
+    assert policy.bodies_where(session, user, action, read) == expected

@@ -699,8 +699,14 @@ def may(
     return any(check.grant(grant) for grant in rule.grants)
 
 
-def bodies_where(session: Session, user: User | None, action: str) -> list[Body]:
-    """The active bodies, by code, on which `user` may take `action` (for form choices)."""
+def bodies_where(
+    session: Session, user: User | None, action: str, among: Iterable[Body] | None = None
+) -> list[Body]:
+    """The active bodies, by code, on which `user` may take `action` (for form choices).
+
+    `among`: the active bodies of the user's active memberships, when the caller has read
+    them already (the front page): a rule that grants a role held on the body itself is then
+    answered from them, without reading the bodies again."""
     query = select(Body).where(Body.active.is_(True)).order_by(Body.code)
     held = _held_for(RULES[(action, "body")].grants, standing(session, user))
     if held is None:
@@ -709,6 +715,8 @@ def bodies_where(session: Session, user: User | None, action: str) -> list[Body]
     # active bodies where the user holds it pass (`may` would say the same of each).
     if not held:
         return []
+    if among is not None:
+        return sorted({b.id: b for b in among if b.id in held}.values(), key=lambda b: b.code)
     return list(session.scalars(query.where(Body.id.in_(sorted(held)))))
 
 

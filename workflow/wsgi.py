@@ -2,7 +2,8 @@
 
 Logging is configured from AFTALEFLOW_LOG_FORMAT / AFTALEFLOW_LOG_LEVEL before the app is
 built, and the app reads every other setting from the environment (docs/deploy.md). With
-several worker processes set PROMETHEUS_MULTIPROC_DIR (see deploy/gunicorn.conf.py).
+several worker processes set PROMETHEUS_MULTIPROC_DIR (see deploy/gunicorn.conf.py), whose
+settings import this module once, in gunicorn's master, and fork the workers from it.
 """
 
 from __future__ import annotations

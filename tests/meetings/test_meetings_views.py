@@ -135,7 +135,9 @@ def test_kkr_sees_what_sku_approved_and_others_do_not(
     assert "Genoptræning efter udskrivelse" in page
     client.post("/logout")
     log_in(make_login_user("member@FORUM-DATA"))
-    assert client.get("/moeder/orientering").status_code == 403
+    refused = client.get("/moeder/orientering")
+    assert refused.status_code == 403
+    assert "Siden er for KKR Hovedstaden, KKU og SKU" in text_of(refused)
 
 
 def test_the_informed_list_opens_each_case(

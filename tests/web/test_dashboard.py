@@ -84,6 +84,22 @@ def test_chair_sees_cases_before_their_body_oldest_deadline_first(
     assert 'id="overskredne-frister"' not in html
 
 
+def test_a_decision_row_escapes_what_it_shows_and_links_the_decision(client, logged_in, make_case):
+    """The rows are written by `dashboard.decision_rows`, not by Jinja: every text escaped."""
+    case = make_case(title='Sag <b>"fed"</b> & mere', state="at_tss")
+    logged_in("chair@TSS")
+    section = _section(client.get("/").get_data(as_text=True), "til-beslutning")
+    title = "Sag &lt;b&gt;&#34;fed&#34;&lt;/b&gt; &amp; mere"
+    assert f'<a href="/sager/{case.id}">{title}</a>' in section
+    assert f"(nr. {case.id}, TSS)" in section and "<b>" not in section
+    assert re.search(
+        rf'href="/sager/{case.id}\?handling=(\w+)#handling-\1">[^<]+'
+        rf'<span class="visually-hidden">: {re.escape(title)}</span></a>',
+        section,
+    )
+    assert "Ingen åben frist" in section
+
+
 def test_chair_of_a_committee_does_not_see_closed_cases(client, logged_in, make_case):
     make_case(title="Aktiv kladde")
     make_case(title="Trukket sag", state="withdrawn")
@@ -292,6 +308,26 @@ def test_a_section_beyond_the_count_cap_says_over(
     assert f"Viser de {queries.OVERDUE_SHOWN} første af over {cap} frister." in overdue
     decisions = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _section(html, "til-beslutning")))
     assert f"Se alle (over {cap}) : Til beslutning" in decisions
+
+
+def test_the_overdue_deadlines_of_several_bodies_come_oldest_first_and_count_together(
+    client, logged_in, make_case, session, frozen_clock, monkeypatch
+):
+    # Each body's overdue deadlines are read on their own (queries._deadline_ids) and merged.
+    monkeypatch.setattr(queries, "SECTION_COUNT_CAP", queries.OVERDUE_SHOWN + 1)
+    late = [
+        make_case(title=f"Forsinket {index}", state="at_tss" if index % 2 else "at_sku")
+        for index in range(2 * (queries.OVERDUE_SHOWN + 1))
+    ]
+    for index, case in enumerate(late):
+        _add_deadline(session, case, datetime(2020, 8, 1 + index, 21, 59, tzinfo=UTC))
+    logged_in("secretariat@TSS", "secretariat@SKU")
+    section = _section(client.get("/").get_data(as_text=True), "overskredne-frister")
+    shown = [int(n) for n in re.findall(r'<a href="/sager/(\d+)">', section)]
+    assert shown == [c.id for c in late[: queries.OVERDUE_SHOWN]]
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+    cap = queries.OVERDUE_SHOWN + 1
+    assert f"Viser de {queries.OVERDUE_SHOWN} første af over {cap} frister." in text
 
 
 def test_a_section_that_fits_has_no_link(client, logged_in, make_case, session, frozen_clock):

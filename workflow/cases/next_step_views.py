@@ -3,7 +3,7 @@ and (secretariats) remind the body that must deliver the material."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, url_for
+from flask import Blueprint, abort, flash, redirect, url_for
 from werkzeug.wrappers import Response
 
 from models import Case
@@ -27,23 +27,6 @@ bp = Blueprint("next_step", __name__, url_prefix="/sager")
 def case_next_step(case: Case) -> NextStep | None:
     """The case's next step, for its page."""
     return next_step(db(), case, clock.now(), decision_forecast(case))
-
-
-def warning_days() -> int:
-    """How many days ahead of a materialefrist cases are flagged (app config or default)."""
-    return int(current_app.config.get("MATERIAL_WARNING_DAYS", material_watch.DEFAULT_WARNING_DAYS))
-
-
-@bp.app_template_global("materialevarsler")
-def material_warnings() -> list[material_watch.MaterialWarning]:
-    """The dashboard's cases whose materialefrist is near, for the user's bodies."""
-    session = db()
-    user = current_actor()
-    bodies = policy.bodies_where(session, user, "watch_material")
-    visible = policy.visible_cases(session, user)
-    return material_watch.material_warnings(
-        session, [b.id for b in bodies], visible, clock.now(), warning_days()
-    )
 
 
 @bp.app_template_global("manglende_materiale")

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, BodyKind, Case, CaseEvent, Meeting, Membership, User
+from models import Body, BodyKind, Case, CaseEvent, Meeting, User
 from workflow import policy
 from workflow.engine.processes import registry
 from workflow.organisation import queries as organisation
@@ -53,26 +53,6 @@ def _decided_by(session: Session, event: CaseEvent, case: Case, state_body: str)
     if state_body == "current":
         return case.current_body
     return session.scalar(select(Body).where(Body.code == state_body))
-
-
-def observer_bodies_of(session: Session, user: User) -> list[str]:
-    """The observer bodies (KKR, KKU …) the user holds an active membership of."""
-    return list(session.scalars(_OBSERVER_BODIES_OF, {"user_id": user.id}))
-
-
-# Every front page asks: built once (its SQL cache key with it).
-_OBSERVER_BODIES_OF = (
-    select(Body.code)
-    .join(Membership, Membership.body_id == Body.id)
-    .where(
-        Membership.user_id == bindparam("user_id"),
-        Membership.active.is_(True),
-        Body.kind == BodyKind.OBSERVER,
-        Body.active.is_(True),
-    )
-    .distinct()
-    .order_by(Body.code)
-)
 
 
 def observer_codes(session: Session) -> set[str]:

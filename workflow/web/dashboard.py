@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import quote as url_quote
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, url_for
+from markupsafe import Markup, escape
 from sqlalchemy import ColumnElement
 
-from models import Notification, User
+from models import Body, BodyKind, Membership, Notification, User
 from workflow import policy
 from workflow.auth.login import current_actor, login_required
 from workflow.cases import queries
 from workflow.consultations import operations as consultations
-from workflow.engine import clock
+from workflow.engine import clock, formats
 from workflow.implementation import charts
 from workflow.implementation import picture as implementation_picture
+from workflow.meetings import material_watch
 from workflow.notifications import delivery as notify
 from workflow.notifications import observers
 from workflow.web import db
+from workflow.web.i18n import _, current_locale
 
 bp = Blueprint("dashboard", __name__)
 
@@ -35,11 +40,14 @@ class ObserverBoard:
     picture: implementation_picture.Picture
 
 
-def observer_board(user: User, visible: ColumnElement[bool]) -> ObserverBoard | None:
-    """The observer section for a member of KKR, KKU or another observer body; None for
-    others (their dashboard has its own sections)."""
+def observer_board(
+    user: User, visible: ColumnElement[bool], memberships: list[Membership]
+) -> ObserverBoard | None:
+    """The observer section for a member of KKR, KKU or another observer body (of the user's
+    active `memberships` of active bodies); None for others (their dashboard has its own
+    sections)."""
     session = db()
-    codes = observers.observer_bodies_of(session, user)
+    codes = sorted({m.body.code for m in memberships if m.body.kind == BodyKind.OBSERVER})
     if not codes or not policy.may(user, "read_informed", None, session):
         return None
     return ObserverBoard(
@@ -49,22 +57,76 @@ def observer_board(user: User, visible: ColumnElement[bool]) -> ObserverBoard | 
     )
 
 
-def failed_deliveries(user: User, visible: ColumnElement[bool]) -> list[Notification] | None:
+def failed_deliveries(
+    user: User, visible: ColumnElement[bool], bodies_read: list[Body]
+) -> list[Notification] | None:
     """The mails given up on that `user` may see, newest first; None when they may see none.
 
     An admin, who may send them again, sees every one; a secretariat those to its bodies'
-    members or about their cases."""
+    members or about their cases (`bodies_read`: the user's active bodies)."""
     session = db()
     if policy.may(user, "retry_delivery", None, session):
         return notify.failed_notifications(
             session, None, limit=FAILED_DELIVERIES_LIMIT, visible=visible
         )
-    bodies = policy.bodies_where(session, user, "see_failed_deliveries")
+    bodies = policy.bodies_where(session, user, "see_failed_deliveries", bodies_read)
     if not bodies:
         return None
     return notify.failed_notifications(
         session, [b.id for b in bodies], limit=FAILED_DELIVERIES_LIMIT, visible=visible
     )
+
+
+def warning_days() -> int:
+    """How many days ahead of a materialefrist cases are flagged (app config or default)."""
+    return int(current_app.config.get("MATERIAL_WARNING_DAYS", material_watch.DEFAULT_WARNING_DAYS))
+
+
+def material_warnings(
+    user: User, visible: ColumnElement[bool], bodies_read: list[Body]
+) -> list[material_watch.MaterialWarning]:
+    """The cases whose materialefrist is near, of the bodies whose material the user watches
+    (`bodies_read`: the user's active bodies)."""
+    session = db()
+    bodies = policy.bodies_where(session, user, "watch_material", bodies_read)
+    return material_watch.material_warnings(
+        session, [b.id for b in bodies], visible, clock.now(), warning_days()
+    )
+
+
+@bp.app_template_global("decision_rows")
+def decision_rows(items: Iterable[queries.DecisionRow]) -> Markup:
+    """The `<tr>`s of the cases awaiting the chair's decision: the case linked to its page, its
+    number and body, state, the body that raised it, its next deadline and the decision's
+    form. Written here, each text escaped once, the words and a case page's address worked
+    out once (drawn by Jinja, each row's two addresses and dozen look-ups cost more than the
+    rest of the section)."""
+    locale = current_locale()
+    address = str(escape(url_for("cases.detail", case_id=1)[: -len("1")]))
+    number_word = str(escape(_("nr.")))
+    no_deadline = f'<span class="muted">{escape(_("Ingen åben frist"))}</span>'
+    out: list[str] = []
+    for item in items:
+        row = item.row
+        case_id = row.id
+        title = escape(row.title)
+        trigger = escape(url_quote(item.trigger, safe=""))
+        due = row.next_deadline
+        out.append(
+            "\n      <tr>\n"
+            f'        <td><a href="{address}{case_id}">{title}</a> <span class="muted">'
+            f"({number_word} {case_id}, {escape(row.body_code)})</span></td>\n"
+            f"        <td>{escape(row.state_label)}</td>\n"
+            f'        <td><abbr title="{escape(row.origin_name)}">{escape(row.origin_code)}</abbr>'
+            "</td>\n"
+            f"        <td>{escape(formats.format_datetime(due, locale)) if due else no_deadline}"
+            "</td>\n"
+            f'        <td><a class="button-link" href="{address}{case_id}?handling={trigger}'
+            f'#handling-{escape(item.trigger)}">{escape(item.trigger_label)}'
+            f'<span class="visually-hidden">: {title}</span></a></td>\n'
+            "      </tr>"
+        )
+    return Markup("".join(out))  # every text above is escaped
 
 
 @bp.get("/")
@@ -74,11 +136,15 @@ def index() -> str:
     user = current_actor()
     visible = policy.visible_cases(db(), user)
     overview = queries.dashboard(db(), user, clock.now(), visible)
+    # The bodies of the user's memberships, read for the page: the rules that grant a role on
+    # a body are answered from them.
+    bodies = list({m.body_id: m.body for m in overview.memberships}.values())
     return render_template(
         "dashboard/index.html",
         overview=overview,
-        failed_deliveries=failed_deliveries(user, visible),
-        observer=observer_board(user, visible),
+        material_warnings=material_warnings(user, visible, bodies),
+        failed_deliveries=failed_deliveries(user, visible, bodies),
+        observer=observer_board(user, visible, overview.memberships),
         awaited_answers=consultations.awaited_answers(db(), user),
         party=user.party,
         status_legend=charts.status_legend,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, url_for
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import IntegerConverter, Rule
 
 from workflow.engine import values
 
@@ -39,9 +39,31 @@ class BoundedIntConverter(IntegerConverter):
     regex = f"(?:{at_most(values.ID_MAX)})"
 
 
+class LazyBuildRule(Rule):
+    """A rule that writes its URL builders when an address is first built from it.
+
+    Werkzeug compiles two builder functions per rule (from a syntax tree) as the rule is added:
+    for the app's 200-odd rules that was three quarters of `create_app`, in the master, before
+    any worker could answer, though most rules are never built from in a worker's life. The
+    builders are the same, only written on first use (and then kept on the rule).
+    """
+
+    def _compile_builder(self, append_unknown: bool = True) -> Callable[..., tuple[str, str]]:
+        slot = "_build_unknown" if append_unknown else "_build"
+
+        def build_first(rule: LazyBuildRule, **values: Any) -> tuple[str, str]:
+            builder = Rule._compile_builder(rule, append_unknown).__get__(rule, None)
+            setattr(rule, slot, builder)
+            return builder(**values)  # type: ignore[no-any-return]
+
+        return build_first
+
+
 def init_routing(app: Flask) -> None:
-    """Use the bounded converter for every rule registered after this call."""
+    """Use the bounded converter and the lazily built rule for every rule registered after
+    this call."""
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_rule_class = LazyBuildRule
 
 
 def id_url(endpoint: str, name: str) -> Callable[[int], str]:

@@ -16,6 +16,18 @@ from flask import Flask
 from workflow.web import EXTENSION_KEY
 
 
+def forget_inherited_connections(app: Flask) -> None:
+    """In a worker just forked from the master that built `app`: drop the master's database
+    connections and let the pool open the worker's own.
+
+    Connections are never shared across a fork: the master's are forgotten, not closed, since
+    closing them would close the master's sockets too.
+    """
+    engine = app.extensions[EXTENSION_KEY].engine
+    if engine is not None:
+        engine.dispose(close=False)
+
+
 def serve(
     make_app: Callable[[], Flask], *, host: str, port: int, workers: int, timeout: int = 60
 ) -> None:
@@ -25,11 +37,7 @@ def serve(
     app = make_app()
 
     def post_fork(_server: Any, _worker: Any) -> None:
-        # Connections are never shared across a fork: forget the master's (not closing them,
-        # which would close the master's sockets too) and let the pool open the worker's own.
-        engine = app.extensions[EXTENSION_KEY].engine
-        if engine is not None:
-            engine.dispose(close=False)
+        forget_inherited_connections(app)
 
     options = {
         "bind": f"{host}:{port}",
