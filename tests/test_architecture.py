@@ -137,6 +137,11 @@ def test_the_engine_imports_no_domain() -> None:
     assert {m: t for m, t in wrong.items() if t} == {}
 
 
+# The one other commit: the engine ends a PostgreSQL transaction that ran only SELECTs with
+# COMMIT instead of ROLLBACK (alike for it), so psycopg keeps its prepared statements.
+READ_ONLY_END = (ROOT / "workflow" / "engine" / "db.py", "dbapi_connection.commit()")
+
+
 def test_only_the_unit_of_work_commits() -> None:
     """Views, API handlers, templates, models and operations end their writes in the unit of
     work; nothing else calls commit() or rollback()."""
@@ -147,7 +152,7 @@ def test_only_the_unit_of_work_commits() -> None:
         for path in sorted((ROOT / package).rglob("*"))
         if path.suffix in (".py", ".html") and path != UNIT_OF_WORK
         for number, line in enumerate(path.read_text("utf-8").splitlines(), 1)
-        if pattern.search(line)
+        if pattern.search(line) and (path, line.strip()) != READ_ONLY_END
     ]
     assert offenders == []
 

@@ -34,6 +34,7 @@ from flask import g, has_app_context
 from sqlalchemy import (
     ColumnElement,
     Exists,
+    Select,
     and_,
     bindparam,
     exists,
@@ -63,7 +64,7 @@ from models import (
 from workflow.engine import access
 from workflow.engine import core as engine
 from workflow.engine.errors import NotAllowed
-from workflow.engine.processes import registry
+from workflow.engine.processes import VERSIONS_MARK, note_mark, registry
 
 # chair, secretariat and observer mean what they mean in the process definitions.
 ROLE_GROUPS: dict[str, frozenset[Role]] = {
@@ -432,6 +433,46 @@ def _standing_of(user: User, rows: Iterable[Any]) -> Standing:
     )
 
 
+# A user's row with each active membership's body, role, code and the code of a body it took
+# over from, outer-joined: a user without any keeps one row, its membership columns NULL.
+_MEMBERSHIP_COLUMNS = (Membership.body_id, Membership.role, Body.code, _PREDECESSOR.code)
+
+
+def _with_memberships(statement: Select[Any]) -> Select[Any]:
+    return (
+        statement.outerjoin(
+            Membership, and_(Membership.user_id == User.id, Membership.active.is_(True))
+        )
+        .outerjoin(Body, Body.id == Membership.body_id)
+        .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
+        .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
+    )
+
+
+# The page frame reads the logged-in user on every request, then their standing and the stored
+# process versions: one statement reads all three, the user's row once per active membership
+# (once with none), with the versions' mark (workflow.engine.processes.VERSIONS_MARK).
+_USER_WITH_STANDING = _with_memberships(
+    select(User, *_MEMBERSHIP_COLUMNS, VERSIONS_MARK.c.versions, VERSIONS_MARK.c.newest)
+    .join_from(User, VERSIONS_MARK, true())
+    .where(User.id == bindparam("user_id"))
+)
+
+
+def load_user(session: Session, user_id: int) -> User | None:
+    """The user with `user_id`, their standing kept for the request as `standing` keeps it, and
+    the stored process versions' mark noted for the transaction: all in one statement."""
+    rows = session.execute(_USER_WITH_STANDING, {"user_id": user_id}).all()
+    if not rows:
+        return None
+    user: User = rows[0][0]
+    note_mark(session, rows[0][5], rows[0][6])
+    if user.active and has_app_context():
+        memberships = [row[1:5] for row in rows if row[1] is not None]
+        g.setdefault("policy_standing", {})[user.id] = _standing_of(user, memberships)
+    return user
+
+
 def standing(session: Session, user: User | None) -> Standing:
     """The user's standing, read once per request (memberships change between requests)."""
     if user is None or not user.active:
@@ -465,6 +506,41 @@ def read_standings(session: Session, users: Iterable[User]) -> None:
         rows[user_id].append(row)
     for user_id, user in wanted.items():
         cache[user_id] = _standing_of(user, rows[user_id])
+
+
+# A body's members (deactivated users too), by name, each with every active membership of
+# theirs: a page that lists them and asks the policy about each (the meeting page's minutes
+# steps) reads them and their standings in one statement.
+_OF_BODY = aliased(Membership, name="membership_of_body")
+_MEMBERS_WITH_STANDINGS = _with_memberships(
+    select(User, *_MEMBERSHIP_COLUMNS)
+    .where(
+        exists().where(
+            _OF_BODY.user_id == User.id,
+            _OF_BODY.body_id == bindparam("body_id"),
+            _OF_BODY.active.is_(True),
+        )
+    )
+    .order_by(User.name, User.id)
+)
+
+
+def members_with_standings(session: Session, body_id: int) -> list[User]:
+    """The users with an active membership of the body (deactivated users too), by name;
+    the active ones' standings kept for the request, as `read_standings` keeps them."""
+    users: dict[int, User] = {}
+    rows: dict[int, list[Any]] = {}
+    for user, *membership in session.execute(_MEMBERS_WITH_STANDINGS, {"body_id": body_id}):
+        users.setdefault(user.id, user)
+        held = rows.setdefault(user.id, [])
+        if membership[0] is not None:
+            held.append(membership)
+    if has_app_context():
+        cache: dict[int, Standing] = g.setdefault("policy_standing", {})
+        for user_id, user in users.items():
+            if user.active and user_id not in cache:
+                cache[user_id] = _standing_of(user, rows[user_id])
+    return list(users.values())
 
 
 def kind_of(subject: Any) -> str:
@@ -642,6 +718,14 @@ def bodies_where(
     if among is not None:
         return sorted({b.id: b for b in among if b.id in held}.values(), key=lambda b: b.code)
     return list(session.scalars(query.where(Body.id.in_(sorted(held)))))
+
+
+def bodies_held_for(session: Session, user: User | None, action: str) -> set[int] | None:
+    """The ids of the bodies, active or not, where `user` holds a role the rule for `action`
+    on a body grants on the body itself: `bodies_where` without its statement, for a statement
+    that leaves out the inactive bodies itself. None when the standing alone does not say (an
+    admin, another grant): ask `bodies_where`."""
+    return _held_for(RULES[(action, "body")].grants, standing(session, user))
 
 
 def _held_for(grants: Iterable[str], who: Standing) -> set[int] | None:

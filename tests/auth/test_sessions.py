@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask.testing import FlaskClient
 
-from models import AdminAuditEntry
+from models import AdminAuditEntry, Role
 from workflow.admin import operations as admin_operations
 
 
@@ -118,3 +120,17 @@ def test_an_admin_setting_a_password_ends_the_users_sessions(
         is_admin=False, party_id=user.party_id, new_password="et nyt kodeord sat af admin",
     )  # fmt: skip
     assert client.get("/").status_code == 302
+
+
+def test_each_request_reads_the_users_memberships_with_the_user(client, logged_in, session, body):
+    """The login reads the user and their memberships in one statement on every request: a
+    membership given or ended between two pages counts on the next one."""
+    user = logged_in()
+    assert "Ny sag" not in client.get("/").get_data(as_text=True)
+    membership = admin_operations.add_membership(
+        session, None, user, body_id=body("TSS").id, role=Role.MEMBER, since=date(2020, 9, 1)
+    )
+    assert membership is not None
+    assert "Ny sag" in client.get("/").get_data(as_text=True)
+    admin_operations.end_membership(session, None, membership, date(2020, 9, 2))
+    assert "Ny sag" not in client.get("/").get_data(as_text=True)

@@ -7,11 +7,13 @@ import shutil
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from support.formandskab import decide
 
 from models import AdminAuditEntry, Deadline, ProcessVersion
+from workflow import policy
 from workflow.engine import core as engine
+from workflow.engine import processes
 from workflow.engine.errors import Conflict, GuardFailed, NotAllowed
 from workflow.engine.processes import ProcessRegistry, UnknownProcess, registry
 
@@ -145,3 +147,41 @@ def test_migration_with_a_stale_version_is_a_conflict(make_case, make_user, edit
             case, case.process_version + 1, {"at_sku": "at_sku"}, make_user(is_admin=True),
             expected_version=case.version - 1,
         )  # fmt: skip
+
+
+def test_the_stored_versions_are_kept_across_transactions_by_their_mark(session, make_user, edited):
+    """The page frame reads the versions' mark with the user; the versions read once are kept
+    for that mark, in every session of the process, until a version is stored: another
+    worker's publish (which this process never flushed) gives a new mark, read afresh."""
+    user = make_user()
+
+    def next_request() -> tuple[dict, list[str]]:
+        session.commit()  # a new transaction, as the next request's
+        assert processes._STORED not in session.info
+        policy.load_user(session, user.id)
+        statements: list[str] = []
+
+        def record(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        connection = session.connection()
+        event.listen(connection, "before_cursor_execute", record)
+        try:
+            stored = registry.stored(session)
+        finally:
+            event.remove(connection, "before_cursor_execute", record)
+        return stored, statements
+
+    first, _read = next_request()
+    again, statements = next_request()
+    assert statements == []
+    assert again == first
+    kept = dict(processes._BY_MARK)
+    before = registry.latest(session, "signature_initiative").version
+    edited()
+    # As in another worker, which kept what it read and never saw this flush.
+    processes._BY_MARK.update(kept)
+    after, statements = next_request()
+    assert len(statements) == 1
+    assert ("signature_initiative", before + 1) in after
+    assert NEW_WITHDRAW in after[("signature_initiative", before + 1)].source

@@ -11,6 +11,7 @@ from flask import Flask, abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
 from models import User
+from workflow import policy
 from workflow.auth import operations
 from workflow.web import db
 from workflow.web.i18n import _
@@ -56,7 +57,8 @@ def _load_user(session_id: str) -> User | None:
     user_id, _colon, token = session_id.partition(":")
     if not token or not user_id.isdigit() or len(user_id) > 18:
         return None
-    user = db().get(User, int(user_id))
+    # With the user's standing and the process versions' mark, which every page asks for next.
+    user = policy.load_user(db(), int(user_id))
     # A deactivated user's open session ends at their next request; so does every session
     # from before a logout or a password change, which gave the user a new token.
     if user is None or not user.active or not user.session_token:

@@ -73,6 +73,7 @@ _BULK_MEETINGS = (
     .join(Body, Body.id == Meeting.body_id)
     .where(
         Meeting.body_id.in_(bindparam("body_ids", expanding=True)),
+        Body.active.is_(True),
         Meeting.status != MeetingStatus.CANCELLED,
         Meeting.starts_at >= bindparam("earliest", type_=Meeting.starts_at.type),
         or_(
@@ -119,7 +120,16 @@ def bulk_meetings() -> list[Option]:
         return []
     now = clock.now()
     session = db()
-    bodies = [b.id for b in policy.bodies_where(session, user, "plan_meetings")]
+    # The bodies' ids from the standing where it says (the statement leaves out the inactive
+    # bodies), not read in a statement of their own.
+    held = policy.bodies_held_for(session, user, "plan_meetings")
+    bodies = (
+        sorted(held)
+        if held is not None
+        else [b.id for b in policy.bodies_where(session, user, "plan_meetings")]
+    )
+    if not bodies:
+        return []
     rows = session.execute(
         _BULK_MEETINGS, {"body_ids": bodies, "earliest": now - MEETINGS_BEFORE, "now": now}
     )

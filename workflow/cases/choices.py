@@ -18,7 +18,7 @@ from threading import Lock
 
 from flask import get_template_attribute
 from markupsafe import Markup, escape
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select, text, union_all
 from sqlalchemy.orm import Session
 
 from models import Body, FocusArea, NationalGoal
@@ -30,12 +30,33 @@ Choice = tuple[str, str]  # (value, text)
 Group = tuple[str, tuple[Choice, ...]]  # (the group's label, its choices)
 
 # The organisation's rows the filters name, read as plain columns on every request (cheap):
-# they are the key of the options rendered from them.
-_BODIES = select(Body.code, Body.name).where(Body.active).order_by(Body.code)
-_FOCUS_AREAS = select(FocusArea.id, FocusArea.name).order_by(FocusArea.name)
-_GOALS = select(NationalGoal.id, NationalGoal.number, NationalGoal.name).order_by(
-    NationalGoal.number
-)
+# they are the key of the options rendered from them. One statement for the three lists, each
+# row (list, value, name, number) in its list's order: the bodies by code, the focus areas by
+# name, the national goals by number, as the database orders them.
+_BODIES, _FOCUS_AREAS, _GOALS = "bodies", "focus_areas", "goals"
+_ORGANISATION_ROWS = union_all(
+    select(
+        literal(_BODIES).label("list"),
+        Body.code.label("value"),
+        Body.name.label("name"),
+        literal(0).label("number"),
+        Body.code.label("sort"),
+    ).where(Body.active),
+    select(
+        literal(_FOCUS_AREAS),
+        cast(FocusArea.id, String),
+        FocusArea.name,
+        literal(0),
+        FocusArea.name,
+    ),
+    select(
+        literal(_GOALS),
+        cast(NationalGoal.id, String),
+        NationalGoal.name,
+        NationalGoal.number,
+        literal(""),
+    ),
+).order_by(text("list"), text("number"), text("sort"))
 
 
 class _Kept:
@@ -128,11 +149,11 @@ def filter_choices(
         )
         return _render("grouped_options", groups)
 
-    bodies = tuple((code, f"{code} – {name}") for code, name in session.execute(_BODIES))
-    areas = tuple((str(area_id), name) for area_id, name in session.execute(_FOCUS_AREAS))
-    goals = tuple(
-        (str(goal_id), f"{number}. {name}") for goal_id, number, name in session.execute(_GOALS)
-    )
+    rows: dict[str, list[Choice]] = {_BODIES: [], _FOCUS_AREAS: [], _GOALS: []}
+    for kind, value, name, number, _sort in session.execute(_ORGANISATION_ROWS):
+        shown = {_BODIES: f"{value} – {name}", _GOALS: f"{number}. {name}"}.get(kind, name)
+        rows[kind].append((value, shown))
+    bodies, areas, goals = (tuple(rows[kind]) for kind in (_BODIES, _FOCUS_AREAS, _GOALS))
     return FilterChoices(
         processes=mark_selected(
             KEPT.get(("processes", locale, versions), process_options), selected.get("proces", "")

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Subquery,
     and_,
     bindparam,
+    exists,
     false,
     func,
     or_,
@@ -33,6 +34,7 @@ from models import (
     Case,
     CaseEvent,
     CaseExpense,
+    Consultation,
     Deadline,
     DeadlineKind,
     FocusArea,
@@ -46,7 +48,9 @@ from models import (
     case_national_goals,
 )
 from workflow.cases import keyset
+from workflow.consultations import operations as consultations
 from workflow.engine import core as engine
+from workflow.engine import session_cache
 from workflow.engine.calendar import local_date
 from workflow.engine.db import written
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
@@ -1039,7 +1043,13 @@ def _first_deadlines(
 # The case page's statements, built once with the case as a parameter: building a statement
 # and its SQL cache key costs about as much as running it on every page view.
 _CASE_PAGE = (
-    select(Case)
+    select(
+        Case,
+        # Whether the case has expenses or a consultation: a case without (most) needs no
+        # statement of its own for either.
+        exists().where(CaseExpense.case_id == Case.id).label("has_expenses"),
+        exists().where(Consultation.case_id == Case.id).label("has_consultation"),
+    )
     .where(Case.id == bindparam("case_id"))
     .options(
         # With the bodies' former names, which name them as they were on a closed case's
@@ -1073,14 +1083,30 @@ _CASE_EVENTS = (
 )
 
 
+# Where the session keeps a case's expenses (workflow.engine.session_cache).
+_EXPENSES_KEY = "cases.expenses"
+
+
 def find_case(session: Session, case_id: int) -> Case | None:
     """Load a case with what its page shows."""
-    return session.scalars(_CASE_PAGE, {"case_id": case_id}).unique().first()
+    row = session.execute(_CASE_PAGE, {"case_id": case_id}).unique().first()
+    if row is None:
+        return None
+    case, has_expenses, has_consultation = row
+    if not has_expenses:
+        session_cache.remember(session, (_EXPENSES_KEY, case.id), [])
+    if not has_consultation:
+        session_cache.remember(session, (consultations.CURRENT_KEY, case.id), None)
+    return cast(Case, case)
 
 
 def case_expenses(session: Session, case: Case) -> list[CaseExpense]:
     """List the case's extra expenses per party, by party name."""
-    return list(session.scalars(_CASE_EXPENSES, {"case_id": case.id}))
+    return session_cache.cached(
+        session,
+        (_EXPENSES_KEY, case.id),
+        lambda: list(session.scalars(_CASE_EXPENSES, {"case_id": case.id})),
+    )
 
 
 def case_deadlines(session: Session, case: Case) -> list[Deadline]:

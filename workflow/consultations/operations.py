@@ -31,7 +31,7 @@ from models import (
 from workflow import policy
 from workflow.cases import attachments
 from workflow.cases.attachments import Upload
-from workflow.engine import clock
+from workflow.engine import clock, session_cache
 from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.errors import NotAllowed, WorkflowError
@@ -282,9 +282,16 @@ _CURRENT = (
 )
 
 
+# Where the session keeps a case's latest consultation (workflow.engine.session_cache): the
+# case page's statement notes there that a case has none (`workflow.cases.queries.find_case`).
+CURRENT_KEY = "consultations.current"
+
+
 def current(session: Session, case: Case) -> Consultation | None:
     """Return the case's latest consultation."""
-    return session.scalar(_CURRENT, {"case_id": case.id})
+    return session_cache.cached(
+        session, (CURRENT_KEY, case.id), lambda: session.scalar(_CURRENT, {"case_id": case.id})
+    )
 
 
 def rounds(session: Session, case: Case) -> list[Consultation]:

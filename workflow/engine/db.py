@@ -123,7 +123,57 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     engine = create_engine(url, pool_pre_ping=True, **kwargs)
     if engine.dialect.driver == "psycopg":
         event.listen(engine, "connect", _binary_arrays)
+        event.listen(engine, "begin", _note_begin)
+        event.listen(engine, "before_cursor_execute", _note_writes)
+        event.listen(engine, "rollback", _end_reading_with_commit)
     return engine
+
+
+# Where a PostgreSQL connection notes whether its transaction ran anything but SELECTs.
+_MAY_HAVE_WRITTEN = "aftaleflow.may_have_written"
+
+
+def _note_begin(conn: Connection) -> None:
+    conn.info[_MAY_HAVE_WRITTEN] = False
+
+
+def _note_writes(
+    conn: Connection, _cursor: Any, _statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    # Anything but a compiled SELECT might write: DML, DDL and text alike.
+    if (
+        context is None
+        or context.compiled is None
+        or context.is_text
+        or context.isddl
+        or context.is_crud
+    ):
+        conn.info[_MAY_HAVE_WRITTEN] = True
+
+
+def _end_reading_with_commit(conn: Connection) -> None:
+    """End a PostgreSQL transaction that ran only SELECTs (a page's) with COMMIT, which ends
+    it exactly as ROLLBACK would: the one commit outside the unit of work, of nothing.
+    psycopg forgets every prepared statement at a ROLLBACK (DEALLOCATE ALL), and every
+    read-only request ended with one, so no statement was ever prepared and PostgreSQL parsed
+    and planned each of a page's statements on every request. The ROLLBACK that follows finds
+    no transaction and sends nothing."""
+    # A connection SQLAlchemy has invalidated (the server went away) is left to the rollback,
+    # as is one whose transaction failed or is not known to be open; asked first, since asking
+    # such a connection anything else raises.
+    if conn.invalidated or conn.closed or conn.info.get(_MAY_HAVE_WRITTEN) is not False:
+        return
+    dbapi_connection = conn.connection.dbapi_connection
+    if dbapi_connection is None or dbapi_connection.closed:
+        return
+    from psycopg.pq import TransactionStatus
+
+    if dbapi_connection.info.transaction_status != TransactionStatus.INTRANS:
+        return
+    try:
+        dbapi_connection.commit()
+    except Exception:  # a broken connection: the rollback that follows handles it as ever
+        return
 
 
 class BinaryArray(list[Any]):

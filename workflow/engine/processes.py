@@ -176,18 +176,34 @@ class ProcessRegistry:
         # One small query per transaction serves every question about the stored versions
         # (lists, the dashboard, the visibility rules, each case's own version): the versions'
         # keys and checksums only; a version's source is read and parsed once per process.
+        # When the transaction has read the versions' mark (the page frame reads it with the
+        # user), the set kept for that mark serves without the query.
         stored: dict[tuple[str, int], ProcessDefinition] | None = session.info.get(_STORED)
         if stored is None:
-            stored = {}
-            rows = session.execute(_VERSION_KEYS).all()
-            for row_id, name, version, sha256 in rows:
-                definition = self._definitions.get((name, version, sha256))
-                if definition is None:
-                    full = session.get(ProcessVersion, row_id)
-                    assert full is not None
-                    definition = self._parse(full)
-                stored[(name, version)] = definition
+            mark: tuple[int, int] | None = session.info.get(_MARK)
+            if mark is not None:
+                stored = _BY_MARK.get((_database(session), *mark))
+            if stored is None:
+                stored = self._read_stored(session)
             session.info[_STORED] = stored
+        return stored
+
+    def _read_stored(self, session: Session) -> dict[tuple[str, int], ProcessDefinition]:
+        stored: dict[tuple[str, int], ProcessDefinition] = {}
+        rows = session.execute(_VERSION_KEYS).all()
+        for row_id, name, version, sha256 in rows:
+            definition = self._definitions.get((name, version, sha256))
+            if definition is None:
+                full = session.get(ProcessVersion, row_id)
+                assert full is not None
+                definition = self._parse(full)
+            stored[(name, version)] = definition
+        # Kept for other requests and workers' marks only when every row read is committed
+        # (no version written in this transaction, which might yet be rolled back).
+        if rows and not session.info.get(_WROTE_VERSIONS):
+            if len(_BY_MARK) >= _MARKS_KEPT:
+                _BY_MARK.clear()
+            _BY_MARK[(_database(session), len(rows), max(row[0] for row in rows))] = stored
         return stored
 
     def declaring(self, session: Session, definition: ProcessDefinition) -> ProcessDefinition:
@@ -257,30 +273,61 @@ class ProcessRegistry:
 
 
 _STORED = "process_stored"
+_MARK = "process_versions_mark"
+_WROTE_VERSIONS = "process_versions_written"
 # Read in every transaction that asks about a process: built once (its SQL cache key with it).
 _VERSION_KEYS = select(
     ProcessVersion.id, ProcessVersion.name, ProcessVersion.version, ProcessVersion.sha256
 ).order_by(ProcessVersion.name, ProcessVersion.version)
 
+# The stored versions' mark: how many there are and the newest id. Versions are only ever
+# added (a trigger forbids changing or deleting one) and a publish commits its row, so in one
+# database the mark names one set of versions, in every worker: the page frame reads it in the
+# statement that reads the user (`workflow.policy.load_user`) and `note_mark` hands it over.
+VERSIONS_MARK = select(
+    func.count(ProcessVersion.id).label("versions"),
+    func.max(ProcessVersion.id).label("newest"),
+).subquery("versions_mark")
+# (database, versions, newest id) -> the stored versions: kept across requests and sessions.
+_BY_MARK: dict[tuple[str, int, int], dict[tuple[str, int], ProcessDefinition]] = {}
+_MARKS_KEPT = 16
+
+
+def note_mark(session: Session, versions: int, newest: int | None) -> None:
+    """Note the stored versions' mark read in the session's transaction (see VERSIONS_MARK)."""
+    if newest is not None and _STORED not in session.info:
+        session.info[_MARK] = (versions, newest)
+
+
+def _database(session: Session) -> str:
+    # One process may talk to several databases (tools, tests): a mark is one database's.
+    return str(session.get_bind().engine.url)
+
 
 def _forget_latest(session: Session) -> None:
     session.info.pop(_STORED, None)
+    session.info.pop(_MARK, None)
 
 
 @event.listens_for(Session, "after_flush")
 def _new_versions_change_the_latest(session: Session, _context: Any) -> None:
     if any(isinstance(obj, ProcessVersion) for obj in session.new):
         _forget_latest(session)
+        session.info[_WROTE_VERSIONS] = True
+        # Rolled back (tests roll back every write) a row's id may be given again to other text.
+        _BY_MARK.clear()
 
 
 @event.listens_for(Session, "after_commit")
 def _forget_after_commit(session: Session) -> None:
     _forget_latest(session)
+    session.info.pop(_WROTE_VERSIONS, None)
 
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
     _forget_latest(session)
+    session.info.pop(_WROTE_VERSIONS, None)
 
 
 registry = ProcessRegistry()

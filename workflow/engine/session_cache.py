@@ -28,6 +28,14 @@ def cached(session: Session, key: Hashable, load: Callable[[], T]) -> T:
     return store[key]  # type: ignore[no-any-return]
 
 
+def remember(session: Session, key: Hashable, value: Any) -> None:
+    """Keep `value` under `key` as `cached` would keep what its `load` read: for an answer
+    another statement read along (a case page's statement says whether the case has any
+    expenses, so their own statement is not run for a case with none)."""
+    if not (session.new or session.dirty or session.deleted):
+        session.info.setdefault(KEY, {})[key] = value
+
+
 def read(session: Session, statement: Executable, params: dict[str, Any]) -> Result[Any]:
     """Run a Core read (a statement of table columns, built once) on the session, flushing
     pending changes first as a read of mapped attributes would (autoflush; the session skips

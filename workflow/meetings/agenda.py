@@ -496,21 +496,19 @@ def latest_version(session: Session, meeting: Meeting, kind: str) -> DocumentVer
     )
 
 
-# Which version of the agenda and minutes is the newest, read on every meeting page.
-_LATEST_NUMBERS = (
-    select(DocumentVersion.kind, func.max(DocumentVersion.number))
-    .where(DocumentVersion.meeting_id == bindparam("meeting_id"))
-    .group_by(DocumentVersion.kind)
-)
+# The kinds of a meeting's frozen documents, as `DocumentVersion.kind` names them.
+DOCUMENT_KINDS = ("agenda", "minutes")
 
 
-def latest_numbers(session: Session, meeting: Meeting) -> dict[str, int]:
-    """The newest version's number of the meeting's agenda and minutes, by kind ("agenda",
-    "minutes"; a kind not yet frozen is absent), without reading the versions' snapshots."""
-    return {
-        kind: number
-        for kind, number in session.execute(_LATEST_NUMBERS, {"meeting_id": meeting.id})
-    }
+def newest_number(meeting_id: Any, kind: str) -> ColumnElement[int | None]:
+    """The number of the meeting's newest `kind` version (None while none is frozen), as a
+    column of a statement that reads the meeting (the meeting page reads them with it),
+    without reading the versions' snapshots."""
+    return (
+        select(func.max(DocumentVersion.number))
+        .where(DocumentVersion.meeting_id == meeting_id, DocumentVersion.kind == kind)
+        .scalar_subquery()
+    )
 
 
 def attachments_of(session: Session, case_id: int | None) -> list[Attachment]:
@@ -624,16 +622,18 @@ def _decision_triggers(session: Session) -> list[str]:
 
 _TRIGGERS: dict[tuple[int, ...], tuple[tuple[Any, ...], list[str]]] = {}
 
-# The body's previous meeting's start, read on every meeting page: built once.
+# The body's previous meeting's start, where its chairs' decisions begin: read in the
+# decisions' statement, not a statement of its own.
 _PREVIOUS_START = (
     select(Meeting.starts_at)
     .where(
         Meeting.body_id == bindparam("body_id"),
-        Meeting.starts_at < bindparam("starts_at"),
+        Meeting.starts_at < bindparam("until"),
         Meeting.status != MeetingStatus.CANCELLED,
     )
     .order_by(Meeting.starts_at.desc())
     .limit(1)
+    .scalar_subquery()
 )
 # No previous meeting: every decision before this one (no event precedes the system).
 _NO_PREVIOUS = datetime(1900, 1, 1, tzinfo=UTC)
@@ -659,7 +659,10 @@ def _chair_decisions_query(visible: ColumnElement[bool]) -> Select[Any]:
             on_behalf_of_body(CaseEvent.data),
             CaseEvent.trigger.in_(bindparam("triggers", expanding=True)),
             CaseEvent.created_at < bindparam("until"),
-            CaseEvent.created_at >= bindparam("since"),
+            CaseEvent.created_at
+            >= func.coalesce(
+                _PREVIOUS_START, bindparam("no_previous", type_=CaseEvent.created_at.type)
+            ),
         )
         .order_by(CaseEvent.created_at, CaseEvent.id)
     )
@@ -674,9 +677,6 @@ def chair_decisions_since(
     name every decision) each is visible."""
     body = session.get(Body, meeting.body_id)
     assert body is not None
-    since = session.scalar(
-        _PREVIOUS_START, {"body_id": meeting.body_id, "starts_at": meeting.starts_at}
-    )
     # Only decisions can be taken on the body's behalf; the body's decisions outside meetings
     # are read by body and time from their own index, not among every event of the window (a
     # month holds tens of thousands).
@@ -687,7 +687,8 @@ def chair_decisions_since(
             "body_code": body.code,
             "triggers": _decision_triggers(session),
             "until": meeting.starts_at,
-            "since": since if since is not None else _NO_PREVIOUS,
+            "body_id": meeting.body_id,
+            "no_previous": _NO_PREVIOUS,
         },
     )
     return [

@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from models import AgendaItem, Meeting, MeetingStatus, Membership, User
+from models import AgendaItem, Meeting, MeetingStatus, User
 from workflow import policy
 from workflow.meetings import operations as meetings
 
@@ -32,20 +31,10 @@ class MinutesStep:
     current: bool
 
 
-# The body's members, read on every meeting page: built once.
-_MEMBERS = (
-    select(User)
-    .join(Membership, Membership.user_id == User.id)
-    .where(Membership.body_id == bindparam("body_id"), Membership.active.is_(True))
-    .distinct()
-    .order_by(User.name, User.id)
-)
-
-
 def members(session: Session, meeting: Meeting) -> list[User]:
     """The users with an active membership of the meeting's body (deactivated users too), by
-    name."""
-    return list(session.scalars(_MEMBERS, {"body_id": meeting.body_id}))
+    name; their standings read with them, for the policy's questions about each."""
+    return policy.members_with_standings(session, meeting.body_id)
 
 
 def steps(
@@ -62,7 +51,8 @@ def steps(
     if body_members is None:
         body_members = members(session, meeting)
     people = [u for u in body_members if u.active]
-    # Whom the policy is asked about: their memberships in one statement, not one each.
+    # Whom the policy is asked about: their memberships in one statement, not one each (read
+    # with the members already when they were read here).
     policy.read_standings(session, people)
     writers = [u.name for u in people if policy.may(u, "write_minutes", meeting, session)]
     approve = meetings.TRANSITIONS["approve_minutes"]

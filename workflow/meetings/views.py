@@ -161,12 +161,34 @@ _MEETING = (
 )
 
 
+# The meeting page's meeting, with the newest agenda and minutes version numbers.
+_MEETING_PAGE = (
+    select(Meeting, *(agenda.newest_number(Meeting.id, kind) for kind in agenda.DOCUMENT_KINDS))
+    .where(Meeting.id == bindparam("meeting_id"))
+    .options(joinedload(Meeting.body))
+)
+
+
 def _meeting(session: Session, meeting_id: int) -> Meeting:
     """The meeting, if the user may see it; else 404, as for one that does not exist."""
     meeting = session.scalar(_MEETING, {"meeting_id": meeting_id})
-    if meeting is None or not policy.may(current_actor(), "view", meeting, session):
+    return _seen(meeting)
+
+
+def _seen(meeting: Meeting | None) -> Meeting:
+    if meeting is None or not policy.may(current_actor(), "view", meeting, session=db()):
         abort(404)
     return meeting
+
+
+def _meeting_page(session: Session, meeting_id: int) -> tuple[Meeting, dict[str, int]]:
+    """`_meeting` with the number of its newest version of each document kind ("agenda",
+    "minutes"; a kind not yet frozen is absent), read in the same statement."""
+    row = session.execute(_MEETING_PAGE, {"meeting_id": meeting_id}).first()
+    meeting = _seen(row[0] if row is not None else None)
+    assert row is not None
+    numbers = zip(agenda.DOCUMENT_KINDS, row[1:], strict=True)
+    return meeting, {kind: number for kind, number in numbers if number is not None}
 
 
 def _my_bodies(session: Session, user: User) -> list[Body]:
@@ -314,7 +336,7 @@ def detail(meeting_id: int) -> str:
     """A meeting: its agenda, candidates, minutes and history."""
     session = db()
     user = current_actor()
-    meeting = _meeting(session, meeting_id)
+    meeting, versions = _meeting_page(session, meeting_id)
     body = meeting.body
     is_secretariat = policy.may(user, "edit_agenda", meeting, session)
     items = meetings.active_items(meeting)
@@ -336,7 +358,6 @@ def detail(meeting_id: int) -> str:
     present = roll(session, meeting)
     body_members = minutes_steps.members(session, meeting)
     given = attendance.approvals(session, meeting)
-    versions = agenda.latest_numbers(session, meeting)
     chair_decisions = _decision_items(
         agenda.chair_decisions_since(session, meeting, user), current_locale()
     )
