@@ -1440,14 +1440,18 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _ordered(query: Select[Any], criteria: CaseFilter, *, backwards: bool = False) -> Select[Any]:
+def _ordered(
+    query: Select[Any], criteria: CaseFilter, *, backwards: bool = False, valued: bool = False
+) -> Select[Any]:
+    """`query` in the list's order (`backwards`: reversed); `valued`: every row of it has a
+    value in the sort column."""
     column = SORT_COLUMNS.get(criteria.sort, SORT_COLUMNS["aendret"])()
     descending = criteria.descending != backwards
     primary = column.desc() if descending else column.asc()
-    tie = Case.id.desc() if descending else Case.id.asc()
+    tie = _tie(criteria, backwards)
     # Cases without a deadline go last whichever way the list is sorted. Overdue cases all
     # have one: ordered by the column alone, the next_due_at index gives the order.
-    if criteria.sort == "frist" and not criteria.overdue:
+    if criteria.sort == "frist" and not criteria.overdue and not valued:
         empty_last = column.is_(None).desc() if backwards else column.is_(None)
         return query.order_by(empty_last, primary, tie)
     return query.order_by(primary, tie)
@@ -1546,7 +1550,8 @@ class _ListStatements:
 
     visible: ColumnElement[bool]
     count: Select[tuple[int]]
-    page: Select[Any]
+    # The page's rows, read part after part until the page is full (see `_page_parts`).
+    pages: tuple[Select[Any], ...]
 
 
 # Statements by shape (which filters are set, the order, the kind of cursor) and access rule:
@@ -1585,31 +1590,87 @@ def _list_statements(
         return kept
     query = filtered_cases(criteria, now, visible)
     counted = query.with_only_columns(Case.id)
-    if criteria.overdue:
+    if criteria.overdue and not criteria.state and criteria.body_id is None:
         # Counted in the order of the (next_due_at, process) index, which holds both columns
         # of `overskredet=1&proces=`: unordered, SQLite counts through the (process, state)
-        # index and reads each of the process's cases for its deadline (12 -> 2 ms).
+        # index and reads each of the process's cases for its deadline (12 -> 2 ms). Not with
+        # a state or a body, whose own indexes SQLite takes anyway: ordered, it sorted every
+        # match before counting (a forum's overdue cases 2.7 -> 13 ms, a state's 1.3 -> 20).
         counted = counted.order_by(Case.next_due_at)
     capped = counted.limit(bindparam("count_limit")).subquery()
     count = select(func.count()).select_from(capped)
-    sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
-    column = cast(ColumnElement[Any], SORT_COLUMNS[sort]())
-    keyed = query.with_only_columns(Case.id, column)
-    if cursor is not None:
-        position = keyset.Bound(
-            None if cursor.value is None else bindparam("cursor_value", type_=column.type),
-            bindparam("cursor_id", type_=Case.id.type),
-        )
-        bounds = {"descending": criteria.descending, "nullable": nullable}
-        edge = keyset.before if backwards else keyset.beyond
-        keyed = keyed.where(edge(column, Case.id, position, **bounds))
-    page = _ordered(keyed, criteria, backwards=backwards).limit(bindparam("page_limit"))
-    built = _ListStatements(visible, count, page)
+    keyed = query.with_only_columns(Case.id, _sort_column(criteria))
+    if nullable:
+        pages = _page_parts(keyed, criteria, cursor, backwards)
+    else:
+        if cursor is not None:
+            keyed = keyed.where(_edge(criteria, cursor, backwards, nullable=False))
+        pages = (_ordered(keyed, criteria, backwards=backwards).limit(bindparam("page_limit")),)
+    built = _ListStatements(visible, count, pages)
     if criteria.section_clause is None:
         _LIST_STATEMENTS[shape] = built
         while len(_LIST_STATEMENTS) > _LIST_STATEMENTS_KEPT:
             _LIST_STATEMENTS.popitem(last=False)
     return built
+
+
+def _sort_column(criteria: CaseFilter) -> ColumnElement[Any]:
+    sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
+    return cast(ColumnElement[Any], SORT_COLUMNS[sort]())
+
+
+def _edge(
+    criteria: CaseFilter, cursor: keyset.Cursor, backwards: bool, *, nullable: bool
+) -> ColumnElement[bool]:
+    """The rows past `cursor` (before it when reading `backwards`), as named parameters."""
+    column = _sort_column(criteria)
+    position = keyset.Bound(
+        None if cursor.value is None else bindparam("cursor_value", type_=column.type),
+        bindparam("cursor_id", type_=Case.id.type),
+    )
+    edge = keyset.before if backwards else keyset.beyond
+    return edge(column, Case.id, position, descending=criteria.descending, nullable=nullable)
+
+
+def _page_parts(
+    keyed: Select[Any], criteria: CaseFilter, cursor: keyset.Cursor | None, backwards: bool
+) -> tuple[Select[Any], ...]:
+    """A page of a column that may be empty (the next deadline), read as its two parts in the
+    list's order: the rows with a value through the column's index, then those without, by id
+    (backwards: the other way round), each only if the page reaches it. Ordered by "empty
+    last" first, one statement sorted every visible case (30 ms of SQLite, 145 ms of
+    PostgreSQL at 100,000 cases)."""
+    column = _sort_column(criteria)
+    limit: BindParameter[int] = bindparam("page_limit")
+    present = keyed.where(column.is_not(None))
+    # Spelt so that no index of the column is taken for it: the rows without a deadline are
+    # half the cases, read in id order from the table, where through the column's index
+    # SQLite read and sorted all of them.
+    empty = keyed.where(func.coalesce(column, None).is_(None))
+    if cursor is not None and cursor.value is None:
+        # The cursor is among the rows without a value: by id from it.
+        cursor_id = bindparam("cursor_id", type_=Case.id.type)
+        past = Case.id < cursor_id if criteria.descending != backwards else Case.id > cursor_id
+        empty = empty.where(past)
+    elif cursor is not None:
+        present = present.where(_edge(criteria, cursor, backwards, nullable=False))
+    with_values = _ordered(present, criteria, backwards=backwards, valued=True).limit(limit)
+    without = empty.order_by(_tie(criteria, backwards)).limit(limit)
+    if not backwards:
+        # From a row without a value on, only rows without one follow.
+        among_empty = cursor is not None and cursor.value is None
+        return (without,) if among_empty else (with_values, without)
+    # Back from a row with a value, only rows with one come before it.
+    return (
+        (with_values,)
+        if cursor is not None and cursor.value is not None
+        else (without, with_values)
+    )
+
+
+def _tie(criteria: CaseFilter, backwards: bool) -> ColumnElement[Any]:
+    """The id's order, breaking ties of the sort column in the list's direction."""
+    return Case.id.desc() if criteria.descending != backwards else Case.id.asc()
 
 
 def list_cases(
@@ -1642,7 +1703,13 @@ def list_cases(
     if cursor is not None:
         values |= {"cursor_value": cursor.value, "cursor_id": cursor.case_id}
     total = session.scalar(statements.count, values) or 0
-    found = [tuple(row) for row in session.execute(statements.page, values)]
+    found: list[tuple[Any, ...]] = []
+    for part in statements.pages:
+        # Each part continues where the one before stopped: only what the page still lacks.
+        values["page_limit"] = page_size + 1 - len(found)
+        found += [tuple(row) for row in session.execute(part, values)]
+        if len(found) > page_size:
+            break
     if before is not None:
         has_previous, has_next = len(found) > page_size, True
         found = found[:page_size][::-1]
