@@ -477,3 +477,45 @@ def test_the_boards_rows_are_written_as_jinja_drew_them(app, locale):
         assert f"<tbody>{dashboard.deadline_rows(rows)}\n  </tbody>" == render_template_string(
             _JINJA_DEADLINES, rows=rows
         )
+
+
+# The line under a section as the Jinja macro wrote it before `dashboard.more_line`.
+_JINJA_MORE_LINE = """{% macro more_line(section, key, name, deadlines=false) %}
+{% if section.more %}
+{% set total = section.total | tal %}
+<p class="section-more">
+  {% if deadlines %}
+  {% if section.more_than_cap %}{{ _("Viser de %(shown)s første af over %(total)s frister.", shown=section | length, total=total) }}{% else %}{{ _("Viser de %(shown)s første af %(total)s frister.", shown=section | length, total=total) }}{% endif %}
+  <a href="{{ url_for('cases.index', afsnit=key, sortering='frist') }}">{{ _("Se alle sagerne") }}<span class="visually-hidden">: {{ name }}</span></a>
+  {% else %}
+  {% if section.more_than_cap %}{{ _("Viser de %(shown)s første af over %(total)s.", shown=section | length, total=total) }}{% else %}{{ _("Viser de %(shown)s første af %(total)s.", shown=section | length, total=total) }}{% endif %}
+  <a href="{{ url_for('cases.index', afsnit=key, sortering='frist') }}">{% if section.more_than_cap %}{{ _("Se alle (over %(total)s)", total=total) }}{% else %}{{ _("Se alle (%(total)s)", total=total) }}{% endif %}<span class="visually-hidden">: {{ name }}</span></a>
+  {% endif %}
+</p>
+{% endif %}
+{% endmacro %}{{ more_line(section, "vores-sager", name, deadlines=deadlines) }}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("locale", ["da", "en"])
+@pytest.mark.parametrize("deadlines", [False, True])
+@pytest.mark.parametrize(
+    "section",
+    [
+        queries.Section(list(range(10)), 50, True),
+        queries.Section(list(range(10)), 1234),
+        queries.Section(list(range(3)), 3),
+    ],
+)
+def test_the_line_under_a_section_is_written_as_the_macro_wrote_it(app, locale, deadlines, section):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from workflow.web import dashboard
+
+    with app.test_request_context(), force_locale(locale):
+        for name in ("Vores & sager", dashboard._("Vores sager")):
+            assert str(
+                dashboard.more_line(section, "vores-sager", name, deadlines)
+            ) == render_template_string(
+                _JINJA_MORE_LINE, section=section, name=name, deadlines=deadlines
+            )
