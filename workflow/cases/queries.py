@@ -880,8 +880,8 @@ def deadline_board(
     elsewhere, of the bodies the user is secretariat for and the `visible` cases (a deadline
     of the body can outlive the case's visibility: a follow-up stays open when the case goes
     back to a draft of another body). The deadline sections' first rows, as far as the count
-    cap, are read in one statement, each from the open deadlines' index in its own order; the
-    rows shown in another."""
+    cap, are read and counted in one statement, each from the open deadlines' index in its own
+    order, which gives only the rows shown, with their cases."""
     known = known if known is not None else definitions(session)
     found = _first_deadlines(
         session, roles, visible, {"now": now, "week_end": now + timedelta(days=7)}, known
@@ -914,12 +914,12 @@ DEADLINE_SHOWN = {OVERDUE: OVERDUE_SHOWN, THIS_WEEK: THIS_WEEK_SHOWN, MATERIAL: 
 
 
 @lru_cache(maxsize=_SECTION_STATEMENTS)
-def _deadline_ids(
-    body_ids: frozenset[int], visible: ColumnElement[bool], cap: int
-) -> Select[tuple[int, int, datetime, int, datetime]]:
-    """The first deadlines of each deadline section past the count cap, as (section, id, and
-    the keys it is shown in): one statement, built once per bodies and access rule (`NOW`
-    and `WEEK_END` bound), each section read in its own order from its own index."""
+def _deadline_ids(body_ids: frozenset[int], visible: ColumnElement[bool], cap: int) -> Select[Any]:
+    """The first deadlines of each deadline section: one statement, built once per bodies and
+    access rule (`NOW` and `WEEK_END` bound), each section read in its own order from its own
+    index up to past the count cap and counted (`total`), and only the rows it shows joined
+    to their deadline and case (`section`, `total`, the keys it is shown in, then the columns
+    the board shows): the counted rows are not sent, nor read again by id."""
     parts = []
     for number, section in enumerate(DEADLINE_SECTIONS):
         if section == OVERDUE:
@@ -936,16 +936,42 @@ def _deadline_ids(
             part = select(each).order_by(each.c.key0, each.c.id).limit(written(cap + 1)).subquery()
         else:
             part = _deadline_part(section, body_ids, visible, cap).subquery()
+        keys = (part.c.key0, part.c.key1, part.c.key2)
+        # Counted before the rows shown are cut off.
+        counted = (
+            select(part.c.id, *keys, func.count().over().label("total"))
+            .order_by(*keys, part.c.id)
+            .limit(written(DEADLINE_SHOWN[section]))
+            .subquery()
+        )
         parts.append(
             select(
                 written(number).label("section"),
-                part.c.id,
-                part.c.key0,
-                part.c.key1,
-                part.c.key2,
+                counted.c.total,
+                counted.c.key0,
+                counted.c.key1,
+                counted.c.key2,
+                *_SHOWN_DEADLINE_COLUMNS,
             )
+            .select_from(counted)
+            .join(Deadline, Deadline.id == counted.c.id)
+            .join(Case, Case.id == Deadline.case_id)
         )
     return union_all(*parts)  # type: ignore[return-value]
+
+
+# What the board shows of a deadline and its case.
+_SHOWN_DEADLINE_COLUMNS = (
+    Deadline.id,
+    Deadline.kind,
+    Deadline.due_at,
+    Deadline.meeting_id,
+    Case.id,
+    Case.title,
+    Case.process,
+    Case.process_version,
+    Case.state,
+)
 
 
 def _deadline_part(
@@ -971,23 +997,7 @@ def _deadline_part(
     )
 
 
-# The deadlines shown, by id, with what the board shows of their cases; and the meetings of
-# the material shown. The same statements for every reader.
-_DEADLINES_BY_ID = (
-    select(
-        Deadline.id,
-        Deadline.kind,
-        Deadline.due_at,
-        Deadline.meeting_id,
-        Case.id,
-        Case.title,
-        Case.process,
-        Case.process_version,
-        Case.state,
-    )
-    .join(Case, Case.id == Deadline.case_id)
-    .where(Deadline.id.in_(bindparam("ids", expanding=True)))
-)
+# The meetings of the material shown: the same statement for every reader.
 _MEETINGS_BY_ID = (
     select(Meeting)
     .where(Meeting.id.in_(bindparam("ids", expanding=True)))
@@ -1002,42 +1012,36 @@ def _first_deadlines(
     moments: dict[str, datetime],
     known: Definitions,
 ) -> dict[str, Section[DeadlineRow]]:
-    found: dict[str, list[tuple[Any, ...]]] = {section: [] for section in DEADLINE_SECTIONS}
-    for number, deadline_id, *keys in session.execute(
+    found: dict[str, list[Row[Any]]] = {section: [] for section in DEADLINE_SECTIONS}
+    for row in session.execute(
         _deadline_ids(roles.secretariats, visible, SECTION_COUNT_CAP), moments
     ):
-        found[DEADLINE_SECTIONS[number]].append((*keys, deadline_id))
-    ids = {
-        section: [row[-1] for row in sorted(rows)[: SECTION_COUNT_CAP + 1]]
-        for section, rows in found.items()
-    }
-    shown = [i for section, some in ids.items() for i in some[: DEADLINE_SHOWN[section]]]
-    rows: dict[int, DeadlineRow] = {}
-    if shown:
-        read = session.execute(_DEADLINES_BY_ID, {"ids": shown}).all()
-        meeting_ids = sorted({row[3] for row in read if row[3] is not None})
-        meetings = (
-            {m.id: m for m in session.scalars(_MEETINGS_BY_ID, {"ids": meeting_ids})}
-            if meeting_ids
-            else {}
-        )
-        for deadline_id, kind, due_at, meeting_id, case_id, title, *at in read:
+        found[DEADLINE_SECTIONS[row[0]]].append(row)
+    meeting_ids = sorted({row[8] for rows in found.values() for row in rows if row[8] is not None})
+    meetings = (
+        {m.id: m for m in session.scalars(_MEETINGS_BY_ID, {"ids": meeting_ids})}
+        if meeting_ids
+        else {}
+    )
+    board: dict[str, Section[DeadlineRow]] = {}
+    for section, rows in found.items():
+        shown: list[DeadlineRow] = []
+        # In the section's order: its keys, then the deadline's id.
+        for row in sorted(rows, key=lambda row: (*row[2:5], row[5])):
+            deadline_id, kind, due_at, meeting_id, case_id, title, *at = row[5:]
             definition = known.get((at[0], at[1]))
             state = definition.states.get(at[2]) if definition else None
-            rows[deadline_id] = DeadlineRow(
-                ShownDeadline(deadline_id, kind, due_at, meeting_id),
-                ShownCase(case_id, title),
-                label(state) if state else at[2],
-                meetings.get(meeting_id) if meeting_id is not None else None,
+            shown.append(
+                DeadlineRow(
+                    ShownDeadline(deadline_id, kind, due_at, meeting_id),
+                    ShownCase(case_id, title),
+                    label(state) if state else at[2],
+                    meetings.get(meeting_id) if meeting_id is not None else None,
+                )
             )
-    return {
-        section: Section(
-            [rows[i] for i in some[: DEADLINE_SHOWN[section]] if i in rows],
-            min(len(some), SECTION_COUNT_CAP),
-            len(some) > SECTION_COUNT_CAP,
-        )
-        for section, some in ids.items()
-    }
+        total = rows[0].total if rows else 0
+        board[section] = Section(shown, min(total, SECTION_COUNT_CAP), total > SECTION_COUNT_CAP)
+    return board
 
 
 # The case page's statements, built once with the case as a parameter: building a statement
