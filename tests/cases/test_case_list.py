@@ -130,6 +130,39 @@ def test_cases_without_a_deadline_come_last_across_pages(
     assert sorted(seen[3:]) == ["Uden frist 0", "Uden frist 1"]
 
 
+def test_by_deadline_both_ways_pages_cross_from_dated_to_undated_cases_and_back(
+    client, logged_in, make_case, monkeypatch, session
+):
+    # The dated and the undated cases are read by separate statements (queries._page_parts):
+    # every page boundary, forward and back, must give the one order.
+    _small_pages(monkeypatch)
+    dated = [make_case(title=f"Frist {number}") for number in range(3)]
+    undated = [make_case(title=f"Uden frist {number}").title for number in range(4)]
+    for case, day in zip(dated, (2, 1, 2), strict=True):
+        case.next_due_at = datetime(2021, 1, day, tzinfo=UTC)
+    session.commit()
+    by_date = [dated[1].title, dated[0].title, dated[2].title]  # ties by number
+    logged_in("member@SU-NORD-SOM")
+    for order, expected in (
+        ("frist", by_date + undated),
+        ("-frist", by_date[::-1] + undated[::-1]),
+    ):
+        pages: list[list[str]] = []
+        address: str | None = f"/sager?sortering={order}"
+        while address:
+            page = client.get(address).get_data(as_text=True)
+            pages.append(_titles(page))
+            last, address = page, _link(page, "next")
+        assert [title for page in pages for title in page] == expected
+        back: list[list[str]] = []
+        address = _link(last, "prev")
+        while address:
+            page = client.get(address).get_data(as_text=True)
+            back.append(_titles(page))
+            address = _link(page, "prev")
+        assert back == pages[-2::-1]
+
+
 def test_an_unreadable_cursor_starts_from_the_top(client, logged_in, make_case):
     make_case(title="Eneste")
     logged_in("member@SU-NORD-SOM")

@@ -412,3 +412,110 @@ def test_a_stored_version_is_known_by_its_checksum():
     assert queries.versions_of(again) == queries.versions_of(known)
     again[(name, number)] = replace(definition, sha256="0" * 64)
     assert queries.versions_of(again) != queries.versions_of(known)
+
+
+# The board's rows as Jinja drew them before `dashboard.overdue_rows` and `deadline_rows`
+# wrote them: the writers must give the same bytes.
+_JINJA_OVERDUE = """{% set nr = _("nr.") %}<tbody>
+      {% for row in rows %}
+      <tr>
+        <td><a href="{{ url_for('cases.detail', case_id=row.case.id) }}">{{ row.case.title }}</a> <span class="muted">({{ nr }} {{ row.case.id }})</span></td>
+        <td>{{ row.state_label }}</td>
+        <td>{{ row.deadline.due_at | datotid }}</td>
+        <td class="overdue">{% if row.days_overdue == 0 %}{{ _("I dag") }}{% else %}{{ ngettext("%(num)d dag", "%(num)d dage", row.days_overdue) }}{% endif %}</td>
+      </tr>
+      {% endfor %}
+    </tbody>"""  # noqa: E501
+_JINJA_DEADLINES = """<tbody>
+    {% set nr = _("nr.") %}
+    {% for row in rows %}
+    <tr>
+      <td><a href="{{ url_for('cases.detail', case_id=row.case.id) }}">{{ row.case.title }}</a> <span class="muted">({{ nr }} {{ row.case.id }})</span></td>
+      <td>{{ row.state_label }}</td>
+      <td>{{ row.deadline.kind | fristtype }}</td>
+      <td>{{ row.deadline.due_at | datotid }}</td>
+    </tr>
+    {% endfor %}
+  </tbody>"""  # noqa: E501
+
+
+@pytest.mark.parametrize("locale", ["da", "en"])
+def test_the_boards_rows_are_written_as_jinja_drew_them(app, locale):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from workflow.web import dashboard
+
+    due = [
+        datetime(2020, 8, 28, 21, 59, tzinfo=UTC),
+        datetime(2020, 8, 28, 21, 59, tzinfo=UTC),
+        datetime(2021, 1, 3, 7, 5, tzinfo=UTC),
+    ]
+    cases = [
+        queries.ShownCase(7, 'Sag <b>"fed"</b> & mere'),
+        queries.ShownCase(12, "Almindelig sag"),
+        queries.ShownCase(1234, "Ærø's sag"),
+    ]
+    kinds = [DeadlineKind.STATE, DeadlineKind.FOLLOW_UP, DeadlineKind.MATERIAL]
+    deadlines = [
+        queries.ShownDeadline(n, kind, moment, None)
+        for n, (kind, moment) in enumerate(zip(kinds, due, strict=True))
+    ]
+    states = ["I høring", "A & <B>", "Igangsat"]
+    overdue = [
+        queries.OverdueRow(deadline, case, state, days)
+        for deadline, case, state, days in zip(deadlines, cases, states, [0, 1, 42], strict=True)
+    ]
+    rows = [
+        queries.DeadlineRow(deadline, case, state, None)
+        for deadline, case, state in zip(deadlines, cases, states, strict=True)
+    ]
+    with app.test_request_context(), force_locale(locale):
+        assert f"<tbody>{dashboard.overdue_rows(overdue)}\n    </tbody>" == render_template_string(
+            _JINJA_OVERDUE, rows=overdue
+        )
+        assert f"<tbody>{dashboard.deadline_rows(rows)}\n  </tbody>" == render_template_string(
+            _JINJA_DEADLINES, rows=rows
+        )
+
+
+# The line under a section as the Jinja macro wrote it before `dashboard.more_line`.
+_JINJA_MORE_LINE = """{% macro more_line(section, key, name, deadlines=false) %}
+{% if section.more %}
+{% set total = section.total | tal %}
+<p class="section-more">
+  {% if deadlines %}
+  {% if section.more_than_cap %}{{ _("Viser de %(shown)s første af over %(total)s frister.", shown=section | length, total=total) }}{% else %}{{ _("Viser de %(shown)s første af %(total)s frister.", shown=section | length, total=total) }}{% endif %}
+  <a href="{{ url_for('cases.index', afsnit=key, sortering='frist') }}">{{ _("Se alle sagerne") }}<span class="visually-hidden">: {{ name }}</span></a>
+  {% else %}
+  {% if section.more_than_cap %}{{ _("Viser de %(shown)s første af over %(total)s.", shown=section | length, total=total) }}{% else %}{{ _("Viser de %(shown)s første af %(total)s.", shown=section | length, total=total) }}{% endif %}
+  <a href="{{ url_for('cases.index', afsnit=key, sortering='frist') }}">{% if section.more_than_cap %}{{ _("Se alle (over %(total)s)", total=total) }}{% else %}{{ _("Se alle (%(total)s)", total=total) }}{% endif %}<span class="visually-hidden">: {{ name }}</span></a>
+  {% endif %}
+</p>
+{% endif %}
+{% endmacro %}{{ more_line(section, "vores-sager", name, deadlines=deadlines) }}"""  # noqa: E501
+
+
+@pytest.mark.parametrize("locale", ["da", "en"])
+@pytest.mark.parametrize("deadlines", [False, True])
+@pytest.mark.parametrize(
+    "section",
+    [
+        queries.Section(list(range(10)), 50, True),
+        queries.Section(list(range(10)), 1234),
+        queries.Section(list(range(3)), 3),
+    ],
+)
+def test_the_line_under_a_section_is_written_as_the_macro_wrote_it(app, locale, deadlines, section):
+    from flask import render_template_string
+    from flask_babel import force_locale
+
+    from workflow.web import dashboard
+
+    with app.test_request_context(), force_locale(locale):
+        for name in ("Vores & sager", dashboard._("Vores sager")):
+            assert str(
+                dashboard.more_line(section, "vores-sager", name, deadlines)
+            ) == render_template_string(
+                _JINJA_MORE_LINE, section=section, name=name, deadlines=deadlines
+            )

@@ -880,8 +880,8 @@ def deadline_board(
     elsewhere, of the bodies the user is secretariat for and the `visible` cases (a deadline
     of the body can outlive the case's visibility: a follow-up stays open when the case goes
     back to a draft of another body). The deadline sections' first rows, as far as the count
-    cap, are read in one statement, each from the open deadlines' index in its own order; the
-    rows shown in another."""
+    cap, are read and counted in one statement, each from the open deadlines' index in its own
+    order, which gives only the rows shown, with their cases."""
     known = known if known is not None else definitions(session)
     found = _first_deadlines(
         session, roles, visible, {"now": now, "week_end": now + timedelta(days=7)}, known
@@ -914,12 +914,12 @@ DEADLINE_SHOWN = {OVERDUE: OVERDUE_SHOWN, THIS_WEEK: THIS_WEEK_SHOWN, MATERIAL: 
 
 
 @lru_cache(maxsize=_SECTION_STATEMENTS)
-def _deadline_ids(
-    body_ids: frozenset[int], visible: ColumnElement[bool], cap: int
-) -> Select[tuple[int, int, datetime, int, datetime]]:
-    """The first deadlines of each deadline section past the count cap, as (section, id, and
-    the keys it is shown in): one statement, built once per bodies and access rule (`NOW`
-    and `WEEK_END` bound), each section read in its own order from its own index."""
+def _deadline_ids(body_ids: frozenset[int], visible: ColumnElement[bool], cap: int) -> Select[Any]:
+    """The first deadlines of each deadline section: one statement, built once per bodies and
+    access rule (`NOW` and `WEEK_END` bound), each section read in its own order from its own
+    index up to past the count cap and counted (`total`), and only the rows it shows joined
+    to their deadline and case (`section`, `total`, the keys it is shown in, then the columns
+    the board shows): the counted rows are not sent, nor read again by id."""
     parts = []
     for number, section in enumerate(DEADLINE_SECTIONS):
         if section == OVERDUE:
@@ -936,16 +936,42 @@ def _deadline_ids(
             part = select(each).order_by(each.c.key0, each.c.id).limit(written(cap + 1)).subquery()
         else:
             part = _deadline_part(section, body_ids, visible, cap).subquery()
+        keys = (part.c.key0, part.c.key1, part.c.key2)
+        # Counted before the rows shown are cut off.
+        counted = (
+            select(part.c.id, *keys, func.count().over().label("total"))
+            .order_by(*keys, part.c.id)
+            .limit(written(DEADLINE_SHOWN[section]))
+            .subquery()
+        )
         parts.append(
             select(
                 written(number).label("section"),
-                part.c.id,
-                part.c.key0,
-                part.c.key1,
-                part.c.key2,
+                counted.c.total,
+                counted.c.key0,
+                counted.c.key1,
+                counted.c.key2,
+                *_SHOWN_DEADLINE_COLUMNS,
             )
+            .select_from(counted)
+            .join(Deadline, Deadline.id == counted.c.id)
+            .join(Case, Case.id == Deadline.case_id)
         )
     return union_all(*parts)  # type: ignore[return-value]
+
+
+# What the board shows of a deadline and its case.
+_SHOWN_DEADLINE_COLUMNS = (
+    Deadline.id,
+    Deadline.kind,
+    Deadline.due_at,
+    Deadline.meeting_id,
+    Case.id,
+    Case.title,
+    Case.process,
+    Case.process_version,
+    Case.state,
+)
 
 
 def _deadline_part(
@@ -971,23 +997,7 @@ def _deadline_part(
     )
 
 
-# The deadlines shown, by id, with what the board shows of their cases; and the meetings of
-# the material shown. The same statements for every reader.
-_DEADLINES_BY_ID = (
-    select(
-        Deadline.id,
-        Deadline.kind,
-        Deadline.due_at,
-        Deadline.meeting_id,
-        Case.id,
-        Case.title,
-        Case.process,
-        Case.process_version,
-        Case.state,
-    )
-    .join(Case, Case.id == Deadline.case_id)
-    .where(Deadline.id.in_(bindparam("ids", expanding=True)))
-)
+# The meetings of the material shown: the same statement for every reader.
 _MEETINGS_BY_ID = (
     select(Meeting)
     .where(Meeting.id.in_(bindparam("ids", expanding=True)))
@@ -1002,42 +1012,36 @@ def _first_deadlines(
     moments: dict[str, datetime],
     known: Definitions,
 ) -> dict[str, Section[DeadlineRow]]:
-    found: dict[str, list[tuple[Any, ...]]] = {section: [] for section in DEADLINE_SECTIONS}
-    for number, deadline_id, *keys in session.execute(
+    found: dict[str, list[Row[Any]]] = {section: [] for section in DEADLINE_SECTIONS}
+    for row in session.execute(
         _deadline_ids(roles.secretariats, visible, SECTION_COUNT_CAP), moments
     ):
-        found[DEADLINE_SECTIONS[number]].append((*keys, deadline_id))
-    ids = {
-        section: [row[-1] for row in sorted(rows)[: SECTION_COUNT_CAP + 1]]
-        for section, rows in found.items()
-    }
-    shown = [i for section, some in ids.items() for i in some[: DEADLINE_SHOWN[section]]]
-    rows: dict[int, DeadlineRow] = {}
-    if shown:
-        read = session.execute(_DEADLINES_BY_ID, {"ids": shown}).all()
-        meeting_ids = sorted({row[3] for row in read if row[3] is not None})
-        meetings = (
-            {m.id: m for m in session.scalars(_MEETINGS_BY_ID, {"ids": meeting_ids})}
-            if meeting_ids
-            else {}
-        )
-        for deadline_id, kind, due_at, meeting_id, case_id, title, *at in read:
+        found[DEADLINE_SECTIONS[row[0]]].append(row)
+    meeting_ids = sorted({row[8] for rows in found.values() for row in rows if row[8] is not None})
+    meetings = (
+        {m.id: m for m in session.scalars(_MEETINGS_BY_ID, {"ids": meeting_ids})}
+        if meeting_ids
+        else {}
+    )
+    board: dict[str, Section[DeadlineRow]] = {}
+    for section, rows in found.items():
+        shown: list[DeadlineRow] = []
+        # In the section's order: its keys, then the deadline's id.
+        for row in sorted(rows, key=lambda row: (*row[2:5], row[5])):
+            deadline_id, kind, due_at, meeting_id, case_id, title, *at = row[5:]
             definition = known.get((at[0], at[1]))
             state = definition.states.get(at[2]) if definition else None
-            rows[deadline_id] = DeadlineRow(
-                ShownDeadline(deadline_id, kind, due_at, meeting_id),
-                ShownCase(case_id, title),
-                label(state) if state else at[2],
-                meetings.get(meeting_id) if meeting_id is not None else None,
+            shown.append(
+                DeadlineRow(
+                    ShownDeadline(deadline_id, kind, due_at, meeting_id),
+                    ShownCase(case_id, title),
+                    label(state) if state else at[2],
+                    meetings.get(meeting_id) if meeting_id is not None else None,
+                )
             )
-    return {
-        section: Section(
-            [rows[i] for i in some[: DEADLINE_SHOWN[section]] if i in rows],
-            min(len(some), SECTION_COUNT_CAP),
-            len(some) > SECTION_COUNT_CAP,
-        )
-        for section, some in ids.items()
-    }
+        total = rows[0].total if rows else 0
+        board[section] = Section(shown, min(total, SECTION_COUNT_CAP), total > SECTION_COUNT_CAP)
+    return board
 
 
 # The case page's statements, built once with the case as a parameter: building a statement
@@ -1440,14 +1444,18 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _ordered(query: Select[Any], criteria: CaseFilter, *, backwards: bool = False) -> Select[Any]:
+def _ordered(
+    query: Select[Any], criteria: CaseFilter, *, backwards: bool = False, valued: bool = False
+) -> Select[Any]:
+    """`query` in the list's order (`backwards`: reversed); `valued`: every row of it has a
+    value in the sort column."""
     column = SORT_COLUMNS.get(criteria.sort, SORT_COLUMNS["aendret"])()
     descending = criteria.descending != backwards
     primary = column.desc() if descending else column.asc()
-    tie = Case.id.desc() if descending else Case.id.asc()
+    tie = _tie(criteria, backwards)
     # Cases without a deadline go last whichever way the list is sorted. Overdue cases all
     # have one: ordered by the column alone, the next_due_at index gives the order.
-    if criteria.sort == "frist" and not criteria.overdue:
+    if criteria.sort == "frist" and not criteria.overdue and not valued:
         empty_last = column.is_(None).desc() if backwards else column.is_(None)
         return query.order_by(empty_last, primary, tie)
     return query.order_by(primary, tie)
@@ -1546,7 +1554,8 @@ class _ListStatements:
 
     visible: ColumnElement[bool]
     count: Select[tuple[int]]
-    page: Select[Any]
+    # The page's rows, read part after part until the page is full (see `_page_parts`).
+    pages: tuple[Select[Any], ...]
 
 
 # Statements by shape (which filters are set, the order, the kind of cursor) and access rule:
@@ -1585,31 +1594,87 @@ def _list_statements(
         return kept
     query = filtered_cases(criteria, now, visible)
     counted = query.with_only_columns(Case.id)
-    if criteria.overdue:
+    if criteria.overdue and not criteria.state and criteria.body_id is None:
         # Counted in the order of the (next_due_at, process) index, which holds both columns
         # of `overskredet=1&proces=`: unordered, SQLite counts through the (process, state)
-        # index and reads each of the process's cases for its deadline (12 -> 2 ms).
+        # index and reads each of the process's cases for its deadline (12 -> 2 ms). Not with
+        # a state or a body, whose own indexes SQLite takes anyway: ordered, it sorted every
+        # match before counting (a forum's overdue cases 2.7 -> 13 ms, a state's 1.3 -> 20).
         counted = counted.order_by(Case.next_due_at)
     capped = counted.limit(bindparam("count_limit")).subquery()
     count = select(func.count()).select_from(capped)
-    sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
-    column = cast(ColumnElement[Any], SORT_COLUMNS[sort]())
-    keyed = query.with_only_columns(Case.id, column)
-    if cursor is not None:
-        position = keyset.Bound(
-            None if cursor.value is None else bindparam("cursor_value", type_=column.type),
-            bindparam("cursor_id", type_=Case.id.type),
-        )
-        bounds = {"descending": criteria.descending, "nullable": nullable}
-        edge = keyset.before if backwards else keyset.beyond
-        keyed = keyed.where(edge(column, Case.id, position, **bounds))
-    page = _ordered(keyed, criteria, backwards=backwards).limit(bindparam("page_limit"))
-    built = _ListStatements(visible, count, page)
+    keyed = query.with_only_columns(Case.id, _sort_column(criteria))
+    if nullable:
+        pages = _page_parts(keyed, criteria, cursor, backwards)
+    else:
+        if cursor is not None:
+            keyed = keyed.where(_edge(criteria, cursor, backwards, nullable=False))
+        pages = (_ordered(keyed, criteria, backwards=backwards).limit(bindparam("page_limit")),)
+    built = _ListStatements(visible, count, pages)
     if criteria.section_clause is None:
         _LIST_STATEMENTS[shape] = built
         while len(_LIST_STATEMENTS) > _LIST_STATEMENTS_KEPT:
             _LIST_STATEMENTS.popitem(last=False)
     return built
+
+
+def _sort_column(criteria: CaseFilter) -> ColumnElement[Any]:
+    sort = criteria.sort if criteria.sort in SORT_COLUMNS else "aendret"
+    return cast(ColumnElement[Any], SORT_COLUMNS[sort]())
+
+
+def _edge(
+    criteria: CaseFilter, cursor: keyset.Cursor, backwards: bool, *, nullable: bool
+) -> ColumnElement[bool]:
+    """The rows past `cursor` (before it when reading `backwards`), as named parameters."""
+    column = _sort_column(criteria)
+    position = keyset.Bound(
+        None if cursor.value is None else bindparam("cursor_value", type_=column.type),
+        bindparam("cursor_id", type_=Case.id.type),
+    )
+    edge = keyset.before if backwards else keyset.beyond
+    return edge(column, Case.id, position, descending=criteria.descending, nullable=nullable)
+
+
+def _page_parts(
+    keyed: Select[Any], criteria: CaseFilter, cursor: keyset.Cursor | None, backwards: bool
+) -> tuple[Select[Any], ...]:
+    """A page of a column that may be empty (the next deadline), read as its two parts in the
+    list's order: the rows with a value through the column's index, then those without, by id
+    (backwards: the other way round), each only if the page reaches it. Ordered by "empty
+    last" first, one statement sorted every visible case (30 ms of SQLite, 145 ms of
+    PostgreSQL at 100,000 cases)."""
+    column = _sort_column(criteria)
+    limit: BindParameter[int] = bindparam("page_limit")
+    present = keyed.where(column.is_not(None))
+    # Spelt so that no index of the column is taken for it: the rows without a deadline are
+    # half the cases, read in id order from the table, where through the column's index
+    # SQLite read and sorted all of them.
+    empty = keyed.where(func.coalesce(column, None).is_(None))
+    if cursor is not None and cursor.value is None:
+        # The cursor is among the rows without a value: by id from it.
+        cursor_id = bindparam("cursor_id", type_=Case.id.type)
+        past = Case.id < cursor_id if criteria.descending != backwards else Case.id > cursor_id
+        empty = empty.where(past)
+    elif cursor is not None:
+        present = present.where(_edge(criteria, cursor, backwards, nullable=False))
+    with_values = _ordered(present, criteria, backwards=backwards, valued=True).limit(limit)
+    without = empty.order_by(_tie(criteria, backwards)).limit(limit)
+    if not backwards:
+        # From a row without a value on, only rows without one follow.
+        among_empty = cursor is not None and cursor.value is None
+        return (without,) if among_empty else (with_values, without)
+    # Back from a row with a value, only rows with one come before it.
+    return (
+        (with_values,)
+        if cursor is not None and cursor.value is not None
+        else (without, with_values)
+    )
+
+
+def _tie(criteria: CaseFilter, backwards: bool) -> ColumnElement[Any]:
+    """The id's order, breaking ties of the sort column in the list's direction."""
+    return Case.id.desc() if criteria.descending != backwards else Case.id.asc()
 
 
 def list_cases(
@@ -1642,7 +1707,13 @@ def list_cases(
     if cursor is not None:
         values |= {"cursor_value": cursor.value, "cursor_id": cursor.case_id}
     total = session.scalar(statements.count, values) or 0
-    found = [tuple(row) for row in session.execute(statements.page, values)]
+    found: list[tuple[Any, ...]] = []
+    for part in statements.pages:
+        # Each part continues where the one before stopped: only what the page still lacks.
+        values["page_limit"] = page_size + 1 - len(found)
+        found += [tuple(row) for row in session.execute(part, values)]
+        if len(found) > page_size:
+            break
     if before is not None:
         has_previous, has_next = len(found) > page_size, True
         found = found[:page_size][::-1]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 from urllib.parse import quote as url_quote
 
 from flask import Blueprint, current_app, render_template, url_for
@@ -21,8 +23,8 @@ from workflow.implementation import picture as implementation_picture
 from workflow.meetings import material_watch
 from workflow.notifications import delivery as notify
 from workflow.notifications import observers
-from workflow.web import db
-from workflow.web.i18n import _, current_locale
+from workflow.web import db, filters
+from workflow.web.i18n import _, current_locale, ngettext
 
 bp = Blueprint("dashboard", __name__)
 
@@ -94,6 +96,33 @@ def material_warnings(
     )
 
 
+def _case_address() -> str:
+    # A case page's address less its number, worked out once for a table's rows (url_for
+    # costs about 40 calls).
+    return str(escape(url_for("cases.detail", case_id=1)[: -len("1")]))
+
+
+def _case_cell(indent: str, address: str, number_word: str, case_id: int, title: str) -> str:
+    # The first cell of a deadline table's row: the case linked to its page, and its number.
+    return (
+        f'{indent}<td><a href="{address}{case_id}">{title}</a> <span class="muted">'
+        f"({number_word} {case_id})</span></td>\n"
+    )
+
+
+class _Moments:
+    """A moment spelt in the reader's language, each once: a board's rows share a few."""
+
+    def __init__(self) -> None:
+        self.locale = current_locale()
+        self.spelt: dict[datetime, str] = {}
+
+    def __call__(self, moment: datetime) -> str:
+        if moment not in self.spelt:
+            self.spelt[moment] = str(escape(formats.format_datetime(moment, self.locale)))
+        return self.spelt[moment]
+
+
 @bp.app_template_global("decision_rows")
 def decision_rows(items: Iterable[queries.DecisionRow]) -> Markup:
     """The `<tr>`s of the cases awaiting the chair's decision: the case linked to its page, its
@@ -101,8 +130,8 @@ def decision_rows(items: Iterable[queries.DecisionRow]) -> Markup:
     form. Written here, each text escaped once, the words and a case page's address worked
     out once (drawn by Jinja, each row's two addresses and dozen look-ups cost more than the
     rest of the section)."""
-    locale = current_locale()
-    address = str(escape(url_for("cases.detail", case_id=1)[: -len("1")]))
+    moment = _Moments()
+    address = _case_address()
     number_word = str(escape(_("nr.")))
     no_deadline = f'<span class="muted">{escape(_("Ingen åben frist"))}</span>'
     out: list[str] = []
@@ -119,14 +148,99 @@ def decision_rows(items: Iterable[queries.DecisionRow]) -> Markup:
             f"        <td>{escape(row.state_label)}</td>\n"
             f'        <td><abbr title="{escape(row.origin_name)}">{escape(row.origin_code)}</abbr>'
             "</td>\n"
-            f"        <td>{escape(formats.format_datetime(due, locale)) if due else no_deadline}"
-            "</td>\n"
+            f"        <td>{moment(due) if due else no_deadline}</td>\n"
             f'        <td><a class="button-link" href="{address}{case_id}?handling={trigger}'
             f'#handling-{escape(item.trigger)}">{escape(item.trigger_label)}'
             f'<span class="visually-hidden">: {title}</span></a></td>\n'
             "      </tr>"
         )
     return Markup("".join(out))  # every text above is escaped
+
+
+@bp.app_template_global("overdue_rows")
+def overdue_rows(items: Iterable[queries.OverdueRow]) -> Markup:
+    """The `<tr>`s of the secretariat's overdue deadlines: the case linked to its page and its
+    number, its state, the deadline and how many days it is overdue. Written here as
+    `decision_rows` (a Jinja loop with an address a row cost a tenth of the page)."""
+    moment = _Moments()
+    address = _case_address()
+    number_word = str(escape(_("nr.")))
+    today = escape(_("I dag"))
+    out: list[str] = []
+    for row in items:
+        days = row.days_overdue
+        overdue = today if days == 0 else escape(ngettext("%(num)d dag", "%(num)d dage", days))
+        out.append(
+            "\n      <tr>\n"
+            + _case_cell(" " * 8, address, number_word, row.case.id, escape(row.case.title))
+            + f"        <td>{escape(row.state_label)}</td>\n"
+            f"        <td>{moment(row.deadline.due_at)}</td>\n"
+            f'        <td class="overdue">{overdue}</td>\n'
+            "      </tr>"
+        )
+    return Markup("".join(out))  # every text above is escaped
+
+
+@bp.app_template_global("deadline_rows")
+def deadline_rows(items: Iterable[queries.DeadlineRow]) -> Markup:
+    """The `<tr>`s of a table of deadlines (due this week, later, a meeting's material): the
+    case linked to its page and its number, its state, the kind of deadline and when it is
+    due. Written here as `decision_rows`."""
+    moment = _Moments()
+    address = _case_address()
+    number_word = str(escape(_("nr.")))
+    kinds: dict[str, str] = {}
+    out: list[str] = []
+    for row in items:
+        kind = row.deadline.kind
+        if kind not in kinds:
+            kinds[kind] = str(escape(filters.deadline_kind_label(kind)))
+        out.append(
+            "\n    <tr>\n"
+            + _case_cell(" " * 6, address, number_word, row.case.id, escape(row.case.title))
+            + f"      <td>{escape(row.state_label)}</td>\n"
+            f"      <td>{kinds[kind]}</td>\n"
+            f"      <td>{moment(row.deadline.due_at)}</td>\n"
+            "    </tr>"
+        )
+    return Markup("".join(out))  # every text above is escaped
+
+
+@bp.app_template_global("more_line")
+def more_line(
+    section: queries.Section[Any], key: str, name: str, deadlines: bool = False
+) -> Markup:
+    """Under a section that shows only its first rows: how many there are, and the case list
+    filtered to the section (`afsnit`, `key`), named (`name`) for screen readers too. Written
+    here, not by a Jinja macro (about 240 calls each, up to five a page)."""
+    if not section.more:
+        return Markup("")
+    total = filters.number(section.total)
+    shown = len(section)
+    over = section.more_than_cap
+    if deadlines:
+        said = (
+            _("Viser de %(shown)s første af over %(total)s frister.", shown=shown, total=total)
+            if over
+            else _("Viser de %(shown)s første af %(total)s frister.", shown=shown, total=total)
+        )
+        link = _("Se alle sagerne")
+    else:
+        said = (
+            _("Viser de %(shown)s første af over %(total)s.", shown=shown, total=total)
+            if over
+            else _("Viser de %(shown)s første af %(total)s.", shown=shown, total=total)
+        )
+        link = (
+            _("Se alle (over %(total)s)", total=total)
+            if over
+            else _("Se alle (%(total)s)", total=total)
+        )
+    address = escape(url_for("cases.index", afsnit=key, sortering="frist"))
+    return Markup(
+        f'<p class="section-more">\n{escape(said)}  <a href="{address}">{escape(link)}'
+        f'<span class="visually-hidden">: {escape(name)}</span></a>\n</p>\n'
+    )  # every text above is escaped
 
 
 @bp.get("/")

@@ -222,6 +222,12 @@ def _translations() -> Any:
     return cached[1]
 
 
+def ngettext(singular: str, plural: str, num: int) -> str:
+    """The singular or plural of a message for `num`, with `num` put in (`%(num)d`), as a
+    template's `ngettext` gives it."""
+    return cast(str, _translations().ungettext(singular, plural, num) % {"num": num})
+
+
 @pass_context
 def _template_gettext(context: Context, text: str, **variables: Any) -> str:
     """`{{ _("…") }}` in a template: what Jinja's new-style gettext answers (Markup when the
