@@ -1,7 +1,7 @@
 """On PostgreSQL a pooled connection is checked at checkout without a round trip: pinged only
 when its socket has something to read, which an idle connection never has unless the server
 closed it (a restart, a terminated backend). psycopg keeps `PREPARED_MAX` statements prepared
-per connection."""
+per connection, and keeps statements up to `CONVERTED_STATEMENT_LENGTH` converted."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine, text
 
-from workflow.engine.db import PREPARED_MAX, make_engine
+from workflow.engine.db import CONVERTED_STATEMENT_LENGTH, PREPARED_MAX, make_engine
 
 
 @pytest.fixture
@@ -61,3 +61,9 @@ def test_a_connection_the_server_closed_is_found_at_checkout_and_replaced(engine
 def test_psycopg_keeps_prepared_max_statements(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.connection.dbapi_connection.prepared_max == PREPARED_MAX  # type: ignore[union-attr]
+
+
+def test_psycopg_keeps_long_statements_converted(engine: Engine) -> None:
+    from psycopg import _queries
+
+    assert _queries.MAX_CACHED_STATEMENT_LENGTH >= CONVERTED_STATEMENT_LENGTH

@@ -126,6 +126,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     # psycopg's connections get a check that costs no round trip (`_ping_on_news`).
     engine = create_engine(url, pool_pre_ping=not psycopg, **kwargs)
     if psycopg:
+        _keep_long_statements_converted()
         event.listen(engine, "connect", _configure_psycopg)
         event.listen(engine.pool, "checkout", _ping_on_news(engine))
         event.listen(engine, "begin", _note_begin)
@@ -218,6 +219,23 @@ class BinaryArray(list[Any]):
     `make_engine`; elsewhere as an ordinary list, in text). Its text form is built in Python,
     element by element: for the sweep's ten columns of 10,000 reminders about 0.15 s of CPU,
     the binary form about 0.02 s."""
+
+
+# The longest statement psycopg keeps converted (its `%(name)s` placeholders into `$n`) in its
+# cache of 128: it converts longer ones anew, character by character, on every execution
+# (4 KB by default; the secretariat's front page's deadline statement is 14 KB, about 2,400
+# Python calls a view). A private constant of psycopg's: if it goes, statements are converted
+# as before.
+CONVERTED_STATEMENT_LENGTH = 64 * 1024
+
+
+def _keep_long_statements_converted() -> None:
+    from psycopg import _queries
+
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None) is not None:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(
+            _queries.MAX_CACHED_STATEMENT_LENGTH, CONVERTED_STATEMENT_LENGTH
+        )
 
 
 def _configure_psycopg(dbapi_connection: Any, _record: Any) -> None:
