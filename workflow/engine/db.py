@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Engine,
     create_engine,
     event,
+    exc,
     literal_column,
     make_url,
     text,
@@ -120,13 +122,49 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, **kwargs)
-    if engine.dialect.driver == "psycopg":
-        event.listen(engine, "connect", _binary_arrays)
+    psycopg = make_url(url).get_driver_name() == "psycopg"
+    # psycopg's connections get a check that costs no round trip (`_ping_on_news`).
+    engine = create_engine(url, pool_pre_ping=not psycopg, **kwargs)
+    if psycopg:
+        _keep_long_statements_converted()
+        event.listen(engine, "connect", _configure_psycopg)
+        event.listen(engine.pool, "checkout", _ping_on_news(engine))
         event.listen(engine, "begin", _note_begin)
         event.listen(engine, "before_cursor_execute", _note_writes)
         event.listen(engine, "rollback", _end_reading_with_commit)
     return engine
+
+
+# How many statements psycopg keeps prepared per connection (its default is 100). The 7 key
+# pages use 44; a crawl of 181 pages (every route a chair and a secretariat reach, once each)
+# ran 118 distinct statements, each prepared once it has run 5 times: with 100 the pages a
+# worker serves would evict each other's and PostgreSQL parse and plan them anew. A prepared
+# statement costs the server a little memory per connection.
+PREPARED_MAX = 300
+
+
+def _ping_on_news(engine: Engine) -> Any:
+    """A pool checkout check in place of `pool_pre_ping`'s `SELECT 1` round trip on every
+    checkout (every request): the connection is pinged only when its socket has something
+    to read. An idle PostgreSQL connection is sent nothing unasked; a server that restarts, or
+    terminates the backend, sends its FATAL error and closes the socket, which then polls
+    readable. A dead connection found so renews the pool, as a failed pre-ping did."""
+
+    def check(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        try:
+            waiting = _readable(dbapi_connection.pgconn.socket)
+        except Exception:  # no socket: the connection is closed
+            raise exc.InvalidatePoolError() from None
+        if waiting and not engine.dialect._do_ping_w_event(dbapi_connection):
+            raise exc.InvalidatePoolError()
+
+    return check
+
+
+def _readable(fd: int) -> bool:
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 # Where a PostgreSQL connection notes whether its transaction ran anything but SELECTs.
@@ -183,9 +221,27 @@ class BinaryArray(list[Any]):
     the binary form about 0.02 s."""
 
 
-def _binary_arrays(dbapi_connection: Any, _record: Any) -> None:
+# The longest statement psycopg keeps converted (its `%(name)s` placeholders into `$n`) in its
+# cache of 128: it converts longer ones anew, character by character, on every execution
+# (4 KB by default; the secretariat's front page's deadline statement is 14 KB, about 2,400
+# Python calls a view). A private constant of psycopg's: if it goes, statements are converted
+# as before.
+CONVERTED_STATEMENT_LENGTH = 64 * 1024
+
+
+def _keep_long_statements_converted() -> None:
+    from psycopg import _queries
+
+    if getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None) is not None:
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(
+            _queries.MAX_CACHED_STATEMENT_LENGTH, CONVERTED_STATEMENT_LENGTH
+        )
+
+
+def _configure_psycopg(dbapi_connection: Any, _record: Any) -> None:
     from psycopg.types.array import ListBinaryDumper
 
+    dbapi_connection.prepared_max = PREPARED_MAX
     dbapi_connection.adapters.register_dumper(BinaryArray, ListBinaryDumper)
 
 
