@@ -7,7 +7,8 @@ baseline page (bench/baseline.py, the same server and settings) and measures, in
 
 - every key page (dashboard for a chair and for a secretariat, case list page 1 and a filtered
   page, case detail, meeting page, API case list) at 4 and 32 connections: requests per
-  second, p95 and p99, each beside the baseline's figure from the same moment;
+  second, p95 and p99, each beside the baseline's figure from the same moment (the mean of
+  a baseline run right before and one right after the page's);
 - a mixed load at 32 connections (90 % page views, 10 % transitions through the API), counting
   server errors;
 - perform() against a raw audited transaction (the same audit row, sealed, without the engine);
@@ -262,11 +263,16 @@ def _pages(prep: dict[str, Any], product: str, baseline: str, env: dict[str, str
             "status": _status(product + path, headers),
         }
         for connections in CONNECTIONS:
-            # Interleaved: the baseline right before the page, so both see the same machine.
+            # Bracketed: the baseline right before and right after the page, so both see the
+            # same machine; a shared machine's speed drifts within seconds, and one baseline
+            # run on one side moved a page's ratio by a third.
             _settle(baseline)
-            base = load.run(f"{baseline}/", connections, SECONDS, {})
+            before = load.run(f"{baseline}/", connections, SECONDS, {})
             _settle(product)
             mine = load.run(f"{product}{path}", connections, SECONDS, headers)
+            _settle(baseline)
+            after = load.run(f"{baseline}/", connections, SECONDS, {})
+            base = bracketed(before, after)
             row[f"c{connections}"] = {"product": mine, "baseline": base}
             print(
                 f"  {name:<26} c={connections:<3} {mine['rps']:8.1f} req/s "
@@ -276,6 +282,14 @@ def _pages(prep: dict[str, Any], product: str, baseline: str, env: dict[str, str
             )
         rows.append(row)
     return rows, cookies
+
+
+def bracketed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """The baseline's figures as the mean of its runs right before and right after a page's,
+    each run kept beside them."""
+    figures = ("requests", "rps", "p50_ms", "p95_ms", "p99_ms")
+    mean = {key: (before[key] + after[key]) / 2 for key in figures}
+    return {**mean, "errors": before["errors"] + after["errors"], "runs": [before, after]}
 
 
 def _mixed(prep: dict[str, Any], product: str, cookies: dict[str, str], url: str) -> Any:
