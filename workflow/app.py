@@ -119,13 +119,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    # Before any blueprint, so every rule (the operations pages' too) writes its URL builders
+    # on first use; it adds no hook.
+    init_routing(app)
     try:
         # First, so every later hook, page and error already has the request's id.
         init_ops(app)
         init_hardening(app)
     except ValueError as exc:
         raise ConfigurationError(str(exc)) from None
-    init_routing(app)
     init_database(app, _database(app.config["DATABASE_URL"], app.config.get("SESSION_FACTORY")))
     init_login(app)
     init_i18n(app)

@@ -1,7 +1,8 @@
 """On PostgreSQL a pooled connection is checked at checkout without a round trip: pinged only
 when its socket has something to read, which an idle connection never has unless the server
 closed it (a restart, a terminated backend). psycopg keeps `PREPARED_MAX` statements prepared
-per connection, and keeps statements up to `CONVERTED_STATEMENT_LENGTH` converted."""
+per connection, and keeps statements up to `CONVERTED_STATEMENT_LENGTH` converted. A new engine's
+first connection (a server worker's first request) does not look the hstore type up."""
 
 from __future__ import annotations
 
@@ -67,3 +68,19 @@ def test_psycopg_keeps_long_statements_converted(engine: Engine) -> None:
     from psycopg import _queries
 
     assert _queries.MAX_CACHED_STATEMENT_LENGTH >= CONVERTED_STATEMENT_LENGTH
+
+
+def test_the_first_connection_does_not_look_the_hstore_type_up(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No table uses hstore; the lookup was a catalogue query on every worker's first request.
+    looked_up: list[str] = []
+    real_fetch = engine.dialect._type_info_fetch  # type: ignore[attr-defined]
+
+    def fetch(connection: object, name: str) -> object:
+        looked_up.append(name)
+        return real_fetch(connection, name)
+
+    monkeypatch.setattr(engine.dialect, "_type_info_fetch", fetch)
+    assert _backend(engine) > 0  # the engine's first connection
+    assert looked_up == []

@@ -123,8 +123,11 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     psycopg = make_url(url).get_driver_name() == "psycopg"
-    # psycopg's connections get a check that costs no round trip (`_ping_on_news`).
-    engine = create_engine(url, pool_pre_ping=not psycopg, **kwargs)
+    # psycopg's connections get a check that costs no round trip (`_ping_on_news`), and the
+    # dialect does not look the hstore type up in the catalogue on the first connection
+    # (each server worker's, on its first request): no table uses hstore.
+    options: dict[str, Any] = {"use_native_hstore": False} if psycopg else {}
+    engine = create_engine(url, pool_pre_ping=not psycopg, **{**options, **kwargs})
     if psycopg:
         _keep_long_statements_converted()
         event.listen(engine, "connect", _configure_psycopg)
