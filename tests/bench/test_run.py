@@ -31,6 +31,7 @@ def test_make_bench_runs_end_to_end_on_a_small_database(tmp_path):
         "BENCH_DOC": str(tmp_path / "performance.md"),
         "BENCH_DATABASES": "sqlite",
         "BENCH_SEARCH_ROUNDS": "3",
+        "BENCH_COLD_STARTS": "2",
     }
     env.pop("TEST_DATABASE_URL", None)
     run = subprocess.run(
@@ -56,6 +57,7 @@ def test_make_bench_runs_end_to_end_on_a_small_database(tmp_path):
     assert result["sweep"]["reminders"] >= 100
     assert result["perform"]["perform_tx_s"] > 0 and result["perform"]["raw_tx_s"] > 0
     assert result["rss_mb"] and result["cold_start_s"] > 0
+    assert len(result["cold_starts_s"]) == len(result["baseline_cold_starts_s"]) == 2
     table = (tmp_path / "performance.md").read_text()
     assert "| measurement | figure | baseline | ratio | budget | result |" in table
     assert "perform() tx/s" in table
