@@ -244,7 +244,10 @@ def index() -> str:
     """Show the dashboard sections that fit the user's roles."""
     user = current_actor()
     visible = policy.visible_cases(db(), user)
-    overview = queries.dashboard(db(), user, clock.now(), visible)
+    # The sections' statements are kept per reader: the rule with the user's bodies written.
+    overview = queries.dashboard(
+        db(), user, clock.now(), policy.visible_cases(db(), user, bodies_written=True)
+    )
     # The bodies of the user's memberships, read for the page: the rules that grant a role on
     # a body are answered from them.
     bodies = list({m.body_id: m.body for m in overview.memberships}.values())
