@@ -63,6 +63,7 @@ from models import (
 )
 from workflow.engine import access
 from workflow.engine import core as engine
+from workflow.engine.db import written
 from workflow.engine.errors import NotAllowed
 from workflow.engine.processes import VERSIONS_MARK, note_mark, registry
 
@@ -602,7 +603,7 @@ def is_shared(case: Case, session: Session) -> bool:
     return session.scalar(select(_sent_on(case.id, [case.state]))) is True
 
 
-def _sent_on(case_id: Any, private_names: list[str]) -> Exists:
+def _sent_on(case_id: Any, private_names: list[str] | list[ColumnElement[Any]]) -> Exists:
     """EXISTS: the case has left a private state for another state at least once."""
     # Its own alias, correlated only to the cases: reports join the case events themselves.
     event = _SENT_ON_EVENT
@@ -779,10 +780,17 @@ def _private_states(session: Session) -> list[tuple[str, int, str]]:
     return found
 
 
-def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
+def visible_cases(
+    session: Session, user: User | None, *, bodies_written: bool = False
+) -> ColumnElement[bool]:
     """A WHERE clause for the cases `user` may see (the same rule as `may(user, "view", case)`):
     admins all; others every shared case, the drafts of their own bodies and the cases their
-    party is consulted on; a user without memberships only the last."""
+    party is consulted on; a user without memberships only the last.
+
+    `bodies_written`: the user's bodies written into the SQL rather than bound, for a
+    statement kept per reader anyway (the front page's sections): a bound IN list is expanded
+    on every execution, once per copy of the rule. Elsewhere they stay bound, so that one
+    compiled statement serves every reader (SQLAlchemy keeps 500 of them per engine)."""
     who = standing(session, user)
     if not who.active:
         return false()
@@ -790,14 +798,15 @@ def visible_cases(session: Session, user: User | None) -> ColumnElement[bool]:
         return true()
     # Built once per request and user, as the standing it reads: the header's unread count and
     # the page itself ask for the same rule.
-    cache: dict[int | None, ColumnElement[bool]] = (
+    cache: dict[tuple[int | None, bool], ColumnElement[bool]] = (
         g.setdefault("policy_visible_cases", {}) if has_app_context() else {}
     )
-    if who.user_id not in cache:
-        cache[who.user_id] = _visible_to(
-            who.party_id, frozenset(who.body_ids), tuple(_private_states(session))
+    key = (who.user_id, bodies_written)
+    if key not in cache:
+        cache[key] = _visible_to(
+            who.party_id, frozenset(who.body_ids), tuple(_private_states(session)), bodies_written
         )
-    return cache[who.user_id]
+    return cache[key]
 
 
 @lru_cache(maxsize=1024)
@@ -805,6 +814,7 @@ def _visible_to(
     party_id: int | None,
     body_ids: frozenset[int],
     private_states: tuple[tuple[str, int, str], ...],
+    bodies_written: bool = False,
 ) -> ColumnElement[bool]:
     """The rule for a standing, from exactly what it depends on: kept across requests, since
     building it (and SQLAlchemy's cache key of every statement it is part of) costs more than
@@ -820,14 +830,24 @@ def _visible_to(
         )
     if not body_ids:
         return consulted
+    # The process names, versions and states are written into the SQL (`written`), the same
+    # for every reader: the rule is part of most statements, and every bound value, an IN
+    # list above all, is handled anew on each execution.
     private = [
-        and_(Case.process == name, Case.process_version == version, Case.state == state)
+        and_(
+            Case.process == written(name),
+            Case.process_version == written(version),
+            Case.state == written(state),
+        )
         for name, version, state in private_states
     ]
     if not private:
         return true()
-    own_body = Case.originating_body_id.in_(sorted(body_ids))
-    sent_on = _sent_on(Case.id, sorted({state for _name, _version, state in private_states}))
+    own_body = Case.originating_body_id.in_(
+        [written(body_id) for body_id in sorted(body_ids)] if bodies_written else sorted(body_ids)
+    )
+    private_names = sorted({state for _name, _version, state in private_states})
+    sent_on = _sent_on(Case.id, [written(state) for state in private_names])
     return or_(not_(or_(*private)), own_body, consulted, sent_on)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html as markup
 import re
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from support.formandskab import decide
@@ -328,6 +328,88 @@ def test_the_overdue_deadlines_of_several_bodies_come_oldest_first_and_count_tog
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
     cap = queries.OVERDUE_SHOWN + 1
     assert f"Viser de {queries.OVERDUE_SHOWN} første af over {cap} frister." in text
+
+
+def test_the_deadline_sections_show_what_a_plain_reading_of_the_deadlines_gives(
+    client, logged_in, make_case, session, body, frozen_clock, monkeypatch
+):
+    """Overdue, due this week and later, for a secretariat of two bodies: each section's
+    first deadlines in due order over both bodies and its count, as a walk over every
+    deadline in Python finds them (met, cancelled, other bodies' and hidden cases' deadlines
+    left out; a consultation's deadline is not "later")."""
+    cap = queries.OVERDUE_SHOWN + 1
+    monkeypatch.setattr(queries, "SECTION_COUNT_CAP", cap)
+    now = frozen_clock
+    cases = {
+        "TSS": make_case(title="Hos TSS", state="at_tss"),
+        "SKU": make_case(title="Hos SKU", state="at_sku"),
+        "hidden": make_case(title="Kladde"),  # a draft of SU-NORD-SOM: not for TSS to see
+    }
+    kinds = [DeadlineKind.STATE, DeadlineKind.FOLLOW_UP, DeadlineKind.CONSULTATION]
+    # Hours from now: the overdue pass the cap, this week's fit, the later pass the shown.
+    hours = [-900, -500, -300, -120, -49, -30, -7, -2, 3, 20, 50, 140, 200, 300, 700, 2000]
+    hours += [2100, 2200, 2300, 2400]
+    deadlines = []
+    for number, offset in enumerate(hours):
+        for place, (key, owner) in enumerate(
+            [("TSS", "TSS"), ("SKU", "SKU"), ("TSS", "SU-NORD-SOM"), ("hidden", "TSS")]
+        ):
+            deadline = Deadline(
+                case_id=cases[key].id,
+                kind=kinds[(number + place) % 3],
+                state=cases[key].state,
+                body_id=body(owner).id,
+                due_at=now + timedelta(hours=offset + place),
+                reminder_days=[],
+                met_at=now if (number + place) % 7 == 0 else None,
+                cancelled_at=now if (number + place) % 11 == 0 else None,
+            )
+            session.add(deadline)
+            deadlines.append(deadline)
+    session.flush()
+
+    def first(test):
+        found = sorted(
+            (
+                d
+                for d in deadlines
+                if d.met_at is None
+                and d.cancelled_at is None
+                and d.body_id in {body("TSS").id, body("SKU").id}
+                and d.case_id != cases["hidden"].id
+                and test(d)
+            ),
+            key=lambda d: (d.due_at, d.id),
+        )
+        return [d.case_id for d in found[: queries.OVERDUE_SHOWN]], len(found)
+
+    week_end = now + timedelta(days=7)
+    expected = {
+        "overskredne-frister": first(lambda d: d.due_at < now),
+        "denne-uge": first(lambda d: now <= d.due_at < week_end),
+        "senere-frister": first(
+            lambda d: (
+                d.due_at >= week_end and d.kind in (DeadlineKind.FOLLOW_UP, DeadlineKind.STATE)
+            )
+        ),
+    }
+    assert expected["overskredne-frister"][1] > cap  # the sections test each kind of line
+    assert queries.OVERDUE_SHOWN < expected["senere-frister"][1] <= cap
+    assert expected["denne-uge"][1] < queries.OVERDUE_SHOWN
+
+    logged_in("secretariat@TSS", "secretariat@SKU")
+    html = client.get("/").get_data(as_text=True)
+    for heading, (ids, total) in expected.items():
+        section = _section(html, heading)
+        assert [int(n) for n in re.findall(r'<a href="/sager/(\d+)">', section)] == ids, heading
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+        shown = queries.OVERDUE_SHOWN
+        if total > cap:
+            assert f"Viser de {shown} første af over {cap} frister." in text
+        elif total > shown:
+            assert f"Viser de {shown} første af {total} frister." in text
+        else:
+            assert "Viser de" not in text
 
 
 def test_a_section_that_fits_has_no_link(client, logged_in, make_case, session, frozen_clock):

@@ -96,31 +96,29 @@ def material_warnings(
     )
 
 
-def _case_address() -> str:
-    # A case page's address less its number, worked out once for a table's rows (url_for
-    # costs about 40 calls).
-    return str(escape(url_for("cases.detail", case_id=1)[: -len("1")]))
-
-
-def _case_cell(indent: str, address: str, number_word: str, case_id: int, title: str) -> str:
-    # The first cell of a deadline table's row: the case linked to its page, and its number.
-    return (
-        f'{indent}<td><a href="{address}{case_id}">{title}</a> <span class="muted">'
-        f"({number_word} {case_id})</span></td>\n"
-    )
-
-
-class _Moments:
-    """A moment spelt in the reader's language, each once: a board's rows share a few."""
+class _RowWords:
+    """What every row of a table of cases says alike, worked out once for the table: a case
+    page's address less its number (`url_for` costs about 40 calls), the word "nr." and each
+    moment spelt in the reader's language (a board's rows share a few)."""
 
     def __init__(self) -> None:
+        self.address = str(escape(url_for("cases.detail", case_id=1)[: -len("1")]))
+        self.number = str(escape(_("nr.")))
         self.locale = current_locale()
         self.spelt: dict[datetime, str] = {}
 
-    def __call__(self, moment: datetime) -> str:
+    def moment(self, moment: datetime) -> str:
         if moment not in self.spelt:
             self.spelt[moment] = str(escape(formats.format_datetime(moment, self.locale)))
         return self.spelt[moment]
+
+
+def _case_cell(indent: str, words: _RowWords, case_id: int, title: str) -> str:
+    # The first cell of a deadline table's row: the case linked to its page, and its number.
+    return (
+        f'{indent}<td><a href="{words.address}{case_id}">{title}</a> <span class="muted">'
+        f"({words.number} {case_id})</span></td>\n"
+    )
 
 
 @bp.app_template_global("decision_rows")
@@ -130,9 +128,8 @@ def decision_rows(items: Iterable[queries.DecisionRow]) -> Markup:
     form. Written here, each text escaped once, the words and a case page's address worked
     out once (drawn by Jinja, each row's two addresses and dozen look-ups cost more than the
     rest of the section)."""
-    moment = _Moments()
-    address = _case_address()
-    number_word = str(escape(_("nr.")))
+    words = _RowWords()
+    moment, address = words.moment, words.address
     no_deadline = f'<span class="muted">{escape(_("Ingen åben frist"))}</span>'
     out: list[str] = []
     for item in items:
@@ -144,7 +141,7 @@ def decision_rows(items: Iterable[queries.DecisionRow]) -> Markup:
         out.append(
             "\n      <tr>\n"
             f'        <td><a href="{address}{case_id}">{title}</a> <span class="muted">'
-            f"({number_word} {case_id}, {escape(row.body_code)})</span></td>\n"
+            f"({words.number} {case_id}, {escape(row.body_code)})</span></td>\n"
             f"        <td>{escape(row.state_label)}</td>\n"
             f'        <td><abbr title="{escape(row.origin_name)}">{escape(row.origin_code)}</abbr>'
             "</td>\n"
@@ -162,9 +159,8 @@ def overdue_rows(items: Iterable[queries.OverdueRow]) -> Markup:
     """The `<tr>`s of the secretariat's overdue deadlines: the case linked to its page and its
     number, its state, the deadline and how many days it is overdue. Written here as
     `decision_rows` (a Jinja loop with an address a row cost a tenth of the page)."""
-    moment = _Moments()
-    address = _case_address()
-    number_word = str(escape(_("nr.")))
+    words = _RowWords()
+    moment = words.moment
     today = escape(_("I dag"))
     out: list[str] = []
     for row in items:
@@ -172,7 +168,7 @@ def overdue_rows(items: Iterable[queries.OverdueRow]) -> Markup:
         overdue = today if days == 0 else escape(ngettext("%(num)d dag", "%(num)d dage", days))
         out.append(
             "\n      <tr>\n"
-            + _case_cell(" " * 8, address, number_word, row.case.id, escape(row.case.title))
+            + _case_cell(" " * 8, words, row.case.id, escape(row.case.title))
             + f"        <td>{escape(row.state_label)}</td>\n"
             f"        <td>{moment(row.deadline.due_at)}</td>\n"
             f'        <td class="overdue">{overdue}</td>\n'
@@ -186,9 +182,8 @@ def deadline_rows(items: Iterable[queries.DeadlineRow]) -> Markup:
     """The `<tr>`s of a table of deadlines (due this week, later, a meeting's material): the
     case linked to its page and its number, its state, the kind of deadline and when it is
     due. Written here as `decision_rows`."""
-    moment = _Moments()
-    address = _case_address()
-    number_word = str(escape(_("nr.")))
+    words = _RowWords()
+    moment = words.moment
     kinds: dict[str, str] = {}
     out: list[str] = []
     for row in items:
@@ -197,7 +192,7 @@ def deadline_rows(items: Iterable[queries.DeadlineRow]) -> Markup:
             kinds[kind] = str(escape(filters.deadline_kind_label(kind)))
         out.append(
             "\n    <tr>\n"
-            + _case_cell(" " * 6, address, number_word, row.case.id, escape(row.case.title))
+            + _case_cell(" " * 6, words, row.case.id, escape(row.case.title))
             + f"      <td>{escape(row.state_label)}</td>\n"
             f"      <td>{kinds[kind]}</td>\n"
             f"      <td>{moment(row.deadline.due_at)}</td>\n"
@@ -249,7 +244,10 @@ def index() -> str:
     """Show the dashboard sections that fit the user's roles."""
     user = current_actor()
     visible = policy.visible_cases(db(), user)
-    overview = queries.dashboard(db(), user, clock.now(), visible)
+    # The sections' statements are kept per reader: the rule with the user's bodies written.
+    overview = queries.dashboard(
+        db(), user, clock.now(), policy.visible_cases(db(), user, bodies_written=True)
+    )
     # The bodies of the user's memberships, read for the page: the rules that grant a role on
     # a body are answered from them.
     bodies = list({m.body_id: m.body for m in overview.memberships}.values())
