@@ -26,7 +26,10 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from models import (
     Body,
@@ -1399,6 +1402,34 @@ def _param(name: str, value: Any, column: Any) -> Any:
     return bindparam(name, value, type_=column.type)
 
 
+class _not_indexed(FunctionElement[str]):
+    """A process column that SQLite's planner may not read through an index (its no-op unary `+`, as
+    SQLite documents for this); the plain column on PostgreSQL."""
+
+    type = Case.__table__.c.process.type
+    name = "not_indexed"
+    inherit_cache = True
+
+
+@compiles(_not_indexed)
+def _not_indexed_plain(element: _not_indexed, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return compiler.process(column, **kw)
+
+
+@compiles(_not_indexed, "sqlite")
+def _not_indexed_sqlite(element: _not_indexed, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return "+" + compiler.process(column, **kw)
+
+
+def _by_next_due(criteria: CaseFilter) -> bool:
+    """Whether the list is read in the order of the next_due_at index (0028's, which holds the
+    process and the access rule's columns): the overdue cases, of a process or of all, with
+    neither a state nor a body, whose own indexes are the better way in."""
+    return criteria.overdue and not criteria.state and criteria.body_id is None
+
+
 def filtered_cases(
     criteria: CaseFilter, now: datetime, visible: ColumnElement[bool]
 ) -> Select[tuple[Case]]:
@@ -1408,7 +1439,14 @@ def filtered_cases(
     are set (`_shape`) and the same statement can be run with another request's values."""
     query = select(Case).where(visible)
     if criteria.process:
-        query = query.where(Case.process == _param("process", criteria.process, Case.process))
+        process: ColumnElement[Any] = Case.process
+        if _by_next_due(criteria):
+            # A process's overdue cases through the next_due_at index, which holds the process
+            # too. Without ANALYZE's statistics SQLite took the (process, state) index for the
+            # equality, read every case of the process and sorted the overdue ones (40 ms
+            # against 0.5 ms at 60,000 cases).
+            process = _not_indexed(Case.process)
+        query = query.where(process == _param("process", criteria.process, Case.process))
     if criteria.state:
         query = query.where(Case.state == _param("state", criteria.state, Case.state))
     if criteria.body_id is not None:
@@ -1594,12 +1632,13 @@ def _list_statements(
         return kept
     query = filtered_cases(criteria, now, visible)
     counted = query.with_only_columns(Case.id)
-    if criteria.overdue and not criteria.state and criteria.body_id is None:
-        # Counted in the order of the (next_due_at, process) index, which holds both columns
-        # of `overskredet=1&proces=`: unordered, SQLite counts through the (process, state)
-        # index and reads each of the process's cases for its deadline (12 -> 2 ms). Not with
-        # a state or a body, whose own indexes SQLite takes anyway: ordered, it sorted every
-        # match before counting (a forum's overdue cases 2.7 -> 13 ms, a state's 1.3 -> 20).
+    if _by_next_due(criteria):
+        # Counted in the order of the next_due_at index, which holds the columns of
+        # `overskredet=1&proces=` and of the access rule: unordered, SQLite counts through the
+        # (process, state) index and reads each of the process's cases for its deadline (12 ->
+        # 2 ms). Not with a state or a body, whose own indexes SQLite takes anyway: ordered, it
+        # sorted every match before counting (a forum's overdue cases 2.7 -> 13 ms, a state's
+        # 1.3 -> 20).
         counted = counted.order_by(Case.next_due_at)
     capped = counted.limit(bindparam("count_limit")).subquery()
     count = select(func.count()).select_from(capped)
