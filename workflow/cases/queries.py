@@ -1591,7 +1591,8 @@ def list_rows(session: Session, ids: Sequence[int]) -> list[ListRow]:
         return []
     labels = _Labels(definitions(session))
     found = {
-        row.id: labels.list_row(row) for row in session.execute(_LIST_ROWS, {"ids": list(ids)})
+        row.id: labels.list_row(row)
+        for row in session.execute(_LIST_ROWS, {"ids": list(ids)}).all()
     }
     return [found[case_id] for case_id in ids if case_id in found]
 
@@ -1756,10 +1757,8 @@ def _read_parts(
     where the one before stopped and is read only for what is still lacking."""
     found: list[tuple[Any, ...]] = []
     for part in parts:
-        found += [
-            tuple(row)
-            for row in connection.execute(part, values | {"page_limit": wanted - len(found)})
-        ]
+        rows = connection.execute(part, values | {"page_limit": wanted - len(found)}).all()
+        found += [tuple(row) for row in rows]
         if len(found) >= wanted:
             break
     return found
