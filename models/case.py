@@ -43,10 +43,19 @@ class Case(Base):
         Index("ix_cases_current_body_state", "current_body_id", "state"),
         Index("ix_cases_current_body_next_due", "current_body_id", "next_due_at"),
         Index("ix_cases_originating_body_next_due", "originating_body_id", "next_due_at"),
-        # Overdue cases of a process (the case list's `overskredet=1&proces=`): the process is
-        # read from the index, not from each overdue case's row. Not (process, next_due_at):
+        # Overdue cases of a process (the case list's `overskredet=1&proces=`): the process and
+        # the columns the access rule reads are read from the index, not from each overdue
+        # case's row (0028; PostgreSQL keeps the id in it too). Not (process, next_due_at):
         # SQLite's planner read the front page's sections through that one (see 0026).
-        Index("ix_cases_next_due_process", "next_due_at", "process"),
+        Index(
+            "ix_cases_next_due_visible",
+            "next_due_at",
+            "process",
+            "process_version",
+            "state",
+            "originating_body_id",
+            postgresql_include=["id"],
+        ),
         # Migration 0027 adds, on PostgreSQL, statistics of the (process, process_version,
         # state) combinations (`st_cases_process_state`), by which it estimates the open states.
         CheckConstraint("version >= 1", name="version_positive"),

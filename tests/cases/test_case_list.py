@@ -198,6 +198,50 @@ def test_csv_export_has_danish_headers_semicolons_and_a_bom(client, logged_in, m
     assert rows[1][-1] == "Søde sager; med semikolon"
 
 
+def test_csv_export_by_deadline_lists_the_cases_in_the_order_of_the_list(
+    client, logged_in, make_case, session
+):
+    # The list reads the dated and the undated cases by separate statements (_page_parts); the
+    # export reads them the same way and must give the list's one order, both ways.
+    dated = [make_case(title=f"Frist {number}") for number in range(3)]
+    undated = [make_case(title=f"Uden frist {number}").title for number in range(2)]
+    for case, day in zip(dated, (2, 1, 2), strict=True):
+        case.next_due_at = datetime(2021, 1, day, tzinfo=UTC)
+    session.commit()
+    by_date = [dated[1].title, dated[0].title, dated[2].title]  # ties by number
+    logged_in("member@SU-NORD-SOM")
+    for order, expected in (
+        ("frist", by_date + undated),
+        ("-frist", by_date[::-1] + undated[::-1]),
+    ):
+        response = client.get("/sager/eksport.csv", query_string={"sortering": order})
+        rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
+        assert [row[1] for row in rows[1:]] == expected
+        listed = _titles(client.get("/sager", query_string={"sortering": order}).get_data(True))
+        assert listed == expected
+
+
+def test_the_overdue_list_of_a_process_shows_its_overdue_cases_the_reader_may_see(
+    client, logged_in, make_case, session, text_of
+):
+    # overskredet=1&proces= is read through the next_due_at index, which holds the process and
+    # the columns of the access rule (migration 0028): the rule must still hold.
+    def overdue(case, day: int) -> None:
+        case.next_due_at = datetime(2020, 8, day, tzinfo=UTC)
+
+    overdue(make_case(title="Egen kladde"), 5)
+    overdue(make_case(title="Andet udvalgs kladde", origin="SU-SYD-SOM"), 1)
+    overdue(make_case(title="Andet udvalgs sag hos TSS", origin="SU-SYD-SOM", state="at_tss"), 3)
+    overdue(make_case("development_task", title="Anden proces", state="development"), 2)
+    make_case(title="Ikke over").next_due_at = datetime(2099, 1, 1, tzinfo=UTC)
+    make_case(title="Uden frist")
+    session.commit()
+    logged_in("member@SU-NORD-SOM")
+    response = client.get("/sager?proces=signature_initiative&overskredet=1")
+    assert _titles(response.get_data(as_text=True)) == ["Andet udvalgs sag hos TSS", "Egen kladde"]
+    assert "2 sager matcher filtrene." in text_of(response)
+
+
 def test_overdue_cases_come_most_overdue_first_unless_the_user_chose_an_order(
     client, logged_in, make_case, monkeypatch, session, text_of
 ):
