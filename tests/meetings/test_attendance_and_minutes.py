@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from models import Body, Case, Meeting, MeetingHistoryEntry, MeetingStatus, User
 from workflow.engine import clock
 from workflow.engine.errors import NotAllowed, WorkflowError
-from workflow.meetings import agenda, attendance, minutes
+from workflow.meetings import agenda, attendance, minutes, queries
 from workflow.meetings import operations as meetings
 from workflow.meetings.roll import roll
 
@@ -195,3 +195,40 @@ def test_minutes_cannot_be_approved_by_participants_before_the_meeting(
     with pytest.raises(WorkflowError, match="når mødet er afholdt"):
         attendance.approve_as_participant(session, meeting, people["anna"])
     assert not roll(session, meeting).recorded
+
+
+def test_the_page_reads_roll_approvals_and_history_as_each_is_read_alone(
+    session: Session,
+    people: dict[str, User],
+    body: Callable[[str], Body],
+    make_case: Callable[..., Case],
+) -> None:
+    # The meeting page reads them in one statement (`queries.meeting_records`): the same
+    # people, approvals and entries, in the same order, with their values as read alone.
+    meeting = _held(session, body("TSS"), people, make_case(state="at_tss"))
+    attendance.record_attendance(
+        session, meeting, people["sec"], present=[people["bo"], people["anna"], people["chair"]],
+        absent=[people["other"]], minute_taker=people["sec"],
+    )  # fmt: skip
+    for who in ("bo", "anna"):
+        attendance.approve_as_participant(session, meeting, people[who])
+    session.expire_all()
+    records = queries.meeting_records(session, meeting)
+    alone = roll(session, meeting)
+    assert records.roll == alone
+    assert [u.name for u in records.roll.present] == ["Formand Frede", "Medlem Anna", "Medlem Bo"]
+    assert records.roll.minute_taker is people["sec"]
+    assert records.approvals == attendance.approvals(session, meeting)
+    assert [u.name for _a, u in records.approvals] == ["Medlem Bo", "Medlem Anna"]
+    assert all(a.approved_at.tzinfo is not None for a, _u in records.approvals)
+    history = meetings.history(session, meeting)
+    assert len(history) >= 5
+    assert [(h.created_at, h.action, h.to_status, h.comment) for h in records.history] == [
+        (h.created_at, h.action, h.to_status, h.comment) for h in history
+    ]
+    # A meeting without a minute taker, roll, approvals or history reads none of them.
+    empty = meetings.plan_meeting(session, body("TSS"), STARTS, people["sec"], title="Tomt")
+    session.query(MeetingHistoryEntry).filter_by(meeting_id=empty.id).delete()
+    nothing = queries.meeting_records(session, empty)
+    assert nothing.roll.minute_taker is None and not nothing.roll.recorded
+    assert nothing.approvals == [] and nothing.history == []

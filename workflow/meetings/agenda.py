@@ -47,6 +47,7 @@ from models import (
 from workflow import policy
 from workflow.engine import clock, values
 from workflow.engine import core as engine
+from workflow.engine.db import written
 from workflow.engine.deadlines import material_deadline
 from workflow.engine.errors import WorkflowError
 from workflow.engine.formats import end_sentence, format_amount, genitive
@@ -599,19 +600,21 @@ class ChairDecision(NamedTuple):
     visible: bool
 
 
-def _decision_triggers(session: Session) -> list[str]:
+def _decision_triggers(session: Session) -> tuple[str, ...]:
     """The triggers of every stored version's decisions, kept while the versions are."""
     definitions = tuple(registry.stored(session).values())
     key = tuple(id(definition) for definition in definitions)
     kept = _TRIGGERS.get(key)
     if kept is None:
-        triggers = sorted(
-            {
-                transition.trigger
-                for definition in definitions
-                for transition in definition.transitions
-                if transition.decision
-            }
+        triggers = tuple(
+            sorted(
+                {
+                    transition.trigger
+                    for definition in definitions
+                    for transition in definition.transitions
+                    if transition.decision
+                }
+            )
         )
         # The definitions are held with their triggers, so no other one takes their ids.
         kept = _TRIGGERS[key] = (definitions, triggers)
@@ -620,7 +623,7 @@ def _decision_triggers(session: Session) -> list[str]:
     return kept[1]
 
 
-_TRIGGERS: dict[tuple[int, ...], tuple[tuple[Any, ...], list[str]]] = {}
+_TRIGGERS: dict[tuple[int, ...], tuple[tuple[Any, ...], tuple[str, ...]]] = {}
 
 # The body's previous meeting's start, where its chairs' decisions begin: read in the
 # decisions' statement, not a statement of its own.
@@ -640,10 +643,12 @@ _NO_PREVIOUS = datetime(1900, 1, 1, tzinfo=UTC)
 
 
 @lru_cache(maxsize=1024)
-def _chair_decisions_query(visible: ColumnElement[bool]) -> Select[Any]:
+def _chair_decisions_query(visible: ColumnElement[bool], triggers: tuple[str, ...]) -> Select[Any]:
     # Kept per access rule (the policy keeps the rule while the reader's standing is the
-    # same), so SQLAlchemy computes the statement's cache key once, not on every page. A
-    # rule is keyed by identity and the cache holds it, so an id is never reused.
+    # same) and the stored versions' decision triggers, so SQLAlchemy computes the
+    # statement's cache key once, not on every page. A rule is keyed by identity and the
+    # cache holds it, so an id is never reused. The triggers are written into the SQL
+    # (`written`): bound, their IN list was expanded anew on every execution.
     return (
         select(
             CaseEvent.created_at,
@@ -657,7 +662,7 @@ def _chair_decisions_query(visible: ColumnElement[bool]) -> Select[Any]:
         .where(
             decided_for(bindparam("body_code")),
             on_behalf_of_body(CaseEvent.data),
-            CaseEvent.trigger.in_(bindparam("triggers", expanding=True)),
+            CaseEvent.trigger.in_([written(trigger) for trigger in triggers]),
             CaseEvent.created_at < bindparam("until"),
             CaseEvent.created_at
             >= func.coalesce(
@@ -682,10 +687,9 @@ def chair_decisions_since(
     # month holds tens of thousands).
     visible = policy.visible_cases(session, reader) if reader is not None else true()
     rows = session.execute(
-        _chair_decisions_query(visible),
+        _chair_decisions_query(visible, _decision_triggers(session)),
         {
             "body_code": body.code,
-            "triggers": _decision_triggers(session),
             "until": meeting.starts_at,
             "body_id": meeting.body_id,
             "no_previous": _NO_PREVIOUS,

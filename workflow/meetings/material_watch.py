@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Case, Deadline, DeadlineKind, Meeting
 from workflow.cases import rules
+from workflow.engine.db import written
 from workflow.engine.guards import Failure
 
 # How many days ahead of a materialefrist a case is flagged (app config MATERIAL_WARNING_DAYS).
@@ -88,6 +89,7 @@ def _watched(
     which would otherwise walk every open deadline of the window in due order (2,000 of
     them, none material, at 100,000 cases: 2.8 ms of every front page)."""
     due = func.coalesce(Deadline.due_at, Deadline.due_at)
+    bodies = [written(body_id) for body_id in body_ids]
     coming = select(Meeting.id).where(Meeting.starts_at >= _NOW)
     return (
         select(Deadline, Case, Meeting)
@@ -96,8 +98,8 @@ def _watched(
         .options(joinedload(Meeting.body), selectinload(Case.national_goals))
         .where(
             visible,
-            or_(Case.originating_body_id.in_(body_ids), Case.current_body_id.in_(body_ids)),
-            Deadline.kind == DeadlineKind.MATERIAL,
+            or_(Case.originating_body_id.in_(bodies), Case.current_body_id.in_(bodies)),
+            Deadline.kind == written(DeadlineKind.MATERIAL.value),
             Deadline.met_at.is_(None),
             Deadline.cancelled_at.is_(None),
             Deadline.meeting_id.in_(coming),
@@ -105,5 +107,5 @@ def _watched(
             due <= _UNTIL,
         )
         .order_by(due, Case.id)
-        .limit(limit)
+        .limit(literal_column(str(int(limit))))
     )
