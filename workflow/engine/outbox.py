@@ -12,7 +12,6 @@ from sqlalchemy import (
     DateTime,
     Integer,
     String,
-    Text,
     bindparam,
     cast,
     column,
@@ -20,6 +19,7 @@ from sqlalchemy import (
     literal,
     select,
 )
+from sqlalchemy import Text as SqlText
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -30,6 +30,7 @@ from models import Membership, Notification, Role
 from models.base import utcnow
 from workflow.engine import request_id, session_cache
 from workflow.engine.db import BinaryArray
+from workflow.engine.mail_text import Text
 
 MAIL_DOMAIN = "aftaleflow.local"
 CHAIRS_AND_SECRETARIAT = (Role.CHAIR, Role.VICE_CHAIR, Role.SECRETARIAT)
@@ -40,6 +41,22 @@ def one_line(text: str) -> str:
     """`text` as one line: control characters (CR and LF among them) and runs of white space
     become single spaces, so a case title can never start a new mail header."""
     return " ".join(_CONTROL_CHARACTERS.sub(" ", text).split())
+
+
+def texts(subject: str | Text, body: str | Text) -> dict[str, str | None]:
+    """A notification's subject and body columns: the Danish, and the English beside it when
+    the text was written in both languages (`mail_text`); the subject as one short line."""
+    if isinstance(subject, Text):
+        subject_da, subject_en = subject.da, one_line(subject.en)[:300]
+    else:
+        subject_da, subject_en = subject, None
+    body_da, body_en = (body.da, body.en) if isinstance(body, Text) else (body, None)
+    return {
+        "subject": one_line(subject_da)[:300],
+        "subject_en": subject_en,
+        "body": body_da,
+        "body_en": body_en,
+    }
 
 
 def message_id_for(key: str) -> str:
@@ -74,14 +91,16 @@ def enqueue(
     key: str,
     recipient_id: int,
     kind: str,
-    subject: str,
-    body: str,
+    subject: str | Text,
+    body: str | Text,
     case_id: int | None = None,
     deadline_id: int | None = None,
     send_after: datetime | None = None,
     created_at: datetime | None = None,
 ) -> Notification | None:
-    """Add one notification unless its idempotency key exists already; return it if added."""
+    """Add one notification unless its idempotency key exists already; return it if added.
+    A `Text` subject or body is stored in Danish and English (the recipient's language is
+    chosen when it is sent or shown)."""
     existing = session.scalar(_KEY_EXISTS, {"key": key})
     if existing is not None:
         return None
@@ -90,8 +109,7 @@ def enqueue(
         message_id=message_id_for(key),
         recipient_id=recipient_id,
         kind=kind,
-        subject=one_line(subject)[:300],
-        body=body,
+        **texts(subject, body),
         case_id=case_id,
         deadline_id=deadline_id,
         request_id=request_id.current(),
@@ -109,8 +127,8 @@ def notification_row(
     key: str,
     recipient_id: int,
     kind: str,
-    subject: str,
-    body: str,
+    subject: str | Text,
+    body: str | Text,
     case_id: int | None,
     created_at: datetime,
 ) -> dict[str, Any]:
@@ -121,8 +139,7 @@ def notification_row(
         "message_id": message_id_for(key),
         "recipient_id": recipient_id,
         "kind": kind,
-        "subject": one_line(subject)[:300],
-        "body": body,
+        **texts(subject, body),
         "case_id": case_id,
         "deadline_id": None,
         "send_after": created_at,
@@ -159,8 +176,7 @@ def enqueue_many(session: Session, items: list[dict[str, Any]]) -> int:
             "message_id": message_id_for(key),
             "recipient_id": item["recipient_id"],
             "kind": item["kind"],
-            "subject": one_line(item["subject"])[:300],
-            "body": item["body"],
+            **texts(item["subject"], item["body"]),
             "case_id": item.get("case_id"),
             "deadline_id": item.get("deadline_id"),
         }
@@ -198,7 +214,9 @@ _ARRAY_COLUMNS: dict[str, TypeEngine[Any]] = {
     "recipient_id": Integer(),
     "kind": String(),
     "subject": String(),
-    "body": Text(),
+    "subject_en": String(),
+    "body": SqlText(),
+    "body_en": SqlText(),
     "case_id": Integer(),
     "deadline_id": Integer(),
     "send_after": DateTime(timezone=True),
@@ -212,7 +230,7 @@ _NEW_ROWS = (
 # One statement for the whole batch: INSERT … SELECT FROM unnest(one array per column). A
 # multi-row VALUES list of 10,000 rows has 100,000 parameters, and psycopg parses a statement
 # with more than 50 parameters afresh on every execution, in Python (about a second of CPU for
-# the sweep's 10,000 reminders); this statement has eleven and is parsed once.
+# the sweep's 10,000 reminders); this statement has thirteen and is parsed once.
 _INSERT_ARRAYS = (
     postgresql_insert(Notification)
     .from_select(
