@@ -390,12 +390,13 @@ def build_message(config: SmtpConfig, item: Claimed) -> EmailMessage:
     message["Message-ID"] = item.message_id
     message["Date"] = rfc2822_datetime(item.created_at.astimezone(LOCAL_TZ))
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = language
     footer = ["", "-- ", FOOTER.pick(language)]
     if item.case_id is not None and config.base_url:
         link = f"{config.base_url}/sager/{item.case_id}"
         footer.insert(1, bilingual("Se sagen: %(link)s", link=link).pick(language))
     message.set_content(body.rstrip() + "\n" + "\n".join(footer) + "\n")
+    # After set_content, which clears every Content-* header set before it.
+    message["Content-Language"] = language
     return message
 
 
