@@ -258,6 +258,9 @@ def test_the_api_gives_notifications_in_the_callers_language(api, session, make_
         "Gammel besked": "da",  # written before: Danish, and it says so
         f"Status of 'Fælles forløb for KOL': {state.label_en}": "en",
     }
+    # The other list of one's notifications says the same.
+    mine = me.get("/me/notifications", headers={"Accept-Language": "en"}).get_json()["items"]
+    assert {i["subject"]: i["language"] for i in mine} == english
     me.user.locale = "en"  # the token user's language, when the request names none
     session.commit()
     assert {i["language"] for i in items()} == {"da", "en"}

@@ -10,9 +10,18 @@ from flask import Response
 
 from models import Notification
 from workflow import policy
-from workflow.api.problems import ApiProblem, json_response, request_language
+from workflow.api.problems import ApiProblem, json_response
 from workflow.api.schema import array, integer
-from workflow.api.serialize import INT, STR, TIME, iso, maybe, out
+from workflow.api.serialize import (
+    INT,
+    NOTIFICATION_TEXT,
+    STR,
+    TIME,
+    iso,
+    maybe,
+    notification_text,
+    out,
+)
 from workflow.api.spec import Call, Param, Reply, operation
 from workflow.notifications import delivery as notify
 from workflow.web import db
@@ -22,20 +31,7 @@ NOTIFICATION = out(
     {
         "id": INT,
         "kind": {**STR, "examples": ["reminder", "transition", "overdue"]},
-        "subject": {
-            **STR,
-            "description": (
-                "Emnet på kalderens sprog (Accept-Language da eller en; ellers tokenets "
-                "brugers sprog; ellers dansk). En besked skrevet før beskeder fik engelsk "
-                "tekst, er altid på dansk: se `language`."
-            ),
-        },
-        "body": {**STR, "description": "Teksten, på samme sprog som `subject`."},
-        "language": {
-            "type": "string",
-            "enum": ["da", "en"],
-            "description": "Sproget, `subject` og `body` er skrevet på.",
-        },
+        **NOTIFICATION_TEXT,
         "case_id": maybe(INT),
         "created_at": TIME,
         "read_at": maybe(TIME),
@@ -60,13 +56,10 @@ NOTIFICATION_LINKS = {
 
 def notification_json(item: Notification) -> dict[str, Any]:
     """The notification in the request's language (the Danish, if it has no English)."""
-    language = "en" if item.in_english(request_language()) else "da"
     return {
         "id": item.id,
         "kind": item.kind,
-        "subject": item.subject_in(language),
-        "body": item.body_in(language),
-        "language": language,
+        **notification_text(item),
         "case_id": item.case_id,
         "created_at": iso(item.created_at),
         "read_at": iso(item.read_at),
