@@ -19,7 +19,7 @@ install: $(STAMP)
 
 # Collect the Danish source strings, merge them into the catalogues and compile them.
 translations: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -k bilingual -o translations/messages.pot .
 	$(BIN)/pybabel update -d translations -i translations/messages.pot
 	$(BIN)/pybabel compile -d translations
 

@@ -43,6 +43,10 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)
+    # The same in English (migration 0029), for a recipient who reads English; None on a
+    # notification written before, or without a translation: the Danish is used.
+    subject_en: Mapped[str | None] = mapped_column(String(300))
+    body_en: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     send_after: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
@@ -55,3 +59,16 @@ class Notification(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
     recipient: Mapped[User] = relationship()
+
+    def in_english(self, locale: str) -> bool:
+        """Whether the notification reads in English for a reader of `locale`: the reader
+        reads English and it was written in English too (one written before: Danish)."""
+        return locale == "en" and self.subject_en is not None and self.body_en is not None
+
+    def subject_in(self, locale: str) -> str:
+        """The subject in the reader's language ("da" or "en"), else in Danish."""
+        return self.subject_en if self.in_english(locale) and self.subject_en else self.subject
+
+    def body_in(self, locale: str) -> str:
+        """The body in the reader's language ("da" or "en"), else in Danish."""
+        return self.body_en if self.in_english(locale) and self.body_en is not None else self.body

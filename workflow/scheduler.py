@@ -48,8 +48,7 @@ from workflow.engine.calendar import is_working_day, local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.core import append_event, body_now, definition_of, successor_for
 from workflow.engine.errors import WorkflowError
-from workflow.engine.localtime import format_date as _format_date
-from workflow.engine.localtime import format_datetime as _format_datetime
+from workflow.engine.mail_text import Text, bilingual, day, moment
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, enqueue_many, members_of
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import unit_of_work
@@ -422,33 +421,44 @@ def _window_candidates(
 # Many deadlines of a sweep fall due at the same moment: spell each moment once (Babel's
 # formatting costs about as much as the rest of a reminder).
 @functools.lru_cache(maxsize=4096)
-def _date_text(value: datetime) -> str:
-    return _format_date(value)
+def _date_text(value: datetime) -> Text:
+    return day(value)
 
 
 @functools.lru_cache(maxsize=4096)
-def _moment_text(value: datetime) -> str:
-    return _format_datetime(value)
+def _moment_text(value: datetime) -> Text:
+    return moment(value)
 
 
-def _days_left(due_at: datetime, now: datetime) -> str:
-    days = (local_date(due_at) - local_date(now)).days
+@functools.lru_cache(maxsize=64)
+def _left(days: int) -> Text:
     if days <= 0:
-        return "i dag"
-    return "i morgen" if days == 1 else f"om {days} dage"
+        return bilingual("i dag")
+    return bilingual("i morgen") if days == 1 else bilingual("om %(days)s dage", days=days)
 
 
-def _what(session: Session, deadline: Deadline | DueDeadline) -> str:
+def _days_left(due_at: datetime, now: datetime) -> Text:
+    return _left((local_date(due_at) - local_date(now)).days)
+
+
+@functools.cache
+def _kind_text(kind: DeadlineKind) -> Text:
+    return {
+        DeadlineKind.MATERIAL: bilingual("Materialefristen"),
+        DeadlineKind.STATE: bilingual("Fristen for behandlingen"),
+        DeadlineKind.CONSULTATION: bilingual("Høringsfristen"),
+        DeadlineKind.FOLLOW_UP: bilingual("Fristen for opfølgningen"),
+    }[kind]
+
+
+def _what(session: Session, deadline: Deadline | DueDeadline) -> Text:
     if deadline.kind is DeadlineKind.MATERIAL and deadline.meeting_id is not None:
         meeting = session.get(Meeting, deadline.meeting_id)
         if meeting is not None:
-            return f"Materialefristen til mødet {_moment_text(meeting.starts_at)}"
-    return {
-        DeadlineKind.MATERIAL: "Materialefristen",
-        DeadlineKind.STATE: "Fristen for behandlingen",
-        DeadlineKind.CONSULTATION: "Høringsfristen",
-        DeadlineKind.FOLLOW_UP: "Fristen for opfølgningen",
-    }[deadline.kind]
+            return bilingual(
+                "Materialefristen til mødet %(start)s", start=_moment_text(meeting.starts_at)
+            )
+    return _kind_text(deadline.kind)
 
 
 _Members = dict[tuple[int, tuple[Role, ...]], list[int]]
@@ -494,10 +504,13 @@ def _remind(
     """Add the reminders of one deadline to `pending` (written in one batch by the sweep)."""
     assert deadline.body_id is not None
     body = _body(session, deadline.body_id)
-    text_ = (
-        f"{_what(session, deadline)} for sagen '{case.title}' er "
-        f"{_moment_text(deadline.due_at)} – {_days_left(deadline.due_at, now)}.\n"
-        f"Sagen ligger hos {body.name}."
+    text_ = bilingual(
+        "%(what)s for sagen '%(title)s' er %(due)s – %(left)s.\nSagen ligger hos %(body)s.",
+        what=_what(session, deadline), title=case.title, due=_moment_text(deadline.due_at),
+        left=_days_left(deadline.due_at, now), body=body.name,
+    )  # fmt: skip
+    subject = bilingual(
+        "Påmindelse: frist %(day)s – %(title)s", day=_date_text(deadline.due_at), title=case.title
     )
     for user_id in reminder_recipients(session, case, deadline, cache):
         pending.append(
@@ -505,7 +518,7 @@ def _remind(
                 "key": f"reminder:{case.id}:{deadline.id}:{offset}:{user_id}",
                 "recipient_id": user_id,
                 "kind": "reminder",
-                "subject": f"Påmindelse: frist {_date_text(deadline.due_at)} – {case.title}",
+                "subject": subject,
                 "body": text_,
                 "case_id": case.id,
                 "deadline_id": deadline.id,
@@ -525,7 +538,22 @@ def _escalate(
 ) -> None:
     trigger = "deadline_overdue" if level == 1 else "deadline_escalated"
     what = "er overskredet" if level == 1 else "er overskredet og eskaleret"
-    comment = f"Fristen {_moment_text(deadline.due_at)} {what}; {body.name} er underrettet."
+    due = _moment_text(deadline.due_at)
+    comment = f"Fristen {due.da} {what}; {body.name} er underrettet."
+    if level == 1:
+        told = bilingual(
+            "Fristen %(due)s er overskredet; %(body)s er underrettet.", due=due, body=body.name
+        )
+    else:
+        told = bilingual(
+            "Fristen %(due)s er overskredet og eskaleret; %(body)s er underrettet.",
+            due=due, body=body.name,
+        )  # fmt: skip
+    subject = bilingual("Frist overskredet: %(title)s", title=case.title)
+    text = told + "\n" + bilingual(
+        "%(what)s for sagen '%(title)s' er overskredet. Følg op på sagen, eller ret fristen.",
+        what=_what(session, deadline), title=case.title,
+    )  # fmt: skip
     append_event(
         session, case, trigger=trigger, actor=None, from_state=case.state, comment=comment,
         data={"deadline_id": deadline.id, "level": level, "body": body.code}, now=now,
@@ -537,9 +565,8 @@ def _escalate(
             key=f"overdue:{case.id}:{deadline.id}:L{level}:{user_id}",
             recipient_id=user_id,
             kind="escalation" if level > 1 else "overdue",
-            subject=f"Frist overskredet: {case.title}",
-            body=f"{comment}\n{_what(session, deadline)} for sagen '{case.title}' er overskredet. "
-            "Følg op på sagen, eller ret fristen.",
+            subject=subject,
+            body=text,
             case_id=case.id,
             deadline_id=deadline.id,
             send_after=now,

@@ -1,5 +1,6 @@
-"""Summaries in Danish: one daily digest for users who chose it, and a weekly overview of the
-coming week's material deadlines and overdue items for each secretariat — once each."""
+"""Summaries in Danish (in English for those who read it): one daily digest for users who
+chose it, and a weekly overview of the coming week's material deadlines and overdue items for
+each secretariat — once each."""
 
 from __future__ import annotations
 
@@ -127,6 +128,31 @@ def test_weekly_overview_for_each_secretariat(session, make_user, week_of_work):
     assert scheduler.sweep(session, config=CONFIG).weekly == 0  # Tuesday
     clock.set_time(_local(2020, 9, 14, 8, 0))
     assert scheduler.sweep(session, config=CONFIG).weekly == 2  # next Monday
+
+
+def test_weekly_overview_in_english_for_a_secretary_who_reads_english(
+    session, make_user, week_of_work
+):
+    secretary = make_user("secretariat@TSS", name="Mette Holm")
+    secretary.locale = "en"
+    session.commit()
+    clock.set_time(_local(2020, 9, 7, 8, 0))  # Monday
+    scheduler.sweep(session, config=CONFIG)
+    [overview] = _digests(session, secretary, "weekly_digest")
+    # Written in both languages; the English is mailed (and shown) to an English reader.
+    assert overview.subject_in("en") == (
+        "Aftaleflow: weekly summary for TSS, week 37 – 1 material deadline, 1 passed"
+    )
+    assert overview.subject_in("da").startswith("Aftaleflow: ugeoversigt for TSS, uge 37")
+    body = overview.body_in("en")
+    assert body.startswith("Hello Mette Holm")
+    assert "week 37: 7 September 2020 – 13 September 2020" in body
+    assert "Material deadlines in the coming week (1):" in body
+    assert (
+        "11 September 2020 at 23:59: Fælles akutfunktion for the meeting on 23 September 2020"
+        in body
+    )
+    assert "Sengepladser på tværs: deadline for handling 31 August 2020, passed 7 days ago" in body
 
 
 def test_weekly_overview_lists_failed_deliveries(session, make_user, body):

@@ -12,7 +12,16 @@ from models import Notification
 from workflow import policy
 from workflow.api.problems import ApiProblem, json_response
 from workflow.api.schema import array, integer
-from workflow.api.serialize import INT, STR, TIME, iso, maybe, out
+from workflow.api.serialize import (
+    INT,
+    NOTIFICATION_TEXT,
+    STR,
+    TIME,
+    iso,
+    maybe,
+    notification_text,
+    out,
+)
 from workflow.api.spec import Call, Param, Reply, operation
 from workflow.notifications import delivery as notify
 from workflow.web import db
@@ -22,8 +31,7 @@ NOTIFICATION = out(
     {
         "id": INT,
         "kind": {**STR, "examples": ["reminder", "transition", "overdue"]},
-        "subject": STR,
-        "body": STR,
+        **NOTIFICATION_TEXT,
         "case_id": maybe(INT),
         "created_at": TIME,
         "read_at": maybe(TIME),
@@ -47,11 +55,11 @@ NOTIFICATION_LINKS = {
 
 
 def notification_json(item: Notification) -> dict[str, Any]:
+    """The notification in the request's language (the Danish, if it has no English)."""
     return {
         "id": item.id,
         "kind": item.kind,
-        "subject": item.subject,
-        "body": item.body,
+        **notification_text(item),
         "case_id": item.case_id,
         "created_at": iso(item.created_at),
         "read_at": iso(item.read_at),

@@ -21,6 +21,7 @@ from models import (
     Notification,
     Party,
 )
+from workflow.api.problems import request_language
 from workflow.api.schema import (
     TEXT_MAX_LENGTH,
     Schema,
@@ -503,12 +504,42 @@ def agenda_item_json(item: AgendaItem, *, sees_closed: bool, sees_case: bool) ->
     }
 
 
+# A notification's text in the reader's language, as /notifications and /me/notifications give
+# it (both publish their items as "Notification").
+NOTIFICATION_TEXT: dict[str, Schema] = {
+    "subject": {
+        **STR,
+        "description": (
+            "Emnet på kalderens sprog (Accept-Language da eller en; ellers tokenets brugers "
+            "sprog; ellers dansk). En besked skrevet før beskeder fik engelsk tekst, er altid "
+            "på dansk: se `language`."
+        ),
+    },
+    "body": {**STR, "description": "Teksten, på samme sprog som `subject`."},
+    "language": {
+        "type": "string",
+        "enum": ["da", "en"],
+        "description": "Sproget, `subject` og `body` er skrevet på.",
+    },
+}
+
+
+def notification_text(notification: Notification) -> dict[str, str]:
+    """The notification's subject and body in the request's language (the Danish, if it has
+    no English), and which language that is."""
+    language = "en" if notification.in_english(request_language()) else "da"
+    return {
+        "subject": notification.subject_in(language),
+        "body": notification.body_in(language),
+        "language": language,
+    }
+
+
 NOTIFICATION = out(
     {
         "id": INT,
         "kind": STR,
-        "subject": STR,
-        "body": STR,
+        **NOTIFICATION_TEXT,
         "case_id": nullable(INT),
         "created_at": TIME,
         "sent_at": nullable(TIME),
@@ -522,8 +553,7 @@ def notification_json(notification: Notification) -> dict[str, Any]:
     return {
         "id": notification.id,
         "kind": notification.kind,
-        "subject": notification.subject,
-        "body": notification.body,
+        **notification_text(notification),
         "case_id": notification.case_id,
         "created_at": iso(notification.created_at),
         "sent_at": iso(notification.sent_at),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from models import User
 from workflow.engine import clock
+from workflow.engine.mail_text import EMPTY, bilingual, join, same
 from workflow.engine.outbox import enqueue
 from workflow.engine.unit_of_work import unit_of_work
 
@@ -79,18 +80,24 @@ def find_active_user(session: Session, email: str) -> User | None:
 def send_link(session: Session, user: User, link: str) -> None:
     """Put the reset mail for `user` in the outbox (committed)."""
     minutes = LINK_LIFETIME_SECONDS // 60
-    body = "\n".join(
+    body = join(
+        "\n",
         [
-            f"Goddag {user.name}",
-            "",
-            "Nogen (forhåbentlig dig) har bedt om at nulstille din adgangskode til Aftaleflow.",
-            "Åbn linket herunder, og vælg en ny adgangskode:",
-            "",
-            link,
-            "",
-            f"Linket virker én gang og i {minutes} minutter. Har du ikke bedt om det, kan du se "
-            "bort fra mailen: din adgangskode er ikke ændret.",
-        ]
+            bilingual("Goddag %(name)s", name=user.name),
+            EMPTY,
+            bilingual(
+                "Nogen (forhåbentlig dig) har bedt om at nulstille din adgangskode til Aftaleflow."
+            ),
+            bilingual("Åbn linket herunder, og vælg en ny adgangskode:"),
+            EMPTY,
+            same(link),
+            EMPTY,
+            bilingual(
+                "Linket virker én gang og i %(minutes)s minutter. Har du ikke bedt om det, kan "
+                "du se bort fra mailen: din adgangskode er ikke ændret.",
+                minutes=minutes,
+            ),
+        ],
     )
     with unit_of_work(session):
         enqueue(
@@ -98,7 +105,7 @@ def send_link(session: Session, user: User, link: str) -> None:
             key=f"{KIND}:{user.id}:{secrets.token_hex(16)}",
             recipient_id=user.id,
             kind=KIND,
-            subject="Nulstil din adgangskode til Aftaleflow",
+            subject=bilingual("Nulstil din adgangskode til Aftaleflow"),
             body=body,
             created_at=clock.now(),
             send_after=clock.now(),

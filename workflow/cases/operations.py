@@ -23,6 +23,7 @@ from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.core import append_event
 from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date
+from workflow.engine.mail_text import EMPTY, Text, bilingual, day, join, labelled
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
 from workflow.engine.unit_of_work import unit_of_work
 
@@ -73,7 +74,18 @@ def ask_for_next_step(session: Session, case: Case, actor: User, now: datetime) 
         )
     what = "indstilling" if step.asks_for_recommendation else "behandling"
     names = ", ".join(u.name for u in recipients)
-    day = local_date(now).isoformat()
+    today = local_date(now).isoformat()
+    state = labelled(step.state.label, step.state.label_en)
+    if step.asks_for_recommendation:
+        subject = bilingual("%(name)s beder om indstilling: %(title)s", name=actor.name,
+                            title=case.title)  # fmt: skip
+    else:
+        subject = bilingual("%(name)s beder om behandling: %(title)s", name=actor.name,
+                            title=case.title)  # fmt: skip
+    text = bilingual(
+        "%(name)s beder dig om at tage det næste skridt på sagen '%(title)s' (%(state)s).",
+        name=actor.name, title=case.title, state=state,
+    )  # fmt: skip
     with unit_of_work(session):
         event = append_event(
             session, case, trigger=ASKED, actor=actor, from_state=case.state,
@@ -83,14 +95,11 @@ def ask_for_next_step(session: Session, case: Case, actor: User, now: datetime) 
         for person in recipients:
             enqueue(
                 session,
-                key=f"ask:{case.id}:{actor.id}:{day}:{person.id}",
+                key=f"ask:{case.id}:{actor.id}:{today}:{person.id}",
                 recipient_id=person.id,
                 kind="next_step_requested",
-                subject=f"{actor.name} beder om {what}: {case.title}",
-                body=(
-                    f"{actor.name} beder dig om at tage det næste skridt på sagen "
-                    f"'{case.title}' ({step.state.label})."
-                ),
+                subject=subject,
+                body=text,
                 case_id=case.id,
                 created_at=event.created_at,
                 send_after=event.created_at,
@@ -120,10 +129,21 @@ def remind_about_material(session: Session, case: Case, actor: User, now: dateti
             "can be sent; try again tomorrow.",
         )
     step = next_step(session, case, now)
-    missing = [f.message for f in step.missing] if step else []
+    missing = [Text(f.message, f.message_en or f.message) for f in step.missing] if step else []
     deadline = f" Fristen er {format_date(step.deadline)}." if step and step.deadline else ""
-    lacks = ("\nDet mangler:\n- " + "\n- ".join(missing)) if missing else ""
-    day = local_date(now).isoformat()
+    due = EMPTY
+    if step and step.deadline:
+        due = " " + bilingual("Fristen er %(day)s.", day=day(step.deadline))
+    lacks = EMPTY
+    if missing:
+        lacks = "\n" + bilingual("Det mangler:") + "\n- " + join("\n- ", missing)
+    subject = bilingual("Påmindelse om materiale: %(title)s", title=case.title)
+    text = (
+        bilingual("Sagen '%(title)s' skal have sit materiale på plads.", title=case.title)
+        + due
+        + lacks
+    )
+    today = local_date(now).isoformat()
     recipients = [u for u in members_of(session, body.id, CHAIRS_AND_SECRETARIAT) if u != actor.id]
     with unit_of_work(session):
         event = append_event(
@@ -134,11 +154,11 @@ def remind_about_material(session: Session, case: Case, actor: User, now: dateti
         for user_id in recipients:
             enqueue(
                 session,
-                key=f"material_reminder:{case.id}:{body.id}:{day}:{user_id}",
+                key=f"material_reminder:{case.id}:{body.id}:{today}:{user_id}",
                 recipient_id=user_id,
                 kind="reminder",
-                subject=f"Påmindelse om materiale: {case.title}",
-                body=f"Sagen '{case.title}' skal have sit materiale på plads.{deadline}{lacks}",
+                subject=subject,
+                body=text,
                 case_id=case.id,
                 created_at=event.created_at,
                 send_after=event.created_at,

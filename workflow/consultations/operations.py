@@ -36,6 +36,7 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import local_date
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.engine.localtime import format_date
+from workflow.engine.mail_text import bilingual, day
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import unit_of_work
@@ -170,13 +171,16 @@ def _start(
     ] + [ConsultationResponse(consultation_id=consultation.id, body_id=b.id) for b in bodies]
     session.add_all(responses)
     session.flush()
+    subject = bilingual("Høring: %(title)s", title=consultation.title)
     for response in responses:
+        text = bilingual(
+            "%(name)s er hørt om »%(title)s«. Svar i Aftaleflow senest %(day)s.",
+            name=_name(session, response), title=case.title, day=day(deadline),
+        )  # fmt: skip
         for user_id in _recipients(session, response):
             enqueue(
                 session, key=f"consultation:{response.id}:{user_id}", recipient_id=user_id,
-                kind="consultation", subject=f"Høring: {consultation.title}",
-                body=f"{_name(session, response)} er hørt om »{case.title}«. Svar i Aftaleflow "
-                f"senest {format_date(deadline)}.",
+                kind="consultation", subject=subject, body=text,
                 case_id=case.id, send_after=now, created_at=now,
             )  # fmt: skip
     names = ", ".join(_name(session, r) for r in responses)
@@ -425,13 +429,16 @@ def send_reminders(session: Session, now: datetime | None = None) -> int:
             if not runs_consultation(case):
                 continue
             offset = consultation.reminder_days
+            subject = bilingual("Påmindelse: høringssvar om %(title)s", title=consultation.title)
+            text = bilingual(
+                "%(name)s har ikke svaret i høringen om »%(title)s«. Fristen er %(day)s.",
+                name=_name(session, response), title=case.title, day=day(consultation.deadline),
+            )  # fmt: skip
             for user_id in _recipients(session, response):
                 if enqueue(
                     session, key=f"consultation_reminder:{response.id}:{offset}:{user_id}",
                     recipient_id=user_id, kind="consultation_reminder",
-                    subject=f"Påmindelse: høringssvar om {consultation.title}",
-                    body=f"{_name(session, response)} har ikke svaret i høringen om "
-                    f"»{case.title}«. Fristen er {format_date(consultation.deadline)}.",
+                    subject=subject, body=text,
                     case_id=case.id, send_after=now, created_at=now,
                 ):  # fmt: skip
                     sent += 1

@@ -57,6 +57,7 @@ from workflow.engine.definitions import FieldSpec, ProcessDefinition, RoleRef, T
 from workflow.engine.errors import Conflict, GuardFailed, InvalidTrigger, NotAllowed
 from workflow.engine.guards import GUARDS, PREDICATES, Failure, GuardContext
 from workflow.engine.localtime import format_datetime
+from workflow.engine.mail_text import labelled
 from workflow.engine.processes import registry
 from workflow.engine.unit_of_work import case_conflict, unit_of_work
 
@@ -829,8 +830,9 @@ def _propose(
     )
     transition = _transition_for(definition_of(case), case, trigger)
     notifications.proposal_awaits_consent(
-        session, case, event, int(extra["body_id"]), transition.label, side
-    )
+        session, case, event, int(extra["body_id"]),
+        labelled(transition.label, transition.label_en), side,
+    )  # fmt: skip
     return event
 
 

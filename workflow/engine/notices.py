@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import Body, Case, CaseEvent, User
 from workflow.engine.definitions import ProcessDefinition, TransitionSpec
+from workflow.engine.mail_text import EMPTY, Text, bilingual, labelled
 from workflow.engine.outbox import (
     CHAIRS_AND_SECRETARIAT,
     insert_new,
@@ -43,44 +44,59 @@ def after_transition(
     skip = {user.id for user in (actor, caused_by) if user is not None}
     state = definition.states[case.state]
     current = _body(session, case.current_body_id)
-    messages: dict[int, tuple[str, str, str]] = {}
-    reason = f"\n\nBegrundelse: {event.comment}" if event.comment else ""
+    messages: dict[int, tuple[str, Text, Text]] = {}
+    # Each message in Danish and English, built once for all its recipients (the recipient's
+    # language is chosen when it is sent or shown).
+    reason = EMPTY
+    if event.comment:
+        reason = "\n\n" + bilingual("Begrundelse: %(comment)s", comment=event.comment)
+    title = case.title
+    state_label = labelled(state.label, state.label_en)
+    transition_label = labelled(transition.label, transition.label_en)
 
     if transition.enters_state and (body_changed or transition.is_self_loop):
+        arrived = (
+            "case_arrived",
+            bilingual(
+                "Ny sag til behandling i %(body)s: %(title)s", body=current.code, title=title
+            ),
+            bilingual(
+                "Sagen '%(title)s' er nu hos %(body)s (%(state)s).",
+                title=title, body=current.name, state=state_label,
+            ) + reason,
+        )  # fmt: skip
         for user_id in members_of(session, current.id, CHAIRS_AND_SECRETARIAT):
-            messages.setdefault(
-                user_id,
-                (
-                    "case_arrived",
-                    f"Ny sag til behandling i {current.code}: {case.title}",
-                    f"Sagen '{case.title}' er nu hos {current.name} ({state.label}).{reason}",
-                ),
-            )
+            messages.setdefault(user_id, arrived)
     # Every member of the body that raised the case hears of each move (setdefault: once).
     moved = members_of(session, case.originating_body_id) if transition.enters_state else []
-    for user_id in moved:
-        messages.setdefault(
-            user_id,
-            (
-                "status_changed",
-                f"Status på '{case.title}': {state.label}",
-                f"{transition.label}: sagen er nu '{state.label}' hos {current.code}.{reason}",
-            ),
-        )
+    if moved:
+        status = (
+            "status_changed",
+            bilingual("Status på '%(title)s': %(state)s", title=title, state=state_label),
+            bilingual(
+                "%(transition)s: sagen er nu '%(state)s' hos %(body)s.",
+                transition=transition_label, state=state_label, body=current.code,
+            ) + reason,
+        )  # fmt: skip
+        for user_id in moved:
+            messages.setdefault(user_id, status)
     for code in transition.inform:
         body = session.query(Body).filter_by(code=code).one_or_none()
         if body is None:
             continue  # an organisation without this observer body informs no one
+        process = labelled(definition.title, definition.title_en)
+        lowered = Text(transition_label.da.lower(), transition_label.en.lower())
+        information = (
+            "information",
+            bilingual("Til orientering: %(title)s – %(transition)s", title=title,
+                      transition=transition_label),
+            bilingual(
+                "%(process)s '%(title)s': %(transition)s (%(state)s).",
+                process=process, title=title, transition=lowered, state=state_label,
+            ) + reason,
+        )  # fmt: skip
         for user_id in members_of(session, body.id):
-            messages.setdefault(
-                user_id,
-                (
-                    "information",
-                    f"Til orientering: {case.title} – {transition.label}",
-                    f"{definition.title} '{case.title}': {transition.label.lower()} "
-                    f"({state.label}).{reason}",
-                ),
-            )
+            messages.setdefault(user_id, information)
     # One INSERT for every recipient; a key stored already (the event told before) is
     # skipped by the database, not looked up one by one.
     rows = [
@@ -100,13 +116,24 @@ def after_transition(
 
 
 def proposal_awaits_consent(
-    session: Session, case: Case, event: CaseEvent, body_id: int, label: str, side: str | None
+    session: Session, case: Case, event: CaseEvent, body_id: int, label: Text, side: str | None
 ) -> None:
     """Tell the other co-chairs of the deciding body that a co-chair's decision awaits their
     consent (seed 000 l.83-85: a joint chairmanship) — once, keyed by the proposal event."""
     from workflow.engine.formandskab import CHAIR_ROLES, side_of
 
     body = _body(session, body_id)
+    subject = bilingual(
+        "Forslag til formandskabet i %(body)s: %(title)s", body=body.code, title=case.title
+    )
+    text = bilingual(
+        "En medformand for %(body)s foreslår »%(label)s« på sagen '%(title)s'. "
+        "Formandskabet har besluttet, når du som den anden medformand giver dit "
+        "samtykke ved at udføre samme handling på sagen.",
+        body=body.name, label=label, title=case.title,
+    )  # fmt: skip
+    if event.comment:
+        text += "\n\n" + bilingual("Begrundelse: %(comment)s", comment=event.comment)
     rows = []
     for user_id in members_of(session, body_id, CHAIR_ROLES):
         user = session.get(User, user_id)
@@ -119,13 +146,8 @@ def proposal_awaits_consent(
                 key=f"event:{event.id}:user:{user_id}",
                 recipient_id=user_id,
                 kind="consent_requested",
-                subject=f"Forslag til formandskabet i {body.code}: {case.title}",
-                body=(
-                    f"En medformand for {body.name} foreslår »{label}« på sagen '{case.title}'. "
-                    "Formandskabet har besluttet, når du som den anden medformand giver dit "
-                    "samtykke ved at udføre samme handling på sagen."
-                    + (f"\n\nBegrundelse: {event.comment}" if event.comment else "")
-                ),
+                subject=subject,
+                body=text,
                 case_id=case.id,
                 created_at=event.created_at,
             )
@@ -145,13 +167,19 @@ def reassignment_rows(
     cache: dict[int, list[int]] = session.info.setdefault("reassignment_recipients", {})
     if to_body.id not in cache:
         cache[to_body.id] = members_of(session, to_body.id, CHAIRS_AND_SECRETARIAT)
+    subject = bilingual("Sag flyttet til %(body)s: %(title)s", body=to_body.code, title=case.title)
+    # The event's comment is the audit trail's, in Danish.
+    text = bilingual(
+        "Sagen '%(title)s' er nu hos %(body)s. %(comment)s",
+        title=case.title, body=to_body.name, comment=event["comment"],
+    )  # fmt: skip
     return [
         notification_row(
             key=f"case:{case.id}:event:{event['seq']}:user:{user_id}",
             recipient_id=user_id,
             kind="case_arrived",
-            subject=f"Sag flyttet til {to_body.code}: {case.title}",
-            body=f"Sagen '{case.title}' er nu hos {to_body.name}. {event['comment']}",
+            subject=subject,
+            body=text,
             case_id=case.id,
             created_at=event["created_at"],
         )

@@ -23,7 +23,7 @@ from workflow.engine import clock
 from workflow.engine.core import append_event
 from workflow.engine.deadlines import material_deadline, next_meeting
 from workflow.engine.errors import NotAllowed, WorkflowError
-from workflow.engine.localtime import format_datetime
+from workflow.engine.mail_text import EMPTY, Text, bilingual, moment
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
 from workflow.meetings.unit import meeting_unit
 from workflow.notifications import delivery as notify
@@ -107,8 +107,8 @@ def _tell(
     case: Case,
     deadline: Deadline,
     actor: User,
-    subject: str,
-    text: str,
+    subject: Text,
+    text: Text,
     key: str,
     now: datetime,
 ) -> None:
@@ -147,7 +147,7 @@ def reschedule_meeting(
         if meeting.ends_at is not None:
             meeting.ends_at += new_start - old_start
         session.flush()
-        why = f" Begrundelse: {comment}" if comment else ""
+        why = " " + bilingual("Begrundelse: %(comment)s", comment=comment) if comment else EMPTY
         for old in _open_material(session, meeting):
             case = session.get(Case, old.case_id)
             assert case is not None
@@ -159,21 +159,23 @@ def reschedule_meeting(
             change.withdrawn_reminders += notify.cancel_pending(
                 session, deadline_ids=[old.id], reason="mødet er flyttet, og fristen med det."
             )
-            text = (
-                f"Mødet i {body.code} er flyttet fra {format_datetime(old_start)} til "
-                f"{format_datetime(new_start)}. Materialefristen for '{case.title}' er derfor "
-                f"flyttet fra {format_datetime(old.due_at)} til {format_datetime(new.due_at)}."
-                f"{why}"
-            )
+            # The audit trail's comment is the notice's Danish.
+            notice = bilingual(
+                "Mødet i %(body)s er flyttet fra %(old)s til %(new)s. Materialefristen for "
+                "'%(title)s' er derfor flyttet fra %(old_due)s til %(new_due)s.",
+                body=body.code, old=moment(old_start), new=moment(new_start), title=case.title,
+                old_due=moment(old.due_at), new_due=moment(new.due_at),
+            ) + why  # fmt: skip
             append_event(
                 session, case, trigger="material_deadline_moved", actor=actor,
-                from_state=case.state, comment=text, now=now, meeting_id=meeting.id,
+                from_state=case.state, comment=notice.da, now=now, meeting_id=meeting.id,
                 data={"old_deadline_id": old.id, "deadline_id": new.id,
                       "from": old.due_at.isoformat(), "to": new.due_at.isoformat()},
             )  # fmt: skip
             _tell(
-                session, case, new, actor, f"Materialefristen er flyttet: {case.title}", text,
-                f"deadline_moved:{new.id}", now,
+                session, case, new, actor,
+                bilingual("Materialefristen er flyttet: %(title)s", title=case.title),
+                notice, f"deadline_moved:{new.id}", now,
             )  # fmt: skip
     return change
 
@@ -189,7 +191,10 @@ def cancel_meeting(
     with meeting_unit(session):
         meeting.status = MeetingStatus.CANCELLED
         session.flush()
-        why = f" Begrundelse: {comment}" if comment else ""
+        why = " " + bilingual("Begrundelse: %(comment)s", comment=comment) if comment else EMPTY
+        cancelled = bilingual(
+            "Mødet i %(body)s %(start)s er aflyst.", body=body.code, start=moment(meeting.starts_at)
+        )
         for old in _open_material(session, meeting):
             case = session.get(Case, old.case_id)
             assert case is not None
@@ -198,12 +203,12 @@ def cancel_meeting(
                 session, deadline_ids=[old.id], reason="mødet er aflyst."
             )
             following = next_meeting(session, meeting.body_id, max(meeting.starts_at, now))
-            cancelled = f"Mødet i {body.code} {format_datetime(meeting.starts_at)} er aflyst."
             if following is None:
                 change.removed.append(old)
-                text = (
-                    f"{cancelled} Der er ikke planlagt et nyt møde, så '{case.title}' har ingen "
-                    f"materialefrist, før sekretariatet planlægger det næste møde.{why}"
+                notice = bilingual(
+                    "Der er ikke planlagt et nyt møde, så '%(title)s' har ingen "
+                    "materialefrist, før sekretariatet planlægger det næste møde.",
+                    title=case.title,
                 )
                 data = {"old_deadline_id": old.id, "deadline_id": None}
                 told = old
@@ -212,20 +217,24 @@ def cancel_meeting(
                 session.add(new)
                 session.flush()
                 change.replaced.append((old, new))
-                text = (
-                    f"{cancelled} '{case.title}' behandles i stedet på mødet "
-                    f"{format_datetime(following.starts_at)}, og materialefristen er nu "
-                    f"{format_datetime(new.due_at)}.{why}"
-                )
+                notice = bilingual(
+                    "'%(title)s' behandles i stedet på mødet %(start)s, og materialefristen er "
+                    "nu %(due)s.",
+                    title=case.title, start=moment(following.starts_at), due=moment(new.due_at),
+                )  # fmt: skip
                 data = {"old_deadline_id": old.id, "deadline_id": new.id,
                         "meeting_id": following.id}  # fmt: skip
                 told = new
+            # The audit trail's comment is the notice's Danish.
+            notice = cancelled + " " + notice + why
             append_event(
                 session, case, trigger="material_deadline_moved", actor=actor,
-                from_state=case.state, comment=text, data=data, now=now, meeting_id=meeting.id,
+                from_state=case.state, comment=notice.da, data=data, now=now,
+                meeting_id=meeting.id,
             )  # fmt: skip
             _tell(
-                session, case, told, actor, f"Mødet er aflyst: {case.title}", text,
-                f"meeting_cancelled:{meeting.id}:{old.id}", now,
+                session, case, told, actor,
+                bilingual("Mødet er aflyst: %(title)s", title=case.title),
+                notice, f"meeting_cancelled:{meeting.id}:{old.id}", now,
             )  # fmt: skip
     return change

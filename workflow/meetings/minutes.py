@@ -32,6 +32,7 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.errors import WorkflowError
 from workflow.engine.localtime import format_date
+from workflow.engine.mail_text import bilingual, day
 from workflow.engine.outbox import CHAIRS_AND_SECRETARIAT, enqueue, members_of
 from workflow.engine.unit_of_work import case_conflict, unit_of_work
 from workflow.meetings import agenda
@@ -481,12 +482,21 @@ def send_follow_up_reminders(session: Session, now: datetime | None = None) -> i
         offset = min(o for o in FOLLOW_UP_REMINDERS if o >= days)
         case = session.get(Case, item.case_id)
         title = case.title if case else ""
-        left = "i dag" if days == 0 else ("i morgen" if days == 1 else f"om {days} dage")
+        if days == 0:
+            left = bilingual("i dag")
+        elif days == 1:
+            left = bilingual("i morgen")
+        else:
+            left = bilingual("om %(days)s dage", days=days)
         if enqueue(
             session, key=f"follow_up_reminder:{item.id}:{offset}", recipient_id=item.owner_id,
-            kind="reminder", subject=f"Påmindelse: opfølgning på {title}"[:300],
-            body=f"Du er ansvarlig for opfølgningen »{item.description}« på sagen »{title}«. "
-            f"Fristen er {format_date(item.due_on)} – {left}.",
+            kind="reminder",
+            subject=bilingual("Påmindelse: opfølgning på %(title)s", title=title),
+            body=bilingual(
+                "Du er ansvarlig for opfølgningen »%(description)s« på sagen »%(title)s«. "
+                "Fristen er %(day)s – %(left)s.",
+                description=item.description, title=title, day=day(item.due_on), left=left,
+            ),
             case_id=item.case_id, deadline_id=item.deadline_id, send_after=now, created_at=now,
         ):  # fmt: skip
             sent += 1

@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Case, Membership, Notification, User
 from workflow.engine import clock, metrics
 from workflow.engine.clock import LOCAL_TZ
+from workflow.engine.mail_text import bilingual
 from workflow.engine.outbox import one_line
 from workflow.engine.unit_of_work import in_unit_of_work, unit_of_work
 
@@ -194,6 +195,17 @@ class Claimed:
     email: str
     name: str
     active: bool
+    # The recipient's language ("da" or "en"), and the English text, if the notification has
+    # one (written before notifications were bilingual: none, and it is sent in Danish).
+    locale: str = "da"
+    subject_en: str | None = None
+    body_en: str | None = None
+
+    @property
+    def english(self) -> bool:
+        """Whether the mail goes out in English: the recipient reads English and the
+        notification was written in English too."""
+        return self.locale == "en" and self.subject_en is not None and self.body_en is not None
 
 
 @dataclass
@@ -264,6 +276,10 @@ def claim(session: Session, config: SmtpConfig, now: datetime | None = None) -> 
                 User.email,
                 User.name,
                 User.active,
+                # The recipient's language, read with the address (no read of its own).
+                User.locale,
+                Notification.subject_en,
+                Notification.body_en,
             )
             .join(User, User.id == Notification.recipient_id)
             .where(Notification.id.in_(ids))
@@ -273,10 +289,10 @@ def claim(session: Session, config: SmtpConfig, now: datetime | None = None) -> 
             Claimed(
                 id=id_, lease=lease, attempts=attempts, message_id=message_id, subject=subject,
                 body=body, case_id=case_id, created_at=created_at, email=email, name=name,
-                active=active,
+                active=active, locale=locale, subject_en=subject_en, body_en=body_en,
             )
             for (id_, attempts, message_id, subject, body, case_id, created_at, email, name,
-                 active) in rows
+                 active, locale, subject_en, body_en) in rows
         ]  # fmt: skip
     return claimed
 
@@ -354,23 +370,33 @@ def recipient_address(name: str, email: str) -> Address:
     return Address(display_name=one_line(name), username=local, domain=domain)
 
 
+FOOTER = bilingual("Denne besked er sendt automatisk af Aftaleflow. Svar ikke på den.")
+
+
 def build_message(config: SmtpConfig, item: Claimed) -> EmailMessage:
-    """Compose the mail for one notification, in Danish, with its stable Message-ID.
+    """Compose the mail for one notification, with its stable Message-ID, in the recipient's
+    language: English for one who reads English, if the notification was written in English
+    too (one written before is sent in Danish), else Danish.
 
     Every header value is one line (a subject made from a case title with a line break in it is
     joined, not split into headers), and the wire policy refuses any CR or LF left."""
     message = EmailMessage(policy=WIRE_POLICY)
     message["From"] = sender_address(config.sender)
     message["To"] = recipient_address(item.name, item.email)
-    message["Subject"] = one_line(item.subject)
+    language = "en" if item.english else "da"
+    subject, body = (item.subject_en, item.body_en) if item.english else (item.subject, item.body)
+    assert subject is not None and body is not None  # `english` checked both
+    message["Subject"] = one_line(subject)
     message["Message-ID"] = item.message_id
     message["Date"] = rfc2822_datetime(item.created_at.astimezone(LOCAL_TZ))
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = "da"
-    footer = ["", "-- ", "Denne besked er sendt automatisk af Aftaleflow. Svar ikke på den."]
+    footer = ["", "-- ", FOOTER.pick(language)]
     if item.case_id is not None and config.base_url:
-        footer.insert(1, f"Se sagen: {config.base_url}/sager/{item.case_id}")
-    message.set_content(item.body.rstrip() + "\n" + "\n".join(footer) + "\n")
+        link = f"{config.base_url}/sager/{item.case_id}"
+        footer.insert(1, bilingual("Se sagen: %(link)s", link=link).pick(language))
+    message.set_content(body.rstrip() + "\n" + "\n".join(footer) + "\n")
+    # After set_content, which clears every Content-* header set before it.
+    message["Content-Language"] = language
     return message
 
 

@@ -1,4 +1,5 @@
-"""Summaries in Danish: a daily digest for users who want one, a weekly one for secretariats.
+"""Summaries, in Danish and English: a daily digest for users who want one, a weekly one for
+secretariats.
 
 Both are notifications in the outbox with idempotency keys per recipient and day (or week), so
 a repeated or concurrent sweep never makes a second one. A daily digest takes over the user's
@@ -18,11 +19,11 @@ from models import Body, Case, Deadline, DeadlineKind, Meeting, Membership, Noti
 from workflow import policy
 from workflow.engine.calendar import local_date
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.localtime import format_date, format_datetime
+from workflow.engine.mail_text import EMPTY, Text, bilingual, day, join, moment, same
 from workflow.engine.outbox import enqueue
 from workflow.notifications.delivery import DIGEST_KINDS, failed_notifications
 
-PROFILE_HINT = (
+PROFILE_HINT = bilingual(
     "Du får én samlet mail om dagen, fordi du har valgt daglig oversigt. Vil du hellere have "
     "hver besked med det samme, kan du ændre det under din profil i Aftaleflow."
 )
@@ -33,8 +34,35 @@ def at_local(day: date, hour: int) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=LOCAL_TZ)
 
 
-def _plural(count: int, one: str, many: str) -> str:
-    return f"{count} {one if count == 1 else many}"
+def _messages(count: int) -> Text:
+    if count == 1:
+        return bilingual("%(count)s ny besked", count=count)
+    return bilingual("%(count)s nye beskeder", count=count)
+
+
+def _material_deadlines(count: int) -> Text:
+    if count == 1:
+        return bilingual("%(count)s materialefrist", count=count)
+    return bilingual("%(count)s materialefrister", count=count)
+
+
+def _days_ago(count: int) -> Text:
+    if count == 1:
+        return bilingual("overskredet for %(count)s dag siden", count=count)
+    return bilingual("overskredet for %(count)s dage siden", count=count)
+
+
+def _subject(item: Notification) -> Text:
+    """A notification's subject as written (the Danish where it has no English)."""
+    return Text(item.subject, item.subject_en or item.subject)
+
+
+def _body(item: Notification) -> Text:
+    return Text(item.body, item.body_en if item.body_en is not None else item.body)
+
+
+def _indented(text: str) -> list[str]:
+    return [f"   {line}" if line else "" for line in text.strip().splitlines()]
 
 
 def daily_key(user_id: int, day: date) -> str:
@@ -48,18 +76,23 @@ def weekly_key(body_id: int, user_id: int, day: date) -> str:
     return f"weekly:{year}-W{week:02d}:{body_id}:{user_id}"
 
 
-def _daily_body(user: User, items: list[Notification], day: date) -> str:
+def _daily_body(user: User, items: list[Notification], today: date) -> Text:
     lines = [
-        f"Goddag {user.name}",
-        "",
-        f"Her er dine beskeder fra Aftaleflow til {format_date(day)} "
-        f"({_plural(len(items), 'ny besked', 'nye beskeder')}):",
-    ]
+        bilingual("Goddag %(name)s", name=user.name),
+        EMPTY,
+        bilingual(
+            "Her er dine beskeder fra Aftaleflow til %(day)s (%(count)s):",
+            day=day(today), count=_messages(len(items)),
+        ),
+    ]  # fmt: skip
     for number, item in enumerate(items, start=1):
-        lines += ["", f"{number}. {item.subject}"]
-        lines += [f"   {line}" if line else "" for line in item.body.strip().splitlines()]
-    lines += ["", PROFILE_HINT]
-    return "\n".join(lines)
+        subject, body = _subject(item), _body(item)
+        lines += [EMPTY, f"{number}. " + subject]
+        # Each language's body keeps its own lines.
+        if body.da.strip():
+            lines.append(Text("\n".join(_indented(body.da)), "\n".join(_indented(body.en))))
+    lines += [EMPTY, PROFILE_HINT]
+    return join("\n", lines)
 
 
 def build_daily_digests(session: Session, now: datetime, *, hour: int) -> int:
@@ -96,8 +129,11 @@ def build_daily_digests(session: Session, now: datetime, *, hour: int) -> int:
             key=daily_key(user.id, today),
             recipient_id=user.id,
             kind="digest",
-            subject=f"Aftaleflow: dagens oversigt {format_date(today)} – "
-            f"{_plural(len(items), 'ny besked', 'nye beskeder')}",
+            subject=bilingual(
+                "Aftaleflow: dagens oversigt %(day)s – %(count)s",
+                day=day(today),
+                count=_messages(len(items)),
+            ),
             body=_daily_body(user, items, today),
             send_after=now,
             created_at=now,
@@ -121,10 +157,10 @@ class WeeklyContent:
 
 
 KIND_LABELS = {
-    DeadlineKind.MATERIAL: "materialefrist",
-    DeadlineKind.STATE: "behandlingsfrist",
-    DeadlineKind.CONSULTATION: "høringsfrist",
-    DeadlineKind.FOLLOW_UP: "opfølgning",
+    DeadlineKind.MATERIAL: bilingual("materialefrist"),
+    DeadlineKind.STATE: bilingual("behandlingsfrist"),
+    DeadlineKind.CONSULTATION: bilingual("høringsfrist"),
+    DeadlineKind.FOLLOW_UP: bilingual("opfølgning"),
 }
 
 
@@ -184,41 +220,64 @@ def seen_by(session: Session, user: User, content: WeeklyContent) -> WeeklyConte
     )
 
 
-def _weekly_body(user: User, body: Body, content: WeeklyContent, now: datetime) -> str:
+def _weekly_body(user: User, body: Body, content: WeeklyContent, now: datetime) -> Text:
     today = local_date(now)
     _, week, _ = today.isocalendar()
     lines = [
-        f"Goddag {user.name}",
-        "",
-        f"Ugeoversigt for {body.name} ({body.code}), uge {week}: "
-        f"{format_date(today)} – {format_date(today + timedelta(days=6))}.",
-        "",
-        f"Materialefrister i den kommende uge ({len(content.material)}):",
-    ]
+        bilingual("Goddag %(name)s", name=user.name),
+        EMPTY,
+        bilingual(
+            "Ugeoversigt for %(body)s (%(code)s), uge %(week)s: %(first)s – %(last)s.",
+            body=body.name, code=body.code, week=week, first=day(today),
+            last=day(today + timedelta(days=6)),
+        ),
+        EMPTY,
+        bilingual(
+            "Materialefrister i den kommende uge (%(count)s):", count=len(content.material)
+        ),
+    ]  # fmt: skip
     if not content.material:
-        lines.append("  Ingen materialefrister i den kommende uge.")
+        lines.append("  " + bilingual("Ingen materialefrister i den kommende uge."))
     for deadline, case, meeting in content.material:
-        to_meeting = f" til mødet {format_datetime(meeting.starts_at)}" if meeting else ""
-        lines.append(f"  - {format_datetime(deadline.due_at)}: {case.title}{to_meeting}")
-    lines += ["", f"Overskredne frister ({len(content.overdue)}):"]
+        to_meeting = EMPTY
+        if meeting:
+            to_meeting = " " + bilingual("til mødet %(start)s", start=moment(meeting.starts_at))
+        lines.append("  - " + moment(deadline.due_at) + f": {case.title}" + to_meeting)
+    lines += [
+        EMPTY, bilingual("Overskredne frister (%(count)s):", count=len(content.overdue))
+    ]  # fmt: skip
     if not content.overdue:
-        lines.append("  Ingen overskredne frister.")
+        lines.append("  " + bilingual("Ingen overskredne frister."))
     for deadline, case in content.overdue:
         days = (today - local_date(deadline.due_at)).days
         lines.append(
-            f"  - {case.title}: {KIND_LABELS[deadline.kind]} {format_date(deadline.due_at)}, "
-            f"overskredet for {_plural(days, 'dag', 'dage')} siden"
-        )
+            f"  - {case.title}: " + KIND_LABELS[deadline.kind] + " " + day(deadline.due_at)
+            + ", " + _days_ago(days)
+        )  # fmt: skip
     if content.failed:
-        lines += ["", f"Beskeder, der ikke kunne leveres den seneste uge ({len(content.failed)}):"]
+        lines += [
+            EMPTY,
+            bilingual(
+                "Beskeder, der ikke kunne leveres den seneste uge (%(count)s):",
+                count=len(content.failed),
+            ),
+        ]
         for notification in content.failed:
-            lines.append(
-                f"  - {notification.recipient.email}: {notification.subject} "
-                f"({notification.last_error or 'ukendt fejl'})"
+            # The reason is recorded in Danish.
+            reason = (
+                same(notification.last_error)
+                if notification.last_error
+                else bilingual("ukendt fejl")
             )
-        lines.append("  Kontakt modtagerne, eller ret deres e-mailadresse i Aftaleflow.")
-    lines += ["", "Oversigten sendes hver uge til organets sekretariat."]
-    return "\n".join(lines)
+            lines.append(
+                f"  - {notification.recipient.email}: " + _subject(notification) + " ("
+                + reason + ")"
+            )  # fmt: skip
+        lines.append(
+            "  " + bilingual("Kontakt modtagerne, eller ret deres e-mailadresse i Aftaleflow.")
+        )
+    lines += [EMPTY, bilingual("Oversigten sendes hver uge til organets sekretariat.")]
+    return join("\n", lines)
 
 
 def build_weekly_digests(session: Session, now: datetime, *, hour: int, weekday: int) -> int:
@@ -269,9 +328,14 @@ def build_weekly_digests(session: Session, now: datetime, *, hour: int, weekday:
                 key=weekly_key(body_id, user_id, today),
                 recipient_id=user_id,
                 kind="weekly_digest",
-                subject=f"Aftaleflow: ugeoversigt for {body.code}, uge {week} – "
-                f"{_plural(len(content.material), 'materialefrist', 'materialefrister')}, "
-                f"{len(content.overdue)} overskredne",
+                subject=bilingual(
+                    "Aftaleflow: ugeoversigt for %(code)s, uge %(week)s – %(material)s, "
+                    "%(overdue)s overskredne",
+                    code=body.code,
+                    week=week,
+                    material=_material_deadlines(len(content.material)),
+                    overdue=len(content.overdue),
+                ),
                 body=_weekly_body(user, body, content, now),
                 send_after=now,
                 created_at=now,
