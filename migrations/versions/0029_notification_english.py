@@ -5,7 +5,7 @@ none and are sent in Danish.
 notification english
 
 Revision ID: 0029
-Revises: 0027
+Revises: 0028
 Create Date: 2026-12-07 20:30:00.000000
 """
 
@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0029"
-# Written beside 0028 (another branch): re-chained after it when the branches are merged.
-down_revision: str | None = "0027"
+
+down_revision: str | None = "0028"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
