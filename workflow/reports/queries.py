@@ -648,9 +648,17 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
         return (code, labels.title(process, version), labels.state(process, version, state))
 
     if scope is not None:
-        for process, version, state, origin, count, tenths, longest, entered, left in (
-            session.execute(_stays_query(session, scope, filters, now))
-        ):
+        for (
+            process,
+            version,
+            state,
+            origin,
+            count,
+            tenths,
+            longest,
+            entered,
+            left,
+        ) in session.execute(_stays_query(session, scope, filters, now)):
             key = group(process, version, state, origin)
             if key is None:
                 continue
@@ -787,7 +795,21 @@ def _stays_query(
     if only:
         return (
             select(whole, func.count())
-            .where(*period, ~near, tuple_(*key).in_([tuple(k) for k in only]))
+            .where(
+                *period,
+                ~near,
+                or_(
+                    *(
+                        and_(
+                            *(
+                                column.is_(None) if value is None else column == value
+                                for column, value in zip(key, group, strict=True)
+                            )
+                        )
+                        for group in dict.fromkeys(only)
+                    )
+                ),
+            )
             .group_by(whole)
         )
     until = func.coalesce(moves.c.left, literal(now, CaseEvent.created_at.type))
