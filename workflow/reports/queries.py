@@ -383,7 +383,8 @@ def _decision_triggers(session: Session) -> list[tuple[str, int, str]]:
 
 def _recorded_decision_body() -> ColumnElement[str]:
     """The body an event's data says took the decision (`data.decision_body`), or NULL."""
-    return CaseEvent.data["decision_body"].as_string()
+    recorded: ColumnElement[str] = CaseEvent.data["decision_body"].as_string()
+    return recorded
 
 
 def _decision_body_of(
@@ -447,7 +448,7 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
         if body is None or body not in deciding or not filters.contains(created_at):
             continue
         meeting = meeting_id if meeting_id in meetings else None
-        if meeting not in held:
+        if meeting is not None and meeting not in held:
             held[meeting] = _("Møde %(day)s", day=format_date(meetings[meeting], locale))
         rows.append(
             [
@@ -750,7 +751,7 @@ def _originating_states(session: Session) -> list[str]:
     )
 
 
-def _day_number(session: Session, moment: Any) -> ColumnElement[float]:
+def _day_number(session: Session, moment: Any) -> ColumnElement[Any]:
     """A moment as a count of days (a float), spelt per dialect: differences are exact to a
     millisecond or so, and `time_in_state` recomputes any stay near half a tenth in Python."""
     if session.get_bind().dialect.name == "sqlite":
@@ -767,7 +768,7 @@ def _stays_query(
     with its start and end. With `only`, those groups' stays counted per length in tenths."""
     entered_day = _day_number(session, CaseEvent.created_at)
     now_day = _day_number(session, literal(now, CaseEvent.created_at.type))
-    following = {"partition_by": CaseEvent.case_id, "order_by": CaseEvent.seq}
+    following: dict[str, Any] = {"partition_by": CaseEvent.case_id, "order_by": CaseEvent.seq}
     # The stay's length in tenths of a day, worked out once per stay (a window's subquery is
     # never merged into the statement around it).
     length = (func.coalesce(func.lead(entered_day).over(**following), now_day) - entered_day) * 10
