@@ -44,7 +44,9 @@ def engine(tmp_path) -> Iterator[Engine]:
 @pytest.fixture
 def generated(engine) -> Iterator[Session]:
     volume.generate(engine, 400, now=NOW)
-    app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False)})
+    app = create_app(
+        {"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "r" * 40}
+    )
     with app.test_request_context("/"), Session(engine) as session:
         clock.set_time(NOW)
         yield session
@@ -95,7 +97,9 @@ def test_a_mean_on_half_a_tenth_is_rounded_as_the_stays_are_summed():
 def test_no_statement_binds_more_parameters_as_cases_grow(engine):
     """A report over every visible case must not bind a parameter per case: PostgreSQL takes
     at most 65,535 and refused the reports at 100,000 cases."""
-    app = create_app({"DATABASE_URL": engine.url.render_as_string(hide_password=False)})
+    app = create_app(
+        {"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "r" * 40}
+    )
     bound: list[int] = []
 
     @event.listens_for(engine, "before_cursor_execute")

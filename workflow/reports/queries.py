@@ -371,7 +371,7 @@ def _empty_overdue(filters: Filters) -> Report:
 
 def _decision_triggers(session: Session) -> list[tuple[str, int, str]]:
     """(process, version, trigger) of every transition that is a decision, in every stored
-    version: what `_decision_body` looks for, as a WHERE clause can name it."""
+    version, as a WHERE clause can name them."""
     found: list[tuple[str, int, str]] = []
     for (name, version), definition in registry.stored(session).items():
         for trigger in dict.fromkeys(t.trigger for t in definition.transitions):
@@ -388,13 +388,11 @@ def _recorded_decision_body() -> ColumnElement[str]:
 
 
 def _decision_body_of(
-    definition: ProcessDefinition, trigger: str, from_state: str | None, recorded: str | None,
+    definition: ProcessDefinition, from_state: str | None, recorded: str | None,
     originating_code: str,
 ) -> str | None:  # fmt: skip
-    """`_decision_body` over plain column values."""
-    transition = definition.transition(trigger)
-    if transition is None or not transition.decision:
-        return None
+    """The body that took a decision (an event whose trigger `_decision_triggers` names): the
+    one the event recorded, else the one that held the state the case left; None if unknown."""
     if recorded:
         return str(recorded)
     state = definition.states.get(from_state or "")
@@ -442,9 +440,7 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
         process, version, originating_body_id,
     ) in session.execute(query):  # fmt: skip
         definition = labels.definition(process, version)
-        body = _decision_body_of(
-            definition, trigger, from_state, recorded, bodies[originating_body_id].code
-        )
+        body = _decision_body_of(definition, from_state, recorded, bodies[originating_body_id].code)
         if body is None or body not in deciding or not filters.contains(created_at):
             continue
         meeting = meeting_id if meeting_id in meetings else None
@@ -574,7 +570,7 @@ def _throughput_query(session: Session, scope: list[ColumnElement[bool]]) -> Any
         .group_by(CaseEvent.case_id)
         .subquery()
     )
-    # `_decision_body(...) == "SKU"`: the body the event recorded, else the from-state's.
+    # `_decision_body_of(...) == "SKU"`: the body the event recorded, else the from-state's.
     recorded = _recorded_decision_body()
     from_state = tuple_(Case.process, Case.process_version, CaseEvent.from_state)
     by_sku = or_(
