@@ -23,6 +23,8 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
+    String,
     and_,
     case,
     cast,
@@ -33,7 +35,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
-    tuple_,
+    union_all,
 )
 from sqlalchemy.orm import Session, aliased, joinedload
 
@@ -369,6 +371,20 @@ def _empty_overdue(filters: Filters) -> Report:
 # --- decisions ------------------------------------------------------------------------------
 
 
+def _per_version(name: str, rows: Sequence[tuple[str, int, str, str]]) -> Any:
+    """A small table (process, version, name, value) to join, e.g. the decision triggers of each
+    process version: a join the database hashes, where a list of row values in IN would be
+    compared row by row (PostgreSQL)."""
+    selects = [
+        select(
+            literal(process, String).label("process"), literal(version, Integer).label("version"),
+            literal(key, String).label("name"), literal(value, String).label("value"),
+        )
+        for process, version, key, value in (list(rows) or [("", -1, "", "")])
+    ]  # fmt: skip
+    return union_all(*selects).subquery(name)
+
+
 def _decision_triggers(session: Session) -> list[tuple[str, int, str]]:
     """(process, version, trigger) of every transition that is a decision, in every stored
     version, as a WHERE clause can name them."""
@@ -379,6 +395,16 @@ def _decision_triggers(session: Session) -> list[tuple[str, int, str]]:
             if transition is not None and transition.decision:
                 found.append((name, version, trigger))
     return found
+
+
+def _deciding_trigger(session: Session) -> tuple[Any, ColumnElement[bool]]:
+    """What to join to keep the events whose trigger is a decision in their case's version."""
+    triggers = _per_version("decision_triggers", [(*t, "") for t in _decision_triggers(session)])
+    return triggers, and_(
+        triggers.c.process == Case.process,
+        triggers.c.version == Case.process_version,
+        triggers.c.name == CaseEvent.trigger,
+    )
 
 
 def _recorded_decision_body() -> ColumnElement[str]:
@@ -416,12 +442,8 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
             Case.title, Case.process, Case.process_version, Case.originating_body_id,
         )
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(
-            filters.visible,
-            tuple_(Case.process, Case.process_version, CaseEvent.trigger).in_(
-                _decision_triggers(session)
-            ),
-        )
+        .join(*_deciding_trigger(session))
+        .where(filters.visible)
         .order_by(CaseEvent.created_at, CaseEvent.id)
     )  # fmt: skip
     if filters.process:
@@ -552,34 +574,43 @@ def _throughput_query(session: Session, scope: list[ColumnElement[bool]]) -> Any
     """Per case of `scope`: its process title, originating body, when it left its initial state
     (the submission) and when SKU first decided after that, for the cases SKU decided on."""
     stored = registry.stored(session)
-    initial = [(name, version, d.initial) for (name, version), d in stored.items()]
-    owned_by: dict[str, list[tuple[str, int, str]]] = {"SKU": [], "originating": []}
-    for (name, version), definition in stored.items():
-        for state_name, state in definition.states.items():
-            if state.body in owned_by:
-                owned_by[state.body].append((name, version, state_name))
+    initial = _per_version(
+        "initial_states", [(name, version, d.initial, "") for (name, version), d in stored.items()]
+    )
+    owners = _per_version(
+        "state_owners",
+        [
+            (name, version, state_name, state.body)
+            for (name, version), definition in stored.items()
+            for state_name, state in definition.states.items()
+            if state.body in ("SKU", "originating")
+        ],
+    )
     sku_id = _body_id(session, "SKU")
     submitted = (
         select(CaseEvent.case_id, func.min(CaseEvent.seq).label("seq"))
         .join(Case, Case.id == CaseEvent.case_id)
-        .where(
-            *scope,
-            tuple_(Case.process, Case.process_version, CaseEvent.from_state).in_(initial),
-            CaseEvent.to_state != CaseEvent.from_state,
+        .join(
+            initial,
+            and_(
+                initial.c.process == Case.process,
+                initial.c.version == Case.process_version,
+                initial.c.name == CaseEvent.from_state,
+            ),
         )
+        .where(*scope, CaseEvent.to_state != CaseEvent.from_state)
         .group_by(CaseEvent.case_id)
         .subquery()
     )
     # `_decision_body_of(...) == "SKU"`: the body the event recorded, else the from-state's.
     recorded = _recorded_decision_body()
-    from_state = tuple_(Case.process, Case.process_version, CaseEvent.from_state)
     by_sku = or_(
         and_(recorded.is_not(None), recorded != "", recorded == "SKU"),
         and_(
             or_(recorded.is_(None), recorded == ""),
             or_(
-                from_state.in_(owned_by["SKU"]),
-                and_(from_state.in_(owned_by["originating"]), Case.originating_body_id == sku_id)
+                owners.c.value == "SKU",
+                and_(owners.c.value == "originating", Case.originating_body_id == sku_id)
                 if sku_id is not None
                 else false(),
             ),
@@ -589,13 +620,16 @@ def _throughput_query(session: Session, scope: list[ColumnElement[bool]]) -> Any
         select(CaseEvent.case_id, func.min(CaseEvent.seq).label("seq"))
         .join(Case, Case.id == CaseEvent.case_id)
         .join(submitted, submitted.c.case_id == CaseEvent.case_id)
-        .where(
-            CaseEvent.seq > submitted.c.seq,
-            tuple_(Case.process, Case.process_version, CaseEvent.trigger).in_(
-                _decision_triggers(session)
+        .join(*_deciding_trigger(session))
+        .outerjoin(
+            owners,
+            and_(
+                owners.c.process == Case.process,
+                owners.c.version == Case.process_version,
+                owners.c.name == CaseEvent.from_state,
             ),
-            by_sku,
         )
+        .where(CaseEvent.seq > submitted.c.seq, by_sku)
         .group_by(CaseEvent.case_id)
         .subquery()
     )
