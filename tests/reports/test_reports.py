@@ -102,18 +102,6 @@ def test_time_in_state_per_body_with_overdue_counts(data_set, session):
     assert [row[0] for row in only_tss.rows] == ["TSS"]
 
 
-def test_reports_read_many_cases_in_batches_with_the_same_figures(data_set, session, monkeypatch):
-    # A report over every visible case names more ids than a statement may bind (100,000
-    # cases: PostgreSQL refused it), so the ids go in batches; one case a batch here.
-    whole = [reports.throughput(session).rows, reports.time_in_state(session).rows]
-    whole.append(reports.decisions(session).rows)
-    monkeypatch.setattr(reports, "IDS_PER_STATEMENT", 1)
-    batched = [reports.throughput(session).rows, reports.time_in_state(session).rows]
-    batched.append(reports.decisions(session).rows)
-    assert batched == whole
-    assert all(whole)
-
-
 def test_decisions_of_sku_and_tss_in_a_period(data_set, session):
     report = reports.decisions(session, Filters(date(2020, 9, 1), date(2020, 10, 31)))
     assert [(row[0], row[1], row[3], row[5]) for row in report.rows] == [

@@ -351,3 +351,28 @@ def test_the_yearly_follow_up_in_word_is_landscape_a4_danish_with_page_numbers(
     assert facts.languages == {"da-DK"}
     assert facts.footer_fields == ["PAGE", "NUMPAGES"]
     assert facts.header_text.endswith("Årlig opfølgning på sundhedsaftalen 2020")
+
+
+def test_a_long_report_is_shown_a_page_at_a_time_and_exported_whole(
+    client, logged_in, make_case, make_user, text_of, monkeypatch
+):
+    from workflow.reports import views
+
+    decided_case(make_case, make_user)  # two decisions: TSS's recommendation, SKU's approval
+    monkeypatch.setattr(views, "ROWS_PER_PAGE", 1)
+    logged_in("secretariat@SKU")
+    first = client.get("/rapporter/beslutninger", query_string={"fra": "2020-01-01"})
+    text = text_of(first)
+    assert "Viser række 1–1 af 2 (side 1 af 2)" in text
+    assert "Hent rapporten som CSV eller Excel for at få alle rækker." in text
+    assert "Indstil til godkendelse i SKU" in text and "Godkend " not in text
+    assert "/rapporter/beslutninger?side=2&amp;fra=2020-01-01" in first.get_data(as_text=True)
+    second = text_of(client.get("/rapporter/beslutninger", query_string={"side": 2}))
+    assert "Viser række 2–2 af 2 (side 2 af 2)" in second and "Godkend " in second
+    # A page past the last shows the last; the exports hold every row.
+    assert "Viser række 2–2 af 2" in text_of(client.get("/rapporter/beslutninger?side=99"))
+    csv = client.get("/rapporter/beslutninger/csv").get_data(as_text=True)
+    assert len(csv.strip().splitlines()) == 1 + 2
+    client.post("/sprog", data={"sprog": "en", "tilbage": "/rapporter"})
+    english = text_of(client.get("/rapporter/beslutninger", query_string={"side": 2}))
+    assert "Showing rows 2–2 of 2 (page 2 of 2)" in english

@@ -10,21 +10,41 @@ access policy's WHERE clause: the views pass `policy.visible_cases`). Durations 
 from __future__ import annotations
 
 import io
+import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    extract,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from models import (
     Body,
     Case,
     CaseEvent,
     Deadline,
+    FocusArea,
     Indicator,
     IndicatorValue,
     Meeting,
@@ -35,6 +55,7 @@ from models import (
 from workflow import spreadsheets
 from workflow.engine import clock
 from workflow.engine.calendar import end_of_day, local_date
+from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.definitions import ProcessDefinition
 from workflow.engine.formats import format_date, format_list, format_number
 from workflow.engine.processes import registry
@@ -138,60 +159,115 @@ def _body_id(session: Session, code: str | None) -> int | None:
     return session.scalar(select(Body.id).where(Body.code == code))
 
 
-def _cases(session: Session, filters: Filters, *, by: str = "current") -> list[Case]:
-    query = (
-        select(Case).options(joinedload(Case.focus_area)).where(filters.visible).order_by(Case.id)
-    )
+def _case_scope(
+    session: Session, filters: Filters, *, by: str = "current"
+) -> list[ColumnElement[bool]] | None:
+    """The WHERE clauses on `Case` for the cases a report covers (visible, of the process, held
+    by or originating from the body), or None when the chosen body does not exist.
+
+    The reports over every visible case join these clauses instead of binding case ids, so no
+    statement binds more parameters than PostgreSQL (65,535) or SQLite (32,766) take.
+    """
+    clauses: list[ColumnElement[bool]] = [filters.visible]
     if filters.process:
-        query = query.where(Case.process == filters.process)
+        clauses.append(Case.process == filters.process)
     body_id = _body_id(session, filters.body)
     if filters.body and body_id is None:
-        return []
+        return None
     if body_id is not None:
         column = Case.current_body_id if by == "current" else Case.originating_body_id
-        query = query.where(column == body_id)
-    return list(session.scalars(query))
+        clauses.append(column == body_id)
+    return clauses
+
+
+def _start_of_day(day: date) -> datetime:
+    """Midnight Danish time at the start of `day`, as UTC."""
+    return datetime.combine(day, time(0), tzinfo=LOCAL_TZ).astimezone(UTC)
+
+
+def _in_period(column: Any, filters: Filters) -> list[ColumnElement[bool]]:
+    """WHERE clauses that hold exactly when `filters.contains(column)` (Danish dates)."""
+    clauses: list[ColumnElement[bool]] = []
+    if filters.start:
+        clauses.append(column >= _start_of_day(filters.start))
+    if filters.end:
+        clauses.append(column < _start_of_day(filters.end + timedelta(days=1)))
+    return clauses
+
+
+class _Labels:
+    """Process titles and state and transition labels in the reader's language, looked up once
+    per process version rather than once per row."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._titles: dict[tuple[str, int], str] = {}
+        self._states: dict[tuple[str, int, str], str] = {}
+        self._transitions: dict[tuple[str, int, str], str] = {}
+
+    def definition(self, process: str, version: int) -> ProcessDefinition:
+        return registry.get(self.session, process, version)
+
+    def title(self, process: str, version: int) -> str:
+        key = (process, version)
+        if key not in self._titles:
+            self._titles[key] = title_of(self.definition(process, version))
+        return self._titles[key]
+
+    def state(self, process: str, version: int, state: str) -> str:
+        key = (process, version, state)
+        if key not in self._states:
+            self._states[key] = label(self.definition(process, version).states[state])
+        return self._states[key]
+
+    def transition(self, process: str, version: int, trigger: str) -> str:
+        key = (process, version, trigger)
+        if key not in self._transitions:
+            transition = self.definition(process, version).transition(trigger)
+            assert transition is not None
+            self._transitions[key] = label(transition)
+        return self._transitions[key]
 
 
 def _days(delta: timedelta) -> float:
     return round(delta.total_seconds() / 86400, 1)
 
 
-def _is_open(session: Session, case: Case) -> bool:
-    return not _definition(session, case).states[case.state].final
-
-
 # --- status ---------------------------------------------------------------------------------
 
 
-def _overdue_case_ids(session: Session, now: datetime) -> dict[int, int]:
-    counts: dict[int, int] = defaultdict(int)
-    for case_id in session.scalars(
-        select(Deadline.case_id).where(
-            Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at < now
-        )
-    ):
-        counts[case_id] += 1
-    return counts
+def _overdue_now(now: datetime) -> ColumnElement[bool]:
+    return and_(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at < now)
 
 
 def status_by_body(session: Session, filters: Filters = Filters()) -> Report:
     """Open cases per body that holds them, process and state, with overdue deadlines."""
     now = clock.now()
     bodies = _bodies(session)
-    overdue = _overdue_case_ids(session, now)
     groups: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
-    for case in _cases(session, filters):
-        if not _is_open(session, case) or not filters.contains(case.created_at):
-            continue
-        definition = _definition(session, case)
-        key = (
-            bodies[case.current_body_id].code,
-            title_of(definition),
-            label(definition.states[case.state]),
-        )
-        groups[key][0] += 1
-        groups[key][1] += 1 if overdue.get(case.id) else 0
+    scope = _case_scope(session, filters)
+    if scope is not None:
+        late = select(Deadline.case_id).where(_overdue_now(now)).distinct().subquery()
+        query = (
+            select(
+                Case.process, Case.process_version, Case.state, Case.current_body_id,
+                func.count(), func.count(late.c.case_id),
+            )
+            .outerjoin(late, late.c.case_id == Case.id)
+            .where(*scope, *_in_period(Case.created_at, filters))
+            .group_by(Case.process, Case.process_version, Case.state, Case.current_body_id)
+        )  # fmt: skip
+        labels = _Labels(session)
+        for process, version, state, body_id, count, overdue_count in session.execute(query):
+            if labels.definition(process, version).states[state].final:
+                continue
+            key = (
+                bodies[body_id].code,
+                labels.title(process, version),
+                labels.state(process, version, state),
+            )
+            groups[key][0] += count
+            groups[key][1] += overdue_count
     rows: list[list[Cell]] = [[*key, *counts] for key, counts in sorted(groups.items())]
     return Report(
         "status-organ", N_("Status pr. organ"),
@@ -207,12 +283,20 @@ def status_by_body(session: Session, filters: Filters = Filters()) -> Report:
 def status_by_focus_area(session: Session, filters: Filters = Filters()) -> Report:
     """Open and closed cases per focus area, process and state."""
     groups: dict[tuple[str, str, str], int] = defaultdict(int)
-    for case in _cases(session, filters, by="originating"):
-        if not filters.contains(case.created_at):
-            continue
-        definition = _definition(session, case)
-        area = case.focus_area.name if case.focus_area else "(intet fokusområde)"
-        groups[(area, title_of(definition), label(definition.states[case.state]))] += 1
+    scope = _case_scope(session, filters, by="originating")
+    if scope is not None:
+        query = (
+            select(FocusArea.name, Case.process, Case.process_version, Case.state, func.count())
+            .select_from(Case)
+            .outerjoin(FocusArea, FocusArea.id == Case.focus_area_id)
+            .where(*scope, *_in_period(Case.created_at, filters))
+            .group_by(FocusArea.id, FocusArea.name, Case.process, Case.process_version, Case.state)
+        )
+        labels = _Labels(session)
+        for name, process, version, state, count in session.execute(query):
+            area = name if name is not None else "(intet fokusområde)"
+            key = (area, labels.title(process, version), labels.state(process, version, state))
+            groups[key] += count
     rows: list[list[Cell]] = [[*key, count] for key, count in sorted(groups.items())]
     return Report(
         "status-fokusomraade", N_("Status pr. fokusområde"),
@@ -231,35 +315,39 @@ def overdue(session: Session, filters: Filters = Filters()) -> Report:
     """Open deadlines that have passed, the longest overdue first."""
     now = clock.now()
     bodies = _bodies(session)
-    query = (
-        select(Deadline)
-        .join(Case, Case.id == Deadline.case_id)
-        .options(contains_eager(Deadline.case))
-        .where(Deadline.met_at.is_(None), Deadline.cancelled_at.is_(None), Deadline.due_at < now)
-        .where(filters.visible)
-        .order_by(Deadline.due_at, Deadline.id)
-    )
     body_id = _body_id(session, filters.body)
     if filters.body and body_id is None:
         return _empty_overdue(filters)
+    query = (
+        select(
+            Case.id, Case.title, Case.process, Case.process_version, Deadline.state,
+            Deadline.body_id, Deadline.kind, Deadline.due_at,
+        )
+        .join(Case, Case.id == Deadline.case_id)
+        .where(_overdue_now(now), filters.visible, *_in_period(Deadline.due_at, filters))
+        .order_by(Deadline.due_at, Deadline.id)
+    )  # fmt: skip
+    if filters.process:
+        query = query.where(Case.process == filters.process)
     if body_id is not None:
         query = query.where(Deadline.body_id == body_id)
+    labels = _Labels(session)
+    kinds: dict[str, str] = {}
+    today = local_date(now)
     rows: list[list[Cell]] = []
-    for deadline in session.scalars(query):
-        case: Case = deadline.case
-        if filters.process and case.process != filters.process:
-            continue
-        if not filters.contains(deadline.due_at):
-            continue
-        definition = _definition(session, case)
-        state = definition.states.get(deadline.state)
+    for case_id, title, process, version, state, deadline_body, kind, due_at in session.execute(
+        query
+    ):
+        if kind.value not in kinds:
+            kinds[kind.value] = _(KIND_LABELS.get(kind.value, kind.value))
+        known = state in labels.definition(process, version).states
+        due = local_date(due_at)
         rows.append(
             [
-                case.id, case.title, title_of(definition),
-                label(state) if state else deadline.state,
-                bodies[deadline.body_id].code if deadline.body_id in bodies else "",
-                _(KIND_LABELS.get(deadline.kind.value, deadline.kind.value)),
-                local_date(deadline.due_at), (local_date(now) - local_date(deadline.due_at)).days,
+                case_id, title, labels.title(process, version),
+                labels.state(process, version, state) if known else state,
+                bodies[deadline_body].code if deadline_body in bodies else "",
+                kinds[kind.value], due, (today - due).days,
             ]
         )  # fmt: skip
     report = _empty_overdue(filters)
@@ -283,22 +371,61 @@ def _empty_overdue(filters: Filters) -> Report:
 # --- decisions ------------------------------------------------------------------------------
 
 
-def _decision_body(
-    session: Session, event: CaseEvent, case: Case, definition: ProcessDefinition,
-    bodies: dict[int, Body],
+def _per_version(name: str, rows: Sequence[tuple[str, int, str, str]]) -> Any:
+    """A small table (process, version, name, value) to join, e.g. the decision triggers of each
+    process version: a join the database hashes, where a list of row values in IN would be
+    compared row by row (PostgreSQL)."""
+    selects = [
+        select(
+            literal(process, String).label("process"), literal(version, Integer).label("version"),
+            literal(key, String).label("name"), literal(value, String).label("value"),
+        )
+        for process, version, key, value in (list(rows) or [("", -1, "", "")])
+    ]  # fmt: skip
+    return union_all(*selects).subquery(name)
+
+
+def _decision_triggers(session: Session) -> list[tuple[str, int, str]]:
+    """(process, version, trigger) of every transition that is a decision, in every stored
+    version, as a WHERE clause can name them."""
+    found: list[tuple[str, int, str]] = []
+    for (name, version), definition in registry.stored(session).items():
+        for trigger in dict.fromkeys(t.trigger for t in definition.transitions):
+            transition = definition.transition(trigger)
+            if transition is not None and transition.decision:
+                found.append((name, version, trigger))
+    return found
+
+
+def _deciding_trigger(session: Session) -> tuple[Any, ColumnElement[bool]]:
+    """What to join to keep the events whose trigger is a decision in their case's version."""
+    triggers = _per_version("decision_triggers", [(*t, "") for t in _decision_triggers(session)])
+    return triggers, and_(
+        triggers.c.process == Case.process,
+        triggers.c.version == Case.process_version,
+        triggers.c.name == CaseEvent.trigger,
+    )
+
+
+def _recorded_decision_body() -> ColumnElement[str]:
+    """The body an event's data says took the decision (`data.decision_body`), or NULL."""
+    recorded: ColumnElement[str] = CaseEvent.data["decision_body"].as_string()
+    return recorded
+
+
+def _decision_body_of(
+    definition: ProcessDefinition, from_state: str | None, recorded: str | None,
+    originating_code: str,
 ) -> str | None:  # fmt: skip
-    """Name the body that took a decision event, or None if the event is no decision."""
-    transition = definition.transition(event.trigger)
-    if transition is None or not transition.decision:
-        return None
-    recorded = (event.data or {}).get("decision_body")
+    """The body that took a decision (an event whose trigger `_decision_triggers` names): the
+    one the event recorded, else the one that held the state the case left; None if unknown."""
     if recorded:
         return str(recorded)
-    state = definition.states.get(event.from_state or "")
+    state = definition.states.get(from_state or "")
     if state is None:
         return None
     if state.body == "originating":
-        return bodies[case.originating_body_id].code
+        return originating_code
     return state.body
 
 
@@ -309,41 +436,48 @@ def decisions(session: Session, filters: Filters = Filters()) -> Report:
     # After a reorganisation the bodies that took over decide in their place.
     deciding = with_successors(session, wanted)
     query = (
-        select(CaseEvent, Case)
+        select(
+            CaseEvent.created_at, CaseEvent.trigger, CaseEvent.from_state, CaseEvent.to_state,
+            CaseEvent.comment, CaseEvent.meeting_id, _recorded_decision_body(), Case.id,
+            Case.title, Case.process, Case.process_version, Case.originating_body_id,
+        )
         .join(Case, Case.id == CaseEvent.case_id)
+        .join(*_deciding_trigger(session))
         .where(filters.visible)
         .order_by(CaseEvent.created_at, CaseEvent.id)
-    )
+    )  # fmt: skip
     if filters.process:
         query = query.where(Case.process == filters.process)
     if filters.start:
         query = query.where(CaseEvent.created_at >= end_of_day(filters.start - timedelta(days=1)))
     if filters.end:
         query = query.where(CaseEvent.created_at <= end_of_day(filters.end))
-    meetings = {m.id: m for m in session.scalars(select(Meeting))}
+    locale = current_locale()
+    meetings = dict(session.execute(select(Meeting.id, Meeting.starts_at)).tuples().all())
+    held: dict[int | None, str] = {None: _("Formandskabet på organets vegne")}
+    labels = _Labels(session)
     rows: list[list[Cell]] = []
-    for event, case in session.execute(query).tuples():
-        definition = _definition(session, case)
-        body = _decision_body(session, event, case, definition, bodies)
-        if body is None or body not in deciding or not filters.contains(event.created_at):
+    for (
+        created_at, trigger, from_state, to_state, comment, meeting_id, recorded, case_id, title,
+        process, version, originating_body_id,
+    ) in session.execute(query):  # fmt: skip
+        definition = labels.definition(process, version)
+        body = _decision_body_of(definition, from_state, recorded, bodies[originating_body_id].code)
+        if body is None or body not in deciding or not filters.contains(created_at):
             continue
-        transition = definition.transition(event.trigger)
-        assert transition is not None
-        meeting = meetings.get(event.meeting_id) if event.meeting_id else None
-        how = (
-            _("Møde %(day)s", day=format_date(meeting.starts_at, current_locale()))
-            if meeting
-            else _("Formandskabet på organets vegne")
-        )
+        meeting = meeting_id if meeting_id in meetings else None
+        if meeting is not None and meeting not in held:
+            held[meeting] = _("Møde %(day)s", day=format_date(meetings[meeting], locale))
         rows.append(
             [
-                local_date(event.created_at), body, case.id, case.title, title_of(definition),
-                label(transition), label(definition.states[event.to_state]), how, event.comment,
+                local_date(created_at), body, case_id, title, labels.title(process, version),
+                labels.transition(process, version, trigger),
+                labels.state(process, version, to_state), held[meeting], comment,
             ]
         )  # fmt: skip
     return Report(
         "beslutninger",
-        _("Beslutninger i %(bodies)s", bodies=format_list(wanted, current_locale())),
+        _("Beslutninger i %(bodies)s", bodies=format_list(wanted, locale)),
         N_(
             "Beslutninger truffet i perioden, på møder eller af formandskabet mellem møderne."
         ),
@@ -390,73 +524,34 @@ def implementation_spread(session: Session, filters: Filters = Filters()) -> Rep
 
 
 # --- throughput and waiting time -------------------------------------------------------------
+#
+# Both read the events of every visible case (a million at 100,000 cases): the statements
+# below leave the reading to the database and hand back a row per case (throughput) or per
+# group of equally long stays (waiting time), never an event object or its JSON.
 
 
-def _state_events(events: Iterable[CaseEvent]) -> list[CaseEvent]:
+def _state_change() -> ColumnElement[bool]:
     """The events that put a case in a state: its creation and every change of state."""
-    return [
-        e
-        for e in events
-        if e.trigger == "create" or (e.from_state is not None and e.from_state != e.to_state)
-    ]
-
-
-# Case ids bound per statement: PostgreSQL takes at most 65,535 parameters and SQLite 32,766,
-# and a report over every visible case (100,000 in the bench data) names more.
-IDS_PER_STATEMENT = 10_000
-
-
-def _id_batches(case_ids: Sequence[int]) -> Iterator[Sequence[int]]:
-    for start in range(0, len(case_ids), IDS_PER_STATEMENT):
-        yield case_ids[start : start + IDS_PER_STATEMENT]
-
-
-def _events_by_case(session: Session, case_ids: Sequence[int]) -> dict[int, list[CaseEvent]]:
-    by_case: dict[int, list[CaseEvent]] = defaultdict(list)
-    for batch in _id_batches(case_ids):
-        for event in session.scalars(
-            select(CaseEvent).where(CaseEvent.case_id.in_(batch)).order_by(CaseEvent.seq)
-        ):
-            by_case[event.case_id].append(event)
-    return by_case
-
-
-def _submission_and_sku_decision(
-    session: Session, case: Case, events: list[CaseEvent], bodies: dict[int, Body]
-) -> tuple[CaseEvent, CaseEvent] | None:
-    """The case's first move out of its initial state, and SKU's first decision after it."""
-    definition = _definition(session, case)
-    submitted = next(
-        (e for e in events if e.from_state == definition.initial and e.to_state != e.from_state),
-        None,
+    return or_(
+        CaseEvent.trigger == "create",
+        and_(CaseEvent.from_state.is_not(None), CaseEvent.from_state != CaseEvent.to_state),
     )
-    if submitted is None:
-        return None
-    decided = next(
-        (
-            e
-            for e in events
-            if e.seq > submitted.seq
-            and _decision_body(session, e, case, definition, bodies) == "SKU"
-        ),
-        None,
-    )
-    return (submitted, decided) if decided is not None else None
 
 
 def throughput(session: Session, filters: Filters = Filters()) -> Report:
     """Days from submission to SKU's decision, per process and originating body."""
     bodies = _bodies(session)
-    cases = _cases(session, filters, by="originating")
-    events = _events_by_case(session, [c.id for c in cases])
+    labels = _Labels(session)
     groups: dict[tuple[str, str], list[float]] = defaultdict(list)
-    for case in cases:
-        pair = _submission_and_sku_decision(session, case, events[case.id], bodies)
-        if pair is None or not filters.contains(pair[1].created_at):
-            continue
-        submitted, decided = pair
-        key = (title_of(_definition(session, case)), bodies[case.originating_body_id].code)
-        groups[key].append(_days(decided.created_at - submitted.created_at))
+    scope = _case_scope(session, filters, by="originating")
+    if scope is not None:
+        for process, version, body_id, submitted_at, decided_at in session.execute(
+            _throughput_query(session, scope)
+        ):
+            if not filters.contains(decided_at):
+                continue
+            key = (labels.title(process, version), bodies[body_id].code)
+            groups[key].append(_days(decided_at - submitted_at))
     rows: list[list[Cell]] = [
         [process, body, len(days), round(statistics.fmean(days), 1),
          round(statistics.median(days), 1), min(days), max(days)]
@@ -475,45 +570,90 @@ def throughput(session: Session, filters: Filters = Filters()) -> Report:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class _Stay:
-    case: Case
-    state: str
-    body_code: str
-    entered: datetime
-    left: datetime | None
+def _throughput_query(session: Session, scope: list[ColumnElement[bool]]) -> Any:
+    """Per case of `scope`: its process title, originating body, when it left its initial state
+    (the submission) and when SKU first decided after that, for the cases SKU decided on."""
+    stored = registry.stored(session)
+    initial = _per_version(
+        "initial_states", [(name, version, d.initial, "") for (name, version), d in stored.items()]
+    )
+    owners = _per_version(
+        "state_owners",
+        [
+            (name, version, state_name, state.body)
+            for (name, version), definition in stored.items()
+            for state_name, state in definition.states.items()
+            if state.body in ("SKU", "originating")
+        ],
+    )
+    sku_id = _body_id(session, "SKU")
+    submitted = (
+        select(CaseEvent.case_id, func.min(CaseEvent.seq).label("seq"))
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(
+            initial,
+            and_(
+                initial.c.process == Case.process,
+                initial.c.version == Case.process_version,
+                initial.c.name == CaseEvent.from_state,
+            ),
+        )
+        .where(*scope, CaseEvent.to_state != CaseEvent.from_state)
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    # `_decision_body_of(...) == "SKU"`: the body the event recorded, else the from-state's.
+    recorded = _recorded_decision_body()
+    by_sku = or_(
+        and_(recorded.is_not(None), recorded != "", recorded == "SKU"),
+        and_(
+            or_(recorded.is_(None), recorded == ""),
+            or_(
+                owners.c.value == "SKU",
+                and_(owners.c.value == "originating", Case.originating_body_id == sku_id)
+                if sku_id is not None
+                else false(),
+            ),
+        ),
+    )
+    decided = (
+        select(CaseEvent.case_id, func.min(CaseEvent.seq).label("seq"))
+        .join(Case, Case.id == CaseEvent.case_id)
+        .join(submitted, submitted.c.case_id == CaseEvent.case_id)
+        .join(*_deciding_trigger(session))
+        .outerjoin(
+            owners,
+            and_(
+                owners.c.process == Case.process,
+                owners.c.version == Case.process_version,
+                owners.c.name == CaseEvent.from_state,
+            ),
+        )
+        .where(CaseEvent.seq > submitted.c.seq, by_sku)
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    submission, decision = aliased(CaseEvent), aliased(CaseEvent)
+    return (
+        select(Case.process, Case.process_version, Case.originating_body_id,
+               submission.created_at, decision.created_at)
+        .join(submitted, submitted.c.case_id == Case.id)
+        .join(decided, decided.c.case_id == Case.id)
+        .join(submission, and_(submission.case_id == Case.id, submission.seq == submitted.c.seq))
+        .join(decision, and_(decision.case_id == Case.id, decision.seq == decided.c.seq))
+    )  # fmt: skip
 
 
-def _stays(
-    session: Session, case: Case, events: list[CaseEvent], bodies: dict[int, Body]
-) -> list[_Stay]:
-    definition = _definition(session, case)
-    moves = _state_events(events)
-    stays: list[_Stay] = []
-    for index, event in enumerate(moves):
-        state = definition.states.get(event.to_state)
-        if state is None or state.final:
-            continue
-        owner = state.body
-        code = bodies[case.originating_body_id].code if owner == "originating" else owner
-        left = moves[index + 1].created_at if index + 1 < len(moves) else None
-        stays.append(_Stay(case, event.to_state, code, event.created_at, left))
-    return stays
-
-
-def _overdue_by_state(
-    session: Session, case_ids: Sequence[int], now: datetime
-) -> dict[tuple[int, str], int]:
-    """Count per case and state the deadlines that were (or are) overdue."""
-    counts: dict[tuple[int, str], int] = defaultdict(int)
-    for batch in _id_batches(case_ids):
-        for deadline in session.scalars(select(Deadline).where(Deadline.case_id.in_(batch))):
-            if deadline.cancelled_at is not None:
-                continue
-            finished = deadline.met_at or now
-            if finished > deadline.due_at:
-                counts[(deadline.case_id, deadline.state)] += 1
-    return counts
+def _overdue_by_state(session: Session, scope: list[ColumnElement[bool]], now: datetime) -> Any:
+    """Per case of `scope` and state: the deadlines that were (or are) overdue."""
+    finished = func.coalesce(Deadline.met_at, literal(now, Deadline.due_at.type))
+    return (
+        select(Deadline.case_id, Deadline.state, func.count().label("late"))
+        .join(Case, Case.id == Deadline.case_id)
+        .where(*scope, Deadline.cancelled_at.is_(None), finished > Deadline.due_at)
+        .group_by(Deadline.case_id, Deadline.state)
+        .subquery()
+    )
 
 
 def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
@@ -524,29 +664,57 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
     """
     now = clock.now()
     bodies = _bodies(session)
-    cases = _cases(session, replace(filters, start=None, end=None, body=None))
-    events = _events_by_case(session, [c.id for c in cases])
-    late = _overdue_by_state(session, [c.id for c in cases], now)
-    groups: dict[tuple[str, str, str], list[tuple[float, int]]] = defaultdict(list)
-    counted: set[tuple[int, str]] = set()
-    for case in cases:
-        definition = _definition(session, case)
-        for stay in _stays(session, case, events[case.id], bodies):
-            if filters.body and stay.body_code != filters.body:
+    labels = _Labels(session)
+    stays: dict[tuple[str, str, str], _Lengths] = defaultdict(_Lengths)
+    late: dict[tuple[str, str, str], int] = defaultdict(int)
+    scope = _case_scope(session, replace(filters, start=None, end=None, body=None))
+
+    def group(process: str, version: int, state: str, body_id: int) -> tuple[str, str, str] | None:
+        spec = labels.definition(process, version).states.get(state)
+        if spec is None or spec.final:
+            return None
+        code = bodies[body_id].code if spec.body == "originating" else spec.body
+        if filters.body and code != filters.body:
+            return None
+        return (code, labels.title(process, version), labels.state(process, version, state))
+
+    if scope is not None:
+        for (
+            process,
+            version,
+            state,
+            origin,
+            count,
+            tenths,
+            longest,
+            entered,
+            left,
+        ) in session.execute(_stays_query(session, scope, filters, now)):
+            key = group(process, version, state, origin)
+            if key is None:
                 continue
-            if not filters.contains(stay.entered):
-                continue
-            key = (stay.body_code, title_of(definition), label(definition.states[stay.state]))
-            # Overdue deadlines belong to the case's state, not one stay: count them once.
-            overdue_count = 0 if (case.id, stay.state) in counted else late[(case.id, stay.state)]
-            counted.add((case.id, stay.state))
-            groups[key].append((_days((stay.left or now) - stay.entered), overdue_count))
+            lengths = stays[key]
+            lengths.sources.append((process, version, state, origin))
+            if entered is None:
+                lengths.count += count
+                lengths.tenths += int(tenths)
+                lengths.longest = max(lengths.longest, int(longest) / 10)
+            else:  # near half a tenth: rounded as `_days` rounds it
+                lengths.exact.extend([_days(left - entered)] * count)
+        for process, version, state, origin, overdue_count in session.execute(
+            _late_stays_query(session, scope, filters, now)
+        ):
+            key = group(process, version, state, origin)
+            if key is not None:
+                late[key] += overdue_count
     rows: list[list[Cell]] = []
-    for (body, process, state), stays in sorted(groups.items()):
-        days = [d for d, _ in stays]
+    for (body, process, state), lengths in sorted(stays.items()):
+        mean = lengths.mean()
+        if mean is None:  # the mean lies on half a tenth: sum the stays one by one
+            mean = _exact_mean(session, scope or [], filters, now, lengths)
         rows.append(
-            [body, process, state, len(stays), round(statistics.fmean(days), 1),
-             round(max(days), 1), sum(o for _, o in stays)]
+            [body, process, state, lengths.count + len(lengths.exact), mean,
+             round(max([lengths.longest, *lengths.exact]), 1), late[(body, process, state)]]
         )  # fmt: skip
     return Report(
         "ventetid", N_("Tid i hver tilstand pr. organ"),
@@ -558,6 +726,166 @@ def time_in_state(session: Session, filters: Filters = Filters()) -> Report:
         [N_("Organ"), N_("Proces"), N_("Tilstand"), N_("Ophold"), N_("Gennemsnit (dage)"),
          N_("Længste (dage)"), N_("Overskredne frister")],
         rows, filters, (3, 6),
+    )  # fmt: skip
+
+
+@dataclass
+class _Lengths:
+    """The stays of a row of `time_in_state`: how many and their days summed in whole tenths,
+    and apart, each stay whose length lies near half a tenth, rounded one by one."""
+
+    count: int = 0
+    tenths: int = 0
+    longest: float = float("-inf")
+    exact: list[float] = field(default_factory=list)
+    sources: list[tuple[str, int, str, int | None]] = field(default_factory=list)
+
+    def mean(self) -> float | None:
+        """The mean in days rounded to a tenth, as `round(statistics.fmean(days), 1)` gives it,
+        or None when the exact mean lies on half a tenth, where the floats' rounding decides.
+
+        Each stay's days are a float near its tenths; summed exactly, as `fmean` sums, they
+        differ from the exact sum of tenths by far less than a mean can lie from half a
+        tenth unless it lies there exactly."""
+        total = len(self.exact) + self.count
+        exact = Fraction(self.tenths, 10) + sum((Fraction(d) for d in self.exact), Fraction(0))
+        doubled = exact * 20 / total  # twice the mean in tenths: odd on half a tenth
+        odd = 2 * math.floor(doubled / 2) + 1
+        if abs(doubled - odd) < Fraction(1, 10**7):
+            return None
+        return math.floor(exact * 10 / total + Fraction(1, 2)) / 10
+
+
+def _exact_mean(
+    session: Session, scope: list[ColumnElement[bool]], filters: Filters, now: datetime,
+    lengths: _Lengths,
+) -> float:  # fmt: skip
+    """The mean of a row's stays summed one by one, as `statistics.fmean` sums them."""
+    days = list(lengths.exact)
+    for tenths, count in session.execute(
+        _stays_query(session, scope, filters, now, only=lengths.sources)
+    ):
+        days.extend([int(tenths) / 10] * count)
+    return round(statistics.fmean(days), 1)
+
+
+def _originating_states(session: Session) -> list[str]:
+    """The states some process version leaves with the body a case stems from."""
+    return sorted(
+        {
+            name
+            for definition in registry.stored(session).values()
+            for name, state in definition.states.items()
+            if state.body == "originating"
+        }
+    )
+
+
+def _day_number(session: Session, moment: Any) -> ColumnElement[Any]:
+    """A moment as a count of days (a float), spelt per dialect: differences are exact to a
+    millisecond or so, and `time_in_state` recomputes any stay near half a tenth in Python."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.julianday(moment), Float)
+    return cast(extract("epoch", moment), Float) / 86400.0
+
+
+def _stays_query(
+    session: Session, scope: list[ColumnElement[bool]], filters: Filters, now: datetime,
+    only: Sequence[tuple[str, int, str, int | None]] = (),
+) -> Any:  # fmt: skip
+    """Per process, state and origin: how many stays, their lengths summed in tenths of a day
+    and the longest; a stay whose length lies near half a tenth (or is negative) comes alone
+    with its start and end. With `only`, those groups' stays counted per length in tenths."""
+    entered_day = _day_number(session, CaseEvent.created_at)
+    now_day = _day_number(session, literal(now, CaseEvent.created_at.type))
+    following: dict[str, Any] = {"partition_by": CaseEvent.case_id, "order_by": CaseEvent.seq}
+    # The stay's length in tenths of a day, worked out once per stay (a window's subquery is
+    # never merged into the statement around it).
+    length = (func.coalesce(func.lead(entered_day).over(**following), now_day) - entered_day) * 10
+    moves = (
+        select(
+            Case.process, Case.process_version, CaseEvent.to_state,
+            # The body a stay belongs to, where it depends on the case: grouped by it only then.
+            case(
+                (CaseEvent.to_state.in_(_originating_states(session)), Case.originating_body_id),
+                else_=None,
+            ).label("origin"),
+            CaseEvent.created_at.label("entered"),
+            func.lead(CaseEvent.created_at).over(**following).label("left"),
+            length.label("tenths"),
+        )
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(*scope, _state_change())
+        .subquery()
+    )  # fmt: skip
+    tenths = moves.c.tenths
+    whole = func.floor(tenths + 0.5)
+    near = or_(tenths < 0, func.abs(tenths - func.floor(tenths) - 0.5) < 0.001)
+    key = (moves.c.process, moves.c.process_version, moves.c.to_state, moves.c.origin)
+    period = _in_period(moves.c.entered, filters)
+    if only:
+        return (
+            select(whole, func.count())
+            .where(
+                *period,
+                ~near,
+                or_(
+                    *(
+                        and_(
+                            *(
+                                column.is_(None) if value is None else column == value
+                                for column, value in zip(key, group, strict=True)
+                            )
+                        )
+                        for group in dict.fromkeys(only)
+                    )
+                ),
+            )
+            .group_by(whole)
+        )
+    until = func.coalesce(moves.c.left, literal(now, CaseEvent.created_at.type))
+    exact_entered = case((near, moves.c.entered), else_=None)
+    exact_left = case((near, until), else_=None)
+    return (
+        select(
+            *key, func.count(), func.sum(case((near, 0), else_=whole)),
+            func.max(case((near, None), else_=whole)), exact_entered, exact_left,
+        )
+        .where(*period)
+        .group_by(*key, exact_entered, exact_left)
+    )  # fmt: skip
+
+
+def _late_stays_query(
+    session: Session, scope: list[ColumnElement[bool]], filters: Filters, now: datetime
+) -> Any:
+    """Per process, state and origin: the overdue deadlines of the (case, state)s with a stay
+    begun in the period. Overdue deadlines belong to the case's state, not one stay: each
+    counts once however often the case came back to the state."""
+    origin = case(
+        (CaseEvent.to_state.in_(_originating_states(session)), Case.originating_body_id),
+        else_=None,
+    )
+    stayed = (
+        select(
+            Case.process, Case.process_version, CaseEvent.case_id, CaseEvent.to_state,
+            origin.label("origin"),
+        )
+        .join(Case, Case.id == CaseEvent.case_id)
+        .where(*scope, _state_change(), *_in_period(CaseEvent.created_at, filters))
+        .distinct()
+        .subquery()
+    )  # fmt: skip
+    late = _overdue_by_state(session, scope, now)
+    return (
+        select(
+            stayed.c.process, stayed.c.process_version, stayed.c.to_state, stayed.c.origin,
+            func.sum(late.c.late),
+        )
+        .join(late, and_(late.c.case_id == stayed.c.case_id, late.c.state == stayed.c.to_state))
+        .group_by(
+            stayed.c.process, stayed.c.process_version, stayed.c.to_state, stayed.c.origin
+        )
     )  # fmt: skip
 
 
