@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import deque
 from collections.abc import Callable
 from html.parser import HTMLParser
@@ -148,3 +149,35 @@ def crawl(
                 _fetch_download(client, link, url, refused)
                 fetched.append(link)
     return refused, visited
+
+
+# A start tag with its class attribute, if any: the vocabulary a page's markup is built from.
+_TAG_AND_CLASS = re.compile(r'<(\w+)(?:[^>]*?\sclass="([^"]*)")?')
+
+
+def markup_shape(url: str, html: str) -> tuple[str, frozenset[tuple[str, str]]]:
+    """What a page's markup checks depend on, short of its text: its kind of address (the path
+    with its numbers taken out, the query's keys) and the set of its elements with their
+    classes. Two case pages in different states differ in it (other forms, other buttons); two
+    in the same state of the same process, for the same reader, do not."""
+    path, _, query = url.partition("?")
+    keys = sorted({part.split("=", 1)[0] for part in query.split("&") if part})
+    address = _NUMBER.sub("N", path) + ("?" + "&".join(keys) if keys else "")
+    return address, frozenset(_TAG_AND_CLASS.findall(html))
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def markup_sample(pages: dict[str, str]) -> dict[str, str]:
+    """The first page (in crawl order) of each markup shape: the phone, axe and Nu checks take
+    seconds a page, and a role's crawl fetches up to PAGES_PER_ROLE, about half of them the
+    same markup as an earlier one with other text (the suite must stay under 25 minutes)."""
+    sample: dict[str, str] = {}
+    shapes: set[tuple[str, frozenset[tuple[str, str]]]] = set()
+    for url, html in pages.items():
+        shape = markup_shape(url, html)
+        if shape not in shapes:
+            shapes.add(shape)
+            sample[url] = html
+    return sample

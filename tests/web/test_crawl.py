@@ -3,7 +3,10 @@ link reachable from the dashboard (breadth first, bounded) and expect no 4xx or 
 page reached must also fit a phone (390 px, no sideways scrolling) and pass axe-core in
 Chromium (tests/support/phone.py; skipped where the browser tests skip), and be valid HTML to
 the W3C Nu checker (tests/support/html_checker.py: one run of vnu.jar per role; skipped without
-Java or the jar, failed in CI). The pages are fetched once for all three checks.
+Java or the jar, failed in CI). The pages are fetched once for all three checks, which take
+the first page of each markup shape (`markup_sample`: a kind of address and the set of its
+elements and classes; about half a role's pages repeat an earlier one's markup with other
+text).
 
 A link the user may not follow must not be shown (docs/access.md): the pages ask the access
 policy before they render a link, so a refusal here is a link shown by mistake. Downloads are
@@ -24,7 +27,14 @@ import pytest
 from flask import Flask, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from support.crawl import DEMO_PASSWORD, DOWNLOADS_PER_ROLE, ROLES, case_record_problem, crawl
+from support.crawl import (
+    DEMO_PASSWORD,
+    DOWNLOADS_PER_ROLE,
+    ROLES,
+    case_record_problem,
+    crawl,
+    markup_sample,
+)
 from support.demo_data import DemoDatabase, demo_session
 from support.html_checker import check_pages, checker_or_none, report
 from support.phone import describe, phone_browser, phone_problems
@@ -104,11 +114,12 @@ def test_every_link_a_role_is_shown_can_be_followed(
     assert bool(downloads) == shown_the_record
     assert all(url.endswith("/sagsakt.zip") for url in downloads)
     assert not set(downloads) & set(pages), "a download was checked as a page"
+    checked = markup_sample(pages)
     if browser is not None:
-        problems = phone_problems(browser, demo_app, pages)
+        problems = phone_problems(browser, demo_app, checked)
         assert problems == {}, describe(problems)
     if html_checker is not None:
-        errors, where = check_pages(html_checker, pages, tmp_path, login)
+        errors, where = check_pages(html_checker, checked, tmp_path, login)
         assert errors == [], report(errors, where)
 
 
@@ -189,3 +200,21 @@ def test_the_phone_check_reports_a_wide_page_and_each_axe_violation(
     message = describe(problems)
     assert "/uden-alt: axe image-alt at [['#b']]" in message
     assert "/bred?side=2: " in message
+
+
+def test_the_markup_checks_take_each_shape_of_page_once() -> None:
+    """Pages differing only in their text or numbers are checked once; a page with other
+    elements or classes, or at another kind of address, is checked too."""
+    case = '<main><h1>{}</h1><form class="{}"><button>Send</button></form></main>'
+    pages = {
+        "/sager/1": case.format("Sag 1", "transition"),
+        "/sager/2": case.format("En anden sag", "transition"),
+        "/sager/3": case.format("Sag 3", "transition transition--danger"),
+        "/sager/4/rediger": case.format("Sag 4", "transition"),
+        "/sager?side=2": "<main><table></table></main>",
+        "/sager?side=3": "<main><table></table></main>",
+        "/sager?side=2&organ=TSS": "<main><table></table></main>",
+    }
+    assert list(markup_sample(pages)) == [
+        "/sager/1", "/sager/3", "/sager/4/rediger", "/sager?side=2", "/sager?side=2&organ=TSS",
+    ]  # fmt: skip
