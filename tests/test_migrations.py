@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select, text
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 from support.formandskab import decide
@@ -19,23 +17,7 @@ from support.formandskab import decide
 from models import AdminAuditEntry, Base, Body, Membership, Role, User
 from workflow.engine import audit, migrate
 from workflow.engine import core as engine
-from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.organisation import seed
-
-
-@pytest.fixture
-def empty_engine(tmp_path) -> Iterator[Engine]:
-    """An empty database: a scratch PostgreSQL database under $TEST_DATABASE_URL, else SQLite."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    if server:
-        with scratch_postgres_database(server) as url:
-            engine = make_engine(url)
-            yield engine
-            engine.dispose()
-        return
-    engine = make_engine(f"sqlite:///{tmp_path / 'migrations.db'}")
-    yield engine
-    engine.dispose()
 
 
 def test_upgrade_from_empty_creates_every_table(empty_engine):

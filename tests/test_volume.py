@@ -3,42 +3,24 @@ that already holds cases."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Case, CaseEvent, CaseExpense, Deadline, Meeting
 from workflow import volume
 from workflow.cli import main
 from workflow.engine import audit
-from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.engine.processes import registry
 
 
-@pytest.fixture
-def engine(tmp_path) -> Iterator[Engine]:
-    """A database of its own (the generator commits)."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    if server:
-        with scratch_postgres_database(server) as url:
-            made = make_engine(url)
-            yield made
-            made.dispose()
-        return
-    made = make_engine(f"sqlite:///{tmp_path / 'volume.db'}")
-    yield made
-    made.dispose()
-
-
-def test_generated_cases_follow_their_processes_and_pass_the_audit(engine, tmp_path):
-    report = volume.generate(engine, 300, now=datetime(2026, 6, 1, tzinfo=UTC))
+def test_generated_cases_follow_their_processes_and_pass_the_audit(empty_engine, tmp_path):
+    report = volume.generate(empty_engine, 300, now=datetime(2026, 6, 1, tzinfo=UTC))
     assert report.cases == 300
-    with Session(engine) as session:
+    with Session(empty_engine) as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 300
         events = session.scalar(select(func.count()).select_from(CaseEvent)) or 0
         assert 6 * 300 < events < 16 * 300  # about ten per case
@@ -65,10 +47,10 @@ def test_generated_cases_follow_their_processes_and_pass_the_audit(engine, tmp_p
     assert checked.events == events
 
 
-def test_more_cases_can_be_added_and_new_ones_still_get_fresh_ids(engine, tmp_path):
-    volume.generate(engine, 40)
-    volume.generate(engine, 40, seed_value=15)
-    with Session(engine) as session:
+def test_more_cases_can_be_added_and_new_ones_still_get_fresh_ids(empty_engine, tmp_path):
+    volume.generate(empty_engine, 40)
+    volume.generate(empty_engine, 40, seed_value=15)
+    with Session(empty_engine) as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 80
         assert audit.verify(session, tmp_path / "checkpoints").problems == []
 

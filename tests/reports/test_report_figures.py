@@ -4,20 +4,19 @@ met deadlines, closed and open cases; and no statement binds more parameters as 
 
 from __future__ import annotations
 
-import os
 import statistics
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
 import reference_reports as reference
+from flask import Flask
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
 from workflow import volume
 from workflow.app import create_app
 from workflow.engine import clock
-from workflow.engine.db import make_engine, scratch_postgres_database
 from workflow.reports import queries as reports
 from workflow.reports.queries import Filters
 
@@ -26,28 +25,18 @@ COMPARED = ("status_by_body", "status_by_focus_area", "overdue", "decisions", "t
             "time_in_state")  # fmt: skip
 
 
-@pytest.fixture
-def engine(tmp_path) -> Iterator[Engine]:
-    """A database of its own (the generator commits)."""
-    server = os.environ.get("TEST_DATABASE_URL")
-    if server:
-        with scratch_postgres_database(server) as url:
-            made = make_engine(url)
-            yield made
-            made.dispose()
-        return
-    made = make_engine(f"sqlite:///{tmp_path / 'figures.db'}")
-    yield made
-    made.dispose()
-
-
-@pytest.fixture
-def generated(engine) -> Iterator[Session]:
-    volume.generate(engine, 400, now=NOW)
-    app = create_app(
+def _app(engine: Engine) -> Flask:
+    """The app over the test's own database."""
+    return create_app(
         {"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "r" * 40}
     )
-    with app.test_request_context("/"), Session(engine) as session:
+
+
+@pytest.fixture
+def generated(empty_engine) -> Iterator[Session]:
+    volume.generate(empty_engine, 400, now=NOW)
+    app = _app(empty_engine)
+    with app.test_request_context("/"), Session(empty_engine) as session:
         clock.set_time(NOW)
         yield session
 
@@ -94,24 +83,22 @@ def test_a_mean_on_half_a_tenth_is_rounded_as_the_stays_are_summed():
     assert reports._Lengths(count=2, tenths=3).mean() is None  # 0.15: the stays decide
 
 
-def test_no_statement_binds_more_parameters_as_cases_grow(engine):
+def test_no_statement_binds_more_parameters_as_cases_grow(empty_engine):
     """A report over every visible case must not bind a parameter per case: PostgreSQL takes
     at most 65,535 and refused the reports at 100,000 cases."""
-    app = create_app(
-        {"DATABASE_URL": engine.url.render_as_string(hide_password=False), "SECRET_KEY": "r" * 40}
-    )
+    app = _app(empty_engine)
     bound: list[int] = []
 
-    @event.listens_for(engine, "before_cursor_execute")
+    @event.listens_for(empty_engine, "before_cursor_execute")
     def count(_conn, _cursor, _statement, parameters, _context, executemany):  # type: ignore[no-untyped-def]
         if not executemany:
             bound.append(len(parameters or ()))
 
     most = []
     for batch in (60, 240):
-        volume.generate(engine, batch, now=NOW, seed_value=batch)
+        volume.generate(empty_engine, batch, now=NOW, seed_value=batch)
         bound.clear()
-        with app.test_request_context("/"), Session(engine) as session:
+        with app.test_request_context("/"), Session(empty_engine) as session:
             clock.set_time(NOW)
             for name in COMPARED:
                 assert getattr(reports, name)(session, Filters()).rows is not None

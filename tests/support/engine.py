@@ -48,6 +48,23 @@ def _prepared(url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def empty_engine(tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of the test's own, not migrated (for migrations and the volume
+    generator, which commit): a scratch database on $TEST_DATABASE_URL's server when the suite
+    runs on PostgreSQL, else a SQLite file."""
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        with scratch_postgres_database(server) as url:
+            engine = make_engine(url)
+            yield engine
+            engine.dispose()
+        return
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
     """The address of a migrated, seeded database of the test's own whose commits are real: a
     SQLite file, or a scratch database on $TEST_DATABASE_URL's server when the suite runs on
