@@ -63,6 +63,17 @@ def _small_pages(monkeypatch) -> None:
     monkeypatch.setattr(queries.list_cases, "__defaults__", (2,))
 
 
+def _dated_and_undated(make_case, session, undated: int) -> tuple[list[str], list[str]]:
+    """Three cases with a next deadline (two on the same day) and `undated` without one; their
+    titles in the list's order by deadline (ties by number), and the undated ones'."""
+    dated = [make_case(title=f"Frist {number}") for number in range(3)]
+    without = [make_case(title=f"Uden frist {number}").title for number in range(undated)]
+    for case, day in zip(dated, (2, 1, 2), strict=True):
+        case.next_due_at = datetime(2021, 1, day, tzinfo=UTC)
+    session.commit()
+    return [dated[1].title, dated[0].title, dated[2].title], without
+
+
 def _link(html_text: str, rel: str) -> str | None:
     found = re.search(rf'<a href="([^"]+)" rel="{rel}">', html_text)
     return html.unescape(found.group(1)) if found else None
@@ -136,12 +147,7 @@ def test_by_deadline_both_ways_pages_cross_from_dated_to_undated_cases_and_back(
     # The dated and the undated cases are read by separate statements (queries._page_parts):
     # every page boundary, forward and back, must give the one order.
     _small_pages(monkeypatch)
-    dated = [make_case(title=f"Frist {number}") for number in range(3)]
-    undated = [make_case(title=f"Uden frist {number}").title for number in range(4)]
-    for case, day in zip(dated, (2, 1, 2), strict=True):
-        case.next_due_at = datetime(2021, 1, day, tzinfo=UTC)
-    session.commit()
-    by_date = [dated[1].title, dated[0].title, dated[2].title]  # ties by number
+    by_date, undated = _dated_and_undated(make_case, session, undated=4)
     logged_in("member@SU-NORD-SOM")
     for order, expected in (
         ("frist", by_date + undated),
@@ -203,12 +209,7 @@ def test_csv_export_by_deadline_lists_the_cases_in_the_order_of_the_list(
 ):
     # The list reads the dated and the undated cases by separate statements (_page_parts); the
     # export reads them the same way and must give the list's one order, both ways.
-    dated = [make_case(title=f"Frist {number}") for number in range(3)]
-    undated = [make_case(title=f"Uden frist {number}").title for number in range(2)]
-    for case, day in zip(dated, (2, 1, 2), strict=True):
-        case.next_due_at = datetime(2021, 1, day, tzinfo=UTC)
-    session.commit()
-    by_date = [dated[1].title, dated[0].title, dated[2].title]  # ties by number
+    by_date, undated = _dated_and_undated(make_case, session, undated=2)
     logged_in("member@SU-NORD-SOM")
     for order, expected in (
         ("frist", by_date + undated),
