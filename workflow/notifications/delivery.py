@@ -49,7 +49,7 @@ from sqlalchemy.orm import Session, selectinload
 from models import Case, Membership, Notification, User
 from workflow.engine import clock, metrics
 from workflow.engine.clock import LOCAL_TZ
-from workflow.engine.mail_text import bilingual
+from workflow.engine.mail_text import Text, bilingual
 from workflow.engine.outbox import one_line
 from workflow.engine.unit_of_work import in_unit_of_work, unit_of_work
 
@@ -370,7 +370,10 @@ def recipient_address(name: str, email: str) -> Address:
     return Address(display_name=one_line(name), username=local, domain=domain)
 
 
-FOOTER = bilingual("Denne besked er sendt automatisk af Aftaleflow. Svar ikke på den.")
+def _footer() -> Text:
+    # Made when a mail is composed, not at import: the English catalogue is read on first use,
+    # and every start (web, scheduler, CLI) imports this module.
+    return bilingual("Denne besked er sendt automatisk af Aftaleflow. Svar ikke på den.")
 
 
 def build_message(config: SmtpConfig, item: Claimed) -> EmailMessage:
@@ -390,7 +393,7 @@ def build_message(config: SmtpConfig, item: Claimed) -> EmailMessage:
     message["Message-ID"] = item.message_id
     message["Date"] = rfc2822_datetime(item.created_at.astimezone(LOCAL_TZ))
     message["Auto-Submitted"] = "auto-generated"
-    footer = ["", "-- ", FOOTER.pick(language)]
+    footer = ["", "-- ", _footer().pick(language)]
     if item.case_id is not None and config.base_url:
         link = f"{config.base_url}/sager/{item.case_id}"
         footer.insert(1, bilingual("Se sagen: %(link)s", link=link).pick(language))

@@ -8,6 +8,7 @@ waiting notifications: they are marked sent when the digest that carries them is
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -23,10 +24,13 @@ from workflow.engine.mail_text import EMPTY, Text, bilingual, day, join, moment,
 from workflow.engine.outbox import enqueue
 from workflow.notifications.delivery import DIGEST_KINDS, failed_notifications
 
-PROFILE_HINT = bilingual(
-    "Du får én samlet mail om dagen, fordi du har valgt daglig oversigt. Vil du hellere have "
-    "hver besked med det samme, kan du ændre det under din profil i Aftaleflow."
-)
+
+def _profile_hint() -> Text:
+    # Made when a digest is written, not at import (the English catalogue is read on first use).
+    return bilingual(
+        "Du får én samlet mail om dagen, fordi du har valgt daglig oversigt. Vil du hellere "
+        "have hver besked med det samme, kan du ændre det under din profil i Aftaleflow."
+    )
 
 
 def at_local(day: date, hour: int) -> datetime:
@@ -91,7 +95,7 @@ def _daily_body(user: User, items: list[Notification], today: date) -> Text:
         # Each language's body keeps its own lines.
         if body.da.strip():
             lines.append(Text("\n".join(_indented(body.da)), "\n".join(_indented(body.en))))
-    lines += [EMPTY, PROFILE_HINT]
+    lines += [EMPTY, _profile_hint()]
     return join("\n", lines)
 
 
@@ -156,12 +160,16 @@ class WeeklyContent:
     failed: list[Notification]
 
 
-KIND_LABELS = {
-    DeadlineKind.MATERIAL: bilingual("materialefrist"),
-    DeadlineKind.STATE: bilingual("behandlingsfrist"),
-    DeadlineKind.CONSULTATION: bilingual("høringsfrist"),
-    DeadlineKind.FOLLOW_UP: bilingual("opfølgning"),
-}
+@functools.cache
+def _kind_labels() -> dict[DeadlineKind, Text]:
+    # Made on the first weekly digest, not at import (the English catalogue is read on first
+    # use, and every start imports this module).
+    return {
+        DeadlineKind.MATERIAL: bilingual("materialefrist"),
+        DeadlineKind.STATE: bilingual("behandlingsfrist"),
+        DeadlineKind.CONSULTATION: bilingual("høringsfrist"),
+        DeadlineKind.FOLLOW_UP: bilingual("opfølgning"),
+    }
 
 
 def weekly_content(session: Session, body: Body, now: datetime) -> WeeklyContent:
@@ -251,7 +259,7 @@ def _weekly_body(user: User, body: Body, content: WeeklyContent, now: datetime) 
     for deadline, case in content.overdue:
         days = (today - local_date(deadline.due_at)).days
         lines.append(
-            f"  - {case.title}: " + KIND_LABELS[deadline.kind] + " " + day(deadline.due_at)
+            f"  - {case.title}: " + _kind_labels()[deadline.kind] + " " + day(deadline.due_at)
             + ", " + _days_ago(days)
         )  # fmt: skip
     if content.failed:
