@@ -104,3 +104,14 @@ def test_no_statement_binds_more_parameters_as_cases_grow(empty_engine):
                 assert getattr(reports, name)(session, Filters()).rows is not None
         most.append(max(bound))
     assert most[0] == most[1]
+
+
+def test_a_page_of_decisions_is_its_window_of_the_whole_report(generated):
+    session = generated
+    for filters in FILTERS:
+        whole = reports.decisions(session, filters).rows
+        assert reports.decisions_count(session, filters) == len(whole)
+        for offset in {0, 7, max(len(whole) - 3, 0)}:
+            window = reports.decisions(session, filters, (offset, 5)).rows
+            assert window == whole[offset : offset + 5], (filters, offset)
+    assert len(reports.decisions(session).rows) > 10

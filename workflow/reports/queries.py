@@ -13,7 +13,7 @@ import io
 import math
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -24,12 +24,12 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
+    Select,
     String,
     and_,
     case,
     cast,
     extract,
-    false,
     func,
     literal,
     or_,
@@ -397,13 +397,21 @@ def _decision_triggers(session: Session) -> list[tuple[str, int, str]]:
     return found
 
 
-def _deciding_trigger(session: Session) -> tuple[Any, ColumnElement[bool]]:
-    """What to join to keep the events whose trigger is a decision in their case's version."""
-    triggers = _per_version("decision_triggers", [(*t, "") for t in _decision_triggers(session)])
-    return triggers, and_(
-        triggers.c.process == Case.process,
-        triggers.c.version == Case.process_version,
-        triggers.c.name == CaseEvent.trigger,
+def _version_key(name: Any) -> ColumnElement[str]:
+    """ "process:version:name" for a name (a trigger, a state) in the event's case's version: one
+    value to look up in a list. A join to a table of (process, version, name) rows made SQLite
+    read an event once per process sharing its trigger's name and PostgreSQL misjudge the rows;
+    a list is an index SQLite builds for the statement and a hash for PostgreSQL."""
+    key: ColumnElement[str] = Case.process + ":" + cast(Case.process_version, String) + ":" + name
+    return key
+
+
+def _is_decision(session: Session) -> ColumnElement[bool]:
+    """The event's trigger is a decision in its case's version (the case joined)."""
+    triggers = _decision_triggers(session)
+    return and_(
+        CaseEvent.trigger.in_(sorted({trigger for _p, _v, trigger in triggers})),
+        _version_key(CaseEvent.trigger).in_(sorted(f"{p}:{v}:{t}" for p, v, t in triggers)),
     )
 
 
@@ -413,12 +421,24 @@ def _recorded_decision_body() -> ColumnElement[str]:
     return recorded
 
 
+def _state_bodies(session: Session) -> list[tuple[str, int, str, str]]:
+    """(process, version, state, body) of every state with a body, in every stored version: the
+    body that holds a case in the state, a code or "originating"."""
+    return [
+        (name, version, state.name, state.body)
+        for (name, version), definition in registry.stored(session).items()
+        for state in definition.states.values()
+        if state.body
+    ]
+
+
 def _decision_body_of(
     definition: ProcessDefinition, from_state: str | None, recorded: str | None,
     originating_code: str,
 ) -> str | None:  # fmt: skip
     """The body that took a decision (an event whose trigger `_decision_triggers` names): the
-    one the event recorded, else the one that held the state the case left; None if unknown."""
+    one the event recorded, else the one that held the state the case left; None if unknown.
+    `_decided_by` says the same in SQL."""
     if recorded:
         return str(recorded)
     state = definition.states.get(from_state or "")
@@ -429,50 +449,113 @@ def _decision_body_of(
     return state.body
 
 
-def decisions(session: Session, filters: Filters = Filters()) -> Report:
-    """What SKU and TSS (or the chosen body) decided in the period, oldest first."""
-    bodies = _bodies(session)
+def _decided_by(session: Session, deciding: Collection[str]) -> ColumnElement[bool]:
+    """A decision event's deciding body (`_decision_body_of`) is one of `deciding`, in SQL.
+
+    The state the case left is looked up by its `_version_key`.
+    """
+    held = _state_bodies(session)
+    by_state = sorted(f"{p}:{v}:{state}" for p, v, state, body in held if body in deciding)
+    by_originating = sorted(
+        f"{p}:{v}:{state}" for p, v, state, body in held if body == "originating"
+    )
+    originating_ids = session.scalars(select(Body.id).where(Body.code.in_(deciding))).all()
+    left_state = _version_key(CaseEvent.from_state)
+    recorded = func.nullif(_recorded_decision_body(), "")
+    return or_(
+        recorded.in_(sorted(deciding)),
+        and_(
+            recorded.is_(None),
+            or_(
+                left_state.in_(by_state),
+                and_(left_state.in_(by_originating), Case.originating_body_id.in_(originating_ids)),
+            ),
+        ),
+    )
+
+
+def _decisions_where(
+    session: Session, filters: Filters
+) -> tuple[list[ColumnElement[bool]], tuple[str, ...]]:
+    """Which events the decisions report lists (on events joined with their cases), filtered by
+    their deciding body in SQL, so a page can count and read only its rows; and the bodies the
+    report is about."""
     wanted = (filters.body,) if filters.body else DECISION_BODIES
     # After a reorganisation the bodies that took over decide in their place.
     deciding = with_successors(session, wanted)
-    query = (
+    clauses = [filters.visible, _is_decision(session), _decided_by(session, deciding)]
+    if filters.process:
+        clauses.append(Case.process == filters.process)
+    if filters.start:
+        clauses.append(CaseEvent.created_at >= _start_of_day(filters.start))
+    if filters.end:
+        # Up to 23:59 of the last day, as the report has always counted.
+        clauses.append(CaseEvent.created_at <= end_of_day(filters.end))
+    return clauses, wanted
+
+
+def _decision_rows() -> Select[Any]:
+    """What a row of the decisions report shows, oldest first."""
+    return (
         select(
             CaseEvent.created_at, CaseEvent.trigger, CaseEvent.from_state, CaseEvent.to_state,
-            CaseEvent.comment, CaseEvent.meeting_id, _recorded_decision_body(), Case.id,
+            CaseEvent.comment, _recorded_decision_body(), Meeting.starts_at, Case.id,
             Case.title, Case.process, Case.process_version, Case.originating_body_id,
         )
         .join(Case, Case.id == CaseEvent.case_id)
-        .join(*_deciding_trigger(session))
-        .where(filters.visible)
+        .outerjoin(Meeting, Meeting.id == CaseEvent.meeting_id)
         .order_by(CaseEvent.created_at, CaseEvent.id)
     )  # fmt: skip
-    if filters.process:
-        query = query.where(Case.process == filters.process)
-    if filters.start:
-        query = query.where(CaseEvent.created_at >= end_of_day(filters.start - timedelta(days=1)))
-    if filters.end:
-        query = query.where(CaseEvent.created_at <= end_of_day(filters.end))
+
+
+def decisions_count(session: Session, filters: Filters = Filters()) -> int:
+    """How many rows `decisions` has for these filters, counted in SQL."""
+    clauses, _wanted = _decisions_where(session, filters)
+    counted = select(func.count()).select_from(CaseEvent).join(Case, Case.id == CaseEvent.case_id)
+    return session.scalar(counted.where(*clauses)) or 0
+
+
+def decisions(
+    session: Session, filters: Filters = Filters(), window: tuple[int, int] | None = None
+) -> Report:
+    """What SKU and TSS (or the chosen body) decided in the period, oldest first; with `window`
+    (offset, limit) only those rows, as a page of the report shows them."""
+    clauses, wanted = _decisions_where(session, filters)
+    if window is None:
+        query = _decision_rows().where(*clauses)
+    else:
+        # The window's events first, sorted by two narrow columns: sorting every matching row
+        # with its texts to skip most of them cost seconds at the last pages.
+        shown = session.scalars(
+            select(CaseEvent.id)
+            .join(Case, Case.id == CaseEvent.case_id)
+            .where(*clauses)
+            .order_by(CaseEvent.created_at, CaseEvent.id)
+            .offset(window[0])
+            .limit(window[1])
+        ).all()
+        query = _decision_rows().where(CaseEvent.id.in_(shown))
     locale = current_locale()
-    meetings = dict(session.execute(select(Meeting.id, Meeting.starts_at)).tuples().all())
-    held: dict[int | None, str] = {None: _("Formandskabet på organets vegne")}
+    between_meetings = _("Formandskabet på organets vegne")
+    bodies = _bodies(session)
     labels = _Labels(session)
     rows: list[list[Cell]] = []
     for (
-        created_at, trigger, from_state, to_state, comment, meeting_id, recorded, case_id, title,
-        process, version, originating_body_id,
+        created_at, trigger, from_state, to_state, comment, recorded, meeting_starts, case_id,
+        title, process, version, originating_body_id,
     ) in session.execute(query):  # fmt: skip
         definition = labels.definition(process, version)
         body = _decision_body_of(definition, from_state, recorded, bodies[originating_body_id].code)
-        if body is None or body not in deciding or not filters.contains(created_at):
-            continue
-        meeting = meeting_id if meeting_id in meetings else None
-        if meeting is not None and meeting not in held:
-            held[meeting] = _("Møde %(day)s", day=format_date(meetings[meeting], locale))
+        held = (
+            between_meetings
+            if meeting_starts is None
+            else _("Møde %(day)s", day=format_date(meeting_starts, locale))
+        )
         rows.append(
             [
                 local_date(created_at), body, case_id, title, labels.title(process, version),
                 labels.transition(process, version, trigger),
-                labels.state(process, version, to_state), held[meeting], comment,
+                labels.state(process, version, to_state), held, comment,
             ]
         )  # fmt: skip
     return Report(
@@ -577,16 +660,6 @@ def _throughput_query(session: Session, scope: list[ColumnElement[bool]]) -> Any
     initial = _per_version(
         "initial_states", [(name, version, d.initial, "") for (name, version), d in stored.items()]
     )
-    owners = _per_version(
-        "state_owners",
-        [
-            (name, version, state_name, state.body)
-            for (name, version), definition in stored.items()
-            for state_name, state in definition.states.items()
-            if state.body in ("SKU", "originating")
-        ],
-    )
-    sku_id = _body_id(session, "SKU")
     submitted = (
         select(CaseEvent.case_id, func.min(CaseEvent.seq).label("seq"))
         .join(Case, Case.id == CaseEvent.case_id)
@@ -602,34 +675,15 @@ def _throughput_query(session: Session, scope: list[ColumnElement[bool]]) -> Any
         .group_by(CaseEvent.case_id)
         .subquery()
     )
-    # `_decision_body_of(...) == "SKU"`: the body the event recorded, else the from-state's.
-    recorded = _recorded_decision_body()
-    by_sku = or_(
-        and_(recorded.is_not(None), recorded != "", recorded == "SKU"),
-        and_(
-            or_(recorded.is_(None), recorded == ""),
-            or_(
-                owners.c.value == "SKU",
-                and_(owners.c.value == "originating", Case.originating_body_id == sku_id)
-                if sku_id is not None
-                else false(),
-            ),
-        ),
-    )
     decided = (
         select(CaseEvent.case_id, func.min(CaseEvent.seq).label("seq"))
         .join(Case, Case.id == CaseEvent.case_id)
         .join(submitted, submitted.c.case_id == CaseEvent.case_id)
-        .join(*_deciding_trigger(session))
-        .outerjoin(
-            owners,
-            and_(
-                owners.c.process == Case.process,
-                owners.c.version == Case.process_version,
-                owners.c.name == CaseEvent.from_state,
-            ),
+        .where(
+            CaseEvent.seq > submitted.c.seq,
+            _is_decision(session),
+            _decided_by(session, ("SKU",)),  # SKU's decisions, as the decisions report says
         )
-        .where(CaseEvent.seq > submitted.c.seq, by_sku)
         .group_by(CaseEvent.case_id)
         .subquery()
     )
@@ -900,6 +954,19 @@ REPORTS: dict[str, Callable[[Session, Filters], Report]] = {
     "gennemloebstid": throughput,
     "ventetid": time_in_state,
 }
+
+
+@dataclass(frozen=True)
+class Paged:
+    """A report a page reads a window of rows from (offset, limit), and how to count them all.
+    Such a report has no totals row: it would sum only the window."""
+
+    count: Callable[[Session, Filters], int]
+    window: Callable[[Session, Filters, tuple[int, int]], Report]
+
+
+# The reports too long to build whole for each page; the others are built whole.
+PAGED: dict[str, Paged] = {"beslutninger": Paged(decisions_count, decisions)}
 
 
 def to_csv(report: Report) -> str:
