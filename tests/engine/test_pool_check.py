@@ -2,7 +2,8 @@
 when its socket has something to read, which an idle connection never has unless the server
 closed it (a restart, a terminated backend). psycopg keeps `PREPARED_MAX` statements prepared
 per connection, and keeps statements up to `CONVERTED_STATEMENT_LENGTH` converted. A new engine's
-first connection (a server worker's first request) does not look the hstore type up."""
+first connection (a server worker's first request) does not look the hstore type up. No statement
+is JIT-compiled, in or out of a transaction."""
 
 from __future__ import annotations
 
@@ -62,6 +63,15 @@ def test_a_connection_the_server_closed_is_found_at_checkout_and_replaced(engine
 def test_psycopg_keeps_prepared_max_statements(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.connection.dbapi_connection.prepared_max == PREPARED_MAX  # type: ignore[union-attr]
+
+
+def test_no_statement_is_jit_compiled(engine: Engine) -> None:
+    with engine.connect() as connection:
+        assert connection.scalar(text("SHOW jit")) == "off"
+        connection.rollback()
+        assert connection.scalar(text("SHOW jit")) == "off"
+    with engine.begin() as connection:
+        assert connection.scalar(text("SHOW jit")) == "off"
 
 
 def test_psycopg_keeps_long_statements_converted(engine: Engine) -> None:
