@@ -22,6 +22,7 @@ from support.formandskab import decide
 
 from models import (
     Body,
+    Case,
     CaseEvent,
     Deadline,
     DeadlineKind,
@@ -38,7 +39,7 @@ from workflow.engine import core as engine
 from workflow.engine.calendar import end_of_day, local_date
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.db import make_engine
-from workflow.engine.outbox import enqueue, message_id_for
+from workflow.engine.outbox import enqueue, message_id_for, one_line
 from workflow.notifications import delivery as notify
 from workflow.notifications.delivery import SmtpConfig, SmtpSecurity
 from workflow.scheduler import SchedulerConfig
@@ -683,3 +684,42 @@ def test_scheduler_killed_at_random_moments_loses_nothing_and_doubles_only_in_fl
             "the same Message-ID (killed between the server's acceptance and the commit)."
         )
     assert duplicates <= kills
+
+
+def test_reminders_of_one_due_moment_each_read_as_their_own_case_in_full(
+    session, deadline_for, make_user, body
+):
+    """The sweep spells a due moment's texts once and joins each case's title in: every
+    recipient still gets exactly the text written out in full for their case, in Danish and
+    English, whatever the title holds (format directives, line breaks, doubled spaces)."""
+    recipients = {make_user("secretariat@TSS").id, make_user("chair@TSS").id}
+    titles = [
+        "Testsag",
+        "100 %(what)s % af budgettet %s",
+        "Linje\nto  med  mellemrum ",
+        "Æblegrød\t– ’citat’ %%",
+    ]
+    by_deadline = {}
+    for title in titles:
+        deadline = deadline_for(end_of_day(date(2020, 9, 10)), reminders=[7])
+        session.get(Case, deadline.case_id).title = title
+        by_deadline[deadline.id] = title
+    session.commit()
+    lies_with = body("TSS").name
+    clock.set_time(_local(2020, 9, 3, 8, 0))
+    assert scheduler.sweep(session, config=EIGHT).reminders == 2 * len(titles)
+
+    rows = session.scalars(select(Notification).where(Notification.kind == "reminder")).all()
+    assert {(row.deadline_id, row.recipient_id) for row in rows} == {
+        (deadline_id, user_id) for deadline_id in by_deadline for user_id in recipients
+    }
+    for row in rows:
+        title = by_deadline[row.deadline_id]
+        assert (row.subject, row.subject_en, row.body, row.body_en) == (
+            one_line(f"Påmindelse: frist 10. september 2020 – {title}"),
+            one_line(f"Reminder: deadline 10 September 2020 – {title}"),
+            f"Fristen for behandlingen for sagen '{title}' er 10. september 2020 kl. 23:59 – "
+            f"om 7 dage.\nSagen ligger hos {lies_with}.",
+            f"The handling deadline of the case '{title}' is 10 September 2020 at 23:59 – "
+            f"in 7 days.\nThe case is with {lies_with}.",
+        )

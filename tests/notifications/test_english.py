@@ -16,7 +16,7 @@ from support.mail import BASE_URL
 
 from models import Deadline, DeadlineKind, Notification, User
 from workflow import scheduler
-from workflow.engine import clock
+from workflow.engine import clock, mail_text
 from workflow.engine.calendar import end_of_day
 from workflow.engine.clock import LOCAL_TZ
 from workflow.engine.core import definition_of
@@ -265,3 +265,23 @@ def test_the_api_gives_notifications_in_the_callers_language(api, session, make_
     session.commit()
     assert {i["language"] for i in items()} == {"da", "en"}
     assert {i["language"] for i in items(**{"Accept-Language": "da"})} == {"da"}
+
+
+@pytest.mark.parametrize(
+    "title", ["Testsag", "", "100 % %(day)s %s", "to\nlinjer", "\x00", "Æ’ – 🙂"]
+)
+def test_a_message_completed_per_case_reads_as_the_message_written_in_full(title):
+    """The sweep's reminders share a message with all but the title put in (`Partial`)."""
+    message = "Påmindelse: frist %(day)s – %(title)s"
+    shared = {"day": mail_text.day(date(2020, 9, 10))}
+    assert mail_text.Partial(message, "title", **shared).fill(title) == mail_text.bilingual(
+        message, **shared, title=title
+    )
+
+
+def test_a_message_whose_shared_variable_holds_the_gap_is_still_written_in_full():
+    message = "%(what)s for sagen '%(title)s' er overskredet. Følg op på sagen, eller ret fristen."
+    shared = {"what": mail_text.same("a\x00b")}
+    filled = mail_text.Partial(message, "title", **shared).fill("Sag")
+    assert filled == mail_text.bilingual(message, **shared, title="Sag")
+    assert filled.en.startswith("a\x00b of the case 'Sag' has passed.")

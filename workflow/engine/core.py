@@ -17,6 +17,7 @@ from weakref import WeakSet
 
 from sqlalchemy import Table, bindparam, exists, func, insert, select, update
 from sqlalchemy.orm import Session, object_session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     GENESIS_HASH,
@@ -859,8 +860,10 @@ def _move_to_body(session: Session, case: Case, body_id: int) -> None:
     body = session.get(Body, body_id)
     assert body is not None  # the id comes from a seeded body
     case.current_body_id = body_id
-    # Without this a relationship loaded earlier in the session would name the old body.
-    case.current_body = body
+    # Without this a relationship loaded earlier in the session would name the old body. Set
+    # as loaded, not as a change: the id above is what is written, and a changed relationship
+    # costs the flush its many-to-one bookkeeping on every transition.
+    set_committed_value(case, "current_body", body)
 
 
 def append_event(

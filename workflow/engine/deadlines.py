@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
-from weakref import WeakSet
 
-from sqlalchemy import bindparam, event, func, inspect, select, update
+from sqlalchemy import bindparam, event, func, insert, inspect, select, update
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -19,17 +18,14 @@ from workflow.engine.definitions import DeadlineRule, StateSpec
 # The columns that decide a case's next open deadline.
 _DUE_COLUMNS = ("case_id", "due_at", "met_at", "cancelled_at")
 _PENDING = "aftaleflow_next_due_cases"
-# New deadlines whose case's next_due_at recompute() set along with them.
-_SETTLED = "aftaleflow_next_due_settled"
 
 
 @event.listens_for(Session, "after_flush")
 def _note_changed_deadlines(session: Session, _context: Any) -> None:
     """Note the cases whose deadlines this flush added, moved, met, cancelled or removed."""
     cases: set[int] = session.info.setdefault(_PENDING, set())
-    settled: WeakSet[Deadline] = session.info.get(_SETTLED, WeakSet())
     for obj in session.new:
-        if isinstance(obj, Deadline) and obj.case_id is not None and obj not in settled:
+        if isinstance(obj, Deadline) and obj.case_id is not None:
             cases.add(obj.case_id)
     for obj in session.deleted:
         if isinstance(obj, Deadline) and obj.case_id is not None:
@@ -158,6 +154,20 @@ def build_deadline(
 
     `after` skips meetings up to that time (a case postponed past a meeting).
     """
+    values = deadline_values(session, case, state, entered_at, after=after)
+    return Deadline(**values) if values is not None else None
+
+
+def deadline_values(
+    session: Session,
+    case: Case,
+    state: StateSpec,
+    entered_at: datetime,
+    *,
+    after: datetime | None = None,
+) -> dict[str, Any] | None:
+    """The columns of the deadline `state` gives a case entering it at `entered_at` (see
+    `build_deadline`), or None when it gives none."""
     rule = state.deadline
     if rule is None:
         return None
@@ -187,16 +197,16 @@ def build_deadline(
             return None
         month, day_of_month = (int(part) for part in rule.month_day.split("-"))
         due_at = end_of_day(date(case.plan_year + rule.year_offset, month, day_of_month))
-    return Deadline(
-        case_id=case.id,
-        kind=kind,
-        state=state.name,
-        body_id=case.current_body_id,
-        meeting_id=meeting_id,
-        due_at=due_at,
-        reminder_days=list(state.reminders),
-        created_at=entered_at,
-    )
+    return {
+        "case_id": case.id,
+        "kind": kind,
+        "state": state.name,
+        "body_id": case.current_body_id,
+        "meeting_id": meeting_id,
+        "due_at": due_at,
+        "reminder_days": list(state.reminders),
+        "created_at": entered_at,
+    }
 
 
 def _closing(column: str) -> Any:
@@ -271,17 +281,20 @@ def recompute(
     *,
     left_state: bool,
     after: datetime | None = None,
-) -> Deadline | None:
+) -> None:
     """Close the deadlines of the state left (or re-planned), add the new state's one and set
     the case's next_due_at from what is left open, known without reading it again."""
     closed, still_open = close_open_deadlines(session, case, now, met=left_state)
-    deadline = build_deadline(session, case, state, now, after=after)
-    if deadline is None and not closed:
-        return None  # nothing open changed
-    if deadline is not None:
-        session.add(deadline)
-        still_open.append(deadline.due_at)
-        # Its flush need not refresh next_due_at again (see _note_changed_deadlines).
-        session.info.setdefault(_SETTLED, WeakSet()).add(deadline)
+    values = deadline_values(session, case, state, now, after=after)
+    if values is None and not closed:
+        return  # nothing open changed
+    if values is not None:
+        # Inserted as a row, not added as an object: nothing in the transition reads it
+        # again, and the ORM's flush of one more object cost a transition more Python than
+        # the rest of its deadline work. Its case's next_due_at is set below.
+        session.connection().execute(_INSERT_DEADLINE, values)
+        still_open.append(values["due_at"])
     _set_next_due(session, case, min(still_open, default=None))
-    return deadline
+
+
+_INSERT_DEADLINE = insert(_DEADLINES)  # type: ignore[arg-type]

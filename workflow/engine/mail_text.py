@@ -103,6 +103,12 @@ def english(message: str) -> str:
     return str(_english().ugettext(message))
 
 
+def N_(message: str) -> str:
+    """`message` unchanged: marks a catalogue message kept in a constant (extracted with
+    `-k N_`), for a `Partial` or a later `bilingual`."""
+    return message
+
+
 def day(value: date | datetime) -> Text:
     """'13. november 2020' and '13 November 2020' (the Danish calendar day)."""
     return Text(formats.format_date(value), formats.format_date(value, formats.ENGLISH))
@@ -134,3 +140,31 @@ def bilingual(message: str, **variables: object) -> Text:
 
 
 _TRANSLATED: dict[str, str] = {}
+
+# Stands for the variable a `Partial` leaves open; no label, date or name contains it.
+_HOLE = "\x00"
+
+
+class Partial:
+    """A bilingual message with every variable but one (`hole`) put in, completed per row by
+    `fill`. The sweep's reminders of one due moment share what, when and which body and differ
+    by the case title alone: the message is translated and formatted once, and each reminder
+    only joins its title into the pieces. `fill(v)` is exactly `bilingual(message, …, hole=v)`
+    for a string `v` (checked once here; when it cannot be, `fill` formats in full)."""
+
+    __slots__ = ("_danish", "_english", "_hole", "_message", "_variables")
+
+    def __init__(self, message: str, hole: str, **variables: object) -> None:
+        self._message, self._hole, self._variables = message, hole, variables
+        holed = bilingual(message, **variables, **{hole: _HOLE})
+        self._danish: list[str] | None = holed.da.split(_HOLE)
+        self._english: list[str] | None = holed.en.split(_HOLE)
+        probe = "%(x)s \x01%"
+        if self.fill(probe) != bilingual(message, **variables, **{hole: probe}):
+            self._danish = self._english = None  # a variable holds the hole, or `%r` is used
+
+    def fill(self, value: str) -> Text:
+        """The message with `value` in the hole, in Danish and English."""
+        if self._danish is None or self._english is None:
+            return bilingual(self._message, **self._variables, **{self._hole: value})
+        return Text(value.join(self._danish), value.join(self._english))

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,12 +18,14 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     select,
 )
 from sqlalchemy import Text as SqlText
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
@@ -50,17 +53,18 @@ def one_line(text: str) -> str:
 def texts(subject: str | Text, body: str | Text) -> dict[str, str | None]:
     """A notification's subject and body columns: the Danish, and the English beside it when
     the text was written in both languages (`mail_text`); the subject as one short line."""
+    subject_da, subject_en, body_da, body_en = text_columns(subject, body)
+    return {"subject": subject_da, "subject_en": subject_en, "body": body_da, "body_en": body_en}
+
+
+def text_columns(subject: str | Text, body: str | Text) -> tuple[str, str | None, str, str | None]:
+    """`texts` as a tuple: subject, subject_en, body, body_en."""
     if isinstance(subject, Text):
         subject_da, subject_en = subject.da, one_line(subject.en)[:300]
     else:
         subject_da, subject_en = subject, None
     body_da, body_en = (body.da, body.en) if isinstance(body, Text) else (body, None)
-    return {
-        "subject": one_line(subject_da)[:300],
-        "subject_en": subject_en,
-        "body": body_da,
-        "body_en": body_en,
-    }
+    return one_line(subject_da)[:300], subject_en, body_da, body_en
 
 
 def message_id_for(key: str) -> str:
@@ -167,60 +171,69 @@ def enqueue_many(session: Session, items: list[dict[str, Any]]) -> int:
     """Add many notifications (each the keyword arguments of `enqueue`) at once, skipping
     those whose idempotency key exists already (ON CONFLICT DO NOTHING: no look-ups first).
     Return how many were added."""
-    rows: list[dict[str, Any]] = []
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    store_time = _time_store(connection.dialect)
+    request = request_id.current()
+    # One tuple a row, in _ROW_COLUMNS' order: the sweep writes ten thousand, and every
+    # object more a row costs its allocation and the garbage collector's passes over it.
+    rows: list[tuple[Any, ...]] = []
     keys: set[str] = set()
     default_time: datetime | None = None
     # The recipients of one deadline share its texts: their columns are made once.
-    columns: dict[tuple[int, int], dict[str, str | None]] = {}
+    done: dict[tuple[int, int], tuple[str, str | None, str, str | None]] = {}
+    stored: dict[datetime, Any] = {}
     for item in items:
         key = item["key"]
         if key in keys:
             continue
         keys.add(key)
-        row = {
-            "idempotency_key": key,
-            "message_id": message_id_for(key),
-            "recipient_id": item["recipient_id"],
-            "kind": item["kind"],
-            **_texts_of(item["subject"], item["body"], columns),
-            "case_id": item.get("case_id"),
-            "deadline_id": item.get("deadline_id"),
-        }
-        for name in ("send_after", "created_at"):
+        times = []
+        for name in _TIMES:
             value = item.get(name)
             if value is None:
                 # The columns' default, taken once for the batch as one flush would.
                 default_time = value = default_time or utcnow()
-            row[name] = value
-        rows.append(row)
+            if value not in stored:
+                stored[value] = store_time(value)
+            times.append(stored[value])
+        rows.append(
+            (key, message_id_for(key), item["recipient_id"], item["kind"],
+             *_texts_of(item["subject"], item["body"], done),
+             item.get("case_id"), item.get("deadline_id"), *times, request)
+        )  # fmt: skip
     if not rows:
         return 0
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         return _insert_as_arrays(session, rows)
-    # RETURNING the ids of the rows added: SQLAlchemy sends each thousand rows as one
-    # multi-row INSERT with its statement compiled once ("insertmanyvalues"), and the count
-    # needs no look-ups of existing keys.
-    statement = (
-        sqlite_insert(Notification)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(Notification.id)
-    )
-    request = request_id.current()
-    for row in rows:
-        row["request_id"] = request
-    return len(session.connection().execute(statement, rows).all())
+    return _insert_by_driver(session, rows)
+
+
+_TIMES = ("send_after", "created_at")
 
 
 def _texts_of(
-    subject: str | Text, body: str | Text, done: dict[tuple[int, int], dict[str, str | None]]
-) -> dict[str, str | None]:
-    """`texts`, once per subject and body object of a batch (`items` holds them meanwhile,
-    so no id is reused)."""
+    subject: str | Text,
+    body: str | Text,
+    done: dict[tuple[int, int], tuple[str, str | None, str, str | None]],
+) -> tuple[str, str | None, str, str | None]:
+    """`texts` as a tuple (subject, subject_en, body, body_en), once per subject and body
+    object of a batch (`items` holds them meanwhile, so no id is reused)."""
     key = (id(subject), id(body))
     found = done.get(key)
     if found is None:
-        found = done[key] = texts(subject, body)
+        found = done[key] = text_columns(subject, body)
     return found
+
+
+def _time_store(dialect: Dialect) -> Callable[[datetime], Any]:
+    """A notification time as the batch sends it: aware UTC to PostgreSQL (the parameters
+    are untyped), on SQLite as the column type stores it (the driver gets it directly)."""
+    if dialect.name == "postgresql":
+        return _utc
+    convert = Notification.__table__.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    assert convert is not None
+    return convert
 
 
 # The columns a batch gives per row, each sent to PostgreSQL as one array. The parameters are
@@ -240,6 +253,8 @@ _ARRAY_COLUMNS: dict[str, TypeEngine[Any]] = {
     "send_after": DateTime(timezone=True),
     "created_at": DateTime(timezone=True),
 }
+# A row of enqueue_many: the array columns, then the request id.
+_ROW_COLUMNS = (*_ARRAY_COLUMNS, "request_id")
 _NEW_ROWS = (
     func.unnest(*(cast(bindparam(name), ARRAY(kind)) for name, kind in _ARRAY_COLUMNS.items()))
     .table_valued(*(column(name, kind) for name, kind in _ARRAY_COLUMNS.items()))
@@ -261,19 +276,41 @@ _INSERT_ARRAYS = (
 )
 
 
+def _insert_as_arrays(session: Session, rows: list[tuple[Any, ...]]) -> int:
+    """Insert `rows` (tuples of `_ROW_COLUMNS`) in one statement; return how many were new."""
+    columns = list(zip(*rows, strict=True))
+    params: dict[str, Any] = {
+        name: BinaryArray(values) for name, values in zip(_ARRAY_COLUMNS, columns, strict=False)
+    }
+    params["request_id"] = rows[0][-1]
+    result = session.connection().execute(_INSERT_ARRAYS, params)
+    return int(result.rowcount)
+
+
+# SQLite: one prepared statement run for every row by the driver's executemany, in C. Through
+# SQLAlchemy's executemany each row's parameters were built and converted in Python again (a
+# third of the sweep's 08:00 tick); the times are converted once per distinct value instead.
+_INSERT_SQLITE = (
+    sqlite_insert(Notification)
+    .values({**{name: bindparam(name) for name in _ROW_COLUMNS}, "attempts": literal_column("0")})
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+)
+
+
+def _insert_by_driver(session: Session, rows: list[tuple[Any, ...]]) -> int:
+    """Insert `rows` (tuples of `_ROW_COLUMNS`, times converted) on SQLite; return how many
+    were new."""
+    connection = session.connection()
+    compiled = _INSERT_SQLITE.compile(dialect=connection.dialect)
+    order = compiled.positiontup
+    assert order is not None and sorted(order) == sorted(_ROW_COLUMNS)
+    # The compiled statement takes the table's column order.
+    reorder = operator.itemgetter(*(_ROW_COLUMNS.index(name) for name in order))
+    result = connection.exec_driver_sql(compiled.string, [reorder(row) for row in rows])
+    return int(result.rowcount)
+
+
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:  # as UTCDateTime, which these untyped parameters bypass
         raise ValueError("naive datetime given; use an aware datetime in UTC")
     return value.astimezone(UTC)
-
-
-def _insert_as_arrays(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert `rows` (all of `_ARRAY_COLUMNS`) in one statement; return how many were new."""
-    params: dict[str, Any] = {
-        name: BinaryArray(row[name] for row in rows) for name in _ARRAY_COLUMNS
-    }
-    for name in ("send_after", "created_at"):
-        params[name] = BinaryArray(_utc(value) for value in params[name])
-    params["request_id"] = request_id.current()
-    result = session.connection().execute(_INSERT_ARRAYS, params)
-    return int(result.rowcount)

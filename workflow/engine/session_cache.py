@@ -39,10 +39,12 @@ def remember(session: Session, key: Hashable, value: Any) -> None:
 def read(session: Session, statement: Executable, params: dict[str, Any]) -> Result[Any]:
     """Run a Core read (a statement of table columns, built once) on the session, flushing
     pending changes first as a read of mapped attributes would (autoflush; the session skips
-    it for Core statements). Half the Python of the same read of mapped attributes."""
+    it for Core statements). Half the Python of the same read of mapped attributes; run on
+    the session's connection, as Core, since a statement of table columns needs nothing of the
+    ORM's execution (about 40 Python calls a read less)."""
     if session.autoflush:
         session.flush()  # returns at once when nothing is pending
-    return session.execute(statement, params)
+    return session.connection().execute(statement, params)
 
 
 def drop(session: Session, *_args: Any) -> None:

@@ -206,7 +206,13 @@ WATCHED: dict[type, tuple[str, ...]] = {
 def texts_changed(obj: Any) -> bool:
     """Whether a loaded row's change touches what its document is built from."""
     state = inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in WATCHED[type(obj)])
+    watched = WATCHED[type(obj)]
+    # An attribute set since the row was loaded (or flagged modified) has its old value kept
+    # in committed_state: none of them there, nothing of the document changed — answered
+    # without a history per attribute (a transition's case sets only its state and times).
+    if state.committed_state.keys().isdisjoint(watched):
+        return False
+    return any(state.attrs[name].history.has_changes() for name in watched)
 
 
 def meeting_moved(meeting: Meeting) -> bool:
