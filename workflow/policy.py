@@ -25,7 +25,7 @@ docs/access.md explains every rule and why read access is as wide as it is.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -436,25 +436,35 @@ def _standing_of(user: User, rows: Iterable[Any]) -> Standing:
 
 # A user's row with each active membership's body, role, code and the code of a body it took
 # over from, outer-joined: a user without any keeps one row, its membership columns NULL.
-_MEMBERSHIP_COLUMNS = (Membership.body_id, Membership.role, Body.code, _PREDECESSOR.code)
+MEMBERSHIP_COLUMNS = (Membership.body_id, Membership.role, Body.code, _PREDECESSOR.code)
 
 
-def _with_memberships(statement: Select[Any]) -> Select[Any]:
+def with_memberships(
+    statement: Select[Any], *, only: ColumnElement[bool] | None = None
+) -> Select[Any]:
+    """`statement` (which reads `User`) with the user's active memberships outer-joined as
+    `MEMBERSHIP_COLUMNS` reads them; `only` limits the join to the rows it holds for (a
+    statement of several parts joins them to one part's users)."""
+    condition = and_(Membership.user_id == User.id, Membership.active.is_(True))
+    if only is not None:
+        condition = and_(condition, only)
     return (
-        statement.outerjoin(
-            Membership, and_(Membership.user_id == User.id, Membership.active.is_(True))
+        statement.outerjoin_from(User, Membership, condition)
+        .outerjoin_from(Membership, Body, Body.id == Membership.body_id)
+        .outerjoin_from(
+            Membership, BodySuccession, BodySuccession.successor_id == Membership.body_id
         )
-        .outerjoin(Body, Body.id == Membership.body_id)
-        .outerjoin(BodySuccession, BodySuccession.successor_id == Membership.body_id)
-        .outerjoin(_PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id)
+        .outerjoin_from(
+            BodySuccession, _PREDECESSOR, _PREDECESSOR.id == BodySuccession.predecessor_id
+        )
     )
 
 
 # The page frame reads the logged-in user on every request, then their standing and the stored
 # process versions: one statement reads all three, the user's row once per active membership
 # (once with none), with the versions' mark (workflow.engine.processes.VERSIONS_MARK).
-_USER_WITH_STANDING = _with_memberships(
-    select(User, *_MEMBERSHIP_COLUMNS, VERSIONS_MARK.c.versions, VERSIONS_MARK.c.newest)
+_USER_WITH_STANDING = with_memberships(
+    select(User, *MEMBERSHIP_COLUMNS, VERSIONS_MARK.c.versions, VERSIONS_MARK.c.newest)
     .join_from(User, VERSIONS_MARK, true())
     .where(User.id == bindparam("user_id"))
 )
@@ -513,8 +523,8 @@ def read_standings(session: Session, users: Iterable[User]) -> None:
 # theirs: a page that lists them and asks the policy about each (the meeting page's minutes
 # steps) reads them and their standings in one statement.
 _OF_BODY = aliased(Membership, name="membership_of_body")
-_MEMBERS_WITH_STANDINGS = _with_memberships(
-    select(User, *_MEMBERSHIP_COLUMNS)
+_MEMBERS_WITH_STANDINGS = with_memberships(
+    select(User, *MEMBERSHIP_COLUMNS)
     .where(
         exists().where(
             _OF_BODY.user_id == User.id,
@@ -529,19 +539,34 @@ _MEMBERS_WITH_STANDINGS = _with_memberships(
 def members_with_standings(session: Session, body_id: int) -> list[User]:
     """The users with an active membership of the body (deactivated users too), by name;
     the active ones' standings kept for the request, as `read_standings` keeps them."""
-    users: dict[int, User] = {}
-    rows: dict[int, list[Any]] = {}
+    members = MembersRead()
     for user, *membership in session.execute(_MEMBERS_WITH_STANDINGS, {"body_id": body_id}):
-        users.setdefault(user.id, user)
-        held = rows.setdefault(user.id, [])
+        members.add(user, membership)
+    return members.kept()
+
+
+class MembersRead:
+    """Users read a row per active membership (`MEMBERSHIP_COLUMNS` after the user, as
+    `with_memberships` joins them), gathered in the order read; `kept` keeps the active
+    ones' standings for the request, as `read_standings` keeps them, and returns the users."""
+
+    def __init__(self) -> None:
+        self._users: dict[int, User] = {}
+        self._rows: dict[int, list[Any]] = {}
+
+    def add(self, user: User, membership: Sequence[Any]) -> None:
+        self._users.setdefault(user.id, user)
+        held = self._rows.setdefault(user.id, [])
         if membership[0] is not None:
             held.append(membership)
-    if has_app_context():
-        cache: dict[int, Standing] = g.setdefault("policy_standing", {})
-        for user_id, user in users.items():
-            if user.active and user_id not in cache:
-                cache[user_id] = _standing_of(user, rows[user_id])
-    return list(users.values())
+
+    def kept(self) -> list[User]:
+        if has_app_context():
+            cache: dict[int, Standing] = g.setdefault("policy_standing", {})
+            for user_id, user in self._users.items():
+                if user.active and user_id not in cache:
+                    cache[user_id] = _standing_of(user, self._rows[user_id])
+        return list(self._users.values())
 
 
 def kind_of(subject: Any) -> str:

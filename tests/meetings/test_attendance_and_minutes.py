@@ -15,7 +15,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Body, Case, Meeting, MeetingHistoryEntry, MeetingStatus, User
+from models import Body, Case, Meeting, MeetingHistoryEntry, MeetingStatus, Membership, Role, User
+from workflow import policy
 from workflow.engine import clock
 from workflow.engine.errors import NotAllowed, WorkflowError
 from workflow.meetings import agenda, attendance, minutes, queries
@@ -232,3 +233,31 @@ def test_the_page_reads_roll_approvals_and_history_as_each_is_read_alone(
     nothing = queries.meeting_records(session, empty)
     assert nothing.roll.minute_taker is None and not nothing.roll.recorded
     assert nothing.approvals == [] and nothing.history == []
+
+
+def test_the_page_reads_the_meeting_its_items_and_the_bodys_members_as_each_is_read_alone(
+    session: Session,
+    people: dict[str, User],
+    body: Callable[[str], Body],
+    make_case: Callable[..., Case],
+) -> None:
+    # `queries.meeting_page` reads them with the records: the same items in order, and the
+    # body's members once each by name (the chair holds two memberships of it), deactivated
+    # ones too, with their memberships for the policy's questions.
+    tss = body("TSS")
+    meeting = meetings.plan_meeting(session, tss, STARTS, people["sec"], title="TSS-møde")
+    for _ in range(2):
+        agenda.add_case(session, meeting, make_case(state="at_tss"), people["sec"])
+    session.add(Membership(user_id=people["chair"].id, body_id=tss.id, role=Role.MEMBER))
+    people["bo"].active = False
+    session.flush()
+    session.expire_all()
+    page = queries.meeting_page(session, meeting.id)
+    assert page is not None and page.meeting is meeting
+    assert page.items == meetings.active_items(meeting)
+    assert len([i for i in page.items if i.case_id is not None]) == 2
+    assert page.members == policy.members_with_standings(session, tss.id)
+    assert [u.name for u in page.members] == [
+        "Formand Frede", "Medlem Anna", "Medlem Bo", "Sekretær Sofie"
+    ]  # fmt: skip
+    assert queries.meeting_page(session, meeting.id + 1000) is None

@@ -25,6 +25,7 @@ from models import (
     MeetingStatus,
     Notification,
     Party,
+    PartyKind,
     User,
 )
 from workflow.cases import queries
@@ -35,7 +36,7 @@ from workflow.cases.queries import (
     OVERDUE_SHOWN,
     THIS_WEEK_SHOWN,
 )
-from workflow.engine import clock
+from workflow.engine import clock, session_cache
 from workflow.engine import core as engine
 from workflow.meetings import agenda
 
@@ -196,8 +197,9 @@ def test_case_page_statements_do_not_grow_with_events(
     assert len(many) == len(few), _diff(few, many)
     # The "Næste skridt" panel, the actions and the forecast ask who the user is and which
     # body a code names once per transition: the engine keeps those answers on the session
-    # while nothing changes (workflow/engine/session_cache.py).
-    assert len(few) <= 15, "\n".join(s[:160].replace("\n", " ") for s in few)
+    # while nothing changes (workflow/engine/session_cache.py). The events, open deadlines
+    # and expenses in one statement (`queries.case_records`): 15 -> 13.
+    assert len(few) <= 13, "\n".join(s[:160].replace("\n", " ") for s in few)
 
 
 def _diff(few: list[str], many: list[str]) -> str:
@@ -240,16 +242,18 @@ def test_meeting_page_statements_do_not_grow_with_items_or_decisions(
     add(6)
     many = page_statements(f"/moeder/{meeting.id}")
     assert len(many) == len(few), _diff(few, many)
-    # The roll, approvals and history in one statement, the items with the meeting: 14 -> 11.
-    assert len(few) <= 11, "\n".join(s[:150] for s in few)
+    # The meeting, its items, roll, approvals, history and the body's members with their
+    # memberships in one statement (`queries.meeting_page`): 14 -> 11 -> 9.
+    assert len(few) <= 9, "\n".join(s[:150] for s in few)
     assert "Formandskab 5" in page_statements.last_response.get_data(as_text=True)
 
 
-def test_the_case_page_reads_no_expenses_or_consultation_a_case_does_not_have(
+def test_the_case_page_reads_no_consultation_a_case_does_not_have_nor_expenses_apart(
     world, logged_in, page_statements, session
 ):
-    # The case's statement says whether it has any: one without runs no statement for them,
-    # one with them shows them as before.
+    # The case's statement says whether it has a consultation: one without runs no statement
+    # for it, one with it shows it as before. The expenses come with the events and deadlines
+    # (`queries.case_records`): never a statement of their own, shown as before.
     _viewer(logged_in, "member@SU-NORD-SOM")
     bare, full = world(1)
     session.query(CaseExpense).filter(CaseExpense.case_id == bare.id).delete()
@@ -264,7 +268,37 @@ def test_the_case_page_reads_no_expenses_or_consultation_a_case_does_not_have(
                 "case_expenses", "consultations")]  # fmt: skip
 
     assert reads_them(page_statements(f"/sager/{bare.id}")) == [False, False]
-    assert reads_them(page_statements(f"/sager/{full.id}")) == [True, True]
+    assert "1.000" not in page_statements.last_response.get_data(as_text=True)
+    assert reads_them(page_statements(f"/sager/{full.id}")) == [False, True]
     page = page_statements.last_response.get_data(as_text=True)
     assert "Høringen" in page
     assert "1.000" in page
+
+
+def test_the_case_page_reads_events_deadlines_and_expenses_as_each_is_read_alone(
+    world, app, session, make_user
+):
+    # One statement for the three (`queries.case_records`): the same rows, in the same order,
+    # as their own reads give them.
+    case = world(1)[1]
+    second = Party(code="ZZ-TEST", name="Aarhus Testkommune", kind=PartyKind.MUNICIPALITY)
+    session.add(second)
+    session.flush()
+    session.add(CaseExpense(case_id=case.id, party_id=second.id, amount_dkk=250, note="Drift"))
+    engine.edit_case(case, make_user("secretariat@TSS"), {"summary": "Ny"}, case.version, None)
+    session.commit()
+    session.expire_all()
+    definition = engine.definition_of(case)
+    with app.test_request_context():
+        records = queries.case_records(session, case, definition)
+        alone = queries.timeline(session, case, definition)
+    assert [e.event.id for e in records.timeline] == [e.event.id for e in alone]
+    assert [(e.who, e.what, e.meeting) for e in records.timeline] == [
+        (e.who, e.what, e.meeting) for e in alone
+    ]
+    assert len(records.timeline) >= 2
+    assert records.deadlines == queries.case_deadlines(session, case)
+    assert len(records.deadlines) == 3
+    session_cache.drop(session)
+    assert records.expenses == queries.case_expenses(session, case)
+    assert "Aarhus Testkommune" in [e.party.name for e in records.expenses]

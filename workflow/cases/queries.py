@@ -15,6 +15,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Connection,
+    Integer,
     Row,
     Select,
     Subquery,
@@ -23,13 +24,14 @@ from sqlalchemy import (
     exists,
     false,
     func,
+    literal_column,
     or_,
     select,
     true,
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, contains_eager, joinedload, selectinload
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -1380,6 +1382,99 @@ def timeline(session: Session, case: Case, definition: ProcessDefinition) -> lis
         _timeline_entry(event, definition, meeting, actor_name, english)
         for event, actor_name, meeting in session.execute(_CASE_EVENTS, {"case_id": case.id})
     ]
+
+
+# The case page's events, open deadlines and expenses in one statement, not one each (every
+# statement is a round trip to PostgreSQL and some 170 Python calls through the ORM): the
+# parts name their rows by id, each joined to its table (and the event's actor and meeting,
+# the expense's party) only on its own part's rows; each part comes in the order it had when
+# read alone: the events by number, the deadlines by due time, the expenses by party name.
+_EVENT_PART, _DEADLINE_PART, _EXPENSE_PART = range(3)
+
+
+def _record_part(part: int, order: Any, record_id: Any) -> Select[Any]:
+    return select(
+        literal_column(str(part), Integer).label("part"),
+        order.label("seq"),
+        record_id.label("record_id"),
+    )
+
+
+_CASE_ID = bindparam("case_id", type_=Integer)
+_CASE_RECORD_IDS = union_all(
+    _record_part(_EVENT_PART, CaseEvent.seq, CaseEvent.id).where(CaseEvent.case_id == _CASE_ID),
+    _record_part(_DEADLINE_PART, literal_column("0", Integer), Deadline.id).where(
+        Deadline.case_id == _CASE_ID, open_deadline()
+    ),
+    _record_part(_EXPENSE_PART, literal_column("0", Integer), CaseExpense.id).where(
+        CaseExpense.case_id == _CASE_ID
+    ),
+).subquery("case_records")
+
+
+def _of_part(part: int) -> ColumnElement[bool]:
+    return _CASE_RECORD_IDS.c.part == literal_column(str(part), Integer)
+
+
+_CASE_RECORDS = (
+    select(_CASE_RECORD_IDS.c.part, CaseEvent, User.name, Meeting, Deadline, CaseExpense, Party)
+    .select_from(_CASE_RECORD_IDS)
+    .outerjoin(
+        CaseEvent,
+        and_(_of_part(_EVENT_PART), CaseEvent.id == _CASE_RECORD_IDS.c.record_id),
+    )
+    .outerjoin(User, User.id == CaseEvent.actor_id)
+    .outerjoin(Meeting, Meeting.id == CaseEvent.meeting_id)
+    .outerjoin(
+        Deadline, and_(_of_part(_DEADLINE_PART), Deadline.id == _CASE_RECORD_IDS.c.record_id)
+    )
+    .outerjoin(
+        CaseExpense,
+        and_(_of_part(_EXPENSE_PART), CaseExpense.id == _CASE_RECORD_IDS.c.record_id),
+    )
+    .outerjoin(Party, Party.id == CaseExpense.party_id)
+    .options(contains_eager(CaseExpense.party))
+    .order_by(
+        _CASE_RECORD_IDS.c.part,
+        _CASE_RECORD_IDS.c.seq,
+        Deadline.due_at,
+        Deadline.id,
+        Party.name,
+    )
+)
+
+
+@dataclass(frozen=True)
+class CaseRecords:
+    """What the case page shows of a case besides its fields."""
+
+    timeline: list[TimelineEntry]
+    # Its open deadlines, the nearest first (as `case_deadlines`).
+    deadlines: list[Deadline]
+    # Its extra expenses per party, by party name (as `case_expenses`).
+    expenses: list[CaseExpense]
+
+
+def case_records(session: Session, case: Case, definition: ProcessDefinition) -> CaseRecords:
+    """The case's timeline (as `timeline`), open deadlines and expenses, in one statement;
+    the expenses kept on the session as `case_expenses` keeps them."""
+    english = i18n.is_english()
+    timeline: list[TimelineEntry] = []
+    deadlines: list[Deadline] = []
+    expenses: list[CaseExpense] = []
+    for part, event, actor_name, meeting, deadline, expense, _party in session.execute(
+        _CASE_RECORDS, {"case_id": case.id}
+    ):
+        if part == _EVENT_PART:
+            timeline.append(_timeline_entry(event, definition, meeting, actor_name, english))
+        elif part == _DEADLINE_PART:
+            deadlines.append(deadline)
+        else:
+            expenses.append(expense)
+    session_cache.remember(session, (_EXPENSES_KEY, case.id), expenses)
+    # `next_due_at` is the earliest open deadline, kept in step by every flush that writes
+    # one (engine.deadlines): the page shows none for a case without one, as it always has.
+    return CaseRecords(timeline, deadlines if case.next_due_at is not None else [], expenses)
 
 
 @dataclass(frozen=True)

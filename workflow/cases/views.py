@@ -271,16 +271,16 @@ def render_case(
     for form in forms:
         if form.trigger == wanted:
             form.is_open = True
+    # Its events, open deadlines and expenses in one statement.
+    records = queries.case_records(session, case, definition)
     html = render_template(
         "cases/detail.html",
         case=case,
         definition=definition,
         state=definition.states[case.state],
-        timeline=queries.timeline(session, case, definition),
-        # `next_due_at` is the earliest open deadline, kept in step by every flush that writes
-        # one (engine.deadlines): a case without one has no open deadline to read.
-        deadlines=queries.case_deadlines(session, case) if case.next_due_at is not None else [],
-        expenses=queries.case_expenses(session, case),
+        timeline=records.timeline,
+        deadlines=records.deadlines,
+        expenses=records.expenses,
         forms=forms,
         problem=problem,
         now=clock.now(),

@@ -19,9 +19,10 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
 )
-from sqlalchemy.orm import QueryableAttribute, Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased, joinedload
 
 from models import (
     AgendaItem,
@@ -30,10 +31,13 @@ from models import (
     Meeting,
     MeetingAttendee,
     MeetingHistoryEntry,
+    Membership,
     MinutesApproval,
     User,
 )
+from workflow import policy
 from workflow.engine.clock import LOCAL_TZ
+from workflow.meetings.agenda import DOCUMENT_KINDS, newest_number
 from workflow.meetings.roll import Roll
 
 PAGE_SIZE = 20
@@ -106,16 +110,20 @@ def past_meetings(
     return PastPage(rows, total, page, pages)
 
 
-# The meeting page's records of a meeting: its roll (and minute taker), the participants'
-# approvals of the minutes and its history, read in one statement rather than one each
+# The meeting page's reads of a meeting: the meeting with its body and the numbers of its
+# newest agenda and minutes versions, its active items, its roll (and minute taker), the
+# participants' approvals of the minutes, its history and its body's members with their
+# memberships (for the policy's questions about each), in one statement rather than one each
 # (every statement is a round trip to PostgreSQL and some 170 Python calls through the ORM;
-# the bench's held meeting has none of them and paid three statements for nothing). Each
+# the bench's held meeting has none of the records and paid statements for nothing). Each
 # part's rows are typed by `part`; the columns a part lacks are NULL, cast to the columns'
 # types (PostgreSQL takes two untyped NULLs for text) so that every row's values come back
-# as the part's own would. The people are joined once, outside the parts; each part comes
-# in the order it had when read alone: the roll by name, the approvals by time, the history
-# by id.
-_TAKER, _ROLL, _APPROVAL, _HISTORY = range(4)
+# as the part's own would. The meeting, the items and the people are joined once, outside
+# the parts (a meeting without any parts keeps its one row); each part comes in the order it
+# had when read alone: the items by position, the roll and the members by name, the
+# approvals by time, the history by id.
+_ITEM, _TAKER, _ROLL, _APPROVAL, _HISTORY, _MEMBER = range(6)
+_ITEM_COLUMNS: list[ColumnElement[Any]] = [AgendaItem.id.label("item_id")]
 _ATTENDANCE_COLUMNS: list[ColumnElement[Any]] = [MeetingAttendee.attendance.label("attendance")]
 _APPROVAL_COLUMNS: list[ColumnElement[Any]] = [
     # Its user_id is the part's person (`user_id`).
@@ -141,7 +149,7 @@ def _part(
     own or NULL."""
     own = set(map(id, columns))
     values: list[ColumnElement[Any]] = []
-    for group in (_ATTENDANCE_COLUMNS, _APPROVAL_COLUMNS, _HISTORY_COLUMNS):
+    for group in (_ITEM_COLUMNS, _ATTENDANCE_COLUMNS, _APPROVAL_COLUMNS, _HISTORY_COLUMNS):
         values += (
             group
             if id(group) in own
@@ -157,8 +165,13 @@ def _part(
 
 _MEETING_ID = bindparam("meeting_id", type_=Integer)
 _NO_USER = cast(null(), Integer)
-_BY_NAME = literal_column("0", Integer)  # the roll: ordered by the person's name, outside
-_RECORDS = union_all(
+_BY_NAME = literal_column("0", Integer)  # the roll and the members: by the person's name, outside
+_MEMBERSHIP_OF_BODY = aliased(Membership, name="membership_of_body")
+_MEETING_OF_MEMBERS = aliased(Meeting, name="meeting_of_members")
+_PARTS = union_all(
+    _part(_ITEM, AgendaItem.position, _NO_USER, _ITEM_COLUMNS).where(
+        AgendaItem.meeting_id == _MEETING_ID, AgendaItem.removed_at.is_(None)
+    ),
     _part(_TAKER, _BY_NAME, Meeting.minute_taker_id).where(
         Meeting.id == _MEETING_ID, Meeting.minute_taker_id.is_not(None)
     ),
@@ -174,22 +187,43 @@ _RECORDS = union_all(
     _part(_HISTORY, MeetingHistoryEntry.id, _NO_USER, _HISTORY_COLUMNS).where(
         MeetingHistoryEntry.meeting_id == _MEETING_ID
     ),
-).subquery("meeting_records")
-_RECORD_APPROVAL = aliased(MinutesApproval, _RECORDS)
-_MEETING_RECORDS = (
+    # The body's members: once each, however many memberships of the body they hold.
+    _part(_MEMBER, _BY_NAME, _MEMBERSHIP_OF_BODY.user_id)
+    .join(_MEETING_OF_MEMBERS, _MEETING_OF_MEMBERS.body_id == _MEMBERSHIP_OF_BODY.body_id)
+    .where(_MEETING_OF_MEMBERS.id == _MEETING_ID, _MEMBERSHIP_OF_BODY.active.is_(True))
+    .distinct(),
+).subquery("meeting_parts")
+_PART_APPROVAL = aliased(MinutesApproval, _PARTS)
+_MEETING_PAGE = policy.with_memberships(
     select(
-        _RECORDS.c.part,
-        _RECORDS.c.attendance,
+        Meeting,
+        *(newest_number(Meeting.id, kind) for kind in DOCUMENT_KINDS),
+        _PARTS.c.part,
+        AgendaItem,
+        _PARTS.c.attendance,
         User,
-        _RECORD_APPROVAL,
-        _RECORDS.c.created_at,
-        _RECORDS.c.action,
-        _RECORDS.c.to_status,
-        _RECORDS.c.comment,
+        *policy.MEMBERSHIP_COLUMNS,
+        _PART_APPROVAL,
+        _PARTS.c.created_at,
+        _PARTS.c.action,
+        _PARTS.c.to_status,
+        _PARTS.c.comment,
     )
-    .select_from(_RECORDS)
-    .outerjoin(User, User.id == _RECORDS.c.user_id)
-    .order_by(_RECORDS.c.part, _RECORDS.c.seq, User.name, User.id)
+    .outerjoin_from(Meeting, _PARTS, true())
+    .outerjoin_from(_PARTS, AgendaItem, AgendaItem.id == _PARTS.c.item_id)
+    .outerjoin_from(_PARTS, User, User.id == _PARTS.c.user_id),
+    # Only the members' memberships: a person on the roll is read once.
+    only=_PARTS.c.part == literal_column(str(_MEMBER), Integer),
+)
+# Where the page's columns are in its rows.
+_PART_AT = 1 + len(DOCUMENT_KINDS)
+_USER_AT = _PART_AT + 3
+_MEMBERSHIP_AT = _USER_AT + 1
+_APPROVAL_AT = _MEMBERSHIP_AT + len(policy.MEMBERSHIP_COLUMNS)
+_MEETING_PAGE = (
+    _MEETING_PAGE.where(Meeting.id == _MEETING_ID)
+    .options(joinedload(Meeting.body))
+    .order_by(_PARTS.c.part, _PARTS.c.seq, User.name, User.id)
 )
 
 
@@ -204,22 +238,64 @@ class MeetingRecords:
     history: list[Row[Any]]
 
 
-def meeting_records(session: Session, meeting: Meeting) -> MeetingRecords:
-    """The meeting's roll (as `roll.roll` reads it), its participants' approvals (as
-    `attendance.approvals`) and its history (as `operations.history`), in one statement."""
+@dataclass(frozen=True)
+class MeetingPage:
+    """What the meeting page reads of a meeting in its one statement."""
+
+    meeting: Meeting
+    # The number of the newest version of each document kind ("agenda", "minutes"; a kind
+    # not yet frozen is absent).
+    versions: dict[str, int]
+    # The items still on the agenda, in order (as `operations.active_items` reads them).
+    items: list[AgendaItem]
+    records: MeetingRecords
+    # The users with an active membership of the body (deactivated users too), by name, the
+    # active ones' standings kept for the request (as `policy.members_with_standings`).
+    members: list[User]
+
+
+def meeting_page(session: Session, meeting_id: int) -> MeetingPage | None:
+    """The meeting (None if there is none), its newest versions' numbers, active items,
+    roll (as `roll.roll` reads it), participants' approvals (as `attendance.approvals`),
+    history (as `operations.history`) and its body's members (as
+    `policy.members_with_standings`), in one statement."""
+    rows = session.execute(_MEETING_PAGE, {"meeting_id": meeting_id}).all()
+    if not rows:
+        return None
+    numbers = zip(DOCUMENT_KINDS, rows[0][1:_PART_AT], strict=True)
+    items: list[AgendaItem] = []
     present: list[User] = []
     absent: list[User] = []
     taker: User | None = None
     approvals: list[tuple[MinutesApproval, User]] = []
     history: list[Row[Any]] = []
-    for row in session.execute(_MEETING_RECORDS, {"meeting_id": meeting.id}):
-        part, user = row.part, row[2]
-        if part == _TAKER:
+    members = policy.MembersRead()
+    for row in rows:
+        part, user = row[_PART_AT], row[_USER_AT]
+        if part == _MEMBER:
+            members.add(user, row[_MEMBERSHIP_AT : _MEMBERSHIP_AT + len(policy.MEMBERSHIP_COLUMNS)])
+        elif part == _ITEM:
+            items.append(row[_PART_AT + 1])
+        elif part == _TAKER:
             taker = user
         elif part == _ROLL:
             (present if row.attendance is Attendance.PRESENT else absent).append(user)
         elif part == _APPROVAL:
-            approvals.append((row[3], user))
-        else:
+            approvals.append((row[_APPROVAL_AT], user))
+        elif part == _HISTORY:
             history.append(row)
-    return MeetingRecords(Roll(present, absent, taker), approvals, history)
+    return MeetingPage(
+        rows[0][0],
+        {kind: number for kind, number in numbers if number is not None},
+        items,
+        MeetingRecords(Roll(present, absent, taker), approvals, history),
+        members.kept(),
+    )
+
+
+def meeting_records(session: Session, meeting: Meeting) -> MeetingRecords:
+    """The meeting's roll, its participants' approvals and its history, as the meeting page
+    reads them (`meeting_page`)."""
+    page = meeting_page(session, meeting.id)
+    assert page is not None
+    return page.records

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import (
@@ -161,23 +161,6 @@ _MEETING = (
 )
 
 
-# The meeting page's meeting, with the newest agenda and minutes version numbers and the
-# items still on its agenda (as `operations.active_items` reads them), a row per item.
-_MEETING_PAGE = (
-    select(
-        Meeting,
-        *(agenda.newest_number(Meeting.id, kind) for kind in agenda.DOCUMENT_KINDS),
-        AgendaItem,
-    )
-    .outerjoin(
-        AgendaItem, and_(AgendaItem.meeting_id == Meeting.id, AgendaItem.removed_at.is_(None))
-    )
-    .where(Meeting.id == bindparam("meeting_id"))
-    .options(joinedload(Meeting.body))
-    .order_by(AgendaItem.position)
-)
-
-
 def _meeting(session: Session, meeting_id: int) -> Meeting:
     """The meeting, if the user may see it; else 404, as for one that does not exist."""
     meeting = session.scalar(_MEETING, {"meeting_id": meeting_id})
@@ -190,18 +173,13 @@ def _seen(meeting: Meeting | None) -> Meeting:
     return meeting
 
 
-def _meeting_page(
-    session: Session, meeting_id: int
-) -> tuple[Meeting, dict[str, int], list[AgendaItem]]:
-    """`_meeting` with the number of its newest version of each document kind ("agenda",
-    "minutes"; a kind not yet frozen is absent) and its active items in order, read in the
-    same statement."""
-    rows = session.execute(_MEETING_PAGE, {"meeting_id": meeting_id}).all()
-    meeting = _seen(rows[0][0] if rows else None)
-    kinds = len(agenda.DOCUMENT_KINDS)
-    numbers = zip(agenda.DOCUMENT_KINDS, rows[0][1 : 1 + kinds], strict=True)
-    items = [row[-1] for row in rows if row[-1] is not None]
-    return meeting, {kind: number for kind, number in numbers if number is not None}, items
+def _meeting_page(session: Session, meeting_id: int) -> queries.MeetingPage:
+    """What the meeting page reads of the meeting (`queries.meeting_page`), if the user may
+    see it; else 404, as for one that does not exist."""
+    page = queries.meeting_page(session, meeting_id)
+    _seen(page.meeting if page is not None else None)
+    assert page is not None
+    return page
 
 
 def _my_bodies(session: Session, user: User) -> list[Body]:
@@ -349,7 +327,8 @@ def detail(meeting_id: int) -> str:
     """A meeting: its agenda, candidates, minutes and history."""
     session = db()
     user = current_actor()
-    meeting, versions, items = _meeting_page(session, meeting_id)
+    page = _meeting_page(session, meeting_id)
+    meeting, versions, items = page.meeting, page.versions, page.items
     body = meeting.body
     is_secretariat = policy.may(user, "edit_agenda", meeting, session)
     # The items' cases, deadlines and attachments in a statement each, not one per item.
@@ -367,9 +346,9 @@ def detail(meeting_id: int) -> str:
         if item.case_id is not None
     }
     # Each read once and handed to whatever on the page needs it.
-    records = queries.meeting_records(session, meeting)
+    records = page.records
     present, given = records.roll, records.approvals
-    body_members = minutes_steps.members(session, meeting)
+    body_members = page.members
     chair_decisions = _decision_items(
         agenda.chair_decisions_since(session, meeting, user), current_locale()
     )
