@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, bindparam, func, literal_column, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from models import Case, Deadline, DeadlineKind, Meeting
 from workflow.cases import rules
@@ -87,10 +91,16 @@ def _watched(
     meeting: the database is led from the few coming meetings to their deadlines by index.
     The due time is compared and sorted through coalesce (it is never empty) for SQLite,
     which would otherwise walk every open deadline of the window in due order (2,000 of
-    them, none material, at 100,000 cases: 2.8 ms of every front page)."""
+    them, none material, at 100,000 cases: 2.8 ms of every front page).
+
+    The meeting's start is compared through coalesce on PostgreSQL (`_estimated_alike`):
+    it estimated the coming meetings from the bound moment in a custom plan (54 of 1,152)
+    and by a third in the generic one, so it never settled on the generic plan (the same
+    plan) and planned the statement on every front page (0.8 ms); through coalesce both
+    estimate a third."""
     due = func.coalesce(Deadline.due_at, Deadline.due_at)
     bodies = [written(body_id) for body_id in body_ids]
-    coming = select(Meeting.id).where(Meeting.starts_at >= _NOW)
+    coming = select(Meeting.id).where(_estimated_alike(Meeting.starts_at) >= _NOW)
     return (
         select(Deadline, Case, Meeting)
         .join(Case, Case.id == Deadline.case_id)
@@ -109,3 +119,26 @@ def _watched(
         .order_by(due, Case.id)
         .limit(literal_column(str(int(limit))))
     )
+
+
+class _estimated_alike(FunctionElement[datetime]):
+    """A moment column compared through coalesce on PostgreSQL, which then estimates a
+    comparison with a bound moment the same whatever its value (a third), in custom and
+    generic plans alike; the plain column elsewhere (SQLite reads the coming meetings from
+    its (body, start) index by it: 0.03 ms, 0.08 through coalesce)."""
+
+    type = Meeting.starts_at.type
+    name = "estimated_alike"
+    inherit_cache = True
+
+
+@compiles(_estimated_alike)
+def _estimated_alike_plain(element: _estimated_alike, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return compiler.process(column, **kw)
+
+
+@compiles(_estimated_alike, "postgresql")
+def _estimated_alike_postgresql(element: _estimated_alike, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return compiler.process(func.coalesce(column, column), **kw)

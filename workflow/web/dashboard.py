@@ -244,17 +244,17 @@ def index() -> str:
     """Show the dashboard sections that fit the user's roles."""
     user = current_actor()
     visible = policy.visible_cases(db(), user)
-    # The sections' statements are kept per reader: the rule with the user's bodies written.
-    overview = queries.dashboard(
-        db(), user, clock.now(), policy.visible_cases(db(), user, bodies_written=True)
-    )
+    # The sections' statements (and the material warnings') are kept per reader: the rule
+    # with the user's bodies written.
+    written_visible = policy.visible_cases(db(), user, bodies_written=True)
+    overview = queries.dashboard(db(), user, clock.now(), written_visible)
     # The bodies of the user's memberships, read for the page: the rules that grant a role on
     # a body are answered from them.
     bodies = list({m.body_id: m.body for m in overview.memberships}.values())
     return render_template(
         "dashboard/index.html",
         overview=overview,
-        material_warnings=material_warnings(user, visible, bodies),
+        material_warnings=material_warnings(user, written_visible, bodies),
         failed_deliveries=failed_deliveries(user, visible, bodies),
         observer=observer_board(user, visible, overview.memberships),
         awaited_answers=consultations.awaited_answers(db(), user),
