@@ -950,7 +950,12 @@ def _deadline_ids(
     parts = []
     for section in DEADLINE_SECTIONS:
         part: Select[Any] | CompoundSelect[Any]
-        if section == MATERIAL or (section != OVERDUE and postgresql):
+        if (
+            section == MATERIAL
+            or (section != OVERDUE and postgresql)
+            # A compound of one part, itself ordered and cut off, is no SQL to PostgreSQL.
+            or (len(body_ids) == 1 and postgresql)
+        ):
             part = _deadline_part(section, body_ids, visible, (now, week_end), cap, postgresql)
         else:
             # The bodies' parts as a compound ordered and cut off as a whole, each in its
