@@ -102,7 +102,8 @@ def test_each_stand_in_calls_the_real_view_of_its_endpoint(
 
 
 def test_the_app_starts_without_importing_the_rare_areas_views(tmp_path: Path) -> None:
-    views = [area.views for area in LAZY_AREAS]
+    # The areas' views, and the operations pages' queries (with the scheduler's modules).
+    views = [area.views for area in LAZY_AREAS] + ["workflow.ops.queries", "workflow.scheduler"]
     code = (
         "import sys\n"
         "from workflow.app import create_app\n"
