@@ -38,6 +38,8 @@ LAZY = {
     "alembic": "the migrations (init-db)",
     "holidays": "Danish working days, on first use",
     "snowballstemmer": "search stems, on first use",
+    "argon2": "password hashing (the first login or password change)",
+    "transitions": "the state machines, built on the first transition",
 }
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, configure_mappers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response as BaseResponse
 
-from workflow.admin.views import bp as admin_bp
+from workflow.admin.routes import AREA as ADMIN
 from workflow.api import http_problem, is_api_request
 from workflow.api import register as register_api
 from workflow.auth import password_views as password_web
@@ -30,19 +30,19 @@ from workflow.cases import export_views as export
 from workflow.cases import next_step_views as next_step
 from workflow.cases import record_views as case_record
 from workflow.cases import views as cases
-from workflow.designer.views import bp as designer_bp
+from workflow.designer.routes import AREA as DESIGNER
 from workflow.engine.audit_key import AuditKeyError, load_key
 from workflow.engine.db import database_url, make_engine, make_session_factory
 from workflow.engine.keyfiles import create_key_file
 from workflow.engine.paths import resource_dir
-from workflow.implementation import indicator_views as indicators_web
 from workflow.implementation import views as implementation_web
+from workflow.implementation.indicator_routes import AREA as INDICATORS
 from workflow.meetings.views import blueprints as meeting_blueprints
 from workflow.notifications import views as notifications_web
 from workflow.ops.views import init_ops
-from workflow.organisation.views import bp as bodies_bp
+from workflow.organisation.routes import AREA as BODIES
 from workflow.processes.views import bp as processes_bp
-from workflow.reports import views as reports_web
+from workflow.reports.routes import AREA as REPORTS
 from workflow.search import views as search_web
 from workflow.sso.settings import SsoConfigError
 from workflow.sso.views import init_sso
@@ -52,10 +52,12 @@ from workflow.web.filters import init_filters
 from workflow.web.hardening import init_hardening
 from workflow.web.i18n import _, _l, init_i18n
 from workflow.web.refusal import init_refusals
-from workflow.web.routing import init_routing
-from workflow.webhooks import views as webhooks_web
-from workflow.whatif import views as whatif_web
+from workflow.web.routing import init_routing, register_lazy_area
+from workflow.webhooks.routes import AREA as WEBHOOKS
+from workflow.whatif.routes import AREA as WHATIF
 
+# Imported on their first request; tests/web/test_lazy_areas.py checks each against its views.
+LAZY_AREAS = (BODIES, ADMIN, DESIGNER, INDICATORS, REPORTS, WEBHOOKS, WHATIF)
 SECRET_KEY_ENV = "AFTALEFLOW_SECRET_KEY"
 SECRET_KEY_FILE = "secret_key"
 CSRF_TITLE = _l("Formularen er udløbet")
@@ -141,17 +143,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.register_blueprint(blueprint)
     for blueprint in (next_step.bp, case_record.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (bodies_bp, processes_bp, admin_bp, designer_bp):
-        app.register_blueprint(blueprint)
+    # The rarely used areas' views are imported on their first request (LazyArea): their rules
+    # are here from the start, their modules are not imported by the master at start-up.
+    register_lazy_area(app, BODIES)
+    app.register_blueprint(processes_bp)
+    register_lazy_area(app, ADMIN)
+    register_lazy_area(app, DESIGNER)
     for blueprint in meeting_blueprints():
         app.register_blueprint(blueprint)
-    for blueprint in (implementation_web.bp, indicators_web.bp, reports_web.bp):
+    app.register_blueprint(implementation_web.bp)
+    register_lazy_area(app, INDICATORS)
+    register_lazy_area(app, REPORTS)
+    for blueprint in (notifications_web.bp, profile_web.bp):
         app.register_blueprint(blueprint)
-    for blueprint in (notifications_web.bp, profile_web.bp, webhooks_web.bp):
-        app.register_blueprint(blueprint)
+    register_lazy_area(app, WEBHOOKS)
     app.register_blueprint(accessibility_bp)
     app.register_blueprint(search_web.bp)
-    app.register_blueprint(whatif_web.bp)
+    register_lazy_area(app, WHATIF)
     register_api(app)
     app.add_url_rule("/healthz", "healthz", healthz)
     app.register_error_handler(CSRFError, _csrf_refused)

@@ -18,8 +18,6 @@ import functools
 from datetime import date, datetime
 from io import BytesIO
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from workflow.engine import formats
@@ -88,6 +86,10 @@ def _english() -> NullTranslations:
         if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
             with mo.open("rb") as handle:
                 return Translations(handle)
+        # Babel's .po reader and .mo writer only when the compiled catalogue is stale.
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+
         with po.open("rb") as handle:
             catalog = read_po(handle, locale="en")
     except OSError:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from threading import Lock
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
-from transitions import Machine
 
 from models import ProcessPublication, ProcessVersion
 from workflow.engine import admin_audit
@@ -25,6 +24,9 @@ from workflow.engine.definitions import (
 )
 from workflow.engine.errors import StaleChange
 from workflow.engine.unit_of_work import unit_of_work
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 
 class UnknownProcess(LookupError):
@@ -228,6 +230,8 @@ class ProcessRegistry:
 
     def machine(self, definition: ProcessDefinition) -> Machine:
         """Return the one shared machine of this definition version (never one per case)."""
+        from transitions import Machine  # on the first transition, not at start
+
         key = (definition.name, definition.version, definition.sha256)
         with self._lock:
             machine = self._machines.get(key)

@@ -12,13 +12,15 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-
-from transitions import Machine
+from typing import TYPE_CHECKING
 
 from models import Meeting, MeetingStatus
 from workflow.engine.definitions import Lifecycle, LifecycleTransition, load_lifecycle
 from workflow.engine.guards import Failure
 from workflow.engine.paths import resource_dir
+
+if TYPE_CHECKING:
+    from transitions import Machine
 
 DEFINITION_FILE = "meeting.toml"
 
@@ -54,6 +56,8 @@ def definition() -> Lifecycle:
 @cache
 def machine() -> Machine:
     """Return the one machine shared by every meeting (its state is `Meeting.status`)."""
+    from transitions import Machine  # on the first meeting transition, not at start
+
     lifecycle = definition()
     return Machine(
         model=None,

@@ -35,8 +35,6 @@ from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.engine import audit, metrics, request_id
 from workflow.engine.audit import AuditReport
-from workflow.ops import metrics as exposition
-from workflow.ops import queries
 from workflow.web import EXTENSION_KEY, Database, db
 from workflow.web.i18n import _, format_number, pick
 
@@ -127,6 +125,8 @@ def _unbind_request_id(_error: BaseException | None) -> None:
 
 def readiness() -> tuple[dict[str, Any], bool]:
     """The checks of /readyz, each with ok and what it found, and whether all hold."""
+    from workflow.ops import queries  # with the scheduler's modules: not at start-up
+
     session = db()
     database = queries.database_status(session)
     checks: dict[str, Any] = {
@@ -193,6 +193,8 @@ def metrics_page() -> Response:
             return Response(
                 pick(rule.refusal, rule.refusal_en) + "\n", status=403, mimetype="text/plain"
             )
+    from workflow.ops import metrics as exposition  # not at start-up (as `queries`)
+
     database: Database = current_app.extensions[EXTENSION_KEY]
     body = exposition.render(db(), database.engine)
     return Response(body, content_type=exposition.CONTENT_TYPE)
@@ -222,6 +224,8 @@ class VerifyForm(FlaskForm):  # type: ignore[misc]
 
 
 def _page(report: AuditReport | None = None, status: int = 200) -> tuple[str, int]:
+    from workflow.ops import queries  # not at start-up (as in `readiness`)
+
     session = db()
     user = current_actor()
     policy.require(user, "view_operations", None, session)
