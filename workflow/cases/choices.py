@@ -177,6 +177,21 @@ def filter_choices(
     )
 
 
+def section_choices(sections: Mapping[str, str], chosen: str = "") -> Markup:
+    """The front-page sections the list can show (`cases.queries.SECTION_LABELS`, whose labels
+    are translated when shown), `chosen` selected."""
+    locale = current_locale()
+
+    def render() -> str:
+        # Each label as a translation in a template is shown: not escaped again.
+        return "".join(
+            f'      <option value="{escape(key)}">{Markup(text)}</option>\n'
+            for key, text in sections.items()
+        )
+
+    return mark_selected(KEPT.get(("sections", locale, tuple(sections)), render), chosen)
+
+
 def bulk_choices(processes: Sequence[ProcessDefinition], chosen: str = "") -> Markup:
     """The actions offered for several cases at once, grouped by process, `chosen` selected."""
     locale = current_locale()
