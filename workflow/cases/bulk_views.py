@@ -89,7 +89,8 @@ _BULK_MEETINGS = (
         _MEETINGS_TABLE.c.starts_at >= bindparam("earliest", type_=Meeting.starts_at.type),
         or_(
             _MEETINGS_TABLE.c.starts_at <= bindparam("now", type_=Meeting.starts_at.type),
-            _MEETINGS_TABLE.c.status.in_(sorted(engine.HELD_STATUSES)),
+            # Spelt out, not as an IN list, which is rendered anew on every execution.
+            *(_MEETINGS_TABLE.c.status == status for status in sorted(engine.HELD_STATUSES)),
         ),
     )
     .order_by(_MEETINGS_TABLE.c.starts_at, _MEETINGS_TABLE.c.id)
