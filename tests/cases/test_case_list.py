@@ -9,7 +9,7 @@ import re
 from datetime import UTC, datetime
 
 from models import Deadline, DeadlineKind, FocusArea
-from workflow.cases import queries
+from workflow.cases import keyset, queries
 
 
 def _titles(html: str) -> list[str]:
@@ -176,6 +176,16 @@ def test_an_unreadable_cursor_starts_from_the_top(client, logged_in, make_case):
         response = client.get("/sager", query_string={"efter": cursor, "sortering": "titel"})
         assert response.status_code == 200
         assert _titles(response.get_data(as_text=True)) == ["Eneste"]
+
+
+def test_a_page_past_the_last_case_still_counts_the_list(client, logged_in, make_case, text_of):
+    for title in ("Alfa", "Beta"):
+        make_case(title=title)
+    logged_in("member@SU-NORD-SOM")
+    past = keyset.encode("zzzz", 10**9)  # after every title
+    response = client.get("/sager", query_string={"efter": past, "sortering": "titel"})
+    assert _titles(response.get_data(as_text=True)) == []
+    assert "2 sager matcher filtrene." in text_of(response)
 
 
 def test_the_count_stops_at_the_cap(client, logged_in, make_case, monkeypatch, text_of):

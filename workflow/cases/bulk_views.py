@@ -10,12 +10,14 @@ from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
+from markupsafe import Markup, escape
 from sqlalchemy import bindparam, or_, select
 
 from models import Body, Case, Meeting, MeetingStatus
 from workflow import policy
 from workflow.auth.login import current_actor, current_user, login_required
 from workflow.cases import confirmation, queries
+from workflow.cases.choices import mark_selected
 from workflow.cases.forms import MEETING_FIELD, Option
 from workflow.engine import clock, values
 from workflow.engine import core as engine
@@ -67,21 +69,31 @@ def _selection(checked: list[str]) -> list[tuple[int, int]]:
     return chosen
 
 
-# Built once (see cases.queries._CASE_PAGE): the meetings as plain rows with their body.
+# Built once (see cases.queries._CASE_PAGE), of table columns: run on the session's
+# connection, the meetings' rows skip the ORM's steps for a statement of entities' columns.
+_MEETINGS_TABLE = Meeting.__table__
+_BODIES_TABLE = Body.__table__
 _BULK_MEETINGS = (
-    select(Meeting.id, Meeting.title, Meeting.starts_at, Body.code, Body.name)
-    .join(Body, Body.id == Meeting.body_id)
+    select(
+        _MEETINGS_TABLE.c.id,
+        _MEETINGS_TABLE.c.title,
+        _MEETINGS_TABLE.c.starts_at,
+        _BODIES_TABLE.c.code,
+        _BODIES_TABLE.c.name,
+    )
+    .join_from(_MEETINGS_TABLE, _BODIES_TABLE, _BODIES_TABLE.c.id == _MEETINGS_TABLE.c.body_id)
     .where(
-        Meeting.body_id.in_(bindparam("body_ids", expanding=True)),
-        Body.active.is_(True),
-        Meeting.status != MeetingStatus.CANCELLED,
-        Meeting.starts_at >= bindparam("earliest", type_=Meeting.starts_at.type),
+        _MEETINGS_TABLE.c.body_id.in_(bindparam("body_ids", expanding=True)),
+        _BODIES_TABLE.c.active.is_(True),
+        _MEETINGS_TABLE.c.status != MeetingStatus.CANCELLED,
+        _MEETINGS_TABLE.c.starts_at >= bindparam("earliest", type_=Meeting.starts_at.type),
         or_(
-            Meeting.starts_at <= bindparam("now", type_=Meeting.starts_at.type),
-            Meeting.status.in_(sorted(engine.HELD_STATUSES)),
+            _MEETINGS_TABLE.c.starts_at <= bindparam("now", type_=Meeting.starts_at.type),
+            # Spelt out, not as an IN list, which is rendered anew on every execution.
+            *(_MEETINGS_TABLE.c.status == status for status in sorted(engine.HELD_STATUSES)),
         ),
     )
-    .order_by(Meeting.starts_at, Meeting.id)
+    .order_by(_MEETINGS_TABLE.c.starts_at, _MEETINGS_TABLE.c.id)
     .limit(MEETINGS_LIMIT)
 )
 
@@ -99,10 +111,8 @@ class _MeetingRow:
     body: _Named
 
 
-@lru_cache(maxsize=256)
-def _meeting_options(locale: str, rows: tuple[tuple[Any, ...], ...]) -> tuple[Option, ...]:
-    """The options for these meetings' rows, spelt once per language (`locale`, the
-    request's) and rows."""
+def _meeting_options(rows: tuple[tuple[Any, ...], ...]) -> tuple[Option, ...]:
+    """The options for these meetings' rows, in the request's language."""
     return tuple(
         Option(
             str(meeting_id),
@@ -113,11 +123,23 @@ def _meeting_options(locale: str, rows: tuple[tuple[Any, ...], ...]) -> tuple[Op
     )
 
 
-def bulk_meetings() -> list[Option]:
-    """The meetings of the user's chaired and secretariat bodies a decision can be put on."""
+@lru_cache(maxsize=256)
+def _meeting_options_html(locale: str, rows: tuple[tuple[Any, ...], ...]) -> str:
+    """The `<option>`s of these meetings' rows, written once per language (`locale`, the
+    request's) and rows, each as `<option value="…">`, so that the chosen one is marked
+    afterwards (choices.mark_selected)."""
+    return "".join(
+        f'<option value="{escape(option.value)}">{escape(option.label)}</option>'
+        for option in _meeting_options(rows)
+    )
+
+
+def _bulk_meeting_rows() -> tuple[tuple[Any, ...], ...]:
+    """The rows (id, title, start, body code, body name) of the meetings of the user's chaired
+    and secretariat bodies a decision can be put on."""
     user = current_user()
     if user is None:
-        return []
+        return ()
     now = clock.now()
     session = db()
     # The bodies' ids from the standing where it says (the statement leaves out the inactive
@@ -129,18 +151,28 @@ def bulk_meetings() -> list[Option]:
         else [b.id for b in policy.bodies_where(session, user, "plan_meetings")]
     )
     if not bodies:
-        return []
-    rows = session.execute(
+        return ()
+    if session.autoflush:
+        session.flush()  # as a read through the session would; returns at once if nothing waits
+    rows = session.connection().execute(
         _BULK_MEETINGS, {"body_ids": bodies, "earliest": now - MEETINGS_BEFORE, "now": now}
     )
-    # Several bodies' meetings share the select: name each one's body.
-    return list(_meeting_options(current_locale(), tuple(tuple(row) for row in rows)))
+    return tuple(tuple(row) for row in rows)
+
+
+def bulk_meeting_options(chosen: str = "") -> Markup:
+    """The bulk form's meetings as `<option>`s, the meeting `chosen` selected. Several bodies'
+    meetings share the select: each names its body."""
+    rows = _bulk_meeting_rows()
+    if not rows:
+        return Markup("")
+    return mark_selected(_meeting_options_html(current_locale(), rows), chosen)
 
 
 @bp.app_context_processor
-def _bulk_meetings() -> dict[str, Callable[[], list[Option]]]:
-    """Give the case list's bulk form `bulk_meetings()`, queried only when it is shown."""
-    return {"bulk_meetings": bulk_meetings}
+def _bulk_meetings() -> dict[str, Callable[..., Any]]:
+    """Give the case list's bulk form `bulk_meeting_options()`, queried only when it is shown."""
+    return {"bulk_meeting_options": bulk_meeting_options}
 
 
 def _meeting_data(transition: TransitionSpec, raw: str) -> dict[str, Any] | None:

@@ -34,26 +34,29 @@ Group = tuple[str, tuple[Choice, ...]]  # (the group's label, its choices)
 # row (list, value, name, number) in its list's order: the bodies by code, the focus areas by
 # name, the national goals by number, as the database orders them.
 _BODIES, _FOCUS_AREAS, _GOALS = "bodies", "focus_areas", "goals"
+# Of table columns, run on the session's connection: a statement of entities' columns takes
+# the ORM's steps on every request.
+_BODY, _AREA, _GOAL = Body.__table__, FocusArea.__table__, NationalGoal.__table__
 _ORGANISATION_ROWS = union_all(
     select(
         literal(_BODIES).label("list"),
-        Body.code.label("value"),
-        Body.name.label("name"),
+        _BODY.c.code.label("value"),
+        _BODY.c.name.label("name"),
         literal(0).label("number"),
-        Body.code.label("sort"),
-    ).where(Body.active),
+        _BODY.c.code.label("sort"),
+    ).where(_BODY.c.active),
     select(
         literal(_FOCUS_AREAS),
-        cast(FocusArea.id, String),
-        FocusArea.name,
+        cast(_AREA.c.id, String),
+        _AREA.c.name,
         literal(0),
-        FocusArea.name,
+        _AREA.c.name,
     ),
     select(
         literal(_GOALS),
-        cast(NationalGoal.id, String),
-        NationalGoal.name,
-        NationalGoal.number,
+        cast(_GOAL.c.id, String),
+        _GOAL.c.name,
+        _GOAL.c.number,
         literal(""),
     ),
 ).order_by(text("list"), text("number"), text("sort"))
@@ -150,7 +153,9 @@ def filter_choices(
         return _render("grouped_options", groups)
 
     rows: dict[str, list[Choice]] = {_BODIES: [], _FOCUS_AREAS: [], _GOALS: []}
-    for kind, value, name, number, _sort in session.execute(_ORGANISATION_ROWS):
+    if session.autoflush:
+        session.flush()  # as a read through the session would; returns at once if nothing waits
+    for kind, value, name, number, _sort in session.connection().execute(_ORGANISATION_ROWS):
         shown = {_BODIES: f"{value} – {name}", _GOALS: f"{number}. {name}"}.get(kind, name)
         rows[kind].append((value, shown))
     bodies, areas, goals = (tuple(rows[kind]) for kind in (_BODIES, _FOCUS_AREAS, _GOALS))
@@ -175,6 +180,21 @@ def filter_choices(
             selected.get("maal", ""),
         ),
     )
+
+
+def section_choices(sections: Mapping[str, str], chosen: str = "") -> Markup:
+    """The front-page sections the list can show (`cases.queries.SECTION_LABELS`, whose labels
+    are translated when shown), `chosen` selected."""
+    locale = current_locale()
+
+    def render() -> str:
+        # Each label as a translation in a template is shown: not escaped again.
+        return "".join(
+            f'      <option value="{escape(key)}">{Markup(text)}</option>\n'
+            for key, text in sections.items()
+        )
+
+    return mark_selected(KEPT.get(("sections", locale, tuple(sections)), render), chosen)
 
 
 def bulk_choices(processes: Sequence[ProcessDefinition], chosen: str = "") -> Markup:

@@ -1721,21 +1721,6 @@ _LIST_COLUMNS = (
 _CASE_TABLE = Case.__table__
 _ORIGIN_TABLE = Body.__table__.alias("origin_body")
 _CURRENT_TABLE = Body.__table__.alias("current_body")
-# The columns of a page's ids, _LIST_COLUMNS as table columns: built once, and a statement of
-# table columns alone, which the session runs without its ORM steps.
-_LIST_ROWS = (
-    select(
-        *(_CASE_TABLE.c[name] for name in ("id", "version", "title", "process")),
-        *(_CASE_TABLE.c[name] for name in ("process_version", "state", "next_due_at")),
-        _ORIGIN_TABLE.c.code.label("origin_code"),
-        _ORIGIN_TABLE.c.name.label("origin_name"),
-        _CURRENT_TABLE.c.code.label("body_code"),
-        _CURRENT_TABLE.c.name.label("body_name"),
-    )
-    .join_from(_CASE_TABLE, _ORIGIN_TABLE, _ORIGIN_TABLE.c.id == _CASE_TABLE.c.originating_body_id)
-    .join(_CURRENT_TABLE, _CURRENT_TABLE.c.id == _CASE_TABLE.c.current_body_id)
-    .where(_CASE_TABLE.c.id.in_(bindparam("ids", expanding=True)))
-)
 
 
 class _Labels:
@@ -1772,26 +1757,52 @@ class _Labels:
         )
 
 
-def list_rows(session: Session, ids: Sequence[int]) -> list[ListRow]:
-    """The list's rows of these cases, in the order of `ids`."""
-    if not ids:
-        return []
-    labels = _Labels(definitions(session))
-    found = {
-        row.id: labels.list_row(row)
-        for row in session.execute(_LIST_ROWS, {"ids": list(ids)}).all()
-    }
-    return [found[case_id] for case_id in ids if case_id in found]
-
-
 @dataclass(frozen=True)
 class _ListStatements:
     """The statements of one shape of the list, kept with the access rule they were built on."""
 
     visible: ColumnElement[bool]
     count: Select[tuple[int]]
-    # The page's rows, read part after part until the page is full (see `_page_parts`).
+    # The page's ids and sort values, read part after part until the page is full (see
+    # `_page_parts`).
     pages: tuple[Select[Any], ...]
+    # The same parts with each case's row and the list's count (`_with_rows`).
+    rows: tuple[Select[Any], ...]
+
+
+_LISTED = _CASE_TABLE.alias("listed")
+
+
+def _with_rows(
+    part: Select[Any], count: Select[tuple[int]], criteria: CaseFilter, backwards: bool
+) -> Select[Any]:
+    """A part of the page (`part`: ids and sort values in the list's order) with each case's
+    row (`_LIST_ROWS`' columns) and the list's capped count: one statement where there were
+    three (count, ids, rows). The part is read as it was, through the sort column's index,
+    and joined to its cases by id; the count is a subquery run once."""
+    page = part.subquery("page")
+    page_id, page_value = list(page.c)[:2]
+    descending = criteria.descending != backwards
+    return (
+        select(
+            page_id.label("id"),
+            page_value.label("sort_value"),
+            *(_LISTED.c[name] for name in ("version", "title", "process", "process_version")),
+            *(_LISTED.c[name] for name in ("state", "next_due_at")),
+            _ORIGIN_TABLE.c.code.label("origin_code"),
+            _ORIGIN_TABLE.c.name.label("origin_name"),
+            _CURRENT_TABLE.c.code.label("body_code"),
+            _CURRENT_TABLE.c.name.label("body_name"),
+            count.scalar_subquery().label("total"),
+        )
+        .join_from(page, _LISTED, _LISTED.c.id == page_id)
+        .join(_ORIGIN_TABLE, _ORIGIN_TABLE.c.id == _LISTED.c.originating_body_id)
+        .join(_CURRENT_TABLE, _CURRENT_TABLE.c.id == _LISTED.c.current_body_id)
+        .order_by(
+            page_value.desc() if descending else page_value.asc(),
+            page_id.desc() if descending else page_id.asc(),
+        )
+    )
 
 
 # Statements by shape (which filters are set, the order, the kind of cursor) and access rule:
@@ -1847,7 +1858,8 @@ def _list_statements(
         if cursor is not None:
             keyed = keyed.where(_edge(criteria, cursor, backwards, nullable=False))
         pages = (_ordered(keyed, criteria, backwards=backwards).limit(bindparam("page_limit")),)
-    built = _ListStatements(visible, count, pages)
+    rows = tuple(_with_rows(part, count, criteria, backwards) for part in pages)
+    built = _ListStatements(visible, count, pages, rows)
     if criteria.section_clause is None:
         _LIST_STATEMENTS[shape] = built
         while len(_LIST_STATEMENTS) > _LIST_STATEMENTS_KEPT:
@@ -1939,13 +1951,13 @@ def _connection(session: Session) -> Connection:
 
 def _read_parts(
     connection: Connection, parts: Sequence[Select[Any]], values: dict[str, Any], wanted: int
-) -> list[tuple[Any, ...]]:
-    """Up to `wanted` rows (id, sort value) of the list's parts, in order: each part continues
-    where the one before stopped and is read only for what is still lacking."""
-    found: list[tuple[Any, ...]] = []
+) -> list[Row[Any]]:
+    """Up to `wanted` rows of the list's parts (each starting with id and sort value), in
+    order: each part continues where the one before stopped and is read only for what is
+    still lacking."""
+    found: list[Row[Any]] = []
     for part in parts:
-        rows = connection.execute(part, values | {"page_limit": wanted - len(found)}).all()
-        found += [tuple(row) for row in rows]
+        found += connection.execute(part, values | {"page_limit": wanted - len(found)}).all()
         if len(found) >= wanted:
             break
     return found
@@ -1977,15 +1989,20 @@ def list_cases(
     if cursor is not None:
         values |= {"cursor_value": cursor.value, "cursor_id": cursor.case_id}
     connection = _connection(session)
-    total = connection.scalar(statements.count, values) or 0
-    found = _read_parts(connection, statements.pages, values, page_size + 1)
+    read = _read_parts(connection, statements.rows, values, page_size + 1)
+    # Every row carries the count; a page without rows past a cursor counts on its own.
+    total = read[0].total if read else 0
+    if not read and cursor is not None:
+        total = connection.scalar(statements.count, values) or 0
     if before is not None:
-        has_previous, has_next = len(found) > page_size, True
-        found = found[:page_size][::-1]
+        has_previous, has_next = len(read) > page_size, True
+        read = read[:page_size][::-1]
     else:
-        has_previous, has_next = after is not None, len(found) > page_size
-        found = found[:page_size]
-    rows = list_rows(session, [case_id for case_id, _value in found])
+        has_previous, has_next = after is not None, len(read) > page_size
+        read = read[:page_size]
+    labels = _Labels(definitions(session))
+    rows = [labels.list_row(row) for row in read]
+    found = [(row.id, row.sort_value) for row in read]
     first, last = (found[0], found[-1]) if found else (None, None)
     return CasePage(
         rows,

@@ -61,6 +61,12 @@ def case_table_rows(
     no_deadline = f'<span class="muted">{escape(_("Ingen åben frist"))}</span>'
     choose_case = str(escape(_("Vælg sag nr. %(nr)s", nr="%(nr)s")))
     kept = chosen or {}
+    # A page's rows share few processes, states, bodies and deadline days: each such cell is
+    # written once per table.
+    labels: dict[tuple[str, str], str] = {}
+    origins: dict[tuple[str, str], str] = {}
+    bodies: dict[tuple[str, str], str] = {}
+    dates: dict[datetime, str] = {}
     out: list[str] = []
     for row in rows:
         case_id = row.id
@@ -75,22 +81,37 @@ def case_table_rows(
                 f'for="vaelg-{case_id}"><span class="visually-hidden">'
                 f"{choose_case % {'nr': case_id}}</span></label></div></td>\n      "
             )
+        key = (row.process_title, row.state_label)
+        label_cells = labels.get(key)
+        if label_cells is None:
+            label_cells = labels[key] = (
+                f"      <td>{escape(key[0])}</td>\n      <td>{escape(key[1])}</td>\n      "
+            )
         cells.append(
             f'<td><a href="{address}{case_id}">{escape(row.title)}</a> '
-            f'<span class="muted">({number_word} {case_id})</span></td>\n'
-            f"      <td>{escape(row.process_title)}</td>\n"
-            f"      <td>{escape(row.state_label)}</td>\n      "
+            f'<span class="muted">({number_word} {case_id})</span></td>\n{label_cells}'
         )
         if show_origin:
-            cells.append(
-                f'<td><abbr title="{escape(row.origin_name)}">{escape(row.origin_code)}</abbr>'
-                "</td>\n      "
+            key = (row.origin_code, row.origin_name)
+            origin = origins.get(key)
+            if origin is None:
+                origin = origins[key] = (
+                    f'<td><abbr title="{escape(key[1])}">{escape(key[0])}</abbr></td>\n      '
+                )
+            cells.append(origin)
+        key = (row.body_code, row.body_name)
+        body = bodies.get(key)
+        if body is None:
+            body = bodies[key] = (
+                f'<td><abbr title="{escape(key[1])}">{escape(key[0])}</abbr></td>\n      '
             )
         due = row.next_deadline
-        cells.append(
-            f'<td><abbr title="{escape(row.body_name)}">{escape(row.body_code)}</abbr></td>\n'
-            f"      <td>{escape(formats.format_datetime(due, locale)) if due else no_deadline}"
-            "</td>\n    </tr>"
-        )
+        if due is None:
+            shown = no_deadline
+        else:
+            shown = dates.get(due) or dates.setdefault(
+                due, str(escape(formats.format_datetime(due, locale)))
+            )
+        cells.append(f"{body}<td>{shown}</td>\n    </tr>")
         out.append("".join(cells))
     return Markup("".join(out))  # every text above is escaped

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.datastructures import MultiDict
@@ -137,6 +138,41 @@ def parse_case_filter(
     return ParsedFilter(criteria, selected, chosen)
 
 
+# Stands for the sort order in the one address the sort links are made from (`sort_links`).
+_SORT_MARK = "SORTERING"
+
+
+def sort_links(current: str, filter_args: dict[str, Any]) -> dict[str, Markup]:
+    """The list's sort links by key, each `<a>` as the list draws it: by that key ascending,
+    or descending when the list is already sorted so, the current one marked. One address is
+    made (url_for) and each link's order put into it: url_for for each link cost more than
+    the rest of the list's header."""
+    address = url_for("cases.index", sortering=_SORT_MARK, **filter_args)
+    head, _mark, tail = address.partition(f"sortering={_SORT_MARK}")
+    texts = {
+        "aendret": _("Senest ændret"),
+        "oprettet": _("Oprettet"),
+        "frist": _("Næste frist"),
+        "titel": _("Titel"),
+        "nr": _("Nummer"),
+    }
+    ascending, descending = _("stigende"), _("faldende")
+    links: dict[str, Markup] = {}
+    for key, text in texts.items():
+        href = escape(f"{head}sortering={'-' + key if current == key else key}{tail}")
+        marked = ' aria-current="true"' if current.lstrip("-") == key else ""
+        order = (
+            f" ({ascending})"
+            if current == key
+            else f" ({descending})"
+            if current == "-" + key
+            else ""
+        )
+        # The texts are translations, shown as the template shows them (not escaped again).
+        links[key] = Markup(f'<a href="{href}"{marked}>{text}{order}</a>\n')
+    return links
+
+
 @dataclass(frozen=True)
 class KeptBulkInput:
     """A bulk action's input brought back from its confirmation page (cancelled): nothing lost."""
@@ -190,6 +226,7 @@ def index() -> str:
     page = queries.list_cases(session, parsed.criteria, clock.now(), visible)
     bulk = policy.may(user, "act_in_bulk", None, session)
     kept = kept_bulk_input(session, user, request.args, page.rows) if bulk else None
+    filter_args = {k: v for k, v in parsed.selected.items() if v and k != "sortering"}
     return render_template(
         "cases/index.html",
         page=page,
@@ -198,10 +235,11 @@ def index() -> str:
         ),
         selected=parsed.selected,
         sort_chosen=parsed.sort_chosen,
-        filter_args={k: v for k, v in parsed.selected.items() if v and k != "sortering"},
+        filter_args=filter_args,
+        sort_links=sort_links(parsed.selected["sortering"], filter_args),
         bulk_actions=choices.bulk_choices(processes, kept.action if kept else "") if bulk else None,
         kept=kept,
-        sections=queries.SECTION_LABELS,
+        sections=choices.section_choices(queries.SECTION_LABELS, parsed.selected["afsnit"]),
     )
 
 
